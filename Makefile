@@ -1,0 +1,47 @@
+# Two commands for a newcomer: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+PORT ?= 5000
+KERN := elearn/static/vendor/kern
+
+.PHONY: run test install assets translations lint messages clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+# The KERN UX design system comes from npm and is copied into the served static folder.
+$(KERN)/kern.min.css: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(KERN) && mkdir -p $(KERN)
+	cp -R node_modules/@kern-ux/native/dist/. $(KERN)/
+	touch $@
+
+assets: $(KERN)/kern.min.css
+
+translations: $(BIN)/.installed
+	$(BIN)/pybabel compile --use-fuzzy --statistics -d elearn/translations
+
+install: $(BIN)/.installed assets translations
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) courses sync
+	$(FLASK) demo seed --if-empty
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: install
+	$(BIN)/ruff check elearn tests bench
+	$(BIN)/pytest
+
+# Re-extract translatable strings after changing templates or code.
+messages: $(BIN)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o elearn/translations/messages.pot .
+	$(BIN)/pybabel update -i elearn/translations/messages.pot -d elearn/translations
+
+clean:
+	rm -rf $(VENV) node_modules $(KERN) instance

@@ -1,0 +1,58 @@
+"""Digitalisierungsführerschein: an e-learning platform for municipal administrations."""
+
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import config
+from .extensions import babel, csrf, db, login_manager, migrate
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create and configure the application."""
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(config.from_environment(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+    if app.config["PROXY_FIX"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_commands(app)
+
+    from . import errors, i18n, security
+
+    security.init_app(app)
+    errors.init_app(app)
+    i18n.init_app(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .auth import bp as auth_bp
+    from .catalog import bp as catalog_bp
+    from .main import bp as main_bp
+    from .quiz import bp as quiz_bp
+
+    for bp in (main_bp, auth_bp, catalog_bp, quiz_bp):
+        app.register_blueprint(bp)
+
+
+def _register_commands(app: Flask) -> None:
+    from .catalog.cli import courses_cli
+    from .demo.cli import demo_cli
+
+    app.cli.add_command(courses_cli)
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,120 @@
+"""Accounts and login: plain functions that add and flush, never commit."""
+
+import secrets
+from datetime import timedelta
+from functools import wraps
+
+import sqlalchemy as sa
+from flask import abort, current_app
+from flask_login import current_user
+
+from ..extensions import db, login_manager
+from ..org.models import utcnow
+from .models import ROLES, LoginFailure, User, UserRole
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def new_session_token() -> str:
+    return secrets.token_hex(16)
+
+
+def create_user(*, email, first_name, last_name, office, roles=(), password=None,
+                personnel_number=None) -> User:
+    """Create a person with the given roles (every person is a learner)."""
+    user = User(
+        email=normalise_email(email),
+        first_name=first_name,
+        last_name=last_name,
+        office=office,
+        personnel_number=personnel_number,
+        session_token=new_session_token(),
+    )
+    if password:
+        user.set_password(password)
+    for role in {"learner", *roles}:
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}")
+        user.role_rows.append(UserRole(role=role))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def deactivate(user: User) -> None:
+    """Deactivate a person; every session they hold ends with their next request."""
+    user.active = False
+    user.session_token = new_session_token()
+
+
+def end_sessions(user: User) -> None:
+    user.session_token = new_session_token()
+
+
+def is_throttled(email: str, address: str) -> bool:
+    """True when too many recent failures came for this account or from this address."""
+    cfg = current_app.config
+    since = utcnow() - timedelta(minutes=cfg["LOGIN_WINDOW_MINUTES"])
+    recent = sa.select(sa.func.count()).select_from(LoginFailure).where(
+        LoginFailure.created_at >= since
+    )
+    per_account = db.session.scalar(recent.where(LoginFailure.email == normalise_email(email)))
+    if per_account >= cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]:
+        return True
+    per_address = db.session.scalar(recent.where(LoginFailure.address == address))
+    return per_address >= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+
+
+def record_failure(email: str, address: str) -> None:
+    db.session.add(LoginFailure(email=normalise_email(email)[:254], address=address[:64]))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Return the active person with these credentials, or None."""
+    user = find_user_by_email(email)
+    if user is None or not user.active or user.auth_source != "local":
+        # Spend the same time as a real check so timing does not reveal whether the account exists.
+        User(password_hash=_DUMMY_HASH).check_password(password)
+        return None
+    return user if user.check_password(password) else None
+
+
+_DUMMY_HASH = (
+    "scrypt:32768:8:1$dummysaltdummysa$"
+    "5a1c1e6b4e7f0b5a2a9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f"
+    "5a1c1e6b4e7f0b5a2a9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f"
+)
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
+        return None
+    return user
+
+
+def role_required(*roles: str):
+    """Allow the view only to logged-in people who hold one of the roles."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

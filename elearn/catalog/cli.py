@@ -1,0 +1,61 @@
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from .. import content
+from ..extensions import db
+from . import services
+
+
+@click.group("courses")
+def courses_cli():
+    """Validate and load course content from files."""
+
+
+def _load(directory: str | None):
+    directory = directory or current_app.config["COURSES_DIR"]
+    courses, errors = content.load_directory(directory)
+    for error in errors:
+        click.echo(str(error), err=True)
+    return courses, errors
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
+def _summary(courses) -> str:
+    modules = sum(len(c.modules) for c in courses)
+    questions = sum(c.question_count for c in courses)
+    return ", ".join([_count(len(courses), "course"), _count(modules, "module"),
+                      _count(questions, "question")])
+
+
+@courses_cli.command("validate")
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@with_appcontext
+def validate(directory):
+    """Check every course file and print each error as path:line: message."""
+    courses, errors = _load(directory)
+    suffix = ", " + _count(len(errors), "error") if errors else ""
+    click.echo(_summary(courses) + suffix)
+    if errors:
+        raise SystemExit(1)
+
+
+@courses_cli.command("sync")
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@with_appcontext
+def sync(directory):
+    """Load valid courses into the database; refuse everything if any file has an error."""
+    courses, errors = _load(directory)
+    if errors:
+        click.echo(f"{len(errors)} errors: nothing was loaded.", err=True)
+        raise SystemExit(1)
+    report = services.sync_courses(courses)
+    db.session.commit()
+    click.echo(_summary(courses))
+    for label, slugs in (("new", report.created), ("new version", report.updated),
+                         ("unchanged", report.unchanged), ("retired", report.retired)):
+        if slugs:
+            click.echo(f"{label}: {', '.join(slugs)}")

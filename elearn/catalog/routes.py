@@ -1,0 +1,58 @@
+from pathlib import Path
+
+from flask import abort, render_template, send_from_directory
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from . import bp, services
+
+
+def _course_or_404(slug: str):
+    found = services.get_course(slug)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/kurse")
+@login_required
+def catalogue():
+    return render_template("catalog/catalogue.html",
+                           courses=services.catalogue_for(current_user))
+
+
+@bp.get("/kurse/<slug>")
+@login_required
+def course(slug: str):
+    course, version = _course_or_404(slug)
+    progress = services.progress_by_module(current_user, course)
+    return render_template(
+        "catalog/course.html", course=course, version=version, modules=version.modules,
+        progress=progress, next_module=services.next_module(version.modules, progress),
+    )
+
+
+@bp.get("/kurse/<slug>/<module_slug>")
+@login_required
+def module(slug: str, module_slug: str):
+    course, version = _course_or_404(slug)
+    modules = version.modules
+    index = next((i for i, m in enumerate(modules) if m.slug == module_slug), None)
+    if index is None:
+        abort(404)
+    progress = services.record_visit(current_user, course, modules[index])
+    db.session.commit()
+    return render_template(
+        "catalog/module.html", course=course, version=version, module=modules[index],
+        progress=progress, position=index + 1, count=len(modules),
+        previous=modules[index - 1] if index > 0 else None,
+        following=modules[index + 1] if index + 1 < len(modules) else None,
+    )
+
+
+@bp.get("/kurse/<slug>/media/<path:filename>")
+@login_required
+def media(slug: str, filename: str):
+    course, _ = _course_or_404(slug)
+    # send_from_directory refuses paths that leave the media folder.
+    return send_from_directory(Path(course.folder) / "media", filename)

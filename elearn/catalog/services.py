@@ -1,0 +1,187 @@
+"""Content sync and learner progress. Plain functions: they add and flush, never commit."""
+
+from dataclasses import asdict, dataclass, field
+
+import sqlalchemy as sa
+
+from .. import content
+from ..content.render import render_markdown
+from ..extensions import db
+from ..org.models import utcnow
+from .models import BY_STUDY, COMPLETED, Course, CourseVersion, Module, ModuleProgress
+
+
+@dataclass
+class SyncReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+
+
+def sync_courses(loaded: list[content.Course]) -> SyncReport:
+    """Load validated courses: a new version where files changed, nothing where they did not."""
+    report = SyncReport()
+    existing = {c.slug: c for c in db.session.scalars(sa.select(Course))}
+    for item in loaded:
+        course = existing.get(item.slug)
+        if course is None:
+            course = Course(slug=item.slug, folder=item.folder, current_version_number=0)
+            db.session.add(course)
+            report.created.append(item.slug)
+        elif current_version(course).content_hash == item.content_hash:
+            if not course.active:
+                course.active = True
+            report.unchanged.append(item.slug)
+            continue
+        else:
+            report.updated.append(item.slug)
+        course.folder, course.active = item.folder, True
+        course.current_version_number += 1
+        _add_version(course, item)
+    for slug, course in existing.items():
+        if course.active and slug not in {c.slug for c in loaded}:
+            course.active = False
+            report.retired.append(slug)
+    db.session.flush()
+    return report
+
+
+def _add_version(course: Course, item: content.Course) -> None:
+    version = CourseVersion(
+        course=course, number=course.current_version_number, content_hash=item.content_hash,
+        label=item.version, title=item.title, summary=item.summary, audience=item.audience,
+        language=item.language, estimated_minutes=item.estimated_minutes,
+        certificate_validity_months=item.certificate_validity_months,
+    )
+    db.session.add(version)
+    for position, module in enumerate(item.modules, start=1):
+        db.session.add(Module(
+            version=version, slug=module.slug, position=position, title=module.title,
+            estimated_minutes=module.estimated_minutes, objectives=module.objectives,
+            body_html=render_markdown(module.body),
+            videos=[asdict(v) for v in module.videos],
+            quiz=asdict(module.quiz) if module.quiz else None,
+        ))
+
+
+def _current_version_join():
+    return sa.and_(
+        CourseVersion.course_id == Course.id,
+        CourseVersion.number == Course.current_version_number,
+    )
+
+
+def current_version(course: Course) -> CourseVersion:
+    return db.session.scalar(
+        sa.select(CourseVersion).where(
+            CourseVersion.course_id == course.id,
+            CourseVersion.number == course.current_version_number,
+        )
+    )
+
+
+def get_course(slug: str) -> tuple[Course, CourseVersion] | None:
+    """The active course with this slug and its current version, or None."""
+    row = db.session.execute(
+        sa.select(Course, CourseVersion)
+        .join(CourseVersion, _current_version_join())
+        .where(Course.slug == slug, Course.active)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def progress_by_module(user, course: Course) -> dict[str, ModuleProgress]:
+    rows = db.session.scalars(
+        sa.select(ModuleProgress).where(
+            ModuleProgress.user_id == user.id, ModuleProgress.course_id == course.id
+        )
+    )
+    return {p.module_slug: p for p in rows}
+
+
+def catalogue_for(user) -> list[dict]:
+    """Active courses with module counts and this learner's completed modules, in 3 queries."""
+    versions = db.session.execute(
+        sa.select(Course, CourseVersion)
+        .join(CourseVersion, _current_version_join())
+        .where(Course.active)
+        .order_by(CourseVersion.title)
+    ).all()
+    version_ids = [v.id for _, v in versions]
+    module_counts = dict(db.session.execute(
+        sa.select(Module.version_id, sa.func.count(Module.id))
+        .where(Module.version_id.in_(version_ids))
+        .group_by(Module.version_id)
+    ).all())
+    completed = dict(db.session.execute(
+        sa.select(ModuleProgress.course_id, sa.func.count(ModuleProgress.id))
+        .join(Module, sa.and_(Module.slug == ModuleProgress.module_slug,
+                              Module.version_id.in_(version_ids)))
+        .join(CourseVersion, sa.and_(CourseVersion.id == Module.version_id,
+                                     CourseVersion.course_id == ModuleProgress.course_id))
+        .where(ModuleProgress.user_id == user.id, ModuleProgress.status == COMPLETED)
+        .group_by(ModuleProgress.course_id)
+    ).all())
+    return [
+        {
+            "course": course, "version": version,
+            "modules": module_counts.get(version.id, 0),
+            "completed": completed.get(course.id, 0),
+        }
+        for course, version in versions
+    ]
+
+
+def record_visit(user, course: Course, module: Module) -> ModuleProgress:
+    """Mark a module as started (or seen again) by this learner."""
+    progress = db.session.scalar(
+        sa.select(ModuleProgress).where(
+            ModuleProgress.user_id == user.id,
+            ModuleProgress.course_id == course.id,
+            ModuleProgress.module_slug == module.slug,
+        )
+    )
+    if progress is None:
+        progress = ModuleProgress(user_id=user.id, course_id=course.id, module_slug=module.slug)
+        db.session.add(progress)
+    progress.last_seen_at = utcnow()
+    db.session.flush()
+    return progress
+
+
+def complete_module(user, module: Module, via: str = BY_STUDY) -> ModuleProgress:
+    """Record that the learner completed the module, in the version they took."""
+    course = module.version.course
+    progress = record_visit(user, course, module)
+    if progress.status != COMPLETED:
+        progress.status = COMPLETED
+        progress.completed_via = via
+        progress.completed_module_id = module.id
+        progress.completed_at = utcnow()
+    return progress
+
+
+def continue_where_left_off(user) -> tuple[Course, CourseVersion, Module] | None:
+    """The most recently seen module that is not completed, in its course's current version."""
+    row = db.session.execute(
+        sa.select(Course, CourseVersion, Module)
+        .join(ModuleProgress, ModuleProgress.course_id == Course.id)
+        .join(CourseVersion, _current_version_join())
+        .join(Module, sa.and_(Module.version_id == CourseVersion.id,
+                              Module.slug == ModuleProgress.module_slug))
+        .where(ModuleProgress.user_id == user.id, ModuleProgress.status != COMPLETED,
+               Course.active)
+        .order_by(ModuleProgress.last_seen_at.desc())
+        .limit(1)
+    ).first()
+    return tuple(row) if row else None
+
+
+def next_module(modules: list[Module], progress: dict[str, ModuleProgress]) -> Module | None:
+    """The first module in order that the learner has not completed."""
+    for module in modules:
+        p = progress.get(module.slug)
+        if p is None or p.status != COMPLETED:
+            return module
+    return None

@@ -1,0 +1,67 @@
+"""Settings from the environment, with safe defaults for the embedded SQLite setup."""
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _secret_key(instance_path: str) -> str:
+    """Return SECRET_KEY from the environment, or one generated once into the instance folder."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def database_url(instance_path: str) -> str:
+    """DATABASE_URL with the psycopg 3 driver, or SQLite in the instance folder."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        return "sqlite:///" + str(Path(instance_path) / "elearn.sqlite")
+    # Hosting platforms often hand out postgres:// URLs; SQLAlchemy wants a driver name.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment(instance_path: str) -> dict:
+    """Build the configuration mapping for create_app."""
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "CITY_NAME": os.environ.get("ELEARN_CITY_NAME", "Musterstadt"),
+        "CONTACT_EMAIL": os.environ.get("ELEARN_CONTACT_EMAIL", "barrierefreiheit@example.org"),
+        "PRIVACY_CONTACT_EMAIL": os.environ.get("ELEARN_PRIVACY_EMAIL", "datenschutz@example.org"),
+        "COURSES_DIR": os.environ.get(
+            "ELEARN_COURSES_DIR", str(Path(__file__).resolve().parent.parent / "courses")
+        ),
+        "DEMO_PASSWORD": os.environ.get("ELEARN_DEMO_PASSWORD", "Demo-Passwort-2026"),
+        # Behind a reverse proxy that terminates HTTPS, trust one X-Forwarded-* hop.
+        "PROXY_FIX": _flag("ELEARN_PROXY_FIX"),
+        # Always mark the session cookie Secure (it is also set per request served over HTTPS).
+        "SESSION_COOKIE_SECURE": _flag("ELEARN_SECURE_COOKIES"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": int(os.environ.get("ELEARN_SESSION_HOURS", "10")) * 3600,
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(os.environ.get("ELEARN_LOGIN_MAX_ACCOUNT", "5")),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": int(os.environ.get("ELEARN_LOGIN_MAX_ADDRESS", "20")),
+        "LOGIN_WINDOW_MINUTES": int(os.environ.get("ELEARN_LOGIN_WINDOW_MINUTES", "15")),
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "BABEL_DEFAULT_LOCALE": "de",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
+        "LANGUAGES": ["de", "en"],
+    }

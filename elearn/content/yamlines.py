@@ -1,0 +1,68 @@
+"""YAML loading that remembers the line of every mapping key and list item."""
+
+import yaml
+
+
+class LineDict(dict):
+    """A dict whose .lines maps each key to its 1-based line, and .line to its own."""
+
+    line = 1
+    lines: dict
+
+
+class LineList(list):
+    line = 1
+    lines: list
+
+
+class YamlSyntaxError(Exception):
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def _scalar(node: yaml.ScalarNode):
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_object(node, deep=True)
+    finally:
+        loader.dispose()
+
+
+def load(text: str, offset: int = 0):
+    """Parse YAML text; `offset` shifts reported lines (for front matter inside a file)."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line + 1 if mark else 1) + offset
+        message = f"YAML-Syntaxfehler: {exc.problem or exc}"
+        if exc.context and exc.context_mark and exc.context_mark is not mark:
+            message += f" ({exc.context}, Zeile {exc.context_mark.line + 1 + offset})"
+        raise YamlSyntaxError(line, message) from exc
+    if node is None:
+        return None
+    return _convert(node, offset)
+
+
+def _convert(node: yaml.Node, offset: int):
+    if isinstance(node, yaml.ScalarNode):
+        return _scalar(node)
+    line = node.start_mark.line + 1 + offset
+    if isinstance(node, yaml.MappingNode):
+        result = LineDict()
+        result.line, result.lines = line, {}
+        for key_node, value_node in node.value:
+            key = _convert(key_node, offset)
+            if key in result:
+                raise YamlSyntaxError(
+                    key_node.start_mark.line + 1 + offset, f"Schlüssel „{key}“ ist doppelt."
+                )
+            result[key] = _convert(value_node, offset)
+            result.lines[key] = key_node.start_mark.line + 1 + offset
+        return result
+    result = LineList(_convert(item, offset) for item in node.value)
+    result.line = line
+    result.lines = [item.start_mark.line + 1 + offset for item in node.value]
+    return result

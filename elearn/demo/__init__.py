@@ -1,0 +1,1 @@
+"""Demo data: a realistic German city administration to try the platform with."""

@@ -1,0 +1,102 @@
+"""Demo data: plain functions that add and flush, never commit."""
+
+import random
+
+import sqlalchemy as sa
+
+from ..auth.models import ADMIN, HR, LEAD, User
+from ..auth.services import create_user
+from ..extensions import db
+from ..org.models import Office
+
+# (code, name, kind, parent code): a typical German city administration, KGSt-style numbering.
+OFFICES = [
+    ("STADT", "Stadtverwaltung Musterstadt", "verwaltung", None),
+    ("D1", "Dezernat I – Zentrale Dienste, Personal und Digitalisierung", "dezernat", "STADT"),
+    ("10", "Haupt- und Personalamt", "amt", "D1"),
+    ("10.1", "Personalservice", "einheit", "10"),
+    ("10.2", "Organisation und Fortbildung", "einheit", "10"),
+    ("12", "Amt für Digitalisierung und IT", "amt", "D1"),
+    ("D2", "Dezernat II – Finanzen", "dezernat", "STADT"),
+    ("20", "Kämmerei", "amt", "D2"),
+    ("21", "Stadtkasse", "amt", "D2"),
+    ("D3", "Dezernat III – Bürgerdienste, Ordnung und Sicherheit", "dezernat", "STADT"),
+    ("32", "Ordnungsamt", "amt", "D3"),
+    ("33", "Bürgeramt", "amt", "D3"),
+    ("33.1", "Bürgerbüro Mitte", "einheit", "33"),
+    ("33.2", "Bürgerbüro Nord", "einheit", "33"),
+    ("37", "Feuerwehr", "amt", "D3"),
+    ("D4", "Dezernat IV – Jugend, Soziales und Bildung", "dezernat", "STADT"),
+    ("40", "Schulamt", "amt", "D4"),
+    ("50", "Sozialamt", "amt", "D4"),
+    ("51", "Jugendamt", "amt", "D4"),
+    ("D5", "Dezernat V – Planen, Bauen und Umwelt", "dezernat", "STADT"),
+    ("61", "Stadtplanungsamt", "amt", "D5"),
+    ("63", "Bauordnungsamt", "amt", "D5"),
+    ("67", "Grünflächenamt", "amt", "D5"),
+]
+
+# (e-mail, first name, last name, office code, roles): one account per role, for trying it out.
+ROLE_ACCOUNTS = [
+    ("learner@example.org", "Lena", "Lernwerk", "33.1", ()),
+    ("lead@example.org", "Leon", "Lotse", "12", (LEAD,)),
+    ("hr@example.org", "Hanna", "Personal", "10.1", (HR,)),
+    ("admin@example.org", "Adrian", "Admin", "12", (ADMIN,)),
+]
+
+FIRST_NAMES = (
+    "Anna Ben Carla David Elif Felix Greta Hannes Ida Jonas Klara Lukas Mia Noah Olga Paul "
+    "Rana Sven Tanja Ulrich Vera Yusuf Zoe Marta Emil Sophie Jan Leyla Tobias Nina"
+).split()
+LAST_NAMES = (
+    "Müller Schmidt Schneider Fischer Weber Meyer Wagner Becker Schulz Hoffmann Koch Richter "
+    "Klein Wolf Schröder Neumann Schwarz Braun Zimmermann Krüger Hartmann Lange Yilmaz Kaya "
+    "Nowak Werner Krause Lehmann Schmitt Köhler"
+).split()
+EMPLOYEES = 200
+
+
+def _ascii(name: str) -> str:
+    return (name.lower().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue")
+            .replace("ß", "ss"))
+
+
+def seed_offices() -> tuple[dict[str, Office], int]:
+    offices = {o.code: o for o in db.session.scalars(sa.select(Office))}
+    created = 0
+    for code, name, kind, parent in OFFICES:
+        if code not in offices:
+            offices[code] = Office(code=code, name=name, kind=kind, parent=offices.get(parent))
+            db.session.add(offices[code])
+            created += 1
+    db.session.flush()
+    return offices, created
+
+
+def has_people() -> bool:
+    return db.session.scalar(sa.select(User.id).limit(1)) is not None
+
+
+def seed(password: str) -> dict[str, int]:
+    """Create whatever part of the demo administration is missing; never change existing data."""
+    offices, created_offices = seed_offices()
+    emails = set(db.session.scalars(sa.select(User.email)))
+    created = 0
+    for email, first, last, office, roles in ROLE_ACCOUNTS:
+        if email not in emails:
+            create_user(email=email, first_name=first, last_name=last, office=offices[office],
+                        roles=roles, password=password)
+            created += 1
+    # Employees are drawn from a fixed seed, so every run proposes the same people.
+    rng = random.Random(2026)
+    workplaces = [o for o in offices.values() if o.kind in ("amt", "einheit")]
+    for number in range(1, EMPLOYEES + 1):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        office = rng.choice(workplaces)
+        email = f"{_ascii(first)}.{_ascii(last)}.{number:03d}@example.org"
+        if email not in emails:
+            create_user(email=email, first_name=first, last_name=last, office=office,
+                        personnel_number=f"P{10000 + number}")
+            created += 1
+    db.session.flush()
+    return {"offices": created_offices, "people": created}

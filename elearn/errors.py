@@ -1,0 +1,81 @@
+"""Error pages in the layout, in the user's language, without stack traces."""
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .extensions import db
+
+
+def _titles() -> dict[int, tuple[str, str]]:
+    return {
+        400: (
+            _("Ungültige Anfrage"),
+            _("Die Anfrage konnte nicht verarbeitet werden. Bitte laden Sie die Seite neu "
+              "und versuchen Sie es noch einmal."),
+        ),
+        403: (_("Kein Zugriff"), _("Sie haben keine Berechtigung für diese Seite.")),
+        404: (
+            _("Seite nicht gefunden"),
+            _("Die angeforderte Seite gibt es nicht oder nicht mehr."),
+        ),
+        405: (_("Nicht erlaubt"), _("Diese Aktion ist auf dieser Seite nicht möglich.")),
+        409: (_("Gerade nicht möglich"), _("Diese Aktion ist im Moment nicht möglich.")),
+        413: (_("Zu groß"), _("Die gesendeten Daten sind zu groß.")),
+        429: (
+            _("Zu viele Versuche"),
+            _("Zu viele Versuche in kurzer Zeit. Bitte warten Sie einige Minuten "
+              "und versuchen Sie es dann erneut."),
+        ),
+        500: (
+            _("Interner Fehler"),
+            _("Ein unerwarteter Fehler ist aufgetreten. Das Problem wurde protokolliert. "
+              "Bitte versuchen Sie es später noch einmal."),
+        ),
+    }
+
+
+def render_error(code: int, message: str | None = None):
+    title, default_message = _titles().get(code, _titles()[500])
+    return (
+        render_template(
+            "errors/error.html", code=code, title=title, message=message or default_message
+        ),
+        code,
+    )
+
+
+def _handle_http(error: HTTPException):
+    if error.code is None or error.code < 400:
+        return error
+    retry = getattr(error, "retry_after", None)
+    response, code = render_error(error.code, getattr(error, "user_message", None))
+    headers = {"Retry-After": str(retry)} if retry else {}
+    return response, code, headers
+
+
+def _handle_csrf(error: CSRFError):
+    db.session.rollback()
+    return render_error(
+        400,
+        _("Das Formular ist abgelaufen oder ungültig (Sicherheitsprüfung fehlgeschlagen). "
+          "Es wurde nichts gespeichert. Bitte laden Sie die Seite neu und senden Sie es erneut."),
+    )
+
+
+def _handle_unexpected(error: Exception):
+    db.session.rollback()
+    if isinstance(error, HTTPException):
+        return _handle_http(error)
+    from flask import current_app
+
+    current_app.logger.exception("Unhandled error", exc_info=error)
+    return render_error(500)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _handle_csrf)
+    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(InternalServerError, _handle_unexpected)
+    app.register_error_handler(Exception, _handle_unexpected)

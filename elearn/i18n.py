@@ -1,0 +1,25 @@
+"""Language selection: the learner's choice, then the browser's, then German."""
+
+from flask import Flask, current_app, request, session
+from flask_babel import get_locale
+
+from .extensions import babel
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or current_app.config[
+        "BABEL_DEFAULT_LOCALE"
+    ]
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.add_extension("jinja2.ext.do")
+
+    @app.context_processor
+    def _language():
+        return {"current_lang": str(get_locale() or "de")}

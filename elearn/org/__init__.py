@@ -1,0 +1,1 @@
+"""Organisation: the administration's offices (Ämter) as a tree."""

@@ -1,0 +1,33 @@
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..catalog.models import Module
+from ..extensions import db
+from ..org.models import utcnow
+
+
+class Attempt(db.Model):
+    """One attempt at a module's quiz: the drawn questions, the answers and the one result."""
+
+    __tablename__ = "attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    module_id: Mapped[int] = mapped_column(sa.ForeignKey("module.id"), index=True)
+    mode: Mapped[str] = mapped_column(sa.String(16), default="study")  # study | test_out
+    # Drawn questions in the order shown, each with its option order: [{"id":..,"options":[..]}]
+    drawn: Mapped[list] = mapped_column(sa.JSON)
+    answers: Mapped[dict | None] = mapped_column(sa.JSON)
+    score_percent: Mapped[float | None]
+    passed: Mapped[bool | None]
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+    duration_seconds: Mapped[int | None]
+
+    module: Mapped[Module] = relationship()
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.submitted_at is not None

@@ -1,0 +1,80 @@
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..catalog import services as catalog
+from ..errors import render_error
+from ..extensions import db
+from . import bp, services
+from .models import Attempt
+
+MODES = ("study", "test_out")
+
+
+def _own_attempt(attempt_id: int) -> Attempt:
+    attempt = db.session.get(Attempt, attempt_id)
+    # Another person's attempt is "not found": its existence is none of the caller's business.
+    if attempt is None or attempt.user_id != current_user.id:
+        abort(404)
+    return attempt
+
+
+@bp.post("/kurse/<slug>/<module_slug>/quiz")
+@login_required
+def start(slug: str, module_slug: str):
+    found = catalog.get_course(slug)
+    module = found and next((m for m in found[1].modules if m.slug == module_slug), None)
+    if module is None or not module.quiz:
+        abort(404)
+    mode = request.form.get("mode", "study")
+    if mode not in MODES:
+        abort(400)
+    try:
+        attempt = services.start_attempt(current_user, module, mode)
+    except services.QuizRefused as refused:
+        if refused.next_possible:
+            message = _("Sie können das Quiz erst wieder ab %(time)s versuchen.",
+                        time=format_datetime(refused.next_possible, "short"))
+        else:
+            message = _("Sie haben die höchste Zahl an Versuchen für dieses Quiz erreicht.")
+        return render_error(409, message)
+    db.session.commit()
+    return redirect(url_for("quiz.attempt", attempt_id=attempt.id), code=303)
+
+
+@bp.route("/versuche/<int:attempt_id>", methods=["GET", "POST"])
+@login_required
+def attempt(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    if attempt.is_submitted:
+        return redirect(url_for("quiz.result", attempt_id=attempt.id), code=303)
+    questions = services.results(attempt)
+    if request.method == "GET":
+        return render_template("quiz/attempt.html", attempt=attempt, questions=questions,
+                               missing=[], given={})
+    try:
+        answers, missing = services.parse_answers(attempt, request.form)
+    except services.TamperedAnswers:
+        return render_error(400, _("Die Antworten passen nicht zu den Fragen dieses Versuchs. "
+                                   "Es wurde nichts gespeichert."))
+    if missing:
+        return render_template("quiz/attempt.html", attempt=attempt, questions=questions,
+                               missing=missing, given=answers), 422
+    if services.submit(attempt, answers):
+        db.session.commit()
+    else:
+        db.session.rollback()
+        flash(_("Dieser Versuch war bereits abgegeben; das erste Ergebnis gilt."), "info")
+    return redirect(url_for("quiz.result", attempt_id=attempt.id), code=303)
+
+
+@bp.get("/versuche/<int:attempt_id>/ergebnis")
+@login_required
+def result(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    if not attempt.is_submitted:
+        return redirect(url_for("quiz.attempt", attempt_id=attempt.id))
+    module = attempt.module
+    return render_template("quiz/result.html", attempt=attempt, module=module,
+                           course=module.version.course, results=services.results(attempt))

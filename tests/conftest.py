@@ -1,0 +1,135 @@
+"""Fixtures: app, client, runner, login helper and factories (flaskr and Indico style)."""
+
+import os
+import re
+from pathlib import Path
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+
+from elearn import create_app  # noqa: E402
+from elearn.auth.services import create_user  # noqa: E402
+from elearn.extensions import db  # noqa: E402
+from elearn.org.models import Office  # noqa: E402
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PASSWORD = "Korrekt-Pferd-Batterie-42"
+
+
+def _database_url_for_tests(tmp_path_factory) -> str:
+    """PostgreSQL when DATABASE_URL is set (CI runs the suite a second time so), else SQLite."""
+    if os.environ.get("DATABASE_URL"):
+        from elearn.config import database_url
+
+        return database_url("")
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory):
+    url = _database_url_for_tests(tmp_path_factory)
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        # Start from nothing, then build the schema the only way production does: migrations.
+        db.drop_all()
+        db.session.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        db.session.commit()
+        flask_migrate.upgrade()
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app(database, tmp_path):
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database,
+        "COURSES_DIR": str(FIXTURES / "courses" / "good"),
+        "CITY_NAME": "Teststadt",
+    })
+    with app.app_context():
+        yield app
+        db.session.remove()
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+class AuthActions:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email="learner@test.example", password=PASSWORD, **kwargs):
+        token = csrf_token(self.client)
+        return self.client.post(
+            "/login", data={"email": email, "password": password, "csrf_token": token}, **kwargs
+        )
+
+    def logout(self):
+        return self.client.post("/logout", data={"csrf_token": csrf_token(self.client, "/")})
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def make_office(app):
+    counter = iter(range(1, 10_000))
+
+    def make(code=None, name=None, kind="amt", parent=None) -> Office:
+        n = next(counter)
+        office = Office(code=code or f"A{n}", name=name or f"Amt {n}", kind=kind, parent=parent)
+        db.session.add(office)
+        db.session.flush()
+        return office
+
+    return make
+
+
+@pytest.fixture
+def make_user(app, make_office):
+    counter = iter(range(1, 10_000))
+
+    def make(email=None, roles=(), password=PASSWORD, office=None, **kwargs):
+        n = next(counter)
+        user = create_user(
+            email=email or f"person{n}@test.example",
+            first_name=kwargs.pop("first_name", "Erika"),
+            last_name=kwargs.pop("last_name", f"Muster{n}"),
+            office=office or make_office(),
+            roles=roles,
+            password=password,
+            **kwargs,
+        )
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def learner(make_user):
+    return make_user(email="learner@test.example")

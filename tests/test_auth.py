@@ -1,0 +1,158 @@
+import re
+
+import sqlalchemy as sa
+
+from elearn.auth import services
+from elearn.auth.models import LoginFailure, User
+from elearn.extensions import db
+
+from .conftest import PASSWORD, csrf_token
+
+
+def test_login_success_redirects_home_and_greets(client, auth, learner):
+    response = auth.login()
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    page = client.get("/").get_data(as_text=True)
+    assert "Willkommen, Erika" in page
+
+
+def test_session_cookie_flags(client, auth, learner):
+    response = auth.login()
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # plain HTTP in development
+
+
+def test_session_cookie_is_secure_over_https(app, learner):
+    client = app.test_client()
+    token_page = client.get("/login", base_url="https://localhost")
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"',
+                      token_page.get_data(as_text=True)).group(1)
+    response = client.post("/login", base_url="https://localhost", headers={
+        "Referer": "https://localhost/login"},
+        data={"email": learner.email, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+    assert "Secure" in response.headers["Set-Cookie"]
+
+
+def test_password_is_hashed_with_scrypt(learner):
+    assert learner.password_hash.startswith("scrypt:")
+    assert PASSWORD not in learner.password_hash
+
+
+def test_wrong_password_and_unknown_account_look_the_same(client, auth, learner):
+    wrong = auth.login(password="falsches-Passwort-123")
+    unknown = auth.login(email="niemand@test.example")
+    assert wrong.status_code == unknown.status_code == 422
+    message = "E-Mail-Adresse oder Passwort ist falsch."
+    assert message in wrong.get_data(as_text=True)
+    assert message in unknown.get_data(as_text=True)
+    assert "Willkommen" not in client.get("/").get_data(as_text=True)
+
+
+def test_login_throttled_per_account(client, auth, learner):
+    for _ in range(5):
+        assert auth.login(password="falsch-falsch-falsch").status_code == 422
+    response = auth.login()  # even the right password is refused while throttled
+    assert response.status_code == 429
+    assert "Zu viele fehlgeschlagene Anmeldeversuche" in response.get_data(as_text=True)
+    assert response.headers["Retry-After"] == "900"
+
+
+def test_login_throttled_per_address(client, auth, app, learner):
+    app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 3
+    for n in range(3):
+        auth.login(email=f"raten{n}@test.example", password="falsch-falsch-falsch")
+    assert auth.login().status_code == 429
+
+
+def test_old_failures_do_not_throttle(client, auth, learner):
+    from datetime import timedelta
+
+    from elearn.org.models import utcnow
+
+    for _ in range(5):
+        db.session.add(LoginFailure(email=learner.email, address="127.0.0.1",
+                                    created_at=utcnow() - timedelta(hours=1)))
+    db.session.commit()
+    assert auth.login().status_code == 302
+
+
+def test_login_without_csrf_token_is_refused(client, learner):
+    response = client.post("/login", data={"email": learner.email, "password": PASSWORD})
+    assert response.status_code == 400
+    assert "Sicherheitsprüfung fehlgeschlagen" in response.get_data(as_text=True)
+    assert "Willkommen" not in client.get("/").get_data(as_text=True)
+
+
+def test_forged_csrf_token_is_refused(client, learner):
+    csrf_token(client)
+    response = client.post("/login", data={
+        "email": learner.email, "password": PASSWORD, "csrf_token": "gefälscht"})
+    assert response.status_code == 400
+
+
+def test_overlong_and_malformed_fields_are_form_errors(client):
+    token = csrf_token(client)
+    response = client.post("/login", data={
+        "email": "a" * 300 + "@test.example", "password": "x" * 5000, "csrf_token": token})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Die E-Mail-Adresse ist zu lang." in page
+    assert "Das Passwort ist zu lang." in page
+    response = client.post("/login", data={"email": "kein-at", "password": "x",
+                                           "csrf_token": token})
+    assert response.status_code == 422
+    assert "gültige E-Mail-Adresse" in response.get_data(as_text=True)
+
+
+def test_login_does_not_redirect_to_other_sites(client, learner):
+    token = csrf_token(client)
+    response = client.post("/login?next=//evil.example/", data={
+        "email": learner.email, "password": PASSWORD, "csrf_token": token})
+    assert response.headers["Location"] == "/"
+
+
+def test_login_follows_local_next(client, learner):
+    token = csrf_token(client)
+    response = client.post("/login?next=/kurse", data={
+        "email": learner.email, "password": PASSWORD, "csrf_token": token})
+    assert response.headers["Location"] == "/kurse"
+
+
+def test_logout_requires_post_and_ends_session(client, auth, learner):
+    auth.login()
+    assert client.get("/logout").status_code == 405
+    response = auth.logout()
+    assert response.status_code == 302
+    assert client.get("/kurse").status_code == 302  # back to login
+
+
+def test_logout_without_csrf_is_refused(client, auth, learner):
+    auth.login()
+    assert client.post("/logout").status_code == 400
+    assert client.get("/kurse").status_code == 200
+
+
+def test_deactivation_ends_session_at_once(client, auth, learner):
+    auth.login()
+    assert client.get("/kurse").status_code == 200
+    services.deactivate(db.session.get(User, learner.id))
+    db.session.commit()
+    response = client.get("/kurse")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+    assert auth.login().status_code == 422  # and cannot log in again
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get("/kurse")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=/kurse"
+
+
+def test_email_is_matched_case_insensitively(client, auth, learner):
+    assert auth.login(email="  Learner@Test.Example ").status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginFailure)) == 0

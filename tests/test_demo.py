@@ -1,0 +1,48 @@
+import sqlalchemy as sa
+
+from elearn.auth.models import User
+from elearn.extensions import db
+from elearn.org.models import Office
+
+
+def _counts():
+    return (db.session.scalar(sa.select(sa.func.count()).select_from(Office)),
+            db.session.scalar(sa.select(sa.func.count()).select_from(User)))
+
+
+def test_demo_seed_is_idempotent(runner):
+    first = runner.invoke(args=["demo", "seed"])
+    assert first.exit_code == 0, first.output
+    counts = _counts()
+    second = runner.invoke(args=["demo", "seed"])
+    assert "offices: 0 new, people: 0 new" in second.output
+    assert _counts() == counts
+
+
+def test_demo_city_is_realistic(runner):
+    runner.invoke(args=["demo", "seed"])
+    offices = db.session.scalars(sa.select(Office)).all()
+    kinds = [o.kind for o in offices]
+    assert kinds.count("dezernat") >= 3 and kinds.count("amt") >= 10
+    assert all(o.parent is not None for o in offices if o.kind != "verwaltung")
+    people = db.session.scalar(sa.select(sa.func.count()).select_from(User))
+    assert 200 <= people <= 210
+    used_offices = db.session.scalar(sa.select(sa.func.count(sa.distinct(User.office_id))))
+    assert used_offices >= 10
+
+
+def test_demo_role_accounts_log_in_with_demo_password(runner, auth, app):
+    app.config["DEMO_PASSWORD"] = "ein-langes-Demo-Passwort"
+    runner.invoke(args=["demo", "seed"])
+    for email, role in [("learner@example.org", "learner"), ("lead@example.org", "lead"),
+                        ("hr@example.org", "hr"), ("admin@example.org", "admin")]:
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        assert role in user.roles
+        assert auth.login(email=email, password="ein-langes-Demo-Passwort").status_code == 302
+        auth.logout()
+
+
+def test_seed_if_empty_leaves_existing_data_alone(runner, learner):
+    result = runner.invoke(args=["demo", "seed", "--if-empty"])
+    assert "already holds people" in result.output
+    assert _counts()[1] == 1

@@ -1,0 +1,48 @@
+import os
+import stat
+
+from elearn import config, create_app
+
+
+def test_test_config_overrides_environment(app):
+    assert app.testing
+    assert app.config["CITY_NAME"] == "Teststadt"
+
+
+def test_default_database_is_sqlite_in_instance_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert config.database_url(str(tmp_path)) == f"sqlite:///{tmp_path}/elearn.sqlite"
+
+
+def test_postgres_urls_use_psycopg3(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db/elearn")
+    assert config.database_url("") == "postgresql+psycopg://u:p@db/elearn"
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@db/elearn")
+    assert config.database_url("") == "postgresql+psycopg://u:p@db/elearn"
+
+
+def test_secret_key_generated_once_into_instance_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first = config.from_environment(str(tmp_path))["SECRET_KEY"]
+    second = config.from_environment(str(tmp_path))["SECRET_KEY"]
+    assert first == second and len(first) >= 64
+    key_file = tmp_path / "secret_key"
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+
+
+def test_secret_key_from_environment_wins(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "from-env")
+    assert config.from_environment(str(tmp_path))["SECRET_KEY"] == "from-env"
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_wsgi_module_exposes_app():
+    import wsgi
+
+    assert wsgi.app.name == "elearn"
+
+
+def test_cookie_defaults_are_safe(database):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database})
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"

@@ -1,0 +1,118 @@
+"""Layout, language, error pages, security headers and the health check."""
+
+import pytest
+from flask import Blueprint
+
+from elearn import create_app
+
+from .conftest import csrf_token
+
+
+def test_layout_is_german_by_default_with_landmarks(client):
+    page = client.get("/").get_data(as_text=True)
+    assert '<html lang="de">' in page
+    assert page.count("<title>") == 1
+    assert 'href="#inhalt"' in page and 'id="inhalt"' in page
+    assert "<main" in page and "<header" in page and "<footer" in page
+    assert "Erklärung zur Barrierefreiheit" in page
+    assert "Datenschutzhinweise" in page
+    assert "vendor/kern/kern.min.css" in page
+
+
+def test_accept_language_english(client):
+    page = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="en">' in page
+    assert "Accessibility statement" in page
+    assert "Log in" in page
+
+
+def test_language_switch_is_remembered(client):
+    token = csrf_token(client)
+    response = client.post("/language", data={"lang": "en", "next": "/login",
+                                              "csrf_token": token})
+    assert response.headers["Location"] == "/login"
+    page = client.get("/login").get_data(as_text=True)
+    assert '<html lang="en">' in page and "Password" in page
+    client.post("/language", data={"lang": "de", "csrf_token": token})
+    assert '<html lang="de">' in client.get("/login").get_data(as_text=True)
+
+
+def test_language_switch_needs_csrf_and_ignores_unknown(client):
+    assert client.post("/language", data={"lang": "en"}).status_code == 400
+    token = csrf_token(client)
+    client.post("/language", data={"lang": "xx", "next": "//evil.example", "csrf_token": token})
+    assert '<html lang="de">' in client.get("/").get_data(as_text=True)
+
+
+def test_accessibility_statement_has_feedback_contact_and_arbitration(client):
+    page = client.get("/barrierefreiheit").get_data(as_text=True)
+    assert "mailto:barrierefreiheit@example.org" in page
+    assert "Schlichtungsverfahren" in page
+    assert "WCAG" in page
+
+
+def test_privacy_notice_says_what_is_stored_and_who_sees_it(client):
+    page = client.get("/datenschutz").get_data(as_text=True)
+    assert "Was gespeichert wird" in page and "Wer was sieht" in page
+    assert "weniger als fünf Personen" in page
+
+
+def test_404_page_in_layout(client):
+    response = client.get("/gibt-es-nicht")
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert "Seite nicht gefunden" in page and 'id="inhalt"' in page
+
+
+@pytest.fixture
+def failing_app(app):
+    bp = Blueprint("boom", __name__)
+
+    @bp.get("/boom")
+    def boom():
+        raise RuntimeError("geheimes Detail aus dem Stacktrace")
+
+    app.register_blueprint(bp)
+    return app
+
+
+def test_500_page_shows_no_stack_trace(failing_app):
+    response = failing_app.test_client().get("/boom")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Ein unerwarteter Fehler ist aufgetreten" in page
+    assert "geheimes Detail" not in page and "Traceback" not in page
+
+
+def test_security_headers(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_no_inline_script_in_pages(client):
+    assert "<script" not in client.get("/login").get_data(as_text=True)
+
+
+def test_hsts_only_over_https(client):
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+    response = client.get("/login", base_url="https://localhost")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_healthz_up(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "up"}
+
+
+def test_healthz_down(tmp_path):
+    app = create_app({"TESTING": True,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/fehlt/nicht/da.sqlite"})
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["database"] == "down"
