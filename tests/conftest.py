@@ -1,5 +1,6 @@
 """Fixtures: app, client, runner, login helper and factories (flaskr and Indico style)."""
 
+import contextvars
 import os
 import re
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 import flask_migrate
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 
@@ -26,6 +28,19 @@ def _database_url_for_tests(tmp_path_factory) -> str:
 
         return database_url("")
     return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
+
+
+class IsolatedClient(FlaskClient):
+    """Runs each request in its own app context and DB session, as a real server would.
+
+    The test itself holds an app context for factories and queries; without this, requests
+    would share its `g` and session and hide bugs that only show between two requests.
+    """
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        db.session.expire_all()  # the test's view of the database catches up
+        return response
 
 
 @pytest.fixture(scope="session")
@@ -50,6 +65,7 @@ def app(database, tmp_path):
         "COURSES_DIR": str(FIXTURES / "courses" / "good"),
         "CITY_NAME": "Teststadt",
     })
+    app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
         db.session.remove()
@@ -133,3 +149,16 @@ def make_user(app, make_office):
 @pytest.fixture
 def learner(make_user):
     return make_user(email="learner@test.example")
+
+
+@pytest.fixture
+def synced(app):
+    """The good fixture course, loaded; returns (course, current version)."""
+    from elearn import content
+    from elearn.catalog import services
+
+    courses, errors = content.load_directory(FIXTURES / "courses" / "good")
+    assert not errors
+    services.sync_courses(courses)
+    db.session.commit()
+    return services.get_course("demo-kurs")

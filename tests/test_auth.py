@@ -49,7 +49,7 @@ def test_wrong_password_and_unknown_account_look_the_same(client, auth, learner)
     message = "E-Mail-Adresse oder Passwort ist falsch."
     assert message in wrong.get_data(as_text=True)
     assert message in unknown.get_data(as_text=True)
-    assert "Willkommen" not in client.get("/").get_data(as_text=True)
+    assert "Willkommen, Erika" not in client.get("/").get_data(as_text=True)
 
 
 def test_login_throttled_per_account(client, auth, learner):
@@ -84,7 +84,7 @@ def test_login_without_csrf_token_is_refused(client, learner):
     response = client.post("/login", data={"email": learner.email, "password": PASSWORD})
     assert response.status_code == 400
     assert "Sicherheitsprüfung fehlgeschlagen" in response.get_data(as_text=True)
-    assert "Willkommen" not in client.get("/").get_data(as_text=True)
+    assert "Willkommen, Erika" not in client.get("/").get_data(as_text=True)
 
 
 def test_forged_csrf_token_is_refused(client, learner):

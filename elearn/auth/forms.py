@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Email, Length
 class LoginForm(FlaskForm):
     email = EmailField(
         _l("E-Mail-Adresse"),
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
         validators=[
             DataRequired(_l("Bitte geben Sie Ihre E-Mail-Adresse ein.")),
             Length(max=254, message=_l("Die E-Mail-Adresse ist zu lang.")),

@@ -30,8 +30,6 @@ def _safe_next(target: str | None) -> str:
 
 
 class LoginThrottled(TooManyRequests):
-    retry_after = 900
-
     @property
     def user_message(self) -> str:
         return _("Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie 15 Minuten "
@@ -47,7 +45,7 @@ def login():
         return render_template("auth/login.html", form=form), 422 if form.errors else 200
     address = request.remote_addr or "unknown"
     if services.is_throttled(form.email.data, address):
-        raise LoginThrottled()
+        raise LoginThrottled(retry_after=900)
     user = services.authenticate(form.email.data, form.password.data)
     if user is None:
         services.record_failure(form.email.data, address)

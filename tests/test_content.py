@@ -1,0 +1,140 @@
+"""The course format: validation with file and line, sanitizing, and the shipped courses."""
+
+from pathlib import Path
+
+import pytest
+
+from elearn.content import load_directory
+from elearn.content.render import render_markdown
+
+from .conftest import FIXTURES
+
+BROKEN = FIXTURES / "courses" / "broken"
+SHIPPED = Path(__file__).parent.parent / "courses"
+
+
+@pytest.fixture(scope="module")
+def broken_errors():
+    _, errors = load_directory(BROKEN)
+    return [str(e) for e in errors]
+
+
+@pytest.mark.parametrize("expected", [
+    "broken/syntax/course.yaml:4: YAML-Syntaxfehler",
+    "broken/kaputt/course.yaml:2: Unbekanntes Feld „titel“",
+    "broken/kaputt/course.yaml:1: Pflichtfeld „audience“ fehlt",
+    "broken/doppelt-b/course.yaml:1: Kurskennung „gleich“ ist doppelt",
+    "broken/kaputt/course.yaml:11: Modul „03-fehlt“ ist aufgeführt, aber 03-fehlt.md fehlt.",
+    "broken/kaputt/course.yaml:8: 09-nicht-gelistet.md liegt im Kursordner, ist aber unter",
+    "broken/kaputt/01-frontmatter.md:4: YAML-Syntaxfehler",
+    "broken/kaputt/02-inhalt.md:7: Video ohne Untertitel (captions).",
+    "broken/kaputt/02-inhalt.md:10: Abschnitt „## Quellen“ fehlt.",
+    "broken/kaputt/02-inhalt.md:13: Bild „media/bild.png“ ohne Alternativtext.",
+    "broken/kaputt/02-inhalt.md:15: Mediendatei „media/fehlt.png“ nicht gefunden.",
+    "broken/kaputt/04-quiz.quiz.yaml:2: Frage „ohne-richtige“: Einfachauswahl braucht genau "
+    "eine richtige Antwort",
+    "broken/kaputt/04-quiz.quiz.yaml:8: Frage-ID „ohne-richtige“ ist doppelt.",
+    "broken/kaputt/04-quiz.quiz.yaml:9: Unbekannter Fragetyp „essay“",
+])
+def test_each_error_is_reported_with_file_and_line(broken_errors, expected):
+    assert any(e.startswith(expected) for e in broken_errors), broken_errors
+
+
+def test_all_errors_are_collected_not_just_the_first(broken_errors):
+    assert len(broken_errors) == 14
+
+
+def test_validate_command_prints_errors_and_exits_1(runner):
+    result = runner.invoke(args=["courses", "validate", str(BROKEN)])
+    assert result.exit_code == 1
+    assert "broken/kaputt/course.yaml:2: Unbekanntes Feld „titel“" in result.output
+    assert result.output.strip().endswith("1 course, 1 module, 1 question, 14 errors")
+
+
+def test_validate_good_fixture_exits_0(runner):
+    result = runner.invoke(args=["courses", "validate", str(FIXTURES / "courses" / "good")])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "1 course, 2 modules, 4 questions"
+
+
+def test_missing_directory_is_an_error(runner, tmp_path):
+    result = runner.invoke(args=["courses", "validate", str(tmp_path / "nirgends")])
+    assert result.exit_code == 1
+    assert "Verzeichnis nicht gefunden" in result.output
+
+
+def test_shipped_courses_validate_without_error(runner):
+    result = runner.invoke(args=["courses", "validate", str(SHIPPED)])
+    assert result.exit_code == 0, result.output
+    courses, errors = load_directory(SHIPPED)
+    assert errors == []
+    assert {c.slug for c in courses} >= {
+        "grundlagen-digitalisierung", "e-government-ozg", "cybersicherheit"}
+    last_line = result.output.strip().splitlines()[-1]
+    assert last_line.startswith(f"{len(courses)} courses, ")
+
+
+def test_shipped_courses_meet_the_content_rules():
+    courses, _ = load_directory(SHIPPED)
+    for course in courses:
+        assert len(course.modules) >= 4, course.slug
+        for module in course.modules:
+            assert 5 <= module.estimated_minutes <= 15, module.slug
+            assert module.objectives, module.slug
+            assert len(module.quiz.questions) >= 6, module.slug
+            assert "## Quellen" in module.body
+    assert next(c for c in courses if c.slug == "cybersicherheit").certificate_validity_months \
+        == 12
+
+
+def test_yaml_duplicate_keys_are_errors(tmp_path):
+    folder = tmp_path / "root" / "k"
+    folder.mkdir(parents=True)
+    (folder / "course.yaml").write_text("slug: k\nslug: k2\n", encoding="utf-8")
+    _, errors = load_directory(tmp_path / "root")
+    assert "root/k/course.yaml:2: Schlüssel „slug“ ist doppelt." in [str(e) for e in errors]
+
+
+def test_non_utf8_file_is_an_error(tmp_path):
+    folder = tmp_path / "root" / "k"
+    folder.mkdir(parents=True)
+    (folder / "course.yaml").write_bytes("title: Bürger\n".encode("cp1252"))
+    _, errors = load_directory(tmp_path / "root")
+    assert any("nicht in UTF-8" in str(e) for e in errors)
+
+
+class TestSanitizing:
+    def test_scripts_are_removed_with_their_text(self):
+        html = render_markdown("Text\n\n<script>alert('x')</script>\n\n<SCRIPT SRC=//x></SCRIPT>")
+        assert "<script" not in html.lower() and "alert" not in html
+
+    def test_event_attributes_are_removed(self):
+        html = render_markdown('<img src="a.png" alt="a" onerror="alert(1)">'
+                               '<a href="#" onclick="alert(1)">x</a>')
+        assert "onerror" not in html and "onclick" not in html
+        assert '<img src="a.png" alt="a">' in html
+
+    def test_javascript_links_are_removed(self):
+        html = render_markdown('[klick](javascript:alert(1)) <a href="JaVaScRiPt:alert(1)">b</a>'
+                               ' <a href="java&#x09;script:alert(1)">c</a>')
+        # The Markdown link stays plain text; the HTML links lose their href.
+        assert "href" not in html
+        assert "<a>b</a>" in html and "<a>c</a>" in html
+
+    def test_styles_iframes_and_forms_are_removed(self):
+        html = render_markdown('<style>p{}</style><iframe src="x"></iframe>'
+                               '<form><input name="a"></form><p style="color:red">t</p>')
+        for bad in ("<style", "<iframe", "<form", "<input", "style="):
+            assert bad not in html
+
+    def test_allowed_markup_survives(self):
+        html = render_markdown(
+            "## Titel\n\n- eins\n\n| a | b |\n| - | - |\n| 1 | 2 |\n\n> Zitat\n\n`code`\n\n"
+            "<details><summary>Mehr</summary>\n\nInhalt\n</details>\n\n"
+            "[Link](https://www.bsi.bund.de/) ![Alt](media/x.png)"
+        )
+        for good in ("<h2>Titel</h2>", "<li>eins</li>", "<table>", "<blockquote>",
+                     "<code>code</code>", "<details>", "<summary>Mehr</summary>",
+                     '<a href="https://www.bsi.bund.de/">Link</a>',
+                     '<img src="media/x.png" alt="Alt">'):
+            assert good in html

@@ -1,0 +1,78 @@
+"""What a learner sees: catalogue, course, module, media, progress, continue."""
+
+import sqlalchemy as sa
+
+from elearn.catalog.models import ModuleProgress
+from elearn.extensions import db
+
+
+def test_catalogue_shows_courses_with_duration_and_progress(client, auth, learner, synced):
+    auth.login()
+    page = client.get("/kurse").get_data(as_text=True)
+    assert "Testkurs Digitales Arbeiten" in page
+    assert "Dauer: 15 Minuten" in page
+    assert "2 Module" in page
+    assert "Fortschritt: 0 von 2 Modulen abgeschlossen" in page
+
+
+def test_course_page_lists_modules_and_where_to_start(client, auth, learner, synced):
+    auth.login()
+    page = client.get("/kurse/demo-kurs").get_data(as_text=True)
+    assert "Erstes Modul" in page and "Zweites Modul" in page
+    assert "Kurs beginnen" in page
+    assert page.count("Nicht begonnen") == 2
+    assert "Zertifikat gültig" in page and "12 Monate" in page
+
+
+def test_module_page_shows_content_and_records_start(client, auth, learner, synced):
+    auth.login()
+    page = client.get("/kurse/demo-kurs/01-erstes-modul").get_data(as_text=True)
+    assert "<h1" in page and "Erstes Modul" in page
+    assert "Sie kennen das erste Lernziel." in page
+    assert "Modul 1 von 2 · 7 Minuten" in page
+    assert "<strong>Hervorhebung</strong>" in page
+    assert '<img src="media/bild.png" alt="Ein Diagramm der Abläufe">' in page
+    assert '<track kind="captions"' in page and "Transkript" in page
+    assert "Nächstes Modul" in page and "Vorheriges Modul" not in page
+    progress = db.session.scalar(sa.select(ModuleProgress))
+    assert progress.module_slug == "01-erstes-modul" and progress.status == "started"
+    course_page = client.get("/kurse/demo-kurs").get_data(as_text=True)
+    assert "Begonnen" in course_page and "Weiter mit: Erstes Modul" in course_page
+
+
+def test_module_page_never_shows_answers(client, auth, learner, synced):
+    auth.login()
+    page = client.get("/kurse/demo-kurs/01-erstes-modul").get_data(as_text=True)
+    assert "Die richtige Antwort" not in page
+
+
+def test_home_offers_continue_where_left_off(client, auth, learner, synced):
+    auth.login()
+    assert "Weitermachen, wo Sie aufgehört haben" not in client.get("/").get_data(as_text=True)
+    client.get("/kurse/demo-kurs/02-zweites-modul")
+    page = client.get("/").get_data(as_text=True)
+    assert "Weitermachen, wo Sie aufgehört haben" in page
+    assert 'href="/kurse/demo-kurs/02-zweites-modul"' in page
+
+
+def test_media_is_served_and_cannot_escape_the_folder(client, auth, learner, synced):
+    auth.login()
+    with client.get("/kurse/demo-kurs/media/checkliste.txt") as response:
+        assert response.status_code == 200 and b"Checkliste" in response.data
+    assert client.get("/kurse/demo-kurs/media/../course.yaml").status_code == 404
+    assert client.get("/kurse/demo-kurs/media/%2e%2e/course.yaml").status_code == 404
+    assert client.get("/kurse/demo-kurs/media/fehlt.png").status_code == 404
+
+
+def test_unknown_course_or_module_is_404(client, auth, learner, synced):
+    auth.login()
+    assert client.get("/kurse/gibt-es-nicht").status_code == 404
+    response = client.get("/kurse/demo-kurs/99-fehlt")
+    assert response.status_code == 404
+    assert "Seite nicht gefunden" in response.get_data(as_text=True)
+
+
+def test_course_pages_need_login(client, synced):
+    for path in ("/kurse", "/kurse/demo-kurs", "/kurse/demo-kurs/01-erstes-modul",
+                 "/kurse/demo-kurs/media/bild.png"):
+        assert client.get(path).headers["Location"].startswith("/login")

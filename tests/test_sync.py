@@ -1,0 +1,85 @@
+"""Sync: idempotent, versioned by content hash, all-or-nothing; progress survives versions."""
+
+import shutil
+
+import pytest
+import sqlalchemy as sa
+
+from elearn.catalog import services
+from elearn.catalog.models import COMPLETED, Course, CourseVersion, Module, ModuleProgress
+from elearn.extensions import db
+
+from .conftest import FIXTURES
+
+
+@pytest.fixture
+def courses_dir(tmp_path):
+    target = tmp_path / "courses"
+    shutil.copytree(FIXTURES / "courses" / "good", target)
+    return target
+
+
+def _versions(slug="demo-kurs"):
+    return db.session.scalars(
+        sa.select(CourseVersion.number).join(Course).where(Course.slug == slug)
+        .order_by(CourseVersion.number)).all()
+
+
+def test_sync_loads_and_is_idempotent(runner, courses_dir):
+    first = runner.invoke(args=["courses", "sync", str(courses_dir)])
+    assert first.exit_code == 0, first.output
+    assert "new: demo-kurs" in first.output
+    second = runner.invoke(args=["courses", "sync", str(courses_dir)])
+    assert "unchanged: demo-kurs" in second.output
+    assert _versions() == [1]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Module)) == 2
+
+
+def test_changed_file_makes_a_new_version(runner, courses_dir):
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    module_file = courses_dir / "demo-kurs" / "02-zweites-modul.md"
+    module_file.write_text(module_file.read_text().replace("Text des zweiten", "Neuer Text des"))
+    result = runner.invoke(args=["courses", "sync", str(courses_dir)])
+    assert "new version: demo-kurs" in result.output
+    assert _versions() == [1, 2]
+    course, version = services.get_course("demo-kurs")
+    assert "Neuer Text des" in version.modules[1].body_html
+
+
+def test_invalid_content_changes_nothing(runner, courses_dir):
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    (courses_dir / "demo-kurs" / "course.yaml").write_text("slug: demo-kurs\ntitle: [kaputt\n")
+    result = runner.invoke(args=["courses", "sync", str(courses_dir)])
+    assert result.exit_code == 1
+    assert "nothing was loaded" in result.output
+    assert _versions() == [1]
+
+
+def test_removed_course_is_retired_not_deleted(runner, courses_dir, tmp_path):
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    empty = tmp_path / "leer"
+    empty.mkdir()
+    result = runner.invoke(args=["courses", "sync", str(empty)])
+    assert "retired: demo-kurs" in result.output
+    assert services.get_course("demo-kurs") is None
+    assert _versions() == [1]
+
+
+def test_progress_survives_a_new_version_and_keeps_the_version_taken(
+        runner, courses_dir, learner):
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    _, v1 = services.get_course("demo-kurs")
+    services.complete_module(learner, v1.modules[0])
+    db.session.commit()
+    first_module_v1 = v1.modules[0].id
+    module_file = courses_dir / "demo-kurs" / "01-erstes-modul.md"
+    module_file.write_text(module_file.read_text() + "\nErgänzung.\n")
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    course, v2 = services.get_course("demo-kurs")
+    assert v2.number == 2
+    progress = services.progress_by_module(learner, course)
+    assert progress["01-erstes-modul"].status == COMPLETED
+    assert progress["01-erstes-modul"].completed_module_id == first_module_v1
+    catalogue = services.catalogue_for(learner)
+    assert catalogue[0]["completed"] == 1 and catalogue[0]["modules"] == 2
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ModuleProgress)) == 1
