@@ -115,10 +115,11 @@ def parse_answers(attempt: Attempt, form) -> tuple[dict, list[str]]:
             allowed = {str(i) for i in range(len(q["options"]))}
         if any(v not in allowed for v in values) or (q["type"] != "multiple" and len(values) > 1):
             raise TamperedAnswers(q["id"])
-        if q["type"] == "multiple":
-            answers[q["id"]] = sorted(int(v) for v in set(values))
-        elif not values:
+        if not values:
+            # Every question has a right answer to tick, so an empty one was skipped.
             missing.append(q["id"])
+        elif q["type"] == "multiple":
+            answers[q["id"]] = sorted(int(v) for v in set(values))
         elif q["type"] == "true_false":
             answers[q["id"]] = values[0] == "true"
         else:

@@ -1,0 +1,229 @@
+"""Quizzes graded on the server: integrity, tampering, test-out and limits."""
+
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from elearn.catalog.models import ModuleProgress
+from elearn.extensions import db
+from elearn.quiz.models import Attempt
+from elearn.quiz.services import score_question
+
+from .conftest import csrf_token
+
+ALL_RIGHT = {"q-einfach": "0", "q-mehrfach": ["0", "1"], "q-wahr-falsch": "false"}
+ALL_WRONG = {"q-einfach": "1", "q-mehrfach": ["2"], "q-wahr-falsch": "true"}
+
+
+def start(client, module="01-erstes-modul", mode="study"):
+    token = csrf_token(client, f"/kurse/demo-kurs/{module}")
+    response = client.post(f"/kurse/demo-kurs/{module}/quiz",
+                           data={"mode": mode, "csrf_token": token})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return response.headers["Location"]
+
+
+def submit(client, url, answers):
+    return client.post(url, data={**answers, "csrf_token": csrf_token(client, "/")})
+
+
+@pytest.fixture
+def logged_in(client, auth, learner, synced):
+    auth.login()
+    return client
+
+
+def _attempts():
+    return db.session.scalars(sa.select(Attempt).order_by(Attempt.id)).all()
+
+
+def _progress(slug="01-erstes-modul"):
+    return db.session.scalar(sa.select(ModuleProgress).where(ModuleProgress.module_slug == slug))
+
+
+def test_quiz_page_is_accessible_and_reveals_no_answers(logged_in):
+    page = logged_in.get(start(logged_in)).get_data(as_text=True)
+    assert page.count("<fieldset") == 3 and page.count("<legend") == 3
+    assert "Welche Antwort ist richtig?" in page
+    for leak in ("correct", "Genau.", "Erläuterung zur ersten Frage", "Leider nicht"):
+        assert leak not in page
+    assert "Mehrere Antworten möglich" in page
+
+
+def test_passing_completes_the_module_by_study(logged_in):
+    url = start(logged_in)
+    response = submit(logged_in, url, ALL_RIGHT)
+    assert response.status_code == 303
+    page = logged_in.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Bestanden mit 100 % der Punkte" in page
+    assert "Genau." in page and "Erläuterung zur ersten Frage" in page
+    progress = _progress()
+    assert progress.status == "completed" and progress.completed_via == "study"
+    attempt = _attempts()[0]
+    assert attempt.passed and attempt.score_percent == 100
+    assert attempt.answers == {"einfach": 0, "mehrfach": [0, 1], "wahr-falsch": False}
+    assert attempt.duration_seconds is not None and len(attempt.drawn) == 3
+
+
+def test_failing_does_not_complete(logged_in):
+    url = start(logged_in)
+    page = logged_in.get(submit(logged_in, url, ALL_WRONG).headers["Location"]).get_data(
+        as_text=True)
+    assert "Nicht bestanden: 8 % der Punkte, nötig sind 60 %" in page
+    assert "Leider nicht, weil ..." in page  # feedback on the chosen wrong option
+    assert _progress().status == "started"
+
+
+def test_partial_credit_just_below_the_pass_mark(logged_in):
+    url = start(logged_in)
+    submit(logged_in, url, {"q-einfach": "0", "q-mehrfach": ["0"], "q-wahr-falsch": "true"})
+    attempt = _attempts()[0]
+    assert attempt.score_percent == pytest.approx(58.3)
+    assert attempt.passed is False
+
+
+def test_one_attempt_one_result(logged_in):
+    url = start(logged_in)
+    submit(logged_in, url, ALL_WRONG)
+    replay = submit(logged_in, url, ALL_RIGHT)  # double click, back button, replayed POST
+    assert replay.status_code == 303 and replay.headers["Location"].endswith("/ergebnis")
+    attempts = _attempts()
+    assert len(attempts) == 1 and attempts[0].passed is False
+    assert _progress().status == "started"
+    assert logged_in.get(url).status_code == 303  # the quiz form is gone after submission
+
+
+def test_second_tab_gets_the_same_open_attempt(logged_in):
+    assert start(logged_in) == start(logged_in)
+    assert len(_attempts()) == 1
+
+
+def test_order_is_stable_within_an_attempt(logged_in):
+    url = start(logged_in)
+    pattern = r'name="(q-[a-z-]+)" value="(\w+)"'
+    assert re.findall(pattern, logged_in.get(url).get_data(as_text=True)) == re.findall(
+        pattern, logged_in.get(url).get_data(as_text=True))
+
+
+@pytest.mark.parametrize("tampered", [
+    {**ALL_RIGHT, "q-fremde-frage": "0"},
+    {**ALL_RIGHT, "q-einfach": "7"},
+    {**ALL_RIGHT, "q-einfach": ["0", "1"]},
+    {**ALL_RIGHT, "q-wahr-falsch": "vielleicht"},
+])
+def test_tampered_answers_are_refused_and_nothing_recorded(logged_in, tampered):
+    url = start(logged_in)
+    response = submit(logged_in, url, tampered)
+    assert response.status_code == 400
+    assert "passen nicht zu den Fragen" in response.get_data(as_text=True)
+    assert _attempts()[0].submitted_at is None
+
+
+def test_missing_answers_are_listed_and_nothing_recorded(logged_in):
+    url = start(logged_in)
+    response = submit(logged_in, url, {"q-einfach": "0"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Bitte prüfen Sie Ihre Eingaben" in page
+    assert len(re.findall(r'href="#frage-\d"', page)) == 2
+    assert 'value="0" checked' in page  # the given answer is kept
+    assert _attempts()[0].submitted_at is None
+
+
+def test_submit_without_csrf_is_refused(logged_in):
+    url = start(logged_in)
+    assert logged_in.post(url, data=ALL_RIGHT).status_code == 400
+    assert _attempts()[0].submitted_at is None
+
+
+def test_oversized_payload_is_refused(logged_in):
+    url = start(logged_in)
+    response = logged_in.post(url, data={"q-einfach": "0" * (3 * 1024 * 1024)})
+    assert response.status_code == 413
+    assert _attempts()[0].submitted_at is None
+
+
+def test_nobody_sees_another_persons_attempt(logged_in, client, auth, make_user):
+    url = start(logged_in)
+    auth.logout()
+    make_user(email="andere@test.example")
+    auth.login(email="andere@test.example")
+    assert client.get(url).status_code == 404
+    assert client.get(url + "/ergebnis").status_code == 404
+    token = csrf_token(client, "/")
+    assert client.post(url, data={**ALL_RIGHT, "csrf_token": token}).status_code == 404
+    assert _attempts()[0].submitted_at is None
+
+
+def test_test_out_completes_the_module_by_test_out(logged_in):
+    page = logged_in.get("/kurse/demo-kurs/01-erstes-modul").get_data(as_text=True)
+    assert "Einstufungstest starten" in page
+    submit(logged_in, start(logged_in, mode="test_out"), ALL_RIGHT)
+    progress = _progress()
+    assert progress.completed_via == "test_out"
+    course_page = logged_in.get("/kurse/demo-kurs").get_data(as_text=True)
+    assert "Abgeschlossen per Einstufungstest" in course_page
+
+
+def test_unknown_mode_is_refused(logged_in):
+    token = csrf_token(logged_in, "/kurse/demo-kurs/01-erstes-modul")
+    response = logged_in.post("/kurse/demo-kurs/01-erstes-modul/quiz",
+                              data={"mode": "geschenkt", "csrf_token": token})
+    assert response.status_code == 400
+    assert _attempts() == []
+
+
+def test_waiting_time_and_attempt_limit(logged_in):
+    url = start(logged_in, module="02-zweites-modul")
+    submit(logged_in, url, {"q-nur-eine": "1"})
+    token = csrf_token(logged_in, "/kurse/demo-kurs/02-zweites-modul")
+    response = logged_in.post("/kurse/demo-kurs/02-zweites-modul/quiz",
+                              data={"mode": "study", "csrf_token": token})
+    assert response.status_code == 409
+    assert "Sie können das Quiz erst wieder ab" in response.get_data(as_text=True)
+    attempt = _attempts()[0]
+    attempt.submitted_at -= timedelta(minutes=31)
+    db.session.commit()
+    url = start(logged_in, module="02-zweites-modul")
+    submit(logged_in, url, {"q-nur-eine": "1"})
+    for attempt in _attempts():
+        attempt.submitted_at -= timedelta(hours=2)
+    db.session.commit()
+    response = logged_in.post("/kurse/demo-kurs/02-zweites-modul/quiz",
+                              data={"mode": "study", "csrf_token": token})
+    assert response.status_code == 409
+    assert "höchste Zahl an Versuchen" in response.get_data(as_text=True)
+    assert len(_attempts()) == 2
+
+
+def test_completing_all_modules_completes_the_course(logged_in):
+    submit(logged_in, start(logged_in), ALL_RIGHT)
+    submit(logged_in, start(logged_in, module="02-zweites-modul"), {"q-nur-eine": "0"})
+    page = logged_in.get("/kurse/demo-kurs").get_data(as_text=True)
+    assert "Sie haben alle Module dieses Kurses abgeschlossen." in page
+    assert "Fortschritt: 2 von 2" in logged_in.get("/kurse").get_data(as_text=True)
+
+
+class TestScoring:
+    multiple = {"type": "multiple", "options": [{"correct": True}, {"correct": True},
+                                                 {"correct": False}, {"correct": False}]}
+
+    def test_all_or_nothing(self):
+        assert score_question(self.multiple, [0, 1]) == 1
+        assert score_question(self.multiple, [0]) == 0
+        assert score_question(self.multiple, [0, 1, 2]) == 0
+
+    def test_partial_counts_each_option_judged_right(self):
+        q = {**self.multiple, "scoring": "partial"}
+        assert score_question(q, [0, 1]) == 1
+        assert score_question(q, [0]) == 0.75
+        assert score_question(q, [2, 3]) == 0
+        assert score_question(q, []) == 0.5
+
+    def test_single_and_true_false(self):
+        single = {"type": "single", "options": [{"correct": False}, {"correct": True}]}
+        assert score_question(single, 1) == 1 and score_question(single, 0) == 0
+        assert score_question({"type": "true_false", "answer": False}, False) == 1
+        assert score_question({"type": "true_false", "answer": False}, True) == 0
