@@ -1,5 +1,6 @@
 """The course format: validation with file and line, sanitizing, and the shipped courses."""
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,27 @@ class TestSanitizing:
                      '<a href="https://www.bsi.bund.de/">Link</a>',
                      '<img src="media/x.png" alt="Alt">'):
             assert good in html
+
+
+ODD_YAML = [
+    "", "- a\n- b\n", "42\n", "[1, 2]\n", "a: {b: [c, {d: e}]}\n", "questions: 5\n",
+    "questions:\n  - 5\n  - [x]\n  - {id: 3, type: single, text: 4, options: [1, {text: 2}]}\n",
+    "questions:\n  - id: a\n    type: multiple\n    text: t\n    options: {a: b}\n",
+    "slug: 5\ntitle: [1]\nmodules: x\n", "modules:\n  - {a: b}\n  - 5\n",
+    "pass_percent: abc\ndraw: -1\nquestions: []\n",
+    "questions:\n  - id: a\n    type: true_false\n    text: t\n    answer: vielleicht\n",
+]
+
+
+@pytest.mark.parametrize("filename", ["course.yaml", "01-erstes-modul.quiz.yaml",
+                                      "02-zweites-modul.md"])
+@pytest.mark.parametrize("text", ODD_YAML)
+def test_odd_yaml_shapes_give_errors_never_a_crash(tmp_path, filename, text):
+    root = tmp_path / "root"
+    shutil.copytree(FIXTURES / "courses" / "good" / "demo-kurs", root / "k")
+    if filename.endswith(".md"):
+        text = f"---\n{text}---\n\n## Quellen\n"
+    (root / "k" / filename).write_text(text, encoding="utf-8")
+    courses, errors = load_directory(root)
+    assert errors and courses == []
+    assert all(str(e).startswith("root/k/") for e in errors)

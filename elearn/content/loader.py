@@ -50,7 +50,8 @@ class _Collector:
     def fields(self, data, spec: dict, what: str) -> bool:
         """Check required, unknown and mistyped fields of a mapping; False if not a mapping."""
         if not isinstance(data, dict):
-            self.add(getattr(data, "line", 1), f"{what}: Erwartet wird eine Zuordnung (Feld: Wert).")
+            self.add(getattr(data, "line", 1),
+                     f"{what}: Erwartet wird eine Zuordnung (Feld: Wert).")
             return False
         lines = getattr(data, "lines", {})
         for key in data:
@@ -114,7 +115,10 @@ def load_directory(root: str | Path) -> tuple[list[Course], list[ContentError]]:
 def _read_yaml(col: _Collector, path: Path, offset: int = 0, text: str | None = None):
     try:
         text = path.read_text(encoding="utf-8") if text is None else text
-        return yamlines.load(text, offset)
+        data = yamlines.load(text, offset)
+        if data is None:
+            col.add(1 + offset, "Die Datei (oder das Front Matter) ist leer.")
+        return data
     except UnicodeDecodeError:
         col.add(1, "Datei ist nicht in UTF-8 gespeichert.")
     except yamlines.YamlSyntaxError as exc:
@@ -202,12 +206,11 @@ def _load_module(root: Path, folder: Path, path: Path, errors: list) -> Module |
     front, body, body_start = parts
     data = _read_yaml(col, path, offset=1, text=front)
     if data is None or not col.fields(data, MODULE_FIELDS, "Modul"):
-        if data is None and front.strip() == "":
-            col.add(1, "Front Matter ist leer.")
         return None
     minutes = data.get("estimated_minutes")
     if minutes is not None and not 1 <= minutes <= 120:
-        col.add(data.lines["estimated_minutes"], "estimated_minutes muss zwischen 1 und 120 liegen.")
+        col.add(data.lines["estimated_minutes"],
+                "estimated_minutes muss zwischen 1 und 120 liegen.")
     objectives = data.get("objectives") or []
     if data.get("objectives") is not None and not objectives:
         col.add(data.lines["objectives"], "Mindestens ein Lernziel angeben.")
@@ -282,7 +285,7 @@ def _load_quiz(root: Path, module_path: Path, errors: list) -> Quiz | None:
     questions, ids = [], set()
     for raw in items:
         qid = raw.get("id") if isinstance(raw, dict) else None
-        if qid in ids:
+        if qid is not None and qid in ids:
             col.add(raw.lines["id"], f"Frage-ID „{qid}“ ist doppelt.")
         ids.add(qid)
         question = _question(col, raw)
