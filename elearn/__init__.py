@@ -30,7 +30,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)
+    app.add_template_filter(_inline_markdown, "inline_markdown")
     return app
+
+
+def _inline_markdown(text: str):
+    from markupsafe import Markup
+
+    from .content.render import render_inline
+
+    return Markup(render_inline(text))  # noqa: S704 (sanitized by bleach)
 
 
 def _init_extensions(app: Flask) -> None:

@@ -27,7 +27,7 @@ def test_course_page_lists_modules_and_where_to_start(client, auth, learner, syn
 def test_module_page_shows_content_and_records_start(client, auth, learner, synced):
     auth.login()
     page = client.get("/kurse/demo-kurs/01-erstes-modul").get_data(as_text=True)
-    assert "<h1" in page and "Erstes Modul" in page
+    assert page.count("<h1") == 1 and "Erstes Modul</h1>" in page
     assert "Sie kennen das erste Lernziel." in page
     assert "Modul 1 von 2 · 7 Minuten" in page
     assert "<strong>Hervorhebung</strong>" in page

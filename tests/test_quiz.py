@@ -227,3 +227,17 @@ class TestScoring:
         assert score_question(single, 1) == 1 and score_question(single, 0) == 0
         assert score_question({"type": "true_false", "answer": False}, False) == 1
         assert score_question({"type": "true_false", "answer": False}, True) == 0
+
+
+def test_question_markdown_is_rendered_and_sanitized(app, logged_in):
+    from elearn.catalog.models import Module
+
+    module = db.session.scalar(sa.select(Module).where(Module.slug == "01-erstes-modul"))
+    quiz = dict(module.quiz)
+    quiz["questions"] = [dict(q) for q in quiz["questions"]]
+    quiz["questions"][0]["text"] = "Was ist `code`? <img src=x onerror=alert(1)>"
+    module.quiz = quiz
+    db.session.commit()
+    page = logged_in.get(start(logged_in)).get_data(as_text=True)
+    assert "Was ist <code>code</code>?" in page
+    assert "onerror" not in page

@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass, field
 import sqlalchemy as sa
 
 from .. import content
-from ..content.render import render_markdown
+from ..content.render import render_module_body
 from ..extensions import db
 from ..org.models import utcnow
 from .models import BY_STUDY, COMPLETED, Course, CourseVersion, Module, ModuleProgress
@@ -59,7 +59,7 @@ def _add_version(course: Course, item: content.Course) -> None:
         db.session.add(Module(
             version=version, slug=module.slug, position=position, title=module.title,
             estimated_minutes=module.estimated_minutes, objectives=module.objectives,
-            body_html=render_markdown(module.body),
+            body_html=render_module_body(module.body),
             videos=[asdict(v) for v in module.videos],
             quiz=asdict(module.quiz) if module.quiz else None,
         ))

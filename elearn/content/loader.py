@@ -79,8 +79,12 @@ class _Collector:
 
 
 def content_hash(folder: Path) -> str:
-    """Hash every file of a course folder, so any change makes a new version."""
-    digest = hashlib.sha256()
+    """Hash every file of a course folder, so any change makes a new version.
+
+    The renderer's version is part of the hash: the database stores rendered, sanitized HTML,
+    so a change to rendering or to the allow-list must reach every course.
+    """
+    digest = hashlib.sha256(f"renderer:{render.RENDERER_VERSION}\0".encode())
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         digest.update(str(path.relative_to(folder)).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")

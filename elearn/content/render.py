@@ -5,6 +5,9 @@ import re
 import bleach
 from markdown_it import MarkdownIt
 
+# Raise when rendering or the allow-list changes: the next sync then re-renders every course.
+RENDERER_VERSION = 2
+
 ALLOWED_TAGS = frozenset(
     {
         "h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr",
@@ -49,6 +52,19 @@ def sanitize(html: str) -> str:
     )
 
 
+def render_inline(text: str) -> str:
+    """Render one line of Markdown (question and answer texts) without a paragraph around it."""
+    return sanitize(_markdown.renderInline(text or ""))
+
+
 def render_markdown(text: str) -> str:
     """Render CommonMark (with tables) to sanitized HTML."""
     return sanitize(_markdown.render(text))
+
+
+_LEADING_H1 = re.compile(r"\A\s*#[ \t]+[^\n]*(\n|\Z)")
+
+
+def render_module_body(text: str) -> str:
+    """Render a module's text; a leading "# Title" is dropped, the page shows the title as h1."""
+    return render_markdown(_LEADING_H1.sub("", text, count=1))
