@@ -13,8 +13,25 @@ from elearn.quiz.services import score_question
 
 from .conftest import csrf_token
 
-ALL_RIGHT = {"q-einfach": "0", "q-mehrfach": ["0", "1"], "q-wahr-falsch": "false"}
-ALL_WRONG = {"q-einfach": "1", "q-mehrfach": ["2"], "q-wahr-falsch": "true"}
+# Answers by the text a person sees; `answers()` turns them into this attempt's form values.
+ALL_RIGHT = {"q-einfach": "Die richtige Antwort", "q-mehrfach": ["Erste richtige",
+             "Zweite richtige"], "q-wahr-falsch": "false"}
+ALL_WRONG = {"q-einfach": "Eine falsche Antwort", "q-mehrfach": ["Falsche"],
+             "q-wahr-falsch": "true"}
+_CHOICE = re.compile(r'<input[^>]* name="(q-[a-z-]+)" value="(\d+)"[^>]*>\s*'
+                     r'<label[^>]*>(.*?)</label>', re.S)
+
+
+def answers(client, url, by_label: dict) -> dict:
+    """Map answer texts to the values this attempt's page uses for them."""
+    page = client.get(url).get_data(as_text=True)
+    values = {(name, label.strip()): value for name, value, label in _CHOICE.findall(page)}
+    form = {}
+    for name, wanted in by_label.items():
+        labels = wanted if isinstance(wanted, list) else [wanted]
+        mapped = [values.get((name, label), label) for label in labels]
+        form[name] = mapped if isinstance(wanted, list) else mapped[0]
+    return form
 
 
 def start(client, module="01-erstes-modul", mode="study"):
@@ -25,8 +42,9 @@ def start(client, module="01-erstes-modul", mode="study"):
     return response.headers["Location"]
 
 
-def submit(client, url, answers):
-    return client.post(url, data={**answers, "csrf_token": csrf_token(client, "/")})
+def submit(client, url, by_label):
+    form = answers(client, url, by_label) if "/ergebnis" not in url else by_label
+    return client.post(url, data={**form, "csrf_token": csrf_token(client, "/")})
 
 
 @pytest.fixture
@@ -78,7 +96,8 @@ def test_failing_does_not_complete(logged_in):
 
 def test_partial_credit_just_below_the_pass_mark(logged_in):
     url = start(logged_in)
-    submit(logged_in, url, {"q-einfach": "0", "q-mehrfach": ["0"], "q-wahr-falsch": "true"})
+    submit(logged_in, url, {"q-einfach": "Die richtige Antwort", "q-mehrfach": ["Erste richtige"],
+                            "q-wahr-falsch": "true"})
     attempt = _attempts()[0]
     assert attempt.score_percent == pytest.approx(58.3)
     assert attempt.passed is False
@@ -123,12 +142,13 @@ def test_tampered_answers_are_refused_and_nothing_recorded(logged_in, tampered):
 
 def test_missing_answers_are_listed_and_nothing_recorded(logged_in):
     url = start(logged_in)
-    response = submit(logged_in, url, {"q-einfach": "0"})
+    response = submit(logged_in, url, {"q-einfach": "Die richtige Antwort"})
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Bitte prüfen Sie Ihre Eingaben" in page
     assert len(re.findall(r'href="#frage-\d"', page)) == 2
-    assert 'value="0" checked' in page  # the given answer is kept
+    kept = re.search(r'value="\d+" checked>\s*<label[^>]*>(.*?)</label>', page)
+    assert kept and kept.group(1) == "Die richtige Antwort"  # the given answer is kept
     assert _attempts()[0].submitted_at is None
 
 
@@ -177,7 +197,7 @@ def test_unknown_mode_is_refused(logged_in):
 
 def test_waiting_time_and_attempt_limit(logged_in):
     url = start(logged_in, module="02-zweites-modul")
-    submit(logged_in, url, {"q-nur-eine": "1"})
+    submit(logged_in, url, {"q-nur-eine": "Falsch"})
     token = csrf_token(logged_in, "/kurse/demo-kurs/02-zweites-modul")
     response = logged_in.post("/kurse/demo-kurs/02-zweites-modul/quiz",
                               data={"mode": "study", "csrf_token": token})
@@ -187,7 +207,7 @@ def test_waiting_time_and_attempt_limit(logged_in):
     attempt.submitted_at -= timedelta(minutes=31)
     db.session.commit()
     url = start(logged_in, module="02-zweites-modul")
-    submit(logged_in, url, {"q-nur-eine": "1"})
+    submit(logged_in, url, {"q-nur-eine": "Falsch"})
     for attempt in _attempts():
         attempt.submitted_at -= timedelta(hours=2)
     db.session.commit()
@@ -200,7 +220,7 @@ def test_waiting_time_and_attempt_limit(logged_in):
 
 def test_completing_all_modules_completes_the_course(logged_in):
     submit(logged_in, start(logged_in), ALL_RIGHT)
-    submit(logged_in, start(logged_in, module="02-zweites-modul"), {"q-nur-eine": "0"})
+    submit(logged_in, start(logged_in, module="02-zweites-modul"), {"q-nur-eine": "Richtig"})
     page = logged_in.get("/kurse/demo-kurs").get_data(as_text=True)
     assert "Sie haben alle Module dieses Kurses abgeschlossen." in page
     assert "Fortschritt: 2 von 2" in logged_in.get("/kurse").get_data(as_text=True)

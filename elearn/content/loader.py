@@ -4,13 +4,13 @@ import hashlib
 import re
 from pathlib import Path
 
-from . import render, yamlines
-from .model import ContentError, Course, Module, Option, Question, Quiz, Video
+from . import gift, quizyaml, render, yamlines
+from .collect import Collector
+from .model import ContentError, Course, Module, Quiz, Video
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MODULE_FILE = re.compile(r"^\d{2}-[a-z0-9-]+\.md$")
-QUIZ_SUFFIX = ".quiz.yaml"
-QUESTION_TYPES = ("single", "multiple", "true_false")
+QUIZ_SUFFIXES = (".quiz.yaml", ".quiz.gift")
 
 COURSE_FIELDS = {
     "slug": (str, True), "title": (str, True), "summary": (str, True),
@@ -25,59 +25,6 @@ MODULE_FIELDS = {
 VIDEO_FIELDS = {
     "src": (str, True), "title": (str, True), "captions": (str, False), "transcript": (str, True),
 }
-QUIZ_FIELDS = {
-    "questions": (list, True), "pass_percent": (int, False), "draw": (int, False),
-    "shuffle": (bool, False), "max_attempts": (int, False), "wait_minutes": (int, False),
-    "reveal_answers": (bool, False),
-}
-QUESTION_FIELDS = {
-    "id": (str, True), "type": (str, True), "text": (str, True), "feedback": (str, False),
-    "options": (list, False), "answer": (bool, False), "scoring": (str, False),
-}
-OPTION_FIELDS = {"text": (str, True), "correct": (bool, False), "feedback": (str, False)}
-TYPE_NAMES = {str: "Text", int: "ganze Zahl", list: "Liste", bool: "true oder false"}
-
-
-class _Collector:
-    """Collects errors for one file, reporting paths relative to the content root."""
-
-    def __init__(self, errors: list[ContentError], root: Path, path: Path):
-        self.errors, self.path = errors, str(path.relative_to(root.parent))
-
-    def add(self, line: int, message: str) -> None:
-        self.errors.append(ContentError(self.path, line, message))
-
-    def fields(self, data, spec: dict, what: str) -> bool:
-        """Check required, unknown and mistyped fields of a mapping; False if not a mapping."""
-        if not isinstance(data, dict):
-            self.add(getattr(data, "line", 1),
-                     f"{what}: Erwartet wird eine Zuordnung (Feld: Wert).")
-            return False
-        lines = getattr(data, "lines", {})
-        for key in data:
-            if key not in spec:
-                known = ", ".join(spec)
-                self.add(lines.get(key, data.line), f"Unbekanntes Feld „{key}“ ({what}; "
-                                                    f"erlaubt: {known}).")
-        for key, (kind, required) in spec.items():
-            if key not in data or data[key] is None:
-                if required:
-                    self.add(data.line, f"Pflichtfeld „{key}“ fehlt ({what}).")
-                continue
-            value = data[key]
-            wrong = not isinstance(value, kind) or (kind is int and isinstance(value, bool))
-            if kind is str and isinstance(value, int | float) and not isinstance(value, bool):
-                wrong = False  # version: 1.0 is fine; it is read as text
-                data[key] = str(value)
-            if wrong:
-                self.add(lines.get(key, data.line),
-                         f"Feld „{key}“ muss {TYPE_NAMES[kind]} sein ({what}).")
-                data[key] = None
-            elif kind is str and not str(data[key]).strip() and required:
-                self.add(lines.get(key, data.line), f"Feld „{key}“ ist leer ({what}).")
-        return True
-
-
 def content_hash(folder: Path) -> str:
     """Hash every file of a course folder, so any change makes a new version.
 
@@ -107,7 +54,7 @@ def load_directory(root: str | Path) -> tuple[list[Course], list[ContentError]]:
         if course is None:
             continue
         if course.slug in slug_seen:
-            _Collector(errors, root, folder / "course.yaml").add(
+            Collector(errors, root, folder / "course.yaml").add(
                 1, f"Kurskennung „{course.slug}“ ist doppelt (auch in {slug_seen[course.slug]})."
             )
         slug_seen.setdefault(course.slug, folder.name)
@@ -116,7 +63,7 @@ def load_directory(root: str | Path) -> tuple[list[Course], list[ContentError]]:
     return courses, sorted(errors)
 
 
-def _read_yaml(col: _Collector, path: Path, offset: int = 0, text: str | None = None):
+def _read_yaml(col: Collector, path: Path, offset: int = 0, text: str | None = None):
     try:
         text = path.read_text(encoding="utf-8") if text is None else text
         data = yamlines.load(text, offset)
@@ -132,7 +79,7 @@ def _read_yaml(col: _Collector, path: Path, offset: int = 0, text: str | None = 
 
 def _load_course(root: Path, folder: Path, errors: list) -> Course | None:
     path = folder / "course.yaml"
-    col = _Collector(errors, root, path)
+    col = Collector(errors, root, path)
     if not path.exists():
         col.add(1, "course.yaml fehlt in diesem Kursordner.")
         return None
@@ -179,9 +126,10 @@ def _load_modules(root, folder, data, col, errors) -> list[Module]:
         if MODULE_FILE.match(path.name) and path.stem not in seen:
             col.add(data.lines.get("modules", 1),
                     f"{path.name} liegt im Kursordner, ist aber unter „modules“ nicht aufgeführt.")
-    for path in sorted(folder.glob(f"*{QUIZ_SUFFIX}")):
-        if path.name[: -len(QUIZ_SUFFIX)] not in seen:
-            _Collector(errors, root, path).add(1, "Quiz gehört zu keinem aufgeführten Modul.")
+    for suffix in QUIZ_SUFFIXES:
+        for path in sorted(folder.glob(f"*{suffix}")):
+            if path.name[: -len(suffix)] not in seen:
+                Collector(errors, root, path).add(1, "Quiz gehört zu keinem aufgeführten Modul.")
     return modules
 
 
@@ -198,7 +146,7 @@ def _split_front_matter(col, text: str) -> tuple[str, str, int] | None:
 
 
 def _load_module(root: Path, folder: Path, path: Path, errors: list) -> Module | None:
-    col = _Collector(errors, root, path)
+    col = Collector(errors, root, path)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -274,76 +222,24 @@ def _check_body(col, folder: Path, body: str, body_start: int) -> None:
 
 
 def _load_quiz(root: Path, module_path: Path, errors: list) -> Quiz | None:
-    path = module_path.with_name(module_path.stem + QUIZ_SUFFIX)
-    if not path.exists():
-        _Collector(errors, root, module_path).add(
-            1, f"Quiz fehlt: Zu jedem Modul gehört eine Datei {path.name}.")
+    """Read the module's quiz from <module>.quiz.yaml or <module>.quiz.gift."""
+    yaml_path, gift_path = (module_path.with_name(module_path.stem + s) for s in QUIZ_SUFFIXES)
+    if yaml_path.exists() and gift_path.exists():
+        Collector(errors, root, gift_path).add(
+            1, f"Es gibt schon {yaml_path.name}: ein Modul hat nur ein Quiz.")
         return None
-    col = _Collector(errors, root, path)
-    data = _read_yaml(col, path)
-    if data is None or not col.fields(data, QUIZ_FIELDS, "Quiz"):
+    if gift_path.exists():
+        col = Collector(errors, root, gift_path)
+        try:
+            text = gift_path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            col.add(1, "Datei ist nicht in UTF-8 gespeichert.")
+            return None
+        return gift.read_quiz(col, text)
+    if not yaml_path.exists():
+        Collector(errors, root, module_path).add(
+            1, f"Quiz fehlt: Zu jedem Modul gehört {yaml_path.name} oder {gift_path.name}.")
         return None
-    items = data.get("questions") or []
-    if data.get("questions") is not None and not items:
-        col.add(data.lines["questions"], "Das Quiz braucht mindestens eine Frage.")
-    questions, ids = [], set()
-    for raw in items:
-        qid = raw.get("id") if isinstance(raw, dict) else None
-        if qid is not None and qid in ids:
-            col.add(raw.lines["id"], f"Frage-ID „{qid}“ ist doppelt.")
-        ids.add(qid)
-        question = _question(col, raw)
-        if question is not None:
-            questions.append(question)
-    quiz = Quiz(questions=questions)
-    for key in ("pass_percent", "draw", "shuffle", "max_attempts", "wait_minutes",
-                "reveal_answers"):
-        if data.get(key) is not None:
-            setattr(quiz, key, data[key])
-    if not 1 <= quiz.pass_percent <= 100:
-        col.add(data.lines["pass_percent"], "pass_percent muss zwischen 1 und 100 liegen.")
-    if quiz.draw is not None and not 1 <= quiz.draw <= len(items):
-        col.add(data.lines["draw"], f"draw muss zwischen 1 und {len(items)} liegen.")
-    for key in ("max_attempts", "wait_minutes"):
-        if getattr(quiz, key) < 0:
-            col.add(data.lines[key], f"{key} darf nicht negativ sein.")
-    return quiz
-
-
-def _question(col, raw) -> Question | None:
-    if not col.fields(raw, QUESTION_FIELDS, "Frage"):
-        return None
-    qid, qtype = raw.get("id") or "", raw.get("type") or ""
-    if qid and not SLUG.match(qid):
-        col.add(raw.lines["id"], f"Frage-ID „{qid}“: nur a-z, 0-9 und Bindestriche.")
-    if qtype and qtype not in QUESTION_TYPES:
-        col.add(raw.lines["type"], f"Unbekannter Fragetyp „{qtype}“ (erlaubt: "
-                                   f"{', '.join(QUESTION_TYPES)}).")
-        return None
-    where = f"Frage „{qid}“"
-    question = Question(id=qid, type=qtype, text=raw.get("text") or "",
-                        feedback=raw.get("feedback") or "")
-    if qtype == "true_false":
-        if raw.get("answer") is None:
-            col.add(raw.line, f"{where}: Feld „answer“ (true oder false) fehlt.")
-        question.answer = raw.get("answer")
-        return question
-    options = raw.get("options") or []
-    if len(options) < 2:
-        col.add(raw.lines.get("options", raw.line), f"{where}: mindestens zwei Antworten nötig.")
-    question.options = [
-        Option(o.get("text") or "", bool(o.get("correct")), o.get("feedback") or "")
-        for o in options if col.fields(o, OPTION_FIELDS, "Antwort")
-    ]
-    correct = sum(o.correct for o in question.options)
-    if qtype == "single" and correct != 1:
-        col.add(raw.line, f"{where}: Einfachauswahl braucht genau eine richtige Antwort "
-                          f"(gefunden: {correct}).")
-    if qtype == "multiple" and correct < 1:
-        col.add(raw.line, f"{where}: keine richtige Antwort angegeben.")
-    scoring = raw.get("scoring") or "all_or_nothing"
-    if scoring not in ("all_or_nothing", "partial") or (raw.get("scoring") and qtype != "multiple"):
-        col.add(raw.lines.get("scoring", raw.line),
-                f"{where}: scoring ist nur bei multiple erlaubt (all_or_nothing oder partial).")
-    question.scoring = scoring
-    return question
+    col = Collector(errors, root, yaml_path)
+    data = _read_yaml(col, yaml_path)
+    return None if data is None else quizyaml.read_quiz(col, data)

@@ -18,17 +18,49 @@ class Option:
     text: str
     correct: bool = False
     feedback: str = ""
+    weight: float | None = None  # percent of the question's point (GIFT %weight%); may be < 0
+
+
+@dataclass
+class Answer:
+    """An accepted answer of a short_text or numeric question."""
+
+    text: str = ""  # short_text
+    value: float | None = None  # numeric: value with tolerance ...
+    tolerance: float = 0.0
+    min: float | None = None  # ... or a range
+    max: float | None = None
+    weight: float = 100.0
+    feedback: str = ""
+
+
+@dataclass
+class Pair:
+    left: str
+    right: str
+
+
+QUESTION_TYPES = (
+    "single", "multiple", "true_false", "matching", "ordering", "short_text", "numeric",
+)
 
 
 @dataclass
 class Question:
     id: str
-    type: str  # single | multiple | true_false
+    type: str  # one of QUESTION_TYPES
     text: str
-    options: list[Option] = field(default_factory=list)
-    answer: bool | None = None  # true_false only
-    scoring: str = "all_or_nothing"  # multiple only: all_or_nothing | partial
+    options: list[Option] = field(default_factory=list)  # single, multiple
+    answer: bool | None = None  # true_false
+    feedback_true: str = ""  # true_false: shown to who answered "true"
+    feedback_false: str = ""
+    pairs: list[Pair] = field(default_factory=list)  # matching
+    items: list[str] = field(default_factory=list)  # ordering, in the right order
+    answers: list[Answer] = field(default_factory=list)  # short_text, numeric
+    # multiple: all_or_nothing | partial | weighted; matching, ordering: all_or_nothing | partial
+    scoring: str = "all_or_nothing"
     feedback: str = ""
+    line: int = 0  # where the question starts in its file
 
 
 @dataclass

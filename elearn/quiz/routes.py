@@ -52,15 +52,16 @@ def attempt(attempt_id: int):
     questions = services.results(attempt)
     if request.method == "GET":
         return render_template("quiz/attempt.html", attempt=attempt, questions=questions,
-                               missing=[], given={})
+                               missing=[], not_numbers=[], given={}, raw={})
     try:
-        answers, missing = services.parse_answers(attempt, request.form)
+        answers, missing, not_numbers = services.parse_answers(attempt, request.form)
     except services.TamperedAnswers:
         return render_error(400, _("Die Antworten passen nicht zu den Fragen dieses Versuchs. "
                                    "Es wurde nichts gespeichert."))
-    if missing:
+    if missing or not_numbers:
         return render_template("quiz/attempt.html", attempt=attempt, questions=questions,
-                               missing=missing, given=answers), 422
+                               missing=missing, not_numbers=not_numbers, given=answers,
+                               raw=request.form), 422
     if services.submit(attempt, answers):
         db.session.commit()
     else:
@@ -77,4 +78,5 @@ def result(attempt_id: int):
         return redirect(url_for("quiz.attempt", attempt_id=attempt.id))
     module = attempt.module
     return render_template("quiz/result.html", attempt=attempt, module=module,
-                           course=module.version.course, results=services.results(attempt))
+                           course=module.version.course, results=services.results(attempt),
+                           matching_answer=services.matching_answer)

@@ -30,9 +30,13 @@ class TamperedAnswers(Exception):
 @dataclass
 class QuestionResult:
     question: dict
-    option_order: list[int]
+    drawn: dict  # the order of options, pairs or items shown in this attempt
     given: object
     points: float
+
+    @property
+    def option_order(self) -> list[int]:
+        return self.drawn.get("options", [])
 
 
 def _questions_by_id(module: Module) -> dict[str, dict]:
@@ -68,6 +72,35 @@ def check_may_start(user, module: Module, now: datetime | None = None) -> None:
             raise QuizRefused("wait", last + timedelta(minutes=quiz["wait_minutes"]))
 
 
+def _permutation(n: int, shuffle: bool) -> list[int]:
+    order = list(range(n))
+    if shuffle:
+        _random.shuffle(order)
+    return order
+
+
+def draw(quiz: dict) -> list[dict]:
+    """Pick and order the questions and their parts for one attempt."""
+    questions = list(quiz["questions"])
+    if quiz["draw"]:
+        questions = _random.sample(questions, quiz["draw"])
+    if quiz["shuffle"]:
+        _random.shuffle(questions)
+    drawn = []
+    for q in questions:
+        entry = {"id": q["id"]}
+        if q["type"] in ("single", "multiple"):
+            entry["options"] = _permutation(len(q["options"]), quiz["shuffle"])
+        elif q["type"] == "matching":
+            entry["lefts"] = _permutation(len(q["pairs"]), quiz["shuffle"])
+            entry["rights"] = _permutation(len(q["pairs"]), True)
+        elif q["type"] == "ordering":
+            # Shown shuffled even when questions are not: the file's order is the answer.
+            entry["items"] = _permutation(len(q["items"]), True)
+        drawn.append(entry)
+    return drawn
+
+
 def start_attempt(user, module: Module, mode: str = "study") -> Attempt:
     """Return the learner's open attempt at this module, or draw a new one."""
     open_attempt = db.session.scalar(
@@ -77,67 +110,191 @@ def start_attempt(user, module: Module, mode: str = "study") -> Attempt:
     if open_attempt:
         return open_attempt
     check_may_start(user, module)
-    quiz = module.quiz
-    questions = list(quiz["questions"])
-    if quiz["draw"]:
-        questions = _random.sample(questions, quiz["draw"])
-    if quiz["shuffle"]:
-        _random.shuffle(questions)
-    drawn = []
-    for q in questions:
-        order = list(range(len(q["options"])))
-        if quiz["shuffle"]:
-            _random.shuffle(order)
-        drawn.append({"id": q["id"], "options": order})
-    attempt = Attempt(user_id=user.id, module_id=module.id, mode=mode, drawn=drawn)
+    attempt = Attempt(user_id=user.id, module_id=module.id, mode=mode, drawn=draw(module.quiz))
     db.session.add(attempt)
     db.session.flush()
     return attempt
 
 
-def parse_answers(attempt: Attempt, form) -> tuple[dict, list[str]]:
-    """Read answers for the drawn questions; return them and the ids of unanswered questions.
+MAX_TEXT_ANSWER = 500
 
+
+def _parse_number(text: str) -> float | None:
+    cleaned = text.strip().replace(" ", "").replace("\u202f", "")
+    if "," in cleaned:  # German decimal comma; a dot then only groups thousands
+        cleaned = cleaned.replace(".", "").replace(",", ".")
+    try:
+        value = float(cleaned)
+    except ValueError:
+        return None
+    return value if value == value and abs(value) != float("inf") else None
+
+
+def _field_names(attempt: Attempt, questions: dict) -> set[str]:
+    names = set()
+    for d in attempt.drawn:
+        q = questions[d["id"]]
+        if q["type"] in ("matching", "ordering"):
+            count = len(d.get("lefts") or d.get("items"))
+            names.update(f"q-{q['id']}-{pos}" for pos in range(count))
+        else:
+            names.add(f"q-{q['id']}")
+    return names
+
+
+def parse_answers(attempt: Attempt, form) -> tuple[dict, list[str], list[str]]:
+    """Read the answers to the drawn questions.
+
+    Returns (answers, ids of unanswered questions, ids of questions needing a number).
     Raises TamperedAnswers for fields or values that do not belong to the drawn questions.
     """
     questions = _questions_by_id(attempt.module)
-    drawn_ids = {d["id"] for d in attempt.drawn}
+    allowed_names = _field_names(attempt, questions)
     for key in form:
-        if key.startswith("q-") and key[2:] not in drawn_ids:
+        if key.startswith("q-") and key not in allowed_names:
             raise TamperedAnswers(key)
-    answers, missing = {}, []
+    answers, missing, not_numbers = {}, [], []
     for d in attempt.drawn:
         q = questions[d["id"]]
-        values = form.getlist(f"q-{q['id']}")
-        if q["type"] == "true_false":
-            allowed = {"true", "false"}
-        else:
-            allowed = {str(i) for i in range(len(q["options"]))}
-        if any(v not in allowed for v in values) or (q["type"] != "multiple" and len(values) > 1):
-            raise TamperedAnswers(q["id"])
-        if not values:
-            # Every question has a right answer to tick, so an empty one was skipped.
+        result = _READERS[q["type"]](q, d, form)
+        if result is _MISSING:
             missing.append(q["id"])
-        elif q["type"] == "multiple":
-            answers[q["id"]] = sorted(int(v) for v in set(values))
-        elif q["type"] == "true_false":
-            answers[q["id"]] = values[0] == "true"
+        elif result is _NOT_A_NUMBER:
+            not_numbers.append(q["id"])
         else:
-            answers[q["id"]] = int(values[0])
-    return answers, missing
+            answers[q["id"]] = result
+    return answers, missing, not_numbers
+
+
+_MISSING, _NOT_A_NUMBER = object(), object()
+
+
+def _one(form, name: str, allowed: set[str]):
+    values = form.getlist(name)
+    if len(values) > 1 or any(v not in allowed for v in values):
+        raise TamperedAnswers(name)
+    return values[0] if values else None
+
+
+def _read_choice(q, d, form):
+    positions = {str(i) for i in range(len(d["options"]))}
+    name = f"q-{q['id']}"
+    if q["type"] == "single":
+        value = _one(form, name, positions)
+        return _MISSING if value is None else d["options"][int(value)]
+    values = form.getlist(name)
+    if any(v not in positions for v in values):
+        raise TamperedAnswers(name)
+    # Every question has a right answer to tick, so an empty one was skipped.
+    return sorted({d["options"][int(v)] for v in values}) or _MISSING
+
+
+def _read_true_false(q, d, form):
+    value = _one(form, f"q-{q['id']}", {"true", "false"})
+    return _MISSING if value is None else value == "true"
+
+
+def _read_matching(q, d, form):
+    """For each pair (in file order), the index of the right side the learner chose."""
+    chosen = [None] * len(d["lefts"])
+    positions = {str(i) for i in range(len(d["rights"]))}
+    for pos, left in enumerate(d["lefts"]):
+        value = _one(form, f"q-{q['id']}-{pos}", positions | {""})
+        if not value:
+            return _MISSING
+        chosen[left] = d["rights"][int(value)]
+    return chosen
+
+
+def _read_ordering(q, d, form):
+    """For each item (in file order), the position (1..n) the learner gave it."""
+    ranks = [None] * len(d["items"])
+    allowed = {str(i) for i in range(1, len(d["items"]) + 1)}
+    for pos, item in enumerate(d["items"]):
+        value = _one(form, f"q-{q['id']}-{pos}", allowed | {""})
+        if not value:
+            return _MISSING
+        ranks[item] = int(value)
+    return ranks
+
+
+def _read_text(q, d, form):
+    values = form.getlist(f"q-{q['id']}")
+    if len(values) > 1 or any(len(v) > MAX_TEXT_ANSWER for v in values):
+        raise TamperedAnswers(q["id"])
+    text = values[0].strip() if values else ""
+    if not text:
+        return _MISSING
+    if q["type"] == "numeric":
+        number = _parse_number(text)
+        return _NOT_A_NUMBER if number is None else number
+    return text
+
+
+_READERS = {"single": _read_choice, "multiple": _read_choice, "true_false": _read_true_false,
+            "matching": _read_matching, "ordering": _read_ordering,
+            "short_text": _read_text, "numeric": _read_text}
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _clamp(points: float) -> float:
+    return max(0.0, min(1.0, points))
+
+
+def _matches(answer: dict, given) -> bool:
+    if given is None:
+        return False
+    if answer.get("value") is not None:
+        return abs(given - answer["value"]) <= (answer.get("tolerance") or 0) + 1e-9
+    return answer["min"] - 1e-9 <= given <= answer["max"] + 1e-9
+
+
+def matching_answer(q: dict, given) -> dict | None:
+    """The accepted answer (short_text, numeric) that earns the most for this reply."""
+    if q["type"] == "short_text":
+        fits = [a for a in q["answers"] if given is not None
+                and _normalise(a["text"]) == _normalise(given)]
+    else:
+        fits = [a for a in q["answers"] if _matches(a, given)]
+    return max(fits, key=lambda a: a["weight"], default=None)
 
 
 def score_question(q: dict, given) -> float:
     """Points between 0 and 1 for one answer."""
-    if q["type"] == "true_false":
+    kind = q["type"]
+    if kind == "true_false":
         return 1.0 if given == q["answer"] else 0.0
-    correct = {i for i, o in enumerate(q["options"]) if o["correct"]}
-    if q["type"] == "single":
-        return 1.0 if given in correct else 0.0
-    chosen = set(given or [])
+    if kind in ("short_text", "numeric"):
+        best = matching_answer(q, given)
+        return _clamp(best["weight"] / 100) if best else 0.0
+    if kind == "single":
+        if given is None:
+            return 0.0
+        option = q["options"][given]
+        if option.get("weight") is not None:
+            return _clamp(option["weight"] / 100)
+        return 1.0 if option["correct"] else 0.0
+    if kind == "multiple":
+        return _score_multiple(q, set(given or []))
+    expected = [p for p in range(len(q["pairs"] if kind == "matching" else q["items"]))]
+    if kind == "ordering":
+        expected = [i + 1 for i in expected]
+    right = sum(1 for e, g in zip(expected, given or [], strict=False) if e == g)
     if q.get("scoring") == "partial":
-        right = sum((i in chosen) == (i in correct) for i in range(len(q["options"])))
-        return right / len(q["options"])
+        return right / len(expected)
+    return 1.0 if right == len(expected) else 0.0
+
+
+def _score_multiple(q: dict, chosen: set[int]) -> float:
+    options = q["options"]
+    if q.get("scoring") == "weighted":
+        return _clamp(sum(options[i].get("weight") or 0 for i in chosen) / 100)
+    correct = {i for i, o in enumerate(options) if o["correct"]}
+    if q.get("scoring") == "partial":
+        return sum((i in chosen) == (i in correct) for i in range(len(options))) / len(options)
     return 1.0 if chosen == correct else 0.0
 
 
@@ -172,11 +329,9 @@ def attempt_user(attempt: Attempt):
 
 def results(attempt: Attempt) -> list[QuestionResult]:
     questions = _questions_by_id(attempt.module)
+    given = attempt.answers or {}
     return [
-        QuestionResult(
-            question=questions[d["id"]], option_order=d["options"],
-            given=(attempt.answers or {}).get(d["id"]),
-            points=score_question(questions[d["id"]], (attempt.answers or {}).get(d["id"])),
-        )
+        QuestionResult(question=questions[d["id"]], drawn=d, given=given.get(d["id"]),
+                       points=score_question(questions[d["id"]], given.get(d["id"])))
         for d in attempt.drawn
     ]

@@ -1,0 +1,49 @@
+"""Collecting errors with file and line, and checking the fields of a YAML mapping."""
+
+from pathlib import Path
+
+from .model import ContentError
+
+NUMBER = (int, float)
+TYPE_NAMES = {str: "Text", int: "ganze Zahl", list: "Liste", bool: "true oder false",
+              NUMBER: "Zahl"}
+
+
+class Collector:
+    """Collects errors for one file, reporting paths relative to the content root's parent."""
+
+    def __init__(self, errors: list[ContentError], root: Path, path: Path):
+        self.errors, self.path = errors, str(path.relative_to(root.parent))
+
+    def add(self, line: int, message: str) -> None:
+        self.errors.append(ContentError(self.path, line, message))
+
+    def fields(self, data, spec: dict, what: str) -> bool:
+        """Check required, unknown and mistyped fields of a mapping; False if not a mapping."""
+        if not isinstance(data, dict):
+            self.add(getattr(data, "line", 1),
+                     f"{what}: Erwartet wird eine Zuordnung (Feld: Wert).")
+            return False
+        lines = getattr(data, "lines", {})
+        for key in data:
+            if key not in spec:
+                self.add(lines.get(key, data.line),
+                         f"Unbekanntes Feld „{key}“ ({what}; erlaubt: {', '.join(spec)}).")
+        for key, (kind, required) in spec.items():
+            if key not in data or data[key] is None:
+                if required:
+                    self.add(data.line, f"Pflichtfeld „{key}“ fehlt ({what}).")
+                continue
+            self._check_type(data, key, kind, required, what, lines.get(key, data.line))
+        return True
+
+    def _check_type(self, data, key, kind, required, what, line) -> None:
+        value = data[key]
+        if kind is str and isinstance(value, int | float) and not isinstance(value, bool):
+            data[key] = value = str(value)  # `version: 1.0` is meant as text
+        wrong = not isinstance(value, kind) or (kind is not bool and isinstance(value, bool))
+        if wrong:
+            self.add(line, f"Feld „{key}“ muss {TYPE_NAMES[kind]} sein ({what}).")
+            data[key] = None
+        elif kind is str and required and not value.strip():
+            self.add(line, f"Feld „{key}“ ist leer ({what}).")

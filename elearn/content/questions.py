@@ -1,0 +1,78 @@
+"""Checks every question must pass, whether it was written in YAML or in GIFT."""
+
+from collections.abc import Callable
+
+from .model import Question
+
+
+def check_question(q: Question, add: Callable[[int, str], None]) -> None:
+    """Report what makes a question ungradable or ambiguous."""
+    where = f"Frage „{q.id}“"
+    if not q.text.strip():
+        add(q.line, f"{where}: Fragetext fehlt.")
+    check = _CHECKS.get(q.type)
+    if check:
+        check(q, lambda message: add(q.line, f"{where}: {message}"))
+
+
+def _single(q, add):
+    if len(q.options) < 2:
+        add("mindestens zwei Antworten nötig.")
+    correct = sum(o.correct for o in q.options)
+    if correct != 1:
+        add(f"Einfachauswahl braucht genau eine richtige Antwort (gefunden: {correct}).")
+
+
+def _multiple(q, add):
+    if len(q.options) < 2:
+        add("mindestens zwei Antworten nötig.")
+    if not any(o.correct for o in q.options):
+        add("keine richtige Antwort angegeben.")
+    if q.scoring == "weighted":
+        positive = sum(o.weight or 0 for o in q.options if (o.weight or 0) > 0)
+        if abs(positive - 100) > 0.5:
+            add(f"Die positiven Gewichte ergeben {positive:g} %, nicht 100 %.")
+
+
+def _true_false(q, add):
+    if q.answer is None:
+        add("Feld „answer“ (true oder false) fehlt.")
+
+
+def _matching(q, add):
+    if len(q.pairs) < 2:
+        add("Zuordnung braucht mindestens zwei Paare.")
+    rights = [p.right.strip().casefold() for p in q.pairs]
+    if len(set(rights)) != len(rights):
+        add("Zuordnung: Jede rechte Seite darf nur einmal vorkommen.")
+
+
+def _ordering(q, add):
+    if len(q.items) < 2:
+        add("Reihenfolge braucht mindestens zwei Elemente.")
+
+
+def _short_text(q, add):
+    if not q.answers or not any(a.weight >= 100 for a in q.answers):
+        add("mindestens eine vollständig richtige Antwort (Gewicht 100 %) nötig.")
+    if any(not a.text.strip() for a in q.answers):
+        add("leere Antwort angegeben.")
+
+
+def _numeric(q, add):
+    if not q.answers or not any(a.weight >= 100 for a in q.answers):
+        add("mindestens eine vollständig richtige Antwort (Gewicht 100 %) nötig.")
+    for a in q.answers:
+        if a.value is None and (a.min is None or a.max is None):
+            add("Jede Antwort braucht „value“ oder „min“ und „max“.")
+        elif a.value is None and a.min > a.max:
+            add(f"Bereich {a.min:g}..{a.max:g}: min ist größer als max.")
+        if a.tolerance < 0:
+            add("Toleranz darf nicht negativ sein.")
+
+
+_CHECKS = {
+    "single": _single, "multiple": _multiple, "true_false": _true_false,
+    "matching": _matching, "ordering": _ordering, "short_text": _short_text,
+    "numeric": _numeric,
+}
