@@ -55,7 +55,7 @@ def test_validate_command_prints_errors_and_exits_1(runner):
 def test_validate_good_fixture_exits_0(runner):
     result = runner.invoke(args=["courses", "validate", str(FIXTURES / "courses" / "good")])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "1 course, 2 modules, 4 questions"
+    assert result.output.strip() == "2 courses, 4 modules, 11 questions"
 
 
 def test_missing_directory_is_an_error(runner, tmp_path):

@@ -28,11 +28,11 @@ def _versions(slug="demo-kurs"):
 def test_sync_loads_and_is_idempotent(runner, courses_dir):
     first = runner.invoke(args=["courses", "sync", str(courses_dir)])
     assert first.exit_code == 0, first.output
-    assert "new: demo-kurs" in first.output
+    assert "new: demo-kurs, fragetypen" in first.output
     second = runner.invoke(args=["courses", "sync", str(courses_dir)])
-    assert "unchanged: demo-kurs" in second.output
+    assert "unchanged: demo-kurs, fragetypen" in second.output
     assert _versions() == [1]
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Module)) == 2
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Module)) == 4
 
 
 def test_changed_file_makes_a_new_version(runner, courses_dir):
@@ -60,7 +60,7 @@ def test_removed_course_is_retired_not_deleted(runner, courses_dir, tmp_path):
     empty = tmp_path / "leer"
     empty.mkdir()
     result = runner.invoke(args=["courses", "sync", str(empty)])
-    assert "retired: demo-kurs" in result.output
+    assert "retired: demo-kurs, fragetypen" in result.output
     assert services.get_course("demo-kurs") is None
     assert _versions() == [1]
 
@@ -80,6 +80,6 @@ def test_progress_survives_a_new_version_and_keeps_the_version_taken(
     progress = services.progress_by_module(learner, course)
     assert progress["01-erstes-modul"].status == COMPLETED
     assert progress["01-erstes-modul"].completed_module_id == first_module_v1
-    catalogue = services.catalogue_for(learner)
-    assert catalogue[0]["completed"] == 1 and catalogue[0]["modules"] == 2
+    entry = next(e for e in services.catalogue_for(learner) if e["course"].slug == "demo-kurs")
+    assert entry["completed"] == 1 and entry["modules"] == 2
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ModuleProgress)) == 1

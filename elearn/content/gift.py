@@ -59,7 +59,7 @@ def _blocks(text: str) -> list[_Block]:
     blocks, current, lines, depth = [], [], [], 0
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
-        if depth == 0 and stripped.startswith("//"):
+        if stripped.startswith("//"):  # Moodle drops comment lines, inside answers too
             continue
         if depth == 0 and not current and stripped.upper().startswith("$CATEGORY:"):
             continue
