@@ -61,6 +61,8 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_MAX_FAILURES_PER_ADDRESS": int(os.environ.get("ELEARN_LOGIN_MAX_ADDRESS", "20")),
         "LOGIN_WINDOW_MINUTES": int(os.environ.get("ELEARN_LOGIN_WINDOW_MINUTES", "15")),
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        # Figures about fewer people than this are not shown (staff council agreement).
+        "MIN_GROUP_SIZE": int(os.environ.get("ELEARN_MIN_GROUP_SIZE", "5")),
         "BABEL_DEFAULT_LOCALE": "de",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
         "LANGUAGES": ["de", "en"],

@@ -31,3 +31,13 @@ class Attempt(db.Model):
     @property
     def is_submitted(self) -> bool:
         return self.submitted_at is not None
+
+
+class AttemptAnswer(db.Model):
+    """The points one submitted attempt earned on one question; statistics aggregate these."""
+
+    __tablename__ = "attempt_answer"
+
+    attempt_id: Mapped[int] = mapped_column(sa.ForeignKey("attempt.id"), primary_key=True)
+    question_id: Mapped[str] = mapped_column(sa.String(100), primary_key=True, index=True)
+    points: Mapped[float]

@@ -1,12 +1,17 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..auth.models import ADMIN, LEAD
+from ..auth.services import role_required
 from ..catalog import services as catalog
+from ..catalog.models import Course, CourseVersion, Module
 from ..errors import render_error
 from ..extensions import db
 from . import bp, services
+from . import statistics as statistics_service
 from .models import Attempt
 
 MODES = ("study", "test_out")
@@ -80,3 +85,40 @@ def result(attempt_id: int):
     return render_template("quiz/result.html", attempt=attempt, module=module,
                            course=module.version.course, results=services.results(attempt),
                            matching_answer=services.matching_answer)
+
+
+@bp.get("/verwaltung/quizstatistik")
+@role_required(ADMIN, LEAD)
+def statistics():
+    min_group = current_app.config["MIN_GROUP_SIZE"]
+    titles = module_titles()
+    return render_template(
+        "quiz/statistics.html", modules=statistics_service.module_stats(min_group),
+        courses=statistics_service.course_titles(), titles=titles, min_group=min_group,
+        course_slugs=dict(db.session.execute(sa.select(Course.id, Course.slug)).all()))
+
+
+@bp.get("/verwaltung/quizstatistik/<slug>/<module_slug>")
+@role_required(ADMIN, LEAD)
+def question_statistics(slug: str, module_slug: str):
+    found = catalog.get_course(slug)
+    module = found and next((m for m in found[1].modules if m.slug == module_slug), None)
+    if module is None:
+        abort(404)
+    min_group = current_app.config["MIN_GROUP_SIZE"]
+    texts = {q["id"]: q["text"] for q in (module.quiz or {}).get("questions", [])}
+    return render_template(
+        "quiz/question_statistics.html", course=found[0], version=found[1], module=module,
+        texts=texts, min_group=min_group,
+        questions=statistics_service.question_stats(found[0].id, module_slug, min_group))
+
+
+def module_titles() -> dict[tuple[int, str], str]:
+    """Titles of every module in its course's current version, for the statistics table."""
+    rows = db.session.execute(
+        sa.select(CourseVersion.course_id, Module.slug, Module.title)
+        .join(Course, sa.and_(Course.id == CourseVersion.course_id,
+                              Course.current_version_number == CourseVersion.number))
+        .join(Module, Module.version_id == CourseVersion.id)
+    ).all()
+    return {(course_id, slug): title for course_id, slug, title in rows}

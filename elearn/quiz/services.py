@@ -10,7 +10,7 @@ from ..catalog import services as catalog
 from ..catalog.models import CourseVersion, Module
 from ..extensions import db
 from ..org.models import utcnow
-from .models import Attempt
+from .models import Attempt, AttemptAnswer
 
 _random = random.SystemRandom()
 
@@ -301,8 +301,9 @@ def _score_multiple(q: dict, chosen: set[int]) -> float:
 def submit(attempt: Attempt, answers: dict) -> bool:
     """Grade and store the one result of this attempt. False if it was already submitted."""
     questions = _questions_by_id(attempt.module)
-    points = sum(score_question(questions[d["id"]], answers.get(d["id"])) for d in attempt.drawn)
-    score = round(100 * points / len(attempt.drawn), 1)
+    per_question = {d["id"]: score_question(questions[d["id"]], answers.get(d["id"]))
+                    for d in attempt.drawn}
+    score = round(100 * sum(per_question.values()) / len(attempt.drawn), 1)
     passed = score >= attempt.module.quiz["pass_percent"]
     now = utcnow()
     # A conditional update makes double clicks, replays and second tabs harmless.
@@ -315,6 +316,9 @@ def submit(attempt: Attempt, answers: dict) -> bool:
     )
     if result.rowcount != 1:
         return False
+    db.session.execute(sa.insert(AttemptAnswer), [
+        {"attempt_id": attempt.id, "question_id": qid, "points": points}
+        for qid, points in per_question.items()])
     db.session.refresh(attempt)
     if passed:
         catalog.complete_module(attempt_user(attempt), attempt.module, via=attempt.mode)

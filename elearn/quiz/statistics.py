@@ -1,0 +1,128 @@
+"""Quiz statistics for authors and leads, aggregated in the database.
+
+Per question: how many answered, the mean points (share answered correctly, partial credit
+counted) and the discrimination: the correlation between the question's points and the rest of
+the attempt's points (corrected item-total correlation). Per module: first-attempt pass rate and
+test-out rate. Figures over fewer people than MIN_GROUP_SIZE are withheld.
+"""
+
+import math
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from ..catalog.models import BY_TEST_OUT, COMPLETED, Course, CourseVersion, Module, ModuleProgress
+from ..extensions import db
+from .models import Attempt, AttemptAnswer
+
+
+@dataclass
+class QuestionStats:
+    question_id: str
+    answered: int
+    share_correct: float | None
+    discrimination: float | None
+
+
+@dataclass
+class ModuleStats:
+    course_id: int
+    module_slug: str
+    learners: int
+    first_attempt_pass_rate: float | None
+    completions: int
+    test_out_rate: float | None
+
+
+def _module_filter(course_id: int, module_slug: str):
+    return sa.and_(Module.slug == module_slug, CourseVersion.course_id == course_id)
+
+
+def correlation(n, sx, sy, sxx, syy, sxy) -> float | None:
+    """Pearson correlation from sums; None when either side does not vary."""
+    var_x, var_y = n * sxx - sx * sx, n * syy - sy * sy
+    if n < 2 or var_x <= 1e-12 or var_y <= 1e-12:
+        return None
+    return (n * sxy - sx * sy) / math.sqrt(var_x * var_y)
+
+
+def question_stats(course_id: int, module_slug: str, min_group: int) -> list[QuestionStats]:
+    """Statistics per question of one module, over all its versions' submitted attempts."""
+    totals = (
+        sa.select(AttemptAnswer.attempt_id, sa.func.sum(AttemptAnswer.points).label("total"))
+        .group_by(AttemptAnswer.attempt_id).subquery()
+    )
+    x = AttemptAnswer.points
+    y = totals.c.total - AttemptAnswer.points
+    rows = db.session.execute(
+        sa.select(AttemptAnswer.question_id, sa.func.count(), sa.func.sum(x), sa.func.sum(y),
+                  sa.func.sum(x * x), sa.func.sum(y * y), sa.func.sum(x * y))
+        .join(totals, totals.c.attempt_id == AttemptAnswer.attempt_id)
+        .join(Attempt, Attempt.id == AttemptAnswer.attempt_id)
+        .join(Module, Module.id == Attempt.module_id)
+        .join(CourseVersion, CourseVersion.id == Module.version_id)
+        .where(_module_filter(course_id, module_slug))
+        .group_by(AttemptAnswer.question_id)
+        .order_by(AttemptAnswer.question_id)
+    ).all()
+    stats = []
+    for qid, n, sx, sy, sxx, syy, sxy in rows:
+        enough = n >= min_group
+        stats.append(QuestionStats(
+            question_id=qid, answered=n,
+            share_correct=sx / n if enough else None,
+            discrimination=correlation(n, sx, sy, sxx, syy, sxy) if enough else None,
+        ))
+    return stats
+
+
+def module_stats(min_group: int) -> list[ModuleStats]:
+    """First-attempt pass rate and test-out rate for every module, in two grouped queries."""
+    first = (
+        sa.select(sa.func.min(Attempt.id).label("id"))
+        .join(Module, Module.id == Attempt.module_id)
+        .join(CourseVersion, CourseVersion.id == Module.version_id)
+        .where(Attempt.mode == "study", Attempt.submitted_at.is_not(None))
+        .group_by(Attempt.user_id, CourseVersion.course_id, Module.slug)
+        .subquery()
+    )
+    passes = db.session.execute(
+        sa.select(CourseVersion.course_id, Module.slug, sa.func.count(),
+                  sa.func.sum(sa.case((Attempt.passed, 1), else_=0)))
+        .select_from(Attempt)
+        .join(first, first.c.id == Attempt.id)
+        .join(Module, Module.id == Attempt.module_id)
+        .join(CourseVersion, CourseVersion.id == Module.version_id)
+        .group_by(CourseVersion.course_id, Module.slug)
+    ).all()
+    completions = {
+        (course_id, slug): (total, by_test_out)
+        for course_id, slug, total, by_test_out in db.session.execute(
+            sa.select(ModuleProgress.course_id, ModuleProgress.module_slug, sa.func.count(),
+                      sa.func.sum(sa.case((ModuleProgress.completed_via == BY_TEST_OUT, 1),
+                                          else_=0)))
+            .where(ModuleProgress.status == COMPLETED)
+            .group_by(ModuleProgress.course_id, ModuleProgress.module_slug)
+        ).all()
+    }
+    keys = {(c, s) for c, s, _, _ in passes} | set(completions)
+    by_key = {(c, s): (n, p) for c, s, n, p in passes}
+    result = []
+    for course_id, slug in sorted(keys):
+        learners, passed = by_key.get((course_id, slug), (0, 0))
+        done, test_out = completions.get((course_id, slug), (0, 0))
+        result.append(ModuleStats(
+            course_id=course_id, module_slug=slug, learners=learners,
+            first_attempt_pass_rate=passed / learners if learners >= min_group else None,
+            completions=done,
+            test_out_rate=test_out / done if done >= min_group else None,
+        ))
+    return result
+
+
+def course_titles() -> dict[int, str]:
+    return dict(db.session.execute(
+        sa.select(Course.id, CourseVersion.title).join(
+            CourseVersion, sa.and_(CourseVersion.course_id == Course.id,
+                                   CourseVersion.number == Course.current_version_number))
+    ).all())

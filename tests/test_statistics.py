@@ -1,0 +1,114 @@
+"""Quiz statistics against a hand-computed example, suppression and access."""
+
+import pytest
+import sqlalchemy as sa
+
+from elearn.catalog import services as catalog
+from elearn.extensions import db
+from elearn.org.models import utcnow
+from elearn.quiz import statistics
+from elearn.quiz.models import Attempt, AttemptAnswer
+
+# Four attempts at three questions (1 = right). Hand-computed:
+#   share right: A 0.5, B 0.75, C 0.25
+#   A: x = 1 1 0 0, rest = 2 1 1 0 -> r = 0.25 / sqrt(0.25 * 0.5)       = 0.7071
+#   B: x = 1 1 1 0, rest = 2 1 0 0 -> r = 0.1875 / sqrt(0.1875 * 0.6875) = 0.5222
+#   C: x = 1 0 0 0, rest = 2 2 1 0 -> r = 0.5222
+EXAMPLE = [{"a": 1, "b": 1, "c": 1}, {"a": 1, "b": 1, "c": 0},
+           {"a": 0, "b": 1, "c": 0}, {"a": 0, "b": 0, "c": 0}]
+
+
+@pytest.fixture
+def example(synced, make_user):
+    course, version = synced
+    module = version.modules[0]
+    for n, points in enumerate(EXAMPLE):
+        user = make_user()
+        attempt = Attempt(user_id=user.id, module_id=module.id, drawn=[], answers={},
+                          submitted_at=utcnow(), passed=n < 2, mode="study")
+        db.session.add(attempt)
+        db.session.flush()
+        for qid, p in points.items():
+            db.session.add(AttemptAnswer(attempt_id=attempt.id, question_id=qid, points=p))
+        if n == 0:
+            catalog.complete_module(user, module, via="test_out")
+        elif n == 1:
+            catalog.complete_module(user, module)
+    db.session.commit()
+    return course, module
+
+
+def test_question_statistics_match_the_hand_computed_example(example):
+    course, module = example
+    stats = {s.question_id: s for s in statistics.question_stats(course.id, module.slug, 1)}
+    assert stats["a"].share_correct == 0.5 and stats["a"].answered == 4
+    assert stats["b"].share_correct == 0.75 and stats["c"].share_correct == 0.25
+    assert stats["a"].discrimination == pytest.approx(0.7071, abs=1e-4)
+    assert stats["b"].discrimination == pytest.approx(0.5222, abs=1e-4)
+    assert stats["c"].discrimination == pytest.approx(0.5222, abs=1e-4)
+
+
+def test_module_statistics(example):
+    course, module = example
+    (stats,) = statistics.module_stats(1)
+    assert (stats.course_id, stats.module_slug, stats.learners) == (course.id, module.slug, 4)
+    assert stats.first_attempt_pass_rate == 0.5
+    assert stats.completions == 2 and stats.test_out_rate == 0.5
+
+
+def test_only_the_first_attempt_counts_for_the_first_attempt_rate(example, learner):
+    course, module = example
+    for passed in (False, True):
+        db.session.add(Attempt(user_id=learner.id, module_id=module.id, drawn=[],
+                               submitted_at=utcnow(), passed=passed, mode="study"))
+    db.session.commit()
+    (stats,) = statistics.module_stats(1)
+    assert stats.learners == 5 and stats.first_attempt_pass_rate == pytest.approx(2 / 5)
+
+
+def test_small_groups_are_withheld(example):
+    course, module = example
+    stats = statistics.question_stats(course.id, module.slug, 5)
+    assert all(s.share_correct is None and s.discrimination is None for s in stats)
+    (module_stats,) = statistics.module_stats(5)
+    assert module_stats.first_attempt_pass_rate is None and module_stats.test_out_rate is None
+
+
+def test_no_variation_means_no_discrimination():
+    assert statistics.correlation(4, 4, 6, 4, 12, 6) is None
+
+
+def test_submitting_records_points_per_question(client, auth, learner, synced):
+    from .test_quiz import ALL_RIGHT, start, submit
+
+    auth.login()
+    submit(client, start(client), ALL_RIGHT)
+    rows = dict(db.session.execute(
+        sa.select(AttemptAnswer.question_id, AttemptAnswer.points)).all())
+    assert rows == {"einfach": 1.0, "mehrfach": 1.0, "wahr-falsch": 1.0}
+
+
+def test_statistics_pages_for_admin_and_lead(app, example, client, auth, make_user):
+    app.config["MIN_GROUP_SIZE"] = 1
+    make_user(email="admin@test.example", roles=("admin",))
+    auth.login(email="admin@test.example")
+    page = client.get("/verwaltung/quizstatistik").get_data(as_text=True)
+    assert "Testkurs Digitales Arbeiten" in page and "Erstes Modul" in page
+    assert "50 %" in page
+    detail = client.get("/verwaltung/quizstatistik/demo-kurs/01-erstes-modul")
+    assert "0,71" in detail.get_data(as_text=True)
+    assert client.get("/verwaltung/quizstatistik/demo-kurs/99-nicht").status_code == 404
+
+
+def test_statistics_pages_show_less_than_5_by_default(example, client, auth, make_user):
+    make_user(email="lead@test.example", roles=("lead",))
+    auth.login(email="lead@test.example")
+    page = client.get("/verwaltung/quizstatistik").get_data(as_text=True)
+    assert "&lt; 5" in page and "50 %" not in page
+
+
+def test_learners_and_hr_may_not_see_statistics(example, client, auth, make_user):
+    make_user(email="hr@test.example", roles=("hr",))
+    auth.login(email="hr@test.example")
+    assert client.get("/verwaltung/quizstatistik").status_code == 403
+    assert client.get("/verwaltung/quizstatistik/demo-kurs/01-erstes-modul").status_code == 403
