@@ -261,3 +261,30 @@ def test_question_markdown_is_rendered_and_sanitized(app, logged_in):
     page = logged_in.get(start(logged_in)).get_data(as_text=True)
     assert "Was ist <code>code</code>?" in page
     assert "onerror" not in page
+
+
+def _change_quiz(**rules):
+    from elearn.catalog.models import Module
+
+    module = db.session.scalar(sa.select(Module).where(Module.slug == "01-erstes-modul"))
+    module.quiz = {**module.quiz, **rules}
+    db.session.commit()
+
+
+def test_feedback_can_hide_the_correct_answers(logged_in):
+    _change_quiz(reveal_answers=False)
+    url = start(logged_in)
+    page = logged_in.get(submit(logged_in, url, ALL_WRONG).headers["Location"]).get_data(
+        as_text=True)
+    assert "Nicht bestanden" in page and "Eine falsche Antwort" in page  # own answer shown
+    assert "Die richtige Antwort" not in page and "Zutreffend ist" not in page
+
+
+def test_a_pool_question_that_was_not_drawn_is_refused(logged_in):
+    _change_quiz(draw=1)
+    url = start(logged_in)
+    drawn = _attempts()[0].drawn[0]["id"]
+    others = [q for q in ("einfach", "mehrfach", "wahr-falsch") if q != drawn]
+    response = submit(logged_in, url, {f"q-{drawn}": "x", f"q-{others[0]}": "0"})
+    assert response.status_code == 400
+    assert _attempts()[0].submitted_at is None
