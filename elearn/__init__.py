@@ -52,16 +52,19 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from .auth import bp as auth_bp
     from .catalog import bp as catalog_bp
+    from .certificates import bp as certificates_bp
     from .main import bp as main_bp
     from .quiz import bp as quiz_bp
 
-    for bp in (main_bp, auth_bp, catalog_bp, quiz_bp):
+    for bp in (main_bp, auth_bp, catalog_bp, quiz_bp, certificates_bp):
         app.register_blueprint(bp)
 
 
 def _register_commands(app: Flask) -> None:
     from .catalog.cli import courses_cli
+    from .certificates.cli import certificates_cli
     from .demo.cli import demo_cli
 
     app.cli.add_command(courses_cli)
+    app.cli.add_command(certificates_cli)
     app.cli.add_command(demo_cli)

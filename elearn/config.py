@@ -61,6 +61,15 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_MAX_FAILURES_PER_ADDRESS": int(os.environ.get("ELEARN_LOGIN_MAX_ADDRESS", "20")),
         "LOGIN_WINDOW_MINUTES": int(os.environ.get("ELEARN_LOGIN_WINDOW_MINUTES", "15")),
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        # Public address used in certificate links and QR codes; the request's host when unset.
+        "BASE_URL": os.environ.get("ELEARN_BASE_URL", ""),
+        "VERIFY_LIMIT_PER_10_MINUTES": int(os.environ.get("ELEARN_VERIFY_LIMIT", "30")),
+        "SMTP_HOST": os.environ.get("ELEARN_SMTP_HOST", ""),
+        "SMTP_PORT": int(os.environ.get("ELEARN_SMTP_PORT", "587")),
+        "SMTP_USER": os.environ.get("ELEARN_SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("ELEARN_SMTP_PASSWORD", ""),
+        "SMTP_FROM": os.environ.get("ELEARN_SMTP_FROM", "lernplattform@example.org"),
+        "SMTP_STARTTLS": _flag("ELEARN_SMTP_STARTTLS", True),
         # Figures about fewer people than this are not shown (staff council agreement).
         "MIN_GROUP_SIZE": int(os.environ.get("ELEARN_MIN_GROUP_SIZE", "5")),
         "BABEL_DEFAULT_LOCALE": "de",

@@ -24,11 +24,14 @@ def catalogue():
 @bp.get("/kurse/<slug>")
 @login_required
 def course(slug: str):
+    from ..certificates import services as certificates
+
     course, version = _course_or_404(slug)
     progress = services.progress_by_module(current_user, course)
     return render_template(
         "catalog/course.html", course=course, version=version, modules=version.modules,
         progress=progress, next_module=services.next_module(version.modules, progress),
+        certificate=certificates.latest(current_user, course),
     )
 
 

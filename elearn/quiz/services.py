@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from ..catalog import services as catalog
 from ..catalog.models import CourseVersion, Module
+from ..certificates import services as certificates
 from ..extensions import db
 from ..org.models import utcnow
 from .models import Attempt, AttemptAnswer
@@ -321,7 +322,9 @@ def submit(attempt: Attempt, answers: dict) -> bool:
         for qid, points in per_question.items()])
     db.session.refresh(attempt)
     if passed:
-        catalog.complete_module(attempt_user(attempt), attempt.module, via=attempt.mode)
+        user = attempt_user(attempt)
+        catalog.complete_module(user, attempt.module, via=attempt.mode)
+        certificates.on_module_passed(user, attempt.module, now)
     return True
 
 

@@ -1,0 +1,48 @@
+"""Open Badges 3.0: the certificate as an OpenBadgeCredential, so it can travel to other systems.
+
+The credential is not signed: verification happens at the verification URL it names as its id.
+"""
+
+from datetime import UTC, datetime, time
+
+from .models import Certificate
+from .pdf import issued_iso
+
+CONTEXT = [
+    "https://www.w3.org/ns/credentials/v2",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+]
+
+
+def credential(certificate: Certificate, *, city: str, verify_url: str, base_url: str,
+               achievement_url: str, description: str) -> dict:
+    result = {
+        "@context": CONTEXT,
+        "id": verify_url,
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": f"Digitalisierungsführerschein: {certificate.title}",
+        "issuer": {"id": base_url, "type": ["Profile"], "name": city},
+        "validFrom": issued_iso(certificate.issued_at),
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "identifier": [{
+                "type": "IdentityObject", "identityType": "name", "hashed": False,
+                "identityHash": certificate.holder_name,
+            }],
+            "achievement": {
+                "id": achievement_url,
+                "type": ["Achievement"],
+                "achievementType": "Certificate",
+                "name": certificate.title,
+                "description": description,
+                "criteria": {"narrative": "Alle Module des Kurses mit bestandenem Quiz "
+                                          "abgeschlossen."},
+                "version": certificate.version_label,
+                "inLanguage": "de",
+            },
+        },
+    }
+    if certificate.valid_until:
+        end = datetime.combine(certificate.valid_until, time(23, 59, 59))
+        result["validUntil"] = end.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
+    return result

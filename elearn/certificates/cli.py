@@ -1,0 +1,86 @@
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from .. import mail
+from ..extensions import db
+from ..org.models import utcnow
+from . import services
+
+
+@click.group("certificates")
+def certificates_cli():
+    """Issue, verify, revoke certificates and remind of expiring ones."""
+
+
+@certificates_cli.command("issue")
+@click.option("--email", required=True, help="The person's e-mail address.")
+@click.option("--course", "course_slug", required=True, help="The course's slug.")
+@click.option("--note", default=None, help="E.g. 'Meet & Learn am 12.03.'")
+@with_appcontext
+def issue(email, course_slug, note):
+    """Issue a certificate for training done outside the platform; print its code."""
+    try:
+        certificate = services.issue_manually(email, course_slug, note)
+    except services.CertificateError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(certificate.code)
+
+
+@certificates_cli.command("verify")
+@click.argument("code")
+@with_appcontext
+def verify(code):
+    """Print a certificate's status: valid, expired, revoked or unknown."""
+    certificate = services.find(code)
+    if certificate is None:
+        click.echo("unknown")
+        raise SystemExit(1)
+    status = certificate.status(utcnow().date())
+    until = certificate.valid_until.isoformat() if certificate.valid_until else "-"
+    click.echo(f"{status}\t{certificate.holder_name}\t{certificate.title}\t"
+               f"{certificate.issued_at.date().isoformat()}\t{until}")
+
+
+@certificates_cli.command("revoke")
+@click.argument("code")
+@click.option("--reason", required=True, help="Why the certificate is revoked.")
+@with_appcontext
+def revoke(code, reason):
+    """Revoke a certificate with a reason."""
+    certificate = services.find(code)
+    if certificate is None:
+        raise click.ClickException("Unbekannter Prüfcode.")
+    try:
+        services.revoke(certificate, reason)
+    except services.CertificateError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"revoked {certificate.code}")
+
+
+@certificates_cli.command("reminders")
+@click.option("--days", default=60, show_default=True, type=click.IntRange(1, 3650))
+@click.option("--send", is_flag=True, help="E-mail each holder (needs ELEARN_SMTP_HOST).")
+@with_appcontext
+def reminders(days, send):
+    """List certificates that expire within DAYS; with --send, e-mail their holders."""
+    if send and not mail.configured():
+        raise click.ClickException("SMTP is not configured (ELEARN_SMTP_HOST).")
+    for certificate in services.expiring(utcnow().date(), days):
+        until = certificate.valid_until.strftime("%d.%m.%Y")
+        click.echo(f"{certificate.user.email};{certificate.holder_name};{certificate.title};"
+                   f"{until}")
+        if send:
+            mail.send(certificate.user.email, f"Ihr Zertifikat läuft am {until} ab",
+                      _reminder_text(certificate, until))
+
+
+def _reminder_text(certificate, until: str) -> str:
+    city = current_app.config["CITY_NAME"]
+    return (f"Guten Tag {certificate.holder_name},\n\n"
+            f"Ihr Zertifikat „{certificate.title}“ ist noch bis zum {until} gültig.\n"
+            "Um es zu erneuern, bestehen Sie die Quizze des Kurses noch einmal; danach "
+            "erhalten Sie ein neues Zertifikat.\n\n"
+            f"Ihre Lernplattform Digitalisierungsführerschein, {city}\n")

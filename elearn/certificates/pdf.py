@@ -1,0 +1,91 @@
+"""The certificate as an A4 PDF in German, drawn only from stored data (same bytes every time)."""
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import segno
+from fpdf import FPDF
+
+from .models import Certificate
+
+FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+)
+
+
+def _font_path() -> str | None:
+    configured = os.environ.get("ELEARN_PDF_FONT")
+    for candidate in ((configured,) if configured else ()) + FONT_CANDIDATES:
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+def _date(value) -> str:
+    return value.strftime("%d.%m.%Y")
+
+
+def render(certificate: Certificate, *, city: str, verify_url: str) -> bytes:
+    """Render the certificate; verify_url goes into the text and the QR code."""
+    pdf = FPDF(format="A4")
+    pdf.set_creation_date(certificate.issued_at.replace(tzinfo=UTC))
+    pdf.set_title(f"Zertifikat {certificate.title}")
+    pdf.set_author(city)
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    pdf.set_line_width(0.8)
+    pdf.rect(12, 12, pdf.w - 24, pdf.h - 24)
+    font = _font_path()
+    if font:
+        pdf.add_font("Text", "", font)
+        family = "Text"
+    else:  # Latin-1 core font: enough for German, not for every name
+        family = "Helvetica"
+
+    def line(text: str, size: float, gap: float = 4) -> None:
+        if family == "Helvetica":
+            text = text.encode("latin-1", "replace").decode("latin-1")
+        pdf.set_font(family, size=size)
+        pdf.multi_cell(0, size * 0.5, text, align="C")
+        pdf.ln(gap)
+
+    pdf.set_y(30)
+    line(city, 14, 14)
+    line("Zertifikat", 30, 8)
+    line("Digitalisierungsführerschein", 16, 18)
+    line("Hiermit wird bestätigt, dass", 13, 6)
+    line(certificate.holder_name, 22, 8)
+    line("den Kurs", 13, 6)
+    line(certificate.title, 18, 4)
+    line(f"(Version {certificate.version_label})", 11, 8)
+    done = "absolviert hat." if certificate.source == "manual" else "erfolgreich abgeschlossen hat."
+    line(done, 13, 16)
+    line(f"Ausgestellt am {_date(certificate.issued_at)}", 12, 2)
+    valid = (f"Gültig bis {_date(certificate.valid_until)}" if certificate.valid_until
+             else "Unbefristet gültig")
+    line(valid, 12, 8)
+    size = 42
+    top = pdf.get_y()
+    _qr(pdf, verify_url, x=(pdf.w - size) / 2, y=top, size=size)
+    pdf.set_y(top + size + 4)
+    line(f"Prüfcode: {certificate.code}", 11, 2)
+    line(f"Echtheit prüfen: {verify_url}", 9, 2)
+    return bytes(pdf.output())
+
+
+def _qr(pdf: FPDF, data: str, x: float, y: float, size: float) -> None:
+    """Draw the QR code as vector squares: sharp at any zoom, no image needed."""
+    qr = segno.make(data, error="m")
+    rows = list(qr.matrix_iter(border=4))
+    cell = size / len(rows)
+    pdf.set_fill_color(0, 0, 0)
+    for r, row in enumerate(rows):
+        for c, dark in enumerate(row):
+            if dark:
+                pdf.rect(x + c * cell, y + r * cell, cell, cell, style="F")
+
+
+def issued_iso(value: datetime) -> str:
+    return value.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,126 @@
+from datetime import timedelta
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.exceptions import TooManyRequests
+
+from .. import throttle
+from ..auth.models import ADMIN
+from ..auth.services import role_required
+from ..catalog import services as catalog
+from ..errors import render_error
+from ..extensions import db
+from ..org.models import utcnow
+from . import badge, bp, pdf, services
+from .forms import RevokeForm
+
+
+def base_url() -> str:
+    return (current_app.config["BASE_URL"] or request.url_root).rstrip("/") + "/"
+
+
+def verify_url(code: str) -> str:
+    return base_url() + url_for("certificates.verify", code=code).lstrip("/")
+
+
+def _own(code: str):
+    certificate = services.find(code)
+    if certificate is None or certificate.user_id != current_user.id:
+        abort(404)
+    return certificate
+
+
+@bp.get("/zertifikate")
+@login_required
+def mine():
+    certificates = services.of_user(current_user)
+    today = utcnow().date()
+    renewals, seen = {}, set()
+    for certificate in certificates:  # newest first: only the current one may be due
+        course = certificate.course
+        if course is None or course.id in seen or certificate.revoked_at is not None:
+            continue
+        seen.add(course.id)
+        found = catalog.get_course(course.slug)
+        if found and services.is_due(certificate, today):
+            renewals[course.id] = services.renewal_progress(
+                current_user, course, found[1], certificate)
+    return render_template("certificates/mine.html", certificates=certificates, today=today,
+                           renewals=renewals, verify_url=verify_url)
+
+
+@bp.get("/zertifikate/<code>.pdf")
+@login_required
+def download_pdf(code: str):
+    certificate = _own(code)
+    body = pdf.render(certificate, city=current_app.config["CITY_NAME"],
+                      verify_url=verify_url(certificate.code))
+    return Response(body, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="zertifikat-{certificate.code}.pdf"'})
+
+
+@bp.get("/zertifikate/<code>.json")
+@login_required
+def open_badge(code: str):
+    certificate = _own(code)
+    course_url = base_url() + (url_for("catalog.course", slug=certificate.course.slug)
+                               .lstrip("/") if certificate.course else "")
+    return badge.credential(
+        certificate, city=current_app.config["CITY_NAME"], base_url=base_url(),
+        verify_url=verify_url(certificate.code), achievement_url=course_url,
+        description=certificate.title)
+
+
+class VerifyThrottled(TooManyRequests):
+    @property
+    def user_message(self) -> str:
+        return _("Zu viele Prüfungen in kurzer Zeit. Bitte warten Sie einige Minuten.")
+
+
+@bp.get("/verify/<code>")
+def verify(code: str):
+    allowed = throttle.hit("verify", request.remote_addr or "unknown",
+                           current_app.config["VERIFY_LIMIT_PER_10_MINUTES"],
+                           timedelta(minutes=10))
+    db.session.commit()
+    if not allowed:
+        raise VerifyThrottled(retry_after=600)
+    certificate = services.find(code) if len(code) <= 64 else None
+    if certificate is None:
+        return render_template("certificates/unknown.html", code=code[:64]), 404
+    return render_template("certificates/verify.html", certificate=certificate,
+                           status=certificate.status(utcnow().date()))
+
+
+@bp.get("/verwaltung/zertifikate")
+@role_required(ADMIN)
+def admin():
+    days = request.args.get("tage", "60")
+    if not days.isdigit() or not 1 <= int(days) <= 3650:
+        return render_error(400, _("Bitte geben Sie eine Zahl von Tagen zwischen 1 und 3650 an."))
+    code = request.args.get("code", "").strip()
+    found = services.find(code) if code else None
+    return render_template(
+        "certificates/admin.html", days=int(days), code=code, found=found,
+        expiring=services.expiring(utcnow().date(), int(days)), form=RevokeForm(),
+        today=utcnow().date())
+
+
+@bp.post("/verwaltung/zertifikate/<code>/widerruf")
+@role_required(ADMIN)
+def revoke(code: str):
+    certificate = services.find(code)
+    if certificate is None:
+        abort(404)
+    form = RevokeForm()
+    if not form.validate_on_submit():
+        return render_error(422, " ".join(str(e) for errors in form.errors.values()
+                                          for e in errors))
+    try:
+        services.revoke(certificate, form.reason.data)
+    except services.CertificateError as error:
+        return render_error(409, str(error))
+    db.session.commit()
+    flash(_("Das Zertifikat %(code)s wurde widerrufen.", code=certificate.code), "success")
+    return redirect(url_for("certificates.admin", code=certificate.code))

@@ -1,0 +1,160 @@
+"""Issuing, renewing and revoking certificates. Functions add and flush, never commit."""
+
+import base64
+import calendar
+import secrets
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from ..catalog import services as catalog
+from ..catalog.models import COMPLETED, Course, CourseVersion, Module
+from ..extensions import db
+from ..org.models import utcnow
+from .models import Certificate
+
+RENEWAL_WINDOW_DAYS = 60
+
+
+class CertificateError(Exception):
+    """A request about certificates that cannot be carried out; the message says why."""
+
+
+def new_code() -> str:
+    """120 random bits as 24 characters of base32: unguessable and easy to type."""
+    return base64.b32encode(secrets.token_bytes(15)).decode()
+
+
+def normalise_code(code: str) -> str:
+    return code.strip().replace("-", "").replace(" ", "").upper()
+
+
+def add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def find(code: str) -> Certificate | None:
+    return db.session.scalar(sa.select(Certificate).where(
+        Certificate.code == normalise_code(code)))
+
+
+def latest(user, course: Course) -> Certificate | None:
+    """The learner's newest certificate for a course that has not been revoked."""
+    return db.session.scalar(
+        sa.select(Certificate)
+        .where(Certificate.user_id == user.id, Certificate.course_id == course.id,
+               Certificate.revoked_at.is_(None))
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+        .limit(1)
+    )
+
+
+def is_due(certificate: Certificate, today: date) -> bool:
+    """Expired, or expiring within the renewal window."""
+    return (certificate.valid_until is not None
+            and certificate.valid_until - today <= timedelta(days=RENEWAL_WINDOW_DAYS))
+
+
+def issue(user, course: Course, version: CourseVersion, *, when: datetime | None = None,
+          source: str = "platform", note: str | None = None,
+          renewal_of: Certificate | None = None) -> Certificate:
+    """Issue a certificate for a course to a person."""
+    when = when or utcnow()
+    months = version.certificate_validity_months
+    certificate = Certificate(
+        code=new_code(), user_id=user.id, course_id=course.id, holder_name=user.display_name,
+        title=version.title, version_label=version.label, issued_at=when,
+        valid_until=add_months(when.date(), months) if months else None,
+        source=source, note=note, renewal_of_id=renewal_of.id if renewal_of else None,
+    )
+    db.session.add(certificate)
+    db.session.flush()
+    return certificate
+
+
+def modules_passed_since(user, course: Course, since: datetime) -> set[str]:
+    """Module slugs of this course with a passed quiz attempt after `since`."""
+    from ..quiz.models import Attempt
+
+    return set(db.session.scalars(
+        sa.select(Module.slug).distinct()
+        .join(Attempt, Attempt.module_id == Module.id)
+        .join(CourseVersion, CourseVersion.id == Module.version_id)
+        .where(Attempt.user_id == user.id, Attempt.passed.is_(True),
+               Attempt.submitted_at > since, CourseVersion.course_id == course.id)
+    ))
+
+
+def renewal_progress(user, course: Course, version: CourseVersion,
+                     previous: Certificate) -> tuple[int, int]:
+    """How many of the course's modules were passed again since the certificate was issued."""
+    slugs = {m.slug for m in version.modules}
+    return len(slugs & modules_passed_since(user, course, previous.issued_at)), len(slugs)
+
+
+def on_module_passed(user, module: Module, when: datetime) -> Certificate | None:
+    """Issue the course certificate when this pass completes the course or its renewal."""
+    course = module.version.course
+    found = catalog.get_course(course.slug)
+    if found is None:
+        return None
+    _, version = found
+    previous = latest(user, course)
+    if previous is None:
+        progress = catalog.progress_by_module(user, course)
+        if all(progress.get(m.slug) is not None and progress[m.slug].status == COMPLETED
+               for m in version.modules):
+            return issue(user, course, version, when=when)
+        return None
+    if is_due(previous, when.date()):
+        done, total = renewal_progress(user, course, version, previous)
+        if done == total:
+            return issue(user, course, version, when=when, renewal_of=previous)
+    return None
+
+
+def issue_manually(email: str, course_slug: str, note: str | None = None) -> Certificate:
+    """Issue a certificate for training done outside the platform (e.g. Meet & Learn)."""
+    from ..auth.services import find_user_by_email
+
+    user = find_user_by_email(email)
+    if user is None:
+        raise CertificateError(f"Keine Person mit der E-Mail-Adresse {email}.")
+    found = catalog.get_course(course_slug)
+    if found is None:
+        raise CertificateError(f"Kein aktiver Kurs mit der Kennung {course_slug}.")
+    course, version = found
+    return issue(user, course, version, source="manual", note=note,
+                 renewal_of=latest(user, course))
+
+
+def revoke(certificate: Certificate, reason: str) -> None:
+    reason = (reason or "").strip()
+    if not reason:
+        raise CertificateError("Bitte geben Sie einen Grund für den Widerruf an.")
+    if certificate.revoked_at is not None:
+        raise CertificateError("Das Zertifikat ist bereits widerrufen.")
+    certificate.revoked_at, certificate.revoked_reason = utcnow(), reason[:500]
+
+
+def of_user(user) -> list[Certificate]:
+    return list(db.session.scalars(
+        sa.select(Certificate).where(Certificate.user_id == user.id)
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())))
+
+
+def expiring(today: date, days: int) -> list[Certificate]:
+    """Current certificates (newest per person and course, not revoked) expiring within days."""
+    newest = (
+        sa.select(sa.func.max(Certificate.id))
+        .where(Certificate.revoked_at.is_(None))
+        .group_by(Certificate.user_id, Certificate.course_id)
+    )
+    return list(db.session.scalars(
+        sa.select(Certificate)
+        .where(Certificate.id.in_(newest),
+               Certificate.valid_until.between(today, today + timedelta(days=days)))
+        .order_by(Certificate.valid_until, Certificate.id)
+    ))

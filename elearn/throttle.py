@@ -1,0 +1,38 @@
+"""Rate limits counted in the database, so every app server sees the same numbers."""
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .extensions import db
+from .org.models import utcnow
+
+
+class RequestMark(db.Model):
+    """One counted request in a rate-limited bucket."""
+
+    __tablename__ = "request_mark"
+    __table_args__ = (sa.Index("ix_request_mark_bucket_key_created", "bucket", "key",
+                               "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bucket: Mapped[str] = mapped_column(sa.String(32))
+    key: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def hit(bucket: str, key: str, limit: int, window: timedelta) -> bool:
+    """Count this request; False when the key already used up its limit in the window."""
+    now = utcnow()
+    since = now - window
+    used = db.session.scalar(
+        sa.select(sa.func.count()).select_from(RequestMark)
+        .where(RequestMark.bucket == bucket, RequestMark.key == key[:64],
+               RequestMark.created_at >= since))
+    if used >= limit:
+        return False
+    db.session.execute(sa.delete(RequestMark).where(RequestMark.bucket == bucket,
+                                                    RequestMark.created_at < since))
+    db.session.add(RequestMark(bucket=bucket, key=key[:64], created_at=now))
+    return True

@@ -1,0 +1,266 @@
+"""Certificates: issued on completion only, verifiable, renewable, revocable, portable."""
+
+import io
+from datetime import date, timedelta
+
+import pypdf
+import pypdfium2
+import pytest
+import sqlalchemy as sa
+import zxingcpp
+
+from elearn.certificates import services
+from elearn.certificates.models import Certificate
+from elearn.extensions import db
+from elearn.org.models import utcnow
+from elearn.quiz.models import Attempt
+
+from .conftest import csrf_token
+from .test_quiz import ALL_RIGHT, start, submit
+
+
+def complete_course(client):
+    submit(client, start(client), ALL_RIGHT)
+    submit(client, start(client, module="02-zweites-modul"), {"q-nur-eine": "Richtig"})
+
+
+def certificates():
+    return db.session.scalars(sa.select(Certificate).order_by(Certificate.id)).all()
+
+
+@pytest.fixture
+def holder(client, auth, learner, synced):
+    auth.login()
+    complete_course(client)
+    return certificates()[0]
+
+
+def test_issued_when_all_modules_are_completed(holder, learner):
+    assert holder.user_id == learner.id and holder.holder_name == "Erika Muster1"
+    assert holder.title == "Testkurs Digitales Arbeiten" and holder.version_label == "1.0"
+    assert holder.valid_until == services.add_months(holder.issued_at.date(), 12)
+    assert len(holder.code) == 24 and holder.code.isalnum() and holder.code.isupper()
+
+
+def test_never_issued_without_completion(client, auth, learner, synced):
+    auth.login()
+    submit(client, start(client), ALL_RIGHT)
+    submit(client, start(client, module="02-zweites-modul"), {"q-nur-eine": "Falsch"})
+    assert certificates() == []
+
+
+def test_codes_do_not_repeat():
+    codes = {services.new_code() for _ in range(200)}
+    assert len(codes) == 200
+
+
+def test_pdf_shows_holder_course_and_code_and_is_the_same_every_time(client, holder):
+    first = client.get(f"/zertifikate/{holder.code}.pdf")
+    assert first.status_code == 200 and first.mimetype == "application/pdf"
+    text = pypdf.PdfReader(io.BytesIO(first.data)).pages[0].extract_text()
+    for expected in ("Zertifikat", "Teststadt", "Erika Muster1", "Testkurs Digitales Arbeiten",
+                     holder.code, "Gültig bis", holder.valid_until.strftime("%d.%m.%Y")):
+        assert expected in text
+    assert client.get(f"/zertifikate/{holder.code}.pdf").data == first.data
+
+
+def test_qr_code_decodes_to_the_verification_url(client, holder):
+    data = client.get(f"/zertifikate/{holder.code}.pdf").data
+    image = pypdfium2.PdfDocument(data)[0].render(scale=3).to_pil()
+    decoded = [b.text for b in zxingcpp.read_barcodes(image)]
+    assert decoded == [f"http://localhost/verify/{holder.code}"]
+
+
+def test_names_outside_latin1_are_printed(client, auth, make_user, synced):
+    make_user(email="yilmaz@test.example", first_name="Şule", last_name="Yılmaz")
+    auth.login(email="yilmaz@test.example")
+    complete_course(client)
+    code = certificates()[0].code
+    text = pypdf.PdfReader(io.BytesIO(client.get(f"/zertifikate/{code}.pdf").data)) \
+        .pages[0].extract_text()
+    assert "Şule Yılmaz" in text
+
+
+def test_verification_page_valid_and_says_nothing_more(app, holder, learner):
+    anonymous = app.test_client()
+    page = anonymous.get(f"/verify/{holder.code}").get_data(as_text=True)
+    assert "Dieses Zertifikat ist echt und gültig." in page
+    assert "Erika Muster1" in page and "Testkurs Digitales Arbeiten" in page
+    assert learner.email not in page and learner.office.name not in page
+    assert "gültig" in anonymous.get(f"/verify/{holder.code.lower()}").get_data(as_text=True)
+
+
+def test_verification_expired_revoked_unknown(app, holder):
+    anonymous = app.test_client()
+    holder.valid_until = date.today() - timedelta(days=1)
+    db.session.commit()
+    assert "echt, aber abgelaufen" in anonymous.get(f"/verify/{holder.code}").get_data(
+        as_text=True)
+    services.revoke(holder, "Irrtümlich ausgestellt")
+    db.session.commit()
+    assert "widerrufen" in anonymous.get(f"/verify/{holder.code}").get_data(as_text=True)
+    unknown = anonymous.get("/verify/AAAABBBBCCCCDDDDEEEEFFFF")
+    assert unknown.status_code == 404
+    assert "Zum Prüfcode „AAAABBBBCCCCDDDDEEEEFFFF“ gibt es kein Zertifikat" in \
+        unknown.get_data(as_text=True)
+
+
+def test_verification_is_rate_limited(app, holder):
+    app.config["VERIFY_LIMIT_PER_10_MINUTES"] = 3
+    anonymous = app.test_client()
+    for _ in range(3):
+        assert anonymous.get(f"/verify/{holder.code}").status_code == 200
+    response = anonymous.get(f"/verify/{holder.code}")
+    assert response.status_code == 429
+    assert "Zu viele Prüfungen" in response.get_data(as_text=True)
+
+
+def test_nobody_downloads_another_persons_certificate(client, auth, holder, make_user):
+    auth.logout()
+    make_user(email="neugierig@test.example")
+    auth.login(email="neugierig@test.example")
+    assert client.get(f"/zertifikate/{holder.code}.pdf").status_code == 404
+    assert client.get(f"/zertifikate/{holder.code}.json").status_code == 404
+    assert holder.code not in client.get("/zertifikate").get_data(as_text=True)
+
+
+def test_open_badge_has_the_required_fields(client, holder):
+    badge = client.get(f"/zertifikate/{holder.code}.json").get_json()
+    assert "https://www.w3.org/ns/credentials/v2" in badge["@context"]
+    assert any("ob/v3p0" in c for c in badge["@context"])
+    assert badge["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    assert badge["id"] == f"http://localhost/verify/{holder.code}"
+    assert badge["issuer"]["type"] == ["Profile"] and badge["issuer"]["name"] == "Teststadt"
+    assert badge["validFrom"].endswith("Z") and badge["validUntil"].endswith("Z")
+    achievement = badge["credentialSubject"]["achievement"]
+    assert badge["credentialSubject"]["type"] == ["AchievementSubject"]
+    for key in ("id", "type", "name", "description", "criteria"):
+        assert achievement[key]
+    assert achievement["id"].endswith("/kurse/demo-kurs")
+
+
+def test_my_certificates_page(client, holder):
+    page = client.get("/zertifikate").get_data(as_text=True)
+    assert "Testkurs Digitales Arbeiten" in page and holder.code in page
+    assert "gültig" in page and "PDF herunterladen" in page
+
+
+def _age(certificate, days):
+    certificate.issued_at -= timedelta(days=days)
+    certificate.valid_until = (certificate.issued_at + timedelta(days=365)).date()
+    for attempt in db.session.scalars(sa.select(Attempt)):
+        attempt.submitted_at -= timedelta(days=days)
+        attempt.started_at -= timedelta(days=days)
+    db.session.commit()
+
+
+def test_passing_again_before_due_issues_nothing(client, holder):
+    _age(holder, 100)
+    complete_course(client)
+    assert len(certificates()) == 1
+
+
+def test_renewal_issues_a_new_certificate_and_keeps_history(client, holder):
+    _age(holder, 330)  # expires in about 35 days: due
+    page = client.get("/zertifikate").get_data(as_text=True)
+    assert "Erneuerung fällig" in page and "0 von 2 Modulen" in page
+    submit(client, start(client), ALL_RIGHT)
+    assert "1 von 2 Modulen" in client.get("/zertifikate").get_data(as_text=True)
+    submit(client, start(client, module="02-zweites-modul"), {"q-nur-eine": "Richtig"})
+    old, new = certificates()
+    assert new.renewal_of_id == old.id and new.valid_until > old.valid_until
+    assert old.revoked_at is None  # the old one stays as it was, until it expires
+    page = client.get("/zertifikate").get_data(as_text=True)
+    assert old.code in page and new.code in page and "Erneuerung fällig" not in page
+
+
+def test_manual_issue_and_verify_commands(runner, learner, synced):
+    result = runner.invoke(args=["certificates", "issue", "--email", learner.email,
+                                 "--course", "demo-kurs", "--note", "Meet & Learn"])
+    assert result.exit_code == 0, result.output
+    code = result.output.strip()
+    certificate = services.find(code)
+    assert certificate.source == "manual" and certificate.note == "Meet & Learn"
+    verify = runner.invoke(args=["certificates", "verify", code])
+    assert verify.output.startswith("valid\tErika Muster1\tTestkurs Digitales Arbeiten")
+    assert runner.invoke(args=["certificates", "verify", "UNBEKANNT"]).exit_code == 1
+
+
+def test_manual_issue_refuses_unknown_people_and_courses(runner, learner, synced):
+    result = runner.invoke(args=["certificates", "issue", "--email", "nie@test.example",
+                                 "--course", "demo-kurs"])
+    assert result.exit_code == 1 and "Keine Person" in result.output
+    result = runner.invoke(args=["certificates", "issue", "--email", learner.email,
+                                 "--course", "gibt-es-nicht"])
+    assert result.exit_code == 1 and "Kein aktiver Kurs" in result.output
+    assert certificates() == []
+
+
+def test_revoke_command_needs_a_reason(runner, holder):
+    assert runner.invoke(args=["certificates", "revoke", holder.code, "--reason", " "]) \
+        .exit_code == 1
+    result = runner.invoke(args=["certificates", "revoke", holder.code, "--reason", "Betrug"])
+    assert result.exit_code == 0
+    assert services.find(holder.code).revoked_reason == "Betrug"
+
+
+def test_admin_revokes_with_a_reason(client, auth, holder, make_user):
+    auth.logout()
+    make_user(email="admin@test.example", roles=("admin",))
+    auth.login(email="admin@test.example")
+    page = client.get(f"/verwaltung/zertifikate?code={holder.code}").get_data(as_text=True)
+    assert "Zertifikat widerrufen" in page
+    url = f"/verwaltung/zertifikate/{holder.code}/widerruf"
+    assert client.post(url, data={"reason": "x"}).status_code == 400  # no CSRF token
+    token = csrf_token(client, "/")
+    empty = client.post(url, data={"reason": "", "csrf_token": token})
+    assert empty.status_code == 422 and "Grund" in empty.get_data(as_text=True)
+    assert services.find(holder.code).revoked_at is None
+    done = client.post(url, data={"reason": "Kurs nicht selbst absolviert", "csrf_token": token})
+    assert done.status_code == 302
+    assert services.find(holder.code).revoked_reason == "Kurs nicht selbst absolviert"
+    again = client.post(url, data={"reason": "noch mal", "csrf_token": token})
+    assert again.status_code == 409
+
+
+def test_admin_page_validates_days_and_is_for_admins_only(client, auth, holder, make_user):
+    assert client.get("/verwaltung/zertifikate").status_code == 403
+    auth.logout()
+    make_user(email="admin@test.example", roles=("admin",))
+    auth.login(email="admin@test.example")
+    assert client.get("/verwaltung/zertifikate?tage=abc").status_code == 400
+    page = client.get("/verwaltung/zertifikate?tage=400").get_data(as_text=True)
+    assert holder.code in page
+
+
+def test_reminders_list_and_send(app, runner, holder, monkeypatch):
+    holder.valid_until = utcnow().date() + timedelta(days=10)
+    db.session.commit()
+    listed = runner.invoke(args=["certificates", "reminders", "--days", "30"])
+    assert "learner@test.example;Erika Muster1;Testkurs Digitales Arbeiten" in listed.output
+    assert runner.invoke(args=["certificates", "reminders", "--days", "5"]).output == ""
+    assert runner.invoke(args=["certificates", "reminders", "--send"]).exit_code == 1
+    sent = []
+
+    class FakeSMTP:
+        def __init__(self, host, port, timeout):
+            sent.append(("connect", host, port))
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *args):
+            return False
+
+        def starttls(self):
+            sent.append(("starttls",))
+
+        def send_message(self, message):
+            sent.append(("message", message["To"], message["Subject"]))
+
+    monkeypatch.setattr("smtplib.SMTP", FakeSMTP)
+    app.config.update(SMTP_HOST="smtp.test.example", SMTP_PORT=587)
+    result = runner.invoke(args=["certificates", "reminders", "--days", "30", "--send"])
+    assert result.exit_code == 0, result.output
+    assert ("message", "learner@test.example",
+            f"Ihr Zertifikat läuft am {holder.valid_until.strftime('%d.%m.%Y')} ab") in sent
