@@ -162,3 +162,16 @@ def synced(app):
     services.sync_courses(courses)
     db.session.commit()
     return services.get_course("demo-kurs")
+
+
+@pytest.fixture
+def synced_tracks(synced):
+    """The good fixture's tracks, loaded after its courses."""
+    from elearn import content
+    from elearn.catalog import tracks
+
+    courses, loaded, errors = content.load_all(FIXTURES / "courses" / "good")
+    assert not errors
+    tracks.sync_tracks(loaded)
+    db.session.commit()
+    return tracks.get_track("test-pfad")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from elearn.content import load_directory
+from elearn.content import load_all, load_directory
 from elearn.content.render import render_markdown
 
 from .conftest import FIXTURES
@@ -16,7 +16,7 @@ SHIPPED = Path(__file__).parent.parent / "courses"
 
 @pytest.fixture(scope="module")
 def broken_errors():
-    _, errors = load_directory(BROKEN)
+    _, _, errors = load_all(BROKEN)
     return [str(e) for e in errors]
 
 
@@ -36,26 +36,31 @@ def broken_errors():
     "eine richtige Antwort",
     "broken/kaputt/04-quiz.quiz.yaml:8: Frage-ID „ohne-richtige“ ist doppelt.",
     "broken/kaputt/04-quiz.quiz.yaml:9: Unbekannter Fragetyp „essay“",
+    "broken/tracks/kaputt.yaml:4: Unbekanntes Feld „zertifikat“",
+    "broken/tracks/kaputt.yaml:6: Kurs „gibt-es-nicht“ gibt es nicht.",
+    "broken/tracks/kaputt.yaml:8: Modul „09-fehlt“ gibt es im Kurs „gleich“ nicht.",
+    "broken/tracks/kaputt.yaml:11: Dieser Schritt ist doppelt.",
+    "broken/tracks/kaputt.yaml:5: Ein Lernpfad braucht mindestens einen Pflichtschritt.",
 ])
 def test_each_error_is_reported_with_file_and_line(broken_errors, expected):
     assert any(e.startswith(expected) for e in broken_errors), broken_errors
 
 
 def test_all_errors_are_collected_not_just_the_first(broken_errors):
-    assert len(broken_errors) == 14
+    assert len(broken_errors) == 19
 
 
 def test_validate_command_prints_errors_and_exits_1(runner):
     result = runner.invoke(args=["courses", "validate", str(BROKEN)])
     assert result.exit_code == 1
     assert "broken/kaputt/course.yaml:2: Unbekanntes Feld „titel“" in result.output
-    assert result.output.strip().endswith("1 course, 1 module, 1 question, 14 errors")
+    assert result.output.strip().endswith("1 course, 1 module, 1 question, 19 errors")
 
 
 def test_validate_good_fixture_exits_0(runner):
     result = runner.invoke(args=["courses", "validate", str(FIXTURES / "courses" / "good")])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "2 courses, 4 modules, 11 questions"
+    assert result.output.strip() == "2 courses, 4 modules, 11 questions, 1 track"
 
 
 def test_missing_directory_is_an_error(runner, tmp_path):
@@ -73,6 +78,7 @@ def test_shipped_courses_validate_without_error(runner):
         "grundlagen-digitalisierung", "e-government-ozg", "cybersicherheit"}
     last_line = result.output.strip().splitlines()[-1]
     assert last_line.startswith(f"{len(courses)} courses, ")
+    assert last_line.endswith("3 tracks")
 
 
 def test_shipped_courses_meet_the_content_rules():

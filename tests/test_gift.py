@@ -141,4 +141,4 @@ def test_gift_questions_count_in_validate_summary(runner):
     from .conftest import FIXTURES
 
     result = runner.invoke(args=["courses", "validate", str(FIXTURES / "courses" / "good")])
-    assert result.output.strip() == "2 courses, 4 modules, 11 questions"
+    assert result.output.strip() == "2 courses, 4 modules, 11 questions, 1 track"

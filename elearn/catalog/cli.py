@@ -4,7 +4,7 @@ from flask.cli import with_appcontext
 
 from .. import content
 from ..extensions import db
-from . import services
+from . import services, tracks
 
 
 @click.group("courses")
@@ -14,21 +14,24 @@ def courses_cli():
 
 def _load(directory: str | None):
     directory = directory or current_app.config["COURSES_DIR"]
-    courses, errors = content.load_directory(directory)
+    courses, track_list, errors = content.load_all(directory)
     for error in errors:
         click.echo(str(error), err=True)
-    return courses, errors
+    return courses, track_list, errors
 
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
-def _summary(courses) -> str:
+def _summary(courses, track_list) -> str:
     modules = sum(len(c.modules) for c in courses)
     questions = sum(c.question_count for c in courses)
-    return ", ".join([_count(len(courses), "course"), _count(modules, "module"),
-                      _count(questions, "question")])
+    parts = [_count(len(courses), "course"), _count(modules, "module"),
+             _count(questions, "question")]
+    if track_list:
+        parts.append(_count(len(track_list), "track"))
+    return ", ".join(parts)
 
 
 @courses_cli.command("validate")
@@ -36,9 +39,9 @@ def _summary(courses) -> str:
 @with_appcontext
 def validate(directory):
     """Check every course file and print each error as path:line: message."""
-    courses, errors = _load(directory)
+    courses, track_list, errors = _load(directory)
     suffix = ", " + _count(len(errors), "error") if errors else ""
-    click.echo(_summary(courses) + suffix)
+    click.echo(_summary(courses, track_list) + suffix)
     if errors:
         raise SystemExit(1)
 
@@ -48,14 +51,19 @@ def validate(directory):
 @with_appcontext
 def sync(directory):
     """Load valid courses into the database; refuse everything if any file has an error."""
-    courses, errors = _load(directory)
+    courses, track_list, errors = _load(directory)
     if errors:
         click.echo(f"{len(errors)} errors: nothing was loaded.", err=True)
         raise SystemExit(1)
     report = services.sync_courses(courses)
+    track_report = tracks.sync_tracks(track_list)
     db.session.commit()
-    click.echo(_summary(courses))
+    click.echo(_summary(courses, track_list))
     for label, slugs in (("new", report.created), ("new version", report.updated),
                          ("unchanged", report.unchanged), ("retired", report.retired)):
         if slugs:
             click.echo(f"{label}: {', '.join(slugs)}")
+    for label, key in (("new tracks", "created"), ("updated tracks", "updated"),
+                       ("retired tracks", "retired")):
+        if track_report[key]:
+            click.echo(f"{label}: {', '.join(track_report[key])}")

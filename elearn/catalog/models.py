@@ -89,3 +89,20 @@ class ModuleProgress(db.Model):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+
+
+class Track(db.Model):
+    """A training track: ordered courses or single modules, as in courses/tracks/<slug>.yaml."""
+
+    __tablename__ = "track"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(300))
+    summary: Mapped[str] = mapped_column(sa.Text)
+    version_label: Mapped[str] = mapped_column(sa.String(32))
+    certificate_title: Mapped[str | None] = mapped_column(sa.String(300))
+    # [{"course": slug, "module": slug or null, "required": bool, "target_days": int or null}]
+    steps: Mapped[list] = mapped_column(sa.JSON)
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    active: Mapped[bool] = mapped_column(default=True)

@@ -4,7 +4,7 @@ from flask import abort, render_template, send_from_directory
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from . import bp, services
+from . import bp, services, tracks
 
 
 def _course_or_404(slug: str):
@@ -59,3 +59,24 @@ def media(slug: str, filename: str):
     course, _ = _course_or_404(slug)
     # send_from_directory refuses paths that leave the media folder.
     return send_from_directory(Path(course.folder) / "media", filename)
+
+
+@bp.get("/lernpfade")
+@login_required
+def tracks_overview():
+    items = [(t, tracks.progress(current_user, t)) for t in tracks.active_tracks()]
+    return render_template("catalog/tracks.html", items=items)
+
+
+@bp.get("/lernpfade/<slug>")
+@login_required
+def track(slug: str):
+    from ..certificates import services as certificates
+
+    found = tracks.get_track(slug)
+    if found is None:
+        abort(404)
+    states = tracks.progress(current_user, found)
+    return render_template("catalog/track.html", track=found, states=states,
+                           complete=tracks.is_complete(states),
+                           certificate=certificates.latest_for_track(current_user, found))

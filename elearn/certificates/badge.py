@@ -35,8 +35,9 @@ def credential(certificate: Certificate, *, city: str, verify_url: str, base_url
                 "achievementType": "Certificate",
                 "name": certificate.title,
                 "description": description,
-                "criteria": {"narrative": "Alle Module des Kurses mit bestandenem Quiz "
-                                          "abgeschlossen."},
+                "criteria": {"narrative": (
+                    "Alle Pflichtschritte des Lernpfads abgeschlossen." if certificate.track_id
+                    else "Alle Module des Kurses mit bestandenem Quiz abgeschlossen.")},
                 "version": certificate.version_label,
                 "inLanguage": "de",
             },

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
-from ..catalog.models import Course
+from ..catalog.models import Course, Track
 from ..extensions import db
 from ..org.models import utcnow
 
@@ -20,6 +20,7 @@ class Certificate(db.Model):
     code: Mapped[str] = mapped_column(sa.String(32), unique=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
     course_id: Mapped[int | None] = mapped_column(sa.ForeignKey("course.id"), index=True)
+    track_id: Mapped[int | None] = mapped_column(sa.ForeignKey("track.id"), index=True)
     holder_name: Mapped[str] = mapped_column(sa.String(200))
     title: Mapped[str] = mapped_column(sa.String(300))
     version_label: Mapped[str] = mapped_column(sa.String(32))
@@ -33,6 +34,7 @@ class Certificate(db.Model):
 
     user: Mapped[User] = relationship()
     course: Mapped[Course | None] = relationship()
+    track: Mapped[Track | None] = relationship()
 
     def status(self, today: date) -> str:
         if self.revoked_at is not None:

@@ -57,7 +57,7 @@ def render(certificate: Certificate, *, city: str, verify_url: str) -> bytes:
     line("Digitalisierungsführerschein", 16, 18)
     line("Hiermit wird bestätigt, dass", 13, 6)
     line(certificate.holder_name, 22, 8)
-    line("den Kurs", 13, 6)
+    line("den Lernpfad" if certificate.track_id else "den Kurs", 13, 6)
     line(certificate.title, 18, 4)
     line(f"(Version {certificate.version_label})", 11, 8)
     done = "absolviert hat." if certificate.source == "manual" else "erfolgreich abgeschlossen hat."

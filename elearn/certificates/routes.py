@@ -64,8 +64,13 @@ def download_pdf(code: str):
 @login_required
 def open_badge(code: str):
     certificate = _own(code)
-    course_url = base_url() + (url_for("catalog.course", slug=certificate.course.slug)
-                               .lstrip("/") if certificate.course else "")
+    if certificate.track:
+        path = url_for("catalog.track", slug=certificate.track.slug)
+    elif certificate.course:
+        path = url_for("catalog.course", slug=certificate.course.slug)
+    else:
+        path = "/"
+    course_url = base_url() + path.lstrip("/")
     return badge.credential(
         certificate, city=current_app.config["CITY_NAME"], base_url=base_url(),
         verify_url=verify_url(certificate.code), achievement_url=course_url,

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 
 from ..catalog import services as catalog
+from ..catalog import tracks
 from ..catalog.models import COMPLETED, Course, CourseVersion, Module
 from ..extensions import db
 from ..org.models import utcnow
@@ -94,8 +95,36 @@ def renewal_progress(user, course: Course, version: CourseVersion,
     return len(slugs & modules_passed_since(user, course, previous.issued_at)), len(slugs)
 
 
-def on_module_passed(user, module: Module, when: datetime) -> Certificate | None:
-    """Issue the course certificate when this pass completes the course or its renewal."""
+def on_module_passed(user, module: Module, when: datetime) -> list[Certificate]:
+    """Issue whatever this pass completes: the course certificate (or its renewal), tracks."""
+    issued = [c for c in [_course_certificate(user, module, when)] if c]
+    for track in tracks.tracks_with_course(module.version.course.slug):
+        if track.certificate_title and latest_for_track(user, track) is None \
+                and tracks.is_complete(tracks.progress(user, track)):
+            issued.append(issue_for_track(user, track, when=when))
+    return issued
+
+
+def latest_for_track(user, track) -> Certificate | None:
+    return db.session.scalar(
+        sa.select(Certificate)
+        .where(Certificate.user_id == user.id, Certificate.track_id == track.id,
+               Certificate.revoked_at.is_(None))
+        .order_by(Certificate.id.desc()).limit(1))
+
+
+def issue_for_track(user, track, *, when: datetime | None = None) -> Certificate:
+    """Issue the certificate a track awards (it does not expire)."""
+    certificate = Certificate(
+        code=new_code(), user_id=user.id, track_id=track.id, holder_name=user.display_name,
+        title=track.certificate_title, version_label=track.version_label,
+        issued_at=when or utcnow(), valid_until=None)
+    db.session.add(certificate)
+    db.session.flush()
+    return certificate
+
+
+def _course_certificate(user, module: Module, when: datetime) -> Certificate | None:
     course = module.version.course
     found = catalog.get_course(course.slug)
     if found is None:

@@ -1,7 +1,17 @@
 """Course content as files: loading, validation and rendering. Knows nothing of Flask."""
 
+from pathlib import Path
+
 from .loader import load_directory
-from .model import ContentError, Course, Module, Option, Question, Quiz, Video
+from .model import ContentError, Course, Module, Option, Question, Quiz, Track, TrackStep, Video
+from .tracks import load_tracks
+
+
+def load_all(root: str | Path) -> tuple[list[Course], list[Track], list[ContentError]]:
+    """Courses and tracks below root, with every error of both."""
+    courses, errors = load_directory(root)
+    tracks, track_errors = load_tracks(Path(root), courses) if Path(root).is_dir() else ([], [])
+    return courses, tracks, sorted(errors + track_errors)
 
 __all__ = [
     "ContentError",
@@ -10,6 +20,10 @@ __all__ = [
     "Option",
     "Question",
     "Quiz",
+    "Track",
+    "TrackStep",
     "Video",
+    "load_all",
     "load_directory",
+    "load_tracks",
 ]

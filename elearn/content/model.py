@@ -111,3 +111,22 @@ class Course:
     @property
     def question_count(self) -> int:
         return sum(len(m.quiz.questions) for m in self.modules if m.quiz)
+
+
+@dataclass
+class TrackStep:
+    course: str
+    module: str | None = None  # a single module of the course; None = the whole course
+    required: bool = True
+    target_days: int | None = None  # days from the cohort's start
+
+
+@dataclass
+class Track:
+    slug: str
+    title: str
+    summary: str
+    version: str
+    steps: list[TrackStep]
+    certificate: str | None  # the title of the certificate it awards, if any
+    content_hash: str = ""

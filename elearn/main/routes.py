@@ -3,6 +3,7 @@ from flask import current_app, redirect, render_template, request, session, url_
 from flask_login import current_user
 
 from ..catalog import services as catalog
+from ..catalog import tracks
 from ..extensions import db
 from . import bp
 
@@ -15,6 +16,7 @@ def home():
         "main/home.html",
         continue_module=catalog.continue_where_left_off(current_user),
         courses=catalog.catalogue_for(current_user),
+        items=[(t, tracks.progress(current_user, t)) for t in tracks.active_tracks()],
     )
 
 

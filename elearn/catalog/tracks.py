@@ -1,0 +1,102 @@
+"""Tracks in the database and a learner's progress along them. Functions never commit."""
+
+from dataclasses import asdict, dataclass
+
+import sqlalchemy as sa
+
+from .. import content
+from ..extensions import db
+from .models import COMPLETED, Course, CourseVersion, Module, ModuleProgress, Track
+
+
+def sync_tracks(loaded: list[content.Track]) -> dict[str, list[str]]:
+    """Create, update or retire tracks to match the files."""
+    report = {"created": [], "updated": [], "unchanged": [], "retired": []}
+    existing = {t.slug: t for t in db.session.scalars(sa.select(Track))}
+    for item in loaded:
+        track = existing.get(item.slug)
+        if track is None:
+            track = Track(slug=item.slug)
+            db.session.add(track)
+            report["created"].append(item.slug)
+        elif track.content_hash == item.content_hash and track.active:
+            report["unchanged"].append(item.slug)
+            continue
+        else:
+            report["updated"].append(item.slug)
+        track.title, track.summary, track.version_label = item.title, item.summary, item.version
+        track.certificate_title, track.content_hash = item.certificate, item.content_hash
+        track.steps, track.active = [asdict(s) for s in item.steps], True
+    for slug, track in existing.items():
+        if track.active and slug not in {t.slug for t in loaded}:
+            track.active = False
+            report["retired"].append(slug)
+    db.session.flush()
+    return report
+
+
+def active_tracks() -> list[Track]:
+    return list(db.session.scalars(sa.select(Track).where(Track.active).order_by(Track.title)))
+
+
+def get_track(slug: str) -> Track | None:
+    return db.session.scalar(sa.select(Track).where(Track.slug == slug, Track.active))
+
+
+@dataclass
+class StepState:
+    step: dict
+    course: Course | None
+    title: str
+    done: bool
+    modules_done: int
+    modules_total: int
+
+
+def _current_modules() -> dict[str, tuple[Course, str, list[tuple[str, str]]]]:
+    """slug -> (course, title, [(module slug, module title)]) for every active course."""
+    rows = db.session.execute(
+        sa.select(Course, CourseVersion.title, Module.slug, Module.title)
+        .join(CourseVersion, sa.and_(CourseVersion.course_id == Course.id,
+                                     CourseVersion.number == Course.current_version_number))
+        .join(Module, Module.version_id == CourseVersion.id)
+        .where(Course.active)
+        .order_by(Module.position)
+    ).all()
+    result: dict = {}
+    for course, title, module_slug, module_title in rows:
+        result.setdefault(course.slug, (course, title, []))[2].append((module_slug, module_title))
+    return result
+
+
+def _completed(user) -> set[tuple[int, str]]:
+    return set(db.session.execute(
+        sa.select(ModuleProgress.course_id, ModuleProgress.module_slug)
+        .where(ModuleProgress.user_id == user.id, ModuleProgress.status == COMPLETED)
+    ).all())
+
+
+def progress(user, track: Track) -> list[StepState]:
+    """Each step of the track with whether this learner has done it (two queries)."""
+    courses, completed = _current_modules(), _completed(user)
+    states = []
+    for step in track.steps:
+        course, course_title, modules = courses.get(step["course"], (None, step["course"], []))
+        if step["module"]:
+            modules = [m for m in modules if m[0] == step["module"]]
+            title = f"{course_title}: {modules[0][1]}" if modules else step["module"]
+        else:
+            title = course_title
+        done = sum(1 for slug, _ in modules if course and (course.id, slug) in completed)
+        states.append(StepState(step=step, course=course, title=title,
+                                done=bool(modules) and done == len(modules),
+                                modules_done=done, modules_total=len(modules)))
+    return states
+
+
+def is_complete(states: list[StepState]) -> bool:
+    return all(s.done for s in states if s.step["required"])
+
+
+def tracks_with_course(course_slug: str) -> list[Track]:
+    return [t for t in active_tracks() if any(s["course"] == course_slug for s in t.steps)]

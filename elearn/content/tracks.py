@@ -1,0 +1,83 @@
+"""Training tracks as files (`courses/tracks/<slug>.yaml`): ordered courses or single modules."""
+
+import hashlib
+from pathlib import Path
+
+from . import yamlines
+from .collect import Collector
+from .model import ContentError, Course, Track, TrackStep
+from .quizyaml import SLUG
+
+TRACK_FIELDS = {"title": (str, True), "summary": (str, True), "version": (str, True),
+                "certificate": (str, False), "steps": (list, True)}
+STEP_FIELDS = {"course": (str, True), "module": (str, False), "required": (bool, False),
+               "target_days": (int, False)}
+
+
+def load_tracks(root: Path, courses: list[Course]) -> tuple[list[Track], list[ContentError]]:
+    """Read every track file; steps must name courses and modules that exist."""
+    folder = Path(root).resolve() / "tracks"
+    errors: list[ContentError] = []
+    if not folder.is_dir():
+        return [], errors
+    known = {c.slug: {m.slug for m in c.modules} for c in courses}
+    tracks = []
+    for path in sorted(folder.glob("*.yaml")):
+        before = len(errors)
+        track = _load_track(Collector(errors, Path(root).resolve(), path), path, known)
+        if track and len(errors) == before:
+            tracks.append(track)
+    return tracks, errors
+
+
+def _load_track(col: Collector, path: Path, known: dict[str, set[str]]) -> Track | None:
+    if not SLUG.match(path.stem):
+        col.add(1, f"Dateiname „{path.name}“: Kennung nur aus a-z, 0-9 und Bindestrichen.")
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = yamlines.load(text)
+    except UnicodeDecodeError:
+        col.add(1, "Datei ist nicht in UTF-8 gespeichert.")
+        return None
+    except yamlines.YamlSyntaxError as exc:
+        col.add(exc.line, exc.message)
+        return None
+    if data is None:
+        col.add(1, "Die Datei ist leer.")
+        return None
+    if not col.fields(data, TRACK_FIELDS, "Lernpfad"):
+        return None
+    steps, seen = [], set()
+    for raw in data.get("steps") or []:
+        step = _step(col, raw, known)
+        if step is None:
+            continue
+        key = (step.course, step.module)
+        if key in seen:
+            col.add(raw.line, "Dieser Schritt ist doppelt.")
+        seen.add(key)
+        steps.append(step)
+    if data.get("steps") is not None and not any(s.required for s in steps):
+        col.add(data.lines["steps"], "Ein Lernpfad braucht mindestens einen Pflichtschritt.")
+    return Track(slug=path.stem, title=data.get("title") or "", summary=data.get("summary") or "",
+                 version=str(data.get("version") or ""), steps=steps,
+                 certificate=data.get("certificate"),
+                 content_hash=hashlib.sha256(text.encode()).hexdigest())
+
+
+def _step(col: Collector, raw, known) -> TrackStep | None:
+    if not col.fields(raw, STEP_FIELDS, "Schritt"):
+        return None
+    course, module = raw.get("course") or "", raw.get("module")
+    if course and course not in known:
+        col.add(raw.lines["course"], f"Kurs „{course}“ gibt es nicht.")
+        return None
+    if module is not None and module not in known.get(course, set()):
+        col.add(raw.lines["module"], f"Modul „{module}“ gibt es im Kurs „{course}“ nicht.")
+        return None
+    days = raw.get("target_days")
+    if days is not None and days < 0:
+        col.add(raw.lines["target_days"], "target_days darf nicht negativ sein.")
+    required = raw.get("required")
+    return TrackStep(course=course, module=module,
+                     required=True if required is None else required, target_days=days)

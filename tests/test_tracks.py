@@ -1,0 +1,89 @@
+"""Tracks: files, sync, the learner's progress along them, and the certificate they award."""
+
+import shutil
+
+import sqlalchemy as sa
+
+from elearn.catalog import tracks
+from elearn.catalog.models import Track
+from elearn.certificates.models import Certificate
+from elearn.extensions import db
+
+from .conftest import FIXTURES
+from .test_quiz import ALL_RIGHT, start, submit
+
+
+def test_shipped_tracks(runner):
+    from pathlib import Path
+
+    from elearn import content
+
+    courses, loaded, errors = content.load_all(Path(__file__).parent.parent / "courses")
+    assert errors == []
+    by_slug = {t.slug: t for t in loaded}
+    assert set(by_slug) == {"digitalisierungsfuehrerschein", "digitallotsen-grundausbildung",
+                            "digitallotsen-kompakt"}
+    assert by_slug["digitalisierungsfuehrerschein"].certificate == "Digitalisierungsführerschein"
+    assert [s.course for s in by_slug["digitalisierungsfuehrerschein"].steps] == [
+        "grundlagen-digitalisierung", "e-government-ozg", "cybersicherheit"]
+    full = sum(len(c.modules) for c in courses)
+    short = [s for s in by_slug["digitallotsen-kompakt"].steps if s.required]
+    assert all(s.module for s in short) and len(short) < full
+
+
+def test_sync_creates_updates_and_retires_tracks(runner, tmp_path):
+    target = tmp_path / "courses"
+    shutil.copytree(FIXTURES / "courses" / "good", target)
+    first = runner.invoke(args=["courses", "sync", str(target)])
+    assert "new tracks: test-pfad" in first.output
+    assert "tracks" not in runner.invoke(args=["courses", "sync", str(target)]).output
+    track_file = target / "tracks" / "test-pfad.yaml"
+    track_file.write_text(track_file.read_text().replace("title: Testpfad", "title: Neu"))
+    updated = runner.invoke(args=["courses", "sync", str(target)])
+    assert "updated tracks: test-pfad" in updated.output
+    assert tracks.get_track("test-pfad").title == "Neu"
+    track_file.unlink()
+    assert "retired tracks: test-pfad" in runner.invoke(
+        args=["courses", "sync", str(target)]).output
+    assert tracks.get_track("test-pfad") is None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Track)) == 1
+
+
+def test_track_page_shows_steps_and_progress(client, auth, learner, synced_tracks):
+    auth.login()
+    page = client.get("/lernpfade/test-pfad").get_data(as_text=True)
+    assert "Testkurs Digitales Arbeiten" in page and "Alle Fragetypen: Modul 01-yaml" in page
+    assert "freiwillig" in page and "Ziel: bis Tag 14 nach Beginn" in page
+    assert "Testpfad-Zertifikat" in page
+    submit(client, start(client), ALL_RIGHT)
+    page = client.get("/lernpfade/test-pfad").get_data(as_text=True)
+    assert "1 von 2 Modulen" in page
+    overview = client.get("/lernpfade").get_data(as_text=True)
+    assert "Fortschritt: 0 von 1 Pflichtschritten" in overview
+    assert "Testpfad" in client.get("/").get_data(as_text=True)
+
+
+def test_completing_required_steps_awards_the_track_certificate(client, auth, learner,
+                                                                synced_tracks):
+    auth.login()
+    submit(client, start(client), ALL_RIGHT)
+    submit(client, start(client, module="02-zweites-modul"), {"q-nur-eine": "Richtig"})
+    certificates = db.session.scalars(sa.select(Certificate).order_by(Certificate.id)).all()
+    assert [(c.title, c.track_id is not None) for c in certificates] == [
+        ("Testkurs Digitales Arbeiten", False), ("Testpfad-Zertifikat", True)]
+    track_certificate = certificates[1]
+    assert track_certificate.valid_until is None
+    page = client.get("/lernpfade/test-pfad").get_data(as_text=True)
+    assert "Sie haben alle Pflichtschritte dieses Lernpfads abgeschlossen." in page
+    badge = client.get(f"/zertifikate/{track_certificate.code}.json").get_json()
+    assert badge["credentialSubject"]["achievement"]["id"].endswith("/lernpfade/test-pfad")
+    verify = client.get(f"/verify/{track_certificate.code}").get_data(as_text=True)
+    assert "Lernpfad" in verify and "Testpfad-Zertifikat" in verify
+    # passing again does not issue a second track certificate
+    submit(client, start(client), ALL_RIGHT)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == 2
+
+
+def test_unknown_track_is_404(client, auth, learner, synced_tracks):
+    auth.login()
+    assert client.get("/lernpfade/gibt-es-nicht").status_code == 404
