@@ -55,8 +55,9 @@ def _register_blueprints(app: Flask) -> None:
     from .certificates import bp as certificates_bp
     from .main import bp as main_bp
     from .quiz import bp as quiz_bp
+    from .reports import bp as reports_bp
 
-    for bp in (main_bp, auth_bp, catalog_bp, quiz_bp, certificates_bp):
+    for bp in (main_bp, auth_bp, catalog_bp, quiz_bp, certificates_bp, reports_bp):
         app.register_blueprint(bp)
 
 
@@ -64,7 +65,11 @@ def _register_commands(app: Flask) -> None:
     from .catalog.cli import courses_cli
     from .certificates.cli import certificates_cli
     from .demo.cli import demo_cli
+    from .privacy.cli import privacy_cli
+    from .reports.cli import reports_cli
 
     app.cli.add_command(courses_cli)
     app.cli.add_command(certificates_cli)
+    app.cli.add_command(reports_cli)
+    app.cli.add_command(privacy_cli)
     app.cli.add_command(demo_cli)

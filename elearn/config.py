@@ -72,6 +72,7 @@ def from_environment(instance_path: str) -> dict:
         "SMTP_STARTTLS": _flag("ELEARN_SMTP_STARTTLS", True),
         # Figures about fewer people than this are not shown (staff council agreement).
         "MIN_GROUP_SIZE": int(os.environ.get("ELEARN_MIN_GROUP_SIZE", "5")),
+        "RETENTION_DAYS": int(os.environ.get("ELEARN_RETENTION_DAYS", "365")),
         "BABEL_DEFAULT_LOCALE": "de",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
         "LANGUAGES": ["de", "en"],

@@ -54,7 +54,7 @@ def test_accessibility_statement_has_feedback_contact_and_arbitration(client):
 def test_privacy_notice_says_what_is_stored_and_who_sees_it(client):
     page = client.get("/datenschutz").get_data(as_text=True)
     assert "Was gespeichert wird" in page and "Wer was sieht" in page
-    assert "weniger als fünf Personen" in page
+    assert "weniger als 5 Personen" in page
 
 
 def test_404_page_in_layout(client):
@@ -116,3 +116,10 @@ def test_healthz_down(tmp_path):
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["database"] == "down"
+
+
+def test_privacy_page_states_who_sees_what_and_retention(client):
+    page = client.get("/datenschutz").get_data(as_text=True)
+    assert "Personalstelle (HR)" in page and "Keine Punkte, keine Versuche, keine Namen." in page
+    assert "365 Tage nach der Abgabe" in page
+    assert "Wie lange es aufbewahrt wird" in page

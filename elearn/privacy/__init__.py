@@ -1,0 +1,1 @@
+"""Data protection: retention of what is no longer needed."""

@@ -1,0 +1,35 @@
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from . import export, services
+from .forms import filters
+
+
+@click.group("reports")
+def reports_cli():
+    """Reports for HR: completion counts per office."""
+
+
+@reports_cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), required=True)
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True)
+@click.option("--from", "date_from", default=None, help="First day, YYYY-MM-DD.")
+@click.option("--to", "date_to", default=None, help="Last day, YYYY-MM-DD.")
+@click.option("--office", default=None, help="Office code: only this part of the tree.")
+@click.option("--subject", default=None,
+              help="Course or track slug (default: the Digitalisierungsführerschein).")
+@with_appcontext
+def export_command(fmt, out, date_from, date_to, office, subject):
+    """Write the report as CSV or XLSX, for scheduled exports."""
+    try:
+        chosen = filters(subject, date_from, date_to, office)
+        report = services.build(chosen["subject"], date_from=chosen["date_from"],
+                                date_to=chosen["date_to"], office=chosen["office"],
+                                min_group=current_app.config["MIN_GROUP_SIZE"])
+    except services.ReportError as error:
+        raise click.ClickException(str(error)) from None
+    body = export.to_csv(report) if fmt == "csv" else export.to_xlsx(report)
+    with open(out, "wb") as f:
+        f.write(body)
+    click.echo(f"{len(report.rows)} offices written to {out}")

@@ -1,0 +1,57 @@
+"""The report as CSV for German Excel and as XLSX, with the same columns."""
+
+import csv
+import io
+
+from openpyxl import Workbook
+
+from .services import Report
+
+HEADERS = ["Kennung", "Bezeichnung", "Ebene", "Beschäftigte", "Begonnen", "Abgeschlossen",
+           "davon per Einstufungstest", "Zertifikate gültig", "Zertifikate laufen in 60 Tagen ab",
+           "Zertifikate abgelaufen", "Abschlussquote (%)"]
+COUNT_COLUMNS = ("employees", "started", "completed", "test_out", "cert_valid",
+                 "cert_expiring", "cert_expired")
+DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """Keep spreadsheets from running text as a formula (CSV/formula injection)."""
+    if isinstance(value, str) and value.startswith(DANGEROUS_START):
+        return "'" + value
+    return value
+
+
+def table(report: Report) -> list[list]:
+    """Rows of cells: numbers as numbers, suppressed cells as the text '< k'."""
+    hidden_text = f"< {report.min_group}"
+    rows = []
+    for row in report.rows:
+        cells = [row.office.code, row.office.name, row.depth]
+        cells += [hidden_text if c in row.hidden else row.values[c] for c in COUNT_COLUMNS]
+        rate = row.completion_rate
+        cells.append(hidden_text if rate is None and row.values["employees"] else
+                     (round(rate, 1) if rate is not None else 0))
+        rows.append([neutralise(cell) for cell in cells])
+    return rows
+
+
+def to_csv(report: Report) -> bytes:
+    """UTF-8 with BOM, semicolons, CRLF and decimal commas: what German Excel opens directly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(HEADERS)
+    for row in table(report):
+        writer.writerow([str(c).replace(".", ",") if isinstance(c, float) else c for c in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(report: Report) -> bytes:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Bericht")
+    sheet.append(HEADERS)
+    for row in table(report):
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

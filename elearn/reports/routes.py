@@ -1,0 +1,47 @@
+from flask import Response, current_app, render_template, request
+
+from ..auth.models import ADMIN, HR
+from ..auth.services import role_required
+from ..errors import render_error
+from . import bp, chart, export, services
+from .forms import filters
+
+
+def _report():
+    args = request.args
+    chosen = filters(args.get("thema"), args.get("von"), args.get("bis"), args.get("amt"))
+    report = services.build(chosen["subject"], date_from=chosen["date_from"],
+                            date_to=chosen["date_to"], office=chosen["office"],
+                            min_group=current_app.config["MIN_GROUP_SIZE"])
+    return report, chosen
+
+
+@bp.get("/berichte")
+@role_required(HR, ADMIN)
+def index():
+    try:
+        report, chosen = _report()
+    except services.ReportError as error:
+        return render_error(400, str(error))
+    return render_template("reports/index.html", report=report, chosen=chosen,
+                           subjects=services.subjects(), args=request.args,
+                           chart=chart.bars(report), offices=services.office_tree()[0])
+
+
+@bp.get("/berichte/export.<fmt>")
+@role_required(HR, ADMIN)
+def download(fmt: str):
+    if fmt not in ("csv", "xlsx"):
+        return render_error(404)
+    try:
+        report, _ = _report()
+    except services.ReportError as error:
+        return render_error(400, str(error))
+    name = f"bericht-{report.subject.slug}-{report.today.isoformat()}.{fmt}"
+    if fmt == "csv":
+        body, mimetype = export.to_csv(report), "text/csv; charset=utf-8"
+    else:
+        body = export.to_xlsx(report)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

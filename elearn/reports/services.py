@@ -1,0 +1,226 @@
+"""Report figures per office, aggregated in the database and rolled up the office tree."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from ..auth.models import User
+from ..catalog.models import Course, CourseVersion, ModuleProgress, Track
+from ..certificates.models import Certificate
+from ..extensions import db
+from ..org.models import Office
+from .suppression import suppress
+
+COLUMNS = ("employees", "started", "completed", "test_out", "cert_valid", "cert_expiring",
+           "cert_expired")
+EXPIRING_DAYS = 60
+
+
+class ReportError(Exception):
+    """A filter that cannot be applied; the message says why (in German)."""
+
+
+@dataclass
+class Subject:
+    kind: str  # course | track
+    id: int
+    slug: str
+    title: str
+    certificate_title: str | None = None
+    steps: list = field(default_factory=list)
+
+
+@dataclass
+class Row:
+    office: Office
+    depth: int
+    values: dict[str, int]
+    hidden: set[str]
+
+    def shown(self, column: str) -> int | None:
+        return None if column in self.hidden else self.values[column]
+
+    @property
+    def completion_rate(self) -> float | None:
+        if {"completed", "employees"} & self.hidden or not self.values["employees"]:
+            return None
+        return 100 * self.values["completed"] / self.values["employees"]
+
+
+@dataclass
+class Report:
+    subject: Subject
+    rows: list[Row]
+    date_from: date | None
+    date_to: date | None
+    min_group: int
+    today: date
+
+    @property
+    def total(self) -> Row:
+        return self.rows[0]
+
+
+def subjects() -> list[Subject]:
+    """Every active course and track, tracks first."""
+    tracks = [Subject("track", t.id, t.slug, t.title, t.certificate_title, t.steps)
+              for t in db.session.scalars(sa.select(Track).where(Track.active)
+                                          .order_by(Track.title))]
+    courses = [Subject("course", c.id, c.slug, title) for c, title in db.session.execute(
+        sa.select(Course, CourseVersion.title)
+        .join(CourseVersion, sa.and_(CourseVersion.course_id == Course.id,
+                                     CourseVersion.number == Course.current_version_number))
+        .where(Course.active).order_by(CourseVersion.title))]
+    return tracks + courses
+
+
+def find_subject(slug: str | None) -> Subject:
+    options = subjects()
+    if not options:
+        raise ReportError("Es sind noch keine Kurse geladen.")
+    if not slug:
+        return next((s for s in options if s.slug == "digitalisierungsfuehrerschein"), options[0])
+    for subject in options:
+        if subject.slug == slug:
+            return subject
+    raise ReportError(f"Unbekannter Kurs oder Lernpfad „{slug}“.")
+
+
+def parse_date(value: str | None, label: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ReportError(f"{label}: „{value}“ ist kein gültiges Datum (JJJJ-MM-TT).") from None
+
+
+def _progress_filter(subject: Subject, course_ids: dict[str, int]):
+    if subject.kind == "course":
+        return ModuleProgress.course_id == subject.id
+    conditions = []
+    for step in subject.steps:
+        course_id = course_ids.get(step["course"])
+        if course_id is None:
+            continue
+        condition = ModuleProgress.course_id == course_id
+        if step["module"]:
+            condition = sa.and_(condition, ModuleProgress.module_slug == step["module"])
+        conditions.append(condition)
+    return sa.or_(*conditions) if conditions else sa.false()
+
+
+def _certificate_filter(subject: Subject):
+    column = Certificate.course_id if subject.kind == "course" else Certificate.track_id
+    return sa.and_(column == subject.id, Certificate.revoked_at.is_(None))
+
+
+def _period(column, date_from: date | None, date_to: date | None):
+    conditions = []
+    if date_from:
+        conditions.append(column >= datetime.combine(date_from, datetime.min.time()))
+    if date_to:
+        conditions.append(column < datetime.combine(date_to + timedelta(days=1),
+                                                    datetime.min.time()))
+    return sa.and_(sa.true(), *conditions)
+
+
+def direct_counts(subject: Subject, date_from, date_to, today: date) -> dict[int, dict]:
+    """Counts per office for its direct members only: five grouped queries, whatever the size."""
+    counts: dict[int, dict] = {}
+
+    def put(column, rows):
+        for office_id, *numbers in rows:
+            entry = counts.setdefault(office_id, dict.fromkeys(COLUMNS, 0))
+            for name, number in zip(column, numbers, strict=True):
+                entry[name] = int(number or 0)
+
+    active = User.active.is_(True)
+    put(["employees"], db.session.execute(
+        sa.select(User.office_id, sa.func.count()).where(active).group_by(User.office_id)))
+    course_ids = dict(db.session.execute(sa.select(Course.slug, Course.id)).all())
+    progress = _progress_filter(subject, course_ids)
+    put(["started"], db.session.execute(
+        sa.select(User.office_id, sa.func.count(sa.distinct(ModuleProgress.user_id)))
+        .join(User, User.id == ModuleProgress.user_id)
+        .where(active, progress, _period(ModuleProgress.started_at, date_from, date_to))
+        .group_by(User.office_id)))
+    completed = (sa.select(Certificate.user_id).where(
+        _certificate_filter(subject), _period(Certificate.issued_at, date_from, date_to)))
+    put(["completed"], db.session.execute(
+        sa.select(User.office_id, sa.func.count())
+        .where(active, User.id.in_(completed)).group_by(User.office_id)))
+    tested_out = sa.select(ModuleProgress.user_id).where(
+        progress, ModuleProgress.completed_via == "test_out")
+    put(["test_out"], db.session.execute(
+        sa.select(User.office_id, sa.func.count())
+        .where(active, User.id.in_(completed), User.id.in_(tested_out))
+        .group_by(User.office_id)))
+    current = (sa.select(sa.func.max(Certificate.id)).where(_certificate_filter(subject))
+               .group_by(Certificate.user_id))
+    soon = today + timedelta(days=EXPIRING_DAYS)
+    until = Certificate.valid_until
+    put(["cert_valid", "cert_expiring", "cert_expired"], db.session.execute(
+        sa.select(User.office_id,
+                  sa.func.sum(sa.case((sa.or_(until.is_(None), until > soon), 1), else_=0)),
+                  sa.func.sum(sa.case((sa.and_(until >= today, until <= soon), 1), else_=0)),
+                  sa.func.sum(sa.case((until < today, 1), else_=0)))
+        .join(User, User.id == Certificate.user_id)
+        .where(active, Certificate.id.in_(current))
+        .group_by(User.office_id)))
+    return counts
+
+
+def office_tree() -> tuple[dict[int, Office], dict[int | None, list[int]]]:
+    offices = {o.id: o for o in db.session.scalars(sa.select(Office))}
+    children: dict[int | None, list[int]] = {}
+    for office in sorted(offices.values(), key=lambda o: o.code):
+        children.setdefault(office.parent_id, []).append(office.id)
+    return offices, children
+
+
+def find_office(code: str | None) -> Office | None:
+    if not code:
+        return None
+    office = db.session.scalar(sa.select(Office).where(Office.code == code.strip()))
+    if office is None:
+        raise ReportError(f"Unbekanntes Amt „{code}“.")
+    return office
+
+
+def build(subject: Subject, *, date_from=None, date_to=None, office: Office | None = None,
+          min_group: int = 5, today: date | None = None) -> Report:
+    """The report for one course or track, for the administration or an office subtree."""
+    today = today or date.today()
+    if date_from and date_to and date_from > date_to:
+        raise ReportError("Der Zeitraum beginnt nach seinem Ende.")
+    offices, children = office_tree()
+    direct = direct_counts(subject, date_from, date_to, today)
+    roots = [office.id] if office else children.get(None, [])
+    totals: dict[int, dict[str, int]] = {}
+    order: list[tuple[int, int]] = []
+
+    def walk(oid: int, depth: int) -> dict[str, int]:
+        order.append((oid, depth))
+        total = dict(direct.get(oid, dict.fromkeys(COLUMNS, 0)))
+        for child in children.get(oid, []):
+            for column, value in walk(child, depth + 1).items():
+                total[column] += value
+        totals[oid] = total
+        return total
+
+    if len(roots) == 1:
+        walk(roots[0], 0)
+    else:  # several top-level offices: a total row over all of them comes first
+        offices[0] = Office(id=0, code="", name="Gesamt", kind="verwaltung")
+        children[0] = roots
+        order.append((0, 0))
+        totals[0] = dict.fromkeys(COLUMNS, 0)
+        for root in roots:
+            for column, value in walk(root, 1).items():
+                totals[0][column] += value
+    hidden = suppress(totals, children, COLUMNS, min_group)
+    rows = [Row(offices[oid], depth, totals[oid], {c for c in COLUMNS if (oid, c) in hidden})
+            for oid, depth in order]
+    return Report(subject, rows, date_from, date_to, min_group, today)

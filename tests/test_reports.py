@@ -1,0 +1,328 @@
+"""HR reports: counts and roll-up, suppression that cannot be undone, exports, access."""
+
+import csv
+import io
+import random
+from datetime import datetime, timedelta
+from fractions import Fraction
+
+import openpyxl
+import pytest
+
+from elearn.catalog.models import ModuleProgress
+from elearn.certificates import services as certificates
+from elearn.extensions import db
+from elearn.org.models import utcnow
+from elearn.reports import export, services
+from elearn.reports.suppression import CERTIFICATE_COLUMNS, suppress
+
+COLUMNS = services.COLUMNS
+
+
+@pytest.fixture
+def city(make_office, make_user, synced):
+    """STADT > D1 > (A1 > U1, U2), A2 ; STADT > D2 > A3, with known people and results."""
+    course, version = synced
+    root = make_office(code="STADT", name="Stadtverwaltung", kind="verwaltung")
+    d1 = make_office(code="D1", name="Dezernat I", kind="dezernat", parent=root)
+    d2 = make_office(code="D2", name="Dezernat II", kind="dezernat", parent=root)
+    a1 = make_office(code="A1", name="Amt 1", parent=d1)
+    a2 = make_office(code="A2", name="=HYPERLINK(\"http://evil\")", parent=d1)
+    a3 = make_office(code="A3", name="Amt 3", parent=d2)
+    u1 = make_office(code="U1", name="Einheit 1", kind="einheit", parent=a1)
+    u2 = make_office(code="U2", name="Einheit 2", kind="einheit", parent=a1)
+    staff = {u1: 6, u2: 7, a2: 3, a3: 10}
+    done = {u1: 5, u2: 6, a2: 1, a3: 0}
+    started_only = {u1: 1, u2: 0, a2: 1, a3: 2}
+    issued = datetime(2026, 3, 1, 10, 0)
+    for office, count in staff.items():
+        for n in range(count):
+            user = make_user(office=office, password=None)
+            if n < done[office]:
+                db.session.add(ModuleProgress(
+                    user_id=user.id, course_id=course.id, module_slug="01-erstes-modul",
+                    status="completed", completed_via="test_out" if n == 0 else "study",
+                    started_at=issued))
+                certificates.issue(user, course, version, when=issued)
+            elif n < done[office] + started_only[office]:
+                db.session.add(ModuleProgress(user_id=user.id, course_id=course.id,
+                                              module_slug="01-erstes-modul", started_at=issued))
+    db.session.commit()
+    return {"course": course, "offices": (root, d1, d2, a1, a2, a3, u1, u2)}
+
+
+def report(city, **kwargs):
+    subject = services.find_subject("demo-kurs")
+    return services.build(subject, today=datetime(2026, 6, 1).date(), **kwargs)
+
+
+def values(rep):
+    return {row.office.code: row.values for row in rep.rows}
+
+
+def test_counts_and_roll_up_on_a_known_data_set(city):
+    got = values(report(city, min_group=1))
+    assert [r.office.code for r in report(city, min_group=1).rows] == [
+        "STADT", "D1", "A1", "U1", "U2", "A2", "D2", "A3"]
+    assert got["U1"] == {"employees": 6, "started": 6, "completed": 5, "test_out": 1,
+                         "cert_valid": 5, "cert_expiring": 0, "cert_expired": 0}
+    assert got["A1"]["employees"] == 13 and got["A1"]["completed"] == 11
+    assert got["D1"]["employees"] == 16 and got["D1"]["started"] == 14
+    assert got["STADT"]["employees"] == 26 and got["STADT"]["completed"] == 12
+    assert got["STADT"]["started"] == 16
+    assert got["STADT"]["test_out"] == 3 and got["A3"]["started"] == 2
+
+
+def test_certificate_status_columns(city):
+    # the demo course's certificates are valid 12 months from 1 March 2026
+    assert values(report(city, min_group=1))["A1"]["cert_valid"] == 11
+    late = services.build(services.find_subject("demo-kurs"), min_group=1,
+                          today=datetime(2027, 2, 1).date())
+    assert values(late)["A1"]["cert_expiring"] == 11
+    expired = services.build(services.find_subject("demo-kurs"), min_group=1,
+                             today=datetime(2027, 4, 1).date())
+    assert values(expired)["A1"]["cert_expired"] == 11
+
+
+def test_period_filter(city):
+    inside = report(city, min_group=1, date_from=datetime(2026, 2, 1).date(),
+                    date_to=datetime(2026, 3, 1).date())
+    assert values(inside)["STADT"]["completed"] == 12
+    outside = report(city, min_group=1, date_from=datetime(2026, 3, 2).date())
+    assert values(outside)["STADT"]["completed"] == 0
+    assert values(outside)["STADT"]["started"] == 0
+
+
+def test_office_subtree_filter(city):
+    a1 = city["offices"][3]
+    assert [r.office.code for r in report(city, min_group=1, office=a1).rows] == [
+        "A1", "U1", "U2"]
+
+
+def test_primary_suppression(city):
+    rep = report(city)
+    a2 = next(r for r in rep.rows if r.office.code == "A2")
+    assert {"employees", "started", "completed", "test_out"} <= a2.hidden
+    a3 = next(r for r in rep.rows if r.office.code == "A3")
+    assert "employees" not in a3.hidden and "completed" in a3.hidden  # 0 < 5
+
+
+def test_secondary_suppression_in_the_report(city):
+    rep = report(city)
+    by_code = {r.office.code: r for r in rep.rows}
+    # A2's 3 employees are hidden; D1 = A1 + A2 is shown, so A1 must be hidden as well
+    assert "employees" in by_code["A2"].hidden and "employees" not in by_code["D1"].hidden
+    assert "employees" in by_code["A1"].hidden
+    assert_not_recoverable(rep)
+
+
+def _rref(rows: list[list[Fraction]]) -> list[list[Fraction]]:
+    """Reduced row echelon form, exact."""
+    rows = [r[:] for r in rows]
+    rank = 0
+    for col in range(len(rows[0]) if rows else 0):
+        pivot = next((i for i in range(rank, len(rows)) if rows[i][col] != 0), None)
+        if pivot is None:
+            continue
+        rows[rank], rows[pivot] = rows[pivot], rows[rank]
+        lead = rows[rank][col]
+        rows[rank] = [a / lead for a in rows[rank]]
+        for i in range(len(rows)):
+            if i != rank and rows[i][col] != 0:
+                factor = rows[i][col]
+                rows[i] = [a - factor * b for a, b in zip(rows[i], rows[rank], strict=True)]
+        rank += 1
+    return rows[:rank]
+
+
+def recoverable(values_, children, hidden) -> set:
+    """Hidden cells that the table's sums determine uniquely (exact linear algebra)."""
+    unknown = sorted(hidden)
+    index = {cell: i for i, cell in enumerate(unknown)}
+    equations = []
+    for parent, kids in children.items():
+        kids = [k for k in kids if k in values_]
+        if parent not in values_ or not kids:
+            continue
+        for col in COLUMNS:
+            equations.append([(parent, col)] + [(k, col) for k in kids])
+    for oid in values_:  # valid + expiring + expired = completed
+        equations.append([(oid, "completed")] + [(oid, c) for c in CERTIFICATE_COLUMNS])
+    matrix = []
+    for total, *parts in equations:
+        row = [Fraction(0)] * len(unknown)
+        if total in index:
+            row[index[total]] += 1
+        for part in parts:
+            if part in index:
+                row[index[part]] -= 1
+        if any(row):
+            matrix.append(row)
+    if not matrix:
+        return set()
+    # A hidden cell is determined iff its unit vector lies in the row space of the equations,
+    # i.e. iff some row of the reduced echelon form has that single non-zero entry.
+    found = set()
+    for row in _rref(matrix):
+        nonzero = [i for i, a in enumerate(row) if a != 0]
+        if len(nonzero) == 1:
+            found.add(unknown[nonzero[0]])
+    return found
+
+
+def assert_not_recoverable(rep):
+    values_ = {r.office.id: r.values for r in rep.rows}
+    hidden = {(r.office.id, c) for r in rep.rows for c in r.hidden}
+    children = {}
+    for r in rep.rows:
+        if r.office.parent_id in values_:
+            children.setdefault(r.office.parent_id, []).append(r.office.id)
+    assert recoverable(values_, children, hidden) == set()
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_no_suppressed_cell_can_be_worked_out_on_random_trees(seed):
+    rng = random.Random(seed)
+    children, values_, next_id = {}, {}, [1]
+
+    def grow(node, depth):
+        values_[node] = {}
+        if depth < 3:
+            for _ in range(rng.randint(0, 3)):
+                next_id[0] += 1
+                children.setdefault(node, []).append(next_id[0])
+                grow(next_id[0], depth + 1)
+
+    grow(1, 0)
+
+    def fill(node):
+        direct = rng.randint(0, 12)
+        done = rng.randint(0, direct)
+        valid = rng.randint(0, done)
+        expiring = rng.randint(0, done - valid)
+        own = {"employees": direct, "started": rng.randint(done, direct), "completed": done,
+               "test_out": rng.randint(0, done), "cert_valid": valid,
+               "cert_expiring": expiring, "cert_expired": done - valid - expiring}
+        for kid in children.get(node, []):
+            for col, value in fill(kid).items():
+                own[col] += value
+        values_[node] = own
+        return own
+
+    fill(1)
+    hidden = suppress(values_, children, COLUMNS, 5)
+    assert {(n, c) for n, row in values_.items() for c in COLUMNS if row[c] < 5} <= hidden
+    assert recoverable(values_, children, hidden) == set()
+
+
+def test_formula_injection_is_neutralised(city):
+    rep = report(city, min_group=1)
+    text = export.to_csv(rep).decode("utf-8-sig")
+    names = [row[1] for row in csv.reader(io.StringIO(text), delimiter=";")]
+    assert "'=HYPERLINK(\"http://evil\")" in names and "=HYPERLINK" not in text.replace(
+        "'=HYPERLINK", "")
+    sheet = openpyxl.load_workbook(io.BytesIO(export.to_xlsx(rep))).active
+    names = [row[1] for row in sheet.iter_rows(values_only=True)]
+    assert "'=HYPERLINK(\"http://evil\")" in names
+    for dangerous in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
+        assert export.neutralise(dangerous) == "'" + dangerous
+    assert export.neutralise("Amt 1") == "Amt 1" and export.neutralise(5) == 5
+
+
+def test_csv_dialect_for_german_excel(city):
+    data = export.to_csv(report(city, min_group=1))
+    assert data.startswith(b"\xef\xbb\xbf")
+    text = data.decode("utf-8-sig")
+    assert "\r\n" in text and "\n" not in text.replace("\r\n", "")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[0][:4] == ["Kennung", "Bezeichnung", "Ebene", "Beschäftigte"]
+    u1 = next(r for r in rows if r[0] == "U1")
+    assert u1[3] == "6" and u1[10] == "83,3"  # 5 of 6: decimal comma
+
+
+def test_xlsx_holds_real_numbers(city):
+    sheet = openpyxl.load_workbook(io.BytesIO(export.to_xlsx(report(city)))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "Kennung"
+    stadt = rows[1]
+    assert stadt[0] == "STADT" and isinstance(stadt[3], int) and stadt[3] == 26
+    assert "< 5" in [cell for row in rows for cell in row]
+
+
+def test_headline_and_page_for_hr(app, city, client, auth, make_user):
+    make_user(email="hr@test.example", roles=("hr",))
+    auth.login(email="hr@test.example")
+    page = client.get("/berichte?thema=demo-kurs").get_data(as_text=True)
+    assert "Berichte: Fortbildung nach Ämtern" in page
+    assert 'role="img"' in page and "<title id=\"chart-title\">" in page
+    assert "&lt; 5" in page
+    assert "Einheit 1" in page
+
+
+def test_track_headline_counts_track_certificates(app, client, auth, make_user, city,
+                                                   synced_tracks):
+    for n in range(6):
+        user = make_user(office=city["offices"][3], password=None)
+        certificates.issue_for_track(user, synced_tracks, when=utcnow() - timedelta(days=n))
+    db.session.commit()
+    make_user(email="hr@test.example", roles=("hr",))
+    auth.login(email="hr@test.example")
+    page = client.get("/berichte?thema=test-pfad").get_data(as_text=True)
+    assert "6 × „Testpfad-Zertifikat“ ausgestellt" in page
+
+
+def test_downloads(city, client, auth, make_user):
+    make_user(email="hr@test.example", roles=("hr",))
+    auth.login(email="hr@test.example")
+    csv_response = client.get("/berichte/export.csv?thema=demo-kurs&amt=A1")
+    assert csv_response.status_code == 200 and csv_response.mimetype == "text/csv"
+    assert "attachment" in csv_response.headers["Content-Disposition"]
+    assert csv_response.data.decode("utf-8-sig").count("\r\n") == 4  # header + A1, U1, U2
+    xlsx = client.get("/berichte/export.xlsx?thema=demo-kurs")
+    assert xlsx.data[:2] == b"PK"
+    assert client.get("/berichte/export.pdf").status_code == 404
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("von=2026-02-30", "„2026-02-30“ ist kein gültiges Datum"),
+    ("bis=gestern", "„gestern“ ist kein gültiges Datum"),
+    ("von=2026-05-01&bis=2026-04-01", "Der Zeitraum beginnt nach seinem Ende."),
+    ("amt=XX", "Unbekanntes Amt „XX“."),
+    ("thema=gibt-es-nicht", "Unbekannter Kurs oder Lernpfad"),
+])
+def test_bad_filters_get_a_clear_message(city, client, auth, make_user, query, message):
+    make_user(email="hr@test.example", roles=("hr",))
+    auth.login(email="hr@test.example")
+    for path in ("/berichte?", "/berichte/export.csv?"):
+        response = client.get(path + query)
+        assert response.status_code == 400
+        assert message in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("roles", [(), ("lead",)])
+def test_learners_and_leads_get_403(city, client, auth, make_user, roles):
+    make_user(email="p@test.example", roles=roles)
+    auth.login(email="p@test.example")
+    assert client.get("/berichte").status_code == 403
+    assert client.get("/berichte/export.csv").status_code == 403
+
+
+def test_cli_export(city, runner, tmp_path):
+    out = tmp_path / "bericht.xlsx"
+    result = runner.invoke(args=["reports", "export", "--format", "xlsx", "--out", str(out),
+                                 "--subject", "demo-kurs", "--office", "D1"])
+    assert result.exit_code == 0, result.output
+    assert "5 offices written" in result.output
+    assert openpyxl.load_workbook(out).active["A2"].value == "D1"
+    bad = runner.invoke(args=["reports", "export", "--format", "csv", "--out",
+                              str(tmp_path / "x.csv"), "--from", "2026-13-01"])
+    assert bad.exit_code == 1 and "kein gültiges Datum" in bad.output
+
+
+def test_the_recovery_check_catches_primary_suppression_alone():
+    row = dict.fromkeys(COLUMNS, 10)
+    small = {**row, "employees": 3}
+    values_ = {1: {c: 20 for c in COLUMNS} | {"employees": 13}, 2: row, 3: small}
+    primary_only = {(3, "employees")}
+    assert recoverable(values_, {1: [2, 3]}, primary_only) == {(3, "employees")}
+    assert recoverable(values_, {1: [2, 3]}, suppress(values_, {1: [2, 3]}, COLUMNS, 5)) == set()
