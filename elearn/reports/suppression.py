@@ -10,6 +10,7 @@ completed when no period is chosen. For every such sum:
 The smallest shown part is hidden to repair a sum, so as little as possible is lost.
 """
 
+from collections import deque
 from collections.abc import Iterable
 
 CERTIFICATE_COLUMNS = ("cert_valid", "cert_expiring", "cert_expired")
@@ -19,32 +20,55 @@ def suppress(values: dict[int, dict[str, int]], children: dict[int, list[int]],
              columns: Iterable[str], k: int) -> set[tuple[int, str]]:
     """Return the (office id, column) cells to hide."""
     columns = list(columns)
+    kids = {oid: [c for c in children.get(oid, []) if c in values] for oid in values}
+    parent = {kid: oid for oid, own in kids.items() for kid in own}
+    rows = "completed" in columns and set(CERTIFICATE_COLUMNS) <= set(columns)
     hidden = {(oid, col) for oid, row in values.items() for col in columns if row[col] < k}
-    changed = True
-    while changed:
-        changed = False
-        for oid in values:
-            kids = [c for c in children.get(oid, []) if c in values]
-            for col in columns:
-                if kids and _repair(hidden, (oid, col), [(c, col) for c in kids], values):
-                    changed = True
-        if "completed" in columns and set(CERTIFICATE_COLUMNS) <= set(columns):
-            for oid in values:
-                trio = [(oid, col) for col in CERTIFICATE_COLUMNS]
-                if _repair(hidden, (oid, "completed"), trio, values):
-                    changed = True
+
+    def sums_with(cell):
+        oid, col = cell
+        found = [("tree", oid, col)]
+        if oid in parent:
+            found.append(("tree", parent[oid], col))
+        if rows and (col == "completed" or col in CERTIFICATE_COLUMNS):
+            found.append(("row", oid, None))
+        return found
+
+    def parts_of(sum_):
+        kind, oid, col = sum_
+        if kind == "tree":
+            return (oid, col), [(kid, col) for kid in kids[oid]]
+        return (oid, "completed"), [(oid, c) for c in CERTIFICATE_COLUMNS]
+
+    # Check every sum once, then again only those a newly hidden cell belongs to.
+    queue = deque([("tree", oid, col) for oid in values for col in columns]
+                  + ([("row", oid, None) for oid in values] if rows else []))
+    waiting = set(queue)
+    while queue:
+        sum_ = queue.popleft()
+        waiting.discard(sum_)
+        total, parts = parts_of(sum_)
+        if not parts:
+            continue
+        cell = _repair(hidden, total, parts, values)
+        if cell is not None:
+            for other in sums_with(cell):
+                if other not in waiting:
+                    queue.append(other)
+                    waiting.add(other)
     return hidden
 
 
-def _repair(hidden: set, total: tuple, parts: list[tuple], values) -> bool:
-    """Apply rules (a) and (b) to one sum; True if a cell was hidden."""
+def _repair(hidden: set, total: tuple, parts: list[tuple], values) -> tuple | None:
+    """Apply rules (a) and (b) to one sum; return the cell it hid, if any."""
     hidden_parts = [p for p in parts if p in hidden]
     shown_parts = [p for p in parts if p not in hidden]
     total_hidden = total in hidden
     if (not total_hidden and len(hidden_parts) == 1) or (total_hidden and not hidden_parts):
-        if shown_parts:
-            hidden.add(min(shown_parts, key=lambda p: (values[p[0]][p[1]], p[0])))
-        else:  # a single, hidden part under a shown total: the total gives it away
-            hidden.add(total)
-        return True
-    return False
+        # Hide the smallest shown part; a single hidden part under a shown total instead
+        # gives the total away, so then the total is hidden.
+        cell = min(shown_parts, key=lambda p: (values[p[0]][p[1]], p[0])) if shown_parts \
+            else total
+        hidden.add(cell)
+        return cell
+    return None
