@@ -15,7 +15,7 @@ def test_demo_seed_is_idempotent(runner):
     assert first.exit_code == 0, first.output
     counts = _counts()
     second = runner.invoke(args=["demo", "seed"])
-    assert "offices: 0 new, people: 0 new" in second.output
+    assert "offices: 0 new, people: 0 new, certificates: 0 new" in second.output
     assert _counts() == counts
 
 
@@ -46,3 +46,22 @@ def test_seed_if_empty_leaves_existing_data_alone(runner, learner):
     result = runner.invoke(args=["demo", "seed", "--if-empty"])
     assert "already holds people" in result.output
     assert _counts()[1] == 1
+
+
+def test_demo_learning_history_when_courses_are_loaded(runner, synced, app):
+    from elearn import content
+    from elearn.catalog import services as catalog
+    from elearn.certificates.models import Certificate
+
+    shipped = content.load_directory(app.root_path + "/../courses")[0]
+    catalog.sync_courses(shipped)
+    db.session.commit()
+    first = runner.invoke(args=["demo", "seed"])
+    assert first.exit_code == 0, first.output
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(Certificate))
+    assert count > 100
+    learner = db.session.scalar(sa.select(User).where(User.email == "learner@example.org"))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)
+                             .where(Certificate.user_id == learner.id)) == 0
+    runner.invoke(args=["demo", "seed"])
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == count

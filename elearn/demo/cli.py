@@ -21,4 +21,5 @@ def seed(if_empty):
         return
     report = services.seed(current_app.config["DEMO_PASSWORD"])
     db.session.commit()
-    click.echo(f"offices: {report['offices']} new, people: {report['people']} new")
+    click.echo(f"offices: {report['offices']} new, people: {report['people']} new, "
+               f"certificates: {report['certificates']} new")

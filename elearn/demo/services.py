@@ -1,6 +1,7 @@
 """Demo data: plain functions that add and flush, never commit."""
 
 import random
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -99,4 +100,64 @@ def seed(password: str) -> dict[str, int]:
                         personnel_number=f"P{10000 + number}")
             created += 1
     db.session.flush()
-    return {"offices": created_offices, "people": created}
+    learning = seed_learning(rng)
+    return {"offices": created_offices, "people": created, "certificates": learning}
+
+
+# Share of demo employees who completed each course; the rest started it, or not yet.
+COMPLETION = {"grundlagen-digitalisierung": 0.7, "e-government-ozg": 0.55, "cybersicherheit": 0.6}
+
+
+def seed_learning(rng: random.Random) -> int:
+    """Simulated progress and certificates over the last 18 months (only once, if courses exist).
+
+    Role accounts are left untouched, so the demo learner starts from the beginning.
+    """
+    from ..catalog import services as catalog
+    from ..catalog import tracks
+    from ..certificates import services as certificates
+    from ..certificates.models import Certificate
+
+    if db.session.scalar(sa.select(Certificate.id).limit(1)) is not None:
+        return 0
+    found = {slug: catalog.get_course(slug) for slug in COMPLETION}
+    if not all(found.values()):
+        return 0
+    role_emails = {email for email, *_ in ROLE_ACCOUNTS}
+    people = db.session.scalars(sa.select(User).where(User.email.not_in(role_emails))
+                                .order_by(User.id)).all()
+    issued = 0
+    now = datetime.now(UTC).replace(tzinfo=None)
+    for person in people:
+        completed_all = True
+        for slug, share in COMPLETION.items():
+            course, version = found[slug]
+            when = now - timedelta(days=rng.randint(5, 540), hours=rng.randint(0, 8))
+            chance = rng.random()
+            if chance < share:
+                for module in version.modules:
+                    via = "test_out" if rng.random() < 0.12 else "study"
+                    _progress(person, course, module, when, via)
+                certificates.issue(person, course, version, when=when)
+                issued += 1
+            else:
+                completed_all = False
+                if chance < share + 0.15:
+                    _progress(person, course, version.modules[0], when, None)
+        if completed_all:
+            for track in tracks.active_tracks():
+                if track.slug == "digitalisierungsfuehrerschein":
+                    certificates.issue_for_track(person, track, when=now)
+                    issued += 1
+    db.session.flush()
+    return issued
+
+
+def _progress(person, course, module, when, via) -> None:
+    from ..catalog.models import ModuleProgress
+
+    db.session.add(ModuleProgress(
+        user_id=person.id, course_id=course.id, module_slug=module.slug,
+        status="completed" if via else "started", completed_via=via,
+        completed_module_id=module.id if via else None, started_at=when,
+        last_seen_at=when, completed_at=when if via else None))

@@ -39,7 +39,7 @@ def download(fmt: str):
         return render_error(400, str(error))
     name = f"bericht-{report.subject.slug}-{report.today.isoformat()}.{fmt}"
     if fmt == "csv":
-        body, mimetype = export.to_csv(report), "text/csv; charset=utf-8"
+        body, mimetype = export.to_csv(report), "text/csv"
     else:
         body = export.to_xlsx(report)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
