@@ -36,6 +36,7 @@ run: install
 
 test: install
 	$(BIN)/ruff check elearn tests bench
+	$(BIN)/bandit -q -r elearn -ll
 	$(BIN)/pytest
 
 # Re-extract translatable strings after changing templates or code.

@@ -1,0 +1,113 @@
+"""Who may open what: every route for every role, and CSRF on every state change.
+
+A route added without an entry here fails the first test, so access is always decided on purpose.
+"""
+
+import pytest
+import sqlalchemy as sa
+
+from elearn.certificates.models import Certificate
+from elearn.extensions import db
+from elearn.quiz.models import Attempt
+
+from .test_quiz import ALL_RIGHT, start, submit
+
+ROLES = ("anonymous", "learner", "lead", "hr", "admin")
+LOGIN = 302  # anonymous people are sent to the login page
+OWNER_ONLY = {"anonymous": LOGIN, "learner": 200, "lead": 404, "hr": 404, "admin": 404}
+EVERYONE = dict.fromkeys(ROLES, 200)
+SIGNED_IN = {"anonymous": LOGIN, "learner": 200, "lead": 200, "hr": 200, "admin": 200}
+
+# endpoint -> (URL template, expected status per role). {attempt} and {code} belong to the
+# learner.
+GET_MATRIX = {
+    "main.home": ("/", EVERYONE),
+    "main.accessibility": ("/barrierefreiheit", EVERYONE),
+    "main.privacy": ("/datenschutz", EVERYONE),
+    "main.healthz": ("/healthz", EVERYONE),
+    "auth.login": ("/login", {**dict.fromkeys(ROLES, 302), "anonymous": 200}),
+    "catalog.catalogue": ("/kurse", SIGNED_IN),
+    "catalog.course": ("/kurse/demo-kurs", SIGNED_IN),
+    "catalog.module": ("/kurse/demo-kurs/01-erstes-modul", SIGNED_IN),
+    "catalog.media": ("/kurse/demo-kurs/media/checkliste.txt", SIGNED_IN),
+    "catalog.tracks_overview": ("/lernpfade", SIGNED_IN),
+    "catalog.track": ("/lernpfade/test-pfad", SIGNED_IN),
+    "quiz.attempt": ("/versuche/{attempt}", {**OWNER_ONLY, "learner": 303}),
+    "quiz.result": ("/versuche/{attempt}/ergebnis", OWNER_ONLY),
+    "quiz.statistics": ("/verwaltung/quizstatistik",
+                        {"anonymous": LOGIN, "learner": 403, "lead": 200, "hr": 403,
+                         "admin": 200}),
+    "quiz.question_statistics": ("/verwaltung/quizstatistik/demo-kurs/01-erstes-modul",
+                                 {"anonymous": LOGIN, "learner": 403, "lead": 200, "hr": 403,
+                                  "admin": 200}),
+    "certificates.mine": ("/zertifikate", SIGNED_IN),
+    "certificates.download_pdf": ("/zertifikate/{code}.pdf", OWNER_ONLY),
+    "certificates.open_badge": ("/zertifikate/{code}.json", OWNER_ONLY),
+    "certificates.verify": ("/verify/{code}", EVERYONE),
+    "certificates.admin": ("/verwaltung/zertifikate",
+                           {"anonymous": LOGIN, "learner": 403, "lead": 403, "hr": 403,
+                            "admin": 200}),
+    "reports.index": ("/berichte", {"anonymous": LOGIN, "learner": 403, "lead": 403,
+                                    "hr": 200, "admin": 200}),
+    "reports.download": ("/berichte/export.csv", {"anonymous": LOGIN, "learner": 403,
+                                                  "lead": 403, "hr": 200, "admin": 200}),
+}
+# POST endpoints: the role that may use them, and a URL template.
+POST_ENDPOINTS = {
+    "main.set_language": ("/language", "anonymous"),
+    "auth.login": ("/login", "anonymous"),
+    "auth.logout": ("/logout", "learner"),
+    "quiz.start": ("/kurse/demo-kurs/01-erstes-modul/quiz", "learner"),
+    "quiz.attempt": ("/versuche/{attempt}", "learner"),
+    "certificates.revoke": ("/verwaltung/zertifikate/{code}/widerruf", "admin"),
+}
+NOT_ROUTES = {"static"}
+
+
+@pytest.fixture
+def world(app, client, auth, make_user, synced_tracks):
+    for role in ROLES[1:]:
+        make_user(email=f"{role}@test.example", roles=() if role == "learner" else (role,))
+    auth.login(email="learner@test.example")
+    submit(client, start(client), ALL_RIGHT)
+    submit(client, start(client, module="02-zweites-modul"), {"q-nur-eine": "Richtig"})
+    auth.logout()
+    attempt = db.session.scalar(sa.select(Attempt.id).order_by(Attempt.id))
+    code = db.session.scalar(sa.select(Certificate.code).order_by(Certificate.id))
+    return {"attempt": attempt, "code": code}
+
+
+def test_every_route_has_an_entry(app):
+    get_endpoints, post_endpoints = set(), set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in NOT_ROUTES:
+            continue
+        if "GET" in rule.methods:
+            get_endpoints.add(rule.endpoint)
+        if "POST" in rule.methods:
+            post_endpoints.add(rule.endpoint)
+    assert get_endpoints == set(GET_MATRIX)
+    assert post_endpoints == set(POST_ENDPOINTS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_authorization_matrix(app, client, auth, world, role):
+    if role != "anonymous":
+        auth.login(email=f"{role}@test.example")
+    failures = []
+    for endpoint, (template, expected) in GET_MATRIX.items():
+        url = template.format(**world)
+        with client.get(url) as response:
+            if response.status_code != expected[role]:
+                failures.append(f"{role} GET {url}: {response.status_code} != {expected[role]}")
+    assert failures == []
+
+
+@pytest.mark.parametrize("endpoint", sorted(POST_ENDPOINTS))
+def test_every_post_refuses_a_missing_csrf_token(client, auth, world, endpoint):
+    template, role = POST_ENDPOINTS[endpoint]
+    if role != "anonymous":
+        auth.login(email=f"{role}@test.example")
+    response = client.post(template.format(**world), data={"reason": "x", "lang": "en"})
+    assert response.status_code == 400
+    assert "Sicherheitsprüfung fehlgeschlagen" in response.get_data(as_text=True)
