@@ -40,7 +40,7 @@ def _inline_markdown(text: str):
     from .content.render import render_inline
 
     # bleach has already removed everything outside the allow-list (tested in test_quiz.py).
-    return Markup(render_inline(text))  # noqa: S704  # nosec B704
+    return Markup(render_inline(text))  # nosec B704  # noqa: S704
 
 
 def _init_extensions(app: Flask) -> None:
