@@ -63,9 +63,11 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_commands(app: Flask) -> None:
+    from .auth.cli import users_cli
     from .catalog.cli import courses_cli
     from .certificates.cli import certificates_cli
     from .demo.cli import demo_cli
+    from .org.cli import offices_cli
     from .privacy.cli import privacy_cli
     from .reports.cli import reports_cli
 
@@ -73,4 +75,6 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(certificates_cli)
     app.cli.add_command(reports_cli)
     app.cli.add_command(privacy_cli)
+    app.cli.add_command(offices_cli)
+    app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)

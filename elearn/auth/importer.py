@@ -1,0 +1,186 @@
+"""Importing employees from HR's list: everything is checked first, then written all at once.
+
+People are matched by personnel number. People without one (such as accounts made by hand) are
+never touched by an import.
+"""
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+
+from .. import tabular
+from ..extensions import db
+from ..org.models import Office
+from . import services
+from .models import ADMIN, HR, LEAD, LEARNER, User, UserRole
+
+COLUMNS = {
+    "personnel_number": ("Personalnummer", "personnel_number", "Personal-Nr.", "PersNr"),
+    "first_name": ("Vorname", "first_name"),
+    "last_name": ("Nachname", "last_name"),
+    "email": ("E-Mail", "email", "E-Mail-Adresse", "Mail"),
+    "office": ("Amt", "office", "Organisationseinheit"),
+    "roles": ("Rollen", "roles"),
+}
+REQUIRED = {"personnel_number", "first_name", "last_name", "email", "office"}
+ROLE_NAMES = {
+    "learner": LEARNER, "lernende": LEARNER, "lernend": LEARNER,
+    "lead": LEAD, "digitallots*in": LEAD, "digitallotse": LEAD, "digitallotsin": LEAD,
+    "trainer": LEAD, "hr": HR, "personal": HR, "personalstelle": HR,
+    "admin": ADMIN, "administration": ADMIN, "administrator": ADMIN,
+}
+
+
+@dataclass
+class ImportResult:
+    errors: list[str] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deactivated: int = 0
+
+    def summary(self) -> str:
+        return (f"created: {self.created}, updated: {self.updated}, "
+                f"unchanged: {self.unchanged}, deactivated: {self.deactivated}")
+
+
+@dataclass
+class _Person:
+    row: int
+    personnel_number: str
+    first_name: str
+    last_name: str
+    email: str
+    office: Office
+    roles: set[str] | None
+
+
+def _roles(text: str) -> set[str] | None:
+    names = [n.strip().casefold() for n in text.replace(";", ",").split(",") if n.strip()]
+    unknown = [n for n in names if n not in ROLE_NAMES]
+    if unknown:
+        raise ValueError(", ".join(unknown))
+    return {ROLE_NAMES[n] for n in names} | {LEARNER}
+
+
+def check(table: tabular.Table) -> tuple[list[_Person], list[str]]:
+    """Validate every row; return the people and every problem with its row number."""
+    offices = {o.code: o for o in db.session.scalars(sa.select(Office))}
+    people, errors = [], []
+    seen_numbers: dict[str, int] = {}
+    seen_emails: dict[str, int] = {}
+    for number, values in table.rows:
+        problems = []
+        for name in sorted(REQUIRED):
+            if not values.get(name):
+                problems.append(f"{COLUMNS[name][0]} fehlt")
+        email = values.get("email", "")
+        if email:
+            try:
+                email = validate_email(email, check_deliverability=False).normalized.lower()
+            except EmailNotValidError:
+                problems.append(f"E-Mail-Adresse „{email}“ ist ungültig")
+        office = offices.get(values.get("office", ""))
+        if values.get("office") and office is None:
+            problems.append(f"Amt „{values['office']}“ gibt es nicht")
+        for name, limit in (("first_name", 100), ("last_name", 100), ("personnel_number", 32)):
+            if len(values.get(name, "")) > limit:
+                problems.append(f"{COLUMNS[name][0]} ist zu lang")
+        roles = None
+        if "roles" in table.columns and values.get("roles"):
+            try:
+                roles = _roles(values["roles"])
+            except ValueError as unknown:
+                problems.append(f"Unbekannte Rolle „{unknown}“")
+        elif "roles" in table.columns:
+            roles = {LEARNER}
+        pn = values.get("personnel_number", "")
+        if pn and pn in seen_numbers:
+            problems.append(f"Personalnummer {pn} steht schon in Zeile {seen_numbers[pn]}")
+        if email and email in seen_emails:
+            problems.append(f"E-Mail-Adresse {email} steht schon in Zeile {seen_emails[email]}")
+        seen_numbers.setdefault(pn, number)
+        seen_emails.setdefault(email, number)
+        if problems:
+            errors.append(f"Zeile {number}: " + "; ".join(problems) + ".")
+            continue
+        people.append(_Person(number, pn, values["first_name"], values["last_name"], email,
+                              office, roles))
+    errors += _email_conflicts(people)
+    return people, errors
+
+
+def _email_conflicts(people: list[_Person]) -> list[str]:
+    """An e-mail address that already belongs to someone with another personnel number."""
+    owners = dict(db.session.execute(
+        sa.select(User.email, User.personnel_number)
+        .where(User.email.in_([p.email for p in people]))).all())
+    return [f"Zeile {p.row}: E-Mail-Adresse {p.email} gehört schon einer anderen Person."
+            for p in people if p.email in owners and owners[p.email] != p.personnel_number]
+
+
+def apply(people: list[_Person], deactivate_missing: bool) -> ImportResult:
+    """Write the checked rows (adds and flushes, never commits)."""
+    result = ImportResult()
+    existing = {u.personnel_number: u for u in db.session.scalars(
+        sa.select(User).where(User.personnel_number.is_not(None)))}
+    for person in people:
+        user = existing.get(person.personnel_number)
+        if user is None:
+            services.create_user(email=person.email, first_name=person.first_name,
+                                 last_name=person.last_name, office=person.office,
+                                 roles=person.roles or (),
+                                 personnel_number=person.personnel_number)
+            result.created += 1
+        elif _update(user, person):
+            result.updated += 1
+        else:
+            result.unchanged += 1
+    if deactivate_missing:
+        listed = {p.personnel_number for p in people}
+        for number, user in existing.items():
+            if number not in listed and user.active:
+                services.deactivate(user)
+                result.deactivated += 1
+    db.session.flush()
+    return result
+
+
+def _update(user: User, person: _Person) -> bool:
+    changed = False
+    for name in ("first_name", "last_name", "email"):
+        if getattr(user, name) != getattr(person, name):
+            setattr(user, name, getattr(person, name))
+            changed = True
+    if user.office_id != person.office.id:
+        user.office = person.office  # a move
+        changed = True
+    if person.roles is not None and user.roles != person.roles:
+        for row in [r for r in user.role_rows if r.role not in person.roles]:
+            user.role_rows.remove(row)
+        for role in sorted(person.roles - user.roles):
+            user.role_rows.append(UserRole(role=role))
+        changed = True
+    if not user.active:
+        user.active = True
+        changed = True
+    return changed
+
+
+def import_people(data: bytes, filename: str, *, dry_run: bool = False,
+                  deactivate_missing: bool = False) -> ImportResult:
+    """Check the whole file; write only if every row is fine (and not a dry run)."""
+    try:
+        table = tabular.read(data, filename, COLUMNS, REQUIRED)
+    except tabular.TableError as error:
+        return ImportResult(errors=[str(error)])
+    people, errors = check(table)
+    if errors:
+        return ImportResult(errors=errors)
+    if not dry_run:
+        return apply(people, deactivate_missing)
+    savepoint = db.session.begin_nested()  # roll back only what the import did
+    result = apply(people, deactivate_missing)
+    savepoint.rollback()
+    return result

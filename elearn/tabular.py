@@ -1,0 +1,91 @@
+"""Reading tables that HR exports: CSV (UTF-8 with or without BOM, or Windows-1252; comma or
+semicolon; CRLF or LF) or XLSX, with German or English column headers."""
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_ROWS = 200_000
+
+
+class TableError(Exception):
+    """The file as a whole cannot be read; the message says why (in German)."""
+
+
+@dataclass
+class Table:
+    rows: list[tuple[int, dict[str, str]]]  # (row number as a spreadsheet shows it, values)
+    columns: set[str]
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _csv_rows(data: bytes) -> list[list[str]]:
+    text = _decode(data)
+    header = text.split("\n", 1)[0]
+    delimiter = ";" if header.count(";") > header.count(",") else ","
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def _xlsx_rows(data: bytes) -> list[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds of errors for broken files
+        raise TableError("Die XLSX-Datei lässt sich nicht lesen.") from exc
+    sheet = workbook.worksheets[0]
+    rows = []
+    for values in sheet.iter_rows(values_only=True):
+        rows.append(["" if v is None else str(int(v)) if isinstance(v, float) and v.is_integer()
+                     else str(v) for v in values])
+    workbook.close()
+    return rows
+
+
+def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
+         required: set[str]) -> Table:
+    """Read a table and map its headers to canonical names; unknown columns are an error."""
+    if Path(filename).suffix.lower() == ".xlsx":
+        raw = _xlsx_rows(data)
+    elif Path(filename).suffix.lower() in (".csv", ".txt"):
+        raw = _csv_rows(data)
+    else:
+        raise TableError("Bitte eine CSV- oder XLSX-Datei verwenden.")
+    # Keep each row's number as the spreadsheet shows it, then drop empty rows.
+    numbered = [(n, r) for n, r in enumerate(raw, start=1) if any(c.strip() for c in r)]
+    if not numbered:
+        raise TableError("Die Datei ist leer.")
+    if len(numbered) > MAX_ROWS:
+        raise TableError(f"Die Datei hat mehr als {MAX_ROWS} Zeilen.")
+    lookup = {alias.casefold(): name for name, names in aliases.items() for alias in names}
+    header = [cell.strip() for cell in numbered[0][1]]
+    columns, unknown = [], []
+    for cell in header:
+        name = lookup.get(cell.casefold())
+        if name is None and cell:
+            unknown.append(cell)
+        columns.append(name)
+    problems = []
+    if unknown:
+        problems.append("Unbekannte Spalten: " + ", ".join(f"„{u}“" for u in unknown))
+    missing = sorted(required - set(columns))
+    if missing:
+        expected = ", ".join("/".join(aliases[m][:2]) for m in missing)
+        problems.append(f"Es fehlen Spalten: {expected}")
+    if problems:
+        raise TableError(". ".join(problems) + ".")
+    rows = []
+    for number, cells in numbered[1:]:
+        values = {name: (cells[i].strip() if i < len(cells) else "")
+                  for i, name in enumerate(columns) if name}
+        rows.append((number, values))
+    return Table(rows=rows, columns={c for c in columns if c})

@@ -1,0 +1,182 @@
+"""HR imports: offices and people from CSV or XLSX, all or nothing, idempotent."""
+
+import io
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+
+from elearn.auth.importer import import_people
+from elearn.auth.models import User
+from elearn.extensions import db
+from elearn.org.importer import import_offices
+from elearn.org.models import Office
+
+HEADER_DE = "Personalnummer;Vorname;Nachname;E-Mail;Amt"
+HEADER_EN = "personnel_number,first_name,last_name,email,office"
+
+
+@pytest.fixture
+def offices(make_office):
+    root = make_office(code="STADT", name="Stadt", kind="verwaltung")
+    return {"A1": make_office(code="A1", name="Amt 1", parent=root),
+            "A2": make_office(code="A2", name="Amt 2", parent=root)}
+
+
+def people():
+    return {u.personnel_number: u for u in db.session.scalars(sa.select(User))}
+
+
+def csv_bytes(lines, encoding="utf-8", newline="\r\n", bom=False):
+    data = newline.join(lines).encode(encoding)
+    return (b"\xef\xbb\xbf" if bom else b"") + data
+
+
+GOOD = [HEADER_DE, "P1;Jörg;Müller;joerg.mueller@stadt.example;A1",
+        "P2;Ayşe;Yılmaz;ayse.yilmaz@stadt.example;A2"]
+
+
+@pytest.mark.parametrize(("encoding", "newline", "bom", "lines"), [
+    ("utf-8", "\r\n", True, GOOD),
+    ("utf-8", "\n", False, GOOD),
+    ("cp1252", "\r\n", False, [GOOD[0], GOOD[1], "P2;Anna;Weiß;anna.weiss@stadt.example;A2"]),
+    ("utf-8", "\n", False, [line.replace(";", ",") for line in GOOD]),
+])
+def test_encodings_delimiters_and_line_ends(offices, encoding, newline, bom, lines):
+    result = import_people(csv_bytes(lines, encoding, newline, bom), "liste.csv")
+    assert result.errors == [] and result.created == 2
+    assert people()["P1"].first_name == "Jörg" and people()["P1"].office.code == "A1"
+
+
+def test_english_headers_and_xlsx(offices):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER_EN.split(","))
+    sheet.append([1234, "Erika", "Muster", "erika@stadt.example", "A1"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    result = import_people(buffer.getvalue(), "liste.xlsx")
+    assert result.errors == [] and "1234" in people()
+
+
+def test_every_bad_row_is_reported_and_nothing_written(offices):
+    lines = [HEADER_DE, "P1;Jörg;Müller;joerg@stadt.example;A1",
+             "P2;Ann;Bad;kein-at-zeichen;A1",
+             "P3;Tom;Amtlos;tom@stadt.example;XX",
+             ";Ohne;Nummer;ohne@stadt.example;A1",
+             "P1;Doppelt;Nummer;doppelt@stadt.example;A1",
+             "P6;Doppelte;Mail;joerg@stadt.example;A2"]
+    result = import_people(csv_bytes(lines), "liste.csv")
+    assert result.errors == [
+        "Zeile 3: E-Mail-Adresse „kein-at-zeichen“ ist ungültig.",
+        "Zeile 4: Amt „XX“ gibt es nicht.",
+        "Zeile 5: Personalnummer fehlt.",
+        "Zeile 6: Personalnummer P1 steht schon in Zeile 2.",
+        "Zeile 7: E-Mail-Adresse joerg@stadt.example steht schon in Zeile 2.",
+    ]
+    assert people() == {}
+
+
+def test_missing_or_unknown_columns_reject_the_file(offices):
+    result = import_people(csv_bytes(["Personalnummer;Vorname;Hobby", "P1;A;B"]), "l.csv")
+    assert result.errors == ["Unbekannte Spalten: „Hobby“. Es fehlen Spalten: "
+                             "E-Mail/email, Nachname/last_name, Amt/office."]
+    assert import_people(b"", "l.csv").errors == ["Die Datei ist leer."]
+    assert import_people(b"x", "l.pdf").errors == ["Bitte eine CSV- oder XLSX-Datei verwenden."]
+    assert import_people(b"kein xlsx", "l.xlsx").errors == [
+        "Die XLSX-Datei lässt sich nicht lesen."]
+
+
+def test_importing_the_same_file_again_changes_nothing(offices):
+    data = csv_bytes(GOOD)
+    import_people(data, "liste.csv")
+    db.session.commit()
+    again = import_people(data, "liste.csv")
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+
+
+def test_moves_renames_and_leavers(offices, make_user, client, auth):
+    import_people(csv_bytes(GOOD + ["P3;Lea;Geht;lea@stadt.example;A1"]), "liste.csv")
+    db.session.commit()
+    leaver = people()["P3"]
+    leaver.set_password("Ein-langes-Passwort-1")
+    db.session.commit()
+    auth.login(email="lea@stadt.example", password="Ein-langes-Passwort-1")
+    assert client.get("/kurse").status_code == 200
+    moved = [HEADER_DE, "P1;Jörg;Müller-Lang;joerg.mueller@stadt.example;A2", GOOD[2]]
+    result = import_people(csv_bytes(moved), "liste.csv", deactivate_missing=True)
+    db.session.commit()
+    assert (result.updated, result.unchanged, result.deactivated) == (1, 1, 1)
+    assert people()["P1"].office.code == "A2" and people()["P1"].last_name == "Müller-Lang"
+    assert people()["P3"].active is False
+    assert client.get("/kurse").status_code == 302  # the leaver's session has ended
+
+
+def test_people_without_personnel_number_are_never_deactivated(offices, make_user):
+    make_user(email="admin@stadt.example", roles=("admin",))
+    result = import_people(csv_bytes(GOOD), "liste.csv", deactivate_missing=True)
+    assert result.deactivated == 0
+    assert db.session.scalar(sa.select(User).where(User.email == "admin@stadt.example")).active
+
+
+def test_roles_column(offices):
+    lines = [HEADER_DE + ";Rollen", GOOD[1] + ";Digitallots*in, Personal", GOOD[2] + ";"]
+    assert import_people(csv_bytes(lines), "liste.csv").errors == []
+    assert people()["P1"].roles == {"learner", "lead", "hr"}
+    assert people()["P2"].roles == {"learner"}
+    bad = import_people(csv_bytes([HEADER_DE + ";Rollen", GOOD[1] + ";Chef"]), "l.csv")
+    assert bad.errors == ["Zeile 2: Unbekannte Rolle „chef“."]
+
+
+def test_email_of_another_person_is_refused(offices, make_user):
+    make_user(email="vergeben@stadt.example")
+    result = import_people(csv_bytes([HEADER_DE, "P9;X;Y;vergeben@stadt.example;A1"]), "l.csv")
+    assert result.errors == ["Zeile 2: E-Mail-Adresse vergeben@stadt.example gehört schon "
+                             "einer anderen Person."]
+
+
+def test_dry_run_counts_but_writes_nothing(offices, runner, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(csv_bytes(GOOD))
+    result = runner.invoke(args=["users", "import", str(path), "--dry-run"])
+    assert result.exit_code == 0
+    assert "dry run, nothing written: created: 2, updated: 0" in result.output
+    assert people() == {}
+    result = runner.invoke(args=["users", "import", str(path)])
+    assert "created: 2" in result.output and len(people()) == 2
+
+
+def test_cli_reports_bad_rows_and_exits_1(offices, runner, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(csv_bytes([HEADER_DE, "P1;A;B;kaputt;A1"]))
+    result = runner.invoke(args=["users", "import", str(path)])
+    assert result.exit_code == 1
+    assert "Zeile 2: E-Mail-Adresse „kaputt“ ist ungültig." in result.output
+    assert "Nothing was imported." in result.output
+
+
+def test_offices_import_creates_updates_and_keeps_the_tree(offices, runner, tmp_path):
+    path = tmp_path / "aemter.csv"
+    path.write_bytes(csv_bytes(["Kennung;Bezeichnung;Übergeordnet",
+                                "STADT;Stadt;", "A1;Amt Eins;STADT", "A3;Amt 3;A1"]))
+    result = runner.invoke(args=["offices", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "created: 1, updated: 1, unchanged: 1" in result.output
+    a3 = db.session.scalar(sa.select(Office).where(Office.code == "A3"))
+    assert a3.parent.code == "A1" and a3.parent.name == "Amt Eins"
+    again = runner.invoke(args=["offices", "import", str(path)])
+    assert "created: 0, updated: 0, unchanged: 3" in again.output
+
+
+@pytest.mark.parametrize(("lines", "message"), [
+    (["code,name,parent", "X1,Eins,NIRGENDS"],
+     "Zeile 2: Übergeordnetes Amt „NIRGENDS“ gibt es nicht."),
+    (["code,name,parent", "X1,Eins,X2", "X2,Zwei,X1"], "Zeile 2: X1 läge unter sich selbst"),
+    (["code,name,parent", "STADT,Stadt,A1"], "Zeile 2: STADT läge unter sich selbst"),
+    (["code,name", "X1,Eins", "X1,Doppelt"], "Zeile 3: Kennung X1 steht schon in Zeile 2."),
+])
+def test_offices_import_rejects_bad_trees(offices, lines, message):
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(Office))
+    result = import_offices(csv_bytes(lines), "aemter.csv")
+    assert any(e.startswith(message) for e in result.errors), result.errors
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Office)) == before
