@@ -55,6 +55,8 @@ def from_environment(instance_path: str) -> dict:
         # Always mark the session cookie Secure (it is also set per request served over HTTPS).
         "SESSION_COOKIE_SECURE": _flag("ELEARN_SECURE_COOKIES"),
         "SESSION_COOKIE_HTTPONLY": True,
+        # A form stays valid as long as the session: a long quiz must not lose its answers.
+        "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": int(os.environ.get("ELEARN_SESSION_HOURS", "10")) * 3600,
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(os.environ.get("ELEARN_LOGIN_MAX_ACCOUNT", "5")),

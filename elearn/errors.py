@@ -15,6 +15,8 @@ def _titles() -> dict[int, tuple[str, str]]:
             _("Die Anfrage konnte nicht verarbeitet werden. Bitte laden Sie die Seite neu "
               "und versuchen Sie es noch einmal."),
         ),
+        401: (_("Anmeldung nötig"), _("Bitte melden Sie sich an. Ihre Sitzung ist abgelaufen "
+                                       "oder Sie waren nicht angemeldet.")),
         403: (_("Kein Zugriff"), _("Sie haben keine Berechtigung für diese Seite.")),
         404: (
             _("Seite nicht gefunden"),
@@ -23,6 +25,7 @@ def _titles() -> dict[int, tuple[str, str]]:
         405: (_("Nicht erlaubt"), _("Diese Aktion ist auf dieser Seite nicht möglich.")),
         409: (_("Gerade nicht möglich"), _("Diese Aktion ist im Moment nicht möglich.")),
         413: (_("Zu groß"), _("Die gesendeten Daten sind zu groß.")),
+        422: (_("Eingaben unvollständig"), _("Bitte prüfen Sie Ihre Eingaben.")),
         429: (
             _("Zu viele Versuche"),
             _("Zu viele Versuche in kurzer Zeit. Bitte warten Sie einige Minuten "

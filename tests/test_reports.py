@@ -135,17 +135,25 @@ def _rref(rows: list[list[Fraction]]) -> list[list[Fraction]]:
     return rows[:rank]
 
 
-def recoverable(values_, children, hidden) -> set:
-    """Hidden cells that the table's sums determine uniquely (exact linear algebra)."""
-    unknown = sorted(hidden)
+def recoverable(values_, children, hidden, own=None, k=5) -> set:
+    """Sensitive cells that the table's sums determine uniquely (exact linear algebra).
+
+    Unknowns: the hidden cells and every own-staff figure from 1 to k-1 (never published).
+    """
+    own = own or {}
+    sensitive_own = {(("own", oid), col) for oid, kids in children.items() if oid in values_
+                     and any(kid in values_ for kid in kids) for col in COLUMNS
+                     if 0 < own.get(oid, {}).get(col, 0) < k}
+    unknown = sorted(hidden | sensitive_own, key=str)
     index = {cell: i for i, cell in enumerate(unknown)}
     equations = []
     for parent, kids in children.items():
-        kids = [k for k in kids if k in values_]
+        kids = [kid for kid in kids if kid in values_]
         if parent not in values_ or not kids:
             continue
         for col in COLUMNS:
-            equations.append([(parent, col)] + [(k, col) for k in kids])
+            equations.append([(parent, col)] + [(kid, col) for kid in kids]
+                             + [(("own", parent), col)])
     for oid in values_:  # valid + expiring + expired = completed
         equations.append([(oid, "completed")] + [(oid, c) for c in CERTIFICATE_COLUMNS])
     matrix = []
@@ -170,14 +178,14 @@ def recoverable(values_, children, hidden) -> set:
     return found
 
 
-def assert_not_recoverable(rep):
+def assert_not_recoverable(rep, own=None):
     values_ = {r.office.id: r.values for r in rep.rows}
     hidden = {(r.office.id, c) for r in rep.rows for c in r.hidden}
     children = {}
     for r in rep.rows:
         if r.office.parent_id in values_:
             children.setdefault(r.office.parent_id, []).append(r.office.id)
-    assert recoverable(values_, children, hidden) == set()
+    assert recoverable(values_, children, hidden, own) == set()
 
 
 @pytest.mark.parametrize("seed", range(25))
@@ -195,6 +203,8 @@ def test_no_suppressed_cell_can_be_worked_out_on_random_trees(seed):
 
     grow(1, 0)
 
+    owns = {}
+
     def fill(node):
         direct = rng.randint(0, 12)
         done = rng.randint(0, direct)
@@ -203,6 +213,7 @@ def test_no_suppressed_cell_can_be_worked_out_on_random_trees(seed):
         own = {"employees": direct, "started": rng.randint(done, direct), "completed": done,
                "test_out": rng.randint(0, done), "cert_valid": valid,
                "cert_expiring": expiring, "cert_expired": done - valid - expiring}
+        owns[node] = dict(own)
         for kid in children.get(node, []):
             for col, value in fill(kid).items():
                 own[col] += value
@@ -210,9 +221,9 @@ def test_no_suppressed_cell_can_be_worked_out_on_random_trees(seed):
         return own
 
     fill(1)
-    hidden = suppress(values_, children, COLUMNS, 5)
+    hidden = suppress(values_, children, COLUMNS, 5, own=owns)
     assert {(n, c) for n, row in values_.items() for c in COLUMNS if row[c] < 5} <= hidden
-    assert recoverable(values_, children, hidden) == set()
+    assert recoverable(values_, children, hidden, owns) == set()
 
 
 def test_formula_injection_is_neutralised(city):
@@ -327,3 +338,23 @@ def test_the_recovery_check_catches_primary_suppression_alone():
     primary_only = {(3, "employees")}
     assert recoverable(values_, {1: [2, 3]}, primary_only) == {(3, "employees")}
     assert recoverable(values_, {1: [2, 3]}, suppress(values_, {1: [2, 3]}, COLUMNS, 5)) == set()
+
+
+def test_own_staff_of_a_parent_office_is_protected():
+    row = {"employees": 40, "started": 40, "completed": 30, "test_out": 10, "cert_valid": 20,
+           "cert_expiring": 5, "cert_expired": 5}
+    own = {"employees": 2, "started": 2, "completed": 2, "test_out": 0, "cert_valid": 2,
+           "cert_expiring": 0, "cert_expired": 0}
+    parent = {c: 2 * row[c] + own[c] for c in COLUMNS}
+    values_ = {1: parent, 2: row, 3: dict(row)}
+    owns = {1: own}
+    assert recoverable(values_, {1: [2, 3]}, set(), owns)  # without protection: leaked
+    hidden = suppress(values_, {1: [2, 3]}, COLUMNS, 5, own=owns)
+    assert recoverable(values_, {1: [2, 3]}, hidden, owns) == set()
+
+
+def test_office_filter_shows_no_cell_the_whole_table_hides(city):
+    whole = {r.office.code: r.hidden for r in report(city).rows}
+    a1 = city["offices"][3]
+    for row in report(city, office=a1).rows:
+        assert row.hidden == whole[row.office.code]

@@ -78,7 +78,8 @@ def record_failure(email: str, address: str) -> None:
 def authenticate(email: str, password: str) -> User | None:
     """Return the active person with these credentials, or None."""
     user = find_user_by_email(email)
-    if user is None or not user.active or user.auth_source != "local":
+    if user is None or not user.active or user.auth_source != "local" \
+            or not user.password_hash:
         # Spend the same time as a real check so timing does not reveal whether the account exists.
         User(password_hash=_DUMMY_HASH).check_password(password)
         return None

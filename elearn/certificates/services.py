@@ -92,14 +92,24 @@ def renewal_progress(user, course: Course, version: CourseVersion,
                      previous: Certificate) -> tuple[int, int]:
     """How many of the course's modules were passed again since the certificate was issued."""
     slugs = {m.slug for m in version.modules}
-    return len(slugs & modules_passed_since(user, course, previous.issued_at)), len(slugs)
+    return len(slugs & modules_passed_since(user, course, renewal_start(previous))), len(slugs)
+
+
+def renewal_start(previous: Certificate) -> datetime:
+    """Passes count for a renewal from the start of the renewal window on."""
+    if previous.valid_until is None:
+        return previous.issued_at
+    window = datetime.combine(previous.valid_until - timedelta(days=RENEWAL_WINDOW_DAYS),
+                              datetime.min.time())
+    return max(previous.issued_at, window)
 
 
 def on_module_passed(user, module: Module, when: datetime) -> list[Certificate]:
     """Issue whatever this pass completes: the course certificate (or its renewal), tracks."""
     issued = [c for c in [_course_certificate(user, module, when)] if c]
     for track in tracks.tracks_with_course(module.version.course.slug):
-        if track.certificate_title and latest_for_track(user, track) is None \
+        if track.certificate_title \
+                and _newest_including_revoked(user, Certificate.track_id, track.id) is None \
                 and tracks.is_complete(tracks.progress(user, track)):
             issued.append(issue_for_track(user, track, when=when))
     return issued
@@ -124,12 +134,21 @@ def issue_for_track(user, track, *, when: datetime | None = None) -> Certificate
     return certificate
 
 
+def _newest_including_revoked(user, column, value) -> Certificate | None:
+    return db.session.scalar(
+        sa.select(Certificate).where(Certificate.user_id == user.id, column == value)
+        .order_by(Certificate.id.desc()).limit(1))
+
+
 def _course_certificate(user, module: Module, when: datetime) -> Certificate | None:
     course = module.version.course
     found = catalog.get_course(course.slug)
     if found is None:
         return None
     _, version = found
+    newest = _newest_including_revoked(user, Certificate.course_id, course.id)
+    if newest is not None and newest.revoked_at is not None:
+        return None  # after a revocation only an administrator issues a new one
     previous = latest(user, course)
     if previous is None:
         progress = catalog.progress_by_module(user, course)

@@ -21,7 +21,7 @@ def purge(retention_days: int) -> dict[str, int]:
     answers = db.session.execute(
         sa.delete(AttemptAnswer).where(AttemptAnswer.attempt_id.in_(old))).rowcount
     attempts = db.session.execute(
-        sa.update(Attempt).where(Attempt.id.in_(old)).values(answers=None, drawn=[])
+        sa.update(Attempt).where(Attempt.id.in_(old)).values(answers=sa.null(), drawn=[])
         .execution_options(synchronize_session=False)).rowcount
     day = utcnow() - timedelta(days=1)
     logins = db.session.execute(

@@ -12,6 +12,13 @@ class Attempt(db.Model):
     """One attempt at a module's quiz: the drawn questions, the answers and the one result."""
 
     __tablename__ = "attempt"
+    # At most one open attempt per person and module: a second tab, a double click or a
+    # test-out started beside a study attempt all get the same one.
+    __table_args__ = (
+        sa.Index("uq_attempt_open", "user_id", "module_id", unique=True,
+                 sqlite_where=sa.text("submitted_at IS NULL"),
+                 postgresql_where=sa.text("submitted_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)

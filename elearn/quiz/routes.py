@@ -48,7 +48,7 @@ def start(slug: str, module_slug: str):
     return redirect(url_for("quiz.attempt", attempt_id=attempt.id), code=303)
 
 
-@bp.route("/versuche/<int:attempt_id>", methods=["GET", "POST"])
+@bp.route("/versuche/<int(max=2147483647):attempt_id>", methods=["GET", "POST"])
 @login_required
 def attempt(attempt_id: int):
     attempt = _own_attempt(attempt_id)
@@ -75,7 +75,7 @@ def attempt(attempt_id: int):
     return redirect(url_for("quiz.result", attempt_id=attempt.id), code=303)
 
 
-@bp.get("/versuche/<int:attempt_id>/ergebnis")
+@bp.get("/versuche/<int(max=2147483647):attempt_id>/ergebnis")
 @login_required
 def result(attempt_id: int):
     attempt = _own_attempt(attempt_id)

@@ -104,17 +104,24 @@ def draw(quiz: dict) -> list[dict]:
 
 def start_attempt(user, module: Module, mode: str = "study") -> Attempt:
     """Return the learner's open attempt at this module, or draw a new one."""
-    open_attempt = db.session.scalar(
-        sa.select(Attempt).where(Attempt.user_id == user.id, Attempt.module_id == module.id,
-                                 Attempt.mode == mode, Attempt.submitted_at.is_(None))
-    )
+    open_attempt = _open_attempt(user, module)
     if open_attempt:
         return open_attempt
     check_may_start(user, module)
     attempt = Attempt(user_id=user.id, module_id=module.id, mode=mode, drawn=draw(module.quiz))
-    db.session.add(attempt)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+    except sa.exc.IntegrityError:  # a simultaneous request opened one first
+        return _open_attempt(user, module)
     return attempt
+
+
+def _open_attempt(user, module: Module) -> Attempt | None:
+    """The learner's unsubmitted attempt at this module in any version, whatever its mode."""
+    return db.session.scalar(
+        _same_module_attempts(user, module).where(Attempt.submitted_at.is_(None))
+        .order_by(Attempt.id).limit(1))
 
 
 MAX_TEXT_ANSWER = 500

@@ -1,6 +1,6 @@
 """Quiz statistics for authors and leads, aggregated in the database.
 
-Per question: how many answered, the mean points (share answered correctly, partial credit
+Per question: how many attempts answered it, the mean points (share answered correctly, partial credit
 counted) and the discrimination: the correlation between the question's points and the rest of
 the attempt's points (corrected item-total correlation). Per module: first-attempt pass rate and
 test-out rate. Figures over fewer people than MIN_GROUP_SIZE are withheld.
@@ -56,7 +56,8 @@ def question_stats(course_id: int, module_slug: str, min_group: int) -> list[Que
     y = totals.c.total - AttemptAnswer.points
     rows = db.session.execute(
         sa.select(AttemptAnswer.question_id, sa.func.count(), sa.func.sum(x), sa.func.sum(y),
-                  sa.func.sum(x * x), sa.func.sum(y * y), sa.func.sum(x * y))
+                  sa.func.sum(x * x), sa.func.sum(y * y), sa.func.sum(x * y),
+                  sa.func.count(sa.distinct(Attempt.user_id)))
         .join(totals, totals.c.attempt_id == AttemptAnswer.attempt_id)
         .join(Attempt, Attempt.id == AttemptAnswer.attempt_id)
         .join(Module, Module.id == Attempt.module_id)
@@ -66,8 +67,8 @@ def question_stats(course_id: int, module_slug: str, min_group: int) -> list[Que
         .order_by(AttemptAnswer.question_id)
     ).all()
     stats = []
-    for qid, n, sx, sy, sxx, syy, sxy in rows:
-        enough = n >= min_group
+    for qid, n, sx, sy, sxx, syy, sxy, people in rows:
+        enough = people >= min_group  # people, not attempts: one person's retries stay private
         stats.append(QuestionStats(
             question_id=qid, answered=n,
             share_correct=sx / n if enough else None,

@@ -91,9 +91,12 @@ def parse_date(value: str | None, label: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value.strip())
+        parsed = date.fromisoformat(value.strip())
     except ValueError:
         raise ReportError(f"{label}: „{value}“ ist kein gültiges Datum (JJJJ-MM-TT).") from None
+    if not date(2000, 1, 1) <= parsed <= date(2999, 12, 31):
+        raise ReportError(f"{label}: Bitte ein Datum zwischen 2000 und 2999 angeben.")
+    return parsed
 
 
 def _progress_filter(subject: Subject, course_ids: dict[str, int]):
@@ -180,6 +183,18 @@ def office_tree() -> tuple[dict[int, Office], dict[int | None, list[int]]]:
     return offices, children
 
 
+def _subtree(order: list[tuple[int, int]], root: int) -> list[tuple[int, int]]:
+    """The rows of one office and everything below it, depth counted from that office."""
+    start = next(i for i, (oid, _) in enumerate(order) if oid == root)
+    base = order[start][1]
+    result = [(root, 0)]
+    for oid, depth in order[start + 1:]:
+        if depth <= base:
+            break
+        result.append((oid, depth - base))
+    return result
+
+
 def find_office(code: str | None) -> Office | None:
     if not code:
         return None
@@ -197,7 +212,7 @@ def build(subject: Subject, *, date_from=None, date_to=None, office: Office | No
         raise ReportError("Der Zeitraum beginnt nach seinem Ende.")
     offices, children = office_tree()
     direct = direct_counts(subject, date_from, date_to, today)
-    roots = [office.id] if office else children.get(None, [])
+    roots = children.get(None, [])
     totals: dict[int, dict[str, int]] = {}
     order: list[tuple[int, int]] = []
 
@@ -220,7 +235,11 @@ def build(subject: Subject, *, date_from=None, date_to=None, office: Office | No
         for root in roots:
             for column, value in walk(root, 1).items():
                 totals[0][column] += value
-    hidden = suppress(totals, children, COLUMNS, min_group)
+    # Suppress over the whole administration, then cut out the subtree: suppressing the
+    # subtree alone would show cells the full table hides and so give them away.
+    hidden = suppress(totals, children, COLUMNS, min_group, own=direct)
+    if office is not None:
+        order = _subtree(order, office.id)
     rows = [Row(offices[oid], depth, totals[oid], {c for c in COLUMNS if (oid, c) in hidden})
             for oid, depth in order]
     return Report(subject, rows, date_from, date_to, min_group, today)

@@ -1,0 +1,111 @@
+"""Regression tests for problems found in review: each names the hole it closes."""
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from elearn.certificates import services as certificates
+from elearn.certificates.models import Certificate
+from elearn.extensions import db
+from elearn.quiz import statistics
+from elearn.quiz.models import Attempt
+
+from .conftest import csrf_token
+from .test_quiz import ALL_RIGHT, ALL_WRONG, start, submit
+
+
+def _complete(client):
+    submit(client, start(client), ALL_RIGHT)
+    submit(client, start(client, module="02-zweites-modul"), {"q-nur-eine": "Richtig"})
+
+
+def test_study_and_test_out_share_one_open_attempt(client, auth, learner, synced):
+    auth.login()
+    assert start(client) == start(client, mode="test_out")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Attempt)) == 1
+
+
+def test_a_revoked_certificate_is_not_issued_again_by_passing(client, auth, learner, synced):
+    auth.login()
+    _complete(client)
+    certificate = db.session.scalar(sa.select(Certificate))
+    certificates.revoke(certificate, "Betrug")
+    db.session.commit()
+    submit(client, start(client), ALL_RIGHT)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == 1
+
+
+def test_renewal_counts_only_passes_inside_the_window(client, auth, learner, synced):
+    auth.login()
+    _complete(client)
+    certificate = db.session.scalar(sa.select(Certificate))
+    # issued 310 days ago (due now); one module passed again 200 days ago, before the window
+    certificate.issued_at -= timedelta(days=310)
+    certificate.valid_until = (certificate.issued_at + timedelta(days=365)).date()
+    for attempt in db.session.scalars(sa.select(Attempt)):
+        attempt.submitted_at -= timedelta(days=310)
+    db.session.commit()
+    submit(client, start(client), ALL_RIGHT)
+    db.session.scalars(sa.select(Attempt).order_by(Attempt.id.desc())).first().submitted_at -= \
+        timedelta(days=200)
+    db.session.commit()
+    page = client.get("/zertifikate").get_data(as_text=True)
+    assert "0 von 2 Modulen" in page
+
+
+def test_statistics_count_people_not_attempts(client, auth, learner, synced, app):
+    auth.login()
+    course, version = synced
+    for _ in range(5):
+        url = start(client)
+        submit(client, url, ALL_WRONG)
+        db.session.scalars(sa.select(Attempt)).first()
+    stats = statistics.question_stats(course.id, "01-erstes-modul", 5)
+    assert stats and all(s.share_correct is None for s in stats)
+
+
+def test_passwordless_accounts_take_the_same_path_as_unknown_ones(monkeypatch, make_user):
+    from elearn.auth import models, services
+
+    make_user(email="ohne@test.example", password=None)
+    calls = []
+    original = models.check_password_hash
+    monkeypatch.setattr(models, "check_password_hash",
+                        lambda h, p: calls.append(h) or original(h, p))
+    assert services.authenticate("ohne@test.example", "irgendwas-langes") is None
+    assert services.authenticate("unbekannt@test.example", "irgendwas-langes") is None
+    assert len(calls) == 2  # both hashed once: same time, nothing revealed
+
+
+def test_odd_inputs_are_clear_errors_not_500(client, auth, make_user, synced):
+    make_user(email="admin@test.example", roles=("admin", "hr"))
+    auth.login(email="admin@test.example")
+    assert client.get("/verwaltung/zertifikate?tage=%C2%B2").status_code == 400
+    assert client.get("/versuche/99999999999999999999999").status_code == 404
+    assert client.get("/versuche/99999999999999999999999/ergebnis").status_code == 404
+    response = client.get("/berichte?bis=9999-12-31")
+    assert response.status_code == 400 and "zwischen 2000 und 2999" in response.get_data(
+        as_text=True)
+    page = client.get("/berichte?fmt=x&_external=1&thema=demo-kurs")
+    assert page.status_code == 200
+    assert 'href="/berichte/export.csv?thema=demo-kurs"' in page.get_data(as_text=True)
+
+
+def test_purge_twice_purges_once(client, auth, learner, synced, runner):
+    auth.login()
+    submit(client, start(client), ALL_RIGHT)
+    db.session.scalar(sa.select(Attempt)).submitted_at -= timedelta(days=400)
+    db.session.commit()
+    assert "attempts: 1" in runner.invoke(args=["privacy", "purge"]).output
+    assert "attempts: 0" in runner.invoke(args=["privacy", "purge"]).output
+
+
+def test_post_after_the_session_ended_says_so(client, learner):
+    token = csrf_token(client)
+    response = client.post("/logout", data={"csrf_token": token})
+    assert response.status_code == 401
+    assert "Anmeldung nötig" in response.get_data(as_text=True)
+
+
+def test_form_tokens_do_not_expire_within_a_session(app):
+    assert app.config["WTF_CSRF_TIME_LIMIT"] is None
