@@ -1,9 +1,10 @@
 """Quiz statistics for authors and leads, aggregated in the database.
 
-Per question: how many attempts answered it, the mean points (share answered correctly, partial credit
-counted) and the discrimination: the correlation between the question's points and the rest of
-the attempt's points (corrected item-total correlation). Per module: first-attempt pass rate and
-test-out rate. Figures over fewer people than MIN_GROUP_SIZE are withheld.
+Per question: how many attempts answered it, the mean points (share answered correctly,
+partial credit counted) and the discrimination: the correlation between the question's points
+and the rest of the attempt's points (corrected item-total correlation). Per module:
+first-attempt pass rate and test-out rate. Figures over fewer people than MIN_GROUP_SIZE are
+withheld.
 """
 
 import math
