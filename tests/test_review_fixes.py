@@ -109,3 +109,48 @@ def test_post_after_the_session_ended_says_so(client, learner):
 
 def test_form_tokens_do_not_expire_within_a_session(app):
     assert app.config["WTF_CSRF_TIME_LIMIT"] is None
+
+
+def test_weighted_choice_must_not_reward_ticking_everything():
+    from pathlib import Path
+
+    from elearn.content import gift
+    from elearn.content.collect import Collector
+
+    errors = []
+    gift.read_quiz(Collector(errors, Path("/k"), Path("/k/m.quiz.gift")),
+                   "Welche? {~%50%A ~%50%B ~C ~D}")
+    assert any("Wer alle Antworten ankreuzt" in str(e) for e in errors)
+    errors.clear()
+    gift.read_quiz(Collector(errors, Path("/k"), Path("/k/m.quiz.gift")),
+                   "Welche? {~%50%A ~%50%B ~%-50%C ~%-50%D}")
+    assert errors == []
+
+
+def test_numbers_in_german_and_english_and_ambiguous_ones():
+    from elearn.quiz.services import _parse_number
+
+    assert _parse_number("3,5") == 3.5 and _parse_number("3.5") == 3.5
+    assert _parse_number("1.000,5") == 1000.5 and _parse_number("575") == 575
+    assert _parse_number("-4,25") == -4.25 and _parse_number(" 1 000 ") == 1000
+    for ambiguous in ("1.000", "1,000.5", "12.345.678", "abc", "nan", "inf", ""):
+        assert _parse_number(ambiguous) is None, ambiguous
+
+
+def test_too_long_fields_are_content_errors(tmp_path):
+    import shutil
+
+    from elearn.content import load_directory
+
+    from .conftest import FIXTURES
+
+    root = tmp_path / "root"
+    shutil.copytree(FIXTURES / "courses" / "good" / "demo-kurs", root / "k")
+    course = root / "k" / "course.yaml"
+    course.write_text(course.read_text().replace('version: "1.0"', 'version: "' + "x" * 40 + '"'))
+    quiz = root / "k" / "02-zweites-modul.quiz.yaml"
+    quiz.write_text(quiz.read_text().replace("id: nur-eine", "id: " + "a" * 120))
+    _, errors = load_directory(root)
+    messages = [str(e) for e in errors]
+    assert any("course.yaml" in m and "„version“ ist zu lang (höchstens 32" in m for m in messages)
+    assert any("quiz.yaml" in m and "„id“ ist zu lang (höchstens 100" in m for m in messages)

@@ -5,6 +5,9 @@ from pathlib import Path
 from .model import ContentError
 
 NUMBER = (int, float)
+# Longest text the database columns hold, by field name.
+MAX_LENGTH = {"slug": 100, "id": 100, "title": 300, "audience": 300, "version": 32,
+              "certificate": 300}
 TYPE_NAMES = {str: "Text", int: "ganze Zahl", list: "Liste", bool: "true oder false",
               NUMBER: "Zahl"}
 
@@ -47,3 +50,5 @@ class Collector:
             data[key] = None
         elif kind is str and required and not value.strip():
             self.add(line, f"Feld „{key}“ ist leer ({what}).")
+        elif kind is str and len(value) > MAX_LENGTH.get(key, 10_000):
+            self.add(line, f"Feld „{key}“ ist zu lang (höchstens {MAX_LENGTH[key]} Zeichen).")

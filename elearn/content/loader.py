@@ -116,6 +116,9 @@ def _load_modules(root, folder, data, col, errors) -> list[Module]:
             continue
         seen.add(name)
         path = folder / f"{name}.md"
+        if len(name) > 100:
+            col.add(line, f"Modulname „{name[:20]}…“ ist zu lang (höchstens 100 Zeichen).")
+            continue
         if not path.exists():
             col.add(line, f"Modul „{name}“ ist aufgeführt, aber {name}.md fehlt.")
             continue

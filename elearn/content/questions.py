@@ -32,6 +32,9 @@ def _multiple(q, add):
         positive = sum(o.weight or 0 for o in q.options if (o.weight or 0) > 0)
         if abs(positive - 100) > 0.5:
             add(f"Die positiven Gewichte ergeben {positive:g} %, nicht 100 %.")
+        elif sum(o.weight or 0 for o in q.options) > 0.5:
+            add("Wer alle Antworten ankreuzt, bekäme Punkte: geben Sie den falschen Antworten "
+                "negative Gewichte (zusammen mindestens -100 %).")
 
 
 def _true_false(q, add):

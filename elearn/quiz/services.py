@@ -1,6 +1,7 @@
 """Drawing and grading quiz attempts on the server. Functions add and flush, never commit."""
 
 import random
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -127,10 +128,20 @@ def _open_attempt(user, module: Module) -> Attempt | None:
 MAX_TEXT_ANSWER = 500
 
 
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$")
+
+
 def _parse_number(text: str) -> float | None:
-    cleaned = text.strip().replace(" ", "").replace("\u202f", "")
-    if "," in cleaned:  # German decimal comma; a dot then only groups thousands
+    """Read 3,5 or 3.5 or 1.000,5; refuse what could mean two numbers (1.000 or 1,000.5)."""
+    cleaned = text.strip().replace(" ", "").replace("\u202f", "").replace("\u00a0", "")
+    if "," in cleaned and "." in cleaned:
+        if cleaned.rfind(",") < cleaned.rfind("."):
+            return None  # English grouping such as 1,000.5
         cleaned = cleaned.replace(".", "").replace(",", ".")
+    elif "," in cleaned:
+        cleaned = cleaned.replace(",", ".")
+    elif _GROUPED.match(cleaned):
+        return None  # 1.000: one thousand in German, one in English
     try:
         value = float(cleaned)
     except ValueError:

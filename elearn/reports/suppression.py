@@ -4,10 +4,12 @@ Primary: every cell counting fewer than k people is hidden. Secondary: hide more
 hidden cell can be worked out from the others. The table's sums are: a parent office's figure is
 its own direct staff (never published) plus its children, and a row's three certificate columns
 add up to the people counted as completed (when no period is chosen). An own-staff figure from
-1 to k-1 is sensitive and counts as hidden; 0 or at least k is taken as known. For every sum:
+1 to k-1 is sensitive and counts as hidden. First, for every sum:
   (a) if the total is shown, the hidden parts must be none or at least two;
   (b) if the total is hidden, at least one of its parts must be hidden too.
-The smallest shown part is hidden to repair a sum, so as little as possible is lost.
+The smallest shown part is hidden to repair a sum, so as little as possible is lost. Then,
+because chains of sums can still give a cell away, the whole system is solved exactly and a
+shown cell near every hidden cell it determines is hidden too, until none is determined.
 """
 
 from collections import deque
@@ -56,23 +58,117 @@ def suppress(values: dict[int, dict[str, int]], children: dict[int, list[int]],
             return (oid, col), parts
         return (oid, "completed"), [(oid, c) for c in CERTIFICATE_COLUMNS]
 
-    # Check every sum once, then again only those a newly hidden cell belongs to.
-    queue = deque([("tree", oid, col) for oid in values for col in columns]
-                  + ([("row", oid, None) for oid in values] if rows else []))
-    waiting = set(queue)
-    while queue:
-        sum_ = queue.popleft()
-        waiting.discard(sum_)
-        total, parts = parts_of(sum_)
-        if not parts:
-            continue
-        cell = _repair(hidden, total, parts, value)
-        if cell is not None:
-            for other in sums_with(cell):
-                if other not in waiting:
-                    queue.append(other)
-                    waiting.add(other)
+    all_sums = ([("tree", oid, col) for oid in values for col in columns]
+                + ([("row", oid, None) for oid in values] if rows else []))
+
+    def local(sums) -> None:
+        """Rules (a) and (b), re-checking only the sums a newly hidden cell belongs to."""
+        queue, waiting = deque(sums), set(sums)
+        while queue:
+            sum_ = queue.popleft()
+            waiting.discard(sum_)
+            total, parts = parts_of(sum_)
+            if not parts:
+                continue
+            cell = _repair(hidden, total, parts, value)
+            if cell is not None:
+                for other in sums_with(cell):
+                    if other not in waiting:
+                        queue.append(other)
+                        waiting.add(other)
+
+    def nearest_shown(start):
+        """The smallest shown cell in the sums closest to `start` (breadth first)."""
+        seen_cells, seen_sums, frontier = {start}, set(), [start]
+        while frontier:
+            shown, following = [], []
+            for cell in frontier:
+                for sum_ in sums_with(cell):
+                    if sum_ in seen_sums:
+                        continue
+                    seen_sums.add(sum_)
+                    total, parts = parts_of(sum_)
+                    for other in [total, *parts]:
+                        if other not in hidden and not isinstance(other[0], tuple):
+                            shown.append(other)
+                        elif other not in seen_cells:
+                            seen_cells.add(other)
+                            following.append(other)
+            if shown:
+                return min(shown, key=lambda c: (value(c), str(c[0])))
+            frontier = following
+        return None
+
+    local(all_sums)
+    # The local rules cannot see chains of sums (two rows differenced, say): solve the whole
+    # system and hide a neighbour of every cell it still determines, until none is left.
+    unpublished = {(("own", oid), col) for oid in values if kids[oid] for col in columns}
+    while True:
+        equations = []
+        for kind, oid, col in all_sums:
+            total, parts = parts_of((kind, oid, col))
+            if kind == "tree" and parts:  # every own-staff figure is an unknown here
+                parts = [p for p in parts if not isinstance(p[0], tuple)] + [(("own", oid), col)]
+            if parts:
+                equations.append([total, *parts])
+        solved = _determined(sorted(hidden | unpublished, key=str), equations) & hidden
+        if not solved:
+            break
+        added = {found for cell in solved
+                 if (found := nearest_shown(cell)) is not None}
+        if not added:
+            break
+        hidden |= added
+        local([s for cell in added for s in sums_with(cell)])
     return {cell for cell in hidden if not isinstance(cell[0], tuple)}
+
+
+PRIME = (1 << 61) - 1
+
+
+def _determined(unknowns: list, equations: list[list]) -> set:
+    """Unknowns that the sums fix: equation = [total, *parts] means total - sum(parts) = known.
+
+    Gauss-Jordan elimination on sparse rows modulo a large prime: a unit vector lies in the row
+    space exactly when some fully reduced row has a single entry.
+    """
+    index = {cell: i for i, cell in enumerate(unknowns)}
+    pivots: dict[int, dict[int, int]] = {}
+    holders: dict[int, set[int]] = {}  # column -> pivots whose row has an entry there
+    for total, *parts in equations:
+        row: dict[int, int] = {}
+        for cell, coefficient in [(total, 1)] + [(part, -1) for part in parts]:
+            if cell in index:
+                i = index[cell]
+                row[i] = (row.get(i, 0) + coefficient) % PRIME
+        row = {i: c for i, c in row.items() if c}
+        for pivot in [i for i in row if i in pivots]:
+            _subtract(row, pivots[pivot], row[pivot])
+        if not row:
+            continue
+        lead = min(row)
+        inverse = pow(row[lead], PRIME - 2, PRIME)
+        row = {i: c * inverse % PRIME for i, c in row.items()}
+        for other in list(holders.get(lead, ())):
+            before = set(pivots[other])
+            _subtract(pivots[other], row, pivots[other][lead])
+            for i in before - set(pivots[other]):
+                holders[i].discard(other)
+            for i in set(pivots[other]) - before:
+                holders.setdefault(i, set()).add(other)
+        pivots[lead] = row
+        for i in row:
+            holders.setdefault(i, set()).add(lead)
+    return {unknowns[p] for p, row in pivots.items() if len(row) == 1}
+
+
+def _subtract(row: dict[int, int], pivot_row: dict[int, int], factor: int) -> None:
+    for i, c in pivot_row.items():
+        value = (row.get(i, 0) - factor * c) % PRIME
+        if value:
+            row[i] = value
+        else:
+            row.pop(i, None)
 
 
 def _repair(hidden: set, total: tuple, parts: list[tuple], value) -> tuple | None:
