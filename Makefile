@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
 KERN := elearn/static/vendor/kern
 
-.PHONY: run test install assets translations lint messages clean
+.PHONY: run test install assets translations lint messages clean browser
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,11 @@ run: install
 	$(FLASK) demo seed --if-empty
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-test: install
+# Browser tests drive Debian's Chromium (no browser download): install it when it is missing.
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+test: install browser
 	$(BIN)/ruff check elearn tests bench
 	$(BIN)/bandit -q -r elearn -ll
 	$(BIN)/pytest
