@@ -1,5 +1,7 @@
 """Security headers and the session cookie's Secure flag."""
 
+from urllib.parse import urlsplit
+
 from flask import Flask, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 
@@ -35,6 +37,15 @@ class SessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or (
             has_request_context() and request.is_secure
         )
+
+
+def local_path(target: str | None, fallback: str) -> str:
+    """`target` if it is a path on this site, else `fallback` (no open redirects)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return fallback
 
 
 def _set_headers(response):

@@ -123,3 +123,14 @@ def test_privacy_page_states_who_sees_what_and_retention(client):
     assert "Personalstelle (HR)" in page and "Keine Punkte, keine Versuche, keine Namen." in page
     assert "365 Tage nach der Abgabe" in page
     assert "Wie lange es aufbewahrt wird" in page
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example", "https://evil.example/",
+                                    "javascript:alert(1)"])
+def test_no_redirect_leaves_the_site(client, learner, target):
+    token = csrf_token(client)
+    switched = client.post("/language", data={"lang": "en", "next": target, "csrf_token": token})
+    assert switched.headers["Location"] == "/"
+    logged_in = client.post("/login?next=" + target.replace("\\", "%5C"), data={
+        "email": learner.email, "password": "Korrekt-Pferd-Batterie-42", "csrf_token": token})
+    assert logged_in.headers["Location"] == "/"

@@ -1,11 +1,10 @@
-from urllib.parse import urlsplit
-
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import TooManyRequests
 
 from ..extensions import db, login_manager
+from ..security import local_path
 from . import bp, services
 from .forms import LoginForm
 
@@ -18,15 +17,6 @@ def _unauthorized():
     if request.method == "GET":
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     abort(401)
-
-
-def _safe_next(target: str | None) -> str:
-    """Only follow redirects to paths on this site."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc:
-            return target
-    return url_for("main.home")
 
 
 class LoginThrottled(TooManyRequests):
@@ -55,7 +45,7 @@ def login():
     session.clear()
     session.permanent = True
     login_user(user)
-    return redirect(_safe_next(request.args.get("next")))
+    return redirect(local_path(request.args.get("next"), url_for("main.home")))
 
 
 @bp.post("/logout")

@@ -65,7 +65,8 @@ def _add_version(course: Course, item: content.Course) -> None:
         ))
 
 
-def _current_version_join():
+def current_version_join():
+    """Join condition: a course with the version it currently serves."""
     return sa.and_(
         CourseVersion.course_id == Course.id,
         CourseVersion.number == Course.current_version_number,
@@ -85,7 +86,7 @@ def get_course(slug: str) -> tuple[Course, CourseVersion] | None:
     """The active course with this slug and its current version, or None."""
     row = db.session.execute(
         sa.select(Course, CourseVersion)
-        .join(CourseVersion, _current_version_join())
+        .join(CourseVersion, current_version_join())
         .where(Course.slug == slug, Course.active)
     ).first()
     return (row[0], row[1]) if row else None
@@ -104,7 +105,7 @@ def catalogue_for(user) -> list[dict]:
     """Active courses with module counts and this learner's completed modules, in 3 queries."""
     versions = db.session.execute(
         sa.select(Course, CourseVersion)
-        .join(CourseVersion, _current_version_join())
+        .join(CourseVersion, current_version_join())
         .where(Course.active)
         .order_by(CourseVersion.title)
     ).all()
@@ -167,7 +168,7 @@ def continue_where_left_off(user) -> tuple[Course, CourseVersion, Module] | None
     row = db.session.execute(
         sa.select(Course, CourseVersion, Module)
         .join(ModuleProgress, ModuleProgress.course_id == Course.id)
-        .join(CourseVersion, _current_version_join())
+        .join(CourseVersion, current_version_join())
         .join(Module, sa.and_(Module.version_id == CourseVersion.id,
                               Module.slug == ModuleProgress.module_slug))
         .where(ModuleProgress.user_id == user.id, ModuleProgress.status != COMPLETED,

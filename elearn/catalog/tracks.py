@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from .. import content
 from ..extensions import db
 from .models import COMPLETED, Course, CourseVersion, Module, ModuleProgress, Track
+from .services import current_version_join
 
 
 def sync_tracks(loaded: list[content.Track]) -> dict[str, list[str]]:
@@ -57,8 +58,7 @@ def _current_modules() -> dict[str, tuple[Course, str, list[tuple[str, str]]]]:
     """slug -> (course, title, [(module slug, module title)]) for every active course."""
     rows = db.session.execute(
         sa.select(Course, CourseVersion.title, Module.slug, Module.title)
-        .join(CourseVersion, sa.and_(CourseVersion.course_id == Course.id,
-                                     CourseVersion.number == Course.current_version_number))
+        .join(CourseVersion, current_version_join())
         .join(Module, Module.version_id == CourseVersion.id)
         .where(Course.active)
         .order_by(Module.position)

@@ -41,15 +41,21 @@ def find(code: str) -> Certificate | None:
         Certificate.code == normalise_code(code)))
 
 
+def newest(user, *, course=None, track=None, include_revoked=False) -> Certificate | None:
+    """The person's newest certificate for a course or a track (revoked ones only if asked)."""
+    query = sa.select(Certificate).where(Certificate.user_id == user.id)
+    if course is not None:
+        query = query.where(Certificate.course_id == course.id)
+    if track is not None:
+        query = query.where(Certificate.track_id == track.id)
+    if not include_revoked:
+        query = query.where(Certificate.revoked_at.is_(None))
+    return db.session.scalar(query.order_by(Certificate.id.desc()).limit(1))
+
+
 def latest(user, course: Course) -> Certificate | None:
     """The learner's newest certificate for a course that has not been revoked."""
-    return db.session.scalar(
-        sa.select(Certificate)
-        .where(Certificate.user_id == user.id, Certificate.course_id == course.id,
-               Certificate.revoked_at.is_(None))
-        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
-        .limit(1)
-    )
+    return newest(user, course=course)
 
 
 def is_due(certificate: Certificate, today: date) -> bool:
@@ -109,18 +115,14 @@ def on_module_passed(user, module: Module, when: datetime) -> list[Certificate]:
     issued = [c for c in [_course_certificate(user, module, when)] if c]
     for track in tracks.tracks_with_course(module.version.course.slug):
         if track.certificate_title \
-                and _newest_including_revoked(user, Certificate.track_id, track.id) is None \
+                and newest(user, track=track, include_revoked=True) is None \
                 and tracks.is_complete(tracks.progress(user, track)):
             issued.append(issue_for_track(user, track, when=when))
     return issued
 
 
 def latest_for_track(user, track) -> Certificate | None:
-    return db.session.scalar(
-        sa.select(Certificate)
-        .where(Certificate.user_id == user.id, Certificate.track_id == track.id,
-               Certificate.revoked_at.is_(None))
-        .order_by(Certificate.id.desc()).limit(1))
+    return newest(user, track=track)
 
 
 def issue_for_track(user, track, *, when: datetime | None = None) -> Certificate:
@@ -134,20 +136,14 @@ def issue_for_track(user, track, *, when: datetime | None = None) -> Certificate
     return certificate
 
 
-def _newest_including_revoked(user, column, value) -> Certificate | None:
-    return db.session.scalar(
-        sa.select(Certificate).where(Certificate.user_id == user.id, column == value)
-        .order_by(Certificate.id.desc()).limit(1))
-
-
 def _course_certificate(user, module: Module, when: datetime) -> Certificate | None:
     course = module.version.course
     found = catalog.get_course(course.slug)
     if found is None:
         return None
     _, version = found
-    newest = _newest_including_revoked(user, Certificate.course_id, course.id)
-    if newest is not None and newest.revoked_at is not None:
+    last = newest(user, course=course, include_revoked=True)
+    if last is not None and last.revoked_at is not None:
         return None  # after a revocation only an administrator issues a new one
     previous = latest(user, course)
     if previous is None:

@@ -1,9 +1,12 @@
 """Collecting errors with file and line, and checking the fields of a YAML mapping."""
 
+import re
 from pathlib import Path
 
 from .model import ContentError
 
+# Identifiers in files and URLs: lower-case letters, digits and single hyphens.
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 NUMBER = (int, float)
 # Longest text the database columns hold, by field name.
 MAX_LENGTH = {"slug": 100, "id": 100, "title": 300, "audience": 300, "version": 32,

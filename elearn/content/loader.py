@@ -5,10 +5,9 @@ import re
 from pathlib import Path
 
 from . import gift, quizyaml, render, yamlines
-from .collect import Collector
+from .collect import SLUG, Collector
 from .model import ContentError, Course, Module, Quiz, Video
 
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MODULE_FILE = re.compile(r"^\d{2}-[a-z0-9-]+\.md$")
 QUIZ_SUFFIXES = (".quiz.yaml", ".quiz.gift")
 

@@ -1,12 +1,10 @@
 """Read a module's quiz from YAML (`<module>.quiz.yaml`)."""
 
-import re
 
-from .collect import NUMBER, Collector
+from .collect import NUMBER, SLUG, Collector
 from .model import QUESTION_TYPES, Answer, Option, Pair, Question, Quiz
 from .questions import check_question
 
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 QUIZ_FIELDS = {
     "questions": (list, True), "pass_percent": (int, False), "draw": (int, False),
     "shuffle": (bool, False), "max_attempts": (int, False), "wait_minutes": (int, False),

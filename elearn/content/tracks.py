@@ -4,9 +4,8 @@ import hashlib
 from pathlib import Path
 
 from . import yamlines
-from .collect import Collector
+from .collect import SLUG, Collector
 from .model import ContentError, Course, Track, TrackStep
-from .quizyaml import SLUG
 
 TRACK_FIELDS = {"title": (str, True), "summary": (str, True), "version": (str, True),
                 "certificate": (str, False), "steps": (list, True)}

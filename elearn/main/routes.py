@@ -5,6 +5,7 @@ from flask_login import current_user
 from ..catalog import services as catalog
 from ..catalog import tracks
 from ..extensions import db
+from ..security import local_path
 from . import bp
 
 
@@ -25,10 +26,7 @@ def set_language():
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.home")
-    return redirect(target)
+    return redirect(local_path(request.form.get("next"), url_for("main.home")))
 
 
 @bp.get("/barrierefreiheit")

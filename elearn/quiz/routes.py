@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from ..auth.models import ADMIN, LEAD
 from ..auth.services import role_required
 from ..catalog import services as catalog
-from ..catalog.models import Course, CourseVersion, Module
+from ..catalog.models import Course
 from ..errors import render_error
 from ..extensions import db
 from . import bp, services
@@ -91,7 +91,7 @@ def result(attempt_id: int):
 @role_required(ADMIN, LEAD)
 def statistics():
     min_group = current_app.config["MIN_GROUP_SIZE"]
-    titles = module_titles()
+    titles = statistics_service.module_titles()
     return render_template(
         "quiz/statistics.html", modules=statistics_service.module_stats(min_group),
         courses=statistics_service.course_titles(), titles=titles, min_group=min_group,
@@ -112,13 +112,3 @@ def question_statistics(slug: str, module_slug: str):
         texts=texts, min_group=min_group,
         questions=statistics_service.question_stats(found[0].id, module_slug, min_group))
 
-
-def module_titles() -> dict[tuple[int, str], str]:
-    """Titles of every module in its course's current version, for the statistics table."""
-    rows = db.session.execute(
-        sa.select(CourseVersion.course_id, Module.slug, Module.title)
-        .join(Course, sa.and_(Course.id == CourseVersion.course_id,
-                              Course.current_version_number == CourseVersion.number))
-        .join(Module, Module.version_id == CourseVersion.id)
-    ).all()
-    return {(course_id, slug): title for course_id, slug, title in rows}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from ..catalog.models import BY_TEST_OUT, COMPLETED, Course, CourseVersion, Module, ModuleProgress
+from ..catalog.services import current_version_join
 from ..extensions import db
 from .models import Attempt, AttemptAnswer
 
@@ -124,7 +125,15 @@ def module_stats(min_group: int) -> list[ModuleStats]:
 
 def course_titles() -> dict[int, str]:
     return dict(db.session.execute(
-        sa.select(Course.id, CourseVersion.title).join(
-            CourseVersion, sa.and_(CourseVersion.course_id == Course.id,
-                                   CourseVersion.number == Course.current_version_number))
+        sa.select(Course.id, CourseVersion.title).join(CourseVersion, current_version_join())
     ).all())
+
+
+def module_titles() -> dict[tuple[int, str], str]:
+    """Titles of every module in its course's current version, for the statistics table."""
+    rows = db.session.execute(
+        sa.select(Course.id, Module.slug, Module.title)
+        .join(CourseVersion, current_version_join())
+        .join(Module, Module.version_id == CourseVersion.id)
+    ).all()
+    return {(course_id, slug): title for course_id, slug, title in rows}

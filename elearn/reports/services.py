@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from ..auth.models import User
 from ..catalog.models import Course, CourseVersion, ModuleProgress, Track
+from ..catalog.services import current_version_join
 from ..certificates.models import Certificate
 from ..extensions import db
 from ..org.models import Office
@@ -69,8 +70,7 @@ def subjects() -> list[Subject]:
                                           .order_by(Track.title))]
     courses = [Subject("course", c.id, c.slug, title) for c, title in db.session.execute(
         sa.select(Course, CourseVersion.title)
-        .join(CourseVersion, sa.and_(CourseVersion.course_id == Course.id,
-                                     CourseVersion.number == Course.current_version_number))
+        .join(CourseVersion, current_version_join())
         .where(Course.active).order_by(CourseVersion.title))]
     return tracks + courses
 
