@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+from . import yamlines
 from .model import ContentError
 
 # Identifiers in files and URLs: lower-case letters, digits and single hyphens.
@@ -23,6 +24,25 @@ class Collector:
 
     def add(self, line: int, message: str) -> None:
         self.errors.append(ContentError(self.path, line, message))
+
+    def read_text(self, path: Path, encoding: str = "utf-8") -> str | None:
+        """The file's text, or None after reporting that it is not UTF-8."""
+        try:
+            return path.read_text(encoding=encoding)
+        except UnicodeDecodeError:
+            self.add(1, "Datei ist nicht in UTF-8 gespeichert.")
+            return None
+
+    def yaml(self, text: str, offset: int = 0):
+        """Parsed YAML with line numbers, or None after reporting a syntax error or emptiness."""
+        try:
+            data = yamlines.load(text, offset)
+        except yamlines.YamlSyntaxError as exc:
+            self.add(exc.line, exc.message)
+            return None
+        if data is None:
+            self.add(1 + offset, "Die Datei (oder das Front Matter) ist leer.")
+        return data
 
     def fields(self, data, spec: dict, what: str) -> bool:
         """Check required, unknown and mistyped fields of a mapping; False if not a mapping."""

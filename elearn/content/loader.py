@@ -4,7 +4,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from . import gift, quizyaml, render, yamlines
+from . import gift, quizyaml, render
 from .collect import SLUG, Collector
 from .model import ContentError, Course, Module, Quiz, Video
 
@@ -62,27 +62,14 @@ def load_directory(root: str | Path) -> tuple[list[Course], list[ContentError]]:
     return courses, sorted(errors)
 
 
-def _read_yaml(col: Collector, path: Path, offset: int = 0, text: str | None = None):
-    try:
-        text = path.read_text(encoding="utf-8") if text is None else text
-        data = yamlines.load(text, offset)
-        if data is None:
-            col.add(1 + offset, "Die Datei (oder das Front Matter) ist leer.")
-        return data
-    except UnicodeDecodeError:
-        col.add(1, "Datei ist nicht in UTF-8 gespeichert.")
-    except yamlines.YamlSyntaxError as exc:
-        col.add(exc.line, exc.message)
-    return None
-
-
 def _load_course(root: Path, folder: Path, errors: list) -> Course | None:
     path = folder / "course.yaml"
     col = Collector(errors, root, path)
     if not path.exists():
         col.add(1, "course.yaml fehlt in diesem Kursordner.")
         return None
-    data = _read_yaml(col, path)
+    text = col.read_text(path)
+    data = None if text is None else col.yaml(text)
     if data is None or not col.fields(data, COURSE_FIELDS, "Kurs"):
         return None
     slug = data.get("slug") or ""
@@ -149,16 +136,14 @@ def _split_front_matter(col, text: str) -> tuple[str, str, int] | None:
 
 def _load_module(root: Path, folder: Path, path: Path, errors: list) -> Module | None:
     col = Collector(errors, root, path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        col.add(1, "Datei ist nicht in UTF-8 gespeichert.")
+    text = col.read_text(path)
+    if text is None:
         return None
     parts = _split_front_matter(col, text)
     if parts is None:
         return None
     front, body, body_start = parts
-    data = _read_yaml(col, path, offset=1, text=front)
+    data = col.yaml(front, offset=1)
     if data is None or not col.fields(data, MODULE_FIELDS, "Modul"):
         return None
     minutes = data.get("estimated_minutes")
@@ -232,16 +217,13 @@ def _load_quiz(root: Path, module_path: Path, errors: list) -> Quiz | None:
         return None
     if gift_path.exists():
         col = Collector(errors, root, gift_path)
-        try:
-            text = gift_path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            col.add(1, "Datei ist nicht in UTF-8 gespeichert.")
-            return None
-        return gift.read_quiz(col, text)
+        text = col.read_text(gift_path, encoding="utf-8-sig")
+        return None if text is None else gift.read_quiz(col, text)
     if not yaml_path.exists():
         Collector(errors, root, module_path).add(
             1, f"Quiz fehlt: Zu jedem Modul gehört {yaml_path.name} oder {gift_path.name}.")
         return None
     col = Collector(errors, root, yaml_path)
-    data = _read_yaml(col, yaml_path)
+    text = col.read_text(yaml_path)
+    data = None if text is None else col.yaml(text)
     return None if data is None else quizyaml.read_quiz(col, data)

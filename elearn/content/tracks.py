@@ -3,7 +3,6 @@
 import hashlib
 from pathlib import Path
 
-from . import yamlines
 from .collect import SLUG, Collector
 from .model import ContentError, Course, Track, TrackStep
 
@@ -32,19 +31,9 @@ def load_tracks(root: Path, courses: list[Course]) -> tuple[list[Track], list[Co
 def _load_track(col: Collector, path: Path, known: dict[str, set[str]]) -> Track | None:
     if not SLUG.match(path.stem):
         col.add(1, f"Dateiname „{path.name}“: Kennung nur aus a-z, 0-9 und Bindestrichen.")
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = yamlines.load(text)
-    except UnicodeDecodeError:
-        col.add(1, "Datei ist nicht in UTF-8 gespeichert.")
-        return None
-    except yamlines.YamlSyntaxError as exc:
-        col.add(exc.line, exc.message)
-        return None
-    if data is None:
-        col.add(1, "Die Datei ist leer.")
-        return None
-    if not col.fields(data, TRACK_FIELDS, "Lernpfad"):
+    text = col.read_text(path)
+    data = None if text is None else col.yaml(text)
+    if data is None or not col.fields(data, TRACK_FIELDS, "Lernpfad"):
         return None
     steps, seen = [], set()
     for raw in data.get("steps") or []:
