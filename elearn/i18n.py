@@ -1,7 +1,7 @@
 """Language selection: the learner's choice, then the browser's, then German."""
 
 from flask import Flask, current_app, request, session
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale
 
 from .extensions import babel
 
@@ -19,6 +19,7 @@ def select_locale() -> str:
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals["format_decimal"] = format_decimal  # 3,5 in German, 3.5 in English
 
     @app.context_processor
     def _language():

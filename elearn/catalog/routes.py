@@ -43,11 +43,14 @@ def module(slug: str, module_slug: str):
     index = next((i for i, m in enumerate(modules) if m.slug == module_slug), None)
     if index is None:
         abort(404)
+    from ..cohorts import activity
+
     progress = services.record_visit(current_user, course, modules[index])
+    study_session = activity.open_session(current_user, course, module_slug)
     db.session.commit()
     return render_template(
         "catalog/module.html", course=course, version=version, module=modules[index],
-        progress=progress, position=index + 1, count=len(modules),
+        progress=progress, position=index + 1, count=len(modules), study_session=study_session,
         previous=modules[index - 1] if index > 0 else None,
         following=modules[index + 1] if index + 1 < len(modules) else None,
     )
@@ -76,7 +79,16 @@ def track(slug: str):
     found = tracks.get_track(slug)
     if found is None:
         abort(404)
+    from ..cohorts import services as cohorts
+    from ..cohorts import surveys
+
     states = tracks.progress(current_user, found)
-    return render_template("catalog/track.html", track=found, states=states,
-                           complete=tracks.is_complete(states),
-                           certificate=certificates.latest_for_track(current_user, found))
+    complete = tracks.is_complete(states)
+    mine = next(((c, dues) for c, dues, _ in cohorts.my_cohorts(current_user)
+                 if c.track_id == found.id), (None, []))
+    return render_template(
+        "catalog/track.html", track=found, states=states, complete=complete,
+        certificate=certificates.latest_for_track(current_user, found),
+        cohort=mine[0], dues=mine[1],
+        ask_feedback=complete and not surveys.answered(current_user,
+                                                       surveys.track_subject(found.id)))

@@ -22,4 +22,5 @@ def seed(if_empty):
     report = services.seed(current_app.config["DEMO_PASSWORD"])
     db.session.commit()
     click.echo(f"offices: {report['offices']} new, people: {report['people']} new, "
-               f"certificates: {report['certificates']} new")
+               f"certificates: {report['certificates']} new, "
+               f"pilot cohorts: {report['cohorts']} new")

@@ -101,7 +101,8 @@ def seed(password: str) -> dict[str, int]:
             created += 1
     db.session.flush()
     learning = seed_learning(rng)
-    return {"offices": created_offices, "people": created, "certificates": learning}
+    return {"offices": created_offices, "people": created, "certificates": learning,
+            "cohorts": seed_demo_cohorts(random.Random(2027))}
 
 
 # Share of demo employees who completed each course; the rest started it, or not yet.
@@ -161,3 +162,31 @@ def _progress(person, course, module, when, via) -> None:
         status="completed" if via else "started", completed_via=via,
         completed_module_id=module.id if via else None, started_at=when,
         last_seen_at=when, completed_at=when if via else None))
+
+
+def seed_demo_cohorts(rng: random.Random) -> int:
+    """26 multipliers, one or two per office, new to the platform, in two pilot cohorts."""
+    from .cohorts import GROUP_SIZE, seed_cohorts
+
+    accounts = {u.email: u for u in db.session.scalars(
+        sa.select(User).where(User.email.in_([a[0] for a in ROLE_ACCOUNTS])))}
+    if "lead@example.org" not in accounts:
+        return 0
+    offices = db.session.scalars(sa.select(Office).where(Office.kind == "amt")
+                                 .order_by(Office.code)).all()
+    if db.session.scalar(sa.select(User.id).where(User.personnel_number == "P20001")):
+        return 0  # seeded before
+    multipliers = []
+    for number in range(1, 2 * GROUP_SIZE + 1):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        email = f"{_ascii(first)}.{_ascii(last)}.lotse{number:02d}@example.org"
+        multipliers.append(create_user(
+            email=email, first_name=first, last_name=last,
+            office=offices[(number - 1) % len(offices)], personnel_number=f"P{20000 + number}"))
+    db.session.flush()
+    newcomers = db.session.scalars(
+        sa.select(User).join(Office)
+        .where(Office.code == "33.2", User.personnel_number.is_not(None))
+        .order_by(User.id).limit(2)).all()
+    return seed_cohorts(rng, accounts["lead@example.org"], accounts.get("learner@example.org"),
+                        multipliers, list(newcomers))

@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from ..catalog import services as catalog
 from ..catalog import tracks
+from ..cohorts import services as cohort_services
 from ..extensions import db
 from ..security import local_path
 from . import bp
@@ -18,6 +19,7 @@ def home():
         continue_module=catalog.continue_where_left_off(current_user),
         courses=catalog.catalogue_for(current_user),
         items=[(t, tracks.progress(current_user, t)) for t in tracks.active_tracks()],
+        cohorts=cohort_services.my_cohorts(current_user),
     )
 
 

@@ -56,8 +56,14 @@ def attempt(attempt_id: int):
         return redirect(url_for("quiz.result", attempt_id=attempt.id), code=303)
     questions = services.results(attempt)
     if request.method == "GET":
+        from ..cohorts import activity
+
+        study_session = activity.open_session(current_user, attempt.module.version.course,
+                                              attempt.module.slug)
+        db.session.commit()
         return render_template("quiz/attempt.html", attempt=attempt, questions=questions,
-                               missing=[], not_numbers=[], given={}, raw={})
+                               missing=[], not_numbers=[], given={}, raw={},
+                               study_session=study_session)
     try:
         answers, missing, not_numbers = services.parse_answers(attempt, request.form)
     except services.TamperedAnswers:
@@ -68,6 +74,9 @@ def attempt(attempt_id: int):
                                missing=missing, not_numbers=not_numbers, given=answers,
                                raw=request.form), 422
     if services.submit(attempt, answers):
+        from ..cohorts import activity
+
+        activity.close_sessions(current_user)  # without a script, the quiz time counts now
         db.session.commit()
     else:
         db.session.rollback()
@@ -81,9 +90,14 @@ def result(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     if not attempt.is_submitted:
         return redirect(url_for("quiz.attempt", attempt_id=attempt.id))
+    from ..cohorts import surveys
+
     module = attempt.module
-    return render_template("quiz/result.html", attempt=attempt, module=module,
-                           course=module.version.course, results=services.results(attempt),
+    course = module.version.course
+    ask_feedback = attempt.passed and not surveys.answered(
+        current_user, surveys.module_subject(course.id, module.slug))
+    return render_template("quiz/result.html", attempt=attempt, module=module, course=course,
+                           results=services.results(attempt), ask_feedback=ask_feedback,
                            matching_answer=services.matching_answer)
 
 

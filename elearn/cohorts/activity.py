@@ -1,0 +1,71 @@
+"""Active learning time, measured honestly. Functions never commit.
+
+Each visit to a module page or a quiz opens a study session. With JavaScript, the page sends a
+heartbeat every BEAT seconds while it is visible and the person has used keyboard, mouse or touch
+in the last minute; a heartbeat adds the time since the previous event, unless that gap is longer
+than IDLE (the person was away, so the gap counts as idle and adds nothing). Without JavaScript
+there are no heartbeats; a session then earns the time until the person's next page view, at most
+NO_SCRIPT_CAP, which is coarser. No session earns more than SESSION_CAP.
+"""
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..org.models import utcnow
+from .models import StudySession
+
+BEAT = timedelta(seconds=30)
+IDLE = timedelta(seconds=90)
+NO_SCRIPT_CAP = timedelta(minutes=10)
+SESSION_CAP = timedelta(minutes=60)
+
+
+def open_session(user, course, module_slug: str, now: datetime | None = None) -> StudySession:
+    """Close the person's open sessions (crediting the coarse estimate) and start a new one."""
+    now = now or utcnow()
+    close_sessions(user, now)
+    session = StudySession(user_id=user.id, course_id=course.id, module_slug=module_slug,
+                           started_at=now, last_event_at=now)
+    db.session.add(session)
+    db.session.flush()
+    return session
+
+
+def close_sessions(user, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    for session in db.session.scalars(sa.select(StudySession).where(
+            StudySession.user_id == user.id, sa.not_(StudySession.closed))):
+        if session.beats == 0:
+            gap = max(timedelta(0), now - session.started_at)
+            session.active_seconds = _seconds(min(gap, NO_SCRIPT_CAP, SESSION_CAP))
+        session.closed = True
+
+
+def beat(session: StudySession, now: datetime | None = None) -> None:
+    """A heartbeat from the page: add the time since the last event unless it was idle."""
+    now = now or utcnow()
+    if session.closed:
+        return
+    gap = now - session.last_event_at
+    if timedelta(0) <= gap <= IDLE:
+        session.active_seconds = min(session.active_seconds + _seconds(gap),
+                                     _seconds(SESSION_CAP))
+    session.last_event_at = max(now, session.last_event_at)
+    session.beats += 1
+
+
+def _seconds(delta: timedelta) -> int:
+    return round(delta.total_seconds())
+
+
+def seconds_by_module(user_ids) -> dict[tuple[int, int, str], int]:
+    """(user id, course id, module slug) -> active seconds, for the given people (one query)."""
+    rows = db.session.execute(
+        sa.select(StudySession.user_id, StudySession.course_id, StudySession.module_slug,
+                  sa.func.sum(StudySession.active_seconds))
+        .where(StudySession.user_id.in_(user_ids))
+        .group_by(StudySession.user_id, StudySession.course_id, StudySession.module_slug)
+    ).all()
+    return {(u, c, m): int(s or 0) for u, c, m, s in rows}

@@ -1,0 +1,131 @@
+"""Comparing two cohorts (say the full track and a shortened one) with bootstrap intervals.
+
+Two outcomes are compared, person by person:
+- active learning time for the whole track, over the people who completed it (median);
+- the pass rate: for each person, the share of the track's required modules whose quiz they
+  passed at the first attempt; a group's rate is the mean over its people.
+The difference "B minus A" gets a 95 % percentile bootstrap interval (people resampled with
+replacement within each group, a fixed seed, so the page shows the same figures on every visit).
+A verdict is stated only when the interval supports it: a time difference when the interval
+excludes zero, "the same pass rate" when the whole interval lies within +/- EQUIVALENCE.
+"""
+
+import random
+import statistics
+from dataclasses import dataclass
+
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+
+from .figures import CohortFigures
+
+RESAMPLES = 2000
+EQUIVALENCE = 0.10  # pass rates count as "the same" within 10 percentage points
+SEED = 20261122
+
+
+@dataclass
+class Difference:
+    a: float | None
+    b: float | None
+    diff: float | None  # b - a
+    low: float | None
+    high: float | None
+    n_a: int
+    n_b: int
+
+    @property
+    def known(self) -> bool:
+        return self.diff is not None
+
+    @property
+    def clear(self) -> bool:
+        return self.known and (self.low > 0 or self.high < 0)
+
+
+def bootstrap(a: list[float], b: list[float], statistic, min_group: int,
+              resamples: int = RESAMPLES, seed: int = SEED) -> Difference:
+    """The difference statistic(b) - statistic(a) with its 95 % percentile interval."""
+    if len(a) < min_group or len(b) < min_group:
+        return Difference(None, None, None, None, None, len(a), len(b))
+    # Resampling needs reproducible, not unpredictable, numbers.
+    rng = random.Random(seed)  # noqa: S311  # nosec B311
+    diffs = sorted(statistic(rng.choices(b, k=len(b))) - statistic(rng.choices(a, k=len(a)))
+                   for _ in range(resamples))
+    low, high = diffs[int(0.025 * resamples)], diffs[int(0.975 * resamples) - 1]
+    sa, sb = statistic(a), statistic(b)
+    return Difference(sa, sb, sb - sa, low, high, len(a), len(b))
+
+
+def hours_of(figures: CohortFigures) -> list[float]:
+    return [sum(p.seconds.values()) / 3600 for p in figures.people if p.complete]
+
+
+def pass_shares(figures: CohortFigures) -> list[float]:
+    """Per person who took at least one required module's quiz: share passed at first attempt."""
+    required = set(figures.required_keys)
+    shares = []
+    for person in figures.people:
+        firsts = [v for k, v in person.first.items() if k in required]
+        if firsts:
+            shares.append(sum(firsts) / len(firsts))
+    return shares
+
+
+@dataclass
+class Comparison:
+    a: CohortFigures
+    b: CohortFigures
+    time: Difference
+    passing: Difference
+    verdict: list[str]
+
+
+def compare(a: CohortFigures, b: CohortFigures, min_group: int) -> Comparison:
+    time = bootstrap(hours_of(a), hours_of(b), statistics.median, min_group)
+    passing = bootstrap(pass_shares(a), pass_shares(b), statistics.fmean, min_group)
+    return Comparison(a=a, b=b, time=time, passing=passing,
+                      verdict=verdict(a.cohort.name, b.cohort.name, time, passing, min_group))
+
+
+def _hours(value: float) -> str:
+    return format_decimal(round(abs(value), 1), format="#,##0.#")
+
+
+def _points(value: float) -> str:
+    return format_decimal(round(abs(value) * 100), format="#,##0")
+
+
+def verdict(name_a: str, name_b: str, time: Difference, passing: Difference,
+            min_group: int) -> list[str]:
+    """Plain sentences, each only as strong as the intervals allow."""
+    if not time.known:
+        return [_("Für einen Vergleich fehlen noch Daten: In beiden Gruppen müssen mindestens "
+                  "%(k)s Personen den Lernpfad abgeschlossen haben.", k=min_group)]
+    same_pass = passing.known and passing.low >= -EQUIVALENCE and passing.high <= EQUIVALENCE
+    if time.clear and time.diff < 0 and same_pass:
+        return [_("„%(b)s“ spart gegenüber „%(a)s“ im Median %(hours)s Stunden Lernzeit bei "
+                  "gleicher Bestehensquote.", a=name_a, b=name_b, hours=_hours(time.diff))]
+    sentences = []
+    if time.clear and time.diff < 0:
+        sentences.append(_("„%(b)s“ spart gegenüber „%(a)s“ im Median %(hours)s Stunden "
+                           "Lernzeit.", a=name_a, b=name_b, hours=_hours(time.diff)))
+    elif time.clear:
+        sentences.append(_("„%(b)s“ braucht gegenüber „%(a)s“ im Median %(hours)s Stunden mehr "
+                           "Lernzeit.", a=name_a, b=name_b, hours=_hours(time.diff)))
+    else:
+        sentences.append(_("Ob sich die Lernzeit unterscheidet, ist noch nicht klar."))
+    if not passing.known:
+        sentences.append(_("Für die Bestehensquote fehlen noch Daten."))
+    elif same_pass:
+        sentences.append(_("Die Bestehensquote ist gleich (Unterschied höchstens %(points)s "
+                           "Prozentpunkte).", points=_points(EQUIVALENCE)))
+    elif passing.clear and passing.diff < 0:
+        sentences.append(_("Die Bestehensquote von „%(b)s“ ist um %(points)s Prozentpunkte "
+                           "niedriger.", b=name_b, points=_points(passing.diff)))
+    elif passing.clear:
+        sentences.append(_("Die Bestehensquote von „%(b)s“ ist um %(points)s Prozentpunkte "
+                           "höher.", b=name_b, points=_points(passing.diff)))
+    else:
+        sentences.append(_("Ob sich die Bestehensquote unterscheidet, ist noch nicht klar."))
+    return sentences

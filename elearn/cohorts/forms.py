@@ -1,0 +1,81 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, EmailField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from .surveys import ITEMS, MAX_COMMENT
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class CohortForm(FlaskForm):
+    name = StringField(_l("Name der Gruppe"), filters=[_strip], validators=[
+        DataRequired(_l("Bitte geben Sie einen Namen ein.")),
+        Length(max=200, message=_l("Der Name ist zu lang (höchstens 200 Zeichen)."))])
+    track = SelectField(_l("Lernpfad"), coerce=str, validate_choice=False,
+                        validators=[DataRequired(_l("Bitte wählen Sie einen Lernpfad."))])
+    starts_on = DateField(_l("Beginn"), validators=[
+        DataRequired(_l("Bitte geben Sie das Datum des Beginns an (TT.MM.JJJJ)."))])
+    ends_on = DateField(_l("Ende"), validators=[
+        DataRequired(_l("Bitte geben Sie das Datum des Endes an (TT.MM.JJJJ)."))])
+
+    def __init__(self, *args, tracks=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.track.choices = [(str(t.id), t.title) for t in tracks]
+
+    def validate_track(self, field):
+        if field.data not in {value for value, _ in field.choices}:
+            raise ValidationError(_l("Bitte wählen Sie einen Lernpfad aus der Liste."))
+
+    def validate_ends_on(self, field):
+        if self.starts_on.data and field.data and field.data < self.starts_on.data:
+            raise ValidationError(_l("Das Ende darf nicht vor dem Beginn liegen."))
+
+
+class MemberEmailForm(FlaskForm):
+    email = EmailField(_l("E-Mail-Adresse der Person"), filters=[_strip], validators=[
+        DataRequired(_l("Bitte geben Sie eine E-Mail-Adresse ein.")),
+        Length(max=254, message=_l("Die E-Mail-Adresse ist zu lang."))])
+
+
+class MemberOfficeForm(FlaskForm):
+    office = SelectField(_l("Amt (mit untergeordneten Einheiten)"), coerce=str,
+                         validate_choice=False,
+                         validators=[DataRequired(_l("Bitte wählen Sie ein Amt."))])
+
+
+class MemberFileForm(FlaskForm):
+    file = FileField(_l("CSV- oder XLSX-Datei mit einer Spalte „E-Mail“"),
+                     validators=[FileRequired(_l("Bitte wählen Sie eine Datei."))])
+
+
+class LeadForm(FlaskForm):
+    lead = SelectField(_l("Weitere Leitung"), coerce=str, validate_choice=False,
+                       validators=[DataRequired(_l("Bitte wählen Sie eine Person."))])
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+RATINGS = [(str(v), str(v)) for v in range(1, 6)]
+AGREEMENT = [("1", _l("trifft nicht zu")), ("2", _l("trifft eher nicht zu")),
+             ("3", _l("trifft eher zu")), ("4", _l("trifft voll zu"))]
+
+
+class SurveyForm(FlaskForm):
+    rating = RadioField(_l("Wie bewerten Sie das insgesamt? (1 = schlecht, 5 = sehr gut)"),
+                        choices=RATINGS,
+                        validators=[DataRequired(_l("Bitte wählen Sie eine Bewertung von 1 "
+                                                    "bis 5."))])
+    comment = TextAreaField(_l("Was sollten wir verbessern? (freiwillig)"), filters=[_strip],
+                            validators=[Optional(), Length(max=MAX_COMMENT, message=_l(
+                                "Der Kommentar ist zu lang (höchstens 2000 Zeichen)."))])
+
+
+for _key, _text in ITEMS.items():
+    setattr(SurveyForm, f"item_{_key}", RadioField(_text, choices=AGREEMENT,
+                                                   validators=[Optional()]))

@@ -1,0 +1,89 @@
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..auth.models import User
+from ..catalog.models import Track
+from ..extensions import db
+from ..org.models import utcnow
+
+cohort_lead = sa.Table(
+    "cohort_lead", db.metadata,
+    sa.Column("cohort_id", sa.ForeignKey("cohort.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("user_account.id"), primary_key=True, index=True),
+)
+
+
+class Cohort(db.Model):
+    """A named group of learners on one track, from a start to an end date, with its leads."""
+
+    __tablename__ = "cohort"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    track_id: Mapped[int] = mapped_column(sa.ForeignKey("track.id"), index=True)
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    track: Mapped[Track] = relationship()
+    leads: Mapped[list[User]] = relationship(secondary=cohort_lead, order_by=User.last_name)
+
+
+class CohortMember(db.Model):
+    __tablename__ = "cohort_member"
+
+    cohort_id: Mapped[int] = mapped_column(sa.ForeignKey("cohort.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), primary_key=True,
+                                         index=True)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class StudySession(db.Model):
+    """One stay on a module page or quiz: the active seconds it earned (see activity.py)."""
+
+    __tablename__ = "study_session"
+    __table_args__ = (sa.Index("ix_study_session_module", "course_id", "module_slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id"))
+    module_slug: Mapped[str] = mapped_column(sa.String(100))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_event_at: Mapped[datetime] = mapped_column(default=utcnow)
+    active_seconds: Mapped[int] = mapped_column(default=0)
+    # Heartbeats received from the page's script; 0 means the coarse estimate applies.
+    beats: Mapped[int] = mapped_column(default=0)
+    closed: Mapped[bool] = mapped_column(default=False)
+
+
+class SurveyResponse(db.Model):
+    """An anonymous answer to a feedback survey: no person, only what was asked about."""
+
+    __tablename__ = "survey_response"
+    __table_args__ = (sa.Index("ix_survey_response_subject", "cohort_id", "course_id",
+                               "module_slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cohort.id", ondelete="CASCADE"))
+    track_id: Mapped[int | None] = mapped_column(sa.ForeignKey("track.id"))
+    course_id: Mapped[int | None] = mapped_column(sa.ForeignKey("course.id"))
+    module_slug: Mapped[str | None] = mapped_column(sa.String(100))
+    rating: Mapped[int]  # 1 (schlecht) to 5 (sehr gut)
+    items: Mapped[dict] = mapped_column(sa.JSON)  # item key -> 1 (trifft nicht zu) .. 4
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    # Only the month, so the time of an answer cannot be matched to a person's activity.
+    month: Mapped[str] = mapped_column(sa.String(7))
+
+
+class SurveyReceipt(db.Model):
+    """That a person has answered a survey, kept apart from the answer so it stays anonymous."""
+
+    __tablename__ = "survey_receipt"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), primary_key=True)
+    subject: Mapped[str] = mapped_column(sa.String(220), primary_key=True)

@@ -1,0 +1,292 @@
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..auth.models import ADMIN, LEAD, User
+from ..auth.services import role_required
+from ..catalog import services as catalog
+from ..catalog import tracks
+from ..catalog.models import ModuleProgress, Track
+from ..errors import render_error
+from ..extensions import db
+from ..org.models import Office
+from . import activity, bp, compare, figures, forms, services, surveys
+from .models import StudySession
+
+
+def _cohort_or_404(cohort_id: int):
+    cohort = services.cohort_for(current_user, cohort_id)
+    # Someone else's cohort is "not found": leads see only the cohorts they lead.
+    if cohort is None:
+        abort(404)
+    return cohort
+
+
+def _min_group() -> int:
+    return current_app.config["MIN_GROUP_SIZE"]
+
+
+@bp.get("/kohorten")
+@role_required(LEAD, ADMIN)
+def index():
+    cohorts = services.visible_cohorts(current_user)
+    return render_template("cohorts/index.html", cohorts=cohorts,
+                           sizes=services.member_counts([c.id for c in cohorts]))
+
+
+@bp.route("/kohorten/neu", methods=["GET", "POST"])
+@role_required(LEAD, ADMIN)
+def create():
+    form = forms.CohortForm(tracks=tracks.active_tracks())
+    if form.validate_on_submit():
+        cohort = services.create_cohort(
+            name=form.name.data, track=db.session.get(Track, int(form.track.data)),
+            starts_on=form.starts_on.data, ends_on=form.ends_on.data, leads=[current_user])
+        db.session.commit()
+        flash(_("Die Gruppe „%(name)s“ ist angelegt. Fügen Sie jetzt Mitglieder hinzu.",
+                name=cohort.name), "success")
+        return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)
+    status = 422 if form.errors else 200
+    return render_template("cohorts/create.html", form=form), status
+
+
+@bp.get("/kohorten/<int(max=2147483647):cohort_id>")
+@role_required(LEAD, ADMIN)
+def dashboard(cohort_id: int):
+    cohort = _cohort_or_404(cohort_id)
+    result = figures.compute(cohort, _min_group())
+    titles = {("track", cohort.track_id): _("Lernpfad insgesamt")}
+    titles |= {m.key: m.title for m in result.modules}
+    return render_template(
+        "cohorts/dashboard.html", cohort=cohort, f=result,
+        surveys=surveys.summaries(cohort, titles, _min_group()) if result.shown else [],
+        advice=figures.advice(result), items=surveys.ITEMS)
+
+
+@bp.get("/kohorten/vergleich")
+@role_required(LEAD, ADMIN)
+def comparison():
+    cohorts = services.visible_cohorts(current_user)
+    chosen = []
+    for key in ("a", "b"):
+        value = request.args.get(key, "")
+        if not value:
+            continue
+        cohort = services.cohort_for(current_user, int(value)) if value.isdigit() else None
+        if cohort is None or not value.isdigit() or int(value) > 2147483647:
+            return render_error(404, _("Diese Gruppe gibt es nicht, oder Sie leiten sie nicht."))
+        chosen.append(cohort)
+    result = None
+    if len(chosen) == 2:
+        if chosen[0].id == chosen[1].id:
+            return render_error(400, _("Bitte wählen Sie zwei verschiedene Gruppen."))
+        result = compare.compare(figures.compute(chosen[0], _min_group()),
+                                 figures.compute(chosen[1], _min_group()), _min_group())
+    return render_template("cohorts/compare.html", cohorts=cohorts, chosen=chosen,
+                           result=result, min_group=_min_group(),
+                           equivalence=compare.EQUIVALENCE)
+
+
+# --- members and leads ------------------------------------------------------------------------
+
+def _members_page(cohort, status=200, problems=(), **forms_given):
+    offices = db.session.scalars(sa.select(Office).where(Office.active)
+                                 .order_by(Office.code)).all()
+    office_form = forms_given.get("office_form") or forms.MemberOfficeForm()
+    office_form.office.choices = [("", _("Bitte wählen"))] + [
+        (o.code, f"{o.code} {o.name}") for o in offices]
+    lead_form = forms_given.get("lead_form") or forms.LeadForm()
+    lead_form.lead.choices = [("", _("Bitte wählen"))] + [
+        (u.email, u.display_name) for u in services.lead_candidates()
+        if u not in cohort.leads]
+    return render_template(
+        "cohorts/members.html", cohort=cohort, members=services.members(cohort),
+        email_form=forms_given.get("email_form") or forms.MemberEmailForm(),
+        office_form=office_form, file_form=forms_given.get("file_form") or forms.MemberFileForm(),
+        lead_form=lead_form, action=forms.ActionForm(), problems=problems), status
+
+
+def _added(result: services.Added):
+    if result.added:
+        flash(ngettext_added(result), "success")
+    else:
+        flash(_("Keine neuen Mitglieder: alle waren schon in der Gruppe."), "info")
+
+
+def ngettext_added(result: services.Added) -> str:
+    from flask_babel import ngettext
+
+    text = ngettext("%(num)s Mitglied hinzugefügt.", "%(num)s Mitglieder hinzugefügt.",
+                    result.added)
+    if result.already:
+        text += " " + ngettext("%(num)s war schon in der Gruppe.",
+                               "%(num)s waren schon in der Gruppe.", result.already)
+    return text
+
+
+@bp.get("/kohorten/<int(max=2147483647):cohort_id>/mitglieder")
+@role_required(LEAD, ADMIN)
+def members(cohort_id: int):
+    return _members_page(_cohort_or_404(cohort_id))
+
+
+def _membership_change(cohort_id: int, form, change):
+    cohort = _cohort_or_404(cohort_id)
+    if not form.validate_on_submit():
+        return None, cohort
+    try:
+        result = change(cohort)
+    except services.MembershipError as error:
+        db.session.rollback()
+        return error.problems, cohort
+    db.session.commit()
+    _added(result)
+    return [], cohort
+
+
+@bp.post("/kohorten/<int(max=2147483647):cohort_id>/mitglieder/person")
+@role_required(LEAD, ADMIN)
+def add_person(cohort_id: int):
+    form = forms.MemberEmailForm()
+    problems, cohort = _membership_change(
+        cohort_id, form, lambda c: services.add_by_email(c, form.email.data))
+    if problems == []:
+        return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)
+    return _members_page(cohort, 422, problems or (), email_form=form)
+
+
+@bp.post("/kohorten/<int(max=2147483647):cohort_id>/mitglieder/amt")
+@role_required(LEAD, ADMIN)
+def add_office(cohort_id: int):
+    form = forms.MemberOfficeForm()
+
+    def change(cohort):
+        office = db.session.scalar(sa.select(Office).where(Office.code == form.office.data,
+                                                           Office.active))
+        if office is None:
+            raise services.MembershipError([_("Dieses Amt gibt es nicht.")])
+        return services.add_by_office(cohort, office)
+
+    problems, cohort = _membership_change(cohort_id, form, change)
+    if problems == []:
+        return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)
+    return _members_page(cohort, 422, problems or (), office_form=form)
+
+
+@bp.post("/kohorten/<int(max=2147483647):cohort_id>/mitglieder/datei")
+@role_required(LEAD, ADMIN)
+def add_file(cohort_id: int):
+    form = forms.MemberFileForm()
+
+    def change(cohort):
+        upload = form.file.data
+        return services.add_from_file(cohort, upload.read(), upload.filename or "")
+
+    problems, cohort = _membership_change(cohort_id, form, change)
+    if problems == []:
+        return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)
+    if problems:
+        problems = [_("Die Datei wurde nicht übernommen; es wurde niemand hinzugefügt.")] + problems
+    return _members_page(cohort, 422, problems or (), file_form=form)
+
+
+@bp.post("/kohorten/<int(max=2147483647):cohort_id>/mitglieder/"
+         "<int(max=2147483647):user_id>/entfernen")
+@role_required(LEAD, ADMIN)
+def remove_member(cohort_id: int, user_id: int):
+    cohort = _cohort_or_404(cohort_id)
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    if not services.remove_member(cohort, user_id):
+        return render_error(404, _("Diese Person ist nicht Mitglied der Gruppe."))
+    db.session.commit()
+    flash(_("Das Mitglied wurde aus der Gruppe entfernt. Sein Lernfortschritt bleibt erhalten."),
+          "success")
+    return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)
+
+
+@bp.post("/kohorten/<int(max=2147483647):cohort_id>/leitung")
+@role_required(LEAD, ADMIN)
+def add_lead(cohort_id: int):
+    cohort = _cohort_or_404(cohort_id)
+    form = forms.LeadForm()
+    form.lead.choices = []
+    if not form.validate_on_submit():
+        return _members_page(cohort, 422, lead_form=form)
+    person = db.session.scalar(sa.select(User).where(User.email == form.lead.data, User.active))
+    if person is None or not person.has_role(LEAD):
+        return _members_page(cohort, 422, [_("Nur aktive Personen mit der Rolle Lotsin/Lotse "
+                                             "können eine Gruppe leiten.")], lead_form=form)
+    services.add_lead(cohort, person)
+    db.session.commit()
+    flash(_("%(name)s leitet die Gruppe jetzt mit.", name=person.display_name), "success")
+    return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)
+
+
+# --- the learner's side: heartbeats and surveys -------------------------------------------------
+
+@bp.post("/lernzeit/<int(max=2147483647):session_id>")
+@login_required
+def beat(session_id: int):
+    session = db.session.get(StudySession, session_id)
+    if session is None or session.user_id != current_user.id:
+        abort(404)
+    activity.beat(session)
+    db.session.commit()
+    return "", 204
+
+
+def _survey(subject: str, title: str, back: str, record):
+    if surveys.answered(current_user, subject):
+        return render_error(409, _("Sie haben dazu schon eine Rückmeldung gegeben. Danke!"))
+    form = forms.SurveyForm()
+    if form.validate_on_submit():
+        items = {key: int(getattr(form, f"item_{key}").data) for key in surveys.ITEMS
+                 if getattr(form, f"item_{key}").data}
+        record(rating=int(form.rating.data), items=items, comment=form.comment.data or "")
+        db.session.commit()
+        flash(_("Danke für Ihre Rückmeldung! Sie wird nur zusammengefasst und ohne Ihren Namen "
+                "ausgewertet."), "success")
+        return redirect(back, code=303)
+    return render_template("cohorts/survey.html", form=form, title=title, back=back,
+                           items=surveys.ITEMS), 422 if form.errors else 200
+
+
+@bp.route("/rueckmeldung/kurse/<slug>/<module_slug>", methods=["GET", "POST"])
+@login_required
+def module_survey(slug: str, module_slug: str):
+    found = catalog.get_course(slug)
+    module = found and next((m for m in found[1].modules if m.slug == module_slug), None)
+    if module is None:
+        abort(404)
+    course = found[0]
+    done = db.session.scalar(sa.select(ModuleProgress.status).where(
+        ModuleProgress.user_id == current_user.id, ModuleProgress.course_id == course.id,
+        ModuleProgress.module_slug == module_slug))
+    if done != "completed":
+        return render_error(409, _("Eine Rückmeldung ist möglich, sobald Sie das Modul "
+                                   "abgeschlossen haben."))
+    cohort = surveys.cohort_of(current_user, course_slug=slug, module_slug=module_slug)
+    return _survey(
+        surveys.module_subject(course.id, module_slug), module.title,
+        url_for("catalog.course", slug=slug),
+        lambda **answer: surveys.record(
+            current_user, surveys.module_subject(course.id, module_slug), cohort=cohort,
+            course_id=course.id, module_slug=module_slug, **answer))
+
+
+@bp.route("/rueckmeldung/lernpfade/<slug>", methods=["GET", "POST"])
+@login_required
+def track_survey(slug: str):
+    track = tracks.get_track(slug)
+    if track is None:
+        abort(404)
+    if not tracks.is_complete(tracks.progress(current_user, track)):
+        return render_error(409, _("Eine Rückmeldung ist möglich, sobald Sie alle "
+                                   "Pflichtschritte des Lernpfads abgeschlossen haben."))
+    cohort = surveys.cohort_of(current_user, track_id=track.id)
+    return _survey(
+        surveys.track_subject(track.id), track.title, url_for("catalog.track", slug=slug),
+        lambda **answer: surveys.record(current_user, surveys.track_subject(track.id),
+                                        cohort=cohort, track_id=track.id, **answer))

@@ -1,0 +1,209 @@
+"""Cohorts and their members. Functions add and flush; callers commit."""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+
+from .. import tabular
+from ..auth.models import ADMIN, LEAD, User, UserRole
+from ..extensions import db
+from ..org.models import Office
+from .models import Cohort, CohortMember, cohort_lead
+
+EMAIL_COLUMN = {"email": ("E-Mail", "email", "E-Mail-Adresse", "Mail")}
+
+
+class MembershipError(Exception):
+    """Nothing was changed; `problems` says why, one line each (German)."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class Added:
+    added: int = 0
+    already: int = 0
+    names: list[str] = field(default_factory=list)
+
+
+def visible_cohorts(user) -> list[Cohort]:
+    """Administrators see every cohort, leads only those they lead."""
+    query = sa.select(Cohort).order_by(Cohort.starts_on.desc(), Cohort.name)
+    if not user.has_role(ADMIN):
+        query = query.join(cohort_lead).where(cohort_lead.c.user_id == user.id)
+    return list(db.session.scalars(query))
+
+
+def cohort_for(user, cohort_id: int) -> Cohort | None:
+    """The cohort if this person may see it; otherwise None (shown as "not found")."""
+    cohort = db.session.get(Cohort, cohort_id)
+    if cohort is None or user.has_role(ADMIN) or any(lead.id == user.id for lead in cohort.leads):
+        return cohort
+    return None
+
+
+def create_cohort(*, name: str, track, starts_on: date, ends_on: date, leads) -> Cohort:
+    cohort = Cohort(name=name.strip(), track=track, starts_on=starts_on, ends_on=ends_on,
+                    leads=list(leads))
+    db.session.add(cohort)
+    db.session.flush()
+    return cohort
+
+
+def lead_candidates() -> list[User]:
+    return list(db.session.scalars(
+        sa.select(User).join(UserRole).where(UserRole.role == LEAD, User.active)
+        .order_by(User.last_name, User.first_name)))
+
+
+def member_count(cohort: Cohort) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(CohortMember)
+                             .where(CohortMember.cohort_id == cohort.id))
+
+
+def members(cohort: Cohort) -> list[User]:
+    return list(db.session.scalars(
+        sa.select(User).join(CohortMember, CohortMember.user_id == User.id)
+        .where(CohortMember.cohort_id == cohort.id)
+        .order_by(User.last_name, User.first_name)))
+
+
+def _add(cohort: Cohort, people: list[User]) -> Added:
+    present = set(db.session.scalars(sa.select(CohortMember.user_id)
+                                     .where(CohortMember.cohort_id == cohort.id)))
+    result = Added()
+    for person in people:
+        if person.id in present:
+            result.already += 1
+            continue
+        present.add(person.id)
+        db.session.add(CohortMember(cohort_id=cohort.id, user_id=person.id))
+        result.added += 1
+        result.names.append(person.display_name)
+    db.session.flush()
+    return result
+
+
+def add_by_email(cohort: Cohort, email: str) -> Added:
+    try:
+        address = validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise MembershipError([f"„{email}“ ist keine gültige E-Mail-Adresse."]) from None
+    person = db.session.scalar(sa.select(User).where(User.email == address))
+    if person is None or not person.active:
+        raise MembershipError([f"Niemand mit der E-Mail-Adresse {address} ist aktiv."])
+    return _add(cohort, [person])
+
+
+def add_by_office(cohort: Cohort, office: Office) -> Added:
+    """Every active person of the office and of the units below it."""
+    tree = sa.select(Office.id).where(Office.id == office.id).cte("tree", recursive=True)
+    tree = tree.union_all(sa.select(Office.id).where(Office.parent_id == tree.c.id))
+    people = db.session.scalars(
+        sa.select(User).where(User.office_id.in_(sa.select(tree.c.id)), User.active)
+        .order_by(User.last_name, User.first_name)).all()
+    if not people:
+        raise MembershipError([f"Im Amt „{office.code} {office.name}“ arbeitet niemand Aktives."])
+    return _add(cohort, list(people))
+
+
+def add_from_file(cohort: Cohort, data: bytes, filename: str) -> Added:
+    """A CSV or XLSX with an e-mail column; any bad row rejects the whole file."""
+    try:
+        table = tabular.read(data, filename, EMAIL_COLUMN, {"email"})
+    except tabular.TableError as error:
+        raise MembershipError([str(error)]) from None
+    wanted: list[tuple[int, str]] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for number, values in table.rows:
+        raw = values.get("email", "")
+        try:
+            address = validate_email(raw, check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            problems.append(f"Zeile {number}: „{raw}“ ist keine gültige E-Mail-Adresse."
+                            if raw else f"Zeile {number}: Die E-Mail-Adresse fehlt.")
+            continue
+        if address in seen:
+            problems.append(f"Zeile {number}: {address} steht schon in Zeile {seen[address]}.")
+            continue
+        seen[address] = number
+        wanted.append((number, address))
+    people = {u.email: u for u in db.session.scalars(
+        sa.select(User).where(User.email.in_([a for _, a in wanted])))}
+    for number, address in wanted:
+        person = people.get(address)
+        if person is None:
+            problems.append(f"Zeile {number}: Niemand hat die E-Mail-Adresse {address}.")
+        elif not person.active:
+            problems.append(f"Zeile {number}: {address} gehört einer deaktivierten Person.")
+    if problems:
+        raise MembershipError(sorted(problems, key=_row_number))
+    if not wanted:
+        raise MembershipError(["Die Datei enthält keine E-Mail-Adressen."])
+    return _add(cohort, [people[a] for _, a in wanted])
+
+
+def _row_number(problem: str) -> int:
+    return int(problem.split()[1].rstrip(":"))
+
+
+def remove_member(cohort: Cohort, user_id: int) -> bool:
+    deleted = db.session.execute(sa.delete(CohortMember).where(
+        CohortMember.cohort_id == cohort.id, CohortMember.user_id == user_id))
+    return bool(deleted.rowcount)
+
+
+def add_lead(cohort: Cohort, user: User) -> bool:
+    if any(lead.id == user.id for lead in cohort.leads):
+        return False
+    cohort.leads.append(user)
+    db.session.flush()
+    return True
+
+
+# --- the learner's side ----------------------------------------------------------------------
+
+@dataclass
+class Due:
+    title: str
+    due: date | None
+    done: bool
+    required: bool
+    overdue: bool
+
+
+def my_cohorts(user, today: date | None = None) -> list[tuple[Cohort, list[Due], Due | None]]:
+    """The cohorts this person belongs to, each with its steps' due dates and the next step."""
+    from ..catalog import tracks
+
+    today = today or date.today()
+    cohorts = db.session.scalars(
+        sa.select(Cohort).join(CohortMember).where(CohortMember.user_id == user.id)
+        .order_by(Cohort.starts_on.desc())).all()
+    result = []
+    for cohort in cohorts:
+        states = tracks.progress(user, cohort.track)
+        dues = [Due(title=s.title, due=due_date(cohort, s.step), done=s.done,
+                    required=s.step["required"],
+                    overdue=not s.done and s.step["required"] and
+                    due_date(cohort, s.step) is not None and due_date(cohort, s.step) < today)
+                for s in states]
+        upcoming = next((d for d in dues if not d.done and d.required), None)
+        result.append((cohort, dues, upcoming))
+    return result
+
+
+def due_date(cohort: Cohort, step: dict) -> date | None:
+    days = step.get("target_days")
+    return None if days is None else cohort.starts_on + timedelta(days=days)
+
+
+def member_counts(cohort_ids: list[int]) -> dict[int, int]:
+    return dict(db.session.execute(
+        sa.select(CohortMember.cohort_id, sa.func.count())
+        .where(CohortMember.cohort_id.in_(cohort_ids)).group_by(CohortMember.cohort_id)).all())

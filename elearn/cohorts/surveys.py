@@ -1,0 +1,106 @@
+"""Anonymous feedback after a module and at the end of a track. Functions never commit.
+
+The answer carries no person: only the cohort, what it is about and the month. Whether someone
+has answered is kept in a separate receipt, so nobody is asked twice and nobody can be linked
+to an answer. Results are shown only in aggregate and only from `min_group` answers on.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from ..extensions import db
+from ..org.models import utcnow
+from .models import Cohort, CohortMember, SurveyReceipt, SurveyResponse
+
+# Agreement items, each answered 1 (trifft nicht zu) to 4 (trifft voll zu).
+ITEMS = {
+    "useful": _l("Die Inhalte sind für meine Arbeit nützlich."),
+    "clear": _l("Die Inhalte waren verständlich aufbereitet."),
+    "pace": _l("Umfang und Zeitaufwand waren angemessen."),
+    "confident": _l("Ich fühle mich im Thema jetzt sicherer als vorher."),
+}
+MAX_COMMENT = 2000
+
+
+def module_subject(course_id: int, module_slug: str) -> str:
+    return f"module:{course_id}:{module_slug}"
+
+
+def track_subject(track_id: int) -> str:
+    return f"track:{track_id}"
+
+
+def answered(user, subject: str) -> bool:
+    return db.session.get(SurveyReceipt, (user.id, subject)) is not None
+
+
+def cohort_of(user, *, track_id: int | None = None, course_slug: str | None = None,
+              module_slug: str | None = None) -> Cohort | None:
+    """The person's most recent cohort whose track contains this module (or is this track)."""
+    for cohort in db.session.scalars(
+            sa.select(Cohort).join(CohortMember).where(CohortMember.user_id == user.id)
+            .order_by(Cohort.starts_on.desc())):
+        if track_id is not None and cohort.track_id == track_id:
+            return cohort
+        if course_slug and any(s["course"] == course_slug and s["module"] in (None, module_slug)
+                               for s in cohort.track.steps):
+            return cohort
+    return None
+
+
+def record(user, subject: str, *, cohort: Cohort | None, rating: int, items: dict[str, int],
+           comment: str, track_id: int | None = None, course_id: int | None = None,
+           module_slug: str | None = None) -> None:
+    db.session.add(SurveyReceipt(user_id=user.id, subject=subject))
+    db.session.add(SurveyResponse(
+        cohort_id=cohort.id if cohort else None, track_id=track_id, course_id=course_id,
+        module_slug=module_slug, rating=rating, items=items,
+        comment=comment.strip()[:MAX_COMMENT] or None, month=utcnow().strftime("%Y-%m")))
+    db.session.flush()
+
+
+@dataclass
+class SurveySummary:
+    title: str
+    n: int
+    shown: bool
+    ratings: list[int] = field(default_factory=list)  # answers per rating 1..5
+    mean: float | None = None
+    agreement: dict[str, float] = field(default_factory=dict)  # item -> share answering 3 or 4
+    comments: list[str] = field(default_factory=list)
+
+
+def summaries(cohort: Cohort, titles: dict, min_group: int) -> list[SurveySummary]:
+    """One summary per subject (each module, the track) of this cohort's answers (one query)."""
+    rows = db.session.execute(
+        sa.select(SurveyResponse.track_id, SurveyResponse.course_id, SurveyResponse.module_slug,
+                  SurveyResponse.rating, SurveyResponse.items, SurveyResponse.comment)
+        .where(SurveyResponse.cohort_id == cohort.id)).all()
+    groups: dict = {}
+    for track_id, course_id, slug, rating, items, comment in rows:
+        key = ("track", track_id) if track_id else (course_id, slug)
+        groups.setdefault(key, []).append((rating, items, comment))
+    result = []
+    for key, answers in groups.items():
+        title = titles.get(key, key[1])
+        n = len(answers)
+        if n < min_group:
+            result.append(SurveySummary(title=title, n=n, shown=False))
+            continue
+        counts = Counter(r for r, _, _ in answers)
+        agreement = {}
+        for item in ITEMS:
+            given = [i[item] for _, i, _ in answers if item in i]
+            if len(given) >= min_group:
+                agreement[item] = sum(1 for v in given if v >= 3) / len(given)
+        result.append(SurveySummary(
+            title=title, n=n, shown=True, ratings=[counts.get(r, 0) for r in range(1, 6)],
+            mean=sum(r for r, _, _ in answers) / n, agreement=agreement,
+            comments=sorted(c for _, _, c in answers if c)))
+    order = list(titles)
+    result.sort(key=lambda s: next((i for i, k in enumerate(order) if titles[k] == s.title),
+                                   len(order)))
+    return result
