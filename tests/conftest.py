@@ -8,6 +8,7 @@ from pathlib import Path
 import flask_migrate
 import pytest
 import sqlalchemy as sa
+from flask import has_app_context
 from flask.testing import FlaskClient
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
@@ -39,7 +40,8 @@ class IsolatedClient(FlaskClient):
 
     def open(self, *args, **kwargs):
         response = contextvars.Context().run(super().open, *args, **kwargs)
-        db.session.expire_all()  # the test's view of the database catches up
+        if has_app_context():  # not inside the request's own context (following a redirect)
+            db.session.expire_all()  # the test's view of the database catches up
         return response
 
 

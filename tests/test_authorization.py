@@ -3,10 +3,15 @@
 A route added without an entry here fails the first test, so access is always decided on purpose.
 """
 
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
 
+from elearn.auth.models import User
 from elearn.certificates.models import Certificate
+from elearn.cohorts.models import StudySession
+from elearn.cohorts.services import create_cohort
 from elearn.extensions import db
 from elearn.quiz.models import Attempt
 
@@ -17,6 +22,8 @@ LOGIN = 302  # anonymous people are sent to the login page
 OWNER_ONLY = {"anonymous": LOGIN, "learner": 200, "lead": 404, "hr": 404, "admin": 404}
 EVERYONE = dict.fromkeys(ROLES, 200)
 SIGNED_IN = {"anonymous": LOGIN, "learner": 200, "lead": 200, "hr": 200, "admin": 200}
+# Cohort pages: leads (only their own cohorts, see test_cohorts.py) and administrators.
+LEADS = {"anonymous": LOGIN, "learner": 403, "lead": 200, "hr": 403, "admin": 200}
 
 # endpoint -> (URL template, expected status per role). {attempt} and {code} belong to the
 # learner.
@@ -51,6 +58,16 @@ GET_MATRIX = {
                                     "hr": 200, "admin": 200}),
     "reports.download": ("/berichte/export.csv", {"anonymous": LOGIN, "learner": 403,
                                                   "lead": 403, "hr": 200, "admin": 200}),
+    "cohorts.index": ("/kohorten", LEADS),
+    "cohorts.create": ("/kohorten/neu", LEADS),
+    "cohorts.dashboard": ("/kohorten/{cohort}", LEADS),
+    "cohorts.members": ("/kohorten/{cohort}/mitglieder", LEADS),
+    "cohorts.comparison": ("/kohorten/vergleich", LEADS),
+    # Only the learner has completed the module and track; the others may not give feedback.
+    "cohorts.module_survey": ("/rueckmeldung/kurse/demo-kurs/01-erstes-modul",
+                              {**dict.fromkeys(ROLES, 409), "anonymous": LOGIN, "learner": 200}),
+    "cohorts.track_survey": ("/rueckmeldung/lernpfade/test-pfad",
+                             {**dict.fromkeys(ROLES, 409), "anonymous": LOGIN, "learner": 200}),
 }
 # POST endpoints: the role that may use them, and a URL template.
 POST_ENDPOINTS = {
@@ -60,6 +77,15 @@ POST_ENDPOINTS = {
     "quiz.start": ("/kurse/demo-kurs/01-erstes-modul/quiz", "learner"),
     "quiz.attempt": ("/versuche/{attempt}", "learner"),
     "certificates.revoke": ("/verwaltung/zertifikate/{code}/widerruf", "admin"),
+    "cohorts.create": ("/kohorten/neu", "lead"),
+    "cohorts.add_person": ("/kohorten/{cohort}/mitglieder/person", "lead"),
+    "cohorts.add_office": ("/kohorten/{cohort}/mitglieder/amt", "lead"),
+    "cohorts.add_file": ("/kohorten/{cohort}/mitglieder/datei", "lead"),
+    "cohorts.remove_member": ("/kohorten/{cohort}/mitglieder/{learner}/entfernen", "lead"),
+    "cohorts.add_lead": ("/kohorten/{cohort}/leitung", "lead"),
+    "cohorts.beat": ("/lernzeit/{session}", "learner"),
+    "cohorts.module_survey": ("/rueckmeldung/kurse/demo-kurs/01-erstes-modul", "learner"),
+    "cohorts.track_survey": ("/rueckmeldung/lernpfade/test-pfad", "learner"),
 }
 NOT_ROUTES = {"static"}
 
@@ -71,10 +97,17 @@ def world(app, client, auth, make_user, synced_tracks):
     auth.login(email="learner@test.example")
     submit(client, start(client), ALL_RIGHT)
     submit(client, start(client, module="02-zweites-modul"), {"q-nur-eine": "Richtig"})
+    client.get("/kurse/demo-kurs/01-erstes-modul")  # opens a study session
     auth.logout()
     attempt = db.session.scalar(sa.select(Attempt.id).order_by(Attempt.id))
     code = db.session.scalar(sa.select(Certificate.code).order_by(Certificate.id))
-    return {"attempt": attempt, "code": code}
+    users = {u.email: u for u in db.session.scalars(sa.select(User))}
+    cohort = create_cohort(name="Pilot", track=synced_tracks, starts_on=date(2026, 1, 5),
+                           ends_on=date(2026, 3, 1), leads=[users["lead@test.example"]])
+    db.session.commit()
+    return {"attempt": attempt, "code": code, "cohort": cohort.id,
+            "learner": users["learner@test.example"].id,
+            "session": db.session.scalar(sa.select(StudySession.id))}
 
 
 def test_every_route_has_an_entry(app):

@@ -2,6 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, EmailField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from .surveys import ITEMS, MAX_COMMENT
@@ -24,10 +25,10 @@ class CohortForm(FlaskForm):
 
     def __init__(self, *args, tracks=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.track.choices = [(str(t.id), t.title) for t in tracks]
+        self.track.choices = [SelectChoice(str(t.id), t.title) for t in tracks]
 
     def validate_track(self, field):
-        if field.data not in {value for value, _ in field.choices}:
+        if field.data not in {choice.value for choice in field.choices}:
             raise ValidationError(_l("Bitte wählen Sie einen Lernpfad aus der Liste."))
 
     def validate_ends_on(self, field):
@@ -61,9 +62,11 @@ class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
 
 
-RATINGS = [(str(v), str(v)) for v in range(1, 6)]
-AGREEMENT = [("1", _l("trifft nicht zu")), ("2", _l("trifft eher nicht zu")),
-             ("3", _l("trifft eher zu")), ("4", _l("trifft voll zu"))]
+RATINGS = [SelectChoice(str(v)) for v in range(1, 6)]
+AGREEMENT = [SelectChoice("1", _l("trifft nicht zu")),
+             SelectChoice("2", _l("trifft eher nicht zu")),
+             SelectChoice("3", _l("trifft eher zu")),
+             SelectChoice("4", _l("trifft voll zu"))]
 
 
 class SurveyForm(FlaskForm):

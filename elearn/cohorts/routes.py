@@ -2,6 +2,7 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from ..auth.models import ADMIN, LEAD, User
 from ..auth.services import role_required
@@ -91,14 +92,14 @@ def comparison():
 # --- members and leads ------------------------------------------------------------------------
 
 def _members_page(cohort, status=200, problems=(), **forms_given):
-    offices = db.session.scalars(sa.select(Office).where(Office.active)
+    offices = db.session.scalars(sa.select(Office)
                                  .order_by(Office.code)).all()
     office_form = forms_given.get("office_form") or forms.MemberOfficeForm()
-    office_form.office.choices = [("", _("Bitte wählen"))] + [
-        (o.code, f"{o.code} {o.name}") for o in offices]
+    office_form.office.choices = [SelectChoice("", _("Bitte wählen"))] + [
+        SelectChoice(o.code, f"{o.code} {o.name}") for o in offices]
     lead_form = forms_given.get("lead_form") or forms.LeadForm()
-    lead_form.lead.choices = [("", _("Bitte wählen"))] + [
-        (u.email, u.display_name) for u in services.lead_candidates()
+    lead_form.lead.choices = [SelectChoice("", _("Bitte wählen"))] + [
+        SelectChoice(u.email, u.display_name) for u in services.lead_candidates()
         if u not in cohort.leads]
     return render_template(
         "cohorts/members.html", cohort=cohort, members=services.members(cohort),
@@ -162,8 +163,7 @@ def add_office(cohort_id: int):
     form = forms.MemberOfficeForm()
 
     def change(cohort):
-        office = db.session.scalar(sa.select(Office).where(Office.code == form.office.data,
-                                                           Office.active))
+        office = db.session.scalar(sa.select(Office).where(Office.code == form.office.data))
         if office is None:
             raise services.MembershipError([_("Dieses Amt gibt es nicht.")])
         return services.add_by_office(cohort, office)

@@ -1,0 +1,428 @@
+"""Cohorts: membership, active time, dashboard figures, comparison, surveys and access."""
+
+import io
+import statistics
+from datetime import date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from elearn.catalog.models import ModuleProgress
+from elearn.cohorts import activity, compare, figures
+from elearn.cohorts.models import CohortMember, StudySession, SurveyReceipt, SurveyResponse
+from elearn.cohorts.services import create_cohort
+from elearn.extensions import db
+from elearn.quiz.models import Attempt
+
+from .conftest import csrf_token
+from .test_quiz import ALL_RIGHT, start, submit
+
+T0 = datetime(2026, 3, 2, 9, 0, 0)
+
+
+@pytest.fixture
+def lead(make_user):
+    return make_user(email="lead@test.example", roles=("lead",), first_name="Lea")
+
+
+@pytest.fixture
+def cohort(synced_tracks, lead):
+    made = create_cohort(name="Pilot A", track=synced_tracks, starts_on=date(2026, 3, 2),
+                         ends_on=date(2026, 4, 30), leads=[lead])
+    db.session.commit()
+    return made
+
+
+def member_ids(cohort):
+    return set(db.session.scalars(sa.select(CohortMember.user_id)
+                                  .where(CohortMember.cohort_id == cohort.id)))
+
+
+def deactivated(user):
+    user.active = False
+    db.session.commit()
+    return user
+
+
+def page(response) -> str:
+    return response.get_data(as_text=True)
+
+
+# --- membership ---------------------------------------------------------------------------------
+
+def test_members_by_office_include_units_below_and_skip_inactive(client, auth, cohort, make_user,
+                                                                 make_office):
+    amt = make_office(code="33", name="Bürgeramt")
+    unit = make_office(code="33.1", name="Bürgerbüro Mitte", kind="einheit", parent=amt)
+    elsewhere = make_office(code="50", name="Sozialamt")
+    inside = [make_user(office=amt), make_user(office=unit)]
+    deactivated(make_user(office=unit))
+    make_user(office=elsewhere)
+    auth.login(email="lead@test.example")
+    url = f"/kohorten/{cohort.id}/mitglieder"
+    def by_office(code, **kwargs):
+        return client.post(url + "/amt", data={"office": code,
+                                                "csrf_token": csrf_token(client, url)}, **kwargs)
+
+    response = by_office("33", follow_redirects=True)
+    assert "2 Mitglieder hinzugefügt." in page(response)
+    assert member_ids(cohort) == {u.id for u in inside}
+    again = by_office("33", follow_redirects=True)
+    assert "Keine neuen Mitglieder" in page(again)
+    unknown = by_office("99")
+    assert unknown.status_code == 422 and "Dieses Amt gibt es nicht." in page(unknown)
+
+
+def upload(client, cohort, content: bytes, name="liste.csv"):
+    url = f"/kohorten/{cohort.id}/mitglieder"
+    return client.post(url + "/datei", data={"csrf_token": csrf_token(client, url),
+                                             "file": (io.BytesIO(content), name)},
+                       content_type="multipart/form-data")
+
+
+def test_members_from_csv_all_or_nothing_with_row_numbers(client, auth, cohort, make_user):
+    make_user(email="anna@test.example")
+    make_user(email="ben@test.example")
+    deactivated(make_user(email="weg@test.example"))
+    auth.login(email="lead@test.example")
+    bad = ("E-Mail\r\nanna@test.example\r\nkeine-adresse\r\nniemand@test.example\r\n"
+           "ANNA@test.example\r\nweg@test.example\r\n").encode("cp1252")
+    response = upload(client, cohort, bad)
+    assert response.status_code == 422
+    text = page(response)
+    assert "es wurde niemand hinzugefügt" in text
+    assert "Zeile 3: „keine-adresse“ ist keine gültige E-Mail-Adresse." in text
+    assert "Zeile 4: Niemand hat die E-Mail-Adresse niemand@test.example." in text
+    assert "Zeile 5: anna@test.example steht schon in Zeile 2." in text
+    assert "Zeile 6: weg@test.example gehört einer deaktivierten Person." in text
+    assert member_ids(cohort) == set()  # not even Anna, whose row was fine
+
+    good = "\ufeffE-Mail;Bemerkung\nanna@test.example;\nben@test.example;\n".encode()
+    assert upload(client, cohort, good).status_code == 422  # unknown column "Bemerkung"
+    response = upload(client, cohort, b"E-Mail\nanna@test.example\nben@test.example\n")
+    assert response.status_code == 303
+    assert len(member_ids(cohort)) == 2
+
+
+def test_member_by_email_and_removal(client, auth, cohort, make_user):
+    person = make_user(email="carla@test.example")
+    auth.login(email="lead@test.example")
+    url = f"/kohorten/{cohort.id}/mitglieder"
+    added = client.post(url + "/person", follow_redirects=True,
+                        data={"email": " Carla@Test.example ",
+                              "csrf_token": csrf_token(client, url)})
+    assert "1 Mitglied hinzugefügt." in page(added) and member_ids(cohort) == {person.id}
+    missing = client.post(url + "/person", data={"email": "x@test.example",
+                                                 "csrf_token": csrf_token(client, url)})
+    assert missing.status_code == 422 and "Niemand mit der E-Mail-Adresse" in page(missing)
+    removed = client.post(f"{url}/{person.id}/entfernen", follow_redirects=True,
+                          data={"csrf_token": csrf_token(client, url)})
+    assert "aus der Gruppe entfernt" in page(removed) and member_ids(cohort) == set()
+    again = client.post(f"{url}/{person.id}/entfernen",
+                        data={"csrf_token": csrf_token(client, url)})
+    assert again.status_code == 404
+
+
+def test_create_cohort_checks_dates_and_track(client, auth, lead, synced_tracks):
+    auth.login(email="lead@test.example")
+    token = csrf_token(client, "/kohorten/neu")
+    bad = client.post("/kohorten/neu", data={"name": "Pilot", "track": str(synced_tracks.id),
+                                              "starts_on": "2026-05-01", "ends_on": "2026-04-01",
+                                              "csrf_token": token})
+    assert bad.status_code == 422 and "Das Ende darf nicht vor dem Beginn liegen." in page(bad)
+    forged = client.post("/kohorten/neu", data={"name": "Pilot", "track": "999999",
+                                                 "starts_on": "2026-03-01",
+                                                 "ends_on": "2026-04-01", "csrf_token": token})
+    assert forged.status_code == 422 and "aus der Liste" in page(forged)
+    made = client.post("/kohorten/neu", data={"name": "Pilot", "track": str(synced_tracks.id),
+                                               "starts_on": "2026-03-01",
+                                               "ends_on": "2026-04-01", "csrf_token": token})
+    assert made.status_code == 303
+    dashboard = client.get(made.headers["Location"].replace("/mitglieder", ""))
+    assert "Pilot" in page(dashboard) and "Testpfad" in page(dashboard)
+
+
+# --- access ------------------------------------------------------------------------------------
+
+def test_a_lead_sees_only_own_cohorts(client, auth, cohort, make_user, synced_tracks):
+    make_user(email="other-lead@test.example", roles=("lead",))
+    learner = make_user(email="learner@test.example")
+    auth.login(email="other-lead@test.example")
+    assert "Pilot A" not in page(client.get("/kohorten"))
+    for url in (f"/kohorten/{cohort.id}", f"/kohorten/{cohort.id}/mitglieder",
+                f"/kohorten/vergleich?a={cohort.id}&b={cohort.id}"):
+        assert client.get(url).status_code == 404, url
+    token = csrf_token(client, "/kohorten")
+    response = client.post(f"/kohorten/{cohort.id}/mitglieder/person",
+                           data={"email": "learner@test.example", "csrf_token": token})
+    assert response.status_code == 404 and member_ids(cohort) == set()
+    assert learner.id not in member_ids(cohort)
+    auth.logout()
+    make_user(email="admin@test.example", roles=("admin",))
+    auth.login(email="admin@test.example")
+    assert "Pilot A" in page(client.get("/kohorten"))
+
+
+# --- active learning time ---------------------------------------------------------------------
+
+def test_active_time_from_a_known_sequence_of_events(cohort, synced, make_user):
+    person = make_user()
+    course = synced[0]
+    first = activity.open_session(person, course, "01-erstes-modul", now=T0)
+    for seconds in (30, 60, 90, 120):  # reading, a heartbeat every 30 s
+        activity.beat(first, now=T0 + timedelta(seconds=seconds))
+    # away for five minutes: the gap is idle and adds nothing; then two more beats
+    for seconds in (420, 450, 480):
+        activity.beat(first, now=T0 + timedelta(seconds=seconds))
+    assert first.active_seconds == 4 * 30 + 0 + 2 * 30
+    # Without a script (no beats) a visit earns the time until the next page, at most 10 min.
+    second = activity.open_session(person, course, "02-zweites-modul",
+                                   now=T0 + timedelta(minutes=10))
+    assert first.closed and first.active_seconds == 180  # kept: it had heartbeats
+    third = activity.open_session(person, course, "01-erstes-modul",
+                                  now=T0 + timedelta(minutes=14))
+    assert second.active_seconds == 4 * 60
+    activity.open_session(person, course, "02-zweites-modul", now=T0 + timedelta(hours=2))
+    assert third.active_seconds == 10 * 60  # a two-hour gap counts as ten minutes, not two hours
+    activity.beat(second, now=T0 + timedelta(hours=3))
+    assert second.active_seconds == 4 * 60  # a closed session earns nothing more
+    db.session.flush()
+    assert activity.seconds_by_module([person.id]) == {
+        (person.id, course.id, "01-erstes-modul"): 180 + 600,
+        (person.id, course.id, "02-zweites-modul"): 240,
+    }
+
+
+def test_a_session_is_capped(synced, make_user):
+    person = make_user()
+    session = activity.open_session(person, synced[0], "01-erstes-modul", now=T0)
+    for beat in range(1, 200):  # 100 minutes of steady heartbeats
+        activity.beat(session, now=T0 + timedelta(seconds=30 * beat))
+    assert session.active_seconds == 60 * 60
+
+
+def test_module_page_measures_time_and_heartbeats_belong_to_their_owner(client, auth, synced,
+                                                                       make_user):
+    make_user(email="learner@test.example")
+    make_user(email="other@test.example")
+    auth.login(email="learner@test.example")
+    html = page(client.get("/kurse/demo-kurs/01-erstes-modul"))
+    assert 'src="/static/activity.js"' in html and 'data-url="/lernzeit/' in html
+    session_id = db.session.scalar(sa.select(StudySession.id))
+    token = csrf_token(client, "/")
+    beat = client.post(f"/lernzeit/{session_id}", headers={"X-CSRFToken": token})
+    assert beat.status_code == 204
+    assert db.session.get(StudySession, session_id).beats == 1
+    auth.logout()
+    auth.login(email="other@test.example")
+    token = csrf_token(client, "/")
+    assert client.post(f"/lernzeit/{session_id}", headers={"X-CSRFToken": token}).status_code == 404
+    assert db.session.get(StudySession, session_id).beats == 1
+
+
+def test_submitting_a_quiz_credits_the_time_without_a_script(client, auth, synced, make_user):
+    make_user(email="learner@test.example")
+    auth.login(email="learner@test.example")
+    attempt = start(client)
+    client.get(attempt)  # the quiz page opens a session
+    submit(client, attempt, ALL_RIGHT)
+    sessions = db.session.scalars(sa.select(StudySession)).all()
+    assert sessions and all(s.closed for s in sessions)
+
+
+# --- dashboard figures on a known data set ------------------------------------------------------
+
+def populate(cohort, make_user, minutes: list[int], *, first_passes: list[bool],
+             test_out: int = 0, finish_on: date = date(2026, 3, 10)):
+    """One member per entry: both demo-kurs modules done with the given minutes each."""
+    from elearn.catalog import services
+
+    course, version = services.get_course("demo-kurs")
+    people = []
+    for index, (spent, passed) in enumerate(zip(minutes, first_passes, strict=True)):
+        person = make_user()
+        people.append(person)
+        db.session.add(CohortMember(cohort_id=cohort.id, user_id=person.id))
+        for module in version.modules:
+            via = "test_out" if index < test_out else "study"
+            when = datetime.combine(finish_on, datetime.min.time())
+            db.session.add(ModuleProgress(
+                user_id=person.id, course_id=course.id, module_slug=module.slug,
+                status="completed", completed_via=via, completed_module_id=module.id,
+                completed_at=when))
+            db.session.add(Attempt(user_id=person.id, module_id=module.id, mode=via, drawn=[],
+                                   passed=passed, score_percent=80 if passed else 40,
+                                   submitted_at=when))
+            db.session.add(StudySession(user_id=person.id, course_id=course.id,
+                                        module_slug=module.slug, active_seconds=spent * 60,
+                                        beats=1, closed=True))
+    db.session.commit()
+    return people
+
+
+def test_funnel_and_quartiles_on_known_data(cohort, make_user):
+    minutes = [10, 20, 30, 40, 50, 60]
+    populate(cohort, make_user, minutes, first_passes=[True, True, True, False, False, True],
+             test_out=2)
+    make_user()  # not a member: never counted
+    late = make_user()
+    db.session.add(CohortMember(cohort_id=cohort.id, user_id=late.id))
+    db.session.commit()
+    result = figures.compute(cohort, min_group=5, today=date(2026, 4, 1))
+    assert result.size == 7 and result.shown
+    assert result.started == 6 and result.completed == 6
+    step = result.steps[0]
+    assert (step.done, step.on_time, step.due) == (6, 6, date(2026, 3, 16))
+    assert result.steps[1].done == 0 and not result.steps[1].required
+    module = result.modules[0]
+    q1, median, q3 = statistics.quantiles([m * 60 for m in minutes], n=4, method="inclusive")
+    assert (module.time.q1, module.time.median, module.time.q3) == (q1, median, q3)
+    assert module.time.median == 35 * 60
+    assert (module.first_pass.hits, module.first_pass.n) == (2, 4)  # study attempts only
+    assert module.first_pass.value is None  # four people: too few to show
+    assert (module.test_out.hits, module.test_out.n) == (2, 6)
+    assert result.track_time.median == 2 * 35 * 60
+    # overdue: the one member who has not finished the required step due on 16 March
+    assert [(u.id, done, total) for u, _, done, total in result.overdue] == [(late.id, 0, 1)]
+
+
+def test_dashboard_suppresses_small_groups(client, auth, cohort, make_user):
+    populate(cohort, make_user, [10, 20, 30, 40], first_passes=[True] * 4)
+    auth.login(email="lead@test.example")
+    text = page(client.get(f"/kohorten/{cohort.id}"))
+    assert "zeigt diese Seite erst ab 5 Mitgliedern Zahlen" in text
+    assert "Aktive Lernzeit" not in text and "Min." not in text
+    populate(cohort, make_user, [50], first_passes=[True])
+    text = page(client.get(f"/kohorten/{cohort.id}"))
+    assert "Aktive Lernzeit" in text and "30 Min." in text  # the median of 10..50
+    assert "Noch keine Rückmeldungen." in text
+
+
+def test_dashboard_shows_the_overdue_by_name_without_scores(client, auth, cohort, make_user):
+    populate(cohort, make_user, [10, 20, 30, 40, 50], first_passes=[True] * 5)
+    late = make_user(first_name="Otto", last_name="Spät")
+    db.session.add(CohortMember(cohort_id=cohort.id, user_id=late.id))
+    db.session.commit()
+    auth.login(email="lead@test.example")
+    text = page(client.get(f"/kohorten/{cohort.id}"))
+    overdue = text[text.index('id="ueberfaellig"'):]
+    assert "Otto Spät: 0 von 1 Pflichtschritten erledigt" in overdue
+    assert "seit 16.03.2026" in overdue and "%" not in overdue
+
+
+def test_shortening_advisor_names_modules_with_evidence(cohort, make_user):
+    populate(cohort, make_user, [2, 3, 3, 4, 4], first_passes=[True] * 5, test_out=5)
+    advice = figures.advice(figures.compute(cohort, min_group=5))
+    assert [a.module.key[1] for a in advice] == ["01-erstes-modul", "02-zweites-modul"]
+    assert all(a.pre_test_high and a.time_far_below for a in advice)
+
+
+# --- comparison with known answers ------------------------------------------------------------
+
+def test_bootstrap_finds_a_clear_difference_and_states_it():
+    full = [5.0, 5.5, 6.0, 6.5, 7.0, 5.2, 6.1, 6.8, 5.9, 6.3]
+    short = [h - 3 for h in full]
+    time = compare.bootstrap(full, short, statistics.median, min_group=5)
+    assert time.clear and time.diff == pytest.approx(-3.0)
+    assert time.high < 0
+    same = [0.8, 0.9, 0.85, 0.8, 0.9, 0.85, 0.8, 0.9, 0.85, 0.85]
+    passing = compare.bootstrap(same, list(reversed(same)), statistics.fmean, min_group=5)
+    assert passing.diff == pytest.approx(0) and -0.1 <= passing.low <= passing.high <= 0.1
+    sentences = compare.verdict("Voll", "Kurz", time, passing, 5)
+    assert sentences == ["„Kurz“ spart gegenüber „Voll“ im Median 3 Stunden Lernzeit bei "
+                         "gleicher Bestehensquote."]
+
+
+def test_no_verdict_without_a_clear_difference():
+    a = [4.0, 6.0, 5.0, 7.0, 3.0, 6.5, 4.5, 5.5]
+    b = [5.5, 4.0, 6.5, 3.5, 6.0, 5.0, 7.0, 4.5]
+    time = compare.bootstrap(a, b, statistics.median, min_group=5)
+    assert not time.clear and time.low < 0 < time.high
+    passing = compare.bootstrap([1, 0, 1, 0, 1, 0], [0, 1, 0, 1, 1, 0], statistics.fmean, 5)
+    sentences = compare.verdict("A", "B", time, passing, 5)
+    assert sentences == ["Ob sich die Lernzeit unterscheidet, ist noch nicht klar.",
+                         "Ob sich die Bestehensquote unterscheidet, ist noch nicht klar."]
+    too_few = compare.bootstrap([1.0] * 4, [2.0] * 9, statistics.median, min_group=5)
+    assert not too_few.known
+    assert "fehlen noch Daten" in compare.verdict("A", "B", too_few, passing, 5)[0]
+
+
+def test_comparison_page_of_two_cohorts(client, auth, cohort, lead, make_user, synced_tracks):
+    other = create_cohort(name="Pilot B", track=synced_tracks, starts_on=date(2026, 3, 2),
+                          ends_on=date(2026, 4, 30), leads=[lead])
+    populate(cohort, make_user, [60, 62, 64, 66, 68, 70], first_passes=[True] * 6)
+    populate(other, make_user, [30, 31, 32, 33, 34, 35], first_passes=[True] * 6)
+    auth.login(email="lead@test.example")
+    text = page(client.get(f"/kohorten/vergleich?a={cohort.id}&b={other.id}"))
+    assert ("„Pilot B“ spart gegenüber „Pilot A“ im Median 1,1 Stunden Lernzeit bei gleicher "
+            "Bestehensquote.") in text
+    assert client.get(f"/kohorten/vergleich?a={cohort.id}&b=abc").status_code == 404
+    assert client.get(f"/kohorten/vergleich?a={cohort.id}&b={cohort.id}").status_code == 400
+
+
+# --- surveys ---------------------------------------------------------------------------------
+
+def survey(client, url, **data):
+    return client.post(url, data={"csrf_token": csrf_token(client, url), **data})
+
+
+def test_survey_after_a_module_is_anonymous_and_once_only(client, auth, cohort, make_user):
+    learner = make_user(email="learner@test.example")
+    db.session.add(CohortMember(cohort_id=cohort.id, user_id=learner.id))
+    db.session.commit()
+    auth.login(email="learner@test.example")
+    url = "/rueckmeldung/kurse/demo-kurs/01-erstes-modul"
+    assert client.get(url).status_code == 409  # not completed yet
+    attempt = start(client)
+    submit(client, attempt, ALL_RIGHT)
+    assert url in page(client.get(attempt + "/ergebnis"))
+    bad = survey(client, url, rating="9", comment="x")
+    assert bad.status_code == 422 and db.session.scalar(
+        sa.select(sa.func.count()).select_from(SurveyResponse)) == 0
+    done = survey(client, url, rating="4", item_useful="3", item_pace="2", comment=" Gut. ")
+    assert done.status_code == 303
+    response = db.session.scalars(sa.select(SurveyResponse)).one()
+    assert (response.cohort_id, response.rating, response.items, response.comment) == (
+        cohort.id, 4, {"useful": 3, "pace": 2}, "Gut.")
+    assert "user_id" not in SurveyResponse.__table__.columns  # the answer names nobody
+    assert db.session.scalars(sa.select(SurveyReceipt.user_id)).all() == [learner.id]
+    assert survey(client, url, rating="5").status_code == 409
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SurveyResponse)) == 1
+
+
+def test_survey_results_only_from_five_answers(client, auth, cohort, make_user):
+    populate(cohort, make_user, [10, 20, 30, 40, 50], first_passes=[True] * 5)
+    from elearn.catalog import services
+
+    course, _ = services.get_course("demo-kurs")
+    for rating in (5, 4, 4, 3):
+        db.session.add(SurveyResponse(cohort_id=cohort.id, course_id=course.id,
+                                      module_slug="01-erstes-modul", rating=rating,
+                                      items={"useful": 4}, comment="Sehr hilfreich",
+                                      month="2026-03"))
+    db.session.commit()
+    auth.login(email="lead@test.example")
+    text = page(client.get(f"/kohorten/{cohort.id}"))
+    assert "Weniger als 5 Rückmeldungen: nicht ausgewiesen." in text
+    assert "Sehr hilfreich" not in text
+    db.session.add(SurveyResponse(cohort_id=cohort.id, course_id=course.id,
+                                  module_slug="01-erstes-modul", rating=4, items={"useful": 2},
+                                  month="2026-03"))
+    db.session.commit()
+    text = page(client.get(f"/kohorten/{cohort.id}"))
+    assert "5 Rückmeldungen · Bewertung im Mittel 4,0 von 5" in text
+    assert "80 %" in text and "Sehr hilfreich" in text
+
+
+# --- the learner's view -------------------------------------------------------------------------
+
+def test_learner_sees_the_cohort_next_step_and_due_dates(client, auth, cohort, make_user):
+    learner = make_user(email="learner@test.example")
+    db.session.add(CohortMember(cohort_id=cohort.id, user_id=learner.id))
+    db.session.commit()
+    auth.login(email="learner@test.example")
+    home = page(client.get("/"))
+    assert "Ihre Lerngruppe: Pilot A" in home
+    assert "Als Nächstes: Testkurs Digitales Arbeiten – fällig am 16.03.2026" in home
+    track = page(client.get("/lernpfade/test-pfad"))
+    assert "Sie lernen in der Gruppe „Pilot A“" in track and "fällig am 16.03.2026" in track
