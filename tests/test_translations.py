@@ -2,9 +2,11 @@
 
 from pathlib import Path
 
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
-PO = Path(__file__).parent.parent / "elearn/translations/en/LC_MESSAGES/messages.po"
+ROOT = Path(__file__).parent.parent
+PO = ROOT / "elearn/translations/en/LC_MESSAGES/messages.po"
 
 
 def test_english_catalogue_is_complete():
@@ -15,6 +17,19 @@ def test_english_catalogue_is_complete():
     fuzzy = [m.id for m in catalog if m.id and "fuzzy" in m.flags]
     assert untranslated == [] and fuzzy == []
     assert len(catalog) > 100
+
+
+def test_every_string_in_the_code_is_in_the_catalogue():
+    """A string added to a template or module without `make messages` fails here."""
+    with PO.open("rb") as f:
+        known = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
+    found = extract_from_dir(
+        ROOT / "elearn",
+        method_map=[("**.py", "python"), ("templates/**.html", "jinja2")],
+        options_map={"templates/**.html": {"extensions": "jinja2.ext.do"}},
+        keywords={**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None})
+    missing = sorted({(m if isinstance(m, str) else m[0]) for _, _, m, _, _ in found} - known)
+    assert missing == []
 
 
 def test_quiz_pages_are_english_when_chosen(client, auth, learner, synced):
