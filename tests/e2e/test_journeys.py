@@ -112,3 +112,89 @@ def test_public_pages_are_accessible(page, live_server):
     for path in ("/", "/barrierefreiheit", "/datenschutz", "/verify/UNBEKANNT"):
         page.goto(live_server + path)
         assert_accessible(page, path)
+
+
+def test_lead_creates_a_cohort_adds_members_and_reads_the_dashboard(
+        page, live_server, make_user, make_office, synced_tracks, tmp_path):
+    from datetime import date
+
+    from elearn.cohorts.services import create_cohort
+
+    from ..test_cohorts import populate
+
+    lead = make_user(email="lead@test.example", roles=("lead",))
+    office = make_office(code="33", name="Bürgeramt")
+    for n in range(3):
+        make_user(email=f"buerger{n}@test.example", office=office)
+    for n in range(2):
+        make_user(email=f"liste{n}@test.example")
+    full = create_cohort(name="Pilot voll", track=synced_tracks, starts_on=date(2026, 3, 2),
+                         ends_on=date(2026, 4, 30), leads=[lead])
+    populate(full, make_user, [60, 62, 64, 66, 68, 70], first_passes=[True] * 6)
+
+    log_in(page, live_server, "lead@test.example")
+    with page.expect_navigation():
+        page.click("nav >> text=Lerngruppen")
+    assert_accessible(page, "cohorts")
+    with page.expect_navigation():
+        page.click("text=Neue Lerngruppe anlegen")
+    assert_accessible(page, "create cohort")
+    page.fill("#name", "Pilot kompakt")
+    page.select_option("#track", label="Testpfad")
+    page.fill("#starts_on", "2026-03-02")
+    page.fill("#ends_on", "2026-04-15")
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
+    assert "Die Gruppe „Pilot kompakt“ ist angelegt." in page.inner_text("main")
+    assert_accessible(page, "members")
+    page.select_option("#office", "33")
+    with page.expect_navigation():
+        page.click("text=Alle aktiven Beschäftigten hinzufügen")
+    assert "3 Mitglieder hinzugefügt." in page.inner_text("main")
+    bad = tmp_path / "fehler.csv"
+    bad.write_text("E-Mail\nliste0@test.example\nniemand@test.example\n")
+    page.set_input_files("#file", str(bad))
+    with page.expect_navigation():
+        page.click("text=Liste übernehmen")
+    assert "Zeile 3: Niemand hat die E-Mail-Adresse niemand@test.example." in page.inner_text(
+        "main")
+    assert_accessible(page, "members with errors")
+    good = tmp_path / "liste.csv"
+    good.write_text("E-Mail\nliste0@test.example\nliste1@test.example\n")
+    page.set_input_files("#file", str(good))
+    with page.expect_navigation():
+        page.click("text=Liste übernehmen")
+    assert "2 Mitglieder hinzugefügt." in page.inner_text("main")
+    assert "5 Mitglieder" in page.inner_text("main")
+
+    page.goto(live_server + "/kohorten")
+    with page.expect_navigation():
+        page.click("text=Pilot voll")
+    text = page.inner_text("main")
+    assert "Wie weit ist die Gruppe?" in text and "Aktive Lernzeit" in text
+    assert page.locator("svg[role=img] title").first.text_content() == (
+        "Mitglieder je Schritt des Lernpfads")
+    assert_accessible(page, "dashboard")
+    page.goto(live_server + "/kohorten")
+    with page.expect_navigation():
+        page.click("main button:has-text('Vergleichen')")
+    assert "Kennzahlen nebeneinander" in page.inner_text("main")
+    assert_accessible(page, "comparison")
+
+
+def test_the_page_reports_active_time_while_in_use(page, live_server, learner, synced):
+    import sqlalchemy as sa
+
+    from elearn.cohorts.models import StudySession
+    from elearn.extensions import db
+
+    log_in(page, live_server, "learner@test.example")
+    page.clock.install()
+    page.goto(live_server + "/kurse/demo-kurs/01-erstes-modul")
+    page.mouse.move(200, 300)  # the learner is there
+    with page.expect_response(lambda r: "/lernzeit/" in r.url) as beat:
+        page.clock.run_for(31_000)
+    assert beat.value.status == 204
+    db.session.expire_all()
+    session = db.session.scalars(sa.select(StudySession)).one()
+    assert session.beats == 1
