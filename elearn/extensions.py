@@ -1,5 +1,8 @@
 """Flask extensions, created unbound and initialised in create_app."""
 
+import sqlite3
+
+import sqlalchemy as sa
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -27,3 +30,12 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+
+@sa.event.listens_for(sa.engine.Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """SQLite: write-ahead log, so readers go on while another request commits."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()

@@ -1,5 +1,6 @@
 """Markdown to safe HTML: CommonMark rendering, then a bleach allow-list."""
 
+import functools
 import re
 
 import bleach
@@ -52,6 +53,8 @@ def sanitize(html: str) -> str:
     )
 
 
+# Question texts are rendered on every quiz page; bleach is slow and the texts are few.
+@functools.lru_cache(maxsize=4096)
 def render_inline(text: str) -> str:
     """Render one line of Markdown (question and answer texts) without a paragraph around it."""
     return sanitize(_markdown.renderInline(text or ""))
