@@ -6,6 +6,7 @@ A route added without an entry here fails the first test, so access is always de
 import pytest
 import sqlalchemy as sa
 
+from elearn.auth.models import User
 from elearn.certificates.models import Certificate
 from elearn.extensions import db
 from elearn.quiz.models import Attempt
@@ -17,9 +18,10 @@ LOGIN = 302  # anonymous people are sent to the login page
 OWNER_ONLY = {"anonymous": LOGIN, "learner": 200, "lead": 404, "hr": 404, "admin": 404}
 EVERYONE = dict.fromkeys(ROLES, 200)
 SIGNED_IN = {"anonymous": LOGIN, "learner": 200, "lead": 200, "hr": 200, "admin": 200}
+ADMIN_ONLY = {"anonymous": LOGIN, "learner": 403, "lead": 403, "hr": 403, "admin": 200}
 
-# endpoint -> (URL template, expected status per role). {attempt} and {code} belong to the
-# learner.
+# endpoint -> (URL template, expected status per role). {attempt}, {code}, {person} and
+# {office} belong to the learner.
 GET_MATRIX = {
     "main.home": ("/", EVERYONE),
     "main.accessibility": ("/barrierefreiheit", EVERYONE),
@@ -51,6 +53,18 @@ GET_MATRIX = {
                                     "hr": 200, "admin": 200}),
     "reports.download": ("/berichte/export.csv", {"anonymous": LOGIN, "learner": 403,
                                                   "lead": 403, "hr": 200, "admin": 200}),
+    "auth.forgot_password": ("/passwort-vergessen", EVERYONE),
+    "auth.set_password": ("/passwort/neu/kein-gueltiger-link", dict.fromkeys(ROLES, 404)),
+    "auth.people_list": ("/verwaltung/personen", ADMIN_ONLY),
+    "auth.person": ("/verwaltung/personen/{person}", ADMIN_ONLY),
+    "auth.import_upload": ("/verwaltung/personen/import", ADMIN_ONLY),
+    "admin.index": ("/verwaltung", ADMIN_ONLY),
+    "admin.audit_log": ("/verwaltung/protokoll", ADMIN_ONLY),
+    "org.offices": ("/verwaltung/aemter", ADMIN_ONLY),
+    "org.office": ("/verwaltung/aemter/{office}", ADMIN_ONLY),
+    "privacy.my_data": ("/konto/daten", SIGNED_IN),
+    "privacy.download": ("/konto/daten.json", SIGNED_IN),
+    "privacy.erase": ("/verwaltung/personen/{person}/loeschen", ADMIN_ONLY),
 }
 # POST endpoints: the role that may use them, and a URL template.
 POST_ENDPOINTS = {
@@ -60,6 +74,16 @@ POST_ENDPOINTS = {
     "quiz.start": ("/kurse/demo-kurs/01-erstes-modul/quiz", "learner"),
     "quiz.attempt": ("/versuche/{attempt}", "learner"),
     "certificates.revoke": ("/verwaltung/zertifikate/{code}/widerruf", "admin"),
+    "auth.forgot_password": ("/passwort-vergessen", "anonymous"),
+    "auth.set_password": ("/passwort/neu/kein-gueltiger-link", "anonymous"),
+    "auth.change_roles": ("/verwaltung/personen/{person}/rollen", "admin"),
+    "auth.deactivate": ("/verwaltung/personen/{person}/deaktivieren", "admin"),
+    "auth.reactivate": ("/verwaltung/personen/{person}/reaktivieren", "admin"),
+    "auth.invite": ("/verwaltung/personen/{person}/einladung", "admin"),
+    "auth.import_upload": ("/verwaltung/personen/import", "admin"),
+    "org.create_office": ("/verwaltung/aemter", "admin"),
+    "org.office": ("/verwaltung/aemter/{office}", "admin"),
+    "privacy.erase": ("/verwaltung/personen/{person}/loeschen", "admin"),
 }
 NOT_ROUTES = {"static"}
 
@@ -74,7 +98,8 @@ def world(app, client, auth, make_user, synced_tracks):
     auth.logout()
     attempt = db.session.scalar(sa.select(Attempt.id).order_by(Attempt.id))
     code = db.session.scalar(sa.select(Certificate.code).order_by(Certificate.id))
-    return {"attempt": attempt, "code": code}
+    person = db.session.scalar(sa.select(User).where(User.email == "learner@test.example"))
+    return {"attempt": attempt, "code": code, "person": person.id, "office": person.office_id}
 
 
 def test_every_route_has_an_entry(app):

@@ -39,6 +39,12 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     deactivated: int = 0
+    # The people this import created (empty after a dry run): for invitations.
+    new_people: list[User] = field(default_factory=list, repr=False)
+
+    def counts(self) -> dict[str, int]:
+        return {"created": self.created, "updated": self.updated,
+                "unchanged": self.unchanged, "deactivated": self.deactivated}
 
     def summary(self) -> str:
         return (f"created: {self.created}, updated: {self.updated}, "
@@ -128,10 +134,11 @@ def apply(people: list[_Person], deactivate_missing: bool) -> ImportResult:
     for person in people:
         user = existing.get(person.personnel_number)
         if user is None:
-            services.create_user(email=person.email, first_name=person.first_name,
+            user = services.create_user(email=person.email, first_name=person.first_name,
                                  last_name=person.last_name, office=person.office,
                                  roles=person.roles or (),
                                  personnel_number=person.personnel_number)
+            result.new_people.append(user)
             result.created += 1
         elif _update(user, person):
             result.updated += 1
@@ -183,4 +190,5 @@ def import_people(data: bytes, filename: str, *, dry_run: bool = False,
     savepoint = db.session.begin_nested()  # roll back only what the import did
     result = apply(people, deactivate_missing)
     savepoint.rollback()
+    result.new_people = []
     return result
