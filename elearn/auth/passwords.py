@@ -26,6 +26,7 @@ changeme aendern ändern test testen start passw0rt passwort1 abcdef
 SEQUENCES = ("abcdefghijklmnopqrstuvwxyz", "01234567890", "qwertzuiopü", "asdfghjklöä",
              "yxcvbnm", "qwertyuiop", "zxcvbnm")
 _NOT_LETTERS = re.compile(r"[\W\d_]+")
+_EDGES = re.compile(r"^[\W\d_]+|[\W\d_]+$")
 _LEET = str.maketrans("0134@$5!7", "oieaassit")
 
 
@@ -54,14 +55,16 @@ def problems(password: str, *, email: str = "", names: tuple[str, ...] = (),
 
 def _is_pattern(folded: str) -> bool:
     letters = _NOT_LETTERS.sub("", folded)
-    respelled = _NOT_LETTERS.sub("", folded.translate(_LEET))  # "P@ssw0rt" -> "password"
+    core = _EDGES.sub("", folded)  # digits and symbols around a word are no protection
+    respelled = _NOT_LETTERS.sub("", core.translate(_LEET))  # "P@ssw0rd" -> "password"
     for word in {letters, respelled}:
         if word == "" or word in COMMON_WORDS or _repeats_a_word(word):
             return True  # "Passwort2024!!", "123456789012", "SommerSommer"
     compact = re.sub(r"\s+", "", folded)
     if len(set(compact)) <= 2:
         return True  # "aaaaaaaaaaaa", "abababababab"
-    return any(_runs_along(compact, sequence) for sequence in SEQUENCES)
+    return any(_runs_along(text, sequence) for text in {compact, letters} if len(text) >= 6
+               for sequence in SEQUENCES)
 
 
 def _repeats_a_word(word: str) -> bool:
