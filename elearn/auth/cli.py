@@ -6,7 +6,7 @@ from flask.cli import with_appcontext
 from .. import audit
 from ..extensions import db
 from . import invitations
-from .importer import import_people
+from .importer import created_people, import_people
 
 
 @click.group("users")
@@ -35,7 +35,7 @@ def import_command(file, dry_run, deactivate_missing, invite):
     if dry_run:
         click.echo("dry run, nothing written: " + result.summary())
         return
-    sent = invitations.invite_new(result.new_people, None) if invite else []
+    sent = invitations.invite_new(created_people(result), None) if invite else []
     audit.record(None, "users_imported", source="cli", filename=Path(file).name[:100],
                  invited=len(sent), **result.counts())
     db.session.commit()

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..org.models import Office
 from . import bp, invitations, people
 from .forms import ActionForm, ImportForm, RolesForm
-from .importer import import_people
+from .importer import created_people, import_people
 from .models import ADMIN, HR, LEAD, ROLES, User
 from .services import role_required
 
@@ -143,7 +143,7 @@ def import_upload():
         return render_template("auth/import.html", form=form, errors=result.errors), 422
     links = []
     if not dry_run:
-        sent = invitations.invite_new(result.new_people, current_user) \
+        sent = invitations.invite_new(created_people(result), current_user) \
             if form.invite.data else []
         links = [(user, delivery.link) for user, delivery in sent if not delivery.mailed]
         audit.record(current_user, "users_imported", source="upload",

@@ -29,6 +29,16 @@ def new_session_token() -> str:
 def create_user(*, email, first_name, last_name, office, roles=(), password=None,
                 personnel_number=None) -> User:
     """Create a person with the given roles (every person is a learner)."""
+    user = new_user(email=email, first_name=first_name, last_name=last_name, office=office,
+                    roles=roles, password=password, personnel_number=personnel_number)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def new_user(*, email, first_name, last_name, office, roles=(), password=None,
+             personnel_number=None) -> User:
+    """A new person, not yet added to the session (imports add many and flush once)."""
     user = User(
         email=normalise_email(email),
         first_name=first_name,
@@ -44,8 +54,6 @@ def create_user(*, email, first_name, last_name, office, roles=(), password=None
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
         user.role_rows.append(UserRole(role=role))
-    db.session.add(user)
-    db.session.flush()
     return user
 
 
