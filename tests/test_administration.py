@@ -208,6 +208,18 @@ def test_certificate_revocation_is_audited(client, admin, learner, synced):
          page=page)
     [entry] = entries("certificate_revoked")
     assert entry.target_type == "certificate" and entry.target_id == certificate.id
+    assert entry.actor_id == admin.id
+
+
+def test_certificate_revocation_on_the_command_line_is_audited(runner, learner, synced):
+    from elearn.certificates import services as certificates
+
+    certificate = certificates.issue_manually("learner@test.example", "demo-kurs")
+    db.session.commit()
+    result = runner.invoke(args=["certificates", "revoke", certificate.code, "--reason", "x"])
+    assert result.exit_code == 0, result.output
+    [entry] = entries("certificate_revoked")
+    assert entry.actor_id is None and entry.target_id == certificate.id
 
 
 @pytest.fixture
