@@ -51,16 +51,19 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .catalog import bp as catalog_bp
     from .certificates import bp as certificates_bp
     from .cohorts import bp as cohorts_bp
     from .main import bp as main_bp
+    from .org.routes import bp as org_bp
+    from .privacy import bp as privacy_bp
     from .quiz import bp as quiz_bp
     from .reports import bp as reports_bp
 
-    for bp in (main_bp, auth_bp, catalog_bp, quiz_bp, certificates_bp, reports_bp,
-               cohorts_bp):
+    for bp in (main_bp, auth_bp, catalog_bp, quiz_bp, certificates_bp, reports_bp, admin_bp,
+               org_bp, privacy_bp, cohorts_bp):
         app.register_blueprint(bp)
 
 

@@ -24,9 +24,10 @@ EVERYONE = dict.fromkeys(ROLES, 200)
 SIGNED_IN = {"anonymous": LOGIN, "learner": 200, "lead": 200, "hr": 200, "admin": 200}
 # Cohort pages: leads (only their own cohorts, see test_cohorts.py) and administrators.
 LEADS = {"anonymous": LOGIN, "learner": 403, "lead": 200, "hr": 403, "admin": 200}
+ADMIN_ONLY = {"anonymous": LOGIN, "learner": 403, "lead": 403, "hr": 403, "admin": 200}
 
-# endpoint -> (URL template, expected status per role). {attempt} and {code} belong to the
-# learner.
+# endpoint -> (URL template, expected status per role). {attempt}, {code}, {person} and
+# {office} belong to the learner.
 GET_MATRIX = {
     "main.home": ("/", EVERYONE),
     "main.accessibility": ("/barrierefreiheit", EVERYONE),
@@ -68,6 +69,18 @@ GET_MATRIX = {
                               {**dict.fromkeys(ROLES, 409), "anonymous": LOGIN, "learner": 200}),
     "cohorts.track_survey": ("/rueckmeldung/lernpfade/test-pfad",
                              {**dict.fromkeys(ROLES, 409), "anonymous": LOGIN, "learner": 200}),
+    "auth.forgot_password": ("/passwort-vergessen", EVERYONE),
+    "auth.set_password": ("/passwort/neu/kein-gueltiger-link", dict.fromkeys(ROLES, 404)),
+    "auth.people_list": ("/verwaltung/personen", ADMIN_ONLY),
+    "auth.person": ("/verwaltung/personen/{person}", ADMIN_ONLY),
+    "auth.import_upload": ("/verwaltung/personen/import", ADMIN_ONLY),
+    "admin.index": ("/verwaltung", ADMIN_ONLY),
+    "admin.audit_log": ("/verwaltung/protokoll", ADMIN_ONLY),
+    "org.offices": ("/verwaltung/aemter", ADMIN_ONLY),
+    "org.office": ("/verwaltung/aemter/{office}", ADMIN_ONLY),
+    "privacy.my_data": ("/konto/daten", SIGNED_IN),
+    "privacy.download": ("/konto/daten.json", SIGNED_IN),
+    "privacy.erase": ("/verwaltung/personen/{person}/loeschen", ADMIN_ONLY),
 }
 # POST endpoints: the role that may use them, and a URL template.
 POST_ENDPOINTS = {
@@ -86,6 +99,16 @@ POST_ENDPOINTS = {
     "cohorts.beat": ("/lernzeit/{session}", "learner"),
     "cohorts.module_survey": ("/rueckmeldung/kurse/demo-kurs/01-erstes-modul", "learner"),
     "cohorts.track_survey": ("/rueckmeldung/lernpfade/test-pfad", "learner"),
+    "auth.forgot_password": ("/passwort-vergessen", "anonymous"),
+    "auth.set_password": ("/passwort/neu/kein-gueltiger-link", "anonymous"),
+    "auth.change_roles": ("/verwaltung/personen/{person}/rollen", "admin"),
+    "auth.deactivate": ("/verwaltung/personen/{person}/deaktivieren", "admin"),
+    "auth.reactivate": ("/verwaltung/personen/{person}/reaktivieren", "admin"),
+    "auth.invite": ("/verwaltung/personen/{person}/einladung", "admin"),
+    "auth.import_upload": ("/verwaltung/personen/import", "admin"),
+    "org.create_office": ("/verwaltung/aemter", "admin"),
+    "org.office": ("/verwaltung/aemter/{office}", "admin"),
+    "privacy.erase": ("/verwaltung/personen/{person}/loeschen", "admin"),
 }
 NOT_ROUTES = {"static"}
 
@@ -102,11 +125,12 @@ def world(app, client, auth, make_user, synced_tracks):
     attempt = db.session.scalar(sa.select(Attempt.id).order_by(Attempt.id))
     code = db.session.scalar(sa.select(Certificate.code).order_by(Certificate.id))
     users = {u.email: u for u in db.session.scalars(sa.select(User))}
+    learner = users["learner@test.example"]
     cohort = create_cohort(name="Pilot", track=synced_tracks, starts_on=date(2026, 1, 5),
                            ends_on=date(2026, 3, 1), leads=[users["lead@test.example"]])
     db.session.commit()
-    return {"attempt": attempt, "code": code, "cohort": cohort.id,
-            "learner": users["learner@test.example"].id,
+    return {"attempt": attempt, "code": code, "cohort": cohort.id, "learner": learner.id,
+            "person": learner.id, "office": learner.office_id,
             "session": db.session.scalar(sa.select(StudySession.id))}
 
 

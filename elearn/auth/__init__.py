@@ -1,7 +1,7 @@
-"""People, roles, login and logout."""
+"""People, roles, login and logout; administration of people."""
 
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from . import routes  # noqa: E402, F401
+from . import people_routes, routes  # noqa: E402, F401

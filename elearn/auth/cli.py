@@ -3,8 +3,10 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from .. import audit
 from ..extensions import db
-from .importer import import_people
+from . import invitations
+from .importer import created_people, import_people
 
 
 @click.group("users")
@@ -17,8 +19,11 @@ def users_cli():
 @click.option("--dry-run", is_flag=True, help="Check and count, but write nothing.")
 @click.option("--deactivate-missing", is_flag=True,
               help="Deactivate people with a personnel number who are not in the file.")
+@click.option("--invite", is_flag=True,
+              help="Send the people created an invitation to set their password "
+                   "(printed when SMTP is not configured).")
 @with_appcontext
-def import_command(file, dry_run, deactivate_missing):
+def import_command(file, dry_run, deactivate_missing, invite):
     """Create, update and move people from CSV or XLSX; any bad row rejects the whole file."""
     result = import_people(Path(file).read_bytes(), file, dry_run=dry_run,
                            deactivate_missing=deactivate_missing)
@@ -27,6 +32,14 @@ def import_command(file, dry_run, deactivate_missing):
             click.echo(error, err=True)
         click.echo("Nothing was imported.", err=True)
         raise SystemExit(1)
-    if not dry_run:
-        db.session.commit()
-    click.echo(("dry run, nothing written: " if dry_run else "") + result.summary())
+    if dry_run:
+        click.echo("dry run, nothing written: " + result.summary())
+        return
+    sent = invitations.invite_new(created_people(result), None) if invite else []
+    audit.record(None, "users_imported", source="cli", filename=Path(file).name[:100],
+                 invited=len(sent), **result.counts())
+    db.session.commit()
+    click.echo(result.summary() + (f", invited: {len(sent)}" if invite else ""))
+    for user, delivery in sent:
+        if not delivery.mailed:
+            click.echo(f"invitation for {user.email}: {delivery.link}")

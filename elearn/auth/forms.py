@@ -1,7 +1,13 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Email, Length
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField, widgets
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
 
 
 class LoginForm(FlaskForm):
@@ -22,3 +28,53 @@ class LoginForm(FlaskForm):
             Length(max=1024, message=_l("Das Passwort ist zu lang.")),
         ],
     )
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        _l("E-Mail-Adresse"),
+        filters=[_strip],
+        validators=[
+            DataRequired(_l("Bitte geben Sie Ihre E-Mail-Adresse ein.")),
+            Length(max=254, message=_l("Die E-Mail-Adresse ist zu lang.")),
+            Email(_l("Bitte geben Sie eine gültige E-Mail-Adresse ein."),
+                  check_deliverability=False),
+        ],
+    )
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("Neues Passwort"),
+        validators=[DataRequired(_l("Bitte geben Sie ein neues Passwort ein.")),
+                    Length(max=1024, message=_l("Das Passwort ist zu lang."))],
+    )
+    confirm = PasswordField(
+        _l("Neues Passwort wiederholen"),
+        validators=[DataRequired(_l("Bitte wiederholen Sie das neue Passwort.")),
+                    EqualTo("password", _l("Die beiden Eingaben stimmen nicht überein."))],
+    )
+
+
+class RolesForm(FlaskForm):
+    roles = MultiCheckboxField(_l("Rollen"), choices=[])
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("Datei (CSV oder XLSX)"), validators=[
+        FileRequired(_l("Bitte wählen Sie eine Datei aus.")),
+        FileAllowed(["csv", "xlsx"], _l("Bitte eine CSV- oder XLSX-Datei verwenden."))])
+    dry_run = BooleanField(_l("Probelauf: nur prüfen und zählen, nichts speichern"),
+                           default=True)
+    deactivate_missing = BooleanField(
+        _l("Personen mit Personalnummer, die nicht in der Datei stehen, deaktivieren"))
+    invite = BooleanField(_l("Neu angelegte Personen einladen (Link zum Festlegen des "
+                             "Passworts)"))

@@ -39,6 +39,12 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     deactivated: int = 0
+    # The ids of the people this import created (empty after a dry run): for invitations.
+    new_ids: list[int] = field(default_factory=list, repr=False)
+
+    def counts(self) -> dict[str, int]:
+        return {"created": self.created, "updated": self.updated,
+                "unchanged": self.unchanged, "deactivated": self.deactivated}
 
     def summary(self) -> str:
         return (f"created: {self.created}, updated: {self.updated}, "
@@ -125,14 +131,11 @@ def apply(people: list[_Person], deactivate_missing: bool) -> ImportResult:
     result = ImportResult()
     existing = {u.personnel_number: u for u in db.session.scalars(
         sa.select(User).where(User.personnel_number.is_not(None)))}
+    new = []
     for person in people:
         user = existing.get(person.personnel_number)
         if user is None:
-            services.create_user(email=person.email, first_name=person.first_name,
-                                 last_name=person.last_name, office=person.office,
-                                 roles=person.roles or (),
-                                 personnel_number=person.personnel_number)
-            result.created += 1
+            new.append(person)
         elif _update(user, person):
             result.updated += 1
         else:
@@ -144,7 +147,33 @@ def apply(people: list[_Person], deactivate_missing: bool) -> ImportResult:
                 services.deactivate(user)
                 result.deactivated += 1
     db.session.flush()
+    result.new_ids = _insert(new)
+    result.created = len(new)
     return result
+
+
+def _insert(new: list[_Person]) -> list[int]:
+    """Create the new people with two bulk INSERTs (people, then their roles)."""
+    if not new:
+        return []
+    ids = list(db.session.scalars(
+        sa.insert(User).returning(User.id, sort_by_parameter_order=True),
+        [{"email": p.email, "first_name": p.first_name, "last_name": p.last_name,
+          "office_id": p.office.id, "personnel_number": p.personnel_number,
+          "session_token": services.new_session_token()} for p in new]))
+    db.session.execute(sa.insert(UserRole), [
+        {"user_id": user_id, "role": role}
+        for user_id, person in zip(ids, new, strict=True)
+        for role in sorted((person.roles or set()) | {LEARNER})])
+    return ids
+
+
+def created_people(result: ImportResult) -> list[User]:
+    """The people the import created, loaded in one query (for invitations)."""
+    if not result.new_ids:
+        return []
+    return list(db.session.scalars(
+        sa.select(User).where(User.id.in_(result.new_ids)).order_by(User.id)))
 
 
 def _update(user: User, person: _Person) -> bool:
@@ -183,4 +212,5 @@ def import_people(data: bytes, filename: str, *, dry_run: bool = False,
     savepoint = db.session.begin_nested()  # roll back only what the import did
     result = apply(people, deactivate_missing)
     savepoint.rollback()
+    result.new_ids = []
     return result

@@ -34,6 +34,9 @@ class User(UserMixin, db.Model):
     # Part of the session identifier: changing it ends every session of this person.
     session_token: Mapped[str] = mapped_column(sa.String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when an administrator erased the person's data (GDPR Art. 17); the row stays,
+    # pseudonymised, so that counts and certificates keep their meaning.
+    erased_at: Mapped[datetime | None]
 
     office: Mapped[Office] = relationship()
     role_rows: Mapped[list["UserRole"]] = relationship(
@@ -42,7 +45,7 @@ class User(UserMixin, db.Model):
 
     @property
     def display_name(self) -> str:
-        return f"{self.first_name} {self.last_name}"
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
 
     @property
     def roles(self) -> set[str]:
@@ -81,3 +84,22 @@ class LoginFailure(db.Model):
     email: Mapped[str] = mapped_column(sa.String(254), index=True)
     address: Mapped[str] = mapped_column(sa.String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+INVITE, RESET = "invite", "reset"
+
+
+class UserToken(db.Model):
+    """A single-use link to set a password (invitation or reset); only its hash is stored."""
+
+    __tablename__ = "user_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    purpose: Mapped[str] = mapped_column(sa.String(16))  # invite | reset
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()

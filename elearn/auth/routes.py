@@ -1,12 +1,16 @@
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from datetime import timedelta
+
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import TooManyRequests
 
+from .. import throttle
+from ..errors import render_error
 from ..extensions import db, login_manager
 from ..security import local_path
-from . import bp, services
-from .forms import LoginForm
+from . import bp, invitations, services, tokens
+from .forms import ForgotPasswordForm, LoginForm, SetPasswordForm
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = None
@@ -55,3 +59,64 @@ def logout():
     session.clear()
     flash(_("Sie wurden abgemeldet."), "success")
     return redirect(url_for("auth.login"))
+
+
+class ResetThrottled(TooManyRequests):
+    @property
+    def user_message(self) -> str:
+        return _("Zu viele Anfragen in kurzer Zeit. Bitte warten Sie 15 Minuten und "
+                 "versuchen Sie es dann erneut.")
+
+
+@bp.route("/passwort-vergessen", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if not form.validate_on_submit():
+        return render_template("auth/forgot.html", form=form), 422 if form.errors else 200
+    window = timedelta(minutes=15)
+    if not throttle.hit("reset-address", request.remote_addr or "unknown", 10, window):
+        db.session.commit()
+        raise ResetThrottled(retry_after=900)
+    # A few links per account and hour at most; beyond that the answer stays the same.
+    email = services.normalise_email(form.email.data)
+    if throttle.hit("reset-account", email, 3, timedelta(hours=1)):
+        user = services.find_user_by_email(email)
+        if user is not None and user.active and user.auth_source == "local" \
+                and user.erased_at is None:
+            invitations.send_reset(user)
+    db.session.commit()
+    return render_template("auth/forgot_sent.html")
+
+
+def _valid_token(raw: str):
+    token = tokens.find(raw)
+    if token is None:
+        return None, render_error(404, _("Dieser Link ist ungültig, abgelaufen oder wurde "
+                                         "schon benutzt. Fordern Sie bitte einen neuen an."))
+    return token, None
+
+
+@bp.route("/passwort/neu/<token>", methods=["GET", "POST"])
+def set_password(token: str):
+    found, error = _valid_token(token)
+    if error:
+        return error
+    form = SetPasswordForm()
+    user = found.user
+    if form.validate_on_submit():
+        try:
+            services.change_password(user, form.password.data)
+        except services.PasswordRejected as rejected:
+            form.password.errors = list(rejected.args[0])
+        else:
+            tokens.consume(found)
+            db.session.commit()
+            current_app.logger.info("Password set by person %s via %s link", user.id,
+                                    found.purpose)
+            session.clear()
+            session.permanent = True
+            login_user(user)
+            flash(_("Ihr Passwort ist gespeichert. Sie sind angemeldet."), "success")
+            return redirect(url_for("main.home"))
+    return render_template("auth/set_password.html", form=form, purpose=found.purpose,
+                           user=user), 422 if form.errors else 200

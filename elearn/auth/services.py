@@ -10,7 +10,12 @@ from flask_login import current_user
 
 from ..extensions import db, login_manager
 from ..org.models import utcnow
+from . import passwords
 from .models import ROLES, LoginFailure, User, UserRole
+
+
+class PasswordRejected(ValueError):
+    """The password breaks the rules; args[0] lists every reason."""
 
 
 def normalise_email(email: str) -> str:
@@ -24,6 +29,16 @@ def new_session_token() -> str:
 def create_user(*, email, first_name, last_name, office, roles=(), password=None,
                 personnel_number=None) -> User:
     """Create a person with the given roles (every person is a learner)."""
+    user = new_user(email=email, first_name=first_name, last_name=last_name, office=office,
+                    roles=roles, password=password, personnel_number=personnel_number)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def new_user(*, email, first_name, last_name, office, roles=(), password=None,
+             personnel_number=None) -> User:
+    """A new person, not yet added to the session (imports add many and flush once)."""
     user = User(
         email=normalise_email(email),
         first_name=first_name,
@@ -33,13 +48,12 @@ def create_user(*, email, first_name, last_name, office, roles=(), password=None
         session_token=new_session_token(),
     )
     if password:
+        check_password_rules(user, password)
         user.set_password(password)
     for role in {"learner", *roles}:
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
         user.role_rows.append(UserRole(role=role))
-    db.session.add(user)
-    db.session.flush()
     return user
 
 
@@ -55,6 +69,43 @@ def deactivate(user: User) -> None:
 
 def end_sessions(user: User) -> None:
     user.session_token = new_session_token()
+
+
+def reactivate(user: User) -> None:
+    """Let a deactivated person log in again (not after erasure)."""
+    if user.erased_at is not None:
+        raise ValueError("erased people cannot be reactivated")
+    user.active = True
+
+
+def set_roles(user: User, roles: set[str]) -> bool:
+    """Give the person exactly these roles (plus learner); True when something changed."""
+    wanted = {"learner", *roles}
+    if not wanted <= set(ROLES):
+        raise ValueError(f"unknown roles {sorted(wanted - set(ROLES))}")
+    if wanted == user.roles:
+        return False
+    for row in [r for r in user.role_rows if r.role not in wanted]:
+        user.role_rows.remove(row)
+    for role in sorted(wanted - user.roles):
+        user.role_rows.append(UserRole(role=role))
+    return True
+
+
+def check_password_rules(user: User, password: str) -> None:
+    """Raise PasswordRejected with every reason when the password may not be used."""
+    found = passwords.problems(password, email=user.email or "",
+                               names=(user.first_name or "", user.last_name or ""),
+                               city=current_app.config.get("CITY_NAME", ""))
+    if found:
+        raise PasswordRejected(found)
+
+
+def change_password(user: User, password: str) -> None:
+    """Set a new password after checking the rules; every other session of the person ends."""
+    check_password_rules(user, password)
+    user.set_password(password)
+    end_sessions(user)
 
 
 def is_throttled(email: str, address: str) -> bool:

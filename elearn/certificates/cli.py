@@ -2,7 +2,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .. import mail
+from .. import audit, mail
 from ..extensions import db
 from ..org.models import utcnow
 from . import services
@@ -56,6 +56,7 @@ def revoke(code, reason):
         services.revoke(certificate, reason)
     except services.CertificateError as error:
         raise click.ClickException(str(error)) from None
+    audit.record(None, "certificate_revoked", certificate, code=certificate.code)
     db.session.commit()
     click.echo(f"revoked {certificate.code}")
 

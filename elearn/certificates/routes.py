@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import TooManyRequests
 
-from .. import throttle
+from .. import audit, throttle
 from ..auth.models import ADMIN
 from ..auth.services import role_required
 from ..catalog import services as catalog
@@ -126,6 +126,7 @@ def revoke(code: str):
         services.revoke(certificate, form.reason.data)
     except services.CertificateError as error:
         return render_error(409, str(error))
+    audit.record(current_user, "certificate_revoked", certificate, code=certificate.code)
     db.session.commit()
     flash(_("Das Zertifikat %(code)s wurde widerrufen.", code=certificate.code), "success")
     return redirect(url_for("certificates.admin", code=certificate.code))

@@ -1,10 +1,15 @@
-"""Deleting what the retention periods say is no longer needed. Never commits."""
+"""Deleting what is no longer needed: retention periods and erasure on request. Never commits."""
 
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
+from .. import audit
+from ..auth import services as auth
+from ..auth import tokens
 from ..auth.models import LoginFailure
+from ..certificates.models import Certificate
 from ..extensions import db
 from ..org.models import utcnow
 from ..quiz.models import Attempt, AttemptAnswer
@@ -29,3 +34,46 @@ def purge(retention_days: int) -> dict[str, int]:
     marks = db.session.execute(sa.delete(RequestMark).where(RequestMark.created_at < day)).rowcount
     return {"attempts": attempts, "answers": answers, "login_failures": logins,
             "rate_marks": marks}
+
+
+ERASED_NAME = "Gelöscht"
+
+
+class ErasureError(Exception):
+    """Erasure is not possible; the message is for the administrator."""
+
+
+def erase(user, actor) -> dict[str, int]:
+    """Remove or pseudonymise a person's data (GDPR Art. 17); never commits.
+
+    The row stays, linked to its office, so that counts keep their meaning; progress and the
+    points per question stay without a name on them. Quiz answers, login traces and open
+    password links go. Certificates stay verifiable but no longer name the holder.
+    """
+    if user.erased_at is not None:
+        raise ErasureError(_("Die Daten dieser Person sind schon gelöscht."))
+    if actor is not None and user.id == actor.id:
+        raise ErasureError(_("Sie können Ihre eigenen Daten nicht selbst löschen."))
+    old_email = user.email
+    db.session.execute(sa.delete(LoginFailure).where(LoginFailure.email == old_email))
+    db.session.execute(sa.delete(RequestMark).where(RequestMark.key == old_email[:64]))
+    tokens.delete_for(user)
+    attempts = db.session.execute(
+        sa.update(Attempt).where(Attempt.user_id == user.id)
+        .values(answers=sa.null(), drawn=[])
+        .execution_options(synchronize_session=False)).rowcount
+    certificates = db.session.execute(
+        sa.update(Certificate).where(Certificate.user_id == user.id)
+        .values(holder_name=ERASED_NAME)
+        .execution_options(synchronize_session=False)).rowcount
+    user.first_name, user.last_name = ERASED_NAME, ""
+    user.email = f"geloescht-{user.id}@geloescht.invalid"
+    user.personnel_number = None
+    user.password_hash = None
+    user.erased_at = utcnow()
+    auth.set_roles(user, set())
+    auth.deactivate(user)  # ends every session at once
+    # The entry names no one: the target is the pseudonymised row, the details are counts.
+    audit.record(actor, "erased", user, attempts=attempts, certificates=certificates)
+    db.session.flush()
+    return {"attempts": attempts, "certificates": certificates}

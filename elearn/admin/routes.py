@@ -1,0 +1,39 @@
+from flask import abort, render_template, request
+from flask_babel import lazy_gettext as _l
+
+from ..audit import ACTIONS
+from ..auth.models import ADMIN
+from ..auth.services import role_required
+from . import bp, services
+
+ACTION_LABELS = {
+    "roles_changed": _l("Rollen geändert"), "deactivated": _l("Person deaktiviert"),
+    "reactivated": _l("Person wieder aktiviert"), "invited": _l("Einladung gesendet"),
+    "office_created": _l("Amt angelegt"), "office_renamed": _l("Amt umbenannt"),
+    "office_moved": _l("Amt verschoben"), "users_imported": _l("Personen importiert"),
+    "erased": _l("Personenbezogene Daten gelöscht"),
+    "certificate_revoked": _l("Zertifikat widerrufen"),
+}
+
+
+@bp.app_context_processor
+def _labels():
+    return {"action_labels": ACTION_LABELS}
+
+
+@bp.get("/verwaltung")
+@role_required(ADMIN)
+def index():
+    return render_template("admin/index.html")
+
+
+@bp.get("/verwaltung/protokoll")
+@role_required(ADMIN)
+def audit_log():
+    number = request.args.get("seite", "1")
+    action = request.args.get("aktion") or None
+    if not (number.isascii() and number.isdigit()) or not 1 <= int(number) <= 100_000 \
+            or (action is not None and action not in ACTIONS):
+        abort(400)
+    return render_template("admin/audit.html", page=services.audit_page(int(number), action),
+                           action=action)

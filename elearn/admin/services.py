@@ -1,0 +1,59 @@
+"""Reading the audit log: one page of entries with the names they point to (no writes)."""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from ..audit import AuditEntry
+from ..auth.models import User
+from ..certificates.models import Certificate
+from ..extensions import db
+from ..org.models import Office
+
+PER_PAGE = 50
+
+
+@dataclass
+class Line:
+    entry: AuditEntry
+    actor: User | None
+    target: object | None
+
+
+@dataclass
+class Page:
+    lines: list[Line]
+    total: int
+    number: int
+    per_page: int = PER_PAGE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _by_id(model, ids: set[int]) -> dict:
+    if not ids:
+        return {}
+    return {row.id: row for row in db.session.scalars(sa.select(model).where(model.id.in_(ids)))}
+
+
+def audit_page(number: int, action: str | None = None) -> Page:
+    """Newest first; the people, offices and certificates named are read in one query each."""
+    query = sa.select(AuditEntry)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    entries = db.session.scalars(query.order_by(AuditEntry.id.desc())
+                                 .limit(PER_PAGE).offset((number - 1) * PER_PAGE)).all()
+    wanted: dict[str, set[int]] = {"user": set(), "office": set(), "certificate": set()}
+    for entry in entries:
+        if entry.actor_id:
+            wanted["user"].add(entry.actor_id)
+        if entry.target_type in wanted and entry.target_id is not None:
+            wanted[entry.target_type].add(entry.target_id)
+    found = {"user": _by_id(User, wanted["user"]), "office": _by_id(Office, wanted["office"]),
+             "certificate": _by_id(Certificate, wanted["certificate"])}
+    lines = [Line(e, found["user"].get(e.actor_id),
+                  found.get(e.target_type or "", {}).get(e.target_id)) for e in entries]
+    return Page(lines, total, number)

@@ -1,0 +1,52 @@
+"""An audit log of administrative actions: written by the actions, read by administrators.
+
+Entries are only ever added. No route, service or command changes or deletes them. They hold
+identifiers and non-personal details only, so that erasing a person leaves nothing of them here:
+names are shown by joining the person's row, which erasure pseudonymises.
+"""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .extensions import db
+from .org.models import utcnow
+
+# What an entry can record; the page shows each with a German label.
+ACTIONS = (
+    "roles_changed", "deactivated", "reactivated", "invited", "office_created",
+    "office_renamed", "office_moved", "users_imported", "erased", "certificate_revoked",
+)
+
+
+class AuditEntry(db.Model):
+    """Who did what, when, to which person, office or certificate."""
+
+    __tablename__ = "audit_entry"
+    # A person's page lists the entries about them.
+    __table_args__ = (sa.Index("ix_audit_entry_target", "target_type", "target_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # None when the action came from the command line (an operator, not a person in the app).
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(32), index=True)
+    target_type: Mapped[str | None] = mapped_column(sa.String(16))  # user | office | certificate
+    target_id: Mapped[int | None]
+    details: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+
+
+def record(actor, action: str, target=None, **details) -> AuditEntry:
+    """Add one entry (never commits). `target` is a User, Office or Certificate, or None."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    entry = AuditEntry(actor_id=getattr(actor, "id", None), action=action, details=details)
+    if target is not None:
+        entry.target_type = _TARGET_TYPES[type(target).__name__]
+        entry.target_id = target.id
+    db.session.add(entry)
+    return entry
+
+
+_TARGET_TYPES = {"User": "user", "Office": "office", "Certificate": "certificate"}

@@ -1,0 +1,78 @@
+"""Sending password links: invitations by administrators, resets asked for by the person.
+
+The link goes by e-mail when SMTP is configured. Otherwise it is written to the log, and an
+invitation is also shown to the administrator who asked for it; a reset link never is, since
+whoever asks for it may not be the owner of the account.
+"""
+
+import smtplib
+from dataclasses import dataclass
+
+from flask import current_app, has_request_context, request
+from flask_babel import gettext as _
+
+from .. import audit, mail
+from . import tokens
+from .models import INVITE, RESET, User
+
+
+@dataclass
+class Delivery:
+    link: str
+    mailed: bool
+
+
+def password_link(raw: str) -> str:
+    """The absolute address of the page that sets a password with this token."""
+    base = current_app.config["BASE_URL"] or (
+        request.url_root if has_request_context() else "http://127.0.0.1:5000/")
+    path = current_app.url_map.bind("localhost").build("auth.set_password", {"token": raw})
+    return base.rstrip("/") + path
+
+
+def _deliver(user: User, subject: str, body: str, link: str) -> bool:
+    try:
+        mailed = mail.send(user.email, subject, body)
+    except (smtplib.SMTPException, OSError):
+        current_app.logger.exception("Could not send mail to person %s", user.id)
+        mailed = False
+    if not mailed:
+        current_app.logger.warning("Mail not sent (SMTP not configured or failing); "
+                                   "password link for person %s: %s", user.id, link)
+    return mailed
+
+
+def invite(user: User, actor) -> Delivery:
+    """Send a new invitation (older ones stop working) and record it in the audit log."""
+    return _send_invitation(user, tokens.issue(user, INVITE), actor)
+
+
+def invite_new(users: list[User], actor) -> list[tuple[User, Delivery]]:
+    """Invite people an import has just created (no older links to cancel)."""
+    raws = tokens.issue_for_new(users, INVITE)
+    return [(user, _send_invitation(user, raw, actor)) for user, raw in zip(users, raws,
+                                                                             strict=True)]
+
+
+def _send_invitation(user: User, raw: str, actor) -> Delivery:
+    link = password_link(raw)
+    city = current_app.config["CITY_NAME"]
+    body = _("Guten Tag %(name)s,\n\nfür Sie wurde ein Zugang zur Lernplattform "
+             "„Digitalisierungsführerschein“ der Verwaltung %(city)s eingerichtet. Bitte legen "
+             "Sie über diesen Link Ihr Passwort fest (gültig 7 Tage, nur einmal nutzbar):\n\n"
+             "%(link)s\n\nIhre Anmeldung ist dann Ihre E-Mail-Adresse %(email)s.\n",
+             name=user.display_name, city=city, link=link, email=user.email)
+    mailed = _deliver(user, _("Ihr Zugang zum Digitalisierungsführerschein"), body, link)
+    audit.record(actor, "invited", user, mailed=mailed)
+    return Delivery(link, mailed)
+
+
+def send_reset(user: User) -> None:
+    """Mail (or log) a reset link; the caller answers the same whether this ran or not."""
+    link = password_link(tokens.issue(user, RESET))
+    body = _("Guten Tag %(name)s,\n\njemand hat ein neues Passwort für Ihren Zugang zum "
+             "Digitalisierungsführerschein angefordert. Wenn Sie das waren, legen Sie es über "
+             "diesen Link fest (gültig 2 Stunden, nur einmal nutzbar):\n\n%(link)s\n\n"
+             "Wenn nicht, können Sie diese Nachricht ignorieren; Ihr Passwort bleibt.\n",
+             name=user.display_name, link=link)
+    _deliver(user, _("Neues Passwort für den Digitalisierungsführerschein"), body, link)

@@ -1,0 +1,120 @@
+"""Administering people: search, roles, deactivation, invitations. Add and flush, never commit.
+
+Every change is written to the audit log by the function that makes it.
+"""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
+
+from .. import audit
+from ..extensions import db
+from ..org.models import Office
+from . import services, tokens
+from .models import User, UserRole
+
+PER_PAGE = 50
+
+
+class PeopleError(Exception):
+    """An action that is not possible; the message is for the administrator."""
+
+
+@dataclass
+class Page:
+    people: list[User]
+    total: int
+    number: int
+    per_page: int = PER_PAGE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _like(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def subtree_ids(office: Office) -> list[int]:
+    """The office and every office below it (one query for the whole tree)."""
+    children: dict[int | None, list[int]] = {}
+    for oid, parent in db.session.execute(sa.select(Office.id, Office.parent_id)):
+        children.setdefault(parent, []).append(oid)
+    found, todo = [], [office.id]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def search(text: str = "", office: Office | None = None, role: str | None = None,
+           page: int = 1) -> Page:
+    """People matching every word in name, e-mail or personnel number; one page of them."""
+    query = sa.select(User)
+    for word in text.split()[:5]:
+        pattern = _like(word)
+        query = query.where(sa.or_(*(column.ilike(pattern, escape="\\") for column in (
+            User.first_name, User.last_name, User.email, User.personnel_number))))
+    if office is not None:
+        query = query.where(User.office_id.in_(subtree_ids(office)))
+    if role:
+        query = query.where(sa.exists().where(UserRole.user_id == User.id,
+                                              UserRole.role == role))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    people = db.session.scalars(
+        query.options(selectinload(User.office))
+        .order_by(User.last_name, User.first_name, User.id)
+        .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    return Page(list(people), total, page)
+
+
+def change_roles(user: User, roles: set[str], actor: User) -> bool:
+    """Give the person these roles; an administrator cannot take away their own admin role."""
+    if user.id == actor.id and "admin" not in roles:
+        raise PeopleError(_("Sie können sich die Rolle Administration nicht selbst entziehen."))
+    before = sorted(user.roles)
+    if not services.set_roles(user, roles):
+        return False
+    audit.record(actor, "roles_changed", user, before=before, after=sorted(user.roles))
+    return True
+
+
+def deactivate(user: User, actor: User) -> None:
+    """Deactivate the person: every session ends at once, open password links stop working."""
+    if user.id == actor.id:
+        raise PeopleError(_("Sie können sich nicht selbst deaktivieren."))
+    if not user.active:
+        raise PeopleError(_("Die Person ist schon deaktiviert."))
+    services.deactivate(user)
+    tokens.delete_for(user)
+    audit.record(actor, "deactivated", user)
+
+
+def reactivate(user: User, actor: User) -> None:
+    if user.erased_at is not None:
+        raise PeopleError(_("Die Daten dieser Person wurden gelöscht; sie kann nicht wieder "
+                          "aktiviert werden."))
+    if user.active:
+        raise PeopleError(_("Die Person ist schon aktiv."))
+    services.reactivate(user)
+    audit.record(actor, "reactivated", user)
+
+
+def check_invitable(user: User) -> None:
+    if not user.active or user.erased_at is not None:
+        raise PeopleError(_("Nur aktive Personen können eingeladen werden."))
+    if user.auth_source != "local":
+        raise PeopleError(_("Diese Person meldet sich über einen anderen Verzeichnisdienst an."))
+
+
+def history(user: User, limit: int = 20) -> list[audit.AuditEntry]:
+    """The latest audit entries about this person."""
+    return list(db.session.scalars(
+        sa.select(audit.AuditEntry)
+        .where(audit.AuditEntry.target_type == "user", audit.AuditEntry.target_id == user.id)
+        .order_by(audit.AuditEntry.id.desc()).limit(limit)))

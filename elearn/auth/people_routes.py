@@ -1,0 +1,156 @@
+"""Administration of people under /verwaltung/personen (role admin only)."""
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from .. import audit
+from ..errors import render_error
+from ..extensions import db
+from ..org.models import Office
+from . import bp, invitations, people
+from .forms import ActionForm, ImportForm, RolesForm
+from .importer import created_people, import_people
+from .models import ADMIN, HR, LEAD, ROLES, User
+from .services import role_required
+
+ROLE_LABELS = {"learner": _l("Lernende*r"), LEAD: _l("Digitallots*in"), HR: _l("Personalstelle"),
+               ADMIN: _l("Administration")}
+
+
+def _person(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _page_number() -> int:
+    value = request.args.get("seite", "1")
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 100_000:
+        abort(400)
+    return int(value)
+
+
+@bp.get("/verwaltung/personen")
+@role_required(ADMIN)
+def people_list():
+    text = request.args.get("q", "").strip()[:100]
+    role = request.args.get("rolle") or None
+    code = request.args.get("amt") or None
+    office = None
+    if code:
+        office = db.session.scalar(db.select(Office).where(Office.code == code))
+        if office is None:
+            return render_error(400, _("Unbekanntes Amt „%(code)s“.", code=code[:32]))
+    if role is not None and role not in ROLES:
+        return render_error(400, _("Unbekannte Rolle."))
+    page = people.search(text, office, role, _page_number())
+    offices = db.session.scalars(db.select(Office).order_by(Office.code)).all()
+    return render_template("auth/people.html", page=page, text=text, role=role, code=code,
+                           offices=offices, role_labels=ROLE_LABELS)
+
+
+def _detail(user: User, status: int = 200, **extra):
+    form = RolesForm(roles=sorted(user.roles))
+    form.roles.choices = [SelectChoice(r, ROLE_LABELS[r]) for r in ROLES]
+    return render_template("auth/person.html", person=user, roles_form=form,
+                           action_form=ActionForm(), history=people.history(user),
+                           role_labels=ROLE_LABELS, **extra), status
+
+
+@bp.get("/verwaltung/personen/<int:user_id>")
+@role_required(ADMIN)
+def person(user_id: int):
+    return _detail(_person(user_id))
+
+
+def _act(user: User, action, success: str):
+    """Run one people action, commit, and go back to the person's page; 409 when refused."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        action()
+    except people.PeopleError as error:
+        db.session.rollback()
+        return _detail(user, 409, problem=str(error))
+    db.session.commit()
+    flash(success, "success")
+    return redirect(url_for("auth.person", user_id=user.id))
+
+
+@bp.post("/verwaltung/personen/<int:user_id>/rollen")
+@role_required(ADMIN)
+def change_roles(user_id: int):
+    user = _person(user_id)
+    form = RolesForm()
+    form.roles.choices = [SelectChoice(r, ROLE_LABELS[r]) for r in ROLES]
+    if not form.validate_on_submit():
+        return _detail(user, 422, problem=_("Bitte wählen Sie nur angebotene Rollen."))
+    return _act(user, lambda: people.change_roles(user, set(form.roles.data), current_user),
+                _("Die Rollen wurden gespeichert."))
+
+
+@bp.post("/verwaltung/personen/<int:user_id>/deaktivieren")
+@role_required(ADMIN)
+def deactivate(user_id: int):
+    user = _person(user_id)
+    return _act(user, lambda: people.deactivate(user, current_user),
+                _("Die Person wurde deaktiviert; ihre Sitzungen sind beendet."))
+
+
+@bp.post("/verwaltung/personen/<int:user_id>/reaktivieren")
+@role_required(ADMIN)
+def reactivate(user_id: int):
+    user = _person(user_id)
+    return _act(user, lambda: people.reactivate(user, current_user),
+                _("Die Person ist wieder aktiv."))
+
+
+@bp.post("/verwaltung/personen/<int:user_id>/einladung")
+@role_required(ADMIN)
+def invite(user_id: int):
+    user = _person(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        people.check_invitable(user)
+    except people.PeopleError as error:
+        return _detail(user, 409, problem=str(error))
+    delivery = invitations.invite(user, current_user)
+    db.session.commit()
+    if delivery.mailed:
+        flash(_("Die Einladung wurde an %(email)s geschickt.", email=user.email), "success")
+        return redirect(url_for("auth.person", user_id=user.id))
+    return _detail(user, invitation_link=delivery.link)
+
+
+@bp.route("/verwaltung/personen/import", methods=["GET", "POST"])
+@role_required(ADMIN)
+def import_upload():
+    form = ImportForm()
+    if not form.validate_on_submit():
+        status = 422 if form.errors else 200
+        return render_template("auth/import.html", form=form), status
+    upload = form.file.data
+    dry_run = form.dry_run.data
+    result = import_people(upload.read(), upload.filename or "", dry_run=dry_run,
+                           deactivate_missing=form.deactivate_missing.data)
+    if result.errors:
+        db.session.rollback()
+        return render_template("auth/import.html", form=form, errors=result.errors), 422
+    links = []
+    if not dry_run:
+        sent = invitations.invite_new(created_people(result), current_user) \
+            if form.invite.data else []
+        links = [(user, delivery.link) for user, delivery in sent if not delivery.mailed]
+        audit.record(current_user, "users_imported", source="upload",
+                     filename=(upload.filename or "")[:100], invited=len(sent),
+                     **result.counts())
+        db.session.commit()
+        current_app.logger.info("People import by person %s: %s", current_user.id,
+                                result.summary())
+    return render_template("auth/import.html", form=form, result=result, dry_run=dry_run,
+                           links=links)

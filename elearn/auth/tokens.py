@@ -1,0 +1,76 @@
+"""Single-use, expiring links to set a password: invitations and resets. Never commits.
+
+Only a SHA-256 hash of each token is stored, so a copy of the database opens no account.
+A new link for the same person and purpose makes the older ones worthless.
+"""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..org.models import utcnow
+from .models import INVITE, RESET, User, UserToken
+
+LIFETIMES = {INVITE: timedelta(days=7), RESET: timedelta(hours=2)}
+
+
+def _hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue(user: User, purpose: str) -> str:
+    """A new token for this person and purpose; returns the raw token (for the link only)."""
+    if purpose not in LIFETIMES:
+        raise ValueError(f"unknown token purpose {purpose!r}")
+    db.session.execute(sa.delete(UserToken).where(
+        UserToken.user_id == user.id, UserToken.purpose == purpose,
+        UserToken.used_at.is_(None)))
+    raw = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(UserToken(user_id=user.id, purpose=purpose, token_hash=_hash(raw),
+                             created_at=now, expires_at=now + LIFETIMES[purpose]))
+    db.session.flush()
+    return raw
+
+
+def issue_for_new(users: list[User], purpose: str) -> list[str]:
+    """Tokens for people who have none yet (just created): one flush for all of them."""
+    now, raws = utcnow(), []
+    for user in users:
+        raw = secrets.token_urlsafe(32)
+        raws.append(raw)
+        db.session.add(UserToken(user_id=user.id, purpose=purpose, token_hash=_hash(raw),
+                                 created_at=now, expires_at=now + LIFETIMES[purpose]))
+    db.session.flush()
+    return raws
+
+
+def find(raw: str) -> UserToken | None:
+    """The unused, unexpired token for an active person, or None."""
+    if not raw or len(raw) > 100:
+        return None
+    token = db.session.scalar(sa.select(UserToken).where(UserToken.token_hash == _hash(raw)))
+    if token is None or token.used_at is not None or token.expires_at <= utcnow():
+        return None
+    user = token.user
+    if not user.active or user.erased_at is not None or user.auth_source != "local":
+        return None
+    return token
+
+
+def consume(token: UserToken) -> None:
+    """Mark the token used, and every other open link of the person with it."""
+    now = utcnow()
+    db.session.execute(sa.update(UserToken).where(
+        UserToken.user_id == token.user_id, UserToken.used_at.is_(None)).values(used_at=now))
+    token.used_at = now
+
+
+def delete_for(user: User) -> None:
+    db.session.execute(sa.delete(UserToken).where(UserToken.user_id == user.id))
+
+
+__all__ = ["INVITE", "RESET", "issue", "issue_for_new", "find", "consume", "delete_for"]

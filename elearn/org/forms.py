@@ -1,0 +1,38 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Regexp
+
+from .models import OFFICE_KINDS
+
+KIND_LABELS = {"verwaltung": _l("Verwaltung"), "dezernat": _l("Dezernat"), "amt": _l("Amt"),
+               "einheit": _l("Einheit")}
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class OfficeForm(FlaskForm):
+    name = StringField(_l("Bezeichnung"), filters=[_strip], validators=[
+        DataRequired(_l("Bitte geben Sie eine Bezeichnung ein.")),
+        Length(max=200, message=_l("Die Bezeichnung darf höchstens 200 Zeichen lang sein."))])
+    parent = SelectField(_l("Übergeordnet"), choices=[], validate_choice=True)
+
+
+class NewOfficeForm(OfficeForm):
+    code = StringField(_l("Kennung"), filters=[_strip], validators=[
+        DataRequired(_l("Bitte geben Sie eine Kennung ein.")),
+        Length(max=32, message=_l("Die Kennung darf höchstens 32 Zeichen lang sein.")),
+        Regexp(r"^[\w.\-]+$", message=_l("Die Kennung darf nur Buchstaben, Ziffern, Punkt, "
+                                          "Binde- und Unterstrich enthalten."))])
+    kind = SelectField(_l("Art"),
+                       choices=[SelectChoice(k, KIND_LABELS[k]) for k in OFFICE_KINDS],
+                       default="amt")
+
+
+def set_parent_choices(form: OfficeForm, tree, none_label) -> None:
+    form.parent.choices = [SelectChoice("", none_label)] + [
+        SelectChoice(office.code, "\u2003" * depth + f"{office.code} {office.name}")
+        for office, depth in tree]

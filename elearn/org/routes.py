@@ -1,0 +1,90 @@
+"""The office tree under /verwaltung/aemter (role admin only)."""
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..auth.models import ADMIN, User
+from ..auth.services import role_required
+from ..extensions import db
+from . import services
+from .forms import NewOfficeForm, OfficeForm, set_parent_choices
+from .models import Office
+
+bp = Blueprint("org", __name__)
+
+
+def _page(form, status=200, problem=None):
+    return render_template("org/offices.html", tree=services.tree(), form=form,
+                           problem=problem), status
+
+
+def _new_form():
+    form = NewOfficeForm()
+    set_parent_choices(form, services.tree(), _("– keines (oberste Ebene) –"))
+    return form
+
+
+@bp.get("/verwaltung/aemter")
+@role_required(ADMIN)
+def offices():
+    return _page(_new_form())
+
+
+@bp.post("/verwaltung/aemter")
+@role_required(ADMIN)
+def create_office():
+    form = _new_form()
+    if not form.validate_on_submit():
+        return _page(form, 422)
+    try:
+        office = services.create(form.code.data, form.name.data, form.kind.data,
+                                 services.by_code(form.parent.data), current_user)
+    except services.OfficeError as error:
+        db.session.rollback()
+        return _page(form, error.status, str(error))
+    db.session.commit()
+    flash(_("Das Amt %(code)s wurde angelegt.", code=office.code), "success")
+    return redirect(url_for("org.offices"))
+
+
+def _office(office_id: int) -> Office:
+    office = db.session.get(Office, office_id)
+    if office is None:
+        abort(404)
+    return office
+
+
+def _edit_form(office: Office):
+    form = OfficeForm(data={"name": office.name,
+                            "parent": office.parent.code if office.parent else ""})
+    set_parent_choices(form, services.tree(), _("– keines (oberste Ebene) –"))
+    return form
+
+
+@bp.route("/verwaltung/aemter/<int:office_id>", methods=["GET", "POST"])
+@role_required(ADMIN)
+def office(office_id: int):
+    office = _office(office_id)
+    form = _edit_form(office)
+    problem, status = None, 200
+    if form.validate_on_submit():
+        try:
+            changed = services.update(office, form.name.data,
+                                      services.by_code(form.parent.data), current_user)
+        except services.OfficeError as error:
+            db.session.rollback()
+            problem, status = str(error), error.status
+        else:
+            db.session.commit()
+            if changed:
+                flash(_("Die Änderungen an %(code)s wurden gespeichert.", code=office.code),
+                      "success")
+            return redirect(url_for("org.offices"))
+    elif form.errors:
+        status = 422
+    people = db.session.scalar(sa.select(sa.func.count()).select_from(User)
+                               .where(User.office_id == office.id, User.active))
+    return render_template("org/office.html", office=office, form=form, problem=problem,
+                           people=people), status

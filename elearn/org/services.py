@@ -1,0 +1,78 @@
+"""Changing the office tree by hand: create, rename, move. Add and flush, never commit."""
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from .. import audit
+from ..extensions import db
+from .models import Office
+
+
+class OfficeError(Exception):
+    """A change that would break the tree; the message is for the administrator."""
+
+    def __init__(self, message: str, status: int = 422):
+        super().__init__(message)
+        self.status = status
+
+
+def tree() -> list[tuple[Office, int]]:
+    """Every office with its depth, parents before children, siblings by code (one query)."""
+    offices = db.session.scalars(sa.select(Office).order_by(Office.code)).all()
+    children: dict[int | None, list[Office]] = {}
+    for office in offices:
+        children.setdefault(office.parent_id, []).append(office)
+    ordered: list[tuple[Office, int]] = []
+    todo = [(office, 0) for office in reversed(children.get(None, []))]
+    while todo:
+        office, depth = todo.pop()
+        ordered.append((office, depth))
+        todo.extend((child, depth + 1) for child in reversed(children.get(office.id, [])))
+    return ordered
+
+
+def by_code(code: str) -> Office | None:
+    return db.session.scalar(sa.select(Office).where(Office.code == code)) if code else None
+
+
+def create(code: str, name: str, kind: str, parent: Office | None, actor) -> Office:
+    if by_code(code) is not None:
+        raise OfficeError(_("Die Kennung %(code)s ist schon vergeben.", code=code), 409)
+    office = Office(code=code, name=name, kind=kind, parent=parent)
+    db.session.add(office)
+    db.session.flush()
+    audit.record(actor, "office_created", office, code=code,
+                 parent=parent.code if parent else None)
+    return office
+
+
+def _ancestors(office: Office | None) -> set[int]:
+    """The office and every office above it (one query for the whole tree)."""
+    parents = dict(db.session.execute(sa.select(Office.id, Office.parent_id)).all())
+    found, current = set(), office.id if office else None
+    while current is not None and current not in found:
+        found.add(current)
+        current = parents.get(current)
+    return found
+
+
+def update(office: Office, name: str, parent: Office | None, actor) -> list[str]:
+    """Rename and/or move the office; refuses a move below itself. Returns what changed."""
+    changed = []
+    if (parent.id if parent else None) != office.parent_id:
+        if office.id in _ancestors(parent):
+            raise OfficeError(_("%(code)s kann nicht unter %(parent)s gehängt werden: "
+                                "%(parent)s liegt selbst darunter (oder ist dasselbe Amt). "
+                                "Im Baum entstünde ein Kreis.",
+                                code=office.code, parent=parent.code))
+        before = office.parent.code if office.parent else None
+        office.parent = parent
+        audit.record(actor, "office_moved", office, before=before,
+                     after=parent.code if parent else None)
+        changed.append("moved")
+    if name != office.name:
+        audit.record(actor, "office_renamed", office, before=office.name, after=name)
+        office.name = name
+        changed.append("renamed")
+    db.session.flush()
+    return changed

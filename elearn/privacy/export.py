@@ -1,0 +1,78 @@
+"""Everything the platform stores about one person, as plain data (GDPR Art. 15 and 20)."""
+
+import sqlalchemy as sa
+
+from ..auth.models import User
+from ..catalog import tracks
+from ..catalog.models import Course, CourseVersion, Module, ModuleProgress
+from ..certificates.models import Certificate
+from ..extensions import db
+from ..org.models import utcnow
+from ..quiz.models import Attempt, AttemptAnswer
+
+
+def _time(value):
+    return value.isoformat(timespec="seconds") + "Z" if value else None
+
+
+def personal_data(user: User) -> dict:
+    """Profile, roles, office, progress, attempts with answers, certificates, track progress."""
+    return {
+        "exported_at": _time(utcnow()),
+        "profile": {
+            "email": user.email, "first_name": user.first_name, "last_name": user.last_name,
+            "personnel_number": user.personnel_number, "auth_source": user.auth_source,
+            "active": user.active, "created_at": _time(user.created_at),
+            "password_set": bool(user.password_hash),
+        },
+        "roles": sorted(user.roles),
+        "office": {"code": user.office.code, "name": user.office.name},
+        "progress": _progress(user),
+        "attempts": _attempts(user),
+        "certificates": _certificates(user),
+        "tracks": [{"track": track.slug, "title": track.title, "steps": [
+            {"title": s.title, "done": s.done, "modules_done": s.modules_done,
+             "modules_total": s.modules_total} for s in tracks.progress(user, track)]}
+            for track in tracks.active_tracks()],
+    }
+
+
+def _progress(user: User) -> list[dict]:
+    rows = db.session.execute(
+        sa.select(ModuleProgress, Course.slug).join(Course, Course.id == ModuleProgress.course_id)
+        .where(ModuleProgress.user_id == user.id).order_by(ModuleProgress.id)).all()
+    return [{"course": slug, "module": p.module_slug, "status": p.status,
+             "completed_via": p.completed_via, "started_at": _time(p.started_at),
+             "last_seen_at": _time(p.last_seen_at), "completed_at": _time(p.completed_at)}
+            for p, slug in rows]
+
+
+def _attempts(user: User) -> list[dict]:
+    rows = db.session.execute(
+        sa.select(Attempt, Module.slug, Course.slug)
+        .join(Module, Module.id == Attempt.module_id)
+        .join(CourseVersion, CourseVersion.id == Module.version_id)
+        .join(Course, Course.id == CourseVersion.course_id)
+        .where(Attempt.user_id == user.id).order_by(Attempt.id)).all()
+    points: dict[int, dict[str, float]] = {}
+    for attempt_id, question, value in db.session.execute(
+            sa.select(AttemptAnswer.attempt_id, AttemptAnswer.question_id, AttemptAnswer.points)
+            .join(Attempt, Attempt.id == AttemptAnswer.attempt_id)
+            .where(Attempt.user_id == user.id)):
+        points.setdefault(attempt_id, {})[question] = value
+    return [{"course": course, "module": module, "mode": a.mode,
+             "started_at": _time(a.started_at), "submitted_at": _time(a.submitted_at),
+             "duration_seconds": a.duration_seconds, "score_percent": a.score_percent,
+             "passed": a.passed, "questions": [d.get("id") for d in a.drawn or []],
+             "answers": a.answers, "points_per_question": points.get(a.id, {})}
+            for a, module, course in rows]
+
+
+def _certificates(user: User) -> list[dict]:
+    certificates = db.session.scalars(
+        sa.select(Certificate).where(Certificate.user_id == user.id).order_by(Certificate.id))
+    return [{"code": c.code, "title": c.title, "holder_name": c.holder_name,
+             "version": c.version_label, "issued_at": _time(c.issued_at),
+             "valid_until": c.valid_until.isoformat() if c.valid_until else None,
+             "source": c.source, "note": c.note, "revoked_at": _time(c.revoked_at),
+             "revoked_reason": c.revoked_reason} for c in certificates]

@@ -1,0 +1,51 @@
+"""A learner's own data (GDPR Art. 15 and 20) and erasure by an administrator (Art. 17)."""
+
+import json
+
+from flask import Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..auth.models import ADMIN, User
+from ..auth.services import role_required
+from ..extensions import db
+from ..org.models import utcnow
+from . import bp, export, services
+from .forms import EraseForm
+
+
+@bp.get("/konto/daten")
+@login_required
+def my_data():
+    data = export.personal_data(current_user)
+    return render_template("privacy/my_data.html", data=data)
+
+
+@bp.get("/konto/daten.json")
+@login_required
+def download():
+    body = json.dumps(export.personal_data(current_user), ensure_ascii=False, indent=2)
+    name = f"meine-daten-{utcnow().date().isoformat()}.json"
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+@bp.route("/verwaltung/personen/<int:user_id>/loeschen", methods=["GET", "POST"])
+@role_required(ADMIN)
+def erase(user_id: int):
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    form = EraseForm()
+    if not form.validate_on_submit():
+        return render_template("privacy/erase.html", person=user, form=form), \
+            422 if form.errors else 200
+    try:
+        services.erase(user, current_user)
+    except services.ErasureError as error:
+        db.session.rollback()
+        return render_template("privacy/erase.html", person=user, form=form,
+                               problem=str(error)), 409
+    db.session.commit()
+    flash(_("Die personenbezogenen Daten wurden gelöscht."), "success")
+    return redirect(url_for("auth.person", user_id=user.id))

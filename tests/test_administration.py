@@ -1,0 +1,292 @@
+"""Administration: people, roles, deactivation, invitations, the office tree, the audit log,
+and the upload of HR's people list."""
+
+import io
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from elearn.audit import AuditEntry
+from elearn.auth.models import User, UserToken
+from elearn.extensions import db
+from elearn.org.models import Office
+
+from .conftest import csrf_token
+
+HEADER = "Personalnummer;Vorname;Nachname;E-Mail;Amt"
+
+
+@pytest.fixture
+def admin(make_user, client, auth):
+    user = make_user(email="admin@test.example", roles=("admin",), first_name="Ada",
+                     last_name="Admin")
+    auth.login(email="admin@test.example")
+    return user
+
+
+def post(client, url, data=None, page=None, **kwargs):
+    data = dict(data or {}, csrf_token=csrf_token(client, page or url))
+    return client.post(url, data=data, **kwargs)
+
+
+def entries(action=None):
+    query = sa.select(AuditEntry).order_by(AuditEntry.id)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    return list(db.session.scalars(query))
+
+
+def test_search_filters_and_pages_with_limit_and_offset(client, admin, make_user, make_office):
+    root = make_office(code="S", name="Stadt", kind="verwaltung")
+    amt = make_office(code="33", name="Bürgeramt", parent=root)
+    unit = make_office(code="33.1", name="Bürgerbüro", parent=amt)
+    make_user(email="jorg@test.example", first_name="Jörg", last_name="Zander", office=unit,
+              personnel_number="P-4711", roles=("lead",))
+    for n in range(55):
+        make_user(email=f"m{n:02d}@test.example", last_name=f"Muster{n:02d}", office=root)
+    page = client.get("/verwaltung/personen?q=p-4711").get_data(as_text=True)
+    assert "1 Person gefunden" in page and "Zander, Jörg" in page
+    by_office = client.get("/verwaltung/personen?amt=33").get_data(as_text=True)
+    assert "1 Person gefunden" in by_office and "Zander" in by_office  # includes sub-offices
+    by_role = client.get("/verwaltung/personen?rolle=lead").get_data(as_text=True)
+    assert "Zander" in by_role and "Muster00" not in by_role
+    first = client.get("/verwaltung/personen?q=muster").get_data(as_text=True)
+    assert "55 Personen gefunden" in first and "Seite 1 von 2" in first
+    assert "Muster49" in first and "Muster50" not in first
+    second = client.get("/verwaltung/personen?q=muster&seite=2").get_data(as_text=True)
+    assert "Muster50" in second and "Muster49" not in second
+    assert client.get("/verwaltung/personen?q=100%25").get_data(as_text=True).count(
+        "Muster") == 0  # % is searched for, not a wildcard
+    assert client.get("/verwaltung/personen?amt=NIX").status_code == 400
+    assert client.get("/verwaltung/personen?seite=abc").status_code == 400
+
+
+def test_roles_are_changed_and_audited(client, admin, learner):
+    url = f"/verwaltung/personen/{learner.id}"
+    response = post(client, url + "/rollen", {"roles": ["hr", "lead"]}, page=url)
+    assert response.status_code == 302
+    assert db.session.get(User, learner.id).roles == {"learner", "hr", "lead"}
+    [entry] = entries("roles_changed")
+    assert entry.actor_id == admin.id and entry.target_id == learner.id
+    assert entry.details == {"before": ["learner"], "after": ["hr", "lead", "learner"]}
+    bad = post(client, url + "/rollen", {"roles": ["chef"]}, page=url)
+    assert bad.status_code == 422 and db.session.get(User, learner.id).roles == {
+        "learner", "hr", "lead"}
+
+
+def test_admins_cannot_lock_themselves_out(client, admin):
+    url = f"/verwaltung/personen/{admin.id}"
+    response = post(client, url + "/rollen", {"roles": ["hr"]}, page=url)
+    assert response.status_code == 409
+    assert "nicht selbst entziehen" in response.get_data(as_text=True)
+    assert post(client, url + "/deaktivieren", page=url).status_code == 409
+    assert db.session.get(User, admin.id).active and "admin" in db.session.get(
+        User, admin.id).roles
+    assert entries() == []
+
+
+def test_deactivation_ends_sessions_at_once_and_certificates_stay_verifiable(
+        app, client, admin, learner, synced):
+    from elearn.certificates import services as certificates
+
+    certificate = certificates.issue_manually("learner@test.example", "demo-kurs")
+    db.session.commit()
+    theirs = app.test_client()
+    from .conftest import AuthActions
+
+    AuthActions(theirs).login()
+    assert theirs.get("/kurse").status_code == 200
+    url = f"/verwaltung/personen/{learner.id}"
+    assert post(client, url + "/deaktivieren", page=url).status_code == 302
+    assert theirs.get("/kurse").status_code == 302  # their session ended with that request
+    relogin = AuthActions(app.test_client()).login()
+    assert relogin.status_code == 422  # and they cannot log in again
+    verify = client.get(f"/verify/{certificate.code}").get_data(as_text=True)
+    assert "echt und gültig" in verify and learner.display_name in verify
+    assert [e.action for e in entries()] == ["deactivated"]
+    assert post(client, url + "/deaktivieren", page=url).status_code == 409
+    assert post(client, url + "/reaktivieren", page=url).status_code == 302
+    assert db.session.get(User, learner.id).active
+    assert AuthActions(app.test_client()).login().status_code == 302
+    assert [e.action for e in entries()] == ["deactivated", "reactivated"]
+
+
+def test_invitation_link_is_shown_without_smtp_and_only_the_newest_works(
+        client, admin, make_user):
+    person = make_user(email="neu@test.example", password=None)
+    url = f"/verwaltung/personen/{person.id}"
+    first = post(client, url + "/einladung", page=url).get_data(as_text=True)
+    assert "E-Mail ist nicht eingerichtet" in first
+    link = re.search(r"http://localhost(/passwort/neu/[\w-]+)", first).group(1)
+    second = post(client, url + "/einladung", page=url).get_data(as_text=True)
+    newer = re.search(r"http://localhost(/passwort/neu/[\w-]+)", second).group(1)
+    assert client.get(link).status_code == 404 and client.get(newer).status_code == 200
+    assert [e.details for e in entries("invited")] == [{"mailed": False}] * 2
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(UserToken)) == 1
+
+
+def test_invitation_goes_by_mail_when_smtp_is_configured(app, client, admin, make_user,
+                                                         monkeypatch):
+    sent = []
+    monkeypatch.setitem(app.config, "SMTP_HOST", "smtp.test.example")
+    monkeypatch.setattr("elearn.mail.send", lambda to, subject, body: sent.append(
+        (to, subject, body)) or True)
+    person = make_user(email="neu@test.example", password=None)
+    url = f"/verwaltung/personen/{person.id}"
+    assert post(client, url + "/einladung", page=url).status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert "wurde an neu@test.example geschickt" in page and "/passwort/neu/" not in page
+    [(to, subject, body)] = sent
+    assert to == "neu@test.example" and "/passwort/neu/" in body and "7 Tage" in body
+
+
+def test_offices_are_created_renamed_and_moved(client, admin, make_office):
+    root = make_office(code="S", name="Stadt", kind="verwaltung")
+    d1 = make_office(code="D1", name="Dezernat I", kind="dezernat", parent=root)
+    d2 = make_office(code="D2", name="Dezernat II", kind="dezernat", parent=root)
+    db.session.commit()
+    response = post(client, "/verwaltung/aemter", {"code": "12", "name": "IT-Amt",
+                                                   "kind": "amt", "parent": "D1"})
+    assert response.status_code == 302
+    it = db.session.scalar(sa.select(Office).where(Office.code == "12"))
+    assert it.parent_id == d1.id
+    tree = client.get("/verwaltung/aemter").get_data(as_text=True)
+    assert tree.index("D1 Dezernat I") < tree.index("12 IT-Amt") < tree.index("D2 Dezernat II")
+    url = f"/verwaltung/aemter/{it.id}"
+    assert post(client, url, {"name": "Amt für Digitales", "parent": "D2"}).status_code == 302
+    db.session.refresh(it)
+    assert (it.name, it.parent_id) == ("Amt für Digitales", d2.id)
+    assert [(e.action, e.details) for e in entries()] == [
+        ("office_created", {"code": "12", "parent": "D1"}),
+        ("office_moved", {"before": "D1", "after": "D2"}),
+        ("office_renamed", {"before": "IT-Amt", "after": "Amt für Digitales"})]
+    taken = post(client, "/verwaltung/aemter", {"code": "12", "name": "Doppelt", "kind": "amt",
+                                                "parent": ""})
+    assert taken.status_code == 409 and "schon vergeben" in taken.get_data(as_text=True)
+
+
+def test_a_move_below_itself_is_refused(client, admin, make_office):
+    root = make_office(code="S", name="Stadt", kind="verwaltung")
+    d1 = make_office(code="D1", name="Dezernat I", parent=root)
+    amt = make_office(code="10", name="Hauptamt", parent=d1)
+    db.session.commit()
+    for target in ("10", "D1"):
+        response = post(client, f"/verwaltung/aemter/{d1.id}",
+                        {"name": "Dezernat I", "parent": target})
+        assert response.status_code == 422
+        assert "Im Baum entstünde ein Kreis" in response.get_data(as_text=True)
+    db.session.refresh(d1)
+    assert d1.parent_id == root.id and amt.parent_id == d1.id
+    assert entries() == []
+    unknown = post(client, f"/verwaltung/aemter/{d1.id}", {"name": "X", "parent": "NIX"})
+    assert unknown.status_code == 422 and db.session.get(Office, d1.id).name == "Dezernat I"
+
+
+def test_audit_log_is_read_only(app, client, admin, learner):
+    url = f"/verwaltung/personen/{learner.id}"
+    post(client, url + "/deaktivieren", page=url)
+    page = client.get("/verwaltung/protokoll").get_data(as_text=True)
+    assert "Person deaktiviert" in page and "Ada Admin" in page and learner.display_name in page
+    entry = entries()[0]
+    # No route changes or deletes entries: every rule under /verwaltung/protokoll is GET only.
+    rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/verwaltung/protokoll")]
+    assert rules and all(r.methods <= {"GET", "HEAD", "OPTIONS"} for r in rules)
+    for method in (client.post, client.put, client.delete):
+        assert method("/verwaltung/protokoll").status_code in (400, 405)
+    assert db.session.get(AuditEntry, entry.id).action == "deactivated"
+    assert client.get("/verwaltung/protokoll?aktion=erfunden").status_code == 400
+
+
+def test_certificate_revocation_is_audited(client, admin, learner, synced):
+    from elearn.certificates import services as certificates
+
+    certificate = certificates.issue_manually("learner@test.example", "demo-kurs")
+    db.session.commit()
+    page = f"/verwaltung/zertifikate?code={certificate.code}"
+    post(client, f"/verwaltung/zertifikate/{certificate.code}/widerruf", {"reason": "Irrtum"},
+         page=page)
+    [entry] = entries("certificate_revoked")
+    assert entry.target_type == "certificate" and entry.target_id == certificate.id
+    assert entry.actor_id == admin.id
+
+
+def test_certificate_revocation_on_the_command_line_is_audited(runner, learner, synced):
+    from elearn.certificates import services as certificates
+
+    certificate = certificates.issue_manually("learner@test.example", "demo-kurs")
+    db.session.commit()
+    result = runner.invoke(args=["certificates", "revoke", certificate.code, "--reason", "x"])
+    assert result.exit_code == 0, result.output
+    [entry] = entries("certificate_revoked")
+    assert entry.actor_id is None and entry.target_id == certificate.id
+
+
+@pytest.fixture
+def offices(make_office):
+    root = make_office(code="STADT", name="Stadt", kind="verwaltung")
+    office = make_office(code="B1", name="Amt 1", parent=root)
+    db.session.commit()
+    return office
+
+
+def upload(client, lines, **flags):
+    data = {"file": (io.BytesIO("\r\n".join(lines).encode()), "liste.csv"),
+            **{k: "y" for k, v in flags.items() if v}}
+    return post(client, "/verwaltung/personen/import", data,
+                content_type="multipart/form-data")
+
+
+def test_upload_reports_every_bad_row_and_writes_nothing(client, admin, offices):
+    response = upload(client, [HEADER, "P1;Jörg;Müller;joerg@stadt.example;B1",
+                               "P2;Ann;Bad;kein-at;B1", "P3;Tom;X;tom@stadt.example;XX"])
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Zeile 3: E-Mail-Adresse „kein-at“ ist ungültig." in page
+    assert "Zeile 4: Amt „XX“ gibt es nicht." in page
+    assert "Es wurde nichts gespeichert" in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1  # the admin
+    assert entries() == []
+    wrong_type = post(client, "/verwaltung/personen/import",
+                      {"file": (io.BytesIO(b"x"), "liste.pdf")},
+                      content_type="multipart/form-data")
+    assert wrong_type.status_code == 422
+    assert "CSV- oder XLSX-Datei" in wrong_type.get_data(as_text=True)
+
+
+def test_upload_dry_run_then_import_with_invitations(client, admin, offices):
+    lines = [HEADER, "P1;Jörg;Müller;joerg@stadt.example;B1",
+             "P2;Ayşe;Yılmaz;ayse@stadt.example;B1"]
+    dry = upload(client, lines, dry_run=True).get_data(as_text=True)
+    assert "Probelauf: nichts gespeichert" in dry and "neu angelegt: 2" in dry
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
+    done = upload(client, lines, invite=True)
+    page = done.get_data(as_text=True)
+    assert done.status_code == 200 and "Import gespeichert" in page and "neu angelegt: 2" in page
+    assert page.count("/passwort/neu/") == 2  # no SMTP: the links are shown to the admin
+    [entry] = entries("users_imported")
+    assert entry.details == {"source": "upload", "filename": "liste.csv", "invited": 2,
+                             "created": 2, "updated": 0, "unchanged": 0, "deactivated": 0}
+    assert len(entries("invited")) == 2
+    again = upload(client, lines).get_data(as_text=True)
+    assert "unverändert: 2" in again
+
+
+def test_upload_larger_than_the_limit_gets_413(app, client, admin, offices):
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    token = csrf_token(client, "/verwaltung/personen/import")
+    response = client.post("/verwaltung/personen/import", data={
+        "csrf_token": token, "file": (io.BytesIO(b"x" * 5000), "liste.csv")},
+        content_type="multipart/form-data")
+    assert response.status_code == 413 and "Zu groß" in response.get_data(as_text=True)
+
+
+def test_cli_import_is_audited_and_can_invite(runner, offices, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_text("\n".join([HEADER, "P1;Jörg;Müller;joerg@stadt.example;B1"]))
+    result = runner.invoke(args=["users", "import", str(path), "--invite"])
+    assert result.exit_code == 0, result.output
+    assert "created: 1" in result.output and "invited: 1" in result.output
+    assert "invitation for joerg@stadt.example: http" in result.output
+    [entry] = entries("users_imported")
+    assert entry.actor_id is None and entry.details["source"] == "cli"

@@ -1,0 +1,156 @@
+"""GDPR: a person's own data as a download, and erasure that keeps the figures right."""
+
+import json
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from elearn.audit import AuditEntry
+from elearn.auth import tokens
+from elearn.auth.models import INVITE, LoginFailure, User, UserToken
+from elearn.certificates.models import Certificate
+from elearn.extensions import db
+from elearn.quiz import statistics
+from elearn.quiz.models import Attempt
+from elearn.reports import services as reports
+
+from .conftest import AuthActions, csrf_token
+from .test_quiz import ALL_RIGHT, start, submit
+
+
+@pytest.fixture
+def history(app, client, auth, learner, synced_tracks):
+    """The learner passes both modules of the demo course and so earns its certificate."""
+    learner.personnel_number = "P-0815"
+    db.session.commit()
+    auth.login()
+    submit(client, start(client), ALL_RIGHT)
+    submit(client, start(client, module="02-zweites-modul"), {"q-nur-eine": "Richtig"})
+    return learner
+
+
+def test_my_data_page_and_json_download(client, history):
+    page = client.get("/konto/daten").get_data(as_text=True)
+    assert "Meine Daten" in page and "learner@test.example" in page and "P-0815" in page
+    assert "2 Quizversuche" in page and "2 Zertifikate" in page  # the course and the track
+    response = client.get("/konto/daten.json")
+    assert response.mimetype == "application/json"
+    assert response.headers["Content-Disposition"].startswith(
+        'attachment; filename="meine-daten-')
+    data = json.loads(response.get_data(as_text=True))
+    assert data["profile"]["email"] == "learner@test.example"
+    assert data["profile"]["personnel_number"] == "P-0815"
+    assert data["roles"] == ["learner"] and data["office"]["code"] == history.office.code
+    assert {(p["module"], p["status"]) for p in data["progress"]} == {
+        ("01-erstes-modul", "completed"), ("02-zweites-modul", "completed")}
+    first = data["attempts"][0]
+    assert first["course"] == "demo-kurs" and first["passed"] is True
+    assert first["answers"] and set(first["points_per_question"]) == set(first["questions"])
+    assert [c["holder_name"] for c in data["certificates"]] == [history.display_name] * 2
+    assert data["tracks"][0]["track"] == "test-pfad"
+    assert "password" not in json.dumps(data["profile"]).replace("password_set", "")
+
+
+def test_data_download_shows_only_ones_own_data(app, client, history, make_user):
+    make_user(email="andere@test.example", first_name="Otto")
+    other = app.test_client()
+    AuthActions(other).login(email="andere@test.example")
+    data = json.loads(other.get("/konto/daten.json").get_data(as_text=True))
+    assert data["profile"]["email"] == "andere@test.example"
+    assert data["attempts"] == [] and data["certificates"] == []
+
+
+def _erase(client, person, confirm=True):
+    url = f"/verwaltung/personen/{person.id}/loeschen"
+    data = {"csrf_token": csrf_token(client, url)}
+    if confirm:
+        data["confirm"] = "y"
+    return client.post(url, data=data)
+
+
+def _figures(course_id):
+    subject = reports.find_subject("demo-kurs")
+    direct = reports.direct_counts(subject, None, None, date.today())
+    report = reports.build(subject, min_group=1)
+    stats = [(s.question_id, s.answered, s.share_correct)
+             for s in statistics.question_stats(course_id, "01-erstes-modul", 1)]
+    return direct, [(r.office.code, r.values) for r in report.rows], stats
+
+
+def test_erasure_removes_personal_data_and_keeps_the_figures(app, client, auth, history,
+                                                             make_user, synced):
+    course = synced[0]
+    person = db.session.get(User, history.id)
+    first, last, office_id = person.first_name, person.last_name, person.office_id
+    code = db.session.scalar(sa.select(Certificate.code).where(Certificate.user_id == person.id)
+                             .order_by(Certificate.id).limit(1))
+    theirs = app.test_client()
+    AuthActions(theirs).login()
+    db.session.add(LoginFailure(email="learner@test.example", address="10.0.0.1"))
+    tokens.issue(person, INVITE)
+    auth.logout()
+    admin = make_user(email="admin@test.example", roles=("admin",))
+    # A leaver: deactivated first, as HR's import does; then the data are erased on request.
+    person.active = False
+    db.session.commit()
+    before = _figures(course.id)
+    auth.login(email="admin@test.example")
+
+    assert _erase(client, person, confirm=False).status_code == 422
+    assert db.session.get(User, person.id).erased_at is None
+    response = _erase(client, person)
+    assert response.status_code == 302
+
+    erased = db.session.get(User, person.id)
+    assert (erased.first_name, erased.last_name) == ("Gelöscht", "")
+    assert erased.email == f"geloescht-{person.id}@geloescht.invalid"
+    assert erased.personnel_number is None and erased.password_hash is None
+    assert erased.active is False and erased.roles == {"learner"}
+    assert erased.office_id == office_id  # still counted where they worked
+    assert theirs.get("/kurse").status_code == 302  # their session has ended
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginFailure)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(UserToken)) == 0
+    assert all(a.answers is None and a.drawn == [] for a in db.session.scalars(
+        sa.select(Attempt).where(Attempt.user_id == person.id)))
+    assert _figures(course.id) == before  # reports and quiz statistics are unchanged
+
+    verify = app.test_client().get(f"/verify/{code}").get_data(as_text=True)
+    assert "echt und gültig" in verify and "Daten der Person" in verify
+    assert first not in verify and last not in verify
+
+    [entry] = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "erased"))
+    assert entry.actor_id == admin.id and entry.target_id == person.id
+    stored = json.dumps(entry.details) + str(entry.target_type)
+    for personal in ("learner@test.example", first, last, "P-0815"):
+        assert personal not in stored
+    log = client.get("/verwaltung/protokoll").get_data(as_text=True)
+    assert "Personenbezogene Daten gelöscht" in log and "learner@test.example" not in log
+
+    again = _erase(client, person)
+    assert again.status_code == 409 and "schon gelöscht" in again.get_data(as_text=True)
+    assert AuthActions(app.test_client()).login().status_code == 422
+
+
+def test_erasing_an_active_person_changes_the_report_as_leaving_would(
+        app, client, auth, history, make_user, synced):
+    subject = reports.find_subject("demo-kurs")
+    person = db.session.get(User, history.id)
+    auth.logout()
+    make_user(email="admin@test.example", roles=("admin",))
+    person.active = False
+    db.session.commit()
+    as_leaver = reports.direct_counts(subject, None, None, date.today())
+    person.active = True
+    db.session.commit()
+    auth.login(email="admin@test.example")
+    assert _erase(client, person).status_code == 302
+    assert reports.direct_counts(subject, None, None, date.today()) == as_leaver
+
+
+def test_admins_cannot_erase_themselves(client, auth, make_user):
+    admin = make_user(email="admin@test.example", roles=("admin",))
+    auth.login(email="admin@test.example")
+    response = _erase(client, admin)
+    assert response.status_code == 409
+    assert db.session.get(User, admin.id).erased_at is None

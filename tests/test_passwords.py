@@ -1,0 +1,176 @@
+"""Password rules, single-use expiring links, and the neutral 'forgot password' answer."""
+
+import logging
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from elearn.auth import tokens
+from elearn.auth.models import INVITE, RESET, UserToken
+from elearn.auth.passwords import problems
+from elearn.auth.services import PasswordRejected, create_user
+from elearn.extensions import db
+from elearn.org.models import utcnow
+
+from .conftest import PASSWORD, csrf_token
+
+
+@pytest.mark.parametrize("password", [
+    "Demo-Passwort-2026", PASSWORD, "Tulpe Fahrrad Kompass Regen", "x" * 11 + "Yz",
+    "ß" * 6 + "Ärger-Öl-ü1",
+])
+def test_long_passwords_of_any_composition_are_accepted(password):
+    assert problems(password, email="erika.muster@stadt.example", names=("Erika", "Muster"),
+                    city="Musterstadt") == []
+
+
+@pytest.mark.parametrize(("password", "reason"), [
+    ("kurz-aber-1", "mindestens 12 Zeichen"),
+    ("a" * 129, "höchstens 128 Zeichen"),
+    ("Passwort2024!!", "zu leicht zu erraten"),
+    ("P@ssw0rd12345", "zu leicht zu erraten"),
+    ("123456789012", "zu leicht zu erraten"),
+    ("qwertzuiop123", "zu leicht zu erraten"),
+    ("abcdefghijklm", "zu leicht zu erraten"),
+    ("aaaaaaaaaaaaaa", "zu leicht zu erraten"),
+    ("SommerSommer2025", "zu leicht zu erraten"),
+    ("Erika.Muster-1990", "weder Ihren Namen noch Ihre E-Mail-Adresse"),
+    ("mein-erika.muster-pw", "weder Ihren Namen noch Ihre E-Mail-Adresse"),
+    ("Ich-mag-Musterstadt!", "Namen der Stadt"),
+])
+def test_weak_or_personal_passwords_are_refused(app, password, reason):
+    found = problems(password, email="erika.muster@stadt.example", names=("Erika", "Muster"),
+                     city="Musterstadt")
+    assert any(reason in message for message in found), found
+
+
+def test_create_user_applies_the_rules(app, make_office):
+    with pytest.raises(PasswordRejected):
+        create_user(email="neu@test.example", first_name="Neu", last_name="Person",
+                    office=make_office(), password="Teststadt-2026-x")  # the city's name
+    db.session.rollback()
+
+
+def _link(raw):
+    return f"/passwort/neu/{raw}"
+
+
+def _set(client, raw, password, confirm=None):
+    token = csrf_token(client, _link(raw))
+    return client.post(_link(raw), data={"password": password, "confirm": confirm or password,
+                                         "csrf_token": token})
+
+
+def test_invitation_sets_the_password_once_and_logs_in(client, make_user):
+    person = make_user(email="neu@test.example", password=None)
+    raw = tokens.issue(person, INVITE)
+    db.session.commit()
+    page = client.get(_link(raw)).get_data(as_text=True)
+    assert "Willkommen" in page and "neu@test.example" in page
+    response = _set(client, raw, "Tulpe Fahrrad Kompass Regen")
+    assert response.status_code == 302
+    assert client.get("/kurse").status_code == 200  # logged in
+    assert db.session.get(type(person), person.id).check_password("Tulpe Fahrrad Kompass Regen")
+    # The same link a second time: refused, and the password stays.
+    again = client.get(_link(raw))
+    assert again.status_code == 404 and "ungültig, abgelaufen" in again.get_data(as_text=True)
+    stored = db.session.scalar(sa.select(UserToken).where(UserToken.user_id == person.id))
+    assert stored.used_at is not None and raw not in stored.token_hash
+
+
+def test_a_bad_password_keeps_the_link_usable(client, make_user):
+    person = make_user(email="neu@test.example", password=None)
+    raw = tokens.issue(person, INVITE)
+    db.session.commit()
+    response = _set(client, raw, "Passwort12345")
+    assert response.status_code == 422
+    assert "zu leicht zu erraten" in response.get_data(as_text=True)
+    mismatch = _set(client, raw, "Tulpe Fahrrad Kompass Regen", "Tulpe Fahrrad Kompass")
+    assert mismatch.status_code == 422
+    assert "stimmen nicht überein" in mismatch.get_data(as_text=True)
+    assert _set(client, raw, "Tulpe Fahrrad Kompass Regen").status_code == 302
+
+
+def test_expired_and_replaced_links_are_refused(client, make_user):
+    person = make_user(email="neu@test.example", password=None)
+    old = tokens.issue(person, RESET)
+    new = tokens.issue(person, RESET)  # the newer link makes the older one worthless
+    db.session.commit()
+    assert client.get(_link(old)).status_code == 404
+    assert client.get(_link(new)).status_code == 200
+    token = db.session.scalar(sa.select(UserToken).where(UserToken.user_id == person.id))
+    token.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert client.get(_link(new)).status_code == 404
+    assert _set(client, new, "Tulpe Fahrrad Kompass Regen").status_code == 404
+    assert {INVITE: timedelta(days=7), RESET: timedelta(hours=2)} == tokens.LIFETIMES
+
+
+def test_setting_a_password_ends_other_sessions(app, client, auth, learner):
+    other = app.test_client()
+    auth.login()
+    assert client.get("/kurse").status_code == 200
+    raw = tokens.issue(learner, RESET)
+    db.session.commit()
+    assert _set(other, raw, "Tulpe Fahrrad Kompass Regen").status_code == 302
+    assert client.get("/kurse").status_code == 302  # the old session has ended
+    assert other.get("/kurse").status_code == 200
+
+
+def _forgot(client, email):
+    token = csrf_token(client, "/passwort-vergessen")
+    return client.post("/passwort-vergessen", data={"email": email, "csrf_token": token})
+
+
+def test_forgot_password_answers_the_same_for_known_and_unknown(app, client, learner,
+                                                                monkeypatch):
+    logged = []
+    handler = logging.Handler()
+    handler.emit = logged.append
+    monkeypatch.setattr(app.logger, "disabled", False)  # Alembic's fileConfig may disable it
+    app.logger.addHandler(handler)
+    known = _forgot(client, "learner@test.example")
+    unknown = _forgot(client, "niemand@test.example")
+    assert known.status_code == unknown.status_code == 200
+
+    def text(response):
+        return re.sub(r'value="[^"]+"', "", response.get_data(as_text=True))
+
+    assert text(known) == text(unknown)
+    assert "Wenn es zu dieser E-Mail-Adresse einen Zugang gibt" in text(known)
+    assert "/passwort/neu/" not in text(known)  # the link is never shown to the requester
+    # Without SMTP the link is only logged, for the operator.
+    app.logger.removeHandler(handler)
+    assert any("/passwort/neu/" in r.getMessage() for r in logged)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(UserToken)) == 1
+
+
+def test_forgot_password_is_rate_limited(app, client, learner):
+    for n in range(10):
+        assert _forgot(client, f"x{n}@test.example").status_code == 200
+    response = _forgot(client, "learner@test.example")
+    assert response.status_code == 429
+    assert "Zu viele Anfragen" in response.get_data(as_text=True)
+    # Per account: at most three links an hour; the answer does not change.
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "10.0.0.9"
+    for _ in range(5):
+        assert _forgot(other, "learner@test.example").status_code == 200
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(UserToken)) == 1
+
+
+def test_deactivated_people_get_no_reset_link(client, make_user):
+    person = make_user(email="weg@test.example")
+    raw = tokens.issue(person, RESET)
+    person.active = False
+    db.session.commit()
+    assert client.get(_link(raw)).status_code == 404
+    _forgot(client, "weg@test.example")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(UserToken)
+                             .where(UserToken.purpose == RESET, UserToken.used_at.is_(None))) == 1
+
+
+def test_login_page_offers_the_reset(client):
+    assert 'href="/passwort-vergessen"' in client.get("/login").get_data(as_text=True)
