@@ -426,3 +426,32 @@ def test_learner_sees_the_cohort_next_step_and_due_dates(client, auth, cohort, m
     assert "Als Nächstes: Testkurs Digitales Arbeiten – fällig am 16.03.2026" in home
     track = page(client.get("/lernpfade/test-pfad"))
     assert "Sie lernen in der Gruppe „Pilot A“" in track and "fällig am 16.03.2026" in track
+
+
+# --- data protection ---------------------------------------------------------------------------
+
+def test_data_export_and_erasure_cover_cohort_data(cohort, make_user, lead, synced):
+    from elearn.privacy import export
+    from elearn.privacy import services as privacy
+
+    person = populate(cohort, make_user, [12], first_passes=[True])[0]
+    db.session.add(SurveyReceipt(user_id=person.id, subject="track:1"))
+    db.session.commit()
+    data = export.personal_data(person)
+    assert data["learning_groups"] == [{"name": "Pilot A", "track": "test-pfad",
+                                        "starts_on": "2026-03-02", "ends_on": "2026-04-30"}]
+    assert {(t["module"], t["seconds"]) for t in data["active_learning_seconds"]} == {
+        ("01-erstes-modul", 720), ("02-zweites-modul", 720)}
+    assert data["surveys_answered"] == ["track:1"]
+
+    before = figures.compute(cohort, min_group=1)
+    admin = make_user(roles=("admin",))
+    privacy.erase(person, admin)
+    privacy.erase(lead, admin)
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SurveyReceipt)) == 0
+    db.session.refresh(cohort)
+    assert cohort.leads == []
+    after = figures.compute(cohort, min_group=1)
+    assert (after.size, after.completed, after.track_time.median) == (
+        before.size, before.completed, before.track_time.median)

@@ -34,6 +34,29 @@ def personal_data(user: User) -> dict:
             {"title": s.title, "done": s.done, "modules_done": s.modules_done,
              "modules_total": s.modules_total} for s in tracks.progress(user, track)]}
             for track in tracks.active_tracks()],
+        **_cohort_data(user),
+    }
+
+
+def _cohort_data(user: User) -> dict:
+    """Learning groups, active learning time and which surveys were answered (not how)."""
+    from ..cohorts import activity
+    from ..cohorts.models import Cohort, CohortMember, SurveyReceipt
+
+    slugs = dict(db.session.execute(sa.select(Course.id, Course.slug)).all())
+    groups = db.session.scalars(sa.select(Cohort).join(CohortMember)
+                                .where(CohortMember.user_id == user.id)).all()
+    return {
+        "learning_groups": [{"name": c.name, "track": c.track.slug,
+                             "starts_on": c.starts_on.isoformat(),
+                             "ends_on": c.ends_on.isoformat()} for c in groups],
+        "active_learning_seconds": [
+            {"course": slugs.get(course_id), "module": module, "seconds": seconds}
+            for (_, course_id, module), seconds in sorted(
+                activity.seconds_by_module([user.id]).items())],
+        # The answers themselves carry no name and cannot be given back to anyone.
+        "surveys_answered": sorted(db.session.scalars(
+            sa.select(SurveyReceipt.subject).where(SurveyReceipt.user_id == user.id))),
     }
 
 

@@ -66,6 +66,7 @@ def erase(user, actor) -> dict[str, int]:
         sa.update(Certificate).where(Certificate.user_id == user.id)
         .values(holder_name=ERASED_NAME)
         .execution_options(synchronize_session=False)).rowcount
+    _leave_cohorts(user)
     user.first_name, user.last_name = ERASED_NAME, ""
     user.email = f"geloescht-{user.id}@geloescht.invalid"
     user.personnel_number = None
@@ -77,3 +78,12 @@ def erase(user, actor) -> dict[str, int]:
     audit.record(actor, "erased", user, attempts=attempts, certificates=certificates)
     db.session.flush()
     return {"attempts": attempts, "certificates": certificates}
+
+
+def _leave_cohorts(user) -> None:
+    """No longer a lead; survey receipts go. Membership and learning time stay, without a
+    name, so the cohort's figures keep their meaning."""
+    from ..cohorts.models import SurveyReceipt, cohort_lead
+
+    db.session.execute(sa.delete(cohort_lead).where(cohort_lead.c.user_id == user.id))
+    db.session.execute(sa.delete(SurveyReceipt).where(SurveyReceipt.user_id == user.id))
