@@ -9,8 +9,7 @@ from ..auth.models import User
 from ..certificates.models import Certificate
 from ..extensions import db
 from ..org.models import Office
-
-PER_PAGE = 50
+from ..paging import PER_PAGE, Page
 
 
 @dataclass
@@ -19,17 +18,6 @@ class Line:
     actor: User | None
     target: object | None
 
-
-@dataclass
-class Page:
-    lines: list[Line]
-    total: int
-    number: int
-    per_page: int = PER_PAGE
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def _by_id(model, ids: set[int]) -> dict:

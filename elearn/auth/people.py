@@ -3,8 +3,6 @@
 Every change is written to the audit log by the function that makes it.
 """
 
-from dataclasses import dataclass
-
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
@@ -12,26 +10,14 @@ from sqlalchemy.orm import selectinload
 from .. import audit
 from ..extensions import db
 from ..org.models import Office
+from ..paging import PER_PAGE, Page
 from . import services, tokens
 from .models import User, UserRole
-
-PER_PAGE = 50
 
 
 class PeopleError(Exception):
     """An action that is not possible; the message is for the administrator."""
 
-
-@dataclass
-class Page:
-    people: list[User]
-    total: int
-    number: int
-    per_page: int = PER_PAGE
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def _like(word: str) -> str:

@@ -132,29 +132,29 @@ def members(cohort_id: int):
     return _members_page(_cohort_or_404(cohort_id))
 
 
-def _membership_change(cohort_id: int, form, change):
+def _membership_change(cohort_id: int, form, form_name: str, change, intro: str | None = None):
+    """Apply a change of members; on any problem show the page again with nothing changed."""
     cohort = _cohort_or_404(cohort_id)
-    if not form.validate_on_submit():
-        return None, cohort
-    try:
-        result = change(cohort)
-    except services.MembershipError as error:
-        db.session.rollback()
-        return error.problems, cohort
-    db.session.commit()
-    _added(result)
-    return [], cohort
+    problems = []
+    if form.validate_on_submit():
+        try:
+            result = change(cohort)
+        except services.MembershipError as error:
+            db.session.rollback()
+            problems = ([intro] if intro else []) + error.problems
+        else:
+            db.session.commit()
+            _added(result)
+            return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)
+    return _members_page(cohort, 422, problems, **{form_name: form})
 
 
 @bp.post("/kohorten/<int(max=2147483647):cohort_id>/mitglieder/person")
 @role_required(LEAD, ADMIN)
 def add_person(cohort_id: int):
     form = forms.MemberEmailForm()
-    problems, cohort = _membership_change(
-        cohort_id, form, lambda c: services.add_by_email(c, form.email.data))
-    if problems == []:
-        return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)
-    return _members_page(cohort, 422, problems or (), email_form=form)
+    return _membership_change(cohort_id, form, "email_form",
+                              lambda cohort: services.add_by_email(cohort, form.email.data))
 
 
 @bp.post("/kohorten/<int(max=2147483647):cohort_id>/mitglieder/amt")
@@ -168,10 +168,7 @@ def add_office(cohort_id: int):
             raise services.MembershipError([_("Dieses Amt gibt es nicht.")])
         return services.add_by_office(cohort, office)
 
-    problems, cohort = _membership_change(cohort_id, form, change)
-    if problems == []:
-        return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)
-    return _members_page(cohort, 422, problems or (), office_form=form)
+    return _membership_change(cohort_id, form, "office_form", change)
 
 
 @bp.post("/kohorten/<int(max=2147483647):cohort_id>/mitglieder/datei")
@@ -183,12 +180,9 @@ def add_file(cohort_id: int):
         upload = form.file.data
         return services.add_from_file(cohort, upload.read(), upload.filename or "")
 
-    problems, cohort = _membership_change(cohort_id, form, change)
-    if problems == []:
-        return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)
-    if problems:
-        problems = [_("Die Datei wurde nicht übernommen; es wurde niemand hinzugefügt.")] + problems
-    return _members_page(cohort, 422, problems or (), file_form=form)
+    return _membership_change(
+        cohort_id, form, "file_form", change,
+        intro=_("Die Datei wurde nicht übernommen; es wurde niemand hinzugefügt."))
 
 
 @bp.post("/kohorten/<int(max=2147483647):cohort_id>/mitglieder/"
