@@ -43,7 +43,7 @@ def main(learners: int = 2000, rounds: int = 50) -> None:
         slug = courses[0].slug
         module = courses[0].modules[0].slug
     client = app.test_client()
-    client.post("/login", data={"email": "p1@bench.example", "password": "bench-password-1"})
+    client.post("/login", data={"email": "p1@bench.example", "password": "Lernseiten-Messung-2026"})
     print(f"{learners} learners, {learners * 10} progress rows, {rounds} requests per page")
     for name, path in [("catalogue", "/kurse"), ("course", f"/kurse/{slug}"),
                        ("module", f"/kurse/{slug}/{module}"), ("home", "/")]:
@@ -62,7 +62,7 @@ def _fill(learners: int, office) -> None:
     from elearn.auth.services import create_user
 
     first = create_user(email="p1@bench.example", first_name="Bench", last_name="Eins",
-                        office=office, password="bench-password-1")
+                        office=office, password="Lernseiten-Messung-2026")
     rows = [{"email": f"p{n}@bench.example", "first_name": "Bench", "last_name": str(n),
              "office_id": office.id, "session_token": "x", "active": True,
              "auth_source": "local"} for n in range(2, learners + 1)]

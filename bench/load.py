@@ -7,7 +7,9 @@ HTTP/1.1 client (keep-alive, one connection per learner). Scenarios, in this ord
 1. hello ceiling: --concurrency clients GET / on bench/hello.py under the same gunicorn settings
 2. login: every learner logs in (scrypt-bound; reported, no target)
 3. module page: --concurrency logged-in learners GET module pages back to back
-4. quiz burst: --users learners each start and submit one quiz, arrivals spread over --duration;
+4. reading learners: the same learners read module pages with 1-5 s between pages (as locust's
+   `between(1, 5)`); reported, the targets are checked against the back-to-back figures
+5. quiz burst: --users learners each start and submit one quiz, arrivals spread over --duration;
    afterwards the database must hold one submitted, scored attempt per successful submit
 
 Prints the machine, the gunicorn settings, a table and PASS/FAIL against the targets.
@@ -269,6 +271,40 @@ async def module_pages(clients: list[Client], pages: list[str], duration: float,
     return result
 
 
+async def reading(clients: list[Client], pages: list[str], duration: float, warmup: float,
+                  cpu) -> Result:
+    """Each learner reads a page, then pauses 1-5 s before the next, as people do."""
+    result = Result("reading learners: GET /kurse/<course>/<module>, 1-5 s apart")
+    rng = random.Random(7)
+    start = time.perf_counter()
+    counted_from, deadline = start + warmup, start + warmup + duration
+    cpu_at_start = []
+
+    async def measure_cpu() -> None:
+        await asyncio.sleep(warmup)
+        cpu_at_start.append(cpu())
+
+    async def learner(index: int, client: Client) -> None:
+        await asyncio.sleep(rng.uniform(0, 5))  # they don't all begin in the same second
+        n = index
+        while (now := time.perf_counter()) < deadline:
+            try:
+                status, _, body = await client.request("GET", pages[n % len(pages)])
+                ok, what = status == 200 and b"module-text" in body, f"{status}"
+            except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                ok, what = False, repr(exc)
+                await client.close()
+            if now >= counted_from:
+                result.add(now, ok, what)
+            n += len(clients)
+            await asyncio.sleep(rng.uniform(1, 5))
+
+    await asyncio.gather(measure_cpu(), *(learner(i, c) for i, c in enumerate(clients)))
+    result.seconds = time.perf_counter() - counted_from
+    result.server_cpu = cpu() - cpu_at_start[0]
+    return result
+
+
 async def quiz_burst(clients: list[Client], quiz_pages: list[str], spread: float, cpu):
     """Each client starts, answers and submits one quiz at a random moment within `spread`."""
     steps = {name: Result(name) for name in (
@@ -469,6 +505,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=50,
                         help="clients for the hello and module page scenarios")
     parser.add_argument("--duration", type=float, default=10, help="seconds per scenario")
+    parser.add_argument("--reading", type=float, default=30,
+                        help="seconds of the reading learners scenario")
     parser.add_argument("--warmup", type=float, default=2, help="seconds not counted")
     parser.add_argument("--database-url", default="",
                         help="empty for SQLite in a temporary folder; a PostgreSQL URL is "
@@ -510,6 +548,9 @@ def main() -> None:
     print()
     for line, ok in checks:
         print(f"{verdict(ok)}  {line}")
+    readers = next(r for r in results if r.name.startswith("reading"))
+    print(f"note  reading learners (1-5 s between pages): module page p95 "
+          f"{readers.percentile(95):.1f} ms at {args.concurrency} users (no target)")
     print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     sys.exit(0 if all(ok for _, ok in checks) else 1)
 
@@ -523,7 +564,7 @@ def run(args, env, emails, pages, quiz_pages, url):
         app.wait_until_ready("/healthz")
         page_results, burst, submitted = asyncio.run(
             drive_app(app.port, args, emails, pages, quiz_pages, app.cpu_seconds))
-    module, login = page_results
+    module, login, readers = page_results
     scored, with_answers, total = stored_attempts(url, submitted)
     submits = burst[2]
     ratio = module.throughput / ceiling.throughput
@@ -535,13 +576,14 @@ def run(args, env, emails, pages, quiz_pages, url):
         (f"quiz submit p95 {submits.percentile(95):.1f} ms < {TARGET_SUBMIT_P95_MS} ms",
          submits.percentile(95) < TARGET_SUBMIT_P95_MS),
         (f"quiz burst errors: {sum(r.errors for r in burst)} (want 0)",
-         sum(r.errors for r in burst) == 0 and module.errors == 0 and login.errors == 0),
+         sum(r.errors for r in burst) == 0 and module.errors == 0 and login.errors == 0
+         and readers.errors == 0),
         (f"lost attempts: {len(submitted) - scored} of {len(submitted)} successful submits "
          f"(stored and scored {scored}, with per-question rows {with_answers}, "
          f"attempts in the database {total}; {args.users} learners)",
          scored == with_answers == total == len(submitted) == args.users),
     ]
-    return [ceiling, login, module, *burst], checks
+    return [ceiling, login, module, readers, *burst], checks
 
 
 async def drive_app(port: int, args, emails, pages, quiz_pages, cpu):
@@ -549,9 +591,10 @@ async def drive_app(port: int, args, emails, pages, quiz_pages, cpu):
     login = await log_in(clients, emails, args.concurrency, pages[0], cpu)
     module = await module_pages(clients[:args.concurrency], pages, args.duration, args.warmup,
                                 cpu)
+    readers = await reading(clients[:args.concurrency], pages, args.reading, args.warmup, cpu)
     burst, submitted = await quiz_burst(clients[:args.users], quiz_pages, args.duration, cpu)
     await asyncio.gather(*(c.close() for c in clients))
-    return (module, login), burst, submitted
+    return (module, login, readers), burst, submitted
 
 
 if __name__ == "__main__":

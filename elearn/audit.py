@@ -17,6 +17,8 @@ from .org.models import utcnow
 ACTIONS = (
     "roles_changed", "deactivated", "reactivated", "invited", "office_created",
     "office_renamed", "office_moved", "users_imported", "erased", "certificate_revoked",
+    "moved", "offices_imported", "cohort_created", "cohort_members_added",
+    "cohort_member_removed", "cohort_lead_added",
 )
 
 
@@ -49,4 +51,5 @@ def record(actor, action: str, target=None, **details) -> AuditEntry:
     return entry
 
 
-_TARGET_TYPES = {"User": "user", "Office": "office", "Certificate": "certificate"}
+_TARGET_TYPES = {"User": "user", "Office": "office", "Certificate": "certificate",
+                 "Cohort": "cohort"}

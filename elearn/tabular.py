@@ -6,11 +6,13 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask_babel import gettext as _
+
 MAX_ROWS = 200_000
 
 
 class TableError(Exception):
-    """The file as a whole cannot be read; the message says why (in German)."""
+    """The file as a whole cannot be read; the message says why (in the user's language)."""
 
 
 @dataclass
@@ -21,7 +23,14 @@ class Table:
 
 def _decode(data: bytes) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
+        try:
+            return data[3:].decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = data[:error.start + 3].count(b"\n") + 1
+            # A BOM promises UTF-8: guessing another encoding could garble names silently.
+            raise TableError(_("Die Datei ist als UTF-8 gekennzeichnet, Zeile %(line)s enthält "
+                               "aber Zeichen in einer anderen Kodierung. Bitte als „CSV UTF-8“ "
+                               "speichern.", line=line)) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -30,9 +39,24 @@ def _decode(data: bytes) -> str:
 
 def _csv_rows(data: bytes) -> list[list[str]]:
     text = _decode(data)
+    if "\x00" in text:
+        raise TableError(_("Die Datei enthält Nullzeichen und ist wohl keine Textdatei. Bitte "
+                           "als CSV oder XLSX speichern."))
     header = text.split("\n", 1)[0]
     delimiter = ";" if header.count(";") > header.count(",") else ","
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows, row_start = [], 1
+    try:
+        for row in reader:
+            rows.append(row)
+            row_start = reader.line_num + 1
+        return rows
+    except csv.Error:
+        # Almost always an opening quotation mark without its closing one, which swallows the
+        # rest of the file into one cell.
+        raise TableError(_("Die CSV-Datei lässt sich ab Zeile %(line)s nicht lesen: "
+                           "vermutlich ein Anführungszeichen ohne schließendes Gegenstück.",
+                           line=row_start)) from None
 
 
 def _xlsx_rows(data: bytes) -> list[list[str]]:
@@ -41,7 +65,7 @@ def _xlsx_rows(data: bytes) -> list[list[str]]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds of errors for broken files
-        raise TableError("Die XLSX-Datei lässt sich nicht lesen.") from exc
+        raise TableError(_("Die XLSX-Datei lässt sich nicht lesen.")) from exc
     sheet = workbook.worksheets[0]
     rows = []
     for values in sheet.iter_rows(values_only=True):
@@ -52,35 +76,40 @@ def _xlsx_rows(data: bytes) -> list[list[str]]:
 
 
 def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
-         required: set[str]) -> Table:
-    """Read a table and map its headers to canonical names; unknown columns are an error."""
+         required: set[str], other_columns: bool = False) -> Table:
+    """Read a table and map its headers to canonical names.
+
+    Unknown columns are an error (a typo in a header would otherwise drop data silently)
+    unless `other_columns` says they are expected and ignored.
+    """
     if Path(filename).suffix.lower() == ".xlsx":
         raw = _xlsx_rows(data)
     elif Path(filename).suffix.lower() in (".csv", ".txt"):
         raw = _csv_rows(data)
     else:
-        raise TableError("Bitte eine CSV- oder XLSX-Datei verwenden.")
+        raise TableError(_("Bitte eine CSV- oder XLSX-Datei verwenden."))
     # Keep each row's number as the spreadsheet shows it, then drop empty rows.
     numbered = [(n, r) for n, r in enumerate(raw, start=1) if any(c.strip() for c in r)]
     if not numbered:
-        raise TableError("Die Datei ist leer.")
+        raise TableError(_("Die Datei ist leer."))
     if len(numbered) > MAX_ROWS:
-        raise TableError(f"Die Datei hat mehr als {MAX_ROWS} Zeilen.")
+        raise TableError(_("Die Datei hat mehr als %(max)s Zeilen.", max=MAX_ROWS))
     lookup = {alias.casefold(): name for name, names in aliases.items() for alias in names}
     header = [cell.strip() for cell in numbered[0][1]]
     columns, unknown = [], []
     for cell in header:
         name = lookup.get(cell.casefold())
-        if name is None and cell:
+        if name is None and cell and not other_columns:
             unknown.append(cell)
         columns.append(name)
     problems = []
     if unknown:
-        problems.append("Unbekannte Spalten: " + ", ".join(f"„{u}“" for u in unknown))
+        problems.append(_("Unbekannte Spalten: %(names)s",
+                          names=", ".join(f"„{u}“" for u in unknown)))
     missing = sorted(required - set(columns))
     if missing:
         expected = ", ".join("/".join(aliases[m][:2]) for m in missing)
-        problems.append(f"Es fehlen Spalten: {expected}")
+        problems.append(_("Es fehlen Spalten: %(names)s", names=expected))
     if problems:
         raise TableError(". ".join(problems) + ".")
     rows = []

@@ -272,6 +272,21 @@ def test_upload_dry_run_then_import_with_invitations(client, admin, offices):
     assert "unverändert: 2" in again
 
 
+def test_upload_cannot_take_the_uploaders_own_admin_role_or_account(client, admin, offices):
+    admin.personnel_number = "P9"
+    db.session.commit()
+    demoting = upload(client, [HEADER + ";Rollen",
+                               "P9;Ada;Admin;admin@test.example;B1;Personal"])
+    assert demoting.status_code == 422
+    assert "Zeile 2: Die Datei würde Ihnen die Rolle Administration nehmen." in \
+        demoting.get_data(as_text=True)
+    leaving = upload(client, [HEADER, "P1;Jörg;Müller;joerg@stadt.example;B1"],
+                     deactivate_missing=True)
+    assert leaving.status_code == 422
+    assert "Sie selbst stehen nicht in der Datei" in leaving.get_data(as_text=True)
+    assert admin.active and admin.roles == {"admin", "learner"} and entries() == []
+
+
 def test_upload_larger_than_the_limit_gets_413(app, client, admin, offices):
     app.config["MAX_CONTENT_LENGTH"] = 1000
     token = csrf_token(client, "/verwaltung/personen/import")
@@ -290,3 +305,12 @@ def test_cli_import_is_audited_and_can_invite(runner, offices, tmp_path):
     assert "invitation for joerg@stadt.example: http" in result.output
     [entry] = entries("users_imported")
     assert entry.actor_id is None and entry.details["source"] == "cli"
+
+
+def test_ids_beyond_the_database_range_are_not_found(client, admin):
+    for url in ("/verwaltung/personen/99999999999999999999",
+                "/verwaltung/aemter/99999999999999999999",
+                "/verwaltung/personen/99999999999999999999/loeschen"):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "nicht gefunden" in response.get_data(as_text=True).lower(), url

@@ -22,7 +22,8 @@ LOGIN = 302  # anonymous people are sent to the login page
 OWNER_ONLY = {"anonymous": LOGIN, "learner": 200, "lead": 404, "hr": 404, "admin": 404}
 EVERYONE = dict.fromkeys(ROLES, 200)
 SIGNED_IN = {"anonymous": LOGIN, "learner": 200, "lead": 200, "hr": 200, "admin": 200}
-# Cohort pages: leads (only their own cohorts, see test_cohorts.py) and administrators.
+# Cohort pages: leads (only their own cohorts, see test_cohorts.py) and administrators; only
+# administrators form groups.
 LEADS = {"anonymous": LOGIN, "learner": 403, "lead": 200, "hr": 403, "admin": 200}
 ADMIN_ONLY = {"anonymous": LOGIN, "learner": 403, "lead": 403, "hr": 403, "admin": 200}
 
@@ -60,7 +61,7 @@ GET_MATRIX = {
     "reports.download": ("/berichte/export.csv", {"anonymous": LOGIN, "learner": 403,
                                                   "lead": 403, "hr": 200, "admin": 200}),
     "cohorts.index": ("/kohorten", LEADS),
-    "cohorts.create": ("/kohorten/neu", LEADS),
+    "cohorts.create": ("/kohorten/neu", ADMIN_ONLY),
     "cohorts.dashboard": ("/kohorten/{cohort}", LEADS),
     "cohorts.members": ("/kohorten/{cohort}/mitglieder", LEADS),
     "cohorts.comparison": ("/kohorten/vergleich", LEADS),
@@ -90,12 +91,12 @@ POST_ENDPOINTS = {
     "quiz.start": ("/kurse/demo-kurs/01-erstes-modul/quiz", "learner"),
     "quiz.attempt": ("/versuche/{attempt}", "learner"),
     "certificates.revoke": ("/verwaltung/zertifikate/{code}/widerruf", "admin"),
-    "cohorts.create": ("/kohorten/neu", "lead"),
-    "cohorts.add_person": ("/kohorten/{cohort}/mitglieder/person", "lead"),
-    "cohorts.add_office": ("/kohorten/{cohort}/mitglieder/amt", "lead"),
-    "cohorts.add_file": ("/kohorten/{cohort}/mitglieder/datei", "lead"),
-    "cohorts.remove_member": ("/kohorten/{cohort}/mitglieder/{learner}/entfernen", "lead"),
-    "cohorts.add_lead": ("/kohorten/{cohort}/leitung", "lead"),
+    "cohorts.create": ("/kohorten/neu", "admin"),
+    "cohorts.add_person": ("/kohorten/{cohort}/mitglieder/person", "admin"),
+    "cohorts.add_office": ("/kohorten/{cohort}/mitglieder/amt", "admin"),
+    "cohorts.add_file": ("/kohorten/{cohort}/mitglieder/datei", "admin"),
+    "cohorts.remove_member": ("/kohorten/{cohort}/mitglieder/{learner}/entfernen", "admin"),
+    "cohorts.add_lead": ("/kohorten/{cohort}/leitung", "admin"),
     "cohorts.beat": ("/lernzeit/{session}", "learner"),
     "cohorts.module_survey": ("/rueckmeldung/kurse/demo-kurs/01-erstes-modul", "learner"),
     "cohorts.track_survey": ("/rueckmeldung/lernpfade/test-pfad", "learner"),

@@ -7,9 +7,10 @@ from datetime import date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from elearn.audit import AuditEntry
 from elearn.catalog.models import ModuleProgress
 from elearn.cohorts import activity, compare, figures
-from elearn.cohorts.models import CohortMember, StudySession, SurveyReceipt, SurveyResponse
+from elearn.cohorts.models import Cohort, CohortMember, StudySession, SurveyReceipt, SurveyResponse
 from elearn.cohorts.services import create_cohort
 from elearn.extensions import db
 from elearn.quiz.models import Attempt
@@ -23,6 +24,11 @@ T0 = datetime(2026, 3, 2, 9, 0, 0)
 @pytest.fixture
 def lead(make_user):
     return make_user(email="lead@test.example", roles=("lead",), first_name="Lea")
+
+
+@pytest.fixture
+def admin(make_user):
+    return make_user(email="admin@test.example", roles=("admin",), first_name="Ada")
 
 
 @pytest.fixture
@@ -50,15 +56,15 @@ def page(response) -> str:
 
 # --- membership ---------------------------------------------------------------------------------
 
-def test_members_by_office_include_units_below_and_skip_inactive(client, auth, cohort, make_user,
-                                                                 make_office):
+def test_members_by_office_include_units_below_and_skip_inactive(client, auth, cohort, admin,
+                                                                 make_user, make_office):
     amt = make_office(code="33", name="Bürgeramt")
     unit = make_office(code="33.1", name="Bürgerbüro Mitte", kind="einheit", parent=amt)
     elsewhere = make_office(code="50", name="Sozialamt")
     inside = [make_user(office=amt), make_user(office=unit)]
     deactivated(make_user(office=unit))
     make_user(office=elsewhere)
-    auth.login(email="lead@test.example")
+    auth.login(email="admin@test.example")
     url = f"/kohorten/{cohort.id}/mitglieder"
     def by_office(code, **kwargs):
         return client.post(url + "/amt", data={"office": code,
@@ -80,11 +86,12 @@ def upload(client, cohort, content: bytes, name="liste.csv"):
                        content_type="multipart/form-data")
 
 
-def test_members_from_csv_all_or_nothing_with_row_numbers(client, auth, cohort, make_user):
+def test_members_from_csv_all_or_nothing_with_row_numbers(client, auth, cohort, admin,
+                                                          make_user):
     make_user(email="anna@test.example")
     make_user(email="ben@test.example")
     deactivated(make_user(email="weg@test.example"))
-    auth.login(email="lead@test.example")
+    auth.login(email="admin@test.example")
     bad = ("E-Mail\r\nanna@test.example\r\nkeine-adresse\r\nniemand@test.example\r\n"
            "ANNA@test.example\r\nweg@test.example\r\n").encode("cp1252")
     response = upload(client, cohort, bad)
@@ -97,16 +104,27 @@ def test_members_from_csv_all_or_nothing_with_row_numbers(client, auth, cohort, 
     assert "Zeile 6: weg@test.example gehört einer deaktivierten Person." in text
     assert member_ids(cohort) == set()  # not even Anna, whose row was fine
 
-    good = "\ufeffE-Mail;Bemerkung\nanna@test.example;\nben@test.example;\n".encode()
-    assert upload(client, cohort, good).status_code == 422  # unknown column "Bemerkung"
-    response = upload(client, cohort, b"E-Mail\nanna@test.example\nben@test.example\n")
-    assert response.status_code == 303
+    unclosed = b'E-Mail\n"anna@test.example\nben@test.example\n' + b"x" * 140_000 + b"\n"
+    response = upload(client, cohort, unclosed)
+    assert response.status_code == 422 and "Anführungszeichen" in page(response)
+    bom_then_cp1252 = b"\xef\xbb\xbfE-Mail\nj\xfcrgen@test.example\n"
+    response = upload(client, cohort, bom_then_cp1252)
+    assert response.status_code == 422 and "als UTF-8 gekennzeichnet" in page(response)
+    assert member_ids(cohort) == set()
+
+    # Other columns, such as names, are ignored: only the address counts.
+    good = "\ufeffE-Mail;Name\nanna@test.example;Anna\nben@test.example;Ben\n".encode()
+    assert upload(client, cohort, good).status_code == 303
     assert len(member_ids(cohort)) == 2
+    entry = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.action == "cohort_members_added")).one()
+    assert (entry.target_type, entry.target_id, entry.details) == (
+        "cohort", cohort.id, {"how": "file", "added": 2})
 
 
-def test_member_by_email_and_removal(client, auth, cohort, make_user):
+def test_member_by_email_and_removal(client, auth, cohort, admin, make_user):
     person = make_user(email="carla@test.example")
-    auth.login(email="lead@test.example")
+    auth.login(email="admin@test.example")
     url = f"/kohorten/{cohort.id}/mitglieder"
     added = client.post(url + "/person", follow_redirects=True,
                         data={"email": " Carla@Test.example ",
@@ -123,8 +141,8 @@ def test_member_by_email_and_removal(client, auth, cohort, make_user):
     assert again.status_code == 404
 
 
-def test_create_cohort_checks_dates_and_track(client, auth, lead, synced_tracks):
-    auth.login(email="lead@test.example")
+def test_create_cohort_checks_dates_and_track(client, auth, admin, synced_tracks):
+    auth.login(email="admin@test.example")
     token = csrf_token(client, "/kohorten/neu")
     bad = client.post("/kohorten/neu", data={"name": "Pilot", "track": str(synced_tracks.id),
                                               "starts_on": "2026-05-01", "ends_on": "2026-04-01",
@@ -140,6 +158,7 @@ def test_create_cohort_checks_dates_and_track(client, auth, lead, synced_tracks)
     assert made.status_code == 303
     dashboard = client.get(made.headers["Location"].replace("/mitglieder", ""))
     assert "Pilot" in page(dashboard) and "Testpfad" in page(dashboard)
+    assert db.session.scalar(sa.select(AuditEntry.action)) == "cohort_created"
 
 
 # --- access ------------------------------------------------------------------------------------
@@ -155,12 +174,43 @@ def test_a_lead_sees_only_own_cohorts(client, auth, cohort, make_user, synced_tr
     token = csrf_token(client, "/kohorten")
     response = client.post(f"/kohorten/{cohort.id}/mitglieder/person",
                            data={"email": "learner@test.example", "csrf_token": token})
-    assert response.status_code == 404 and member_ids(cohort) == set()
+    assert response.status_code == 403 and member_ids(cohort) == set()  # leads never add
     assert learner.id not in member_ids(cohort)
+    for value in ("99999999999999999999", "%C2%B2", "-1", "1.5"):
+        response = client.get(f"/kohorten/vergleich?a={value}&b={cohort.id}")
+        assert response.status_code == 404, value
+        assert "Diese Gruppe gibt es nicht" in page(response)
     auth.logout()
     make_user(email="admin@test.example", roles=("admin",))
     auth.login(email="admin@test.example")
     assert "Pilot A" in page(client.get("/kohorten"))
+
+
+def test_a_lead_reads_but_cannot_change_who_is_in_the_group(client, auth, cohort, make_user):
+    """Adding and removing people would let a lead read one person's results off the figures."""
+    person = make_user(email="dora@test.example", first_name="Dora", last_name="Dorn")
+    other_lead = make_user(email="lead2@test.example", roles=("lead",))
+    db.session.add(CohortMember(cohort_id=cohort.id, user_id=person.id))
+    db.session.commit()
+    auth.login(email="lead@test.example")
+    url = f"/kohorten/{cohort.id}/mitglieder"
+    text = page(client.get(url))
+    assert "Dora Dorn" in text and "legt die Verwaltung fest" in text
+    assert "/mitglieder/person" not in text and "entfernen" not in text
+    assert "Neue Lerngruppe anlegen" not in page(client.get("/kohorten"))
+    token = csrf_token(client, url)
+    attempts = {
+        "/kohorten/neu": {"name": "Meine", "track": str(cohort.track_id),
+                          "starts_on": "2026-03-01", "ends_on": "2026-04-01"},
+        url + "/person": {"email": "lead2@test.example"},
+        url + "/amt": {"office": person.office.code},
+        url + f"/{person.id}/entfernen": {},
+        f"/kohorten/{cohort.id}/leitung": {"lead": other_lead.email},
+    }
+    for target, data in attempts.items():
+        assert client.post(target, data={**data, "csrf_token": token}).status_code == 403, target
+    assert member_ids(cohort) == {person.id} and len(cohort.leads) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Cohort)) == 1
 
 
 # --- active learning time ---------------------------------------------------------------------
@@ -295,6 +345,9 @@ def test_dashboard_suppresses_small_groups(client, auth, cohort, make_user):
     populate(cohort, make_user, [50], first_passes=[True])
     text = page(client.get(f"/kohorten/{cohort.id}"))
     assert "Aktive Lernzeit" in text and "30 Min." in text  # the median of 10..50
+    # Quartiles (20, 40) yes; the smallest and largest value are single people's times.
+    assert "20 Min." in text and "40 Min." in text
+    assert "10 Min." not in text and "50 Min." not in text
     assert "Noch keine Rückmeldungen." in text
 
 
@@ -359,6 +412,22 @@ def test_comparison_page_of_two_cohorts(client, auth, cohort, lead, make_user, s
     assert client.get(f"/kohorten/vergleich?a={cohort.id}&b=abc").status_code == 404
     assert client.get(f"/kohorten/vergleich?a={cohort.id}&b={cohort.id}").status_code == 400
 
+    small = create_cohort(name="Pilot C", track=synced_tracks, starts_on=date(2026, 3, 2),
+                          ends_on=date(2026, 4, 30), leads=[lead])
+    populate(small, make_user, [40, 41, 42], first_passes=[True] * 3)
+    text = page(client.get(f"/kohorten/vergleich?a={cohort.id}&b={small.id}"))
+    basis = text[text.index("Grundlage:"):text.index("</tr>", text.index("Grundlage:"))]
+    assert "6 / 6" in basis and "&lt; 5" in basis and "3 / 3" not in basis
+    assert "Für einen Vergleich fehlen noch Daten" in text
+
+
+def test_verdict_states_differences_in_correct_german(app):
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert compare._hours(-1.0) == "1 Stunde"
+        assert compare._hours(-3.5) == "3,5 Stunden"
+        assert compare._hours(0.5) == "30 Minuten"
+        assert compare._hours(0.01) == "1 Minute"
+
 
 # --- surveys ---------------------------------------------------------------------------------
 
@@ -388,6 +457,21 @@ def test_survey_after_a_module_is_anonymous_and_once_only(client, auth, cohort, 
     assert db.session.scalars(sa.select(SurveyReceipt.user_id)).all() == [learner.id]
     assert survey(client, url, rating="5").status_code == 409
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SurveyResponse)) == 1
+
+
+def test_survey_answers_cannot_be_lined_up_with_receipts(cohort, make_user):
+    """Counted ids would pair the n-th answer with the n-th receipt."""
+    from elearn.cohorts import surveys
+
+    people = [make_user() for _ in range(20)]
+    for n, person in enumerate(people):
+        surveys.record(person, "subject", cohort=cohort, rating=1 + n % 5, items={}, comment="")
+    db.session.commit()
+    in_id_order = db.session.execute(sa.select(SurveyResponse.id, SurveyResponse.rating)
+                                     .order_by(SurveyResponse.id)).all()
+    ids = [row.id for row in in_id_order]
+    assert len(set(ids)) == 20 and ids[-1] - ids[0] > 1000  # not counted
+    assert [row.rating for row in in_id_order] != [1 + n % 5 for n in range(20)]
 
 
 def test_survey_results_only_from_five_answers(client, auth, cohort, make_user):

@@ -6,6 +6,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
+from elearn.audit import AuditEntry
 from elearn.auth.importer import import_people
 from elearn.auth.models import User
 from elearn.extensions import db
@@ -87,6 +88,27 @@ def test_missing_or_unknown_columns_reject_the_file(offices):
         "Die XLSX-Datei lässt sich nicht lesen."]
 
 
+def test_broken_files_get_a_reason_not_a_traceback(offices, runner, tmp_path):
+    header_only = import_people(csv_bytes([HEADER_DE]), "l.csv", deactivate_missing=True)
+    assert header_only.errors == ["Die Datei enthält nur die Kopfzeile, keine Personen."]
+    bom_then_cp1252 = b"\xef\xbb\xbf" + csv_bytes(GOOD[:1] + [
+        "P1;J\xfcrg;M;j@stadt.example;A1"], encoding="latin-1")
+    assert import_people(bom_then_cp1252, "l.csv").errors == [
+        "Die Datei ist als UTF-8 gekennzeichnet, Zeile 2 enthält aber Zeichen in einer anderen "
+        "Kodierung. Bitte als „CSV UTF-8“ speichern."]
+    # An opening quotation mark without its closing one swallows the rest of the file.
+    unclosed = csv_bytes([HEADER_DE, 'P1;"Jörg;Müller;j@stadt.example;A1'] +
+                         [f"P{n};{'x' * 30};Y;p{n}@stadt.example;A1" for n in range(2, 5000)])
+    path = tmp_path / "hr.csv"
+    path.write_bytes(unclosed)
+    result = runner.invoke(args=["users", "import", str(path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "ab Zeile 2 nicht lesen: vermutlich ein Anführungszeichen" in result.output
+    nul = csv_bytes([HEADER_DE, "P1;J\x00rg;M;j@stadt.example;A1"])
+    assert "Nullzeichen" in import_people(nul, "l.csv").errors[0]
+    assert people() == {}
+
+
 def test_importing_the_same_file_again_changes_nothing(offices):
     data = csv_bytes(GOOD)
     import_people(data, "liste.csv")
@@ -110,6 +132,17 @@ def test_moves_renames_and_leavers(offices, make_user, client, auth):
     assert people()["P1"].office.code == "A2" and people()["P1"].last_name == "Müller-Lang"
     assert people()["P3"].active is False
     assert client.get("/kurse").status_code == 302  # the leaver's session has ended
+    # Each person's page shows what the import did to them.
+    entries = db.session.execute(sa.select(AuditEntry.action, AuditEntry.target_id,
+                                           AuditEntry.details)).all()
+    assert sorted((a, t, d) for a, t, d in entries) == [
+        ("deactivated", people()["P3"].id, {"source": "import"}),
+        ("moved", people()["P1"].id, {"source": "import", "before": "A1", "after": "A2"}),
+    ]
+    back = import_people(csv_bytes(GOOD + ["P3;Lea;Geht;lea@stadt.example;A1"]), "l.csv")
+    assert back.updated == 2 and people()["P3"].active  # P1 moved back, P3 returned
+    assert db.session.scalar(sa.select(AuditEntry.action).order_by(AuditEntry.id.desc())
+                             .limit(1)) == "reactivated"
 
 
 def test_people_without_personnel_number_are_never_deactivated(offices, make_user):
@@ -124,6 +157,13 @@ def test_roles_column(offices):
     assert import_people(csv_bytes(lines), "liste.csv").errors == []
     assert people()["P1"].roles == {"learner", "lead", "hr"}
     assert people()["P2"].roles == {"learner"}
+    db.session.commit()
+    demoted = [HEADER_DE + ";Rollen", GOOD[1] + ";Personal", GOOD[2] + ";"]
+    assert import_people(csv_bytes(demoted), "liste.csv").updated == 1
+    entry = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.action == "roles_changed")).one()
+    assert entry.details == {"source": "import", "before": ["hr", "lead", "learner"],
+                             "after": ["hr", "learner"]}
     bad = import_people(csv_bytes([HEADER_DE + ";Rollen", GOOD[1] + ";Chef"]), "l.csv")
     assert bad.errors == ["Zeile 2: Unbekannte Rolle „chef“."]
 
@@ -166,6 +206,17 @@ def test_offices_import_creates_updates_and_keeps_the_tree(offices, runner, tmp_
     assert a3.parent.code == "A1" and a3.parent.name == "Amt Eins"
     again = runner.invoke(args=["offices", "import", str(path)])
     assert "created: 0, updated: 0, unchanged: 3" in again.output
+    entry = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)).first()
+    assert (entry.action, entry.actor_id, entry.details) == (
+        "offices_imported", None,
+        {"filename": "aemter.csv", "created": 1, "updated": 1, "unchanged": 1})
+
+
+def test_offices_import_without_parent_column_leaves_the_tree_alone(offices):
+    result = import_offices(csv_bytes(["Kennung;Bezeichnung", "A1;Amt Eins neu"]), "a.csv")
+    assert result.errors == [] and result.updated == 1
+    a1 = db.session.scalar(sa.select(Office).where(Office.code == "A1"))
+    assert a1.name == "Amt Eins neu" and a1.parent.code == "STADT"
 
 
 @pytest.mark.parametrize(("lines", "message"), [

@@ -12,13 +12,27 @@ ACTION_LABELS = {
     "office_created": _l("Amt angelegt"), "office_renamed": _l("Amt umbenannt"),
     "office_moved": _l("Amt verschoben"), "users_imported": _l("Personen importiert"),
     "erased": _l("Personenbezogene Daten gelöscht"),
-    "certificate_revoked": _l("Zertifikat widerrufen"),
+    "certificate_revoked": _l("Zertifikat widerrufen"), "moved": _l("Person umgesetzt"),
+    "offices_imported": _l("Ämter importiert"), "cohort_created": _l("Lerngruppe angelegt"),
+    "cohort_members_added": _l("Mitglieder einer Lerngruppe hinzugefügt"),
+    "cohort_member_removed": _l("Mitglied aus einer Lerngruppe entfernt"),
+    "cohort_lead_added": _l("Leitung einer Lerngruppe ergänzt"),
+}
+# The keys of an entry's details, as the page shows them.
+DETAIL_LABELS = {
+    "before": _l("vorher"), "after": _l("nachher"), "source": _l("Quelle"),
+    "filename": _l("Datei"), "created": _l("neu"), "updated": _l("geändert"),
+    "unchanged": _l("unverändert"), "deactivated": _l("deaktiviert"),
+    "invited": _l("eingeladen"), "mailed": _l("per E-Mail"), "code": _l("Kennung"),
+    "parent": _l("übergeordnet"), "attempts": _l("Quizversuche"),
+    "certificates": _l("Zertifikate"), "added": _l("hinzugefügt"), "how": _l("Weg"),
+    "person": _l("Person"), "lead": _l("Leitung"), "name": _l("Name"),
 }
 
 
 @bp.app_context_processor
 def _labels():
-    return {"action_labels": ACTION_LABELS}
+    return {"action_labels": ACTION_LABELS, "detail_labels": DETAIL_LABELS}
 
 
 @bp.get("/verwaltung")

@@ -34,14 +34,18 @@ def audit_page(number: int, action: str | None = None) -> Page:
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     entries = db.session.scalars(query.order_by(AuditEntry.id.desc())
                                  .limit(PER_PAGE).offset((number - 1) * PER_PAGE)).all()
-    wanted: dict[str, set[int]] = {"user": set(), "office": set(), "certificate": set()}
+    from ..cohorts.models import Cohort
+
+    wanted: dict[str, set[int]] = {"user": set(), "office": set(), "certificate": set(),
+                                   "cohort": set()}
     for entry in entries:
         if entry.actor_id:
             wanted["user"].add(entry.actor_id)
         if entry.target_type in wanted and entry.target_id is not None:
             wanted[entry.target_type].add(entry.target_id)
     found = {"user": _by_id(User, wanted["user"]), "office": _by_id(Office, wanted["office"]),
-             "certificate": _by_id(Certificate, wanted["certificate"])}
+             "certificate": _by_id(Certificate, wanted["certificate"]),
+             "cohort": _by_id(Cohort, wanted["cohort"])}
     lines = [Line(e, found["user"].get(e.actor_id),
                   found.get(e.target_type or "", {}).get(e.target_id)) for e in entries]
     return Page(lines, total, number)

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
 
-from .. import tabular
+from .. import audit, tabular
 from ..extensions import db
 from ..org.models import Office
-from . import services
+from . import services, tokens
 from .models import ADMIN, HR, LEAD, LEARNER, User, UserRole
 
 COLUMNS = {
@@ -80,36 +81,39 @@ def check(table: tabular.Table) -> tuple[list[_Person], list[str]]:
         problems = []
         for name in sorted(REQUIRED):
             if not values.get(name):
-                problems.append(f"{COLUMNS[name][0]} fehlt")
+                problems.append(_("%(column)s fehlt", column=COLUMNS[name][0]))
         email = values.get("email", "")
         if email:
             try:
                 email = validate_email(email, check_deliverability=False).normalized.lower()
             except EmailNotValidError:
-                problems.append(f"E-Mail-Adresse „{email}“ ist ungültig")
+                problems.append(_("E-Mail-Adresse „%(email)s“ ist ungültig", email=email))
         office = offices.get(values.get("office", ""))
         if values.get("office") and office is None:
-            problems.append(f"Amt „{values['office']}“ gibt es nicht")
+            problems.append(_("Amt „%(office)s“ gibt es nicht", office=values["office"]))
         for name, limit in (("first_name", 100), ("last_name", 100), ("personnel_number", 32)):
             if len(values.get(name, "")) > limit:
-                problems.append(f"{COLUMNS[name][0]} ist zu lang")
+                problems.append(_("%(column)s ist zu lang", column=COLUMNS[name][0]))
         roles = None
         if "roles" in table.columns and values.get("roles"):
             try:
                 roles = _roles(values["roles"])
             except ValueError as unknown:
-                problems.append(f"Unbekannte Rolle „{unknown}“")
+                problems.append(_("Unbekannte Rolle „%(role)s“", role=unknown))
         elif "roles" in table.columns:
             roles = {LEARNER}
         pn = values.get("personnel_number", "")
         if pn and pn in seen_numbers:
-            problems.append(f"Personalnummer {pn} steht schon in Zeile {seen_numbers[pn]}")
+            problems.append(_("Personalnummer %(number)s steht schon in Zeile %(row)s",
+                              number=pn, row=seen_numbers[pn]))
         if email and email in seen_emails:
-            problems.append(f"E-Mail-Adresse {email} steht schon in Zeile {seen_emails[email]}")
+            problems.append(_("E-Mail-Adresse %(email)s steht schon in Zeile %(row)s",
+                              email=email, row=seen_emails[email]))
         seen_numbers.setdefault(pn, number)
         seen_emails.setdefault(email, number)
         if problems:
-            errors.append(f"Zeile {number}: " + "; ".join(problems) + ".")
+            errors.append(_("Zeile %(row)s: %(problems)s.", row=number,
+                            problems="; ".join(problems)))
             continue
         people.append(_Person(number, pn, values["first_name"], values["last_name"], email,
                               office, roles))
@@ -122,12 +126,31 @@ def _email_conflicts(people: list[_Person]) -> list[str]:
     owners = dict(db.session.execute(
         sa.select(User.email, User.personnel_number)
         .where(User.email.in_([p.email for p in people]))).all())
-    return [f"Zeile {p.row}: E-Mail-Adresse {p.email} gehört schon einer anderen Person."
+    return [_("Zeile %(row)s: E-Mail-Adresse %(email)s gehört schon einer anderen Person.",
+              row=p.row, email=p.email)
             for p in people if p.email in owners and owners[p.email] != p.personnel_number]
 
 
-def apply(people: list[_Person], deactivate_missing: bool) -> ImportResult:
-    """Write the checked rows (adds and flushes, never commits)."""
+def _self_protection(people: list[_Person], deactivate_missing: bool, actor) -> list[str]:
+    if actor is None or not actor.personnel_number:
+        return []
+    row = next((p for p in people if p.personnel_number == actor.personnel_number), None)
+    if row is None and deactivate_missing:
+        return [_("Sie selbst stehen nicht in der Datei und würden deaktiviert. Nehmen Sie sich "
+                  "in die Liste auf oder importieren Sie ohne „Fehlende deaktivieren“.")]
+    if row is not None and row.roles is not None and ADMIN not in row.roles:
+        return [_("Zeile %(row)s: Die Datei würde Ihnen die Rolle Administration nehmen. Das "
+                  "kann nur eine andere Administratorin oder ein anderer Administrator.",
+                  row=row.row)]
+    return []
+
+
+def apply(people: list[_Person], deactivate_missing: bool, actor=None) -> ImportResult:
+    """Write the checked rows (adds and flushes, never commits).
+
+    Every move, change of roles, deactivation and reactivation gets its own audit entry, so
+    a person's page shows what an import did to them.
+    """
     result = ImportResult()
     existing = {u.personnel_number: u for u in db.session.scalars(
         sa.select(User).where(User.personnel_number.is_not(None)))}
@@ -136,7 +159,7 @@ def apply(people: list[_Person], deactivate_missing: bool) -> ImportResult:
         user = existing.get(person.personnel_number)
         if user is None:
             new.append(person)
-        elif _update(user, person):
+        elif _update(user, person, actor):
             result.updated += 1
         else:
             result.unchanged += 1
@@ -145,6 +168,8 @@ def apply(people: list[_Person], deactivate_missing: bool) -> ImportResult:
         for number, user in existing.items():
             if number not in listed and user.active:
                 services.deactivate(user)
+                tokens.delete_for(user)
+                audit.record(actor, "deactivated", user, source="import")
                 result.deactivated += 1
     db.session.flush()
     result.new_ids = _insert(new)
@@ -176,16 +201,20 @@ def created_people(result: ImportResult) -> list[User]:
         sa.select(User).where(User.id.in_(result.new_ids)).order_by(User.id)))
 
 
-def _update(user: User, person: _Person) -> bool:
+def _update(user: User, person: _Person, actor) -> bool:
     changed = False
     for name in ("first_name", "last_name", "email"):
         if getattr(user, name) != getattr(person, name):
             setattr(user, name, getattr(person, name))
             changed = True
     if user.office_id != person.office.id:
-        user.office = person.office  # a move
+        audit.record(actor, "moved", user, source="import", before=user.office.code,
+                     after=person.office.code)
+        user.office = person.office
         changed = True
     if person.roles is not None and user.roles != person.roles:
+        audit.record(actor, "roles_changed", user, source="import", before=sorted(user.roles),
+                     after=sorted(person.roles))
         for row in [r for r in user.role_rows if r.role not in person.roles]:
             user.role_rows.remove(row)
         for role in sorted(person.roles - user.roles):
@@ -193,24 +222,33 @@ def _update(user: User, person: _Person) -> bool:
         changed = True
     if not user.active:
         user.active = True
+        audit.record(actor, "reactivated", user, source="import")
         changed = True
     return changed
 
 
 def import_people(data: bytes, filename: str, *, dry_run: bool = False,
-                  deactivate_missing: bool = False) -> ImportResult:
-    """Check the whole file; write only if every row is fine (and not a dry run)."""
+                  deactivate_missing: bool = False, actor=None) -> ImportResult:
+    """Check the whole file; write only if every row is fine (and not a dry run).
+
+    `actor` is the administrator uploading the file (None on the command line): the file may
+    not take away their own administration role or deactivate them.
+    """
     try:
         table = tabular.read(data, filename, COLUMNS, REQUIRED)
     except tabular.TableError as error:
         return ImportResult(errors=[str(error)])
+    if not table.rows:
+        # A list without people would, with --deactivate-missing, deactivate everyone.
+        return ImportResult(errors=[_("Die Datei enthält nur die Kopfzeile, keine Personen.")])
     people, errors = check(table)
+    errors += _self_protection(people, deactivate_missing, actor)
     if errors:
         return ImportResult(errors=errors)
     if not dry_run:
-        return apply(people, deactivate_missing)
+        return apply(people, deactivate_missing, actor)
     savepoint = db.session.begin_nested()  # roll back only what the import did
-    result = apply(people, deactivate_missing)
+    result = apply(people, deactivate_missing, actor)
     savepoint.rollback()
     result.new_ids = []
     return result

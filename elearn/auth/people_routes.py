@@ -61,7 +61,7 @@ def _detail(user: User, status: int = 200, **extra):
                            role_labels=ROLE_LABELS, **extra), status
 
 
-@bp.get("/verwaltung/personen/<int:user_id>")
+@bp.get("/verwaltung/personen/<int(max=2147483647):user_id>")
 @role_required(ADMIN)
 def person(user_id: int):
     return _detail(_person(user_id))
@@ -81,7 +81,7 @@ def _act(user: User, action, success: str):
     return redirect(url_for("auth.person", user_id=user.id))
 
 
-@bp.post("/verwaltung/personen/<int:user_id>/rollen")
+@bp.post("/verwaltung/personen/<int(max=2147483647):user_id>/rollen")
 @role_required(ADMIN)
 def change_roles(user_id: int):
     user = _person(user_id)
@@ -93,7 +93,7 @@ def change_roles(user_id: int):
                 _("Die Rollen wurden gespeichert."))
 
 
-@bp.post("/verwaltung/personen/<int:user_id>/deaktivieren")
+@bp.post("/verwaltung/personen/<int(max=2147483647):user_id>/deaktivieren")
 @role_required(ADMIN)
 def deactivate(user_id: int):
     user = _person(user_id)
@@ -101,7 +101,7 @@ def deactivate(user_id: int):
                 _("Die Person wurde deaktiviert; ihre Sitzungen sind beendet."))
 
 
-@bp.post("/verwaltung/personen/<int:user_id>/reaktivieren")
+@bp.post("/verwaltung/personen/<int(max=2147483647):user_id>/reaktivieren")
 @role_required(ADMIN)
 def reactivate(user_id: int):
     user = _person(user_id)
@@ -109,7 +109,7 @@ def reactivate(user_id: int):
                 _("Die Person ist wieder aktiv."))
 
 
-@bp.post("/verwaltung/personen/<int:user_id>/einladung")
+@bp.post("/verwaltung/personen/<int(max=2147483647):user_id>/einladung")
 @role_required(ADMIN)
 def invite(user_id: int):
     user = _person(user_id)
@@ -137,7 +137,7 @@ def import_upload():
     upload = form.file.data
     dry_run = form.dry_run.data
     result = import_people(upload.read(), upload.filename or "", dry_run=dry_run,
-                           deactivate_missing=form.deactivate_missing.data)
+                           deactivate_missing=form.deactivate_missing.data, actor=current_user)
     if result.errors:
         db.session.rollback()
         return render_template("auth/import.html", form=form, errors=result.errors), 422

@@ -14,7 +14,7 @@ import random
 import statistics
 from dataclasses import dataclass
 
-from flask_babel import format_decimal
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 
 from .figures import CohortFigures
@@ -89,7 +89,14 @@ def compare(a: CohortFigures, b: CohortFigures, min_group: int) -> Comparison:
 
 
 def _hours(value: float) -> str:
-    return format_decimal(round(abs(value), 1), format="#,##0.#")
+    """A difference in hours as words: "1 Stunde", "3,5 Stunden", "40 Minuten"."""
+    hours = round(abs(value), 1)
+    if hours < 1:
+        minutes = max(1, round(abs(value) * 60))
+        return ngettext("%(num)s Minute", "%(num)s Minuten", minutes)
+    text = format_decimal(hours, format="#,##0.#")
+    return _("%(hours)s Stunde", hours=text) if hours == 1 else \
+        _("%(hours)s Stunden", hours=text)
 
 
 def _points(value: float) -> str:
@@ -104,14 +111,14 @@ def verdict(name_a: str, name_b: str, time: Difference, passing: Difference,
                   "%(k)s Personen den Lernpfad abgeschlossen haben.", k=min_group)]
     same_pass = passing.known and passing.low >= -EQUIVALENCE and passing.high <= EQUIVALENCE
     if time.clear and time.diff < 0 and same_pass:
-        return [_("„%(b)s“ spart gegenüber „%(a)s“ im Median %(hours)s Stunden Lernzeit bei "
+        return [_("„%(b)s“ spart gegenüber „%(a)s“ im Median %(hours)s Lernzeit bei "
                   "gleicher Bestehensquote.", a=name_a, b=name_b, hours=_hours(time.diff))]
     sentences = []
     if time.clear and time.diff < 0:
-        sentences.append(_("„%(b)s“ spart gegenüber „%(a)s“ im Median %(hours)s Stunden "
+        sentences.append(_("„%(b)s“ spart gegenüber „%(a)s“ im Median %(hours)s "
                            "Lernzeit.", a=name_a, b=name_b, hours=_hours(time.diff)))
     elif time.clear:
-        sentences.append(_("„%(b)s“ braucht gegenüber „%(a)s“ im Median %(hours)s Stunden mehr "
+        sentences.append(_("„%(b)s“ braucht gegenüber „%(a)s“ im Median %(hours)s mehr "
                            "Lernzeit.", a=name_a, b=name_b, hours=_hours(time.diff)))
     else:
         sentences.append(_("Ob sich die Lernzeit unterscheidet, ist noch nicht klar."))

@@ -28,22 +28,22 @@ ModuleKey = tuple[int, str]  # (course id, module slug)
 
 @dataclass
 class Spread:
-    """Median and quartiles of a list of values (seconds), or None when too few."""
+    """Median and quartiles of a list of values (seconds), or None when too few.
+
+    No minimum or maximum: each is one person's value, however large the group.
+    """
 
     n: int
     q1: float | None = None
     median: float | None = None
     q3: float | None = None
-    low: float | None = None
-    high: float | None = None
 
     @classmethod
     def of(cls, values: list[float], min_group: int) -> "Spread":
         if len(values) < max(min_group, 2):
             return cls(n=len(values))
         q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
-        return cls(n=len(values), q1=q1, median=median, q3=q3, low=min(values),
-                   high=max(values))
+        return cls(n=len(values), q1=q1, median=median, q3=q3)
 
 
 @dataclass

@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
+from .. import audit
 from ..auth.models import ADMIN, LEAD, User
 from ..auth.services import role_required
 from ..catalog import services as catalog
@@ -36,16 +37,22 @@ def index():
                            sizes=services.member_counts([c.id for c in cohorts]))
 
 
+# Leads read their groups' figures; only administrators form groups and change who is in them.
+# A lead who could add and remove people could compare the figures of two nearly equal
+# groups and so work out one person's results, however large the groups.
+
 @bp.route("/kohorten/neu", methods=["GET", "POST"])
-@role_required(LEAD, ADMIN)
+@role_required(ADMIN)
 def create():
     form = forms.CohortForm(tracks=tracks.active_tracks())
     if form.validate_on_submit():
         cohort = services.create_cohort(
             name=form.name.data, track=db.session.get(Track, int(form.track.data)),
-            starts_on=form.starts_on.data, ends_on=form.ends_on.data, leads=[current_user])
+            starts_on=form.starts_on.data, ends_on=form.ends_on.data, leads=[])
+        audit.record(current_user, "cohort_created", cohort, name=cohort.name)
         db.session.commit()
-        flash(_("Die Gruppe „%(name)s“ ist angelegt. Fügen Sie jetzt Mitglieder hinzu.",
+        flash(_("Die Gruppe „%(name)s“ ist angelegt. Fügen Sie jetzt Mitglieder und die "
+                "Leitung hinzu.",
                 name=cohort.name), "success")
         return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)
     status = 422 if form.errors else 200
@@ -74,8 +81,11 @@ def comparison():
         value = request.args.get(key, "")
         if not value:
             continue
-        cohort = services.cohort_for(current_user, int(value)) if value.isdigit() else None
-        if cohort is None or not value.isdigit() or int(value) > 2147483647:
+        # isdigit() also accepts "²"; only plain ASCII digits within the id range count.
+        valid = value.isascii() and value.isdigit() and len(value) <= 10 \
+            and int(value) <= 2147483647
+        cohort = services.cohort_for(current_user, int(value)) if valid else None
+        if cohort is None:
             return render_error(404, _("Diese Gruppe gibt es nicht, oder Sie leiten sie nicht."))
         chosen.append(cohort)
     result = None
@@ -103,6 +113,7 @@ def _members_page(cohort, status=200, problems=(), **forms_given):
         if u not in cohort.leads]
     return render_template(
         "cohorts/members.html", cohort=cohort, members=services.members(cohort),
+        can_manage=current_user.has_role(ADMIN),
         email_form=forms_given.get("email_form") or forms.MemberEmailForm(),
         office_form=office_form, file_form=forms_given.get("file_form") or forms.MemberFileForm(),
         lead_form=lead_form, action=forms.ActionForm(), problems=problems), status
@@ -132,7 +143,8 @@ def members(cohort_id: int):
     return _members_page(_cohort_or_404(cohort_id))
 
 
-def _membership_change(cohort_id: int, form, form_name: str, change, intro: str | None = None):
+def _membership_change(cohort_id: int, form, form_name: str, change, how: str,
+                       intro: str | None = None):
     """Apply a change of members; on any problem show the page again with nothing changed."""
     cohort = _cohort_or_404(cohort_id)
     problems = []
@@ -143,6 +155,8 @@ def _membership_change(cohort_id: int, form, form_name: str, change, intro: str 
             db.session.rollback()
             problems = ([intro] if intro else []) + error.problems
         else:
+            audit.record(current_user, "cohort_members_added", cohort, how=how,
+                         added=result.added)
             db.session.commit()
             _added(result)
             return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)
@@ -150,15 +164,16 @@ def _membership_change(cohort_id: int, form, form_name: str, change, intro: str 
 
 
 @bp.post("/kohorten/<int(max=2147483647):cohort_id>/mitglieder/person")
-@role_required(LEAD, ADMIN)
+@role_required(ADMIN)
 def add_person(cohort_id: int):
     form = forms.MemberEmailForm()
     return _membership_change(cohort_id, form, "email_form",
-                              lambda cohort: services.add_by_email(cohort, form.email.data))
+                              lambda cohort: services.add_by_email(cohort, form.email.data),
+                              "person")
 
 
 @bp.post("/kohorten/<int(max=2147483647):cohort_id>/mitglieder/amt")
-@role_required(LEAD, ADMIN)
+@role_required(ADMIN)
 def add_office(cohort_id: int):
     form = forms.MemberOfficeForm()
 
@@ -168,11 +183,11 @@ def add_office(cohort_id: int):
             raise services.MembershipError([_("Dieses Amt gibt es nicht.")])
         return services.add_by_office(cohort, office)
 
-    return _membership_change(cohort_id, form, "office_form", change)
+    return _membership_change(cohort_id, form, "office_form", change, "office")
 
 
 @bp.post("/kohorten/<int(max=2147483647):cohort_id>/mitglieder/datei")
-@role_required(LEAD, ADMIN)
+@role_required(ADMIN)
 def add_file(cohort_id: int):
     form = forms.MemberFileForm()
 
@@ -181,19 +196,20 @@ def add_file(cohort_id: int):
         return services.add_from_file(cohort, upload.read(), upload.filename or "")
 
     return _membership_change(
-        cohort_id, form, "file_form", change,
+        cohort_id, form, "file_form", change, "file",
         intro=_("Die Datei wurde nicht übernommen; es wurde niemand hinzugefügt."))
 
 
 @bp.post("/kohorten/<int(max=2147483647):cohort_id>/mitglieder/"
          "<int(max=2147483647):user_id>/entfernen")
-@role_required(LEAD, ADMIN)
+@role_required(ADMIN)
 def remove_member(cohort_id: int, user_id: int):
     cohort = _cohort_or_404(cohort_id)
     if not forms.ActionForm().validate_on_submit():
         abort(400)
     if not services.remove_member(cohort, user_id):
         return render_error(404, _("Diese Person ist nicht Mitglied der Gruppe."))
+    audit.record(current_user, "cohort_member_removed", cohort, person=user_id)
     db.session.commit()
     flash(_("Das Mitglied wurde aus der Gruppe entfernt. Sein Lernfortschritt bleibt erhalten."),
           "success")
@@ -201,7 +217,7 @@ def remove_member(cohort_id: int, user_id: int):
 
 
 @bp.post("/kohorten/<int(max=2147483647):cohort_id>/leitung")
-@role_required(LEAD, ADMIN)
+@role_required(ADMIN)
 def add_lead(cohort_id: int):
     cohort = _cohort_or_404(cohort_id)
     form = forms.LeadForm()
@@ -212,7 +228,8 @@ def add_lead(cohort_id: int):
     if person is None or not person.has_role(LEAD):
         return _members_page(cohort, 422, [_("Nur aktive Personen mit der Rolle Lotsin/Lotse "
                                              "können eine Gruppe leiten.")], lead_form=form)
-    services.add_lead(cohort, person)
+    if services.add_lead(cohort, person):
+        audit.record(current_user, "cohort_lead_added", cohort, lead=person.id)
     db.session.commit()
     flash(_("%(name)s leitet die Gruppe jetzt mit.", name=person.display_name), "success")
     return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
 
 from .. import tabular
 from ..auth.models import ADMIN, LEAD, User, UserRole
@@ -16,7 +17,7 @@ EMAIL_COLUMN = {"email": ("E-Mail", "email", "E-Mail-Adresse", "Mail")}
 
 
 class MembershipError(Exception):
-    """Nothing was changed; `problems` says why, one line each (German)."""
+    """Nothing was changed; `problems` says why, one line each (in the user's language)."""
 
     def __init__(self, problems: list[str]):
         super().__init__("\n".join(problems))
@@ -92,10 +93,12 @@ def add_by_email(cohort: Cohort, email: str) -> Added:
     try:
         address = validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError:
-        raise MembershipError([f"„{email}“ ist keine gültige E-Mail-Adresse."]) from None
+        raise MembershipError([_("„%(email)s“ ist keine gültige E-Mail-Adresse.",
+                                 email=email)]) from None
     person = db.session.scalar(sa.select(User).where(User.email == address))
     if person is None or not person.active:
-        raise MembershipError([f"Niemand mit der E-Mail-Adresse {address} ist aktiv."])
+        raise MembershipError([_("Niemand mit der E-Mail-Adresse %(email)s ist aktiv.",
+                                 email=address)])
     return _add(cohort, [person])
 
 
@@ -107,49 +110,52 @@ def add_by_office(cohort: Cohort, office: Office) -> Added:
         sa.select(User).where(User.office_id.in_(sa.select(tree.c.id)), User.active)
         .order_by(User.last_name, User.first_name)).all()
     if not people:
-        raise MembershipError([f"Im Amt „{office.code} {office.name}“ arbeitet niemand Aktives."])
+        raise MembershipError([_("Im Amt „%(office)s“ arbeitet niemand Aktives.",
+                                 office=f"{office.code} {office.name}")])
     return _add(cohort, list(people))
 
 
 def add_from_file(cohort: Cohort, data: bytes, filename: str) -> Added:
     """A CSV or XLSX with an e-mail column; any bad row rejects the whole file."""
     try:
-        table = tabular.read(data, filename, EMAIL_COLUMN, {"email"})
+        # Other columns (names, offices) are welcome: only the e-mail address is used.
+        table = tabular.read(data, filename, EMAIL_COLUMN, {"email"}, other_columns=True)
     except tabular.TableError as error:
         raise MembershipError([str(error)]) from None
     wanted: list[tuple[int, str]] = []
-    problems: list[str] = []
+    problems: list[tuple[int, str]] = []
     seen: dict[str, int] = {}
     for number, values in table.rows:
         raw = values.get("email", "")
         try:
             address = validate_email(raw, check_deliverability=False).normalized.lower()
         except EmailNotValidError:
-            problems.append(f"Zeile {number}: „{raw}“ ist keine gültige E-Mail-Adresse."
-                            if raw else f"Zeile {number}: Die E-Mail-Adresse fehlt.")
+            problems.append((number, _("Zeile %(row)s: „%(email)s“ ist keine gültige "
+                                       "E-Mail-Adresse.", row=number, email=raw) if raw else
+                             _("Zeile %(row)s: Die E-Mail-Adresse fehlt.", row=number)))
             continue
         if address in seen:
-            problems.append(f"Zeile {number}: {address} steht schon in Zeile {seen[address]}.")
+            problems.append((number, _("Zeile %(row)s: %(email)s steht schon in Zeile "
+                                       "%(first)s.", row=number, email=address,
+                                       first=seen[address])))
             continue
         seen[address] = number
         wanted.append((number, address))
     people = {u.email: u for u in db.session.scalars(
-        sa.select(User).where(User.email.in_([a for _, a in wanted])))}
+        sa.select(User).where(User.email.in_([a for _row, a in wanted])))}
     for number, address in wanted:
         person = people.get(address)
         if person is None:
-            problems.append(f"Zeile {number}: Niemand hat die E-Mail-Adresse {address}.")
+            problems.append((number, _("Zeile %(row)s: Niemand hat die E-Mail-Adresse "
+                                       "%(email)s.", row=number, email=address)))
         elif not person.active:
-            problems.append(f"Zeile {number}: {address} gehört einer deaktivierten Person.")
+            problems.append((number, _("Zeile %(row)s: %(email)s gehört einer deaktivierten "
+                                       "Person.", row=number, email=address)))
     if problems:
-        raise MembershipError(sorted(problems, key=_row_number))
+        raise MembershipError([message for _row, message in sorted(problems)])
     if not wanted:
-        raise MembershipError(["Die Datei enthält keine E-Mail-Adressen."])
-    return _add(cohort, [people[a] for _, a in wanted])
-
-
-def _row_number(problem: str) -> int:
-    return int(problem.split()[1].rstrip(":"))
+        raise MembershipError([_("Die Datei enthält keine E-Mail-Adressen.")])
+    return _add(cohort, [people[a] for _row, a in wanted])
 
 
 def remove_member(cohort: Cohort, user_id: int) -> bool:

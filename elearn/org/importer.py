@@ -1,10 +1,12 @@
 """Importing the office tree from a file: created and updated, never half."""
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
-from .. import tabular
+from .. import audit, tabular
 from ..extensions import db
 from .models import OFFICE_KINDS, Office
 
@@ -26,12 +28,18 @@ class OfficeImportResult:
     updated: int = 0
     unchanged: int = 0
 
+    def counts(self) -> dict[str, int]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+
     def summary(self) -> str:
         return f"created: {self.created}, updated: {self.updated}, unchanged: {self.unchanged}"
 
 
-def import_offices(data: bytes, filename: str) -> OfficeImportResult:
-    """Check every row (unknown parents, cycles, duplicates), then write all or nothing."""
+def import_offices(data: bytes, filename: str, actor=None) -> OfficeImportResult:
+    """Check every row (unknown parents, cycles, duplicates), then write all or nothing.
+
+    Without a parent column the file only names offices: their place in the tree stays.
+    """
     try:
         table = tabular.read(data, filename, COLUMNS, {"code", "name"})
     except tabular.TableError as error:
@@ -43,33 +51,39 @@ def import_offices(data: bytes, filename: str) -> OfficeImportResult:
         kind = KIND_NAMES.get(values.get("kind", "").casefold()) if values.get("kind") else None
         problems = []
         if not code or not name:
-            problems.append("Kennung und Bezeichnung sind Pflicht")
+            problems.append(_("Kennung und Bezeichnung sind Pflicht"))
         if len(code) > 32 or len(name) > 200:
-            problems.append("Kennung oder Bezeichnung ist zu lang")
+            problems.append(_("Kennung oder Bezeichnung ist zu lang"))
         if values.get("kind") and kind is None:
-            problems.append(f"Art „{values['kind']}“ unbekannt (erlaubt: "
-                            f"{', '.join(OFFICE_KINDS)})")
+            problems.append(_("Art „%(kind)s“ unbekannt (erlaubt: %(allowed)s)",
+                              kind=values["kind"], allowed=", ".join(OFFICE_KINDS)))
         if code in seen:
-            problems.append(f"Kennung {code} steht schon in Zeile {seen[code]}")
+            problems.append(_("Kennung %(code)s steht schon in Zeile %(row)s",
+                              code=code, row=seen[code]))
         seen.setdefault(code, number)
         if problems:
-            errors.append(f"Zeile {number}: " + "; ".join(problems) + ".")
+            errors.append((number, _("Zeile %(row)s: %(problems)s.", row=number,
+                                     problems="; ".join(problems))))
         else:
             rows[code] = (number, name, values.get("parent") or None, kind)
     parents = {code: (o.parent.code if o.parent else None) for code, o in existing.items()}
-    parents.update({code: parent for code, (_, _, parent, _) in rows.items()})
-    for code, (number, _, parent, _) in rows.items():
+    if "parent" in table.columns:
+        parents.update({code: parent for code, (_row, _name, parent, _kind) in rows.items()})
+    else:
+        parents.update({code: parents.get(code) for code in rows})
+    for code, (number, _name, parent, _kind) in rows.items():
         if parent and parent not in parents:
-            errors.append(f"Zeile {number}: Übergeordnetes Amt „{parent}“ gibt es nicht.")
+            errors.append((number, _("Zeile %(row)s: Übergeordnetes Amt „%(parent)s“ gibt es "
+                                     "nicht.", row=number, parent=parent)))
         elif _cycle(code, parents):
-            errors.append(f"Zeile {number}: {code} läge unter sich selbst (Kreis im Baum).")
+            errors.append((number, _("Zeile %(row)s: %(code)s läge unter sich selbst (Kreis im "
+                                     "Baum).", row=number, code=code)))
     if errors:
-        return OfficeImportResult(errors=sorted(errors, key=_row_number))
-    return _write(rows, existing)
-
-
-def _row_number(message: str) -> int:
-    return int(message.split(":", 1)[0].removeprefix("Zeile "))
+        return OfficeImportResult(errors=[message for _row, message in sorted(errors)])
+    result = _write(rows, existing, "parent" in table.columns)
+    audit.record(actor, "offices_imported", filename=Path(filename).name[:100],
+                 **result.counts())
+    return result
 
 
 def _cycle(code: str, parents: dict) -> bool:
@@ -82,23 +96,24 @@ def _cycle(code: str, parents: dict) -> bool:
     return False
 
 
-def _write(rows: dict, existing: dict[str, Office]) -> OfficeImportResult:
+def _write(rows: dict, existing: dict[str, Office], with_parents: bool) -> OfficeImportResult:
     result = OfficeImportResult()
     offices = dict(existing)
-    for code, (_, name, _, kind) in rows.items():
+    for code, (_row, name, _parent, kind) in rows.items():
         office = offices.get(code)
         if office is None:
             offices[code] = Office(code=code, name=name, kind=kind or "amt")
             db.session.add(offices[code])
             result.created += 1
     db.session.flush()
-    for code, (_, name, parent, kind) in rows.items():
+    for code, (_row, name, parent, kind) in rows.items():
         office = offices[code]
         is_new = code not in existing
-        changed = office.name != name or (kind and office.kind != kind) or \
-            (office.parent.code if office.parent else None) != parent
+        moved = with_parents and (office.parent.code if office.parent else None) != parent
+        changed = office.name != name or (kind and office.kind != kind) or moved
         office.name, office.kind = name, kind or office.kind
-        office.parent = offices[parent] if parent else None
+        if with_parents:
+            office.parent = offices[parent] if parent else None
         if changed and not is_new:
             result.updated += 1
         elif not is_new:

@@ -114,7 +114,7 @@ def test_public_pages_are_accessible(page, live_server):
         assert_accessible(page, path)
 
 
-def test_lead_creates_a_cohort_adds_members_and_reads_the_dashboard(
+def test_admin_forms_a_cohort_and_its_lead_reads_the_dashboard(
         page, live_server, make_user, make_office, synced_tracks, tmp_path):
     from datetime import date
 
@@ -122,7 +122,9 @@ def test_lead_creates_a_cohort_adds_members_and_reads_the_dashboard(
 
     from ..test_cohorts import populate
 
-    lead = make_user(email="lead@test.example", roles=("lead",))
+    lead = make_user(email="lead@test.example", roles=("lead",), first_name="Lea",
+                     last_name="Leitung")
+    make_user(email="admin@test.example", roles=("admin",))
     office = make_office(code="33", name="Bürgeramt")
     for n in range(3):
         make_user(email=f"buerger{n}@test.example", office=office)
@@ -132,7 +134,7 @@ def test_lead_creates_a_cohort_adds_members_and_reads_the_dashboard(
                          ends_on=date(2026, 4, 30), leads=[lead])
     populate(full, make_user, [60, 62, 64, 66, 68, 70], first_passes=[True] * 6)
 
-    log_in(page, live_server, "lead@test.example")
+    log_in(page, live_server, "admin@test.example")
     with page.expect_navigation():
         page.click("nav >> text=Lerngruppen")
     assert_accessible(page, "cohorts")
@@ -166,8 +168,16 @@ def test_lead_creates_a_cohort_adds_members_and_reads_the_dashboard(
         page.click("text=Liste übernehmen")
     assert "2 Mitglieder hinzugefügt." in page.inner_text("main")
     assert "5 Mitglieder" in page.inner_text("main")
+    page.select_option("#lead", "lead@test.example")
+    with page.expect_navigation():
+        page.click("text=Als Leitung hinzufügen")
+    assert "Lea Leitung leitet die Gruppe jetzt mit." in page.inner_text("main")
 
+    page.context.clear_cookies()
+    log_in(page, live_server, "lead@test.example")
     page.goto(live_server + "/kohorten")
+    text = page.inner_text("main")
+    assert "Pilot kompakt" in text and "Neue Lerngruppe anlegen" not in text
     with page.expect_navigation():
         page.click("text=Pilot voll")
     text = page.inner_text("main")
