@@ -120,7 +120,7 @@ def test_admin_manages_people_offices_imports_and_reads_the_log(
         page.get_by_role("link", name="Ämter").click()
     assert_accessible(page, "offices")
     tree = page.get_by_role("table").inner_text()
-    assert tree.index("D2 Dezernat Bürgerdienste") < tree.index("33 Bürgeramt")
+    assert tree.index("D2 Dezernat Bürgerdienste\tDezernat") < tree.index("33 Bürgeramt\tAmt")
     page.get_by_label("Kennung").fill("34")
     page.get_by_label("Bezeichnung").fill("Standesamt")
     page.get_by_label("Art").select_option(label="Amt")
@@ -254,6 +254,7 @@ def test_learner_sees_and_downloads_their_data(page, live_server, make_user, mak
     assert facts["E-Mail-Adresse"] == "lena.lernt@test.example"
     assert facts["Personalnummer"] == "4711"
     assert facts["Amt"] == "33 Bürgeramt"
+    assert facts["Rollen"] == "Lernende*r"
     text = main_text(page)
     assert "0 Module begonnen oder abgeschlossen" in text and "0 Zertifikate" in text
     with page.expect_download() as download:
