@@ -166,6 +166,13 @@ def test_offices_are_created_renamed_and_moved(client, admin, make_office):
     assert taken.status_code == 409 and "schon vergeben" in taken.get_data(as_text=True)
 
 
+def test_the_office_tree_names_each_kind_in_words(client, admin, make_office):
+    make_office(code="D1", name="Dezernat I", kind="dezernat")
+    db.session.commit()
+    tree = client.get("/verwaltung/aemter").get_data(as_text=True)
+    assert "<td>Dezernat</td>" in tree and "<td>dezernat</td>" not in tree
+
+
 def test_a_move_below_itself_is_refused(client, admin, make_office):
     root = make_office(code="S", name="Stadt", kind="verwaltung")
     d1 = make_office(code="D1", name="Dezernat I", parent=root)

@@ -9,7 +9,7 @@ from ..auth.models import ADMIN, User
 from ..auth.services import role_required
 from ..extensions import db
 from . import services
-from .forms import NewOfficeForm, OfficeForm, set_parent_choices
+from .forms import KIND_LABELS, NewOfficeForm, OfficeForm, set_parent_choices
 from .models import Office
 
 bp = Blueprint("org", __name__)
@@ -17,7 +17,7 @@ bp = Blueprint("org", __name__)
 
 def _page(form, status=200, problem=None):
     return render_template("org/offices.html", tree=services.tree(), form=form,
-                           problem=problem), status
+                           problem=problem, kind_labels=KIND_LABELS), status
 
 
 def _new_form():

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..auth.models import ADMIN, User
+from ..auth.people_routes import ROLE_LABELS
 from ..auth.services import role_required
 from ..extensions import db
 from ..org.models import utcnow
@@ -18,7 +19,7 @@ from .forms import EraseForm
 @login_required
 def my_data():
     data = export.personal_data(current_user)
-    return render_template("privacy/my_data.html", data=data)
+    return render_template("privacy/my_data.html", data=data, role_labels=ROLE_LABELS)
 
 
 @bp.get("/konto/daten.json")
