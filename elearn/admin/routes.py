@@ -30,9 +30,31 @@ DETAIL_LABELS = {
 }
 
 
+# Coded values in the details, in words; role codes use the labels of the people pages.
+VALUE_LABELS = {
+    "cli": _l("Kommandozeile"), "upload": _l("hochgeladene Datei"), "import": _l("Import"),
+    "person": _l("einzeln"), "office": _l("ganzes Amt"), "file": _l("Liste"),
+    True: _l("ja"), False: _l("nein"),
+}
+
+
+def detail_text(value) -> str:
+    """One value of an entry's details as the page shows it."""
+    from ..auth.people_routes import ROLE_LABELS
+
+    if isinstance(value, list):
+        return ", ".join(detail_text(v) for v in value)
+    if isinstance(value, bool | str) and value in VALUE_LABELS:
+        return str(VALUE_LABELS[value])
+    if isinstance(value, str) and value in ROLE_LABELS:
+        return str(ROLE_LABELS[value])
+    return "–" if value is None else str(value)
+
+
 @bp.app_context_processor
 def _labels():
-    return {"action_labels": ACTION_LABELS, "detail_labels": DETAIL_LABELS}
+    return {"action_labels": ACTION_LABELS, "detail_labels": DETAIL_LABELS,
+            "detail_text": detail_text}
 
 
 @bp.get("/verwaltung")

@@ -176,16 +176,17 @@ def test_admin_manages_people_offices_imports_and_reads_the_log(
     with page.expect_navigation():
         page.get_by_role("link", name="Protokoll").click()
     assert_accessible(page, "audit log")
-    assert "7 Einträge" in page.get_by_role("table").locator("caption").inner_text()
+    assert "8 Einträge" in page.get_by_role("table").locator("caption").inner_text()
     lines = [row.inner_text() for row in page.get_by_role("table").get_by_role("row").all()[1:]]
     assert [line.split("\t")[2] for line in lines] == [
-        "Einladung gesendet", "Personen importiert", "Amt umbenannt", "Amt angelegt",
-        "Person wieder aktiviert", "Person deaktiviert", "Rollen geändert"]
+        "Einladung gesendet", "Personen importiert", "Person umgesetzt", "Amt umbenannt",
+        "Amt angelegt", "Person wieder aktiviert", "Person deaktiviert", "Rollen geändert"]
     assert all(line.split("\t")[1] == "Ada Admin" for line in lines)
-    assert "Nina Neu" in lines[0] and "mailed: False" in lines[0]
-    assert "created: 1" in lines[1] and "filename: personal.csv" in lines[1]
-    assert "34 Standesamt und Friedhöfe" in lines[2]
-    assert "Berta Beispiel" in lines[6] and "after: lead, learner" in lines[6]
+    assert "Nina Neu" in lines[0] and "per E-Mail: nein" in lines[0]
+    assert "neu: 1" in lines[1] and "Datei: personal.csv" in lines[1]
+    assert "Quelle: Import" in lines[2] and "vorher:" in lines[2]  # the person the file moved
+    assert "34 Standesamt und Friedhöfe" in lines[3]
+    assert "Berta Beispiel" in lines[7] and "nachher: Digitallots*in, Lernende*r" in lines[7]
     page.get_by_label("Aktion").select_option(label="Amt angelegt")
     submit(page, "Anzeigen")
     assert "1 Eintrag" in page.get_by_role("table").locator("caption").inner_text()
