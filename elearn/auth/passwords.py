@@ -1,14 +1,20 @@
 """Password rules after NIST SP 800-63B and the BSI: long, no composition rules, no known patterns.
 
-No third-party list: at 12 characters and more, the entries of the usual leaked-password lists
-are nearly all gone; what people still choose at that length are the patterns refused here
-(a common word padded with digits and symbols, runs along the keyboard or the alphabet, one
-character repeated) and their own name, e-mail address or city.
+Two checks find guessable passwords. zxcvbn (Dropbox's estimator, with its lists of common
+passwords, English words and names, keyboard walks, dates and l33t spellings) refuses what it
+expects to fall within 10^8 guesses (its scores 0 to 2), such as "1qaz2wsx3edc" or
+"Mausi12345678". Its lists are English, so the German words people pad with digits and symbols
+("Passwort2024!!", "Sommer2026!!!") are refused by the list and patterns below. Both also
+refuse the person's own name, e-mail address and city.
 """
 
 import re
 
 from flask_babel import gettext as _
+from zxcvbn import zxcvbn
+
+# zxcvbn's score 3: "safely unguessable", more than 10^8 guesses.
+MIN_ZXCVBN_SCORE = 3
 
 MIN_LENGTH, MAX_LENGTH = 12, 128
 
@@ -39,7 +45,8 @@ def problems(password: str, *, email: str = "", names: tuple[str, ...] = (),
         return [_("Das Passwort darf höchstens %(n)s Zeichen lang sein.", n=MAX_LENGTH)]
     found = []
     folded = password.casefold()
-    if _is_pattern(folded):
+    personal_inputs = [p for p in (email, email.partition("@")[0], *names, city) if p]
+    if _is_pattern(folded) or _guessable(password, personal_inputs):
         found.append(_("Dieses Passwort ist zu leicht zu erraten (ein häufiges Wort, eine "
                        "Tastatur- oder Zahlenfolge oder Wiederholungen). Nehmen Sie besser "
                        "mehrere zufällige Wörter."))
@@ -51,6 +58,12 @@ def problems(password: str, *, email: str = "", names: tuple[str, ...] = (),
     if len(city) >= 3 and city.casefold() in folded:
         found.append(_("Das Passwort darf den Namen der Stadt nicht enthalten."))
     return found
+
+
+def _guessable(password: str, personal_inputs: list[str]) -> bool:
+    # zxcvbn's run time grows with the length; beyond 64 characters nothing is guessable.
+    return len(password) <= 64 and \
+        zxcvbn(password, user_inputs=personal_inputs)["score"] < MIN_ZXCVBN_SCORE
 
 
 def _is_pattern(folded: str) -> bool:
