@@ -52,6 +52,32 @@ def test_my_data_page_and_json_download(client, history):
     assert "password" not in json.dumps(data["profile"]).replace("password_set", "")
 
 
+def test_the_download_includes_logs_about_the_person_and_groups_they_lead(
+        client, auth, make_user, synced_tracks):
+    from elearn import audit
+    from elearn.cohorts.services import create_cohort
+
+    lead = make_user(email="lotse@test.example", roles=("lead",))
+    admin = make_user(email="admin@test.example", roles=("admin",))
+    create_cohort(name="Pilot", track=synced_tracks, starts_on=date(2026, 3, 2),
+                  ends_on=date(2026, 4, 30), leads=[lead])
+    audit.record(admin, "roles_changed", lead, before=["learner"], after=["lead", "learner"])
+    db.session.add(LoginFailure(email="lotse@test.example", address="192.0.2.7"))
+    db.session.add(LoginFailure(email="jemand@test.example", address="192.0.2.8"))
+    db.session.commit()
+    auth.login(email="lotse@test.example")
+    data = json.loads(client.get("/konto/daten.json").get_data(as_text=True))
+    assert data["learning_groups_led"] == [{"name": "Pilot", "track": "test-pfad"}]
+    [entry] = data["administrative_actions_about_you"]
+    assert entry["action"] == "roles_changed" and entry["details"]["after"] == ["lead", "learner"]
+    assert data["administrative_actions_by_you"] == []
+    assert [f["address"] for f in data["failed_logins"]] == ["192.0.2.7"]
+    page = client.get("/konto/daten").get_data(as_text=True)
+    assert "Sie leiten: Pilot" in page
+    assert "1 Verwaltungsaktion zu Ihrer Person" in page
+    assert "1 fehlgeschlagene Anmeldung am letzten Tag" in page
+
+
 def test_my_data_page_names_the_roles_as_the_interface_does(client, auth, make_user):
     make_user(email="lotse@test.example", roles=("lead",))
     auth.login(email="lotse@test.example")

@@ -35,18 +35,44 @@ def personal_data(user: User) -> dict:
              "modules_total": s.modules_total} for s in tracks.progress(user, track)]}
             for track in tracks.active_tracks()],
         **_cohort_data(user),
+        **_records(user),
+    }
+
+
+def _records(user: User) -> dict:
+    """Administrative actions about or by the person, and failed logins with their address."""
+    from ..audit import AuditEntry
+    from ..auth.models import LoginFailure
+
+    def entries(condition):
+        return [{"action": e.action, "at": _time(e.created_at), "details": e.details}
+                for e in db.session.scalars(sa.select(AuditEntry).where(condition)
+                                            .order_by(AuditEntry.id))]
+
+    return {
+        "administrative_actions_about_you": entries(
+            (AuditEntry.target_type == "user") & (AuditEntry.target_id == user.id)),
+        "administrative_actions_by_you": entries(AuditEntry.actor_id == user.id),
+        # Kept for a day to throttle guessing.
+        "failed_logins": [{"at": _time(f.created_at), "address": f.address}
+                          for f in db.session.scalars(
+                              sa.select(LoginFailure).where(LoginFailure.email == user.email)
+                              .order_by(LoginFailure.created_at))],
     }
 
 
 def _cohort_data(user: User) -> dict:
     """Learning groups, active learning time and which surveys were answered (not how)."""
     from ..cohorts import activity
-    from ..cohorts.models import Cohort, CohortMember, SurveyReceipt
+    from ..cohorts.models import Cohort, CohortMember, SurveyReceipt, cohort_lead
 
     slugs = dict(db.session.execute(sa.select(Course.id, Course.slug)).all())
     groups = db.session.scalars(sa.select(Cohort).join(CohortMember)
                                 .where(CohortMember.user_id == user.id)).all()
+    led = db.session.scalars(sa.select(Cohort).join(cohort_lead)
+                             .where(cohort_lead.c.user_id == user.id)).all()
     return {
+        "learning_groups_led": [{"name": c.name, "track": c.track.slug} for c in led],
         "learning_groups": [{"name": c.name, "track": c.track.slug,
                              "starts_on": c.starts_on.isoformat(),
                              "ends_on": c.ends_on.isoformat()} for c in groups],
