@@ -311,27 +311,31 @@ def populate(cohort, make_user, minutes: list[int], *, first_passes: list[bool],
 
 
 def test_funnel_and_quartiles_on_known_data(cohort, make_user):
-    minutes = [10, 20, 30, 40, 50, 60]
-    populate(cohort, make_user, minutes, first_passes=[True, True, True, False, False, True],
-             test_out=2)
+    minutes = [5, 8, 10, 20, 30, 40, 50]  # the first two test out
+    populate(cohort, make_user, minutes,
+             first_passes=[True, True, True, True, False, False, True], test_out=2)
     make_user()  # not a member: never counted
     late = make_user()
     db.session.add(CohortMember(cohort_id=cohort.id, user_id=late.id))
     db.session.commit()
     result = figures.compute(cohort, min_group=5, today=date(2026, 4, 1))
-    assert result.size == 7 and result.shown
-    assert result.started == 6 and result.completed == 6
+    assert result.size == 8 and result.shown
+    assert result.started == 7 and result.completed == 7
     step = result.steps[0]
-    assert (step.done, step.on_time, step.due) == (6, 6, date(2026, 3, 16))
+    assert (step.done, step.on_time, step.due) == (7, 7, date(2026, 3, 16))
     assert result.steps[1].done == 0 and not result.steps[1].required
     module = result.modules[0]
-    q1, median, q3 = statistics.quantiles([m * 60 for m in minutes], n=4, method="inclusive")
+    # Module time: the five who worked through it, not the two who tested out.
+    studied = [m * 60 for m in minutes[2:]]
+    q1, median, q3 = statistics.quantiles(studied, n=4, method="inclusive")
     assert (module.time.q1, module.time.median, module.time.q3) == (q1, median, q3)
-    assert module.time.median == 35 * 60
-    assert (module.first_pass.hits, module.first_pass.n) == (2, 4)  # study attempts only
-    assert module.first_pass.value is None  # four people: too few to show
-    assert (module.test_out.hits, module.test_out.n) == (2, 6)
-    assert result.track_time.median == 2 * 35 * 60
+    assert module.time.median == 30 * 60 and module.time.n == 5
+    assert (module.first_pass.hits, module.first_pass.n) == (3, 5)  # study attempts only
+    assert module.first_pass.value == 0.6
+    assert (module.test_out.hits, module.test_out.n) == (2, 7)
+    assert module.test_out.value == pytest.approx(2 / 7)  # the base, 7 people, is large enough
+    # Track time: everyone who finished, test-outs included (that is what the track costs).
+    assert result.track_time.median == 2 * 20 * 60
     # overdue: the one member who has not finished the required step due on 16 March
     assert [(u.id, done, total) for u, _, done, total in result.overdue] == [(late.id, 0, 1)]
 
@@ -367,7 +371,13 @@ def test_shortening_advisor_names_modules_with_evidence(cohort, make_user):
     populate(cohort, make_user, [2, 3, 3, 4, 4], first_passes=[True] * 5, test_out=5)
     advice = figures.advice(figures.compute(cohort, min_group=5))
     assert [a.module.key[1] for a in advice] == ["01-erstes-modul", "02-zweites-modul"]
+    # Those who tested out never read the module: their minutes say nothing about its length.
+    assert all(a.pre_test_high and not a.time_far_below for a in advice)
+    assert all(a.module.time.median is None for a in advice)
+    populate(cohort, make_user, [2, 3, 3, 4, 4], first_passes=[True] * 5)  # read it, quickly
+    advice = figures.advice(figures.compute(cohort, min_group=5))
     assert all(a.pre_test_high and a.time_far_below for a in advice)
+    assert advice[0].module.time.median == 3 * 60
 
 
 # --- comparison with known answers ------------------------------------------------------------

@@ -15,7 +15,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from ..auth.models import User
-from ..catalog.models import COMPLETED, Course, CourseVersion, Module, ModuleProgress
+from ..catalog.models import BY_TEST_OUT, COMPLETED, Course, CourseVersion, Module, ModuleProgress
 from ..catalog.services import current_version_join
 from ..extensions import db
 from ..quiz.models import Attempt
@@ -160,6 +160,7 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
     wanted = set(track_keys)
     completed_at: dict[int, dict[ModuleKey, datetime]] = defaultdict(dict)
     via: dict[ModuleKey, list[str]] = defaultdict(list)
+    studied_by: dict[int, dict[ModuleKey, bool]] = defaultdict(dict)
     started = set()
     for user_id, course_id, slug, status, how, when in progress:
         key = (course_id, slug)
@@ -169,6 +170,7 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
         if status == COMPLETED:
             completed_at[user_id][key] = when
             via[key].append(how)
+            studied_by[user_id][key] = how != BY_TEST_OUT
     for (user_id, course_id, slug), value in seconds.items():
         if (course_id, slug) in wanted and user_id in people:
             people[user_id].seconds[(course_id, slug)] = value
@@ -193,8 +195,10 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
     module_figures = []
     for key in track_keys:
         module = modules[key][0]
-        completers = [p for p in people.values() if key in completed_at.get(p.user.id, {})]
-        times = [p.seconds.get(key, 0) for p in completers]
+        # Time to work through the module: those who tested out never read it, and their
+        # few minutes would make the module look shorter than it is.
+        studied = [p for p in people.values() if studied_by.get(p.user.id, {}).get(key)]
+        times = [p.seconds.get(key, 0) for p in studied]
         first_study = [v for (u, k, mode), v in first.items() if k == key and mode == "study"]
         pre_tests = [v for (u, k, mode), v in first.items() if k == key and mode == "test_out"]
         module_figures.append(ModuleFigures(
