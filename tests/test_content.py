@@ -41,20 +41,24 @@ def broken_errors():
     "broken/tracks/kaputt.yaml:8: Modul „09-fehlt“ gibt es im Kurs „gleich“ nicht.",
     "broken/tracks/kaputt.yaml:11: Dieser Schritt ist doppelt.",
     "broken/tracks/kaputt.yaml:5: Ein Lernpfad braucht mindestens einen Pflichtschritt.",
+    "broken/tracks/kaputt.yaml:13: Schritt: Erwartet wird eine Zuordnung",
+    "broken/tracks/kaputt.yaml:14: Pflichtfeld „course“ fehlt (Schritt).",
 ])
 def test_each_error_is_reported_with_file_and_line(broken_errors, expected):
     assert any(e.startswith(expected) for e in broken_errors), broken_errors
 
 
 def test_all_errors_are_collected_not_just_the_first(broken_errors):
-    assert len(broken_errors) == 19
+    assert len(broken_errors) == 21
+    # one message per mistake: a step without a course gets no follow-up about its module
+    assert not any("im Kurs „“" in e for e in broken_errors), broken_errors
 
 
 def test_validate_command_prints_errors_and_exits_1(runner):
     result = runner.invoke(args=["courses", "validate", str(BROKEN)])
     assert result.exit_code == 1
     assert "broken/kaputt/course.yaml:2: Unbekanntes Feld „titel“" in result.output
-    assert result.output.strip().endswith("1 course, 1 module, 1 question, 19 errors")
+    assert result.output.strip().endswith("1 course, 1 module, 1 question, 21 errors")
 
 
 def test_validate_good_fixture_exits_0(runner):

@@ -44,10 +44,14 @@ class Collector:
             self.add(1 + offset, "Die Datei (oder das Front Matter) ist leer.")
         return data
 
-    def fields(self, data, spec: dict, what: str) -> bool:
-        """Check required, unknown and mistyped fields of a mapping; False if not a mapping."""
+    def fields(self, data, spec: dict, what: str, line: int = 1) -> bool:
+        """Check required, unknown and mistyped fields of a mapping; False if not a mapping.
+
+        `line` is where the value stands, for values that carry no line of their own (a plain
+        text or number in a list).
+        """
         if not isinstance(data, dict):
-            self.add(getattr(data, "line", 1),
+            self.add(getattr(data, "line", line),
                      f"{what}: Erwartet wird eine Zuordnung (Feld: Wert).")
             return False
         lines = getattr(data, "lines", {})

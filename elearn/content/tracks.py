@@ -36,8 +36,10 @@ def _load_track(col: Collector, path: Path, known: dict[str, set[str]]) -> Track
     if data is None or not col.fields(data, TRACK_FIELDS, "Lernpfad"):
         return None
     steps, seen = [], set()
-    for raw in data.get("steps") or []:
-        step = _step(col, raw, known)
+    raw_steps = data.get("steps") or []
+    for raw, line in zip(raw_steps, getattr(raw_steps, "lines", [1] * len(raw_steps)),
+                         strict=True):
+        step = _step(col, raw, known, line)
         if step is None:
             continue
         key = (step.course, step.module)
@@ -53,11 +55,13 @@ def _load_track(col: Collector, path: Path, known: dict[str, set[str]]) -> Track
                  content_hash=hashlib.sha256(text.encode()).hexdigest())
 
 
-def _step(col: Collector, raw, known) -> TrackStep | None:
-    if not col.fields(raw, STEP_FIELDS, "Schritt"):
+def _step(col: Collector, raw, known, line: int) -> TrackStep | None:
+    if not col.fields(raw, STEP_FIELDS, "Schritt", line):
         return None
     course, module = raw.get("course") or "", raw.get("module")
-    if course and course not in known:
+    if not course:
+        return None  # reported as a missing field; nothing more to say about this step
+    if course not in known:
         col.add(raw.lines["course"], f"Kurs „{course}“ gibt es nicht.")
         return None
     if module is not None and module not in known.get(course, set()):
