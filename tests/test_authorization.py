@@ -97,6 +97,7 @@ POST_ENDPOINTS = {
     "cohorts.add_file": ("/kohorten/{cohort}/mitglieder/datei", "admin"),
     "cohorts.remove_member": ("/kohorten/{cohort}/mitglieder/{learner}/entfernen", "admin"),
     "cohorts.add_lead": ("/kohorten/{cohort}/leitung", "admin"),
+    "cohorts.remove_lead": ("/kohorten/{cohort}/leitung/{lead}/entfernen", "admin"),
     "cohorts.beat": ("/lernzeit/{session}", "learner"),
     "cohorts.module_survey": ("/rueckmeldung/kurse/demo-kurs/01-erstes-modul", "learner"),
     "cohorts.track_survey": ("/rueckmeldung/lernpfade/test-pfad", "learner"),
@@ -132,6 +133,7 @@ def world(app, client, auth, make_user, synced_tracks):
     db.session.commit()
     return {"attempt": attempt, "code": code, "cohort": cohort.id, "learner": learner.id,
             "person": learner.id, "office": learner.office_id,
+            "lead": users["lead@test.example"].id,
             "session": db.session.scalar(sa.select(StudySession.id))}
 
 

@@ -141,6 +141,29 @@ def test_member_by_email_and_removal(client, auth, cohort, admin, make_user):
     assert again.status_code == 404
 
 
+def test_admin_adds_and_removes_a_lead_who_then_no_longer_sees_the_group(
+        client, auth, cohort, admin, lead, make_user):
+    second = make_user(email="lead2@test.example", roles=("lead",), first_name="Lutz",
+                       last_name="Lotse")
+    auth.login(email="admin@test.example")
+    url = f"/kohorten/{cohort.id}/mitglieder"
+    added = client.post(f"/kohorten/{cohort.id}/leitung", follow_redirects=True,
+                        data={"lead": "lead2@test.example", "csrf_token": csrf_token(client, url)})
+    assert "Lutz Lotse leitet die Gruppe jetzt mit." in page(added)
+    removed = client.post(f"/kohorten/{cohort.id}/leitung/{lead.id}/entfernen",
+                          follow_redirects=True, data={"csrf_token": csrf_token(client, url)})
+    assert "leitet die Gruppe nicht mehr" in page(removed)
+    assert [p.id for p in cohort.leads] == [second.id]
+    not_a_lead = client.post(f"/kohorten/{cohort.id}/leitung/{lead.id}/entfernen",
+                             data={"csrf_token": csrf_token(client, url)})
+    assert not_a_lead.status_code == 404
+    assert [e.action for e in db.session.scalars(sa.select(AuditEntry).order_by(
+        AuditEntry.id))] == ["cohort_lead_added", "cohort_lead_removed"]
+    auth.logout()
+    auth.login(email="lead@test.example")
+    assert client.get(f"/kohorten/{cohort.id}").status_code == 404
+
+
 def test_create_cohort_checks_dates_and_track(client, auth, admin, synced_tracks):
     auth.login(email="admin@test.example")
     token = csrf_token(client, "/kohorten/neu")

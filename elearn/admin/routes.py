@@ -17,6 +17,7 @@ ACTION_LABELS = {
     "cohort_members_added": _l("Mitglieder einer Lerngruppe hinzugefügt"),
     "cohort_member_removed": _l("Mitglied aus einer Lerngruppe entfernt"),
     "cohort_lead_added": _l("Leitung einer Lerngruppe ergänzt"),
+    "cohort_lead_removed": _l("Leitung einer Lerngruppe entfernt"),
 }
 # The keys of an entry's details, as the page shows them.
 DETAIL_LABELS = {

@@ -235,6 +235,24 @@ def add_lead(cohort_id: int):
     return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)
 
 
+@bp.post("/kohorten/<int(max=2147483647):cohort_id>/leitung/"
+         "<int(max=2147483647):user_id>/entfernen")
+@role_required(ADMIN)
+def remove_lead(cohort_id: int, user_id: int):
+    cohort = _cohort_or_404(cohort_id)
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    lead = next((person for person in cohort.leads if person.id == user_id), None)
+    if lead is None:
+        return render_error(404, _("Diese Person leitet die Gruppe nicht."))
+    cohort.leads.remove(lead)
+    audit.record(current_user, "cohort_lead_removed", cohort, lead=lead.id)
+    db.session.commit()
+    flash(_("%(name)s leitet die Gruppe nicht mehr und sieht ihre Zahlen nicht mehr.",
+            name=lead.display_name), "success")
+    return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)
+
+
 # --- the learner's side: heartbeats and surveys -------------------------------------------------
 
 @bp.post("/lernzeit/<int(max=2147483647):session_id>")
