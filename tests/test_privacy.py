@@ -34,3 +34,19 @@ def test_purge_removes_old_details_and_keeps_results(client, auth, learner, sync
                              .where(ModuleProgress.status == "completed")) == 2
     page = client.get(f"/versuche/{purged.id}/ergebnis")
     assert page.status_code == 200 and "Bestanden" in page.get_data(as_text=True)
+
+
+def test_purge_also_removes_old_points_of_erased_people(client, auth, learner, synced, runner,
+                                                        make_user):
+    from elearn.privacy import services as privacy
+
+    auth.login()
+    submit(client, start(client), ALL_RIGHT)
+    attempt = db.session.scalars(sa.select(Attempt)).one()
+    attempt.submitted_at -= timedelta(days=400)
+    privacy.erase(learner, make_user(roles=("admin",)))  # answers gone, points per question kept
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AttemptAnswer)) == 3
+    result = runner.invoke(args=["privacy", "purge"])
+    assert "answers: 3" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AttemptAnswer)) == 0

@@ -22,9 +22,11 @@ def purge(retention_days: int) -> dict[str, int]:
     Progress, completions, pass/fail and certificates stay: they are the record of training.
     """
     cutoff = utcnow() - timedelta(days=retention_days)
-    old = sa.select(Attempt.id).where(Attempt.submitted_at < cutoff, Attempt.answers.is_not(None))
+    expired = sa.select(Attempt.id).where(Attempt.submitted_at < cutoff)
+    # Points per question go too, also where erasure had already removed the answers.
     answers = db.session.execute(
-        sa.delete(AttemptAnswer).where(AttemptAnswer.attempt_id.in_(old))).rowcount
+        sa.delete(AttemptAnswer).where(AttemptAnswer.attempt_id.in_(expired))).rowcount
+    old = expired.where(Attempt.answers.is_not(None))
     attempts = db.session.execute(
         sa.update(Attempt).where(Attempt.id.in_(old)).values(answers=sa.null(), drawn=[])
         .execution_options(synchronize_session=False)).rowcount
