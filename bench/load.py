@@ -187,8 +187,9 @@ class Result:
 
 
 async def closed_loop(result: Result, clients: list[Client], duration: float, warmup: float,
-                      request, cpu) -> None:
-    """Each client sends requests back to back; only those after the warm-up are counted."""
+                      request, cpu, pause=None) -> None:
+    """Each client sends requests back to back (or `pause()` seconds apart, after a random
+    start within 5 s); only those after the warm-up are counted."""
     start = time.perf_counter()
     counted_from, deadline = start + warmup, start + warmup + duration
     cpu_at_start = []
@@ -198,6 +199,8 @@ async def closed_loop(result: Result, clients: list[Client], duration: float, wa
         cpu_at_start.append(cpu())
 
     async def run(index: int, client: Client) -> None:
+        if pause:
+            await asyncio.sleep(pause() - 1)  # a random start: not all in the same second
         n = index
         while (now := time.perf_counter()) < deadline:
             try:
@@ -208,6 +211,8 @@ async def closed_loop(result: Result, clients: list[Client], duration: float, wa
             if now >= counted_from:
                 result.add(now, ok, what)
             n += len(clients)
+            if pause:
+                await asyncio.sleep(pause())
 
     await asyncio.gather(measure_cpu(), *(run(i, c) for i, c in enumerate(clients)))
     result.seconds = time.perf_counter() - counted_from
@@ -260,48 +265,18 @@ async def log_in(clients: list[Client], emails: list[str], concurrency: int,
 
 
 async def module_pages(clients: list[Client], pages: list[str], duration: float,
-                       warmup: float, cpu) -> Result:
-    result = Result("module page: GET /kurse/<course>/<module>")
+                       warmup: float, cpu, reading: bool = False) -> Result:
+    """Module pages back to back, or `reading`: 1-5 s per page, as people (quickly) read."""
+    result = Result("reading learners: GET /kurse/<course>/<module>, 1-5 s apart" if reading
+                    else "module page: GET /kurse/<course>/<module>")
+    rng = random.Random(7)
 
     async def get(client: Client, n: int):
         status, _, body = await client.request("GET", pages[n % len(pages)])
         return status == 200 and b"module-text" in body, f"{status}"
 
-    await closed_loop(result, clients, duration, warmup, get, cpu)
-    return result
-
-
-async def reading(clients: list[Client], pages: list[str], duration: float, warmup: float,
-                  cpu) -> Result:
-    """Each learner reads a page, then pauses 1-5 s before the next, as people do."""
-    result = Result("reading learners: GET /kurse/<course>/<module>, 1-5 s apart")
-    rng = random.Random(7)
-    start = time.perf_counter()
-    counted_from, deadline = start + warmup, start + warmup + duration
-    cpu_at_start = []
-
-    async def measure_cpu() -> None:
-        await asyncio.sleep(warmup)
-        cpu_at_start.append(cpu())
-
-    async def learner(index: int, client: Client) -> None:
-        await asyncio.sleep(rng.uniform(0, 5))  # they don't all begin in the same second
-        n = index
-        while (now := time.perf_counter()) < deadline:
-            try:
-                status, _, body = await client.request("GET", pages[n % len(pages)])
-                ok, what = status == 200 and b"module-text" in body, f"{status}"
-            except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
-                ok, what = False, repr(exc)
-                await client.close()
-            if now >= counted_from:
-                result.add(now, ok, what)
-            n += len(clients)
-            await asyncio.sleep(rng.uniform(1, 5))
-
-    await asyncio.gather(measure_cpu(), *(learner(i, c) for i, c in enumerate(clients)))
-    result.seconds = time.perf_counter() - counted_from
-    result.server_cpu = cpu() - cpu_at_start[0]
+    await closed_loop(result, clients, duration, warmup, get, cpu,
+                      pause=(lambda: rng.uniform(1, 5)) if reading else None)
     return result
 
 
@@ -591,7 +566,8 @@ async def drive_app(port: int, args, emails, pages, quiz_pages, cpu):
     login = await log_in(clients, emails, args.concurrency, pages[0], cpu)
     module = await module_pages(clients[:args.concurrency], pages, args.duration, args.warmup,
                                 cpu)
-    readers = await reading(clients[:args.concurrency], pages, args.reading, args.warmup, cpu)
+    readers = await module_pages(clients[:args.concurrency], pages, args.reading, args.warmup,
+                                 cpu, reading=True)
     burst, submitted = await quiz_burst(clients[:args.users], quiz_pages, args.duration, cpu)
     await asyncio.gather(*(c.close() for c in clients))
     return (module, login, readers), burst, submitted

@@ -141,13 +141,15 @@ def test_admin_manages_people_offices_imports_and_reads_the_log(
     with page.expect_navigation():
         page.get_by_role("link", name="Personen importieren").click()
     assert_accessible(page, "import")
-    header = "Personalnummer;Vorname;Nachname;E-Mail;Amt\n"
-    bad = tmp_path / "personal-fehler.csv"
-    bad.write_text(header + "2001;Nina;Neu;nina.neu@test.example;34\n"
-                   "2002;Otto;Ohneamt;otto@test.example;99\n", encoding="utf-8")
-    page.get_by_label("Datei (CSV oder XLSX)").set_input_files(str(bad))
-    page.get_by_label("Probelauf: nur prüfen und zählen, nichts speichern").uncheck()
-    submit(page, "Datei prüfen und importieren")
+    def import_file(name, rows):
+        path = tmp_path / name
+        path.write_text("Personalnummer;Vorname;Nachname;E-Mail;Amt\n" + rows, encoding="utf-8")
+        page.get_by_label("Datei (CSV oder XLSX)").set_input_files(str(path))
+        page.get_by_label("Probelauf: nur prüfen und zählen, nichts speichern").uncheck()
+        submit(page, "Datei prüfen und importieren")
+
+    import_file("personal-fehler.csv", "2001;Nina;Neu;nina.neu@test.example;34\n"
+                                       "2002;Otto;Ohneamt;otto@test.example;99\n")
     alert = page.get_by_role("alert").inner_text()
     assert "Die Datei wurde nicht importiert" in alert
     assert "Es wurde nichts gespeichert." in alert
@@ -157,12 +159,8 @@ def test_admin_manages_people_offices_imports_and_reads_the_log(
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 3
 
-    good = tmp_path / "personal.csv"
-    good.write_text(header + "1001;Berta;Beispiel;berta@test.example;34\n"
-                    "2001;Nina;Neu;nina.neu@test.example;34\n", encoding="utf-8")
-    page.get_by_label("Datei (CSV oder XLSX)").set_input_files(str(good))
-    page.get_by_label("Probelauf: nur prüfen und zählen, nichts speichern").uncheck()
-    submit(page, "Datei prüfen und importieren")
+    import_file("personal.csv", "1001;Berta;Beispiel;berta@test.example;34\n"
+                                "2001;Nina;Neu;nina.neu@test.example;34\n")
     result = page.get_by_role("status").inner_text()
     assert "Import gespeichert" in result
     assert "neu angelegt: 1" in result
