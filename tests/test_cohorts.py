@@ -184,6 +184,26 @@ def test_create_cohort_checks_dates_and_track(client, auth, admin, synced_tracks
     assert db.session.scalar(sa.select(AuditEntry.action)) == "cohort_created"
 
 
+def test_admin_changes_name_and_dates_and_the_due_dates_follow(client, auth, cohort, admin):
+    auth.login(email="admin@test.example")
+    url = f"/kohorten/{cohort.id}/bearbeiten"
+    form = client.get(url)
+    assert 'value="Pilot A"' in page(form) and "Testpfad" in page(form)
+    bad = client.post(url, data={"name": "Pilot A", "starts_on": "2026-05-01",
+                                 "ends_on": "2026-04-01", "csrf_token": csrf_token(client, url)})
+    assert bad.status_code == 422 and "Das Ende darf nicht vor dem Beginn liegen." in page(bad)
+    assert cohort.starts_on == date(2026, 3, 2)
+    done = client.post(url, follow_redirects=True, data={
+        "name": "Pilot A (verschoben)", "starts_on": "2026-03-09", "ends_on": "2026-05-07",
+        "csrf_token": csrf_token(client, url)})
+    assert "Die Änderungen an „Pilot A (verschoben)“ sind gespeichert." in page(done)
+    assert (cohort.name, cohort.starts_on) == ("Pilot A (verschoben)", date(2026, 3, 9))
+    # the first step's due date: 14 days from the new start
+    assert figures.compute(cohort, min_group=5).steps[0].due == date(2026, 3, 23)
+    entry = db.session.scalars(sa.select(AuditEntry)).one()
+    assert entry.action == "cohort_changed" and entry.details["after"]["starts_on"] == "2026-03-09"
+
+
 # --- access ------------------------------------------------------------------------------------
 
 def test_a_lead_sees_only_own_cohorts(client, auth, cohort, make_user, synced_tracks):

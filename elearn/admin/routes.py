@@ -18,6 +18,7 @@ ACTION_LABELS = {
     "cohort_member_removed": _l("Mitglied aus einer Lerngruppe entfernt"),
     "cohort_lead_added": _l("Leitung einer Lerngruppe ergänzt"),
     "cohort_lead_removed": _l("Leitung einer Lerngruppe entfernt"),
+    "cohort_changed": _l("Lerngruppe geändert"),
 }
 # The keys of an entry's details, as the page shows them.
 DETAIL_LABELS = {

@@ -12,16 +12,26 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class CohortForm(FlaskForm):
+class CohortDatesForm(FlaskForm):
+    """Name and dates: what an administrator may change after the group is formed."""
+
     name = StringField(_l("Name der Gruppe"), filters=[_strip], validators=[
         DataRequired(_l("Bitte geben Sie einen Namen ein.")),
         Length(max=200, message=_l("Der Name ist zu lang (höchstens 200 Zeichen)."))])
-    track = SelectField(_l("Lernpfad"), coerce=str, validate_choice=False,
-                        validators=[DataRequired(_l("Bitte wählen Sie einen Lernpfad."))])
     starts_on = DateField(_l("Beginn"), validators=[
         DataRequired(_l("Bitte geben Sie das Datum des Beginns an (TT.MM.JJJJ)."))])
     ends_on = DateField(_l("Ende"), validators=[
         DataRequired(_l("Bitte geben Sie das Datum des Endes an (TT.MM.JJJJ)."))])
+
+    def validate_ends_on(self, field):
+        if self.starts_on.data and field.data and field.data < self.starts_on.data:
+            raise ValidationError(_l("Das Ende darf nicht vor dem Beginn liegen."))
+
+
+class CohortForm(CohortDatesForm):
+    # The track is chosen once: figures and due dates of members already in it depend on it.
+    track = SelectField(_l("Lernpfad"), coerce=str, validate_choice=False,
+                        validators=[DataRequired(_l("Bitte wählen Sie einen Lernpfad."))])
 
     def __init__(self, *args, tracks=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -30,10 +40,6 @@ class CohortForm(FlaskForm):
     def validate_track(self, field):
         if field.data not in {choice.value for choice in field.choices}:
             raise ValidationError(_l("Bitte wählen Sie einen Lernpfad aus der Liste."))
-
-    def validate_ends_on(self, field):
-        if self.starts_on.data and field.data and field.data < self.starts_on.data:
-            raise ValidationError(_l("Das Ende darf nicht vor dem Beginn liegen."))
 
 
 class MemberEmailForm(FlaskForm):

@@ -59,6 +59,26 @@ def create():
     return render_template("cohorts/create.html", form=form), status
 
 
+@bp.route("/kohorten/<int(max=2147483647):cohort_id>/bearbeiten", methods=["GET", "POST"])
+@role_required(ADMIN)
+def edit(cohort_id: int):
+    cohort = _cohort_or_404(cohort_id)
+    form = forms.CohortDatesForm(obj=cohort)
+    if form.validate_on_submit():
+        before = {"name": cohort.name, "starts_on": cohort.starts_on.isoformat(),
+                  "ends_on": cohort.ends_on.isoformat()}
+        form.populate_obj(cohort)
+        after = {"name": cohort.name, "starts_on": cohort.starts_on.isoformat(),
+                 "ends_on": cohort.ends_on.isoformat()}
+        if after != before:
+            audit.record(current_user, "cohort_changed", cohort, before=before, after=after)
+        db.session.commit()
+        flash(_("Die Änderungen an „%(name)s“ sind gespeichert.", name=cohort.name), "success")
+        return redirect(url_for("cohorts.dashboard", cohort_id=cohort.id), code=303)
+    status = 422 if form.errors else 200
+    return render_template("cohorts/create.html", form=form, cohort=cohort), status
+
+
 @bp.get("/kohorten/<int(max=2147483647):cohort_id>")
 @role_required(LEAD, ADMIN)
 def dashboard(cohort_id: int):
