@@ -321,3 +321,18 @@ def test_ids_beyond_the_database_range_are_not_found(client, admin):
         response = client.get(url)
         assert response.status_code == 404, url
         assert "nicht gefunden" in response.get_data(as_text=True).lower(), url
+
+
+def test_every_audit_action_has_a_label_in_both_languages(app):
+    import flask_babel
+
+    from elearn.admin.routes import ACTION_LABELS
+    from elearn.audit import ACTIONS
+
+    assert set(ACTION_LABELS) == set(ACTIONS)
+    labels = {}
+    for language in ("de", "en"):
+        with app.test_request_context(headers={"Accept-Language": language}):
+            flask_babel.refresh()  # the test's app context would keep the first locale
+            labels[language] = {action: str(label) for action, label in ACTION_LABELS.items()}
+    assert [a for a in ACTIONS if labels["de"][a] == labels["en"][a]] == []

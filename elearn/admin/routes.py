@@ -3,6 +3,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..audit import ACTIONS
 from ..auth.models import ADMIN
+from ..auth.people_routes import ROLE_LABELS
 from ..auth.services import role_required
 from . import bp, services
 
@@ -42,8 +43,6 @@ VALUE_LABELS = {
 
 def detail_text(value) -> str:
     """One value of an entry's details as the page shows it."""
-    from ..auth.people_routes import ROLE_LABELS
-
     if isinstance(value, list):
         return ", ".join(detail_text(v) for v in value)
     if isinstance(value, bool | str) and value in VALUE_LABELS:

@@ -13,7 +13,8 @@ from flask_babel import gettext as _
 from .. import audit, tabular
 from ..extensions import db
 from ..org.models import Office
-from . import services, tokens
+from . import people as administration
+from . import services
 from .models import ADMIN, HR, LEAD, LEARNER, User, UserRole
 
 COLUMNS = {
@@ -167,9 +168,7 @@ def apply(people: list[_Person], deactivate_missing: bool, actor=None) -> Import
         listed = {p.personnel_number for p in people}
         for number, user in existing.items():
             if number not in listed and user.active:
-                services.deactivate(user)
-                tokens.delete_for(user)
-                audit.record(actor, "deactivated", user, source="import")
+                administration.deactivate(user, actor, source="import")
                 result.deactivated += 1
     db.session.flush()
     result.new_ids = _insert(new)
@@ -212,17 +211,12 @@ def _update(user: User, person: _Person, actor) -> bool:
                      after=person.office.code)
         user.office = person.office
         changed = True
-    if person.roles is not None and user.roles != person.roles:
-        audit.record(actor, "roles_changed", user, source="import", before=sorted(user.roles),
-                     after=sorted(person.roles))
-        for row in [r for r in user.role_rows if r.role not in person.roles]:
-            user.role_rows.remove(row)
-        for role in sorted(person.roles - user.roles):
-            user.role_rows.append(UserRole(role=role))
+    # _self_protection has made sure these never refuse (they do for the actor themselves).
+    if person.roles is not None and \
+            administration.change_roles(user, person.roles, actor, source="import"):
         changed = True
     if not user.active:
-        user.active = True
-        audit.record(actor, "reactivated", user, source="import")
+        administration.reactivate(user, actor, source="import")
         changed = True
     return changed
 

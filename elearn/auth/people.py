@@ -59,36 +59,40 @@ def search(text: str = "", office: Office | None = None, role: str | None = None
     return Page(list(people), total, page)
 
 
-def change_roles(user: User, roles: set[str], actor: User) -> bool:
-    """Give the person these roles; an administrator cannot take away their own admin role."""
-    if user.id == actor.id and "admin" not in roles:
+def change_roles(user: User, roles: set[str], actor: User | None, **details) -> bool:
+    """Give the person these roles; an administrator cannot take away their own admin role.
+
+    `actor` None is the command line; `details` go into the audit entry (such as the source).
+    """
+    if actor is not None and user.id == actor.id and "admin" not in roles:
         raise PeopleError(_("Sie können sich die Rolle Administration nicht selbst entziehen."))
     before = sorted(user.roles)
     if not services.set_roles(user, roles):
         return False
-    audit.record(actor, "roles_changed", user, before=before, after=sorted(user.roles))
+    audit.record(actor, "roles_changed", user, before=before, after=sorted(user.roles),
+                 **details)
     return True
 
 
-def deactivate(user: User, actor: User) -> None:
+def deactivate(user: User, actor: User | None, **details) -> None:
     """Deactivate the person: every session ends at once, open password links stop working."""
-    if user.id == actor.id:
+    if actor is not None and user.id == actor.id:
         raise PeopleError(_("Sie können sich nicht selbst deaktivieren."))
     if not user.active:
         raise PeopleError(_("Die Person ist schon deaktiviert."))
     services.deactivate(user)
     tokens.delete_for(user)
-    audit.record(actor, "deactivated", user)
+    audit.record(actor, "deactivated", user, **details)
 
 
-def reactivate(user: User, actor: User) -> None:
+def reactivate(user: User, actor: User | None, **details) -> None:
     if user.erased_at is not None:
         raise PeopleError(_("Die Daten dieser Person wurden gelöscht; sie kann nicht wieder "
                           "aktiviert werden."))
     if user.active:
         raise PeopleError(_("Die Person ist schon aktiv."))
     services.reactivate(user)
-    audit.record(actor, "reactivated", user)
+    audit.record(actor, "reactivated", user, **details)
 
 
 def check_invitable(user: User) -> None:

@@ -1,3 +1,4 @@
+import secrets
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -78,6 +79,19 @@ class SurveyResponse(db.Model):
     comment: Mapped[str | None] = mapped_column(sa.Text)
     # Only the month, so the time of an answer cannot be matched to a person's activity.
     month: Mapped[str] = mapped_column(sa.String(7))
+
+    def __init__(self, **fields):
+        # A random id: counted ids would pair the n-th answer with the n-th receipt (and
+        # SQLite stores rows in id order, so the storage order says nothing either).
+        fields.setdefault("id", _unused_random_id())
+        super().__init__(**fields)
+
+
+def _unused_random_id() -> int:
+    while True:
+        candidate = secrets.randbelow(2**31 - 2) + 1
+        if db.session.get(SurveyResponse, candidate) is None:
+            return candidate
 
 
 class SurveyReceipt(db.Model):

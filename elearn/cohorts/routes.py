@@ -122,8 +122,11 @@ def comparison():
 # --- members and leads ------------------------------------------------------------------------
 
 def _members_page(cohort, status=200, problems=(), **forms_given):
-    offices = db.session.scalars(sa.select(Office)
-                                 .order_by(Office.code)).all()
+    page = {"cohort": cohort, "members": services.members(cohort), "problems": problems,
+            "can_manage": current_user.has_role(ADMIN)}
+    if not page["can_manage"]:  # leads read the list: no forms, no choices to load
+        return render_template("cohorts/members.html", **page), status
+    offices = db.session.scalars(sa.select(Office).order_by(Office.code)).all()
     office_form = forms_given.get("office_form") or forms.MemberOfficeForm()
     office_form.office.choices = [SelectChoice("", _("Bitte wählen"))] + [
         SelectChoice(o.code, f"{o.code} {o.name}") for o in offices]
@@ -132,11 +135,10 @@ def _members_page(cohort, status=200, problems=(), **forms_given):
         SelectChoice(u.email, u.display_name) for u in services.lead_candidates()
         if u not in cohort.leads]
     return render_template(
-        "cohorts/members.html", cohort=cohort, members=services.members(cohort),
-        can_manage=current_user.has_role(ADMIN),
+        "cohorts/members.html", **page,
         email_form=forms_given.get("email_form") or forms.MemberEmailForm(),
         office_form=office_form, file_form=forms_given.get("file_form") or forms.MemberFileForm(),
-        lead_form=lead_form, action=forms.ActionForm(), problems=problems), status
+        lead_form=lead_form, action=forms.ActionForm()), status
 
 
 def _added(result: services.Added):

@@ -5,7 +5,6 @@ has answered is kept in a separate receipt, so nobody is asked twice and nobody 
 to an answer. Results are shown only in aggregate and only from `min_group` answers on.
 """
 
-import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -57,21 +56,10 @@ def record(user, subject: str, *, cohort: Cohort | None, rating: int, items: dic
            module_slug: str | None = None) -> None:
     db.session.add(SurveyReceipt(user_id=user.id, subject=subject))
     db.session.add(SurveyResponse(
-        id=unused_random_id(), cohort_id=cohort.id if cohort else None, track_id=track_id,
-        course_id=course_id, module_slug=module_slug, rating=rating, items=items,
+        cohort_id=cohort.id if cohort else None, track_id=track_id, course_id=course_id,
+        module_slug=module_slug, rating=rating, items=items,
         comment=comment.strip()[:MAX_COMMENT] or None, month=utcnow().strftime("%Y-%m")))
     db.session.flush()
-
-
-def unused_random_id() -> int:
-    """A random id: counted ids would line up answers with receipts in the order they came.
-
-    (SQLite even stores rows in id order, so the answers' order says nothing either.)
-    """
-    while True:
-        candidate = secrets.randbelow(2**31 - 2) + 1
-        if db.session.get(SurveyResponse, candidate) is None:
-            return candidate
 
 
 @dataclass

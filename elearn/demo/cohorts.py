@@ -15,7 +15,7 @@ from ..catalog.models import ModuleProgress, Track
 from ..cohorts import figures
 from ..cohorts.models import Cohort, CohortMember, StudySession, SurveyReceipt, SurveyResponse
 from ..cohorts.services import create_cohort
-from ..cohorts.surveys import ITEMS, module_subject, track_subject, unused_random_id
+from ..cohorts.surveys import ITEMS, module_subject, track_subject
 from ..extensions import db
 from ..quiz.models import Attempt
 
@@ -152,7 +152,6 @@ def _survey(rng, cohort, person, subject, **about) -> None:
     items["pace"] = min(4, max(1, round(rng.gauss(3.4 if short else 2.7, 0.6))))
     comment = rng.choice(COMMENTS) if rng.random() < 0.15 else None
     db.session.add(SurveyReceipt(user_id=person.id, subject=subject))
-    db.session.add(SurveyResponse(id=unused_random_id(), cohort_id=cohort.id, rating=rating,
-                                  items=items,
+    db.session.add(SurveyResponse(cohort_id=cohort.id, rating=rating, items=items,
                                   comment=comment, month=datetime.now(UTC).strftime("%Y-%m"),
                                   **about))

@@ -70,7 +70,8 @@ def import_offices(data: bytes, filename: str, actor=None) -> OfficeImportResult
     if "parent" in table.columns:
         parents.update({code: parent for code, (_row, _name, parent, _kind) in rows.items()})
     else:
-        parents.update({code: parents.get(code) for code in rows})
+        for code in rows:
+            parents.setdefault(code, None)  # new offices start at the top
     for code, (number, _name, parent, _kind) in rows.items():
         if parent and parent not in parents:
             errors.append((number, _("Zeile %(row)s: Übergeordnetes Amt „%(parent)s“ gibt es "

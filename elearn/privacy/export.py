@@ -2,7 +2,8 @@
 
 import sqlalchemy as sa
 
-from ..auth.models import User
+from ..audit import AuditEntry
+from ..auth.models import LoginFailure, User
 from ..catalog import tracks
 from ..catalog.models import Course, CourseVersion, Module, ModuleProgress
 from ..certificates.models import Certificate
@@ -41,9 +42,6 @@ def personal_data(user: User) -> dict:
 
 def _records(user: User) -> dict:
     """Administrative actions about or by the person, and failed logins with their address."""
-    from ..audit import AuditEntry
-    from ..auth.models import LoginFailure
-
     def entries(condition):
         return [{"action": e.action, "at": _time(e.created_at), "details": e.details}
                 for e in db.session.scalars(sa.select(AuditEntry).where(condition)
