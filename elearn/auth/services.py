@@ -7,6 +7,7 @@ from functools import wraps
 import sqlalchemy as sa
 from flask import abort, current_app
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db, login_manager
 from ..org.models import utcnow
@@ -149,7 +150,8 @@ def load_user(session_id: str) -> User | None:
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    # One query with the roles joined, instead of the relationship's own second SELECT.
+    user = db.session.get(User, int(user_id), options=[joinedload(User.role_rows)])
     if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
         return None
     return user

@@ -1,14 +1,16 @@
 """Content sync and learner progress. Plain functions: they add and flush, never commit."""
 
+import functools
 from dataclasses import asdict, dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import content
 from ..content.render import render_module_body
 from ..extensions import db
 from ..org.models import utcnow
-from .models import BY_STUDY, COMPLETED, Course, CourseVersion, Module, ModuleProgress
+from .models import BY_STUDY, COMPLETED, STARTED, Course, CourseVersion, Module, ModuleProgress
 
 
 @dataclass
@@ -92,6 +94,68 @@ def get_course(slug: str) -> tuple[Course, CourseVersion] | None:
     return (row[0], row[1]) if row else None
 
 
+@dataclass(frozen=True)
+class PageModule:
+    """A module as its page shows it: plain values, no database objects."""
+
+    slug: str
+    title: str
+    estimated_minutes: int
+    objectives: tuple[str, ...]
+    body_html: str
+    videos: tuple[dict, ...]
+    question_count: int  # questions asked per attempt; 0 when the module has no quiz
+    pass_percent: int
+
+
+@dataclass(frozen=True)
+class Outline:
+    """A course's current version as the module pages show it.
+
+    A stored version never changes (a changed file makes a new one), so each process builds the
+    outline of a version once and every request shares it. `outline()` still asks the database
+    on every request which version is current, so a sync is seen at once by every app server.
+    """
+
+    course_id: int
+    slug: str
+    title: str
+    language: str
+    modules: tuple[PageModule, ...]
+
+    @property
+    def id(self) -> int:  # stands in for the Course where only its id is needed
+        return self.course_id
+
+
+def outline(slug: str) -> Outline | None:
+    """The module pages of the active course with this slug, or None (one small query)."""
+    row = db.session.execute(
+        sa.select(Course.id, CourseVersion.id, CourseVersion.content_hash)
+        .join(CourseVersion, current_version_join())
+        .where(Course.slug == slug, Course.active)
+    ).first()
+    return None if row is None else _outline(slug, *row)
+
+
+@functools.lru_cache(maxsize=256)
+def _outline(slug: str, course_id: int, version_id: int, content_hash: str) -> Outline:
+    # The content hash is part of the key so that two databases (tests, several cities in one
+    # process) with the same ids never share an outline unless their content is the same.
+    version = db.session.get(CourseVersion, version_id)
+    modules = tuple(
+        PageModule(
+            slug=m.slug, title=m.title, estimated_minutes=m.estimated_minutes,
+            objectives=tuple(m.objectives), body_html=m.body_html, videos=tuple(m.videos),
+            question_count=(m.quiz["draw"] or len(m.quiz["questions"])) if m.quiz else 0,
+            pass_percent=m.quiz["pass_percent"] if m.quiz else 0,
+        )
+        for m in version.modules
+    )
+    return Outline(course_id=course_id, slug=slug, title=version.title,
+                   language=version.language, modules=modules)
+
+
 def progress_by_module(user, course: Course) -> dict[str, ModuleProgress]:
     rows = db.session.scalars(
         sa.select(ModuleProgress).where(
@@ -134,21 +198,36 @@ def catalogue_for(user) -> list[dict]:
     ]
 
 
+def mark_seen(user_id: int, course_id: int, module_slug: str) -> str:
+    """Record that the learner opened the module now; return its status.
+
+    One INSERT … ON CONFLICT DO UPDATE (SQLite and PostgreSQL), so two tabs opening a module for
+    the first time at the same moment cannot collide.
+    """
+    now = utcnow()
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" \
+        else sqlite.insert
+    statement = (
+        insert(ModuleProgress)
+        .values(user_id=user_id, course_id=course_id, module_slug=module_slug, status=STARTED,
+                started_at=now, last_seen_at=now)
+        .on_conflict_do_update(index_elements=["user_id", "course_id", "module_slug"],
+                               set_={"last_seen_at": now})
+        .returning(ModuleProgress.status)
+    )
+    return db.session.execute(statement).scalar_one()
+
+
 def record_visit(user, course: Course, module: Module) -> ModuleProgress:
-    """Mark a module as started (or seen again) by this learner."""
-    progress = db.session.scalar(
+    """Mark a module as started (or seen again) by this learner; return the progress row."""
+    mark_seen(user.id, course.id, module.slug)
+    return db.session.scalar(
         sa.select(ModuleProgress).where(
             ModuleProgress.user_id == user.id,
             ModuleProgress.course_id == course.id,
             ModuleProgress.module_slug == module.slug,
-        )
+        ).execution_options(populate_existing=True)
     )
-    if progress is None:
-        progress = ModuleProgress(user_id=user.id, course_id=course.id, module_slug=module.slug)
-        db.session.add(progress)
-    progress.last_seen_at = utcnow()
-    db.session.flush()
-    return progress
 
 
 def complete_module(user, module: Module, via: str = BY_STUDY) -> ModuleProgress:
