@@ -60,19 +60,37 @@ def _csv_rows(data: bytes) -> list[list[str]]:
 
 
 def _xlsx_rows(data: bytes) -> list[list[str]]:
+    rows, formulas = [], []
+    for r, row in enumerate(_xlsx_sheet(data, data_only=False)):
+        rows.append([cell.value for cell in row])
+        formulas += [(r, c) for c, cell in enumerate(row) if cell.data_type == "f"]
+    if formulas:
+        # A formula's result is in the file only as a copy saved by the program that wrote it.
+        # Files written by scripts often have none; such a cell would silently read as empty.
+        rows = [list(values) for values in _xlsx_sheet(data, data_only=True, values_only=True)]
+        for r, c in formulas:
+            if r >= len(rows) or c >= len(rows[r]) or rows[r][c] is None:
+                from openpyxl.utils import get_column_letter
+
+                raise TableError(_(
+                    "Zeile %(row)s, Spalte %(column)s enthält eine Formel ohne gespeichertes "
+                    "Ergebnis. Bitte öffnen und speichern Sie die Datei in Excel oder "
+                    "LibreOffice, oder fügen Sie die Werte als Werte ein.",
+                    row=r + 1, column=get_column_letter(c + 1)))
+    return [["" if v is None else str(int(v)) if isinstance(v, float) and v.is_integer()
+             else str(v) for v in values] for values in rows]
+
+
+def _xlsx_sheet(data: bytes, data_only: bool, values_only: bool = False):
+    """The rows of the first sheet, as cells or values."""
     from openpyxl import load_workbook
 
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
+        yield from workbook.worksheets[0].iter_rows(values_only=values_only)
     except Exception as exc:  # openpyxl raises many kinds of errors for broken files
         raise TableError(_("Die XLSX-Datei lässt sich nicht lesen.")) from exc
-    sheet = workbook.worksheets[0]
-    rows = []
-    for values in sheet.iter_rows(values_only=True):
-        rows.append(["" if v is None else str(int(v)) if isinstance(v, float) and v.is_integer()
-                     else str(v) for v in values])
     workbook.close()
-    return rows
 
 
 def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],

@@ -1,6 +1,8 @@
 """HR imports: offices and people from CSV or XLSX, all or nothing, idempotent."""
 
 import io
+import re
+import zipfile
 
 import openpyxl
 import pytest
@@ -231,3 +233,35 @@ def test_offices_import_rejects_bad_trees(offices, lines, message):
     result = import_offices(csv_bytes(lines), "aemter.csv")
     assert any(e.startswith(message) for e in result.errors), result.errors
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Office)) == before
+
+
+def test_xlsx_formulas_use_their_saved_result_and_never_read_as_empty(offices):
+    def workbook_bytes(email_cell):
+        workbook = openpyxl.Workbook()
+        workbook.active.append(HEADER_EN.split(","))
+        workbook.active.append([1234, "Erika", "Muster", email_cell, "A1"])
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return buffer.getvalue()
+
+    # openpyxl, like many scripts, saves a formula without its result.
+    result = import_people(workbook_bytes('="erika"&"@stadt.example"'), "liste.xlsx")
+    assert result.errors == [
+        "Zeile 2, Spalte D enthält eine Formel ohne gespeichertes Ergebnis. Bitte öffnen und "
+        "speichern Sie die Datei in Excel oder LibreOffice, oder fügen Sie die Werte als Werte "
+        "ein."]
+    assert people() == {}
+    # Excel and LibreOffice save the result next to the formula: that value is imported.
+    data = workbook_bytes('="erika"&"@stadt.example"')
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    parts["xl/worksheets/sheet1.xml"] = re.sub(
+        r'<c r="D2"([^>]*)><f>(.*?)</f><v\s*/?>(</v>)?',
+        r'<c r="D2" t="str"><f>\2</f><v>erika@stadt.example</v>', sheet).encode()
+    saved = io.BytesIO()
+    with zipfile.ZipFile(saved, "w") as target:
+        for name, content in parts.items():
+            target.writestr(name, content)
+    result = import_people(saved.getvalue(), "liste.xlsx")
+    assert result.errors == [] and people()["1234"].email == "erika@stadt.example"

@@ -50,3 +50,42 @@ def test_purge_also_removes_old_points_of_erased_people(client, auth, learner, s
     result = runner.invoke(args=["privacy", "purge"])
     assert "answers: 3" in result.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AttemptAnswer)) == 0
+
+
+def test_purge_keeps_old_learning_time_only_as_totals_per_module_and_month(synced, make_user,
+                                                                            runner):
+    from elearn.cohorts import activity
+    from elearn.cohorts.models import StudySession
+    from elearn.org.models import utcnow
+
+    person, other = make_user(), make_user()
+    course = synced[0]
+    long_ago = (utcnow() - timedelta(days=500)).replace(day=10, hour=9, minute=0, second=0,
+                                                         microsecond=0)
+    month = long_ago.replace(day=1, hour=0, minute=0, second=0)
+    # Three visits long ago: two (one with heartbeats) in module 1, one left open in module 2.
+    first = activity.open_session(person, course, "01-erstes-modul", now=long_ago)
+    activity.beat(first, now=long_ago + timedelta(seconds=30))
+    activity.open_session(person, course, "01-erstes-modul", now=long_ago + timedelta(minutes=5))
+    activity.open_session(person, course, "02-zweites-modul", now=long_ago + timedelta(minutes=9))
+    recent = activity.open_session(other, course, "01-erstes-modul")
+    db.session.commit()
+    before = activity.seconds_by_module([person.id])
+    assert before == {(person.id, course.id, "01-erstes-modul"): 30 + 4 * 60,
+                      (person.id, course.id, "02-zweites-modul"): 0}
+
+    result = runner.invoke(args=["privacy", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "study_sessions: 3" in result.output
+    db.session.expire_all()
+    rows = db.session.scalars(sa.select(StudySession).where(StudySession.user_id == person.id)
+                              .order_by(StudySession.module_slug)).all()
+    # One closed row per module, dated the first of the month: totals stay, times go. The visit
+    # left open earns what the next page view would have given it: the 10 minutes' cap.
+    assert [(r.module_slug, r.active_seconds, r.started_at, r.last_event_at, r.closed)
+            for r in rows] == [("01-erstes-modul", 270, month, month, True),
+                               ("02-zweites-modul", 600, month, month, True)]
+    assert activity.seconds_by_module([person.id])[(person.id, course.id,
+                                                    "01-erstes-modul")] == 270
+    assert not db.session.get(StudySession, recent.id).closed  # recent sessions are untouched
+    assert "study_sessions: 0" in runner.invoke(args=["privacy", "purge"]).output

@@ -37,10 +37,14 @@ def close_sessions(user, now: datetime | None = None) -> None:
     now = now or utcnow()
     for session in db.session.scalars(sa.select(StudySession).where(
             StudySession.user_id == user.id, sa.not_(StudySession.closed))):
-        if session.beats == 0:
-            gap = max(timedelta(0), now - session.started_at)
-            session.active_seconds = _seconds(min(gap, NO_SCRIPT_CAP, SESSION_CAP))
-        session.closed = True
+        _close(session, now)
+
+
+def _close(session: StudySession, now: datetime) -> None:
+    if session.beats == 0:
+        gap = max(timedelta(0), now - session.started_at)
+        session.active_seconds = _seconds(min(gap, NO_SCRIPT_CAP, SESSION_CAP))
+    session.closed = True
 
 
 def beat(session: StudySession, now: datetime | None = None) -> None:
@@ -54,6 +58,43 @@ def beat(session: StudySession, now: datetime | None = None) -> None:
                                      _seconds(SESSION_CAP))
     session.last_event_at = max(now, session.last_event_at)
     session.beats += 1
+
+
+def summarize_before(cutoff: datetime) -> int:
+    """Retention: keep sessions that ended before cutoff only as totals per module and month.
+
+    Each (person, course, module, month) becomes one closed row dated the first of the month,
+    so figures stay right but no longer show when or how often someone studied. Sessions left
+    open that long are closed first, as the next page view would have. Returns how many
+    detailed sessions were summarized; a second run finds none.
+    """
+    old = db.session.scalars(sa.select(StudySession).where(
+        StudySession.last_event_at < cutoff).order_by(StudySession.id)).all()
+    now = utcnow()
+    groups: dict[tuple, list[StudySession]] = {}
+    for session in old:
+        if not session.closed:
+            _close(session, now)
+        month = session.last_event_at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        groups.setdefault((session.user_id, session.course_id, session.module_slug, month),
+                          []).append(session)
+    summarized = 0
+    for (user_id, course_id, module_slug, month), sessions in groups.items():
+        if len(sessions) == 1 and _is_summary(sessions[0], month):
+            continue
+        summarized += len(sessions)
+        for session in sessions:
+            db.session.delete(session)
+        db.session.add(StudySession(
+            user_id=user_id, course_id=course_id, module_slug=module_slug, started_at=month,
+            last_event_at=month, active_seconds=sum(s.active_seconds for s in sessions),
+            beats=sum(s.beats for s in sessions), closed=True))
+    db.session.flush()
+    return summarized
+
+
+def _is_summary(session: StudySession, month: datetime) -> bool:
+    return session.closed and session.started_at == month and session.last_event_at == month
 
 
 def _seconds(delta: timedelta) -> int:

@@ -10,6 +10,7 @@ from ..auth import services as auth
 from ..auth import tokens
 from ..auth.models import LoginFailure
 from ..certificates.models import Certificate
+from ..cohorts import activity
 from ..extensions import db
 from ..org.models import utcnow
 from ..quiz.models import Attempt, AttemptAnswer
@@ -20,6 +21,7 @@ def purge(retention_days: int) -> dict[str, int]:
     """Delete attempt details older than the retention period; keep scores and completions.
 
     Progress, completions, pass/fail and certificates stay: they are the record of training.
+    Learning time older than the period stays only as totals per module and month.
     """
     cutoff = utcnow() - timedelta(days=retention_days)
     expired = sa.select(Attempt.id).where(Attempt.submitted_at < cutoff)
@@ -34,8 +36,9 @@ def purge(retention_days: int) -> dict[str, int]:
     logins = db.session.execute(
         sa.delete(LoginFailure).where(LoginFailure.created_at < day)).rowcount
     marks = db.session.execute(sa.delete(RequestMark).where(RequestMark.created_at < day)).rowcount
+    study = activity.summarize_before(cutoff)
     return {"attempts": attempts, "answers": answers, "login_failures": logins,
-            "rate_marks": marks}
+            "rate_marks": marks, "study_sessions": study}
 
 
 ERASED_NAME = "Gelöscht"
