@@ -59,26 +59,48 @@ def _csv_rows(data: bytes) -> list[list[str]]:
                            line=row_start)) from None
 
 
-def _xlsx_rows(data: bytes) -> list[list[str]]:
-    rows, formulas = [], []
-    for r, row in enumerate(_xlsx_sheet(data, data_only=False)):
+def _xlsx_rows(data: bytes) -> tuple[list[list[str]], dict[tuple[int, int], str]]:
+    """The first sheet's rows as text, and the cells that have no usable value.
+
+    The second part maps (row number, column index) to the reason, so that `read` refuses only
+    cells in columns it uses: a helper column elsewhere in an HR export must not block it.
+    """
+    rows, formulas, unusable = [], [], {}
+    for r, row in enumerate(_xlsx_sheet(data, data_only=False), start=1):
         rows.append([cell.value for cell in row])
         formulas += [(r, c) for c, cell in enumerate(row) if cell.data_type == "f"]
+        unusable.update({(r, c): _error_value(r, c, cell.value)
+                         for c, cell in enumerate(row) if cell.data_type == "e"})
     if formulas:
         # A formula's result is in the file only as a copy saved by the program that wrote it.
-        # Files written by scripts often have none; such a cell would silently read as empty.
-        rows = [list(values) for values in _xlsx_sheet(data, data_only=True, values_only=True)]
+        # Files written by scripts often have none; such a cell must not read as empty.
+        saved = list(_xlsx_sheet(data, data_only=True))
         for r, c in formulas:
-            if r >= len(rows) or c >= len(rows[r]) or rows[r][c] is None:
-                from openpyxl.utils import get_column_letter
-
-                raise TableError(_(
+            cell = saved[r - 1][c] if r <= len(saved) and c < len(saved[r - 1]) else None
+            value = getattr(cell, "value", None)
+            if getattr(cell, "data_type", None) == "e":
+                unusable[(r, c)] = _error_value(r, c, value)
+            elif value is None and getattr(cell, "data_type", None) != "str":
+                unusable[(r, c)] = _(
                     "Zeile %(row)s, Spalte %(column)s enthält eine Formel ohne gespeichertes "
                     "Ergebnis. Bitte öffnen und speichern Sie die Datei in Excel oder "
                     "LibreOffice, oder fügen Sie die Werte als Werte ein.",
-                    row=r + 1, column=get_column_letter(c + 1)))
+                    row=r, column=_column_letter(c))
+            rows[r - 1][c] = value  # a saved empty text ("" from WENN) stays empty
     return [["" if v is None else str(int(v)) if isinstance(v, float) and v.is_integer()
-             else str(v) for v in values] for values in rows]
+             else str(v) for v in values] for values in rows], unusable
+
+
+def _error_value(row: int, column: int, value) -> str:
+    return _("Zeile %(row)s, Spalte %(column)s enthält den Fehlerwert %(value)s. Bitte "
+             "korrigieren Sie die Zelle oder lassen Sie sie leer.",
+             row=row, column=_column_letter(column), value=value)
+
+
+def _column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
 
 
 def _xlsx_sheet(data: bytes, data_only: bool, values_only: bool = False):
@@ -100,8 +122,9 @@ def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
     Unknown columns are an error (a typo in a header would otherwise drop data silently)
     unless `other_columns` says they are expected and ignored.
     """
+    unusable: dict[tuple[int, int], str] = {}
     if Path(filename).suffix.lower() == ".xlsx":
-        raw = _xlsx_rows(data)
+        raw, unusable = _xlsx_rows(data)
     elif Path(filename).suffix.lower() in (".csv", ".txt"):
         raw = _csv_rows(data)
     else:
@@ -130,6 +153,11 @@ def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
         problems.append(_("Es fehlen Spalten: %(names)s", names=expected))
     if problems:
         raise TableError(". ".join(problems) + ".")
+    header_row = numbered[0][0]
+    cells = [message for (r, c), message in sorted(unusable.items())
+             if r == header_row or (r > header_row and c < len(columns) and columns[c])]
+    if cells:
+        raise TableError(" ".join(cells))
     rows = []
     for number, cells in numbered[1:]:
         values = {name: (cells[i].strip() if i < len(cells) else "")

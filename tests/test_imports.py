@@ -235,33 +235,57 @@ def test_offices_import_rejects_bad_trees(offices, lines, message):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Office)) == before
 
 
-def test_xlsx_formulas_use_their_saved_result_and_never_read_as_empty(offices):
-    def workbook_bytes(email_cell):
-        workbook = openpyxl.Workbook()
-        workbook.active.append(HEADER_EN.split(","))
-        workbook.active.append([1234, "Erika", "Muster", email_cell, "A1"])
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        return buffer.getvalue()
+def _xlsx(rows, saved=None):
+    """An XLSX file as openpyxl writes it (formulas without results), then with the results a
+    spreadsheet program would have saved: saved maps a cell such as "D2" to (type, value)."""
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    for cell, (kind, value) in (saved or {}).items():
+        sheet, count = re.subn(rf'<c r="{cell}"[^>]*><f>(.*?)</f><v\s*/>',
+                               rf'<c r="{cell}" t="{kind}"><f>\1</f><v>{value}</v>', sheet)
+        assert count == 1, cell
+    parts["xl/worksheets/sheet1.xml"] = sheet.encode()
+    result = io.BytesIO()
+    with zipfile.ZipFile(result, "w") as target:
+        for name, content in parts.items():
+            target.writestr(name, content)
+    return result.getvalue()
 
+
+def test_xlsx_formulas_use_their_saved_result_and_never_read_as_empty(offices):
+    rows = [HEADER_EN.split(","), [1234, "Erika", "Muster", '="erika"&"@stadt.example"', "A1"]]
     # openpyxl, like many scripts, saves a formula without its result.
-    result = import_people(workbook_bytes('="erika"&"@stadt.example"'), "liste.xlsx")
-    assert result.errors == [
+    assert import_people(_xlsx(rows), "liste.xlsx").errors == [
         "Zeile 2, Spalte D enthält eine Formel ohne gespeichertes Ergebnis. Bitte öffnen und "
         "speichern Sie die Datei in Excel oder LibreOffice, oder fügen Sie die Werte als Werte "
         "ein."]
+    # A formula that ends in an error (a failed SVERWEIS) is not a personnel number or a name.
+    assert import_people(_xlsx(rows, {"D2": ("e", "#N/A")}), "liste.xlsx").errors == [
+        "Zeile 2, Spalte D enthält den Fehlerwert #N/A. Bitte korrigieren Sie die Zelle oder "
+        "lassen Sie sie leer."]
     assert people() == {}
     # Excel and LibreOffice save the result next to the formula: that value is imported.
-    data = workbook_bytes('="erika"&"@stadt.example"')
-    with zipfile.ZipFile(io.BytesIO(data)) as source:
-        parts = {name: source.read(name) for name in source.namelist()}
-    sheet = parts["xl/worksheets/sheet1.xml"].decode()
-    parts["xl/worksheets/sheet1.xml"] = re.sub(
-        r'<c r="D2"([^>]*)><f>(.*?)</f><v\s*/?>(</v>)?',
-        r'<c r="D2" t="str"><f>\2</f><v>erika@stadt.example</v>', sheet).encode()
-    saved = io.BytesIO()
-    with zipfile.ZipFile(saved, "w") as target:
-        for name, content in parts.items():
-            target.writestr(name, content)
-    result = import_people(saved.getvalue(), "liste.xlsx")
+    saved = _xlsx(rows, {"D2": ("str", "erika@stadt.example")})
+    result = import_people(saved, "liste.xlsx")
     assert result.errors == [] and people()["1234"].email == "erika@stadt.example"
+
+
+def test_xlsx_empty_formula_results_and_helper_columns_do_not_block_a_file():
+    from elearn.tabular import read
+
+    aliases = {"email": ("E-Mail", "email"), "name": ("Name",)}
+    rows = [["E-Mail", "Name", "Hilfsspalte"],
+            ["a@stadt.example", '=IF(1=2,"x","")', "=A2&B2"],
+            ["b@stadt.example", "Bea", "=1/0"]]
+    # B2 saved an empty text (WENN(…;"";…)); C holds a helper formula the list does not use,
+    # without a result in C2 and with an error in C3.
+    table = read(_xlsx(rows, {"B2": ("str", ""), "C3": ("e", "#DIV/0!")}), "gruppe.xlsx",
+                 aliases, {"email"}, other_columns=True)
+    assert table.rows == [(2, {"email": "a@stadt.example", "name": ""}),
+                          (3, {"email": "b@stadt.example", "name": "Bea"})]

@@ -89,3 +89,15 @@ def test_purge_keeps_old_learning_time_only_as_totals_per_module_and_month(synce
                                                     "01-erstes-modul")] == 270
     assert not db.session.get(StudySession, recent.id).closed  # recent sessions are untouched
     assert "study_sessions: 0" in runner.invoke(args=["privacy", "purge"]).output
+    # A later purge adds newly expired visits of the same month to its total (only they count).
+    late = activity.open_session(person, course, "01-erstes-modul",
+                                 now=long_ago + timedelta(days=3))
+    activity.beat(late, now=long_ago + timedelta(days=3, seconds=30))
+    activity.close_sessions(person, now=long_ago + timedelta(days=3, minutes=1))
+    db.session.commit()
+    assert "study_sessions: 1" in runner.invoke(args=["privacy", "purge"]).output
+    db.session.expire_all()
+    assert db.session.execute(
+        sa.select(StudySession.module_slug, StudySession.active_seconds, StudySession.started_at)
+        .where(StudySession.user_id == person.id).order_by(StudySession.module_slug)).all() == [
+        ("01-erstes-modul", 300, month), ("02-zweites-modul", 600, month)]

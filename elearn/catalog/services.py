@@ -140,8 +140,8 @@ def outline(slug: str) -> Outline | None:
 
 @functools.lru_cache(maxsize=256)
 def _outline(slug: str, course_id: int, version_id: int, content_hash: str) -> Outline:
-    # The content hash is part of the key so that two databases (tests, several cities in one
-    # process) with the same ids never share an outline unless their content is the same.
+    # Sync never edits a stored version (a changed file makes a new one), so the key cannot go
+    # stale. The content hash keeps apart two databases in one process whose ids coincide.
     version = db.session.get(CourseVersion, version_id)
     modules = tuple(
         PageModule(

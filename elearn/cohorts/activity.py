@@ -63,13 +63,22 @@ def beat(session: StudySession, now: datetime | None = None) -> None:
 def summarize_before(cutoff: datetime) -> int:
     """Retention: keep sessions that ended before cutoff only as totals per module and month.
 
-    Each (person, course, module, month) becomes one closed row dated the first of the month,
-    so figures stay right but no longer show when or how often someone studied. Sessions left
-    open that long are closed first, as the next page view would have. Returns how many
-    detailed sessions were summarized; a second run finds none.
+    Each (person, course, module, month) becomes one closed row dated the first of the month
+    (months in UTC, as all stored times), so figures stay right but no longer show single
+    visits. Sessions left open that long are closed first, as the next page view would have.
+    Returns how many sessions were summarized; a second run finds none. Only people with
+    sessions still to summarize are loaded, not every summary ever written.
     """
+    first_of_month = sa.and_(*(sa.extract(part, StudySession.started_at) == value
+                               for part, value in (("day", 1), ("hour", 0), ("minute", 0),
+                                                   ("second", 0))))
+    summary = sa.and_(StudySession.closed,
+                      StudySession.started_at == StudySession.last_event_at, first_of_month)
+    pending = sa.select(StudySession.user_id).where(StudySession.last_event_at < cutoff,
+                                                    sa.not_(summary))
     old = db.session.scalars(sa.select(StudySession).where(
-        StudySession.last_event_at < cutoff).order_by(StudySession.id)).all()
+        StudySession.last_event_at < cutoff, StudySession.user_id.in_(pending))
+        .order_by(StudySession.id)).all()
     now = utcnow()
     groups: dict[tuple, list[StudySession]] = {}
     for session in old:
@@ -80,9 +89,10 @@ def summarize_before(cutoff: datetime) -> int:
                           []).append(session)
     summarized = 0
     for (user_id, course_id, module_slug, month), sessions in groups.items():
-        if len(sessions) == 1 and _is_summary(sessions[0], month):
+        details = [s for s in sessions if not _is_summary(s, month)]
+        if not details:
             continue
-        summarized += len(sessions)
+        summarized += len(details)
         for session in sessions:
             db.session.delete(session)
         db.session.add(StudySession(
