@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import Flask, has_request_context, request
+from flask import Flask, abort, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -39,9 +39,13 @@ class SessionInterface(SecureCookieSessionInterface):
         )
 
 
+MAX_NEXT = 2000
+
+
 def local_path(target: str | None, fallback: str) -> str:
-    """`target` if it is a path on this site, else `fallback` (no open redirects)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """`target` if it is a path on this site, else `fallback` (no open redirects, no headers)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
+            and len(target) <= MAX_NEXT and target.isprintable():
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target
@@ -56,6 +60,17 @@ def _set_headers(response):
     return response
 
 
+def _refuse_nul() -> None:
+    """A NUL character is never meaningful input, and PostgreSQL cannot even compare with it:
+    refuse it in the path, the query and form fields before any view looks anything up."""
+    fields = request.args.items(multi=True)
+    if request.method == "POST":
+        fields = [*fields, *request.form.items(multi=True)]
+    if "\x00" in request.path or any("\x00" in key or "\x00" in value for key, value in fields):
+        abort(400)
+
+
 def init_app(app: Flask) -> None:
     app.session_interface = SessionInterface()
+    app.before_request(_refuse_nul)
     app.after_request(_set_headers)

@@ -184,6 +184,26 @@ def test_create_cohort_checks_dates_and_track(client, auth, admin, synced_tracks
     assert db.session.scalar(sa.select(AuditEntry.action)) == "cohort_created"
 
 
+def test_cohort_dates_must_be_plausible_and_may_be_typed_the_german_way(client, auth, admin,
+                                                                         synced_tracks):
+    auth.login(email="admin@test.example")
+    token = csrf_token(client, "/kohorten/neu")
+    # Due dates are counted from the start; the year 9999 used to break members' pages.
+    for begins, ends in (("9999-12-31", "9999-12-31"), ("0001-01-01", "2026-01-01")):
+        far = client.post("/kohorten/neu", data={"name": "Fern", "track": str(synced_tracks.id),
+                                                  "starts_on": begins, "ends_on": ends,
+                                                  "csrf_token": token})
+        assert far.status_code == 422
+        assert "Bitte wählen Sie ein Datum zwischen 2000 und 2099." in page(far)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Cohort)) == 0
+    typed = client.post("/kohorten/neu", data={"name": "Getippt", "track": str(synced_tracks.id),
+                                                "starts_on": "2.3.2026", "ends_on": "30.04.2026",
+                                                "csrf_token": token})
+    assert typed.status_code == 303
+    assert db.session.execute(sa.select(Cohort.starts_on, Cohort.ends_on)).one() == (
+        date(2026, 3, 2), date(2026, 4, 30))
+
+
 def test_admin_changes_name_and_dates_and_the_due_dates_follow(client, auth, cohort, admin):
     auth.login(email="admin@test.example")
     url = f"/kohorten/{cohort.id}/bearbeiten"

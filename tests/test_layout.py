@@ -135,3 +135,33 @@ def test_no_redirect_leaves_the_site(client, learner, target):
     logged_in = client.post("/login?next=" + target.replace("\\", "%5C"), data={
         "email": learner.email, "password": "Korrekt-Pferd-Batterie-42", "csrf_token": token})
     assert logged_in.headers["Location"] == "/"
+
+
+def test_line_breaks_in_next_cannot_add_headers_and_do_not_break_login(client, learner):
+    token = csrf_token(client)
+    switched = client.post("/language", data={"lang": "en", "next": "/kurse\r\nX-Evil: 1",
+                                              "csrf_token": token})
+    assert switched.status_code == 302 and switched.headers["Location"] == "/"
+    assert "X-Evil" not in switched.headers
+    logged_in = client.post("/login?next=/kurse%0D%0AX-Evil:%201", data={
+        "email": learner.email, "password": "Korrekt-Pferd-Batterie-42", "csrf_token": token})
+    assert logged_in.status_code == 302 and logged_in.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("path", ["/verify/%00", "/kurse/%00", "/berichte?amt=%00",
+                                  "/login?next=/%00"])
+def test_a_nul_character_is_refused_before_any_lookup(client, learner, auth, path):
+    # PostgreSQL cannot compare text with NUL: unchecked, these were 500s there.
+    auth.login()
+    response = client.get(path)
+    assert response.status_code == 400
+    assert "Ungültige Anfrage" in response.get_data(as_text=True)
+
+
+def test_a_nul_character_in_a_form_changes_nothing(client, learner):
+    token = csrf_token(client)
+    response = client.post("/login", data={"email": "learner@test.example\x00",
+                                           "password": "Korrekt-Pferd-Batterie-42",
+                                           "csrf_token": token})
+    assert response.status_code == 400
+    assert client.get("/kurse").status_code == 302  # not logged in

@@ -8,11 +8,12 @@ from fractions import Fraction
 
 import openpyxl
 import pytest
+import sqlalchemy as sa
 
 from elearn.catalog.models import ModuleProgress
 from elearn.certificates import services as certificates
 from elearn.extensions import db
-from elearn.org.models import utcnow
+from elearn.org.models import Office, utcnow
 from elearn.reports import export, services
 from elearn.reports.suppression import CERTIFICATE_COLUMNS, suppress
 
@@ -361,3 +362,11 @@ def test_office_filter_shows_no_cell_the_whole_table_hides(city):
     a1 = city["offices"][3]
     for row in report(city, office=a1).rows:
         assert row.hidden == whole[row.office.code]
+
+
+def test_xlsx_survives_control_characters_in_names(city):
+    office = db.session.scalar(sa.select(Office).where(Office.code == "A1"))
+    office.name = "Amt\x01 1\x1f"  # as typed into the office form or read from an HR file
+    db.session.commit()
+    sheet = openpyxl.load_workbook(io.BytesIO(export.to_xlsx(report(city)))).active
+    assert "Amt 1" in [row[1] for row in sheet.iter_rows(values_only=True)]

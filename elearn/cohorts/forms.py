@@ -12,18 +12,34 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+
+
+def _plausible(field):
+    # Due dates are counted from the start: a start in the year 9999 would overflow them.
+    if field.data and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
+        raise ValidationError(_l("Bitte wählen Sie ein Datum zwischen %(first)s und %(last)s.",
+                                 first=FIRST_YEAR, last=LAST_YEAR))
+
+
 class CohortDatesForm(FlaskForm):
     """Name and dates: what an administrator may change after the group is formed."""
 
     name = StringField(_l("Name der Gruppe"), filters=[_strip], validators=[
         DataRequired(_l("Bitte geben Sie einen Namen ein.")),
         Length(max=200, message=_l("Der Name ist zu lang (höchstens 200 Zeichen)."))])
-    starts_on = DateField(_l("Beginn"), validators=[
+    # The browser's date picker sends 2026-03-01; typed by hand, 01.03.2026 works too.
+    starts_on = DateField(_l("Beginn"), format=DATE_FORMATS, validators=[
         DataRequired(_l("Bitte geben Sie das Datum des Beginns an (TT.MM.JJJJ)."))])
-    ends_on = DateField(_l("Ende"), validators=[
+    ends_on = DateField(_l("Ende"), format=DATE_FORMATS, validators=[
         DataRequired(_l("Bitte geben Sie das Datum des Endes an (TT.MM.JJJJ)."))])
 
+    def validate_starts_on(self, field):
+        _plausible(field)
+
     def validate_ends_on(self, field):
+        _plausible(field)
         if self.starts_on.data and field.data and field.data < self.starts_on.data:
             raise ValidationError(_l("Das Ende darf nicht vor dem Beginn liegen."))
 

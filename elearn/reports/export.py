@@ -4,6 +4,7 @@ import csv
 import io
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from .services import Report
 
@@ -51,7 +52,10 @@ def to_xlsx(report: Report) -> bytes:
     sheet = workbook.create_sheet("Bericht")
     sheet.append(HEADERS)
     for row in table(report):
-        sheet.append(row)
+        # XLSX cannot hold control characters; a name typed or imported with one must not
+        # break the download.
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", c) if isinstance(c, str) else c
+                      for c in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
