@@ -1,5 +1,6 @@
-"""Reading tables that HR exports: CSV (UTF-8 with or without BOM, or Windows-1252; comma or
-semicolon; CRLF or LF) or XLSX, with German or English column headers."""
+"""Reading tables that HR exports: CSV (UTF-8 with or without BOM, Windows-1252, or UTF-16 with
+BOM as Excel's "Unicode text"; comma, semicolon or tab; CRLF or LF) or XLSX, with German or
+English column headers."""
 
 import csv
 import io
@@ -9,6 +10,7 @@ from pathlib import Path
 from flask_babel import gettext as _
 
 MAX_ROWS = 200_000
+MAX_COLUMNS = 200
 
 
 class TableError(Exception):
@@ -22,6 +24,12 @@ class Table:
 
 
 def _decode(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text": UTF-16, tabs
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise TableError(_("Die Datei ist als UTF-16 gekennzeichnet, lässt sich so aber "
+                               "nicht lesen. Bitte als „CSV UTF-8“ speichern.")) from None
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return data[3:].decode("utf-8")
@@ -43,7 +51,7 @@ def _csv_rows(data: bytes) -> list[list[str]]:
         raise TableError(_("Die Datei enthält Nullzeichen und ist wohl keine Textdatei. Bitte "
                            "als CSV oder XLSX speichern."))
     header = text.split("\n", 1)[0]
-    delimiter = ";" if header.count(";") > header.count(",") else ","
+    delimiter = max((",", ";", "\t"), key=header.count)  # a tie (one column) means ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows, row_start = [], 1
     try:
@@ -104,15 +112,37 @@ def _column_letter(index: int) -> str:
 
 
 def _xlsx_sheet(data: bytes, data_only: bool, values_only: bool = False):
-    """The rows of the first sheet, as cells or values."""
+    """The rows of the first sheet, as cells or values, each without its empty tail.
+
+    The size a file declares is ignored: it may be wrong, or claim a million rows and 16,384
+    columns to exhaust memory. Rows are read as far as their cells go; a file with more than
+    MAX_ROWS rows or MAX_COLUMNS columns is refused at the first row beyond.
+    """
     from openpyxl import load_workbook
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
-        yield from workbook.worksheets[0].iter_rows(values_only=values_only)
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()
+        for number, row in enumerate(sheet.iter_rows(values_only=values_only), start=1):
+            if number > MAX_ROWS + 1:
+                raise TableError(_("Die Datei hat mehr als %(max)s Zeilen.", max=MAX_ROWS))
+            width = len(row)
+            while width and _blank(row[width - 1], values_only):
+                width -= 1
+            if width > MAX_COLUMNS:
+                raise TableError(_("Die Datei hat mehr als %(max)s Spalten.", max=MAX_COLUMNS))
+            yield row[:width]
+    except TableError:
+        raise
     except Exception as exc:  # openpyxl raises many kinds of errors for broken files
         raise TableError(_("Die XLSX-Datei lässt sich nicht lesen.")) from exc
     workbook.close()
+
+
+def _blank(cell, values_only: bool) -> bool:
+    # A formula's saved empty text ("" from WENN) is a value, not a blank.
+    return cell is None if values_only else (cell.value is None and cell.data_type == "n")
 
 
 def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
@@ -137,16 +167,21 @@ def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
         raise TableError(_("Die Datei hat mehr als %(max)s Zeilen.", max=MAX_ROWS))
     lookup = {alias.casefold(): name for name, names in aliases.items() for alias in names}
     header = [cell.strip() for cell in numbered[0][1]]
-    columns, unknown = [], []
+    columns, unknown, twice = [], [], []
     for cell in header:
         name = lookup.get(cell.casefold())
         if name is None and cell and not other_columns:
             unknown.append(cell)
+        if name is not None and name in columns:
+            twice.append(cell)  # which of the two would count? Better to ask.
         columns.append(name)
     problems = []
     if unknown:
         problems.append(_("Unbekannte Spalten: %(names)s",
                           names=", ".join(f"„{u}“" for u in unknown)))
+    if twice:
+        problems.append(_("Mehr als einmal in der Kopfzeile: %(names)s",
+                          names=", ".join(f"„{t}“" for t in twice)))
     missing = sorted(required - set(columns))
     if missing:
         expected = ", ".join("/".join(aliases[m][:2]) for m in missing)

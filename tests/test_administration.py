@@ -336,3 +336,13 @@ def test_every_audit_action_has_a_label_in_both_languages(app):
             flask_babel.refresh()  # the test's app context would keep the first locale
             labels[language] = {action: str(label) for action, label in ACTION_LABELS.items()}
     assert [a for a in ACTIONS if labels["de"][a] == labels["en"][a]] == []
+
+
+def test_an_unknown_office_kind_is_refused_with_a_visible_reason(client, admin):
+    response = post(client, "/verwaltung/aemter", {"code": "12", "name": "IT-Amt",
+                                                   "kind": "x", "parent": ""})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    block = page[page.index('for="kind"') - 200:page.index('id="kind"')]
+    assert "kern-form-input--error" in block and "Keine gültige Auswahl" in block
+    assert db.session.scalar(sa.select(Office).where(Office.code == "12")) is None

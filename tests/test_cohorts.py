@@ -612,3 +612,16 @@ def test_data_export_and_erasure_cover_cohort_data(cohort, make_user, lead, sync
     after = figures.compute(cohort, min_group=1)
     assert (after.size, after.completed, after.track_time.median) == (
         before.size, before.completed, before.track_time.median)
+
+
+def test_adding_someone_who_is_already_a_member_records_nothing(client, auth, cohort, admin,
+                                                                make_user):
+    make_user(email="learner@test.example")
+    auth.login(email="admin@test.example")
+    token = csrf_token(client, f"/kohorten/{cohort.id}/mitglieder")
+    for _ in range(2):
+        client.post(f"/kohorten/{cohort.id}/mitglieder/person",
+                    data={"email": "learner@test.example", "csrf_token": token})
+    assert [(e.action, e.details["added"]) for e in db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "cohort_members_added"))] == [
+        ("cohort_members_added", 1)]

@@ -94,11 +94,11 @@ def test_data_download_shows_only_ones_own_data(app, client, history, make_user)
     assert data["attempts"] == [] and data["certificates"] == []
 
 
-def _erase(client, person, confirm=True):
+def _erase(client, person, confirm="y"):
     url = f"/verwaltung/personen/{person.id}/loeschen"
     data = {"csrf_token": csrf_token(client, url)}
-    if confirm:
-        data["confirm"] = "y"
+    if confirm is not None:
+        data["confirm"] = confirm
     return client.post(url, data=data)
 
 
@@ -130,7 +130,10 @@ def test_erasure_removes_personal_data_and_keeps_the_figures(app, client, auth, 
     before = _figures(course.id)
     auth.login(email="admin@test.example")
 
-    assert _erase(client, person, confirm=False).status_code == 422
+    for unconfirmed in (None, "0", "false", "nein"):  # only the ticked box itself confirms
+        refused = _erase(client, person, confirm=unconfirmed)
+        assert refused.status_code == 422
+        assert "Bitte bestätigen Sie die Löschung." in refused.get_data(as_text=True)
     assert db.session.get(User, person.id).erased_at is None
     response = _erase(client, person)
     assert response.status_code == 302
@@ -162,6 +165,13 @@ def test_erasure_removes_personal_data_and_keeps_the_figures(app, client, auth, 
 
     again = _erase(client, person)
     assert again.status_code == 409 and "schon gelöscht" in again.get_data(as_text=True)
+    roles_url = f"/verwaltung/personen/{person.id}/rollen"
+    promoted = client.post(roles_url, data={"roles": ["learner", "admin"],
+                                            "csrf_token": csrf_token(client, "/verwaltung")})
+    assert promoted.status_code == 409
+    assert "sie erhält keine Rollen mehr" in promoted.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, person.id).roles == {"learner"}
     assert AuthActions(app.test_client()).login().status_code == 422
 
 

@@ -235,6 +235,17 @@ def test_offices_import_rejects_bad_trees(offices, lines, message):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Office)) == before
 
 
+def _with_sheet_xml(data, change):
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    parts["xl/worksheets/sheet1.xml"] = change(parts["xl/worksheets/sheet1.xml"].decode()).encode()
+    result = io.BytesIO()
+    with zipfile.ZipFile(result, "w") as target:
+        for name, content in parts.items():
+            target.writestr(name, content)
+    return result.getvalue()
+
+
 def _xlsx(rows, saved=None):
     """An XLSX file as openpyxl writes it (formulas without results), then with the results a
     spreadsheet program would have saved: saved maps a cell such as "D2" to (type, value)."""
@@ -243,19 +254,15 @@ def _xlsx(rows, saved=None):
         workbook.active.append(row)
     buffer = io.BytesIO()
     workbook.save(buffer)
-    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source:
-        parts = {name: source.read(name) for name in source.namelist()}
-    sheet = parts["xl/worksheets/sheet1.xml"].decode()
-    for cell, (kind, value) in (saved or {}).items():
-        sheet, count = re.subn(rf'<c r="{cell}"[^>]*><f>(.*?)</f><v\s*/>',
-                               rf'<c r="{cell}" t="{kind}"><f>\1</f><v>{value}</v>', sheet)
-        assert count == 1, cell
-    parts["xl/worksheets/sheet1.xml"] = sheet.encode()
-    result = io.BytesIO()
-    with zipfile.ZipFile(result, "w") as target:
-        for name, content in parts.items():
-            target.writestr(name, content)
-    return result.getvalue()
+
+    def save_results(sheet):
+        for cell, (kind, value) in (saved or {}).items():
+            sheet, count = re.subn(rf'<c r="{cell}"[^>]*><f>(.*?)</f><v\s*/>',
+                                   rf'<c r="{cell}" t="{kind}"><f>\1</f><v>{value}</v>', sheet)
+            assert count == 1, cell
+        return sheet
+
+    return _with_sheet_xml(buffer.getvalue(), save_results)
 
 
 def test_xlsx_formulas_use_their_saved_result_and_never_read_as_empty(offices):
@@ -289,3 +296,42 @@ def test_xlsx_empty_formula_results_and_helper_columns_do_not_block_a_file():
                  aliases, {"email"}, other_columns=True)
     assert table.rows == [(2, {"email": "a@stadt.example", "name": ""}),
                           (3, {"email": "b@stadt.example", "name": "Bea"})]
+
+
+def test_xlsx_size_comes_from_its_cells_not_from_what_it_declares(monkeypatch):
+    from elearn import tabular
+
+    aliases = {"email": ("E-Mail",)}
+    rows = [["E-Mail"], ["a@stadt.example"], ["b@stadt.example"]]
+    # A declared size smaller than the data must not cut rows off ...
+    small = _with_sheet_xml(_xlsx(rows), lambda xml: re.sub(
+        r'<dimension ref="[^"]*"\s*/>', '<dimension ref="A1:A1"/>', xml))
+    assert [r[1]["email"] for r in tabular.read(small, "l.xlsx", aliases, {"email"}).rows] == [
+        "a@stadt.example", "b@stadt.example"]
+
+    # ... and a cell far out (a few bytes in the file) must not make millions of empty ones.
+    def far_cell(reference, row):
+        return lambda xml: xml.replace(
+            "</sheetData>",
+            f'<row r="{row}"><c r="{reference}" t="inlineStr"><is><t>x</t></is></c></row>'
+            "</sheetData>")
+
+    wide = _with_sheet_xml(_xlsx(rows[:2]), far_cell("XFD3", 3))
+    with pytest.raises(tabular.TableError, match="mehr als 200 Spalten"):
+        tabular.read(wide, "l.xlsx", aliases, {"email"})
+    monkeypatch.setattr(tabular, "MAX_ROWS", 10)
+    long = _with_sheet_xml(_xlsx(rows), far_cell("A1048576", 1048576))
+    with pytest.raises(tabular.TableError, match="mehr als 10 Zeilen"):
+        tabular.read(long, "l.xlsx", aliases, {"email"})
+
+
+def test_excel_unicode_text_is_read_and_a_doubled_column_is_refused(offices):
+    # Excel's "Unicode text": UTF-16 with BOM, tab-separated.
+    unicode_text = "\r\n".join(line.replace(";", "\t") for line in GOOD).encode("utf-16")
+    result = import_people(unicode_text, "liste.txt")
+    assert result.errors == [] and result.created == 2
+    assert people()["P2"].first_name == "Ayşe"
+    doubled = csv_bytes([HEADER_DE + ";Amt", "P3;Tom;Zwei;tom@stadt.example;A1;A2"])
+    assert import_people(doubled, "liste.csv").errors == [
+        "Mehr als einmal in der Kopfzeile: „Amt“."]
+    assert "P3" not in people()

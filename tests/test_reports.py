@@ -315,6 +315,14 @@ def test_bad_filters_get_a_clear_message(city, client, auth, make_user, query, m
         assert message in response.get_data(as_text=True)
 
 
+def test_filter_messages_follow_the_language(city, client, auth, make_user):
+    make_user(email="hr@test.example", roles=("hr",))
+    auth.login(email="hr@test.example")
+    response = client.get("/berichte?von=x&thema=demo-kurs", headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert "From: “x” is not a valid date (YYYY-MM-DD)." in response.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("roles", [(), ("lead",)])
 def test_learners_and_leads_get_403(city, client, auth, make_user, roles):
     make_user(email="p@test.example", roles=roles)

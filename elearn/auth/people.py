@@ -66,6 +66,9 @@ def change_roles(user: User, roles: set[str], actor: User | None, **details) -> 
     """
     if actor is not None and user.id == actor.id and "admin" not in roles:
         raise PeopleError(_("Sie können sich die Rolle Administration nicht selbst entziehen."))
+    if user.erased_at is not None:
+        raise PeopleError(_("Die Daten dieser Person wurden gelöscht; sie erhält keine Rollen "
+                            "mehr."))
     before = sorted(user.roles)
     if not services.set_roles(user, roles):
         return False

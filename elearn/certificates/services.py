@@ -6,6 +6,7 @@ import secrets
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from ..catalog import services as catalog
 from ..catalog import tracks
@@ -141,7 +142,7 @@ def _course_certificate(user, module: Module, when: datetime) -> Certificate | N
     found = catalog.get_course(course.slug)
     if found is None:
         return None
-    _, version = found
+    version = found[1]
     last = newest(user, course=course, include_revoked=True)
     if last is not None and last.revoked_at is not None:
         return None  # after a revocation only an administrator issues a new one
@@ -165,10 +166,10 @@ def issue_manually(email: str, course_slug: str, note: str | None = None) -> Cer
 
     user = find_user_by_email(email)
     if user is None:
-        raise CertificateError(f"Keine Person mit der E-Mail-Adresse {email}.")
+        raise CertificateError(_("Keine Person mit der E-Mail-Adresse %(email)s.", email=email))
     found = catalog.get_course(course_slug)
     if found is None:
-        raise CertificateError(f"Kein aktiver Kurs mit der Kennung {course_slug}.")
+        raise CertificateError(_("Kein aktiver Kurs mit der Kennung %(slug)s.", slug=course_slug))
     course, version = found
     return issue(user, course, version, source="manual", note=note,
                  renewal_of=latest(user, course))
@@ -177,9 +178,9 @@ def issue_manually(email: str, course_slug: str, note: str | None = None) -> Cer
 def revoke(certificate: Certificate, reason: str) -> None:
     reason = (reason or "").strip()
     if not reason:
-        raise CertificateError("Bitte geben Sie einen Grund für den Widerruf an.")
+        raise CertificateError(_("Bitte geben Sie einen Grund für den Widerruf an."))
     if certificate.revoked_at is not None:
-        raise CertificateError("Das Zertifikat ist bereits widerrufen.")
+        raise CertificateError(_("Das Zertifikat ist bereits widerrufen."))
     certificate.revoked_at, certificate.revoked_reason = utcnow(), reason[:500]
 
 

@@ -177,8 +177,9 @@ def _membership_change(cohort_id: int, form, form_name: str, change, how: str,
             db.session.rollback()
             problems = ([intro] if intro else []) + error.problems
         else:
-            audit.record(current_user, "cohort_members_added", cohort, how=how,
-                         added=result.added)
+            if result.added:  # nothing changed, nothing to record
+                audit.record(current_user, "cohort_members_added", cohort, how=how,
+                             added=result.added)
             db.session.commit()
             _added(result)
             return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)

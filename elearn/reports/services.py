@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from ..auth.models import User
 from ..catalog.models import Course, CourseVersion, ModuleProgress, Track
@@ -78,13 +79,13 @@ def subjects() -> list[Subject]:
 def find_subject(slug: str | None) -> Subject:
     options = subjects()
     if not options:
-        raise ReportError("Es sind noch keine Kurse geladen.")
+        raise ReportError(_("Es sind noch keine Kurse geladen."))
     if not slug:
         return next((s for s in options if s.slug == "digitalisierungsfuehrerschein"), options[0])
     for subject in options:
         if subject.slug == slug:
             return subject
-    raise ReportError(f"Unbekannter Kurs oder Lernpfad „{slug}“.")
+    raise ReportError(_("Unbekannter Kurs oder Lernpfad „%(slug)s“.", slug=slug))
 
 
 def parse_date(value: str | None, label: str) -> date | None:
@@ -93,9 +94,11 @@ def parse_date(value: str | None, label: str) -> date | None:
     try:
         parsed = date.fromisoformat(value.strip())
     except ValueError:
-        raise ReportError(f"{label}: „{value}“ ist kein gültiges Datum (JJJJ-MM-TT).") from None
+        raise ReportError(_("%(label)s: „%(value)s“ ist kein gültiges Datum (JJJJ-MM-TT).",
+                            label=label, value=value)) from None
     if not date(2000, 1, 1) <= parsed <= date(2999, 12, 31):
-        raise ReportError(f"{label}: Bitte ein Datum zwischen 2000 und 2999 angeben.")
+        raise ReportError(_("%(label)s: Bitte ein Datum zwischen 2000 und 2999 angeben.",
+                            label=label))
     return parsed
 
 
@@ -200,7 +203,7 @@ def find_office(code: str | None) -> Office | None:
         return None
     office = db.session.scalar(sa.select(Office).where(Office.code == code.strip()))
     if office is None:
-        raise ReportError(f"Unbekanntes Amt „{code}“.")
+        raise ReportError(_("Unbekanntes Amt „%(code)s“.", code=code))
     return office
 
 
@@ -209,7 +212,7 @@ def build(subject: Subject, *, date_from=None, date_to=None, office: Office | No
     """The report for one course or track, for the administration or an office subtree."""
     today = today or date.today()
     if date_from and date_to and date_from > date_to:
-        raise ReportError("Der Zeitraum beginnt nach seinem Ende.")
+        raise ReportError(_("Der Zeitraum beginnt nach seinem Ende."))
     offices, children = office_tree()
     direct = direct_counts(subject, date_from, date_to, today)
     roots = children.get(None, [])
