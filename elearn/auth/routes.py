@@ -18,7 +18,7 @@ login_manager.login_message = None
 
 @login_manager.unauthorized_handler
 def _unauthorized():
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # HEAD answers as GET would
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     abort(401)
 
