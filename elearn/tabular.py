@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 MAX_ROWS = 200_000
 MAX_COLUMNS = 200
+SHEET_ROWS = 1_048_576  # Excel's limit
 
 
 class TableError(Exception):
@@ -51,7 +52,8 @@ def _csv_rows(data: bytes) -> list[list[str]]:
         raise TableError(_("Die Datei enthält Nullzeichen und ist wohl keine Textdatei. Bitte "
                            "als CSV oder XLSX speichern."))
     header = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=header.count)  # a tie (one column) means ","
+    # A tab in the header decides (names may hold commas, hardly ever tabs); else the majority.
+    delimiter = "\t" if "\t" in header else ";" if header.count(";") > header.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows, row_start = [], 1
     try:
@@ -115,8 +117,9 @@ def _xlsx_sheet(data: bytes, data_only: bool, values_only: bool = False):
     """The rows of the first sheet, as cells or values, each without its empty tail.
 
     The size a file declares is ignored: it may be wrong, or claim a million rows and 16,384
-    columns to exhaust memory. Rows are read as far as their cells go; a file with more than
-    MAX_ROWS rows or MAX_COLUMNS columns is refused at the first row beyond.
+    columns to exhaust memory. Rows are read as far as their cells go, MAX_COLUMNS + 1 wide (a
+    value in the last is one column too many); blank rows, which Excel writes for a changed
+    height far down, do not count towards MAX_ROWS.
     """
     from openpyxl import load_workbook
 
@@ -124,20 +127,44 @@ def _xlsx_sheet(data: bytes, data_only: bool, values_only: bool = False):
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()
-        for number, row in enumerate(sheet.iter_rows(values_only=values_only), start=1):
-            if number > MAX_ROWS + 1:
+        filled, blank = 0, None
+        for number, row in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS + 1,
+                                                     values_only=values_only), start=1):
+            if number > SHEET_ROWS:  # more than a spreadsheet program can even show
                 raise TableError(_("Die Datei hat mehr als %(max)s Zeilen.", max=MAX_ROWS))
-            width = len(row)
-            while width and _blank(row[width - 1], values_only):
-                width -= 1
+            if row is blank:  # openpyxl hands out one and the same tuple for missing rows
+                yield ()
+                continue
+            width = _width(row, values_only)
             if width > MAX_COLUMNS:
                 raise TableError(_("Die Datei hat mehr als %(max)s Spalten.", max=MAX_COLUMNS))
+            if not width:
+                blank = row
+            filled += width > 0
+            if filled > MAX_ROWS + 1:  # the header and MAX_ROWS rows
+                raise TableError(_("Die Datei hat mehr als %(max)s Zeilen.", max=MAX_ROWS))
             yield row[:width]
     except TableError:
         raise
     except Exception as exc:  # openpyxl raises many kinds of errors for broken files
         raise TableError(_("Die XLSX-Datei lässt sich nicht lesen.")) from exc
     workbook.close()
+
+
+def _width(row, values_only: bool) -> int:
+    """How many cells remain without the row's blank tail."""
+    from openpyxl.cell.read_only import EMPTY_CELL
+
+    def blanks(part) -> int:  # counted in C: by value for values, by identity for cells
+        return part.count(None) if values_only else list(map(id, part)).count(id(EMPTY_CELL))
+
+    width = len(row)
+    for step in (64, 16, 4):  # skip openpyxl's padding in slices, then look cell by cell
+        while width >= step and blanks(row[width - step:width]) == step:
+            width -= step
+    while width and _blank(row[width - 1], values_only):
+        width -= 1
+    return width
 
 
 def _blank(cell, values_only: bool) -> bool:

@@ -309,20 +309,31 @@ def test_xlsx_size_comes_from_its_cells_not_from_what_it_declares(monkeypatch):
     assert [r[1]["email"] for r in tabular.read(small, "l.xlsx", aliases, {"email"}).rows] == [
         "a@stadt.example", "b@stadt.example"]
 
-    # ... and a cell far out (a few bytes in the file) must not make millions of empty ones.
-    def far_cell(reference, row):
-        return lambda xml: xml.replace(
-            "</sheetData>",
-            f'<row r="{row}"><c r="{reference}" t="inlineStr"><is><t>x</t></is></c></row>'
-            "</sheetData>")
+    # ... and cells far out (a few bytes in the file) must not make millions of empty ones.
+    monkeypatch.setattr(tabular, "SHEET_ROWS", 1000)  # Excel's 1,048,576, quicker to test
+    def add_rows(*xml_rows):
+        return lambda xml: xml.replace("</sheetData>", "".join(xml_rows) + "</sheetData>")
 
-    wide = _with_sheet_xml(_xlsx(rows[:2]), far_cell("XFD3", 3))
+    def value(reference):
+        return f'<c r="{reference}" t="inlineStr"><is><t>x</t></is></c>'
+
+    emails = [r[1]["email"] for r in tabular.read(
+        _with_sheet_xml(_xlsx(rows), add_rows(
+            '<row r="4">' + "".join(f'<c r="XFD{n}" s="0"/>' for n in (4,)) + "</row>",
+            f'<row r="5">{value("XFD5")}</row>',  # beyond column 200: never read
+            '<row r="1000" ht="20" customHeight="1"/>')),  # Excel: a row's height changed
+        "l.xlsx", aliases, {"email"}).rows]
+    assert emails == ["a@stadt.example", "b@stadt.example"]
+    too_wide = _with_sheet_xml(_xlsx(rows), add_rows(f'<row r="4">{value("GS4")}</row>'))
     with pytest.raises(tabular.TableError, match="mehr als 200 Spalten"):
-        tabular.read(wide, "l.xlsx", aliases, {"email"})
+        tabular.read(too_wide, "l.xlsx", aliases, {"email"})
+    beyond_excel = _with_sheet_xml(_xlsx(rows), add_rows(f'<row r="1001">{value("A1001")}</row>'))
+    with pytest.raises(tabular.TableError, match="mehr als 200000 Zeilen"):
+        tabular.read(beyond_excel, "l.xlsx", aliases, {"email"})
     monkeypatch.setattr(tabular, "MAX_ROWS", 10)
-    long = _with_sheet_xml(_xlsx(rows), far_cell("A1048576", 1048576))
+    many = _xlsx([["E-Mail"]] + [[f"p{n}@stadt.example"] for n in range(11)])
     with pytest.raises(tabular.TableError, match="mehr als 10 Zeilen"):
-        tabular.read(long, "l.xlsx", aliases, {"email"})
+        tabular.read(many, "l.xlsx", aliases, {"email"})
 
 
 def test_excel_unicode_text_is_read_and_a_doubled_column_is_refused(offices):
@@ -335,3 +346,12 @@ def test_excel_unicode_text_is_read_and_a_doubled_column_is_refused(offices):
     assert import_people(doubled, "liste.csv").errors == [
         "Mehr als einmal in der Kopfzeile: „Amt“."]
     assert "P3" not in people()
+
+
+def test_a_tab_in_the_header_decides_even_against_commas():
+    from elearn.tabular import read
+
+    data = "Name, Vorname\tE-Mail\r\nMuster, Erika\terika@stadt.example\r\n".encode()
+    table = read(data, "gruppe.csv", {"email": ("E-Mail",), "name": ("Name, Vorname",)},
+                 {"email"})
+    assert table.rows == [(2, {"name": "Muster, Erika", "email": "erika@stadt.example"})]

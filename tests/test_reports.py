@@ -375,6 +375,14 @@ def test_office_filter_shows_no_cell_the_whole_table_hides(city):
 def test_xlsx_survives_control_characters_in_names(city):
     office = db.session.scalar(sa.select(Office).where(Office.code == "A1"))
     office.name = "Amt\x01 1\x1f"  # as typed into the office form or read from an HR file
+    other = db.session.scalar(sa.select(Office).where(Office.code == "A3"))
+    other.name = '\x01=HYPERLINK("http://evil.example","Details")'  # hiding from neutralise
     db.session.commit()
     sheet = openpyxl.load_workbook(io.BytesIO(export.to_xlsx(report(city)))).active
-    assert "Amt 1" in [row[1] for row in sheet.iter_rows(values_only=True)]
+    names = {row[0].value: row[1] for row in sheet.iter_rows()}
+    assert names["A1"].value == "Amt 1"
+    assert names["A3"].data_type == "s"
+    assert names["A3"].value == '\'=HYPERLINK("http://evil.example","Details")'
+    rows = csv.reader(io.StringIO(export.to_csv(report(city)).decode("utf-8-sig")),
+                      delimiter=";")
+    assert {row[0]: row[1] for row in rows}["A3"] == '\'=HYPERLINK("http://evil.example","Details")'

@@ -33,8 +33,14 @@ def table(report: Report) -> list[list]:
         rate = row.completion_rate
         cells.append(hidden_text if rate is None and row.values["employees"] else
                      (round(rate, 1) if rate is not None else 0))
-        rows.append([neutralise(cell) for cell in cells])
+        rows.append([neutralise(_printable(cell)) for cell in cells])
     return rows
+
+
+def _printable(value):
+    # XLSX cannot hold control characters. They go before neutralising, or "\x01=HYPERLINK(…)"
+    # would slip past it and become a formula once the \x01 is gone.
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
 def to_csv(report: Report) -> bytes:
@@ -52,10 +58,7 @@ def to_xlsx(report: Report) -> bytes:
     sheet = workbook.create_sheet("Bericht")
     sheet.append(HEADERS)
     for row in table(report):
-        # XLSX cannot hold control characters; a name typed or imported with one must not
-        # break the download.
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", c) if isinstance(c, str) else c
-                      for c in row])
+        sheet.append(row)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
