@@ -58,24 +58,36 @@ def from_environment(instance_path: str) -> dict:
         # A form stays valid as long as the session: a long quiz must not lose its answers.
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "PERMANENT_SESSION_LIFETIME": int(os.environ.get("ELEARN_SESSION_HOURS", "10")) * 3600,
-        "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(os.environ.get("ELEARN_LOGIN_MAX_ACCOUNT", "5")),
-        "LOGIN_MAX_FAILURES_PER_ADDRESS": int(os.environ.get("ELEARN_LOGIN_MAX_ADDRESS", "20")),
-        "LOGIN_WINDOW_MINUTES": int(os.environ.get("ELEARN_LOGIN_WINDOW_MINUTES", "15")),
+        "PERMANENT_SESSION_LIFETIME": _whole("ELEARN_SESSION_HOURS", 10, 1, 24 * 30) * 3600,
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": _whole("ELEARN_LOGIN_MAX_ACCOUNT", 5, 1, 1000),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": _whole("ELEARN_LOGIN_MAX_ADDRESS", 20, 1, 100_000),
+        "LOGIN_WINDOW_MINUTES": _whole("ELEARN_LOGIN_WINDOW_MINUTES", 15, 1, 24 * 60),
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         # Public address used in certificate links and QR codes; the request's host when unset.
         "BASE_URL": os.environ.get("ELEARN_BASE_URL", ""),
-        "VERIFY_LIMIT_PER_10_MINUTES": int(os.environ.get("ELEARN_VERIFY_LIMIT", "30")),
+        "VERIFY_LIMIT_PER_10_MINUTES": _whole("ELEARN_VERIFY_LIMIT", 30, 1, 100_000),
         "SMTP_HOST": os.environ.get("ELEARN_SMTP_HOST", ""),
-        "SMTP_PORT": int(os.environ.get("ELEARN_SMTP_PORT", "587")),
+        "SMTP_PORT": _whole("ELEARN_SMTP_PORT", 587, 1, 65535),
         "SMTP_USER": os.environ.get("ELEARN_SMTP_USER", ""),
         "SMTP_PASSWORD": os.environ.get("ELEARN_SMTP_PASSWORD", ""),
         "SMTP_FROM": os.environ.get("ELEARN_SMTP_FROM", "lernplattform@example.org"),
         "SMTP_STARTTLS": _flag("ELEARN_SMTP_STARTTLS", True),
         # Figures about fewer people than this are not shown (staff council agreement).
-        "MIN_GROUP_SIZE": int(os.environ.get("ELEARN_MIN_GROUP_SIZE", "5")),
-        "RETENTION_DAYS": int(os.environ.get("ELEARN_RETENTION_DAYS", "365")),
+        "MIN_GROUP_SIZE": _whole("ELEARN_MIN_GROUP_SIZE", 5, 2, 1000),
+        "RETENTION_DAYS": _whole("ELEARN_RETENTION_DAYS", 365, 1, 3650),
         "BABEL_DEFAULT_LOCALE": "de",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
         "LANGUAGES": ["de", "en"],
     }
+
+
+def _whole(name: str, default: int, low: int, high: int) -> int:
+    """A whole-number setting from the environment, refused at start-up when out of range."""
+    raw = os.environ.get(name, "").strip() or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise SystemExit(f"{name}={raw!r}: expected a whole number from {low} to {high}.")
+    return value

@@ -54,7 +54,9 @@ def _csv_rows(data: bytes) -> list[list[str]]:
     header = text.split("\n", 1)[0]
     # A tab in the header decides (names may hold commas, hardly ever tabs); else the majority.
     delimiter = "\t" if "\t" in header else ";" if header.count(";") > header.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: an opening quote without its closing one is an error, not a cell that swallows
+    # the rest of the file (which would silently lose rows)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows, row_start = [], 1
     try:
         for row in reader:

@@ -173,3 +173,78 @@ def test_odd_yaml_shapes_give_errors_never_a_crash(tmp_path, filename, text):
     courses, errors = load_directory(root)
     assert errors and courses == []
     assert all(str(e).startswith("root/k/") for e in errors)
+
+
+def _mutate(tmp_path, relative: str, change) -> Path:
+    """A copy of the good fixture with one file changed (or replaced by a folder)."""
+    root = tmp_path / "kurse"
+    shutil.copytree(FIXTURES / "courses" / "good", root)
+    path = root / relative
+    if change == "folder":
+        path.unlink()
+        path.mkdir()
+    else:
+        path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize(("relative", "change", "expected"), [
+    ("demo-kurs/01-erstes-modul.quiz.yaml", lambda t: t.replace("id: einfach", "id: [x]"),
+     "kurse/demo-kurs/01-erstes-modul.quiz.yaml:3: Feld „id“ muss Text sein"),
+    ("demo-kurs/course.yaml", lambda t: t + "? [a, b]\n: c\n",
+     "kurse/demo-kurs/course.yaml:12: Ein Schlüssel muss ein einfacher Wert sein"),
+    ("demo-kurs/course.yaml", lambda t: t.replace("title: Testkurs", "title: !foo Testkurs"),
+     "kurse/demo-kurs/course.yaml:2: Wert lässt sich nicht lesen"),
+    ("demo-kurs/course.yaml", lambda t: t.replace("estimated_minutes: 15",
+                                                  "estimated_minutes: !!int abc"),
+     "kurse/demo-kurs/course.yaml:7: Wert lässt sich nicht lesen"),
+    ("demo-kurs/course.yaml", lambda t: t + "x: &a [*a]\n",
+     "kurse/demo-kurs/course.yaml:12: Anker und Verweise"),
+    ("demo-kurs/course.yaml", lambda t: t + "a: &a [1, 2]\nb: &b [*a, *a]\nc: [*b, *b]\n",
+     "kurse/demo-kurs/course.yaml:12: Anker und Verweise"),
+    ("demo-kurs/02-zweites-modul.md", "folder",
+     "kurse/demo-kurs/02-zweites-modul.md:1: Hier steht ein Ordner, wo eine Datei sein muss."),
+    ("demo-kurs/course.yaml", lambda t: t.replace("estimated_minutes: 15",
+                                                  "estimated_minutes: 99999999999999999999"),
+     "kurse/demo-kurs/course.yaml:7: Feld „estimated_minutes“: Zahl außerhalb"),
+    ("demo-kurs/course.yaml", lambda t: t.replace("certificate_validity_months: 12",
+                                                  "certificate_validity_months: 0"),
+     "kurse/demo-kurs/course.yaml:8: certificate_validity_months muss zwischen 1 und 120"),
+    ("demo-kurs/course.yaml", lambda t: t.replace("  - 02-zweites-modul",
+                                                  "  - ../../fragetypen/01-yaml"),
+     "kurse/demo-kurs/course.yaml:11: Modulname „../../fragetypen/01-yaml“: zwei Ziffern"),
+    ("fragetypen/01-yaml.quiz.yaml", lambda t: t.replace("{text: OZG 2.0, weight: 50,",
+                                                         "{text: OZG 2.0, weight: null,"),
+     None),  # a null weight counts as the default (100 %), like a missing one
+    ("demo-kurs/01-erstes-modul.md", lambda t: "\ufeff" + t, None),  # a BOM from Notepad
+    ("fragetypen/01-yaml.quiz.yaml", lambda t: t.replace("{value: 575, tolerance: 0}",
+                                                         "{value: .inf, tolerance: 0}"),
+     "kurse/fragetypen/01-yaml.quiz.yaml:29: Feld „value“ muss eine endliche Zahl sein"),
+    ("fragetypen/02-gift.quiz.gift",
+     lambda t: t + "\n::Offen::Stimmt das? {=ja ~nein\n\n::Danach::Wahr? {T}\n",
+     "kurse/fragetypen/02-gift.quiz.gift:14: Antwortblock „{“ wird nicht mit „}“ geschlossen, "
+     "bevor der nächste beginnt."),
+    ("fragetypen/02-gift.quiz.gift", lambda t: t + "\n::Riesig::Wie viel? {#1e999}\n",
+     "kurse/fragetypen/02-gift.quiz.gift:14: Frage „riesig“: Zahlen müssen endlich sein"),
+    ("tracks/test-pfad.yaml", lambda t: t.replace("target_days: 14", "target_days: 99999"),
+     "kurse/tracks/test-pfad.yaml:7: target_days muss zwischen 0 und 3650 liegen."),
+])
+def test_odd_files_get_a_reason_with_file_and_line_not_a_traceback(tmp_path, relative, change,
+                                                                   expected):
+    _, _, errors = load_all(_mutate(tmp_path, relative, change))
+    messages = [str(e) for e in errors]
+    if expected is None:
+        assert messages == []
+    else:
+        assert any(m.startswith(expected) for m in messages), messages
+
+
+def test_a_media_file_name_that_is_not_utf8_does_not_break_loading(tmp_path):
+    import os
+
+    root = tmp_path / "kurse"
+    shutil.copytree(FIXTURES / "courses" / "good", root)
+    with open(os.fsencode(root / "demo-kurs" / "media") + b"/M\xe4rz.pdf", "wb") as file:
+        file.write(b"%PDF")  # a name from a Windows share, in Latin-1
+    courses, _, errors = load_all(root)
+    assert errors == [] and len({c.content_hash for c in courses}) == 2

@@ -1,6 +1,8 @@
 import os
 import stat
 
+import pytest
+
 from elearn import config, create_app
 
 
@@ -34,6 +36,16 @@ def test_secret_key_from_environment_wins(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "from-env")
     assert config.from_environment(str(tmp_path))["SECRET_KEY"] == "from-env"
     assert not (tmp_path / "secret_key").exists()
+
+
+@pytest.mark.parametrize("value", ["-5", "0", "abc", "99999999"])
+def test_an_out_of_range_setting_stops_the_start_with_its_name(monkeypatch, tmp_path, value):
+    # A negative retention period would have purged today's data.
+    monkeypatch.setenv("ELEARN_RETENTION_DAYS", value)
+    with pytest.raises(SystemExit, match="ELEARN_RETENTION_DAYS=.*from 1 to 3650"):
+        config.from_environment(str(tmp_path))
+    monkeypatch.setenv("ELEARN_RETENTION_DAYS", " 30 ")
+    assert config.from_environment(str(tmp_path))["RETENTION_DAYS"] == 30
 
 
 def test_wsgi_module_exposes_app():

@@ -227,12 +227,16 @@ def test_offices_import_without_parent_column_leaves_the_tree_alone(offices):
     (["code,name,parent", "X1,Eins,X2", "X2,Zwei,X1"], "Zeile 2: X1 läge unter sich selbst"),
     (["code,name,parent", "STADT,Stadt,A1"], "Zeile 2: STADT läge unter sich selbst"),
     (["code,name", "X1,Eins", "X1,Doppelt"], "Zeile 3: Kennung X1 steht schon in Zeile 2."),
+    # Unchecked, the open quote swallowed the next row into a name and A2 was renamed.
+    (["Kennung;Bezeichnung;Übergeordnet", 'A2;"Amt Zwei;STADT', "X9;Neu;STADT"],
+     "Die CSV-Datei lässt sich ab Zeile 2 nicht lesen"),
+    (["Kennung;Bezeichnung;Übergeordnet"], "Die Datei enthält nur die Kopfzeile, keine Ämter."),
 ])
 def test_offices_import_rejects_bad_trees(offices, lines, message):
-    before = db.session.scalar(sa.select(sa.func.count()).select_from(Office))
+    before = db.session.execute(sa.select(Office.code, Office.name, Office.parent_id)).all()
     result = import_offices(csv_bytes(lines), "aemter.csv")
     assert any(e.startswith(message) for e in result.errors), result.errors
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Office)) == before
+    assert db.session.execute(sa.select(Office.code, Office.name, Office.parent_id)).all() == before
 
 
 def _with_sheet_xml(data, change):
@@ -351,7 +355,7 @@ def test_excel_unicode_text_is_read_and_a_doubled_column_is_refused(offices):
 def test_a_tab_in_the_header_decides_even_against_commas():
     from elearn.tabular import read
 
-    data = "Name, Vorname\tE-Mail\r\nMuster, Erika\terika@stadt.example\r\n".encode()
+    data = b"Name, Vorname\tE-Mail\r\nMuster, Erika\terika@stadt.example\r\n"
     table = read(data, "gruppe.csv", {"email": ("E-Mail",), "name": ("Name, Vorname",)},
                  {"email"})
     assert table.rows == [(2, {"name": "Muster, Erika", "email": "erika@stadt.example"})]

@@ -341,6 +341,10 @@ def test_cli_export(city, runner, tmp_path):
     bad = runner.invoke(args=["reports", "export", "--format", "csv", "--out",
                               str(tmp_path / "x.csv"), "--from", "2026-13-01"])
     assert bad.exit_code == 1 and "kein gültiges Datum" in bad.output
+    nowhere = runner.invoke(args=["reports", "export", "--format", "csv", "--out",
+                                  str(tmp_path / "fehlt" / "x.csv")])
+    assert nowhere.exit_code == 1 and "No such file or directory" in nowhere.output
+    assert nowhere.exception is None or isinstance(nowhere.exception, SystemExit)
 
 
 def test_the_recovery_check_catches_primary_suppression_alone():

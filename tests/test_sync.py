@@ -55,14 +55,24 @@ def test_invalid_content_changes_nothing(runner, courses_dir):
     assert _versions() == [1]
 
 
-def test_removed_course_is_retired_not_deleted(runner, courses_dir, tmp_path):
+def test_removed_course_is_retired_not_deleted(runner, courses_dir):
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    shutil.rmtree(courses_dir / "demo-kurs")
+    shutil.rmtree(courses_dir / "tracks")  # its track needs demo-kurs
+    result = runner.invoke(args=["courses", "sync", str(courses_dir)])
+    assert "retired: demo-kurs" in result.output and "unchanged: fragetypen" in result.output
+    assert services.get_course("demo-kurs") is None
+    assert _versions() == [1]
+
+
+def test_a_folder_without_courses_changes_nothing(runner, courses_dir, tmp_path):
+    # A wrong path (or an unmounted share) must not retire the whole catalogue.
     runner.invoke(args=["courses", "sync", str(courses_dir)])
     empty = tmp_path / "leer"
     empty.mkdir()
     result = runner.invoke(args=["courses", "sync", str(empty)])
-    assert "retired: demo-kurs, fragetypen" in result.output
-    assert services.get_course("demo-kurs") is None
-    assert _versions() == [1]
+    assert result.exit_code == 1 and "No course found" in result.output
+    assert services.get_course("demo-kurs") is not None
 
 
 def test_progress_survives_a_new_version_and_keeps_the_version_taken(
@@ -97,9 +107,9 @@ def test_module_page_shows_a_new_version_at_once_and_a_retired_course_is_gone(
     # The page's outline is kept per version in each process: a sync must still be seen at once.
     page = client.get("/kurse/demo-kurs/02-zweites-modul").get_data(as_text=True)
     assert "Neuer Text des" in page
-    empty = courses_dir.parent / "leer"
-    empty.mkdir()
-    runner.invoke(args=["courses", "sync", str(empty)])
+    shutil.rmtree(courses_dir / "demo-kurs")
+    shutil.rmtree(courses_dir / "tracks")
+    assert "retired: demo-kurs" in runner.invoke(args=["courses", "sync", str(courses_dir)]).output
     assert client.get("/kurse/demo-kurs/02-zweites-modul").status_code == 404
 
 

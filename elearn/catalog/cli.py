@@ -55,6 +55,11 @@ def sync(directory):
     if errors:
         click.echo(f"{len(errors)} errors: nothing was loaded.", err=True)
         raise SystemExit(1)
+    if not courses:
+        # Syncing retires what the folder lacks: a wrong path must not empty the catalogue.
+        click.echo(f"No course found in {directory}: nothing was changed. (To retire every "
+                   "course, remove them one by one.)", err=True)
+        raise SystemExit(1)
     report = services.sync_courses(courses)
     track_report = tracks.sync_tracks(track_list)
     db.session.commit()

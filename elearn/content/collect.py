@@ -1,5 +1,6 @@
 """Collecting errors with file and line, and checking the fields of a YAML mapping."""
 
+import math
 import re
 from pathlib import Path
 
@@ -9,6 +10,9 @@ from .model import ContentError
 # Identifiers in files and URLs: lower-case letters, digits and single hyphens.
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 NUMBER = (int, float)
+# For whole numbers (minutes, months, days, percentages, attempts): far beyond any sensible
+# value, far below what the database columns hold. Answers to numeric questions may be larger.
+MAX_NUMBER = 1_000_000
 # Longest text the database columns hold, by field name.
 MAX_LENGTH = {"slug": 100, "id": 100, "title": 300, "audience": 300, "version": 32,
               "certificate": 300}
@@ -29,8 +33,15 @@ class Collector:
         """The file's text, or None after reporting that it is not UTF-8."""
         try:
             return path.read_text(encoding=encoding)
-        except UnicodeDecodeError:
-            self.add(1, "Datei ist nicht in UTF-8 gespeichert.")
+        except UnicodeDecodeError as error:
+            line = path.read_bytes()[:error.start].count(b"\n") + 1
+            self.add(line, "Datei ist nicht in UTF-8 gespeichert.")
+            return None
+        except IsADirectoryError:
+            self.add(1, "Hier steht ein Ordner, wo eine Datei sein muss.")
+            return None
+        except OSError as error:  # no permission, a broken link, ...
+            self.add(1, f"Datei lässt sich nicht lesen: {error.strerror or error}.")
             return None
 
     def yaml(self, text: str, offset: int = 0):
@@ -74,6 +85,13 @@ class Collector:
         wrong = not isinstance(value, kind) or (kind is not bool and isinstance(value, bool))
         if wrong:
             self.add(line, f"Feld „{key}“ muss {TYPE_NAMES[kind]} sein ({what}).")
+            data[key] = None
+        elif kind is NUMBER and not math.isfinite(value):
+            self.add(line, f"Feld „{key}“ muss eine endliche Zahl sein ({what}).")
+            data[key] = None
+        elif kind is int and abs(value) > MAX_NUMBER:
+            self.add(line, f"Feld „{key}“: Zahl außerhalb von ±{MAX_NUMBER:,} ({what})."
+                     .replace(",", "."))
             data[key] = None
         elif kind is str and required and not value.strip():
             self.add(line, f"Feld „{key}“ ist leer ({what}).")

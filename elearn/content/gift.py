@@ -150,6 +150,9 @@ def _parse_block(block: _Block, number: int) -> Question:
     closing = _find(text, "}", opening)
     if closing < 0:
         raise GiftError(opening, "Antwortblock „{“ wird nicht mit „}“ geschlossen.")
+    if 0 <= _find(text, "{", opening + 1) < closing:  # the next question's block: "}" is missing
+        raise GiftError(opening, "Antwortblock „{“ wird nicht mit „}“ geschlossen, bevor der "
+                                 "nächste beginnt.")
     before, after = text[pos:opening].strip(), text[closing + 1 :].strip()
     stem = before + (" _____ " + after if after else "")
     question = Question(id=_slug(name) or f"frage-{number}", type="", line=block.lines[0],

@@ -32,7 +32,7 @@ def content_hash(folder: Path) -> str:
     """
     digest = hashlib.sha256(f"renderer:{render.RENDERER_VERSION}\0".encode())
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(folder)).encode() + b"\0")
+        digest.update(str(path.relative_to(folder)).encode("utf-8", "surrogateescape") + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -49,7 +49,12 @@ def load_directory(root: str | Path) -> tuple[list[Course], list[ContentError]]:
         if folder.name == "tracks" or not any(folder.iterdir()):
             continue
         before = len(errors)
-        course = _load_course(root, folder, errors)
+        try:
+            course = _load_course(root, folder, errors)
+        except Exception as exc:  # noqa: BLE001 - a file nobody foresaw: name it, never crash
+            Collector(errors, root, folder / "course.yaml").add(
+                1, f"Kursordner lässt sich nicht verarbeiten ({type(exc).__name__}: {exc}).")
+            continue
         if course is None:
             continue
         if course.slug in slug_seen:
@@ -77,6 +82,14 @@ def _load_course(root: Path, folder: Path, errors: list) -> Course | None:
         col.add(data.lines["slug"], f"Kurskennung „{slug}“: nur a-z, 0-9 und Bindestriche.")
     if data.get("language") and data["language"] not in ("de", "en"):
         col.add(data.lines["language"], "Sprache muss „de“ oder „en“ sein.")
+    months = data.get("certificate_validity_months")
+    if months is not None and not 1 <= months <= 120:
+        col.add(data.lines["certificate_validity_months"],
+                "certificate_validity_months muss zwischen 1 und 120 liegen.")
+    minutes = data.get("estimated_minutes")
+    if minutes is not None and not 1 <= minutes <= 10_000:
+        col.add(data.lines["estimated_minutes"],
+                "estimated_minutes muss zwischen 1 und 10000 liegen.")
     modules = _load_modules(root, folder, data, col, errors)
     return Course(
         slug=slug, title=data.get("title") or "", summary=data.get("summary") or "",
@@ -104,6 +117,11 @@ def _load_modules(root, folder, data, col, errors) -> list[Module]:
         path = folder / f"{name}.md"
         if len(name) > 100:
             col.add(line, f"Modulname „{name[:20]}…“ ist zu lang (höchstens 100 Zeichen).")
+            continue
+        if not MODULE_FILE.match(f"{name}.md"):
+            # Also keeps "../" and "./" out: a module is a file in its own course folder.
+            col.add(line, f"Modulname „{name}“: zwei Ziffern, Bindestrich, dann a-z, 0-9 und "
+                          "Bindestriche, z. B. „01-einfuehrung“.")
             continue
         if not path.exists():
             col.add(line, f"Modul „{name}“ ist aufgeführt, aber {name}.md fehlt.")
@@ -136,7 +154,7 @@ def _split_front_matter(col, text: str) -> tuple[str, str, int] | None:
 
 def _load_module(root: Path, folder: Path, path: Path, errors: list) -> Module | None:
     col = Collector(errors, root, path)
-    text = col.read_text(path)
+    text = col.read_text(path, encoding="utf-8-sig")  # Windows editors may write a BOM
     if text is None:
         return None
     parts = _split_front_matter(col, text)

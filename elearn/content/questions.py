@@ -1,5 +1,6 @@
 """Checks every question must pass, whether it was written in YAML or in GIFT."""
 
+import math
 from collections.abc import Callable
 
 from .model import Question
@@ -66,6 +67,10 @@ def _numeric(q, add):
     if not q.answers or not any(a.weight >= 100 for a in q.answers):
         add("mindestens eine vollständig richtige Antwort (Gewicht 100 %) nötig.")
     for a in q.answers:
+        if any(v is not None and not math.isfinite(v) for v in (a.value, a.min, a.max,
+                                                                 a.tolerance)):
+            add("Zahlen müssen endlich sein (nicht .inf oder .nan).")
+            continue
         if a.value is None and (a.min is None or a.max is None):
             add("Jede Antwort braucht „value“ oder „min“ und „max“.")
         elif a.value is None and a.min > a.max:

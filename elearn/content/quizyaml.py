@@ -44,6 +44,7 @@ def read_quiz(col: Collector, data) -> Quiz | None:
     questions, ids = [], set()
     for raw in items:
         qid = raw.get("id") if isinstance(raw, dict) else None
+        qid = qid if isinstance(qid, str) else None  # a wrong type is reported with the fields
         if qid is not None and qid in ids:
             col.add(raw.lines["id"], f"Frage-ID „{qid}“ ist doppelt.")
         ids.add(qid)
@@ -117,15 +118,21 @@ def _read_parts(col, raw, q: Question) -> None:
         q.items = [str(i) for i in raw.get("items") or []]
     elif q.type == "short_text":
         q.answers = [Answer(text=a, weight=100) if isinstance(a, str) else
-                     Answer(text=a.get("text") or "", weight=a.get("weight", 100),
+                     Answer(text=a.get("text") or "", weight=_weight(a),
                             feedback=a.get("feedback") or "")
                      for a in raw.get("answers") or []
                      if isinstance(a, str) or col.fields(a, TEXT_ANSWER_FIELDS, "Antwort")]
     elif q.type == "numeric":
         q.answers = [Answer(value=a, weight=100) if isinstance(a, NUMBER) else
                      Answer(value=a.get("value"), tolerance=a.get("tolerance") or 0,
-                            min=a.get("min"), max=a.get("max"), weight=a.get("weight", 100),
+                            min=a.get("min"), max=a.get("max"), weight=_weight(a),
                             feedback=a.get("feedback") or "")
                      for a in raw.get("answers") or []
                      if isinstance(a, NUMBER) and not isinstance(a, bool)
                      or col.fields(a, NUMERIC_ANSWER_FIELDS, "Antwort")]
+
+
+def _weight(answer) -> float:
+    """An answer's weight in percent; 100 when missing (or reported as mistyped)."""
+    weight = answer.get("weight")
+    return 100 if weight is None else weight

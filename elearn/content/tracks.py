@@ -22,7 +22,12 @@ def load_tracks(root: Path, courses: list[Course]) -> tuple[list[Track], list[Co
     tracks = []
     for path in sorted(folder.glob("*.yaml")):
         before = len(errors)
-        track = _load_track(Collector(errors, Path(root).resolve(), path), path, known)
+        col = Collector(errors, Path(root).resolve(), path)
+        try:
+            track = _load_track(col, path, known)
+        except Exception as exc:  # noqa: BLE001 - a file nobody foresaw: name it, never crash
+            col.add(1, f"Datei lässt sich nicht verarbeiten ({type(exc).__name__}: {exc}).")
+            continue
         if track and len(errors) == before:
             tracks.append(track)
     return tracks, errors
@@ -68,8 +73,8 @@ def _step(col: Collector, raw, known, line: int) -> TrackStep | None:
         col.add(raw.lines["module"], f"Modul „{module}“ gibt es im Kurs „{course}“ nicht.")
         return None
     days = raw.get("target_days")
-    if days is not None and days < 0:
-        col.add(raw.lines["target_days"], "target_days darf nicht negativ sein.")
+    if days is not None and not 0 <= days <= 3650:
+        col.add(raw.lines["target_days"], "target_days muss zwischen 0 und 3650 liegen.")
     required = raw.get("required")
     return TrackStep(course=course, module=module,
                      required=True if required is None else required, target_days=days)

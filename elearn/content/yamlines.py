@@ -22,10 +22,14 @@ class YamlSyntaxError(Exception):
         self.message = message
 
 
-def _scalar(node: yaml.ScalarNode):
+def _scalar(node: yaml.ScalarNode, offset: int):
     loader = yaml.SafeLoader("")
     try:
         return loader.construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, TypeError) as exc:  # `!foo x`, `!!int abc`, ...
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise YamlSyntaxError(node.start_mark.line + 1 + offset,
+                              f"Wert lässt sich nicht lesen: {problem}") from None
     finally:
         loader.dispose()
 
@@ -43,26 +47,35 @@ def load(text: str, offset: int = 0):
         raise YamlSyntaxError(line, message) from exc
     if node is None:
         return None
-    return _convert(node, offset)
+    return _convert(node, offset, set())
 
 
-def _convert(node: yaml.Node, offset: int):
+def _convert(node: yaml.Node, offset: int, seen: set[int]):
     if isinstance(node, yaml.ScalarNode):
-        return _scalar(node)
+        return _scalar(node, offset)
     line = node.start_mark.line + 1 + offset
+    # An alias (*name) hands back a node seen before. Course files need none, and nested or
+    # self-referring aliases would multiply into millions of values or never end.
+    if id(node) in seen:
+        raise YamlSyntaxError(line, "Anker und Verweise (& und *) sind in Kursdateien nicht "
+                                    "erlaubt.")
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         result = LineDict()
         result.line, result.lines = line, {}
         for key_node, value_node in node.value:
-            key = _convert(key_node, offset)
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise YamlSyntaxError(key_node.start_mark.line + 1 + offset,
+                                      "Ein Schlüssel muss ein einfacher Wert sein, keine Liste.")
+            key = _convert(key_node, offset, seen)
             if key in result:
                 raise YamlSyntaxError(
                     key_node.start_mark.line + 1 + offset, f"Schlüssel „{key}“ ist doppelt."
                 )
-            result[key] = _convert(value_node, offset)
+            result[key] = _convert(value_node, offset, seen)
             result.lines[key] = key_node.start_mark.line + 1 + offset
         return result
-    result = LineList(_convert(item, offset) for item in node.value)
+    result = LineList(_convert(item, offset, seen) for item in node.value)
     result.line = line
     result.lines = [item.start_mark.line + 1 + offset for item in node.value]
     return result

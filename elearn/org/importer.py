@@ -44,6 +44,8 @@ def import_offices(data: bytes, filename: str, actor=None) -> OfficeImportResult
         table = tabular.read(data, filename, COLUMNS, {"code", "name"})
     except tabular.TableError as error:
         return OfficeImportResult(errors=[str(error)])
+    if not table.rows:
+        return OfficeImportResult(errors=[_("Die Datei enthält nur die Kopfzeile, keine Ämter.")])
     existing = {o.code: o for o in db.session.scalars(sa.select(Office))}
     rows, errors, seen = {}, [], {}
     for number, values in table.rows:

@@ -30,6 +30,9 @@ def export_command(fmt, out, date_from, date_to, office, subject):
     except services.ReportError as error:
         raise click.ClickException(str(error)) from None
     body = export.to_csv(report) if fmt == "csv" else export.to_xlsx(report)
-    with open(out, "wb") as f:
-        f.write(body)
+    try:
+        with open(out, "wb") as f:
+            f.write(body)
+    except OSError as error:  # a folder that does not exist, no permission, a full disk
+        raise click.ClickException(f"{out}: {error.strerror or error}") from None
     click.echo(f"{len(report.rows)} offices written to {out}")
