@@ -193,6 +193,9 @@ def test_manual_issue_refuses_unknown_people_and_courses(runner, learner, synced
     result = runner.invoke(args=["certificates", "issue", "--email", learner.email,
                                  "--course", "gibt-es-nicht"])
     assert result.exit_code == 1 and "Kein aktiver Kurs" in result.output
+    result = runner.invoke(args=["certificates", "issue", "--email", learner.email,
+                                 "--course", "demo-kurs", "--note", "x" * 301])
+    assert result.exit_code == 1 and "Die Notiz ist zu lang" in result.output
     assert certificates() == []
 
 

@@ -248,3 +248,13 @@ def test_a_media_file_name_that_is_not_utf8_does_not_break_loading(tmp_path):
         file.write(b"%PDF")  # a name from a Windows share, in Latin-1
     courses, _, errors = load_all(root)
     assert errors == [] and len({c.content_hash for c in courses}) == 2
+
+
+def test_a_track_file_name_longer_than_its_column_is_refused(tmp_path):
+    root = tmp_path / "kurse"
+    shutil.copytree(FIXTURES / "courses" / "good", root)
+    (root / "tracks" / "test-pfad.yaml").rename(root / "tracks" / ("p" * 101 + ".yaml"))
+    _, tracks, errors = load_all(root)
+    assert tracks == [] and [str(e) for e in errors] == [
+        "kurse/tracks/" + "p" * 101 + ".yaml:1: Dateiname „" + "p" * 20
+        + "…“: Kennung höchstens 100 Zeichen lang."]

@@ -164,6 +164,8 @@ def issue_manually(email: str, course_slug: str, note: str | None = None) -> Cer
     """Issue a certificate for training done outside the platform (e.g. Meet & Learn)."""
     from ..auth.services import find_user_by_email
 
+    if note is not None and len(note) > 300:  # the column's width; PostgreSQL would refuse it
+        raise CertificateError(_("Die Notiz ist zu lang (höchstens 300 Zeichen)."))
     user = find_user_by_email(email)
     if user is None:
         raise CertificateError(_("Keine Person mit der E-Mail-Adresse %(email)s.", email=email))

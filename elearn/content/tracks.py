@@ -36,6 +36,8 @@ def load_tracks(root: Path, courses: list[Course]) -> tuple[list[Track], list[Co
 def _load_track(col: Collector, path: Path, known: dict[str, set[str]]) -> Track | None:
     if not SLUG.match(path.stem):
         col.add(1, f"Dateiname „{path.name}“: Kennung nur aus a-z, 0-9 und Bindestrichen.")
+    elif len(path.stem) > 100:
+        col.add(1, f"Dateiname „{path.name[:20]}…“: Kennung höchstens 100 Zeichen lang.")
     text = col.read_text(path)
     data = None if text is None else col.yaml(text)
     if data is None or not col.fields(data, TRACK_FIELDS, "Lernpfad"):
