@@ -24,6 +24,7 @@ def _titles() -> dict[int, tuple[str, str]]:
         ),
         405: (_("Nicht erlaubt"), _("Diese Aktion ist auf dieser Seite nicht möglich.")),
         409: (_("Gerade nicht möglich"), _("Diese Aktion ist im Moment nicht möglich.")),
+        410: (_("Nicht mehr verfügbar"), _("Das gibt es nicht mehr.")),
         413: (_("Zu groß"), _("Die gesendeten Daten sind zu groß.")),
         422: (_("Eingaben unvollständig"), _("Bitte prüfen Sie Ihre Eingaben.")),
         429: (

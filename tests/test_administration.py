@@ -346,3 +346,15 @@ def test_an_unknown_office_kind_is_refused_with_a_visible_reason(client, admin):
     block = page[page.index('for="kind"') - 200:page.index('id="kind"')]
     assert "kern-form-input--error" in block and "Keine gültige Auswahl" in block
     assert db.session.scalar(sa.select(Office).where(Office.code == "12")) is None
+
+
+def test_a_password_link_is_claimed_once_even_by_two_requests_at_the_same_moment(learner):
+    from elearn.auth import tokens
+
+    raw = tokens.issue(learner, tokens.RESET)
+    db.session.commit()
+    first, second = tokens.find(raw), tokens.find(raw)  # both requests found it unused
+    assert tokens.consume(first) is True
+    assert tokens.consume(second) is False  # the UPDATE found it claimed: nothing happens
+    db.session.commit()
+    assert tokens.find(raw) is None

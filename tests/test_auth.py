@@ -156,3 +156,12 @@ def test_anonymous_is_sent_to_login(client):
 def test_email_is_matched_case_insensitively(client, auth, learner):
     assert auth.login(email="  Learner@Test.Example ").status_code == 302
     assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginFailure)) == 0
+
+
+def test_logout_keeps_the_chosen_language(client, auth, learner):
+    auth.login()
+    client.post("/language", data={"lang": "en", "next": "/",
+                                   "csrf_token": csrf_token(client, "/")})
+    auth.logout()
+    page = client.get("/login").get_data(as_text=True)
+    assert "You have been logged out." in page and 'lang="en"' in page

@@ -267,3 +267,18 @@ def test_reminders_list_and_send(app, runner, holder, monkeypatch):
     assert result.exit_code == 0, result.output
     assert ("message", "learner@test.example",
             f"Ihr Zertifikat läuft am {holder.valid_until.strftime('%d.%m.%Y')} ab") in sent
+
+
+def test_a_revoked_certificate_is_no_longer_handed_out_nor_renewed(client, holder, runner):
+    _age(holder, 330)  # due for renewal
+    assert "Erneuerung fällig" in client.get("/zertifikate").get_data(as_text=True)
+    assert runner.invoke(args=["certificates", "revoke", holder.code, "--reason",
+                               "Irrtümlich ausgestellt"]).exit_code == 0
+    for suffix in (".pdf", ".json"):
+        response = client.get(f"/zertifikate/{holder.code}{suffix}")
+        assert response.status_code == 410
+        assert "wurde widerrufen" in response.get_data(as_text=True)
+    page = client.get("/zertifikate").get_data(as_text=True)
+    assert "Widerrufen am" in page and f"{holder.code}.pdf" not in page
+    # No renewal can follow a revocation (an administrator decides): no notice promising one.
+    assert "Erneuerung fällig" not in page

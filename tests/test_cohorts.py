@@ -521,6 +521,9 @@ def test_survey_after_a_module_is_anonymous_and_once_only(client, auth, cohort, 
     bad = survey(client, url, rating="9", comment="x")
     assert bad.status_code == 422 and db.session.scalar(
         sa.select(sa.func.count()).select_from(SurveyResponse)) == 0
+    bad_item = survey(client, url, rating="3", item_useful="9")
+    assert bad_item.status_code == 422 and 'href="#useful-1"' in page(bad_item)
+    assert "Keine gültige Auswahl" in page(bad_item)  # said, not just refused
     done = survey(client, url, rating="4", item_useful="3", item_pace="2", comment=" Gut. ")
     assert done.status_code == 303
     response = db.session.scalars(sa.select(SurveyResponse)).one()
@@ -529,6 +532,22 @@ def test_survey_after_a_module_is_anonymous_and_once_only(client, auth, cohort, 
     assert "user_id" not in SurveyResponse.__table__.columns  # the answer names nobody
     assert db.session.scalars(sa.select(SurveyReceipt.user_id)).all() == [learner.id]
     assert survey(client, url, rating="5").status_code == 409
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SurveyResponse)) == 1
+
+
+def test_the_same_survey_sent_twice_at_once_is_a_409_not_a_500(client, auth, cohort, make_user,
+                                                               monkeypatch):
+    from elearn.cohorts import surveys
+
+    make_user(email="learner@test.example")
+    auth.login(email="learner@test.example")
+    submit(client, start(client), ALL_RIGHT)
+    url = "/rueckmeldung/kurse/demo-kurs/01-erstes-modul"
+    assert survey(client, url, rating="4").status_code == 303
+    # The second request checked before the first one's receipt was written.
+    monkeypatch.setattr(surveys, "answered", lambda *args: False)
+    late = survey(client, url, rating="2")
+    assert late.status_code == 409 and "schon eine Rückmeldung" in page(late)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SurveyResponse)) == 1
 
 

@@ -194,3 +194,23 @@ def test_yaml_type_checks(tmp_path, question, message):
     _, errors = load_directory(root)
     assert any(message in str(e) and str(e).startswith("root/k/02-zweites-modul.quiz.yaml:2:")
                for e in errors), errors
+
+
+def test_numbers_on_the_result_page_follow_the_language(logged_in):
+    _, attempt = run(logged_in, "01-yaml", RIGHT_SELECTS, RIGHT_CHOICES,
+                     {"q-kurztext": "OZG", "q-zahl": "580,5"})
+    url = f"/versuche/{attempt.id}/ergebnis"
+    assert "Ihre Antwort: 580,5" in logged_in.get(url).get_data(as_text=True)
+    english = logged_in.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Your answer: 580.5" in english and "580,5" not in english
+
+
+def test_an_ordering_with_one_position_twice_is_asked_again(logged_in):
+    url = start(logged_in, "01-yaml")
+    page = logged_in.get(url).get_data(as_text=True)
+    selects = {**RIGHT_SELECTS, "Prozess verbessern": "1", "Prozess digitalisieren": "1"}
+    form = form_for(page, selects, RIGHT_CHOICES, {"q-kurztext": "OZG", "q-zahl": "575"})
+    response = logged_in.post(url, data={**form, "csrf_token": csrf_token(logged_in, "/")})
+    assert response.status_code == 422
+    assert "Bitte vergeben Sie jede Position nur einmal." in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(Attempt)).submitted_at is None

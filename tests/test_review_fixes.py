@@ -133,7 +133,11 @@ def test_numbers_in_german_and_english_and_ambiguous_ones():
     assert _parse_number("3,5") == 3.5 and _parse_number("3.5") == 3.5
     assert _parse_number("1.000,5") == 1000.5 and _parse_number("575") == 575
     assert _parse_number("-4,25") == -4.25 and _parse_number(" 1 000 ") == 1000
-    for ambiguous in ("1.000", "1,000.5", "12.345.678", "abc", "nan", "inf", ""):
+    assert _parse_number("0,125") == 0.125 and _parse_number("0.125") == 0.125
+    assert _parse_number("12.345.678,9") == 12345678.9 and _parse_number(",5") == 0.5
+    for ambiguous in ("1.000", "1,000.5", "12.345.678", "abc", "nan", "inf", "",
+                      "1,000", "-2,500", "1,000,000", "1_000", "1e3", "1.2345,6", "١٢٣",
+                      "1" * 400):
         assert _parse_number(ambiguous) is None, ambiguous
 
 

@@ -56,7 +56,10 @@ def login():
 @login_required
 def logout():
     logout_user()
+    language = session.get("lang")
     session.clear()
+    if language:  # the chosen language is no personal datum; the next person likely wants it
+        session["lang"] = language
     flash(_("Sie wurden abgemeldet."), "success")
     return redirect(url_for("auth.login"))
 
@@ -91,9 +94,13 @@ def forgot_password():
 def _valid_token(raw: str):
     token = tokens.find(raw)
     if token is None:
-        return None, render_error(404, _("Dieser Link ist ungültig, abgelaufen oder wurde "
-                                         "schon benutzt. Fordern Sie bitte einen neuen an."))
+        return None, _link_gone()
     return token, None
+
+
+def _link_gone():
+    return render_error(404, _("Dieser Link ist ungültig, abgelaufen oder wurde schon benutzt. "
+                               "Fordern Sie bitte einen neuen an."))
 
 
 @bp.route("/passwort/neu/<token>", methods=["GET", "POST"])
@@ -104,12 +111,15 @@ def set_password(token: str):
     form = SetPasswordForm()
     user = found.user
     if form.validate_on_submit():
+        if not tokens.consume(found):  # the same link sent twice at once: the first one won
+            db.session.rollback()
+            return _link_gone()
         try:
             services.change_password(user, form.password.data)
         except services.PasswordRejected as rejected:
+            db.session.rollback()  # the link stays usable
             form.password.errors = list(rejected.args[0])
         else:
-            tokens.consume(found)
             db.session.commit()
             current_app.logger.info("Password set by person %s via %s link", user.id,
                                     found.purpose)

@@ -61,12 +61,19 @@ def find(raw: str) -> UserToken | None:
     return token
 
 
-def consume(token: UserToken) -> None:
-    """Mark the token used, and every other open link of the person with it."""
+def consume(token: UserToken) -> bool:
+    """Claim the token, and every other open link of the person with it; False if another
+    request claimed it first (one UPDATE decides, so two tabs cannot both use one link)."""
     now = utcnow()
+    claimed = db.session.execute(
+        sa.update(UserToken).where(UserToken.id == token.id, UserToken.used_at.is_(None))
+        .values(used_at=now).execution_options(synchronize_session=False)).rowcount
+    if not claimed:
+        return False
     db.session.execute(sa.update(UserToken).where(
         UserToken.user_id == token.user_id, UserToken.used_at.is_(None)).values(used_at=now))
     token.used_at = now
+    return True
 
 
 def delete_for(user: User) -> None:

@@ -31,20 +31,28 @@ def _own(code: str):
     return certificate
 
 
+def _revoked():
+    # A revoked certificate must not travel on as a PDF or badge that looks valid.
+    return render_error(410, _("Dieses Zertifikat wurde widerrufen und lässt sich nicht mehr "
+                               "herunterladen. Die Prüfseite zeigt den Widerruf."))
+
+
 @bp.get("/zertifikate")
 @login_required
 def mine():
     certificates = services.of_user(current_user)
     today = utcnow().date()
     renewals, seen = {}, set()
-    for certificate in certificates:  # newest first: only the current one may be due
+    for certificate in certificates:  # newest first: only the newest of a course may be due
         course = certificate.course
-        if course is None or course.id in seen or certificate.revoked_at is not None:
+        if course is None or course.id in seen:
             continue
         seen.add(course.id)
+        if certificate.revoked_at is not None:
+            continue  # after a revocation an administrator decides, not a renewal
         found = catalog.get_course(course.slug)
         if found and services.is_due(certificate, today):
-            renewals[course.id] = services.renewal_progress(
+            renewals[certificate.id] = services.renewal_progress(
                 current_user, course, found[1], certificate)
     return render_template("certificates/mine.html", certificates=certificates, today=today,
                            renewals=renewals, verify_url=verify_url)
@@ -54,6 +62,8 @@ def mine():
 @login_required
 def download_pdf(code: str):
     certificate = _own(code)
+    if certificate.revoked_at is not None:
+        return _revoked()
     body = pdf.render(certificate, city=current_app.config["CITY_NAME"],
                       verify_url=verify_url(certificate.code))
     return Response(body, mimetype="application/pdf", headers={
@@ -64,6 +74,8 @@ def download_pdf(code: str):
 @login_required
 def open_badge(code: str):
     certificate = _own(code)
+    if certificate.revoked_at is not None:
+        return _revoked()
     if certificate.track:
         path = url_for("catalog.track", slug=certificate.track.slug)
     elif certificate.course:

@@ -296,8 +296,12 @@ def _survey(subject: str, title: str, back: str, record):
     if form.validate_on_submit():
         items = {key: int(getattr(form, f"item_{key}").data) for key in surveys.ITEMS
                  if getattr(form, f"item_{key}").data}
-        record(rating=int(form.rating.data), items=items, comment=form.comment.data or "")
-        db.session.commit()
+        try:
+            record(rating=int(form.rating.data), items=items, comment=form.comment.data or "")
+            db.session.commit()
+        except sa.exc.IntegrityError:  # the same form sent twice at once: its receipt won
+            db.session.rollback()
+            return render_error(409, _("Sie haben dazu schon eine Rückmeldung gegeben. Danke!"))
         flash(_("Danke für Ihre Rückmeldung! Sie wird nur zusammengefasst und ohne Ihren Namen "
                 "ausgewertet."), "success")
         return redirect(back, code=303)

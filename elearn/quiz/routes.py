@@ -62,17 +62,17 @@ def attempt(attempt_id: int):
                                               attempt.module.slug)
         db.session.commit()
         return render_template("quiz/attempt.html", attempt=attempt, questions=questions,
-                               missing=[], not_numbers=[], given={}, raw={},
+                               missing=[], not_numbers=[], repeated=[], given={}, raw={},
                                study_session=study_session)
     try:
-        answers, missing, not_numbers = services.parse_answers(attempt, request.form)
+        answers, missing, not_numbers, repeated = services.parse_answers(attempt, request.form)
     except services.TamperedAnswers:
         return render_error(400, _("Die Antworten passen nicht zu den Fragen dieses Versuchs. "
                                    "Es wurde nichts gespeichert."))
-    if missing or not_numbers:
+    if missing or not_numbers or repeated:
         return render_template("quiz/attempt.html", attempt=attempt, questions=questions,
-                               missing=missing, not_numbers=not_numbers, given=answers,
-                               raw=request.form), 422
+                               missing=missing, not_numbers=not_numbers, repeated=repeated,
+                               given=answers, raw=request.form), 422
     if services.submit(attempt, answers):
         from ..cohorts import activity
 

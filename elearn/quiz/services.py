@@ -1,5 +1,6 @@
 """Drawing and grading quiz attempts on the server. Functions add and flush, never commit."""
 
+import math
 import random
 import re
 from dataclasses import dataclass
@@ -128,25 +129,23 @@ def _open_attempt(user, module: Module) -> Attempt | None:
 MAX_TEXT_ANSWER = 500
 
 
-_GROUPED = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$")
+# A separator followed by groups of exactly three digits: thousands in one language, a decimal
+# in the other (1.000, 1,000, 12.345.678). 0,125 is clear: nobody groups a leading zero.
+_AMBIGUOUS = re.compile(r"^[+-]?[1-9]\d{0,2}([.,]\d{3})+$", re.ASCII)
+_GERMAN_GROUPED = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+,\d+$", re.ASCII)  # 1.000,5
+_PLAIN = re.compile(r"^[+-]?(\d+([.,]\d+)?|[.,]\d+)$", re.ASCII)  # 3,5 3.5 ,5 575
 
 
 def _parse_number(text: str) -> float | None:
-    """Read 3,5 or 3.5 or 1.000,5; refuse what could mean two numbers (1.000 or 1,000.5)."""
+    """Read 3,5 or 3.5 or 1.000,5; refuse what could mean two numbers (1.000, 1,000, 1,000.5)
+    and what is no plain number (1_000, 1e3, 1.2345,6, nan)."""
     cleaned = text.strip().replace(" ", "").replace("\u202f", "").replace("\u00a0", "")
-    if "," in cleaned and "." in cleaned:
-        if cleaned.rfind(",") < cleaned.rfind("."):
-            return None  # English grouping such as 1,000.5
+    if _GERMAN_GROUPED.match(cleaned):
         cleaned = cleaned.replace(".", "").replace(",", ".")
-    elif "," in cleaned:
-        cleaned = cleaned.replace(",", ".")
-    elif _GROUPED.match(cleaned):
-        return None  # 1.000: one thousand in German, one in English
-    try:
-        value = float(cleaned)
-    except ValueError:
+    elif _AMBIGUOUS.match(cleaned) or not _PLAIN.match(cleaned):
         return None
-    return value if value == value and abs(value) != float("inf") else None
+    value = float(cleaned.replace(",", "."))
+    return value if math.isfinite(value) else None
 
 
 def _field_names(attempt: Attempt, questions: dict) -> set[str]:
@@ -161,10 +160,11 @@ def _field_names(attempt: Attempt, questions: dict) -> set[str]:
     return names
 
 
-def parse_answers(attempt: Attempt, form) -> tuple[dict, list[str], list[str]]:
+def parse_answers(attempt: Attempt, form) -> tuple[dict, list[str], list[str], list[str]]:
     """Read the answers to the drawn questions.
 
-    Returns (answers, ids of unanswered questions, ids of questions needing a number).
+    Returns (answers, ids of unanswered questions, ids of questions needing a number, ids of
+    orderings that gave one position to several items).
     Raises TamperedAnswers for fields or values that do not belong to the drawn questions.
     """
     questions = _questions_by_id(attempt.module)
@@ -172,7 +172,7 @@ def parse_answers(attempt: Attempt, form) -> tuple[dict, list[str], list[str]]:
     for key in form:
         if key.startswith("q-") and key not in allowed_names:
             raise TamperedAnswers(key)
-    answers, missing, not_numbers = {}, [], []
+    answers, missing, not_numbers, repeated = {}, [], [], []
     for d in attempt.drawn:
         q = questions[d["id"]]
         result = _READERS[q["type"]](q, d, form)
@@ -180,12 +180,14 @@ def parse_answers(attempt: Attempt, form) -> tuple[dict, list[str], list[str]]:
             missing.append(q["id"])
         elif result is _NOT_A_NUMBER:
             not_numbers.append(q["id"])
+        elif result is _REPEATED:
+            repeated.append(q["id"])
         else:
             answers[q["id"]] = result
-    return answers, missing, not_numbers
+    return answers, missing, not_numbers, repeated
 
 
-_MISSING, _NOT_A_NUMBER = object(), object()
+_MISSING, _NOT_A_NUMBER, _REPEATED = object(), object(), object()
 
 
 def _one(form, name: str, allowed: set[str]):
@@ -234,7 +236,8 @@ def _read_ordering(q, d, form):
         if not value:
             return _MISSING
         ranks[item] = int(value)
-    return ranks
+    # Two items in one place is no order: asked again, like a number that is none.
+    return ranks if len(set(ranks)) == len(ranks) else _REPEATED
 
 
 def _read_text(q, d, form):
