@@ -282,3 +282,18 @@ def test_a_revoked_certificate_is_no_longer_handed_out_nor_renewed(client, holde
     assert "Widerrufen am" in page and f"{holder.code}.pdf" not in page
     # No renewal can follow a revocation (an administrator decides): no notice promising one.
     assert "Erneuerung fällig" not in page
+
+
+def test_dates_follow_the_language(client, holder):
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_date
+
+    # Stored in UTC, shown as the day it was in Berlin.
+    shown = holder.issued_at.replace(tzinfo=UTC).astimezone(ZoneInfo("Europe/Berlin")).date()
+    page = client.get("/zertifikate").get_data(as_text=True)
+    english = client.get("/zertifikate", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert f"Ausgestellt am {shown:%d.%m.%Y}" in page
+    assert f"Issued on {format_date(shown, 'medium', locale='en')}" in english
+    assert f"{shown:%d.%m.%Y}" not in english
