@@ -203,6 +203,10 @@ def test_waiting_time_and_attempt_limit(logged_in):
                               data={"mode": "study", "csrf_token": token})
     assert response.status_code == 409
     assert "Sie können das Quiz erst wieder ab" in response.get_data(as_text=True)
+    # The module page says so too, instead of offering a button that can only fail.
+    module_page = logged_in.get("/kurse/demo-kurs/02-zweites-modul").get_data(as_text=True)
+    assert "Sie können das Quiz erst wieder ab" in module_page
+    assert "Quiz starten" not in module_page and "Einstufungstest starten" not in module_page
     attempt = _attempts()[0]
     attempt.submitted_at -= timedelta(minutes=31)
     db.session.commit()
@@ -216,6 +220,8 @@ def test_waiting_time_and_attempt_limit(logged_in):
     assert response.status_code == 409
     assert "höchste Zahl an Versuchen" in response.get_data(as_text=True)
     assert len(_attempts()) == 2
+    module_page = logged_in.get("/kurse/demo-kurs/02-zweites-modul").get_data(as_text=True)
+    assert "höchste Zahl an Versuchen" in module_page and "Quiz starten" not in module_page
 
 
 def test_completing_all_modules_completes_the_course(logged_in):

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from . import bp, services, tracks
+from .models import COMPLETED
 
 
 def _course_or_404(slug: str):
@@ -47,10 +48,16 @@ def module(slug: str, module_slug: str):
     from ..cohorts import activity
 
     status = services.mark_seen(current_user.id, found.course_id, module_slug)
+    refusal = None
+    if modules[index].limited and status != COMPLETED:  # say so, rather than offer a button
+        from ..quiz.routes import refusal_for
+
+        refusal = refusal_for(current_user, modules[index].id)
     study_session = activity.open_session(current_user, found, module_slug)
     db.session.commit()
     return render_template(
         "catalog/module.html", course=found, module=modules[index], status=status,
+        refusal=refusal,
         position=index + 1, count=len(modules), study_session=study_session,
         previous=modules[index - 1] if index > 0 else None,
         following=modules[index + 1] if index + 1 < len(modules) else None,

@@ -98,6 +98,7 @@ def get_course(slug: str) -> tuple[Course, CourseVersion] | None:
 class PageModule:
     """A module as its page shows it: plain values, no database objects."""
 
+    id: int
     slug: str
     title: str
     estimated_minutes: int
@@ -106,6 +107,7 @@ class PageModule:
     videos: tuple[dict, ...]
     question_count: int  # questions asked per attempt; 0 when the module has no quiz
     pass_percent: int
+    limited: bool  # the quiz limits attempts or makes people wait between them
 
 
 @dataclass(frozen=True)
@@ -145,10 +147,11 @@ def _outline(slug: str, course_id: int, version_id: int, content_hash: str) -> O
     version = db.session.get(CourseVersion, version_id)
     modules = tuple(
         PageModule(
-            slug=m.slug, title=m.title, estimated_minutes=m.estimated_minutes,
+            id=m.id, slug=m.slug, title=m.title, estimated_minutes=m.estimated_minutes,
             objectives=tuple(m.objectives), body_html=m.body_html, videos=tuple(m.videos),
             question_count=(m.quiz["draw"] or len(m.quiz["questions"])) if m.quiz else 0,
             pass_percent=m.quiz["pass_percent"] if m.quiz else 0,
+            limited=bool(m.quiz and (m.quiz["max_attempts"] or m.quiz["wait_minutes"])),
         )
         for m in version.modules
     )
