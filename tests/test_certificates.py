@@ -137,6 +137,12 @@ def test_open_badge_has_the_required_fields(client, holder):
     for key in ("id", "type", "name", "description", "criteria"):
         assert achievement[key]
     assert achievement["id"].endswith("/kurse/demo-kurs")
+    assert badge["name"] == "Digitalisierungsführerschein: Testkurs Digitales Arbeiten"
+    # The track of the same name is not named twice.
+    holder.title = "Digitalisierungsführerschein Musterstadt"
+    db.session.commit()
+    badge = client.get(f"/zertifikate/{holder.code}.json").get_json()
+    assert badge["name"] == "Digitalisierungsführerschein Musterstadt"
 
 
 def test_my_certificates_page(client, holder):

@@ -294,3 +294,14 @@ def test_a_pool_question_that_was_not_drawn_is_refused(logged_in):
     response = submit(logged_in, url, {f"q-{drawn}": "x", f"q-{others[0]}": "0"})
     assert response.status_code == 400
     assert _attempts()[0].submitted_at is None
+
+
+def test_an_old_form_sent_after_the_attempt_was_submitted_says_what_became_of_it(logged_in):
+    url = start(logged_in)
+    old_form = answers(logged_in, url, ALL_WRONG)
+    submit(logged_in, url, ALL_RIGHT)
+    late = logged_in.post(url, data={**old_form, "csrf_token": csrf_token(logged_in, "/")},
+                          follow_redirects=True)
+    page = late.get_data(as_text=True)
+    assert "Dieser Versuch war bereits abgegeben; das erste Ergebnis gilt." in page
+    assert "Bestanden mit 100 %" in page

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, time
 from .models import Certificate
 from .pdf import issued_iso
 
+BADGE_PREFIX = "Digitalisierungsführerschein"  # unless the title says so already
+
 CONTEXT = [
     "https://www.w3.org/ns/credentials/v2",
     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
@@ -20,7 +22,8 @@ def credential(certificate: Certificate, *, city: str, verify_url: str, base_url
         "@context": CONTEXT,
         "id": verify_url,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "name": f"Digitalisierungsführerschein: {certificate.title}",
+        "name": certificate.title if certificate.title.startswith(BADGE_PREFIX)
+        else f"{BADGE_PREFIX}: {certificate.title}",
         "issuer": {"id": base_url, "type": ["Profile"], "name": city},
         "validFrom": issued_iso(certificate.issued_at),
         "credentialSubject": {

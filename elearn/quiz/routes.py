@@ -66,6 +66,8 @@ def start(slug: str, module_slug: str):
 def attempt(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     if attempt.is_submitted:
+        if request.method == "POST":  # an old tab or the back button: say what became of it
+            flash(_("Dieser Versuch war bereits abgegeben; das erste Ergebnis gilt."), "info")
         return redirect(url_for("quiz.result", attempt_id=attempt.id), code=303)
     questions = services.results(attempt)
     if request.method == "GET":
