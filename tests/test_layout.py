@@ -146,6 +146,12 @@ def test_line_breaks_in_next_cannot_add_headers_and_do_not_break_login(client, l
     logged_in = client.post("/login?next=/kurse%0D%0AX-Evil:%201", data={
         "email": learner.email, "password": "Korrekt-Pferd-Batterie-42", "csrf_token": token})
     assert logged_in.status_code == 302 and logged_in.headers["Location"] == "/"
+    # An endless path would come back as an endless header: over 2,000 characters it is dropped.
+    token = csrf_token(client, "/")  # the login started a new session
+    for length, expected in ((2001, "/"), (2000, "/" + "x" * 1999)):
+        switched = client.post("/language", data={"lang": "de", "next": "/" + "x" * (length - 1),
+                                                  "csrf_token": token})
+        assert switched.headers["Location"] == expected, length
 
 
 @pytest.mark.parametrize("path", ["/verify/%00", "/kurse/%00", "/berichte?amt=%00",

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from . import bp, services, tracks
-from .models import COMPLETED
+from .models import COMPLETED, Module
 
 
 def _course_or_404(slug: str):
@@ -50,9 +50,9 @@ def module(slug: str, module_slug: str):
     status = services.mark_seen(current_user.id, found.course_id, module_slug)
     refusal = None
     if modules[index].limited and status != COMPLETED:  # say so, rather than offer a button
-        from ..quiz.routes import refusal_for
+        from ..quiz import services as quiz
 
-        refusal = refusal_for(current_user, modules[index].id)
+        refusal = quiz.refusal(current_user, db.session.get(Module, modules[index].id))
     study_session = activity.open_session(current_user, found, module_slug)
     db.session.commit()
     return render_template(

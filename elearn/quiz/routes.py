@@ -1,6 +1,5 @@
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -25,24 +24,6 @@ def _own_attempt(attempt_id: int) -> Attempt:
     return attempt
 
 
-def refusal_message(refused: services.QuizRefused) -> str:
-    if refused.next_possible:
-        return _("Sie können das Quiz erst wieder ab %(time)s versuchen.",
-                 time=format_datetime(refused.next_possible, "short"))
-    return _("Sie haben die höchste Zahl an Versuchen für dieses Quiz erreicht.")
-
-
-def refusal_for(user, module_id: int) -> str | None:
-    """Why the person may not start this module's quiz now, or None if they may."""
-    from ..catalog.models import Module
-
-    try:
-        services.check_may_start(user, db.session.get(Module, module_id))
-    except services.QuizRefused as refused:
-        return refusal_message(refused)
-    return None
-
-
 @bp.post("/kurse/<slug>/<module_slug>/quiz")
 @login_required
 def start(slug: str, module_slug: str):
@@ -56,7 +37,7 @@ def start(slug: str, module_slug: str):
     try:
         attempt = services.start_attempt(current_user, module, mode)
     except services.QuizRefused as refused:
-        return render_error(409, refusal_message(refused))
+        return render_error(409, refused.user_message)
     db.session.commit()
     return redirect(url_for("quiz.attempt", attempt_id=attempt.id), code=303)
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import format_datetime
+from flask_babel import gettext as _
 
 from ..catalog import services as catalog
 from ..catalog.models import CourseVersion, Module
@@ -24,6 +26,13 @@ class QuizRefused(Exception):
     def __init__(self, reason: str, next_possible: datetime | None = None):
         super().__init__(reason)
         self.reason, self.next_possible = reason, next_possible
+
+    @property
+    def user_message(self) -> str:
+        if self.next_possible:
+            return _("Sie können das Quiz erst wieder ab %(time)s versuchen.",
+                     time=format_datetime(self.next_possible, "short"))
+        return _("Sie haben die höchste Zahl an Versuchen für dieses Quiz erreicht.")
 
 
 class TamperedAnswers(Exception):
@@ -55,6 +64,15 @@ def _same_module_attempts(user, module: Module):
         .where(Attempt.user_id == user.id, Module.slug == module.slug,
                CourseVersion.course_id == module.version.course_id)
     )
+
+
+def refusal(user, module: Module) -> str | None:
+    """Why the person may not start this module's quiz now, or None if they may."""
+    try:
+        check_may_start(user, module)
+    except QuizRefused as refused:
+        return refused.user_message
+    return None
 
 
 def check_may_start(user, module: Module, now: datetime | None = None) -> None:
