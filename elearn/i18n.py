@@ -1,7 +1,7 @@
 """Language selection: the learner's choice, then the browser's, then German."""
 
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
 from .extensions import babel
 
@@ -22,8 +22,9 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["format_decimal"] = format_decimal  # 3,5 in German, 3.5 in English
-    # 30.11.2026 in German, Nov 30, 2026 in English; times of day in Berlin time
+    # 30.11.2026 in German, Nov 30, 2026 in English; as the day and time it was in Berlin
     app.jinja_env.globals["format_date"] = lambda value: format_date(value, "medium")
+    app.jinja_env.globals["format_time"] = lambda value: format_datetime(value, "medium")
 
     @app.context_processor
     def _language():

@@ -205,6 +205,24 @@ def test_audit_log_is_read_only(app, client, admin, learner):
     assert client.get("/verwaltung/protokoll?aktion=erfunden").status_code == 400
 
 
+def test_audit_times_are_shown_in_berlin_time_in_the_chosen_language(client, admin, learner):
+    from datetime import datetime
+
+    url = f"/verwaltung/personen/{learner.id}"
+    post(client, url + "/deaktivieren", page=url)
+    entry = entries()[0]
+    entry.created_at = datetime(2026, 7, 1, 22, 30, 5)  # stored in UTC: in Berlin (CEST) 2 July
+    db.session.commit()
+    log = client.get("/verwaltung/protokoll").get_data(as_text=True)
+    person = client.get(url).get_data(as_text=True)
+    assert "02.07.2026, 00:30:05" in log and "UTC" not in log
+    assert "02.07.2026, 00:30:05: Person deaktiviert" in person and "UTC" not in person
+    client.post("/language", data={"lang": "en", "next": "/",
+                                   "csrf_token": csrf_token(client, "/")})
+    assert "Jul 2, 2026, 12:30:05\u202fAM" in client.get("/verwaltung/protokoll").get_data(
+        as_text=True)
+
+
 def test_certificate_revocation_is_audited(client, admin, learner, synced):
     from elearn.certificates import services as certificates
 
