@@ -303,3 +303,58 @@ def test_dates_follow_the_language(client, holder):
     assert f"Ausgestellt am {shown:%d.%m.%Y}" in page
     assert f"Issued on {format_date(shown, 'medium', locale='en')}" in english
     assert f"{shown:%d.%m.%Y}" not in english
+
+
+def _earlier(hours):
+    """Move every attempt back, past the quiz's waiting time."""
+    for attempt in db.session.scalars(sa.select(Attempt)):
+        attempt.submitted_at -= timedelta(hours=hours)
+        attempt.started_at -= timedelta(hours=hours)
+    db.session.commit()
+
+
+def _start_response(client, module="02-zweites-modul"):
+    token = csrf_token(client, f"/kurse/demo-kurs/{module}")
+    return client.post(f"/kurse/demo-kurs/{module}/quiz",
+                       data={"mode": "study", "csrf_token": token})
+
+
+def test_the_attempt_limit_starts_again_for_a_renewal(client, holder):
+    # Module 2 allows two attempts. One passed for the certificate, one practice run after it:
+    # counted over all time, the learner could never renew.
+    _age(holder, 100)
+    submit(client, start(client, module="02-zweites-modul"), {"q-nur-eine": "Falsch"})
+    _age(holder, 230)  # due for renewal: a new round of attempts
+    submit(client, start(client, module="02-zweites-modul"), {"q-nur-eine": "Falsch"})
+    _earlier(1)
+    submit(client, start(client, module="02-zweites-modul"), {"q-nur-eine": "Richtig"})
+    submit(client, start(client), ALL_RIGHT)
+    old, new = certificates()
+    assert new.renewal_of_id == old.id
+
+
+def test_the_attempt_limit_still_holds_within_a_renewal(client, holder):
+    _age(holder, 330)
+    for _ in range(2):
+        submit(client, start(client, module="02-zweites-modul"), {"q-nur-eine": "Falsch"})
+        _earlier(1)
+    response = _start_response(client)
+    assert response.status_code == 409
+    assert "höchste Zahl an Versuchen" in response.get_data(as_text=True)
+    assert len(certificates()) == 1
+
+
+def test_a_short_validity_is_not_due_on_the_day_of_issue(client, holder):
+    today = holder.issued_at.date()
+    holder.valid_until = services.add_months(today, 1)
+    db.session.commit()
+    assert not services.is_due(holder, today)
+    assert "Erneuerung fällig" not in client.get("/zertifikate").get_data(as_text=True)
+    # Due in the second half of its validity, not 60 days before a one-month expiry.
+    window = (holder.valid_until - today) // 2
+    assert services.is_due(holder, holder.valid_until - window)
+    assert not services.is_due(holder, holder.valid_until - window - timedelta(days=1))
+    # A year's certificate keeps the 60 days.
+    holder.valid_until = services.add_months(today, 12)
+    assert services.is_due(holder, holder.valid_until - timedelta(days=60))
+    assert not services.is_due(holder, holder.valid_until - timedelta(days=61))

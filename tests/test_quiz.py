@@ -187,6 +187,20 @@ def test_test_out_completes_the_module_by_test_out(logged_in):
     assert "Abgeschlossen per Einstufungstest" in course_page
 
 
+def test_the_latest_choice_of_mode_decides_for_an_open_attempt(logged_in):
+    # Started as a quiz, left unanswered, then taken as a placement test: it counts as one.
+    url = start(logged_in)
+    assert start(logged_in, mode="test_out") == url
+    assert "Einstufungstest:" in logged_in.get(url).get_data(as_text=True)
+    submit(logged_in, url, ALL_RIGHT)
+    assert len(_attempts()) == 1 and _progress().completed_via == "test_out"
+    # And the other way round.
+    url = start(logged_in, module="02-zweites-modul", mode="test_out")
+    assert start(logged_in, module="02-zweites-modul") == url
+    submit(logged_in, url, {"q-nur-eine": "Richtig"})
+    assert _progress("02-zweites-modul").completed_via == "study"
+
+
 def test_unknown_mode_is_refused(logged_in):
     token = csrf_token(logged_in, "/kurse/demo-kurs/01-erstes-modul")
     response = logged_in.post("/kurse/demo-kurs/01-erstes-modul/quiz",

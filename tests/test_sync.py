@@ -121,3 +121,31 @@ def test_seeing_a_module_again_keeps_one_row_and_its_status(synced, learner):
     assert services.mark_seen(learner.id, course.id, "01-erstes-modul") == COMPLETED
     rows = db.session.scalars(sa.select(ModuleProgress)).all()
     assert len(rows) == 1 and rows[0].status == COMPLETED
+
+
+def test_a_result_links_only_to_what_is_still_offered(runner, courses_dir, client, auth,
+                                                      learner):
+    from .test_quiz import ALL_RIGHT, start, submit
+
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    auth.login()
+    first = submit(client, start(client), ALL_RIGHT).headers["Location"]
+    second = submit(client, start(client, module="02-zweites-modul"),
+                    {"q-nur-eine": "Richtig"}).headers["Location"]
+    # A new version without the second module: its result keeps the way to the course only.
+    course_file = courses_dir / "demo-kurs" / "course.yaml"
+    course_file.write_text(course_file.read_text().replace("  - 02-zweites-modul\n", ""))
+    (courses_dir / "demo-kurs" / "02-zweites-modul.md").unlink()
+    (courses_dir / "demo-kurs" / "02-zweites-modul.quiz.yaml").unlink()
+    assert runner.invoke(args=["courses", "sync", str(courses_dir)]).exit_code == 0
+    page = client.get(second).get_data(as_text=True)
+    assert "Zurück zum Modul" not in page and "/kurse/demo-kurs/02-zweites-modul" not in page
+    assert 'href="/kurse/demo-kurs"' in page
+    assert "Zurück zum Modul" in client.get(first).get_data(as_text=True)
+    # The course retired: the result stays readable and leads to the catalogue.
+    shutil.rmtree(courses_dir / "demo-kurs")
+    shutil.rmtree(courses_dir / "tracks")
+    assert runner.invoke(args=["courses", "sync", str(courses_dir)]).exit_code == 0
+    page = client.get(first).get_data(as_text=True)
+    assert "Bestanden" in page and "Dieser Kurs wird nicht mehr angeboten." in page
+    assert "/kurse/demo-kurs" not in page and 'href="/kurse"' in page

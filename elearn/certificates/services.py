@@ -59,10 +59,17 @@ def latest(user, course: Course) -> Certificate | None:
     return newest(user, course=course)
 
 
+def renewal_window(certificate: Certificate) -> timedelta:
+    """60 days before expiry, but at most half the validity: a certificate valid for one month
+    is not due for renewal on the day it is issued."""
+    valid_for = certificate.valid_until - certificate.issued_at.date()
+    return min(timedelta(days=RENEWAL_WINDOW_DAYS), valid_for // 2)
+
+
 def is_due(certificate: Certificate, today: date) -> bool:
     """Expired, or expiring within the renewal window."""
     return (certificate.valid_until is not None
-            and certificate.valid_until - today <= timedelta(days=RENEWAL_WINDOW_DAYS))
+            and certificate.valid_until - today <= renewal_window(certificate))
 
 
 def issue(user, course: Course, version: CourseVersion, *, when: datetime | None = None,
@@ -106,9 +113,16 @@ def renewal_start(previous: Certificate) -> datetime:
     """Passes count for a renewal from the start of the renewal window on."""
     if previous.valid_until is None:
         return previous.issued_at
-    window = datetime.combine(previous.valid_until - timedelta(days=RENEWAL_WINDOW_DAYS),
+    window = datetime.combine(previous.valid_until - renewal_window(previous),
                               datetime.min.time())
     return max(previous.issued_at, window)
+
+
+def round_start(user, course: Course) -> datetime | None:
+    """When the person's current round of quiz attempts at this course began: the renewal
+    start of their current certificate, or None before the first one (all attempts count)."""
+    current = latest(user, course)
+    return renewal_start(current) if current is not None else None
 
 
 def on_module_passed(user, module: Module, when: datetime) -> list[Certificate]:

@@ -90,10 +90,16 @@ def result(attempt_id: int):
 
     module = attempt.module
     course = module.version.course
-    ask_feedback = attempt.passed and not surveys.answered(
+    # The course may have been retired, or the module left out of its current version, since
+    # the attempt: then only the links that still lead somewhere are offered.
+    found = catalog.get_course(course.slug)
+    course_open = found is not None
+    module_open = course_open and any(m.slug == module.slug for m in found[1].modules)
+    ask_feedback = module_open and attempt.passed and not surveys.answered(
         current_user, surveys.module_subject(course.id, module.slug))
     return render_template("quiz/result.html", attempt=attempt, module=module, course=course,
                            results=services.results(attempt), ask_feedback=ask_feedback,
+                           course_open=course_open, module_open=module_open,
                            matching_answer=services.matching_answer)
 
 

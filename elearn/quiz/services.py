@@ -81,7 +81,12 @@ def check_may_start(user, module: Module, now: datetime | None = None) -> None:
     quiz = module.quiz
     submitted = _same_module_attempts(user, module).where(Attempt.submitted_at.is_not(None))
     if quiz["max_attempts"]:
-        count = db.session.scalar(sa.select(sa.func.count()).select_from(submitted.subquery()))
+        # The limit holds per round: up to the first certificate, then again for each renewal.
+        counted = submitted
+        since = certificates.round_start(user, module.version.course)
+        if since is not None:
+            counted = counted.where(Attempt.submitted_at >= since)
+        count = db.session.scalar(sa.select(sa.func.count()).select_from(counted.subquery()))
         if count >= quiz["max_attempts"]:
             raise QuizRefused("limit")
     if quiz["wait_minutes"]:
@@ -126,6 +131,8 @@ def start_attempt(user, module: Module, mode: str = "study") -> Attempt:
     """Return the learner's open attempt at this module, or draw a new one."""
     open_attempt = _open_attempt(user, module)
     if open_attempt:
+        # Nothing is answered before the submit: the latest choice of mode is how it counts.
+        open_attempt.mode = mode
         return open_attempt
     check_may_start(user, module)
     attempt = Attempt(user_id=user.id, module_id=module.id, mode=mode, drawn=draw(module.quiz))
