@@ -1,5 +1,6 @@
 """Rate limits counted in the database, so every app server sees the same numbers."""
 
+import hashlib
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -22,8 +23,26 @@ class RequestMark(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+def serialize(name: str) -> None:
+    """Let the rest of this transaction (count, then record) run one request at a time, on
+    every app server: requests sent at the same moment would otherwise all count the same
+    number and all get through. Held until the commit or rollback, so keep what follows short.
+
+    PostgreSQL takes a transaction-level advisory lock for the name. SQLite allows one writer
+    at a time: a write that changes nothing takes its write lock now, and the others wait for it
+    (busy timeout), whatever the name.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        lock = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(lock)))
+    else:
+        db.session.execute(sa.text("UPDATE request_mark SET id = id WHERE 0 = 1"))
+
+
 def hit(bucket: str, key: str, limit: int, window: timedelta) -> bool:
-    """Count this request; False when the key already used up its limit in the window."""
+    """Count this request; False when the key already used up its limit in the window.
+    The caller commits soon after: until then other requests for the bucket wait."""
+    serialize("throttle:" + bucket)
     now = utcnow()
     since = now - window
     used = db.session.scalar(

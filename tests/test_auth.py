@@ -165,3 +165,28 @@ def test_logout_keeps_the_chosen_language(client, auth, learner):
     auth.logout()
     page = client.get("/login").get_data(as_text=True)
     assert "You have been logged out." in page and 'lang="en"' in page
+
+
+def test_parallel_guesses_do_not_overrun_the_login_limit(app, learner):
+    """Guesses sent at the same moment are counted before the password is checked: only the
+    allowed number of them gets a verdict on the password."""
+    import threading
+
+    email, clients = learner.email, [app.test_client() for _ in range(12)]
+    tokens = [csrf_token(c) for c in clients]
+    barrier, statuses = threading.Barrier(len(clients)), []
+
+    def guess(client, token):
+        barrier.wait()
+        statuses.append(client.post("/login", data={
+            "email": email, "password": "falsch-falsch-falsch",
+            "csrf_token": token}).status_code)
+
+    threads = [threading.Thread(target=guess, args=pair)
+               for pair in zip(clients, tokens, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [422] * 5 + [429] * 7
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginFailure)) == 5

@@ -115,6 +115,25 @@ def test_verification_is_rate_limited(app, holder):
     assert "Zu viele Prüfungen" in response.get_data(as_text=True)
 
 
+def test_parallel_verifications_do_not_overrun_the_limit(app, holder):
+    import threading
+
+    app.config["VERIFY_LIMIT_PER_10_MINUTES"] = 5
+    url, clients = f"/verify/{holder.code}", [app.test_client() for _ in range(16)]
+    barrier, statuses = threading.Barrier(len(clients)), []
+
+    def check(client):
+        barrier.wait()
+        statuses.append(client.get(url).status_code)
+
+    threads = [threading.Thread(target=check, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200] * 5 + [429] * 11
+
+
 def test_nobody_downloads_another_persons_certificate(client, auth, holder, make_user):
     auth.logout()
     make_user(email="neugierig@test.example")

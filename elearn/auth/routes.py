@@ -37,15 +37,15 @@ def login():
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form), 422 if form.errors else 200
-    address = request.remote_addr or "unknown"
-    if services.is_throttled(form.email.data, address):
+    claim = services.claim_login_attempt(form.email.data, request.remote_addr or "unknown")
+    if claim is None:
         raise LoginThrottled(retry_after=900)
     user = services.authenticate(form.email.data, form.password.data)
-    if user is None:
-        services.record_failure(form.email.data, address)
-        db.session.commit()
+    if user is None:  # the claim stays: a failure
         form.password.errors.append(_("E-Mail-Adresse oder Passwort ist falsch."))
         return render_template("auth/login.html", form=form), 422
+    services.withdraw_claim(claim)
+    db.session.commit()
     session.clear()
     session.permanent = True
     login_user(user)

@@ -123,8 +123,25 @@ def is_throttled(email: str, address: str) -> bool:
     return per_address >= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]
 
 
-def record_failure(email: str, address: str) -> None:
-    db.session.add(LoginFailure(email=normalise_email(email)[:254], address=address[:64]))
+def claim_login_attempt(email: str, address: str) -> LoginFailure | None:
+    """Count a login attempt as failed before its password is checked, and commit; None when
+    the account or the address has used up its failures. The check takes a while on purpose
+    (scrypt), and guesses sent at the same moment must not all pass a count made before any of
+    them failed. A successful login withdraws its claim (`withdraw_claim`)."""
+    from .. import throttle
+
+    throttle.serialize("login")
+    if is_throttled(email, address):
+        db.session.rollback()
+        return None
+    claim = LoginFailure(email=normalise_email(email)[:254], address=address[:64])
+    db.session.add(claim)
+    db.session.commit()
+    return claim
+
+
+def withdraw_claim(claim: LoginFailure) -> None:
+    db.session.execute(sa.delete(LoginFailure).where(LoginFailure.id == claim.id))
 
 
 def authenticate(email: str, password: str) -> User | None:
