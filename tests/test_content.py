@@ -258,3 +258,13 @@ def test_a_track_file_name_longer_than_its_column_is_refused(tmp_path):
     assert tracks == [] and [str(e) for e in errors] == [
         "kurse/tracks/" + "p" * 101 + ".yaml:1: Dateiname „" + "p" * 20
         + "…“: Kennung höchstens 100 Zeichen lang."]
+
+
+def test_a_course_with_errors_gets_no_follow_up_errors_in_its_tracks(tmp_path):
+    root = _mutate(tmp_path, "demo-kurs/01-erstes-modul.md",
+                   lambda t: t.replace("## Quellen", "## Weiteres"))
+    _, tracks, errors = load_all(root)
+    # One mistake, one message: the track naming the course does not add „gibt es nicht“.
+    assert [str(e) for e in errors] == [
+        "kurse/demo-kurs/01-erstes-modul.md:12: Abschnitt „## Quellen“ fehlt."], errors
+    assert tracks == []  # and nothing half-checked is handed on

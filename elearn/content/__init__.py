@@ -9,8 +9,10 @@ from .tracks import load_tracks
 
 def load_all(root: str | Path) -> tuple[list[Course], list[Track], list[ContentError]]:
     """Courses and tracks below root, with every error of both."""
-    courses, errors = load_directory(root)
-    tracks, track_errors = load_tracks(Path(root), courses) if Path(root).is_dir() else ([], [])
+    failed: set[str] = set()
+    courses, errors = load_directory(root, failed)
+    tracks, track_errors = (load_tracks(Path(root), courses, failed) if Path(root).is_dir()
+                            else ([], []))
     return courses, tracks, sorted(errors + track_errors)
 
 __all__ = [

@@ -37,8 +37,11 @@ def content_hash(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def load_directory(root: str | Path) -> tuple[list[Course], list[ContentError]]:
-    """Load every course below root. Returns the valid courses and all errors found."""
+def load_directory(root: str | Path, failed: set[str] | None = None,
+                   ) -> tuple[list[Course], list[ContentError]]:
+    """Load every course below root. Returns the valid courses and all errors found; adds the
+    slugs of courses with errors (or their folder names, where no slug was read) to `failed`."""
+    failed = set() if failed is None else failed
     root = Path(root).resolve()
     errors: list[ContentError] = []
     if not root.is_dir():
@@ -54,8 +57,10 @@ def load_directory(root: str | Path) -> tuple[list[Course], list[ContentError]]:
         except Exception as exc:  # noqa: BLE001 - a file nobody foresaw: name it, never crash
             Collector(errors, root, folder / "course.yaml").add(
                 1, f"Kursordner lässt sich nicht verarbeiten ({type(exc).__name__}: {exc}).")
+            failed.add(folder.name)
             continue
         if course is None:
+            failed.add(folder.name)
             continue
         if course.slug in slug_seen:
             Collector(errors, root, folder / "course.yaml").add(
@@ -64,6 +69,8 @@ def load_directory(root: str | Path) -> tuple[list[Course], list[ContentError]]:
         slug_seen.setdefault(course.slug, folder.name)
         if len(errors) == before:
             courses.append(course)
+        else:
+            failed.update({course.slug or folder.name, folder.name})
     return courses, sorted(errors)
 
 

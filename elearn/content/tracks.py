@@ -12,8 +12,10 @@ STEP_FIELDS = {"course": (str, True), "module": (str, False), "required": (bool,
                "target_days": (int, False)}
 
 
-def load_tracks(root: Path, courses: list[Course]) -> tuple[list[Track], list[ContentError]]:
-    """Read every track file; steps must name courses and modules that exist."""
+def load_tracks(root: Path, courses: list[Course], failed: set[str] = frozenset(),
+                ) -> tuple[list[Track], list[ContentError]]:
+    """Read every track file; steps must name courses and modules that exist. Steps naming a
+    course in `failed` (it has errors of its own) are not checked: no follow-up errors."""
     folder = Path(root).resolve() / "tracks"
     errors: list[ContentError] = []
     if not folder.is_dir():
@@ -24,7 +26,7 @@ def load_tracks(root: Path, courses: list[Course]) -> tuple[list[Track], list[Co
         before = len(errors)
         col = Collector(errors, Path(root).resolve(), path)
         try:
-            track = _load_track(col, path, known)
+            track = _load_track(col, path, known, failed)
         except Exception as exc:  # noqa: BLE001 - a file nobody foresaw: name it, never crash
             col.add(1, f"Datei lässt sich nicht verarbeiten ({type(exc).__name__}: {exc}).")
             continue
@@ -33,7 +35,8 @@ def load_tracks(root: Path, courses: list[Course]) -> tuple[list[Track], list[Co
     return tracks, errors
 
 
-def _load_track(col: Collector, path: Path, known: dict[str, set[str]]) -> Track | None:
+def _load_track(col: Collector, path: Path, known: dict[str, set[str]],
+                failed: set[str]) -> Track | None:
     if not SLUG.match(path.stem):
         col.add(1, f"Dateiname „{path.name}“: Kennung nur aus a-z, 0-9 und Bindestrichen.")
     elif len(path.stem) > 100:
@@ -42,10 +45,14 @@ def _load_track(col: Collector, path: Path, known: dict[str, set[str]]) -> Track
     data = None if text is None else col.yaml(text)
     if data is None or not col.fields(data, TRACK_FIELDS, "Lernpfad"):
         return None
-    steps, seen = [], set()
+    steps, seen, unchecked = [], set(), False
     raw_steps = data.get("steps") or []
     for raw, line in zip(raw_steps, getattr(raw_steps, "lines", [1] * len(raw_steps)),
                          strict=True):
+        course = raw.get("course") if isinstance(raw, dict) else None
+        if isinstance(course, str) and course in failed and course not in known:
+            unchecked = True  # the course's own errors are reported; nothing loads while they do
+            continue
         step = _step(col, raw, known, line)
         if step is None:
             continue
@@ -54,6 +61,8 @@ def _load_track(col: Collector, path: Path, known: dict[str, set[str]]) -> Track
             col.add(raw.line, "Dieser Schritt ist doppelt.")
         seen.add(key)
         steps.append(step)
+    if unchecked:
+        return None  # incomplete without its course: checked again once the course loads
     if data.get("steps") is not None and not any(s.required for s in steps):
         col.add(data.lines["steps"], "Ein Lernpfad braucht mindestens einen Pflichtschritt.")
     return Track(slug=path.stem, title=data.get("title") or "", summary=data.get("summary") or "",
