@@ -91,6 +91,25 @@ def runner(app):
     return app.test_cli_runner()
 
 
+def at_the_same_moment(calls) -> list:
+    """Run the calls in threads released together by a barrier; their results, in any order.
+    Each call should use its own test client (a client is one browser)."""
+    import threading
+
+    barrier, results = threading.Barrier(len(calls)), []
+
+    def run(call):
+        barrier.wait()
+        results.append(call())
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
 def csrf_token(client, path: str = "/login") -> str:
     html = client.get(path).get_data(as_text=True)
     match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)

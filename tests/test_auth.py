@@ -6,7 +6,7 @@ from elearn.auth import services
 from elearn.auth.models import LoginFailure, User
 from elearn.extensions import db
 
-from .conftest import PASSWORD, csrf_token
+from .conftest import PASSWORD, at_the_same_moment, csrf_token
 
 
 def test_login_success_redirects_home_and_greets(client, auth, learner):
@@ -170,23 +170,11 @@ def test_logout_keeps_the_chosen_language(client, auth, learner):
 def test_parallel_guesses_do_not_overrun_the_login_limit(app, learner):
     """Guesses sent at the same moment are counted before the password is checked: only the
     allowed number of them gets a verdict on the password."""
-    import threading
-
     email, clients = learner.email, [app.test_client() for _ in range(12)]
-    tokens = [csrf_token(c) for c in clients]
-    barrier, statuses = threading.Barrier(len(clients)), []
-
-    def guess(client, token):
-        barrier.wait()
-        statuses.append(client.post("/login", data={
-            "email": email, "password": "falsch-falsch-falsch",
-            "csrf_token": token}).status_code)
-
-    threads = [threading.Thread(target=guess, args=pair)
-               for pair in zip(clients, tokens, strict=True)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    forms = [{"email": email, "password": "falsch-falsch-falsch", "csrf_token": csrf_token(c)}
+             for c in clients]
+    statuses = at_the_same_moment([
+        lambda c=c, f=f: c.post("/login", data=f).status_code
+        for c, f in zip(clients, forms, strict=True)])
     assert sorted(statuses) == [422] * 5 + [429] * 7
     assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginFailure)) == 5

@@ -15,7 +15,7 @@ from elearn.extensions import db
 from elearn.org.models import utcnow
 from elearn.quiz.models import Attempt
 
-from .conftest import csrf_token
+from .conftest import at_the_same_moment, csrf_token
 from .test_quiz import ALL_RIGHT, start, submit
 
 
@@ -116,21 +116,9 @@ def test_verification_is_rate_limited(app, holder):
 
 
 def test_parallel_verifications_do_not_overrun_the_limit(app, holder):
-    import threading
-
     app.config["VERIFY_LIMIT_PER_10_MINUTES"] = 5
     url, clients = f"/verify/{holder.code}", [app.test_client() for _ in range(16)]
-    barrier, statuses = threading.Barrier(len(clients)), []
-
-    def check(client):
-        barrier.wait()
-        statuses.append(client.get(url).status_code)
-
-    threads = [threading.Thread(target=check, args=(c,)) for c in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = at_the_same_moment([lambda c=c: c.get(url).status_code for c in clients])
     assert sorted(statuses) == [200] * 5 + [429] * 11
 
 

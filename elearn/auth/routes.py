@@ -82,7 +82,9 @@ def forgot_password():
         raise ResetThrottled(retry_after=900)
     # A few links per account and hour at most; beyond that the answer stays the same.
     email = services.normalise_email(form.email.data)
-    if throttle.hit("reset-account", email, 3, timedelta(hours=1)):
+    allowed = throttle.hit("reset-account", email, 3, timedelta(hours=1))
+    db.session.commit()  # the counts are in: release their locks before any mail is sent
+    if allowed:
         user = services.find_user_by_email(email)
         if user is not None and user.active and user.auth_source == "local" \
                 and user.erased_at is None:

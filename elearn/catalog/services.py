@@ -94,6 +94,11 @@ def get_course(slug: str) -> tuple[Course, CourseVersion] | None:
     return (row[0], row[1]) if row else None
 
 
+def module_of(version: CourseVersion, module_slug: str) -> Module | None:
+    """The module with this slug in a course version, or None."""
+    return next((m for m in version.modules if m.slug == module_slug), None)
+
+
 @dataclass(frozen=True)
 class PageModule:
     """A module as its page shows it: plain values, no database objects."""

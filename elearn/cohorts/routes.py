@@ -313,7 +313,7 @@ def _survey(subject: str, title: str, back: str, record):
 @login_required
 def module_survey(slug: str, module_slug: str):
     found = catalog.get_course(slug)
-    module = found and next((m for m in found[1].modules if m.slug == module_slug), None)
+    module = found and catalog.module_of(found[1], module_slug)
     if module is None:
         abort(404)
     course = found[0]

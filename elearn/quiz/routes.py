@@ -28,7 +28,7 @@ def _own_attempt(attempt_id: int) -> Attempt:
 @login_required
 def start(slug: str, module_slug: str):
     found = catalog.get_course(slug)
-    module = found and next((m for m in found[1].modules if m.slug == module_slug), None)
+    module = found and catalog.module_of(found[1], module_slug)
     if module is None or not module.quiz:
         abort(404)
     mode = request.form.get("mode", "study")
@@ -94,7 +94,7 @@ def result(attempt_id: int):
     # the attempt: then only the links that still lead somewhere are offered.
     found = catalog.get_course(course.slug)
     course_open = found is not None
-    module_open = course_open and any(m.slug == module.slug for m in found[1].modules)
+    module_open = course_open and catalog.module_of(found[1], module.slug) is not None
     ask_feedback = module_open and attempt.passed and not surveys.answered(
         current_user, surveys.module_subject(course.id, module.slug))
     return render_template("quiz/result.html", attempt=attempt, module=module, course=course,
@@ -118,7 +118,7 @@ def statistics():
 @role_required(ADMIN, LEAD)
 def question_statistics(slug: str, module_slug: str):
     found = catalog.get_course(slug)
-    module = found and next((m for m in found[1].modules if m.slug == module_slug), None)
+    module = found and catalog.module_of(found[1], module_slug)
     if module is None:
         abort(404)
     min_group = current_app.config["MIN_GROUP_SIZE"]
