@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from elearn.content import load_all, load_directory
-from elearn.content.render import render_markdown
+from elearn.content.render import render_inline, render_markdown
 
 from .conftest import FIXTURES
 
@@ -149,6 +149,35 @@ class TestSanitizing:
                      '<a href="https://www.bsi.bund.de/">Link</a>',
                      '<img src="media/x.png" alt="Alt">'):
             assert good in html
+
+
+class TestGenderStar:
+    def test_an_asterisk_between_letters_stays_text(self):
+        html = render_markdown("Kolleg*innen und Bürger*innen lesen *das* und **dies**.")
+        assert html == ("<p>Kolleg*innen und Bürger*innen lesen <em>das</em> und "
+                        "<strong>dies</strong>.</p>\n")
+
+    def test_in_question_texts_too(self):
+        assert (render_inline("Digitallots*innen und Digitalpromotor*innen")
+                == "Digitallots*innen und Digitalpromotor*innen")
+
+    def test_emphasis_around_a_gendered_word_still_works(self):
+        assert render_inline("*Kolleg*innen*") == "<em>Kolleg*innen</em>"
+        assert render_inline("**Bürger*innen**") == "<strong>Bürger*innen</strong>"
+
+    def test_no_shipped_text_turns_a_gender_star_into_emphasis(self):
+        courses, _, errors = load_all(Path(__file__).parent.parent / "courses")
+        assert not errors
+        texts = [m.body for c in courses for m in c.modules]
+        for question in (q for c in courses for m in c.modules if m.quiz
+                         for q in m.quiz.questions):
+            texts += [question.text, question.feedback, question.feedback_true,
+                      question.feedback_false]
+            texts += [t for o in question.options for t in (o.text, o.feedback)]
+        assert sum("*innen" in t for t in texts) > 20
+        for text in texts:
+            html = render_markdown(text)
+            assert "</em>innen" not in html and "</em>in " not in html, text[:80]
 
 
 ODD_YAML = [

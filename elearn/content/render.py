@@ -7,7 +7,7 @@ import bleach
 from markdown_it import MarkdownIt
 
 # Raise when rendering or the allow-list changes: the next sync then re-renders every course.
-RENDERER_VERSION = 2
+RENDERER_VERSION = 3
 
 ALLOWED_TAGS = frozenset(
     {
@@ -33,7 +33,27 @@ ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto", "tel"})
 # bleach keeps the text of stripped elements; the text of scripts and styles is never content.
 _SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 
+
+
+def _gender_star(state, silent: bool) -> bool:
+    """Keep the asterisk of gender-inclusive German (Kolleg*innen) as text.
+
+    CommonMark allows emphasis inside a word with `*`, so "Kolleg*innen und Bürger*innen" would
+    become "Kolleg<em>innen und Bürger</em>innen". An asterisk between two letters is read as a
+    gender star; emphasis inside a word is still possible with `_` or by escaping.
+    """
+    pos, src = state.pos, state.src
+    if (src[pos] != "*" or pos == 0 or pos + 1 >= state.posMax
+            or not src[pos - 1].isalpha() or not src[pos + 1].isalpha()):
+        return False
+    if not silent:
+        state.pending += "*"
+    state.pos += 1
+    return True
+
+
 _markdown = MarkdownIt("commonmark", {"html": True}).enable("table")
+_markdown.inline.ruler.before("emphasis", "gender_star", _gender_star)
 
 
 def parse(text: str):
