@@ -136,11 +136,12 @@ def _rref(rows: list[list[Fraction]]) -> list[list[Fraction]]:
     return rows[:rank]
 
 
-def recoverable(values_, children, hidden, own=None, k=5) -> set:
+def recoverable(values_, children, hidden, own=None, k=5, gaps=services.GAPS) -> set:
     """Sensitive cells that the table's sums determine uniquely (exact linear algebra).
 
-    Unknowns: the hidden cells and every parent office's own-staff figure (never published);
-    sensitive: the hidden cells and own-staff figures from 1 to k-1.
+    Unknowns: the hidden cells, every parent office's own-staff figure and every gap within a
+    row such as employees - started (never published); sensitive: the hidden cells, own-staff
+    figures and gaps from 1 to k-1.
     """
     own = own or {}
     parents = {oid for oid, kids in children.items()
@@ -148,6 +149,10 @@ def recoverable(values_, children, hidden, own=None, k=5) -> set:
     unpublished = {(("own", oid), col) for oid in parents for col in COLUMNS}
     sensitive_own = {cell for cell in unpublished
                      if 0 < own.get(cell[0][1], {}).get(cell[1], 0) < k}
+    gap_cells = {(("gap", oid), pair) for oid in values_ for pair in gaps}
+    sensitive_own |= {cell for cell in gap_cells
+                      if 0 < values_[cell[0][1]][cell[1][0]] - values_[cell[0][1]][cell[1][1]] < k}
+    unpublished |= gap_cells
     unknown = sorted(hidden | unpublished, key=str)
     index = {cell: i for i, cell in enumerate(unknown)}
     equations = []
@@ -160,6 +165,8 @@ def recoverable(values_, children, hidden, own=None, k=5) -> set:
                              + [(("own", parent), col)])
     for oid in values_:  # valid + expiring + expired = completed
         equations.append([(oid, "completed")] + [(oid, c) for c in CERTIFICATE_COLUMNS])
+    for (_, oid), (larger, smaller) in gap_cells:  # larger = smaller + gap
+        equations.append([(oid, larger), (oid, smaller), (("gap", oid), (larger, smaller))])
     matrix = []
     for total, *parts in equations:
         row = [Fraction(0)] * len(unknown)
@@ -225,7 +232,7 @@ def test_no_suppressed_cell_can_be_worked_out_on_random_trees(seed):
         return own
 
     fill(1)
-    hidden = suppress(values_, children, COLUMNS, 5, own=owns)
+    hidden = suppress(values_, children, COLUMNS, 5, own=owns, gaps=services.GAPS)
     assert {(n, c) for n, row in values_.items() for c in COLUMNS if row[c] < 5} <= hidden
     assert recoverable(values_, children, hidden, owns) == set()
 
@@ -354,6 +361,23 @@ def test_the_recovery_check_catches_primary_suppression_alone():
     primary_only = {(1, "cert_expired")}
     assert recoverable({1: row}, {}, primary_only) == {(1, "cert_expired")}
     assert recoverable({1: row}, {}, suppress({1: row}, {}, COLUMNS, 5)) == set()
+
+
+def test_people_who_have_not_started_cannot_be_worked_out_by_subtraction():
+    # 11 employees, 10 started: one person has not started, a group of one
+    row = {"employees": 11, "started": 10, "completed": 10, "test_out": 0, "cert_valid": 10,
+           "cert_expiring": 0, "cert_expired": 0}
+    gap = (("gap", 1), ("employees", "started"))
+    assert gap in recoverable({1: row}, {}, {(1, "test_out")})  # the check sees the leak
+    hidden = suppress({1: row}, {}, COLUMNS, 5, gaps=services.GAPS)
+    assert {(1, "employees"), (1, "started")} & hidden
+    assert recoverable({1: row}, {}, hidden) == set()
+
+
+def test_a_large_gap_needs_no_protection():
+    row = {"employees": 40, "started": 30, "completed": 20, "test_out": 5, "cert_valid": 10,
+           "cert_expiring": 5, "cert_expired": 5}
+    assert suppress({1: row}, {}, COLUMNS, 5, gaps=services.GAPS) == set()
 
 
 def test_own_staff_of_a_parent_office_is_protected():

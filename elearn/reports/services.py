@@ -16,6 +16,10 @@ from .suppression import suppress
 
 COLUMNS = ("employees", "started", "completed", "test_out", "cert_valid", "cert_expiring",
            "cert_expired")
+# Differences within a row that count people as well: those who have not started, not
+# completed, started but not completed, completed without the placement test.
+GAPS = (("employees", "started"), ("employees", "completed"), ("started", "completed"),
+        ("completed", "test_out"))
 EXPIRING_DAYS = 60
 
 
@@ -240,7 +244,7 @@ def build(subject: Subject, *, date_from=None, date_to=None, office: Office | No
                 totals[0][column] += value
     # Suppress over the whole administration, then cut out the subtree: suppressing the
     # subtree alone would show cells the full table hides and so give them away.
-    hidden = suppress(totals, children, COLUMNS, min_group, own=direct)
+    hidden = suppress(totals, children, COLUMNS, min_group, own=direct, gaps=GAPS)
     if office is not None:
         order = _subtree(order, office.id)
     rows = [Row(offices[oid], depth, totals[oid], {c for c in COLUMNS if (oid, c) in hidden})

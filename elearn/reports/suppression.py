@@ -4,7 +4,9 @@ Primary: every cell counting fewer than k people is hidden. Secondary: hide more
 hidden cell can be worked out from the others. The table's sums are: a parent office's figure is
 its own direct staff (never published) plus its children, and a row's three certificate columns
 add up to the people counted as completed (when no period is chosen). An own-staff figure from
-1 to k-1 is sensitive and counts as hidden. First, for every sum:
+1 to k-1 is sensitive and counts as hidden. So is a gap within a row, such as employees minus
+started (the people who have not started): it is never published, but two shown cells would
+give it away, so a gap from 1 to k-1 counts as hidden too. First, for every sum:
   (a) if the total is shown, the hidden parts must be none or at least two;
   (b) if the total is hidden, at least one of its parts must be hidden too.
 The smallest shown part is hidden to repair a sum, so as little as possible is lost. Then,
@@ -20,10 +22,16 @@ CERTIFICATE_COLUMNS = ("cert_valid", "cert_expiring", "cert_expired")
 
 def suppress(values: dict[int, dict[str, int]], children: dict[int, list[int]],
              columns: Iterable[str], k: int,
-             own: dict[int, dict[str, int]] | None = None) -> set[tuple[int, str]]:
-    """Return the (office id, column) cells to hide. `own`: each office's direct staff counts."""
+             own: dict[int, dict[str, int]] | None = None,
+             gaps: Iterable[tuple[str, str]] = ()) -> set[tuple[int, str]]:
+    """Return the (office id, column) cells to hide.
+
+    `own`: each office's direct staff counts. `gaps`: (larger, smaller) column pairs whose
+    difference in a row counts people too, e.g. ("employees", "started").
+    """
     columns = list(columns)
     own = own or {}
+    gaps = [(a, b) for a, b in gaps if a in columns and b in columns]
     kids = {oid: [c for c in children.get(oid, []) if c in values] for oid in values}
     parent = {kid: oid for oid, mine in kids.items() for kid in mine}
     rows = "completed" in columns and set(CERTIFICATE_COLUMNS) <= set(columns)
@@ -31,15 +39,22 @@ def suppress(values: dict[int, dict[str, int]], children: dict[int, list[int]],
     # Unpublished own-staff cells of parent offices: sensitive ones start hidden.
     hidden |= {(("own", oid), col) for oid in values if kids[oid] for col in columns
                if 0 < own.get(oid, {}).get(col, 0) < k}
+    # Gaps within a row (larger - smaller): sensitive ones start hidden.
+    hidden |= {(("gap", oid), pair) for oid in values for pair in gaps
+               if 0 < values[oid][pair[0]] - values[oid][pair[1]] < k}
 
     def value(cell) -> int:
         key, col = cell
+        if isinstance(key, tuple) and key[0] == "gap":
+            return values[key[1]][col[0]] - values[key[1]][col[1]]
         if isinstance(key, tuple):
             return own.get(key[1], {}).get(col, 0)
         return values[key][col]
 
     def sums_with(cell):
         key, col = cell
+        if isinstance(key, tuple) and key[0] == "gap":
+            return [("gap", key[1], col)]
         if isinstance(key, tuple):
             return [("tree", key[1], col)]
         found = [("tree", key, col)]
@@ -47,6 +62,7 @@ def suppress(values: dict[int, dict[str, int]], children: dict[int, list[int]],
             found.append(("tree", parent[key], col))
         if rows and (col == "completed" or col in CERTIFICATE_COLUMNS):
             found.append(("row", key, None))
+        found += [("gap", key, pair) for pair in gaps if col in pair]
         return found
 
     def parts_of(sum_):
@@ -56,10 +72,14 @@ def suppress(values: dict[int, dict[str, int]], children: dict[int, list[int]],
             if parts and (("own", oid), col) in hidden:
                 parts.append((("own", oid), col))
             return (oid, col), parts
+        if kind == "gap":  # larger = smaller + gap; only a sensitive gap needs protecting
+            gap = (("gap", oid), col)
+            return (oid, col[0]), ([(oid, col[1]), gap] if gap in hidden else [])
         return (oid, "completed"), [(oid, c) for c in CERTIFICATE_COLUMNS]
 
     all_sums = ([("tree", oid, col) for oid in values for col in columns]
-                + ([("row", oid, None) for oid in values] if rows else []))
+                + ([("row", oid, None) for oid in values] if rows else [])
+                + [("gap", oid, pair) for oid in values for pair in gaps])
 
     def local(sums) -> None:
         """Rules (a) and (b), re-checking only the sums a newly hidden cell belongs to."""
@@ -102,13 +122,16 @@ def suppress(values: dict[int, dict[str, int]], children: dict[int, list[int]],
     local(all_sums)
     # The local rules cannot see chains of sums (two rows differenced, say): solve the whole
     # system and hide a neighbour of every cell it still determines, until none is left.
-    unpublished = {(("own", oid), col) for oid in values if kids[oid] for col in columns}
+    unpublished = ({(("own", oid), col) for oid in values if kids[oid] for col in columns}
+                   | {(("gap", oid), pair) for oid in values for pair in gaps})
     while True:
         equations = []
         for kind, oid, col in all_sums:
             total, parts = parts_of((kind, oid, col))
             if kind == "tree" and parts:  # every own-staff figure is an unknown here
                 parts = [p for p in parts if not isinstance(p[0], tuple)] + [(("own", oid), col)]
+            if kind == "gap":  # and so is every gap
+                parts = [(oid, col[1]), (("gap", oid), col)]
             if parts:
                 equations.append([total, *parts])
         solved = _determined(sorted(hidden | unpublished, key=str), equations) & hidden
