@@ -1,7 +1,7 @@
 """Certificates: issued on completion only, verifiable, renewable, revocable, portable."""
 
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pypdf
 import pypdfium2
@@ -38,7 +38,7 @@ def holder(client, auth, learner, synced):
 def test_issued_when_all_modules_are_completed(holder, learner):
     assert holder.user_id == learner.id and holder.holder_name == "Erika Muster1"
     assert holder.title == "Testkurs Digitales Arbeiten" and holder.version_label == "1.0"
-    assert holder.valid_until == services.add_months(holder.issued_at.date(), 12)
+    assert holder.valid_until == services.add_months(services.local_date(holder.issued_at), 12)
     assert len(holder.code) == 24 and holder.code.isalnum() and holder.code.isupper()
 
 
@@ -295,6 +295,19 @@ def test_a_revoked_certificate_is_no_longer_handed_out_nor_renewed(client, holde
     assert "Widerrufen am" in page and f"{holder.code}.pdf" not in page
     # No renewal can follow a revocation (an administrator decides): no notice promising one.
     assert "Erneuerung fällig" not in page
+
+
+def test_a_certificate_issued_after_midnight_in_berlin_has_the_berlin_date(
+        client, holder, learner, synced):
+    # 30 June 23:30 UTC is 1 July 01:30 in Berlin: the PDF and the validity use the Berlin day
+    course, version = synced
+    late = datetime(2026, 6, 30, 23, 30)
+    assert services.issue(learner, course, version, when=late).valid_until == date(2027, 7, 1)
+    holder.issued_at = late
+    db.session.commit()
+    text = pypdf.PdfReader(io.BytesIO(client.get(f"/zertifikate/{holder.code}.pdf").data)) \
+        .pages[0].extract_text()
+    assert "Ausgestellt am 01.07.2026" in text and "30.06.2026" not in text
 
 
 def test_dates_follow_the_language(client, holder):

@@ -37,10 +37,10 @@ def verify(code):
     if certificate is None:
         click.echo("unknown")
         raise SystemExit(1)
-    status = certificate.status(utcnow().date())
+    status = certificate.status(services.local_date(utcnow()))
     until = certificate.valid_until.isoformat() if certificate.valid_until else "-"
     click.echo(f"{status}\t{certificate.holder_name}\t{certificate.title}\t"
-               f"{certificate.issued_at.date().isoformat()}\t{until}")
+               f"{services.local_date(certificate.issued_at).isoformat()}\t{until}")
 
 
 @certificates_cli.command("revoke")
@@ -69,7 +69,7 @@ def reminders(days, send):
     """List certificates that expire within DAYS; with --send, e-mail their holders."""
     if send and not mail.configured():
         raise click.ClickException("SMTP is not configured (ELEARN_SMTP_HOST).")
-    for certificate in services.expiring(utcnow().date(), days):
+    for certificate in services.expiring(services.local_date(utcnow()), days):
         until = certificate.valid_until.strftime("%d.%m.%Y")
         click.echo(f"{certificate.user.email};{certificate.holder_name};{certificate.title};"
                    f"{until}")

@@ -8,6 +8,7 @@ import segno
 from fpdf import FPDF
 
 from .models import Certificate
+from .services import local_date
 
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -62,7 +63,7 @@ def render(certificate: Certificate, *, city: str, verify_url: str) -> bytes:
     line(f"(Version {certificate.version_label})", 11, 8)
     done = "absolviert hat." if certificate.source == "manual" else "erfolgreich abgeschlossen hat."
     line(done, 13, 16)
-    line(f"Ausgestellt am {_date(certificate.issued_at)}", 12, 2)
+    line(f"Ausgestellt am {_date(local_date(certificate.issued_at))}", 12, 2)
     valid = (f"Gültig bis {_date(certificate.valid_until)}" if certificate.valid_until
              else "Unbefristet gültig")
     line(valid, 12, 8)

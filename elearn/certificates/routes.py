@@ -41,7 +41,7 @@ def _revoked():
 @login_required
 def mine():
     certificates = services.of_user(current_user)
-    today = utcnow().date()
+    today = services.local_date(utcnow())
     renewals, seen = {}, set()
     for certificate in certificates:  # newest first: only the newest of a course may be due
         course = certificate.course
@@ -107,7 +107,7 @@ def verify(code: str):
     if certificate is None:
         return render_template("certificates/unknown.html", code=code[:64]), 404
     return render_template("certificates/verify.html", certificate=certificate,
-                           status=certificate.status(utcnow().date()))
+                           status=certificate.status(services.local_date(utcnow())))
 
 
 @bp.get("/verwaltung/zertifikate")
@@ -120,8 +120,8 @@ def admin():
     found = services.find(code) if code else None
     return render_template(
         "certificates/admin.html", days=int(days), code=code, found=found,
-        expiring=services.expiring(utcnow().date(), int(days)), form=RevokeForm(),
-        today=utcnow().date())
+        expiring=services.expiring(services.local_date(utcnow()), int(days)), form=RevokeForm(),
+        today=services.local_date(utcnow()))
 
 
 @bp.post("/verwaltung/zertifikate/<code>/widerruf")

@@ -3,9 +3,11 @@
 import base64
 import calendar
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
+from babel.dates import get_timezone
+from flask import current_app
 from flask_babel import gettext as _
 
 from ..catalog import services as catalog
@@ -59,10 +61,17 @@ def latest(user, course: Course) -> Certificate | None:
     return newest(user, course=course)
 
 
+def local_date(moment: datetime) -> date:
+    """The calendar day of a stored (naive UTC) moment in the administration's time zone, the
+    day the pages show: a certificate issued at 23:30 UTC on 30 June is dated 1 July in Berlin."""
+    zone = get_timezone(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return moment.replace(tzinfo=UTC).astimezone(zone).date()
+
+
 def renewal_window(certificate: Certificate) -> timedelta:
     """60 days before expiry, but at most half the validity: a certificate valid for one month
     is not due for renewal on the day it is issued."""
-    valid_for = certificate.valid_until - certificate.issued_at.date()
+    valid_for = certificate.valid_until - local_date(certificate.issued_at)
     return min(timedelta(days=RENEWAL_WINDOW_DAYS), valid_for // 2)
 
 
@@ -81,7 +90,7 @@ def issue(user, course: Course, version: CourseVersion, *, when: datetime | None
     certificate = Certificate(
         code=new_code(), user_id=user.id, course_id=course.id, holder_name=user.display_name,
         title=version.title, version_label=version.label, issued_at=when,
-        valid_until=add_months(when.date(), months) if months else None,
+        valid_until=add_months(local_date(when), months) if months else None,
         source=source, note=note, renewal_of_id=renewal_of.id if renewal_of else None,
     )
     db.session.add(certificate)
@@ -167,7 +176,7 @@ def _course_certificate(user, module: Module, when: datetime) -> Certificate | N
                for m in version.modules):
             return issue(user, course, version, when=when)
         return None
-    if is_due(previous, when.date()):
+    if is_due(previous, local_date(when)):
         done, total = renewal_progress(user, course, version, previous)
         if done == total:
             return issue(user, course, version, when=when, renewal_of=previous)
