@@ -171,3 +171,13 @@ def test_a_nul_character_in_a_form_changes_nothing(client, learner):
                                            "csrf_token": token})
     assert response.status_code == 400
     assert client.get("/kurse").status_code == 302  # not logged in
+
+
+def test_form_fields_carry_autocomplete_only_with_a_real_value(client, auth, make_user):
+    login = client.get("/login").get_data(as_text=True)
+    assert 'autocomplete="username"' in login
+    admin = make_user(roles=("admin",))
+    auth.login(admin.email)
+    page = client.get("/verwaltung/aemter").get_data(as_text=True)
+    assert 'name="code"' in page and "autocomplete=" not in page.split('name="code"')[0][-300:]
+    assert 'autocomplete="None"' not in page
