@@ -37,6 +37,18 @@ def test_language_switch_is_remembered(client):
     assert '<html lang="de">' in client.get("/login").get_data(as_text=True)
 
 
+@pytest.mark.parametrize(("shown_at", "back_to"), [
+    ("/kohorten/3/mitglieder/datei", "/kohorten/3/mitglieder"),  # a refused upload
+    ("/kurse/demo-kurs/01-erstes-modul/quiz", "/kurse/demo-kurs/01-erstes-modul"),
+    ("/logout", "/"),
+    ("/kurse?seite=2", "/kurse?seite=2"),
+])
+def test_language_switch_returns_to_a_page_that_can_be_shown(client, shown_at, back_to):
+    response = client.post("/language", data={"lang": "en", "next": shown_at,
+                                              "csrf_token": csrf_token(client)})
+    assert response.headers["Location"] == back_to
+
+
 def test_language_switch_needs_csrf_and_ignores_unknown(client):
     assert client.post("/language", data={"lang": "en"}).status_code == 400
     token = csrf_token(client)

@@ -1,6 +1,10 @@
+from urllib.parse import urlsplit
+
 import sqlalchemy as sa
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing import RequestRedirect
 
 from ..catalog import services as catalog
 from ..catalog import tracks
@@ -28,7 +32,33 @@ def set_language():
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
-    return redirect(local_path(request.form.get("next"), url_for("main.home")))
+    return redirect(_readable(local_path(request.form.get("next"), url_for("main.home"))))
+
+
+def _readable(target: str) -> str:
+    """`target`, or the nearest page above it when `target` only answers POST.
+
+    A page rendered in answer to a form (say a refused upload at /kohorten/3/mitglieder/datei)
+    has an address that only takes POST; switching the language there must not end in 405.
+    """
+    adapter = current_app.url_map.bind("localhost")
+    path = urlsplit(target).path
+    first = True
+    while path not in ("", "/"):
+        try:
+            adapter.match(path, method="GET")
+        except RequestRedirect:
+            pass
+        except MethodNotAllowed:
+            path, first = path.rsplit("/", 1)[0], False
+            continue
+        except HTTPException:
+            if first:  # an address that does not exist gets its own "not found" page
+                return target
+            path = path.rsplit("/", 1)[0]
+            continue
+        return target if first else path
+    return url_for("main.home")
 
 
 @bp.get("/barrierefreiheit")
