@@ -24,8 +24,11 @@ def neutralise(value):
 
 
 def table(report: Report) -> list[list]:
-    """Rows of cells: numbers as numbers, suppressed cells as the text '< k'."""
-    hidden_text = f"< {report.min_group}"
+    """Rows of cells: numbers as numbers, suppressed cells as the text 'n. a.'.
+
+    Not '< k': a cell hidden only so that another cannot be worked out may be large.
+    """
+    hidden_text = "n. a."
     rows = []
     for row in report.rows:
         cells = [row.office.code, row.office.name, row.depth]
