@@ -40,6 +40,16 @@ def test_module_page_shows_content_and_records_start(client, auth, learner, sync
     assert "Begonnen" in course_page and "Weiter mit: Erstes Modul" in course_page
 
 
+def test_course_text_keeps_its_language_on_english_pages(client, auth, learner, synced):
+    auth.login()
+    page = client.get("/kurse/demo-kurs/01-erstes-modul",
+                      headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="en">' in page and "Learning objectives" in page
+    assert '<h1 class="kern-heading-large" lang="de">Erstes Modul</h1>' in page
+    assert '<article class="module-text" lang="de">' in page
+    assert page.count('lang="de"') >= 3
+
+
 def test_module_page_never_shows_answers(client, auth, learner, synced):
     auth.login()
     page = client.get("/kurse/demo-kurs/01-erstes-modul").get_data(as_text=True)
