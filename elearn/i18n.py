@@ -1,7 +1,9 @@
 """Language selection: the learner's choice, then the browser's, then German."""
 
+from datetime import UTC, date, datetime
+
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, to_user_timezone
 
 from .extensions import babel
 
@@ -16,6 +18,16 @@ def select_locale() -> str:
     return request.accept_languages.best_match(languages) or current_app.config[
         "BABEL_DEFAULT_LOCALE"
     ]
+
+
+def local_date(moment: datetime) -> date:
+    """The calendar day of a stored (naive UTC) moment in the administration's time zone
+    (BABEL_DEFAULT_TIMEZONE), the day the pages show: 30 June 23:30 UTC is 1 July in Berlin."""
+    return to_user_timezone(moment).date()
+
+
+def local_today() -> date:
+    return to_user_timezone(datetime.now(UTC)).date()
 
 
 def init_app(app: Flask) -> None:

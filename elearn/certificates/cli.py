@@ -4,7 +4,7 @@ from flask.cli import with_appcontext
 
 from .. import audit, mail
 from ..extensions import db
-from ..org.models import utcnow
+from ..i18n import local_date, local_today
 from . import services
 
 
@@ -37,10 +37,10 @@ def verify(code):
     if certificate is None:
         click.echo("unknown")
         raise SystemExit(1)
-    status = certificate.status(services.local_date(utcnow()))
+    status = certificate.status(local_today())
     until = certificate.valid_until.isoformat() if certificate.valid_until else "-"
     click.echo(f"{status}\t{certificate.holder_name}\t{certificate.title}\t"
-               f"{services.local_date(certificate.issued_at).isoformat()}\t{until}")
+               f"{local_date(certificate.issued_at).isoformat()}\t{until}")
 
 
 @certificates_cli.command("revoke")
@@ -69,7 +69,7 @@ def reminders(days, send):
     """List certificates that expire within DAYS; with --send, e-mail their holders."""
     if send and not mail.configured():
         raise click.ClickException("SMTP is not configured (ELEARN_SMTP_HOST).")
-    for certificate in services.expiring(services.local_date(utcnow()), days):
+    for certificate in services.expiring(local_today(), days):
         until = certificate.valid_until.strftime("%d.%m.%Y")
         click.echo(f"{certificate.user.email};{certificate.holder_name};{certificate.title};"
                    f"{until}")

@@ -7,8 +7,8 @@ from pathlib import Path
 import segno
 from fpdf import FPDF
 
+from ..i18n import local_date
 from .models import Certificate
-from .services import local_date
 
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",

@@ -11,7 +11,7 @@ from ..auth.services import role_required
 from ..catalog import services as catalog
 from ..errors import render_error
 from ..extensions import db
-from ..org.models import utcnow
+from ..i18n import local_today
 from . import badge, bp, pdf, services
 from .forms import RevokeForm
 
@@ -41,7 +41,7 @@ def _revoked():
 @login_required
 def mine():
     certificates = services.of_user(current_user)
-    today = services.local_date(utcnow())
+    today = local_today()
     renewals, seen = {}, set()
     for certificate in certificates:  # newest first: only the newest of a course may be due
         course = certificate.course
@@ -107,7 +107,7 @@ def verify(code: str):
     if certificate is None:
         return render_template("certificates/unknown.html", code=code[:64]), 404
     return render_template("certificates/verify.html", certificate=certificate,
-                           status=certificate.status(services.local_date(utcnow())))
+                           status=certificate.status(local_today()))
 
 
 @bp.get("/verwaltung/zertifikate")
@@ -120,8 +120,8 @@ def admin():
     found = services.find(code) if code else None
     return render_template(
         "certificates/admin.html", days=int(days), code=code, found=found,
-        expiring=services.expiring(services.local_date(utcnow()), int(days)), form=RevokeForm(),
-        today=services.local_date(utcnow()))
+        expiring=services.expiring(local_today(), int(days)), form=RevokeForm(),
+        today=local_today())
 
 
 @bp.post("/verwaltung/zertifikate/<code>/widerruf")

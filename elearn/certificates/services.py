@@ -3,17 +3,16 @@
 import base64
 import calendar
 import secrets
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from babel.dates import get_timezone
-from flask import current_app
 from flask_babel import gettext as _
 
 from ..catalog import services as catalog
 from ..catalog import tracks
 from ..catalog.models import COMPLETED, Course, CourseVersion, Module
 from ..extensions import db
+from ..i18n import local_date
 from ..org.models import utcnow
 from .models import Certificate
 
@@ -59,13 +58,6 @@ def newest(user, *, course=None, track=None, include_revoked=False) -> Certifica
 def latest(user, course: Course) -> Certificate | None:
     """The learner's newest certificate for a course that has not been revoked."""
     return newest(user, course=course)
-
-
-def local_date(moment: datetime) -> date:
-    """The calendar day of a stored (naive UTC) moment in the administration's time zone, the
-    day the pages show: a certificate issued at 23:30 UTC on 30 June is dated 1 July in Berlin."""
-    zone = get_timezone(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return moment.replace(tzinfo=UTC).astimezone(zone).date()
 
 
 def renewal_window(certificate: Certificate) -> timedelta:

@@ -34,7 +34,6 @@ ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto", "tel"})
 _SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 
 
-
 def _gender_star(state, silent: bool) -> bool:
     """Keep the asterisk of gender-inclusive German (Kolleg*innen) as text.
 

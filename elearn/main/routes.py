@@ -3,7 +3,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from ..catalog import services as catalog
@@ -40,24 +40,26 @@ def _readable(target: str) -> str:
 
     A page rendered in answer to a form (say a refused upload at /kohorten/3/mitglieder/datei)
     has an address that only takes POST; switching the language there must not end in 405.
+    An address that does not exist is left alone: it gets its own "not found" page.
     """
-    adapter = current_app.url_map.bind("localhost")
-    path = urlsplit(target).path
-    first = True
-    while path not in ("", "/"):
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+
+    def answers(path: str, method: str) -> bool:
         try:
-            adapter.match(path, method="GET")
+            adapter.match(path, method=method)
         except RequestRedirect:
-            pass
-        except MethodNotAllowed:
-            path, first = path.rsplit("/", 1)[0], False
-            continue
+            return True
         except HTTPException:
-            if first:  # an address that does not exist gets its own "not found" page
-                return target
-            path = path.rsplit("/", 1)[0]
-            continue
-        return target if first else path
+            return False
+        return True
+
+    path = urlsplit(target).path
+    if answers(path, "GET") or not answers(path, "POST"):
+        return target
+    while path.count("/") > 1:
+        path = path.rsplit("/", 1)[0]
+        if answers(path, "GET"):
+            return path
     return url_for("main.home")
 
 

@@ -10,9 +10,9 @@ from ..auth.models import User
 from ..catalog.models import Course, CourseVersion, ModuleProgress, Track
 from ..catalog.services import current_version_join
 from ..certificates.models import Certificate
-from ..certificates.services import local_date
 from ..extensions import db
-from ..org.models import Office, utcnow
+from ..i18n import local_today
+from ..org.models import Office
 from .suppression import suppress
 
 COLUMNS = ("employees", "started", "completed", "test_out", "cert_valid", "cert_expiring",
@@ -215,7 +215,7 @@ def find_office(code: str | None) -> Office | None:
 def build(subject: Subject, *, date_from=None, date_to=None, office: Office | None = None,
           min_group: int = 5, today: date | None = None) -> Report:
     """The report for one course or track, for the administration or an office subtree."""
-    today = today or local_date(utcnow())
+    today = today or local_today()
     if date_from and date_to and date_from > date_to:
         raise ReportError(_("Der Zeitraum beginnt nach seinem Ende."))
     offices, children = office_tree()
