@@ -483,7 +483,13 @@ def test_comparison_page_of_two_cohorts(client, auth, cohort, lead, make_user, s
     assert ("„Pilot B“ spart gegenüber „Pilot A“ im Median 1,1 Stunden Lernzeit bei gleicher "
             "Bestehensquote.") in text
     assert client.get(f"/kohorten/vergleich?a={cohort.id}&b=abc").status_code == 404
-    assert client.get(f"/kohorten/vergleich?a={cohort.id}&b={cohort.id}").status_code == 400
+    same = client.get(f"/kohorten/vergleich?a={cohort.id}&b={cohort.id}")
+    assert same.status_code == 400
+    text = same.get_data(as_text=True)  # the form again, the problem at group B, no result
+    assert '<a class="kern-link" href="#vergleich-b">Bitte wählen Sie zwei verschiedene Gruppen.' \
+        in text
+    assert 'aria-invalid="true" aria-describedby="vergleich-b-error"' in text
+    assert 'id="ergebnis"' not in text
 
     small = create_cohort(name="Pilot C", track=synced_tracks, starts_on=date(2026, 3, 2),
                           ends_on=date(2026, 4, 30), leads=[lead])

@@ -308,6 +308,36 @@ def test_downloads(city, client, auth, make_user):
     assert client.get("/berichte/export.pdf").status_code == 404
 
 
+def test_downloads_say_what_they_hold(city, client, auth, make_user):
+    make_user(email="hr@test.example", roles=("hr",))
+    auth.login(email="hr@test.example")
+    csv_response = client.get("/berichte/export.csv?thema=demo-kurs&amt=A1&von=2026-01-01")
+    name = csv_response.headers["Content-Disposition"].split('filename="')[1].rstrip('"')
+    assert name.startswith("bericht-demo-kurs-amt-A1-2026-01-01-bis-heute-stand-20")
+    assert name.endswith(".csv")
+    xlsx = client.get("/berichte/export.xlsx?thema=demo-kurs&von=2026-01-01&bis=2026-06-30")
+    assert "bericht-demo-kurs-2026-01-01-bis-2026-06-30-stand-" in \
+        xlsx.headers["Content-Disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.data))
+    assert book.sheetnames == ["Bericht", "Angaben"]  # the table stays the first sheet
+    about = {row[0]: row[1] for row in book["Angaben"].iter_rows(values_only=True)}
+    assert about["Kurs"] == "Testkurs Digitales Arbeiten"
+    assert about["Amt"] == "Gesamte Verwaltung"
+    assert about["Zeitraum (Beginn bzw. Ausstellung des Zertifikats)"] == "01.01.2026 – 30.06.2026"
+    assert about["n. a."].startswith("nicht ausgewiesen: weniger als 5 Personen")
+
+
+def test_the_about_sheet_is_neutralised_and_the_file_name_safe(city):
+    a1 = city["offices"][3]
+    a1.code = "=1+1 \"x\""
+    rep = report(city, office=a1)
+    rep.subject.title = "=HYPERLINK(\"http://evil\")"
+    rows = dict(export.about(rep))
+    assert rows["Kurs"] == "'=HYPERLINK(\"http://evil\")"
+    assert rows["Amt"].startswith("'=1+1")
+    assert export.filename(rep, "csv") == "bericht-demo-kurs-amt-1-1-x-stand-2026-06-01.csv"
+
+
 @pytest.mark.parametrize(("query", "message"), [
     ("von=2026-02-30", "„2026-02-30“ ist kein gültiges Datum"),
     ("bis=gestern", "„gestern“ ist kein gültiges Datum"),
@@ -322,6 +352,35 @@ def test_bad_filters_get_a_clear_message(city, client, auth, make_user, query, m
         response = client.get(path + query)
         assert response.status_code == 400
         assert message in response.get_data(as_text=True)
+
+
+def test_bad_filters_come_back_on_the_form_with_every_problem_at_its_field(
+        city, client, auth, make_user):
+    make_user(email="hr@test.example", roles=("hr",))
+    auth.login(email="hr@test.example")
+    response = client.get("/berichte?thema=demo-kurs&amt=A3&von=2026-05-01&bis=gestern")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    # The form, filled in as sent, not an error page; no figures for filters that do not apply.
+    assert '<option value="A3" selected>' in page
+    assert '<option value="demo-kurs" selected>' in page
+    assert 'name="von" value="2026-05-01"' in page and 'name="bis" value="gestern"' in page
+    assert "<table" not in page
+    # The summary links to the field; the field says what is wrong and is marked invalid.
+    assert '<a class="kern-link" href="#bis">Bis: „gestern“ ist kein gültiges Datum' in page
+    assert '<p class="kern-error" id="bis-error">Bis: „gestern“' in page
+    assert 'id="bis" name="bis" value="gestern" aria-invalid="true" aria-describedby="bis-error"' \
+        in page
+    assert 'aria-invalid' not in page.split('id="von"')[1].split(">")[0]
+
+    page = client.get("/berichte?thema=weg&amt=XX&von=2026-05-01&bis=2026-04-01"
+                      ).get_data(as_text=True)
+    assert 'href="#thema">Unbekannter Kurs oder Lernpfad „weg“.' in page
+    assert 'href="#amt">Unbekanntes Amt „XX“.' in page
+    # A reversed period is only judged once both dates and the rest are valid.
+    assert "Der Zeitraum beginnt nach seinem Ende." not in page
+    page = client.get("/berichte?von=2026-05-01&bis=2026-04-01").get_data(as_text=True)
+    assert 'href="#von">Der Zeitraum beginnt nach seinem Ende.' in page
 
 
 def test_filter_messages_follow_the_language(city, client, auth, make_user):

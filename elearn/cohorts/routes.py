@@ -108,15 +108,16 @@ def comparison():
         if cohort is None:
             return render_error(404, _("Diese Gruppe gibt es nicht, oder Sie leiten sie nicht."))
         chosen.append(cohort)
-    result = None
+    result, problem, status = None, None, 200
     if len(chosen) == 2:
-        if chosen[0].id == chosen[1].id:
-            return render_error(400, _("Bitte wählen Sie zwei verschiedene Gruppen."))
-        result = compare.compare(figures.compute(chosen[0], _min_group()),
-                                 figures.compute(chosen[1], _min_group()), _min_group())
+        if chosen[0].id == chosen[1].id:  # the form again, with the problem at group B
+            problem, status = _("Bitte wählen Sie zwei verschiedene Gruppen."), 400
+        else:
+            result = compare.compare(figures.compute(chosen[0], _min_group()),
+                                     figures.compute(chosen[1], _min_group()), _min_group())
     return render_template("cohorts/compare.html", cohorts=cohorts, chosen=chosen,
-                           result=result, min_group=_min_group(),
-                           equivalence=compare.EQUIVALENCE)
+                           result=result, problem=problem, min_group=_min_group(),
+                           equivalence=compare.EQUIVALENCE), status
 
 
 # --- members and leads ------------------------------------------------------------------------

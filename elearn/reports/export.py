@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -56,12 +57,46 @@ def to_csv(report: Report) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+def filename(report: Report, fmt: str) -> str:
+    """Names what the file holds: subject, office, period and the day of the status."""
+    parts = ["bericht", report.subject.slug]
+    if report.office is not None:
+        parts.append("amt-" + (re.sub(r"[^A-Za-z0-9.]+", "-", report.office.code).strip("-")
+                               or str(report.office.id)))
+    if report.date_from or report.date_to:
+        parts.append(f"{report.date_from or 'anfang'}-bis-{report.date_to or 'heute'}")
+    parts.append(f"stand-{report.today.isoformat()}")
+    return "-".join(parts) + "." + fmt
+
+
+def about(report: Report) -> list[list[str]]:
+    """What the table shows, for the second sheet of the XLSX file."""
+    german = "%d.%m.%Y"
+    period = "gesamt"
+    if report.date_from or report.date_to:
+        period = (f"{report.date_from.strftime(german) if report.date_from else '…'} – "
+                  f"{report.date_to.strftime(german) if report.date_to else '…'}")
+    office = (f"{report.office.code} {report.office.name} (mit untergeordneten Einheiten)"
+              if report.office is not None else "Gesamte Verwaltung")
+    rows = [["Bericht", "Fortbildung nach Ämtern"],
+            ["Lernpfad" if report.subject.kind == "track" else "Kurs", report.subject.title],
+            ["Amt", office],
+            ["Zeitraum (Beginn bzw. Ausstellung des Zertifikats)", period],
+            ["Zertifikatsstatus: Stand", report.today.strftime(german)],
+            ["n. a.", f"nicht ausgewiesen: weniger als {report.min_group} Personen "
+                      "oder daraus ableitbar"]]
+    return [[neutralise(_printable(cell)) for cell in row] for row in rows]
+
+
 def to_xlsx(report: Report) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Bericht")
     sheet.append(HEADERS)
     for row in table(report):
         sheet.append(row)
+    info = workbook.create_sheet("Angaben")
+    for row in about(report):
+        info.append(row)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -7,12 +7,24 @@ from .services import ReportError, find_office, find_subject, parse_date
 
 def filters(subject: str | None, date_from: str | None, date_to: str | None,
             office: str | None) -> dict:
-    """Validate the filters; raises ReportError with a message for the user."""
-    if any(v is not None and len(v) > 100 for v in (subject, date_from, date_to, office)):
-        raise ReportError(_("Eine Angabe im Filter ist zu lang."))
-    return {
-        "subject": find_subject(subject),
-        "date_from": parse_date(date_from, _("Von")),
-        "date_to": parse_date(date_to, _("Bis")),
-        "office": find_office(office),
-    }
+    """Validate the filters; raises ReportError naming every problem and its field."""
+    given = {"thema": subject, "von": date_from, "bis": date_to, "amt": office}
+    too_long = [(field, _("Eine Angabe im Filter ist zu lang.")) for field, value in given.items()
+                if value is not None and len(value) > 100]
+    if too_long:
+        raise ReportError.collected(too_long)
+    chosen, problems = {}, []
+    for key, read in (("subject", lambda: find_subject(subject)),
+                      ("date_from", lambda: parse_date(date_from, _("Von"), "von")),
+                      ("date_to", lambda: parse_date(date_to, _("Bis"), "bis")),
+                      ("office", lambda: find_office(office))):
+        try:
+            chosen[key] = read()
+        except ReportError as error:
+            problems += error.problems
+    if not problems and chosen["date_from"] and chosen["date_to"] \
+            and chosen["date_from"] > chosen["date_to"]:
+        problems.append(("von", _("Der Zeitraum beginnt nach seinem Ende.")))
+    if problems:
+        raise ReportError.collected(problems)
+    return chosen

@@ -19,13 +19,15 @@ def _report():
 @bp.get("/berichte")
 @role_required(HR, ADMIN)
 def index():
+    page = {"subjects": services.subjects(), "args": request.args,
+            "offices": services.office_tree()[0]}
     try:
-        report, chosen = _report()
-    except services.ReportError as error:
-        return render_error(400, str(error))
-    return render_template("reports/index.html", report=report, chosen=chosen,
-                           subjects=services.subjects(), args=request.args,
-                           chart=chart.bars(report), offices=services.office_tree()[0])
+        report, _ = _report()
+    except services.ReportError as error:  # the form again, with the problems on it
+        return render_template("reports/index.html", report=None, problems=error.problems,
+                               min_group=current_app.config["MIN_GROUP_SIZE"], **page), 400
+    return render_template("reports/index.html", report=report, problems=[],
+                           min_group=report.min_group, chart=chart.bars(report), **page)
 
 
 @bp.get("/berichte/export.<fmt>")
@@ -37,7 +39,7 @@ def download(fmt: str):
         report, _ = _report()
     except services.ReportError as error:
         return render_error(400, str(error))
-    name = f"bericht-{report.subject.slug}-{report.today.isoformat()}.{fmt}"
+    name = export.filename(report, fmt)
     if fmt == "csv":
         body, mimetype = export.to_csv(report), "text/csv"
     else:

@@ -25,7 +25,18 @@ EXPIRING_DAYS = 60
 
 
 class ReportError(Exception):
-    """A filter that cannot be applied; the message says why (in German)."""
+    """Filters that cannot be applied. `problems` pairs each message with its filter field
+    ("thema", "amt", "von", "bis"; None for the whole form); str() joins the messages."""
+
+    def __init__(self, message: str, field: str | None = None):
+        self.problems = [(field, message)]
+        super().__init__(message)
+
+    @classmethod
+    def collected(cls, problems: list[tuple[str | None, str]]) -> "ReportError":
+        error = cls(" ".join(message for _, message in problems))
+        error.problems = problems
+        return error
 
 
 @dataclass
@@ -63,6 +74,7 @@ class Report:
     date_to: date | None
     min_group: int
     today: date
+    office: Office | None = None  # the subtree asked for; None for the whole administration
 
     @property
     def total(self) -> Row:
@@ -90,20 +102,20 @@ def find_subject(slug: str | None) -> Subject:
     for subject in options:
         if subject.slug == slug:
             return subject
-    raise ReportError(_("Unbekannter Kurs oder Lernpfad „%(slug)s“.", slug=slug))
+    raise ReportError(_("Unbekannter Kurs oder Lernpfad „%(slug)s“.", slug=slug), "thema")
 
 
-def parse_date(value: str | None, label: str) -> date | None:
+def parse_date(value: str | None, label: str, field: str | None = None) -> date | None:
     if not value:
         return None
     try:
         parsed = date.fromisoformat(value.strip())
     except ValueError:
         raise ReportError(_("%(label)s: „%(value)s“ ist kein gültiges Datum (JJJJ-MM-TT).",
-                            label=label, value=value)) from None
+                            label=label, value=value), field) from None
     if not date(2000, 1, 1) <= parsed <= date(2999, 12, 31):
         raise ReportError(_("%(label)s: Bitte ein Datum zwischen 2000 und 2999 angeben.",
-                            label=label))
+                            label=label), field)
     return parsed
 
 
@@ -208,7 +220,7 @@ def find_office(code: str | None) -> Office | None:
         return None
     office = db.session.scalar(sa.select(Office).where(Office.code == code.strip()))
     if office is None:
-        raise ReportError(_("Unbekanntes Amt „%(code)s“.", code=code))
+        raise ReportError(_("Unbekanntes Amt „%(code)s“.", code=code), "amt")
     return office
 
 
@@ -217,7 +229,7 @@ def build(subject: Subject, *, date_from=None, date_to=None, office: Office | No
     """The report for one course or track, for the administration or an office subtree."""
     today = today or local_today()
     if date_from and date_to and date_from > date_to:
-        raise ReportError(_("Der Zeitraum beginnt nach seinem Ende."))
+        raise ReportError(_("Der Zeitraum beginnt nach seinem Ende."), "von")
     offices, children = office_tree()
     direct = direct_counts(subject, date_from, date_to, today)
     roots = children.get(None, [])
@@ -250,4 +262,4 @@ def build(subject: Subject, *, date_from=None, date_to=None, office: Office | No
         order = _subtree(order, office.id)
     rows = [Row(offices[oid], depth, totals[oid], {c for c in COLUMNS if (oid, c) in hidden})
             for oid, depth in order]
-    return Report(subject, rows, date_from, date_to, min_group, today)
+    return Report(subject, rows, date_from, date_to, min_group, today, office)
