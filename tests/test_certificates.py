@@ -293,6 +293,10 @@ def test_a_revoked_certificate_is_no_longer_handed_out_nor_renewed(client, holde
         assert "wurde widerrufen" in response.get_data(as_text=True)
     page = client.get("/zertifikate").get_data(as_text=True)
     assert "Widerrufen am" in page and f"{holder.code}.pdf" not in page
+    assert "gültig bis" not in page and "unbefristet gültig" not in page  # not valid at all
+    public = client.get(f"/verify/{holder.code}").get_data(as_text=True)
+    assert "Widerrufen am" in public and "Gültig bis" not in public
+    assert "Irrtümlich" not in public  # the reason is for the holder, not the public
     # No renewal can follow a revocation (an administrator decides): no notice promising one.
     assert "Erneuerung fällig" not in page
 

@@ -291,8 +291,8 @@ def beat(session_id: int):
 
 
 def _survey(subject: str, title: str, back: str, record):
-    if surveys.answered(current_user, subject):
-        return render_error(409, _("Sie haben dazu schon eine Rückmeldung gegeben. Danke!"))
+    if surveys.answered(current_user, subject):  # a bookmark, the back button, a second tab
+        return _already_answered(back)
     form = forms.SurveyForm()
     if form.validate_on_submit():
         items = {key: int(getattr(form, f"item_{key}").data) for key in surveys.ITEMS
@@ -302,12 +302,18 @@ def _survey(subject: str, title: str, back: str, record):
             db.session.commit()
         except sa.exc.IntegrityError:  # the same form sent twice at once: its receipt won
             db.session.rollback()
-            return render_error(409, _("Sie haben dazu schon eine Rückmeldung gegeben. Danke!"))
+            return _already_answered(back)
         flash(_("Danke für Ihre Rückmeldung! Sie wird nur zusammengefasst und ohne Ihren Namen "
                 "ausgewertet."), "success")
         return redirect(back, code=303)
     return render_template("cohorts/survey.html", form=form, title=title, back=back,
                            items=surveys.ITEMS), 422 if form.errors else 200
+
+
+def _already_answered(back: str):
+    """Nothing to do, and nothing wrong: back to where the survey was offered, with a word."""
+    flash(_("Sie haben dazu schon eine Rückmeldung gegeben. Danke!"), "info")
+    return redirect(back, code=303)
 
 
 @bp.route("/rueckmeldung/kurse/<slug>/<module_slug>", methods=["GET", "POST"])
