@@ -43,3 +43,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # SQLite's own lower() knows only A-Z, so ILIKE missed "Ö" for "ö" (PostgreSQL's does
+        # not). No index uses lower(), so replacing it changes no stored order.
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value

@@ -37,6 +37,17 @@ def entries(action=None):
     return list(db.session.scalars(query))
 
 
+@pytest.mark.parametrize("query", ["özdemir", "ÖZDEMIR", "Öz", "ÜBERALL", "groß"])
+def test_search_ignores_case_in_umlauts_too(client, admin, make_user, query):
+    make_user(first_name="Ülkü", last_name="Özdemir", email="u.oezdemir@test.example")
+    make_user(first_name="Jörg", last_name="Überall-Groß", email="j.ueberall@test.example")
+    make_user(first_name="Erika", last_name="Ozdemir", email="e.ozdemir@test.example")
+    page = client.get(f"/verwaltung/personen?q={query}").get_data(as_text=True)
+    expected = "Überall-Groß" if query in ("ÜBERALL", "groß") else "Özdemir"
+    assert expected in page
+    assert "Ozdemir" not in page  # no umlaut, no match: Ö is not O
+
+
 def test_search_filters_and_pages_with_limit_and_offset(client, admin, make_user, make_office):
     root = make_office(code="S", name="Stadt", kind="verwaltung")
     amt = make_office(code="33", name="Bürgeramt", parent=root)
