@@ -54,3 +54,29 @@ def record(actor, action: str, target=None, **details) -> AuditEntry:
 
 _TARGET_TYPES = {"User": "user", "Office": "office", "Certificate": "certificate",
                  "Cohort": "cohort"}
+
+
+# Entries about groups that name a person in their details, and the key that names them.
+_COHORT_PERSON_KEYS = {"cohort_members_added": "people", "cohort_member_removed": "person",
+                       "cohort_lead_added": "lead", "cohort_lead_removed": "lead"}
+
+
+def about_person(user) -> list[AuditEntry]:
+    """Every entry about this person, oldest first: those with the person as target, the
+    revocation of their certificates, and group changes that name them."""
+    from .certificates.models import Certificate
+
+    own = sa.and_(AuditEntry.target_type == "user", AuditEntry.target_id == user.id)
+    certificates = sa.and_(
+        AuditEntry.target_type == "certificate",
+        AuditEntry.target_id.in_(sa.select(Certificate.id).where(Certificate.user_id == user.id)))
+    found = list(db.session.scalars(sa.select(AuditEntry).where(sa.or_(own, certificates))))
+    # Group entries are few (administrators' actions on learning groups); their details are
+    # JSON, read here rather than with each database's own JSON operators.
+    for entry in db.session.scalars(sa.select(AuditEntry).where(
+            AuditEntry.target_type == "cohort",
+            AuditEntry.action.in_(list(_COHORT_PERSON_KEYS)))):
+        named = (entry.details or {}).get(_COHORT_PERSON_KEYS[entry.action])
+        if named == user.id or (isinstance(named, list) and user.id in named):
+            found.append(entry)
+    return sorted(found, key=lambda entry: entry.id)

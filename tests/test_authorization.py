@@ -81,6 +81,7 @@ GET_MATRIX = {
     "org.offices": ("/verwaltung/aemter", ADMIN_ONLY),
     "org.office": ("/verwaltung/aemter/{office}", ADMIN_ONLY),
     "privacy.my_data": ("/konto/daten", SIGNED_IN),
+    "auth.change_password": ("/konto/passwort", SIGNED_IN),
     "privacy.download": ("/konto/daten.json", SIGNED_IN),
     "privacy.erase": ("/verwaltung/personen/{person}/loeschen", ADMIN_ONLY),
 }
@@ -105,6 +106,7 @@ POST_ENDPOINTS = {
     "cohorts.track_survey": ("/rueckmeldung/lernpfade/test-pfad", "learner"),
     "auth.forgot_password": ("/passwort-vergessen", "anonymous"),
     "auth.set_password": ("/passwort/neu/kein-gueltiger-link", "anonymous"),
+    "auth.change_password": ("/konto/passwort", "learner"),
     "auth.change_roles": ("/verwaltung/personen/{person}/rollen", "admin"),
     "auth.deactivate": ("/verwaltung/personen/{person}/deaktivieren", "admin"),
     "auth.reactivate": ("/verwaltung/personen/{person}/reaktivieren", "admin"),

@@ -119,7 +119,7 @@ def test_members_from_csv_all_or_nothing_with_row_numbers(client, auth, cohort, 
     entry = db.session.scalars(sa.select(AuditEntry).where(
         AuditEntry.action == "cohort_members_added")).one()
     assert (entry.target_type, entry.target_id, entry.details) == (
-        "cohort", cohort.id, {"how": "file", "added": 2})
+        "cohort", cohort.id, {"how": "file", "added": 2, "people": sorted(member_ids(cohort))})
 
 
 def test_member_by_email_and_removal(client, auth, cohort, admin, make_user):

@@ -78,6 +78,45 @@ def test_the_download_includes_logs_about_the_person_and_groups_they_lead(
     assert "1 fehlgeschlagene Anmeldung am letzten Tag" in page
 
 
+def test_the_download_includes_revocations_and_group_changes_naming_the_person(
+        app, client, auth, history, make_user, synced_tracks):
+    from elearn.cohorts.services import create_cohort
+
+    lead = make_user(email="lotse@test.example", roles=("lead",))
+    make_user(email="admin@test.example", roles=("admin",))
+    make_user(email="b@test.example")
+    cohort = create_cohort(name="Pilot", track=synced_tracks, starts_on=date(2026, 3, 2),
+                           ends_on=date(2026, 4, 30), leads=[lead])
+    db.session.commit()
+    code = db.session.scalars(sa.select(Certificate.code).where(
+        Certificate.user_id == history.id)).first()
+    auth.logout()
+    auth.login(email="admin@test.example")  # through the pages an administrator uses
+    token = csrf_token(client, f"/kohorten/{cohort.id}/mitglieder")
+    for email in ("learner@test.example", "b@test.example"):
+        assert client.post(f"/kohorten/{cohort.id}/mitglieder/person",
+                           data={"email": email, "csrf_token": token}).status_code == 303
+    assert client.post(f"/kohorten/{cohort.id}/mitglieder/{history.id}/entfernen",
+                       data={"csrf_token": token}).status_code == 303
+    assert client.post(f"/verwaltung/zertifikate/{code}/widerruf",
+                       data={"reason": "Irrtum", "csrf_token": token}).status_code == 302
+    person_page = client.get(f"/verwaltung/personen/{history.id}").get_data(as_text=True)
+    assert "Zertifikat widerrufen" in person_page
+    auth.logout()
+
+    auth.login()
+    data = json.loads(client.get("/konto/daten.json").get_data(as_text=True))
+    about = [e["action"] for e in data["administrative_actions_about_you"]]
+    assert about == ["cohort_members_added", "cohort_member_removed", "certificate_revoked"]
+    assert "3 Verwaltungsaktionen zu Ihrer Person" in client.get("/konto/daten").get_data(
+        as_text=True)
+    auth.logout()
+    auth.login(email="b@test.example")
+    data = json.loads(client.get("/konto/daten.json").get_data(as_text=True))
+    assert [e["action"] for e in data["administrative_actions_about_you"]] == [
+        "cohort_members_added"]  # the other person's removal and revocation are not theirs
+
+
 def test_my_data_page_names_the_roles_as_the_interface_does(client, auth, make_user):
     make_user(email="lotse@test.example", roles=("lead",))
     auth.login(email="lotse@test.example")

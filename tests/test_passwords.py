@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from elearn import mail
 from elearn.auth import tokens
-from elearn.auth.models import INVITE, RESET, UserToken
+from elearn.auth.models import INVITE, RESET, LoginFailure, UserToken
 from elearn.auth.passwords import problems
 from elearn.auth.services import PasswordRejected, create_user
 from elearn.extensions import db
@@ -146,12 +147,29 @@ def test_forgot_password_answers_the_same_for_known_and_unknown(app, client, lea
         return re.sub(r'value="[^"]+"', "", response.get_data(as_text=True))
 
     assert text(known) == text(unknown)
-    assert "Wenn es zu dieser E-Mail-Adresse einen Zugang gibt" in text(known)
+    # Without SMTP nothing is on its way, and the page does not pretend otherwise.
+    assert "Diese Plattform verschickt aber keine E-Mails" in text(known)
+    assert "unterwegs" not in text(known)
+    assert "kein E-Mail-Versand eingerichtet" in client.get("/passwort-vergessen").get_data(
+        as_text=True)
     assert "/passwort/neu/" not in text(known)  # the link is never shown to the requester
     # Without SMTP the link is only logged, for the operator.
     app.logger.removeHandler(handler)
     assert any("/passwort/neu/" in r.getMessage() for r in logged)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(UserToken)) == 1
+
+
+def test_forgot_password_with_smtp_says_a_link_is_on_its_way(app, client, learner,
+                                                              monkeypatch):
+    sent = []
+    monkeypatch.setitem(app.config, "SMTP_HOST", "mail.test.example")
+    monkeypatch.setattr(mail, "send", lambda to, subject, body: sent.append(to) or True)
+    assert "kein E-Mail-Versand" not in client.get("/passwort-vergessen").get_data(as_text=True)
+    known = _forgot(client, "learner@test.example").get_data(as_text=True)
+    unknown = _forgot(client, "niemand@test.example").get_data(as_text=True)
+    assert "ist ein Link zum Festlegen eines neuen Passworts unterwegs" in known
+    assert re.sub(r'value="[^"]+"', "", known) == re.sub(r'value="[^"]+"', "", unknown)
+    assert sent == ["learner@test.example"]
 
 
 def test_forgot_password_is_rate_limited(app, client, learner):
@@ -181,3 +199,57 @@ def test_deactivated_people_get_no_reset_link(client, make_user):
 
 def test_login_page_offers_the_reset(client):
     assert 'href="/passwort-vergessen"' in client.get("/login").get_data(as_text=True)
+
+
+def _change(client, current, new, confirm=None):
+    token = csrf_token(client, "/konto/passwort")
+    return client.post("/konto/passwort", data={
+        "current": current, "password": new, "confirm": confirm or new, "csrf_token": token})
+
+
+def test_a_logged_in_person_changes_their_password(app, client, auth, learner):
+    auth.login()
+    other = app.test_client()  # the same person on another device
+    other.post("/login", data={"email": "learner@test.example", "password": PASSWORD,
+                               "csrf_token": csrf_token(other)})
+    assert other.get("/kurse").status_code == 200
+    assert 'href="/konto/passwort"' in client.get("/konto/daten").get_data(as_text=True)
+    new = "Tulpe Fahrrad Kompass Regen"
+    response = _change(client, PASSWORD, new)
+    assert response.status_code == 303 and response.location.endswith("/konto/daten")
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Ihr neues Passwort ist gespeichert" in page  # and this session goes on
+    assert other.get("/kurse").status_code == 302  # the other device is logged out
+    db.session.refresh(learner)
+    assert learner.check_password(new) and not learner.check_password(PASSWORD)
+
+
+def test_changing_the_password_needs_the_old_one_and_keeps_the_rules(client, auth, learner):
+    auth.login()
+    page = client.get("/konto/passwort").get_data(as_text=True)
+    # The rules are read out with the field they are about.
+    field = re.search(r'<input[^>]* id="password"[^>]*>', page).group(0)
+    assert 'aria-describedby="passwortregeln"' in field and 'id="passwortregeln"' in page
+    wrong = _change(client, "nicht das alte Passwort", "Tulpe Fahrrad Kompass Regen")
+    assert wrong.status_code == 422
+    assert "Das bisherige Passwort ist nicht richtig." in wrong.get_data(as_text=True)
+    weak = _change(client, PASSWORD, "passwortpasswort")
+    assert weak.status_code == 422 and 'href="#password"' in weak.get_data(as_text=True)
+    mismatch = _change(client, PASSWORD, "Tulpe Fahrrad Kompass Regen", "Tulpe Fahrrad")
+    assert mismatch.status_code == 422
+    assert "Die beiden Eingaben stimmen nicht überein." in mismatch.get_data(as_text=True)
+    db.session.refresh(learner)
+    assert learner.check_password(PASSWORD)  # nothing changed
+    # Only the wrong old password counted as a failed login.
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginFailure)) == 1
+
+
+def test_guessing_the_old_password_is_throttled_like_a_login(app, client, auth, learner):
+    auth.login()
+    limit = app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+    for _ in range(limit):
+        assert _change(client, "falsch geraten", "Tulpe Fahrrad Kompass Regen").status_code == 422
+    blocked = _change(client, PASSWORD, "Tulpe Fahrrad Kompass Regen")
+    assert blocked.status_code == 429 and "15 Minuten" in blocked.get_data(as_text=True)
+    db.session.refresh(learner)
+    assert learner.check_password(PASSWORD)

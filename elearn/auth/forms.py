@@ -60,6 +60,14 @@ class SetPasswordForm(FlaskForm):
     )
 
 
+class ChangePasswordForm(SetPasswordForm):
+    current = PasswordField(
+        _l("Bisheriges Passwort"),
+        validators=[DataRequired(_l("Bitte geben Sie Ihr bisheriges Passwort ein.")),
+                    Length(max=1024, message=_l("Das Passwort ist zu lang."))],
+    )
+
+
 class RolesForm(FlaskForm):
     roles = MultiCheckboxField(_l("Rollen"), choices=[])
 

@@ -106,8 +106,5 @@ def check_invitable(user: User) -> None:
 
 
 def history(user: User, limit: int = 20) -> list[audit.AuditEntry]:
-    """The latest audit entries about this person."""
-    return list(db.session.scalars(
-        sa.select(audit.AuditEntry)
-        .where(audit.AuditEntry.target_type == "user", audit.AuditEntry.target_id == user.id)
-        .order_by(audit.AuditEntry.id.desc()).limit(limit)))
+    """The latest audit entries about this person, newest first."""
+    return audit.about_person(user)[::-1][:limit]

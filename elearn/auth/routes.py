@@ -5,12 +5,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import TooManyRequests
 
-from .. import throttle
+from .. import mail, throttle
 from ..errors import render_error
 from ..extensions import db, login_manager
 from ..security import local_path
 from . import bp, invitations, services, tokens
-from .forms import ForgotPasswordForm, LoginForm, SetPasswordForm
+from .forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, SetPasswordForm
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = None
@@ -75,7 +75,8 @@ class ResetThrottled(TooManyRequests):
 def forgot_password():
     form = ForgotPasswordForm()
     if not form.validate_on_submit():
-        return render_template("auth/forgot.html", form=form), 422 if form.errors else 200
+        return render_template("auth/forgot.html", form=form,
+                               mail_configured=mail.configured()), 422 if form.errors else 200
     window = timedelta(minutes=15)
     if not throttle.hit("reset-address", request.remote_addr or "unknown", 10, window):
         db.session.commit()
@@ -90,7 +91,8 @@ def forgot_password():
                 and user.erased_at is None:
             invitations.send_reset(user)
     db.session.commit()
-    return render_template("auth/forgot_sent.html")
+    # The same answer for every address; it only depends on whether mail can go out at all.
+    return render_template("auth/forgot_sent.html", mail_configured=mail.configured())
 
 
 def _valid_token(raw: str):
@@ -132,3 +134,42 @@ def set_password(token: str):
             return redirect(url_for("main.home"))
     return render_template("auth/set_password.html", form=form, purpose=found.purpose,
                            user=user), 422 if form.errors else 200
+
+
+@bp.route("/konto/passwort", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """The logged-in person changes their own password: the old one first, as at login."""
+    if current_user.auth_source != "local":
+        return render_error(404, _("Ihr Zugang hat kein Passwort auf dieser Plattform."))
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        # A wrong old password counts as a failed login, so this page is no way around the
+        # login throttle for someone who finds an unlocked screen.
+        claim = services.claim_login_attempt(current_user.email,
+                                             request.remote_addr or "unknown")
+        if claim is None:
+            raise LoginThrottled(retry_after=900)
+        if not current_user.check_password(form.current.data):
+            form.current.errors.append(_("Das bisherige Passwort ist nicht richtig."))
+        else:
+            services.withdraw_claim(claim)  # the old password was right: no failure
+            db.session.commit()
+            try:
+                services.change_password(current_user, form.password.data)
+            except services.PasswordRejected as rejected:
+                db.session.rollback()
+                form.password.errors = list(rejected.args[0])
+            else:
+                db.session.commit()
+                current_app.logger.info("Password changed by person %s", current_user.id)
+                user, language = current_user._get_current_object(), session.get("lang")
+                session.clear()  # a new session, bound to the new session token
+                session.permanent = True
+                if language:
+                    session["lang"] = language
+                login_user(user)
+                flash(_("Ihr neues Passwort ist gespeichert. Alle anderen Anmeldungen mit "
+                        "Ihrem Zugang sind beendet."), "success")
+                return redirect(url_for("privacy.my_data"), code=303)
+    return render_template("auth/change_password.html", form=form), 422 if form.errors else 200

@@ -180,7 +180,7 @@ def _membership_change(cohort_id: int, form, form_name: str, change, how: str,
         else:
             if result.added:  # nothing changed, nothing to record
                 audit.record(current_user, "cohort_members_added", cohort, how=how,
-                             added=result.added)
+                             added=result.added, people=sorted(result.ids))
             db.session.commit()
             _added(result)
             return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)

@@ -29,6 +29,7 @@ class Added:
     added: int = 0
     already: int = 0
     names: list[str] = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)  # for the audit entry, which names no one
 
 
 def visible_cohorts(user) -> list[Cohort]:
@@ -85,6 +86,7 @@ def _add(cohort: Cohort, people: list[User]) -> Added:
         db.session.add(CohortMember(cohort_id=cohort.id, user_id=person.id))
         result.added += 1
         result.names.append(person.display_name)
+        result.ids.append(person.id)
     db.session.flush()
     return result
 

@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 
+from .. import audit
 from ..audit import AuditEntry
 from ..auth.models import LoginFailure, User
 from ..catalog import tracks
@@ -42,15 +43,16 @@ def personal_data(user: User) -> dict:
 
 def _records(user: User) -> dict:
     """Administrative actions about or by the person, and failed logins with their address."""
-    def entries(condition):
+    def listed(found):
         return [{"action": e.action, "at": _time(e.created_at), "details": e.details}
-                for e in db.session.scalars(sa.select(AuditEntry).where(condition)
-                                            .order_by(AuditEntry.id))]
+                for e in found]
 
     return {
-        "administrative_actions_about_you": entries(
-            (AuditEntry.target_type == "user") & (AuditEntry.target_id == user.id)),
-        "administrative_actions_by_you": entries(AuditEntry.actor_id == user.id),
+        # Also revocations of the person's certificates and group changes naming them.
+        "administrative_actions_about_you": listed(audit.about_person(user)),
+        "administrative_actions_by_you": listed(db.session.scalars(
+            sa.select(AuditEntry).where(AuditEntry.actor_id == user.id)
+            .order_by(AuditEntry.id))),
         # Kept for a day to throttle guessing.
         "failed_logins": [{"at": _time(f.created_at), "address": f.address}
                           for f in db.session.scalars(
