@@ -443,6 +443,48 @@ def test_shortening_advisor_names_modules_with_evidence(cohort, make_user):
     assert advice[0].module.time.median == 3 * 60
 
 
+@pytest.mark.parametrize(("utc_time", "on_time"), [("22:30", 1), ("23:30", 0)])
+def test_a_step_is_on_time_by_the_berlin_day(cohort, make_user, utc_time, on_time):
+    # Due 16 March; 23:30 UTC that day is already 17 March in Berlin (CET, UTC+1).
+    populate(cohort, make_user, [30], first_passes=[True], finish_on=date(2026, 3, 16))
+    hour, minute = map(int, utc_time.split(":"))
+    db.session.execute(sa.update(ModuleProgress).values(
+        completed_at=datetime(2026, 3, 16, hour, minute)))
+    db.session.commit()
+    step = figures.compute(cohort, min_group=1, today=date(2026, 4, 1)).steps[0]
+    assert (step.due, step.done, step.on_time) == (date(2026, 3, 16), 1, on_time)
+
+
+def test_advisor_treats_missing_time_as_unknown_not_as_zero(cohort, make_user):
+    timed = populate(cohort, make_user, [30, 32, 34, 36, 38], first_passes=[True] * 5)
+    untimed = populate(cohort, make_user, [1] * 6, first_passes=[True] * 6)
+    db.session.execute(sa.delete(StudySession).where(
+        StudySession.user_id.in_([p.id for p in untimed])))  # progress from before measuring
+    db.session.commit()
+    result = figures.compute(cohort, min_group=5)
+    assert result.modules[0].time.median == 34 * 60 and result.modules[0].time.n == len(timed)
+    assert figures.advice(result) == []  # six zeros would have made the median 1 second
+
+
+def test_advisor_does_not_suggest_making_an_optional_module_optional(cohort, make_user):
+    from elearn.catalog import services
+
+    course, version = services.get_course("fragetypen")
+    module = next(m for m in version.modules if m.slug == "01-yaml")
+    when = datetime(2026, 3, 10)
+    for person in populate(cohort, make_user, [30, 32, 34, 36, 38], first_passes=[True] * 5):
+        db.session.add(ModuleProgress(
+            user_id=person.id, course_id=course.id, module_slug=module.slug, status="completed",
+            completed_via="test_out", completed_module_id=module.id, completed_at=when))
+        db.session.add(Attempt(user_id=person.id, module_id=module.id, mode="test_out",
+                               drawn=[], passed=True, score_percent=90, submitted_at=when))
+    db.session.commit()
+    result = figures.compute(cohort, min_group=5)
+    optional = next(m for m in result.modules if m.key == (course.id, "01-yaml"))
+    assert optional.pre_test.value == 1.0  # everyone passed the placement test
+    assert figures.advice(result) == []  # but the step is optional already
+
+
 # --- comparison with known answers ------------------------------------------------------------
 
 def test_bootstrap_finds_a_clear_difference_and_states_it():

@@ -18,6 +18,7 @@ from ..auth.models import User
 from ..catalog.models import BY_TEST_OUT, COMPLETED, Course, CourseVersion, Module, ModuleProgress
 from ..catalog.services import current_version_join
 from ..extensions import db
+from ..i18n import local_date, local_today
 from ..quiz.models import Attempt
 from . import activity
 from .models import Cohort, CohortMember
@@ -126,7 +127,7 @@ def step_modules(step: dict, modules, course_ids: dict[str, int]) -> list[Module
 
 
 def compute(cohort: Cohort, min_group: int, today: date | None = None) -> CohortFigures:
-    today = today or date.today()
+    today = today or local_today()  # the day in Berlin, not on the server
     modules = current_modules()
     course_ids = {course.slug: course.id for _, course, _ in modules.values()}
     steps = []
@@ -188,7 +189,7 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
                 person.done_steps.add(step.index)
                 step.done += 1
                 finished = max(done[k] for k in step.modules)
-                if step.due is not None and finished.date() <= step.due:
+                if step.due is not None and local_date(finished) <= step.due:
                     step.on_time += 1
         person.complete = all(s.index in person.done_steps for s in steps if s.required)
 
@@ -198,7 +199,9 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
         # Time to work through the module: those who tested out never read it, and their
         # few minutes would make the module look shorter than it is.
         studied = [p for p in people.values() if studied_by.get(p.user.id, {}).get(key)]
-        times = [p.seconds.get(key, 0) for p in studied]
+        # No recorded time (progress from before time was measured, or from an import) is
+        # unknown, not zero minutes: zeros would pull the median down and suggest shortening.
+        times = [p.seconds[key] for p in studied if key in p.seconds]
         first_study = [v for (u, k, mode), v in first.items() if k == key and mode == "study"]
         pre_tests = [v for (u, k, mode), v in first.items() if k == key and mode == "test_out"]
         module_figures.append(ModuleFigures(
@@ -249,11 +252,13 @@ def advice(result: CohortFigures) -> list[Advice]:
     """Modules that could become optional or shorter, each with the figures that say so."""
     if not result.shown:
         return []
+    required = set(result.required_keys)
     found = []
     for module in result.modules:
         pre = module.pre_test.value
         median = module.time.median
-        high = pre is not None and pre >= PRE_TEST_HIGH
+        # "could become optional" only for what is required; an optional step may be shorter
+        high = pre is not None and pre >= PRE_TEST_HIGH and module.key in required
         fast = (median is not None and
                 median < TIME_FAR_BELOW * module.estimated_minutes * 60)
         if high or fast:

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from .. import tabular
 from ..auth.models import ADMIN, LEAD, User, UserRole
 from ..extensions import db
+from ..i18n import local_today
 from ..org.models import Office
 from .models import Cohort, CohortMember, cohort_lead
 
@@ -189,7 +190,7 @@ def my_cohorts(user, today: date | None = None) -> list[tuple[Cohort, list[Due],
     """The cohorts this person belongs to, each with its steps' due dates and the next step."""
     from ..catalog import tracks
 
-    today = today or date.today()
+    today = today or local_today()  # the day in Berlin, not on the server
     cohorts = db.session.scalars(
         sa.select(Cohort).join(CohortMember).where(CohortMember.user_id == user.id)
         .order_by(Cohort.starts_on.desc())).all()
