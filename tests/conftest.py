@@ -1,6 +1,7 @@
 """Fixtures: app, client, runner, login helper and factories (flaskr and Indico style)."""
 
 import contextvars
+import itertools
 import os
 import re
 from pathlib import Path
@@ -115,6 +116,18 @@ def csrf_token(client, path: str = "/login") -> str:
     match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
     assert match, f"no CSRF token on {path}"
     return match.group(1)
+
+
+def repeated_ids(html: str) -> list[str]:
+    """Ids that occur more than once on a page (WCAG 4.1.1: labels and links need one)."""
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    return sorted({i for i in ids if ids.count(i) > 1})
+
+
+def heading_jumps(html: str) -> list[str]:
+    """Headings that skip a level on the way down (h1 followed by h3), in order of the page."""
+    levels = [int(n) for n in re.findall(r"<h([1-6])[\s>]", html)]
+    return [f"h{a}→h{b}" for a, b in itertools.pairwise(levels) if b > a + 1]
 
 
 class AuthActions:

@@ -15,6 +15,7 @@ from elearn.cohorts.services import create_cohort
 from elearn.extensions import db
 from elearn.quiz.models import Attempt
 
+from .conftest import heading_jumps, repeated_ids
 from .test_quiz import ALL_RIGHT, start, submit
 
 ROLES = ("anonymous", "learner", "lead", "hr", "admin")
@@ -164,6 +165,11 @@ def test_authorization_matrix(app, client, auth, world, role):
         with client.get(url) as response:
             if response.status_code != expected[role]:
                 failures.append(f"{role} GET {url}: {response.status_code} != {expected[role]}")
+            elif response.mimetype == "text/html":
+                html = response.get_data(as_text=True)
+                if repeated_ids(html) or heading_jumps(html):
+                    failures.append(f"{role} GET {url}: repeated ids {repeated_ids(html)}, "
+                                    f"headings skipping a level {heading_jumps(html)}")
     assert failures == []
 
 

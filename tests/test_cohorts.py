@@ -15,7 +15,7 @@ from elearn.cohorts.services import create_cohort
 from elearn.extensions import db
 from elearn.quiz.models import Attempt
 
-from .conftest import csrf_token
+from .conftest import csrf_token, repeated_ids
 from .test_quiz import ALL_RIGHT, start, submit
 
 T0 = datetime(2026, 3, 2, 9, 0, 0)
@@ -453,6 +453,18 @@ def test_a_step_is_on_time_by_the_berlin_day(cohort, make_user, utc_time, on_tim
     db.session.commit()
     step = figures.compute(cohort, min_group=1, today=date(2026, 4, 1)).steps[0]
     assert (step.due, step.done, step.on_time) == (date(2026, 3, 16), 1, on_time)
+
+
+def test_pages_with_several_forms_repeat_no_id(client, auth, cohort, make_user):
+    make_user(email="admin@test.example", roles=("admin",))
+    learner = make_user(email="learner@test.example")
+    db.session.add(CohortMember(cohort_id=cohort.id, user_id=learner.id))
+    db.session.commit()
+    auth.login(email="admin@test.example")
+    for url in (f"/kohorten/{cohort.id}/mitglieder", f"/verwaltung/personen/{learner.id}"):
+        html = client.get(url).get_data(as_text=True)
+        assert html.count('name="csrf_token"') >= 4  # several forms on the page
+        assert repeated_ids(html) == [], url
 
 
 def test_advisor_treats_missing_time_as_unknown_not_as_zero(cohort, make_user):

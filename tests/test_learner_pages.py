@@ -50,6 +50,19 @@ def test_course_text_keeps_its_language_on_english_pages(client, auth, learner, 
     assert page.count('lang="de"') >= 3
 
 
+def test_course_titles_in_lists_keep_their_language_on_english_pages(client, auth, learner,
+                                                                      synced):
+    auth.login()
+    for url, level in (("/kurse", 2), ("/", 3)):  # h2 under the page title, h3 under a section
+        page = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+        assert f'<h{level} class="kern-title" lang="de"><a class="kern-link" ' \
+               f'href="/kurse/demo-kurs">Testkurs Digitales Arbeiten</a></h{level}>' in page
+    page = client.get("/kurse/demo-kurs", headers={"Accept-Language": "en"}).get_data(
+        as_text=True)
+    assert '<h1 class="kern-heading-large" lang="de">Testkurs Digitales Arbeiten</h1>' in page
+    assert 'href="/kurse/demo-kurs/01-erstes-modul" lang="de">Erstes Modul</a>' in page
+
+
 def test_module_page_never_shows_answers(client, auth, learner, synced):
     auth.login()
     page = client.get("/kurse/demo-kurs/01-erstes-modul").get_data(as_text=True)
