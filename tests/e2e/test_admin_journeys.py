@@ -216,8 +216,10 @@ def test_invited_person_chooses_a_good_password_and_is_logged_in(
         assert "Bitte prüfen Sie Ihre Eingaben" in summary and message in summary
         field = invited.get_by_label("Neues Passwort", exact=True)
         assert field.get_attribute("aria-invalid") == "true"
-        error = invited.locator("#" + field.get_attribute("aria-describedby"))
-        assert message in error.inner_text()
+        # Read out with the field: the password rules, then what is wrong.
+        rules, error = field.get_attribute("aria-describedby").split()
+        assert "Mindestens 12 Zeichen" in invited.locator("#" + rules).inner_text()
+        assert message in invited.locator("#" + error).inner_text()
         assert_accessible(invited, f"password refused: {password}")
     invited.get_by_label("Neues Passwort", exact=True).fill(NEW_PASSWORD)
     invited.get_by_label("Neues Passwort wiederholen").fill(NEW_PASSWORD)
@@ -264,6 +266,32 @@ def test_learner_sees_and_downloads_their_data(page, live_server, make_user, mak
     assert data["profile"]["personnel_number"] == "4711"
     assert data["office"] == {"code": "33", "name": "Bürgeramt"}
     assert "password_hash" not in json.dumps(data)
+
+
+def test_learner_changes_their_password_from_their_data(page, live_server, learner):
+    log_in(page, live_server, learner.email)
+    page.goto(live_server + "/konto/daten")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Passwort ändern").click()
+    assert_accessible(page, "change password")
+    page.get_by_label("Bisheriges Passwort").fill("nicht das alte")
+    page.get_by_label("Neues Passwort", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("Neues Passwort wiederholen").fill(NEW_PASSWORD)
+    submit(page, "Passwort speichern")
+    assert page.evaluate("document.activeElement.id") == "fehler"
+    summary = page.get_by_role("alert").first.inner_text()
+    assert "Das bisherige Passwort ist nicht richtig." in summary
+    assert_accessible(page, "change password refused")
+    page.get_by_label("Bisheriges Passwort").fill(PASSWORD)
+    page.get_by_label("Neues Passwort", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("Neues Passwort wiederholen").fill(NEW_PASSWORD)
+    submit(page, "Passwort speichern")
+    assert page.url == live_server + "/konto/daten"
+    assert "Ihr neues Passwort ist gespeichert." in main_text(page)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Abmelden").click()
+    log_in(page, live_server, learner.email, NEW_PASSWORD)
+    assert page.url == live_server + "/"
 
 
 def test_forgotten_password_answers_the_same_for_unknown_and_known_addresses(
