@@ -382,3 +382,26 @@ def test_a_short_validity_is_not_due_on_the_day_of_issue(client, holder):
     holder.valid_until = services.add_months(today, 12)
     assert services.is_due(holder, holder.valid_until - timedelta(days=60))
     assert not services.is_due(holder, holder.valid_until - timedelta(days=61))
+
+
+def test_my_certificates_page_runs_the_same_queries_however_many_certificates(
+        app, client, holder, learner):
+    from elearn.catalog import services as catalog
+
+    def statements():
+        seen = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        sa.event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert "Prüfcode" in client.get("/zertifikate").get_data(as_text=True)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    one = statements()
+    course, version = catalog.get_course("fragetypen")
+    for days_ago in (30, 20, 10):  # three of another course, none due for renewal
+        services.issue(learner, course, version, when=utcnow() - timedelta(days=days_ago))
+    db.session.commit()
+    assert len(services.of_user(learner)) == 4
+    assert statements() == one

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from ..catalog import services as catalog
 from ..catalog import tracks
@@ -202,8 +203,10 @@ def revoke(certificate: Certificate, reason: str) -> None:
 
 
 def of_user(user) -> list[Certificate]:
+    """The person's certificates, newest first, with their courses (one query for all)."""
     return list(db.session.scalars(
         sa.select(Certificate).where(Certificate.user_id == user.id)
+        .options(selectinload(Certificate.course))
         .order_by(Certificate.issued_at.desc(), Certificate.id.desc())))
 
 
