@@ -216,6 +216,37 @@ def test_audit_log_is_read_only(app, client, admin, learner):
     assert client.get("/verwaltung/protokoll?aktion=erfunden").status_code == 400
 
 
+def test_audit_log_names_the_people_in_an_entrys_details(client, admin, synced_tracks,
+                                                         make_user):
+    from datetime import date
+
+    from elearn import audit
+    from elearn.cohorts.services import create_cohort
+
+    lead = make_user(first_name="Lotte", last_name="Lotsin", roles=("lead",))
+    members = [make_user(first_name="Mitglied", last_name=f"Nr{n:02d}") for n in range(12)]
+    cohort = create_cohort(name="Pilot", track=synced_tracks, starts_on=date(2026, 3, 2),
+                           ends_on=date(2026, 4, 30), leads=[])
+    db.session.commit()
+    url = f"/kohorten/{cohort.id}/mitglieder"
+    for member in members:
+        post(client, url + "/person", {"email": member.email}, page=url)
+    post(client, url + f"/{members[0].id}/entfernen", page=url)
+    post(client, f"/kohorten/{cohort.id}/leitung", {"lead": lead.email}, page=url)
+    log = client.get("/verwaltung/protokoll").get_data(as_text=True)
+    assert f'Leitung: <a class="kern-link" href="/verwaltung/personen/{lead.id}">' \
+           f"{lead.display_name}</a>" in log
+    assert f'Person: <a class="kern-link" href="/verwaltung/personen/{members[0].id}">' in log
+    assert f'Personen: <a class="kern-link" href="/verwaltung/personen/{members[5].id}">' in log
+    assert f"Person: {members[0].id}" not in log and f"Leitung: {lead.id}" not in log
+    # A whole office added at once: ten names, then how many more.
+    audit.record(admin, "cohort_members_added", cohort, how="office", added=12,
+                 people=[m.id for m in members])
+    db.session.commit()
+    log = client.get("/verwaltung/protokoll").get_data(as_text=True)
+    assert f">{members[9].display_name}</a> und 2 weitere" in log
+
+
 def test_audit_times_are_shown_in_berlin_time_in_the_chosen_language(client, admin, learner):
     from datetime import datetime
 

@@ -29,7 +29,7 @@ DETAIL_LABELS = {
     "invited": _l("eingeladen"), "mailed": _l("per E-Mail"), "code": _l("Kennung"),
     "parent": _l("übergeordnet"), "attempts": _l("Quizversuche"),
     "certificates": _l("Zertifikate"), "added": _l("hinzugefügt"), "how": _l("Weg"),
-    "person": _l("Person"), "lead": _l("Leitung"), "name": _l("Name"),
+    "person": _l("Person"), "lead": _l("Leitung"), "name": _l("Name"), "people": _l("Personen"),
 }
 
 

@@ -11,13 +11,21 @@ from ..extensions import db
 from ..org.models import Office
 from ..paging import PER_PAGE, Page
 
+# Keys of an entry's details that hold the ids of people (one id or a list of them).
+PERSON_KEYS = ("person", "lead", "people")
+
 
 @dataclass
 class Line:
     entry: AuditEntry
     actor: User | None
     target: object | None
+    named: dict[str, list[User]]  # detail key -> the people its ids stand for
 
+
+def _ids(value) -> list[int]:
+    values = value if isinstance(value, list) else [value]
+    return [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
 
 
 def _by_id(model, ids: set[int]) -> dict:
@@ -27,7 +35,8 @@ def _by_id(model, ids: set[int]) -> dict:
 
 
 def audit_page(number: int, action: str | None = None) -> Page:
-    """Newest first; the people, offices and certificates named are read in one query each."""
+    """Newest first; the people (also those in the details), offices, certificates and groups
+    named are read in one query each."""
     query = sa.select(AuditEntry)
     if action:
         query = query.where(AuditEntry.action == action)
@@ -43,9 +52,14 @@ def audit_page(number: int, action: str | None = None) -> Page:
             wanted["user"].add(entry.actor_id)
         if entry.target_type in wanted and entry.target_id is not None:
             wanted[entry.target_type].add(entry.target_id)
+        for key in PERSON_KEYS:
+            wanted["user"].update(_ids((entry.details or {}).get(key)))
     found = {"user": _by_id(User, wanted["user"]), "office": _by_id(Office, wanted["office"]),
              "certificate": _by_id(Certificate, wanted["certificate"]),
              "cohort": _by_id(Cohort, wanted["cohort"])}
-    lines = [Line(e, found["user"].get(e.actor_id),
-                  found.get(e.target_type or "", {}).get(e.target_id)) for e in entries]
+    people = found["user"]
+    lines = [Line(e, people.get(e.actor_id), found.get(e.target_type or "", {}).get(e.target_id),
+                  {key: [people[i] for i in _ids(value) if i in people]
+                   for key, value in (e.details or {}).items() if key in PERSON_KEYS})
+             for e in entries]
     return Page(lines, total, number)
