@@ -102,12 +102,21 @@ def test_the_download_includes_revocations_and_group_changes_naming_the_person(
                        data={"reason": "Irrtum", "csrf_token": token}).status_code == 302
     person_page = client.get(f"/verwaltung/personen/{history.id}").get_data(as_text=True)
     assert "Zertifikat widerrufen" in person_page
+    assert "Mitglied aus einer Lerngruppe entfernt („Pilot“)" in person_page
     auth.logout()
 
     auth.login()
     data = json.loads(client.get("/konto/daten.json").get_data(as_text=True))
     about = [e["action"] for e in data["administrative_actions_about_you"]]
     assert about == ["cohort_members_added", "cohort_member_removed", "certificate_revoked"]
+    added = data["administrative_actions_about_you"][0]["details"]
+    assert added == {"how": "person", "added": 1, "group": "Pilot"}
+    # The ids of other people an entry names stay out of the person's download.
+    other = db.session.scalar(sa.select(User.id).where(User.email == "b@test.example"))
+    for entry in data["administrative_actions_about_you"]:
+        values = [v for value in entry["details"].values()
+                  for v in (value if isinstance(value, list) else [value])]
+        assert other not in values and not {"people", "person", "lead"} & set(entry["details"])
     assert "3 Verwaltungsaktionen zu Ihrer Person" in client.get("/konto/daten").get_data(
         as_text=True)
     auth.logout()

@@ -56,9 +56,11 @@ def people_list():
 def _detail(user: User, status: int = 200, **extra):
     form = RolesForm(roles=sorted(user.roles))
     form.roles.choices = [SelectChoice(r, ROLE_LABELS[r]) for r in ROLES]
+    history = people.history(user)
     return render_template("auth/person.html", person=user, roles_form=form,
-                           action_form=ActionForm(), history=people.history(user),
-                           role_labels=ROLE_LABELS, **extra), status
+                           action_form=ActionForm(), history=history,
+                           groups=people.group_names(history), role_labels=ROLE_LABELS,
+                           **extra), status
 
 
 @bp.get("/verwaltung/personen/<int(max=2147483647):user_id>")

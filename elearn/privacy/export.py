@@ -41,18 +41,31 @@ def personal_data(user: User) -> dict:
     }
 
 
+# Details that hold the ids of people (the person themself or others).
+PEOPLE_KEYS = ("person", "lead", "people")
+
+
 def _records(user: User) -> dict:
     """Administrative actions about or by the person, and failed logins with their address."""
+    from ..auth.people import group_names
+
+    found_about, found_by = audit.about_person(user), list(db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.actor_id == user.id).order_by(AuditEntry.id)))
+    groups = group_names(found_about + found_by)
+
     def listed(found):
-        return [{"action": e.action, "at": _time(e.created_at), "details": e.details}
+        # Which group, by name; never the ids of the other people an entry names.
+        return [{"action": e.action, "at": _time(e.created_at),
+                 "details": {**{k: v for k, v in (e.details or {}).items()
+                                 if k not in PEOPLE_KEYS},
+                             **({"group": groups.get(e.target_id)}
+                                if e.target_type == "cohort" else {})}}
                 for e in found]
 
     return {
         # Also revocations of the person's certificates and group changes naming them.
-        "administrative_actions_about_you": listed(audit.about_person(user)),
-        "administrative_actions_by_you": listed(db.session.scalars(
-            sa.select(AuditEntry).where(AuditEntry.actor_id == user.id)
-            .order_by(AuditEntry.id))),
+        "administrative_actions_about_you": listed(found_about),
+        "administrative_actions_by_you": listed(found_by),
         # Kept for a day to throttle guessing.
         "failed_logins": [{"at": _time(f.created_at), "address": f.address}
                           for f in db.session.scalars(
