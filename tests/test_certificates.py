@@ -15,7 +15,7 @@ from elearn.extensions import db
 from elearn.org.models import utcnow
 from elearn.quiz.models import Attempt
 
-from .conftest import at_the_same_moment, csrf_token
+from .conftest import FIXTURES, at_the_same_moment, csrf_token
 from .test_quiz import ALL_RIGHT, start, submit
 
 
@@ -405,3 +405,30 @@ def test_my_certificates_page_runs_the_same_queries_however_many_certificates(
     db.session.commit()
     assert len(services.of_user(learner)) == 4
     assert statements() == one
+
+
+def test_a_revoked_course_counts_for_no_learning_path(app, client, holder, learner):
+    """Revoked as "not done oneself": the track certificate must not follow from it."""
+    from elearn import content
+    from elearn.catalog import tracks
+    from elearn.catalog.models import Module
+
+    services.revoke(holder, "Kurs nicht selbst absolviert")
+    db.session.commit()
+    _, loaded, _ = content.load_all(FIXTURES / "courses" / "good")
+    tracks.sync_tracks(loaded)  # a track that needs this course, loaded after the revocation
+    db.session.commit()
+    track = tracks.get_track("test-pfad")
+    [step, _] = tracks.progress(learner, track)
+    assert step.modules_done == step.modules_total and step.revoked and not step.done
+    assert not tracks.is_complete(tracks.progress(learner, track))
+    module = db.session.scalars(sa.select(Module).where(Module.slug == "01-erstes-modul")).first()
+    assert services.on_module_passed(learner, module, utcnow()) == []  # no track certificate
+    page = client.get("/lernpfade/test-pfad").get_data(as_text=True)
+    assert "Kurszertifikat widerrufen: zählt nicht" in page
+    course = client.get("/kurse/demo-kurs").get_data(as_text=True)
+    assert "Ihr Zertifikat für diesen Kurs wurde am" in course and "widerrufen" in course
+    # A new certificate for the course (an administrator's decision) makes it count again.
+    services.issue_manually(learner.email, "demo-kurs")
+    db.session.commit()
+    assert tracks.is_complete(tracks.progress(learner, track))

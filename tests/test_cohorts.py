@@ -467,6 +467,20 @@ def test_pages_with_several_forms_repeat_no_id(client, auth, cohort, make_user):
         assert repeated_ids(html) == [], url
 
 
+def test_a_revoked_course_certificate_counts_for_no_step(cohort, make_user):
+    from elearn.catalog import services
+    from elearn.certificates import services as certificates
+
+    [person] = populate(cohort, make_user, [30], first_passes=[True])
+    course, version = services.get_course("demo-kurs")
+    assert figures.compute(cohort, min_group=1).steps[0].done == 1
+    certificates.revoke(certificates.issue(person, course, version), "nicht selbst absolviert")
+    db.session.commit()
+    result = figures.compute(cohort, min_group=1, today=date(2026, 4, 1))
+    assert result.steps[0].done == 0 and result.completed == 0
+    assert [user.id for user, *_ in result.overdue] == [person.id]
+
+
 def test_advisor_treats_missing_time_as_unknown_not_as_zero(cohort, make_user):
     timed = populate(cohort, make_user, [30, 32, 34, 36, 38], first_passes=[True] * 5)
     untimed = populate(cohort, make_user, [1] * 6, first_passes=[True] * 6)

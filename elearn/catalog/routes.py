@@ -32,7 +32,7 @@ def course(slug: str):
     return render_template(
         "catalog/course.html", course=course, version=version, modules=version.modules,
         progress=progress, next_module=services.next_module(version.modules, progress),
-        certificate=certificates.latest(current_user, course),
+        certificate=certificates.newest(current_user, course=course, include_revoked=True),
     )
 
 

@@ -52,6 +52,7 @@ class StepState:
     done: bool
     modules_done: int
     modules_total: int
+    revoked: bool = False  # the course's certificate was revoked: the step does not count
 
 
 def _current_modules() -> dict[str, tuple[Course, str, list[tuple[str, str]]]]:
@@ -76,9 +77,26 @@ def _completed(user) -> set[tuple[int, str]]:
     ).all())
 
 
+def revoked_courses(user_ids) -> set[tuple[int, int]]:
+    """(person, course) pairs whose newest course certificate is revoked (one query).
+
+    A revocation says the course was not really done (an administrator decides what follows),
+    so the course counts for no learning path until a new certificate is issued.
+    """
+    from ..certificates.models import Certificate
+
+    newest = (sa.select(sa.func.max(Certificate.id))
+              .where(Certificate.user_id.in_(user_ids), Certificate.course_id.is_not(None))
+              .group_by(Certificate.user_id, Certificate.course_id))
+    return set(db.session.execute(
+        sa.select(Certificate.user_id, Certificate.course_id)
+        .where(Certificate.id.in_(newest), Certificate.revoked_at.is_not(None))).all())
+
+
 def progress(user, track: Track) -> list[StepState]:
-    """Each step of the track with whether this learner has done it (two queries)."""
+    """Each step of the track with whether this learner has done it (three queries)."""
     courses, completed = _current_modules(), _completed(user)
+    revoked = {course_id for _, course_id in revoked_courses([user.id])}
     states = []
     for step in track.steps:
         course, course_title, modules = courses.get(step["course"], (None, step["course"], []))
@@ -88,9 +106,11 @@ def progress(user, track: Track) -> list[StepState]:
         else:
             title = course_title
         done = sum(1 for slug, _ in modules if course and (course.id, slug) in completed)
+        cancelled = course is not None and course.id in revoked
         states.append(StepState(step=step, course=course, title=title,
-                                done=bool(modules) and done == len(modules),
-                                modules_done=done, modules_total=len(modules)))
+                                done=bool(modules) and done == len(modules) and not cancelled,
+                                modules_done=done, modules_total=len(modules),
+                                revoked=cancelled))
     return states
 
 

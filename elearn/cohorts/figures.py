@@ -157,6 +157,9 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
         .where(Attempt.user_id.in_(member_ids), Attempt.submitted_at.is_not(None))
         .order_by(Attempt.submitted_at, Attempt.id)).all()
     seconds = activity.seconds_by_module(member_ids)
+    from ..catalog.tracks import revoked_courses
+
+    revoked = revoked_courses(member_ids)  # such a course counts for no step, as on track pages
 
     wanted = set(track_keys)
     completed_at: dict[int, dict[ModuleKey, datetime]] = defaultdict(dict)
@@ -168,7 +171,7 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
         if key not in wanted:
             continue
         started.add(user_id)
-        if status == COMPLETED:
+        if status == COMPLETED and (user_id, course_id) not in revoked:
             completed_at[user_id][key] = when
             via[key].append(how)
             studied_by[user_id][key] = how != BY_TEST_OUT
