@@ -19,7 +19,7 @@ from .conftest import PASSWORD, csrf_token
 
 
 @pytest.mark.parametrize("password", [
-    "Demo-Passwort-2026", PASSWORD, "Tulpe Fahrrad Kompass Regen", "kY7#pQ2!vR9@",
+    "Demo-Passwort-2026", PASSWORD, "Kiesel Laterne Wolke Zimtstern", "kY7#pQ2!vR9@",
     "ß" * 6 + "Ärger-Öl-ü1",
 ])
 def test_long_passwords_of_any_composition_are_accepted(password):
@@ -47,6 +47,9 @@ def test_long_passwords_of_any_composition_are_accepted(password):
     ("Erika.Muster-1990", "weder Ihren Namen noch Ihre E-Mail-Adresse"),
     ("mein-erika.muster-pw", "weder Ihren Namen noch Ihre E-Mail-Adresse"),
     ("Ich-mag-Musterstadt!", "Namen der Stadt"),
+    # The example printed next to the field, however it is spaced or written.
+    ("Tulpe Fahrrad Kompass Regen", "das Beispiel von dieser Seite"),
+    ("tulpe-fahrrad-kompass-regen", "das Beispiel von dieser Seite"),
 ])
 def test_weak_or_personal_passwords_are_refused(app, password, reason):
     found = problems(password, email="erika.muster@stadt.example", names=("Erika", "Muster"),
@@ -77,10 +80,10 @@ def test_invitation_sets_the_password_once_and_logs_in(client, make_user):
     db.session.commit()
     page = client.get(_link(raw)).get_data(as_text=True)
     assert "Willkommen" in page and "neu@test.example" in page
-    response = _set(client, raw, "Tulpe Fahrrad Kompass Regen")
+    response = _set(client, raw, "Kiesel Laterne Wolke Zimtstern")
     assert response.status_code == 302
     assert client.get("/kurse").status_code == 200  # logged in
-    assert db.session.get(type(person), person.id).check_password("Tulpe Fahrrad Kompass Regen")
+    assert db.session.get(type(person), person.id).check_password("Kiesel Laterne Wolke Zimtstern")
     # The same link a second time: refused, and the password stays.
     again = client.get(_link(raw))
     assert again.status_code == 404 and "ungültig, abgelaufen" in again.get_data(as_text=True)
@@ -95,10 +98,10 @@ def test_a_bad_password_keeps_the_link_usable(client, make_user):
     response = _set(client, raw, "Passwort12345")
     assert response.status_code == 422
     assert "zu leicht zu erraten" in response.get_data(as_text=True)
-    mismatch = _set(client, raw, "Tulpe Fahrrad Kompass Regen", "Tulpe Fahrrad Kompass")
+    mismatch = _set(client, raw, "Kiesel Laterne Wolke Zimtstern", "Kiesel Laterne Wolke")
     assert mismatch.status_code == 422
     assert "stimmen nicht überein" in mismatch.get_data(as_text=True)
-    assert _set(client, raw, "Tulpe Fahrrad Kompass Regen").status_code == 302
+    assert _set(client, raw, "Kiesel Laterne Wolke Zimtstern").status_code == 302
 
 
 def test_expired_and_replaced_links_are_refused(client, make_user):
@@ -112,7 +115,7 @@ def test_expired_and_replaced_links_are_refused(client, make_user):
     token.expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
     assert client.get(_link(new)).status_code == 404
-    assert _set(client, new, "Tulpe Fahrrad Kompass Regen").status_code == 404
+    assert _set(client, new, "Kiesel Laterne Wolke Zimtstern").status_code == 404
     assert {INVITE: timedelta(days=7), RESET: timedelta(hours=2)} == tokens.LIFETIMES
 
 
@@ -122,7 +125,7 @@ def test_setting_a_password_ends_other_sessions(app, client, auth, learner):
     assert client.get("/kurse").status_code == 200
     raw = tokens.issue(learner, RESET)
     db.session.commit()
-    assert _set(other, raw, "Tulpe Fahrrad Kompass Regen").status_code == 302
+    assert _set(other, raw, "Kiesel Laterne Wolke Zimtstern").status_code == 302
     assert client.get("/kurse").status_code == 302  # the old session has ended
     assert other.get("/kurse").status_code == 200
 
@@ -214,7 +217,7 @@ def test_a_logged_in_person_changes_their_password(app, client, auth, learner):
                                "csrf_token": csrf_token(other)})
     assert other.get("/kurse").status_code == 200
     assert 'href="/konto/passwort"' in client.get("/konto/daten").get_data(as_text=True)
-    new = "Tulpe Fahrrad Kompass Regen"
+    new = "Kiesel Laterne Wolke Zimtstern"
     response = _change(client, PASSWORD, new)
     assert response.status_code == 303 and response.location.endswith("/konto/daten")
     page = client.get(response.location).get_data(as_text=True)
@@ -230,12 +233,16 @@ def test_changing_the_password_needs_the_old_one_and_keeps_the_rules(client, aut
     # The rules are read out with the field they are about.
     field = re.search(r'<input[^>]* id="password"[^>]*>', page).group(0)
     assert 'aria-describedby="passwortregeln"' in field and 'id="passwortregeln"' in page
-    wrong = _change(client, "nicht das alte Passwort", "Tulpe Fahrrad Kompass Regen")
+    wrong = _change(client, "nicht das alte Passwort", "Kiesel Laterne Wolke Zimtstern")
     assert wrong.status_code == 422
     assert "Das bisherige Passwort ist nicht richtig." in wrong.get_data(as_text=True)
     weak = _change(client, PASSWORD, "passwortpasswort")
     assert weak.status_code == 422 and 'href="#password"' in weak.get_data(as_text=True)
-    mismatch = _change(client, PASSWORD, "Tulpe Fahrrad Kompass Regen", "Tulpe Fahrrad")
+    same = _change(client, PASSWORD, PASSWORD)
+    assert same.status_code == 422
+    assert "Das neue Passwort muss sich vom bisherigen unterscheiden." in same.get_data(
+        as_text=True)
+    mismatch = _change(client, PASSWORD, "Kiesel Laterne Wolke Zimtstern", "Kiesel Laterne")
     assert mismatch.status_code == 422
     assert "Die beiden Eingaben stimmen nicht überein." in mismatch.get_data(as_text=True)
     db.session.refresh(learner)
@@ -247,9 +254,10 @@ def test_changing_the_password_needs_the_old_one_and_keeps_the_rules(client, aut
 def test_guessing_the_old_password_is_throttled_like_a_login(app, client, auth, learner):
     auth.login()
     limit = app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+    new = "Kiesel Laterne Wolke Zimtstern"
     for _ in range(limit):
-        assert _change(client, "falsch geraten", "Tulpe Fahrrad Kompass Regen").status_code == 422
-    blocked = _change(client, PASSWORD, "Tulpe Fahrrad Kompass Regen")
+        assert _change(client, "falsch geraten", new).status_code == 422
+    blocked = _change(client, PASSWORD, new)
     assert blocked.status_code == 429 and "15 Minuten" in blocked.get_data(as_text=True)
     db.session.refresh(learner)
     assert learner.check_password(PASSWORD)

@@ -155,6 +155,10 @@ def change_password():
         else:
             services.withdraw_claim(claim)  # the old password was right: no failure
             db.session.commit()
+            if form.password.data == form.current.data:
+                form.password.errors.append(_("Das neue Passwort muss sich vom bisherigen "
+                                              "unterscheiden."))
+                return render_template("auth/change_password.html", form=form), 422
             try:
                 services.change_password(current_user, form.password.data)
             except services.PasswordRejected as rejected:

@@ -12,7 +12,7 @@ from ..conftest import PASSWORD
 from .conftest import assert_accessible
 from .test_journeys import take_first_quiz
 
-NEW_PASSWORD = "Tulpe Fahrrad Kompass Regen"
+NEW_PASSWORD = "Kiesel Laterne Wolke Zimtstern"
 
 
 def log_in(page, base, email, password=PASSWORD):
