@@ -323,7 +323,7 @@ def test_downloads_say_what_they_hold(city, client, auth, make_user):
     about = {row[0]: row[1] for row in book["Angaben"].iter_rows(values_only=True)}
     assert about["Kurs"] == "Testkurs Digitales Arbeiten"
     assert about["Amt"] == "Gesamte Verwaltung"
-    assert about["Zeitraum (Beginn bzw. Ausstellung des Zertifikats)"] == "01.01.2026 – 30.06.2026"
+    assert about["Zeitraum (für Begonnen und Abgeschlossen)"] == "01.01.2026 – 30.06.2026"
     assert about["n. a."].startswith("nicht ausgewiesen: weniger als 5 Personen")
 
 

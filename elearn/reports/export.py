@@ -81,8 +81,9 @@ def about(report: Report) -> list[list[str]]:
     rows = [["Bericht", "Fortbildung nach Ämtern"],
             ["Lernpfad" if report.subject.kind == "track" else "Kurs", report.subject.title],
             ["Amt", office],
-            ["Zeitraum (Beginn bzw. Ausstellung des Zertifikats)", period],
-            ["Zertifikatsstatus: Stand", report.today.strftime(german)],
+            ["Zeitraum (für Begonnen und Abgeschlossen)", period],
+            ["Zertifikatsstatus: Stand (alle Zertifikate, unabhängig vom Zeitraum)",
+             report.today.strftime(german)],
             ["n. a.", f"nicht ausgewiesen: weniger als {report.min_group} Personen "
                       "oder daraus ableitbar"]]
     return [[neutralise(_printable(cell)) for cell in row] for row in rows]
