@@ -432,3 +432,20 @@ def test_a_revoked_course_counts_for_no_learning_path(app, client, holder, learn
     services.issue_manually(learner.email, "demo-kurs")
     db.session.commit()
     assert tracks.is_complete(tracks.progress(learner, track))
+
+
+def test_the_same_qualification_from_two_tracks_is_issued_once(app, client, auth, learner,
+                                                               synced_tracks):
+    from elearn.catalog.models import Track
+
+    full = synced_tracks
+    db.session.add(Track(slug="test-pfad-kompakt", title="Testpfad kompakt", summary="",
+                         version_label="1.0", certificate_title=full.certificate_title,
+                         steps=[{"course": "demo-kurs", "module": "01-erstes-modul",
+                                 "required": True, "target_days": None}],
+                         content_hash="x"))
+    db.session.commit()
+    auth.login()
+    complete_course(client)  # completes both tracks at once
+    titles = [c.title for c in services.of_user(learner) if c.track_id is not None]
+    assert titles == ["Testpfad-Zertifikat"]

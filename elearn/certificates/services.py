@@ -130,11 +130,17 @@ def round_start(user, course: Course) -> datetime | None:
 def on_module_passed(user, module: Module, when: datetime) -> list[Certificate]:
     """Issue whatever this pass completes: the course certificate (or its renewal), tracks."""
     issued = [c for c in [_course_certificate(user, module, when)] if c]
+    # Two tracks may award the same qualification (a full and a shortened variant): whoever
+    # holds it from one does not receive it a second time from the other.
+    held = set(db.session.scalars(sa.select(Certificate.title).where(
+        Certificate.user_id == user.id, Certificate.track_id.is_not(None),
+        Certificate.revoked_at.is_(None))))
     for track in tracks.tracks_with_course(module.version.course.slug):
-        if track.certificate_title \
+        if track.certificate_title and track.certificate_title not in held \
                 and newest(user, track=track, include_revoked=True) is None \
                 and tracks.is_complete(tracks.progress(user, track)):
             issued.append(issue_for_track(user, track, when=when))
+            held.add(track.certificate_title)
     return issued
 
 
