@@ -45,7 +45,7 @@ test: install browser
 
 # Re-extract translatable strings after changing templates or code.
 messages: $(BIN)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o elearn/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -o elearn/translations/messages.pot .
 	$(BIN)/pybabel update -i elearn/translations/messages.pot -d elearn/translations
 
 clean:

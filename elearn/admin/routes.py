@@ -1,5 +1,6 @@
 from flask import abort, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from ..audit import ACTIONS
 from ..auth.models import ADMIN
@@ -13,7 +14,9 @@ ACTION_LABELS = {
     "office_created": _l("Amt angelegt"), "office_renamed": _l("Amt umbenannt"),
     "office_moved": _l("Amt verschoben"), "users_imported": _l("Personen importiert"),
     "erased": _l("Personenbezogene Daten gelöscht"),
-    "certificate_revoked": _l("Zertifikat widerrufen"), "moved": _l("Person umgesetzt"),
+    # A past event, unlike the button of the same words on the certificates page.
+    "certificate_revoked": lazy_pgettext("audit", "Zertifikat widerrufen"),
+    "moved": _l("Person umgesetzt"),
     "offices_imported": _l("Ämter importiert"), "cohort_created": _l("Lerngruppe angelegt"),
     "cohort_members_added": _l("Mitglieder einer Lerngruppe hinzugefügt"),
     "cohort_member_removed": _l("Mitglied aus einer Lerngruppe entfernt"),

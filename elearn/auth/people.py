@@ -42,7 +42,8 @@ def search(text: str = "", office: Office | None = None, role: str | None = None
            page: int = 1) -> Page:
     """People matching every word in name, e-mail or personnel number; one page of them."""
     query = sa.select(User)
-    for word in text.split()[:5]:
+    # Commas split words too: the list shows "Müller, Hannes", and people search for that.
+    for word in text.replace(",", " ").split()[:5]:
         pattern = _like(word)
         query = query.where(sa.or_(*(column.ilike(pattern, escape="\\") for column in (
             User.first_name, User.last_name, User.email, User.personnel_number))))

@@ -31,9 +31,9 @@ class CohortDatesForm(FlaskForm):
         Length(max=200, message=_l("Der Name ist zu lang (höchstens 200 Zeichen)."))])
     # The browser's date picker sends 2026-03-01; typed by hand, 01.03.2026 works too.
     starts_on = DateField(_l("Beginn"), format=DATE_FORMATS, validators=[
-        DataRequired(_l("Bitte geben Sie das Datum des Beginns an (TT.MM.JJJJ)."))])
+        DataRequired(_l("Bitte geben Sie den Beginn als gültiges Datum an (TT.MM.JJJJ)."))])
     ends_on = DateField(_l("Ende"), format=DATE_FORMATS, validators=[
-        DataRequired(_l("Bitte geben Sie das Datum des Endes an (TT.MM.JJJJ)."))])
+        DataRequired(_l("Bitte geben Sie das Ende als gültiges Datum an (TT.MM.JJJJ)."))])
 
     def validate_starts_on(self, field):
         _plausible(field)

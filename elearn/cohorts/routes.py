@@ -250,7 +250,7 @@ def add_lead(cohort_id: int):
         return _members_page(cohort, 422, lead_form=form)
     person = db.session.scalar(sa.select(User).where(User.email == form.lead.data, User.active))
     if person is None or not person.has_role(LEAD):
-        return _members_page(cohort, 422, [_("Nur aktive Personen mit der Rolle Lotsin/Lotse "
+        return _members_page(cohort, 422, [_("Nur aktive Personen mit der Rolle Digitallots*in "
                                              "können eine Gruppe leiten.")], lead_form=form)
     if services.add_lead(cohort, person):
         audit.record(current_user, "cohort_lead_added", cohort, lead=person.id)

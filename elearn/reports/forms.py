@@ -22,7 +22,7 @@ def filters(subject: str | None, date_from: str | None, date_to: str | None,
             chosen[key] = read()
         except ReportError as error:
             problems += error.problems
-    if not problems and chosen["date_from"] and chosen["date_to"] \
+    if chosen.get("date_from") and chosen.get("date_to") \
             and chosen["date_from"] > chosen["date_to"]:
         problems.append(("von", _("Der Zeitraum beginnt nach seinem Ende.")))
     if problems:
