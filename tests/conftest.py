@@ -118,6 +118,21 @@ def csrf_token(client, path: str = "/login") -> str:
     return match.group(1)
 
 
+def statements_of(client, url: str, expect: str = "") -> int:
+    """How many SQL statements one GET runs (and that the page says `expect`)."""
+    seen = []
+
+    def count(*args):
+        seen.append(args[2])
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert expect in client.get(url).get_data(as_text=True)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    return len(seen)
+
+
 def repeated_ids(html: str) -> list[str]:
     """Ids that occur more than once on a page (WCAG 4.1.1: labels and links need one)."""
     ids = re.findall(r'\sid="([^"]+)"', html)

@@ -15,7 +15,7 @@ from elearn.extensions import db
 from elearn.org.models import utcnow
 from elearn.quiz.models import Attempt
 
-from .conftest import FIXTURES, at_the_same_moment, csrf_token
+from .conftest import FIXTURES, at_the_same_moment, csrf_token, statements_of
 from .test_quiz import ALL_RIGHT, start, submit
 
 
@@ -389,14 +389,7 @@ def test_my_certificates_page_runs_the_same_queries_however_many_certificates(
     from elearn.catalog import services as catalog
 
     def statements():
-        seen = []
-        listener = lambda *args: seen.append(args[2])  # noqa: E731
-        sa.event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            assert "Prüfcode" in client.get("/zertifikate").get_data(as_text=True)
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
+        return statements_of(client, "/zertifikate", "Prüfcode")
 
     one = statements()
     course, version = catalog.get_course("fragetypen")
@@ -449,3 +442,31 @@ def test_the_same_qualification_from_two_tracks_is_issued_once(app, client, auth
     complete_course(client)  # completes both tracks at once
     titles = [c.title for c in services.of_user(learner) if c.track_id is not None]
     assert titles == ["Testpfad-Zertifikat"]
+
+
+def test_reminders_read_the_holders_with_the_certificates(app, runner, synced, make_user):
+    course, version = synced
+
+    def statements_for_reminders():
+        seen = []
+
+        def count(*args):
+            seen.append(args[2])
+
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            result = runner.invoke(args=["certificates", "reminders", "--days", "400"])
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", count)
+        return result.output.count("\n"), len(seen)
+
+    def holders(count):
+        for _ in range(count):
+            services.issue(make_user(), course, version)
+        db.session.commit()
+
+    holders(1)
+    one = statements_for_reminders()
+    holders(4)
+    five = statements_for_reminders()
+    assert (one[0], five[0]) == (1, 5) and five[1] == one[1]

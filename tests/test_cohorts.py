@@ -15,7 +15,7 @@ from elearn.cohorts.services import create_cohort
 from elearn.extensions import db
 from elearn.quiz.models import Attempt
 
-from .conftest import csrf_token, repeated_ids
+from .conftest import csrf_token, repeated_ids, statements_of
 from .test_quiz import ALL_RIGHT, start, submit
 
 T0 = datetime(2026, 3, 2, 9, 0, 0)
@@ -479,6 +479,31 @@ def test_a_revoked_course_certificate_counts_for_no_step(cohort, make_user):
     result = figures.compute(cohort, min_group=1, today=date(2026, 4, 1))
     assert result.steps[0].done == 0 and result.completed == 0
     assert [user.id for user, *_ in result.overdue] == [person.id]
+
+
+def test_lists_of_groups_and_members_run_the_same_queries_however_long(
+        client, auth, cohort, lead, make_user, make_office, synced_tracks):
+    auth.login(email=lead.email)
+
+    def add_members(count):
+        for n in range(count):  # each in an office of their own
+            person = make_user(office=make_office(code=f"X{count}-{n}"))
+            db.session.add(CohortMember(cohort_id=cohort.id, user_id=person.id))
+        db.session.commit()
+
+    def add_group(name):
+        create_cohort(name=name, track=synced_tracks, starts_on=date(2026, 3, 2),
+                      ends_on=date(2026, 4, 30), leads=[lead])
+        db.session.commit()
+
+    add_members(2)
+    add_group("Pilot B")
+    url = f"/kohorten/{cohort.id}/mitglieder"
+    before = (statements_of(client, url, "X2-1"), statements_of(client, "/kohorten", "Pilot B"))
+    add_members(5)
+    add_group("Pilot C")
+    after = (statements_of(client, url, "X5-4"), statements_of(client, "/kohorten", "Pilot C"))
+    assert after == before
 
 
 def test_advisor_treats_missing_time_as_unknown_not_as_zero(cohort, make_user):

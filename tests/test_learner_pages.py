@@ -5,6 +5,8 @@ import sqlalchemy as sa
 from elearn.catalog.models import ModuleProgress
 from elearn.extensions import db
 
+from .conftest import statements_of
+
 
 def test_catalogue_shows_courses_with_duration_and_progress(client, auth, learner, synced):
     auth.login()
@@ -99,3 +101,33 @@ def test_course_pages_need_login(client, synced):
     for path in ("/kurse", "/kurse/demo-kurs", "/kurse/demo-kurs/01-erstes-modul",
                  "/kurse/demo-kurs/media/bild.png"):
         assert client.get(path).headers["Location"].startswith("/login")
+
+
+def test_home_and_track_pages_run_the_same_queries_however_many_tracks_and_groups(
+        client, auth, learner, synced_tracks):
+    from datetime import date
+
+    from elearn.catalog.models import Track
+    from elearn.cohorts.models import CohortMember
+    from elearn.cohorts.services import create_cohort
+
+    auth.login()
+    cohort = create_cohort(name="Pilot A", track=synced_tracks, starts_on=date(2026, 3, 2),
+                           ends_on=date(2026, 4, 30), leads=[])
+    db.session.add(CohortMember(cohort_id=cohort.id, user_id=learner.id))
+    db.session.commit()
+    before = {url: statements_of(client, url, "Testpfad")
+              for url in ("/", "/lernpfade", "/lernpfade/test-pfad", "/konto/daten.json")}
+    for n in range(3):  # more tracks, and more groups the learner is in
+        track = Track(slug=f"pfad-{n}", title=f"Testpfad {n}", summary="", version_label="1",
+                      certificate_title=None, steps=synced_tracks.steps, content_hash="x")
+        db.session.add(track)
+        db.session.flush()
+        more = create_cohort(name=f"Gruppe {n}", track=track, starts_on=date(2026, 3, 2),
+                             ends_on=date(2026, 4, 30), leads=[])
+        db.session.add(CohortMember(cohort_id=more.id, user_id=learner.id))
+    db.session.commit()
+    shows = {"/": "Testpfad 2", "/lernpfade": "Testpfad 2", "/lernpfade/test-pfad": "Pilot A",
+             "/konto/daten.json": "Gruppe 2"}
+    after = {url: statements_of(client, url, shows[url]) for url in before}
+    assert after == before

@@ -76,7 +76,12 @@ class ModuleProgress(db.Model):
     """A learner's progress in a module; keyed by course and module slug so it survives versions."""
 
     __tablename__ = "module_progress"
-    __table_args__ = (sa.UniqueConstraint("user_id", "course_id", "module_slug"),)
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "course_id", "module_slug"),
+        # Quiz statistics count completions per module (and how many by placement test).
+        sa.Index("ix_module_progress_module", "course_id", "module_slug", "status",
+                 "completed_via"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)

@@ -75,7 +75,8 @@ def media(slug: str, filename: str):
 @bp.get("/lernpfade")
 @login_required
 def tracks_overview():
-    items = [(t, tracks.progress(current_user, t)) for t in tracks.active_tracks()]
+    known = tracks.learner_facts(current_user)
+    items = [(t, tracks.progress(current_user, t, known)) for t in tracks.active_tracks()]
     return render_template("catalog/tracks.html", items=items)
 
 
@@ -90,9 +91,10 @@ def track(slug: str):
     from ..cohorts import services as cohorts
     from ..cohorts import surveys
 
-    states = tracks.progress(current_user, found)
+    known = tracks.learner_facts(current_user)
+    states = tracks.progress(current_user, found, known)
     complete = tracks.is_complete(states)
-    mine = next(((c, dues) for c, dues, _ in cohorts.my_cohorts(current_user)
+    mine = next(((c, dues) for c, dues, _ in cohorts.my_cohorts(current_user, known=known)
                  if c.track_id == found.id), (None, []))
     return render_template(
         "catalog/track.html", track=found, states=states, complete=complete,

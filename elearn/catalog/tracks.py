@@ -93,10 +93,25 @@ def revoked_courses(user_ids) -> set[tuple[int, int]]:
         .where(Certificate.id.in_(newest), Certificate.revoked_at.is_not(None))).all())
 
 
-def progress(user, track: Track) -> list[StepState]:
-    """Each step of the track with whether this learner has done it (three queries)."""
-    courses, completed = _current_modules(), _completed(user)
-    revoked = {course_id for _, course_id in revoked_courses([user.id])}
+@dataclass
+class LearnerFacts:
+    """What track progress is computed from, for one person: read once, used for every track."""
+
+    courses: dict[str, tuple[Course, str, list[tuple[str, str]]]]
+    completed: set[tuple[int, str]]
+    revoked: set[int]  # course ids
+
+
+def learner_facts(user) -> LearnerFacts:
+    """Three queries, whatever the number of tracks and groups shown afterwards."""
+    return LearnerFacts(_current_modules(), _completed(user),
+                        {course_id for _, course_id in revoked_courses([user.id])})
+
+
+def progress(user, track: Track, known: LearnerFacts | None = None) -> list[StepState]:
+    """Each step of the track with whether this learner has done it (no query with `known`)."""
+    known = known or learner_facts(user)
+    courses, completed, revoked = known.courses, known.completed, known.revoked
     states = []
     for step in track.steps:
         course, course_title, modules = courses.get(step["course"], (None, step["course"], []))

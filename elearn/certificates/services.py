@@ -130,15 +130,20 @@ def round_start(user, course: Course) -> datetime | None:
 def on_module_passed(user, module: Module, when: datetime) -> list[Certificate]:
     """Issue whatever this pass completes: the course certificate (or its renewal), tracks."""
     issued = [c for c in [_course_certificate(user, module, when)] if c]
-    # Two tracks may award the same qualification (a full and a shortened variant): whoever
-    # holds it from one does not receive it a second time from the other.
-    held = set(db.session.scalars(sa.select(Certificate.title).where(
-        Certificate.user_id == user.id, Certificate.track_id.is_not(None),
-        Certificate.revoked_at.is_(None))))
-    for track in tracks.tracks_with_course(module.version.course.slug):
-        if track.certificate_title and track.certificate_title not in held \
-                and newest(user, track=track, include_revoked=True) is None \
-                and tracks.is_complete(tracks.progress(user, track)):
+    # A track's certificate is issued once (not again after a revocation either). Two tracks
+    # may award the same qualification (a full and a shortened variant): whoever holds it from
+    # one does not receive it a second time from the other.
+    rows = db.session.execute(sa.select(Certificate.track_id, Certificate.title,
+                                        Certificate.revoked_at).where(
+        Certificate.user_id == user.id, Certificate.track_id.is_not(None))).all()
+    held = {title for _, title, revoked_at in rows if revoked_at is None}
+    had = {track_id for track_id, _, _ in rows}
+    candidates = [t for t in tracks.tracks_with_course(module.version.course.slug)
+                  if t.certificate_title and t.id not in had]
+    known = tracks.learner_facts(user) if candidates else None
+    for track in candidates:
+        if track.certificate_title not in held \
+                and tracks.is_complete(tracks.progress(user, track, known)):
             issued.append(issue_for_track(user, track, when=when))
             held.add(track.certificate_title)
     return issued
@@ -227,5 +232,6 @@ def expiring(today: date, days: int) -> list[Certificate]:
         sa.select(Certificate)
         .where(Certificate.id.in_(newest),
                Certificate.valid_until.between(today, today + timedelta(days=days)))
+        .options(selectinload(Certificate.user))  # reminders read each holder's address
         .order_by(Certificate.valid_until, Certificate.id)
     ))

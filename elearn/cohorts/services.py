@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from .. import tabular
 from ..auth.models import ADMIN, LEAD, User, UserRole
@@ -35,7 +36,8 @@ class Added:
 
 def visible_cohorts(user) -> list[Cohort]:
     """Administrators see every cohort, leads only those they lead."""
-    query = sa.select(Cohort).order_by(Cohort.starts_on.desc(), Cohort.name)
+    query = sa.select(Cohort).options(selectinload(Cohort.track)) \
+        .order_by(Cohort.starts_on.desc(), Cohort.name)
     if not user.has_role(ADMIN):
         query = query.join(cohort_lead).where(cohort_lead.c.user_id == user.id)
     return list(db.session.scalars(query))
@@ -69,9 +71,10 @@ def member_count(cohort: Cohort) -> int:
 
 
 def members(cohort: Cohort) -> list[User]:
+    """The members with their offices (the list shows them), in one query each."""
     return list(db.session.scalars(
         sa.select(User).join(CohortMember, CohortMember.user_id == User.id)
-        .where(CohortMember.cohort_id == cohort.id)
+        .where(CohortMember.cohort_id == cohort.id).options(selectinload(User.office))
         .order_by(User.last_name, User.first_name)))
 
 
@@ -186,17 +189,23 @@ class Due:
     overdue: bool
 
 
-def my_cohorts(user, today: date | None = None) -> list[tuple[Cohort, list[Due], Due | None]]:
-    """The cohorts this person belongs to, each with its steps' due dates and the next step."""
+def my_cohorts(user, today: date | None = None,
+               known=None) -> list[tuple[Cohort, list[Due], Due | None]]:
+    """The cohorts this person belongs to, each with its steps' due dates and the next step.
+
+    `known`: the person's tracks.learner_facts, if the caller has read them already."""
     from ..catalog import tracks
 
     today = today or local_today()  # the day in Berlin, not on the server
     cohorts = db.session.scalars(
         sa.select(Cohort).join(CohortMember).where(CohortMember.user_id == user.id)
-        .order_by(Cohort.starts_on.desc())).all()
+        .options(selectinload(Cohort.track)).order_by(Cohort.starts_on.desc())).all()
+    if not cohorts:
+        return []
+    known = known or tracks.learner_facts(user)
     result = []
     for cohort in cohorts:
-        states = tracks.progress(user, cohort.track)
+        states = tracks.progress(user, cohort.track, known)
         dues = [Due(title=s.title, due=due_date(cohort, s.step), done=s.done,
                     required=s.step["required"],
                     overdue=not s.done and s.step["required"] and

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..org.models import utcnow
@@ -42,7 +43,7 @@ def cohort_of(user, *, track_id: int | None = None, course_slug: str | None = No
     """The person's most recent cohort whose track contains this module (or is this track)."""
     for cohort in db.session.scalars(
             sa.select(Cohort).join(CohortMember).where(CohortMember.user_id == user.id)
-            .order_by(Cohort.starts_on.desc())):
+            .options(selectinload(Cohort.track)).order_by(Cohort.starts_on.desc())):
         if track_id is not None and cohort.track_id == track_id:
             return cohort
         if course_slug and any(s["course"] == course_slug and s["module"] in (None, module_slug)

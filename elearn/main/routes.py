@@ -18,12 +18,13 @@ from . import bp
 def home():
     if not current_user.is_authenticated:
         return render_template("main/welcome.html")
+    known = tracks.learner_facts(current_user)  # for every track and group on the page
     return render_template(
         "main/home.html",
         continue_module=catalog.continue_where_left_off(current_user),
         courses=catalog.catalogue_for(current_user),
-        items=[(t, tracks.progress(current_user, t)) for t in tracks.active_tracks()],
-        cohorts=cohort_services.my_cohorts(current_user),
+        items=[(t, tracks.progress(current_user, t, known)) for t in tracks.active_tracks()],
+        cohorts=cohort_services.my_cohorts(current_user, known=known),
     )
 
 

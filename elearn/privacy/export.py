@@ -1,6 +1,7 @@
 """Everything the platform stores about one person, as plain data (GDPR Art. 15 and 20)."""
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..audit import AuditEntry
@@ -19,6 +20,7 @@ def _time(value):
 
 def personal_data(user: User) -> dict:
     """Profile, roles, office, progress, attempts with answers, certificates, track progress."""
+    known = tracks.learner_facts(user)
     return {
         "exported_at": _time(utcnow()),
         "profile": {
@@ -34,7 +36,7 @@ def personal_data(user: User) -> dict:
         "certificates": _certificates(user),
         "tracks": [{"track": track.slug, "title": track.title, "steps": [
             {"title": s.title, "done": s.done, "modules_done": s.modules_done,
-             "modules_total": s.modules_total} for s in tracks.progress(user, track)]}
+             "modules_total": s.modules_total} for s in tracks.progress(user, track, known)]}
             for track in tracks.active_tracks()],
         **_cohort_data(user),
         **_records(user),
@@ -81,9 +83,11 @@ def _cohort_data(user: User) -> dict:
 
     slugs = dict(db.session.execute(sa.select(Course.id, Course.slug)).all())
     groups = db.session.scalars(sa.select(Cohort).join(CohortMember)
-                                .where(CohortMember.user_id == user.id)).all()
+                                .where(CohortMember.user_id == user.id)
+                                .options(selectinload(Cohort.track))).all()
     led = db.session.scalars(sa.select(Cohort).join(cohort_lead)
-                             .where(cohort_lead.c.user_id == user.id)).all()
+                             .where(cohort_lead.c.user_id == user.id)
+                             .options(selectinload(Cohort.track))).all()
     return {
         "learning_groups_led": [{"name": c.name, "track": c.track.slug} for c in led],
         "learning_groups": [{"name": c.name, "track": c.track.slug,
