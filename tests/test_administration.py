@@ -176,6 +176,14 @@ def test_offices_are_created_renamed_and_moved(client, admin, make_office):
     taken = post(client, "/verwaltung/aemter", {"code": "12", "name": "Doppelt", "kind": "amt",
                                                 "parent": ""})
     assert taken.status_code == 409 and "schon vergeben" in taken.get_data(as_text=True)
+    # Below a long tree, the problems are listed at the top, linked to their fields.
+    assert '<a class="kern-link" href="#code">Die Kennung 12 ist schon vergeben.' in \
+        taken.get_data(as_text=True)
+    empty = post(client, "/verwaltung/aemter", {"code": "", "name": "", "kind": "amt",
+                                                "parent": ""})
+    assert empty.status_code == 422
+    assert 'href="#code">' in empty.get_data(as_text=True)
+    assert 'href="#name">' in empty.get_data(as_text=True)
 
 
 def test_the_office_tree_names_each_kind_in_words(client, admin, make_office):
@@ -194,7 +202,9 @@ def test_a_move_below_itself_is_refused(client, admin, make_office):
         response = post(client, f"/verwaltung/aemter/{d1.id}",
                         {"name": "Dezernat I", "parent": target})
         assert response.status_code == 422
-        assert "Im Baum entstünde ein Kreis" in response.get_data(as_text=True)
+        text = response.get_data(as_text=True)
+        assert 'href="#parent">D1 kann nicht unter' in text
+        assert "Im Baum entstünde ein Kreis" in text
     db.session.refresh(d1)
     assert d1.parent_id == root.id and amt.parent_id == d1.id
     assert entries() == []

@@ -229,8 +229,11 @@ def test_admin_revokes_with_a_reason(client, auth, holder, make_user):
     url = f"/verwaltung/zertifikate/{holder.code}/widerruf"
     assert client.post(url, data={"reason": "x"}).status_code == 400  # no CSRF token
     token = csrf_token(client, "/")
-    empty = client.post(url, data={"reason": "", "csrf_token": token})
-    assert empty.status_code == 422 and "Grund" in empty.get_data(as_text=True)
+    for reason in ("", "   "):  # the form again, the reason marked; the certificate still shown
+        empty = client.post(url, data={"reason": reason, "csrf_token": token})
+        text = empty.get_data(as_text=True)
+        assert empty.status_code == 422 and 'href="#reason">Bitte geben Sie einen Grund' in text
+        assert 'aria-invalid="true"' in text and holder.code in text
     assert services.find(holder.code).revoked_at is None
     done = client.post(url, data={"reason": "Kurs nicht selbst absolviert", "csrf_token": token})
     assert done.status_code == 302

@@ -119,11 +119,15 @@ def admin():
     if not (days.isascii() and days.isdigit()) or not 1 <= int(days) <= 3650:
         return render_error(400, _("Bitte geben Sie eine Zahl von Tagen zwischen 1 und 3650 an."))
     code = request.args.get("code", "").strip()
+    return _admin_page(code, int(days), RevokeForm())
+
+
+def _admin_page(code: str, days: int, form: RevokeForm, status: int = 200):
     found = services.find(code) if code else None
     return render_template(
-        "certificates/admin.html", days=int(days), code=code, found=found,
-        expiring=services.expiring(local_today(), int(days)), form=RevokeForm(),
-        today=local_today())
+        "certificates/admin.html", days=days, code=code, found=found,
+        expiring=services.expiring(local_today(), days), form=form,
+        today=local_today()), status
 
 
 @bp.post("/verwaltung/zertifikate/<code>/widerruf")
@@ -133,9 +137,8 @@ def revoke(code: str):
     if certificate is None:
         abort(404)
     form = RevokeForm()
-    if not form.validate_on_submit():
-        return render_error(422, " ".join(str(e) for errors in form.errors.values()
-                                          for e in errors))
+    if not form.validate_on_submit():  # the page again, the reason marked, nothing changed
+        return _admin_page(certificate.code, 60, form, 422)
     try:
         services.revoke(certificate, form.reason.data)
     except services.CertificateError as error:
