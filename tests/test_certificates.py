@@ -177,14 +177,21 @@ def test_renewal_issues_a_new_certificate_and_keeps_history(client, holder):
     _age(holder, 330)  # expires in about 35 days: due
     page = client.get("/zertifikate").get_data(as_text=True)
     assert "Erneuerung fällig" in page and "0 von 2 Modulen" in page
+    course_page = client.get("/kurse/demo-kurs").get_data(as_text=True)
+    assert "Erneuerung fällig: Ihr Zertifikat gilt bis" in course_page
+    assert "Bisher erneut bestanden: 0 von 2 Modulen" in course_page
     submit(client, start(client), ALL_RIGHT)
     assert "1 von 2 Modulen" in client.get("/zertifikate").get_data(as_text=True)
+    course_page = client.get("/kurse/demo-kurs").get_data(as_text=True)
+    assert "Bisher erneut bestanden: 1 von 2 Modulen" in course_page
+    assert course_page.count("Erneut bestanden</span>") == 1
     submit(client, start(client, module="02-zweites-modul"), {"q-nur-eine": "Richtig"})
     old, new = certificates()
     assert new.renewal_of_id == old.id and new.valid_until > old.valid_until
     assert old.revoked_at is None  # the old one stays as it was, until it expires
     page = client.get("/zertifikate").get_data(as_text=True)
     assert old.code in page and new.code in page and "Erneuerung fällig" not in page
+    assert "Erneuerung fällig" not in client.get("/kurse/demo-kurs").get_data(as_text=True)
 
 
 def test_manual_issue_and_verify_commands(runner, learner, synced):

@@ -4,6 +4,7 @@ from flask import abort, render_template, send_from_directory
 from flask_login import current_user, login_required
 
 from ..extensions import db
+from ..i18n import local_today
 from . import bp, services, tracks
 from .models import COMPLETED, Module
 
@@ -29,10 +30,16 @@ def course(slug: str):
 
     course, version = _course_or_404(slug)
     progress = services.progress_by_module(current_user, course)
+    certificate = certificates.newest(current_user, course=course, include_revoked=True)
+    renewed = None  # modules passed again, while a renewal is due
+    if certificate and certificate.revoked_at is None \
+            and certificates.is_due(certificate, local_today()):
+        renewed = certificates.modules_passed_since(
+            current_user, course, certificates.renewal_start(certificate))
     return render_template(
         "catalog/course.html", course=course, version=version, modules=version.modules,
         progress=progress, next_module=services.next_module(version.modules, progress),
-        certificate=certificates.newest(current_user, course=course, include_revoked=True),
+        certificate=certificate, renewed=renewed,
     )
 
 
