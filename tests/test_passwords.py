@@ -223,6 +223,9 @@ def test_a_logged_in_person_changes_their_password(app, client, auth, learner):
     page = client.get(response.location).get_data(as_text=True)
     assert "Ihr neues Passwort ist gespeichert" in page  # and this session goes on
     assert other.get("/kurse").status_code == 302  # the other device is logged out
+    told = other.get("/login").get_data(as_text=True)
+    assert "Ihre Anmeldung ist nicht mehr gültig, etwa weil das Passwort geändert wurde." in told
+    assert "nicht mehr gültig" not in other.get("/login").get_data(as_text=True)  # said once
     db.session.refresh(learner)
     assert learner.check_password(new) and not learner.check_password(PASSWORD)
 
