@@ -73,6 +73,9 @@ def test_members_by_office_include_units_below_and_skip_inactive(client, auth, c
     response = by_office("33", follow_redirects=True)
     assert "2 Mitglieder hinzugefügt." in page(response)
     assert member_ids(cohort) == {u.id for u in inside}
+    entry = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.action == "cohort_members_added")).one()
+    assert (entry.details["how"], entry.details["code"]) == ("office", "33")  # which office
     again = by_office("33", follow_redirects=True)
     assert "Keine neuen Mitglieder" in page(again)
     unknown = by_office("99")

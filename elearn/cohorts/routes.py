@@ -167,7 +167,7 @@ def members(cohort_id: int):
 
 
 def _membership_change(cohort_id: int, form, form_name: str, change, how: str,
-                       intro: str | None = None):
+                       intro: str | None = None, details: dict | None = None):
     """Apply a change of members; on any problem show the page again with nothing changed."""
     cohort = _cohort_or_404(cohort_id)
     problems = []
@@ -180,7 +180,7 @@ def _membership_change(cohort_id: int, form, form_name: str, change, how: str,
         else:
             if result.added:  # nothing changed, nothing to record
                 audit.record(current_user, "cohort_members_added", cohort, how=how,
-                             added=result.added, people=sorted(result.ids))
+                             added=result.added, people=sorted(result.ids), **(details or {}))
             db.session.commit()
             _added(result)
             return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)
@@ -207,7 +207,8 @@ def add_office(cohort_id: int):
             raise services.MembershipError([_("Dieses Amt gibt es nicht.")])
         return services.add_by_office(cohort, office)
 
-    return _membership_change(cohort_id, form, "office_form", change, "office")
+    return _membership_change(cohort_id, form, "office_form", change, "office",
+                              details={"code": (form.office.data or "")[:32]})
 
 
 @bp.post("/kohorten/<int(max=2147483647):cohort_id>/mitglieder/datei")
