@@ -124,6 +124,12 @@ def test_moves_renames_and_leavers(offices, make_user, client, auth):
     db.session.commit()
     leaver = people()["P3"]
     leaver.set_password("Ein-langes-Passwort-1")
+    stayer = people()["P1"]
+    from elearn.auth import tokens
+    from elearn.auth.models import INVITE, UserToken
+
+    tokens.issue(leaver, INVITE)
+    tokens.issue(stayer, INVITE)
     db.session.commit()
     auth.login(email="lea@stadt.example", password="Ein-langes-Passwort-1")
     assert client.get("/kurse").status_code == 200
@@ -133,6 +139,8 @@ def test_moves_renames_and_leavers(offices, make_user, client, auth):
     assert (result.updated, result.unchanged, result.deactivated) == (1, 1, 1)
     assert people()["P1"].office.code == "A2" and people()["P1"].last_name == "Müller-Lang"
     assert people()["P3"].active is False
+    # The leaver's open link is cancelled, the others' stay.
+    assert set(db.session.scalars(sa.select(UserToken.user_id))) == {stayer.id}
     assert client.get("/kurse").status_code == 302  # the leaver's session has ended
     # Each person's page shows what the import did to them.
     entries = db.session.execute(sa.select(AuditEntry.action, AuditEntry.target_id,

@@ -166,10 +166,10 @@ def apply(people: list[_Person], deactivate_missing: bool, actor=None) -> Import
             result.unchanged += 1
     if deactivate_missing:
         listed = {p.personnel_number for p in people}
-        for number, user in existing.items():
-            if number not in listed and user.active:
-                administration.deactivate(user, actor, source="import")
-                result.deactivated += 1
+        leaving = [user for number, user in existing.items()
+                   if number not in listed and user.active]
+        administration.deactivate_all(leaving, actor, source="import")
+        result.deactivated += len(leaving)
     db.session.flush()
     result.new_ids = _insert(new)
     result.created = len(new)

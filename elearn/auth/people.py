@@ -80,13 +80,20 @@ def change_roles(user: User, roles: set[str], actor: User | None, **details) -> 
 
 def deactivate(user: User, actor: User | None, **details) -> None:
     """Deactivate the person: every session ends at once, open password links stop working."""
-    if actor is not None and user.id == actor.id:
-        raise PeopleError(_("Sie können sich nicht selbst deaktivieren."))
-    if not user.active:
-        raise PeopleError(_("Die Person ist schon deaktiviert."))
-    services.deactivate(user)
-    tokens.delete_for(user)
-    audit.record(actor, "deactivated", user, **details)
+    deactivate_all([user], actor, **details)
+
+
+def deactivate_all(users: list[User], actor: User | None, **details) -> None:
+    """Deactivate these people (an import: many at once); their links go in one statement."""
+    for user in users:
+        if actor is not None and user.id == actor.id:
+            raise PeopleError(_("Sie können sich nicht selbst deaktivieren."))
+        if not user.active:
+            raise PeopleError(_("Die Person ist schon deaktiviert."))
+        services.deactivate(user)
+        audit.record(actor, "deactivated", user, **details)
+    if users:
+        tokens.delete_for(*users)
 
 
 def reactivate(user: User, actor: User | None, **details) -> None:
