@@ -9,8 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from elearn.audit import AuditEntry
+from elearn.auth import tokens
 from elearn.auth.importer import import_people
-from elearn.auth.models import User
+from elearn.auth.models import INVITE, User, UserToken
 from elearn.extensions import db
 from elearn.org.importer import import_offices
 from elearn.org.models import Office
@@ -125,9 +126,6 @@ def test_moves_renames_and_leavers(offices, make_user, client, auth):
     leaver = people()["P3"]
     leaver.set_password("Ein-langes-Passwort-1")
     stayer = people()["P1"]
-    from elearn.auth import tokens
-    from elearn.auth.models import INVITE, UserToken
-
     tokens.issue(leaver, INVITE)
     tokens.issue(stayer, INVITE)
     db.session.commit()
