@@ -43,8 +43,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
-        # SQLite's own lower() knows only A-Z, so ILIKE missed "Ö" for "ö" (PostgreSQL's does
-        # not). No index uses lower(), so replacing it changes no stored order.
+        # SQLite's own lower() knows only A-Z, so ILIKE missed "Ö" for "ö" (PostgreSQL's ILIKE
+        # folds them in a UTF-8 locale, as Debian's default cluster has). No index uses
+        # lower(), so replacing it changes no stored order.
         dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
 

@@ -256,6 +256,14 @@ def test_audit_log_names_the_people_in_an_entrys_details(client, admin, synced_t
     db.session.commit()
     log = client.get("/verwaltung/protokoll").get_data(as_text=True)
     assert f">{members[9].display_name}</a> und 2 weitere" in log
+    # The root office of a big city: only the ten names shown are looked up (SQLite allows
+    # 32,766 values in one IN, psycopg 65,535).
+    audit.record(admin, "cohort_members_added", cohort, how="office", added=70_012,
+                 people=[m.id for m in members] + list(range(10**6, 10**6 + 70_000)))
+    db.session.commit()
+    log = client.get("/verwaltung/protokoll")
+    assert log.status_code == 200
+    assert f">{members[9].display_name}</a> und 70002 weitere" in log.get_data(as_text=True)
 
 
 def test_audit_times_are_shown_in_berlin_time_in_the_chosen_language(client, admin, learner):

@@ -167,6 +167,13 @@ def _age(certificate, days):
     db.session.commit()
 
 
+def test_an_expired_certificate_is_called_expired_on_the_course_page(client, holder):
+    _age(holder, 400)  # expired 35 days ago
+    page = client.get("/kurse/demo-kurs").get_data(as_text=True)
+    assert "abgelaufen. Bestehen Sie die Quizze der Module noch einmal" in page
+    assert "gilt bis" not in page
+
+
 def test_passing_again_before_due_issues_nothing(client, holder):
     _age(holder, 100)
     complete_course(client)
@@ -431,6 +438,7 @@ def test_a_revoked_course_counts_for_no_learning_path(app, client, holder, learn
     assert "Kurszertifikat widerrufen: zählt nicht" in page
     course = client.get("/kurse/demo-kurs").get_data(as_text=True)
     assert "Ihr Zertifikat für diesen Kurs wurde am" in course and "widerrufen" in course
+    assert "Zu Ihrem Zertifikat<" not in course  # no link to a certificate that is void
     # A new certificate for the course (an administrator's decision) makes it count again.
     services.issue_manually(learner.email, "demo-kurs")
     db.session.commit()
@@ -450,8 +458,13 @@ def test_the_same_qualification_from_two_tracks_is_issued_once(app, client, auth
     db.session.commit()
     auth.login()
     complete_course(client)  # completes both tracks at once
-    titles = [c.title for c in services.of_user(learner) if c.track_id is not None]
-    assert titles == ["Testpfad-Zertifikat"]
+    [held] = [c for c in services.of_user(learner) if c.track_id is not None]
+    assert held.title == "Testpfad-Zertifikat"
+    # Revoked, it does not come back through the other track with the next passed quiz.
+    services.revoke(held, "nicht selbst absolviert")
+    db.session.commit()
+    submit(client, start(client), ALL_RIGHT)
+    assert [c.id for c in services.of_user(learner) if c.track_id is not None] == [held.id]
 
 
 def test_reminders_read_the_holders_with_the_certificates(app, runner, synced, make_user):

@@ -105,6 +105,16 @@ def test_the_download_includes_revocations_and_group_changes_naming_the_person(
     assert "Mitglied aus einer Lerngruppe entfernt („Pilot“)" in person_page
     auth.logout()
 
+    auth.login(email="admin@test.example")  # what the administrator did names no one
+    by_admin = json.loads(client.get("/konto/daten.json").get_data(as_text=True))[
+        "administrative_actions_by_you"]
+    assert [e["action"] for e in by_admin] == [
+        "cohort_members_added", "cohort_members_added", "cohort_member_removed",
+        "certificate_revoked"]
+    assert code not in json.dumps(by_admin)  # the code would find the holder's name
+    assert all(not {"people", "person", "lead"} & set(e["details"]) for e in by_admin)
+    auth.logout()
+
     auth.login()
     data = json.loads(client.get("/konto/daten.json").get_data(as_text=True))
     about = [e["action"] for e in data["administrative_actions_about_you"]]

@@ -222,6 +222,10 @@ def test_a_logged_in_person_changes_their_password(app, client, auth, learner):
     assert response.status_code == 303 and response.location.endswith("/konto/daten")
     page = client.get(response.location).get_data(as_text=True)
     assert "Ihr neues Passwort ist gespeichert" in page  # and this session goes on
+    # The page left open there sends its heartbeat first: refused, and the reason is kept
+    # for the page the person sees next.
+    beat = other.post("/lernzeit/1", data={"csrf_token": csrf_token(other, "/login")})
+    assert beat.status_code == 401
     assert other.get("/kurse").status_code == 302  # the other device is logged out
     told = other.get("/login").get_data(as_text=True)
     assert "Ihre Anmeldung ist nicht mehr gültig, etwa weil das Passwort geändert wurde." in told

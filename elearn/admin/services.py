@@ -13,6 +13,7 @@ from ..paging import PER_PAGE, Page
 
 # Keys of an entry's details that hold the ids of people (one id or a list of them).
 PERSON_KEYS = ("person", "lead", "people")
+SHOWN = 10  # names per detail; the rest is a count
 
 
 @dataclass
@@ -20,7 +21,7 @@ class Line:
     entry: AuditEntry
     actor: User | None
     target: object | None
-    named: dict[str, list[User]]  # detail key -> the people its ids stand for
+    named: dict[str, tuple[list[User], int]]  # detail key -> (the first people, how many)
 
 
 def _ids(value) -> list[int]:
@@ -52,14 +53,15 @@ def audit_page(number: int, action: str | None = None) -> Page:
             wanted["user"].add(entry.actor_id)
         if entry.target_type in wanted and entry.target_id is not None:
             wanted[entry.target_type].add(entry.target_id)
-        for key in PERSON_KEYS:
-            wanted["user"].update(_ids((entry.details or {}).get(key)))
+        for key in PERSON_KEYS:  # only those shown: a whole office may be thousands
+            wanted["user"].update(_ids((entry.details or {}).get(key))[:SHOWN])
     found = {"user": _by_id(User, wanted["user"]), "office": _by_id(Office, wanted["office"]),
              "certificate": _by_id(Certificate, wanted["certificate"]),
              "cohort": _by_id(Cohort, wanted["cohort"])}
     people = found["user"]
     lines = [Line(e, people.get(e.actor_id), found.get(e.target_type or "", {}).get(e.target_id),
-                  {key: [people[i] for i in _ids(value) if i in people]
+                  {key: ([people[i] for i in _ids(value)[:SHOWN] if i in people],
+                         len(_ids(value)))
                    for key, value in (e.details or {}).items() if key in PERSON_KEYS})
              for e in entries]
     return Page(lines, total, number)

@@ -18,12 +18,13 @@ login_manager.login_message = None
 
 @login_manager.unauthorized_handler
 def _unauthorized():
-    if session.pop("_user_id", None) is not None:
-        # The cookie names a person whose sessions were ended since (a new password, a
-        # deactivation): say why the login page appears, once.
-        flash(_("Ihre Anmeldung ist nicht mehr gültig, etwa weil das Passwort geändert wurde. "
-                "Bitte melden Sie sich erneut an."), "info")
     if request.method in ("GET", "HEAD"):  # HEAD answers as GET would
+        # The cookie names a person whose sessions were ended since (a new password, a
+        # deactivation): say why the login page appears, once. Not on a POST such as the
+        # page's background heartbeat, whose answer nobody reads.
+        if session.pop("_user_id", None) is not None:
+            flash(_("Ihre Anmeldung ist nicht mehr gültig, etwa weil das Passwort geändert "
+                    "wurde. Bitte melden Sie sich erneut an."), "info")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     abort(401)
 

@@ -39,7 +39,7 @@ def course(slug: str):
     return render_template(
         "catalog/course.html", course=course, version=version, modules=version.modules,
         progress=progress, next_module=services.next_module(version.modules, progress),
-        certificate=certificate, renewed=renewed,
+        certificate=certificate, renewed=renewed, today=local_today(),
     )
 
 

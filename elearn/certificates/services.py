@@ -136,7 +136,7 @@ def on_module_passed(user, module: Module, when: datetime) -> list[Certificate]:
     rows = db.session.execute(sa.select(Certificate.track_id, Certificate.title,
                                         Certificate.revoked_at).where(
         Certificate.user_id == user.id, Certificate.track_id.is_not(None))).all()
-    held = {title for _, title, revoked_at in rows if revoked_at is None}
+    held = {title for _, title, _ in rows}  # revoked too: then an administrator decides
     had = {track_id for track_id, _, _ in rows}
     candidates = [t for t in tracks.tracks_with_course(module.version.course.slug)
                   if t.certificate_title and t.id not in had]

@@ -55,11 +55,15 @@ def _records(user: User) -> dict:
         sa.select(AuditEntry).where(AuditEntry.actor_id == user.id).order_by(AuditEntry.id)))
     groups = group_names(found_about + found_by)
 
-    def listed(found):
-        # Which group, by name; never the ids of the other people an entry names.
+    def listed(found, others: bool = False):
+        # Which group, by name; never the ids of other people an entry names, nor (for what
+        # the person did to others) the code that looks up another person's certificate.
+        def hidden(e):
+            return PEOPLE_KEYS + (("code",) if others and e.target_type == "certificate" else ())
+
         return [{"action": e.action, "at": _time(e.created_at),
                  "details": {**{k: v for k, v in (e.details or {}).items()
-                                 if k not in PEOPLE_KEYS},
+                                if k not in hidden(e)},
                              **({"group": groups.get(e.target_id)}
                                 if e.target_type == "cohort" else {})}}
                 for e in found]
@@ -67,7 +71,7 @@ def _records(user: User) -> dict:
     return {
         # Also revocations of the person's certificates and group changes naming them.
         "administrative_actions_about_you": listed(found_about),
-        "administrative_actions_by_you": listed(found_by),
+        "administrative_actions_by_you": listed(found_by, others=True),
         # Kept for a day to throttle guessing.
         "failed_logins": [{"at": _time(f.created_at), "address": f.address}
                           for f in db.session.scalars(
