@@ -223,3 +223,27 @@ def test_the_page_reports_active_time_while_in_use(page, live_server, learner, s
     db.session.expire_all()
     session = db.session.scalars(sa.select(StudySession)).one()
     assert session.beats == 1
+
+
+def test_shipped_module_pages_fit_a_phone_screen(browser, live_server, learner):
+    """WCAG 1.4.10: at 320 CSS pixels nothing scrolls sideways, tables and addresses included."""
+    from elearn import content
+    from elearn.catalog import services
+    from elearn.extensions import db
+
+    courses, errors = content.load_directory(Path(__file__).resolve().parents[2] / "courses")
+    assert not errors
+    services.sync_courses(courses)
+    db.session.commit()
+    phone = browser.new_context(locale="de-DE", viewport={"width": 320, "height": 640},
+                                bypass_csp=True).new_page()  # axe on the login page
+    log_in(phone, live_server, learner.email)
+    too_wide = []
+    for course in courses:
+        for module in course.modules:
+            phone.goto(f"{live_server}/kurse/{course.slug}/{module.slug}")
+            width = phone.evaluate("document.documentElement.scrollWidth")
+            if width > 320:
+                too_wide.append((module.slug, width))
+    phone.context.close()
+    assert len(courses) == 3 and too_wide == []
