@@ -98,6 +98,16 @@ def test_shipped_courses_meet_the_content_rules():
         == 12
 
 
+def test_true_false_feedback_does_not_open_with_a_verdict_word():
+    """The result page says "Falsch beantwortet"; feedback opening with "Richtig." would then
+    read as a contradiction. It says whether the statement holds instead."""
+    courses, _ = load_directory(SHIPPED)
+    openings = [q.feedback.split(".")[0] for c in courses for m in c.modules
+                for q in m.quiz.questions if q.type == "true_false" and q.feedback]
+    assert len(openings) >= 15
+    assert not {"Richtig", "Falsch"} & set(openings)
+
+
 def test_yaml_duplicate_keys_are_errors(tmp_path):
     folder = tmp_path / "root" / "k"
     folder.mkdir(parents=True)

@@ -187,6 +187,25 @@ def test_test_out_completes_the_module_by_test_out(logged_in):
     assert "Abgeschlossen per Einstufungstest" in course_page
 
 
+def test_a_failed_placement_test_says_to_read_the_module(logged_in):
+    url = start(logged_in, mode="test_out")
+    page = logged_in.get(submit(logged_in, url, ALL_WRONG).headers["Location"]).get_data(
+        as_text=True)
+    assert "Einstufungstest nicht bestanden: 8 % der Punkte, nötig sind 60 %." in page
+    assert "Lesen Sie das Modul und machen Sie danach das Quiz." in page
+    assert "noch einmal" not in page  # it was never read
+
+
+def test_a_score_just_below_the_mark_is_not_rounded_up_to_it(logged_in):
+    url = start(logged_in)
+    result = submit(logged_in, url, ALL_WRONG).headers["Location"]
+    attempt = _attempts()[0]
+    attempt.score_percent = 59.6  # needed: 60
+    db.session.commit()
+    page = logged_in.get(result).get_data(as_text=True)
+    assert "Nicht bestanden: 59 % der Punkte, nötig sind 60 %." in page
+
+
 def test_the_latest_choice_of_mode_decides_for_an_open_attempt(logged_in):
     # Started as a quiz, left unanswered, then taken as a placement test: it counts as one.
     url = start(logged_in)
