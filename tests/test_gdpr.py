@@ -75,7 +75,7 @@ def test_the_download_includes_logs_about_the_person_and_groups_they_lead(
     page = client.get("/konto/daten").get_data(as_text=True)
     assert "Sie leiten: Pilot" in page
     assert "1 Verwaltungsaktion zu Ihrer Person" in page
-    assert "1 fehlgeschlagene Anmeldung am letzten Tag" in page
+    assert "1 fehlgeschlagene Anmeldung gespeichert (sie wird nach 24 Stunden gelöscht)" in page
 
 
 def test_the_download_includes_revocations_and_group_changes_naming_the_person(

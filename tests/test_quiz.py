@@ -347,3 +347,15 @@ def test_true_false_options_read_true_and_false_in_english(logged_in):
     english = logged_in.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert ">True</label>" in english and ">False</label>" in english
     assert ">Correct</label>" not in english
+
+
+def test_questions_and_feedback_keep_the_course_language_on_english_pages(logged_in):
+    url = start(logged_in)
+    english = logged_in.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="en">' in english and "Question 1" in english
+    assert ': <span lang="de">' in english  # the question text, after "Question 1"
+    assert 'lang="de">Die richtige Antwort</label>' in english
+    result = submit(logged_in, url, ALL_RIGHT).headers["Location"]
+    page = logged_in.get(result, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<p class="kern-body kern-body--bold" lang="de">' in page
+    assert '<span lang="de">Die richtige Antwort</span>' in page

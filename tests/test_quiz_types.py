@@ -11,7 +11,7 @@ from elearn.quiz.services import draw
 
 from .conftest import csrf_token
 
-_SELECT = re.compile(r'<label class="kern-label" for="([^"]+)">(.*?)</label>\s*'
+_SELECT = re.compile(r'<label class="kern-label" for="([^"]+)"[^>]*>(.*?)</label>\s*'
                      r'<div class="kern-form-input__select-wrapper">\s*<select[^>]*>(.*?)</select>',
                      re.S)
 _OPTION = re.compile(r'<option value="(\d*)"[^>]*>(.*?)</option>')
