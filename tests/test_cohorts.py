@@ -371,7 +371,8 @@ def populate(cohort, make_user, minutes: list[int], *, first_passes: list[bool],
                                    submitted_at=when))
             db.session.add(StudySession(user_id=person.id, course_id=course.id,
                                         module_slug=module.slug, active_seconds=spent * 60,
-                                        beats=1, closed=True))
+                                        beats=1, closed=True, started_at=when,
+                                        last_event_at=when))
     db.session.commit()
     return people
 
@@ -419,6 +420,47 @@ def test_dashboard_suppresses_small_groups(client, auth, cohort, make_user):
     assert "20 Min." in text and "40 Min." in text
     assert "10 Min." not in text and "50 Min." not in text
     assert "Noch keine Rückmeldungen." in text
+
+
+def test_quiz_and_time_figures_appear_at_the_end_and_then_stay(client, auth, cohort, make_user):
+    """Live figures would tell one member's result to a lead comparing before and after."""
+    people = populate(cohort, make_user, [10, 20, 30, 40, 50],
+                      first_passes=[True, True, True, False, True])
+    auth.login(email="lead@test.example")
+    cohort.ends_on = date.today() + timedelta(days=30)  # still running
+    db.session.commit()
+    text = page(client.get(f"/kohorten/{cohort.id}"))
+    assert "Diese Zahlen erscheinen, wenn die Gruppe am" in text
+    assert "Min." not in text and "80 %" not in text  # no times, no pass rates
+    assert "Wie weit ist die Gruppe?" in text  # the steps still show, as does the overdue list
+
+    cohort.ends_on = date(2026, 4, 30)  # ended: fixed as of that day
+    db.session.commit()
+    before = figures.compute(cohort, min_group=5)
+    assert before.final and before.modules[0].first_pass.value == 0.8
+    # After the end a member tries again and spends more time: nothing shown changes.
+    module = db.session.scalars(sa.select(Attempt.module_id)).first()
+    db.session.add(Attempt(user_id=people[3].id, module_id=module, mode="study", drawn=[],
+                           passed=True, score_percent=100, submitted_at=datetime.now()))
+    db.session.add(StudySession(user_id=people[0].id, course_id=before.modules[0].key[0],
+                                module_slug=before.modules[0].key[1], active_seconds=3600,
+                                beats=1, closed=True))
+    db.session.commit()
+    after = figures.compute(cohort, min_group=5)
+    assert after.modules[0].first_pass == before.modules[0].first_pass
+    assert after.modules[0].time == before.modules[0].time
+    assert after.track_time == before.track_time
+
+
+def test_a_running_group_is_not_compared(client, auth, cohort, lead, synced_tracks, make_user):
+    other = create_cohort(name="Pilot läuft", track=synced_tracks, starts_on=date(2026, 3, 2),
+                          ends_on=date.today() + timedelta(days=10), leads=[lead])
+    db.session.commit()
+    auth.login(email="lead@test.example")
+    response = client.get(f"/kohorten/vergleich?a={cohort.id}&b={other.id}")
+    assert response.status_code == 400
+    assert "„Pilot läuft“ läuft noch bis" in page(response)
+    assert 'id="ergebnis"' not in page(response)
 
 
 def test_dashboard_shows_the_overdue_by_name_without_scores(client, auth, cohort, make_user):

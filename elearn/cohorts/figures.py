@@ -10,9 +10,10 @@ small groups, and a cohort smaller than `min_group` shows no figures at all.
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import to_utc
 
 from ..auth.models import User
 from ..catalog.models import BY_TEST_OUT, COMPLETED, Course, CourseVersion, Module, ModuleProgress
@@ -91,6 +92,7 @@ class Person:
     complete: bool = False
     seconds: dict[ModuleKey, int] = field(default_factory=dict)
     first: dict[ModuleKey, bool] = field(default_factory=dict)  # first attempt, any mode passed
+    complete_in_time: bool = False  # finished the track before the group ended
 
 
 @dataclass
@@ -108,6 +110,8 @@ class CohortFigures:
     overdue: list[tuple[User, list[StepFigures], int, int]]
     people: list[Person]
     required_keys: list[ModuleKey]
+    final: bool = False  # the group has ended: its quiz and time figures are fixed and shown
+    ends_on: date | None = None
 
 
 def current_modules() -> dict[ModuleKey, tuple[Module, Course, str]]:
@@ -126,8 +130,18 @@ def step_modules(step: dict, modules, course_ids: dict[str, int]) -> list[Module
             and (step["module"] is None or key[1] == step["module"])]
 
 
+def group_end(cohort: Cohort) -> datetime:
+    """The moment the group's last day ends in Berlin, as a stored (naive UTC) time."""
+    return to_utc(datetime.combine(cohort.ends_on + timedelta(days=1), datetime.min.time()))
+
+
 def compute(cohort: Cohort, min_group: int, today: date | None = None) -> CohortFigures:
+    """Steps and the overdue list as of now; quiz results, learning time and who finished
+    only from what happened before the group ended. Those figures are shown once the group
+    has ended and never change afterwards: comparing them before and after one member's quiz
+    would otherwise tell that member's result."""
     today = today or local_today()  # the day in Berlin, not on the server
+    until = group_end(cohort)
     modules = current_modules()
     course_ids = {course.slug: course.id for _, course, _ in modules.values()}
     steps = []
@@ -154,9 +168,10 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
                   Attempt.passed)
         .join(Module, Attempt.module_id == Module.id)
         .join(CourseVersion, Module.version_id == CourseVersion.id)
-        .where(Attempt.user_id.in_(member_ids), Attempt.submitted_at.is_not(None))
+        .where(Attempt.user_id.in_(member_ids), Attempt.submitted_at.is_not(None),
+               Attempt.submitted_at < until)
         .order_by(Attempt.submitted_at, Attempt.id)).all()
-    seconds = activity.seconds_by_module(member_ids)
+    seconds = activity.seconds_by_module(member_ids, before=until)
     from ..catalog.tracks import revoked_courses
 
     revoked = revoked_courses(member_ids)  # such a course counts for no step, as on track pages
@@ -173,8 +188,9 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
         started.add(user_id)
         if status == COMPLETED and (user_id, course_id) not in revoked:
             completed_at[user_id][key] = when
-            via[key].append(how)
-            studied_by[user_id][key] = how != BY_TEST_OUT
+            if when is not None and when < until:  # the figures: only within the group's time
+                via[key].append(how)
+                studied_by[user_id][key] = how != BY_TEST_OUT
     for (user_id, course_id, slug), value in seconds.items():
         if (course_id, slug) in wanted and user_id in people:
             people[user_id].seconds[(course_id, slug)] = value
@@ -195,6 +211,9 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
                 if step.due is not None and local_date(finished) <= step.due:
                     step.on_time += 1
         person.complete = all(s.index in person.done_steps for s in steps if s.required)
+        person.complete_in_time = all(
+            s.modules and all(k in done and done[k] < until for k in s.modules)
+            for s in steps if s.required)
 
     module_figures = []
     for key in track_keys:
@@ -214,7 +233,7 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
             test_out=Rate(via[key].count("test_out"), len(via[key]), min_group),
             pre_test=Rate(sum(pre_tests), len(pre_tests), min_group)))
 
-    finishers = [p for p in people.values() if p.complete]
+    finishers = [p for p in people.values() if p.complete_in_time]
     required = set(required_keys)
     firsts = [(p.user.id, v) for p in people.values() for k, v in p.first.items()
               if k in required]
@@ -229,12 +248,14 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
     size = len(people)
     return CohortFigures(
         cohort=cohort, size=size, shown=size >= min_group, min_group=min_group,
-        started=len(started & people.keys()), completed=len(finishers), steps=steps,
+        started=len(started & people.keys()),
+        completed=sum(1 for p in people.values() if p.complete), steps=steps,
         modules=module_figures,
         track_time=Spread.of([sum(p.seconds.values()) for p in finishers], min_group),
         first_pass=Rate(sum(v for _, v in firsts), len(firsts), min_group,
                         people=len({u for u, _ in firsts})), overdue=overdue,
-        people=list(people.values()), required_keys=required_keys)
+        people=list(people.values()), required_keys=required_keys,
+        final=today > cohort.ends_on, ends_on=cohort.ends_on)
 
 
 

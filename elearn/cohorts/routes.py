@@ -1,5 +1,6 @@
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
@@ -12,6 +13,7 @@ from ..catalog import tracks
 from ..catalog.models import ModuleProgress, Track
 from ..errors import render_error
 from ..extensions import db
+from ..i18n import local_today
 from ..org.models import Office
 from . import activity, bp, compare, figures, forms, services, surveys
 from .models import StudySession
@@ -109,9 +111,14 @@ def comparison():
             return render_error(404, _("Diese Gruppe gibt es nicht, oder Sie leiten sie nicht."))
         chosen.append(cohort)
     result, problem, status = None, None, 200
+    running = [c for c in chosen if c.ends_on >= local_today()]
     if len(chosen) == 2:
         if chosen[0].id == chosen[1].id:  # the form again, with the problem at group B
             problem, status = _("Bitte wählen Sie zwei verschiedene Gruppen."), 400
+        elif running:  # figures appear at a group's end (see figures.compute)
+            problem, status = _("„%(name)s“ läuft noch bis %(date)s. Verglichen werden Gruppen, "
+                                "die beendet sind.", name=running[0].name,
+                                date=format_date(running[0].ends_on)), 400
         else:
             result = compare.compare(figures.compute(chosen[0], _min_group()),
                                      figures.compute(chosen[1], _min_group()), _min_group())

@@ -79,7 +79,10 @@ def summaries(cohort: Cohort, titles: dict, min_group: int) -> list[SurveySummar
     rows = db.session.execute(
         sa.select(SurveyResponse.track_id, SurveyResponse.course_id, SurveyResponse.module_slug,
                   SurveyResponse.rating, SurveyResponse.items, SurveyResponse.comment)
-        .where(SurveyResponse.cohort_id == cohort.id)).all()
+        # Answers are dated by month only: those of later months than the group's end stay
+        # out, so the summary shown after the end hardly changes.
+        .where(SurveyResponse.cohort_id == cohort.id,
+               SurveyResponse.month <= cohort.ends_on.strftime("%Y-%m"))).all()
     groups: dict = {}
     for track_id, course_id, slug, rating, items, comment in rows:
         key = ("track", track_id) if track_id else (course_id, slug)
