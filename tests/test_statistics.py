@@ -1,9 +1,12 @@
 """Quiz statistics against a hand-computed example, suppression and access."""
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 
 from elearn.catalog import services as catalog
+from elearn.catalog.models import ModuleProgress
 from elearn.extensions import db
 from elearn.org.models import utcnow
 from elearn.quiz import statistics
@@ -24,8 +27,9 @@ def example(synced, make_user):
     module = version.modules[0]
     for n, points in enumerate(EXAMPLE):
         user = make_user()
+        # Last week's: the pages show what happened before this week began.
         attempt = Attempt(user_id=user.id, module_id=module.id, drawn=[], answers={},
-                          submitted_at=utcnow(), passed=n < 2, mode="study")
+                          submitted_at=utcnow() - timedelta(days=8), passed=n < 2, mode="study")
         db.session.add(attempt)
         db.session.flush()
         for qid, p in points.items():
@@ -34,6 +38,8 @@ def example(synced, make_user):
             catalog.complete_module(user, module, via="test_out")
         elif n == 1:
             catalog.complete_module(user, module)
+    db.session.execute(sa.update(ModuleProgress).values(
+        completed_at=utcnow() - timedelta(days=8)))
     db.session.commit()
     return course, module
 
@@ -98,6 +104,33 @@ def test_statistics_pages_for_admin_and_lead(app, example, client, auth, make_us
     detail = client.get("/verwaltung/quizstatistik/demo-kurs/01-erstes-modul")
     assert "0,71" in detail.get_data(as_text=True)
     assert client.get("/verwaltung/quizstatistik/demo-kurs/99-nicht").status_code == 404
+
+
+def test_this_weeks_attempts_change_nothing_until_next_week(app, example, client, auth,
+                                                             make_user):
+    """A lead who watches one colleague take a quiz must not read its result from the page."""
+    app.config["MIN_GROUP_SIZE"] = 1
+    course, module = example
+    make_user(email="lead@test.example", roles=("lead",))
+    auth.login(email="lead@test.example")
+    before = client.get("/verwaltung/quizstatistik").get_data(as_text=True)
+    detail_before = client.get("/verwaltung/quizstatistik/demo-kurs/01-erstes-modul").get_data(
+        as_text=True)
+    assert "Stand: Ende der Vorwoche" in before and "50 %" in before
+    user = make_user()
+    attempt = Attempt(user_id=user.id, module_id=module.id, drawn=[], answers={},
+                      submitted_at=utcnow(), passed=False, mode="study")
+    db.session.add(attempt)
+    db.session.flush()
+    for qid in "abc":
+        db.session.add(AttemptAnswer(attempt_id=attempt.id, question_id=qid, points=0))
+    db.session.commit()
+    assert client.get("/verwaltung/quizstatistik").get_data(as_text=True) == before
+    assert client.get("/verwaltung/quizstatistik/demo-kurs/01-erstes-modul").get_data(
+        as_text=True) == detail_before
+    # Counted from the next week on.
+    (stats,) = statistics.module_stats(1)
+    assert stats.learners == 5 and stats.first_attempt_pass_rate == 0.4
 
 
 def test_statistics_pages_show_less_than_5_by_default(example, client, auth, make_user):

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -9,6 +11,7 @@ from ..catalog import services as catalog
 from ..catalog.models import Course
 from ..errors import render_error
 from ..extensions import db
+from ..i18n import local_date
 from . import bp, services
 from . import statistics as statistics_service
 from .models import Attempt
@@ -108,8 +111,10 @@ def result(attempt_id: int):
 def statistics():
     min_group = current_app.config["MIN_GROUP_SIZE"]
     titles = statistics_service.module_titles()
+    until = statistics_service.week_start()
     return render_template(
-        "quiz/statistics.html", modules=statistics_service.module_stats(min_group),
+        "quiz/statistics.html", modules=statistics_service.module_stats(min_group, until),
+        until=local_date(until - timedelta(seconds=1)),
         courses=statistics_service.course_titles(), titles=titles, min_group=min_group,
         course_slugs=dict(db.session.execute(sa.select(Course.id, Course.slug)).all()))
 
@@ -123,8 +128,9 @@ def question_statistics(slug: str, module_slug: str):
         abort(404)
     min_group = current_app.config["MIN_GROUP_SIZE"]
     texts = {q["id"]: q["text"] for q in (module.quiz or {}).get("questions", [])}
+    until = statistics_service.week_start()
     return render_template(
         "quiz/question_statistics.html", course=found[0], version=found[1], module=module,
-        texts=texts, min_group=min_group,
-        questions=statistics_service.question_stats(found[0].id, module_slug, min_group))
+        texts=texts, min_group=min_group, until=local_date(until - timedelta(seconds=1)),
+        questions=statistics_service.question_stats(found[0].id, module_slug, min_group, until))
 

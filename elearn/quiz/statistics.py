@@ -9,12 +9,15 @@ withheld.
 
 import math
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import to_utc
 
 from ..catalog.models import BY_TEST_OUT, COMPLETED, Course, CourseVersion, Module, ModuleProgress
 from ..catalog.services import current_version_join
 from ..extensions import db
+from ..i18n import local_today
 from .models import Attempt, AttemptAnswer
 
 
@@ -48,8 +51,20 @@ def correlation(n, sx, sy, sxx, syy, sxy) -> float | None:
     return (n * sxy - sx * sy) / math.sqrt(var_x * var_y)
 
 
-def question_stats(course_id: int, module_slug: str, min_group: int) -> list[QuestionStats]:
-    """Statistics per question of one module, over all its versions' submitted attempts."""
+def week_start() -> datetime:
+    """Monday 00:00 of this week in Berlin, as a stored (naive UTC) time.
+
+    The statistics pages count only what happened before it: figures that changed with every
+    attempt would tell whoever compares them before and after one person's quiz its result.
+    Per week, many people's attempts come together."""
+    today = local_today()
+    return to_utc(datetime.combine(today - timedelta(days=today.weekday()), datetime.min.time()))
+
+
+def question_stats(course_id: int, module_slug: str, min_group: int,
+                   before: datetime | None = None) -> list[QuestionStats]:
+    """Statistics per question of one module, over all its versions' submitted attempts
+    (with `before`: those submitted earlier)."""
     totals = (
         sa.select(AttemptAnswer.attempt_id, sa.func.sum(AttemptAnswer.points).label("total"))
         .group_by(AttemptAnswer.attempt_id).subquery()
@@ -64,7 +79,7 @@ def question_stats(course_id: int, module_slug: str, min_group: int) -> list[Que
         .join(Attempt, Attempt.id == AttemptAnswer.attempt_id)
         .join(Module, Module.id == Attempt.module_id)
         .join(CourseVersion, CourseVersion.id == Module.version_id)
-        .where(_module_filter(course_id, module_slug))
+        .where(_module_filter(course_id, module_slug), _submitted_before(before))
         .group_by(AttemptAnswer.question_id)
         .order_by(AttemptAnswer.question_id)
     ).all()
@@ -79,13 +94,19 @@ def question_stats(course_id: int, module_slug: str, min_group: int) -> list[Que
     return stats
 
 
-def module_stats(min_group: int) -> list[ModuleStats]:
-    """First-attempt pass rate and test-out rate for every module, in two grouped queries."""
+def _submitted_before(before: datetime | None):
+    return Attempt.submitted_at < before if before is not None else sa.true()
+
+
+def module_stats(min_group: int, before: datetime | None = None) -> list[ModuleStats]:
+    """First-attempt pass rate and test-out rate for every module, in two grouped queries
+    (with `before`: from what happened earlier)."""
     first = (
         sa.select(sa.func.min(Attempt.id).label("id"))
         .join(Module, Module.id == Attempt.module_id)
         .join(CourseVersion, CourseVersion.id == Module.version_id)
-        .where(Attempt.mode == "study", Attempt.submitted_at.is_not(None))
+        .where(Attempt.mode == "study", Attempt.submitted_at.is_not(None),
+               _submitted_before(before))
         .group_by(Attempt.user_id, CourseVersion.course_id, Module.slug)
         .subquery()
     )
@@ -104,7 +125,8 @@ def module_stats(min_group: int) -> list[ModuleStats]:
             sa.select(ModuleProgress.course_id, ModuleProgress.module_slug, sa.func.count(),
                       sa.func.sum(sa.case((ModuleProgress.completed_via == BY_TEST_OUT, 1),
                                           else_=0)))
-            .where(ModuleProgress.status == COMPLETED)
+            .where(ModuleProgress.status == COMPLETED,
+                   ModuleProgress.completed_at < before if before is not None else sa.true())
             .group_by(ModuleProgress.course_id, ModuleProgress.module_slug)
         ).all()
     }
