@@ -381,7 +381,7 @@ def test_the_attempt_limit_still_holds_within_a_renewal(client, holder):
         _earlier(1)
     response = _start_response(client)
     assert response.status_code == 409
-    assert "höchste Zahl an Versuchen" in response.get_data(as_text=True)
+    assert "Versuche für dieses Quiz genutzt" in response.get_data(as_text=True)
     assert len(certificates()) == 1
 
 

@@ -100,7 +100,11 @@ def result(attempt_id: int):
     module_open = course_open and catalog.module_of(found[1], module.slug) is not None
     ask_feedback = module_open and attempt.passed and not surveys.answered(
         current_user, surveys.module_subject(course.id, module.slug))
+    # After a failure: say so when no further attempt is possible now (limit or waiting time).
+    refusal = services.refusal(current_user, module) \
+        if module_open and not attempt.passed and attempt.mode == "study" else None
     return render_template("quiz/result.html", attempt=attempt, module=module, course=course,
+                           refusal=refusal,
                            results=services.results(attempt), ask_feedback=ask_feedback,
                            course_open=course_open, module_open=module_open,
                            matching_answer=services.matching_answer)

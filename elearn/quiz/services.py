@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask_babel import format_datetime
+from flask_babel import format_date, format_time, ngettext
 from flask_babel import gettext as _
 
 from ..catalog import services as catalog
@@ -23,16 +23,22 @@ _random = random.SystemRandom()
 class QuizRefused(Exception):
     """An attempt may not start now; `next_possible` says when it may, if ever."""
 
-    def __init__(self, reason: str, next_possible: datetime | None = None):
+    def __init__(self, reason: str, next_possible: datetime | None = None, limit: int = 0):
         super().__init__(reason)
-        self.reason, self.next_possible = reason, next_possible
+        self.reason, self.next_possible, self.limit = reason, next_possible, limit
 
     @property
     def user_message(self) -> str:
-        if self.next_possible:
-            return _("Sie können das Quiz erst wieder ab %(time)s versuchen.",
-                     time=format_datetime(self.next_possible, "short"))
-        return _("Sie haben die höchste Zahl an Versuchen für dieses Quiz erreicht.")
+        if self.next_possible:  # the day as on every page, the time without seconds
+            return _("Sie können das Quiz erst wieder am %(date)s ab %(time)s versuchen.",
+                     date=format_date(self.next_possible, "medium"),
+                     time=format_time(self.next_possible, "short"))
+        return ngettext("Sie haben den einzigen Versuch für dieses Quiz genutzt. Wie es "
+                        "weitergeht, klären Sie bitte mit der Leitung Ihrer Lerngruppe oder der "
+                        "Administration.",
+                        "Sie haben alle %(num)s Versuche für dieses Quiz genutzt. Wie es "
+                        "weitergeht, klären Sie bitte mit der Leitung Ihrer Lerngruppe oder der "
+                        "Administration.", self.limit)
 
 
 class TamperedAnswers(Exception):
@@ -88,7 +94,7 @@ def check_may_start(user, module: Module, now: datetime | None = None) -> None:
             counted = counted.where(Attempt.submitted_at >= since)
         count = db.session.scalar(sa.select(sa.func.count()).select_from(counted.subquery()))
         if count >= quiz["max_attempts"]:
-            raise QuizRefused("limit")
+            raise QuizRefused("limit", limit=quiz["max_attempts"])
     if quiz["wait_minutes"]:
         last = db.session.scalar(
             sa.select(sa.func.max(Attempt.submitted_at)).select_from(Attempt)
