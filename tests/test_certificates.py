@@ -42,6 +42,16 @@ def test_issued_when_all_modules_are_completed(holder, learner):
     assert len(holder.code) == 24 and holder.code.isalnum() and holder.code.isupper()
 
 
+def test_the_result_page_says_which_certificate_the_pass_earned(client, auth, learner, synced):
+    auth.login()
+    first = client.get(submit(client, start(client), ALL_RIGHT).headers["Location"])
+    assert "Damit haben Sie" not in first.get_data(as_text=True)  # one module of two: nothing
+    last = submit(client, start(client, module="02-zweites-modul"), {"q-nur-eine": "Richtig"})
+    page = client.get(last.headers["Location"]).get_data(as_text=True)
+    assert "Damit haben Sie das Zertifikat „Testkurs Digitales Arbeiten“ erhalten." in page
+    assert 'href="/zertifikate"' in page
+
+
 def test_never_issued_without_completion(client, auth, learner, synced):
     auth.login()
     submit(client, start(client), ALL_RIGHT)

@@ -9,6 +9,7 @@ from ..auth.models import ADMIN, LEAD
 from ..auth.services import role_required
 from ..catalog import services as catalog
 from ..catalog.models import Course
+from ..certificates.models import Certificate
 from ..errors import render_error
 from ..extensions import db
 from ..i18n import local_date
@@ -103,8 +104,12 @@ def result(attempt_id: int):
     # After a failure: say so when no further attempt is possible now (limit or waiting time).
     refusal = services.refusal(current_user, module) \
         if module_open and not attempt.passed and attempt.mode == "study" else None
+    # What this pass earned: certificates are issued at the moment of the submission.
+    earned = db.session.scalars(sa.select(Certificate).where(
+        Certificate.user_id == current_user.id,
+        Certificate.issued_at == attempt.submitted_at)).all() if attempt.passed else []
     return render_template("quiz/result.html", attempt=attempt, module=module, course=course,
-                           refusal=refusal,
+                           refusal=refusal, earned=earned,
                            results=services.results(attempt), ask_feedback=ask_feedback,
                            course_open=course_open, module_open=module_open,
                            matching_answer=services.matching_answer)
