@@ -452,6 +452,21 @@ def test_quiz_and_time_figures_appear_at_the_end_and_then_stay(client, auth, coh
     assert after.track_time == before.track_time
 
 
+def test_the_comparison_form_offers_the_two_latest_ended_groups(client, auth, cohort, lead,
+                                                                synced_tracks):
+    later = create_cohort(name="Pilot B", track=synced_tracks, starts_on=date(2026, 5, 4),
+                          ends_on=date(2026, 6, 30), leads=[lead])
+    create_cohort(name="Pilot läuft", track=synced_tracks, starts_on=date.today(),
+                  ends_on=date.today() + timedelta(days=30), leads=[lead])
+    db.session.commit()
+    auth.login(email="lead@test.example")
+    text = page(client.get("/kohorten"))
+    a = text.split('id="vergleich-a"')[1].split("</select>")[0]
+    b = text.split('id="vergleich-b"')[1].split("</select>")[0]
+    assert f'<option value="{cohort.id}" selected>' in a  # the earlier one as A
+    assert f'<option value="{later.id}" selected>' in b
+
+
 def test_a_running_group_is_not_compared(client, auth, cohort, lead, synced_tracks, make_user):
     other = create_cohort(name="Pilot läuft", track=synced_tracks, starts_on=date(2026, 3, 2),
                           ends_on=date.today() + timedelta(days=10), leads=[lead])

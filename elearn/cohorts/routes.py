@@ -35,7 +35,7 @@ def _min_group() -> int:
 @role_required(LEAD, ADMIN)
 def index():
     cohorts = services.visible_cohorts(current_user)
-    return render_template("cohorts/index.html", cohorts=cohorts,
+    return render_template("cohorts/index.html", cohorts=cohorts, today=local_today(),
                            sizes=services.member_counts([c.id for c in cohorts]))
 
 
@@ -123,6 +123,7 @@ def comparison():
             result = compare.compare(figures.compute(chosen[0], _min_group()),
                                      figures.compute(chosen[1], _min_group()), _min_group())
     return render_template("cohorts/compare.html", cohorts=cohorts, chosen=chosen,
+                           today=local_today(),
                            result=result, problem=problem, min_group=_min_group(),
                            equivalence=compare.EQUIVALENCE), status
 
