@@ -7,7 +7,7 @@ import bleach
 from markdown_it import MarkdownIt
 
 # Raise when rendering or the allow-list changes: the next sync then re-renders every course.
-RENDERER_VERSION = 3
+RENDERER_VERSION = 4
 
 ALLOWED_TAGS = frozenset(
     {
@@ -51,7 +51,8 @@ def _gender_star(state, silent: bool) -> bool:
     return True
 
 
-_markdown = MarkdownIt("commonmark", {"html": True}).enable("table")
+# linkify: the sources under "## Quellen" are bare addresses; they become links.
+_markdown = MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(["table", "linkify"])
 _markdown.inline.ruler.before("emphasis", "gender_star", _gender_star)
 
 
