@@ -310,9 +310,7 @@ def test_a_course_with_errors_gets_no_follow_up_errors_in_its_tracks(tmp_path):
 
 
 def test_bare_addresses_in_the_sources_become_links():
-    from elearn.content import render
-
-    html = render.render_markdown("## Quellen\n\n- BSI: Social Engineering. "
+    html = render_markdown("## Quellen\n\n- BSI: Social Engineering. "
                                   "https://www.bsi.bund.de/DE/social-engineering_node.html\n")
     assert ('<a href="https://www.bsi.bund.de/DE/social-engineering_node.html">'
             "https://www.bsi.bund.de/DE/social-engineering_node.html</a>") in html
@@ -320,5 +318,5 @@ def test_bare_addresses_in_the_sources_become_links():
     courses, _ = load_directory(SHIPPED)
     for course in courses:
         for module in course.modules:
-            sources = render.render_markdown(module.body.split("## Quellen")[1])
+            sources = render_markdown(module.body.split("## Quellen")[1])
             assert '<a href="https://' in sources, module.slug
