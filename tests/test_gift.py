@@ -105,6 +105,14 @@ def test_missing_word_question_keeps_text_around_the_gap():
     assert q.text == "Der Himmel ist _____ bei gutem Wetter."
 
 
+def test_two_questions_without_a_blank_line_are_an_error_not_one_merged_question():
+    questions, errors = parse("::Eins::Erste? {T}\n::Zwei::Zweite? {F}\n\nDritte? {T}")
+    assert errors == ["k/m.quiz.gift:1: Nach dem Antwortblock beginnt eine weitere Frage. "
+                      "Trennen Sie Fragen durch eine Leerzeile."]
+    assert [q.id for q in questions] == ["frage-2"]  # the file as a whole is refused on sync
+    assert one("Der Himmel ist {=blau ~grün} bei gutem Wetter.").text.endswith("Wetter.")
+
+
 def test_unnamed_questions_get_stable_ids_and_names_are_transliterated():
     questions, _ = parse("Eins? {T}\n\n::Größe & Maß::Zwei? {F}")
     assert [q.id for q in questions] == ["frage-1", "groesse-mass"]

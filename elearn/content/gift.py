@@ -153,7 +153,11 @@ def _parse_block(block: _Block, number: int) -> Question:
     if 0 <= _find(text, "{", opening + 1) < closing:  # the next question's block: "}" is missing
         raise GiftError(opening, "Antwortblock „{“ wird nicht mit „}“ geschlossen, bevor der "
                                  "nächste beginnt.")
-    before, after = text[pos:opening].strip(), text[closing + 1 :].strip()
+    rest = text[closing + 1 :]
+    if _find(rest, "{") >= 0 or _find(rest, "::") >= 0:  # not the end of a gap sentence
+        raise GiftError(closing + 1, "Nach dem Antwortblock beginnt eine weitere Frage. "
+                                     "Trennen Sie Fragen durch eine Leerzeile.")
+    before, after = text[pos:opening].strip(), rest.strip()
     stem = before + (" _____ " + after if after else "")
     question = Question(id=_slug(name) or f"frage-{number}", type="", line=block.lines[0],
                         text=_format_text(unescape(stem), text_format))
