@@ -194,6 +194,9 @@ def test_renewal_issues_a_new_certificate_and_keeps_history(client, holder):
     _age(holder, 330)  # expires in about 35 days: due
     page = client.get("/zertifikate").get_data(as_text=True)
     assert "Erneuerung fällig" in page and "0 von 2 Modulen" in page
+    home = client.get("/").get_data(as_text=True)  # said where people start, too
+    assert "Ihr Zertifikat „Testkurs Digitales Arbeiten“ gilt bis" in home
+    assert 'href="/kurse/demo-kurs">Zum Kurs</a>' in home
     course_page = client.get("/kurse/demo-kurs").get_data(as_text=True)
     assert "Erneuerung fällig: Ihr Zertifikat gilt bis" in course_page
     assert "Bisher erneut bestanden: 0 von 2 Modulen" in course_page
@@ -209,6 +212,8 @@ def test_renewal_issues_a_new_certificate_and_keeps_history(client, holder):
     page = client.get("/zertifikate").get_data(as_text=True)
     assert old.code in page and new.code in page and "Erneuerung fällig" not in page
     assert "Erneuerung fällig" not in client.get("/kurse/demo-kurs").get_data(as_text=True)
+    assert "Bestehen Sie die Quizze des Kurses noch einmal" not in client.get("/").get_data(
+        as_text=True)
 
 
 def test_manual_issue_and_verify_commands(runner, learner, synced):

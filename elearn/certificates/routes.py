@@ -42,20 +42,12 @@ def _revoked():
 def mine():
     certificates = services.of_user(current_user)
     today = local_today()
-    renewals, seen = {}, set()
-    for certificate in certificates:  # newest first: only the newest of a course may be due
-        course = certificate.course
-        if course is None or course.id in seen:
-            continue
-        seen.add(course.id)
-        if certificate.revoked_at is not None:
-            continue  # after a revocation an administrator decides, not a renewal
-        if not services.is_due(certificate, today):  # the usual case: no query
-            continue
-        found = catalog.get_course(course.slug)
+    renewals = {}
+    for certificate in services.due_for_renewal(certificates, today):  # usually none
+        found = catalog.get_course(certificate.course.slug)
         if found:
             renewals[certificate.id] = services.renewal_progress(
-                current_user, course, found[1], certificate)
+                current_user, certificate.course, found[1], certificate)
     return render_template("certificates/mine.html", certificates=certificates, today=today,
                            renewals=renewals, verify_url=verify_url)
 

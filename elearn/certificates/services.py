@@ -221,6 +221,19 @@ def of_user(user) -> list[Certificate]:
         .order_by(Certificate.issued_at.desc(), Certificate.id.desc())))
 
 
+def due_for_renewal(certificates: list[Certificate], today: date) -> list[Certificate]:
+    """Of a person's certificates (newest first, as of_user gives them): the newest of each
+    course when it is due. Not after a revocation: then an administrator decides."""
+    seen, due = set(), []
+    for certificate in certificates:
+        if certificate.course_id is None or certificate.course_id in seen:
+            continue
+        seen.add(certificate.course_id)
+        if certificate.revoked_at is None and is_due(certificate, today):
+            due.append(certificate)
+    return due
+
+
 def expiring(today: date, days: int) -> list[Certificate]:
     """Current certificates (newest per person and course, not revoked) expiring within days."""
     newest = (

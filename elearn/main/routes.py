@@ -10,6 +10,7 @@ from ..catalog import services as catalog
 from ..catalog import tracks
 from ..cohorts import services as cohort_services
 from ..extensions import db
+from ..i18n import local_today
 from ..security import local_path
 from . import bp
 
@@ -18,6 +19,9 @@ from . import bp
 def home():
     if not current_user.is_authenticated:
         return render_template("main/welcome.html")
+    from ..certificates import services as certificates
+
+    today = local_today()
     known = tracks.learner_facts(current_user)  # for every track and group on the page
     return render_template(
         "main/home.html",
@@ -25,6 +29,8 @@ def home():
         courses=catalog.catalogue_for(current_user),
         items=[(t, tracks.progress(current_user, t, known)) for t in tracks.active_tracks()],
         cohorts=cohort_services.my_cohorts(current_user, known=known),
+        renewals=certificates.due_for_renewal(certificates.of_user(current_user), today),
+        today=today,
     )
 
 
