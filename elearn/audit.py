@@ -56,9 +56,25 @@ _TARGET_TYPES = {"User": "user", "Office": "office", "Certificate": "certificate
                  "Cohort": "cohort"}
 
 
-# Entries about groups that name a person in their details, and the key that names them.
-_COHORT_PERSON_KEYS = {"cohort_members_added": "people", "cohort_member_removed": "person",
-                       "cohort_lead_added": "lead", "cohort_lead_removed": "lead"}
+# Keys of an entry's details that hold the ids of people (one id or a list of them), as the
+# group actions write them. Pages show names for them; a person's data download omits them.
+PERSON_KEYS = ("person", "lead", "people")
+
+
+def person_ids(details: dict | None, key: str) -> list[int]:
+    """The ids of people that details[key] names (none if the key is absent)."""
+    value = (details or {}).get(key)
+    values = value if isinstance(value, list) else [value]
+    return [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+
+
+def group_names(entries: list[AuditEntry]) -> dict[int, str]:
+    """The names of the learning groups these entries are about (one query)."""
+    from .cohorts.models import Cohort
+
+    ids = {e.target_id for e in entries if e.target_type == "cohort"}
+    return dict(db.session.execute(sa.select(Cohort.id, Cohort.name)
+                                   .where(Cohort.id.in_(ids))).all()) if ids else {}
 
 
 def about_person(user) -> list[AuditEntry]:
@@ -74,9 +90,7 @@ def about_person(user) -> list[AuditEntry]:
     # Group entries are few (administrators' actions on learning groups); their details are
     # JSON, read here rather than with each database's own JSON operators.
     for entry in db.session.scalars(sa.select(AuditEntry).where(
-            AuditEntry.target_type == "cohort",
-            AuditEntry.action.in_(list(_COHORT_PERSON_KEYS)))):
-        named = (entry.details or {}).get(_COHORT_PERSON_KEYS[entry.action])
-        if named == user.id or (isinstance(named, list) and user.id in named):
+            AuditEntry.target_type == "cohort")):
+        if any(user.id in person_ids(entry.details, key) for key in PERSON_KEYS):
             found.append(entry)
     return sorted(found, key=lambda entry: entry.id)

@@ -5,7 +5,7 @@ from flask import Blueprint
 
 from elearn import create_app
 
-from .conftest import csrf_token
+from .conftest import PASSWORD, csrf_token
 
 
 def test_layout_is_german_by_default_with_landmarks(client):
@@ -35,6 +35,16 @@ def test_language_switch_is_remembered(client):
     assert '<html lang="en">' in page and "Password" in page
     client.post("/language", data={"lang": "de", "csrf_token": token})
     assert '<html lang="de">' in client.get("/login").get_data(as_text=True)
+
+
+def test_the_language_chosen_on_the_login_page_stays_after_login(client, learner):
+    client.post("/language", data={"lang": "en", "next": "/login",
+                                   "csrf_token": csrf_token(client)})
+    response = client.post("/login", data={"email": learner.email, "password": PASSWORD,
+                                           "csrf_token": csrf_token(client)})
+    assert response.status_code == 302
+    page = client.get("/").get_data(as_text=True)
+    assert '<html lang="en">' in page and "Log out" in page
 
 
 @pytest.mark.parametrize(("shown_at", "back_to"), [

@@ -4,15 +4,13 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from ..audit import AuditEntry
+from ..audit import PERSON_KEYS, AuditEntry, person_ids
 from ..auth.models import User
 from ..certificates.models import Certificate
 from ..extensions import db
 from ..org.models import Office
 from ..paging import PER_PAGE, Page
 
-# Keys of an entry's details that hold the ids of people (one id or a list of them).
-PERSON_KEYS = ("person", "lead", "people")
 SHOWN = 10  # names per detail; the rest is a count
 
 
@@ -22,11 +20,6 @@ class Line:
     actor: User | None
     target: object | None
     named: dict[str, tuple[list[User], int]]  # detail key -> (the first people, how many)
-
-
-def _ids(value) -> list[int]:
-    values = value if isinstance(value, list) else [value]
-    return [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
 
 
 def _by_id(model, ids: set[int]) -> dict:
@@ -54,14 +47,14 @@ def audit_page(number: int, action: str | None = None) -> Page:
         if entry.target_type in wanted and entry.target_id is not None:
             wanted[entry.target_type].add(entry.target_id)
         for key in PERSON_KEYS:  # only those shown: a whole office may be thousands
-            wanted["user"].update(_ids((entry.details or {}).get(key))[:SHOWN])
+            wanted["user"].update(person_ids(entry.details, key)[:SHOWN])
     found = {"user": _by_id(User, wanted["user"]), "office": _by_id(Office, wanted["office"]),
              "certificate": _by_id(Certificate, wanted["certificate"]),
              "cohort": _by_id(Cohort, wanted["cohort"])}
     people = found["user"]
     lines = [Line(e, people.get(e.actor_id), found.get(e.target_type or "", {}).get(e.target_id),
-                  {key: ([people[i] for i in _ids(value)[:SHOWN] if i in people],
-                         len(_ids(value)))
-                   for key, value in (e.details or {}).items() if key in PERSON_KEYS})
+                  {key: ([people[i] for i in person_ids(e.details, key)[:SHOWN] if i in people],
+                         len(person_ids(e.details, key)))
+                   for key in PERSON_KEYS if key in (e.details or {})})
              for e in entries]
     return Page(lines, total, number)

@@ -113,15 +113,6 @@ def check_invitable(user: User) -> None:
         raise PeopleError(_("Diese Person meldet sich über einen anderen Verzeichnisdienst an."))
 
 
-def group_names(entries: list[audit.AuditEntry]) -> dict[int, str]:
-    """The names of the learning groups these entries are about (one query)."""
-    from ..cohorts.models import Cohort
-
-    ids = {e.target_id for e in entries if e.target_type == "cohort"}
-    return dict(db.session.execute(sa.select(Cohort.id, Cohort.name)
-                                   .where(Cohort.id.in_(ids))).all()) if ids else {}
-
-
 def history(user: User, limit: int = 20) -> list[audit.AuditEntry]:
     """The latest audit entries about this person, newest first."""
     return audit.about_person(user)[::-1][:limit]

@@ -59,7 +59,7 @@ def _detail(user: User, status: int = 200, **extra):
     history = people.history(user)
     return render_template("auth/person.html", person=user, roles_form=form,
                            action_form=ActionForm(), history=history,
-                           groups=people.group_names(history), role_labels=ROLE_LABELS,
+                           groups=audit.group_names(history), role_labels=ROLE_LABELS,
                            **extra), status
 
 

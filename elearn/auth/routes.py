@@ -52,10 +52,19 @@ def login():
         return render_template("auth/login.html", form=form), 422
     services.withdraw_claim(claim)
     db.session.commit()
+    _new_session(user)
+    return redirect(local_path(request.args.get("next"), url_for("main.home")))
+
+
+def _new_session(user) -> None:
+    """Log in with a fresh session (nothing carried over from before but the chosen language,
+    which is no personal datum); it is bound to the person's current session token."""
+    language = session.get("lang")
     session.clear()
     session.permanent = True
+    if language:
+        session["lang"] = language
     login_user(user)
-    return redirect(local_path(request.args.get("next"), url_for("main.home")))
 
 
 @bp.post("/logout")
@@ -133,9 +142,7 @@ def set_password(token: str):
             db.session.commit()
             current_app.logger.info("Password set by person %s via %s link", user.id,
                                     found.purpose)
-            session.clear()
-            session.permanent = True
-            login_user(user)
+            _new_session(user)
             flash(_("Ihr Passwort ist gespeichert. Sie sind angemeldet."), "success")
             return redirect(url_for("main.home"))
     return render_template("auth/set_password.html", form=form, purpose=found.purpose,
@@ -173,12 +180,7 @@ def change_password():
             else:
                 db.session.commit()
                 current_app.logger.info("Password changed by person %s", current_user.id)
-                user, language = current_user._get_current_object(), session.get("lang")
-                session.clear()  # a new session, bound to the new session token
-                session.permanent = True
-                if language:
-                    session["lang"] = language
-                login_user(user)
+                _new_session(current_user._get_current_object())
                 flash(_("Ihr neues Passwort ist gespeichert. Alle anderen Anmeldungen mit "
                         "Ihrem Zugang sind beendet."), "success")
                 return redirect(url_for("privacy.my_data"), code=303)

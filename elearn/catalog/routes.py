@@ -31,15 +31,15 @@ def course(slug: str):
     course, version = _course_or_404(slug)
     progress = services.progress_by_module(current_user, course)
     certificate = certificates.newest(current_user, course=course, include_revoked=True)
+    today = local_today()
     renewed = None  # modules passed again, while a renewal is due
-    if certificate and certificate.revoked_at is None \
-            and certificates.is_due(certificate, local_today()):
+    if certificate and certificate.revoked_at is None and certificates.is_due(certificate, today):
         renewed = certificates.modules_passed_since(
             current_user, course, certificates.renewal_start(certificate))
     return render_template(
         "catalog/course.html", course=course, version=version, modules=version.modules,
         progress=progress, next_module=services.next_module(version.modules, progress),
-        certificate=certificate, renewed=renewed, today=local_today(),
+        certificate=certificate, renewed=renewed, today=today,
     )
 
 

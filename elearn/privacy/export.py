@@ -43,23 +43,18 @@ def personal_data(user: User) -> dict:
     }
 
 
-# Details that hold the ids of people (the person themself or others).
-PEOPLE_KEYS = ("person", "lead", "people")
-
-
 def _records(user: User) -> dict:
     """Administrative actions about or by the person, and failed logins with their address."""
-    from ..auth.people import group_names
-
     found_about, found_by = audit.about_person(user), list(db.session.scalars(
         sa.select(AuditEntry).where(AuditEntry.actor_id == user.id).order_by(AuditEntry.id)))
-    groups = group_names(found_about + found_by)
+    groups = audit.group_names(found_about + found_by)
 
     def listed(found, others: bool = False):
         # Which group, by name; never the ids of other people an entry names, nor (for what
         # the person did to others) the code that looks up another person's certificate.
         def hidden(e):
-            return PEOPLE_KEYS + (("code",) if others and e.target_type == "certificate" else ())
+            return audit.PERSON_KEYS + (("code",) if others and e.target_type == "certificate"
+                                        else ())
 
         return [{"action": e.action, "at": _time(e.created_at),
                  "details": {**{k: v for k, v in (e.details or {}).items()
