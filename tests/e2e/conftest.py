@@ -1,10 +1,12 @@
 """A live server and a real browser: Debian's Chromium driven by Playwright."""
 
+import contextlib
 import os
 import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
@@ -63,3 +65,16 @@ def assert_accessible(page, name: str) -> None:
         "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations"
         ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))")
     assert violations == [], f"{name}: {violations}"
+
+
+def focused_id(page, expected: str, timeout: float = 5000) -> str:
+    """The id of the focused element once it is `expected` (or after `timeout` ms).
+
+    Browsers apply `autofocus` at a rendering step after the load event, so reading the focus
+    right after a navigation races with it; waiting for it does not weaken the check, because a
+    page without the autofocus still ends with another id.
+    """
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function("id => document.activeElement && document.activeElement.id === id",
+                               arg=expected, timeout=timeout)
+    return page.evaluate("document.activeElement ? document.activeElement.id : ''")

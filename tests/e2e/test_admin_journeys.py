@@ -9,7 +9,7 @@ from elearn.auth.models import ADMIN, User
 from elearn.extensions import db
 
 from ..conftest import PASSWORD
-from .conftest import assert_accessible
+from .conftest import assert_accessible, focused_id
 from .test_journeys import take_first_quiz
 
 NEW_PASSWORD = "Kiesel Laterne Wolke Zimtstern"
@@ -278,7 +278,7 @@ def test_learner_changes_their_password_from_their_data(page, live_server, learn
     page.get_by_label("Neues Passwort", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("Neues Passwort wiederholen").fill(NEW_PASSWORD)
     submit(page, "Passwort speichern")
-    assert page.evaluate("document.activeElement.id") == "fehler"
+    assert focused_id(page, "fehler") == "fehler"
     summary = page.get_by_role("alert").first.inner_text()
     assert "Das bisherige Passwort ist nicht richtig." in summary
     assert_accessible(page, "change password refused")

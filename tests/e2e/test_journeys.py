@@ -6,7 +6,7 @@ from pathlib import Path
 import pypdf
 
 from ..conftest import PASSWORD
-from .conftest import assert_accessible
+from .conftest import assert_accessible, focused_id
 
 
 def log_in(page, base, email):
@@ -80,7 +80,7 @@ def test_quiz_by_keyboard_only(page, live_server, learner, synced):
     page.focus("button:has-text('Quiz abgeben')")
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    assert page.evaluate("document.activeElement.id") == "fehler"
+    assert focused_id(page, "fehler") == "fehler"
     assert page.get_attribute("#frage-1", "aria-describedby") == "frage-1-fehler"
     assert page.inner_text("#frage-1-fehler") == "Bitte beantworten Sie diese Frage."
     page.keyboard.press("Tab")
