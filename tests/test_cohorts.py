@@ -756,6 +756,45 @@ def test_survey_results_only_from_five_answers(client, auth, cohort, make_user):
     assert "80 %" in text and "Sehr hilfreich" in text
 
 
+
+def test_survey_results_wait_for_the_month_after_the_end_and_then_stay(
+        client, auth, cohort, make_user, monkeypatch):
+    """Answers carry only their month: a summary shown while the end month runs would move
+    with each late answer and tell a lead, who compares, what that one member said."""
+    from elearn.catalog import services
+    from elearn.cohorts import figures as cohort_figures
+    from elearn.cohorts import routes
+
+    populate(cohort, make_user, [10, 20, 30, 40, 50], first_passes=[True] * 5)
+    cohort.ends_on = date(2026, 4, 15)
+    course, _ = services.get_course("demo-kurs")
+
+    def answer(rating, month):
+        db.session.add(SurveyResponse(cohort_id=cohort.id, course_id=course.id,
+                                      module_slug="01-erstes-modul", rating=rating, items={},
+                                      month=month))
+        db.session.commit()
+
+    def on(day):
+        monkeypatch.setattr(routes, "local_today", lambda: day)
+        monkeypatch.setattr(cohort_figures, "local_today", lambda: day)
+        return page(client.get(f"/kohorten/{cohort.id}"))
+
+    for rating in (5, 4, 4, 3, 4):
+        answer(rating, "2026-04")
+    auth.login(email="lead@test.example")
+    text = on(date(2026, 4, 20))  # ended, its month still running
+    assert "Lernzeit und Quizergebnisse: Stand Ende der Gruppe (15.04.2026)" in text
+    assert "Die Rückmeldungen erscheinen am 01.05.2026 und bleiben dann unverändert." in text
+    assert "Bewertung im Mittel" not in text
+    answer(1, "2026-04")  # a late answer within the end month still counts ...
+    assert "6 Rückmeldungen · Bewertung im Mittel 3,5 von 5" in on(date(2026, 5, 1))
+    answer(1, "2026-05")  # ... one of the month after does not
+    text = on(date(2026, 5, 20))
+    assert "6 Rückmeldungen · Bewertung im Mittel 3,5 von 5" in text
+    assert "Die Rückmeldungen erscheinen" not in text
+
+
 # --- the learner's view -------------------------------------------------------------------------
 
 def test_learner_sees_the_cohort_next_step_and_due_dates(client, auth, cohort, make_user):

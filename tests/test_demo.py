@@ -48,14 +48,12 @@ def test_seed_if_empty_leaves_existing_data_alone(runner, learner):
     assert _counts()[1] == 1
 
 
-def test_demo_learning_history_when_courses_are_loaded(runner, synced, app):
-    from elearn import content
-    from elearn.catalog import services as catalog
+def test_demo_learning_history_when_courses_are_loaded(runner, synced, app, client, auth):
     from elearn.certificates.models import Certificate
 
-    shipped = content.load_directory(app.root_path + "/../courses")[0]
-    catalog.sync_courses(shipped)
-    db.session.commit()
+    synced_all = runner.invoke(args=["courses", "sync", app.root_path + "/../courses"])
+    assert synced_all.exit_code == 0, synced_all.output
+    app.config["DEMO_PASSWORD"] = "ein-langes-Demo-Passwort"
     first = runner.invoke(args=["demo", "seed"])
     assert first.exit_code == 0, first.output
     count = db.session.scalar(sa.select(sa.func.count()).select_from(Certificate))
@@ -65,3 +63,12 @@ def test_demo_learning_history_when_courses_are_loaded(runner, synced, app):
                              .where(Certificate.user_id == learner.id)) == 0
     runner.invoke(args=["demo", "seed"])
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == count
+    # The pilot group that ended months ago shows its survey results: the simulated answers are
+    # dated when the members finished, as real ones are, not on the day of the seed.
+    from elearn.cohorts.models import Cohort
+
+    pilot = db.session.scalar(sa.select(Cohort).where(Cohort.name.startswith("Pilotgruppe 1")))
+    assert auth.login(email="lead@example.org", password="ein-langes-Demo-Passwort")\
+        .status_code == 302
+    text = client.get(f"/kohorten/{pilot.id}").get_data(as_text=True)
+    assert "Lernpfad insgesamt" in text and "Bewertung im Mittel" in text

@@ -88,9 +88,12 @@ def dashboard(cohort_id: int):
     result = figures.compute(cohort, _min_group())
     titles = {("track", cohort.track_id): _("Lernpfad insgesamt")}
     titles |= {m.key: m.title for m in result.modules}
+    surveys_from = surveys.shown_from(cohort)
+    surveys_due = result.shown and local_today() >= surveys_from
     return render_template(
         "cohorts/dashboard.html", cohort=cohort, f=result,
-        surveys=surveys.summaries(cohort, titles, _min_group()) if result.shown else [],
+        surveys=surveys.summaries(cohort, titles, _min_group()) if surveys_due else [],
+        surveys_from=None if surveys_due else surveys_from,
         advice=figures.advice(result), items=surveys.ITEMS)
 
 

@@ -7,13 +7,14 @@ to an answer. Results are shown only in aggregate and only from `min_group` answ
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..org.models import utcnow
+from ..i18n import local_today
 from .models import Cohort, CohortMember, SurveyReceipt, SurveyResponse
 
 # Agreement items, each answered 1 (trifft nicht zu) to 4 (trifft voll zu).
@@ -59,7 +60,7 @@ def record(user, subject: str, *, cohort: Cohort | None, rating: int, items: dic
     db.session.add(SurveyResponse(
         cohort_id=cohort.id if cohort else None, track_id=track_id, course_id=course_id,
         module_slug=module_slug, rating=rating, items=items,
-        comment=comment.strip()[:MAX_COMMENT] or None, month=utcnow().strftime("%Y-%m")))
+        comment=comment.strip()[:MAX_COMMENT] or None, month=local_today().strftime("%Y-%m")))
     db.session.flush()
 
 
@@ -74,13 +75,24 @@ class SurveySummary:
     comments: list[str] = field(default_factory=list)
 
 
+def shown_from(cohort: Cohort) -> date:
+    """The first day of the month after the group's end: from then on its summary is final.
+
+    Answers carry only their month (in Berlin), so the summary counts the months up to the one
+    the group ends in. Shown while that month runs, it would still change with each late answer,
+    and comparing it before and after one member's answer would tell that answer.
+    """
+    end = cohort.ends_on
+    return date(end.year + end.month // 12, end.month % 12 + 1, 1)
+
+
 def summaries(cohort: Cohort, titles: dict, min_group: int) -> list[SurveySummary]:
     """One summary per subject (each module, the track) of this cohort's answers (one query)."""
     rows = db.session.execute(
         sa.select(SurveyResponse.track_id, SurveyResponse.course_id, SurveyResponse.module_slug,
                   SurveyResponse.rating, SurveyResponse.items, SurveyResponse.comment)
-        # Answers are dated by month only: those of later months than the group's end stay
-        # out, so the summary shown after the end hardly changes.
+        # Answers of later months than the group's end stay out, so once `shown_from` has come
+        # the summary never changes.
         .where(SurveyResponse.cohort_id == cohort.id,
                SurveyResponse.month <= cohort.ends_on.strftime("%Y-%m"))).all()
     groups: dict = {}

@@ -17,6 +17,7 @@ from ..cohorts.models import Cohort, CohortMember, StudySession, SurveyReceipt, 
 from ..cohorts.services import create_cohort
 from ..cohorts.surveys import ITEMS, module_subject, track_subject
 from ..extensions import db
+from ..i18n import local_date
 from ..quiz.models import Attempt
 
 GROUP_SIZE = 13  # 26 multipliers in two groups
@@ -83,6 +84,7 @@ def _simulate(rng, cohort, person, modules, existing, behaviour, today: date) ->
                   if rng.random() < behaviour["stop"] else None)
     days_before = 0
     finished = True
+    last = None
     for index, step in enumerate(cohort.track.steps):
         target = step["target_days"] or days_before + 7
         day = round(target * pace)
@@ -99,12 +101,13 @@ def _simulate(rng, cohort, person, modules, existing, behaviour, today: date) ->
                                                                           + offset)),
                                     datetime.min.time()) + timedelta(hours=rng.randint(8, 15))
             _learn(rng, cohort, person, module, course, when, existing, behaviour, ability)
+            last = when
     if finished:
         certificates.issue_for_track(person, cohort.track,
                                      when=datetime.combine(today, datetime.min.time()))
         if rng.random() < 0.7:
             _survey(rng, cohort, person, track_subject(cohort.track_id),
-                    track_id=cohort.track_id)
+                    last or datetime.combine(today, datetime.min.time()), track_id=cohort.track_id)
 
 
 def _learn(rng, cohort, person, module, course, when, existing, behaviour, ability) -> None:
@@ -141,11 +144,12 @@ def _learn(rng, cohort, person, module, course, when, existing, behaviour, abili
     progress.completed_via = "test_out" if test_out and passes_first else "study"
     progress.completed_at = progress.last_seen_at = moment
     if rng.random() < 0.6:
-        _survey(rng, cohort, person, module_subject(course.id, module.slug),
+        _survey(rng, cohort, person, module_subject(course.id, module.slug), moment,
                 course_id=course.id, module_slug=module.slug)
 
 
-def _survey(rng, cohort, person, subject, **about) -> None:
+def _survey(rng, cohort, person, subject, answered_at: datetime, **about) -> None:
+    """An answer given when the person finished (its month, as real answers are stored)."""
     short = cohort.track.slug.endswith("kompakt")
     rating = min(5, max(1, round(rng.gauss(4.1 if short else 3.9, 0.7))))
     items = {key: min(4, max(1, round(rng.gauss(3.2, 0.6)))) for key in ITEMS}
@@ -153,5 +157,5 @@ def _survey(rng, cohort, person, subject, **about) -> None:
     comment = rng.choice(COMMENTS) if rng.random() < 0.15 else None
     db.session.add(SurveyReceipt(user_id=person.id, subject=subject))
     db.session.add(SurveyResponse(cohort_id=cohort.id, rating=rating, items=items,
-                                  comment=comment, month=datetime.now(UTC).strftime("%Y-%m"),
+                                  comment=comment, month=local_date(answered_at).strftime("%Y-%m"),
                                   **about))
