@@ -475,11 +475,18 @@ def test_the_same_qualification_from_two_tracks_is_issued_once(app, client, auth
     complete_course(client)  # completes both tracks at once
     [held] = [c for c in services.of_user(learner) if c.track_id is not None]
     assert held.title == "Testpfad-Zertifikat"
+    # Both track pages lead to it: which track issued it is not the learner's concern.
+    for slug in ("test-pfad", "test-pfad-kompakt"):
+        text = client.get(f"/lernpfade/{slug}").get_data(as_text=True)
+        assert "Sie haben alle Pflichtschritte dieses Lernpfads abgeschlossen." in text
+        assert "Zu Ihrem Zertifikat<" in text, slug
     # Revoked, it does not come back through the other track with the next passed quiz.
     services.revoke(held, "nicht selbst absolviert")
     db.session.commit()
     submit(client, start(client), ALL_RIGHT)
     assert [c.id for c in services.of_user(learner) if c.track_id is not None] == [held.id]
+    assert "Zu Ihrem Zertifikat<" not in client.get("/lernpfade/test-pfad-kompakt").get_data(
+        as_text=True)  # no link to a void certificate
 
 
 def test_reminders_read_the_holders_with_the_certificates(app, runner, synced, make_user):

@@ -150,7 +150,16 @@ def on_module_passed(user, module: Module, when: datetime) -> list[Certificate]:
 
 
 def latest_for_track(user, track) -> Certificate | None:
-    return newest(user, track=track)
+    """The person's valid certificate for what the track awards: from this track, or the same
+    qualification from another track (the full and the shortened variant award one title)."""
+    awarded_here = Certificate.track_id == track.id
+    if track.certificate_title:
+        awarded_here = sa.or_(awarded_here, sa.and_(Certificate.track_id.is_not(None),
+                                                    Certificate.title == track.certificate_title))
+    return db.session.scalar(
+        sa.select(Certificate).where(Certificate.user_id == user.id, awarded_here,
+                                     Certificate.revoked_at.is_(None))
+        .order_by(Certificate.id.desc()).limit(1))
 
 
 def issue_for_track(user, track, *, when: datetime | None = None) -> Certificate:
