@@ -46,7 +46,13 @@ def test_my_data_page_and_json_download(client, history):
         ("01-erstes-modul", "completed"), ("02-zweites-modul", "completed")}
     first = data["attempts"][0]
     assert first["course"] == "demo-kurs" and first["passed"] is True
-    assert first["answers"] and set(first["points_per_question"]) == set(first["questions"])
+    # The answers in words, as the result page shows them, not as positions in a file.
+    assert sorted((q["id"], q["question"], q["your_answer"], q["points"])
+                  for q in first["questions"]) == [
+        ("einfach", "Welche Antwort ist richtig?", "Die richtige Antwort", 1.0),
+        ("mehrfach", "Welche beiden Antworten sind richtig?",
+         ["Erste richtige", "Zweite richtige"], 1.0),
+        ("wahr-falsch", "Diese Aussage ist falsch.", False, 1.0)]
     assert [c["holder_name"] for c in data["certificates"]] == [history.display_name] * 2
     assert data["tracks"][0]["track"] == "test-pfad"
     assert "password" not in json.dumps(data["profile"]).replace("password_set", "")
@@ -255,3 +261,17 @@ def test_admins_cannot_erase_themselves(client, auth, make_user):
     response = _erase(client, admin)
     assert response.status_code == 409
     assert db.session.get(User, admin.id).erased_at is None
+
+
+def test_answers_to_matching_and_ordering_questions_are_given_back_in_words():
+    from elearn.privacy.export import _in_words
+
+    matching = {"type": "matching", "pairs": [{"left": "OZG", "right": "Onlinezugang"},
+                                              {"left": "EfA", "right": "Einer für alle"}]}
+    assert _in_words(matching, [1, 0]) == {"OZG": "Einer für alle", "EfA": "Onlinezugang"}
+    ordering = {"type": "ordering", "items": ["Melden", "Trennen", "Dokumentieren"]}
+    assert _in_words(ordering, [3, 1, 2]) == ["Trennen", "Dokumentieren", "Melden"]
+    assert _in_words({"type": "single", "options": [{"text": "A"}]}, 0) == "A"
+    assert _in_words({"type": "numeric"}, 2.5) == 2.5
+    assert _in_words(ordering, [1, 2]) == [1, 2]  # does not fit the question: as stored
+    assert _in_words(None, [0]) == [0]

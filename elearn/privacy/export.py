@@ -114,7 +114,7 @@ def _progress(user: User) -> list[dict]:
 
 def _attempts(user: User) -> list[dict]:
     rows = db.session.execute(
-        sa.select(Attempt, Module.slug, Course.slug)
+        sa.select(Attempt, Module.quiz, Module.slug, Course.slug)
         .join(Module, Module.id == Attempt.module_id)
         .join(CourseVersion, CourseVersion.id == Module.version_id)
         .join(Course, Course.id == CourseVersion.course_id)
@@ -125,12 +125,42 @@ def _attempts(user: User) -> list[dict]:
             .join(Attempt, Attempt.id == AttemptAnswer.attempt_id)
             .where(Attempt.user_id == user.id)):
         points.setdefault(attempt_id, {})[question] = value
-    return [{"course": course, "module": module, "mode": a.mode,
-             "started_at": _time(a.started_at), "submitted_at": _time(a.submitted_at),
-             "duration_seconds": a.duration_seconds, "score_percent": a.score_percent,
-             "passed": a.passed, "questions": [d.get("id") for d in a.drawn or []],
-             "answers": a.answers, "points_per_question": points.get(a.id, {})}
-            for a, module, course in rows]
+    result = []
+    for a, quiz, module, course in rows:
+        by_id = {q["id"]: q for q in (quiz or {}).get("questions", [])}
+        given = a.answers or {}
+        result.append({
+            "course": course, "module": module, "mode": a.mode,
+            "started_at": _time(a.started_at), "submitted_at": _time(a.submitted_at),
+            "duration_seconds": a.duration_seconds, "score_percent": a.score_percent,
+            "passed": a.passed,
+            # In words, as the result page shows them: positions in a file mean nothing to
+            # the person asking what is stored about them.
+            "questions": [{"id": d.get("id"), "question": by_id.get(d.get("id"), {}).get("text"),
+                           "your_answer": _in_words(by_id.get(d.get("id")), given.get(d.get("id"))),
+                           "points": points.get(a.id, {}).get(d.get("id"))}
+                          for d in a.drawn or []]})
+    return result
+
+
+def _in_words(question: dict | None, given):
+    """An answer as stored (positions in the question file) in the words of the question."""
+    if question is None or given is None:
+        return given
+    try:
+        kind = question["type"]
+        if kind == "single":
+            return question["options"][given]["text"]
+        if kind == "multiple":
+            return [question["options"][i]["text"] for i in given]
+        if kind == "matching":
+            return {pair["left"]: question["pairs"][right]["right"]
+                    for pair, right in zip(question["pairs"], given, strict=True)}
+        if kind == "ordering":  # the items in the order the person gave them
+            return [item for _, item in sorted(zip(given, question["items"], strict=True))]
+    except (IndexError, KeyError, TypeError, ValueError):
+        return given  # stored before a format change: as stored rather than nothing
+    return given  # true/false, text and numbers are already what the person gave
 
 
 def _certificates(user: User) -> list[dict]:
