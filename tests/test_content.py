@@ -1,5 +1,6 @@
 """The course format: validation with file and line, sanitizing, and the shipped courses."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -320,3 +321,8 @@ def test_bare_addresses_in_the_sources_become_links():
         for module in course.modules:
             sources = render_markdown(module.body.split("## Quellen")[1])
             assert '<a href="https://' in sources, module.slug
+            # Each source, not just one per module, ends with its address ("Title: https://…"),
+            # not with "find it with the site's search".
+            for line in module.body.split("## Quellen")[1].splitlines():
+                if line.startswith("- "):
+                    assert re.search(r"https://\S+$", line), (module.slug, line)
