@@ -39,6 +39,16 @@ def _flag(name: str, default: bool = False) -> bool:
 
 def from_environment(instance_path: str) -> dict:
     """Build the configuration mapping for create_app."""
+    settings = _settings(instance_path)
+    if settings["SMTP_HOST"] and not settings["BASE_URL"]:
+        # A link in an e-mail must not take its host from the request: a forged Host header on
+        # "Passwort vergessen" would mail the victim a link to the attacker's site.
+        raise SystemExit("ELEARN_SMTP_HOST is set, so ELEARN_BASE_URL is needed too: the public "
+                         "address that links in e-mails point to, e.g. https://lernen.stadt.de")
+    return settings
+
+
+def _settings(instance_path: str) -> dict:
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),

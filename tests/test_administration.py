@@ -142,6 +142,7 @@ def test_invitation_goes_by_mail_when_smtp_is_configured(app, client, admin, mak
                                                          monkeypatch):
     sent = []
     monkeypatch.setitem(app.config, "SMTP_HOST", "smtp.test.example")
+    monkeypatch.setitem(app.config, "BASE_URL", "https://lernen.test.example")
     monkeypatch.setattr("elearn.mail.send", lambda to, subject, body: sent.append(
         (to, subject, body)) or True)
     person = make_user(email="neu@test.example", password=None)

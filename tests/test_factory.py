@@ -58,3 +58,13 @@ def test_cookie_defaults_are_safe(database):
     app = create_app({"SQLALCHEMY_DATABASE_URI": database})
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_e_mail_without_a_public_address_stops_the_start(monkeypatch, tmp_path):
+    """Links in e-mails never take their host from the request (see test_passwords)."""
+    monkeypatch.setenv("ELEARN_SMTP_HOST", "smtp.stadt.example")
+    monkeypatch.delenv("ELEARN_BASE_URL", raising=False)
+    with pytest.raises(SystemExit, match="ELEARN_BASE_URL is needed"):
+        config.from_environment(str(tmp_path))
+    monkeypatch.setenv("ELEARN_BASE_URL", "https://lernen.stadt.example")
+    assert config.from_environment(str(tmp_path))["SMTP_HOST"] == "smtp.stadt.example"

@@ -166,6 +166,7 @@ def test_forgot_password_with_smtp_says_a_link_is_on_its_way(app, client, learne
                                                               monkeypatch):
     sent = []
     monkeypatch.setitem(app.config, "SMTP_HOST", "mail.test.example")
+    monkeypatch.setitem(app.config, "BASE_URL", "https://lernen.test.example")
     monkeypatch.setattr(mail, "send", lambda to, subject, body: sent.append(to) or True)
     assert "kein E-Mail-Versand" not in client.get("/passwort-vergessen").get_data(as_text=True)
     known = _forgot(client, "learner@test.example").get_data(as_text=True)
@@ -268,3 +269,16 @@ def test_guessing_the_old_password_is_throttled_like_a_login(app, client, auth, 
     assert blocked.status_code == 429 and "15 Minuten" in blocked.get_data(as_text=True)
     db.session.refresh(learner)
     assert learner.check_password(PASSWORD)
+
+
+def test_a_forged_host_header_does_not_reach_the_mailed_reset_link(app, client, learner,
+                                                                    monkeypatch):
+    """Whoever asks for a reset chooses the Host header; the owner must get the city's link."""
+    sent = []
+    monkeypatch.setitem(app.config, "SMTP_HOST", "mail.test.example")
+    monkeypatch.setitem(app.config, "BASE_URL", "https://lernen.test.example")
+    monkeypatch.setattr(mail, "send", lambda to, subject, body: sent.append(body) or True)
+    client.environ_base.update(HTTP_HOST="evil.example", HTTP_X_FORWARDED_HOST="evil.example")
+    assert _forgot(client, "learner@test.example").status_code == 200
+    [body] = sent
+    assert "https://lernen.test.example/passwort/neu/" in body and "evil.example" not in body

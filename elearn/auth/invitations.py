@@ -23,9 +23,16 @@ class Delivery:
 
 
 def password_link(raw: str) -> str:
-    """The absolute address of the page that sets a password with this token."""
-    base = current_app.config["BASE_URL"] or (
-        request.url_root if has_request_context() else "http://127.0.0.1:5000/")
+    """The absolute address of the page that sets a password with this token.
+
+    With e-mail, always from ELEARN_BASE_URL (required then): the request's Host header is the
+    sender's to choose, and a reset asked for with a forged one must not mail the account's
+    owner a link to another site. Without e-mail the link only goes to the log or to the
+    administrator who asked for it, on the address they are using."""
+    base = current_app.config["BASE_URL"]
+    if not base and mail.configured():
+        raise RuntimeError("ELEARN_BASE_URL is required when e-mail is configured")
+    base = base or (request.url_root if has_request_context() else "http://127.0.0.1:5000/")
     path = current_app.url_map.bind("localhost").build("auth.set_password", {"token": raw})
     return base.rstrip("/") + path
 
