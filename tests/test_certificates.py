@@ -515,3 +515,15 @@ def test_reminders_read_the_holders_with_the_certificates(app, runner, synced, m
     holders(4)
     five = statements_for_reminders()
     assert (one[0], five[0]) == (1, 5) and five[1] == one[1]
+
+
+def test_the_longest_names_fit_on_a_certificate(client, auth, make_user, synced):
+    """First and last name may have 100 characters each; the certificate holds both and the
+    space (PostgreSQL refused 201 characters in a column of 200, and the pass became a 500)."""
+    make_user(email="lang@test.example", first_name="A" * 100, last_name="B" * 100)
+    auth.login(email="lang@test.example")
+    complete_course(client)
+    [certificate] = certificates()
+    assert certificate.holder_name == "A" * 100 + " " + "B" * 100
+    pdf = client.get(f"/zertifikate/{certificate.code}.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"

@@ -21,7 +21,8 @@ class Certificate(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
     course_id: Mapped[int | None] = mapped_column(sa.ForeignKey("course.id"), index=True)
     track_id: Mapped[int | None] = mapped_column(sa.ForeignKey("track.id"), index=True)
-    holder_name: Mapped[str] = mapped_column(sa.String(200))
+    # A whole display name: first name (100) + space + last name (100).
+    holder_name: Mapped[str] = mapped_column(sa.String(201))
     title: Mapped[str] = mapped_column(sa.String(300))
     version_label: Mapped[str] = mapped_column(sa.String(32))
     issued_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
