@@ -1,8 +1,9 @@
 """Error pages in the layout, in the user's language, without stack traces."""
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
@@ -72,14 +73,33 @@ def _handle_unexpected(error: Exception):
     db.session.rollback()
     if isinstance(error, HTTPException):
         return _handle_http(error)
-    from flask import current_app
-
     current_app.logger.exception("Unhandled error", exc_info=error)
     return render_error(500)
 
 
+def _is_duplicate(error: IntegrityError) -> bool:
+    """A unique constraint refused a second copy (PostgreSQL's SQLSTATE 23505, or SQLite's
+    message); other integrity errors are faults of the program, not of timing."""
+    orig = error.orig
+    return getattr(orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(orig)
+
+
+def _handle_integrity(error: IntegrityError):
+    """The same form sent twice at once (a double click, two tabs, two administrators): the
+    first request saved it, the database refused the second copy. Nothing of the second request
+    is kept; the person is told so instead of seeing an internal error."""
+    if not _is_duplicate(error):
+        return _handle_unexpected(error)
+    db.session.rollback()
+    current_app.logger.warning("Duplicate refused by the database: %s", error.orig)
+    return render_error(409, _(
+        "Das wurde gerade schon gespeichert, etwa durch einen zweiten Klick oder in einem "
+        "anderen Fenster. Diese Anfrage hat nichts geändert. Bitte laden Sie die Seite neu."))
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _handle_csrf)
+    app.register_error_handler(IntegrityError, _handle_integrity)
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(InternalServerError, _handle_unexpected)
     app.register_error_handler(Exception, _handle_unexpected)

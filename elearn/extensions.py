@@ -10,6 +10,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm.attributes import set_committed_value
 
 # Named constraints keep migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -51,3 +52,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def _lower(value):
     return value.lower() if isinstance(value, str) else value
+
+
+def claim(obj, condition, **values) -> bool:
+    """Change the object's row only if `condition` still holds in the database: one UPDATE.
+
+    Checking first and writing after lets two requests at the same moment (a double click,
+    two administrators) both pass the check; the row lock of one UPDATE lets exactly one of
+    them change the row. True for that one; the object then carries the new values."""
+    model = type(obj)
+    changed = db.session.execute(
+        sa.update(model).where(model.id == obj.id, condition).values(**values)
+        .execution_options(synchronize_session=False)).rowcount == 1
+    if changed:
+        for key, value in values.items():
+            set_committed_value(obj, key, value)
+    return changed

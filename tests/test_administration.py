@@ -438,3 +438,79 @@ def test_a_password_link_is_claimed_once_even_by_two_requests_at_the_same_moment
     assert tokens.consume(second) is False  # the UPDATE found it claimed: nothing happens
     db.session.commit()
     assert tokens.find(raw) is None
+
+
+# --- the same action twice at the same moment (double click, two tabs, two administrators) ---
+
+def _at_once(app, page, url, data, n=4):
+    """n administrators' browsers send the same form at the same moment; their statuses."""
+    from .conftest import AuthActions, at_the_same_moment
+
+    clients = [app.test_client() for _ in range(n)]
+    tokens_ = []
+    for browser in clients:
+        AuthActions(browser).login(email="admin@test.example")
+        tokens_.append(csrf_token(browser, page))
+    return sorted(at_the_same_moment([
+        lambda b=b, t=t: b.post(url, data=dict(data, csrf_token=t)).status_code
+        for b, t in zip(clients, tokens_, strict=True)]))
+
+
+def test_a_duplicate_sent_at_the_same_moment_is_refused_with_a_message_not_a_500(
+        app, admin, make_office):
+    make_office(code="S", name="Stadt", kind="verwaltung")
+    db.session.commit()
+    statuses = _at_once(app, "/verwaltung/aemter", "/verwaltung/aemter",
+                        {"code": "X1", "name": "Neues Amt", "kind": "amt", "parent": "S"})
+    assert 500 not in statuses and statuses.count(302) == 1, statuses
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Office)
+                             .where(Office.code == "X1")) == 1
+
+
+def test_the_409_for_a_duplicate_says_what_happened(app, client, admin, make_office,
+                                                    monkeypatch):
+    """What the losing request sees (forced here: which request loses is up to the timing)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from elearn.org import services as org
+
+    make_office(code="S", name="Stadt", kind="verwaltung")
+    db.session.commit()
+
+    def duplicate(*args, **kwargs):
+        raise IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed: office.code"))
+
+    monkeypatch.setattr(org, "create", duplicate)
+    response = post(client, "/verwaltung/aemter", {"code": "X2", "name": "Amt", "kind": "amt",
+                                                   "parent": "S"})
+    assert response.status_code == 409
+    assert "Das wurde gerade schon gespeichert" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Office)
+                             .where(Office.code == "X2")) == 0
+
+
+@pytest.mark.parametrize("action, path, data", [
+    ("deactivated", "/deaktivieren", {}),
+    ("erased", "/loeschen", {"confirm": "y"}),
+])
+def test_deactivating_or_erasing_twice_at_once_happens_once(app, admin, make_user, action,
+                                                           path, data):
+    person = make_user(email="zweimal@test.example")
+    url = f"/verwaltung/personen/{person.id}"
+    statuses = _at_once(app, url + path if action == "erased" else url, url + path, data)
+    assert 500 not in statuses and statuses.count(302) == 1, statuses
+    assert len(entries(action)) == 1
+
+
+def test_revoking_twice_at_once_keeps_the_first_reason_and_one_entry(app, admin, make_user,
+                                                                    synced):
+    from elearn.certificates import services as certificates
+
+    make_user(email="inhaber@test.example")
+    certificate = certificates.issue_manually("inhaber@test.example", "demo-kurs")
+    db.session.commit()
+    url = f"/verwaltung/zertifikate/{certificate.code}/widerruf"
+    statuses = _at_once(app, f"/verwaltung/zertifikate?code={certificate.code}", url,
+                        {"reason": "nicht selbst absolviert"})
+    assert statuses == [302, 409, 409, 409], statuses
+    assert len(entries("certificate_revoked")) == 1

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from .. import audit
-from ..extensions import db
+from ..extensions import claim, db
 from ..org.models import Office
 from ..paging import PER_PAGE, Page
 from . import services, tokens
@@ -88,9 +88,9 @@ def deactivate_all(users: list[User], actor: User | None, **details) -> None:
     for user in users:
         if actor is not None and user.id == actor.id:
             raise PeopleError(_("Sie können sich nicht selbst deaktivieren."))
-        if not user.active:
+        if not user.active or not claim(user, User.active.is_(True), active=False):
             raise PeopleError(_("Die Person ist schon deaktiviert."))
-        services.deactivate(user)
+        services.deactivate(user)  # and every session ends
         audit.record(actor, "deactivated", user, **details)
     if users:
         tokens.delete_for(*users)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from ..catalog import services as catalog
 from ..catalog import tracks
 from ..catalog.models import COMPLETED, Course, CourseVersion, Module
-from ..extensions import db
+from ..extensions import claim, db
 from ..i18n import local_date
 from ..org.models import utcnow
 from .models import Certificate
@@ -217,9 +217,10 @@ def revoke(certificate: Certificate, reason: str) -> None:
     reason = (reason or "").strip()
     if not reason:
         raise CertificateError(_("Bitte geben Sie einen Grund für den Widerruf an."))
-    if certificate.revoked_at is not None:
+    if certificate.revoked_at is not None or not claim(
+            certificate, Certificate.revoked_at.is_(None), revoked_at=utcnow(),
+            revoked_reason=reason[:500]):
         raise CertificateError(_("Das Zertifikat ist bereits widerrufen."))
-    certificate.revoked_at, certificate.revoked_reason = utcnow(), reason[:500]
 
 
 def of_user(user) -> list[Certificate]:

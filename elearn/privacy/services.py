@@ -8,10 +8,10 @@ from flask_babel import gettext as _
 from .. import audit
 from ..auth import services as auth
 from ..auth import tokens
-from ..auth.models import LoginFailure
+from ..auth.models import LoginFailure, User
 from ..certificates.models import Certificate
 from ..cohorts import activity
-from ..extensions import db
+from ..extensions import claim, db
 from ..org.models import utcnow
 from ..quiz.models import Attempt, AttemptAnswer
 from ..throttle import RequestMark
@@ -55,10 +55,11 @@ def erase(user, actor) -> dict[str, int]:
     points per question stay without a name on them. Quiz answers, login traces and open
     password links go. Certificates stay verifiable but no longer name the holder.
     """
-    if user.erased_at is not None:
-        raise ErasureError(_("Die Daten dieser Person sind schon gelöscht."))
     if actor is not None and user.id == actor.id:
         raise ErasureError(_("Sie können Ihre eigenen Daten nicht selbst löschen."))
+    if user.erased_at is not None or not claim(user, User.erased_at.is_(None),
+                                               erased_at=utcnow()):
+        raise ErasureError(_("Die Daten dieser Person sind schon gelöscht."))
     old_email = user.email
     db.session.execute(sa.delete(LoginFailure).where(LoginFailure.email == old_email))
     db.session.execute(sa.delete(RequestMark).where(RequestMark.key == old_email[:64]))
@@ -76,7 +77,6 @@ def erase(user, actor) -> dict[str, int]:
     user.email = f"geloescht-{user.id}@geloescht.invalid"
     user.personnel_number = None
     user.password_hash = None
-    user.erased_at = utcnow()
     auth.set_roles(user, set())
     auth.deactivate(user)  # ends every session at once
     # The entry names no one: the target is the pseudonymised row, the details are counts.
