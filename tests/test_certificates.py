@@ -1,5 +1,6 @@
 """Certificates: issued on completion only, verifiable, renewable, revocable, portable."""
 
+import csv
 import io
 from datetime import date, datetime, timedelta
 
@@ -527,3 +528,19 @@ def test_the_longest_names_fit_on_a_certificate(client, auth, make_user, synced)
     assert certificate.holder_name == "A" * 100 + " " + "B" * 100
     pdf = client.get(f"/zertifikate/{certificate.code}.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+
+
+def test_the_reminder_list_is_safe_to_open_in_a_spreadsheet(runner, make_user, synced):
+    from elearn.certificates import services as certificates
+
+    make_user(email="formel@test.example", first_name='=HYPERLINK("http://evil.example";"x")',
+              last_name="Semi;kolon")
+    certificate = certificates.issue_manually("formel@test.example", "demo-kurs")
+    certificate.valid_until = utcnow().date() + timedelta(days=10)
+    db.session.commit()
+    line = runner.invoke(args=["certificates", "reminders", "--days", "30"]).output.strip()
+    [row] = list(csv.reader([line], delimiter=";"))
+    assert row[0] == "formel@test.example"
+    assert row[1] == "'=HYPERLINK(\"http://evil.example\";\"x\") Semi;kolon"  # text, one cell
+    assert row[2] == "Testkurs Digitales Arbeiten"
+

@@ -1,3 +1,6 @@
+import csv
+import io
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -5,6 +8,7 @@ from flask.cli import with_appcontext
 from .. import audit, mail
 from ..extensions import db
 from ..i18n import local_date, local_today
+from ..reports.export import neutralise
 from . import services
 
 
@@ -71,11 +75,19 @@ def reminders(days, send):
         raise click.ClickException("SMTP is not configured (ELEARN_SMTP_HOST).")
     for certificate in services.expiring(local_today(), days):
         until = certificate.valid_until.strftime("%d.%m.%Y")
-        click.echo(f"{certificate.user.email};{certificate.holder_name};{certificate.title};"
-                   f"{until}")
+        click.echo(_csv_line([certificate.user.email, certificate.holder_name,
+                              certificate.title, until]))
         if send:
             mail.send(certificate.user.email, f"Ihr Zertifikat läuft am {until} ab",
                       _reminder_text(certificate, until))
+
+
+def _csv_line(cells: list[str]) -> str:
+    """One line of the semicolon list that is opened in a spreadsheet: quoted where a cell
+    holds the separator, and no cell starts a formula (a name such as '=HYPERLINK(…)')."""
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", lineterminator="").writerow([neutralise(c) for c in cells])
+    return out.getvalue()
 
 
 def _reminder_text(certificate, until: str) -> str:
