@@ -7,6 +7,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 MAX_ROWS = 200_000
@@ -63,9 +64,16 @@ def _csv_rows(data: bytes) -> list[list[str]]:
             rows.append(row)
             row_start = reader.line_num + 1
         return rows
-    except csv.Error:
-        # Almost always an opening quotation mark without its closing one, which swallows the
-        # rest of the file into one cell.
+    except csv.Error as error:
+        rest = "\n".join(text.splitlines()[row_start - 1:])
+        if "field larger than field limit" in str(error) and rest.count('"') % 2 == 0:
+            # Not an unclosed quotation mark (that swallows the rest and ends here too).
+            raise TableError(_("Zeile %(line)s der CSV-Datei enthält eine Zelle mit mehr als "
+                               "%(limit)s Zeichen. So lange Angaben gibt es in dieser Liste "
+                               "nicht; bitte prüfen Sie die Datei.", line=row_start,
+                               limit=format_decimal(csv.field_size_limit()))) from None
+        # Otherwise almost always an opening quotation mark without its closing one, which
+        # swallows the rest of the file into one cell.
         raise TableError(_("Die CSV-Datei lässt sich ab Zeile %(line)s nicht lesen: "
                            "vermutlich ein Anführungszeichen ohne schließendes Gegenstück.",
                            line=row_start)) from None

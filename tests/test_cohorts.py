@@ -110,6 +110,12 @@ def test_members_from_csv_all_or_nothing_with_row_numbers(client, auth, cohort, 
     unclosed = b'E-Mail\n"anna@test.example\nben@test.example\n' + b"x" * 140_000 + b"\n"
     response = upload(client, cohort, unclosed)
     assert response.status_code == 422 and "Anführungszeichen" in page(response)
+    # A cell that is merely too long (no quotation mark anywhere) is called that.
+    too_long = b"E-Mail\nanna@test.example\n" + b"x" * 140_000 + b"\n"
+    response = upload(client, cohort, too_long)
+    assert response.status_code == 422
+    assert ("Zeile 3 der CSV-Datei enthält eine Zelle mit mehr als 131.072 Zeichen."
+            in page(response))
     bom_then_cp1252 = b"\xef\xbb\xbfE-Mail\nj\xfcrgen@test.example\n"
     response = upload(client, cohort, bom_then_cp1252)
     assert response.status_code == 422 and "als UTF-8 gekennzeichnet" in page(response)
