@@ -1,6 +1,7 @@
 """Cohorts: membership, active time, dashboard figures, comparison, surveys and access."""
 
 import io
+import re
 import statistics
 from datetime import date, datetime, timedelta
 
@@ -799,6 +800,96 @@ def test_survey_results_wait_for_the_month_after_the_end_and_then_stay(
     text = on(date(2026, 5, 20))
     assert "6 Rückmeldungen · Bewertung im Mittel 3,5 von 5" in text
     assert "Die Rückmeldungen erscheinen" not in text
+
+
+
+# --- an ended group's figures never move (a lead who compares learns nothing about one person)
+
+def _row(text, title):
+    start_ = text.index(f'<th scope="row" class="kern-table__header">{title}</th>')
+    return " ".join(re.sub(r"<[^>]+>", " ", text[start_:text.index("</tr>", start_)]).split())
+
+
+def test_the_track_pass_rate_adds_up_only_the_module_rows_shown(client, auth, cohort,
+                                                                make_user):
+    """Six took module 1; only Anna took module 2 and failed her first try. A track rate over
+    all first attempts (4 of 7) minus module 1's (4 of 6) told the lead Anna's result."""
+    from elearn.catalog import services
+
+    course, version = services.get_course("demo-kurs")
+    first, second = version.modules
+    when = datetime(2026, 3, 10)
+    people = [make_user(last_name=f"Person{i}") for i in range(6)]
+    for person, passed in zip(people, [True] * 4 + [False] * 2, strict=True):
+        db.session.add(CohortMember(cohort_id=cohort.id, user_id=person.id))
+        db.session.add(Attempt(user_id=person.id, module_id=first.id, mode="study", drawn=[],
+                               passed=passed, score_percent=80, submitted_at=when))
+        db.session.add(ModuleProgress(user_id=person.id, course_id=course.id,
+                                      module_slug=first.slug, status="completed",
+                                      completed_via="study", completed_at=when))
+    db.session.add(Attempt(user_id=people[0].id, module_id=second.id, mode="study", drawn=[],
+                           passed=False, score_percent=40, submitted_at=when))
+    db.session.commit()
+    auth.login(email="lead@test.example")
+    text = page(client.get(f"/kohorten/{cohort.id}"))
+    assert "67 % (4/6)" in _row(text, first.title) and "&lt; 5" in _row(text, second.title)
+    assert "67 % (4/6)" in _row(text, "Lernpfad insgesamt")
+
+
+def test_the_comparison_counts_only_who_finished_within_the_group(cohort, make_user,
+                                                                  synced_tracks, lead):
+    """A member finishing long after the end moved the comparison's median to their time."""
+    in_time = populate(cohort, make_user, [60, 70, 80, 90, 100], first_passes=[True] * 5)
+    populate(cohort, make_user, [500], first_passes=[True], finish_on=date(2026, 11, 2))
+    result = figures.compute(cohort, min_group=5, today=date(2026, 11, 20))
+    assert len(result.hours) == len(in_time) and max(result.hours) == 200 / 60
+
+
+def _dashboard(client, cohort):
+    text = page(client.get(f"/kohorten/{cohort.id}"))
+    return text[text.index('id="lernzeit"'):text.index('id="kuerzen"')]
+
+
+def test_an_ended_groups_figures_stay_as_first_shown(client, auth, cohort, make_user, admin,
+                                                     runner):
+    """Removing a member, revoking a certificate, editing the dates or merging old sessions
+    after the end each changed a rate or a median, and so told the lead about one person."""
+    from elearn.certificates import services as certificates
+
+    people = populate(cohort, make_user, [10, 20, 30, 40, 50, 60],
+                      first_passes=[False] + [True] * 5)
+    auth.login(email="lead@test.example")
+    before = _dashboard(client, cohort)
+    assert "83 % (5/6)" in _row(before, "Erstes Modul")
+    # After the end: the first person leaves the group, another's certificate is revoked,
+    # the dates change, and a late session of a third is merged by the retention purge.
+    db.session.execute(sa.delete(CohortMember).where(CohortMember.user_id == people[0].id))
+    certificate = certificates.issue_manually(people[1].email, "demo-kurs")
+    certificates.revoke(certificate, "nicht selbst absolviert")
+    cohort.ends_on = date(2026, 3, 9)
+    db.session.add(StudySession(user_id=people[2].id, course_id=certificate.course_id,
+                                module_slug="01-erstes-modul", active_seconds=3600, beats=1,
+                                closed=True, started_at=datetime(2026, 5, 3),
+                                last_event_at=datetime(2026, 5, 3)))
+    db.session.commit()
+    assert _dashboard(client, cohort) == before
+    assert figures.compute(cohort, min_group=5).first_pass.hits != 5  # computed anew: moved
+
+
+def test_the_snapshot_is_taken_once_even_when_two_leads_open_the_page_at_once(
+        app, cohort, make_user, lead):
+    from elearn.cohorts.models import CohortSnapshot
+
+    from .conftest import AuthActions, at_the_same_moment
+
+    populate(cohort, make_user, [10, 20, 30, 40, 50], first_passes=[True] * 5)
+    browsers = [app.test_client() for _ in range(3)]
+    for browser in browsers:
+        AuthActions(browser).login(email="lead@test.example")
+    url = f"/kohorten/{cohort.id}"
+    statuses = at_the_same_moment([lambda b=b: b.get(url).status_code for b in browsers])
+    assert statuses == [200, 200, 200]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CohortSnapshot)) == 1
 
 
 # --- the learner's view -------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Comparing two cohorts (say the full track and a shortened one) with bootstrap intervals.
 
 Two outcomes are compared, person by person:
-- active learning time for the whole track, over the people who completed it (median);
+- active learning time for the whole track, over the people who completed it before the
+  group ended (median);
 - the pass rate: for each person, the share of the track's required modules whose quiz they
   passed at the first attempt; a group's rate is the mean over its people.
 The difference "B minus A" gets a 95 % percentile bootstrap interval (people resampled with
@@ -57,21 +58,6 @@ def bootstrap(a: list[float], b: list[float], statistic, min_group: int,
     return Difference(sa, sb, sb - sa, low, high, len(a), len(b))
 
 
-def hours_of(figures: CohortFigures) -> list[float]:
-    return [sum(p.seconds.values()) / 3600 for p in figures.people if p.complete]
-
-
-def pass_shares(figures: CohortFigures) -> list[float]:
-    """Per person who took at least one required module's quiz: share passed at first attempt."""
-    required = set(figures.required_keys)
-    shares = []
-    for person in figures.people:
-        firsts = [v for k, v in person.first.items() if k in required]
-        if firsts:
-            shares.append(sum(firsts) / len(firsts))
-    return shares
-
-
 @dataclass
 class Comparison:
     a: CohortFigures
@@ -82,8 +68,8 @@ class Comparison:
 
 
 def compare(a: CohortFigures, b: CohortFigures, min_group: int) -> Comparison:
-    time = bootstrap(hours_of(a), hours_of(b), statistics.median, min_group)
-    passing = bootstrap(pass_shares(a), pass_shares(b), statistics.fmean, min_group)
+    time = bootstrap(a.hours, b.hours, statistics.median, min_group)
+    passing = bootstrap(a.pass_shares, b.pass_shares, statistics.fmean, min_group)
     return Comparison(a=a, b=b, time=time, passing=passing,
                       verdict=verdict(a.cohort.name, b.cohort.name, time, passing, min_group))
 

@@ -9,7 +9,7 @@ small groups, and a cohort smaller than `min_group` shows no figures at all.
 
 import statistics
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -22,7 +22,7 @@ from ..extensions import db
 from ..i18n import local_date, local_today
 from ..quiz.models import Attempt
 from . import activity
-from .models import Cohort, CohortMember
+from .models import Cohort, CohortMember, CohortSnapshot
 from .services import due_date
 
 ModuleKey = tuple[int, str]  # (course id, module slug)
@@ -112,6 +112,10 @@ class CohortFigures:
     required_keys: list[ModuleKey]
     final: bool = False  # the group has ended: its quiz and time figures are fixed and shown
     ends_on: date | None = None
+    # For the comparison, one value per person and no names: track hours of those who finished
+    # in time, and each person's share of required modules passed at the first attempt.
+    hours: list[float] = field(default_factory=list)
+    pass_shares: list[float] = field(default_factory=list)
 
 
 def current_modules() -> dict[ModuleKey, tuple[Module, Course, str]]:
@@ -235,8 +239,16 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
 
     finishers = [p for p in people.values() if p.complete_in_time]
     required = set(required_keys)
-    firsts = [(p.user.id, v) for p in people.values() for k, v in p.first.items()
-              if k in required]
+    # The track's first-attempt rate adds up exactly the module rows that are shown: any other
+    # rate, minus the rows shown, would give the hidden rows' results, one person's if a
+    # module was taken by a single member.
+    shown_required = [m.first_pass for m in module_figures
+                      if m.key in required and m.first_pass.value is not None]
+    pass_shares = []
+    for person in people.values():
+        firsts = [v for k, v in person.first.items() if k in required]
+        if firsts:
+            pass_shares.append(sum(firsts) / len(firsts))
     overdue = []
     for person in people.values():
         late = [s for s in steps if s.required and s.due is not None and s.due < today
@@ -252,10 +264,56 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
         completed=sum(1 for p in people.values() if p.complete), steps=steps,
         modules=module_figures,
         track_time=Spread.of([sum(p.seconds.values()) for p in finishers], min_group),
-        first_pass=Rate(sum(v for _, v in firsts), len(firsts), min_group,
-                        people=len({u for u, _ in firsts})), overdue=overdue,
+        first_pass=Rate(sum(r.hits for r in shown_required), sum(r.n for r in shown_required),
+                        min_group), overdue=overdue,
         people=list(people.values()), required_keys=required_keys,
-        final=today > cohort.ends_on, ends_on=cohort.ends_on)
+        final=today > cohort.ends_on, ends_on=cohort.ends_on,
+        hours=[sum(p.seconds.values()) / 3600 for p in finishers], pass_shares=pass_shares)
+
+
+def shown(cohort: Cohort, min_group: int, today: date | None = None) -> CohortFigures:
+    """The figures for the dashboard and the comparison: once the group has ended, those about
+    quiz results and time come from the snapshot taken when they were first shown (taken now if
+    there is none; the caller commits). Steps and the overdue list stay live."""
+    result = compute(cohort, min_group, today)
+    if not (result.final and result.shown):  # nothing shown yet, so nothing to keep equal
+        return result
+    snapshot = db.session.get(CohortSnapshot, cohort.id)
+    if snapshot is None:
+        try:
+            with db.session.begin_nested():  # two leads opening the page at the same moment
+                snapshot = CohortSnapshot(cohort_id=cohort.id, figures=_freeze(result))
+                db.session.add(snapshot)
+        except sa.exc.IntegrityError:  # the other one's snapshot counts
+            snapshot = db.session.get(CohortSnapshot, cohort.id, populate_existing=True)
+            if snapshot is None:  # not visible yet in this transaction: computed just now
+                return result
+    return _thaw(result, snapshot.figures)
+
+
+def _freeze(result: CohortFigures) -> dict:
+    return {
+        "modules": [{"key": list(m.key), "title": m.title,
+                     "estimated_minutes": m.estimated_minutes, "time": asdict(m.time),
+                     "first_pass": asdict(m.first_pass), "test_out": asdict(m.test_out),
+                     "pre_test": asdict(m.pre_test)} for m in result.modules],
+        "track_time": asdict(result.track_time), "first_pass": asdict(result.first_pass),
+        "hours": result.hours, "pass_shares": result.pass_shares,
+        "ends_on": result.ends_on.isoformat(),  # the end they were computed for
+    }
+
+
+def _thaw(result: CohortFigures, frozen: dict) -> CohortFigures:
+    result.modules = [ModuleFigures(
+        key=tuple(m["key"]), title=m["title"], estimated_minutes=m["estimated_minutes"],
+        time=Spread(**m["time"]), first_pass=Rate(**m["first_pass"]),
+        test_out=Rate(**m["test_out"]), pre_test=Rate(**m["pre_test"]))
+        for m in frozen["modules"]]
+    result.track_time = Spread(**frozen["track_time"])
+    result.first_pass = Rate(**frozen["first_pass"])
+    result.hours, result.pass_shares = frozen["hours"], frozen["pass_shares"]
+    result.ends_on = date.fromisoformat(frozen["ends_on"])
+    return result
 
 
 

@@ -107,3 +107,19 @@ class SurveyReceipt(db.Model):
 
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), primary_key=True)
     subject: Mapped[str] = mapped_column(sa.String(220), primary_key=True)
+
+
+class CohortSnapshot(db.Model):
+    """An ended group's figures as they were first shown, kept so they never change.
+
+    Computing them again later would let a lead read one person's result from the difference:
+    a member removed, a certificate revoked, dates edited or old sessions merged by the
+    retention purge after the end would each move a rate or a median. Only aggregates and
+    anonymous per-person values (no ids) are stored."""
+
+    __tablename__ = "cohort_snapshot"
+
+    cohort_id: Mapped[int] = mapped_column(sa.ForeignKey("cohort.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    taken_at: Mapped[datetime] = mapped_column(default=utcnow)
+    figures: Mapped[dict] = mapped_column(sa.JSON)

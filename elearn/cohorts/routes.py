@@ -85,7 +85,8 @@ def edit(cohort_id: int):
 @role_required(LEAD, ADMIN)
 def dashboard(cohort_id: int):
     cohort = _cohort_or_404(cohort_id)
-    result = figures.compute(cohort, _min_group())
+    result = figures.shown(cohort, _min_group())
+    db.session.commit()  # the snapshot of an ended group, taken on its first showing
     titles = {("track", cohort.track_id): _("Lernpfad insgesamt")}
     titles |= {m.key: m.title for m in result.modules}
     surveys_from = surveys.shown_from(cohort)
@@ -123,8 +124,9 @@ def comparison():
                                 "die beendet sind.", name=running[0].name,
                                 date=format_date(running[0].ends_on)), 400
         else:
-            result = compare.compare(figures.compute(chosen[0], _min_group()),
-                                     figures.compute(chosen[1], _min_group()), _min_group())
+            result = compare.compare(figures.shown(chosen[0], _min_group()),
+                                     figures.shown(chosen[1], _min_group()), _min_group())
+            db.session.commit()  # snapshots taken on this first showing
     return render_template("cohorts/compare.html", cohorts=cohorts, chosen=chosen,
                            today=local_today(),
                            result=result, problem=problem, min_group=_min_group(),
