@@ -101,3 +101,52 @@ def test_purge_keeps_old_learning_time_only_as_totals_per_module_and_month(synce
         sa.select(StudySession.module_slug, StudySession.active_seconds, StudySession.started_at)
         .where(StudySession.user_id == person.id).order_by(StudySession.module_slug)).all() == [
         ("01-erstes-modul", 300, month), ("02-zweites-modul", 600, month)]
+
+
+def test_attempt_details_go_in_whole_weeks_so_the_weekly_statistics_hold_still(synced,
+                                                                              make_user):
+    """Deleted mid-week, one old attempt's points moved the figures shown for the week."""
+    from elearn.privacy import services as privacy
+    from elearn.quiz import statistics
+
+    monday = statistics.week_start()
+    module = synced[1].modules[0]
+    person = make_user()
+    ages = {"in the weeks kept": monday - timedelta(weeks=51) + timedelta(hours=1),
+            "older": monday - timedelta(weeks=51) - timedelta(hours=1)}
+    for when in ages.values():
+        attempt = Attempt(user_id=person.id, module_id=module.id, mode="study", drawn=[],
+                          answers={"einfach": 0}, passed=True, score_percent=100,
+                          started_at=when, submitted_at=when)
+        db.session.add(attempt)
+        db.session.flush()
+        db.session.add(AttemptAnswer(attempt_id=attempt.id, question_id="einfach", points=1))
+    db.session.commit()
+    privacy.purge(365)
+    db.session.commit()
+    kept = db.session.scalars(sa.select(Attempt.submitted_at).join(AttemptAnswer)).all()
+    assert kept == [ages["in the weeks kept"]]  # a Monday cutoff, at most 365 days back
+    assert (privacy.utcnow() - ages["older"]).days <= 365
+
+
+def test_abandoned_attempts_and_old_failed_logins_do_not_stay(client, auth, learner, synced):
+    from elearn.privacy import services as privacy
+
+    auth.login()
+    start(client)  # started, never handed in
+    open_attempt = db.session.scalars(sa.select(Attempt)).one()
+    open_attempt.started_at -= timedelta(days=400)
+    db.session.add(LoginFailure(email="x@test.example", address="1.2.3.4",
+                                created_at=privacy.utcnow() - timedelta(days=2)))
+    db.session.commit()
+    privacy.purge(365)
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Attempt)) == 0
+    # Failed logins go after a day even where nobody runs the purge: the next failure clears.
+    db.session.add(LoginFailure(email="x@test.example", address="1.2.3.4",
+                                created_at=privacy.utcnow() - timedelta(days=2)))
+    db.session.commit()
+    auth.logout()
+    auth.login(password="falsch-falsch-falsch")
+    assert [f.email for f in db.session.scalars(sa.select(LoginFailure))] == [
+        "learner@test.example"]

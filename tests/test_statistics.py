@@ -77,6 +77,7 @@ def test_small_groups_are_withheld(example):
     course, module = example
     stats = statistics.question_stats(course.id, module.slug, 5)
     assert all(s.share_correct is None and s.discrimination is None for s in stats)
+    assert all(s.answered is None for s in stats)  # the count of few people's attempts too
     (module_stats,) = statistics.module_stats(5)
     assert module_stats.first_attempt_pass_rate is None and module_stats.test_out_rate is None
 

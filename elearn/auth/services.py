@@ -134,6 +134,9 @@ def claim_login_attempt(email: str, address: str) -> LoginFailure | None:
     if is_throttled(email, address):
         db.session.rollback()
         return None
+    # Kept one day, as the privacy notice says, whether or not `privacy purge` runs.
+    db.session.execute(sa.delete(LoginFailure).where(
+        LoginFailure.created_at < utcnow() - timedelta(days=1)))
     claim = LoginFailure(email=normalise_email(email)[:254], address=address[:64])
     db.session.add(claim)
     db.session.commit()

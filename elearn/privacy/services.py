@@ -13,6 +13,7 @@ from ..certificates.models import Certificate
 from ..cohorts import activity
 from ..extensions import claim, db
 from ..org.models import utcnow
+from ..quiz import statistics
 from ..quiz.models import Attempt, AttemptAnswer
 from ..throttle import RequestMark
 
@@ -24,13 +25,22 @@ def purge(retention_days: int) -> dict[str, int]:
     Learning time older than the period stays only as totals per module and month.
     """
     cutoff = utcnow() - timedelta(days=retention_days)
-    expired = sa.select(Attempt.id).where(Attempt.submitted_at < cutoff)
+    # Attempt details go in whole weeks, at the week boundary of the quiz statistics: deleted
+    # mid-week, the points of a single old attempt would move the figures shown for the week.
+    # At most `retention_days` old: the weeks are counted down, not up.
+    weeks = max(0, (retention_days - 7) // 7)
+    details_cutoff = statistics.week_start() - timedelta(weeks=weeks)
+    expired = sa.select(Attempt.id).where(Attempt.submitted_at < details_cutoff)
     # Points per question go too, also where erasure had already removed the answers.
     answers = db.session.execute(
         sa.delete(AttemptAnswer).where(AttemptAnswer.attempt_id.in_(expired))).rowcount
     old = expired.where(Attempt.answers.is_not(None))
     attempts = db.session.execute(
         sa.update(Attempt).where(Attempt.id.in_(old)).values(answers=sa.null(), drawn=[])
+        .execution_options(synchronize_session=False)).rowcount
+    # Started and never handed in: nothing to keep (no result); whoever comes back starts anew.
+    attempts += db.session.execute(
+        sa.delete(Attempt).where(Attempt.submitted_at.is_(None), Attempt.started_at < cutoff)
         .execution_options(synchronize_session=False)).rowcount
     day = utcnow() - timedelta(days=1)
     logins = db.session.execute(

@@ -24,7 +24,7 @@ from .models import Attempt, AttemptAnswer
 @dataclass
 class QuestionStats:
     question_id: str
-    answered: int
+    answered: int | None  # attempts that answered it; None when fewer than min_group people
     share_correct: float | None
     discrimination: float | None
 
@@ -87,7 +87,7 @@ def question_stats(course_id: int, module_slug: str, min_group: int,
     for qid, n, sx, sy, sxx, syy, sxy, people in rows:
         enough = people >= min_group  # people, not attempts: one person's retries stay private
         stats.append(QuestionStats(
-            question_id=qid, answered=n,
+            question_id=qid, answered=n if enough else None,  # six retries of one person
             share_correct=sx / n if enough else None,
             discrimination=correlation(n, sx, sy, sxx, syy, sxy) if enough else None,
         ))
