@@ -326,3 +326,14 @@ def test_bare_addresses_in_the_sources_become_links():
             for line in module.body.split("## Quellen")[1].splitlines():
                 if line.startswith("- "):
                     assert re.search(r"https://\S+$", line), (module.slug, line)
+
+
+def test_a_domain_named_in_the_text_is_not_made_a_link():
+    """The phishing module names "service-login.net": as a link, a click on the answer left the
+    quiz for the phishing domain. Addresses with their scheme (the sources) stay links."""
+    answer = render_inline("Zur Seite von „service-login.net“")
+    assert "<a" not in answer and "service-login.net" in answer
+    assert "<a" not in render_inline("Siehe https://www.bsi.bund.de")  # an answer: no links
+    body = render_markdown("Die Mail kam von service-login.net, nicht von www.stadt.de.\n\n"
+                           "## Quellen\n\n- BSI: https://www.bsi.bund.de/phishing\n")
+    assert body.count("<a ") == 1 and 'href="https://www.bsi.bund.de/phishing"' in body

@@ -7,7 +7,7 @@ import bleach
 from markdown_it import MarkdownIt
 
 # Raise when rendering or the allow-list changes: the next sync then re-renders every course.
-RENDERER_VERSION = 4
+RENDERER_VERSION = 5
 
 ALLOWED_TAGS = frozenset(
     {
@@ -51,9 +51,16 @@ def _gender_star(state, silent: bool) -> bool:
     return True
 
 
-# linkify: the sources under "## Quellen" are bare addresses; they become links.
+# linkify: the sources under "## Quellen" are bare addresses; they become links. Only with
+# their scheme (https://…): a domain named in the text, such as a phishing course's
+# "service-login.net", must stay text, not become a link to it.
 _markdown = MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(["table", "linkify"])
+_markdown.linkify.set({"fuzzy_link": False, "fuzzy_email": False})
 _markdown.inline.ruler.before("emphasis", "gender_star", _gender_star)
+# Question and answer texts: no automatic links at all (an answer is something to choose, and
+# clicking its text must not leave the quiz).
+_inline = MarkdownIt("commonmark", {"html": True})
+_inline.inline.ruler.before("emphasis", "gender_star", _gender_star)
 
 
 def parse(text: str):
@@ -77,7 +84,7 @@ def sanitize(html: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def render_inline(text: str) -> str:
     """Render one line of Markdown (question and answer texts) without a paragraph around it."""
-    return sanitize(_markdown.renderInline(text or ""))
+    return sanitize(_inline.renderInline(text or ""))
 
 
 def render_markdown(text: str) -> str:
