@@ -35,7 +35,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["format_decimal"] = format_decimal  # 3,5 in German, 3.5 in English
     # 30.11.2026 in German, Nov 30, 2026 in English; as the day and time it was in Berlin
-    app.jinja_env.globals["format_date"] = lambda value: format_date(value, "medium")
+    app.jinja_env.globals["format_date"] = lambda value, pattern="medium": format_date(value,
+                                                                                      pattern)
     app.jinja_env.globals["format_time"] = lambda value: format_datetime(value, "medium")
 
     @app.context_processor

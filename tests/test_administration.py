@@ -82,6 +82,8 @@ def test_roles_are_changed_and_audited(client, admin, learner):
     [entry] = entries("roles_changed")
     assert entry.actor_id == admin.id and entry.target_id == learner.id
     assert entry.details == {"before": ["learner"], "after": ["hr", "lead", "learner"]}
+    log = client.get("/verwaltung/protokoll").get_data(as_text=True)
+    assert "vorher: Lernende*r; nachher: Personalstelle, Digitallots*in, Lernende*r" in log
     bad = post(client, url + "/rollen", {"roles": ["chef"]}, page=url)
     assert bad.status_code == 422 and db.session.get(User, learner.id).roles == {
         "learner", "hr", "lead"}
@@ -92,6 +94,9 @@ def test_admins_cannot_lock_themselves_out(client, admin):
     response = post(client, url + "/rollen", {"roles": ["hr"]}, page=url)
     assert response.status_code == 409
     assert "nicht selbst entziehen" in response.get_data(as_text=True)
+    # The boxes show the roles in force, not the refused choice.
+    assert re.search(r'<input[^>]*checked[^>]*value="admin"|<input[^>]*value="admin"[^>]*checked',
+                     response.get_data(as_text=True))
     assert post(client, url + "/deaktivieren", page=url).status_code == 409
     assert db.session.get(User, admin.id).active and "admin" in db.session.get(
         User, admin.id).roles
@@ -296,6 +301,8 @@ def test_certificate_revocation_is_audited(client, admin, learner, synced):
     [entry] = entries("certificate_revoked")
     assert entry.target_type == "certificate" and entry.target_id == certificate.id
     assert entry.actor_id == admin.id
+    log = client.get("/verwaltung/protokoll").get_data(as_text=True)
+    assert f"Prüfcode: {certificate.code}" in log  # as everywhere else, not "Kennung"
 
 
 def test_certificate_revocation_on_the_command_line_is_audited(runner, learner, synced):

@@ -157,6 +157,14 @@ def test_admin_adds_and_removes_a_lead_who_then_no_longer_sees_the_group(
                        last_name="Lotse")
     auth.login(email="admin@test.example")
     url = f"/kohorten/{cohort.id}/mitglieder"
+    form = page(client.get(url))
+    assert "Zur Auswahl stehen aktive Personen mit der Rolle Digitallots*in" in form
+    assert form.index("Leitung hinzufügen") < form.index("Mitglieder hinzufügen")
+    nobody = client.post(f"/kohorten/{cohort.id}/leitung",
+                         data={"lead": "", "csrf_token": csrf_token(client, url)})
+    assert nobody.status_code == 422  # said at the top, where the focus goes
+    assert 'id="fehler" autofocus' in page(nobody) and "Bitte wählen Sie eine Person." in page(
+        nobody)
     added = client.post(f"/kohorten/{cohort.id}/leitung", follow_redirects=True,
                         data={"lead": "lead2@test.example", "csrf_token": csrf_token(client, url)})
     assert "Lutz Lotse leitet die Gruppe jetzt mit." in page(added)
@@ -483,6 +491,12 @@ def test_a_running_group_is_not_compared(client, auth, cohort, lead, synced_trac
     assert response.status_code == 400
     assert "„Pilot läuft“ läuft noch bis" in page(response)
     assert 'id="ergebnis"' not in page(response)
+    assert 'href="#vergleich-b"' in page(response)
+    # The running group chosen as A: the problem is told at A, not at B.
+    swapped = page(client.get(f"/kohorten/vergleich?a={other.id}&b={cohort.id}"))
+    assert 'href="#vergleich-a"' in swapped and 'id="vergleich-a-error"' in swapped
+    listing = page(client.get("/kohorten"))
+    assert "läuft" in listing and "beendet" in listing  # each group's state in the list
 
 
 def test_dashboard_shows_the_overdue_by_name_without_scores(client, auth, cohort, make_user):
@@ -791,7 +805,8 @@ def test_survey_results_wait_for_the_month_after_the_end_and_then_stay(
         answer(rating, "2026-04")
     auth.login(email="lead@test.example")
     text = on(date(2026, 4, 20))  # ended, its month still running
-    assert "Lernzeit und Quizergebnisse: Stand Ende der Gruppe (15.04.2026)" in text
+    assert ("Lernzeit und Quizergebnisse: Stand Ende der Gruppe (15.04.2026). "
+            "Rückmeldungen: bis Ende April 2026.") in text
     assert "Die Rückmeldungen erscheinen am 01.05.2026 und bleiben dann unverändert." in text
     assert "Bewertung im Mittel" not in text
     answer(1, "2026-04")  # a late answer within the end month still counts ...

@@ -10,7 +10,7 @@ from . import bp, services
 
 ACTION_LABELS = {
     "roles_changed": _l("Rollen geändert"), "deactivated": _l("Person deaktiviert"),
-    "reactivated": _l("Person wieder aktiviert"), "invited": _l("Einladung gesendet"),
+    "reactivated": _l("Person wieder aktiviert"), "invited": _l("Einladung erstellt"),
     "office_created": _l("Amt angelegt"), "office_renamed": _l("Amt umbenannt"),
     "office_moved": _l("Amt verschoben"), "users_imported": _l("Personen importiert"),
     "erased": _l("Personenbezogene Daten gelöscht"),
@@ -55,9 +55,22 @@ def detail_text(value) -> str:
     return "–" if value is None else str(value)
 
 
+def detail_items(action: str, details: dict) -> list[tuple[str, str, object]]:
+    """(key, label, value) of an entry's details: "vorher" before "nachher", then the rest in
+    the order of DETAIL_LABELS; a certificate's code is its Prüfcode, as everywhere else."""
+    order = list(DETAIL_LABELS)
+    items = []
+    for key in sorted(details, key=lambda k: (order.index(k) if k in order else len(order), k)):
+        label = DETAIL_LABELS.get(key, key)
+        if key == "code" and action.startswith("certificate"):
+            label = _l("Prüfcode")
+        items.append((key, label, details[key]))
+    return items
+
+
 @bp.app_context_processor
 def _labels():
-    return {"action_labels": ACTION_LABELS, "detail_labels": DETAIL_LABELS,
+    return {"action_labels": ACTION_LABELS, "detail_items": detail_items,
             "detail_text": detail_text}
 
 

@@ -54,7 +54,9 @@ def people_list():
 
 
 def _detail(user: User, status: int = 200, **extra):
-    form = RolesForm(roles=sorted(user.roles))
+    # The stored roles, not the ones just sent: after a refused change (such as taking away
+    # one's own Administration role) the boxes must show what is in force.
+    form = RolesForm(formdata=None, roles=sorted(user.roles))
     form.roles.choices = [SelectChoice(r, ROLE_LABELS[r]) for r in ROLES]
     history = people.history(user)
     return render_template("auth/person.html", person=user, roles_form=form,

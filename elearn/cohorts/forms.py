@@ -76,7 +76,7 @@ class MemberFileForm(FlaskForm):
 
 
 class LeadForm(FlaskForm):
-    lead = SelectField(_l("Weitere Leitung"), coerce=str, validate_choice=False,
+    lead = SelectField(_l("Leitung hinzufügen"), coerce=str, validate_choice=False,
                        validators=[DataRequired(_l("Bitte wählen Sie eine Person."))])
 
 

@@ -114,12 +114,13 @@ def comparison():
         if cohort is None:
             return render_error(404, _("Diese Gruppe gibt es nicht, oder Sie leiten sie nicht."))
         chosen.append(cohort)
-    result, problem, status = None, None, 200
+    result, problem, status, at = None, None, 200, "b"
     running = [c for c in chosen if c.ends_on >= local_today()]
     if len(chosen) == 2:
         if chosen[0].id == chosen[1].id:  # the form again, with the problem at group B
             problem, status = _("Bitte wählen Sie zwei verschiedene Gruppen."), 400
         elif running:  # figures appear at a group's end (see figures.compute)
+            at = "a" if running[0] is chosen[0] else "b"  # the problem at the running group
             problem, status = _("„%(name)s“ läuft noch bis %(date)s. Verglichen werden Gruppen, "
                                 "die beendet sind.", name=running[0].name,
                                 date=format_date(running[0].ends_on)), 400
@@ -129,7 +130,8 @@ def comparison():
             db.session.commit()  # snapshots taken on this first showing
     return render_template("cohorts/compare.html", cohorts=cohorts, chosen=chosen,
                            today=local_today(),
-                           result=result, problem=problem, min_group=_min_group(),
+                           result=result, problem=problem, problem_at=at,
+                           min_group=_min_group(),
                            equivalence=compare.EQUIVALENCE), status
 
 
@@ -260,8 +262,9 @@ def add_lead(cohort_id: int):
     cohort = _cohort_or_404(cohort_id)
     form = forms.LeadForm()
     form.lead.choices = []
-    if not form.validate_on_submit():
-        return _members_page(cohort, 422, lead_form=form)
+    if not form.validate_on_submit():  # nothing chosen: say so at the top, as other forms do
+        return _members_page(cohort, 422, [e for errors in form.errors.values() for e in errors],
+                             lead_form=form)
     person = db.session.scalar(sa.select(User).where(User.email == form.lead.data, User.active))
     if person is None or not person.has_role(LEAD):
         return _members_page(cohort, 422, [_("Nur aktive Personen mit der Rolle Digitallots*in "

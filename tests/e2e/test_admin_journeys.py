@@ -177,7 +177,7 @@ def test_admin_manages_people_offices_imports_and_reads_the_log(
     assert "8 Einträge" in page.get_by_role("table").locator("caption").inner_text()
     lines = [row.inner_text() for row in page.get_by_role("table").get_by_role("row").all()[1:]]
     assert [line.split("\t")[2] for line in lines] == [
-        "Einladung gesendet", "Personen importiert", "Person umgesetzt", "Amt umbenannt",
+        "Einladung erstellt", "Personen importiert", "Person umgesetzt", "Amt umbenannt",
         "Amt angelegt", "Person wieder aktiviert", "Person deaktiviert", "Rollen geändert"]
     assert all(line.split("\t")[1] == "Ada Admin" for line in lines)
     assert "Nina Neu" in lines[0] and "per E-Mail: nein" in lines[0]
