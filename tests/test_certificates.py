@@ -72,6 +72,10 @@ def test_pdf_shows_holder_course_and_code_and_is_the_same_every_time(client, hol
     for expected in ("Zertifikat", "Teststadt", "Erika Muster1", "Testkurs Digitales Arbeiten",
                      holder.code, "Gültig bis", holder.valid_until.strftime("%d.%m.%Y")):
         assert expected in text
+    # A course certificate names the platform, not the track's title "Digitalisierungsführerschein"
+    # as if it were its own heading.
+    assert "Lernplattform Digitalisierungsführerschein" in text
+    assert "den Kurs" in text and "Testkurs Digitales Arbeiten" in text
     assert client.get(f"/zertifikate/{holder.code}.pdf").data == first.data
 
 

@@ -55,7 +55,7 @@ def render(certificate: Certificate, *, city: str, verify_url: str) -> bytes:
     pdf.set_y(30)
     line(city, 14, 14)
     line("Zertifikat", 30, 8)
-    line("Digitalisierungsführerschein", 16, 18)
+    line("Lernplattform Digitalisierungsführerschein", 12, 18)  # the platform, not a title
     line("Hiermit wird bestätigt, dass", 13, 6)
     line(certificate.holder_name, 22, 8)
     line("den Lernpfad" if certificate.track_id else "den Kurs", 13, 6)
