@@ -916,7 +916,8 @@ def test_learner_sees_the_cohort_next_step_and_due_dates(client, auth, cohort, m
     auth.login(email="learner@test.example")
     home = page(client.get("/"))
     assert "Ihre Lerngruppe: Pilot A" in home
-    assert "Als Nächstes: Testkurs Digitales Arbeiten – fällig am 16.03.2026" in home
+    assert ('Als Nächstes: <a class="kern-link" href="/kurse/demo-kurs">Testkurs Digitales '
+            'Arbeiten</a> – fällig am 16.03.2026') in home  # a link to where it is learnt
     track = page(client.get("/lernpfade/test-pfad"))
     assert "Sie lernen in der Gruppe „Pilot A“" in track and "fällig am 16.03.2026" in track
 

@@ -77,6 +77,9 @@ def test_passing_completes_the_module_by_study(logged_in):
     page = logged_in.get(response.headers["Location"]).get_data(as_text=True)
     assert "Bestanden mit 100 % der Punkte" in page
     assert "Genau." in page and "Erläuterung zur ersten Frage" in page
+    # The way on: the course's next module.
+    assert 'href="/kurse/demo-kurs/02-zweites-modul"><span class="kern-label">Weiter mit:' in page
+    assert "Quiz erneut starten" not in page
     progress = _progress()
     assert progress.status == "completed" and progress.completed_via == "study"
     attempt = _attempts()[0]
@@ -92,6 +95,9 @@ def test_failing_does_not_complete(logged_in):
     assert "Nicht bestanden: 8 % der Punkte, nötig sind 60 %" in page
     assert "Leider nicht, weil ..." in page  # feedback on the chosen wrong option
     assert _progress().status == "started"
+    # Another try is one button away, on the page that says what went wrong.
+    assert 'action="/kurse/demo-kurs/01-erstes-modul/quiz"' in page
+    assert "Quiz erneut starten" in page and "Weiter mit:" not in page
 
 
 def test_partial_credit_just_below_the_pass_mark(logged_in):

@@ -187,6 +187,8 @@ class Due:
     done: bool
     required: bool
     overdue: bool
+    course_slug: str | None = None  # where the step is learnt, for a link
+    module_slug: str | None = None
 
 
 def my_cohorts(user, today: date | None = None,
@@ -209,7 +211,9 @@ def my_cohorts(user, today: date | None = None,
         dues = [Due(title=s.title, due=due_date(cohort, s.step), done=s.done,
                     required=s.step["required"],
                     overdue=not s.done and s.step["required"] and
-                    due_date(cohort, s.step) is not None and due_date(cohort, s.step) < today)
+                    due_date(cohort, s.step) is not None and due_date(cohort, s.step) < today,
+                    course_slug=s.course.slug if s.course else None,
+                    module_slug=s.step["module"])
                 for s in states]
         upcoming = next((d for d in dues if not d.done and d.required), None)
         result.append((cohort, dues, upcoming))

@@ -108,8 +108,15 @@ def result(attempt_id: int):
     earned = db.session.scalars(sa.select(Certificate).where(
         Certificate.user_id == current_user.id,
         Certificate.issued_at == attempt.submitted_at)).all() if attempt.passed else []
+    # The way on: after a pass the next module of the course, after a failure another try.
+    following = None
+    if module_open and attempt.passed:
+        slugs = [m.slug for m in found[1].modules]
+        position = slugs.index(module.slug)
+        following = found[1].modules[position + 1] if position + 1 < len(slugs) else None
+    retry = module_open and not attempt.passed and attempt.mode == "study" and refusal is None
     return render_template("quiz/result.html", attempt=attempt, module=module, course=course,
-                           refusal=refusal, earned=earned,
+                           refusal=refusal, earned=earned, following=following, retry=retry,
                            results=services.results(attempt), ask_feedback=ask_feedback,
                            course_open=course_open, module_open=module_open,
                            matching_answer=services.matching_answer)
