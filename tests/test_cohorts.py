@@ -426,7 +426,7 @@ def test_dashboard_suppresses_small_groups(client, auth, cohort, make_user):
     populate(cohort, make_user, [10, 20, 30, 40], first_passes=[True] * 4)
     auth.login(email="lead@test.example")
     text = page(client.get(f"/kohorten/{cohort.id}"))
-    assert "zeigt diese Seite erst ab 5 Mitgliedern Zahlen" in text
+    assert "zeigt diese Seite erst ab 5 Mitgliedern zusammengefasste Zahlen" in text
     assert "Aktive Lernzeit" not in text and "Min." not in text
     populate(cohort, make_user, [50], first_passes=[True])
     text = page(client.get(f"/kohorten/{cohort.id}"))
@@ -949,6 +949,16 @@ def test_data_export_and_erasure_cover_cohort_data(cohort, make_user, lead, sync
     after = figures.compute(cohort, min_group=1)
     assert (after.size, after.completed, after.track_time.median) == (
         before.size, before.completed, before.track_time.median)
+    # Counted, but listed nowhere: "Gelöscht (Amt …)" would still point to the one person.
+    from elearn.cohorts import services as cohort_services
+
+    assert person.id not in [u.id for u in cohort_services.members(cohort)]
+    late = make_user()
+    db.session.add(CohortMember(cohort_id=cohort.id, user_id=late.id))
+    db.session.commit()
+    privacy.erase(late, admin)
+    db.session.commit()
+    assert late.id not in [u.id for u, *_ in figures.compute(cohort, min_group=1).overdue]
 
 
 def test_adding_someone_who_is_already_a_member_records_nothing(client, auth, cohort, admin,

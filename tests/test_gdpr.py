@@ -1,7 +1,7 @@
 """GDPR: a person's own data as a download, and erasure that keeps the figures right."""
 
 import json
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -275,3 +275,29 @@ def test_answers_to_matching_and_ordering_questions_are_given_back_in_words():
     assert _in_words({"type": "numeric"}, 2.5) == 2.5
     assert _in_words(ordering, [1, 2]) == [1, 2]  # does not fit the question: as stored
     assert _in_words(None, [0]) == [0]
+
+
+def test_the_download_holds_password_links_reset_requests_and_each_visit(client, auth,
+                                                                         learner, synced):
+    """The privacy notice lists them as stored, so the download must give them back."""
+    from elearn.auth import tokens
+    from elearn.auth.models import RESET
+    from elearn.cohorts.models import StudySession
+    from elearn.throttle import RequestMark
+
+    tokens.issue(learner, RESET)
+    db.session.add(RequestMark(bucket="reset-account", key="learner@test.example"))
+    db.session.add(RequestMark(bucket="reset-account", key="jemand@test.example"))
+    db.session.add(StudySession(user_id=learner.id, course_id=synced[0].id,
+                                module_slug="01-erstes-modul", active_seconds=300, beats=10,
+                                closed=True, started_at=datetime(2026, 11, 3, 9),
+                                last_event_at=datetime(2026, 11, 3, 9, 6)))
+    db.session.commit()
+    auth.login()
+    data = json.loads(client.get("/konto/daten.json").get_data(as_text=True))
+    [link] = data["password_links"]
+    assert link["purpose"] == "reset" and link["used_at"] is None and "token" not in str(link)
+    assert len(data["password_link_requests"]) == 1  # only under the person's own address
+    assert {"course": "demo-kurs", "module": "01-erstes-modul", "active_seconds": 300,
+            "started_at": "2026-11-03T09:00:00Z",
+            "last_activity_at": "2026-11-03T09:06:00Z"} in data["study_sessions"]

@@ -253,7 +253,7 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
     for person in people.values():
         late = [s for s in steps if s.required and s.due is not None and s.due < today
                 and s.index not in person.done_steps]
-        if late:
+        if late and person.user.erased_at is None:  # an erased person is named nowhere
             done_required = sum(1 for s in steps if s.required and s.index in person.done_steps)
             overdue.append((person.user, late, done_required,
                             sum(1 for s in steps if s.required)))

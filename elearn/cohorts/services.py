@@ -71,11 +71,13 @@ def member_count(cohort: Cohort) -> int:
 
 
 def members(cohort: Cohort) -> list[User]:
-    """The members with their offices (the list shows them), in one query each."""
+    """The members with their offices (the list shows them), in one query each. Erased people
+    are not listed: "Gelöscht (Amt 88)" would still point to the one person from that office.
+    They stay members, so the group's figures keep their meaning."""
     return list(db.session.scalars(
         sa.select(User).join(CohortMember, CohortMember.user_id == User.id)
-        .where(CohortMember.cohort_id == cohort.id).options(selectinload(User.office))
-        .order_by(User.last_name, User.first_name)))
+        .where(CohortMember.cohort_id == cohort.id, User.erased_at.is_(None))
+        .options(selectinload(User.office)).order_by(User.last_name, User.first_name)))
 
 
 def _add(cohort: Cohort, people: list[User]) -> Added:

@@ -5,13 +5,14 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..audit import AuditEntry
-from ..auth.models import LoginFailure, User
+from ..auth.models import LoginFailure, User, UserToken
 from ..catalog import tracks
 from ..catalog.models import Course, CourseVersion, Module, ModuleProgress
 from ..certificates.models import Certificate
 from ..extensions import db
 from ..org.models import utcnow
 from ..quiz.models import Attempt, AttemptAnswer
+from ..throttle import RequestMark
 
 
 def _time(value):
@@ -72,13 +73,24 @@ def _records(user: User) -> dict:
                           for f in db.session.scalars(
                               sa.select(LoginFailure).where(LoginFailure.email == user.email)
                               .order_by(LoginFailure.created_at))],
+        # Requests for a new password, counted under the e-mail address for a while.
+        "password_link_requests": [_time(m.created_at) for m in db.session.scalars(
+            sa.select(RequestMark).where(RequestMark.bucket == "reset-account",
+                                         RequestMark.key == user.email[:64])
+            .order_by(RequestMark.created_at))],
+        # Invitation and password links: purpose and times only (the link itself is not kept).
+        "password_links": [{"purpose": t.purpose, "created_at": _time(t.created_at),
+                            "expires_at": _time(t.expires_at), "used_at": _time(t.used_at)}
+                           for t in db.session.scalars(
+                               sa.select(UserToken).where(UserToken.user_id == user.id)
+                               .order_by(UserToken.id))],
     }
 
 
 def _cohort_data(user: User) -> dict:
     """Learning groups, active learning time and which surveys were answered (not how)."""
     from ..cohorts import activity
-    from ..cohorts.models import Cohort, CohortMember, SurveyReceipt, cohort_lead
+    from ..cohorts.models import Cohort, CohortMember, StudySession, SurveyReceipt, cohort_lead
 
     slugs = dict(db.session.execute(sa.select(Course.id, Course.slug)).all())
     groups = db.session.scalars(sa.select(Cohort).join(CohortMember)
@@ -96,6 +108,13 @@ def _cohort_data(user: User) -> dict:
             {"course": slugs.get(course_id), "module": module, "seconds": seconds}
             for (_, course_id, module), seconds in sorted(
                 activity.seconds_by_module([user.id]).items())],
+        # Each visit as stored (older ones only as totals per module and month).
+        "study_sessions": [
+            {"course": slugs.get(v.course_id), "module": v.module_slug,
+             "started_at": _time(v.started_at), "last_activity_at": _time(v.last_event_at),
+             "active_seconds": v.active_seconds}
+            for v in db.session.scalars(sa.select(StudySession).where(
+                StudySession.user_id == user.id).order_by(StudySession.started_at))],
         # The answers themselves carry no name and cannot be given back to anyone.
         "surveys_answered": sorted(db.session.scalars(
             sa.select(SurveyReceipt.subject).where(SurveyReceipt.user_id == user.id))),
