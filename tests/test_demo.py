@@ -1,3 +1,5 @@
+import re
+
 import sqlalchemy as sa
 
 from elearn.auth.models import User
@@ -72,3 +74,8 @@ def test_demo_learning_history_when_courses_are_loaded(runner, synced, app, clie
         .status_code == 302
     text = client.get(f"/kohorten/{pilot.id}").get_data(as_text=True)
     assert "Lernpfad insgesamt" in text and "Bewertung im Mittel" in text
+    # The simulated attempts carry points per question, so the question statistics show some.
+    questions = client.get("/verwaltung/quizstatistik/grundlagen-digitalisierung/"
+                           "01-digitalisierung-und-transformation").get_data(as_text=True)
+    assert "Noch keine abgegebenen Quizversuche." not in questions
+    assert re.search(r"\d+ %</td>", questions)

@@ -18,7 +18,7 @@ from ..cohorts.services import create_cohort
 from ..cohorts.surveys import ITEMS, module_subject, track_subject
 from ..extensions import db
 from ..i18n import local_date
-from ..quiz.models import Attempt
+from ..quiz.models import Attempt, AttemptAnswer
 
 GROUP_SIZE = 13  # 26 multipliers in two groups
 COMMENTS = [
@@ -121,12 +121,21 @@ def _learn(rng, cohort, person, module, course, when, existing, behaviour, abili
     if not passes_first:
         attempts.append(("study", True))
     moment = when
+    questions = [q["id"] for q in (module.quiz or {}).get("questions", [])]
     for number, (mode, passed) in enumerate(attempts):
-        db.session.add(Attempt(
+        score = rng.uniform(72, 100) if passed else rng.uniform(30, 68)
+        attempt = Attempt(
             user_id=person.id, module_id=module.id, mode=mode, drawn=[], answers={},
-            score_percent=rng.uniform(72, 100) if passed else rng.uniform(30, 68),
-            passed=passed, started_at=moment, submitted_at=moment + timedelta(seconds=quiz),
-            duration_seconds=quiz))
+            score_percent=score, passed=passed, started_at=moment,
+            submitted_at=moment + timedelta(seconds=quiz), duration_seconds=quiz)
+        db.session.add(attempt)
+        db.session.flush()
+        # Points per question, so the quiz statistics per question have something to show;
+        # each question is right about as often as the score says, some harder than others.
+        for position, question in enumerate(questions):
+            chance = min(1.0, score / 100 * (1.1 - 0.05 * (position % 4)))
+            db.session.add(AttemptAnswer(attempt_id=attempt.id, question_id=question,
+                                         points=1.0 if rng.random() < chance else 0.0))
         moment += timedelta(hours=1 + number)
     seconds = reading + quiz * len(attempts)
     parts = rng.randint(1, 3)
