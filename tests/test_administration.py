@@ -295,7 +295,11 @@ def test_certificate_revocation_is_audited(client, admin, learner, synced):
 
     certificate = certificates.issue_manually("learner@test.example", "demo-kurs")
     db.session.commit()
+    # Found by the person, not only by its code: the person page lists it with its code.
+    person = client.get(f"/verwaltung/personen/{learner.id}").get_data(as_text=True)
     page = f"/verwaltung/zertifikate?code={certificate.code}"
+    assert f'href="{page}">Prüfcode {certificate.code}</a>' in person
+    assert "Testkurs Digitales Arbeiten" in person
     post(client, f"/verwaltung/zertifikate/{certificate.code}/widerruf", {"reason": "Irrtum"},
          page=page)
     [entry] = entries("certificate_revoked")

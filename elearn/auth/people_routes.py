@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from .. import audit
 from ..errors import render_error
 from ..extensions import db
+from ..i18n import local_today
 from ..org.models import Office
 from . import bp, invitations, people
 from .forms import ActionForm, ImportForm, RolesForm
@@ -59,7 +60,11 @@ def _detail(user: User, status: int = 200, **extra):
     form = RolesForm(formdata=None, roles=sorted(user.roles))
     form.roles.choices = [SelectChoice(r, ROLE_LABELS[r]) for r in ROLES]
     history = people.history(user)
+    from ..certificates import services as certificates
+
+    # Their certificates, each with a way to revoke it (found by name, not only by code).
     return render_template("auth/person.html", person=user, roles_form=form,
+                           certificates=certificates.of_user(user), today=local_today(),
                            action_form=ActionForm(), history=history,
                            groups=audit.group_names(history), role_labels=ROLE_LABELS,
                            **extra), status
