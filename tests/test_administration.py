@@ -341,7 +341,8 @@ def test_upload_reports_every_bad_row_and_writes_nothing(client, admin, offices)
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Zeile 3: E-Mail-Adresse „kein-at“ ist ungültig." in page
-    assert "Zeile 4: Amt „XX“ gibt es nicht." in page
+    assert ("Zeile 4: Amt „XX“ gibt es nicht (in die Spalte gehört die Kennung des Amts aus "
+            "der Ämterliste, nicht sein Name).") in page
     assert "Es wurde nichts gespeichert" in page
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1  # the admin
     assert entries() == []

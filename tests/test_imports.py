@@ -73,7 +73,8 @@ def test_every_bad_row_is_reported_and_nothing_written(offices):
     result = import_people(csv_bytes(lines), "liste.csv")
     assert result.errors == [
         "Zeile 3: E-Mail-Adresse „kein-at-zeichen“ ist ungültig.",
-        "Zeile 4: Amt „XX“ gibt es nicht.",
+        "Zeile 4: Amt „XX“ gibt es nicht (in die Spalte gehört die Kennung des Amts aus der "
+        "Ämterliste, nicht sein Name).",
         "Zeile 5: Personalnummer fehlt.",
         "Zeile 6: Personalnummer P1 steht schon in Zeile 2.",
         "Zeile 7: E-Mail-Adresse joerg@stadt.example steht schon in Zeile 2.",
@@ -365,3 +366,13 @@ def test_a_tab_in_the_header_decides_even_against_commas():
     table = read(data, "gruppe.csv", {"email": ("E-Mail",), "name": ("Name, Vorname",)},
                  {"email"})
     assert table.rows == [(2, {"name": "Muster, Erika", "email": "erika@stadt.example"})]
+
+
+def test_problems_are_listed_in_the_order_of_the_file(offices, make_user):
+    """An address that belongs to someone else was found by a later check and listed last."""
+    make_user(email="vergeben@stadt.example", personnel_number="ANDERE")
+    lines = [HEADER_DE, "P1;Ann;Eins;vergeben@stadt.example;A1",
+             "P2;Ben;Zwei;kein-at-zeichen;A1"]
+    result = import_people(csv_bytes(lines), "liste.csv")
+    assert [e.split(":")[0] for e in result.errors] == ["Zeile 2", "Zeile 3"]
+

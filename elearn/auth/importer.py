@@ -91,7 +91,9 @@ def check(table: tabular.Table) -> tuple[list[_Person], list[str]]:
                 problems.append(_("E-Mail-Adresse „%(email)s“ ist ungültig", email=email))
         office = offices.get(values.get("office", ""))
         if values.get("office") and office is None:
-            problems.append(_("Amt „%(office)s“ gibt es nicht", office=values["office"]))
+            problems.append(_("Amt „%(office)s“ gibt es nicht (in die Spalte gehört die Kennung "
+                              "des Amts aus der Ämterliste, nicht sein Name)",
+                              office=values["office"]))
         for name, limit in (("first_name", 100), ("last_name", 100), ("personnel_number", 32)):
             if len(values.get(name, "")) > limit:
                 problems.append(_("%(column)s ist zu lang", column=COLUMNS[name][0]))
@@ -113,22 +115,23 @@ def check(table: tabular.Table) -> tuple[list[_Person], list[str]]:
         seen_numbers.setdefault(pn, number)
         seen_emails.setdefault(email, number)
         if problems:
-            errors.append(_("Zeile %(row)s: %(problems)s.", row=number,
-                            problems="; ".join(problems)))
+            errors.append((number, _("Zeile %(row)s: %(problems)s.", row=number,
+                                     problems="; ".join(problems))))
             continue
         people.append(_Person(number, pn, values["first_name"], values["last_name"], email,
                               office, roles))
     errors += _email_conflicts(people)
-    return people, errors
+    # In the order of the file, whichever check found the problem (a stable sort by row).
+    return people, [message for _, message in sorted(errors, key=lambda e: e[0])]
 
 
-def _email_conflicts(people: list[_Person]) -> list[str]:
+def _email_conflicts(people: list[_Person]) -> list[tuple[int, str]]:
     """An e-mail address that already belongs to someone with another personnel number."""
     owners = dict(db.session.execute(
         sa.select(User.email, User.personnel_number)
         .where(User.email.in_([p.email for p in people]))).all())
-    return [_("Zeile %(row)s: E-Mail-Adresse %(email)s gehört schon einer anderen Person.",
-              row=p.row, email=p.email)
+    return [(p.row, _("Zeile %(row)s: E-Mail-Adresse %(email)s gehört schon einer anderen "
+                      "Person.", row=p.row, email=p.email))
             for p in people if p.email in owners and owners[p.email] != p.personnel_number]
 
 
