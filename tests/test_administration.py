@@ -351,6 +351,12 @@ def test_upload_reports_every_bad_row_and_writes_nothing(client, admin, offices)
                       content_type="multipart/form-data")
     assert wrong_type.status_code == 422
     assert "CSV- oder XLSX-Datei" in wrong_type.get_data(as_text=True)
+    # A form problem (no file) is listed at the top, linked to the field, and takes the focus.
+    no_file = post(client, "/verwaltung/personen/import", {}, content_type="multipart/form-data")
+    assert no_file.status_code == 422
+    assert re.search(r'id="fehler" autofocus>.*href="#file">', no_file.get_data(as_text=True),
+                     re.S)
+    assert 'id="fehler" tabindex="-1" autofocus' in page  # the rows' problems, too
 
 
 def test_upload_dry_run_then_import_with_invitations(client, admin, offices):
