@@ -387,7 +387,7 @@ def test_filter_messages_follow_the_language(city, client, auth, make_user):
     auth.login(email="hr@test.example")
     response = client.get("/berichte?von=x&thema=demo-kurs", headers={"Accept-Language": "en"})
     assert response.status_code == 400
-    assert "From: “x” is not a valid date (YYYY-MM-DD)." in response.get_data(as_text=True)
+    assert "From: “x” is not a valid date (DD.MM.YYYY)." in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("roles", [(), ("lead",)])
@@ -485,3 +485,14 @@ def test_a_cell_hidden_to_protect_another_is_not_called_small(city, client, auth
     page = client.get("/berichte?thema=demo-kurs").get_data(as_text=True)
     first_row = page.split("Stadtverwaltung</th>", 1)[1].split("</tr>", 1)[0]
     assert first_row.count("n. a.</abbr>") >= 1 and "&lt; 5" not in page
+
+
+def test_dates_may_be_written_the_german_way_in_the_address(city, client, auth, make_user):
+    """The date field sends 2026-01-31; 31.01.2026 typed into the address means the same."""
+    make_user(email="hr@test.example", roles=("hr",))
+    auth.login(email="hr@test.example")
+    iso = client.get("/berichte?thema=demo-kurs&von=2026-01-01&bis=2026-06-30")
+    german = client.get("/berichte?thema=demo-kurs&von=01.01.2026&bis=30.06.2026")
+    assert iso.status_code == german.status_code == 200
+    assert 'value="2026-01-01"' in german.get_data(as_text=True)
+    assert german.get_data(as_text=True).count("<td") == iso.get_data(as_text=True).count("<td")

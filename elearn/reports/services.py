@@ -108,13 +108,18 @@ def find_subject(slug: str | None) -> Subject:
 def parse_date(value: str | None, label: str, field: str | None = None) -> date | None:
     if not value:
         return None
-    try:
-        parsed = date.fromisoformat(value.strip())
-    except ValueError:
-        raise ReportError(_("%(label)s: „%(value)s“ ist kein gültiges Datum (JJJJ-MM-TT).",
-                            label=label, value=value), field) from None
-    if not date(2000, 1, 1) <= parsed <= date(2999, 12, 31):
-        raise ReportError(_("%(label)s: Bitte ein Datum zwischen 2000 und 2999 angeben.",
+    # The date field sends 2026-01-31; typed into the address, 31.01.2026 is as good.
+    for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            parsed = datetime.strptime(value.strip(), pattern).date()
+            break
+        except ValueError:
+            continue
+    else:
+        raise ReportError(_("%(label)s: „%(value)s“ ist kein gültiges Datum (TT.MM.JJJJ).",
+                            label=label, value=value), field)
+    if not date(2000, 1, 1) <= parsed <= date(2099, 12, 31):  # as for learning groups
+        raise ReportError(_("%(label)s: Bitte ein Datum zwischen 2000 und 2099 angeben.",
                             label=label), field)
     return parsed
 
