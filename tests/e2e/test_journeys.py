@@ -239,11 +239,22 @@ def test_shipped_module_pages_fit_a_phone_screen(browser, live_server, learner):
                                 bypass_csp=True).new_page()  # axe on the login page
     log_in(phone, live_server, learner.email)
     too_wide = []
+
+    def measure(name):
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        if width > 320:
+            too_wide.append((name, width))
+
     for course in courses:
+        phone.goto(f"{live_server}/kurse/{course.slug}")  # the list of modules with badges
+        measure(course.slug)
         for module in course.modules:
             phone.goto(f"{live_server}/kurse/{course.slug}/{module.slug}")
-            width = phone.evaluate("document.documentElement.scrollWidth")
-            if width > 320:
-                too_wide.append((module.slug, width))
+            measure(module.slug)
+    # A quiz whose answers quote a long phishing address.
+    phone.goto(f"{live_server}/kurse/cybersicherheit/01-phishing-social-engineering")
+    with phone.expect_navigation():
+        phone.click("button:has-text('Quiz starten')")
+    measure("quiz")
     phone.context.close()
     assert len(courses) == 3 and too_wide == []
