@@ -2,6 +2,9 @@
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+from werkzeug.exceptions import BadRequest
+
 PER_PAGE = 50
 
 
@@ -19,3 +22,24 @@ class Page:
     @property
     def offset(self) -> int:
         return (self.number - 1) * self.per_page
+
+
+class NoSuchPage(BadRequest):
+    """?seite= that is no page number: a 400 that says so (reloading would not help)."""
+
+    def __init__(self, value: str):
+        super().__init__()
+        self.value = value[:20]
+
+    @property
+    def user_message(self) -> str:
+        return _("„%(value)s“ ist keine Seitenzahl. Die Liste beginnt bei Seite 1.",
+                 value=self.value)
+
+
+def page_number(value: str) -> int:
+    """The page asked for (1 to 100,000), or NoSuchPage."""
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 100_000:
+        raise NoSuchPage(value)
+    return int(value)
+

@@ -71,7 +71,13 @@ def test_search_filters_and_pages_with_limit_and_offset(client, admin, make_user
     assert client.get("/verwaltung/personen?q=100%25").get_data(as_text=True).count(
         "Muster") == 0  # % is searched for, not a wildcard
     assert client.get("/verwaltung/personen?amt=NIX").status_code == 400
-    assert client.get("/verwaltung/personen?seite=abc").status_code == 400
+    no_page = client.get("/verwaltung/personen?seite=abc")
+    assert no_page.status_code == 400  # and says why, instead of "reload the page"
+    assert "„abc“ ist keine Seitenzahl. Die Liste beginnt bei Seite 1." in no_page.get_data(
+        as_text=True)
+    beyond = client.get("/verwaltung/personen?q=muster&seite=9").get_data(as_text=True)
+    assert "Seite 9 gibt es nicht: Die Liste hat 2 Seiten." in beyond
+    assert 'href="/verwaltung/personen?q=muster&amp;amt=&amp;rolle=&amp;seite=2"' in beyond
 
 
 def test_roles_are_changed_and_audited(client, admin, learner):
@@ -230,7 +236,9 @@ def test_audit_log_is_read_only(app, client, admin, learner):
     for method in (client.post, client.put, client.delete):
         assert method("/verwaltung/protokoll").status_code in (400, 405)
     assert db.session.get(AuditEntry, entry.id).action == "deactivated"
-    assert client.get("/verwaltung/protokoll?aktion=erfunden").status_code == 400
+    unknown = client.get("/verwaltung/protokoll?aktion=erfunden")
+    assert unknown.status_code == 400
+    assert "Diese Art von Eintrag gibt es nicht." in unknown.get_data(as_text=True)
 
 
 def test_audit_log_names_the_people_in_an_entrys_details(client, admin, synced_tracks,

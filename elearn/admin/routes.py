@@ -1,11 +1,14 @@
-from flask import abort, render_template, request
+from flask import render_template, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 
+from .. import paging
 from ..audit import ACTIONS
 from ..auth.models import ADMIN
 from ..auth.people_routes import ROLE_LABELS
 from ..auth.services import role_required
+from ..errors import render_error
 from . import bp, services
 
 ACTION_LABELS = {
@@ -83,10 +86,10 @@ def index():
 @bp.get("/verwaltung/protokoll")
 @role_required(ADMIN)
 def audit_log():
-    number = request.args.get("seite", "1")
+    number = paging.page_number(request.args.get("seite", "1"))
     action = request.args.get("aktion") or None
-    if not (number.isascii() and number.isdigit()) or not 1 <= int(number) <= 100_000 \
-            or (action is not None and action not in ACTIONS):
-        abort(400)
-    return render_template("admin/audit.html", page=services.audit_page(int(number), action),
+    if action is not None and action not in ACTIONS:
+        return render_error(400, _("Diese Art von Eintrag gibt es nicht. Wählen Sie eine aus der "
+                                   "Liste oder „alle“."))
+    return render_template("admin/audit.html", page=services.audit_page(number, action),
                            action=action)

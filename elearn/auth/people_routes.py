@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from .. import audit
+from .. import audit, paging
 from ..errors import render_error
 from ..extensions import db
 from ..i18n import local_today
@@ -29,10 +29,7 @@ def _person(user_id: int) -> User:
 
 
 def _page_number() -> int:
-    value = request.args.get("seite", "1")
-    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 100_000:
-        abort(400)
-    return int(value)
+    return paging.page_number(request.args.get("seite", "1"))
 
 
 @bp.get("/verwaltung/personen")
