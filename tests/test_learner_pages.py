@@ -131,3 +131,14 @@ def test_home_and_track_pages_run_the_same_queries_however_many_tracks_and_group
              "/konto/daten.json": "Gruppe 2"}
     after = {url: statements_of(client, url, shows[url]) for url in before}
     assert after == before
+
+
+def test_track_texts_keep_their_language_on_english_pages(client, auth, learner, synced_tracks):
+    """WCAG 3.1.2: a German track title on an English page is marked as German."""
+    auth.login()
+    english = {"Accept-Language": "en"}
+    overview = client.get("/lernpfade", headers=english).get_data(as_text=True)
+    assert '<html lang="en">' in overview
+    assert '<a class="kern-link" href="/lernpfade/test-pfad" lang="de">' in overview
+    track = client.get("/lernpfade/test-pfad", headers=english).get_data(as_text=True)
+    assert '<h1 class="kern-heading-large" lang="de">' in track
