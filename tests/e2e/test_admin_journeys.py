@@ -153,7 +153,7 @@ def test_admin_manages_people_offices_imports_and_reads_the_log(
     alert = page.get_by_role("alert").inner_text()
     assert "Die Datei wurde nicht importiert" in alert
     assert "Es wurde nichts gespeichert." in alert
-    assert "Zeile 3: Amt „99“ gibt es nicht." in alert
+    assert "Zeile 3: Amt „99“ gibt es nicht (in die Spalte gehört die Kennung" in alert
     assert "Zeile 2" not in alert
     assert_accessible(page, "import with errors")
     db.session.expire_all()
