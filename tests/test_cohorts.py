@@ -907,6 +907,42 @@ def test_the_snapshot_is_taken_once_even_when_two_leads_open_the_page_at_once(
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CohortSnapshot)) == 1
 
 
+
+def test_a_snapshot_hides_more_when_the_threshold_is_raised_later(app, client, auth, cohort,
+                                                                   make_user, monkeypatch):
+    populate(cohort, make_user, [10, 20, 30, 40, 50, 60], first_passes=[False] + [True] * 5)
+    auth.login(email="lead@test.example")
+    assert "83 % (5/6)" in _row(_dashboard(client, cohort), "Erstes Modul")  # snapshot at 5
+    db.session.add(CohortMember(cohort_id=cohort.id, user_id=make_user().id))
+    db.session.commit()
+    monkeypatch.setitem(app.config, "MIN_GROUP_SIZE", 7)
+    row = _row(_dashboard(client, cohort), "Erstes Modul")
+    assert "83 %" not in row and row.count("&lt; 7") == 3  # time and rates: 6 people < 7
+
+
+def test_survey_results_keep_the_end_of_the_snapshot(client, auth, cohort, make_user,
+                                                     monkeypatch):
+    """Moving an ended group's end into the next month would let a late answer in."""
+    from elearn.catalog import services
+    from elearn.cohorts import routes
+
+    populate(cohort, make_user, [10, 20, 30, 40, 50], first_passes=[True] * 5)
+    cohort.ends_on = date(2026, 3, 31)
+    course, _ = services.get_course("demo-kurs")
+    for rating, month in [(5, "2026-03")] * 5 + [(1, "2026-04")]:
+        db.session.add(SurveyResponse(cohort_id=cohort.id, course_id=course.id,
+                                      module_slug="01-erstes-modul", rating=rating, items={},
+                                      month=month))
+    db.session.commit()
+    monkeypatch.setattr(routes, "local_today", lambda: date(2026, 6, 1))
+    auth.login(email="lead@test.example")
+    assert "Bewertung im Mittel 5,0 von 5" in page(client.get(f"/kohorten/{cohort.id}"))
+    cohort.ends_on = date(2026, 4, 1)
+    db.session.commit()
+    text = page(client.get(f"/kohorten/{cohort.id}"))
+    assert "Bewertung im Mittel 5,0 von 5" in text and "bis Ende März 2026" in text
+
+
 # --- the learner's view -------------------------------------------------------------------------
 
 def test_learner_sees_the_cohort_next_step_and_due_dates(client, auth, cohort, make_user):

@@ -376,3 +376,18 @@ def test_problems_are_listed_in_the_order_of_the_file(offices, make_user):
     result = import_people(csv_bytes(lines), "liste.csv")
     assert [e.split(":")[0] for e in result.errors] == ["Zeile 2", "Zeile 3"]
 
+
+def test_someone_deactivated_meanwhile_is_left_out_of_an_import_not_a_500(make_user):
+    """Another administrator deactivated the person a moment before the import got to them."""
+    from elearn.audit import AuditEntry
+    from elearn.auth import people as administration
+
+    person = make_user()
+    db.session.execute(sa.update(User).where(User.id == person.id).values(active=False)
+                       .execution_options(synchronize_session=False))  # behind our back
+    assert person.active  # this request still thinks so
+    assert administration.deactivate_all([person], None, skip_inactive=True) == []
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
+    with pytest.raises(administration.PeopleError):  # one at a time: refused, with a message
+        administration.deactivate_all([person], None)
+

@@ -150,3 +150,23 @@ def test_abandoned_attempts_and_old_failed_logins_do_not_stay(client, auth, lear
     auth.login(password="falsch-falsch-falsch")
     assert [f.email for f in db.session.scalars(sa.select(LoginFailure))] == [
         "learner@test.example"]
+
+
+def test_a_retention_shorter_than_a_week_is_kept_exactly(synced, make_user, monkeypatch):
+    from elearn.privacy import services as privacy
+    from elearn.quiz import statistics
+
+    # On a Sunday the week began six days ago; the Monday cutoff would keep 6 days' details.
+    monkeypatch.setattr(statistics, "week_start", lambda: privacy.utcnow() - timedelta(days=6))
+    module = synced[1].modules[0]
+    when = privacy.utcnow() - timedelta(days=5)
+    attempt = Attempt(user_id=make_user().id, module_id=module.id, mode="study", drawn=[],
+                      answers={"einfach": 0}, passed=True, score_percent=100, started_at=when,
+                      submitted_at=when)
+    db.session.add(attempt)
+    db.session.commit()
+    privacy.purge(3)
+    db.session.commit()
+    db.session.refresh(attempt)
+    assert attempt.answers is None  # 5 days old, 3 allowed: gone whatever the weekday
+

@@ -171,8 +171,9 @@ def apply(people: list[_Person], deactivate_missing: bool, actor=None) -> Import
         listed = {p.personnel_number for p in people}
         leaving = [user for number, user in existing.items()
                    if number not in listed and user.active]
-        administration.deactivate_all(leaving, actor, source="import")
-        result.deactivated += len(leaving)
+        # Whoever another administrator deactivated in the meantime is simply left out.
+        result.deactivated += len(administration.deactivate_all(
+            leaving, actor, skip_inactive=True, source="import"))
     db.session.flush()
     result.new_ids = _insert(new)
     result.created = len(new)

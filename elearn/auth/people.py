@@ -83,17 +83,25 @@ def deactivate(user: User, actor: User | None, **details) -> None:
     deactivate_all([user], actor, **details)
 
 
-def deactivate_all(users: list[User], actor: User | None, **details) -> None:
-    """Deactivate these people (an import: many at once); their links go in one statement."""
+def deactivate_all(users: list[User], actor: User | None, *, skip_inactive: bool = False,
+                   **details) -> list[User]:
+    """Deactivate these people (an import: many at once); their links go in one statement.
+    Returns whom this call deactivated. Someone already inactive (perhaps deactivated by another
+    administrator a moment ago) is refused, or with `skip_inactive` (an import) left out."""
+    done = []
     for user in users:
         if actor is not None and user.id == actor.id:
             raise PeopleError(_("Sie können sich nicht selbst deaktivieren."))
         if not user.active or not claim(user, User.active.is_(True), active=False):
+            if skip_inactive:
+                continue
             raise PeopleError(_("Die Person ist schon deaktiviert."))
         services.deactivate(user)  # and every session ends
         audit.record(actor, "deactivated", user, **details)
-    if users:
-        tokens.delete_for(*users)
+        done.append(user)
+    if done:
+        tokens.delete_for(*done)
+    return done
 
 
 def reactivate(user: User, actor: User | None, **details) -> None:

@@ -304,13 +304,21 @@ def _freeze(result: CohortFigures) -> dict:
 
 
 def _thaw(result: CohortFigures, frozen: dict) -> CohortFigures:
+    smallest = result.min_group  # raised since the snapshot: hide more, never less
+
+    def rate(stored: dict) -> Rate:
+        return Rate(**{**stored, "min_group": max(stored["min_group"], smallest)})
+
+    def spread(stored: dict) -> Spread:
+        return Spread(**stored) if stored["n"] >= max(smallest, 2) else Spread(n=stored["n"])
+
     result.modules = [ModuleFigures(
         key=tuple(m["key"]), title=m["title"], estimated_minutes=m["estimated_minutes"],
-        time=Spread(**m["time"]), first_pass=Rate(**m["first_pass"]),
-        test_out=Rate(**m["test_out"]), pre_test=Rate(**m["pre_test"]))
+        time=spread(m["time"]), first_pass=rate(m["first_pass"]),
+        test_out=rate(m["test_out"]), pre_test=rate(m["pre_test"]))
         for m in frozen["modules"]]
-    result.track_time = Spread(**frozen["track_time"])
-    result.first_pass = Rate(**frozen["first_pass"])
+    result.track_time = spread(frozen["track_time"])
+    result.first_pass = rate(frozen["first_pass"])
     result.hours, result.pass_shares = frozen["hours"], frozen["pass_shares"]
     result.ends_on = date.fromisoformat(frozen["ends_on"])
     return result

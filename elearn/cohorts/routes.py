@@ -89,11 +89,13 @@ def dashboard(cohort_id: int):
     db.session.commit()  # the snapshot of an ended group, taken on its first showing
     titles = {("track", cohort.track_id): _("Lernpfad insgesamt")}
     titles |= {m.key: m.title for m in result.modules}
-    surveys_from = surveys.shown_from(cohort)
+    # The end as the snapshot has it: dates edited after it move no survey figure either.
+    surveys_from = surveys.shown_from(result.ends_on)
     surveys_due = result.shown and local_today() >= surveys_from
     return render_template(
         "cohorts/dashboard.html", cohort=cohort, f=result,
-        surveys=surveys.summaries(cohort, titles, _min_group()) if surveys_due else [],
+        surveys=surveys.summaries(cohort, titles, _min_group(), result.ends_on)
+        if surveys_due else [],
         surveys_from=None if surveys_due else surveys_from,
         advice=figures.advice(result), items=surveys.ITEMS)
 
@@ -125,9 +127,13 @@ def comparison():
                                 "die beendet sind.", name=running[0].name,
                                 date=format_date(running[0].ends_on)), 400
         else:
-            result = compare.compare(figures.shown(chosen[0], _min_group()),
-                                     figures.shown(chosen[1], _min_group()), _min_group())
-            db.session.commit()  # snapshots taken on this first showing
+            # Each snapshot committed at once: two leads comparing A, B and B, A at the same
+            # moment must not each hold one snapshot row while waiting for the other.
+            first = figures.shown(chosen[0], _min_group())
+            db.session.commit()
+            second = figures.shown(chosen[1], _min_group())
+            db.session.commit()
+            result = compare.compare(first, second, _min_group())
     return render_template("cohorts/compare.html", cohorts=cohorts, chosen=chosen,
                            today=local_today(),
                            result=result, problem=problem, problem_at=at,

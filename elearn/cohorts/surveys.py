@@ -75,26 +75,28 @@ class SurveySummary:
     comments: list[str] = field(default_factory=list)
 
 
-def shown_from(cohort: Cohort) -> date:
+def shown_from(end: date) -> date:
     """The first day of the month after the group's end: from then on its summary is final.
 
     Answers carry only their month (in Berlin), so the summary counts the months up to the one
     the group ends in. Shown while that month runs, it would still change with each late answer,
     and comparing it before and after one member's answer would tell that answer.
     """
-    end = cohort.ends_on
     return date(end.year + end.month // 12, end.month % 12 + 1, 1)
 
 
-def summaries(cohort: Cohort, titles: dict, min_group: int) -> list[SurveySummary]:
-    """One summary per subject (each module, the track) of this cohort's answers (one query)."""
+def summaries(cohort: Cohort, titles: dict, min_group: int,
+              end: date | None = None) -> list[SurveySummary]:
+    """One summary per subject (each module, the track) of this cohort's answers (one query),
+    counting the months up to `end` (the group's end as its snapshot has it)."""
+    end = end or cohort.ends_on
     rows = db.session.execute(
         sa.select(SurveyResponse.track_id, SurveyResponse.course_id, SurveyResponse.module_slug,
                   SurveyResponse.rating, SurveyResponse.items, SurveyResponse.comment)
         # Answers of later months than the group's end stay out, so once `shown_from` has come
         # the summary never changes.
         .where(SurveyResponse.cohort_id == cohort.id,
-               SurveyResponse.month <= cohort.ends_on.strftime("%Y-%m"))).all()
+               SurveyResponse.month <= end.strftime("%Y-%m"))).all()
     groups: dict = {}
     for track_id, course_id, slug, rating, items, comment in rows:
         key = ("track", track_id) if track_id else (course_id, slug)

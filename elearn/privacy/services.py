@@ -28,8 +28,8 @@ def purge(retention_days: int) -> dict[str, int]:
     # Attempt details go in whole weeks, at the week boundary of the quiz statistics: deleted
     # mid-week, the points of a single old attempt would move the figures shown for the week.
     # At most `retention_days` old: the weeks are counted down, not up.
-    weeks = max(0, (retention_days - 7) // 7)
-    details_cutoff = statistics.week_start() - timedelta(weeks=weeks)
+    weeks = (retention_days - 7) // 7
+    details_cutoff = statistics.week_start() - timedelta(weeks=weeks) if weeks >= 0 else cutoff
     expired = sa.select(Attempt.id).where(Attempt.submitted_at < details_cutoff)
     # Points per question go too, also where erasure had already removed the answers.
     answers = db.session.execute(
