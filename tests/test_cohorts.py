@@ -257,10 +257,12 @@ def test_a_lead_sees_only_own_cohorts(client, auth, cohort, make_user, synced_tr
                            data={"email": "learner@test.example", "csrf_token": token})
     assert response.status_code == 403 and member_ids(cohort) == set()  # leads never add
     assert learner.id not in member_ids(cohort)
-    for value in ("99999999999999999999", "%C2%B2", "-1", "1.5"):
+    for value in ("99999999999999999999", "%C2%B2", "-1", "1.5", "abc"):  # no group number
         response = client.get(f"/kohorten/vergleich?a={value}&b={cohort.id}")
-        assert response.status_code == 404, value
-        assert "Diese Gruppe gibt es nicht" in page(response)
+        assert response.status_code == 400, value
+        assert "Bitte wählen Sie die Gruppen aus der Liste." in page(response)
+    missing = client.get(f"/kohorten/vergleich?a=2147483647&b={cohort.id}")
+    assert missing.status_code == 404 and "Diese Gruppe gibt es nicht" in page(missing)
     auth.logout()
     make_user(email="admin@test.example", roles=("admin",))
     auth.login(email="admin@test.example")
@@ -657,7 +659,7 @@ def test_comparison_page_of_two_cohorts(client, auth, cohort, lead, make_user, s
     assert ("„Pilot B“ spart gegenüber „Pilot A“ im Median 1,1 Stunden Lernzeit bei gleicher "
             "Bestehensquote.") in text
     assert "aus den ungerundeten Werten berechnet" in text  # why 69 and 83 may differ by 13
-    assert client.get(f"/kohorten/vergleich?a={cohort.id}&b=abc").status_code == 404
+    assert client.get(f"/kohorten/vergleich?a={cohort.id}&b=abc").status_code == 400
     same = client.get(f"/kohorten/vergleich?a={cohort.id}&b={cohort.id}")
     assert same.status_code == 400
     text = same.get_data(as_text=True)  # the form again, the problem at group B, no result

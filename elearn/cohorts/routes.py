@@ -112,7 +112,9 @@ def comparison():
         # isdigit() also accepts "²"; only plain ASCII digits within the id range count.
         valid = value.isascii() and value.isdigit() and len(value) <= 10 \
             and int(value) <= 2147483647
-        cohort = services.cohort_for(current_user, int(value)) if valid else None
+        if not valid:  # not a group number at all: a malformed request, not a missing group
+            return render_error(400, _("Bitte wählen Sie die Gruppen aus der Liste."))
+        cohort = services.cohort_for(current_user, int(value))
         if cohort is None:
             return render_error(404, _("Diese Gruppe gibt es nicht, oder Sie leiten sie nicht."))
         chosen.append(cohort)
