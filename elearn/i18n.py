@@ -7,6 +7,20 @@ from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
 from .extensions import babel
 
+# Dates people type: the form fields' ISO value or the German way; years a plan may name.
+DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+
+
+def parse_date(text: str) -> date | None:
+    """The date in one of DATE_FORMATS, or None."""
+    for pattern in DATE_FORMATS:
+        try:
+            return datetime.strptime(text.strip(), pattern).date()
+        except ValueError:
+            continue
+    return None
+
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]

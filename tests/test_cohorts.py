@@ -168,6 +168,8 @@ def test_admin_adds_and_removes_a_lead_who_then_no_longer_sees_the_group(
     added = client.post(f"/kohorten/{cohort.id}/leitung", follow_redirects=True,
                         data={"lead": "lead2@test.example", "csrf_token": csrf_token(client, url)})
     assert "Lutz Lotse leitet die Gruppe jetzt mit." in page(added)
+    # Both people with the role lead it now: the page says why nobody else can be chosen.
+    assert "Niemand sonst kann diese Gruppe leiten" in page(added)
     removed = client.post(f"/kohorten/{cohort.id}/leitung/{lead.id}/entfernen",
                           follow_redirects=True, data={"csrf_token": csrf_token(client, url)})
     assert "leitet die Gruppe nicht mehr" in page(removed)

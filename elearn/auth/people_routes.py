@@ -28,10 +28,6 @@ def _person(user_id: int) -> User:
     return user
 
 
-def _page_number() -> int:
-    return paging.page_number(request.args.get("seite", "1"))
-
-
 @bp.get("/verwaltung/personen")
 @role_required(ADMIN)
 def people_list():
@@ -45,7 +41,7 @@ def people_list():
             return render_error(400, _("Unbekanntes Amt „%(code)s“.", code=code[:32]))
     if role is not None and role not in ROLES:
         return render_error(400, _("Unbekannte Rolle."))
-    page = people.search(text, office, role, _page_number())
+    page = people.search(text, office, role, paging.page_number(request.args.get("seite", "1")))
     offices = db.session.scalars(db.select(Office).order_by(Office.code)).all()
     return render_template("auth/people.html", page=page, text=text, role=role, code=code,
                            offices=offices, role_labels=ROLE_LABELS)

@@ -5,6 +5,7 @@ from wtforms import DateField, EmailField, RadioField, SelectField, StringField,
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ..i18n import DATE_FORMATS, FIRST_YEAR, LAST_YEAR
 from .surveys import ITEMS, MAX_COMMENT
 
 
@@ -12,8 +13,6 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
-FIRST_YEAR, LAST_YEAR = 2000, 2099
 
 
 def _plausible(field):

@@ -85,11 +85,9 @@ def shown_from(end: date) -> date:
     return date(end.year + end.month // 12, end.month % 12 + 1, 1)
 
 
-def summaries(cohort: Cohort, titles: dict, min_group: int,
-              end: date | None = None) -> list[SurveySummary]:
+def summaries(cohort: Cohort, titles: dict, min_group: int, end: date) -> list[SurveySummary]:
     """One summary per subject (each module, the track) of this cohort's answers (one query),
     counting the months up to `end` (the group's end as its snapshot has it)."""
-    end = end or cohort.ends_on
     rows = db.session.execute(
         sa.select(SurveyResponse.track_id, SurveyResponse.course_id, SurveyResponse.module_slug,
                   SurveyResponse.rating, SurveyResponse.items, SurveyResponse.comment)

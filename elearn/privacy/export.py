@@ -147,7 +147,8 @@ def _attempts(user: User) -> list[dict]:
     result = []
     for a, quiz, module, course in rows:
         by_id = {q["id"]: q for q in (quiz or {}).get("questions", [])}
-        given = a.answers or {}
+        given, scored = a.answers or {}, points.get(a.id, {})
+        asked = [d.get("id") for d in a.drawn or []]
         result.append({
             "course": course, "module": module, "mode": a.mode,
             "started_at": _time(a.started_at), "submitted_at": _time(a.submitted_at),
@@ -155,10 +156,9 @@ def _attempts(user: User) -> list[dict]:
             "passed": a.passed,
             # In words, as the result page shows them: positions in a file mean nothing to
             # the person asking what is stored about them.
-            "questions": [{"id": d.get("id"), "question": by_id.get(d.get("id"), {}).get("text"),
-                           "your_answer": _in_words(by_id.get(d.get("id")), given.get(d.get("id"))),
-                           "points": points.get(a.id, {}).get(d.get("id"))}
-                          for d in a.drawn or []]})
+            "questions": [{"id": qid, "question": by_id.get(qid, {}).get("text"),
+                           "your_answer": _in_words(by_id.get(qid), given.get(qid)),
+                           "points": scored.get(qid)} for qid in asked]})
     return result
 
 

@@ -111,9 +111,9 @@ def result(attempt_id: int):
     # The way on: after a pass the next module of the course, after a failure another try.
     following = None
     if module_open and attempt.passed:
-        slugs = [m.slug for m in found[1].modules]
-        position = slugs.index(module.slug)
-        following = found[1].modules[position + 1] if position + 1 < len(slugs) else None
+        modules = found[1].modules
+        index = next(i for i, m in enumerate(modules) if m.slug == module.slug)
+        following = modules[index + 1] if index + 1 < len(modules) else None
     retry = module_open and not attempt.passed and attempt.mode == "study" and refusal is None
     return render_template("quiz/result.html", attempt=attempt, module=module, course=course,
                            refusal=refusal, earned=earned, following=following, retry=retry,

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from .. import i18n
 from ..auth.models import User
 from ..catalog.models import Course, CourseVersion, ModuleProgress, Track
 from ..catalog.services import current_version_join
@@ -109,18 +110,14 @@ def parse_date(value: str | None, label: str, field: str | None = None) -> date 
     if not value:
         return None
     # The date field sends 2026-01-31; typed into the address, 31.01.2026 is as good.
-    for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            parsed = datetime.strptime(value.strip(), pattern).date()
-            break
-        except ValueError:
-            continue
-    else:
+    parsed = i18n.parse_date(value)
+    if parsed is None:
         raise ReportError(_("%(label)s: „%(value)s“ ist kein gültiges Datum (TT.MM.JJJJ).",
                             label=label, value=value), field)
-    if not date(2000, 1, 1) <= parsed <= date(2099, 12, 31):  # as for learning groups
-        raise ReportError(_("%(label)s: Bitte ein Datum zwischen 2000 und 2099 angeben.",
-                            label=label), field)
+    if not i18n.FIRST_YEAR <= parsed.year <= i18n.LAST_YEAR:  # as for learning groups
+        raise ReportError(_("%(label)s: Bitte ein Datum zwischen %(first)s und %(last)s "
+                            "angeben.", label=label, first=i18n.FIRST_YEAR,
+                            last=i18n.LAST_YEAR), field)
     return parsed
 
 
