@@ -204,6 +204,30 @@ def test_create_cohort_checks_dates_and_track(client, auth, admin, synced_tracks
     assert db.session.scalar(sa.select(AuditEntry.action)) == "cohort_created"
 
 
+def test_a_group_name_is_taken_once(app, client, auth, admin, cohort, synced_tracks):
+    auth.login(email="admin@test.example")
+    data = {"name": " Pilot A ", "track": str(synced_tracks.id), "starts_on": "2026-05-01",
+            "ends_on": "2026-06-30", "csrf_token": csrf_token(client, "/kohorten/neu")}
+    again = client.post("/kohorten/neu", data=data)
+    assert again.status_code == 422
+    assert "Eine Gruppe mit diesem Namen gibt es schon." in page(again)
+    other = create_cohort(name="Pilot B", track=synced_tracks, starts_on=date(2026, 5, 1),
+                          ends_on=date(2026, 6, 30), leads=[])
+    db.session.commit()
+    # Renaming to another group's name is refused; keeping one's own name is not.
+    url = f"/kohorten/{other.id}/bearbeiten"
+    edit = dict(data, name="Pilot A", csrf_token=csrf_token(client, url))
+    assert client.post(url, data=edit).status_code == 422
+    assert client.post(url, data=dict(edit, name="Pilot B")).status_code == 303
+    # A double click: both requests pass the form's check, the database keeps one group.
+    from .test_administration import _at_once
+
+    statuses = _at_once(app, "/kohorten/neu", "/kohorten/neu", dict(data, name="Pilot C"))
+    assert 500 not in statuses and statuses.count(303) == 1, statuses
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Cohort)
+                             .where(Cohort.name == "Pilot C")) == 1
+
+
 def test_cohort_dates_must_be_plausible_and_may_be_typed_the_german_way(client, auth, admin,
                                                                          synced_tracks):
     auth.login(email="admin@test.example")
@@ -964,7 +988,8 @@ def test_learner_sees_the_cohort_next_step_and_due_dates(client, auth, cohort, m
 
 # --- data protection ---------------------------------------------------------------------------
 
-def test_data_export_and_erasure_cover_cohort_data(cohort, make_user, lead, synced):
+def test_data_export_and_erasure_cover_cohort_data(client, auth, cohort, make_user, lead,
+                                                   synced):
     from elearn.privacy import export
     from elearn.privacy import services as privacy
 
@@ -999,6 +1024,11 @@ def test_data_export_and_erasure_cover_cohort_data(cohort, make_user, lead, sync
     privacy.erase(late, admin)
     db.session.commit()
     assert late.id not in [u.id for u, *_ in figures.compute(cohort, min_group=1).overdue]
+    # The member list counts them as the figures do, and says why they are not listed.
+    make_user(email="admin@test.example", roles=("admin",))
+    auth.login(email="admin@test.example")
+    members = page(client.get(f"/kohorten/{cohort.id}/mitglieder"))
+    assert "2 Mitglieder" in members and "Davon sind 2 Personen nicht aufgeführt" in members
 
 
 def test_adding_someone_who_is_already_a_member_records_nothing(client, auth, cohort, admin,

@@ -24,3 +24,22 @@ def test_downgrade_and_upgrade_again(app):
     assert {"office", "user_account", "course", "attempt"} <= set(
         sa.inspect(db.engine).get_table_names()
     )
+
+
+def test_groups_created_twice_before_names_were_unique_keep_both(app):
+    flask_migrate.downgrade(revision="e43eb641328e")
+    with db.engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO track (id, slug, title, summary, version_label, steps, content_hash, "
+            "active) VALUES (1, 't', 'T', '', '1', '[]', 'h', true)"))
+        for cohort_id in (1, 2, 3):
+            connection.execute(sa.text(
+                "INSERT INTO cohort (id, name, track_id, starts_on, ends_on, created_at) "
+                "VALUES (:id, 'Pilot', 1, '2026-03-01', '2026-04-30', '2026-02-01')"),
+                {"id": cohort_id})
+    flask_migrate.upgrade()
+    with db.engine.begin() as connection:
+        names = connection.execute(sa.text("SELECT name FROM cohort ORDER BY id")).scalars()
+        assert list(names) == ["Pilot", "Pilot (2)", "Pilot (3)"]
+        connection.execute(sa.text("DELETE FROM cohort"))
+        connection.execute(sa.text("DELETE FROM track"))

@@ -1,3 +1,4 @@
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -33,6 +34,19 @@ class CohortDatesForm(FlaskForm):
         DataRequired(_l("Bitte geben Sie den Beginn als gültiges Datum an (TT.MM.JJJJ)."))])
     ends_on = DateField(_l("Ende"), format=DATE_FORMATS, validators=[
         DataRequired(_l("Bitte geben Sie das Ende als gültiges Datum an (TT.MM.JJJJ)."))])
+
+    def __init__(self, *args, own_id: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.own_id = own_id  # the group being edited, which may keep its name
+
+    def validate_name(self, field):
+        from ..extensions import db
+        from .models import Cohort
+
+        other = db.session.scalar(sa.select(Cohort.id).where(Cohort.name == field.data))
+        if other is not None and other != self.own_id:
+            raise ValidationError(_l("Eine Gruppe mit diesem Namen gibt es schon. Bitte wählen "
+                                     "Sie einen anderen Namen."))
 
     def validate_starts_on(self, field):
         _plausible(field)

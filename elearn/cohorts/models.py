@@ -22,7 +22,9 @@ class Cohort(db.Model):
     __tablename__ = "cohort"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(sa.String(200))
+    # Unique, so that a second click on "create" makes no second group and the comparison's
+    # lists name each group unambiguously.
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
     track_id: Mapped[int] = mapped_column(sa.ForeignKey("track.id"), index=True)
     starts_on: Mapped[date]
     ends_on: Mapped[date]

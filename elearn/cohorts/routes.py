@@ -65,7 +65,7 @@ def create():
 @role_required(ADMIN)
 def edit(cohort_id: int):
     cohort = _cohort_or_404(cohort_id)
-    form = forms.CohortDatesForm(obj=cohort)
+    form = forms.CohortDatesForm(obj=cohort, own_id=cohort.id)
     if form.validate_on_submit():
         before = {"name": cohort.name, "starts_on": cohort.starts_on.isoformat(),
                   "ends_on": cohort.ends_on.isoformat()}
@@ -147,6 +147,7 @@ def comparison():
 
 def _members_page(cohort, status=200, problems=(), **forms_given):
     page = {"cohort": cohort, "members": services.members(cohort), "problems": problems,
+            "size": services.member_count(cohort),  # erased people too, as the figures count
             "can_manage": current_user.has_role(ADMIN)}
     if not page["can_manage"]:  # leads read the list: no forms, no choices to load
         return render_template("cohorts/members.html", **page), status
