@@ -178,13 +178,23 @@ def test_offices_are_created_renamed_and_moved(client, admin, make_office):
     tree = client.get("/verwaltung/aemter").get_data(as_text=True)
     assert tree.index("D1 Dezernat I") < tree.index("12 IT-Amt") < tree.index("D2 Dezernat II")
     url = f"/verwaltung/aemter/{it.id}"
-    assert post(client, url, {"name": "Amt für Digitales", "parent": "D2"}).status_code == 302
+    assert 'id="kind"' in client.get(url).get_data(as_text=True)
+    assert post(client, url, {"name": "Amt für Digitales", "kind": "amt",
+                              "parent": "D2"}).status_code == 302
     db.session.refresh(it)
     assert (it.name, it.parent_id) == ("Amt für Digitales", d2.id)
+    # The kind can be corrected too (the reports group Ämter under Dezernate by it).
+    assert post(client, url, {"name": "Amt für Digitales", "kind": "einheit",
+                              "parent": "D2"}).status_code == 302
+    assert post(client, url, {"name": "Amt für Digitales", "kind": "land",
+                              "parent": "D2"}).status_code == 422
+    db.session.refresh(it)
+    assert it.kind == "einheit"
     assert [(e.action, e.details) for e in entries()] == [
         ("office_created", {"code": "12", "parent": "D1"}),
         ("office_moved", {"before": "D1", "after": "D2"}),
-        ("office_renamed", {"before": "IT-Amt", "after": "Amt für Digitales"})]
+        ("office_renamed", {"before": "IT-Amt", "after": "Amt für Digitales"}),
+        ("office_kind_changed", {"before": "amt", "after": "einheit"})]
     taken = post(client, "/verwaltung/aemter", {"code": "12", "name": "Doppelt", "kind": "amt",
                                                 "parent": ""})
     assert taken.status_code == 409 and "schon vergeben" in taken.get_data(as_text=True)
@@ -212,7 +222,7 @@ def test_a_move_below_itself_is_refused(client, admin, make_office):
     db.session.commit()
     for target in ("10", "D1"):
         response = post(client, f"/verwaltung/aemter/{d1.id}",
-                        {"name": "Dezernat I", "parent": target})
+                        {"name": "Dezernat I", "kind": d1.kind, "parent": target})
         assert response.status_code == 422
         text = response.get_data(as_text=True)
         assert 'href="#parent">D1 kann nicht unter' in text
@@ -220,7 +230,8 @@ def test_a_move_below_itself_is_refused(client, admin, make_office):
     db.session.refresh(d1)
     assert d1.parent_id == root.id and amt.parent_id == d1.id
     assert entries() == []
-    unknown = post(client, f"/verwaltung/aemter/{d1.id}", {"name": "X", "parent": "NIX"})
+    unknown = post(client, f"/verwaltung/aemter/{d1.id}", {"name": "X", "kind": "amt",
+                                                               "parent": "NIX"})
     assert unknown.status_code == 422 and db.session.get(Office, d1.id).name == "Dezernat I"
 
 

@@ -26,6 +26,7 @@ ACTION_LABELS = {
     "cohort_lead_added": _l("Leitung einer Lerngruppe ergänzt"),
     "cohort_lead_removed": _l("Leitung einer Lerngruppe entfernt"),
     "cohort_changed": _l("Lerngruppe geändert"),
+    "office_kind_changed": _l("Art eines Amts geändert"),
 }
 # The keys of an entry's details, as the page shows them.
 DETAIL_LABELS = {

@@ -18,6 +18,9 @@ class OfficeForm(FlaskForm):
     name = StringField(_l("Bezeichnung"), filters=[_strip], validators=[
         DataRequired(_l("Bitte geben Sie eine Bezeichnung ein.")),
         Length(max=200, message=_l("Die Bezeichnung darf höchstens 200 Zeichen lang sein."))])
+    kind = SelectField(_l("Art"),
+                       choices=[SelectChoice(k, KIND_LABELS[k]) for k in OFFICE_KINDS],
+                       default="amt")
     parent = SelectField(_l("Übergeordnet"), choices=[], validate_choice=True)
 
 
@@ -27,9 +30,6 @@ class NewOfficeForm(OfficeForm):
         Length(max=32, message=_l("Die Kennung darf höchstens 32 Zeichen lang sein.")),
         Regexp(r"^[\w.\-]+$", message=_l("Die Kennung darf nur Buchstaben, Ziffern, Punkt, "
                                           "Binde- und Unterstrich enthalten."))])
-    kind = SelectField(_l("Art"),
-                       choices=[SelectChoice(k, KIND_LABELS[k]) for k in OFFICE_KINDS],
-                       default="amt")
 
 
 def set_parent_choices(form: OfficeForm, tree, none_label) -> None:

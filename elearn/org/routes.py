@@ -57,7 +57,7 @@ def _office(office_id: int) -> Office:
 
 
 def _edit_form(office: Office):
-    form = OfficeForm(data={"name": office.name,
+    form = OfficeForm(data={"name": office.name, "kind": office.kind,
                             "parent": office.parent.code if office.parent else ""})
     set_parent_choices(form, services.tree(), _("– keines (oberste Ebene) –"))
     return form
@@ -72,7 +72,8 @@ def office(office_id: int):
     if form.validate_on_submit():
         try:
             changed = services.update(office, form.name.data,
-                                      services.by_code(form.parent.data), current_user)
+                                      services.by_code(form.parent.data), current_user,
+                                      kind=form.kind.data)
         except services.OfficeError as error:
             db.session.rollback()
             problem, status = str(error), error.status

@@ -56,8 +56,10 @@ def _ancestors(office: Office | None) -> set[int]:
     return found
 
 
-def update(office: Office, name: str, parent: Office | None, actor) -> list[str]:
-    """Rename and/or move the office; refuses a move below itself. Returns what changed."""
+def update(office: Office, name: str, parent: Office | None, actor,
+           kind: str | None = None) -> list[str]:
+    """Rename, move and/or re-classify the office (kind None keeps it); refuses a move below
+    itself. Returns what changed."""
     changed = []
     if (parent.id if parent else None) != office.parent_id:
         if office.id in _ancestors(parent):
@@ -74,5 +76,9 @@ def update(office: Office, name: str, parent: Office | None, actor) -> list[str]
         audit.record(actor, "office_renamed", office, before=office.name, after=name)
         office.name = name
         changed.append("renamed")
+    if kind and kind != office.kind:
+        audit.record(actor, "office_kind_changed", office, before=office.kind, after=kind)
+        office.kind = kind
+        changed.append("kind")
     db.session.flush()
     return changed
