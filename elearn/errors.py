@@ -1,6 +1,7 @@
 """Error pages in the layout, in the user's language, without stack traces."""
 
-from flask import Flask, current_app, render_template
+from flask import Flask, Response, current_app, has_request_context, render_template
+from flask.globals import request_ctx
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
@@ -43,6 +44,11 @@ def _titles() -> dict[int, tuple[str, str]]:
 
 def render_error(code: int, message: str | None = None):
     title, default_message = _titles().get(code, _titles()[500])
+    if has_request_context() and request_ctx.url_adapter is None:
+        # A Host header Werkzeug cannot use (a label over 63 characters, "a..b"): no address
+        # can be built, so the layout cannot be rendered either. Plain text instead.
+        return Response(f"{title}\n\n{message or default_message}\n",
+                        mimetype="text/plain"), code
     return (
         render_template(
             "errors/error.html", code=code, title=title, message=message or default_message

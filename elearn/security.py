@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, has_request_context, request
+from flask import Flask, abort, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -55,6 +55,10 @@ def local_path(target: str | None, fallback: str) -> str:
 def _set_headers(response):
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if request.endpoint != "static" and "_user_id" in session:
+        # Pages for a logged-in person stay out of caches, so the back button on a shared PC
+        # shows no one's data after logout (files that set their own caching keep it).
+        response.headers.setdefault("Cache-Control", "no-store")
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response

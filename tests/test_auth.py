@@ -130,6 +130,17 @@ def test_logout_requires_post_and_ends_session(client, auth, learner):
     assert client.get("/kurse").status_code == 302  # back to login
 
 
+def test_logout_makes_a_copied_session_cookie_worthless(app, client, auth, learner):
+    auth.login()
+    copy = app.test_client()  # e.g. the cookie left in another browser on a shared PC
+    copy.set_cookie("session", client.get_cookie("session").value)
+    assert copy.get("/konto/daten").status_code == 200
+    assert auth.logout().status_code == 302
+    response = copy.get("/konto/daten")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert "auch auf anderen Geräten" in client.get("/login").get_data(as_text=True)
+
+
 def test_logout_without_csrf_is_refused(client, auth, learner):
     auth.login()
     assert client.post("/logout").status_code == 400
@@ -164,7 +175,7 @@ def test_logout_keeps_the_chosen_language(client, auth, learner):
                                    "csrf_token": csrf_token(client, "/")})
     auth.logout()
     page = client.get("/login").get_data(as_text=True)
-    assert "You have been logged out." in page and 'lang="en"' in page
+    assert "You have been logged out" in page and 'lang="en"' in page
 
 
 def test_parallel_guesses_do_not_overrun_the_login_limit(app, learner):

@@ -241,7 +241,7 @@ def test_cohort_dates_must_be_plausible_and_may_be_typed_the_german_way(client, 
         assert "Bitte wählen Sie ein Datum zwischen 2000 und 2099." in page(far)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Cohort)) == 0
     typed = client.post("/kohorten/neu", data={"name": "Getippt", "track": str(synced_tracks.id),
-                                                "starts_on": "2.3.2026", "ends_on": "30.04.2026",
+                                                "starts_on": " 2.3.2026", "ends_on": "30.04.2026 ",
                                                 "csrf_token": token})
     assert typed.status_code == 303
     assert db.session.execute(sa.select(Cohort.starts_on, Cohort.ends_on)).one() == (

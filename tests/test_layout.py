@@ -116,6 +116,26 @@ def test_security_headers(client):
     assert response.headers["Referrer-Policy"] == "same-origin"
 
 
+def test_pages_of_a_logged_in_person_are_not_cached(client, auth, learner):
+    assert "Cache-Control" not in client.get("/login").headers
+    auth.login()
+    for url in ("/", "/kurse", "/konto/daten"):
+        assert client.get(url).headers["Cache-Control"] == "no-store", url
+    # Static files keep their own caching: they are the same for everyone.
+    static = client.get("/static/app.css")
+    static.close()
+    assert static.headers.get("Cache-Control") != "no-store"
+
+
+@pytest.mark.parametrize("host", ["a" * 64, "a..b"])
+def test_a_host_header_werkzeug_cannot_use_is_a_400_not_a_500(client, host):
+    # No address can be built for such a host, so the layout cannot be rendered either.
+    response = client.get("/healthz", headers={"Host": host})
+    assert response.status_code == 400
+    assert response.mimetype == "text/plain"
+    assert response.get_data(as_text=True).startswith("Ungültige Anfrage")
+
+
 def test_no_inline_script_in_pages(client):
     assert "<script" not in client.get("/login").get_data(as_text=True)
 

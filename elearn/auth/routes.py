@@ -70,12 +70,16 @@ def _new_session(user) -> None:
 @bp.post("/logout")
 @login_required
 def logout():
+    # The session is a signed cookie: only a new token makes a copy of it (a cookie left on a
+    # shared PC, a stolen one) worthless. That ends the person's other logins too.
+    services.end_sessions(current_user)
+    db.session.commit()
     logout_user()
     language = session.get("lang")
     session.clear()
     if language:  # the chosen language is no personal datum; the next person likely wants it
         session["lang"] = language
-    flash(_("Sie wurden abgemeldet."), "success")
+    flash(_("Sie wurden abgemeldet, auch auf anderen Geräten."), "success")
     return redirect(url_for("auth.login"))
 
 

@@ -16,6 +16,13 @@ def _strip(value):
 
 
 
+class _DateField(DateField):
+    """A date as typed: spaces around it (pasted from a mail or a table) do not matter."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata([value.strip() for value in valuelist])
+
+
 def _plausible(field):
     # Due dates are counted from the start: a start in the year 9999 would overflow them.
     if field.data and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
@@ -30,9 +37,9 @@ class CohortDatesForm(FlaskForm):
         DataRequired(_l("Bitte geben Sie einen Namen ein.")),
         Length(max=200, message=_l("Der Name ist zu lang (höchstens 200 Zeichen)."))])
     # The browser's date picker sends 2026-03-01; typed by hand, 01.03.2026 works too.
-    starts_on = DateField(_l("Beginn"), format=DATE_FORMATS, validators=[
+    starts_on = _DateField(_l("Beginn"), format=DATE_FORMATS, validators=[
         DataRequired(_l("Bitte geben Sie den Beginn als gültiges Datum an (TT.MM.JJJJ)."))])
-    ends_on = DateField(_l("Ende"), format=DATE_FORMATS, validators=[
+    ends_on = _DateField(_l("Ende"), format=DATE_FORMATS, validators=[
         DataRequired(_l("Bitte geben Sie das Ende als gültiges Datum an (TT.MM.JJJJ)."))])
 
     def __init__(self, *args, own_id: int | None = None, **kwargs):
