@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime
 
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, to_user_timezone
+from markupsafe import Markup
 
 from .extensions import babel
 
@@ -44,6 +45,12 @@ def local_today() -> date:
     return to_user_timezone(datetime.now(UTC)).date()
 
 
+def in_language(text, language: str = "de") -> Markup:
+    """Text in the language of the course content, inside a sentence of the interface (WCAG
+    3.1.2): an English page names a module „Phishing und Social Engineering“ in German."""
+    return Markup('<span lang="{}">{}</span>').format(language or "de", text)
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.add_extension("jinja2.ext.do")
@@ -52,6 +59,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["format_date"] = lambda value, pattern="medium": format_date(value,
                                                                                       pattern)
     app.jinja_env.globals["format_time"] = lambda value: format_datetime(value, "medium")
+    app.jinja_env.filters["lang"] = in_language
 
     @app.context_processor
     def _language():

@@ -227,6 +227,10 @@ def test_a_move_below_itself_is_refused(client, admin, make_office):
         text = response.get_data(as_text=True)
         assert 'href="#parent">D1 kann nicht unter' in text
         assert "Im Baum entstünde ein Kreis" in text
+        # The drop-down itself carries the message too (WCAG 3.3.1).
+        assert re.search(r'id="parent-error" role="alert">D1 kann nicht unter', text)
+        assert re.search(r'<select[^>]*aria-describedby="parent-error"[^>]*aria-invalid="true"',
+                         text)
     db.session.refresh(d1)
     assert d1.parent_id == root.id and amt.parent_id == d1.id
     assert entries() == []

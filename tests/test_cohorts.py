@@ -143,6 +143,19 @@ def test_member_by_email_and_removal(client, auth, cohort, admin, make_user):
     missing = client.post(url + "/person", data={"email": "x@test.example",
                                                  "csrf_token": csrf_token(client, url)})
     assert missing.status_code == 422 and "Niemand mit der E-Mail-Adresse" in page(missing)
+    # The problem is listed at the top (where the focus goes), linked to the field, and the
+    # field says it is the one in question (WCAG 3.3.1).
+    assert re.search(r'id="fehler" autofocus>.*<a class="kern-link" href="#email">Niemand mit',
+                     page(missing), re.S)
+    assert re.search(r'<input[^>]*aria-describedby="fehler"[^>]*aria-invalid="true"[^>]*'
+                     r'id="email"', page(missing))
+    empty = client.post(url + "/person", data={"email": "", "csrf_token": csrf_token(client, url)})
+    assert 'href="#email">Bitte geben Sie eine E-Mail-Adresse ein.' in page(empty)
+    assert re.search(r'<input[^>]*aria-describedby="email-error"', page(empty))
+    no_file = client.post(url + "/datei", data={"csrf_token": csrf_token(client, url)})
+    assert 'href="#file">Bitte wählen Sie eine Datei.' in page(no_file)
+    assert re.search(r'<input[^>]*accept=".csv,.xlsx"[^>]*aria-describedby="file-error"',
+                     page(no_file))
     removed = client.post(f"{url}/{person.id}/entfernen", follow_redirects=True,
                           data={"csrf_token": csrf_token(client, url)})
     assert "aus der Gruppe entfernt" in page(removed) and member_ids(cohort) == set()
@@ -728,9 +741,13 @@ def test_survey_after_a_module_is_anonymous_and_once_only(client, auth, cohort, 
     attempt = start(client)
     submit(client, attempt, ALL_RIGHT)
     assert url in page(client.get(attempt + "/ergebnis"))
-    bad = survey(client, url, rating="9", comment="x")
+    bad = survey(client, url, rating="9", comment="x" * 2001)
     assert bad.status_code == 422 and db.session.scalar(
         sa.select(sa.func.count()).select_from(SurveyResponse)) == 0
+    # Each problem also stands at its question, tied to it (WCAG 3.3.1).
+    assert 'aria-describedby="rating-error">' in page(bad) and 'id="rating-error"' in page(bad)
+    assert 'id="comment-error"' in page(bad)
+    assert 'aria-describedby="comment-hint comment-error" aria-invalid="true"' in page(bad)
     bad_item = survey(client, url, rating="3", item_useful="9")
     assert bad_item.status_code == 422 and 'href="#useful-1"' in page(bad_item)
     assert "Keine gültige Auswahl" in page(bad_item)  # said, not just refused
@@ -980,8 +997,8 @@ def test_learner_sees_the_cohort_next_step_and_due_dates(client, auth, cohort, m
     auth.login(email="learner@test.example")
     home = page(client.get("/"))
     assert "Ihre Lerngruppe: Pilot A" in home
-    assert ('Als Nächstes: <a class="kern-link" href="/kurse/demo-kurs">Testkurs Digitales '
-            'Arbeiten</a> – fällig am 16.03.2026') in home  # a link to where it is learnt
+    assert ('Als Nächstes: <a class="kern-link" href="/kurse/demo-kurs" lang="de">Testkurs '
+            'Digitales Arbeiten</a> – fällig am 16.03.2026') in home  # a link to where it is learnt
     track = page(client.get("/lernpfade/test-pfad"))
     assert "Sie lernen in der Gruppe „Pilot A“" in track and "fällig am 16.03.2026" in track
 

@@ -198,6 +198,11 @@ def test_erasure_removes_personal_data_and_keeps_the_figures(app, client, auth, 
         refused = _erase(client, person, confirm=unconfirmed)
         assert refused.status_code == 422
         assert "Bitte bestätigen Sie die Löschung." in refused.get_data(as_text=True)
+        # At the top with the focus, linked to the box to tick, which points to its error.
+        assert 'autofocus>' in refused.get_data(as_text=True)
+        assert 'href="#confirm">Bitte bestätigen' in refused.get_data(as_text=True)
+        assert 'aria-describedby="confirm-error" aria-invalid="true"' in \
+            refused.get_data(as_text=True)
     assert db.session.get(User, person.id).erased_at is None
     response = _erase(client, person)
     assert response.status_code == 302

@@ -39,7 +39,8 @@ def test_module_page_shows_content_and_records_start(client, auth, learner, sync
     progress = db.session.scalar(sa.select(ModuleProgress))
     assert progress.module_slug == "01-erstes-modul" and progress.status == "started"
     course_page = client.get("/kurse/demo-kurs").get_data(as_text=True)
-    assert "Begonnen" in course_page and "Weiter mit: Erstes Modul" in course_page
+    assert "Begonnen" in course_page
+    assert 'Weiter mit: <span lang="de">Erstes Modul</span>' in course_page
 
 
 def test_course_text_keeps_its_language_on_english_pages(client, auth, learner, synced):
@@ -63,6 +64,13 @@ def test_course_titles_in_lists_keep_their_language_on_english_pages(client, aut
         as_text=True)
     assert '<h1 class="kern-heading-large" lang="de">Testkurs Digitales Arbeiten</h1>' in page
     assert 'href="/kurse/demo-kurs/01-erstes-modul" lang="de">Erstes Modul</a>' in page
+    # Titles inside an English sentence or button are marked as German, too.
+    module = client.get("/kurse/demo-kurs/01-erstes-modul",
+                        headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'Next module: <span lang="de">Zweites Modul</span> →' in module
+    course = client.get("/kurse/demo-kurs", headers={"Accept-Language": "en"}).get_data(
+        as_text=True)
+    assert 'Continue with: <span lang="de">Erstes Modul</span>' in course
 
 
 def test_module_page_never_shows_answers(client, auth, learner, synced):

@@ -103,8 +103,12 @@ def test_statistics_pages_for_admin_and_lead(app, example, client, auth, make_us
     page = client.get("/verwaltung/quizstatistik").get_data(as_text=True)
     assert "Testkurs Digitales Arbeiten" in page and "Erstes Modul" in page
     assert "50 %" in page
+    # Course and module names are German on an English page too (WCAG 3.1.2).
+    assert '<td class="kern-table__cell" lang="de">Testkurs Digitales Arbeiten</td>' in page
     detail = client.get("/verwaltung/quizstatistik/demo-kurs/01-erstes-modul")
     assert "0,71" in detail.get_data(as_text=True)
+    assert '<h1 class="kern-heading-large" lang="de">Erstes Modul</h1>' in \
+        detail.get_data(as_text=True)
     assert client.get("/verwaltung/quizstatistik/demo-kurs/99-nicht").status_code == 404
 
 

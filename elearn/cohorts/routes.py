@@ -145,8 +145,10 @@ def comparison():
 
 # --- members and leads ------------------------------------------------------------------------
 
-def _members_page(cohort, status=200, problems=(), **forms_given):
+def _members_page(cohort, status=200, problems=(), target=None, **forms_given):
+    """`target`: the id of the field whose form caused the problems (they link to it)."""
     page = {"cohort": cohort, "members": services.members(cohort), "problems": problems,
+            "target": target,
             "size": services.member_count(cohort),  # erased people too, as the figures count
             "can_manage": current_user.has_role(ADMIN)}
     if not page["can_manage"]:  # leads read the list: no forms, no choices to load
@@ -192,10 +194,14 @@ def members(cohort_id: int):
 
 def _membership_change(cohort_id: int, form, form_name: str, change, how: str,
                        intro: str | None = None, details: dict | None = None):
-    """Apply a change of members; on any problem show the page again with nothing changed."""
+    """Apply a change of members; on any problem show the page again with nothing changed,
+    the problems listed at the top (where the focus goes) and linked to the form's field."""
     cohort = _cohort_or_404(cohort_id)
+    field = next(f for f in form if f.name != "csrf_token")
     problems = []
-    if form.validate_on_submit():
+    if not form.validate_on_submit():
+        problems = list(field.errors)
+    else:
         try:
             result = change(cohort)
         except services.MembershipError as error:
@@ -208,7 +214,7 @@ def _membership_change(cohort_id: int, form, form_name: str, change, how: str,
             db.session.commit()
             _added(result)
             return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)
-    return _members_page(cohort, 422, problems, **{form_name: form})
+    return _members_page(cohort, 422, problems, target=field.id, **{form_name: form})
 
 
 @bp.post("/kohorten/<int(max=2147483647):cohort_id>/mitglieder/person")
@@ -273,11 +279,12 @@ def add_lead(cohort_id: int):
     form.lead.choices = []
     if not form.validate_on_submit():  # nothing chosen: say so at the top, as other forms do
         return _members_page(cohort, 422, [e for errors in form.errors.values() for e in errors],
-                             lead_form=form)
+                             target="lead", lead_form=form)
     person = db.session.scalar(sa.select(User).where(User.email == form.lead.data, User.active))
     if person is None or not person.has_role(LEAD):
         return _members_page(cohort, 422, [_("Nur aktive Personen mit der Rolle Digitallots*in "
-                                             "können eine Gruppe leiten.")], lead_form=form)
+                                             "können eine Gruppe leiten.")],
+                             target="lead", lead_form=form)
     if services.add_lead(cohort, person):
         audit.record(current_user, "cohort_lead_added", cohort, lead=person.id)
     db.session.commit()

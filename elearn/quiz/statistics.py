@@ -145,10 +145,11 @@ def module_stats(min_group: int, before: datetime | None = None) -> list[ModuleS
     return result
 
 
-def course_titles() -> dict[int, str]:
-    return dict(db.session.execute(
-        sa.select(Course.id, CourseVersion.title).join(CourseVersion, current_version_join())
-    ).all())
+def course_titles() -> dict[int, tuple[str, str]]:
+    """Course id -> (title, language) of its current version."""
+    return {course_id: (title, language) for course_id, title, language in db.session.execute(
+        sa.select(Course.id, CourseVersion.title, CourseVersion.language)
+        .join(CourseVersion, current_version_join()))}
 
 
 def module_titles() -> dict[tuple[int, str], str]:
