@@ -35,6 +35,16 @@ def test_sync_loads_and_is_idempotent(runner, courses_dir):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Module)) == 4
 
 
+def test_a_moved_checkout_is_recorded_without_a_new_version(runner, courses_dir, tmp_path):
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    moved = shutil.move(courses_dir, tmp_path / "elsewhere")
+    assert "unchanged: demo-kurs" in runner.invoke(args=["courses", "sync", str(moved)]).output
+    # Media are served from the course's folder: it must be where the files now are.
+    assert db.session.scalar(sa.select(Course.folder).where(Course.slug == "demo-kurs")) == \
+        str(tmp_path / "elsewhere" / "demo-kurs")
+    assert _versions() == [1]
+
+
 def test_changed_file_makes_a_new_version(runner, courses_dir):
     runner.invoke(args=["courses", "sync", str(courses_dir)])
     module_file = courses_dir / "demo-kurs" / "02-zweites-modul.md"

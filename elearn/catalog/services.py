@@ -32,8 +32,8 @@ def sync_courses(loaded: list[content.Course]) -> SyncReport:
             db.session.add(course)
             report.created.append(item.slug)
         elif current_version(course).content_hash == item.content_hash:
-            if not course.active:
-                course.active = True
+            # Media are served from where the files are now (a moved checkout, another folder).
+            course.folder, course.active = item.folder, True
             report.unchanged.append(item.slug)
             continue
         else:
