@@ -57,8 +57,18 @@ def test_login_throttled_per_account(client, auth, learner):
         assert auth.login(password="falsch-falsch-falsch").status_code == 422
     response = auth.login()  # even the right password is refused while throttled
     assert response.status_code == 429
-    assert "Zu viele fehlgeschlagene Anmeldeversuche" in response.get_data(as_text=True)
+    assert "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie 15 Minuten" in \
+        response.get_data(as_text=True)
     assert response.headers["Retry-After"] == "900"
+
+
+def test_the_throttle_message_names_the_configured_window(client, auth, app, learner):
+    app.config["LOGIN_WINDOW_MINUTES"] = 30
+    for _ in range(5):
+        auth.login(password="falsch-falsch-falsch")
+    response = auth.login()
+    assert response.status_code == 429 and response.headers["Retry-After"] == "1800"
+    assert "Bitte warten Sie 30 Minuten" in response.get_data(as_text=True)
 
 
 def test_login_throttled_per_address(client, auth, app, learner):

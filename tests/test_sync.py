@@ -61,7 +61,7 @@ def test_invalid_content_changes_nothing(runner, courses_dir):
     (courses_dir / "demo-kurs" / "course.yaml").write_text("slug: demo-kurs\ntitle: [kaputt\n")
     result = runner.invoke(args=["courses", "sync", str(courses_dir)])
     assert result.exit_code == 1
-    assert "nothing was loaded" in result.output
+    assert "\n1 error: nothing was loaded." in result.output
     assert _versions() == [1]
 
 
@@ -81,8 +81,11 @@ def test_a_folder_without_courses_changes_nothing(runner, courses_dir, tmp_path)
     empty = tmp_path / "leer"
     empty.mkdir()
     result = runner.invoke(args=["courses", "sync", str(empty)])
-    assert result.exit_code == 1 and "No course found" in result.output
+    assert result.exit_code == 1 and f"No course found in {empty}" in result.output
     assert services.get_course("demo-kurs") is not None
+    # Checking that folder says the same, rather than "0 courses" and success.
+    checked = runner.invoke(args=["courses", "validate", str(empty)])
+    assert checked.exit_code == 1 and "No course found" in checked.output
 
 
 def test_progress_survives_a_new_version_and_keeps_the_version_taken(

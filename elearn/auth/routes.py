@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import TooManyRequests
 
@@ -32,8 +33,11 @@ def _unauthorized():
 class LoginThrottled(TooManyRequests):
     @property
     def user_message(self) -> str:
-        return _("Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie 15 Minuten "
-                 "und versuchen Sie es dann erneut.")
+        return ngettext("Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie %(num)s "
+                        "Minute und versuchen Sie es dann erneut.",
+                        "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie %(num)s "
+                        "Minuten und versuchen Sie es dann erneut.",
+                        current_app.config["LOGIN_WINDOW_MINUTES"])
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -45,7 +49,7 @@ def login():
         return render_template("auth/login.html", form=form), 422 if form.errors else 200
     claim = services.claim_login_attempt(form.email.data, request.remote_addr or "unknown")
     if claim is None:
-        raise LoginThrottled(retry_after=900)
+        raise LoginThrottled(retry_after=current_app.config["LOGIN_WINDOW_MINUTES"] * 60)
     user = services.authenticate(form.email.data, form.password.data)
     if user is None:  # the claim stays: a failure
         form.password.errors.append(_("E-Mail-Adresse oder Passwort ist falsch."))
@@ -166,7 +170,7 @@ def change_password():
         claim = services.claim_login_attempt(current_user.email,
                                              request.remote_addr or "unknown")
         if claim is None:
-            raise LoginThrottled(retry_after=900)
+            raise LoginThrottled(retry_after=current_app.config["LOGIN_WINDOW_MINUTES"] * 60)
         if not current_user.check_password(form.current.data):
             form.current.errors.append(_("Das bisherige Passwort ist nicht richtig."))
         else:

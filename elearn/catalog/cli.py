@@ -17,6 +17,12 @@ def _load(directory: str | None):
     courses, track_list, errors = content.load_all(directory)
     for error in errors:
         click.echo(str(error), err=True)
+    if not courses and not errors:
+        # A wrong path (or an unmounted share) is an error for both commands: syncing it would
+        # retire the whole catalogue.
+        click.echo(f"No course found in {directory}: nothing was changed. (To retire every "
+                   "course, remove them one by one.)", err=True)
+        raise SystemExit(1)
     return courses, track_list, errors
 
 
@@ -53,12 +59,7 @@ def sync(directory):
     """Load valid courses into the database; refuse everything if any file has an error."""
     courses, track_list, errors = _load(directory)
     if errors:
-        click.echo(f"{len(errors)} errors: nothing was loaded.", err=True)
-        raise SystemExit(1)
-    if not courses:
-        # Syncing retires what the folder lacks: a wrong path must not empty the catalogue.
-        click.echo(f"No course found in {directory}: nothing was changed. (To retire every "
-                   "course, remove them one by one.)", err=True)
+        click.echo(f"{_count(len(errors), 'error')}: nothing was loaded.", err=True)
         raise SystemExit(1)
     report = services.sync_courses(courses)
     track_report = tracks.sync_tracks(track_list)
