@@ -424,13 +424,19 @@ def test_upload_larger_than_the_limit_gets_413(app, client, admin, offices):
     assert response.status_code == 413 and "Zu groß" in response.get_data(as_text=True)
 
 
-def test_cli_import_is_audited_and_can_invite(runner, offices, tmp_path):
+def test_cli_import_is_audited_and_can_invite(app, runner, offices, tmp_path):
     path = tmp_path / "liste.csv"
     path.write_text("\n".join([HEADER, "P1;Jörg;Müller;joerg@stadt.example;B1"]))
+    # On the command line no request tells the platform's address: it must be configured.
+    refused = runner.invoke(args=["users", "import", str(path), "--invite"])
+    assert refused.exit_code == 2 and "--invite needs ELEARN_BASE_URL" in refused.output
+    assert entries("users_imported") == []
+    app.config["BASE_URL"] = "https://lernen.stadt.example"
     result = runner.invoke(args=["users", "import", str(path), "--invite"])
     assert result.exit_code == 0, result.output
     assert "created: 1" in result.output and "invited: 1" in result.output
-    assert "invitation for joerg@stadt.example: http" in result.output
+    assert "invitation for joerg@stadt.example: https://lernen.stadt.example/passwort/neu/" \
+        in result.output
     [entry] = entries("users_imported")
     assert entry.actor_id is None and entry.details["source"] == "cli"
 

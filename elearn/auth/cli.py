@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from .. import audit
@@ -25,6 +26,10 @@ def users_cli():
 @with_appcontext
 def import_command(file, dry_run, deactivate_missing, invite):
     """Create, update and move people from CSV or XLSX; any bad row rejects the whole file."""
+    if invite and not current_app.config["BASE_URL"]:
+        # No request here tells the platform's address: a guessed one would be a dead link.
+        raise click.UsageError("--invite needs ELEARN_BASE_URL, the platform's public address "
+                               "(e.g. https://lernen.stadt.de), for the links.")
     result = import_people(Path(file).read_bytes(), file, dry_run=dry_run,
                            deactivate_missing=deactivate_missing)
     if result.errors:

@@ -32,7 +32,9 @@ def password_link(raw: str) -> str:
     base = current_app.config["BASE_URL"]
     if not base and mail.configured():
         raise RuntimeError("ELEARN_BASE_URL is required when e-mail is configured")
-    base = base or (request.url_root if has_request_context() else "http://127.0.0.1:5000/")
+    if not base and not has_request_context():
+        raise RuntimeError("ELEARN_BASE_URL is required for links made outside a request")
+    base = base or request.url_root
     path = current_app.url_map.bind("localhost").build("auth.set_password", {"token": raw})
     return base.rstrip("/") + path
 
