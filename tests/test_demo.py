@@ -16,6 +16,8 @@ def test_demo_seed_is_idempotent(runner):
     first = runner.invoke(args=["demo", "seed"])
     assert first.exit_code == 0, first.output
     counts = _counts()
+    # What it says it created is what there is (the groups' multipliers included).
+    assert f"people: {counts[1]} new" in first.output
     second = runner.invoke(args=["demo", "seed"])
     assert "offices: 0 new, people: 0 new, certificates: 0 new" in second.output
     assert _counts() == counts

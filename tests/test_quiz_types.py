@@ -183,6 +183,8 @@ def test_shuffle_varies_between_attempts_and_off_keeps_the_file_order():
      "weight: 40}, {text: y}]}", "Die positiven Gewichte ergeben 40 %, nicht 100 %."),
     ("{id: a, type: ordering, scoring: weighted, text: t, items: [x, y]}",
      "scoring „weighted“ unbekannt"),
+    ("{id: a, type: matching, text: t, pairs: [{left: a, right: b}, {left: A, right: c}]}",
+     "Jede linke Seite darf nur einmal vorkommen."),
 ])
 def test_yaml_type_checks(tmp_path, question, message):
     import shutil
@@ -198,6 +200,24 @@ def test_yaml_type_checks(tmp_path, question, message):
     _, errors = load_directory(root)
     assert any(message in str(e) and str(e).startswith("root/k/02-zweites-modul.quiz.yaml:2:")
                for e in errors), errors
+
+
+def test_weighted_options_with_a_positive_weight_are_the_right_ones_as_in_gift(tmp_path):
+    import shutil
+
+    from elearn.content import load_directory
+
+    from .conftest import FIXTURES
+
+    root = tmp_path / "root"
+    shutil.copytree(FIXTURES / "courses" / "good" / "demo-kurs", root / "k")
+    (root / "k" / "02-zweites-modul.quiz.yaml").write_text(
+        "questions:\n  - {id: a, type: multiple, scoring: weighted, text: t, options: [{text: x, "
+        "weight: 50}, {text: y, weight: 50}, {text: z, weight: -100}]}\n", encoding="utf-8")
+    courses, errors = load_directory(root)
+    assert errors == []
+    [question] = courses[0].modules[1].quiz.questions
+    assert [o.correct for o in question.options] == [True, True, False]
 
 
 def test_numbers_on_the_result_page_follow_the_language(logged_in):

@@ -118,7 +118,7 @@ def add_by_office(cohort: Cohort, office: Office) -> Added:
         sa.select(User).where(User.office_id.in_(sa.select(tree.c.id)), User.active)
         .order_by(User.last_name, User.first_name)).all()
     if not people:
-        raise MembershipError([_("Im Amt „%(office)s“ arbeitet niemand Aktives.",
+        raise MembershipError([_("Im Amt „%(office)s“ gibt es keine aktiven Beschäftigten.",
                                  office=f"{office.code} {office.name}")])
     return _add(cohort, list(people))
 

@@ -102,9 +102,15 @@ def _mappings(col, raw, key, spec, what):
     return [v for v in values if col.fields(v, spec, what)]
 
 
+def _gains(q: Question, option: dict) -> bool:
+    """With weighted scoring, an option with a positive weight is a right one, as in GIFT."""
+    weight = option.get("weight")
+    return q.scoring == "weighted" and isinstance(weight, int | float) and weight > 0
+
+
 def _read_parts(col, raw, q: Question) -> None:
     if q.type in ("single", "multiple"):
-        q.options = [Option(o.get("text") or "", bool(o.get("correct")),
+        q.options = [Option(o.get("text") or "", bool(o.get("correct")) or _gains(q, o),
                             o.get("feedback") or "", o.get("weight"))
                      for o in _mappings(col, raw, "options", OPTION_FIELDS, "Antwort")]
     elif q.type == "true_false":

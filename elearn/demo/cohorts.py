@@ -39,7 +39,8 @@ COMMENTS = [
 
 def seed_cohorts(rng: random.Random, lead: User, learner: User | None,
                  candidates: list[User], newcomers: list[User]) -> int:
-    """Create the two pilot cohorts with simulated learning, once; returns how many."""
+    """Create the two pilot cohorts with simulated learning and a third that has just started,
+    once; returns how many groups."""
     if db.session.scalar(sa.select(Cohort.id).limit(1)) is not None:
         return 0
     full = db.session.scalar(sa.select(Track).where(Track.slug == "digitallotsen-grundausbildung"))

@@ -82,12 +82,11 @@ def seed(password: str) -> dict[str, int]:
     """Create whatever part of the demo administration is missing; never change existing data."""
     offices, created_offices = seed_offices()
     emails = set(db.session.scalars(sa.select(User.email)))
-    created = 0
+    before = len(emails)
     for email, first, last, office, roles in ROLE_ACCOUNTS:
         if email not in emails:
             create_user(email=email, first_name=first, last_name=last, office=offices[office],
                         roles=roles, password=password)
-            created += 1
     # Employees are drawn from a fixed seed, so every run proposes the same people.
     rng = random.Random(2026)
     workplaces = [o for o in offices.values() if o.kind in ("amt", "einheit")]
@@ -98,11 +97,12 @@ def seed(password: str) -> dict[str, int]:
         if email not in emails:
             create_user(email=email, first_name=first, last_name=last, office=office,
                         personnel_number=f"P{10000 + number}")
-            created += 1
     db.session.flush()
     learning = seed_learning(rng)
-    return {"offices": created_offices, "people": created, "certificates": learning,
-            "cohorts": seed_demo_cohorts(random.Random(2027))}
+    cohorts = seed_demo_cohorts(random.Random(2027))  # adds the groups' 26 multipliers
+    people = db.session.scalar(sa.select(sa.func.count()).select_from(User)) - before
+    return {"offices": created_offices, "people": people, "certificates": learning,
+            "cohorts": cohorts}
 
 
 # Share of demo employees who completed each course; the rest started it, or not yet.
@@ -165,7 +165,8 @@ def _progress(person, course, module, when, via) -> None:
 
 
 def seed_demo_cohorts(rng: random.Random) -> int:
-    """26 multipliers, one or two per office, new to the platform, in two pilot cohorts."""
+    """26 multipliers, one or two per office, new to the platform, in two pilot cohorts (and a
+    third group that has just started, with the demo learner)."""
     from .cohorts import GROUP_SIZE, seed_cohorts
 
     accounts = {u.email: u for u in db.session.scalars(

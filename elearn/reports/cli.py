@@ -12,10 +12,13 @@ def reports_cli():
 
 
 @reports_cli.command("export")
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), required=True)
-@click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True)
-@click.option("--from", "date_from", default=None, help="First day, YYYY-MM-DD.")
-@click.option("--to", "date_to", default=None, help="Last day, YYYY-MM-DD.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), required=True,
+              help="CSV (semicolons, for German Excel) or XLSX.")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True,
+              help="File to write (replaced if it exists).")
+@click.option("--from", "date_from", default=None,
+              help="First day, YYYY-MM-DD or DD.MM.YYYY.")
+@click.option("--to", "date_to", default=None, help="Last day, YYYY-MM-DD or DD.MM.YYYY.")
 @click.option("--office", default=None, help="Office code: only this part of the tree.")
 @click.option("--subject", default=None,
               help="Course or track slug (default: the Digitalisierungsführerschein).")
