@@ -202,6 +202,27 @@ def test_yaml_type_checks(tmp_path, question, message):
                for e in errors), errors
 
 
+def test_a_plain_value_where_fields_belong_is_reported_at_its_own_line(tmp_path):
+    import shutil
+
+    from elearn.content import load_directory
+
+    from .conftest import FIXTURES
+
+    root = tmp_path / "root"
+    shutil.copytree(FIXTURES / "courses" / "good" / "demo-kurs", root / "k")
+    (root / "k" / "02-zweites-modul.quiz.yaml").write_text(
+        "questions:\n"
+        "  - id: a\n    type: single\n    text: t\n    options:\n"
+        "      - {text: x, correct: true}\n"
+        "      - einfach ein Text\n"          # line 7
+        "  - einfach eine Frage\n", encoding="utf-8")  # line 8
+    _, errors = load_directory(root)
+    where = {(e.line, str(e).split(": ", 1)[1]) for e in errors}
+    assert (7, "Antwort: Erwartet wird eine Zuordnung (Feld: Wert).") in where, errors
+    assert (8, "Frage: Erwartet wird eine Zuordnung (Feld: Wert).") in where, errors
+
+
 def test_weighted_options_with_a_positive_weight_are_the_right_ones_as_in_gift(tmp_path):
     import shutil
 

@@ -37,7 +37,7 @@ class GiftError(Exception):
 
 def read_quiz(col: Collector, text: str) -> Quiz:
     """Parse GIFT text into a quiz; every problem goes to col as file:line: message."""
-    questions, ids = [], set()
+    questions, ids, reported = [], set(), len(col.errors)
     for number, block in enumerate(_blocks(text), start=1):
         try:
             question = _parse_block(block, number)
@@ -49,7 +49,7 @@ def read_quiz(col: Collector, text: str) -> Quiz:
         ids.add(question.id)
         check_question(question, col.add)
         questions.append(question)
-    if not questions:
+    if not questions and len(col.errors) == reported:  # else the errors say why
         col.add(1, "Die GIFT-Datei enthält keine bewertbare Frage.")
     return Quiz(questions=questions)
 

@@ -42,13 +42,13 @@ def read_quiz(col: Collector, data) -> Quiz | None:
     if data.get("questions") is not None and not items:
         col.add(data.lines["questions"], "Das Quiz braucht mindestens eine Frage.")
     questions, ids = [], set()
-    for raw in items:
+    for raw, line in _items(items):
         qid = raw.get("id") if isinstance(raw, dict) else None
         qid = qid if isinstance(qid, str) else None  # a wrong type is reported with the fields
         if qid is not None and qid in ids:
             col.add(raw.lines["id"], f"Frage-ID „{qid}“ ist doppelt.")
         ids.add(qid)
-        question = read_question(col, raw)
+        question = read_question(col, raw, line)
         if question is not None:
             questions.append(question)
     quiz = Quiz(questions=questions)
@@ -70,8 +70,14 @@ def check_rules(quiz: Quiz, add, pool: int) -> None:
             add(key, f"{key} darf nicht negativ sein.")
 
 
-def read_question(col: Collector, raw) -> Question | None:
-    if not col.fields(raw, QUESTION_FIELDS, "Frage"):
+def _items(values):
+    """(item, its line) for a parsed YAML list; a plain text in it has no line of its own."""
+    lines = getattr(values, "lines", None) or [getattr(values, "line", 1)] * len(values)
+    return zip(values, lines, strict=True)
+
+
+def read_question(col: Collector, raw, line: int = 1) -> Question | None:
+    if not col.fields(raw, QUESTION_FIELDS, "Frage", line):
         return None
     qid, qtype = raw.get("id") or "", raw.get("type") or ""
     if qid and not SLUG.match(qid):
@@ -99,7 +105,7 @@ def read_question(col: Collector, raw) -> Question | None:
 
 def _mappings(col, raw, key, spec, what):
     values = raw.get(key) or []
-    return [v for v in values if col.fields(v, spec, what)]
+    return [v for v, line in _items(values) if col.fields(v, spec, what, line)]
 
 
 def _gains(q: Question, option: dict) -> bool:
@@ -126,16 +132,16 @@ def _read_parts(col, raw, q: Question) -> None:
         q.answers = [Answer(text=a, weight=100) if isinstance(a, str) else
                      Answer(text=a.get("text") or "", weight=_weight(a),
                             feedback=a.get("feedback") or "")
-                     for a in raw.get("answers") or []
-                     if isinstance(a, str) or col.fields(a, TEXT_ANSWER_FIELDS, "Antwort")]
+                     for a, line in _items(raw.get("answers") or [])
+                     if isinstance(a, str) or col.fields(a, TEXT_ANSWER_FIELDS, "Antwort", line)]
     elif q.type == "numeric":
         q.answers = [Answer(value=a, weight=100) if isinstance(a, NUMBER) else
                      Answer(value=a.get("value"), tolerance=a.get("tolerance") or 0,
                             min=a.get("min"), max=a.get("max"), weight=_weight(a),
                             feedback=a.get("feedback") or "")
-                     for a in raw.get("answers") or []
+                     for a, line in _items(raw.get("answers") or [])
                      if isinstance(a, NUMBER) and not isinstance(a, bool)
-                     or col.fields(a, NUMERIC_ANSWER_FIELDS, "Antwort")]
+                     or col.fields(a, NUMERIC_ANSWER_FIELDS, "Antwort", line)]
 
 
 def _weight(answer) -> float:
