@@ -178,11 +178,17 @@ def test_admin_adds_and_removes_a_lead_who_then_no_longer_sees_the_group(
     assert nobody.status_code == 422  # said at the top, where the focus goes
     assert 'id="fehler" autofocus' in page(nobody) and "Bitte wählen Sie eine Person." in page(
         nobody)
+    assert 'href="#lead">Bitte wählen Sie eine Person.' in page(nobody)  # linked to the choice
     added = client.post(f"/kohorten/{cohort.id}/leitung", follow_redirects=True,
                         data={"lead": "lead2@test.example", "csrf_token": csrf_token(client, url)})
     assert "Lutz Lotse leitet die Gruppe jetzt mit." in page(added)
     # Both people with the role lead it now: the page says why nobody else can be chosen.
     assert "Niemand sonst kann diese Gruppe leiten" in page(added)
+    # Then a problem is not linked to a drop-down the page does not have.
+    none_left = client.post(f"/kohorten/{cohort.id}/leitung",
+                            data={"lead": "", "csrf_token": csrf_token(client, url)})
+    assert "Bitte wählen Sie eine Person." in page(none_left)
+    assert 'href="#lead"' not in page(none_left) and 'id="lead"' not in page(none_left)
     removed = client.post(f"/kohorten/{cohort.id}/leitung/{lead.id}/entfernen",
                           follow_redirects=True, data={"csrf_token": csrf_token(client, url)})
     assert "leitet die Gruppe nicht mehr" in page(removed)

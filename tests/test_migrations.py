@@ -32,14 +32,15 @@ def test_groups_created_twice_before_names_were_unique_keep_both(app):
         connection.execute(sa.text(
             "INSERT INTO track (id, slug, title, summary, version_label, steps, content_hash, "
             "active) VALUES (1, 't', 'T', '', '1', '[]', 'h', true)"))
-        for cohort_id in (1, 2, 3):
+        # The third group's name is what the second would be renamed to.
+        for cohort_id, name in ((1, "Pilot"), (2, "Pilot"), (3, "Pilot (2)"), (4, "Pilot")):
             connection.execute(sa.text(
                 "INSERT INTO cohort (id, name, track_id, starts_on, ends_on, created_at) "
-                "VALUES (:id, 'Pilot', 1, '2026-03-01', '2026-04-30', '2026-02-01')"),
-                {"id": cohort_id})
+                "VALUES (:id, :name, 1, '2026-03-01', '2026-04-30', '2026-02-01')"),
+                {"id": cohort_id, "name": name})
     flask_migrate.upgrade()
     with db.engine.begin() as connection:
         names = connection.execute(sa.text("SELECT name FROM cohort ORDER BY id")).scalars()
-        assert list(names) == ["Pilot", "Pilot (2)", "Pilot (3)"]
+        assert list(names) == ["Pilot", "Pilot (3)", "Pilot (2)", "Pilot (4)"]
         connection.execute(sa.text("DELETE FROM cohort"))
         connection.execute(sa.text("DELETE FROM track"))

@@ -161,6 +161,8 @@ def _members_page(cohort, status=200, problems=(), target=None, **forms_given):
     lead_form.lead.choices = [SelectChoice("", _("Bitte wählen"))] + [
         SelectChoice(u.email, u.display_name) for u in services.lead_candidates()
         if u not in cohort.leads]
+    if page["target"] == "lead" and len(lead_form.lead.choices) == 1:
+        page["target"] = None  # no drop-down to link to: nobody else can lead
     return render_template(
         "cohorts/members.html", **page,
         email_form=forms_given.get("email_form") or forms.MemberEmailForm(),

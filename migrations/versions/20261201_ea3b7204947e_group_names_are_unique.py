@@ -19,12 +19,23 @@ depends_on = None
 
 
 def upgrade():
-    # Groups created twice before this revision keep the oldest name; the others get their
-    # number appended, so the constraint can be created and nothing is lost.
-    op.execute(sa.text(
-        "UPDATE cohort SET name = substr(name, 1, 180) || ' (' || CAST(id AS VARCHAR(12)) || ')' "
-        "WHERE EXISTS (SELECT 1 FROM cohort AS older "
-        "WHERE older.name = cohort.name AND older.id < cohort.id)"))
+    # Groups created twice before this revision: the oldest keeps the name, the others get
+    # their number appended (or the next free one), so the constraint can be created and
+    # nothing is lost. Chosen here rather than in one UPDATE, which PostgreSQL and SQLite
+    # would evaluate differently against rows renamed within the same statement.
+    connection = op.get_bind()
+    rows = connection.execute(sa.text("SELECT id, name FROM cohort ORDER BY id")).all()
+    taken, seen = {name for _, name in rows}, set()
+    for cohort_id, name in rows:
+        if name not in seen:
+            seen.add(name)
+            continue
+        number = cohort_id
+        while (new := f"{name[:180]} ({number})") in taken:
+            number += 1
+        taken.add(new)
+        connection.execute(sa.text("UPDATE cohort SET name = :name WHERE id = :id"),
+                           {"name": new, "id": cohort_id})
     with op.batch_alter_table('cohort', schema=None) as batch_op:
         batch_op.create_unique_constraint(batch_op.f('uq_cohort_name'), ['name'])
 

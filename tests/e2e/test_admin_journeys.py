@@ -85,7 +85,8 @@ def test_admin_manages_people_offices_imports_and_reads_the_log(
     assert "1 Person gefunden" in main_text(page)
     assert page.get_by_role("link", name="Codierer, Carl").is_visible()
     page.get_by_label("Name, E-Mail-Adresse oder Personalnummer").fill("")
-    page.get_by_label("Amt (mit untergeordneten Einheiten)").select_option(label="D2 Dezernat Bürgerdienste")
+    page.get_by_label("Amt (mit untergeordneten Einheiten)").select_option(
+        label="D2 Dezernat Bürgerdienste")
     submit(page, "Suchen")
     assert "1 Person gefunden" in main_text(page)  # Berta works in 33, below D2
     assert_accessible(page, "people by office")
