@@ -3,7 +3,14 @@
 from datetime import UTC, date, datetime
 
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime, format_decimal, get_locale, to_user_timezone
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_percent,
+    get_locale,
+    to_user_timezone,
+)
 from markupsafe import Markup
 
 from .extensions import babel
@@ -23,16 +30,20 @@ def parse_date(text: str) -> date | None:
     return None
 
 
+# The English catalogue is British ("recognised", "licence"); dates and numbers follow it:
+# 1 Dec 2026 and 13:05, not Dec 1, 2026 and 1:05 PM. Translations are found under "en".
+REGIONS = {"en": "en_GB"}
+
+
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # command line: messages and mails in German
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
-    if chosen in languages:
-        return chosen
-    return request.accept_languages.best_match(languages) or current_app.config[
-        "BABEL_DEFAULT_LOCALE"
-    ]
+    if chosen not in languages:
+        chosen = request.accept_languages.best_match(languages) or current_app.config[
+            "BABEL_DEFAULT_LOCALE"]
+    return REGIONS.get(chosen, chosen)
 
 
 def local_date(moment: datetime) -> date:
@@ -45,6 +56,12 @@ def local_today() -> date:
     return to_user_timezone(datetime.now(UTC)).date()
 
 
+def percent(share: float) -> str:
+    """A share (0.72) in whole percent as the language writes it: „72 %“, "72%". (Babel's
+    German no-break space becomes a plain one, as in the catalogue's „80 % der Punkte“.)"""
+    return format_percent(round(share * 100) / 100).replace("\xa0", " ")
+
+
 def in_language(text, language: str = "de") -> Markup:
     """Text in the language of the course content, inside a sentence of the interface (WCAG
     3.1.2): an English page names a module „Phishing und Social Engineering“ in German."""
@@ -55,12 +72,14 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["format_decimal"] = format_decimal  # 3,5 in German, 3.5 in English
-    # 30.11.2026 in German, Nov 30, 2026 in English; as the day and time it was in Berlin
+    # 30.11.2026 in German, 30 Nov 2026 in English; as the day and time it was in Berlin
     app.jinja_env.globals["format_date"] = lambda value, pattern="medium": format_date(value,
                                                                                       pattern)
     app.jinja_env.globals["format_time"] = lambda value: format_datetime(value, "medium")
+    app.jinja_env.globals["percent"] = percent
     app.jinja_env.filters["lang"] = in_language
 
     @app.context_processor
     def _language():
-        return {"current_lang": str(get_locale() or "de")}
+        locale = get_locale()
+        return {"current_lang": locale.language if locale else "de"}

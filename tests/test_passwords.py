@@ -50,6 +50,7 @@ def test_long_passwords_of_any_composition_are_accepted(password):
     # The example printed next to the field, however it is spaced or written.
     ("Tulpe Fahrrad Kompass Regen", "das Beispiel von dieser Seite"),
     ("tulpe-fahrrad-kompass-regen", "das Beispiel von dieser Seite"),
+    ("tulip bicycle compass rain", "das Beispiel von dieser Seite"),  # the English page's
 ])
 def test_weak_or_personal_passwords_are_refused(app, password, reason):
     found = problems(password, email="erika.muster@stadt.example", names=("Erika", "Muster"),

@@ -109,6 +109,12 @@ def test_statistics_pages_for_admin_and_lead(app, example, client, auth, make_us
     assert "0,71" in detail.get_data(as_text=True)
     assert '<h1 class="kern-heading-large" lang="de">Erstes Modul</h1>' in \
         detail.get_data(as_text=True)
+    # Numbers as the language writes them: 50 % and 0,71 in German, 50% and 0.71 in English.
+    english = {"Accept-Language": "en"}
+    assert "50%" in client.get("/verwaltung/quizstatistik", headers=english).get_data(
+        as_text=True)
+    assert "0.71" in client.get("/verwaltung/quizstatistik/demo-kurs/01-erstes-modul",
+                                headers=english).get_data(as_text=True)
     assert client.get("/verwaltung/quizstatistik/demo-kurs/99-nicht").status_code == 404
 
 

@@ -9,6 +9,7 @@ from ..auth.models import ADMIN
 from ..auth.people_routes import ROLE_LABELS
 from ..auth.services import role_required
 from ..errors import render_error
+from ..org.forms import KIND_LABELS
 from . import bp, services
 
 ACTION_LABELS = {
@@ -68,7 +69,10 @@ def detail_items(action: str, details: dict) -> list[tuple[str, str, object]]:
         label = DETAIL_LABELS.get(key, key)
         if key == "code" and action.startswith("certificate"):
             label = _l("Prüfcode")
-        items.append((key, label, details[key]))
+        value = details[key]
+        if action == "office_kind_changed":  # stored as codes: "einheit" -> „Einheit“, "Unit"
+            value = KIND_LABELS.get(value, value)
+        items.append((key, label, value))
     return items
 
 

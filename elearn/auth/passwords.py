@@ -31,8 +31,9 @@ changeme aendern ändern test testen start passw0rt passwort1 abcdef
 """.split())
 SEQUENCES = ("abcdefghijklmnopqrstuvwxyz", "01234567890", "qwertzuiopü", "asdfghjklöä",
              "yxcvbnm", "qwertyuiop", "zxcvbnm")
-# The example the password pages print; whoever copies it has no secret.
-EXAMPLE = "tulpefahrradkompassregen"
+# The examples the password pages print, in German and English; whoever copies one has no
+# secret.
+EXAMPLES = ("tulpefahrradkompassregen", "tulipbicyclecompassrain")
 _NOT_LETTERS = re.compile(r"[\W\d_]+")
 _EDGES = re.compile(r"^[\W\d_]+|[\W\d_]+$")
 _LEET = str.maketrans("0134@$5!7", "oieaassit")
@@ -47,7 +48,7 @@ def problems(password: str, *, email: str = "", names: tuple[str, ...] = (),
         return [_("Das Passwort darf höchstens %(n)s Zeichen lang sein.", n=MAX_LENGTH)]
     found = []
     folded = password.casefold()
-    if _NOT_LETTERS.sub("", folded) == EXAMPLE:
+    if _NOT_LETTERS.sub("", folded) in EXAMPLES:
         return [_("Das ist das Beispiel von dieser Seite. Nehmen Sie bitte eigene, zufällig "
                   "gewählte Wörter.")]
     personal_inputs = [p for p in (email, email.partition("@")[0], *names, city) if p]
