@@ -332,6 +332,9 @@ def test_certificate_revocation_is_audited(client, admin, learner, synced):
     assert entry.actor_id == admin.id
     log = client.get("/verwaltung/protokoll").get_data(as_text=True)
     assert f"Prüfcode: {certificate.code}" in log  # as everywhere else, not "Kennung"
+    # In English the keys are lower case within the list, as they stand mid-sentence.
+    english = client.get("/verwaltung/protokoll", headers={"Accept-Language": "en"})
+    assert f"verification code: {certificate.code}" in english.get_data(as_text=True)
 
 
 def test_certificate_revocation_on_the_command_line_is_audited(runner, learner, synced):

@@ -29,15 +29,29 @@ ACTION_LABELS = {
     "cohort_changed": _l("Lerngruppe geändert"),
     "office_kind_changed": _l("Art eines Amts geändert"),
 }
-# The keys of an entry's details, as the page shows them.
+# The keys of an entry's details, as the page shows them: within a list ("code: 33.1; people:
+# …"), so with their own context, apart from the same words as headings.
 DETAIL_LABELS = {
-    "before": _l("vorher"), "after": _l("nachher"), "source": _l("Quelle"),
-    "filename": _l("Datei"), "created": _l("neu"), "updated": _l("geändert"),
-    "unchanged": _l("unverändert"), "deactivated": _l("deaktiviert"),
-    "invited": _l("eingeladen"), "mailed": _l("per E-Mail"), "code": _l("Kennung"),
-    "parent": _l("übergeordnet"), "attempts": _l("Quizversuche"),
-    "certificates": _l("Zertifikate"), "added": _l("hinzugefügt"), "how": _l("Weg"),
-    "person": _l("Person"), "lead": _l("Leitung"), "name": _l("Name"), "people": _l("Personen"),
+    "before": lazy_pgettext("audit detail", "vorher"),
+    "after": lazy_pgettext("audit detail", "nachher"),
+    "source": lazy_pgettext("audit detail", "Quelle"),
+    "filename": lazy_pgettext("audit detail", "Datei"),
+    "created": lazy_pgettext("audit detail", "neu"),
+    "updated": lazy_pgettext("audit detail", "geändert"),
+    "unchanged": lazy_pgettext("audit detail", "unverändert"),
+    "deactivated": lazy_pgettext("audit detail", "deaktiviert"),
+    "invited": lazy_pgettext("audit detail", "eingeladen"),
+    "mailed": lazy_pgettext("audit detail", "per E-Mail"),
+    "code": lazy_pgettext("audit detail", "Kennung"),
+    "parent": lazy_pgettext("audit detail", "übergeordnet"),
+    "attempts": lazy_pgettext("audit detail", "Quizversuche"),
+    "certificates": lazy_pgettext("audit detail", "Zertifikate"),
+    "added": lazy_pgettext("audit detail", "hinzugefügt"),
+    "how": lazy_pgettext("audit detail", "Weg"),
+    "person": lazy_pgettext("audit detail", "Person"),
+    "lead": lazy_pgettext("audit detail", "Leitung"),
+    "name": lazy_pgettext("audit detail", "Name"),
+    "people": lazy_pgettext("audit detail", "Personen"),
 }
 
 
@@ -68,7 +82,7 @@ def detail_items(action: str, details: dict) -> list[tuple[str, str, object]]:
     for key in sorted(details, key=lambda k: (order.index(k) if k in order else len(order), k)):
         label = DETAIL_LABELS.get(key, key)
         if key == "code" and action.startswith("certificate"):
-            label = _l("Prüfcode")
+            label = lazy_pgettext("audit detail", "Prüfcode")
         value = details[key]
         if action == "office_kind_changed":  # stored as codes: "einheit" -> „Einheit“, "Unit"
             value = KIND_LABELS.get(value, value)
