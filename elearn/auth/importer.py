@@ -141,7 +141,7 @@ def _self_protection(people: list[_Person], deactivate_missing: bool, actor) -> 
     row = next((p for p in people if p.personnel_number == actor.personnel_number), None)
     if row is None and deactivate_missing:
         return [_("Sie selbst stehen nicht in der Datei und würden deaktiviert. Nehmen Sie sich "
-                  "in die Liste auf oder importieren Sie ohne „Fehlende deaktivieren“.")]
+                  "in die Liste auf oder importieren Sie, ohne Fehlende zu deaktivieren.")]
     if row is not None and row.roles is not None and ADMIN not in row.roles:
         return [_("Zeile %(row)s: Die Datei würde Ihnen die Rolle Administration nehmen. Das "
                   "kann nur eine andere Administratorin oder ein anderer Administrator.",
