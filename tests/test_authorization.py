@@ -93,6 +93,7 @@ POST_ENDPOINTS = {
     "auth.logout": ("/logout", "learner"),
     "quiz.start": ("/kurse/demo-kurs/01-erstes-modul/quiz", "learner"),
     "quiz.attempt": ("/versuche/{attempt}", "learner"),
+    "quiz.language": ("/versuche/{attempt}/sprache", "learner"),
     "certificates.revoke": ("/verwaltung/zertifikate/{code}/widerruf", "admin"),
     "cohorts.create": ("/kohorten/neu", "admin"),
     "cohorts.edit": ("/kohorten/{cohort}/bearbeiten", "admin"),

@@ -371,3 +371,33 @@ def test_questions_and_feedback_keep_the_course_language_on_english_pages(logged
     page = logged_in.get(result, headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert '<p class="kern-body kern-body--bold" lang="de">' in page
     assert '<span lang="de">Die richtige Antwort</span>' in page
+
+
+def test_switching_language_in_a_quiz_keeps_the_answers_ticked_so_far(app, logged_in,
+                                                                       make_user):
+    url = start(logged_in)
+    page = logged_in.get(url).get_data(as_text=True)
+    # The header's language button sends the quiz form (works without JavaScript).
+    switch = f'name="lang" value="en" lang="en" form="quiz" formaction="{url}/sprache"'
+    assert switch in page and '<form method="post" novalidate id="quiz">' in page
+    ticked = answers(logged_in, url, {"q-einfach": "Die richtige Antwort",
+                                      "q-wahr-falsch": "false"})
+    moved = logged_in.post(url + "/sprache", data={**ticked, "lang": "en",
+                                                   "csrf_token": csrf_token(logged_in, "/")})
+    assert moved.status_code == 303 and moved.headers["Location"] == url
+    english = logged_in.get(url).get_data(as_text=True)
+    assert 'lang="en"' in english and "Submit quiz" in english
+    checked = re.findall(r'<input[^>]* name="(q-[a-z-]+)" value="([^"]+)" checked>', english)
+    assert sorted(checked) == sorted(ticked.items())
+    # Once: a later visit starts from the stored attempt, as before.
+    assert " checked>" not in logged_in.get(url).get_data(as_text=True)
+    # Nothing is saved as an answer, and someone else's attempt is not found.
+    assert db.session.scalar(sa.select(Attempt.submitted_at)) is None
+    other = app.test_client()
+    make_user(email="other@test.example")
+    from .conftest import AuthActions
+
+    AuthActions(other).login(email="other@test.example")
+    refused = other.post(url + "/sprache", data={"lang": "en",
+                                                 "csrf_token": csrf_token(other, "/")})
+    assert refused.status_code == 404

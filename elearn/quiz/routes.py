@@ -1,9 +1,10 @@
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
 
 from ..auth.models import ADMIN, LEAD
 from ..auth.services import role_required
@@ -61,8 +62,9 @@ def attempt(attempt_id: int):
         study_session = activity.open_session(current_user, attempt.module.version.course,
                                               attempt.module.slug)
         db.session.commit()
+        given, raw = _draft(attempt)
         return render_template("quiz/attempt.html", attempt=attempt, questions=questions,
-                               missing=[], not_numbers=[], repeated=[], given={}, raw={},
+                               missing=[], not_numbers=[], repeated=[], given=given, raw=raw,
                                study_session=study_session)
     try:
         answers, missing, not_numbers, repeated = services.parse_answers(attempt, request.form)
@@ -82,6 +84,38 @@ def attempt(attempt_id: int):
         db.session.rollback()
         flash(_("Dieser Versuch war bereits abgegeben; das erste Ergebnis gilt."), "info")
     return redirect(url_for("quiz.result", attempt_id=attempt.id), code=303)
+
+
+# Answers carried across a change of language, in the signed session cookie (about 4 KB in all).
+MAX_DRAFT = 2000
+
+
+@bp.post("/versuche/<int(max=2147483647):attempt_id>/sprache")
+@login_required
+def language(attempt_id: int):
+    """The language button on a quiz page sends the quiz form here: the page comes back in
+    the other language with the answers ticked so far, not a blank quiz."""
+    attempt = _own_attempt(attempt_id)
+    if request.form.get("lang") in current_app.config["LANGUAGES"]:
+        session["lang"] = request.form["lang"]
+    answers = [(key, value) for key, value in request.form.items(multi=True)
+               if key.startswith("q-")]
+    if not attempt.is_submitted and sum(len(k) + len(v) for k, v in answers) <= MAX_DRAFT:
+        session["quiz_draft"] = {"attempt": attempt.id, "answers": answers}
+    return redirect(url_for("quiz.attempt", attempt_id=attempt.id), code=303)
+
+
+def _draft(attempt: Attempt) -> tuple[dict, MultiDict]:
+    """The answers carried across a change of language, once; (given, raw) for the form."""
+    draft = session.pop("quiz_draft", None)
+    if not draft or draft.get("attempt") != attempt.id:
+        return {}, MultiDict()
+    raw = MultiDict([tuple(pair) for pair in draft.get("answers", [])])
+    try:
+        given, *_ = services.parse_answers(attempt, raw)
+    except services.TamperedAnswers:  # nothing that does not belong is put back
+        return {}, MultiDict()
+    return given, raw
 
 
 @bp.get("/versuche/<int(max=2147483647):attempt_id>/ergebnis")

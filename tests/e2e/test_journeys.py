@@ -105,6 +105,23 @@ def test_quiz_by_keyboard_only(page, live_server, learner, synced):
     assert "Bestanden mit 100 %" in page.inner_text("main")
 
 
+def test_switching_language_mid_quiz_keeps_the_ticked_answer(page, live_server, learner,
+                                                              synced):
+    """The header's button sends the quiz form (its form attribute), without JavaScript."""
+    log_in(page, live_server, learner.email)
+    page.goto(live_server + "/kurse/demo-kurs/02-zweites-modul")
+    with page.expect_navigation():
+        page.click("button:has-text('Quiz starten')")
+    page.check("label:text-is('Richtig')")
+    with page.expect_navigation():
+        page.click("button:has-text('English')")
+    assert page.get_attribute("html", "lang") == "en"
+    assert page.is_checked("label:text-is('Richtig')")  # course text stays German
+    with page.expect_navigation():
+        page.click("button:has-text('Submit quiz')")
+    assert "Passed with 100%" in page.inner_text("main")
+
+
 def test_hr_reads_the_report_and_downloads_the_export(page, live_server, make_user, synced):
     make_user(email="hr@test.example", roles=("hr",))
     log_in(page, live_server, "hr@test.example")
