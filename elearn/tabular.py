@@ -31,7 +31,8 @@ def _decode(data: bytes) -> str:
             return data.decode("utf-16")
         except UnicodeDecodeError:
             raise TableError(_("Die Datei ist als UTF-16 gekennzeichnet, lässt sich so aber "
-                               "nicht lesen. Bitte als „CSV UTF-8“ speichern.")) from None
+                               "nicht lesen. Bitte speichern Sie die Datei als „CSV UTF-8“.")
+                             ) from None
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return data[3:].decode("utf-8")
@@ -39,8 +40,8 @@ def _decode(data: bytes) -> str:
             line = data[:error.start + 3].count(b"\n") + 1
             # A BOM promises UTF-8: guessing another encoding could garble names silently.
             raise TableError(_("Die Datei ist als UTF-8 gekennzeichnet, Zeile %(line)s enthält "
-                               "aber Zeichen in einer anderen Kodierung. Bitte als „CSV UTF-8“ "
-                               "speichern.", line=line)) from None
+                               "aber Zeichen in einer anderen Kodierung. Bitte speichern Sie "
+                               "die Datei als „CSV UTF-8“.", line=line)) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -195,7 +196,7 @@ def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
     elif Path(filename).suffix.lower() in (".csv", ".txt"):
         raw = _csv_rows(data)
     else:
-        raise TableError(_("Bitte eine CSV- oder XLSX-Datei verwenden."))
+        raise TableError(_("Bitte verwenden Sie eine CSV- oder XLSX-Datei."))
     # Keep each row's number as the spreadsheet shows it, then drop empty rows.
     numbered = [(n, r) for n, r in enumerate(raw, start=1) if any(c.strip() for c in r)]
     if not numbered:

@@ -140,7 +140,7 @@ def test_invitation_link_is_shown_without_smtp_and_only_the_newest_works(
     person = make_user(email="neu@test.example", password=None)
     url = f"/verwaltung/personen/{person.id}"
     first = post(client, url + "/einladung", page=url).get_data(as_text=True)
-    assert "E-Mail ist nicht eingerichtet" in first
+    assert "E-Mail-Versand ist nicht eingerichtet" in first
     link = re.search(r"http://localhost(/passwort/neu/[\w-]+)", first).group(1)
     second = post(client, url + "/einladung", page=url).get_data(as_text=True)
     newer = re.search(r"http://localhost(/passwort/neu/[\w-]+)", second).group(1)

@@ -127,7 +127,7 @@ def test_verification_is_rate_limited(app, holder):
         assert anonymous.get(f"/verify/{holder.code}").status_code == 200
     response = anonymous.get(f"/verify/{holder.code}")
     assert response.status_code == 429
-    assert "Zu viele Prüfungen" in response.get_data(as_text=True)
+    assert "Zu viele Abfragen der Prüfseite" in response.get_data(as_text=True)
 
 
 def test_parallel_verifications_do_not_overrun_the_limit(app, holder):
@@ -185,7 +185,7 @@ def _age(certificate, days):
 def test_an_expired_certificate_is_called_expired_on_the_course_page(client, holder):
     _age(holder, 400)  # expired 35 days ago
     page = client.get("/kurse/demo-kurs").get_data(as_text=True)
-    assert "abgelaufen. Bestehen Sie die Quizze der Module noch einmal" in page
+    assert "abgelaufen. Bestehen Sie das Quiz jedes Moduls noch einmal" in page
     assert "gilt bis" not in page
 
 
@@ -217,7 +217,7 @@ def test_renewal_issues_a_new_certificate_and_keeps_history(client, holder):
     page = client.get("/zertifikate").get_data(as_text=True)
     assert old.code in page and new.code in page and "Erneuerung fällig" not in page
     assert "Erneuerung fällig" not in client.get("/kurse/demo-kurs").get_data(as_text=True)
-    assert "Bestehen Sie die Quizze des Kurses noch einmal" not in client.get("/").get_data(
+    assert "Bestehen Sie das Quiz jedes Moduls noch einmal" not in client.get("/").get_data(
         as_text=True)
 
 

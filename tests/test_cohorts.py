@@ -257,7 +257,7 @@ def test_cohort_dates_must_be_plausible_and_may_be_typed_the_german_way(client, 
                                                   "starts_on": begins, "ends_on": ends,
                                                   "csrf_token": token})
         assert far.status_code == 422
-        assert "Bitte wählen Sie ein Datum zwischen 2000 und 2099." in page(far)
+        assert "Bitte wählen Sie ein Datum in den Jahren 2000 bis 2099." in page(far)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Cohort)) == 0
     typed = client.post("/kohorten/neu", data={"name": "Getippt", "track": str(synced_tracks.id),
                                                 "starts_on": " 2.3.2026", "ends_on": "30.04.2026 ",
@@ -323,7 +323,7 @@ def test_a_lead_reads_but_cannot_change_who_is_in_the_group(client, auth, cohort
     auth.login(email="lead@test.example")
     url = f"/kohorten/{cohort.id}/mitglieder"
     text = page(client.get(url))
-    assert "Dora Dorn" in text and "legt die Verwaltung fest" in text
+    assert "Dora Dorn" in text and "legt die Administration fest" in text
     assert "/mitglieder/person" not in text and "entfernen" not in text
     assert "Neue Lerngruppe anlegen" not in page(client.get("/kohorten"))
     token = csrf_token(client, url)

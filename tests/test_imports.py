@@ -87,7 +87,7 @@ def test_missing_or_unknown_columns_reject_the_file(offices):
     assert result.errors == ["Unbekannte Spalten: „Hobby“. Es fehlen Spalten: "
                              "E-Mail/email, Nachname/last_name, Amt/office."]
     assert import_people(b"", "l.csv").errors == ["Die Datei ist leer."]
-    assert import_people(b"x", "l.pdf").errors == ["Bitte eine CSV- oder XLSX-Datei verwenden."]
+    assert import_people(b"x", "l.pdf").errors == ["Bitte verwenden Sie eine CSV- oder XLSX-Datei."]
     assert import_people(b"kein xlsx", "l.xlsx").errors == [
         "Die XLSX-Datei lässt sich nicht lesen."]
 
@@ -99,7 +99,7 @@ def test_broken_files_get_a_reason_not_a_traceback(offices, runner, tmp_path):
         "P1;J\xfcrg;M;j@stadt.example;A1"], encoding="latin-1")
     assert import_people(bom_then_cp1252, "l.csv").errors == [
         "Die Datei ist als UTF-8 gekennzeichnet, Zeile 2 enthält aber Zeichen in einer anderen "
-        "Kodierung. Bitte als „CSV UTF-8“ speichern."]
+        "Kodierung. Bitte speichern Sie die Datei als „CSV UTF-8“."]
     # An opening quotation mark without its closing one swallows the rest of the file.
     unclosed = csv_bytes([HEADER_DE, 'P1;"Jörg;Müller;j@stadt.example;A1'] +
                          [f"P{n};{'x' * 30};Y;p{n}@stadt.example;A1" for n in range(2, 5000)])

@@ -162,7 +162,7 @@ def test_healthz_down(tmp_path):
 
 def test_privacy_page_states_who_sees_what_and_retention(client):
     page = client.get("/datenschutz").get_data(as_text=True)
-    assert "Personalstelle (HR)" in page and "Keine Punkte, keine Versuche, keine Namen." in page
+    assert "Personalstelle</th>" in page and "Keine Punkte, keine Versuche, keine Namen." in page
     assert "365 Tage nach der Abgabe" in page
     assert "Aktive Lernzeit: nach 365 Tagen nur noch als Summe je Modul und Monat" in page
     assert "Wie lange es aufbewahrt wird" in page

@@ -241,14 +241,14 @@ def test_waiting_time_and_attempt_limit(logged_in):
     response = logged_in.post("/kurse/demo-kurs/02-zweites-modul/quiz",
                               data={"mode": "study", "csrf_token": token})
     assert response.status_code == 409
-    assert "Sie können das Quiz erst wieder am" in response.get_data(as_text=True)
+    assert "Sie können das Quiz erst am" in response.get_data(as_text=True)
     # The module page says so too, instead of offering a button that can only fail.
     module_page = logged_in.get("/kurse/demo-kurs/02-zweites-modul").get_data(as_text=True)
-    assert "Sie können das Quiz erst wieder am" in module_page
+    assert "Sie können das Quiz erst am" in module_page
     # And the result: not "try again" when that is not possible now.
     result = logged_in.get(url + "/ergebnis").get_data(as_text=True)
-    assert re.search(r"nötig sind \d+ %\. Sie können das Quiz erst wieder am "
-                     r"\d\d\.\d\d\.\d{4} ab \d\d:\d\d versuchen\.", result), result
+    assert re.search(r"nötig sind \d+ %\. Sie können das Quiz erst am "
+                     r"\d\d\.\d\d\.\d{4} ab \d\d:\d\d Uhr wieder starten\.", result), result
     assert "versuchen Sie es erneut" not in result
     assert "Quiz starten" not in module_page and "Einstufungstest starten" not in module_page
     attempt = _attempts()[0]

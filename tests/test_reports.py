@@ -341,7 +341,7 @@ def test_the_about_sheet_is_neutralised_and_the_file_name_safe(city):
 @pytest.mark.parametrize(("query", "message"), [
     ("von=2026-02-30", "„2026-02-30“ ist kein gültiges Datum"),
     ("bis=gestern", "„gestern“ ist kein gültiges Datum"),
-    ("von=2026-05-01&bis=2026-04-01", "Der Zeitraum beginnt nach seinem Ende."),
+    ("von=2026-05-01&bis=2026-04-01", "Der Beginn liegt nach dem Ende."),
     ("amt=XX", "Unbekanntes Amt „XX“."),
     ("thema=gibt-es-nicht", "Unbekannter Kurs oder Lernpfad"),
 ])
@@ -377,9 +377,9 @@ def test_bad_filters_come_back_on_the_form_with_every_problem_at_its_field(
                       ).get_data(as_text=True)
     assert 'href="#thema">Unbekannter Kurs oder Lernpfad „weg“.' in page
     assert 'href="#amt">Unbekanntes Amt „XX“.' in page
-    assert 'href="#von">Der Zeitraum beginnt nach seinem Ende.' in page  # all at once
+    assert 'href="#von">Der Beginn liegt nach dem Ende.' in page  # all at once
     page = client.get("/berichte?von=2026-05-01&bis=2026-04-01").get_data(as_text=True)
-    assert 'href="#von">Der Zeitraum beginnt nach seinem Ende.' in page
+    assert 'href="#von">Der Beginn liegt nach dem Ende.' in page
 
 
 def test_filter_messages_follow_the_language(city, client, auth, make_user):

@@ -84,7 +84,7 @@ def test_odd_inputs_are_clear_errors_not_500(client, auth, make_user, synced):
     assert client.get("/versuche/99999999999999999999999").status_code == 404
     assert client.get("/versuche/99999999999999999999999/ergebnis").status_code == 404
     response = client.get("/berichte?bis=9999-12-31")
-    assert response.status_code == 400 and "zwischen 2000 und 2099" in response.get_data(
+    assert response.status_code == 400 and "in den Jahren 2000 bis 2099" in response.get_data(
         as_text=True)
     page = client.get("/berichte?fmt=x&_external=1&thema=demo-kurs")
     assert page.status_code == 200

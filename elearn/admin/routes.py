@@ -24,7 +24,7 @@ ACTION_LABELS = {
     "offices_imported": _l("Ämter importiert"), "cohort_created": _l("Lerngruppe angelegt"),
     "cohort_members_added": _l("Mitglieder einer Lerngruppe hinzugefügt"),
     "cohort_member_removed": _l("Mitglied aus einer Lerngruppe entfernt"),
-    "cohort_lead_added": _l("Leitung einer Lerngruppe ergänzt"),
+    "cohort_lead_added": _l("Leitung einer Lerngruppe hinzugefügt"),
     "cohort_lead_removed": _l("Leitung einer Lerngruppe entfernt"),
     "cohort_changed": _l("Lerngruppe geändert"),
     "office_kind_changed": _l("Art eines Amts geändert"),

@@ -79,7 +79,7 @@ class ActionForm(FlaskForm):
 class ImportForm(FlaskForm):
     file = FileField(_l("Datei (CSV oder XLSX)"), validators=[
         FileRequired(_l("Bitte wählen Sie eine Datei aus.")),
-        FileAllowed(["csv", "xlsx"], _l("Bitte eine CSV- oder XLSX-Datei verwenden."))])
+        FileAllowed(["csv", "xlsx"], _l("Bitte verwenden Sie eine CSV- oder XLSX-Datei."))])
     dry_run = BooleanField(_l("Probelauf: nur prüfen und zählen, nichts speichern"),
                            default=True)
     deactivate_missing = BooleanField(

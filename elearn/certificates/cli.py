@@ -95,6 +95,6 @@ def _reminder_text(certificate, until: str) -> str:
     city = current_app.config["CITY_NAME"]
     return (f"Guten Tag {certificate.holder_name},\n\n"
             f"Ihr Zertifikat „{certificate.title}“ ist noch bis zum {until} gültig.\n"
-            "Um es zu erneuern, bestehen Sie die Quizze des Kurses noch einmal; danach "
+            "Um es zu erneuern, bestehen Sie das Quiz jedes Moduls noch einmal; danach "
             "erhalten Sie ein neues Zertifikat.\n\n"
             f"Ihre Lernplattform Digitalisierungsführerschein, {city}\n")

@@ -86,7 +86,8 @@ def open_badge(code: str):
 class VerifyThrottled(TooManyRequests):
     @property
     def user_message(self) -> str:
-        return _("Zu viele Prüfungen in kurzer Zeit. Bitte warten Sie einige Minuten.")
+        return _("Zu viele Abfragen der Prüfseite in kurzer Zeit. Bitte warten Sie einige "
+                 "Minuten und versuchen Sie es dann erneut.")
 
 
 @bp.get("/verify/<code>")

@@ -26,7 +26,7 @@ class _DateField(DateField):
 def _plausible(field):
     # Due dates are counted from the start: a start in the year 9999 would overflow them.
     if field.data and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
-        raise ValidationError(_l("Bitte wählen Sie ein Datum zwischen %(first)s und %(last)s.",
+        raise ValidationError(_l("Bitte wählen Sie ein Datum in den Jahren %(first)s bis %(last)s.",
                                  first=FIRST_YEAR, last=LAST_YEAR))
 
 

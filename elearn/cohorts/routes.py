@@ -174,7 +174,7 @@ def _added(result: services.Added):
     if result.added:
         flash(ngettext_added(result), "success")
     else:
-        flash(_("Keine neuen Mitglieder: alle waren schon in der Gruppe."), "info")
+        flash(_("Keine neuen Mitglieder: Alle waren schon in der Gruppe."), "info")
 
 
 def ngettext_added(result: services.Added) -> str:
@@ -338,8 +338,8 @@ def _survey(subject: str, title: str, back: str, record):
         except sa.exc.IntegrityError:  # the same form sent twice at once: its receipt won
             db.session.rollback()
             return _already_answered(back)
-        flash(_("Danke für Ihre Rückmeldung! Sie wird nur zusammengefasst und ohne Ihren Namen "
-                "ausgewertet."), "success")
+        flash(_("Danke für Ihre Rückmeldung! Sie ist ohne Ihren Namen gespeichert; Bewertungen "
+                "erscheinen nur zusammengefasst."), "success")
         return redirect(back, code=303)
     return render_template("cohorts/survey.html", form=form, title=title, back=back,
                            items=surveys.ITEMS), 422 if form.errors else 200

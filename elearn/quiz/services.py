@@ -30,7 +30,7 @@ class QuizRefused(Exception):
     @property
     def user_message(self) -> str:
         if self.next_possible:  # the day as on every page, the time without seconds
-            return _("Sie können das Quiz erst wieder am %(date)s ab %(time)s versuchen.",
+            return _("Sie können das Quiz erst am %(date)s ab %(time)s Uhr wieder starten.",
                      date=format_date(self.next_possible, "medium"),
                      time=format_time(self.next_possible, "short"))
         return ngettext("Sie haben den einzigen Versuch für dieses Quiz genutzt. Wie es "

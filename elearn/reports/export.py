@@ -10,8 +10,9 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from .services import Report
 
 HEADERS = ["Kennung", "Bezeichnung", "Ebene", "Beschäftigte", "Begonnen", "Abgeschlossen",
-           "davon per Einstufungstest", "Zertifikate gültig", "Zertifikate laufen in 60 Tagen ab",
-           "Zertifikate abgelaufen", "Abschlussquote (%)"]
+           "davon per Einstufungstest", "Zertifikate gültig",
+           "Zertifikate laufen innerhalb von 60 Tagen ab", "Zertifikate abgelaufen",
+           "Abschlussquote (%)"]
 COUNT_COLUMNS = ("employees", "started", "completed", "test_out", "cert_valid",
                  "cert_expiring", "cert_expired")
 DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")

@@ -24,7 +24,8 @@ def filters(subject: str | None, date_from: str | None, date_to: str | None,
             problems += error.problems
     if chosen.get("date_from") and chosen.get("date_to") \
             and chosen["date_from"] > chosen["date_to"]:
-        problems.append(("von", _("Der Zeitraum beginnt nach seinem Ende.")))
+        problems.append(("von", _("Der Beginn liegt nach dem Ende. Bitte korrigieren Sie den "
+                                  "Zeitraum.")))
     if problems:
         raise ReportError.collected(problems)
     return chosen

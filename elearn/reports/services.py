@@ -115,8 +115,8 @@ def parse_date(value: str | None, label: str, field: str | None = None) -> date 
         raise ReportError(_("%(label)s: „%(value)s“ ist kein gültiges Datum (TT.MM.JJJJ).",
                             label=label, value=value), field)
     if not i18n.FIRST_YEAR <= parsed.year <= i18n.LAST_YEAR:  # as for learning groups
-        raise ReportError(_("%(label)s: Bitte ein Datum zwischen %(first)s und %(last)s "
-                            "angeben.", label=label, first=i18n.FIRST_YEAR,
+        raise ReportError(_("%(label)s: Bitte wählen Sie ein Datum in den Jahren %(first)s bis "
+                            "%(last)s.", label=label, first=i18n.FIRST_YEAR,
                             last=i18n.LAST_YEAR), field)
     return parsed
 
@@ -231,7 +231,8 @@ def build(subject: Subject, *, date_from=None, date_to=None, office: Office | No
     """The report for one course or track, for the administration or an office subtree."""
     today = today or local_today()
     if date_from and date_to and date_from > date_to:
-        raise ReportError(_("Der Zeitraum beginnt nach seinem Ende."), "von")
+        raise ReportError(_("Der Beginn liegt nach dem Ende. Bitte korrigieren Sie den "
+                            "Zeitraum."), "von")
     offices, children = office_tree()
     direct = direct_counts(subject, date_from, date_to, today)
     roots = children.get(None, [])

@@ -53,7 +53,7 @@ def invitation_link(page, base, name):
     submit(page, "Einladung senden")
     text = main_text(page)
     assert "Einladung erstellt" in text
-    assert "E-Mail ist nicht eingerichtet." in text
+    assert "E-Mail-Versand ist nicht eingerichtet." in text
     assert_accessible(page, "invitation link")
     link = page.get_by_role("status").locator("code").inner_text()
     assert link.startswith(base + "/passwort/neu/")
@@ -360,8 +360,8 @@ def test_learner_gives_feedback_on_a_passed_module_by_keyboard(
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.url == live_server + "/kurse/demo-kurs"
-    assert "Danke für Ihre Rückmeldung! Sie wird nur zusammengefasst und ohne Ihren Namen " \
-           "ausgewertet." in main_text(page)
+    assert "Danke für Ihre Rückmeldung! Sie ist ohne Ihren Namen gespeichert; Bewertungen " \
+           "erscheinen nur zusammengefasst." in main_text(page)
     assert_accessible(page, "course after survey")
 
     db.session.expire_all()
