@@ -25,9 +25,12 @@ def _titles() -> dict[int, tuple[str, str]]:
             _("Die angeforderte Seite gibt es nicht oder nicht mehr."),
         ),
         405: (_("Nicht erlaubt"), _("Diese Aktion ist auf dieser Seite nicht möglich.")),
-        409: (_("Gerade nicht möglich"), _("Diese Aktion ist im Moment nicht möglich.")),
-        410: (_("Nicht mehr verfügbar"), _("Das gibt es nicht mehr.")),
-        413: (_("Zu groß"), _("Die gesendeten Daten sind zu groß.")),
+        409: (_("Gerade nicht möglich"), _("Diese Aktion ist im Moment nicht möglich. Bitte "
+                                            "laden Sie die Seite neu und versuchen Sie es noch "
+                                            "einmal.")),
+        410: (_("Nicht mehr verfügbar"), _("Diese Seite oder dieser Eintrag wurde entfernt.")),
+        413: (_("Zu groß"), _("Die gesendeten Daten sind zu groß. Bitte laden Sie eine kleinere "
+                              "Datei hoch.")),
         422: (_("Eingaben unvollständig"), _("Bitte prüfen Sie Ihre Eingaben.")),
         429: (
             _("Zu viele Versuche"),

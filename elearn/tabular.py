@@ -76,7 +76,8 @@ def _csv_rows(data: bytes) -> list[list[str]]:
         # Otherwise almost always an opening quotation mark without its closing one, which
         # swallows the rest of the file into one cell.
         raise TableError(_("Die CSV-Datei lässt sich ab Zeile %(line)s nicht lesen: "
-                           "vermutlich ein Anführungszeichen ohne schließendes Gegenstück.",
+                           "vermutlich ein Anführungszeichen ohne schließendes Gegenstück. "
+                           "Bitte prüfen Sie die Anführungszeichen in dieser Zeile.",
                            line=row_start)) from None
 
 
@@ -105,7 +106,8 @@ def _xlsx_rows(data: bytes) -> tuple[list[list[str]], dict[tuple[int, int], str]
                 unusable[(r, c)] = _(
                     "Zeile %(row)s, Spalte %(column)s enthält eine Formel ohne gespeichertes "
                     "Ergebnis. Bitte öffnen und speichern Sie die Datei in Excel oder "
-                    "LibreOffice, oder fügen Sie die Werte als Werte ein.",
+                    "LibreOffice, oder ersetzen Sie die Formeln durch ihre Werte (Inhalte "
+                    "einfügen: nur Werte).",
                     row=r, column=_column_letter(c))
             rows[r - 1][c] = value  # a saved empty text ("" from WENN) stays empty
     return [["" if v is None else str(int(v)) if isinstance(v, float) and v.is_integer()

@@ -153,7 +153,7 @@ def test_member_by_email_and_removal(client, auth, cohort, admin, make_user):
     assert 'href="#email">Bitte geben Sie eine E-Mail-Adresse ein.' in page(empty)
     assert re.search(r'<input[^>]*aria-describedby="email-error"', page(empty))
     no_file = client.post(url + "/datei", data={"csrf_token": csrf_token(client, url)})
-    assert 'href="#file">Bitte wählen Sie eine Datei.' in page(no_file)
+    assert 'href="#file">Bitte wählen Sie eine Datei aus.' in page(no_file)
     assert re.search(r'<input[^>]*accept=".csv,.xlsx"[^>]*aria-describedby="file-error"',
                      page(no_file))
     removed = client.post(f"{url}/{person.id}/entfernen", follow_redirects=True,

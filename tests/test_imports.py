@@ -281,8 +281,8 @@ def test_xlsx_formulas_use_their_saved_result_and_never_read_as_empty(offices):
     # openpyxl, like many scripts, saves a formula without its result.
     assert import_people(_xlsx(rows), "liste.xlsx").errors == [
         "Zeile 2, Spalte D enthält eine Formel ohne gespeichertes Ergebnis. Bitte öffnen und "
-        "speichern Sie die Datei in Excel oder LibreOffice, oder fügen Sie die Werte als Werte "
-        "ein."]
+        "speichern Sie die Datei in Excel oder LibreOffice, oder ersetzen Sie die Formeln durch "
+        "ihre Werte (Inhalte einfügen: nur Werte)."]
     # A formula that ends in an error (a failed SVERWEIS) is not a personnel number or a name.
     assert import_people(_xlsx(rows, {"D2": ("e", "#N/A")}), "liste.xlsx").errors == [
         "Zeile 2, Spalte D enthält den Fehlerwert #N/A. Bitte korrigieren Sie die Zelle oder "

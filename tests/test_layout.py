@@ -165,7 +165,7 @@ def test_privacy_page_states_who_sees_what_and_retention(client):
     assert "Personalstelle</th>" in page and "Keine Punkte, keine Versuche, keine Namen." in page
     assert "365 Tage nach der Abgabe" in page
     assert "Aktive Lernzeit: nach 365 Tagen nur noch als Summe je Modul und Monat" in page
-    assert "Wie lange es aufbewahrt wird" in page
+    assert "Wie lange die Daten aufbewahrt werden" in page
 
 
 @pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example", "https://evil.example/",

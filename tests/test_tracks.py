@@ -60,7 +60,7 @@ def test_track_page_shows_steps_and_progress(client, auth, learner, synced_track
     page = client.get("/lernpfade/test-pfad").get_data(as_text=True)
     assert "1 von 2 Modulen" in page
     overview = client.get("/lernpfade").get_data(as_text=True)
-    assert "Fortschritt: 0 von 1 Pflichtschritten" in overview
+    assert "Fortschritt: 0 von 1 Pflichtschritten erledigt" in overview
     assert "Testpfad" in client.get("/").get_data(as_text=True)
 
 

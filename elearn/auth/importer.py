@@ -144,7 +144,7 @@ def _self_protection(people: list[_Person], deactivate_missing: bool, actor) -> 
                   "in die Liste auf oder importieren Sie, ohne Fehlende zu deaktivieren.")]
     if row is not None and row.roles is not None and ADMIN not in row.roles:
         return [_("Zeile %(row)s: Die Datei würde Ihnen die Rolle Administration nehmen. Das "
-                  "kann nur eine andere Administratorin oder ein anderer Administrator.",
+                  "kann nur eine andere Person mit der Rolle Administration.",
                   row=row.row)]
     return []
 

@@ -69,7 +69,7 @@ def _send_invitation(user: User, raw: str, actor) -> Delivery:
     body = _("Guten Tag %(name)s,\n\nfür Sie wurde ein Zugang zur Lernplattform "
              "„Digitalisierungsführerschein“ der Verwaltung %(city)s eingerichtet. Bitte legen "
              "Sie über diesen Link Ihr Passwort fest (gültig 7 Tage, nur einmal nutzbar):\n\n"
-             "%(link)s\n\nIhre Anmeldung ist dann Ihre E-Mail-Adresse %(email)s.\n",
+             "%(link)s\n\nSie melden sich dann mit Ihrer E-Mail-Adresse %(email)s an.\n",
              name=user.display_name, city=city, link=link, email=user.email)
     mailed = _deliver(user, _("Ihr Zugang zum Digitalisierungsführerschein"), body, link)
     audit.record(actor, "invited", user, mailed=mailed)
@@ -82,6 +82,7 @@ def send_reset(user: User) -> None:
     body = _("Guten Tag %(name)s,\n\njemand hat ein neues Passwort für Ihren Zugang zum "
              "Digitalisierungsführerschein angefordert. Wenn Sie das waren, legen Sie es über "
              "diesen Link fest (gültig 2 Stunden, nur einmal nutzbar):\n\n%(link)s\n\n"
-             "Wenn nicht, können Sie diese Nachricht ignorieren; Ihr Passwort bleibt.\n",
+             "Wenn nicht, können Sie diese Nachricht ignorieren; Ihr bisheriges Passwort "
+             "bleibt gültig.\n",
              name=user.display_name, link=link)
     _deliver(user, _("Neues Passwort für den Digitalisierungsführerschein"), body, link)

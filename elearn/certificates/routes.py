@@ -110,7 +110,7 @@ def verify(code: str):
 def admin():
     days = request.args.get("tage", "60")
     if not (days.isascii() and days.isdigit()) or not 1 <= int(days) <= 3650:
-        return render_error(400, _("Bitte geben Sie eine Zahl von Tagen zwischen 1 und 3650 an."))
+        return render_error(400, _("Bitte geben Sie eine Anzahl von Tagen zwischen 1 und 3650 an."))
     code = request.args.get("code", "").strip()
     return _admin_page(code, int(days), RevokeForm())
 

@@ -92,7 +92,7 @@ class MemberOfficeForm(FlaskForm):
 
 class MemberFileForm(FlaskForm):
     file = FileField(_l("CSV- oder XLSX-Datei mit einer Spalte „E-Mail“"),
-                     validators=[FileRequired(_l("Bitte wählen Sie eine Datei."))])
+                     validators=[FileRequired(_l("Bitte wählen Sie eine Datei aus."))])
 
 
 class LeadForm(FlaskForm):
@@ -112,7 +112,8 @@ AGREEMENT = [SelectChoice("1", _l("trifft nicht zu")),
 
 
 class SurveyForm(FlaskForm):
-    rating = RadioField(_l("Wie bewerten Sie das insgesamt? (1 = schlecht, 5 = sehr gut)"),
+    rating = RadioField(_l("Wie bewerten Sie das Angebot insgesamt? (1 = sehr schlecht, "
+                           "5 = sehr gut)"),
                         choices=RATINGS,
                         validators=[DataRequired(_l("Bitte wählen Sie eine Bewertung von 1 "
                                                     "bis 5."))])

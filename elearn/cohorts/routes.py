@@ -307,7 +307,7 @@ def remove_lead(cohort_id: int, user_id: int):
     cohort.leads.remove(lead)
     audit.record(current_user, "cohort_lead_removed", cohort, lead=lead.id)
     db.session.commit()
-    flash(_("%(name)s leitet die Gruppe nicht mehr und sieht ihre Zahlen nicht mehr.",
+    flash(_("%(name)s leitet die Gruppe nicht mehr und sieht die Zahlen der Gruppe nicht mehr.",
             name=lead.display_name), "success")
     return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)
 
