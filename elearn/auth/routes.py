@@ -31,6 +31,11 @@ def _unauthorized():
 
 
 class LoginThrottled(TooManyRequests):
+    """Too many failed logins: wait for the window the limits count in."""
+
+    def __init__(self):
+        super().__init__(retry_after=current_app.config["LOGIN_WINDOW_MINUTES"] * 60)
+
     @property
     def user_message(self) -> str:
         return ngettext("Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie %(num)s "
@@ -49,7 +54,7 @@ def login():
         return render_template("auth/login.html", form=form), 422 if form.errors else 200
     claim = services.claim_login_attempt(form.email.data, request.remote_addr or "unknown")
     if claim is None:
-        raise LoginThrottled(retry_after=current_app.config["LOGIN_WINDOW_MINUTES"] * 60)
+        raise LoginThrottled()
     user = services.authenticate(form.email.data, form.password.data)
     if user is None:  # the claim stays: a failure
         form.password.errors.append(_("E-Mail-Adresse oder Passwort ist falsch."))
@@ -170,7 +175,7 @@ def change_password():
         claim = services.claim_login_attempt(current_user.email,
                                              request.remote_addr or "unknown")
         if claim is None:
-            raise LoginThrottled(retry_after=current_app.config["LOGIN_WINDOW_MINUTES"] * 60)
+            raise LoginThrottled()
         if not current_user.check_password(form.current.data):
             form.current.errors.append(_("Das bisherige Passwort ist nicht richtig."))
         else:

@@ -6,14 +6,14 @@ from wtforms import DateField, EmailField, RadioField, SelectField, StringField,
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ..extensions import db
 from ..i18n import DATE_FORMATS, FIRST_YEAR, LAST_YEAR
+from .models import Cohort
 from .surveys import ITEMS, MAX_COMMENT
 
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
-
-
 
 
 class _DateField(DateField):
@@ -47,9 +47,6 @@ class CohortDatesForm(FlaskForm):
         self.own_id = own_id  # the group being edited, which may keep its name
 
     def validate_name(self, field):
-        from ..extensions import db
-        from .models import Cohort
-
         other = db.session.scalar(sa.select(Cohort.id).where(Cohort.name == field.data))
         if other is not None and other != self.own_id:
             raise ValidationError(_l("Eine Gruppe mit diesem Namen gibt es schon. Bitte wählen "

@@ -46,11 +46,10 @@ def _true_false(q, add):
 def _matching(q, add):
     if len(q.pairs) < 2:
         add("Zuordnung braucht mindestens zwei Paare.")
-    for side in ("left", "right"):
+    for side, name in (("left", "linke"), ("right", "rechte")):
         texts = [getattr(p, side).strip().casefold() for p in q.pairs]
         if len(set(texts)) != len(texts):  # two rows the learner could not tell apart
-            add("Zuordnung: Jede linke Seite darf nur einmal vorkommen." if side == "left" else
-                "Zuordnung: Jede rechte Seite darf nur einmal vorkommen.")
+            add(f"Zuordnung: Jede {name} Seite darf nur einmal vorkommen.")
 
 
 def _ordering(q, add):
