@@ -2,7 +2,8 @@
 
 Generates 100,000 employees in 400 offices with 1,000,000 completion records (module progress)
 and their certificates in a throwaway SQLite database (or DATABASE_URL's PostgreSQL, emptied),
-then prints time and peak memory of the report query, the CSV and the XLSX export.
+then prints time and peak memory of the report query, the CSV and the XLSX export, and of the
+quiz statistics page's queries over the same completions.
 Targets on a 2-core machine: report and CSV under 1 s, XLSX under 3 s, memory under 300 MB.
 """
 
@@ -26,6 +27,7 @@ from elearn import content, create_app  # noqa: E402
 from elearn.catalog import services as catalog  # noqa: E402
 from elearn.catalog import tracks  # noqa: E402
 from elearn.extensions import db  # noqa: E402
+from elearn.quiz import statistics  # noqa: E402
 from elearn.reports import export, services  # noqa: E402
 
 EMPLOYEES = int(os.environ.get("BENCH_EMPLOYEES", "100000"))
@@ -85,6 +87,7 @@ def generate() -> None:
             _insert_progress(conn, rows)
             rows = []
     _insert_progress(conn, rows)
+    _insert_attempts(conn, rng)
     conn.execute(sa.text(
         "INSERT INTO certificate (code, user_id, course_id, track_id, holder_name, title, "
         "version_label, issued_at, valid_until, source) VALUES (:code, :u, :c, :t, 'Vor Nach', "
@@ -100,6 +103,43 @@ def _insert_progress(conn, rows) -> None:
         "INSERT INTO module_progress (user_id, course_id, module_slug, status, completed_via, "
         "started_at, last_seen_at, completed_at) VALUES (:u, :c, :m, 'completed', :via, :s, "
         ":s, :s)"), rows)
+
+
+def _insert_attempts(conn, rng) -> None:
+    """The quiz attempts behind the completions: one passed attempt for each module completed
+    by studying, after a failed one for every fourth, and one passed test-out attempt for each
+    completed by the placement test."""
+    modules = {(course_id, slug): module_id for module_id, course_id, slug in conn.execute(
+        sa.text("SELECT module.id, course_version.course_id, module.slug FROM module "
+                "JOIN course_version ON course_version.id = module.version_id"))}
+    rows = []
+    for user, course, slug, when, via in conn.execute(sa.text(
+            "SELECT user_id, course_id, module_slug, completed_at, completed_via "
+            "FROM module_progress")):
+        when = datetime.fromisoformat(str(when))
+        mode = "test_out" if via == "test_out" else "study"
+        if mode == "study" and rng.random() < 0.25:
+            rows.append({"u": user, "m": modules[(course, slug)], "mode": mode, "p": False,
+                         "s": when - timedelta(hours=1)})
+        rows.append({"u": user, "m": modules[(course, slug)], "mode": mode, "p": True,
+                     "s": when})
+        if len(rows) >= 200_000:
+            _insert(conn, rows)
+            rows = []
+    _insert(conn, rows)
+
+
+def _insert(conn, rows) -> None:
+    if rows:
+        conn.execute(sa.text(
+            "INSERT INTO attempt (user_id, module_id, mode, drawn, score_percent, passed, "
+            "started_at, submitted_at) VALUES (:u, :m, :mode, '[]', 100, :p, :s, :s)"), rows)
+
+
+def _statistics_overview():
+    """What `/verwaltung/quizstatistik` computes: the counts, the steps, the module figures."""
+    counts = statistics.daily()
+    return statistics.module_stats(5, statistics.steps(5, 365, counts), counts)
 
 
 def measure(label: str, work) -> object:
@@ -133,7 +173,8 @@ def main() -> None:
         db.session.execute(sa.text("ANALYZE"))
         db.session.commit()
         counts = {t: db.session.scalar(sa.text(f"SELECT count(*) FROM {t}"))  # noqa: S608
-                  for t in ("office", "user_account", "module_progress", "certificate")}
+                  for t in ("office", "user_account", "module_progress", "attempt",
+                            "certificate")}
         print(f"generated in {time.perf_counter() - start:.0f} s: {counts}")
         print(f"database: {db.engine.url.get_backend_name()}")
         today = date(2026, 6, 1)
@@ -150,6 +191,15 @@ def main() -> None:
                 services.build(s, today=today)))
             print(f"   {len(report.rows)} rows, total completed "
                   f"{report.total.values['completed']}")
+        # The quiz statistics page groups every completion (and attempt) by module and day.
+        print("-- quiz statistics, all modules")
+        counts = measure("counts per module and day", statistics.daily)
+        published = statistics.steps(5, 365, counts)
+        measure("the overview page's figures", _statistics_overview)
+        statistics.current(5, 365)  # counted once a week per process; then only the steps:
+        measure("the same, counted already", lambda: statistics.current(5, 365))
+        print(f"   {len(published)} modules, {sum(1 for p in published.values() if p.until)} "
+              "with a published step")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory of the whole run (incl. data generation): {rss:.0f} MB")
 

@@ -119,7 +119,7 @@ def test_statistics_pages_for_admin_and_lead(app, example, client, auth, make_us
 
 
 def test_this_weeks_attempts_change_nothing_until_next_week(app, example, client, auth,
-                                                             make_user):
+                                                             make_user, monkeypatch):
     """A lead who watches one colleague take a quiz must not read its result from the page."""
     app.config["MIN_GROUP_SIZE"] = 1
     course, module = example
@@ -131,7 +131,7 @@ def test_this_weeks_attempts_change_nothing_until_next_week(app, example, client
 
     before = shown("/verwaltung/quizstatistik")
     detail_before = shown("/verwaltung/quizstatistik/demo-kurs/01-erstes-modul")
-    assert "Stand: Ende der Vorwoche" in before and "50 %" in before
+    assert "Gezählt bis" in before and "50 %" in before
     user = make_user()
     attempt = Attempt(user_id=user.id, module_id=module.id, drawn=[], answers={},
                       submitted_at=utcnow(), passed=False, mode="study")
@@ -142,9 +142,12 @@ def test_this_weeks_attempts_change_nothing_until_next_week(app, example, client
     db.session.commit()
     assert shown("/verwaltung/quizstatistik") == before
     assert shown("/verwaltung/quizstatistik/demo-kurs/01-erstes-modul") == detail_before
-    # Counted from the next week on.
+    # Counted from the next week on, also by a process that has shown the page this week.
     (stats,) = statistics.module_stats(1)
     assert stats.learners == 5 and stats.first_attempt_pass_rate == 0.4
+    next_monday = statistics.week_start() + timedelta(weeks=1)
+    monkeypatch.setattr(statistics, "week_start", lambda: next_monday)
+    assert "40 %" in shown("/verwaltung/quizstatistik")
 
 
 def test_statistics_pages_show_less_than_5_by_default(example, client, auth, make_user):
@@ -159,3 +162,123 @@ def test_learners_and_hr_may_not_see_statistics(example, client, auth, make_user
     auth.login(email="hr@test.example")
     assert client.get("/verwaltung/quizstatistik").status_code == 403
     assert client.get("/verwaltung/quizstatistik/demo-kurs/01-erstes-modul").status_code == 403
+
+
+def took(user, module, when, points=1):
+    """`user` handed in `module`'s quiz at `when`, one question answered with `points`."""
+    attempt = Attempt(user_id=user.id, module_id=module.id, drawn=[], answers={},
+                      submitted_at=when, passed=points == 1, mode="study")
+    db.session.add(attempt)
+    db.session.flush()
+    db.session.add(AttemptAnswer(attempt_id=attempt.id, question_id="a", points=points))
+
+
+def weeks_ago(weeks: int, day: int = 2):
+    """A moment in the week that began `weeks` Mondays before this one (Wednesday noon)."""
+    return statistics.week_start() - timedelta(weeks=weeks) + timedelta(days=day, hours=12)
+
+
+def answered(course, module, published):
+    (stats,) = statistics.question_stats(course.id, module.slug, 1, published)
+    return stats.answered
+
+
+def test_one_persons_quiz_waits_until_enough_others_have_taken_it(synced, make_user):
+    """A week in which only one person took the quiz must not move the figures on its own:
+    comparing the page before and after would show that person's answers."""
+    course, version = synced
+    module = version.modules[0]
+    for _ in range(5):
+        took(make_user(), module, weeks_ago(3))
+    took(make_user(), module, weeks_ago(2), points=0)  # alone in its week
+    db.session.commit()
+    published = statistics.steps(5, 365)[(course.id, module.slug)]
+    assert published.until == statistics.week_start() - timedelta(weeks=2)
+    assert published.last_day == (statistics.week_start() - timedelta(weeks=2, days=1)).date()
+    assert answered(course, module, published) == 5  # not 6
+    (module_stats,) = statistics.module_stats(5, statistics.steps(5, 365))
+    assert module_stats.learners == 5 and module_stats.first_attempt_pass_rate == 1.0
+
+    for _ in range(4):  # four more a week later: five since the last step
+        took(make_user(), module, weeks_ago(1))
+    db.session.commit()
+    published = statistics.steps(5, 365)[(course.id, module.slug)]
+    assert published.until == statistics.week_start()
+    assert answered(course, module, published) == 10
+    (module_stats,) = statistics.module_stats(5, statistics.steps(5, 365))
+    assert module_stats.learners == 10 and module_stats.first_attempt_pass_rate == 0.9
+
+
+def test_retries_count_as_one_person_but_a_busy_day_counts_its_people(synced, make_user):
+    course, version = synced
+    module = version.modules[0]
+    people = [make_user() for _ in range(5)]
+    for person in people:
+        took(person, module, weeks_ago(4))
+    for day in range(5):  # one person retries every day of a week: still one person
+        took(people[0], module, weeks_ago(3, day=day), points=0)
+    db.session.commit()
+    first_step = statistics.week_start() - timedelta(weeks=3)
+    assert statistics.steps(5, 365)[(course.id, module.slug)].until == first_step
+    for person in people:  # all five retry on one day
+        took(person, module, weeks_ago(2), points=0)
+    db.session.commit()
+    assert statistics.steps(5, 365)[(course.id, module.slug)].until == \
+        statistics.week_start() - timedelta(weeks=1)
+
+
+def test_a_module_without_a_step_shows_no_figures(app, synced, make_user, client, auth):
+    course, version = synced
+    module = version.modules[0]
+    for _ in range(4):
+        took(make_user(), module, weeks_ago(2))
+    db.session.commit()
+    assert statistics.question_stats(course.id, module.slug, 5,
+                                     statistics.steps(5, 365)[(course.id, module.slug)]) == []
+    make_user(email="lead@test.example", roles=("lead",))
+    auth.login(email="lead@test.example")
+    overview = client.get("/verwaltung/quizstatistik").get_data(as_text=True)
+    assert "noch nicht" in overview and "&lt; 5" in overview
+    detail = client.get(f"/verwaltung/quizstatistik/demo-kurs/{module.slug}").get_data(
+        as_text=True)
+    assert "Noch keine Zahlen: Sie erscheinen am Ende der Woche, in der mindestens 5 Personen" \
+        in detail
+
+
+def test_purged_details_leave_the_figures_in_whole_steps(app, synced, make_user, client, auth):
+    """The retention purge deletes old points per question by the week. Counting them only
+    from the first step after its cutoff, a purge takes a whole step out, not one person."""
+    from elearn.privacy import services as privacy
+
+    course, version = synced
+    module = version.modules[0]
+    for _ in range(5):
+        took(make_user(), module, weeks_ago(4))  # a step
+    took(make_user(), module, weeks_ago(3))  # alone in its week, and older than the cutoff
+    for _ in range(4):
+        took(make_user(), module, weeks_ago(2))  # with the lone one: five, a step
+    for _ in range(5):
+        took(make_user(), module, weeks_ago(1))  # a step
+    db.session.commit()
+    # 21 days: details of attempts before the Monday two weeks ago go, the lone one's too.
+    assert statistics.details_cutoff(21) == statistics.week_start() - timedelta(weeks=2)
+    published = statistics.steps(5, 21)[(course.id, module.slug)]
+    assert published.until == statistics.week_start()
+    assert published.since == statistics.week_start() - timedelta(weeks=1)
+    before_purge = answered(course, module, published)
+    # The last step only: counting from the cutoff, the purge would take one person out.
+    assert before_purge == 5
+    privacy.purge(21)
+    db.session.commit()
+    assert answered(course, module, statistics.steps(5, 21)[(course.id, module.slug)]) == \
+        before_purge
+    # The pass rates come from the attempts, which stay: all 15 people.
+    (module_stats,) = statistics.module_stats(5, statistics.steps(5, 21))
+    assert module_stats.learners == 15
+    app.config["RETENTION_DAYS"] = 21
+    make_user(email="lead@test.example", roles=("lead",))
+    auth.login(email="lead@test.example")
+    detail = client.get(f"/verwaltung/quizstatistik/demo-kurs/{module.slug}").get_data(
+        as_text=True)
+    since = published.first_day.strftime("%d.%m.%Y")
+    assert f"gezählt wird ab dem {since}" in detail

@@ -27,9 +27,7 @@ def purge(retention_days: int) -> dict[str, int]:
     cutoff = utcnow() - timedelta(days=retention_days)
     # Attempt details go in whole weeks, at the week boundary of the quiz statistics: deleted
     # mid-week, the points of a single old attempt would move the figures shown for the week.
-    # At most `retention_days` old: the weeks are counted down, not up.
-    weeks = (retention_days - 7) // 7
-    details_cutoff = statistics.week_start() - timedelta(weeks=weeks) if weeks >= 0 else cutoff
+    details_cutoff = statistics.details_cutoff(retention_days)
     expired = sa.select(Attempt.id).where(Attempt.submitted_at < details_cutoff)
     # Points per question go too, also where erasure had already removed the answers.
     answers = db.session.execute(

@@ -18,6 +18,8 @@ class Attempt(db.Model):
         sa.Index("uq_attempt_open", "user_id", "module_id", unique=True,
                  sqlite_where=sa.text("submitted_at IS NULL"),
                  postgresql_where=sa.text("submitted_at IS NULL")),
+        # Quiz statistics count the people who handed in an attempt, per module and day.
+        sa.Index("ix_attempt_module_submitted", "module_id", "submitted_at", "user_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

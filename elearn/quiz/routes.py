@@ -1,4 +1,3 @@
-from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
@@ -13,7 +12,6 @@ from ..catalog.models import Course
 from ..certificates.models import Certificate
 from ..errors import render_error
 from ..extensions import db
-from ..i18n import local_date
 from . import bp, services
 from . import statistics as statistics_service
 from .models import Attempt
@@ -161,10 +159,11 @@ def result(attempt_id: int):
 def statistics():
     min_group = current_app.config["MIN_GROUP_SIZE"]
     titles = statistics_service.module_titles()
-    until = statistics_service.week_start()
+    counts, published = statistics_service.current(min_group,
+                                                     current_app.config["RETENTION_DAYS"])
     return render_template(
-        "quiz/statistics.html", modules=statistics_service.module_stats(min_group, until),
-        until=local_date(until - timedelta(seconds=1)),
+        "quiz/statistics.html",
+        modules=statistics_service.module_stats(min_group, published, counts),
         courses=statistics_service.course_titles(), titles=titles, min_group=min_group,
         course_slugs=dict(db.session.execute(sa.select(Course.id, Course.slug)).all()))
 
@@ -178,9 +177,12 @@ def question_statistics(slug: str, module_slug: str):
         abort(404)
     min_group = current_app.config["MIN_GROUP_SIZE"]
     texts = {q["id"]: q["text"] for q in (module.quiz or {}).get("questions", [])}
-    until = statistics_service.week_start()
+    published = statistics_service.current(
+        min_group, current_app.config["RETENTION_DAYS"])[1].get((found[0].id, module_slug),
+                                                                statistics_service.UNPUBLISHED)
     return render_template(
         "quiz/question_statistics.html", course=found[0], version=found[1], module=module,
-        texts=texts, min_group=min_group, until=local_date(until - timedelta(seconds=1)),
-        questions=statistics_service.question_stats(found[0].id, module_slug, min_group, until))
+        texts=texts, min_group=min_group, published=published,
+        questions=statistics_service.question_stats(found[0].id, module_slug, min_group,
+                                                    published))
 

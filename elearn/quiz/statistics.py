@@ -5,19 +5,23 @@ partial credit counted) and the discrimination: the correlation between the ques
 and the rest of the attempt's points (corrected item-total correlation). Per module:
 first-attempt pass rate and test-out rate. Figures over fewer people than MIN_GROUP_SIZE are
 withheld.
+
+The figures of a module move in steps (`steps`): a step is published at a week boundary once at
+least MIN_GROUP_SIZE people have taken its quiz or completed it since the last step. Whoever
+compares the page before and after a step sees what a group did, never one person's attempt.
 """
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask_babel import to_utc
+from flask import current_app
 
 from ..catalog.models import BY_TEST_OUT, COMPLETED, Course, CourseVersion, Module, ModuleProgress
 from ..catalog.services import current_version_join
 from ..extensions import db
-from ..i18n import local_today
+from ..org.models import utcnow
 from .models import Attempt, AttemptAnswer
 
 
@@ -37,6 +41,11 @@ class ModuleStats:
     first_attempt_pass_rate: float | None
     completions: int
     test_out_rate: float | None
+    until: datetime | None = None  # counted is what happened before it
+
+    @property
+    def last_day(self) -> date | None:
+        return last_day(self.until)
 
 
 def _module_filter(course_id: int, module_slug: str):
@@ -52,19 +61,174 @@ def correlation(n, sx, sy, sxx, syy, sxy) -> float | None:
 
 
 def week_start() -> datetime:
-    """Monday 00:00 of this week in Berlin, as a stored (naive UTC) time.
+    """Monday 00:00 of this week, as a stored (naive UTC) time.
 
-    The statistics pages count only what happened before it: figures that changed with every
-    attempt would tell whoever compares them before and after one person's quiz its result.
-    Per week, many people's attempts come together."""
-    today = local_today()
-    return to_utc(datetime.combine(today - timedelta(days=today.weekday()), datetime.min.time()))
+    Steps and retention go in whole weeks that begin at UTC midnight (01:00 or 02:00 in
+    Berlin), so that the database can count per calendar day and the days add up to the weeks
+    exactly."""
+    today = utcnow().date()
+    return datetime.combine(today - timedelta(days=today.weekday()), datetime.min.time())
+
+
+def details_cutoff(retention_days: int) -> datetime:
+    """Attempt details (points per question) submitted before this moment are deleted by the
+    retention purge: whole weeks, at most `retention_days` old."""
+    weeks = (retention_days - 7) // 7
+    if weeks < 0:  # a retention shorter than a week is kept exactly
+        return utcnow() - timedelta(days=retention_days)
+    return week_start() - timedelta(weeks=weeks)
+
+
+@dataclass
+class Steps:
+    """Where a module's published figures stand: counted is what happened before `until` (None:
+    nothing published yet). The points per question count from `since` on (None: from the
+    beginning): the first step after the retention purge's cutoff once there are older attempts,
+    so that deleting old details takes whole steps out of the figures, never one person."""
+    until: datetime | None
+    since: datetime | None
+
+    @property
+    def last_day(self) -> date | None:
+        """The last day counted (a Sunday), for the pages."""
+        return last_day(self.until)
+
+    @property
+    def first_day(self) -> date | None:
+        """The first day whose points per question are counted (a Monday); None: all."""
+        return self.since.date() if self.since is not None else None
+
+
+def last_day(until: datetime | None) -> date | None:
+    return (until - timedelta(days=1)).date() if until is not None else None
+
+
+UNPUBLISHED = Steps(until=None, since=None)
+
+
+def _day(column):
+    return sa.func.date(column)  # SQLite: 'YYYY-MM-DD'; PostgreSQL: a date
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+# Per module and day: completions, of them by test-out, people's first study attempts, of them
+# passed, and the people who handed in any attempt that day.
+COMPLETIONS, TEST_OUTS, FIRSTS, FIRSTS_PASSED, ACTIVE = range(5)
+Counts = dict[tuple[int, str], dict[date, list[int]]]
+
+
+def daily(before: datetime | None = None) -> Counts:
+    """What moves the figures, counted per module and day in three grouped queries (with
+    `before`: what happened earlier)."""
+    days: Counts = {}
+    submitted = Attempt.submitted_at < before if before is not None \
+        else Attempt.submitted_at.is_not(None)
+
+    def put(rows, *columns):
+        for course_id, slug, day, *values in rows:
+            if day is None:
+                continue
+            counts = days.setdefault((course_id, slug), {}).setdefault(_as_date(day), [0] * 5)
+            for column, value in zip(columns, values, strict=True):
+                counts[column] = value or 0
+
+    put(db.session.execute(
+        sa.select(ModuleProgress.course_id, ModuleProgress.module_slug,
+                  _day(ModuleProgress.completed_at), sa.func.count(),
+                  sa.func.sum(sa.case((ModuleProgress.completed_via == BY_TEST_OUT, 1), else_=0)))
+        .where(ModuleProgress.status == COMPLETED,
+               ModuleProgress.completed_at < before if before is not None else sa.true())
+        .group_by(ModuleProgress.course_id, ModuleProgress.module_slug,
+                  _day(ModuleProgress.completed_at))), COMPLETIONS, TEST_OUTS)
+    first = (
+        sa.select(sa.func.min(Attempt.id).label("id"))
+        .join(Module, Module.id == Attempt.module_id)
+        .join(CourseVersion, CourseVersion.id == Module.version_id)
+        .where(Attempt.mode == "study", submitted)
+        .group_by(Attempt.user_id, CourseVersion.course_id, Module.slug)
+        .subquery()
+    )
+    put(db.session.execute(
+        sa.select(CourseVersion.course_id, Module.slug, _day(Attempt.submitted_at),
+                  sa.func.count(), sa.func.sum(sa.case((Attempt.passed, 1), else_=0)))
+        .select_from(Attempt)
+        .join(first, first.c.id == Attempt.id)
+        .join(Module, Module.id == Attempt.module_id)
+        .join(CourseVersion, CourseVersion.id == Module.version_id)
+        .group_by(CourseVersion.course_id, Module.slug, _day(Attempt.submitted_at))),
+        FIRSTS, FIRSTS_PASSED)
+    put(db.session.execute(
+        sa.select(CourseVersion.course_id, Module.slug, _day(Attempt.submitted_at),
+                  sa.func.count(sa.distinct(Attempt.user_id)))
+        .join(Module, Module.id == Attempt.module_id)
+        .join(CourseVersion, CourseVersion.id == Module.version_id)
+        .where(submitted)
+        .group_by(CourseVersion.course_id, Module.slug, _day(Attempt.submitted_at))), ACTIVE)
+    return days
+
+
+def current(min_group: int, retention_days: int) -> tuple[Counts, dict[tuple[int, str], Steps]]:
+    """The counts before this week and every module's steps, for the statistics pages.
+
+    Nothing that happened before this week changes (attempts and completions are only added),
+    so each process counts once a week; at city scale the counting takes seconds (bench/)."""
+    cache = current_app.extensions.setdefault("quiz_statistics", {})
+    now = week_start()
+    if cache.get("week") != now:
+        cache.update(week=now, counts=daily(before=now))
+    return cache["counts"], steps(min_group, retention_days, cache["counts"])
+
+
+def steps(min_group: int, retention_days: int,
+          counts: Counts | None = None,
+          ) -> dict[tuple[int, str], Steps]:
+    """The published steps of every module with a submitted attempt or a completion.
+
+    A step ends at a week boundary when at least `min_group` different people have done
+    something that moves the figures (handed in an attempt, completed the module) since the
+    previous step. The people in a stretch of weeks are at least those who completed the module
+    in it (once each), at least those whose first attempt lies in it, and at least the busiest
+    day's; a step needs one of these to reach `min_group`, so one person's retries never count
+    twice. Only whole weeks count: nothing from this week.
+    """
+    now = week_start().date()
+    purged = details_cutoff(retention_days)
+    result = {}
+    for key, by_day in (daily() if counts is None else counts).items():
+        ends, completed, firsts, busiest, week_end = [], 0, 0, 0, None
+        for day in sorted(d for d in by_day if d < now):
+            end = day + timedelta(days=7 - day.weekday())  # the Monday after it
+            if week_end is not None and end != week_end \
+                    and max(completed, firsts, busiest) >= min_group:
+                ends.append(week_end)
+                completed = firsts = busiest = 0
+            week_end = end
+            completed += by_day[day][COMPLETIONS]
+            firsts += by_day[day][FIRSTS]
+            busiest = max(busiest, by_day[day][ACTIVE])
+        if week_end is not None and max(completed, firsts, busiest) >= min_group:
+            ends.append(week_end)
+        if week_end is None:
+            continue  # only this week's so far
+        moments = [datetime.combine(end, datetime.min.time()) for end in ends]
+        until = moments[-1] if moments else None
+        if datetime.combine(min(by_day), datetime.min.time()) >= purged:
+            since = None  # nothing old enough to be purged: from the beginning
+        else:  # from the first step after the purge's cutoff; none yet: no points shown
+            since = next((m for m in moments if m >= purged), until)
+        result[key] = Steps(until=until, since=since)
+    return result
 
 
 def question_stats(course_id: int, module_slug: str, min_group: int,
-                   before: datetime | None = None) -> list[QuestionStats]:
+                   published: Steps | None = None) -> list[QuestionStats]:
     """Statistics per question of one module, over all its versions' submitted attempts
-    (with `before`: those submitted earlier)."""
+    (with `published`: those its steps count; nothing when none is published)."""
+    if published is not None and published.until is None:
+        return []
     totals = (
         sa.select(AttemptAnswer.attempt_id, sa.func.sum(AttemptAnswer.points).label("total"))
         .group_by(AttemptAnswer.attempt_id).subquery()
@@ -79,7 +243,7 @@ def question_stats(course_id: int, module_slug: str, min_group: int,
         .join(Attempt, Attempt.id == AttemptAnswer.attempt_id)
         .join(Module, Module.id == Attempt.module_id)
         .join(CourseVersion, CourseVersion.id == Module.version_id)
-        .where(_module_filter(course_id, module_slug), _submitted_before(before))
+        .where(_module_filter(course_id, module_slug), *_published(published))
         .group_by(AttemptAnswer.question_id)
         .order_by(AttemptAnswer.question_id)
     ).all()
@@ -94,53 +258,35 @@ def question_stats(course_id: int, module_slug: str, min_group: int,
     return stats
 
 
-def _submitted_before(before: datetime | None):
-    return Attempt.submitted_at < before if before is not None else sa.true()
+def _published(published: Steps | None) -> list:
+    if published is None:
+        return []
+    return [Attempt.submitted_at < published.until] + (
+        [Attempt.submitted_at >= published.since] if published.since is not None else [])
 
 
-def module_stats(min_group: int, before: datetime | None = None) -> list[ModuleStats]:
-    """First-attempt pass rate and test-out rate for every module, in two grouped queries
-    (with `before`: from what happened earlier)."""
-    first = (
-        sa.select(sa.func.min(Attempt.id).label("id"))
-        .join(Module, Module.id == Attempt.module_id)
-        .join(CourseVersion, CourseVersion.id == Module.version_id)
-        .where(Attempt.mode == "study", Attempt.submitted_at.is_not(None),
-               _submitted_before(before))
-        .group_by(Attempt.user_id, CourseVersion.course_id, Module.slug)
-        .subquery()
-    )
-    passes = db.session.execute(
-        sa.select(CourseVersion.course_id, Module.slug, sa.func.count(),
-                  sa.func.sum(sa.case((Attempt.passed, 1), else_=0)))
-        .select_from(Attempt)
-        .join(first, first.c.id == Attempt.id)
-        .join(Module, Module.id == Attempt.module_id)
-        .join(CourseVersion, CourseVersion.id == Module.version_id)
-        .group_by(CourseVersion.course_id, Module.slug)
-    ).all()
-    completions = {
-        (course_id, slug): (total, by_test_out)
-        for course_id, slug, total, by_test_out in db.session.execute(
-            sa.select(ModuleProgress.course_id, ModuleProgress.module_slug, sa.func.count(),
-                      sa.func.sum(sa.case((ModuleProgress.completed_via == BY_TEST_OUT, 1),
-                                          else_=0)))
-            .where(ModuleProgress.status == COMPLETED,
-                   ModuleProgress.completed_at < before if before is not None else sa.true())
-            .group_by(ModuleProgress.course_id, ModuleProgress.module_slug)
-        ).all()
-    }
-    keys = {(c, s) for c, s, _, _ in passes} | set(completions)
-    by_key = {(c, s): (n, p) for c, s, n, p in passes}
+def module_stats(min_group: int, published: dict[tuple[int, str], Steps] | None = None,
+                 counts: Counts | None = None,
+                 ) -> list[ModuleStats]:
+    """First-attempt pass rate and test-out rate for every module (with `published`: from what
+    happened before each module's step)."""
     result = []
-    for course_id, slug in sorted(keys):
-        learners, passed = by_key.get((course_id, slug), (0, 0))
-        done, test_out = completions.get((course_id, slug), (0, 0))
+    for key, by_day in sorted((daily() if counts is None else counts).items()):
+        until = (published or {}).get(key, UNPUBLISHED).until
+        if published is not None and key not in published:
+            continue  # only this week's so far
+        sums = [0] * 5
+        for day, values in by_day.items():
+            if published is None or (until is not None and day < until.date()):
+                sums = [a + b for a, b in zip(sums, values, strict=True)]
+        learners, done = sums[FIRSTS], sums[COMPLETIONS]
         result.append(ModuleStats(
-            course_id=course_id, module_slug=slug, learners=learners,
-            first_attempt_pass_rate=passed / learners if learners >= min_group else None,
+            course_id=key[0], module_slug=key[1], learners=learners,
+            first_attempt_pass_rate=sums[FIRSTS_PASSED] / learners
+            if learners >= min_group else None,
             completions=done,
-            test_out_rate=test_out / done if done >= min_group else None,
+            test_out_rate=sums[TEST_OUTS] / done if done >= min_group else None,
+            until=until,
         ))
     return result
 
