@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 import zxingcpp
 
+from elearn.catalog.models import Course
 from elearn.certificates import services
 from elearn.certificates.models import Certificate
 from elearn.extensions import db
@@ -317,6 +318,14 @@ def test_reminders_list_and_send(app, runner, holder, monkeypatch):
     assert result.exit_code == 0, result.output
     assert ("message", "learner@test.example",
             f"Ihr Zertifikat läuft am {holder.valid_until.strftime('%d.%m.%Y')} ab") in sent
+
+
+def test_no_reminder_for_a_course_no_longer_offered(runner, holder):
+    """A retired course cannot be renewed: its holders are not asked to."""
+    holder.valid_until = utcnow().date() + timedelta(days=10)
+    db.session.get(Course, holder.course_id).active = False
+    db.session.commit()
+    assert runner.invoke(args=["certificates", "reminders", "--days", "30"]).output == ""
 
 
 def test_a_revoked_certificate_is_no_longer_handed_out_nor_renewed(client, holder, runner):

@@ -5,7 +5,7 @@ import shutil
 import pytest
 import sqlalchemy as sa
 
-from elearn.catalog import services
+from elearn.catalog import services, tracks
 from elearn.catalog.models import COMPLETED, Course, CourseVersion, Module, ModuleProgress
 from elearn.extensions import db
 
@@ -17,6 +17,12 @@ def courses_dir(tmp_path):
     target = tmp_path / "courses"
     shutil.copytree(FIXTURES / "courses" / "good", target)
     return target
+
+
+def retire_tracks(courses_dir):
+    """Empty the tracks folder: every track is retired by the next sync."""
+    for path in (courses_dir / "tracks").glob("*.yaml"):
+        path.unlink()
 
 
 def _versions(slug="demo-kurs"):
@@ -56,6 +62,16 @@ def test_changed_file_makes_a_new_version(runner, courses_dir):
     assert "Neuer Text des" in version.modules[1].body_html
 
 
+def test_hidden_files_are_not_content(runner, courses_dir):
+    """A Finder's .DS_Store made a new version, and removing it one more."""
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    (courses_dir / "demo-kurs" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    (courses_dir / "demo-kurs" / ".git").mkdir()
+    (courses_dir / "demo-kurs" / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    result = runner.invoke(args=["courses", "sync", str(courses_dir)])
+    assert "unchanged: demo-kurs" in result.output and _versions() == [1]
+
+
 def test_invalid_content_changes_nothing(runner, courses_dir):
     runner.invoke(args=["courses", "sync", str(courses_dir)])
     (courses_dir / "demo-kurs" / "course.yaml").write_text("slug: demo-kurs\ntitle: [kaputt\n")
@@ -68,7 +84,7 @@ def test_invalid_content_changes_nothing(runner, courses_dir):
 def test_removed_course_is_retired_not_deleted(runner, courses_dir):
     runner.invoke(args=["courses", "sync", str(courses_dir)])
     shutil.rmtree(courses_dir / "demo-kurs")
-    shutil.rmtree(courses_dir / "tracks")  # its track needs demo-kurs
+    retire_tracks(courses_dir)  # its track needs demo-kurs
     result = runner.invoke(args=["courses", "sync", str(courses_dir)])
     assert "retired: demo-kurs" in result.output and "unchanged: fragetypen" in result.output
     assert services.get_course("demo-kurs") is None
@@ -86,6 +102,25 @@ def test_a_folder_without_courses_changes_nothing(runner, courses_dir, tmp_path)
     # Checking that folder says the same, rather than "0 courses" and success.
     checked = runner.invoke(args=["courses", "validate", str(empty)])
     assert checked.exit_code == 1 and "No course found" in checked.output
+
+
+def test_a_folder_without_its_tracks_folder_changes_nothing(runner, courses_dir):
+    """A copy of the courses without `tracks/` retired every track, and with it the running
+    learning groups' goal."""
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    shutil.rmtree(courses_dir / "tracks")
+    module_file = courses_dir / "demo-kurs" / "01-erstes-modul.md"
+    module_file.write_text(module_file.read_text() + "\nErgänzung.\n")
+    result = runner.invoke(args=["courses", "sync", str(courses_dir)])
+    assert result.exit_code == 1
+    assert f"No tracks folder in {courses_dir}: nothing was changed." in result.output
+    assert "would retire the tracks test-pfad" in result.output
+    assert [t.slug for t in tracks.active_tracks()] == ["test-pfad"] and _versions() == [1]
+    # An empty folder says that no track is wanted.
+    (courses_dir / "tracks").mkdir()
+    result = runner.invoke(args=["courses", "sync", str(courses_dir)])
+    assert result.exit_code == 0 and "retired tracks: test-pfad" in result.output
+    assert tracks.active_tracks() == [] and _versions() == [1, 2]
 
 
 def test_progress_survives_a_new_version_and_keeps_the_version_taken(
@@ -121,7 +156,7 @@ def test_module_page_shows_a_new_version_at_once_and_a_retired_course_is_gone(
     page = client.get("/kurse/demo-kurs/02-zweites-modul").get_data(as_text=True)
     assert "Neuer Text des" in page
     shutil.rmtree(courses_dir / "demo-kurs")
-    shutil.rmtree(courses_dir / "tracks")
+    retire_tracks(courses_dir)
     assert "retired: demo-kurs" in runner.invoke(args=["courses", "sync", str(courses_dir)]).output
     assert client.get("/kurse/demo-kurs/02-zweites-modul").status_code == 404
 
@@ -157,8 +192,28 @@ def test_a_result_links_only_to_what_is_still_offered(runner, courses_dir, clien
     assert "Zurück zum Modul" in client.get(first).get_data(as_text=True)
     # The course retired: the result stays readable and leads to the catalogue.
     shutil.rmtree(courses_dir / "demo-kurs")
-    shutil.rmtree(courses_dir / "tracks")
+    retire_tracks(courses_dir)
     assert runner.invoke(args=["courses", "sync", str(courses_dir)]).exit_code == 0
     page = client.get(first).get_data(as_text=True)
     assert "Bestanden" in page and "Dieser Kurs wird nicht mehr angeboten." in page
     assert "/kurse/demo-kurs" not in page and 'href="/kurse"' in page
+
+
+def test_a_failed_attempt_offers_another_by_the_rules_now_in_force(runner, courses_dir, client,
+                                                                   auth, learner):
+    """The quiz got an attempt limit while an attempt was open: the result page offered
+    „versuchen Sie es erneut“, and the button led to a refusal."""
+    from .test_quiz import ALL_WRONG, start, submit
+
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    auth.login()
+    url = start(client)
+    quiz_file = courses_dir / "demo-kurs" / "01-erstes-modul.quiz.yaml"
+    quiz_file.write_text("max_attempts: 1\n" + quiz_file.read_text())
+    assert "new version: demo-kurs" in runner.invoke(
+        args=["courses", "sync", str(courses_dir)]).output
+    submit(client, url, ALL_WRONG)
+    page = client.get(url + "/ergebnis").get_data(as_text=True)
+    assert "Sie haben den einzigen Versuch für dieses Quiz genutzt." in page
+    assert "versuchen Sie es erneut" not in page
+

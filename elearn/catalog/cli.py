@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -60,6 +62,15 @@ def sync(directory):
     courses, track_list, errors = _load(directory)
     if errors:
         click.echo(f"{_count(len(errors), 'error')}: nothing was loaded.", err=True)
+        raise SystemExit(1)
+    folder = Path(directory or current_app.config["COURSES_DIR"])
+    active = [track.slug for track in tracks.active_tracks()]
+    if not (folder / "tracks").is_dir() and active:
+        # Like a wrong path for the courses: a copy without its tracks folder would retire
+        # every track, and running learning groups could no longer be completed.
+        click.echo(f"No tracks folder in {folder}: nothing was changed. Syncing would retire "
+                   f"the tracks {', '.join(sorted(active))}. (To retire every track, keep an "
+                   "empty tracks folder.)", err=True)
         raise SystemExit(1)
     report = services.sync_courses(courses)
     track_report = tracks.sync_tracks(track_list)

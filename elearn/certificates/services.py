@@ -245,7 +245,8 @@ def due_for_renewal(certificates: list[Certificate], today: date) -> list[Certif
 
 
 def expiring(today: date, days: int) -> list[Certificate]:
-    """Current certificates (newest per person and course, not revoked) expiring within days."""
+    """Current certificates (newest per person and course, not revoked) expiring within days,
+    of courses still offered: a retired course cannot be renewed, so no reminder asks for it."""
     newest = (
         sa.select(sa.func.max(Certificate.id))
         .where(Certificate.revoked_at.is_(None))
@@ -253,7 +254,8 @@ def expiring(today: date, days: int) -> list[Certificate]:
     )
     return list(db.session.scalars(
         sa.select(Certificate)
-        .where(Certificate.id.in_(newest),
+        .join(Course, Course.id == Certificate.course_id)
+        .where(Certificate.id.in_(newest), Course.active,
                Certificate.valid_until.between(today, today + timedelta(days=days)))
         .options(selectinload(Certificate.user))  # reminders read each holder's address
         .order_by(Certificate.valid_until, Certificate.id)

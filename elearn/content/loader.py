@@ -25,13 +25,15 @@ VIDEO_FIELDS = {
     "src": (str, True), "title": (str, True), "captions": (str, False), "transcript": (str, True),
 }
 def content_hash(folder: Path) -> str:
-    """Hash every file of a course folder, so any change makes a new version.
+    """Hash every file of a course folder, so any change makes a new version. Hidden files
+    and folders (`.DS_Store`, an editor's swap file) are not content and are left out.
 
     The renderer's version is part of the hash: the database stores rendered, sanitized HTML,
     so a change to rendering or to the allow-list must reach every course.
     """
     digest = hashlib.sha256(f"renderer:{render.RENDERER_VERSION}\0".encode())
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()
+                       and not any(part.startswith(".") for part in p.relative_to(folder).parts)):
         digest.update(str(path.relative_to(folder)).encode("utf-8", "surrogateescape") + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()

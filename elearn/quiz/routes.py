@@ -130,11 +130,13 @@ def result(attempt_id: int):
     # the attempt: then only the links that still lead somewhere are offered.
     found = catalog.get_course(course.slug)
     course_open = found is not None
-    module_open = course_open and catalog.module_of(found[1], module.slug) is not None
+    current = catalog.module_of(found[1], module.slug) if course_open else None
+    module_open = current is not None
     ask_feedback = module_open and attempt.passed and not surveys.answered(
         current_user, surveys.module_subject(course.id, module.slug))
-    # After a failure: say so when no further attempt is possible now (limit or waiting time).
-    refusal = services.refusal(current_user, module) \
+    # After a failure: say so when no further attempt is possible now (limit or waiting time),
+    # by the module's current rules, which the next attempt will follow.
+    refusal = services.refusal(current_user, current) \
         if module_open and not attempt.passed and attempt.mode == "study" else None
     # What this pass earned: certificates are issued at the moment of the submission.
     earned = db.session.scalars(sa.select(Certificate).where(
