@@ -283,8 +283,16 @@ def test_admin_page_validates_days_and_is_for_admins_only(client, auth, holder, 
     make_user(email="admin@test.example", roles=("admin",))
     auth.login(email="admin@test.example")
     assert client.get("/verwaltung/zertifikate?tage=abc").status_code == 400
-    page = client.get("/verwaltung/zertifikate?tage=400").get_data(as_text=True)
-    assert holder.code in page
+    assert holder.valid_until > utcnow().date() + timedelta(days=90)
+    assert holder.code not in client.get("/verwaltung/zertifikate?tage=90").get_data(
+        as_text=True)
+    # No list of everyone's expiry dates, i.e. of when each person completed the course.
+    refused = client.get("/verwaltung/zertifikate?tage=400")
+    assert refused.status_code == 400
+    assert "eine Anzahl von Tagen zwischen 1 und 90 an" in refused.get_data(as_text=True)
+    holder.valid_until = utcnow().date() + timedelta(days=80)
+    db.session.commit()
+    assert holder.code in client.get("/verwaltung/zertifikate?tage=90").get_data(as_text=True)
 
 
 def test_reminders_list_and_send(app, runner, holder, monkeypatch):
@@ -514,14 +522,15 @@ def test_reminders_read_the_holders_with_the_certificates(app, runner, synced, m
 
         sa.event.listen(db.engine, "before_cursor_execute", count)
         try:
-            result = runner.invoke(args=["certificates", "reminders", "--days", "400"])
+            result = runner.invoke(args=["certificates", "reminders", "--days", "90"])
         finally:
             sa.event.remove(db.engine, "before_cursor_execute", count)
         return result.output.count("\n"), len(seen)
 
     def holders(count):
         for _ in range(count):
-            services.issue(make_user(), course, version)
+            services.issue(make_user(), course, version).valid_until = \
+                utcnow().date() + timedelta(days=30)
         db.session.commit()
 
     holders(1)

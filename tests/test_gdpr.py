@@ -229,6 +229,11 @@ def test_erasure_removes_personal_data_and_keeps_the_figures(app, client, auth, 
     stored = json.dumps(entry.details) + str(entry.target_type)
     for personal in ("learner@test.example", first, last, "P-0815"):
         assert personal not in stored
+    assert not entry.details  # no count of their attempts or certificates either
+    # Their page no longer lists what they completed when, nor where they worked.
+    page = client.get(f"/verwaltung/personen/{person.id}").get_data(as_text=True)
+    assert code not in page and "werden hier nicht mehr aufgeführt" in page
+    assert erased.office.name not in page
     log = client.get("/verwaltung/protokoll").get_data(as_text=True)
     assert "Personenbezogene Daten gelöscht" in log and "learner@test.example" not in log
 

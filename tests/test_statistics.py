@@ -282,3 +282,19 @@ def test_purged_details_leave_the_figures_in_whole_steps(app, synced, make_user,
         as_text=True)
     since = published.first_day.strftime("%d.%m.%Y")
     assert f"gezählt wird ab dem {since}" in detail
+
+
+def test_a_retired_courses_modules_are_not_listed(app, example, client, auth, make_user):
+    """Their links led to "not found"."""
+    from elearn.catalog.models import Course
+
+    app.config["MIN_GROUP_SIZE"] = 1
+    course, module = example
+    make_user(email="lead@test.example", roles=("lead",))
+    auth.login(email="lead@test.example")
+    assert "/verwaltung/quizstatistik/demo-kurs/01-erstes-modul" in client.get(
+        "/verwaltung/quizstatistik").get_data(as_text=True)
+    db.session.get(Course, course.id).active = False
+    db.session.commit()
+    page = client.get("/verwaltung/quizstatistik").get_data(as_text=True)
+    assert "01-erstes-modul" not in page and "Noch keine abgegebenen Quizversuche." in page

@@ -189,13 +189,18 @@ def test_a_result_links_only_to_what_is_still_offered(runner, courses_dir, clien
     page = client.get(second).get_data(as_text=True)
     assert "Zurück zum Modul" not in page and "/kurse/demo-kurs/02-zweites-modul" not in page
     assert 'href="/kurse/demo-kurs"' in page
+    # Nor does it claim the module is completed: it no longer counts.
+    assert "Das Modul ist abgeschlossen" not in page
+    assert "Das Modul gehört inzwischen nicht mehr zum Kurs" in page
     assert "Zurück zum Modul" in client.get(first).get_data(as_text=True)
     # The course retired: the result stays readable and leads to the catalogue.
     shutil.rmtree(courses_dir / "demo-kurs")
     retire_tracks(courses_dir)
     assert runner.invoke(args=["courses", "sync", str(courses_dir)]).exit_code == 0
     page = client.get(first).get_data(as_text=True)
-    assert "Bestanden" in page and "Dieser Kurs wird nicht mehr angeboten." in page
+    assert "Bestanden mit 100 % der Punkte." in page
+    assert "Dieser Kurs wird nicht mehr angeboten." in page
+    assert "Das Modul ist abgeschlossen" not in page
     assert "/kurse/demo-kurs" not in page and 'href="/kurse"' in page
 
 
@@ -216,4 +221,32 @@ def test_a_failed_attempt_offers_another_by_the_rules_now_in_force(runner, cours
     page = client.get(url + "/ergebnis").get_data(as_text=True)
     assert "Sie haben den einzigen Versuch für dieses Quiz genutzt." in page
     assert "versuchen Sie es erneut" not in page
+
+
+def test_a_module_left_out_completes_whoever_passed_the_rest(runner, courses_dir, learner,
+                                                             make_user):
+    """They saw "all modules completed" and no certificate: certificates were issued only
+    when a quiz was passed. The sync issues the course's and the track's."""
+    from elearn.certificates.models import Certificate
+
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    _, v1 = services.get_course("demo-kurs")
+    services.complete_module(learner, v1.modules[0])
+    left = make_user()
+    services.complete_module(left, v1.modules[0])
+    left.active = False  # left the administration: nothing is issued to them
+    db.session.commit()
+    course_file = courses_dir / "demo-kurs" / "course.yaml"
+    course_file.write_text(course_file.read_text().replace("  - 02-zweites-modul\n", ""))
+    (courses_dir / "demo-kurs" / "02-zweites-modul.md").unlink()
+    (courses_dir / "demo-kurs" / "02-zweites-modul.quiz.yaml").unlink()
+    result = runner.invoke(args=["courses", "sync", str(courses_dir)])
+    assert result.exit_code == 0, result.output
+    assert "certificates issued: 2 (completed by this change)" in result.output
+    issued = db.session.execute(sa.select(Certificate.user_id, Certificate.title)).all()
+    assert sorted(issued) == [(learner.id, "Testkurs Digitales Arbeiten"),
+                              (learner.id, "Testpfad-Zertifikat")]
+    # Once only: the next sync issues nothing more.
+    assert "certificates issued" not in runner.invoke(
+        args=["courses", "sync", str(courses_dir)]).output
 

@@ -85,6 +85,20 @@ def test_completing_required_steps_awards_the_track_certificate(client, auth, le
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == 2
 
 
+def test_a_holder_is_not_promised_the_certificate_again(client, auth, learner, synced_tracks):
+    """A track that gained a step showed its holder "Wenn Sie alle Pflichtschritte
+    abschließen, erhalten Sie das Zertifikat …", which is issued once only."""
+    from elearn.certificates import services as certificates
+
+    certificates.issue_for_track(learner, tracks.get_track("test-pfad"))
+    db.session.commit()
+    auth.login()
+    page = client.get("/lernpfade/test-pfad").get_data(as_text=True)
+    assert "Wenn Sie alle Pflichtschritte abschließen" not in page
+    assert "Sie haben das Zertifikat „<span lang=\"de\">Testpfad-Zertifikat</span>“ bereits " \
+        "erhalten." in page
+
+
 def test_unknown_track_is_404(client, auth, learner, synced_tracks):
     auth.login()
     assert client.get("/lernpfade/gibt-es-nicht").status_code == 404

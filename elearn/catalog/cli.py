@@ -5,6 +5,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from .. import content
+from ..certificates import services as certificates
 from ..extensions import db
 from . import services, tracks
 
@@ -74,6 +75,7 @@ def sync(directory):
         raise SystemExit(1)
     report = services.sync_courses(courses)
     track_report = tracks.sync_tracks(track_list)
+    issued = certificates.catch_up()
     db.session.commit()
     click.echo(_summary(courses, track_list))
     for label, slugs in (("new", report.created), ("new version", report.updated),
@@ -84,3 +86,5 @@ def sync(directory):
                        ("retired tracks", "retired")):
         if track_report[key]:
             click.echo(f"{label}: {', '.join(track_report[key])}")
+    if issued:  # people whom the change completed: a module or a step left out
+        click.echo(f"certificates issued: {len(issued)} (completed by this change)")

@@ -66,7 +66,8 @@ def revoke(code, reason):
 
 
 @certificates_cli.command("reminders")
-@click.option("--days", default=60, show_default=True, type=click.IntRange(1, 3650),
+@click.option("--days", default=60, show_default=True,
+              type=click.IntRange(1, services.MAX_REMINDER_DAYS),
               help="List certificates that expire within this many days.")
 @click.option("--send", is_flag=True, help="E-mail each holder (needs ELEARN_SMTP_HOST).")
 @with_appcontext

@@ -109,8 +109,11 @@ def verify(code: str):
 @role_required(ADMIN)
 def admin():
     days = request.args.get("tage", "60")
-    if not (days.isascii() and days.isdigit()) or not 1 <= int(days) <= 3650:
-        return render_error(400, _("Bitte geben Sie eine Anzahl von Tagen zwischen 1 und 3650 an."))
+    # The list is for renewals, not a register of who completed what (expiry = completion
+    # plus the validity): at most services.MAX_REMINDER_DAYS ahead.
+    if not (days.isascii() and days.isdigit()) or not 1 <= int(days) <= services.MAX_REMINDER_DAYS:
+        return render_error(400, _("Bitte geben Sie eine Anzahl von Tagen zwischen 1 und "
+                                   "%(max)s an.", max=services.MAX_REMINDER_DAYS))
     code = request.args.get("code", "").strip()
     return _admin_page(code, int(days), RevokeForm())
 

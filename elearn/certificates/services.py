@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from ..catalog import services as catalog
 from ..catalog import tracks
-from ..catalog.models import COMPLETED, Course, CourseVersion, Module
+from ..catalog.models import COMPLETED, Course, CourseVersion, Module, ModuleProgress
 from ..extensions import claim, db
 from ..i18n import local_date
 from ..org.models import utcnow
@@ -149,6 +149,54 @@ def on_module_passed(user, module: Module, when: datetime) -> list[Certificate]:
     return issued
 
 
+def catch_up(when: datetime | None = None) -> list[Certificate]:
+    """Issue what people have now earned without passing a quiz. Never commits.
+
+    Certificates are issued when a quiz is passed. A sync that takes a module out of a course,
+    or a step out of a track, completes people who passed everything else: without this they
+    would see "all done" and no certificate. Only people who never held the certificate get one
+    (after a revocation an administrator decides); a grouped query per course and track finds
+    them.
+    """
+    from ..auth.models import User
+
+    when = when or utcnow()
+    issued = []
+    current = db.session.execute(
+        sa.select(Course, CourseVersion)
+        .join(CourseVersion, catalog.current_version_join()).where(Course.active)).all()
+    for course, version in current:
+        slugs = [m.slug for m in version.modules]
+        done = (sa.select(ModuleProgress.user_id)
+                .where(ModuleProgress.course_id == course.id, ModuleProgress.status == COMPLETED,
+                       ModuleProgress.module_slug.in_(slugs))
+                .group_by(ModuleProgress.user_id)
+                .having(sa.func.count() == len(slugs)))
+        held = sa.select(Certificate.user_id).where(Certificate.course_id == course.id)
+        for user in db.session.scalars(sa.select(User).where(
+                User.id.in_(done), User.id.not_in(held), User.active, User.erased_at.is_(None))):
+            issued.append(issue(user, course, version, when=when))
+    courses = tracks.current_modules()
+    for track in tracks.active_tracks():
+        keys = tracks.required_modules(track, courses)
+        if not track.certificate_title or not keys:
+            continue
+        done = (sa.select(ModuleProgress.user_id)
+                .where(ModuleProgress.status == COMPLETED,
+                       sa.tuple_(ModuleProgress.course_id, ModuleProgress.module_slug).in_(keys))
+                .group_by(ModuleProgress.user_id)
+                .having(sa.func.count() == len(keys)))
+        held = sa.select(Certificate.user_id).where(  # from this track or one awarding the same
+            Certificate.track_id.is_not(None), Certificate.title == track.certificate_title)
+        people = db.session.scalars(sa.select(User).where(
+            User.id.in_(done), User.id.not_in(held), User.active, User.erased_at.is_(None))).all()
+        facts = tracks.facts_of([person.id for person in people]) if people else {}
+        for person in people:
+            if tracks.is_complete(tracks.progress(person, track, facts[person.id])):
+                issued.append(issue_for_track(person, track, when=when))
+    return issued
+
+
 def latest_for_track(user, track) -> Certificate | None:
     """The person's valid certificate for what the track awards: from this track, or the same
     qualification from another track (the full and the shortened variant award one title)."""
@@ -242,6 +290,9 @@ def due_for_renewal(certificates: list[Certificate], today: date) -> list[Certif
         if certificate.revoked_at is None and is_due(certificate, today):
             due.append(certificate)
     return due
+
+
+MAX_REMINDER_DAYS = 90  # how far ahead the administration lists expiring certificates
 
 
 def expiring(today: date, days: int) -> list[Certificate]:

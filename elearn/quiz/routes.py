@@ -163,10 +163,12 @@ def statistics():
     titles = statistics_service.module_titles()
     counts, published = statistics_service.current(min_group,
                                                      current_app.config["RETENTION_DAYS"])
+    courses = statistics_service.course_titles()  # a retired course's figures are not shown
     return render_template(
-        "quiz/statistics.html",
-        modules=statistics_service.module_stats(min_group, published, counts),
-        courses=statistics_service.course_titles(), titles=titles, min_group=min_group,
+        "quiz/statistics.html", modules=[
+            m for m in statistics_service.module_stats(min_group, published, counts)
+            if m.course_id in courses],
+        courses=courses, titles=titles, min_group=min_group,
         course_slugs=dict(db.session.execute(sa.select(Course.id, Course.slug)).all()))
 
 

@@ -292,10 +292,10 @@ def module_stats(min_group: int, published: dict[tuple[int, str], Steps] | None 
 
 
 def course_titles() -> dict[int, tuple[str, str]]:
-    """Course id -> (title, language) of its current version."""
+    """Course id -> (title, language) of its current version, for the courses on offer."""
     return {course_id: (title, language) for course_id, title, language in db.session.execute(
         sa.select(Course.id, CourseVersion.title, CourseVersion.language)
-        .join(CourseVersion, current_version_join()))}
+        .join(CourseVersion, current_version_join()).where(Course.active))}
 
 
 def module_titles() -> dict[tuple[int, str], str]:
