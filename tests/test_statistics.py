@@ -107,6 +107,11 @@ def test_statistics_pages_for_admin_and_lead(app, example, client, auth, make_us
     assert '<td class="kern-table__cell" lang="de">Testkurs Digitales Arbeiten</td>' in page
     detail = client.get("/verwaltung/quizstatistik/demo-kurs/01-erstes-modul")
     assert "0,71" in detail.get_data(as_text=True)
+    # The example's questions a, b, c are not in the module's quiz (any more): no text, no
+    # advice to check them, but their id and why.
+    assert re.search(r">a <span class=\"kern-badge kern-badge--info\">nicht mehr im Quiz<",
+                     detail.get_data(as_text=True))
+    assert "kern-badge--warning" not in detail.get_data(as_text=True)
     assert '<h1 class="kern-heading-large" lang="de">Erstes Modul</h1>' in \
         detail.get_data(as_text=True)
     # Numbers as the language writes them: 50 % and 0,71 in German, 50% and 0.71 in English.
