@@ -102,3 +102,23 @@ def test_a_holder_is_not_promised_the_certificate_again(client, auth, learner, s
 def test_unknown_track_is_404(client, auth, learner, synced_tracks):
     auth.login()
     assert client.get("/lernpfade/gibt-es-nicht").status_code == 404
+
+
+def test_a_learning_group_on_a_retired_track_has_no_dead_link(client, auth, learner,
+                                                               synced_tracks):
+    """The home page's group card linked to the retired track's page, which is 404."""
+    from datetime import date, timedelta
+
+    from elearn.cohorts.models import CohortMember
+    from elearn.cohorts.services import create_cohort
+
+    group = create_cohort(name="Pilot", track=synced_tracks, starts_on=date.today(),
+                          ends_on=date.today() + timedelta(days=30), leads=[])
+    db.session.add(CohortMember(cohort_id=group.id, user_id=learner.id))
+    db.session.commit()
+    auth.login()
+    assert 'href="/lernpfade/test-pfad"' in client.get("/").get_data(as_text=True)
+    synced_tracks.active = False
+    db.session.commit()
+    home = client.get("/").get_data(as_text=True)
+    assert "Pilot" in home and 'href="/lernpfade/test-pfad"' not in home
