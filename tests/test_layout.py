@@ -163,6 +163,9 @@ def test_healthz_down(tmp_path):
 def test_privacy_page_states_who_sees_what_and_retention(client):
     page = client.get("/datenschutz").get_data(as_text=True)
     assert "Personalstelle</th>" in page and "Keine Punkte, keine Versuche, keine Namen." in page
+    # What the suppression cannot do is said, not left to be found out.
+    assert "Wer zwei Berichte vor und nach Ihrem Ausscheiden oder Wechsel des Amts vergleicht" \
+        in page
     assert "365 Tage nach der Abgabe" in page
     assert "Aktive Lernzeit: nach 365 Tagen nur noch als Summe je Modul und Monat" in page
     assert "Wie lange die Daten aufbewahrt werden" in page
