@@ -12,10 +12,20 @@ give it away, so a gap from 1 to k-1 counts as hidden too. First, for every sum:
 The smallest shown part is hidden to repair a sum, so as little as possible is lost. Then,
 because chains of sums can still give a cell away, the whole system is solved exactly and a
 shown cell near every hidden cell it determines is hidden too, until none is determined.
+
+Counts cannot be negative, and some columns bound others (nobody completes without being
+employed, a placement test counts among the completions). Such bounds pin a value too: if a
+shown total equals the sum of its shown parts, every hidden part is 0, and an unknown that is 0
+in every table the published figures allow is as good as published. So the exact solve also
+learns which unknowns the bounds force to 0 (one linear programme) and treats them as known.
 """
 
 from collections import deque
 from collections.abc import Iterable
+
+import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import coo_array
 
 CERTIFICATE_COLUMNS = ("cert_valid", "cert_expiring", "cert_expired")
 
@@ -23,18 +33,25 @@ CERTIFICATE_COLUMNS = ("cert_valid", "cert_expiring", "cert_expired")
 def suppress(values: dict[int, dict[str, int]], children: dict[int, list[int]],
              columns: Iterable[str], k: int,
              own: dict[int, dict[str, int]] | None = None,
-             gaps: Iterable[tuple[str, str]] = ()) -> set[tuple[int, str]]:
+             gaps: Iterable[tuple[str, str]] = (),
+             row_total: tuple[str, Iterable[str]] | None = ("completed", CERTIFICATE_COLUMNS),
+             bounds: Iterable[tuple[Iterable[str], Iterable[str]]] = ()
+             ) -> set[tuple[int, str]]:
     """Return the (office id, column) cells to hide.
 
     `own`: each office's direct staff counts. `gaps`: (larger, smaller) column pairs whose
-    difference in a row counts people too, e.g. ("employees", "started").
+    difference in a row counts people too, e.g. ("employees", "started"). `row_total`: a column
+    that is the sum of others in every row, or None. `bounds`: (larger, smaller) column sums
+    that hold for any group of people, e.g. (("employees",), ("started",)); counts are never
+    negative in any case.
     """
     columns = list(columns)
     own = own or {}
     gaps = [(a, b) for a, b in gaps if a in columns and b in columns]
     kids = {oid: [c for c in children.get(oid, []) if c in values] for oid in values}
     parent = {kid: oid for oid, mine in kids.items() for kid in mine}
-    rows = "completed" in columns and set(CERTIFICATE_COLUMNS) <= set(columns)
+    row_parts = tuple(row_total[1]) if row_total else ()
+    rows = bool(row_total) and {row_total[0], *row_parts} <= set(columns)
     hidden = {(oid, col) for oid, row in values.items() for col in columns if row[col] < k}
     # Unpublished own-staff cells of parent offices: sensitive ones start hidden.
     hidden |= {(("own", oid), col) for oid in values if kids[oid] for col in columns
@@ -60,7 +77,7 @@ def suppress(values: dict[int, dict[str, int]], children: dict[int, list[int]],
         found = [("tree", key, col)]
         if key in parent:
             found.append(("tree", parent[key], col))
-        if rows and (col == "completed" or col in CERTIFICATE_COLUMNS):
+        if rows and (col == row_total[0] or col in row_parts):
             found.append(("row", key, None))
         found += [("gap", key, pair) for pair in gaps if col in pair]
         return found
@@ -75,7 +92,7 @@ def suppress(values: dict[int, dict[str, int]], children: dict[int, list[int]],
         if kind == "gap":  # larger = smaller + gap; only a sensitive gap needs protecting
             gap = (("gap", oid), col)
             return (oid, col[0]), ([(oid, col[1]), gap] if gap in hidden else [])
-        return (oid, "completed"), [(oid, c) for c in CERTIFICATE_COLUMNS]
+        return (oid, row_total[0]), [(oid, c) for c in row_parts]
 
     all_sums = ([("tree", oid, col) for oid in values for col in columns]
                 + ([("row", oid, None) for oid in values] if rows else [])
@@ -124,17 +141,41 @@ def suppress(values: dict[int, dict[str, int]], children: dict[int, list[int]],
     # system and hide a neighbour of every cell it still determines, until none is left.
     unpublished = ({(("own", oid), col) for oid in values if kids[oid] for col in columns}
                    | {(("gap", oid), pair) for oid in values for pair in gaps})
+    equations = []
+    for kind, oid, col in all_sums:
+        total, parts = parts_of((kind, oid, col))
+        if kind == "tree" and parts:  # every own-staff figure is an unknown here
+            parts = [p for p in parts if not isinstance(p[0], tuple)] + [(("own", oid), col)]
+        if kind == "gap":  # and so is every gap
+            parts = [(oid, col[1]), (("gap", oid), col)]
+        if parts:
+            equations.append([(total, 1), *[(part, -1) for part in parts]])
+    # Bounds, as slack = larger - smaller >= 0: for every office's direct staff (the rows of
+    # offices with sub-offices follow from them).
+    slacks: dict[tuple, int] = {}
+    for oid in values:
+        for i, (larger, smaller) in enumerate(bounds):
+            key = ("own", oid) if kids[oid] else oid
+            if not set(larger) | set(smaller) <= set(columns):
+                continue
+            slack = (("slack", oid, bool(kids[oid])), i)
+            equations.append([(slack, 1), *[((key, c), -1) for c in larger],
+                              *[((key, c), 1) for c in smaller]])
+            slacks[slack] = (sum(value((key, c)) for c in larger)
+                             - sum(value((key, c)) for c in smaller))
+    nonnegative = {(oid, col) for oid in values for col in columns} | {
+        cell for cell in unpublished if cell[0][0] == "own"} | set(slacks)
+    sensitive = {cell for cell in hidden if isinstance(cell[0], tuple) or 0 < value(cell) < k}
     while True:
-        equations = []
-        for kind, oid, col in all_sums:
-            total, parts = parts_of((kind, oid, col))
-            if kind == "tree" and parts:  # every own-staff figure is an unknown here
-                parts = [p for p in parts if not isinstance(p[0], tuple)] + [(("own", oid), col)]
-            if kind == "gap":  # and so is every gap
-                parts = [(oid, col[1]), (("gap", oid), col)]
-            if parts:
-                equations.append([total, *parts])
-        solved = _determined(sorted(hidden | unpublished, key=str), equations) & hidden
+        unknowns = sorted(hidden | unpublished | set(slacks), key=str)
+        solved = _determined(unknowns, equations) & hidden
+        if not solved:
+            # Bounds: the unknowns they force to 0 are as good as published.
+            zero = [cell for cell in unknowns if cell in nonnegative
+                    and (slacks[cell] if cell in slacks else value(cell)) == 0]
+            forced = _forced_zero(unknowns, equations, zero)
+            solved = _determined(unknowns, equations + [[(cell, 1)] for cell in forced]) & (
+                sensitive - forced)
         if not solved:
             break
         added = {found for cell in solved
@@ -150,7 +191,7 @@ PRIME = (1 << 61) - 1
 
 
 def _determined(unknowns: list, equations: list[list]) -> set:
-    """Unknowns that the sums fix: equation = [total, *parts] means total - sum(parts) = known.
+    """Unknowns that the equations fix: [(cell, coefficient), ...] means the sum is known.
 
     Gauss-Jordan elimination on sparse rows modulo a large prime: a unit vector lies in the row
     space exactly when some fully reduced row has a single entry.
@@ -158,9 +199,9 @@ def _determined(unknowns: list, equations: list[list]) -> set:
     index = {cell: i for i, cell in enumerate(unknowns)}
     pivots: dict[int, dict[int, int]] = {}
     holders: dict[int, set[int]] = {}  # column -> pivots whose row has an entry there
-    for total, *parts in equations:
+    for equation in equations:
         row: dict[int, int] = {}
-        for cell, coefficient in [(total, 1)] + [(part, -1) for part in parts]:
+        for cell, coefficient in equation:
             if cell in index:
                 i = index[cell]
                 row[i] = (row.get(i, 0) + coefficient) % PRIME
@@ -183,6 +224,43 @@ def _determined(unknowns: list, equations: list[list]) -> set:
         for i in row:
             holders.setdefault(i, set()).add(lead)
     return {unknowns[p] for p, row in pivots.items() if len(row) == 1}
+
+
+def _forced_zero(unknowns: list, equations: list[list], zero: list) -> set:
+    """The unknowns in `zero` (each 0 now and never negative) that are 0 in every solution.
+
+    One may grow exactly when some direction d keeps the equations (A d = 0) and makes no
+    member of `zero` negative, with d > 0 there. The cone of such directions is closed under
+    addition, so a single linear programme finds them all: maximise the sum of t, 0 <= t <= 1,
+    t <= d, over the members of `zero`; t is 1 where one can grow and 0 where it cannot.
+    """
+    if not zero:
+        return set()
+    index = {cell: i for i, cell in enumerate(unknowns)}
+    n, m = len(unknowns), len(zero)
+    rows, cols, data = [], [], []
+    for r, equation in enumerate(equations):
+        for cell, coefficient in equation:
+            if cell in index:
+                rows.append(r)
+                cols.append(index[cell])
+                data.append(coefficient)
+    a_eq = coo_array((data, (rows, cols)), shape=(len(equations), n + m))
+    at = [index[cell] for cell in zero]  # t_j - d_j <= 0
+    a_ub = coo_array(([1.0] * m + [-1.0] * m, (list(range(m)) * 2,
+                                                [n + j for j in range(m)] + at)),
+                     shape=(m, n + m))
+    lower = np.full(n + m, -np.inf)
+    lower[at] = 0
+    lower[n:] = 0
+    upper = np.full(n + m, np.inf)
+    upper[n:] = 1
+    result = linprog(np.concatenate([np.zeros(n), -np.ones(m)]), A_ub=a_ub.tocsr(),
+                     b_ub=np.zeros(m), A_eq=a_eq.tocsr(), b_eq=np.zeros(len(equations)),
+                     bounds=np.column_stack([lower, upper]), method="highs")
+    if result.status != 0:  # cannot happen (d = 0 is feasible); assume the worst
+        return set(zero)
+    return {cell for j, cell in enumerate(zero) if result.x[n + j] < 0.5}
 
 
 def _subtract(row: dict[int, int], pivot_row: dict[int, int], factor: int) -> None:
