@@ -15,6 +15,7 @@ HEADERS = ["Kennung", "Bezeichnung", "Ebene", "Beschäftigte", "Begonnen", "Abge
            "Abschlussquote (%)"]
 COUNT_COLUMNS = ("employees", "started", "completed", "test_out", "cert_valid",
                  "cert_expiring", "cert_expired")
+NOT_APPLICABLE = "entfällt"
 DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -34,7 +35,9 @@ def table(report: Report) -> list[list]:
     rows = []
     for row in report.rows:
         cells = [row.office.code, row.office.name, row.depth]
-        cells += [hidden_text if c in row.hidden else row.values[c] for c in COUNT_COLUMNS]
+        # The same columns whatever the subject, so that scheduled imports keep working.
+        cells += [NOT_APPLICABLE if c in row.not_applicable else
+                  hidden_text if c in row.hidden else row.values[c] for c in COUNT_COLUMNS]
         rate = row.completion_rate
         cells.append(hidden_text if rate is None and row.values["employees"] else
                      (round(rate, 1) if rate is not None else 0))
@@ -87,6 +90,8 @@ def about(report: Report) -> list[list[str]]:
              report.today.strftime(german)],
             ["n. a.", f"nicht ausgewiesen: weniger als {report.min_group} Personen "
                       "oder daraus ableitbar"]]
+    if report.not_applicable:
+        rows.append([NOT_APPLICABLE, "Zertifikate laufen nicht ab: keine Angaben zum Ablauf"])
     return [[neutralise(_printable(cell)) for cell in row] for row in rows]
 
 

@@ -18,10 +18,20 @@ from .suppression import suppress
 
 COLUMNS = ("employees", "started", "completed", "test_out", "cert_valid", "cert_expiring",
            "cert_expired")
+CERTIFICATES = ("cert_valid", "cert_expiring", "cert_expired")
+EXPIRY = ("cert_expiring", "cert_expired")  # not applicable where no certificate expires
 # Differences within a row that count people as well: those who have not started, not
-# completed, started but not completed, completed without the placement test.
+# completed, started but not completed, completed without the placement test, completed
+# without a valid certificate (expiring or expired).
 GAPS = (("employees", "started"), ("employees", "completed"), ("started", "completed"),
-        ("completed", "test_out"))
+        ("completed", "test_out"), ("completed", "cert_valid"))
+# (larger, smaller) column sums for any group of people, as direct_counts counts them: only
+# active employees are counted, and a placement test counts among the completions. The period
+# filters "started" and "completed" but not the certificates (a person's current one).
+BOUNDS = ((("employees",), ("started",)), (("employees",), ("completed",)),
+          (("completed",), ("test_out",)))
+BOUNDS_WITHOUT_PERIOD = ((("started",), ("test_out",)),)  # the test-out is a progress record
+BOUNDS_WITH_PERIOD = ((CERTIFICATES, ("completed",)), (("employees",), CERTIFICATES))
 EXPIRING_DAYS = 60
 
 
@@ -56,9 +66,10 @@ class Row:
     depth: int
     values: dict[str, int]
     hidden: set[str]
+    not_applicable: frozenset[str] = frozenset()
 
     def shown(self, column: str) -> int | None:
-        return None if column in self.hidden else self.values[column]
+        return None if column in self.hidden | self.not_applicable else self.values[column]
 
     @property
     def completion_rate(self) -> float | None:
@@ -76,6 +87,7 @@ class Report:
     min_group: int
     today: date
     office: Office | None = None  # the subtree asked for; None for the whole administration
+    not_applicable: frozenset[str] = frozenset()  # columns that are 0 by definition
 
     @property
     def total(self) -> Row:
@@ -197,6 +209,26 @@ def direct_counts(subject: Subject, date_from, date_to, today: date) -> dict[int
     return counts
 
 
+def certificates_expire(subject: Subject) -> bool:
+    """Whether any certificate for the subject has an end date; if none has, the expiry columns
+    are 0 by definition and are left out rather than hidden like small figures."""
+    return bool(db.session.scalar(sa.select(sa.exists().where(
+        _certificate_filter(subject), Certificate.valid_until.is_not(None)))))
+
+
+def constraints(columns: tuple[str, ...], period: bool) -> dict:
+    """What anyone can know about the columns without the data, for the suppression."""
+    certificates = tuple(c for c in CERTIFICATES if c in columns)
+    bounds = [(tuple(c for c in larger if c in columns), tuple(c for c in smaller
+                                                                 if c in columns))
+              for larger, smaller in BOUNDS + (BOUNDS_WITH_PERIOD if period
+                                               else BOUNDS_WITHOUT_PERIOD)]
+    # Without a period, completed = valid + expiring + expired: everyone counted as completed
+    # holds one current certificate. A period counts only the certificates issued in it.
+    return {"gaps": GAPS, "bounds": bounds,
+            "row_total": None if period else ("completed", certificates)}
+
+
 def office_tree() -> tuple[dict[int, Office], dict[int | None, list[int]]]:
     offices = {o.id: o for o in db.session.scalars(sa.select(Office))}
     children: dict[int | None, list[int]] = {}
@@ -235,6 +267,8 @@ def build(subject: Subject, *, date_from=None, date_to=None, office: Office | No
                             "Zeitraum."), "von")
     offices, children = office_tree()
     direct = direct_counts(subject, date_from, date_to, today)
+    not_applicable = frozenset() if certificates_expire(subject) else frozenset(EXPIRY)
+    columns = tuple(c for c in COLUMNS if c not in not_applicable)
     roots = children.get(None, [])
     totals: dict[int, dict[str, int]] = {}
     order: list[tuple[int, int]] = []
@@ -260,9 +294,10 @@ def build(subject: Subject, *, date_from=None, date_to=None, office: Office | No
                 totals[0][column] += value
     # Suppress over the whole administration, then cut out the subtree: suppressing the
     # subtree alone would show cells the full table hides and so give them away.
-    hidden = suppress(totals, children, COLUMNS, min_group, own=direct, gaps=GAPS)
+    hidden = suppress(totals, children, columns, min_group, own=direct,
+                      **constraints(columns, period=bool(date_from or date_to)))
     if office is not None:
         order = _subtree(order, office.id)
-    rows = [Row(offices[oid], depth, totals[oid], {c for c in COLUMNS if (oid, c) in hidden})
-            for oid, depth in order]
-    return Report(subject, rows, date_from, date_to, min_group, today, office)
+    rows = [Row(offices[oid], depth, totals[oid], {c for c in columns if (oid, c) in hidden},
+                not_applicable) for oid, depth in order]
+    return Report(subject, rows, date_from, date_to, min_group, today, office, not_applicable)
