@@ -2,6 +2,7 @@
 
 import csv
 import io
+import math
 import random
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -496,3 +497,202 @@ def test_dates_may_be_written_the_german_way_in_the_address(city, client, auth, 
     assert iso.status_code == german.status_code == 200
     assert 'value="2026-01-01"' in german.get_data(as_text=True)
     assert german.get_data(as_text=True).count("<td") == iso.get_data(as_text=True).count("<td")
+
+
+# -- Bounds: counts are never negative and the columns bound each other -----------------------
+
+
+def pinned(values_, children, hidden, owns, k=5, *, period=False, columns=COLUMNS) -> set:
+    """Protected figures that the shown cells fix once counts are known to be non-negative and
+    bounded by each other, by linear programming: the smallest and largest value each can take.
+
+    The unknowns are every office's direct-staff counts; for each group of people: started,
+    completed <= employees; test_out <= completed; without a period completed = valid +
+    expiring + expired and test_out <= started; with one completed <= valid + expiring +
+    expired <= employees. Protected: hidden cells, parent offices' own staff and the gaps
+    within a row from 1 to k-1. A figure is pinned if its range holds a single whole number.
+    """
+    from scipy.optimize import linprog
+
+    cols = [c for c in COLUMNS if c in columns]
+    offices = sorted(values_)
+    var = {(o, c): i for i, (o, c) in enumerate((o, c) for o in offices for c in cols)}
+    below = {}
+
+    def subtree(o):
+        if o not in below:
+            below[o] = [o] + [d for kid in children.get(o, []) if kid in values_
+                              for d in subtree(kid)]
+        return below[o]
+
+    def vector(terms):
+        row = [0.0] * len(var)
+        for cell, sign in terms:
+            row[var[cell]] += sign
+        return row
+
+    certs = [c for c in CERTIFICATE_COLUMNS if c in cols]
+    a_eq, b_eq, a_ub = [], [], []
+    for o in offices:
+        def le(small, large, o=o):
+            a_ub.append(vector([((o, c), 1) for c in small] + [((o, c), -1) for c in large]))
+        le(["started"], ["employees"])
+        le(["completed"], ["employees"])
+        le(["test_out"], ["completed"])
+        if period:
+            le(["completed"], certs)
+            le(certs, ["employees"])
+        else:
+            le(["test_out"], ["started"])
+            a_eq.append(vector([((o, "completed"), 1)] + [((o, c), -1) for c in certs]))
+            b_eq.append(0)
+        for c in cols:
+            if (o, c) not in hidden:  # shown: the subtree's direct staff add up to it
+                a_eq.append(vector([((d, c), 1) for d in subtree(o)]))
+                b_eq.append(values_[o][c])
+    targets = {}
+    for o in offices:
+        for c in cols:
+            if (o, c) in hidden and 0 < values_[o][c] < k:
+                targets[(o, c)] = vector([((d, c), 1) for d in subtree(o)])
+            if len(subtree(o)) > 1 and 0 < owns.get(o, {}).get(c, 0) < k:
+                targets[(("own", o), c)] = vector([((o, c), 1)])
+        for larger, smaller in services.GAPS:
+            if larger in cols and smaller in cols \
+                    and 0 < values_[o][larger] - values_[o][smaller] < k:
+                targets[(("gap", o), (larger, smaller))] = vector(
+                    [((d, larger), 1) for d in subtree(o)]
+                    + [((d, smaller), -1) for d in subtree(o)])
+    found = set()
+    for target, objective in targets.items():
+        ends = []
+        for sign in (1, -1):
+            result = linprog([sign * a for a in objective], A_ub=a_ub or None,
+                             b_ub=[0] * len(a_ub) or None, A_eq=a_eq or None, b_eq=b_eq or None,
+                             bounds=(0, None), method="highs")
+            assert result.status in (0, 3), result.message  # the true table is a solution
+            ends.append(sign * result.fun if result.status == 0 else -sign * math.inf)
+        low, high = ends
+        if high - low < 2 and math.floor(high + 1e-6) <= math.ceil(low - 1e-6):
+            found.add(target)
+    return found
+
+
+def report_tables(rep):
+    """Values, children, hidden cells and parent offices' own staff of a report's rows."""
+    values_ = {r.office.id: r.values for r in rep.rows}
+    children = {}
+    for r in rep.rows:
+        if r.office.parent_id in values_:
+            children.setdefault(r.office.parent_id, []).append(r.office.id)
+    hidden = {(r.office.id, c) for r in rep.rows for c in r.hidden}
+    owns = {o: {c: values_[o][c] - sum(values_[kid][c] for kid in kids) for c in COLUMNS}
+            for o, kids in children.items()}
+    return values_, children, hidden, owns
+
+
+@pytest.fixture
+def never_expiring(make_office, make_user, synced):
+    """The privacy review's case: certificates without an end date, so 'expiring' and
+    'expired' are 0 everywhere, and in A1 one person started and did not complete."""
+    course, version = synced
+    version.certificate_validity_months = None
+    root = make_office(code="STADT", name="Stadtverwaltung", kind="verwaltung")
+    d1 = make_office(code="D1", name="Dezernat I", kind="dezernat", parent=root)
+    d2 = make_office(code="D2", name="Dezernat II", kind="dezernat", parent=root)
+    people = {make_office(code="A1", parent=d1): (12, 11, 10),
+              make_office(code="A2", parent=d1): (14, 9, 7),
+              make_office(code="A3", parent=d2): (20, 15, 12),
+              make_office(code="A4", parent=d2): (9, 8, 6)}
+    issued = datetime(2026, 3, 1, 10, 0)
+    for office, (staff, started, done) in people.items():
+        for n in range(staff):
+            user = make_user(office=office, password=None)
+            if n < started:
+                db.session.add(ModuleProgress(
+                    user_id=user.id, course_id=course.id, module_slug="01-erstes-modul",
+                    status="completed" if n < done else "started", started_at=issued,
+                    completed_via="test_out" if n % 4 == 0 and n < done else None))
+            if n < done:
+                certificates.issue(user, course, version, when=issued)
+    db.session.commit()
+    return course
+
+
+def test_a_gap_cannot_be_pinned_with_non_negative_counts(never_expiring):
+    rep = report(never_expiring)
+    values_, children, hidden, owns = report_tables(rep)
+    assert rep.not_applicable == {"cert_expiring", "cert_expired"}
+    assert all(row.not_applicable == rep.not_applicable for row in rep.rows)
+    # Every row's completed equals its valid: showing one and hiding the other gave away
+    # the one person in A1 who started and did not finish.
+    assert pinned(values_, children, hidden, owns,
+                  columns=[c for c in COLUMNS if c not in rep.not_applicable]) == set()
+
+
+def test_columns_that_cannot_apply_are_not_figures(never_expiring, client, auth, make_user):
+    make_user(email="hr@test.example", roles=("hr",))
+    auth.login(email="hr@test.example")
+    page = client.get("/berichte?thema=demo-kurs").get_data(as_text=True)
+    assert "laufen innerhalb von 60 Tagen ab" not in page and "Die Spalten zum Ablauf" in page
+    body = page.split("<tbody", 1)[1].split("</tbody>", 1)[0]
+    assert body.count("<td") == 5 * body.count("<tr")  # employees to valid, no expiry
+    rows = list(csv.reader(io.StringIO(export.to_csv(report(never_expiring)).decode(
+        "utf-8-sig")), delimiter=";"))
+    assert rows[0][8:10] == ["Zertifikate laufen innerhalb von 60 Tagen ab",
+                             "Zertifikate abgelaufen"]
+    assert {row[8] for row in rows[1:]} == {row[9] for row in rows[1:]} == {"entfällt"}
+    about = dict(export.about(report(never_expiring)))
+    assert about["entfällt"].startswith("Zertifikate laufen nicht ab")
+
+
+def random_tables(rng, *, period: bool, expires: bool):
+    """An office tree and direct-staff counts that keep the bounds, with many ties and zeros."""
+    children, owns, next_id = {}, {}, [1]
+
+    def grow(node, depth):
+        if depth < 3:
+            for _ in range(rng.choice([0, 1, 2, 2, 3])):
+                next_id[0] += 1
+                children.setdefault(node, []).append(next_id[0])
+                grow(next_id[0], depth + 1)
+
+    def pick(low, high):  # often one of the ends: ties make bounds bite
+        return rng.choice([low, high, rng.randint(low, high)]) if high > low else low
+
+    grow(1, 0)
+    for node in range(1, next_id[0] + 1):
+        direct = rng.choice([0, rng.randint(0, 4), rng.randint(0, 15)])
+        started = pick(0, direct)
+        done = pick(0, started) if rng.random() < 0.8 else pick(0, direct)
+        test_out = pick(0, done if period else min(done, started))
+        held = pick(done, direct) if period else done
+        valid = pick(0, held) if expires else held
+        expiring = pick(0, held - valid)
+        owns[node] = {"employees": direct, "started": started, "completed": done,
+                      "test_out": test_out, "cert_valid": valid, "cert_expiring": expiring,
+                      "cert_expired": held - valid - expiring}
+
+    values_ = {}
+
+    def total(node):
+        values_[node] = dict(owns[node])
+        for kid in children.get(node, []):
+            for col, value in total(kid).items():
+                values_[node][col] += value
+        return values_[node]
+
+    total(1)
+    return values_, children, owns
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_nothing_protected_can_be_pinned_with_bounds_on_random_trees(seed):
+    rng = random.Random(seed)
+    period, expires = seed % 2 == 1, seed % 4 < 2
+    values_, children, owns = random_tables(rng, period=period, expires=expires)
+    columns = tuple(c for c in COLUMNS if expires or c not in services.EXPIRY)
+    hidden = suppress(values_, children, columns, 5, own=owns,
+                      **services.constraints(columns, period))
+    assert {(n, c) for n, row in values_.items() for c in columns if row[c] < 5} <= hidden
+    assert pinned(values_, children, hidden, owns, period=period, columns=columns) == set()
