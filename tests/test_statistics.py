@@ -286,7 +286,7 @@ def test_purged_details_leave_the_figures_in_whole_steps(app, synced, make_user,
     detail = client.get(f"/verwaltung/quizstatistik/demo-kurs/{module.slug}").get_data(
         as_text=True)
     since = published.first_day.strftime("%d.%m.%Y")
-    assert f"gezählt wird ab dem {since}" in detail
+    assert f"Gezählt wird ab dem {since}: Die Einzelheiten älterer Versuche werden" in detail
 
 
 def test_a_retired_courses_modules_are_not_listed(app, example, client, auth, make_user):
