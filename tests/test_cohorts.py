@@ -51,6 +51,13 @@ def deactivated(user):
     return user
 
 
+def joined(cohort, person) -> CohortMember:
+    """A membership from before the group's start, so that all it did in the group counts."""
+    return CohortMember(cohort_id=cohort.id, user_id=person.id,
+                        added_at=datetime.combine(cohort.starts_on, datetime.min.time())
+                        - timedelta(days=1))
+
+
 def page(response) -> str:
     return response.get_data(as_text=True)
 
@@ -420,7 +427,7 @@ def populate(cohort, make_user, minutes: list[int], *, first_passes: list[bool],
     for index, (spent, passed) in enumerate(zip(minutes, first_passes, strict=True)):
         person = make_user()
         people.append(person)
-        db.session.add(CohortMember(cohort_id=cohort.id, user_id=person.id))
+        db.session.add(joined(cohort, person))
         for module in version.modules:
             via = "test_out" if index < test_out else "study"
             when = datetime.combine(finish_on, datetime.min.time())
@@ -440,31 +447,30 @@ def populate(cohort, make_user, minutes: list[int], *, first_passes: list[bool],
 
 
 def test_funnel_and_quartiles_on_known_data(cohort, make_user):
-    minutes = [5, 8, 10, 20, 30, 40, 50]  # the first two test out
-    populate(cohort, make_user, minutes,
-             first_passes=[True, True, True, True, False, False, True], test_out=2)
+    minutes = [5, 8, 10, 12, 15, 20, 25, 30, 35, 40, 45, 50]  # the first two test out
+    populate(cohort, make_user, minutes, first_passes=[True] * 7 + [False] * 5, test_out=2)
     make_user()  # not a member: never counted
     late = make_user()
     db.session.add(CohortMember(cohort_id=cohort.id, user_id=late.id))
     db.session.commit()
     result = figures.compute(cohort, min_group=5, today=date(2026, 4, 1))
-    assert result.size == 8 and result.shown
-    assert result.started == 7 and result.completed == 7
+    assert result.size == 13 and result.shown
+    assert result.started == 12 and result.completed == 12
     step = result.steps[0]
-    assert (step.done, step.on_time, step.due) == (7, 7, date(2026, 3, 16))
+    assert (step.done, step.on_time, step.due) == (12, 12, date(2026, 3, 16))
     assert result.steps[1].done == 0 and not result.steps[1].required
     module = result.modules[0]
-    # Module time: the five who worked through it, not the two who tested out.
+    # Module time: the ten who worked through it, not the two who tested out.
     studied = [m * 60 for m in minutes[2:]]
     q1, median, q3 = statistics.quantiles(studied, n=4, method="inclusive")
     assert (module.time.q1, module.time.median, module.time.q3) == (q1, median, q3)
-    assert module.time.median == 30 * 60 and module.time.n == 5
-    assert (module.first_pass.hits, module.first_pass.n) == (3, 5)  # study attempts only
-    assert module.first_pass.value == 0.6
-    assert (module.test_out.hits, module.test_out.n) == (2, 7)
-    assert module.test_out.value == pytest.approx(2 / 7)  # the base, 7 people, is large enough
+    assert module.time.median == 27.5 * 60 and module.time.n == 10
+    assert (module.first_pass.hits, module.first_pass.n) == (5, 10)  # study attempts only
+    assert module.first_pass.value == 0.5
+    assert (module.test_out.hits, module.test_out.n) == (2, 12)
+    assert module.test_out.value is None  # only two tested out: too few to show
     # Track time: everyone who finished, test-outs included (that is what the track costs).
-    assert result.track_time.median == 2 * 20 * 60
+    assert result.track_time.median == 2 * 22.5 * 60
     # overdue: the one member who has not finished the required step due on 16 March
     assert [(u.id, done, total) for u, _, done, total in result.overdue] == [(late.id, 0, 1)]
 
@@ -478,9 +484,10 @@ def test_dashboard_suppresses_small_groups(client, auth, cohort, make_user):
     populate(cohort, make_user, [50], first_passes=[True])
     text = page(client.get(f"/kohorten/{cohort.id}"))
     assert "Aktive Lernzeit" in text and "30 Min." in text  # the median of 10..50
-    # Quartiles (20, 40) yes; the smallest and largest value are single people's times.
-    assert "20 Min." in text and "40 Min." in text
+    # Not the smallest and largest value, single people's times; with five people not the
+    # quartiles either: they are the second smallest and second largest time.
     assert "10 Min." not in text and "50 Min." not in text
+    assert "20 Min." not in text and "40 Min." not in text
     assert "Noch keine Rückmeldungen." in text
 
 
@@ -499,7 +506,8 @@ def test_quiz_and_time_figures_appear_at_the_end_and_then_stay(client, auth, coh
     cohort.ends_on = date(2026, 4, 30)  # ended: fixed as of that day
     db.session.commit()
     before = figures.compute(cohort, min_group=5)
-    assert before.final and before.modules[0].first_pass.value == 0.8
+    assert before.final and (before.modules[0].first_pass.hits,
+                             before.modules[0].first_pass.n) == (4, 5)
     # After the end a member tries again and spends more time: nothing shown changes.
     module = db.session.scalars(sa.select(Attempt.module_id)).first()
     db.session.add(Attempt(user_id=people[3].id, module_id=module, mode="study", drawn=[],
@@ -559,7 +567,9 @@ def test_dashboard_shows_the_overdue_by_name_without_scores(client, auth, cohort
 
 
 def test_shortening_advisor_names_modules_with_evidence(cohort, make_user):
-    populate(cohort, make_user, [2, 3, 3, 4, 4], first_passes=[True] * 5, test_out=5)
+    # Four in five pass the placement test, and at least five did and five did not.
+    populate(cohort, make_user, [2, 3, 3, 4, 4] * 5, first_passes=[True] * 20 + [False] * 5,
+             test_out=25)
     advice = figures.advice(figures.compute(cohort, min_group=5))
     assert [a.module.key[1] for a in advice] == ["01-erstes-modul", "02-zweites-modul"]
     # Those who tested out never read the module: their minutes say nothing about its length.
@@ -651,16 +661,17 @@ def test_advisor_does_not_suggest_making_an_optional_module_optional(cohort, mak
     course, version = services.get_course("fragetypen")
     module = next(m for m in version.modules if m.slug == "01-yaml")
     when = datetime(2026, 3, 10)
-    for person in populate(cohort, make_user, [30, 32, 34, 36, 38], first_passes=[True] * 5):
+    people = populate(cohort, make_user, [30, 32, 34, 36, 38] * 5, first_passes=[True] * 25)
+    for index, person in enumerate(people):
         db.session.add(ModuleProgress(
             user_id=person.id, course_id=course.id, module_slug=module.slug, status="completed",
             completed_via="test_out", completed_module_id=module.id, completed_at=when))
         db.session.add(Attempt(user_id=person.id, module_id=module.id, mode="test_out",
-                               drawn=[], passed=True, score_percent=90, submitted_at=when))
+                               drawn=[], passed=index < 20, score_percent=90, submitted_at=when))
     db.session.commit()
     result = figures.compute(cohort, min_group=5)
     optional = next(m for m in result.modules if m.key == (course.id, "01-yaml"))
-    assert optional.pre_test.value == 1.0  # everyone passed the placement test
+    assert optional.pre_test.value == 0.8  # four in five passed the placement test
     assert figures.advice(result) == []  # but the step is optional already
 
 
@@ -878,16 +889,16 @@ def _row(text, title):
 
 def test_the_track_pass_rate_adds_up_only_the_module_rows_shown(client, auth, cohort,
                                                                 make_user):
-    """Six took module 1; only Anna took module 2 and failed her first try. A track rate over
-    all first attempts (4 of 7) minus module 1's (4 of 6) told the lead Anna's result."""
+    """Twelve took module 1; only Anna took module 2 and failed her first try. A track rate
+    over all first attempts (7 of 13) minus module 1's (7 of 12) told the lead Anna's result."""
     from elearn.catalog import services
 
     course, version = services.get_course("demo-kurs")
     first, second = version.modules
     when = datetime(2026, 3, 10)
-    people = [make_user(last_name=f"Person{i}") for i in range(6)]
-    for person, passed in zip(people, [True] * 4 + [False] * 2, strict=True):
-        db.session.add(CohortMember(cohort_id=cohort.id, user_id=person.id))
+    people = [make_user(last_name=f"Person{i}") for i in range(12)]
+    for person, passed in zip(people, [True] * 7 + [False] * 5, strict=True):
+        db.session.add(joined(cohort, person))
         db.session.add(Attempt(user_id=person.id, module_id=first.id, mode="study", drawn=[],
                                passed=passed, score_percent=80, submitted_at=when))
         db.session.add(ModuleProgress(user_id=person.id, course_id=course.id,
@@ -898,8 +909,8 @@ def test_the_track_pass_rate_adds_up_only_the_module_rows_shown(client, auth, co
     db.session.commit()
     auth.login(email="lead@test.example")
     text = page(client.get(f"/kohorten/{cohort.id}"))
-    assert "67 % (4/6)" in _row(text, first.title) and "&lt; 5" in _row(text, second.title)
-    assert "67 % (4/6)" in _row(text, "Lernpfad insgesamt")
+    assert "58 % (7/12)" in _row(text, first.title) and "n. a." in _row(text, second.title)
+    assert "58 % (7/12)" in _row(text, "Lernpfad insgesamt")
 
 
 def test_the_comparison_counts_only_who_finished_within_the_group(cohort, make_user,
@@ -922,11 +933,11 @@ def test_an_ended_groups_figures_stay_as_first_shown(client, auth, cohort, make_
     after the end each changed a rate or a median, and so told the lead about one person."""
     from elearn.certificates import services as certificates
 
-    people = populate(cohort, make_user, [10, 20, 30, 40, 50, 60],
-                      first_passes=[False] + [True] * 5)
+    people = populate(cohort, make_user, [10 * n for n in range(1, 12)],
+                      first_passes=[False] * 5 + [True] * 6)
     auth.login(email="lead@test.example")
     before = _dashboard(client, cohort)
-    assert "83 % (5/6)" in _row(before, "Erstes Modul")
+    assert "55 % (6/11)" in _row(before, "Erstes Modul")
     # After the end: the first person leaves the group, another's certificate is revoked,
     # the dates change, and a late session of a third is merged by the retention purge.
     db.session.execute(sa.delete(CohortMember).where(CohortMember.user_id == people[0].id))
@@ -939,7 +950,7 @@ def test_an_ended_groups_figures_stay_as_first_shown(client, auth, cohort, make_
                                 last_event_at=datetime(2026, 5, 3)))
     db.session.commit()
     assert _dashboard(client, cohort) == before
-    assert figures.compute(cohort, min_group=5).first_pass.hits != 5  # computed anew: moved
+    assert figures.compute(cohort, min_group=5).first_pass.hits != 6  # computed anew: moved
 
 
 def test_the_snapshot_is_taken_once_even_when_two_leads_open_the_page_at_once(
@@ -961,14 +972,16 @@ def test_the_snapshot_is_taken_once_even_when_two_leads_open_the_page_at_once(
 
 def test_a_snapshot_hides_more_when_the_threshold_is_raised_later(app, client, auth, cohort,
                                                                    make_user, monkeypatch):
-    populate(cohort, make_user, [10, 20, 30, 40, 50, 60], first_passes=[False] + [True] * 5)
+    populate(cohort, make_user, [10 * n for n in range(1, 12)],
+             first_passes=[False] * 5 + [True] * 6)
     auth.login(email="lead@test.example")
-    assert "83 % (5/6)" in _row(_dashboard(client, cohort), "Erstes Modul")  # snapshot at 5
+    assert "55 % (6/11)" in _row(_dashboard(client, cohort), "Erstes Modul")  # snapshot at 5
     db.session.add(CohortMember(cohort_id=cohort.id, user_id=make_user().id))
     db.session.commit()
     monkeypatch.setitem(app.config, "MIN_GROUP_SIZE", 7)
     row = _row(_dashboard(client, cohort), "Erstes Modul")
-    assert "83 %" not in row and row.count("&lt; 7") == 3  # time and rates: 6 people < 7
+    # 5 failed, fewer than 7: no rate; 11 times: a median, but quartiles only from 14.
+    assert "55 %" not in row and row.count("n. a.") == 4
 
 
 def test_survey_results_keep_the_end_of_the_snapshot(client, auth, cohort, make_user,
@@ -1065,3 +1078,96 @@ def test_adding_someone_who_is_already_a_member_records_nothing(client, auth, co
     assert [(e.action, e.details["added"]) for e in db.session.scalars(
         sa.select(AuditEntry).where(AuditEntry.action == "cohort_members_added"))] == [
         ("cohort_members_added", 1)]
+
+
+# --- figures count only what members did within the group (privacy review, December 2026) ----
+
+def test_figures_count_only_what_members_did_within_the_group(cohort, make_user):
+    """A group formed later, or with a past start, showed anyone's earlier results."""
+    people = populate(cohort, make_user, [30] * 10, first_passes=[True] * 5 + [False] * 5)
+    module = db.session.scalars(sa.select(Attempt.module_id)).first()
+    before_start = datetime(2026, 2, 10)
+    for person in people:  # each failed once before the group: not their first try in it
+        db.session.add(Attempt(user_id=person.id, module_id=module, mode="study", drawn=[],
+                               passed=False, score_percent=10, submitted_at=before_start))
+    # Added on 20 March: the quiz and the time of 10 March belong to no group of theirs.
+    [latecomer] = populate(cohort, make_user, [600], first_passes=[True])
+    db.session.execute(sa.update(CohortMember).where(CohortMember.user_id == latecomer.id)
+                       .values(added_at=datetime(2026, 3, 20)))
+    db.session.commit()
+    result = figures.compute(cohort, min_group=5, today=date(2026, 5, 1))
+    first = result.modules[0]
+    assert (first.first_pass.hits, first.first_pass.n) == (5, 10)
+    assert first.time.n == 10 and len(result.hours) == 10  # not the latecomer's 600 minutes
+    assert result.completed == 11  # how far people are stays a plain count of everyone
+
+
+def test_a_rate_needs_enough_people_with_and_without_the_result(client, auth, cohort,
+                                                                make_user):
+    """"100 % (5/5)" or "0 % (0/13)" beside the named list of the overdue told each result."""
+    populate(cohort, make_user, [30] * 5, first_passes=[True] * 5)
+    auth.login(email="lead@test.example")
+    row = _row(_dashboard(client, cohort), "Erstes Modul")
+    assert "100 %" not in row and "5/5" not in row and "0 %" not in row
+    assert row.count("n. a.") == 4  # pass rate and test-out share, and the two quartiles
+    assert figures.Rate(hits=0, n=13, min_group=5).value is None
+    assert figures.Rate(hits=9, n=13, min_group=5).value is None
+    assert figures.Rate(hits=5, n=10, min_group=5).value == 0.5
+
+
+def _probe(name, synced_tracks, lead, people):
+    probe = create_cohort(name=name, track=synced_tracks, starts_on=date(2026, 3, 2),
+                          ends_on=date(2026, 4, 30), leads=[lead])
+    db.session.add_all(joined(probe, person) for person in people)
+    db.session.commit()
+    return probe
+
+
+def test_groups_with_nearly_the_same_members_show_no_quiz_or_time_figures(
+        client, auth, cohort, lead, make_user, synced_tracks):
+    """ProbeC (twelve) and ProbeD (the same twelve and one more): the differing "(hits/n)"
+    told that one person's first-try result per module."""
+    people = populate(cohort, make_user, [10 * n for n in range(1, 13)],
+                      first_passes=[True] * 6 + [False] * 6)
+    auth.login(email="lead@test.example")
+    assert "50 % (6/12)" in _row(_dashboard(client, cohort), "Erstes Modul")  # the snapshot
+    [extra] = populate(_probe("Probe D", synced_tracks, lead, people), make_user, [99],
+                       first_passes=[True])
+    for group in (cohort, db.session.scalar(sa.select(Cohort).where(Cohort.name == "Probe D"))):
+        text = page(client.get(f"/kohorten/{group.id}"))
+        shown = text[text.index('id="lernzeit"'):text.index('id="rueckmeldungen"')]
+        assert "Diese Zahlen werden zurückgehalten" in shown, group.name
+        assert "%" not in shown and "Min." not in shown
+    # The same members over another period differ by what was done in the days between.
+    db.session.execute(sa.delete(CohortMember).where(CohortMember.user_id == extra.id))
+    db.session.commit()
+    later = create_cohort(name="Probe E", track=synced_tracks, starts_on=date(2026, 3, 9),
+                          ends_on=date(2026, 4, 30), leads=[lead])
+    db.session.add_all(joined(later, person) for person in people)
+    db.session.commit()
+    assert figures.has_near_twin(cohort, 12, 5) and figures.has_near_twin(later, 12, 5)
+    # Five people apart, or a period that does not overlap: both groups show their figures.
+    db.session.execute(sa.update(Cohort).where(Cohort.name.in_(["Probe D", "Probe E"]))
+                       .values(starts_on=date(2027, 1, 4), ends_on=date(2027, 2, 26)))
+    db.session.commit()
+    apart = _probe("Probe F", synced_tracks, lead, people[:7])
+    assert not figures.has_near_twin(cohort, 12, 5)
+    assert not figures.has_near_twin(apart, 7, 5)
+    apart.starts_on, apart.ends_on = date(2026, 5, 1), date(2026, 6, 30)
+    db.session.add_all(joined(apart, person) for person in people[7:11])
+    db.session.commit()
+    assert not figures.has_near_twin(cohort, 12, 5)  # 1 apart, but in another period
+    assert "50 % (6/12)" in _row(_dashboard(client, cohort), "Erstes Modul")
+
+
+def test_the_twin_check_is_one_query_however_many_groups(client, auth, cohort, lead, make_user,
+                                                         synced_tracks):
+    people = populate(cohort, make_user, [10] * 6, first_passes=[True] * 6)
+    auth.login(email="lead@test.example")
+    url = f"/kohorten/{cohort.id}"
+    _probe("Probe 1", synced_tracks, lead, people[:1])
+    client.get(url)  # takes the snapshot
+    before = statements_of(client, url, "Lernzeit")
+    for n in range(2, 6):  # each with others, so that none is a near twin
+        _probe(f"Probe {n}", synced_tracks, lead, people[:1] + [make_user() for _ in range(n)])
+    assert statements_of(client, url, "Lernzeit") == before

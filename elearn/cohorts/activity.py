@@ -111,14 +111,12 @@ def _seconds(delta: timedelta) -> int:
     return round(delta.total_seconds())
 
 
-def seconds_by_module(user_ids, before: datetime | None = None) -> dict[tuple[int, int, str], int]:
-    """(user id, course id, module slug) -> active seconds, for the given people (one query);
-    with `before`, only sessions that started earlier."""
+def seconds_by_module(user_ids) -> dict[tuple[int, int, str], int]:
+    """(user id, course id, module slug) -> active seconds, for the given people (one query)."""
     rows = db.session.execute(
         sa.select(StudySession.user_id, StudySession.course_id, StudySession.module_slug,
                   sa.func.sum(StudySession.active_seconds))
-        .where(StudySession.user_id.in_(user_ids),
-               StudySession.started_at < before if before is not None else sa.true())
+        .where(StudySession.user_id.in_(user_ids))
         .group_by(StudySession.user_id, StudySession.course_id, StudySession.module_slug)
     ).all()
     return {(u, c, m): int(s or 0) for u, c, m, s in rows}

@@ -3,8 +3,14 @@
 A cohort is small (dozens, at most hundreds of people), so the per-person rows are fetched in one
 query each and combined here; quartiles cannot be computed portably in SQL anyway. Every figure
 says how many people it is about, and a figure about fewer than `min_group` people is None
-(shown as "< 5"): times, pass rates, test-out rates and survey results are never shown for
-small groups, and a cohort smaller than `min_group` shows no figures at all.
+(shown as "< 5"): times and survey results are never shown for small groups, and a cohort
+smaller than `min_group` shows no figures at all. A rate is shown only when at least
+`min_group` people have the result and at least `min_group` do not ("100 %" or "0 %" would
+tell each person's result), quartiles only from twice `min_group` values.
+
+Quiz results and learning time count only what a member did within the group's period: from
+its start, or from the moment the member was added if later, to its end. Otherwise a group
+formed afterwards, or with dates in the past, would show anyone's earlier results.
 """
 
 import statistics
@@ -21,8 +27,7 @@ from ..catalog.services import current_version_join
 from ..extensions import db
 from ..i18n import local_date, local_today
 from ..quiz.models import Attempt
-from . import activity
-from .models import Cohort, CohortMember, CohortSnapshot
+from .models import Cohort, CohortMember, CohortSnapshot, StudySession
 from .services import due_date
 
 ModuleKey = tuple[int, str]  # (course id, module slug)
@@ -42,15 +47,27 @@ class Spread:
 
     @classmethod
     def of(cls, values: list[float], min_group: int) -> "Spread":
-        if len(values) < max(min_group, 2):
+        if len(values) < 2:
             return cls(n=len(values))
         q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
-        return cls(n=len(values), q1=q1, median=median, q3=q3)
+        return cls(n=len(values), q1=q1, median=median, q3=q3).within(min_group)
+
+    def within(self, min_group: int) -> "Spread":
+        """What may be shown: the median from `min_group` values, the quartiles from twice as
+        many. With five values the quartiles are exactly the second smallest and the second
+        largest, each one person's time right next to the withheld minimum and maximum."""
+        if self.n < max(min_group, 2):
+            return Spread(n=self.n)
+        if self.n < 2 * min_group:
+            return Spread(n=self.n, median=self.median)
+        return self
 
 
 @dataclass
 class Rate:
-    """`hits` of `n` people, or None when n is below the smallest group shown."""
+    """`hits` of `n` people. Its value is None unless at least `min_group` people have the
+    result and at least `min_group` do not: "100 % (5/5)" beside the named list of the
+    overdue tells the lead each person's result, and so would "0 %" or "80 % (4/5)"."""
 
     hits: int
     n: int
@@ -60,7 +77,8 @@ class Rate:
     @property
     def value(self) -> float | None:
         people = self.n if self.people is None else self.people
-        return self.hits / self.n if people >= self.min_group and self.n else None
+        enough = min(people, self.hits, self.n - self.hits) >= self.min_group
+        return self.hits / self.n if enough and self.n else None
 
 
 @dataclass
@@ -111,6 +129,9 @@ class CohortFigures:
     people: list[Person]
     required_keys: list[ModuleKey]
     final: bool = False  # the group has ended: its quiz and time figures are fixed and shown
+    # Its quiz and time figures are held back: another group has nearly the same members
+    # (see near_twin), and the two sets of figures side by side would tell who differs.
+    withheld: bool = False
     ends_on: date | None = None
     # For the comparison, one value per person and no names: track hours of those who finished
     # in time, and each person's share of required modules passed at the first attempt.
@@ -134,6 +155,11 @@ def step_modules(step: dict, modules, course_ids: dict[str, int]) -> list[Module
             and (step["module"] is None or key[1] == step["module"])]
 
 
+def group_start(cohort: Cohort) -> datetime:
+    """The moment the group's first day begins in Berlin, as a stored (naive UTC) time."""
+    return to_utc(datetime.combine(cohort.starts_on, datetime.min.time()))
+
+
 def group_end(cohort: Cohort) -> datetime:
     """The moment the group's last day ends in Berlin, as a stored (naive UTC) time."""
     return to_utc(datetime.combine(cohort.ends_on + timedelta(days=1), datetime.min.time()))
@@ -141,11 +167,11 @@ def group_end(cohort: Cohort) -> datetime:
 
 def compute(cohort: Cohort, min_group: int, today: date | None = None) -> CohortFigures:
     """Steps and the overdue list as of now; quiz results, learning time and who finished
-    only from what happened before the group ended. Those figures are shown once the group
-    has ended and never change afterwards: comparing them before and after one member's quiz
-    would otherwise tell that member's result."""
+    only from what members did within the group's period (see the module's docstring). Those
+    figures are shown once the group has ended and never change afterwards: comparing them
+    before and after one member's quiz would otherwise tell that member's result."""
     today = today or local_today()  # the day in Berlin, not on the server
-    until = group_end(cohort)
+    start, until = group_start(cohort), group_end(cohort)
     modules = current_modules()
     course_ids = {course.slug: course.id for _, course, _ in modules.values()}
     steps = []
@@ -159,9 +185,16 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
     required_keys = list(dict.fromkeys(k for s in steps if s.required for k in s.modules))
 
     member_ids = sa.select(CohortMember.user_id).where(CohortMember.cohort_id == cohort.id)
-    users = db.session.scalars(sa.select(User).where(User.id.in_(member_ids))
-                               .order_by(User.last_name, User.first_name)).all()
-    people = {u.id: Person(user=u) for u in users}
+    users = db.session.execute(
+        sa.select(User, CohortMember.added_at).join(CohortMember, CohortMember.user_id == User.id)
+        .where(CohortMember.cohort_id == cohort.id)
+        .order_by(User.last_name, User.first_name)).all()
+    people = {u.id: Person(user=u) for u, _ in users}
+    since = {u.id: max(start, added) for u, added in users}
+
+    def within(user_id: int, moment: datetime | None) -> bool:
+        return moment is not None and since[user_id] <= moment < until
+
     progress = db.session.execute(
         sa.select(ModuleProgress.user_id, ModuleProgress.course_id, ModuleProgress.module_slug,
                   ModuleProgress.status, ModuleProgress.completed_via,
@@ -169,19 +202,20 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
         .where(ModuleProgress.user_id.in_(member_ids))).all()
     attempts = db.session.execute(
         sa.select(Attempt.user_id, CourseVersion.course_id, Module.slug, Attempt.mode,
-                  Attempt.passed)
+                  Attempt.passed, Attempt.submitted_at)
         .join(Module, Attempt.module_id == Module.id)
         .join(CourseVersion, Module.version_id == CourseVersion.id)
-        .where(Attempt.user_id.in_(member_ids), Attempt.submitted_at.is_not(None),
+        .where(Attempt.user_id.in_(member_ids), Attempt.submitted_at >= start,
                Attempt.submitted_at < until)
         .order_by(Attempt.submitted_at, Attempt.id)).all()
-    seconds = activity.seconds_by_module(member_ids, before=until)
+    seconds = _seconds_within(cohort, start, until)
     from ..catalog.tracks import revoked_courses
 
     revoked = revoked_courses(member_ids)  # such a course counts for no step, as on track pages
 
     wanted = set(track_keys)
     completed_at: dict[int, dict[ModuleKey, datetime]] = defaultdict(dict)
+    completed_within: dict[int, set[ModuleKey]] = defaultdict(set)
     via: dict[ModuleKey, list[str]] = defaultdict(list)
     studied_by: dict[int, dict[ModuleKey, bool]] = defaultdict(dict)
     started = set()
@@ -192,15 +226,18 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
         started.add(user_id)
         if status == COMPLETED and (user_id, course_id) not in revoked:
             completed_at[user_id][key] = when
-            if when is not None and when < until:  # the figures: only within the group's time
+            if within(user_id, when):  # the figures: only within the group's period
+                completed_within[user_id].add(key)
                 via[key].append(how)
                 studied_by[user_id][key] = how != BY_TEST_OUT
     for (user_id, course_id, slug), value in seconds.items():
-        if (course_id, slug) in wanted and user_id in people:
+        if (course_id, slug) in wanted:
             people[user_id].seconds[(course_id, slug)] = value
 
     first: dict[tuple[int, ModuleKey, str], bool] = {}
-    for user_id, course_id, slug, mode, passed in attempts:
+    for user_id, course_id, slug, mode, passed, when in attempts:
+        if not within(user_id, when):  # before this member was added
+            continue
         first.setdefault((user_id, (course_id, slug), mode), bool(passed))
         if user_id in people:
             people[user_id].first.setdefault((course_id, slug), bool(passed))
@@ -216,7 +253,7 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
                     step.on_time += 1
         person.complete = all(s.index in person.done_steps for s in steps if s.required)
         person.complete_in_time = all(
-            s.modules and all(k in done and done[k] < until for k in s.modules)
+            s.modules and all(k in completed_within[person.user.id] for k in s.modules)
             for s in steps if s.required)
 
     module_figures = []
@@ -271,12 +308,32 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
         hours=[sum(p.seconds.values()) / 3600 for p in finishers], pass_shares=pass_shares)
 
 
+def _seconds_within(cohort: Cohort, start: datetime,
+                    until: datetime) -> dict[tuple[int, int, str], int]:
+    """(user id, course id, module slug) -> active seconds of the members within the group's
+    period, each from the moment they were added (one query)."""
+    rows = db.session.execute(
+        sa.select(StudySession.user_id, StudySession.course_id, StudySession.module_slug,
+                  sa.func.sum(StudySession.active_seconds))
+        .join(CohortMember, sa.and_(CohortMember.user_id == StudySession.user_id,
+                                    CohortMember.cohort_id == cohort.id))
+        .where(StudySession.started_at >= start, StudySession.started_at >= CohortMember.added_at,
+               StudySession.started_at < until)
+        .group_by(StudySession.user_id, StudySession.course_id, StudySession.module_slug)
+    ).all()
+    return {(u, c, m): int(s or 0) for u, c, m, s in rows}
+
+
 def shown(cohort: Cohort, min_group: int, today: date | None = None) -> CohortFigures:
     """The figures for the dashboard and the comparison: once the group has ended, those about
     quiz results and time come from the snapshot taken when they were first shown (taken now if
     there is none; the caller commits). Steps and the overdue list stay live."""
     result = compute(cohort, min_group, today)
     if not (result.final and result.shown):  # nothing shown yet, so nothing to keep equal
+        return result
+    if has_near_twin(cohort, result.size, min_group):  # checked on every showing, snapshot or not
+        result.withheld = True
+        result.hours, result.pass_shares = [], []
         return result
     snapshot = db.session.get(CohortSnapshot, cohort.id)
     if snapshot is None:
@@ -289,6 +346,31 @@ def shown(cohort: Cohort, min_group: int, today: date | None = None) -> CohortFi
             if snapshot is None:  # not visible yet in this transaction: computed just now
                 return result
     return _thaw(result, snapshot.figures)
+
+
+def has_near_twin(cohort: Cohort, size: int, min_group: int) -> bool:
+    """Whether another group whose period overlaps this one's has a member set that differs
+    from this one's by fewer than `min_group` people (one query over all groups).
+
+    Two such groups' figures differ only by what those few did: ProbeC with twelve members
+    and ProbeD with the same twelve and one more showed that one person's results. Equal
+    member sets count too when the periods differ: the figures then differ by what was done
+    in the days only one of them covers."""
+    mine = sa.orm.aliased(CohortMember)
+    theirs = sa.orm.aliased(CohortMember)
+    # |A △ B| = |A| + |B| - 2 |A ∩ B|; count(mine.user_id) counts the shared members only.
+    apart = size + sa.func.count() - 2 * sa.func.count(mine.user_id)
+    same_period = sa.and_(Cohort.starts_on == cohort.starts_on, Cohort.ends_on == cohort.ends_on)
+    twin = db.session.scalar(
+        sa.select(theirs.cohort_id)
+        .join(Cohort, Cohort.id == theirs.cohort_id)
+        .outerjoin(mine, sa.and_(mine.user_id == theirs.user_id, mine.cohort_id == cohort.id))
+        .where(theirs.cohort_id != cohort.id, Cohort.starts_on <= cohort.ends_on,
+               Cohort.ends_on >= cohort.starts_on)
+        .group_by(theirs.cohort_id, Cohort.starts_on, Cohort.ends_on)
+        .having(apart < min_group, sa.or_(apart > 0, sa.not_(same_period)))
+        .limit(1))
+    return twin is not None
 
 
 def _freeze(result: CohortFigures) -> dict:
@@ -304,13 +386,15 @@ def _freeze(result: CohortFigures) -> dict:
 
 
 def _thaw(result: CohortFigures, frozen: dict) -> CohortFigures:
-    smallest = result.min_group  # raised since the snapshot: hide more, never less
+    # Today's rules on what is stored: a raised threshold, or rules made stricter since the
+    # snapshot was taken, hide more, never less.
+    smallest = result.min_group
 
     def rate(stored: dict) -> Rate:
         return Rate(**{**stored, "min_group": max(stored["min_group"], smallest)})
 
     def spread(stored: dict) -> Spread:
-        return Spread(**stored) if stored["n"] >= max(smallest, 2) else Spread(n=stored["n"])
+        return Spread(**stored).within(smallest)
 
     result.modules = [ModuleFigures(
         key=tuple(m["key"]), title=m["title"], estimated_minutes=m["estimated_minutes"],
@@ -340,7 +424,7 @@ class Advice:
 
 def advice(result: CohortFigures) -> list[Advice]:
     """Modules that could become optional or shorter, each with the figures that say so."""
-    if not result.shown:
+    if not result.shown or result.withheld:
         return []
     required = set(result.required_keys)
     found = []

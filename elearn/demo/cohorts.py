@@ -61,7 +61,10 @@ def seed_cohorts(rng: random.Random, lead: User, learner: User | None,
     for track, name, start, length, people, behaviour in plans:
         cohort = create_cohort(name=name, track=track, starts_on=start,
                                ends_on=start + timedelta(days=length), leads=[lead])
-        db.session.add_all(CohortMember(cohort_id=cohort.id, user_id=p.id) for p in people)
+        # Members from the start: the group's figures count only what was done after joining.
+        joined = datetime.combine(start, datetime.min.time()) - timedelta(days=1)
+        db.session.add_all(CohortMember(cohort_id=cohort.id, user_id=p.id, added_at=joined)
+                           for p in people)
         for person in people:
             _simulate(rng, cohort, person, modules, existing, behaviour, today)
     # A third group has just started, with the demo learner: due dates lie ahead, and with
