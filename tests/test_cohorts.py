@@ -214,16 +214,16 @@ def test_create_cohort_checks_dates_and_track(client, auth, admin, synced_tracks
     auth.login(email="admin@test.example")
     token = csrf_token(client, "/kohorten/neu")
     bad = client.post("/kohorten/neu", data={"name": "Pilot", "track": str(synced_tracks.id),
-                                              "starts_on": "2026-05-01", "ends_on": "2026-04-01",
+                                              "starts_on": "2098-05-01", "ends_on": "2098-04-01",
                                               "csrf_token": token})
     assert bad.status_code == 422 and "Das Ende darf nicht vor dem Beginn liegen." in page(bad)
     forged = client.post("/kohorten/neu", data={"name": "Pilot", "track": "999999",
-                                                 "starts_on": "2026-03-01",
-                                                 "ends_on": "2026-04-01", "csrf_token": token})
+                                                 "starts_on": "2098-03-01",
+                                                 "ends_on": "2098-04-01", "csrf_token": token})
     assert forged.status_code == 422 and "aus der Liste" in page(forged)
     made = client.post("/kohorten/neu", data={"name": "Pilot", "track": str(synced_tracks.id),
-                                               "starts_on": "2026-03-01",
-                                               "ends_on": "2026-04-01", "csrf_token": token})
+                                               "starts_on": "2098-03-01",
+                                               "ends_on": "2098-04-01", "csrf_token": token})
     assert made.status_code == 303
     dashboard = client.get(made.headers["Location"].replace("/mitglieder", ""))
     assert "Pilot" in page(dashboard) and "Testpfad" in page(dashboard)
@@ -232,13 +232,13 @@ def test_create_cohort_checks_dates_and_track(client, auth, admin, synced_tracks
 
 def test_a_group_name_is_taken_once(app, client, auth, admin, cohort, synced_tracks):
     auth.login(email="admin@test.example")
-    data = {"name": " Pilot A ", "track": str(synced_tracks.id), "starts_on": "2026-05-01",
-            "ends_on": "2026-06-30", "csrf_token": csrf_token(client, "/kohorten/neu")}
+    data = {"name": " Pilot A ", "track": str(synced_tracks.id), "starts_on": "2098-05-01",
+            "ends_on": "2098-06-30", "csrf_token": csrf_token(client, "/kohorten/neu")}
     again = client.post("/kohorten/neu", data=data)
     assert again.status_code == 422
     assert "Eine Gruppe mit diesem Namen gibt es schon." in page(again)
-    other = create_cohort(name="Pilot B", track=synced_tracks, starts_on=date(2026, 5, 1),
-                          ends_on=date(2026, 6, 30), leads=[])
+    other = create_cohort(name="Pilot B", track=synced_tracks, starts_on=date(2098, 5, 1),
+                          ends_on=date(2098, 6, 30), leads=[])
     db.session.commit()
     # Renaming to another group's name is refused; keeping one's own name is not.
     url = f"/kohorten/{other.id}/bearbeiten"
@@ -267,11 +267,11 @@ def test_cohort_dates_must_be_plausible_and_may_be_typed_the_german_way(client, 
         assert "Bitte wählen Sie ein Datum in den Jahren 2000 bis 2099." in page(far)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Cohort)) == 0
     typed = client.post("/kohorten/neu", data={"name": "Getippt", "track": str(synced_tracks.id),
-                                                "starts_on": " 2.3.2026", "ends_on": "30.04.2026 ",
+                                                "starts_on": " 2.3.2098", "ends_on": "30.04.2098 ",
                                                 "csrf_token": token})
     assert typed.status_code == 303
     assert db.session.execute(sa.select(Cohort.starts_on, Cohort.ends_on)).one() == (
-        date(2026, 3, 2), date(2026, 4, 30))
+        date(2098, 3, 2), date(2098, 4, 30))
 
 
 def test_admin_changes_name_and_dates_and_the_due_dates_follow(client, auth, cohort, admin):
@@ -1171,3 +1171,37 @@ def test_the_twin_check_is_one_query_however_many_groups(client, auth, cohort, l
     for n in range(2, 6):  # each with others, so that none is a near twin
         _probe(f"Probe {n}", synced_tracks, lead, people[:1] + [make_user() for _ in range(n)])
     assert statements_of(client, url, "Lernzeit") == before
+
+
+def test_a_group_cannot_start_in_the_past_nor_move_its_start_earlier(client, auth, admin,
+                                                                    cohort, synced_tracks):
+    """A throwaway group starting in the past showed anyone's earlier results."""
+    from elearn.i18n import local_today
+
+    today = local_today()
+    auth.login(email="admin@test.example")
+    data = {"name": "Probe", "track": str(synced_tracks.id), "ends_on": "2098-12-31",
+            "csrf_token": csrf_token(client, "/kohorten/neu")}
+    past = client.post("/kohorten/neu", data=dict(data, starts_on=str(today - timedelta(1))))
+    assert past.status_code == 422
+    assert 'href="#starts_on">Der Beginn darf nicht in der Vergangenheit liegen.' in page(past)
+    assert re.search(r'<input[^>]*aria-describedby="starts_on-error"', page(past))
+    assert client.post("/kohorten/neu", data=dict(data, starts_on=str(today))).status_code == 303
+    # Pilot A began on 2 March 2026: it keeps that start or moves it later, never earlier.
+    url = f"/kohorten/{cohort.id}/bearbeiten"
+    edit = {"name": "Pilot A", "ends_on": "2026-04-30", "csrf_token": csrf_token(client, url)}
+    earlier = client.post(url, data=dict(edit, starts_on="2026-02-23"))
+    assert earlier.status_code == 422 and cohort.starts_on == date(2026, 3, 2)
+    assert ("Die Gruppe hat schon begonnen: Der Beginn lässt sich nicht vorverlegen, "
+            "frühestens 02.03.2026.") in page(earlier)
+    assert client.post(url, data=dict(edit, starts_on="2026-03-02")).status_code == 303
+    # A group that has not begun yet may move its start, but not into the past.
+    ahead = create_cohort(name="Später", track=synced_tracks, starts_on=today + timedelta(9),
+                          ends_on=date(2098, 12, 31), leads=[])
+    db.session.commit()
+    url = f"/kohorten/{ahead.id}/bearbeiten"
+    edit = dict(edit, name="Später", ends_on="2098-12-31", csrf_token=csrf_token(client, url))
+    assert client.post(url, data=dict(edit, starts_on=str(today - timedelta(1)))
+                       ).status_code == 422
+    assert client.post(url, data=dict(edit, starts_on=str(today + timedelta(2)))
+                       ).status_code == 303

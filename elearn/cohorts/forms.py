@@ -1,4 +1,5 @@
 import sqlalchemy as sa
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -7,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..extensions import db
-from ..i18n import DATE_FORMATS, FIRST_YEAR, LAST_YEAR
+from ..i18n import DATE_FORMATS, FIRST_YEAR, LAST_YEAR, local_today
 from .models import Cohort
 from .surveys import ITEMS, MAX_COMMENT
 
@@ -54,6 +55,19 @@ class CohortDatesForm(FlaskForm):
 
     def validate_starts_on(self, field):
         _plausible(field)
+        # A start in the past would let a group count results from before it was formed. A
+        # group that has begun keeps its start, or moves it later, never earlier.
+        if not field.data:
+            return
+        today = local_today()
+        own = db.session.get(Cohort, self.own_id) if self.own_id is not None else None
+        if own is not None and own.starts_on < today:
+            if field.data < own.starts_on:
+                raise ValidationError(_l("Die Gruppe hat schon begonnen: Der Beginn lässt sich "
+                                         "nicht vorverlegen, frühestens %(date)s.",
+                                         date=format_date(own.starts_on)))
+        elif field.data < today:
+            raise ValidationError(_l("Der Beginn darf nicht in der Vergangenheit liegen."))
 
     def validate_ends_on(self, field):
         _plausible(field)
