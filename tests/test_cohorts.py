@@ -678,12 +678,12 @@ def test_advisor_does_not_suggest_making_an_optional_module_optional(cohort, mak
 # --- comparison with known answers ------------------------------------------------------------
 
 def test_bootstrap_finds_a_clear_difference_and_states_it():
-    full = [5.0, 5.5, 6.0, 6.5, 7.0, 5.2, 6.1, 6.8, 5.9, 6.3]
+    full = [5.0, 5.5, 6.0, 6.5, 7.0, 5.2, 6.1, 6.8, 5.9, 6.3] * 2
     short = [h - 3 for h in full]
     time = compare.bootstrap(full, short, statistics.median, min_group=5)
     assert time.clear and time.diff == pytest.approx(-3.0)
     assert time.high < 0
-    same = [0.8, 0.9, 0.85, 0.8, 0.9, 0.85, 0.8, 0.9, 0.85, 0.85]
+    same = [0.8, 0.9, 0.85, 0.8, 0.9, 0.85, 0.8, 0.9, 0.85, 0.85] * 2
     passing = compare.bootstrap(same, list(reversed(same)), statistics.fmean, min_group=5)
     assert passing.diff == pytest.approx(0) and -0.1 <= passing.low <= passing.high <= 0.1
     sentences = compare.verdict("Voll", "Kurz", time, passing, 5)
@@ -692,11 +692,12 @@ def test_bootstrap_finds_a_clear_difference_and_states_it():
 
 
 def test_no_verdict_without_a_clear_difference():
-    a = [4.0, 6.0, 5.0, 7.0, 3.0, 6.5, 4.5, 5.5]
-    b = [5.5, 4.0, 6.5, 3.5, 6.0, 5.0, 7.0, 4.5]
+    a = [4.0, 6.0, 5.0, 7.0, 3.0, 6.5, 4.5, 5.5] * 3
+    b = [5.5, 4.0, 6.5, 3.5, 6.0, 5.0, 7.0, 4.5] * 3
     time = compare.bootstrap(a, b, statistics.median, min_group=5)
     assert not time.clear and time.low < 0 < time.high
-    passing = compare.bootstrap([1, 0, 1, 0, 1, 0], [0, 1, 0, 1, 1, 0], statistics.fmean, 5)
+    passing = compare.bootstrap([1, 0, 1, 0, 1, 0] * 4, [0, 1, 0, 1, 1, 0] * 4,
+                                statistics.fmean, 5)
     sentences = compare.verdict("A", "B", time, passing, 5)
     assert sentences == ["Ob sich die Lernzeit unterscheidet, ist noch nicht klar.",
                          "Ob sich die Bestehensquote unterscheidet, ist noch nicht klar."]
@@ -708,8 +709,8 @@ def test_no_verdict_without_a_clear_difference():
 def test_comparison_page_of_two_cohorts(client, auth, cohort, lead, make_user, synced_tracks):
     other = create_cohort(name="Pilot B", track=synced_tracks, starts_on=date(2026, 3, 2),
                           ends_on=date(2026, 4, 30), leads=[lead])
-    populate(cohort, make_user, [60, 62, 64, 66, 68, 70], first_passes=[True] * 6)
-    populate(other, make_user, [30, 31, 32, 33, 34, 35], first_passes=[True] * 6)
+    populate(cohort, make_user, [60, 62, 64, 66, 68, 70] * 4, first_passes=[True] * 24)
+    populate(other, make_user, [30, 31, 32, 33, 34, 35] * 4, first_passes=[True] * 24)
     auth.login(email="lead@test.example")
     text = page(client.get(f"/kohorten/vergleich?a={cohort.id}&b={other.id}"))
     assert ("„Pilot B“ spart gegenüber „Pilot A“ im Median 1,1 Stunden Lernzeit bei gleicher "
@@ -729,7 +730,7 @@ def test_comparison_page_of_two_cohorts(client, auth, cohort, lead, make_user, s
     populate(small, make_user, [40, 41, 42], first_passes=[True] * 3)
     text = page(client.get(f"/kohorten/vergleich?a={cohort.id}&b={small.id}"))
     basis = text[text.index("Grundlage:"):text.index("</tr>", text.index("Grundlage:"))]
-    assert "6 / 6" in basis and "&lt; 5" in basis and "3 / 3" not in basis
+    assert "24 / 24" in basis and "&lt; 5" in basis and "3 / 3" not in basis
     assert "Für einen Vergleich fehlen noch Daten" in text
 
 
@@ -1205,3 +1206,21 @@ def test_a_group_cannot_start_in_the_past_nor_move_its_start_earlier(client, aut
                        ).status_code == 422
     assert client.post(url, data=dict(edit, starts_on=str(today + timedelta(2)))
                        ).status_code == 303
+
+
+def test_small_groups_are_compared_without_interval_bounds(client, auth, cohort, lead,
+                                                           make_user, synced_tracks):
+    """An interval's end was the fastest or slowest person's time minus the median shown."""
+    other = create_cohort(name="Pilot B", track=synced_tracks, starts_on=date(2026, 3, 2),
+                          ends_on=date(2026, 4, 30), leads=[lead])
+    populate(cohort, make_user, [60, 62, 64, 66, 68, 70] * 3, first_passes=[True] * 18)
+    populate(other, make_user, [30, 31, 32, 33, 34, 35] * 4, first_passes=[True] * 24)
+    auth.login(email="lead@test.example")
+    text = page(client.get(f"/kohorten/vergleich?a={cohort.id}&b={other.id}"))
+    assert "…" not in text[text.index('id="ergebnis"'):text.index("So wird gerechnet")]
+    assert text.count("Gruppen zu klein<") == 2  # the time's and the pass rate's interval
+    assert ("Für eine Aussage über die Lernzeit sind die Gruppen zu klein: Dafür braucht jede "
+            "Gruppe mindestens 20 Personen, die den Lernpfad abgeschlossen haben.") in text
+    assert "spart" not in text and "gleicher Bestehensquote" not in text
+    difference = compare.bootstrap([1.0] * 19, [2.0] * 25, statistics.median, 5)
+    assert difference.known and not difference.bounded and not difference.clear

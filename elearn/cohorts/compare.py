@@ -9,6 +9,7 @@ The difference "B minus A" gets a 95 % percentile bootstrap interval (people res
 replacement within each group, a fixed seed, so the page shows the same figures on every visit).
 A verdict is stated only when the interval supports it: a time difference when the interval
 excludes zero, "the same pass rate" when the whole interval lies within +/- EQUIVALENCE.
+Intervals need INTERVAL_MIN people in each group; smaller groups get no interval and no verdict.
 """
 
 import random
@@ -23,6 +24,10 @@ from .figures import CohortFigures
 RESAMPLES = 2000
 EQUIVALENCE = 0.10  # pass rates count as "the same" within 10 percentage points
 SEED = 20261122
+# With few people an interval's end is a resampled extreme: the fastest or slowest person's
+# time minus the shown median, so that person's time can be read off. From twenty people per
+# group the ends are quantiles over many different resamples, no one person's value.
+INTERVAL_MIN = 20
 
 
 @dataclass
@@ -40,21 +45,29 @@ class Difference:
         return self.diff is not None
 
     @property
+    def bounded(self) -> bool:
+        """Whether the interval is known (both groups large enough for one)."""
+        return self.low is not None
+
+    @property
     def clear(self) -> bool:
-        return self.known and (self.low > 0 or self.high < 0)
+        return self.bounded and (self.low > 0 or self.high < 0)
 
 
 def bootstrap(a: list[float], b: list[float], statistic, min_group: int,
               resamples: int = RESAMPLES, seed: int = SEED) -> Difference:
-    """The difference statistic(b) - statistic(a) with its 95 % percentile interval."""
+    """The difference statistic(b) - statistic(a) with its 95 % percentile interval (none
+    when a group has fewer than INTERVAL_MIN people)."""
     if len(a) < min_group or len(b) < min_group:
         return Difference(None, None, None, None, None, len(a), len(b))
+    sa, sb = statistic(a), statistic(b)
+    if min(len(a), len(b)) < INTERVAL_MIN:
+        return Difference(sa, sb, sb - sa, None, None, len(a), len(b))
     # Resampling needs reproducible, not unpredictable, numbers.
     rng = random.Random(seed)  # noqa: S311  # nosec B311
     diffs = sorted(statistic(rng.choices(b, k=len(b))) - statistic(rng.choices(a, k=len(a)))
                    for _ in range(resamples))
     low, high = diffs[int(0.025 * resamples)], diffs[int(0.975 * resamples) - 1]
-    sa, sb = statistic(a), statistic(b)
     return Difference(sa, sb, sb - sa, low, high, len(a), len(b))
 
 
@@ -70,8 +83,11 @@ class Comparison:
 def compare(a: CohortFigures, b: CohortFigures, min_group: int) -> Comparison:
     time = bootstrap(a.hours, b.hours, statistics.median, min_group)
     passing = bootstrap(a.pass_shares, b.pass_shares, statistics.fmean, min_group)
-    return Comparison(a=a, b=b, time=time, passing=passing,
-                      verdict=verdict(a.cohort.name, b.cohort.name, time, passing, min_group))
+    withheld = [_("Die Zahlen von „%(name)s“ werden zurückgehalten: Eine andere Gruppe im "
+                  "selben Zeitraum hat fast dieselben Mitglieder.", name=side.cohort.name)
+                for side in (a, b) if side.withheld]
+    return Comparison(a=a, b=b, time=time, passing=passing, verdict=withheld or verdict(
+        a.cohort.name, b.cohort.name, time, passing, min_group))
 
 
 def _hours(value: float) -> str:
@@ -95,7 +111,7 @@ def verdict(name_a: str, name_b: str, time: Difference, passing: Difference,
     if not time.known:
         return [_("Für einen Vergleich fehlen noch Daten: In beiden Gruppen müssen mindestens "
                   "%(k)s Personen den Lernpfad abgeschlossen haben.", k=min_group)]
-    same_pass = passing.known and passing.low >= -EQUIVALENCE and passing.high <= EQUIVALENCE
+    same_pass = passing.bounded and passing.low >= -EQUIVALENCE and passing.high <= EQUIVALENCE
     if time.clear and time.diff < 0 and same_pass:
         return [_("„%(b)s“ spart gegenüber „%(a)s“ im Median %(hours)s Lernzeit bei "
                   "gleicher Bestehensquote.", a=name_a, b=name_b, hours=_hours(time.diff))]
@@ -106,10 +122,18 @@ def verdict(name_a: str, name_b: str, time: Difference, passing: Difference,
     elif time.clear:
         sentences.append(_("„%(b)s“ braucht gegenüber „%(a)s“ im Median %(hours)s mehr "
                            "Lernzeit.", a=name_a, b=name_b, hours=_hours(time.diff)))
+    elif not time.bounded:
+        sentences.append(_("Für eine Aussage über die Lernzeit sind die Gruppen zu klein: "
+                           "Dafür braucht jede Gruppe mindestens %(n)s Personen, die den "
+                           "Lernpfad abgeschlossen haben.", n=INTERVAL_MIN))
     else:
         sentences.append(_("Ob sich die Lernzeit unterscheidet, ist noch nicht klar."))
     if not passing.known:
         sentences.append(_("Für die Bestehensquote fehlen noch Daten."))
+    elif not passing.bounded:
+        sentences.append(_("Für eine Aussage über die Bestehensquote sind die Gruppen zu "
+                           "klein: Dafür braucht jede Gruppe mindestens %(n)s Personen mit "
+                           "Quizversuch.", n=INTERVAL_MIN))
     elif same_pass:
         sentences.append(_("Die Bestehensquote ist gleich (Unterschied höchstens %(points)s "
                            "Prozentpunkte).", points=_points(EQUIVALENCE)))

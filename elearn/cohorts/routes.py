@@ -140,7 +140,8 @@ def comparison():
                            today=local_today(),
                            result=result, problem=problem, problem_at=at,
                            min_group=_min_group(),
-                           equivalence=compare.EQUIVALENCE), status
+                           equivalence=compare.EQUIVALENCE,
+                           interval_min=compare.INTERVAL_MIN), status
 
 
 # --- members and leads ------------------------------------------------------------------------

@@ -162,6 +162,9 @@ def test_admin_forms_a_cohort_and_its_lead_reads_the_dashboard(
     full = create_cohort(name="Pilot voll", track=synced_tracks, starts_on=date(2026, 3, 2),
                          ends_on=date(2026, 4, 30), leads=[lead])
     populate(full, make_user, [60, 62, 64, 66, 68, 70], first_passes=[True] * 6)
+    earlier = create_cohort(name="Pilot alt", track=synced_tracks, starts_on=date(2026, 1, 5),
+                            ends_on=date(2026, 2, 27), leads=[lead])  # to compare with
+    populate(earlier, make_user, [70, 72, 74, 76, 78, 80], first_passes=[True] * 6)
 
     log_in(page, live_server, "admin@test.example")
     with page.expect_navigation():
@@ -172,8 +175,8 @@ def test_admin_forms_a_cohort_and_its_lead_reads_the_dashboard(
     assert_accessible(page, "create cohort")
     page.fill("#name", "Pilot kompakt")
     page.select_option("#track", label="Testpfad")
-    page.fill("#starts_on", "2026-03-02")
-    page.fill("#ends_on", "2026-04-15")
+    page.fill("#starts_on", "2098-03-02")  # a group cannot start in the past
+    page.fill("#ends_on", "2098-04-15")
     with page.expect_navigation():
         page.click("main button[type=submit]")
     assert "Die Gruppe „Pilot kompakt“ ist angelegt." in page.inner_text("main")
