@@ -1224,3 +1224,26 @@ def test_small_groups_are_compared_without_interval_bounds(client, auth, cohort,
     assert "spart" not in text and "gleicher Bestehensquote" not in text
     difference = compare.bootstrap([1.0] * 19, [2.0] * 25, statistics.median, 5)
     assert difference.known and not difference.bounded and not difference.clear
+
+
+def test_members_and_dates_stay_once_an_ended_groups_figures_are_kept(client, auth, cohort,
+                                                                      admin, make_user):
+    """Changed afterwards, they would let a near twin slip past the check: the kept figures
+    are about the members and the period as they were."""
+    people = populate(cohort, make_user, [10 * n for n in range(1, 7)], first_passes=[True] * 6)
+    newcomer = make_user(email="neu@test.example")
+    auth.login(email="admin@test.example")
+    url = f"/kohorten/{cohort.id}/mitglieder"
+    client.get(f"/kohorten/{cohort.id}")  # shown, so kept
+    token = csrf_token(client, url)
+    added = client.post(url + "/person", data={"email": newcomer.email, "csrf_token": token})
+    assert added.status_code == 422 and "Die Zahlen der beendeten Gruppe stehen fest" in page(
+        added)
+    removed = client.post(f"{url}/{people[0].id}/entfernen", data={"csrf_token": token})
+    assert removed.status_code == 409 and member_ids(cohort) == {p.id for p in people}
+    edit = f"/kohorten/{cohort.id}/bearbeiten"
+    data = {"name": "Pilot A", "starts_on": "2026-03-02", "ends_on": "2026-04-30",
+            "csrf_token": csrf_token(client, edit)}
+    moved = client.post(edit, data=dict(data, ends_on="2026-05-31"))
+    assert moved.status_code == 422 and cohort.ends_on == date(2026, 4, 30)
+    assert client.post(edit, data=dict(data, name="Pilot A (2026)")).status_code == 303

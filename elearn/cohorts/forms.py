@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..extensions import db
 from ..i18n import DATE_FORMATS, FIRST_YEAR, LAST_YEAR, local_today
+from . import services
 from .models import Cohort
 from .surveys import ITEMS, MAX_COMMENT
 
@@ -53,14 +54,24 @@ class CohortDatesForm(FlaskForm):
             raise ValidationError(_l("Eine Gruppe mit diesem Namen gibt es schon. Bitte wählen "
                                      "Sie einen anderen Namen."))
 
+    def _keep_if_fixed(self, field, kept):
+        if field.data and field.data != kept and services.figures_fixed(self.own):
+            raise ValidationError(services.fixed_message())
+
+    @property
+    def own(self) -> Cohort | None:
+        return db.session.get(Cohort, self.own_id) if self.own_id is not None else None
+
     def validate_starts_on(self, field):
         _plausible(field)
+        if self.own is not None:
+            self._keep_if_fixed(field, self.own.starts_on)
         # A start in the past would let a group count results from before it was formed. A
         # group that has begun keeps its start, or moves it later, never earlier.
         if not field.data:
             return
         today = local_today()
-        own = db.session.get(Cohort, self.own_id) if self.own_id is not None else None
+        own = self.own
         if own is not None and own.starts_on < today:
             if field.data < own.starts_on:
                 raise ValidationError(_l("Die Gruppe hat schon begonnen: Der Beginn lässt sich "
@@ -71,6 +82,8 @@ class CohortDatesForm(FlaskForm):
 
     def validate_ends_on(self, field):
         _plausible(field)
+        if self.own is not None:
+            self._keep_if_fixed(field, self.own.ends_on)
         if self.starts_on.data and field.data and field.data < self.starts_on.data:
             raise ValidationError(_l("Das Ende darf nicht vor dem Beginn liegen."))
 

@@ -265,6 +265,8 @@ def remove_member(cohort_id: int, user_id: int):
     cohort = _cohort_or_404(cohort_id)
     if not forms.ActionForm().validate_on_submit():
         abort(400)
+    if services.figures_fixed(cohort):
+        return render_error(409, services.fixed_message())
     if not services.remove_member(cohort, user_id):
         return render_error(404, _("Diese Person ist nicht Mitglied der Gruppe."))
     audit.record(current_user, "cohort_member_removed", cohort, person=user_id)

@@ -13,7 +13,7 @@ from ..auth.models import ADMIN, LEAD, User, UserRole
 from ..extensions import db
 from ..i18n import local_today
 from ..org.models import Office
-from .models import Cohort, CohortMember, cohort_lead
+from .models import Cohort, CohortMember, CohortSnapshot, cohort_lead
 
 EMAIL_COLUMN = {"email": ("E-Mail", "email", "E-Mail-Adresse", "Mail")}
 
@@ -80,7 +80,21 @@ def members(cohort: Cohort) -> list[User]:
         .options(selectinload(User.office)).order_by(User.last_name, User.first_name)))
 
 
+def figures_fixed(cohort: Cohort) -> bool:
+    """Whether the ended group's figures have been shown and kept (figures.shown). Its members
+    and dates then stay as they are: the check for near twins must see the members and the
+    period behind the kept figures, not ones changed afterwards to slip past it."""
+    return db.session.get(CohortSnapshot, cohort.id) is not None
+
+
+def fixed_message() -> str:
+    return _("Die Zahlen der beendeten Gruppe stehen fest: Mitglieder, Beginn und Ende lassen "
+             "sich nicht mehr ändern.")
+
+
 def _add(cohort: Cohort, people: list[User]) -> Added:
+    if figures_fixed(cohort):
+        raise MembershipError([fixed_message()])
     present = set(db.session.scalars(sa.select(CohortMember.user_id)
                                      .where(CohortMember.cohort_id == cohort.id)))
     result = Added()
