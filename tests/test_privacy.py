@@ -36,6 +36,15 @@ def test_purge_removes_old_details_and_keeps_results(client, auth, learner, sync
     assert page.status_code == 200 and "Bestanden" in page.get_data(as_text=True)
 
 
+def test_purge_keeps_at_least_the_configured_period(runner, synced):
+    """The quiz statistics leave out in whole steps what the configured period deletes; a
+    shorter --days would cut into a step."""
+    result = runner.invoke(args=["privacy", "purge", "--days", "30"])
+    assert result.exit_code == 2
+    assert "--days must not be shorter than ELEARN_RETENTION_DAYS (365)" in result.output
+    assert runner.invoke(args=["privacy", "purge", "--days", "400"]).exit_code == 0
+
+
 def test_purge_also_removes_old_points_of_erased_people(client, auth, learner, synced, runner,
                                                         make_user):
     from elearn.privacy import services as privacy

@@ -646,6 +646,17 @@ def test_columns_that_cannot_apply_are_not_figures(never_expiring, client, auth,
     assert about["entfällt"].startswith("Zertifikate laufen nicht ab")
 
 
+def test_whether_certificates_expire_is_the_courses_not_the_datas(synced, synced_tracks):
+    """Decided by the issued certificates, a 12-month course read "do not expire" until its
+    first certificate, which then changed the table's columns and told HR that someone had
+    completed, even where the count itself was hidden."""
+    course, version = synced
+    assert version.certificate_validity_months == 12
+    assert services.certificates_expire(services.find_subject("demo-kurs"))  # none issued yet
+    assert report(course).not_applicable == frozenset()
+    assert not services.certificates_expire(services.find_subject(synced_tracks.slug))
+
+
 def random_tables(rng, *, period: bool, expires: bool):
     """An office tree and direct-staff counts that keep the bounds, with many ties and zeros."""
     children, owns, next_id = {}, {}, [1]

@@ -224,12 +224,72 @@ def test_retries_count_as_one_person_but_a_busy_day_counts_its_people(synced, ma
         took(people[0], module, weeks_ago(3, day=day), points=0)
     db.session.commit()
     first_step = statistics.week_start() - timedelta(weeks=3)
-    assert statistics.steps(5, 365)[(course.id, module.slug)].until == first_step
-    for person in people:  # all five retry on one day
+    published = statistics.steps(5, 365)[(course.id, module.slug)]
+    assert published.until == published.questions_until == first_step
+    for person in people:  # all five retry on one day: the points per question move
         took(person, module, weeks_ago(2), points=0)
     db.session.commit()
-    assert statistics.steps(5, 365)[(course.id, module.slug)].until == \
-        statistics.week_start() - timedelta(weeks=1)
+    published = statistics.steps(5, 365)[(course.id, module.slug)]
+    assert published.questions_until == statistics.week_start() - timedelta(weeks=1)
+    assert published.until == first_step  # retries move no first attempt and no completion
+
+
+def test_one_first_attempt_beside_others_retries_moves_nothing(synced, make_user):
+    """A busy day of retries published a step in which one person made a first attempt: the
+    pass rate went from 0 % of 5 to 17 % of 6, so that person had passed."""
+    course, version = synced
+    module = version.modules[0]
+    people = [make_user() for _ in range(5)]
+    for person in people:
+        took(person, module, weeks_ago(4), points=0)
+    for person in people:
+        took(person, module, weeks_ago(2), points=0)
+    took(make_user(), module, weeks_ago(2))  # a first attempt, passed
+    db.session.commit()
+    (row,) = statistics.module_stats(5, statistics.steps(5, 365))
+    assert (row.learners, row.first_attempt_pass_rate) == (5, 0.0)
+    assert row.until == statistics.week_start() - timedelta(weeks=3)
+
+
+def test_one_test_out_beside_others_first_attempts_moves_nothing(synced, make_user):
+    """Five first attempts and one completion by test-out in a week: the test-out share would
+    go from nothing to 1 of 6 and name the one who completed."""
+    from elearn.catalog import services as catalog
+
+    course, version = synced
+    module = version.modules[0]
+    for _ in range(5):
+        took(make_user(), module, weeks_ago(2), points=0)
+    quick = make_user()
+    catalog.complete_module(quick, module, via="test_out")
+    db.session.execute(sa.update(ModuleProgress).values(completed_at=weeks_ago(2)))
+    db.session.commit()
+    (row,) = statistics.module_stats(5, statistics.steps(5, 365))
+    assert row.until is None and row.completions == 0 and row.test_out_rate is None
+
+
+def test_a_question_few_people_were_asked_in_a_step_is_withheld(synced, make_user):
+    """Drawn from a pool, question a was in one attempt of a step of six people: its line
+    would move by that one person's points."""
+    course, version = synced
+    module = version.modules[0]
+    for _ in range(5):
+        took(make_user(), module, weeks_ago(3))  # a, five people
+    for _ in range(5):  # b only
+        person = make_user()
+        attempt = Attempt(user_id=person.id, module_id=module.id, drawn=[], answers={},
+                          submitted_at=weeks_ago(2), passed=True, mode="study")
+        db.session.add(attempt)
+        db.session.flush()
+        db.session.add(AttemptAnswer(attempt_id=attempt.id, question_id="b", points=1))
+    took(make_user(), module, weeks_ago(2), points=0)  # a, one person
+    db.session.commit()
+    published = statistics.steps(5, 365)[(course.id, module.slug)]
+    assert published.questions_until == statistics.week_start() - timedelta(weeks=1)
+    stats = {q.question_id: q for q in statistics.question_stats(course.id, module.slug, 5,
+                                                                  published)}
+    assert stats["a"].unsteady and stats["a"].share_correct is None
+    assert stats["b"].answered == 5 and not stats["b"].unsteady
 
 
 def test_a_module_without_a_step_shows_no_figures(app, synced, make_user, client, auth):
@@ -246,8 +306,8 @@ def test_a_module_without_a_step_shows_no_figures(app, synced, make_user, client
     assert "noch nicht" in overview and "&lt; 5" in overview
     detail = client.get(f"/verwaltung/quizstatistik/demo-kurs/{module.slug}").get_data(
         as_text=True)
-    assert "Noch keine Zahlen: Sie erscheinen am Ende der Woche, in der mindestens 5 Personen" \
-        in detail
+    assert "Noch keine Zahlen: Sie erscheinen frühestens am Ende der Woche, in der mindestens 5 " \
+        "Personen" in detail
 
 
 def test_purged_details_leave_the_figures_in_whole_steps(app, synced, make_user, client, auth):

@@ -250,3 +250,27 @@ def test_a_module_left_out_completes_whoever_passed_the_rest(runner, courses_dir
     assert "certificates issued" not in runner.invoke(
         args=["courses", "sync", str(courses_dir)]).output
 
+
+
+def test_a_corrected_certificate_title_issues_no_second_track_certificate(
+        runner, courses_dir, learner):
+    """The catch-up looked for holders by title only: correcting a typo in a track's
+    certificate title gave every holder a second certificate."""
+    from elearn.catalog import tracks as track_service
+    from elearn.certificates import services as certificates
+    from elearn.certificates.models import Certificate
+
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    _, v1 = services.get_course("demo-kurs")
+    for module in v1.modules:
+        services.complete_module(learner, module)
+    certificates.issue(learner, v1.course, v1)
+    certificates.issue_for_track(learner, track_service.get_track("test-pfad"))
+    db.session.commit()
+    track_file = courses_dir / "tracks" / "test-pfad.yaml"
+    track_file.write_text(track_file.read_text().replace(
+        "certificate: Testpfad-Zertifikat", "certificate: Testpfad-Zertifikat (neu)"))
+    result = runner.invoke(args=["courses", "sync", str(courses_dir)])
+    assert "updated tracks: test-pfad" in result.output
+    assert "certificates issued" not in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == 2

@@ -187,7 +187,9 @@ def catch_up(when: datetime | None = None) -> list[Certificate]:
                 .group_by(ModuleProgress.user_id)
                 .having(sa.func.count() == len(keys)))
         held = sa.select(Certificate.user_id).where(  # from this track or one awarding the same
-            Certificate.track_id.is_not(None), Certificate.title == track.certificate_title)
+            sa.or_(Certificate.track_id == track.id,  # also under a title since corrected
+                   sa.and_(Certificate.track_id.is_not(None),
+                           Certificate.title == track.certificate_title)))
         people = db.session.scalars(sa.select(User).where(
             User.id.in_(done), User.id.not_in(held), User.active, User.erased_at.is_(None))).all()
         facts = tracks.facts_of([person.id for person in people]) if people else {}

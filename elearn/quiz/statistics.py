@@ -6,9 +6,12 @@ and the rest of the attempt's points (corrected item-total correlation). Per mod
 first-attempt pass rate and test-out rate. Figures over fewer people than MIN_GROUP_SIZE are
 withheld.
 
-The figures of a module move in steps (`steps`): a step is published at a week boundary once at
-least MIN_GROUP_SIZE people have taken its quiz or completed it since the last step. Whoever
-compares the page before and after a step sees what a group did, never one person's attempt.
+The figures move in steps (`steps`), published at week boundaries: whoever compares the page
+before and after a step sees what a group did, never one person's attempt. A module's row moves
+when the first attempts and the completions since its last step are each none or at least
+MIN_GROUP_SIZE; the points per question move when at least MIN_GROUP_SIZE people have handed in
+an attempt since, and a question is shown only while every step in its window brought none or
+at least MIN_GROUP_SIZE people's answers to it.
 """
 
 import math
@@ -31,6 +34,7 @@ class QuestionStats:
     answered: int | None  # attempts that answered it; None when fewer than min_group people
     share_correct: float | None
     discrimination: float | None
+    unsteady: bool = False  # withheld: a step brought answers from too few people
 
 
 @dataclass
@@ -81,17 +85,27 @@ def details_cutoff(retention_days: int) -> datetime:
 
 @dataclass
 class Steps:
-    """Where a module's published figures stand: counted is what happened before `until` (None:
-    nothing published yet). The points per question count from `since` on (None: from the
-    beginning): the first step after the retention purge's cutoff once there are older attempts,
-    so that deleting old details takes whole steps out of the figures, never one person."""
+    """Where a module's published figures stand.
+
+    `until`: the module's row counts what happened before it (None: nothing published yet).
+    The points per question count attempts from `since` (None: from the beginning) to
+    `questions_until`; `since` is the first of their steps after the retention purge's cutoff
+    once there are older attempts, so that deleting old details takes whole steps out, never one
+    person. `blocks`: the ends of the steps in that window, each checked per question.
+    """
     until: datetime | None
-    since: datetime | None
+    questions_until: datetime | None = None
+    since: datetime | None = None
+    blocks: tuple[datetime, ...] = ()
 
     @property
     def last_day(self) -> date | None:
-        """The last day counted (a Sunday), for the pages."""
+        """The last day the module's row counts (a Sunday), for the pages."""
         return last_day(self.until)
+
+    @property
+    def questions_last_day(self) -> date | None:
+        return last_day(self.questions_until)
 
     @property
     def first_day(self) -> date | None:
@@ -103,7 +117,7 @@ def last_day(until: datetime | None) -> date | None:
     return (until - timedelta(days=1)).date() if until is not None else None
 
 
-UNPUBLISHED = Steps(until=None, since=None)
+UNPUBLISHED = Steps(until=None)
 
 
 def _day(column):
@@ -182,44 +196,60 @@ def current(min_group: int, retention_days: int) -> tuple[Counts, dict[tuple[int
     return cache["counts"], steps(min_group, retention_days, cache["counts"])
 
 
+def _chain(by_day: dict[date, list[int]], now: date, ready) -> list[datetime]:
+    """The ends (Mondays 00:00) of the steps: a step closes at the end of the first week after
+    which `ready(rows)` holds for the days since the previous step. Only whole weeks count."""
+    ends, stretch, week_end = [], [], None
+    for day in sorted(d for d in by_day if d < now):
+        end = day + timedelta(days=7 - day.weekday())  # the Monday after it
+        if week_end is not None and end != week_end and ready(stretch):
+            ends.append(week_end)
+            stretch = []
+        week_end = end
+        stretch.append(by_day[day])
+    if stretch and ready(stretch):
+        ends.append(week_end)
+    return [datetime.combine(end, datetime.min.time()) for end in ends]
+
+
 def steps(min_group: int, retention_days: int,
           counts: Counts | None = None,
           ) -> dict[tuple[int, str], Steps]:
     """The published steps of every module with a submitted attempt or a completion.
 
-    A step ends at a week boundary when at least `min_group` different people have done
-    something that moves the figures (handed in an attempt, completed the module) since the
-    previous step. The people in a stretch of weeks are at least those who completed the module
-    in it (once each), at least those whose first attempt lies in it, and at least the busiest
-    day's; a step needs one of these to reach `min_group`, so one person's retries never count
-    twice. Only whole weeks count: nothing from this week.
+    The row of a module (people with a first attempt, its pass rate, completions, share by
+    test-out) changes only through first attempts and completions, each one person's: a step
+    needs each of the two to be none or at least `min_group`. The points per question change
+    with every attempt, retries too: a step needs at least `min_group` different people to
+    have handed one in, counted from below as the larger of the first attempts in the stretch
+    and the busiest day's people, so one person's retries never count twice.
     """
     now = week_start().date()
     purged = details_cutoff(retention_days)
+
+    def row_ready(rows):
+        firsts, completed = sum(r[FIRSTS] for r in rows), sum(r[COMPLETIONS] for r in rows)
+        return firsts + completed > 0 and all(n == 0 or n >= min_group
+                                              for n in (firsts, completed))
+
+    def attempts_ready(rows):
+        return max(sum(r[FIRSTS] for r in rows), max(r[ACTIVE] for r in rows)) >= min_group
+
     result = {}
     for key, by_day in (daily() if counts is None else counts).items():
-        ends, completed, firsts, busiest, week_end = [], 0, 0, 0, None
-        for day in sorted(d for d in by_day if d < now):
-            end = day + timedelta(days=7 - day.weekday())  # the Monday after it
-            if week_end is not None and end != week_end \
-                    and max(completed, firsts, busiest) >= min_group:
-                ends.append(week_end)
-                completed = firsts = busiest = 0
-            week_end = end
-            completed += by_day[day][COMPLETIONS]
-            firsts += by_day[day][FIRSTS]
-            busiest = max(busiest, by_day[day][ACTIVE])
-        if week_end is not None and max(completed, firsts, busiest) >= min_group:
-            ends.append(week_end)
-        if week_end is None:
+        if not any(day < now for day in by_day):
             continue  # only this week's so far
-        moments = [datetime.combine(end, datetime.min.time()) for end in ends]
-        until = moments[-1] if moments else None
-        if datetime.combine(min(by_day), datetime.min.time()) >= purged:
+        rows = _chain(by_day, now, row_ready)
+        ends = _chain({d: c for d, c in by_day.items() if c[ACTIVE]}, now, attempts_ready)
+        questions_until = ends[-1] if ends else None
+        attempted = [d for d, c in by_day.items() if c[ACTIVE]]
+        if not attempted or datetime.combine(min(attempted), datetime.min.time()) >= purged:
             since = None  # nothing old enough to be purged: from the beginning
         else:  # from the first step after the purge's cutoff; none yet: no points shown
-            since = next((m for m in moments if m >= purged), until)
-        result[key] = Steps(until=until, since=since)
+            since = next((m for m in ends if m >= purged), questions_until)
+        result[key] = Steps(until=rows[-1] if rows else None, questions_until=questions_until,
+                            since=since, blocks=tuple(m for m in ends
+                                                      if since is None or m > since))
     return result
 
 
@@ -227,7 +257,7 @@ def question_stats(course_id: int, module_slug: str, min_group: int,
                    published: Steps | None = None) -> list[QuestionStats]:
     """Statistics per question of one module, over all its versions' submitted attempts
     (with `published`: those its steps count; nothing when none is published)."""
-    if published is not None and published.until is None:
+    if published is not None and published.questions_until is None:
         return []
     totals = (
         sa.select(AttemptAnswer.attempt_id, sa.func.sum(AttemptAnswer.points).label("total"))
@@ -247,13 +277,17 @@ def question_stats(course_id: int, module_slug: str, min_group: int,
         .group_by(AttemptAnswer.question_id)
         .order_by(AttemptAnswer.question_id)
     ).all()
+    unsteady = unsteady_questions(course_id, module_slug, min_group, published) \
+        if published is not None else set()
     stats = []
     for qid, n, sx, sy, sxx, syy, sxy, people in rows:
-        enough = people >= min_group  # people, not attempts: one person's retries stay private
+        # People, not attempts: one person's retries stay private.
+        enough = people >= min_group and qid not in unsteady
         stats.append(QuestionStats(
             question_id=qid, answered=n if enough else None,  # six retries of one person
             share_correct=sx / n if enough else None,
             discrimination=correlation(n, sx, sy, sxx, syy, sxy) if enough else None,
+            unsteady=qid in unsteady,
         ))
     return stats
 
@@ -261,8 +295,49 @@ def question_stats(course_id: int, module_slug: str, min_group: int,
 def _published(published: Steps | None) -> list:
     if published is None:
         return []
-    return [Attempt.submitted_at < published.until] + (
+    return [Attempt.submitted_at < published.questions_until] + (
         [Attempt.submitted_at >= published.since] if published.since is not None else [])
+
+
+def unsteady_questions(course_id: int, module_slug: str, min_group: int,
+                       published: Steps) -> set[str]:
+    """Questions of which some step in the window brought answers from 1 to `min_group` - 1
+    people: shown, their line would move by those few answers (a drawn question is not in every
+    attempt). Counted from below per step, as the steps are: the larger of the people whose
+    first answer to it lies in the step and the busiest day's people. Two grouped queries."""
+    if published.questions_until is None:
+        return set()
+    answered = (
+        sa.select(AttemptAnswer.question_id.label("question"), Attempt.user_id.label("user"),
+                  Attempt.submitted_at.label("at"))
+        .join(Attempt, Attempt.id == AttemptAnswer.attempt_id)
+        .join(Module, Module.id == Attempt.module_id)
+        .join(CourseVersion, CourseVersion.id == Module.version_id)
+        .where(_module_filter(course_id, module_slug), *_published(published))
+    ).subquery()
+    first = (sa.select(answered.c.question, sa.func.min(answered.c.at).label("at"))
+             .group_by(answered.c.question, answered.c.user).subquery())
+    by_question: dict[str, dict[date, list[int]]] = {}
+    for column, rows in (
+        (0, db.session.execute(sa.select(first.c.question, _day(first.c.at), sa.func.count())
+                               .group_by(first.c.question, _day(first.c.at)))),
+        (1, db.session.execute(sa.select(answered.c.question, _day(answered.c.at),
+                                         sa.func.count(sa.distinct(answered.c.user)))
+                               .group_by(answered.c.question, _day(answered.c.at)))),
+    ):
+        for question, day, n in rows:
+            by_question.setdefault(question, {}).setdefault(_as_date(day), [0, 0])[column] = n
+    ends = [*published.blocks]
+    unsteady = set()
+    for question, by_day in by_question.items():
+        stretches: dict[datetime, list[list[int]]] = {}
+        for day, counts in by_day.items():
+            end = next(m for m in ends if datetime.combine(day, datetime.min.time()) < m)
+            stretches.setdefault(end, []).append(counts)
+        if any(max(sum(c[0] for c in rows), max(c[1] for c in rows)) < min_group
+               for rows in stretches.values()):
+            unsteady.add(question)
+    return unsteady
 
 
 def module_stats(min_group: int, published: dict[tuple[int, str], Steps] | None = None,

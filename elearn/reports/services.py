@@ -210,10 +210,16 @@ def direct_counts(subject: Subject, date_from, date_to, today: date) -> dict[int
 
 
 def certificates_expire(subject: Subject) -> bool:
-    """Whether any certificate for the subject has an end date; if none has, the expiry columns
-    are 0 by definition and are left out rather than hidden like small figures."""
+    """Whether the subject's certificates can expire: some version of the course limits their
+    validity (a track's never expire). If not, the expiry columns are 0 by definition and are
+    left out rather than hidden like small figures. Decided by the content, not by the
+    certificates issued so far: otherwise the first one would change the table's columns and
+    tell that someone completed."""
+    if subject.kind != "course":
+        return False
     return bool(db.session.scalar(sa.select(sa.exists().where(
-        _certificate_filter(subject), Certificate.valid_until.is_not(None)))))
+        CourseVersion.course_id == subject.id,
+        CourseVersion.certificate_validity_months.is_not(None)))))
 
 
 def constraints(columns: tuple[str, ...], period: bool) -> dict:
