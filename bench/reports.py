@@ -88,6 +88,7 @@ def generate() -> None:
             rows = []
     _insert_progress(conn, rows)
     _insert_attempts(conn, rng)
+    _insert_answers(conn)
     conn.execute(sa.text(
         "INSERT INTO certificate (code, user_id, course_id, track_id, holder_name, title, "
         "version_label, issued_at, valid_until, source) VALUES (:code, :u, :c, :t, 'Vor Nach', "
@@ -127,6 +128,22 @@ def _insert_attempts(conn, rng) -> None:
             _insert(conn, rows)
             rows = []
     _insert(conn, rows)
+
+
+def _insert_answers(conn) -> int:
+    """Points per question for the attempts at one module (cybersicherheit, first module): seven
+    questions each, right or wrong by a fixed pattern. Returns the module's course id."""
+    course_id, module_id = conn.execute(sa.text(
+        "SELECT course.id, module.id FROM module JOIN course_version ON course_version.id = "
+        "module.version_id JOIN course ON course.id = course_version.course_id "
+        "WHERE course.slug = 'cybersicherheit' ORDER BY module.position LIMIT 1")).one()
+    conn.execute(sa.text(
+        "INSERT INTO attempt_answer (attempt_id, question_id, points) "
+        "SELECT attempt.id, 'q' || q.column1, "
+        "CASE WHEN (attempt.id * 7 + q.column1) % 3 = 0 THEN 0 ELSE 1 END "
+        "FROM attempt, (VALUES (1), (2), (3), (4), (5), (6), (7)) AS q "
+        "WHERE attempt.module_id = :module"), {"module": module_id})
+    return course_id
 
 
 def _insert(conn, rows) -> None:
@@ -200,6 +217,19 @@ def main() -> None:
         measure("the same, counted already", lambda: statistics.current(5, 365))
         print(f"   {len(published)} modules, {sum(1 for p in published.values() if p.until)} "
               "with a published step")
+        course_id, slug = db.session.execute(sa.text(
+            "SELECT course.id, module.slug FROM attempt_answer JOIN attempt ON attempt.id = "
+            "attempt_answer.attempt_id JOIN module ON module.id = attempt.module_id JOIN "
+            "course_version ON course_version.id = module.version_id JOIN course ON "
+            "course.id = course_version.course_id LIMIT 1")).one()
+        answers = db.session.scalar(sa.text("SELECT count(*) FROM attempt_answer"))
+        print(f"-- quiz statistics, one module's questions ({answers} points per question)")
+        steps = statistics.current(5, 365)[1][(course_id, slug)]
+        measure("points per question, first view",
+                lambda: statistics.question_stats(course_id, slug, 5, steps))
+        statistics.current_questions(course_id, slug, 5, 365)
+        measure("the same, once worked out", lambda: statistics.current_questions(
+            course_id, slug, 5, 365))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory of the whole run (incl. data generation): {rss:.0f} MB")
 

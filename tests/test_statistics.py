@@ -153,6 +153,9 @@ def test_this_weeks_attempts_change_nothing_until_next_week(app, example, client
     next_monday = statistics.week_start() + timedelta(weeks=1)
     monkeypatch.setattr(statistics, "week_start", lambda: next_monday)
     assert "40 %" in shown("/verwaltung/quizstatistik")
+    # Question a: 2 of 4 right before, 2 of 5 now.
+    assert "40 %" in shown("/verwaltung/quizstatistik/demo-kurs/01-erstes-modul")
+    assert "40 %" not in detail_before
 
 
 def test_statistics_pages_show_less_than_5_by_default(example, client, auth, make_user):

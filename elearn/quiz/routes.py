@@ -181,12 +181,9 @@ def question_statistics(slug: str, module_slug: str):
         abort(404)
     min_group = current_app.config["MIN_GROUP_SIZE"]
     texts = {q["id"]: q["text"] for q in (module.quiz or {}).get("questions", [])}
-    published = statistics_service.current(
-        min_group, current_app.config["RETENTION_DAYS"])[1].get((found[0].id, module_slug),
-                                                                statistics_service.UNPUBLISHED)
+    published, questions = statistics_service.current_questions(
+        found[0].id, module_slug, min_group, current_app.config["RETENTION_DAYS"])
     return render_template(
         "quiz/question_statistics.html", course=found[0], version=found[1], module=module,
-        texts=texts, min_group=min_group, published=published,
-        questions=statistics_service.question_stats(found[0].id, module_slug, min_group,
-                                                    published))
+        texts=texts, min_group=min_group, published=published, questions=questions)
 

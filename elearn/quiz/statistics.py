@@ -189,11 +189,33 @@ def current(min_group: int, retention_days: int) -> tuple[Counts, dict[tuple[int
 
     Nothing that happened before this week changes (attempts and completions are only added),
     so each process counts once a week; at city scale the counting takes seconds (bench/)."""
+    cache = _weekly_cache()
+    if "counts" not in cache:
+        cache["counts"] = daily(before=cache["week"])
+    return cache["counts"], steps(min_group, retention_days, cache["counts"])
+
+
+def current_questions(course_id: int, module_slug: str, min_group: int, retention_days: int
+                      ) -> tuple[Steps, list[QuestionStats]]:
+    """One module's steps and its published points per question, worked out once a week per
+    process like `current`: they count attempts from before this week, whose points only the
+    retention purge deletes, and only before the window counted."""
+    published = current(min_group, retention_days)[1].get((course_id, module_slug), UNPUBLISHED)
+    cache = _weekly_cache()
+    key = ("questions", course_id, module_slug, min_group, retention_days)
+    if key not in cache:
+        cache[key] = question_stats(course_id, module_slug, min_group, published)
+    return published, cache[key]
+
+
+def _weekly_cache() -> dict:
+    """This process's (and app's) figures for this week; emptied when a new week begins."""
     cache = current_app.extensions.setdefault("quiz_statistics", {})
     now = week_start()
     if cache.get("week") != now:
-        cache.update(week=now, counts=daily(before=now))
-    return cache["counts"], steps(min_group, retention_days, cache["counts"])
+        cache.clear()
+        cache["week"] = now
+    return cache
 
 
 def _chain(by_day: dict[date, list[int]], now: date, ready) -> list[datetime]:
