@@ -137,25 +137,26 @@ def test_this_weeks_attempts_change_nothing_until_next_week(app, example, client
     before = shown("/verwaltung/quizstatistik")
     detail_before = shown("/verwaltung/quizstatistik/demo-kurs/01-erstes-modul")
     assert "Gezählt bis" in before and "50 %" in before
-    user = make_user()
-    attempt = Attempt(user_id=user.id, module_id=module.id, drawn=[], answers={},
-                      submitted_at=utcnow(), passed=False, mode="study")
-    db.session.add(attempt)
-    db.session.flush()
-    for qid in "abc":
-        db.session.add(AttemptAnswer(attempt_id=attempt.id, question_id=qid, points=0))
+    for passed in (True, False, False):  # three colleagues this week, one passed
+        attempt = Attempt(user_id=make_user().id, module_id=module.id, drawn=[], answers={},
+                          submitted_at=utcnow(), passed=passed, mode="study")
+        db.session.add(attempt)
+        db.session.flush()
+        for qid in "abc":
+            db.session.add(AttemptAnswer(attempt_id=attempt.id, question_id=qid,
+                                         points=int(passed)))
     db.session.commit()
     assert shown("/verwaltung/quizstatistik") == before
     assert shown("/verwaltung/quizstatistik/demo-kurs/01-erstes-modul") == detail_before
     # Counted from the next week on, also by a process that has shown the page this week.
     (stats,) = statistics.module_stats(1)
-    assert stats.learners == 5 and stats.first_attempt_pass_rate == 0.4
+    assert stats.learners == 7 and stats.first_attempt_pass_rate == pytest.approx(3 / 7)
     next_monday = statistics.week_start() + timedelta(weeks=1)
     monkeypatch.setattr(statistics, "week_start", lambda: next_monday)
-    assert "40 %" in shown("/verwaltung/quizstatistik")
-    # Question a: 2 of 4 right before, 2 of 5 now.
-    assert "40 %" in shown("/verwaltung/quizstatistik/demo-kurs/01-erstes-modul")
-    assert "40 %" not in detail_before
+    assert "43 %" in shown("/verwaltung/quizstatistik")
+    # Question a: 2 of 4 right before, 3 of 7 now.
+    assert "43 %" in shown("/verwaltung/quizstatistik/demo-kurs/01-erstes-modul")
+    assert "43 %" not in detail_before
 
 
 def test_statistics_pages_show_less_than_5_by_default(example, client, auth, make_user):
@@ -191,45 +192,63 @@ def answered(course, module, published):
     return stats.answered
 
 
+def took_first(make_user, module, when, passed=5, failed=5):
+    """New people's first attempts at `when`: `passed` right, `failed` wrong."""
+    for points in [1] * passed + [0] * failed:
+        took(make_user(), module, when, points=points)
+
+
 def test_one_persons_quiz_waits_until_enough_others_have_taken_it(synced, make_user):
     """A week in which only one person took the quiz must not move the figures on its own:
     comparing the page before and after would show that person's answers."""
     course, version = synced
     module = version.modules[0]
-    for _ in range(5):
-        took(make_user(), module, weeks_ago(3))
+    took_first(make_user, module, weeks_ago(3))
     took(make_user(), module, weeks_ago(2), points=0)  # alone in its week
     db.session.commit()
     published = statistics.steps(5, 365)[(course.id, module.slug)]
-    assert published.until == statistics.week_start() - timedelta(weeks=2)
+    assert published.until == published.questions_until == \
+        statistics.week_start() - timedelta(weeks=2)
     assert published.last_day == (statistics.week_start() - timedelta(weeks=2, days=1)).date()
-    assert answered(course, module, published) == 5  # not 6
+    assert answered(course, module, published) == 10  # not 11
     (module_stats,) = statistics.module_stats(5, statistics.steps(5, 365))
-    assert module_stats.learners == 5 and module_stats.first_attempt_pass_rate == 1.0
+    assert module_stats.learners == 10 and module_stats.first_attempt_pass_rate == 0.5
 
-    for _ in range(4):  # four more a week later: five since the last step
-        took(make_user(), module, weeks_ago(1))
+    took_first(make_user, module, weeks_ago(1), passed=5, failed=4)  # with the lone one: 5 + 5
     db.session.commit()
     published = statistics.steps(5, 365)[(course.id, module.slug)]
-    assert published.until == statistics.week_start()
-    assert answered(course, module, published) == 10
+    assert published.until == published.questions_until == statistics.week_start()
+    assert answered(course, module, published) == 20
     (module_stats,) = statistics.module_stats(5, statistics.steps(5, 365))
-    assert module_stats.learners == 10 and module_stats.first_attempt_pass_rate == 0.9
+    assert module_stats.learners == 20 and module_stats.first_attempt_pass_rate == 0.5
+
+
+def test_first_attempts_with_one_result_only_move_nothing(synced, make_user):
+    """Five first attempts in a week, all failed, told a lead who knew who took the quiz that
+    week each one's result: a step needs five passes and five failures."""
+    course, version = synced
+    module = version.modules[0]
+    took_first(make_user, module, weeks_ago(3))
+    took_first(make_user, module, weeks_ago(2), passed=0, failed=5)
+    db.session.commit()
+    (row,) = statistics.module_stats(5, statistics.steps(5, 365))
+    assert (row.learners, row.first_attempt_pass_rate) == (10, 0.5)
+    assert row.until == statistics.week_start() - timedelta(weeks=2)
 
 
 def test_retries_count_as_one_person_but_a_busy_day_counts_its_people(synced, make_user):
     course, version = synced
     module = version.modules[0]
-    people = [make_user() for _ in range(5)]
-    for person in people:
-        took(person, module, weeks_ago(4))
+    people = [make_user() for _ in range(10)]
+    for person, points in zip(people, [1] * 5 + [0] * 5, strict=True):
+        took(person, module, weeks_ago(4), points=points)
     for day in range(5):  # one person retries every day of a week: still one person
         took(people[0], module, weeks_ago(3, day=day), points=0)
     db.session.commit()
     first_step = statistics.week_start() - timedelta(weeks=3)
     published = statistics.steps(5, 365)[(course.id, module.slug)]
     assert published.until == published.questions_until == first_step
-    for person in people:  # all five retry on one day: the points per question move
+    for person in people[:5]:  # five retry on one day: the points per question move
         took(person, module, weeks_ago(2), points=0)
     db.session.commit()
     published = statistics.steps(5, 365)[(course.id, module.slug)]
@@ -242,15 +261,15 @@ def test_one_first_attempt_beside_others_retries_moves_nothing(synced, make_user
     pass rate went from 0 % of 5 to 17 % of 6, so that person had passed."""
     course, version = synced
     module = version.modules[0]
-    people = [make_user() for _ in range(5)]
-    for person in people:
-        took(person, module, weeks_ago(4), points=0)
+    people = [make_user() for _ in range(10)]
+    for person, points in zip(people, [1] * 5 + [0] * 5, strict=True):
+        took(person, module, weeks_ago(4), points=points)
     for person in people:
         took(person, module, weeks_ago(2), points=0)
     took(make_user(), module, weeks_ago(2))  # a first attempt, passed
     db.session.commit()
     (row,) = statistics.module_stats(5, statistics.steps(5, 365))
-    assert (row.learners, row.first_attempt_pass_rate) == (5, 0.0)
+    assert (row.learners, row.first_attempt_pass_rate) == (10, 0.5)
     assert row.until == statistics.week_start() - timedelta(weeks=3)
 
 
@@ -331,7 +350,7 @@ def test_purged_details_leave_the_figures_in_whole_steps(app, synced, make_user,
     # 21 days: details of attempts before the Monday two weeks ago go, the lone one's too.
     assert statistics.details_cutoff(21) == statistics.week_start() - timedelta(weeks=2)
     published = statistics.steps(5, 21)[(course.id, module.slug)]
-    assert published.until == statistics.week_start()
+    assert published.questions_until == statistics.week_start()
     assert published.since == statistics.week_start() - timedelta(weeks=1)
     before_purge = answered(course, module, published)
     # The last step only: counting from the cutoff, the purge would take one person out.
@@ -341,7 +360,7 @@ def test_purged_details_leave_the_figures_in_whole_steps(app, synced, make_user,
     assert answered(course, module, statistics.steps(5, 21)[(course.id, module.slug)]) == \
         before_purge
     # The pass rates come from the attempts, which stay: all 15 people.
-    (module_stats,) = statistics.module_stats(5, statistics.steps(5, 21))
+    (module_stats,) = statistics.module_stats(5)
     assert module_stats.learners == 15
     app.config["RETENTION_DAYS"] = 21
     make_user(email="lead@test.example", roles=("lead",))

@@ -281,9 +281,14 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
     # module was taken by a single member.
     shown_required = [m.first_pass for m in module_figures
                       if m.key in required and m.first_pass.value is not None]
+    # Each person's share for the comparison, from the same first study attempts on the same
+    # shown rows: with a hidden row (or test-outs) in it, the mean moved by that row's result.
+    shown_keys = [m.key for m in module_figures
+                  if m.key in required and m.first_pass.value is not None]
     pass_shares = []
     for person in people.values():
-        firsts = [v for k, v in person.first.items() if k in required]
+        firsts = [first[(person.user.id, k, "study")] for k in shown_keys
+                  if (person.user.id, k, "study") in first]
         if firsts:
             pass_shares.append(sum(firsts) / len(firsts))
     overdue = []
@@ -354,13 +359,12 @@ def has_near_twin(cohort: Cohort, size: int, min_group: int) -> bool:
 
     Two such groups' figures differ only by what those few did: ProbeC with twelve members
     and ProbeD with the same twelve and one more showed that one person's results. Equal
-    member sets count too when the periods differ: the figures then differ by what was done
-    in the days only one of them covers."""
+    member sets count too: over different periods, or with one member added later to one of
+    them, or kept at different moments, the figures differ by what a few did."""
     mine = sa.orm.aliased(CohortMember)
     theirs = sa.orm.aliased(CohortMember)
     # |A △ B| = |A| + |B| - 2 |A ∩ B|; count(mine.user_id) counts the shared members only.
     apart = size + sa.func.count() - 2 * sa.func.count(mine.user_id)
-    same_period = sa.and_(Cohort.starts_on == cohort.starts_on, Cohort.ends_on == cohort.ends_on)
     twin = db.session.scalar(
         sa.select(theirs.cohort_id)
         .join(Cohort, Cohort.id == theirs.cohort_id)
@@ -368,7 +372,7 @@ def has_near_twin(cohort: Cohort, size: int, min_group: int) -> bool:
         .where(theirs.cohort_id != cohort.id, Cohort.starts_on <= cohort.ends_on,
                Cohort.ends_on >= cohort.starts_on)
         .group_by(theirs.cohort_id, Cohort.starts_on, Cohort.ends_on)
-        .having(apart < min_group, sa.or_(apart > 0, sa.not_(same_period)))
+        .having(apart < min_group)
         .limit(1))
     return twin is not None
 

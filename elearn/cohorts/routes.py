@@ -16,7 +16,7 @@ from ..extensions import db
 from ..i18n import local_today
 from ..org.models import Office
 from . import activity, bp, compare, figures, forms, services, surveys
-from .models import StudySession
+from .models import CohortMember, StudySession
 
 
 def _cohort_or_404(cohort_id: int):
@@ -66,7 +66,7 @@ def create():
 def edit(cohort_id: int):
     cohort = _cohort_or_404(cohort_id)
     form = forms.CohortDatesForm(obj=cohort, own_id=cohort.id)
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not _overlaps_for_members(cohort, form):
         before = {"name": cohort.name, "starts_on": cohort.starts_on.isoformat(),
                   "ends_on": cohort.ends_on.isoformat()}
         form.populate_obj(cohort)
@@ -79,6 +79,20 @@ def edit(cohort_id: int):
         return redirect(url_for("cohorts.dashboard", cohort_id=cohort.id), code=303)
     status = 422 if form.errors else 200
     return render_template("cohorts/create.html", form=form, cohort=cohort), status
+
+
+def _overlaps_for_members(cohort, form) -> bool:
+    """New dates must not make the group overlap another that shares a member (see
+    services.in_other_groups); the problem goes to the end date's field."""
+    member_ids = sa.select(CohortMember.user_id).where(CohortMember.cohort_id == cohort.id)
+    taken = services.in_other_groups(cohort, member_ids, form.starts_on.data, form.ends_on.data)
+    if taken:
+        user, other = taken[0]
+        form.ends_on.errors = [*form.ends_on.errors, _(
+            "Mit diesem Zeitraum überschneidet sich die Gruppe mit „%(group)s“, in der auch "
+            "%(person)s ist. Niemand kann zugleich in zwei Gruppen sein.", group=other.name,
+            person=user.display_name)]
+    return bool(taken)
 
 
 @bp.get("/kohorten/<int(max=2147483647):cohort_id>")

@@ -92,9 +92,30 @@ def fixed_message() -> str:
              "sich nicht mehr ändern.")
 
 
+def in_other_groups(cohort: Cohort, user_ids, starts_on=None, ends_on=None
+                    ) -> list[tuple[User, Cohort]]:
+    """Who of `user_ids` is in another group whose period overlaps this one's (or the given
+    one): one query. Nobody is in two groups at once: a group made of two others' members
+    (an office's two units and its head, say) would show, beside theirs, what the one more did.
+    """
+    starts_on, ends_on = starts_on or cohort.starts_on, ends_on or cohort.ends_on
+    return list(db.session.execute(
+        sa.select(User, Cohort).join(CohortMember, CohortMember.user_id == User.id)
+        .join(Cohort, Cohort.id == CohortMember.cohort_id)
+        .where(User.id.in_(user_ids), Cohort.id != cohort.id, Cohort.starts_on <= ends_on,
+               Cohort.ends_on >= starts_on)
+        .order_by(User.last_name, User.first_name)).all())
+
+
 def _add(cohort: Cohort, people: list[User]) -> Added:
     if figures_fixed(cohort):
         raise MembershipError([fixed_message()])
+    taken = in_other_groups(cohort, [person.id for person in people])
+    if taken:
+        raise MembershipError([_("%(person)s ist schon in der Gruppe „%(group)s“, deren "
+                                 "Zeitraum sich mit diesem überschneidet. Niemand kann zugleich "
+                                 "in zwei Gruppen sein.", person=user.display_name,
+                                 group=other.name) for user, other in taken])
     present = set(db.session.scalars(sa.select(CohortMember.user_id)
                                      .where(CohortMember.cohort_id == cohort.id)))
     result = Added()

@@ -8,8 +8,9 @@ withheld.
 
 The figures move in steps (`steps`), published at week boundaries: whoever compares the page
 before and after a step sees what a group did, never one person's attempt. A module's row moves
-when the first attempts and the completions since its last step are each none or at least
-MIN_GROUP_SIZE; the points per question move when at least MIN_GROUP_SIZE people have handed in
+when the first attempts since its last step are none or at least MIN_GROUP_SIZE passed and as
+many failed, and its completions none or at least MIN_GROUP_SIZE; the points per question move
+when at least MIN_GROUP_SIZE people have handed in
 an attempt since, and a question is shown only while every step in its window brought none or
 at least MIN_GROUP_SIZE people's answers to it.
 """
@@ -241,7 +242,8 @@ def steps(min_group: int, retention_days: int,
 
     The row of a module (people with a first attempt, its pass rate, completions, share by
     test-out) changes only through first attempts and completions, each one person's: a step
-    needs each of the two to be none or at least `min_group`. The points per question change
+    needs no first attempts or at least `min_group` passed and `min_group` failed ones, and no
+    completions or at least `min_group`. The points per question change
     with every attempt, retries too: a step needs at least `min_group` different people to
     have handed one in, counted from below as the larger of the first attempts in the stretch
     and the busiest day's people, so one person's retries never count twice.
@@ -251,8 +253,11 @@ def steps(min_group: int, retention_days: int,
 
     def row_ready(rows):
         firsts, completed = sum(r[FIRSTS] for r in rows), sum(r[COMPLETIONS] for r in rows)
-        return firsts + completed > 0 and all(n == 0 or n >= min_group
-                                              for n in (firsts, completed))
+        passed = sum(r[FIRSTS_PASSED] for r in rows)
+        # Five first attempts that all failed would tell a lead who knows who took the quiz
+        # that week each one's result: a step needs as many passes as failures, or none.
+        mixed = firsts == 0 or min(passed, firsts - passed) >= min_group
+        return firsts + completed > 0 and mixed and (completed == 0 or completed >= min_group)
 
     def attempts_ready(rows):
         return max(sum(r[FIRSTS] for r in rows), max(r[ACTIVE] for r in rows)) >= min_group
