@@ -706,17 +706,23 @@ def test_no_verdict_without_a_clear_difference():
     assert "fehlen noch Daten" in compare.verdict("A", "B", too_few, passing, 5)[0]
 
 
-def test_comparison_page_of_two_cohorts(client, auth, cohort, lead, make_user, synced_tracks):
+def compared(client, auth, cohort, lead, make_user, synced_tracks, sizes):
+    """Pilot A (about 65 min per module) and Pilot B (about 32), `sizes` people each, six of
+    them failing their first attempts (pass rates need 5 passes and 5 failures to be shown);
+    the comparison page as the lead sees it, and Pilot B."""
     other = create_cohort(name="Pilot B", track=synced_tracks, starts_on=date(2026, 3, 2),
                           ends_on=date(2026, 4, 30), leads=[lead])
-    # Pass rates are shown only with at least 5 passes and 5 failures in a row; with 24
-    # people each, no interval is narrow enough to call them the same.
-    populate(cohort, make_user, [60, 62, 64, 66, 68, 70] * 4,
-             first_passes=[True] * 18 + [False] * 6)
-    populate(other, make_user, [30, 31, 32, 33, 34, 35] * 4,
-             first_passes=[True] * 18 + [False] * 6)
+    for group, minutes, size in ((cohort, [60, 62, 64, 66, 68, 70], sizes[0]),
+                                 (other, [30, 31, 32, 33, 34, 35], sizes[1])):
+        populate(group, make_user, minutes * (size // 6),
+                 first_passes=[True] * (size - 6) + [False] * 6)
     auth.login(email="lead@test.example")
-    text = page(client.get(f"/kohorten/vergleich?a={cohort.id}&b={other.id}"))
+    return page(client.get(f"/kohorten/vergleich?a={cohort.id}&b={other.id}")), other
+
+
+def test_comparison_page_of_two_cohorts(client, auth, cohort, lead, make_user, synced_tracks):
+    # With 24 people each, no interval is narrow enough to call the pass rates the same.
+    text, other = compared(client, auth, cohort, lead, make_user, synced_tracks, (24, 24))
     assert "„Pilot B“ spart gegenüber „Pilot A“ im Median 1,1 Stunden Lernzeit." in text
     assert "Ob sich die Bestehensquote unterscheidet, ist noch nicht klar." in text
     assert "aus den ungerundeten Werten berechnet" in text  # why 69 and 83 may differ by 13
@@ -1262,14 +1268,7 @@ def test_a_group_cannot_start_in_the_past_nor_move_its_start_earlier(client, aut
 def test_small_groups_are_compared_without_interval_bounds(client, auth, cohort, lead,
                                                            make_user, synced_tracks):
     """An interval's end was the fastest or slowest person's time minus the median shown."""
-    other = create_cohort(name="Pilot B", track=synced_tracks, starts_on=date(2026, 3, 2),
-                          ends_on=date(2026, 4, 30), leads=[lead])
-    populate(cohort, make_user, [60, 62, 64, 66, 68, 70] * 3,
-             first_passes=[True] * 12 + [False] * 6)
-    populate(other, make_user, [30, 31, 32, 33, 34, 35] * 4,
-             first_passes=[True] * 18 + [False] * 6)
-    auth.login(email="lead@test.example")
-    text = page(client.get(f"/kohorten/vergleich?a={cohort.id}&b={other.id}"))
+    text, _other = compared(client, auth, cohort, lead, make_user, synced_tracks, (18, 24))
     assert "…" not in text[text.index('id="ergebnis"'):text.index("So wird gerechnet")]
     assert text.count("Gruppen zu klein<") == 2  # the time's and the pass rate's interval
     assert ("Für eine Aussage über die Lernzeit sind die Gruppen zu klein: Dafür braucht jede "
