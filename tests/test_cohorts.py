@@ -11,7 +11,14 @@ import sqlalchemy as sa
 from elearn.audit import AuditEntry
 from elearn.catalog.models import ModuleProgress
 from elearn.cohorts import activity, compare, figures
-from elearn.cohorts.models import Cohort, CohortMember, StudySession, SurveyReceipt, SurveyResponse
+from elearn.cohorts.models import (
+    Cohort,
+    CohortMember,
+    CohortSnapshot,
+    StudySession,
+    SurveyReceipt,
+    SurveyResponse,
+)
 from elearn.cohorts.services import create_cohort
 from elearn.extensions import db
 from elearn.quiz.models import Attempt
@@ -944,8 +951,8 @@ def test_nobody_is_in_two_groups_at_once(client, auth, cohort, admin, make_user,
     with pytest.raises(services.MembershipError) as refused:
         services.add_by_email(overlapping, "anna@test.example")
     assert refused.value.problems == ["Anna Albers ist schon in der Gruppe „Pilot A“, deren "
-                                     "Zeitraum sich mit diesem überschneidet. Niemand kann "
-                                     "zugleich in zwei Gruppen sein."]
+                                     "Zeitraum sich mit dem dieser Gruppe überschneidet. "
+                                     "Niemand kann zugleich in zwei Gruppen sein."]
     assert services.add_by_email(later, "anna@test.example").added == 1  # after Pilot A ended
     db.session.commit()
     # Nor can new dates make two groups with a common member overlap.
@@ -964,6 +971,16 @@ def test_nobody_is_in_two_groups_at_once(client, auth, cohort, admin, make_user,
     assert "überschneidet sich die Gruppe mit „Pilot D“, in der auch Anna Albers ist" in \
         page(moved)
     assert db.session.get(Cohort, summer.id).starts_on == date(2098, 5, 4)
+    # A group from before the rule that shares a member keeps its name editable, and its
+    # members can be added again as a whole (those already in it are not checked).
+    db.session.add(joined(overlapping, person))
+    db.session.commit()
+    url = f"/kohorten/{overlapping.id}/bearbeiten"
+    renamed = client.post(url, data={"name": "Pilot B (alt)", "starts_on": "2026-04-01",
+                                     "ends_on": "2026-05-31",
+                                     "csrf_token": csrf_token(client, url)})
+    assert renamed.status_code == 303
+    assert services.add_by_email(overlapping, "anna@test.example").already == 1
 
 
 def test_the_comparison_counts_only_who_finished_within_the_group(cohort, make_user,
@@ -1299,3 +1316,18 @@ def test_members_and_dates_stay_once_an_ended_groups_figures_are_kept(client, au
     moved = client.post(edit, data=dict(data, ends_on="2026-05-31"))
     assert moved.status_code == 422 and cohort.ends_on == date(2026, 4, 30)
     assert client.post(edit, data=dict(data, name="Pilot A (2026)")).status_code == 303
+
+
+def test_shares_kept_before_they_counted_only_shown_rows_are_not_compared(cohort, make_user):
+    """Snapshots taken before the comparison's shares used only the shown module rows could
+    carry a hidden row's result: they keep their times, not their shares."""
+    populate(cohort, make_user, [60, 62, 64, 66, 68, 70] * 2,
+             first_passes=[True] * 6 + [False] * 6)
+    assert figures.shown(cohort, 5).pass_shares  # kept now, with the marker
+    db.session.commit()
+    snapshot = db.session.get(CohortSnapshot, cohort.id)
+    snapshot.figures = {k: v for k, v in snapshot.figures.items()
+                        if k != "shares_of_shown_rows"}
+    db.session.commit()
+    again = figures.shown(cohort, 5)
+    assert again.pass_shares == [] and len(again.hours) == 12

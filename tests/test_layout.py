@@ -166,7 +166,8 @@ def test_privacy_page_states_who_sees_what_and_retention(client):
     # What the suppression cannot do is said, not left to be found out.
     assert "Wer zwei Berichte vor und nach Ihrem Ausscheiden oder Wechsel des Amts vergleicht" \
         in page
-    assert "Gezählt wird nur, was Sie während der Zeit der Gruppe tun." in page
+    assert "Quizergebnisse und Lernzeit zählen nur, soweit sie in die Zeit der Gruppe fallen." \
+        in page
     assert "nur in Schritten, von denen jeder mindestens 5 Personen umfasst" in page
     assert "365 Tage nach der Abgabe" in page
     assert "Aktive Lernzeit: nach 365 Tagen nur noch als Summe je Modul und Monat" in page

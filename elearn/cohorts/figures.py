@@ -385,6 +385,7 @@ def _freeze(result: CohortFigures) -> dict:
                      "pre_test": asdict(m.pre_test)} for m in result.modules],
         "track_time": asdict(result.track_time), "first_pass": asdict(result.first_pass),
         "hours": result.hours, "pass_shares": result.pass_shares,
+        "shares_of_shown_rows": True,
         "ends_on": result.ends_on.isoformat(),  # the end they were computed for
     }
 
@@ -407,7 +408,10 @@ def _thaw(result: CohortFigures, frozen: dict) -> CohortFigures:
         for m in frozen["modules"]]
     result.track_time = spread(frozen["track_time"])
     result.first_pass = rate(frozen["first_pass"])
-    result.hours, result.pass_shares = frozen["hours"], frozen["pass_shares"]
+    # Kept before the shares counted only the shown rows: such shares could carry a hidden
+    # row's result, so they are not shown.
+    shares = frozen["pass_shares"] if frozen.get("shares_of_shown_rows") else []
+    result.hours, result.pass_shares = frozen["hours"], shares
     result.ends_on = date.fromisoformat(frozen["ends_on"])
     return result
 

@@ -84,6 +84,8 @@ def edit(cohort_id: int):
 def _overlaps_for_members(cohort, form) -> bool:
     """New dates must not make the group overlap another that shares a member (see
     services.in_other_groups); the problem goes to the end date's field."""
+    if (form.starts_on.data, form.ends_on.data) == (cohort.starts_on, cohort.ends_on):
+        return False  # a new name only: a group from before the rule keeps its members
     member_ids = sa.select(CohortMember.user_id).where(CohortMember.cohort_id == cohort.id)
     taken = services.in_other_groups(cohort, member_ids, form.starts_on.data, form.ends_on.data)
     if taken:

@@ -110,14 +110,15 @@ def in_other_groups(cohort: Cohort, user_ids, starts_on=None, ends_on=None
 def _add(cohort: Cohort, people: list[User]) -> Added:
     if figures_fixed(cohort):
         raise MembershipError([fixed_message()])
-    taken = in_other_groups(cohort, [person.id for person in people])
-    if taken:
-        raise MembershipError([_("%(person)s ist schon in der Gruppe „%(group)s“, deren "
-                                 "Zeitraum sich mit diesem überschneidet. Niemand kann zugleich "
-                                 "in zwei Gruppen sein.", person=user.display_name,
-                                 group=other.name) for user, other in taken])
     present = set(db.session.scalars(sa.select(CohortMember.user_id)
                                      .where(CohortMember.cohort_id == cohort.id)))
+    taken = in_other_groups(cohort, [person.id for person in people if person.id not in present])
+    if taken:
+        raise MembershipError([_("%(person)s ist schon in der Gruppe „%(group)s“, deren "
+                                 "Zeitraum sich mit dem dieser Gruppe überschneidet. Niemand "
+                                 "kann zugleich in zwei Gruppen sein.",
+                                 person=user.display_name, group=other.name)
+                               for user, other in taken])
     result = Added()
     for person in people:
         if person.id in present:

@@ -190,10 +190,10 @@ def current(min_group: int, retention_days: int) -> tuple[Counts, dict[tuple[int
 
     Nothing that happened before this week changes (attempts and completions are only added),
     so each process counts once a week; at city scale the counting takes seconds (bench/)."""
-    cache = _weekly_cache()
-    if "counts" not in cache:
-        cache["counts"] = daily(before=cache["week"])
-    return cache["counts"], steps(min_group, retention_days, cache["counts"])
+    week = _weekly_cache()
+    if "counts" not in week:
+        week["counts"] = daily(before=week["week"])
+    return week["counts"], steps(min_group, retention_days, week["counts"])
 
 
 def current_questions(course_id: int, module_slug: str, min_group: int, retention_days: int
@@ -201,22 +201,25 @@ def current_questions(course_id: int, module_slug: str, min_group: int, retentio
     """One module's steps and its published points per question, worked out once a week per
     process like `current`: they count attempts from before this week, whose points only the
     retention purge deletes, and only before the window counted."""
-    published = current(min_group, retention_days)[1].get((course_id, module_slug), UNPUBLISHED)
-    cache = _weekly_cache()
+    week = _weekly_cache()
     key = ("questions", course_id, module_slug, min_group, retention_days)
-    if key not in cache:
-        cache[key] = question_stats(course_id, module_slug, min_group, published)
-    return published, cache[key]
+    if key not in week:
+        if "counts" not in week:
+            week["counts"] = daily(before=week["week"])
+        published = steps(min_group, retention_days, week["counts"]).get(
+            (course_id, module_slug), UNPUBLISHED)
+        week[key] = published, question_stats(course_id, module_slug, min_group, published)
+    return week[key]
 
 
 def _weekly_cache() -> dict:
-    """This process's (and app's) figures for this week; emptied when a new week begins."""
-    cache = current_app.extensions.setdefault("quiz_statistics", {})
+    """This process's (and app's) figures for this week. A new week gets a new dict, so a
+    request still working with last week's keeps it whole."""
     now = week_start()
-    if cache.get("week") != now:
-        cache.clear()
-        cache["week"] = now
-    return cache
+    week = current_app.extensions.get("quiz_statistics")
+    if week is None or week["week"] != now:
+        week = current_app.extensions["quiz_statistics"] = {"week": now}
+    return week
 
 
 def _chain(by_day: dict[date, list[int]], now: date, ready) -> list[datetime]:
