@@ -1304,6 +1304,10 @@ def test_members_and_dates_stay_once_an_ended_groups_figures_are_kept(client, au
     auth.login(email="admin@test.example")
     url = f"/kohorten/{cohort.id}/mitglieder"
     client.get(f"/kohorten/{cohort.id}")  # shown, so kept
+    members_page = page(client.get(url))  # says so, instead of forms that can only fail
+    assert "Die Zahlen der beendeten Gruppe stehen fest" in members_page
+    assert "<h2 class=\"kern-heading-medium\">Mitglieder hinzufügen" not in members_page
+    assert f"/mitglieder/{people[0].id}/entfernen" not in members_page
     token = csrf_token(client, url)
     added = client.post(url + "/person", data={"email": newcomer.email, "csrf_token": token})
     assert added.status_code == 422 and "Die Zahlen der beendeten Gruppe stehen fest" in page(

@@ -167,7 +167,9 @@ def _members_page(cohort, status=200, problems=(), target=None, **forms_given):
     page = {"cohort": cohort, "members": services.members(cohort), "problems": problems,
             "target": target,
             "size": services.member_count(cohort),  # erased people too, as the figures count
-            "can_manage": current_user.has_role(ADMIN)}
+            "can_manage": current_user.has_role(ADMIN),
+            "fixed": services.figures_fixed(cohort),  # members can no longer change
+            "fixed_message": services.fixed_message()}
     if not page["can_manage"]:  # leads read the list: no forms, no choices to load
         return render_template("cohorts/members.html", **page), status
     offices = db.session.scalars(sa.select(Office).order_by(Office.code)).all()
