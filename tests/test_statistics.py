@@ -290,7 +290,8 @@ def test_one_test_out_beside_others_first_attempts_moves_nothing(synced, make_us
     assert row.until is None and row.completions == 0 and row.test_out_rate is None
 
 
-def test_a_question_few_people_were_asked_in_a_step_is_withheld(synced, make_user):
+def test_a_question_few_people_were_asked_in_a_step_is_withheld(app, synced, make_user, client,
+                                                                auth):
     """Drawn from a pool, question a was in one attempt of a step of six people: its line
     would move by that one person's points."""
     course, version = synced
@@ -312,6 +313,12 @@ def test_a_question_few_people_were_asked_in_a_step_is_withheld(synced, make_use
                                                                   published)}
     assert stats["a"].unsteady and stats["a"].share_correct is None
     assert stats["b"].answered == 5 and not stats["b"].unsteady
+    make_user(email="lead@test.example", roles=("lead",))
+    auth.login(email="lead@test.example")
+    detail = client.get(f"/verwaltung/quizstatistik/demo-kurs/{module.slug}").get_data(
+        as_text=True)
+    assert "n. a.: nicht ausgewiesen – ein Schritt brachte Antworten von weniger als 5 " \
+        "Personen auf diese Frage" in detail
 
 
 def test_a_module_without_a_step_shows_no_figures(app, synced, make_user, client, auth):

@@ -190,10 +190,8 @@ def current(min_group: int, retention_days: int) -> tuple[Counts, dict[tuple[int
 
     Nothing that happened before this week changes (attempts and completions are only added),
     so each process counts once a week; at city scale the counting takes seconds (bench/)."""
-    week = _weekly_cache()
-    if "counts" not in week:
-        week["counts"] = daily(before=week["week"])
-    return week["counts"], steps(min_group, retention_days, week["counts"])
+    counts = _counts(_weekly_cache())
+    return counts, steps(min_group, retention_days, counts)
 
 
 def current_questions(course_id: int, module_slug: str, min_group: int, retention_days: int
@@ -204,12 +202,16 @@ def current_questions(course_id: int, module_slug: str, min_group: int, retentio
     week = _weekly_cache()
     key = ("questions", course_id, module_slug, min_group, retention_days)
     if key not in week:
-        if "counts" not in week:
-            week["counts"] = daily(before=week["week"])
-        published = steps(min_group, retention_days, week["counts"]).get(
+        published = steps(min_group, retention_days, _counts(week)).get(
             (course_id, module_slug), UNPUBLISHED)
         week[key] = published, question_stats(course_id, module_slug, min_group, published)
     return week[key]
+
+
+def _counts(week: dict) -> Counts:
+    if "counts" not in week:
+        week["counts"] = daily(before=week["week"])
+    return week["counts"]
 
 
 def _weekly_cache() -> dict:
@@ -220,6 +222,13 @@ def _weekly_cache() -> dict:
     if week is None or week["week"] != now:
         week = current_app.extensions["quiz_statistics"] = {"week": now}
     return week
+
+
+def _people_at_least(rows: list[list[int]], newcomers: int, busiest: int) -> int:
+    """How many different people a stretch of days brought at least, from per-day counts: each
+    person's first day counts once (column `newcomers`), and a busy day's people are different
+    people (column `busiest`). A person's retries on several days never count twice."""
+    return max(sum(r[newcomers] for r in rows), max(r[busiest] for r in rows))
 
 
 def _chain(by_day: dict[date, list[int]], now: date, ready) -> list[datetime]:
@@ -263,7 +272,7 @@ def steps(min_group: int, retention_days: int,
         return firsts + completed > 0 and mixed and (completed == 0 or completed >= min_group)
 
     def attempts_ready(rows):
-        return max(sum(r[FIRSTS] for r in rows), max(r[ACTIVE] for r in rows)) >= min_group
+        return _people_at_least(rows, FIRSTS, ACTIVE) >= min_group
 
     result = {}
     for key, by_day in (daily() if counts is None else counts).items():
@@ -364,8 +373,7 @@ def unsteady_questions(course_id: int, module_slug: str, min_group: int,
         for day, counts in by_day.items():
             end = next(m for m in ends if datetime.combine(day, datetime.min.time()) < m)
             stretches.setdefault(end, []).append(counts)
-        if any(max(sum(c[0] for c in rows), max(c[1] for c in rows)) < min_group
-               for rows in stretches.values()):
+        if any(_people_at_least(rows, 0, 1) < min_group for rows in stretches.values()):
             unsteady.add(question)
     return unsteady
 
