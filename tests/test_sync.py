@@ -72,6 +72,22 @@ def test_hidden_files_are_not_content(runner, courses_dir):
     assert "unchanged: demo-kurs" in result.output and _versions() == [1]
 
 
+def test_saving_with_bom_or_crlf_is_not_a_new_version(runner, courses_dir):
+    """Windows editors add a byte order mark or write CRLF: nothing a learner sees changes."""
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    for path in (courses_dir / "demo-kurs").iterdir():
+        if path.suffix in (".md", ".yaml"):
+            path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    result = runner.invoke(args=["courses", "sync", str(courses_dir)])
+    assert "unchanged: demo-kurs" in result.output and _versions() == [1], result.output
+    # A real change in such a file still makes one.
+    module_file = courses_dir / "demo-kurs" / "02-zweites-modul.md"
+    module_file.write_bytes(module_file.read_bytes().replace(b"Text des zweiten", b"Neuer Text des"))
+    assert "new version: demo-kurs" in runner.invoke(
+        args=["courses", "sync", str(courses_dir)]).output
+    assert _versions() == [1, 2]
+
+
 def test_invalid_content_changes_nothing(runner, courses_dir):
     runner.invoke(args=["courses", "sync", str(courses_dir)])
     (courses_dir / "demo-kurs" / "course.yaml").write_text("slug: demo-kurs\ntitle: [kaputt\n")

@@ -35,8 +35,21 @@ def content_hash(folder: Path) -> str:
     for path in sorted(p for p in folder.rglob("*") if p.is_file()
                        and not any(part.startswith(".") for part in p.relative_to(folder).parts)):
         digest.update(str(path.relative_to(folder)).encode("utf-8", "surrogateescape") + b"\0")
-        digest.update(path.read_bytes() + b"\0")
+        digest.update(_normalized(path) + b"\0")
     return digest.hexdigest()
+
+
+TEXT_SUFFIXES = (".md", ".yaml", ".yml", ".gift", ".vtt", ".txt")
+
+
+def _normalized(path: Path) -> bytes:
+    """A text file's bytes without a byte order mark and with LF line ends: saving a module in
+    an editor that adds a BOM or writes CRLF changes nothing a learner sees, so it makes no new
+    version. Files already in UTF-8 with LF (all shipped ones) hash as before."""
+    data = path.read_bytes()
+    if not path.name.endswith(TEXT_SUFFIXES):
+        return data
+    return data.removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n")
 
 
 def load_directory(root: str | Path, failed: set[str] | None = None,
