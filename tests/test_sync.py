@@ -75,14 +75,16 @@ def test_hidden_files_are_not_content(runner, courses_dir):
 def test_saving_with_bom_or_crlf_is_not_a_new_version(runner, courses_dir):
     """Windows editors add a byte order mark or write CRLF: nothing a learner sees changes."""
     runner.invoke(args=["courses", "sync", str(courses_dir)])
-    for path in (courses_dir / "demo-kurs").iterdir():
+    for path in [*(courses_dir / "demo-kurs").iterdir(), courses_dir / "tracks" / "test-pfad.yaml"]:
         if path.suffix in (".md", ".yaml"):
             path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
     result = runner.invoke(args=["courses", "sync", str(courses_dir)])
     assert "unchanged: demo-kurs" in result.output and _versions() == [1], result.output
+    assert "updated tracks" not in result.output
     # A real change in such a file still makes one.
     module_file = courses_dir / "demo-kurs" / "02-zweites-modul.md"
-    module_file.write_bytes(module_file.read_bytes().replace(b"Text des zweiten", b"Neuer Text des"))
+    text = module_file.read_bytes()
+    module_file.write_bytes(text.replace(b"Text des zweiten", b"Neuer Text des"))
     assert "new version: demo-kurs" in runner.invoke(
         args=["courses", "sync", str(courses_dir)]).output
     assert _versions() == [1, 2]

@@ -68,7 +68,7 @@ def _load_track(col: Collector, path: Path, known: dict[str, set[str]],
     return Track(slug=path.stem, title=data.get("title") or "", summary=data.get("summary") or "",
                  version=str(data.get("version") or ""), steps=steps,
                  certificate=data.get("certificate"),
-                 content_hash=hashlib.sha256(text.encode()).hexdigest())
+                 content_hash=hashlib.sha256(text.removeprefix("\ufeff").encode()).hexdigest())
 
 
 def _step(col: Collector, raw, known, line: int) -> TrackStep | None:
