@@ -1,11 +1,13 @@
 """What a learner sees: catalogue, course, module, media, progress, continue."""
 
+import shutil
+
 import sqlalchemy as sa
 
 from elearn.catalog.models import ModuleProgress
 from elearn.extensions import db
 
-from .conftest import statements_of
+from .conftest import FIXTURES, statements_of
 
 
 def test_catalogue_shows_courses_with_duration_and_progress(client, auth, learner, synced):
@@ -95,6 +97,43 @@ def test_media_is_served_and_cannot_escape_the_folder(client, auth, learner, syn
     assert client.get("/kurse/demo-kurs/media/../course.yaml").status_code == 404
     assert client.get("/kurse/demo-kurs/media/%2e%2e/course.yaml").status_code == 404
     assert client.get("/kurse/demo-kurs/media/fehlt.png").status_code == 404
+
+
+def test_course_media_never_runs_script_as_this_site(app, client, auth, learner, tmp_path):
+    """A course ships an HTML page and an SVG with scripts: opened on their own, they would
+    run as the logged-in person (the site's policy allows scripts from itself)."""
+    from elearn import content
+    from elearn.catalog import services
+
+    root = tmp_path / "courses"
+    shutil.copytree(FIXTURES / "courses" / "good", root)
+    media = root / "demo-kurs" / "media"
+    (media / "seite.html").write_text("<p>x</p><script src='x.js'></script>")
+    (media / "x.js").write_text("document.title = 'übernommen';")
+    (media / "grafik.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
+    (media / "handout.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    courses, errors = content.load_directory(root)
+    assert not errors
+    services.sync_courses(courses)
+    db.session.commit()
+    auth.login()
+
+    def served(name):
+        with client.get(f"/kurse/demo-kurs/media/{name}") as response:
+            assert response.status_code == 200
+            return (response.headers.get("Content-Disposition", "inline").split(";")[0],
+                    response.headers["Content-Security-Policy"])
+
+    for name in ("seite.html", "x.js"):  # not shown by the browser: downloaded, and sandboxed
+        disposition, policy = served(name)
+        assert disposition == "attachment" and policy.endswith("; sandbox"), name
+    for name in ("grafik.svg", "bild.png", "checkliste.txt", "video.mp4"):
+        disposition, policy = served(name)
+        assert disposition == "inline" and policy.endswith("; sandbox"), name
+        assert "script-src" not in policy and policy.startswith("default-src 'none'")
+    disposition, policy = served("handout.pdf")  # the site's own policy: no inline script
+    assert disposition == "inline" and "script-src 'self'" in policy and "sandbox" not in policy
 
 
 def test_unknown_course_or_module_is_404(client, auth, learner, synced):

@@ -8,6 +8,12 @@ from ..i18n import local_today
 from . import bp, services, tracks
 from .models import COMPLETED, Module
 
+# Files shown in the browser; any other media file is offered as a download.
+INLINE_MEDIA = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".mp4", ".webm",
+                          ".ogg", ".ogv", ".mp3", ".m4a", ".vtt", ".txt", ".pdf"})
+MEDIA_POLICY = ("default-src 'none'; img-src 'self' data:; media-src 'self'; "
+                "style-src 'unsafe-inline'; sandbox")
+
 
 def _course_or_404(slug: str):
     found = services.get_course(slug)
@@ -75,8 +81,16 @@ def module(slug: str, module_slug: str):
 @login_required
 def media(slug: str, filename: str):
     course, _ = _course_or_404(slug)
-    # send_from_directory refuses paths that leave the media folder.
-    return send_from_directory(Path(course.folder) / "media", filename)
+    suffix = Path(filename).suffix.lower()
+    # send_from_directory refuses paths that leave the media folder. Whatever a course ships
+    # (an HTML page, an SVG with a script), it must never run script as this site: types a
+    # browser shows itself are served inline, everything else as a download, and all but PDFs
+    # (which Chromium's viewer refuses to show sandboxed) under a sandboxing policy.
+    response = send_from_directory(Path(course.folder) / "media", filename,
+                                   as_attachment=suffix not in INLINE_MEDIA)
+    if suffix != ".pdf":
+        response.headers["Content-Security-Policy"] = MEDIA_POLICY
+    return response
 
 
 @bp.get("/lernpfade")
