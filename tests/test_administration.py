@@ -149,6 +149,24 @@ def test_invitation_link_is_shown_without_smtp_and_only_the_newest_works(
     assert db.session.scalar(sa.select(sa.func.count()).select_from(UserToken)) == 1
 
 
+def test_a_link_shown_for_a_person_with_a_password_replaces_it(app, client, admin, learner):
+    """Without e-mail the administrator sees the link. For someone who already has a password,
+    that was a way to log in as them unnoticed and read their quiz results."""
+    from .conftest import AuthActions
+
+    theirs = app.test_client()
+    AuthActions(theirs).login()
+    url = f"/verwaltung/personen/{learner.id}"
+    assert "gilt das bisherige Passwort der Person dann sofort nicht mehr" in \
+        client.get(url).get_data(as_text=True)
+    page = post(client, url + "/einladung", page=url).get_data(as_text=True)
+    assert "/passwort/neu/" in page
+    assert "Das bisherige Passwort der Person gilt nicht mehr" in page
+    assert theirs.get("/kurse").status_code == 302  # their login has ended
+    assert AuthActions(app.test_client()).login().status_code == 422  # the old password too
+    assert [e.details for e in entries("invited")] == [{"mailed": False, "password_reset": True}]
+
+
 def test_invitation_goes_by_mail_when_smtp_is_configured(app, client, admin, make_user,
                                                          monkeypatch):
     sent = []
@@ -163,6 +181,11 @@ def test_invitation_goes_by_mail_when_smtp_is_configured(app, client, admin, mak
     assert "wurde an neu@test.example geschickt" in page and "/passwort/neu/" not in page
     [(to, subject, body)] = sent
     assert to == "neu@test.example" and "/passwort/neu/" in body and "7 Tage" in body
+    # By mail only the person sees the link: a password they have stays theirs.
+    person.set_password("Altes-Passwort-2026")
+    db.session.commit()
+    assert post(client, url + "/einladung", page=url).status_code == 302
+    assert db.session.get(User, person.id).password_hash is not None
 
 
 def test_offices_are_created_renamed_and_moved(client, admin, make_office):

@@ -42,6 +42,7 @@ DETAIL_LABELS = {
     "deactivated": lazy_pgettext("audit detail", "deaktiviert"),
     "invited": lazy_pgettext("audit detail", "eingeladen"),
     "mailed": lazy_pgettext("audit detail", "per E-Mail"),
+    "password_reset": lazy_pgettext("audit detail", "bisheriges Passwort aufgehoben"),
     "code": lazy_pgettext("audit detail", "Kennung"),
     "parent": lazy_pgettext("audit detail", "übergeordnet"),
     "attempts": lazy_pgettext("audit detail", "Quizversuche"),

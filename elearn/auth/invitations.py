@@ -14,12 +14,14 @@ from flask_babel import gettext as _
 from .. import audit, mail
 from . import tokens
 from .models import INVITE, RESET, User
+from .services import end_sessions
 
 
 @dataclass
 class Delivery:
     link: str
     mailed: bool
+    password_reset: bool = False
 
 
 def password_link(raw: str) -> str:
@@ -72,8 +74,16 @@ def _send_invitation(user: User, raw: str, actor) -> Delivery:
              "%(link)s\n\nSie melden sich dann mit Ihrer E-Mail-Adresse %(email)s an.\n",
              name=user.display_name, city=city, link=link, email=user.email)
     mailed = _deliver(user, _("Ihr Zugang zum Digitalisierungsführerschein"), body, link)
-    audit.record(actor, "invited", user, mailed=mailed)
-    return Delivery(link, mailed)
+    # A link the administrator sees for a person who has a password would let them log in as
+    # that person unnoticed (and read their quiz results): it replaces the password at once
+    # and ends the person's logins, so the person finds out at their next login.
+    reset = not mailed and user.password_hash is not None
+    if reset:
+        user.password_hash = None
+        end_sessions(user)
+    audit.record(actor, "invited", user, mailed=mailed, **({"password_reset": True} if reset
+                                                              else {}))
+    return Delivery(link, mailed, reset)
 
 
 def send_reset(user: User) -> None:

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from .. import audit, paging
+from .. import audit, mail, paging
 from ..errors import render_error
 from ..extensions import db
 from ..i18n import local_today
@@ -60,7 +60,7 @@ def _detail(user: User, status: int = 200, **extra):
                            certificates=certificates.of_user(user), today=local_today(),
                            action_form=ActionForm(), history=history,
                            groups=audit.group_names(history), role_labels=ROLE_LABELS,
-                           **extra), status
+                           mail_configured=mail.configured(), **extra), status
 
 
 @bp.get("/verwaltung/personen/<int(max=2147483647):user_id>")
@@ -126,7 +126,7 @@ def invite(user_id: int):
     if delivery.mailed:
         flash(_("Die Einladung wurde an %(email)s geschickt.", email=user.email), "success")
         return redirect(url_for("auth.person", user_id=user.id))
-    return _detail(user, invitation_link=delivery.link)
+    return _detail(user, invitation_link=delivery.link, password_reset=delivery.password_reset)
 
 
 @bp.route("/verwaltung/personen/import", methods=["GET", "POST"])
