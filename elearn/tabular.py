@@ -4,6 +4,7 @@ English column headers."""
 
 import csv
 import io
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,12 @@ from flask_babel import gettext as _
 MAX_ROWS = 200_000
 MAX_COLUMNS = 200
 SHEET_ROWS = 1_048_576  # Excel's limit
+# An XLSX file is a zip archive. openpyxl holds a sheet's shared texts in memory, so a small
+# file that unpacks to gigabytes (one cell of 200 MB compresses to 200 KB) would exhaust the
+# server. 200,000 rows of an HR list unpack to well under 100 MB; real parts compress about
+# tenfold, seldom beyond fifty.
+MAX_UNPACKED = 256 * 1024 * 1024
+MAX_RATIO, RATIO_FROM = 100, 10 * 1024 * 1024
 
 
 class TableError(Exception):
@@ -136,6 +143,7 @@ def _xlsx_sheet(data: bytes, data_only: bool, values_only: bool = False):
     """
     from openpyxl import load_workbook
 
+    _check_unpacked_size(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
         sheet = workbook.worksheets[0]
@@ -162,6 +170,23 @@ def _xlsx_sheet(data: bytes, data_only: bool, values_only: bool = False):
     except Exception as exc:  # openpyxl raises many kinds of errors for broken files
         raise TableError(_("Die XLSX-Datei lässt sich nicht lesen.")) from exc
     workbook.close()
+
+
+def _check_unpacked_size(data: bytes) -> None:
+    """Refuse an archive that would unpack to far more than a table can hold, before reading
+    it. The sizes are those the archive declares; zipfile reads no more than declared."""
+    try:
+        parts = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise TableError(_("Die XLSX-Datei lässt sich nicht lesen.")) from exc
+    packed = sum(p.file_size for p in parts)
+    if packed > MAX_UNPACKED or any(
+            p.file_size > RATIO_FROM and p.file_size > MAX_RATIO * max(p.compress_size, 1)
+            for p in parts):
+        raise TableError(_("Die XLSX-Datei würde entpackt %(size)s MB belegen; so groß ist "
+                           "keine Liste, die hier eingelesen wird. Bitte prüfen Sie die Datei "
+                           "oder speichern Sie sie als CSV.",
+                           size=format_decimal(packed // (1024 * 1024))))
 
 
 def _width(row, values_only: bool) -> int:

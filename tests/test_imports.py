@@ -251,7 +251,7 @@ def _with_sheet_xml(data, change):
         parts = {name: source.read(name) for name in source.namelist()}
     parts["xl/worksheets/sheet1.xml"] = change(parts["xl/worksheets/sheet1.xml"].decode()).encode()
     result = io.BytesIO()
-    with zipfile.ZipFile(result, "w") as target:
+    with zipfile.ZipFile(result, "w", zipfile.ZIP_DEFLATED) as target:
         for name, content in parts.items():
             target.writestr(name, content)
     return result.getvalue()
@@ -345,6 +345,27 @@ def test_xlsx_size_comes_from_its_cells_not_from_what_it_declares(monkeypatch):
     many = _xlsx([["E-Mail"]] + [[f"p{n}@stadt.example"] for n in range(11)])
     with pytest.raises(tabular.TableError, match="mehr als 10 Zeilen"):
         tabular.read(many, "l.xlsx", aliases, {"email"})
+
+
+def test_an_xlsx_that_unpacks_to_far_more_than_a_list_is_refused_unread(offices, monkeypatch):
+    """A 20 KB upload held one 20 MB cell; openpyxl keeps such texts in memory (one of 200 MB
+    took the server to 857 MB), so the archive's sizes are checked before it is read."""
+    from elearn import tabular
+
+    rows = [HEADER_EN.split(","), [1234, "Erika", "Muster", "erika@stadt.example", "A1"]]
+    bomb = _with_sheet_xml(_xlsx(rows), lambda xml: xml.replace(
+        "</sheetData>", '<row r="3"><c r="F3" t="inlineStr"><is><t>' + "A" * (20 << 20)
+        + "</t></is></c></row></sheetData>"))
+    assert len(bomb) < 100_000
+    assert import_people(bomb, "liste.xlsx").errors == [
+        "Die XLSX-Datei würde entpackt 20 MB belegen; so groß ist keine Liste, die hier "
+        "eingelesen wird. Bitte prüfen Sie die Datei oder speichern Sie sie als CSV."]
+    assert people() == {}
+    # However well it packs, no list unpacks to more than MAX_UNPACKED.
+    monkeypatch.setattr(tabular, "MAX_UNPACKED", 2_000)
+    assert "würde entpackt" in import_people(_xlsx(rows), "liste.xlsx").errors[0]
+    monkeypatch.setattr(tabular, "MAX_UNPACKED", 256 << 20)
+    assert import_people(_xlsx(rows), "liste.xlsx").errors == []  # a real list passes
 
 
 def test_excel_unicode_text_is_read_and_a_doubled_column_is_refused(offices):
