@@ -1,7 +1,10 @@
 """Rate limits counted in the database, so every app server sees the same numbers."""
 
 import hashlib
+import ipaddress
 from datetime import datetime, timedelta
+
+from flask import request
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -21,6 +24,22 @@ class RequestMark(db.Model):
     bucket: Mapped[str] = mapped_column(sa.String(32))
     key: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def client_address() -> str:
+    """Whom an address limit counts: the IPv4 address, or the /64 network of an IPv6 one.
+    One IPv6 connection commonly holds a whole /64 (2^64 addresses), so counting each address
+    would give one person unlimited tries."""
+    address = request.remote_addr or "unknown"
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 4:
+        return str(parsed)
+    if parsed.ipv4_mapped is not None:  # ::ffff:192.0.2.1 is IPv4's 192.0.2.1
+        return str(parsed.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
 
 
 def serialize(name: str) -> None:

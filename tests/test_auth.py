@@ -78,6 +78,28 @@ def test_login_throttled_per_address(client, auth, app, learner):
     assert auth.login().status_code == 429
 
 
+def test_the_address_limit_counts_an_ipv6_network_not_each_address(app, learner):
+    """An IPv6 connection commonly holds a /64: a new address per guess cost nothing."""
+    app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 3
+
+    def guess(address, email):
+        client = app.test_client()
+        return client.post("/login", data={
+            "email": email, "password": "falsch-falsch-falsch", "csrf_token": csrf_token(client)},
+            environ_base={"REMOTE_ADDR": address}).status_code
+
+    assert [guess(f"2001:db8:1:2::{n:x}", f"raten{n}@test.example") for n in range(1, 5)] == [
+        422, 422, 422, 429]
+    assert guess("2001:db8:1:3::1", "raten@test.example") == 422  # the next /64 is someone else
+    assert set(db.session.scalars(sa.select(LoginFailure.address))) == {
+        "2001:db8:1:2::/64", "2001:db8:1:3::/64"}
+    # IPv4, also when written as an IPv6-mapped address, counts per address as before.
+    assert [guess(a, "v4@test.example") for a in ("::ffff:192.0.2.1", "192.0.2.1",
+                                                  "192.0.2.1", "192.0.2.1")] == [
+        422, 422, 422, 429]
+    assert guess("192.0.2.2", "v4@test.example") == 422
+
+
 def test_old_failures_do_not_throttle(client, auth, learner):
     from datetime import timedelta
 

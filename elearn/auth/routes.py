@@ -52,7 +52,7 @@ def login():
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form), 422 if form.errors else 200
-    claim = services.claim_login_attempt(form.email.data, request.remote_addr or "unknown")
+    claim = services.claim_login_attempt(form.email.data, throttle.client_address())
     if claim is None:
         raise LoginThrottled()
     user = services.authenticate(form.email.data, form.password.data)
@@ -106,7 +106,7 @@ def forgot_password():
         return render_template("auth/forgot.html", form=form,
                                mail_configured=mail.configured()), 422 if form.errors else 200
     window = timedelta(minutes=15)
-    if not throttle.hit("reset-address", request.remote_addr or "unknown", 10, window):
+    if not throttle.hit("reset-address", throttle.client_address(), 10, window):
         db.session.commit()
         raise ResetThrottled(retry_after=900)
     # A few links per account and hour at most; beyond that the answer stays the same.
@@ -172,8 +172,7 @@ def change_password():
     if form.validate_on_submit():
         # A wrong old password counts as a failed login, so this page is no way around the
         # login throttle for someone who finds an unlocked screen.
-        claim = services.claim_login_attempt(current_user.email,
-                                             request.remote_addr or "unknown")
+        claim = services.claim_login_attempt(current_user.email, throttle.client_address())
         if claim is None:
             raise LoginThrottled()
         if not current_user.check_password(form.current.data):

@@ -92,7 +92,7 @@ class VerifyThrottled(TooManyRequests):
 
 @bp.get("/verify/<code>")
 def verify(code: str):
-    allowed = throttle.hit("verify", request.remote_addr or "unknown",
+    allowed = throttle.hit("verify", throttle.client_address(),
                            current_app.config["VERIFY_LIMIT_PER_10_MINUTES"],
                            timedelta(minutes=10))
     db.session.commit()
