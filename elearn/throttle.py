@@ -4,9 +4,8 @@ import hashlib
 import ipaddress
 from datetime import datetime, timedelta
 
-from flask import request
-
 import sqlalchemy as sa
+from flask import request
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
