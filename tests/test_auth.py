@@ -173,6 +173,26 @@ def test_logout_makes_a_copied_session_cookie_worthless(app, client, auth, learn
     assert "auch auf anderen Geräten" in client.get("/login").get_data(as_text=True)
 
 
+def test_a_login_ends_after_the_configured_hours_even_when_used(app, client, auth, learner,
+                                                                 monkeypatch):
+    """Flask renews the cookie on every request: a stolen cookie used now and then stayed
+    valid for good, though ELEARN_SESSION_HOURS is how long a login lasts."""
+    import time
+    from datetime import timedelta
+
+    app.permanent_session_lifetime = timedelta(hours=1)
+    auth.login()
+    start = time.time()
+    for minutes in (50, 100):  # used every 50 minutes, each time a fresh cookie
+        monkeypatch.setattr(time, "time", lambda m=minutes: start + m * 60)
+        response = client.get("/kurse")
+        if minutes == 50:
+            assert response.status_code == 200 and "Set-Cookie" in response.headers
+    assert response.status_code == 302 and "/login" in response.location
+    assert auth.login().status_code == 302  # logging in again starts a new hour
+    assert client.get("/kurse").status_code == 200
+
+
 def test_logout_without_csrf_is_refused(client, auth, learner):
     auth.login()
     assert client.post("/logout").status_code == 400

@@ -1,3 +1,4 @@
+import time
 from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
@@ -73,6 +74,7 @@ def _new_session(user) -> None:
     session.permanent = True
     if language:
         session["lang"] = language
+    session["since"] = int(time.time())  # a login ends after ELEARN_SESSION_HOURS, used or not
     login_user(user)
 
 

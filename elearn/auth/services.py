@@ -1,11 +1,12 @@
 """Accounts and login: plain functions that add and flush, never commit."""
 
 import secrets
+import time
 from datetime import timedelta
 from functools import wraps
 
 import sqlalchemy as sa
-from flask import abort, current_app
+from flask import abort, current_app, session
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
@@ -165,10 +166,18 @@ _DUMMY_HASH = (
 )
 
 
+def _login_is_recent() -> bool:
+    """Flask renews the cookie on every request, so its own expiry only ends an idle login;
+    the time of the login itself, kept in the signed session, ends one in use as well."""
+    since = session.get("since")
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    return isinstance(since, int) and 0 <= time.time() - since <= lifetime
+
+
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     user_id, _, token = session_id.partition(":")
-    if not user_id.isdigit():
+    if not user_id.isdigit() or not _login_is_recent():
         return None
     # One query with the roles joined, instead of the relationship's own second SELECT.
     user = db.session.get(User, int(user_id), options=[joinedload(User.role_rows)])
