@@ -50,6 +50,10 @@ def test_seed_if_empty_leaves_existing_data_alone(runner, learner):
     result = runner.invoke(args=["demo", "seed", "--if-empty"])
     assert "already holds people" in result.output
     assert _counts()[1] == 1
+    # Without --if-empty: refused, since the demo's administrator has a published password.
+    result = runner.invoke(args=["demo", "seed"])
+    assert result.exit_code == 1 and "never added to a live database" in result.output
+    assert _counts() == (1, 1)
 
 
 def test_demo_learning_history_when_courses_are_loaded(runner, synced, app, client, auth):
@@ -66,6 +70,12 @@ def test_demo_learning_history_when_courses_are_loaded(runner, synced, app, clie
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)
                              .where(Certificate.user_id == learner.id)) == 0
     runner.invoke(args=["demo", "seed"])
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == count
+    # Everyone the simulated progress completed holds the certificate already: the next sync
+    # (`make run` runs one every time) issues none and changes no figure.
+    again = runner.invoke(args=["courses", "sync", app.root_path + "/../courses"])
+    assert "unchanged: cybersicherheit" in again.output and "certificates issued" not in \
+        again.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == count
     # The pilot group that ended months ago shows its survey results: the simulated answers are
     # dated when the members finished, as real ones are, not on the day of the seed.
