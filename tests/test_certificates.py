@@ -2,6 +2,7 @@
 
 import csv
 import io
+import smtplib
 from datetime import date, datetime, timedelta
 
 import pypdf
@@ -334,6 +335,39 @@ def test_no_reminder_for_a_course_no_longer_offered(runner, holder):
     db.session.get(Course, holder.course_id).active = False
     db.session.commit()
     assert runner.invoke(args=["certificates", "reminders", "--days", "30"]).output == ""
+
+
+def test_no_reminder_for_people_who_left_and_one_refused_address_stops_no_other(
+        app, runner, holder, make_user, synced, monkeypatch):
+    """Reminders went to deactivated and erased people ("Guten Tag Gelöscht,"), and the first
+    address a mail server refused ended the run with a traceback."""
+    from elearn.auth import services as auth_services
+
+    course, version = synced
+    other = make_user(email="zweite@test.example")
+    second = services.issue(other, course, version)
+    for certificate in (holder, second):
+        certificate.valid_until = utcnow().date() + timedelta(days=10)
+    db.session.commit()
+    sent = []
+
+    def send(to, subject, body):
+        if to == holder.user.email:
+            raise smtplib.SMTPRecipientsRefused({to: (550, b"unknown")})
+        sent.append((to, body))
+        return True
+
+    monkeypatch.setattr("elearn.mail.send", send)
+    app.config.update(SMTP_HOST="smtp.test.example")
+    result = runner.invoke(args=["certificates", "reminders", "--days", "30", "--send"])
+    assert result.exit_code == 1 and "1 reminder(s) could not be sent" in result.output
+    [(to, body)] = sent
+    start = services.renewal_start(second)
+    assert to == "zweite@test.example" and f"ab dem {start:%d.%m.%Y} bestehen" in body
+    auth_services.deactivate(other)
+    db.session.commit()
+    listed = runner.invoke(args=["certificates", "reminders", "--days", "30"]).output
+    assert "zweite@test.example" not in listed and holder.user.email in listed
 
 
 def test_a_revoked_certificate_is_no_longer_handed_out_nor_renewed(client, holder, runner):

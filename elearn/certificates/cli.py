@@ -1,5 +1,6 @@
 import csv
 import io
+import smtplib
 
 import click
 from flask import current_app
@@ -75,13 +76,20 @@ def reminders(days, send):
     """List certificates that expire within DAYS; with --send, e-mail their holders."""
     if send and not mail.configured():
         raise click.ClickException("SMTP is not configured (ELEARN_SMTP_HOST).")
+    failed = 0
     for certificate in services.expiring(local_today(), days):
         until = certificate.valid_until.strftime("%d.%m.%Y")
         click.echo(_csv_line([certificate.user.email, certificate.holder_name,
                               certificate.title, until]))
         if send:
-            mail.send(certificate.user.email, f"Ihr Zertifikat läuft am {until} ab",
-                      _reminder_text(certificate, until))
+            try:
+                mail.send(certificate.user.email, f"Ihr Zertifikat läuft am {until} ab",
+                          _reminder_text(certificate, until))
+            except (smtplib.SMTPException, OSError) as error:  # one refused address: go on
+                failed += 1
+                click.echo(f"not sent to {certificate.user.email}: {error}", err=True)
+    if failed:
+        raise click.ClickException(f"{failed} reminder(s) could not be sent (see above).")
 
 
 def _csv_line(cells: list[str]) -> str:
@@ -94,8 +102,10 @@ def _csv_line(cells: list[str]) -> str:
 
 def _reminder_text(certificate, until: str) -> str:
     city = current_app.config["CITY_NAME"]
+    start = services.renewal_start(certificate)
     return (f"Guten Tag {certificate.holder_name},\n\n"
             f"Ihr Zertifikat „{certificate.title}“ ist noch bis zum {until} gültig.\n"
             "Um es zu erneuern, bestehen Sie das Quiz jedes Moduls noch einmal; danach "
-            "erhalten Sie ein neues Zertifikat.\n\n"
+            "erhalten Sie ein neues Zertifikat. Dafür zählen Quizze, die Sie ab dem "
+            f"{start:%d.%m.%Y} bestehen.\n\n"
             f"Ihre Lernplattform Digitalisierungsführerschein, {city}\n")
