@@ -801,11 +801,28 @@ def test_survey_after_a_module_is_anonymous_and_once_only(client, auth, cohort, 
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SurveyResponse)) == 1
 
 
+def test_no_survey_outside_a_learning_group(client, auth, cohort, make_user):
+    """Answers are only ever summarised per group: those of people in none were kept for good
+    and read by nobody."""
+    make_user(email="allein@test.example")
+    auth.login(email="allein@test.example")
+    attempt = start(client)
+    submit(client, attempt, ALL_RIGHT)
+    url = "/rueckmeldung/kurse/demo-kurs/01-erstes-modul"
+    assert url not in page(client.get(attempt + "/ergebnis"))
+    refused = client.get(url)
+    assert refused.status_code == 404 and "in keiner Lerngruppe" in page(refused)
+    assert survey(client, url, rating="4").status_code == 404
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SurveyResponse)) == 0
+
+
 def test_the_same_survey_sent_twice_at_once_stores_one_answer_not_a_500(
         client, auth, cohort, make_user, monkeypatch):
     from elearn.cohorts import surveys
 
-    make_user(email="learner@test.example")
+    learner = make_user(email="learner@test.example")
+    db.session.add(CohortMember(cohort_id=cohort.id, user_id=learner.id))
+    db.session.commit()
     auth.login(email="learner@test.example")
     submit(client, start(client), ALL_RIGHT)
     url = "/rueckmeldung/kurse/demo-kurs/01-erstes-modul"

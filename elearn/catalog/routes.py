@@ -122,4 +122,5 @@ def track(slug: str):
         certificate=certificates.latest_for_track(current_user, found),
         cohort=mine[0], dues=mine[1],
         ask_feedback=complete and not surveys.answered(current_user,
-                                                       surveys.track_subject(found.id)))
+                                                       surveys.track_subject(found.id))
+        and surveys.cohort_of(current_user, track_id=found.id) is not None)

@@ -366,6 +366,14 @@ def _survey(subject: str, title: str, back: str, record):
                            items=surveys.ITEMS), 422 if form.errors else 200
 
 
+def _no_group():
+    """Answers are summarised per learning group and nowhere else: outside one, an answer
+    would be kept without anyone ever reading it."""
+    return render_error(404, _("Rückmeldungen werden in Lerngruppen gesammelt und dort "
+                               "zusammengefasst. Sie sind in keiner Lerngruppe, zu der dies "
+                               "gehört."))
+
+
 def _already_answered(back: str):
     """Nothing to do, and nothing wrong: back to where the survey was offered, with a word."""
     flash(_("Sie haben dazu schon eine Rückmeldung gegeben. Danke!"), "info")
@@ -387,6 +395,8 @@ def module_survey(slug: str, module_slug: str):
         return render_error(409, _("Eine Rückmeldung ist möglich, sobald Sie das Modul "
                                    "abgeschlossen haben."))
     cohort = surveys.cohort_of(current_user, course_slug=slug, module_slug=module_slug)
+    if cohort is None:
+        return _no_group()
     return _survey(
         surveys.module_subject(course.id, module_slug), module.title,
         url_for("catalog.course", slug=slug),
@@ -405,6 +415,8 @@ def track_survey(slug: str):
         return render_error(409, _("Eine Rückmeldung ist möglich, sobald Sie alle "
                                    "Pflichtschritte des Lernpfads abgeschlossen haben."))
     cohort = surveys.cohort_of(current_user, track_id=track.id)
+    if cohort is None:
+        return _no_group()
     return _survey(
         surveys.track_subject(track.id), track.title, url_for("catalog.track", slug=slug),
         lambda **answer: surveys.record(current_user, surveys.track_subject(track.id),

@@ -133,7 +133,8 @@ def result(attempt_id: int):
     current = catalog.module_of(found[1], module.slug) if course_open else None
     module_open = current is not None
     ask_feedback = module_open and attempt.passed and not surveys.answered(
-        current_user, surveys.module_subject(course.id, module.slug))
+        current_user, surveys.module_subject(course.id, module.slug)) and surveys.cohort_of(
+        current_user, course_slug=course.slug, module_slug=module.slug) is not None
     # After a failure: say so when no further attempt is possible now (limit or waiting time),
     # by the module's current rules, which the next attempt will follow.
     refusal = services.refusal(current_user, current) \
