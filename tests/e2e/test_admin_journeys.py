@@ -315,9 +315,17 @@ def test_forgotten_password_answers_the_same_for_unknown_and_known_addresses(
 
 
 def test_learner_gives_feedback_on_a_passed_module_by_keyboard(
-        page, live_server, learner, synced):
-    from elearn.cohorts.models import SurveyReceipt, SurveyResponse
+        page, live_server, learner, synced_tracks, make_user):
+    from datetime import date
 
+    from elearn.cohorts.models import CohortMember, SurveyReceipt, SurveyResponse
+    from elearn.cohorts.services import create_cohort
+
+    # The survey is for members of a learning group whose track holds the module.
+    group = create_cohort(name="Pilot", track=synced_tracks, starts_on=date(2026, 3, 2),
+                          ends_on=date(2026, 4, 30), leads=[make_user(roles=("lead",))])
+    db.session.add(CohortMember(cohort_id=group.id, user_id=learner.id))
+    db.session.commit()
     log_in(page, live_server, learner.email)
     take_first_quiz(page, live_server, right=True)
     page.get_by_role("link", name="Wie fanden Sie das Modul?").focus()
