@@ -5,6 +5,7 @@ import io
 import re
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from .services import Report
@@ -20,14 +21,15 @@ DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(value):
-    """Keep spreadsheets from running text as a formula (CSV/formula injection)."""
+    """Keep spreadsheets from running CSV text as a formula (CSV/formula injection)."""
     if isinstance(value, str) and value.startswith(DANGEROUS_START):
         return "'" + value
     return value
 
 
 def table(report: Report) -> list[list]:
-    """Rows of cells: numbers as numbers, suppressed cells as the text 'n. a.'.
+    """Rows of cells: numbers as numbers, suppressed cells as the text 'n. a.'. Text is as
+    stored; each format keeps it from becoming a formula in its own way.
 
     Not '< k': a cell hidden only so that another cannot be worked out may be large.
     """
@@ -41,8 +43,16 @@ def table(report: Report) -> list[list]:
         rate = row.completion_rate
         cells.append(hidden_text if rate is None and row.values["employees"] else
                      (round(rate, 1) if rate is not None else 0))
-        rows.append([neutralise(_printable(cell)) for cell in cells])
+        rows.append([_printable(cell) for cell in cells])
     return rows
+
+
+def _text_cell(sheet, value):
+    if not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"  # openpyxl would make "=…" a formula
+    return cell
 
 
 def _printable(value):
@@ -57,7 +67,8 @@ def to_csv(report: Report) -> bytes:
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(HEADERS)
     for row in table(report):
-        writer.writerow([str(c).replace(".", ",") if isinstance(c, float) else c for c in row])
+        writer.writerow([str(c).replace(".", ",") if isinstance(c, float) else neutralise(c)
+                         for c in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -92,18 +103,21 @@ def about(report: Report) -> list[list[str]]:
                       "oder daraus ableitbar"]]
     if report.not_applicable:
         rows.append([NOT_APPLICABLE, "Zertifikate laufen nicht ab: keine Angaben zum Ablauf"])
-    return [[neutralise(_printable(cell)) for cell in row] for row in rows]
+    return [[_printable(cell) for cell in row] for row in rows]
 
 
 def to_xlsx(report: Report) -> bytes:
+    """XLSX cells carry their type: text is written as text cells, which no spreadsheet runs
+    as a formula, so values keep their exact spelling (an office "-X1" stays "-X1", where the
+    CSV needs an apostrophe)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Bericht")
     sheet.append(HEADERS)
     for row in table(report):
-        sheet.append(row)
+        sheet.append([_text_cell(sheet, cell) for cell in row])
     info = workbook.create_sheet("Angaben")
     for row in about(report):
-        info.append(row)
+        info.append([_text_cell(info, cell) for cell in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
