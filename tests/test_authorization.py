@@ -15,7 +15,7 @@ from elearn.cohorts.services import create_cohort
 from elearn.extensions import db
 from elearn.quiz.models import Attempt
 
-from .conftest import heading_jumps, repeated_ids
+from .conftest import csrf_token, heading_jumps, repeated_ids
 from .test_quiz import ALL_RIGHT, start, submit
 
 ROLES = ("anonymous", "learner", "lead", "hr", "admin")
@@ -182,3 +182,15 @@ def test_every_post_refuses_a_missing_csrf_token(client, auth, world, endpoint):
     response = client.post(template.format(**world), data={"reason": "x", "lang": "en"})
     assert response.status_code == 400
     assert "Sicherheitsprüfung fehlgeschlagen" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ["learner", "lead", "hr"])
+def test_every_admin_post_refuses_other_roles_with_a_valid_token(client, auth, world, role):
+    """A valid token is no permission: splitting a view into GET and POST must not lose the
+    role check of either."""
+    auth.login(email=f"{role}@test.example")
+    token = csrf_token(client, "/konto/daten")
+    wrong = [(endpoint, status) for endpoint, (template, allowed) in POST_ENDPOINTS.items()
+             if allowed == "admin" and (status := client.post(
+                 template.format(**world), data={"csrf_token": token}).status_code) != 403]
+    assert wrong == []
