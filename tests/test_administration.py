@@ -186,6 +186,13 @@ def test_invitation_goes_by_mail_when_smtp_is_configured(app, client, admin, mak
     db.session.commit()
     assert post(client, url + "/einladung", page=url).status_code == 302
     assert db.session.get(User, person.id).password_hash is not None
+    # In German, whatever language the administrator's pages are in.
+    post(client, "/language", {"lang": "en"}, page=url)
+    assert "Invitation" in client.get(url).get_data(as_text=True)
+    post(client, url + "/einladung", page=url)
+    subject, body = sent[-1][1:]
+    assert subject == "Ihr Zugang zum Digitalisierungsführerschein"
+    assert body.startswith("Guten Tag Erika") and "7 Tage" in body
 
 
 def test_offices_are_created_renamed_and_moved(client, admin, make_office):

@@ -6,9 +6,11 @@ whoever asks for it may not be the owner of the account.
 """
 
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app, has_request_context, request
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from .. import audit, mail
@@ -41,15 +43,15 @@ def password_link(raw: str) -> str:
     return base.rstrip("/") + path
 
 
-def _deliver(user: User, subject: str, body: str, link: str) -> bool:
+def _deliver(email: str, person: int, subject: str, body: str, link: str) -> bool:
     try:
-        mailed = mail.send(user.email, subject, body)
+        mailed = mail.send(email, subject, body)
     except (smtplib.SMTPException, OSError):
-        current_app.logger.exception("Could not send mail to person %s", user.id)
+        current_app.logger.exception("Could not send mail to person %s", person)
         mailed = False
     if not mailed:
         current_app.logger.warning("Mail not sent (SMTP not configured or failing); "
-                                   "password link for person %s: %s", user.id, link)
+                                   "password link for person %s: %s", person, link)
     return mailed
 
 
@@ -68,12 +70,15 @@ def invite_new(users: list[User], actor) -> list[tuple[User, Delivery]]:
 def _send_invitation(user: User, raw: str, actor) -> Delivery:
     link = password_link(raw)
     city = current_app.config["CITY_NAME"]
-    body = _("Guten Tag %(name)s,\n\nfür Sie wurde ein Zugang zur Lernplattform "
-             "„Digitalisierungsführerschein“ der Verwaltung %(city)s eingerichtet. Bitte legen "
-             "Sie über diesen Link Ihr Passwort fest (gültig 7 Tage, nur einmal nutzbar):\n\n"
-             "%(link)s\n\nSie melden sich dann mit Ihrer E-Mail-Adresse %(email)s an.\n",
-             name=user.display_name, city=city, link=link, email=user.email)
-    mailed = _deliver(user, _("Ihr Zugang zum Digitalisierungsführerschein"), body, link)
+    with force_locale("de"):  # for the person invited, not in the administrator's language
+        subject = _("Ihr Zugang zum Digitalisierungsführerschein")
+        body = _("Guten Tag %(name)s,\n\nfür Sie wurde ein Zugang zur Lernplattform "
+                 "„Digitalisierungsführerschein“ der Verwaltung %(city)s eingerichtet. Bitte "
+                 "legen Sie über diesen Link Ihr Passwort fest (gültig 7 Tage, nur einmal "
+                 "nutzbar):\n\n%(link)s\n\nSie melden sich dann mit Ihrer E-Mail-Adresse "
+                 "%(email)s an.\n",
+                 name=user.display_name, city=city, link=link, email=user.email)
+    mailed = _deliver(user.email, user.id, subject, body, link)
     # A link the administrator sees for a person who has a password would let them log in as
     # that person unnoticed (and read their quiz results): it replaces the password at once
     # and ends the person's logins, so the person finds out at their next login.
@@ -86,8 +91,11 @@ def _send_invitation(user: User, raw: str, actor) -> Delivery:
     return Delivery(link, mailed, reset)
 
 
-def send_reset(user: User) -> None:
-    """Mail (or log) a reset link; the caller answers the same whether this ran or not."""
+def prepare_reset(user: User) -> Callable[[], None]:
+    """Issue a reset link now; return what mails (or logs) it, for the caller to run once its
+    answer has gone out. An SMTP conversation takes a noticeable while, and only known
+    addresses get a mail: sent within the request, the time of the answer told whether an
+    address has an account. The caller answers the same whether this ran or not."""
     link = password_link(tokens.issue(user, RESET))
     body = _("Guten Tag %(name)s,\n\njemand hat ein neues Passwort für Ihren Zugang zum "
              "Digitalisierungsführerschein angefordert. Wenn Sie das waren, legen Sie es über "
@@ -95,4 +103,11 @@ def send_reset(user: User) -> None:
              "Wenn nicht, können Sie diese Nachricht ignorieren; Ihr bisheriges Passwort "
              "bleibt gültig.\n",
              name=user.display_name, link=link)
-    _deliver(user, _("Neues Passwort für den Digitalisierungsführerschein"), body, link)
+    subject = _("Neues Passwort für den Digitalisierungsführerschein")
+    app, email, person = current_app._get_current_object(), user.email, user.id
+
+    def deliver() -> None:
+        with app.app_context():
+            _deliver(email, person, subject, body, link)
+
+    return deliver

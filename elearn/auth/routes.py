@@ -1,7 +1,17 @@
 import time
 from datetime import timedelta
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
@@ -115,14 +125,19 @@ def forgot_password():
     email = services.normalise_email(form.email.data)
     allowed = throttle.hit("reset-account", email, 3, timedelta(hours=1))
     db.session.commit()  # the counts are in: release their locks before any mail is sent
+    deliver = None
     if allowed:
         user = services.find_user_by_email(email)
         if user is not None and user.active and user.auth_source == "local" \
                 and user.erased_at is None:
-            invitations.send_reset(user)
+            deliver = invitations.prepare_reset(user)
     db.session.commit()
     # The same answer for every address; it only depends on whether mail can go out at all.
-    return render_template("auth/forgot_sent.html", mail_configured=mail.configured())
+    response = make_response(render_template("auth/forgot_sent.html",
+                                             mail_configured=mail.configured()))
+    if deliver is not None:
+        response.call_on_close(deliver)  # once the answer is out, so it takes no longer
+    return response
 
 
 def _valid_token(raw: str):
