@@ -56,6 +56,10 @@ def _settings(instance_path: str) -> dict:
         "CITY_NAME": os.environ.get("ELEARN_CITY_NAME", "Musterstadt"),
         "CONTACT_EMAIL": os.environ.get("ELEARN_CONTACT_EMAIL", "barrierefreiheit@example.org"),
         "PRIVACY_CONTACT_EMAIL": os.environ.get("ELEARN_PRIVACY_EMAIL", "datenschutz@example.org"),
+        # The privacy notice's legal basis and supervisory authority, as the city's data
+        # protection officer words them; unset, the notice states both in general terms.
+        "PRIVACY_LEGAL_BASIS": os.environ.get("ELEARN_PRIVACY_LEGAL_BASIS", "").strip(),
+        "SUPERVISORY_AUTHORITY": os.environ.get("ELEARN_SUPERVISORY_AUTHORITY", "").strip(),
         "COURSES_DIR": os.environ.get(
             "ELEARN_COURSES_DIR", str(Path(__file__).resolve().parent.parent / "courses")
         ),

@@ -79,6 +79,24 @@ def test_privacy_notice_says_what_is_stored_and_who_sees_it(client):
     assert "weniger als 5 Personen" in page
 
 
+def test_privacy_notice_names_controller_purpose_legal_basis_rights_and_complaint(app, client):
+    """What Art. 13 GDPR asks a notice to say; the city's exact wording comes from settings."""
+    page = client.get("/datenschutz").get_data(as_text=True)
+    assert "Verantwortlich für die Verarbeitung ist die Verwaltung Teststadt." in page
+    assert "nicht dazu, Leistung oder Verhalten einzelner Beschäftigter zu beurteilen" in page
+    assert "Art. 6 Abs. 1 und Art. 88 der Datenschutz-Grundverordnung" in page
+    assert "Empfänger sind nur" in page and "keine Analyse- oder Werbedienste" in page
+    for right in ("Berichtigung (Art. 16 DSGVO", "Einschränkung der Verarbeitung (Art. 18",
+                  "Widerspruch (Art. 21", "beschweren (Art. 77 DSGVO)"):
+        assert right in page
+    assert "endet spätestens nach 10 Stunden" in page  # ELEARN_SESSION_HOURS
+    app.config.update(PRIVACY_LEGAL_BASIS="§ 99 LDSG Beispielland; Dienstvereinbarung vom 1.1.",
+                      SUPERVISORY_AUTHORITY="Landesbeauftragte für Datenschutz Beispielland")
+    page = client.get("/datenschutz").get_data(as_text=True)
+    assert "Rechtsgrundlage: § 99 LDSG Beispielland; Dienstvereinbarung vom 1.1." in page
+    assert "Art. 88" not in page and "Landesbeauftragte für Datenschutz Beispielland" in page
+
+
 def test_404_page_in_layout(client):
     response = client.get("/gibt-es-nicht")
     assert response.status_code == 404
