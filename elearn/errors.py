@@ -2,12 +2,19 @@
 
 from flask import Flask, Response, current_app, has_request_context, render_template
 from flask.globals import request_ctx
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
+
+
+def _size(limit: int) -> str:
+    if limit >= 100 * 1024:
+        return f"{format_decimal(round(limit / (1024 * 1024), 1))} MB"
+    return f"{format_decimal(max(1, round(limit / 1024)))} KB"
 
 
 def _titles() -> dict[int, tuple[str, str]]:
@@ -29,8 +36,12 @@ def _titles() -> dict[int, tuple[str, str]]:
                                             "laden Sie die Seite neu und versuchen Sie es noch "
                                             "einmal.")),
         410: (_("Nicht mehr verfügbar"), _("Diese Seite oder dieser Eintrag wurde entfernt.")),
-        413: (_("Zu groß"), _("Die gesendeten Daten sind zu groß. Bitte laden Sie eine kleinere "
-                              "Datei hoch.")),
+        413: (_("Zu groß"), _("Die gesendeten Daten sind größer als %(size)s und wurden "
+                              "nicht verarbeitet; es hat sich nichts geändert. Größere "
+                              "Personallisten importiert der IT-Betrieb auf der Kommandozeile "
+                              "(flask users import). Teilen Sie eine Liste nicht auf, wenn "
+                              "Fehlende deaktiviert werden sollen.",
+                              size=_size(current_app.config["MAX_CONTENT_LENGTH"]))),
         422: (_("Eingaben unvollständig"), _("Bitte prüfen Sie Ihre Eingaben.")),
         429: (
             _("Zu viele Versuche"),

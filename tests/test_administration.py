@@ -457,6 +457,8 @@ def test_upload_larger_than_the_limit_gets_413(app, client, admin, offices):
         "csrf_token": token, "file": (io.BytesIO(b"x" * 5000), "liste.csv")},
         content_type="multipart/form-data")
     assert response.status_code == 413 and "Zu groß" in response.get_data(as_text=True)
+    assert "größer als 1 KB" in response.get_data(as_text=True)  # the limit, in the message
+    assert "auf der Kommandozeile (flask users import)" in response.get_data(as_text=True)
 
 
 def test_cli_import_is_audited_and_can_invite(app, runner, offices, tmp_path):

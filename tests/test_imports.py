@@ -173,8 +173,13 @@ def test_roles_column(offices):
         AuditEntry.action == "roles_changed")).one()
     assert entry.details == {"source": "import", "before": ["hr", "lead", "learner"],
                              "after": ["hr", "learner"]}
+    # The labels the people pages show are accepted as they are written there.
+    labels = [HEADER_DE + ";Rollen", GOOD[1] + ";Lernende*r, Administration", GOOD[2] + ";"]
+    assert import_people(csv_bytes(labels), "liste.csv").errors == []
+    assert people()["P1"].roles == {"learner", "admin"}
     bad = import_people(csv_bytes([HEADER_DE + ";Rollen", GOOD[1] + ";Chef"]), "l.csv")
-    assert bad.errors == ["Zeile 2: Unbekannte Rolle „chef“."]
+    assert bad.errors == ["Zeile 2: Unbekannte Rolle „chef“ (möglich: Lernende*r, "
+                          "Digitallots*in, Personalstelle, Administration)."]
 
 
 def test_email_of_another_person_is_refused(offices, make_user):

@@ -26,10 +26,13 @@ COLUMNS = {
     "roles": ("Rollen", "roles"),
 }
 REQUIRED = {"personnel_number", "first_name", "last_name", "email", "office"}
+# Role names in the file, compared case-blind; the labels the people pages show are among them.
 ROLE_NAMES = {
-    "learner": LEARNER, "lernende": LEARNER, "lernend": LEARNER,
+    "learner": LEARNER, "lernende": LEARNER, "lernend": LEARNER, "lernende*r": LEARNER,
+    "lernender": LEARNER,
     "lead": LEAD, "digitallots*in": LEAD, "digitallotse": LEAD, "digitallotsin": LEAD,
-    "trainer": LEAD, "hr": HR, "personal": HR, "personalstelle": HR,
+    "digitallots*innen": LEAD, "trainer": LEAD,
+    "hr": HR, "personal": HR, "personalstelle": HR,
     "admin": ADMIN, "administration": ADMIN, "administrator": ADMIN,
 }
 
@@ -102,7 +105,9 @@ def check(table: tabular.Table) -> tuple[list[_Person], list[str]]:
             try:
                 roles = _roles(values["roles"])
             except ValueError as unknown:
-                problems.append(_("Unbekannte Rolle „%(role)s“", role=unknown))
+                problems.append(_("Unbekannte Rolle „%(role)s“ (möglich: Lernende*r, "
+                                  "Digitallots*in, Personalstelle, Administration)",
+                                  role=unknown))
         elif "roles" in table.columns:
             roles = {LEARNER}
         pn = values.get("personnel_number", "")
