@@ -25,7 +25,7 @@ def test_course_page_lists_modules_and_where_to_start(client, auth, learner, syn
     assert "Erstes Modul" in page and "Zweites Modul" in page
     assert "Kurs beginnen" in page
     assert page.count("Nicht begonnen") == 2
-    assert "Zertifikat gültig" in page and "12 Monate" in page
+    assert "Gültigkeit des Zertifikats" in page and "12 Monate" in page
 
 
 def test_module_page_shows_content_and_records_start(client, auth, learner, synced):

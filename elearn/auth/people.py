@@ -118,7 +118,9 @@ def check_invitable(user: User) -> None:
     if not user.active or user.erased_at is not None:
         raise PeopleError(_("Nur aktive Personen können eingeladen werden."))
     if user.auth_source != "local":
-        raise PeopleError(_("Diese Person meldet sich über einen anderen Verzeichnisdienst an."))
+        raise PeopleError(_("Diese Person meldet sich über einen Verzeichnisdienst an, nicht "
+                            "mit einem Passwort dieser Plattform; eine Einladung ist nicht "
+                            "möglich."))
 
 
 def history(user: User, limit: int = 20) -> list[audit.AuditEntry]:

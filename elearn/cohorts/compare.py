@@ -114,7 +114,8 @@ def verdict(name_a: str, name_b: str, time: Difference, passing: Difference,
     same_pass = passing.bounded and passing.low >= -EQUIVALENCE and passing.high <= EQUIVALENCE
     if time.clear and time.diff < 0 and same_pass:
         return [_("„%(b)s“ spart gegenüber „%(a)s“ im Median %(hours)s Lernzeit bei "
-                  "gleicher Bestehensquote.", a=name_a, b=name_b, hours=_hours(time.diff))]
+                  "praktisch gleicher Bestehensquote.", a=name_a, b=name_b,
+                  hours=_hours(time.diff))]
     sentences = []
     if time.clear and time.diff < 0:
         sentences.append(_("„%(b)s“ spart gegenüber „%(a)s“ im Median %(hours)s "
@@ -135,8 +136,8 @@ def verdict(name_a: str, name_b: str, time: Difference, passing: Difference,
                            "klein: Dafür braucht jede Gruppe mindestens %(n)s Personen mit "
                            "Quizversuch.", n=INTERVAL_MIN))
     elif same_pass:
-        sentences.append(_("Die Bestehensquote ist gleich (Unterschied höchstens %(points)s "
-                           "Prozentpunkte).", points=_points(EQUIVALENCE)))
+        sentences.append(_("Die Bestehensquote ist praktisch gleich (Unterschied höchstens "
+                           "%(points)s Prozentpunkte).", points=_points(EQUIVALENCE)))
     elif passing.clear and passing.diff < 0:
         sentences.append(_("Die Bestehensquote von „%(b)s“ ist um %(points)s Prozentpunkte "
                            "niedriger.", b=name_b, points=_points(passing.diff)))
