@@ -76,10 +76,42 @@ def _register_commands(app: Flask) -> None:
     from .privacy.cli import privacy_cli
     from .reports.cli import reports_cli
 
-    app.cli.add_command(courses_cli)
-    app.cli.add_command(certificates_cli)
-    app.cli.add_command(reports_cli)
-    app.cli.add_command(privacy_cli)
-    app.cli.add_command(offices_cli)
-    app.cli.add_command(users_cli)
-    app.cli.add_command(demo_cli)
+    for group in (courses_cli, certificates_cli, reports_cli, privacy_cli, offices_cli,
+                  users_cli, demo_cli):
+        for command in group.commands.values():
+            if command.callback is not None:
+                command.callback = _database_errors_said(command.callback)
+        app.cli.add_command(group)
+
+
+# Missing table or column: SQLite's words, PostgreSQL's SQLSTATEs.
+_SCHEMA_MISSING = ("no such table", "no such column")
+_SCHEMA_CODES = ("42P01", "42703")
+
+
+def _database_errors_said(callback):
+    """A command run before `flask db upgrade`, or against a database that cannot be reached,
+    ended in a traceback: say what to do instead (nothing was written)."""
+    import functools
+
+    import click
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    @functools.wraps(callback)
+    def run(*args, **kwargs):
+        try:
+            return callback(*args, **kwargs)
+        except (OperationalError, ProgrammingError) as error:
+            text = str(error.orig)
+            if getattr(error.orig, "pgcode", None) in _SCHEMA_CODES or \
+                    text.startswith(_SCHEMA_MISSING):
+                raise click.ClickException(
+                    "the database lacks tables of this version: run `flask --app wsgi db "
+                    "upgrade` first. Nothing was changed.") from None
+            if isinstance(error, OperationalError):
+                raise click.ClickException(
+                    f"the database cannot be used ({text.splitlines()[0] if text else error}); "
+                    "check DATABASE_URL. Nothing was changed.") from None
+            raise
+
+    return run

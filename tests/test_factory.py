@@ -68,3 +68,21 @@ def test_e_mail_without_a_public_address_stops_the_start(monkeypatch, tmp_path):
         config.from_environment(str(tmp_path))
     monkeypatch.setenv("ELEARN_BASE_URL", "https://lernen.stadt.example")
     assert config.from_environment(str(tmp_path))["SMTP_HOST"] == "smtp.stadt.example"
+
+
+def test_a_command_before_the_migrations_says_what_to_do(tmp_path):
+    """Before `flask db upgrade` (or on a database that cannot be reached) every command
+    ended in a SQLAlchemy traceback."""
+    empty = create_app({"TESTING": True,
+                        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'leer.db'}"})
+    for args in (["certificates", "verify", "ABC"], ["courses", "sync"],
+                 ["demo", "seed", "--if-empty"], ["privacy", "purge"]):
+        result = empty.test_cli_runner().invoke(args=args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "run `flask --app wsgi db upgrade` first. Nothing was changed." in result.output
+        assert "Traceback" not in result.output and result.exception.__class__ is SystemExit
+    unreachable = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI":
+                              f"sqlite:///{tmp_path / 'fehlt' / 'x.db'}"})
+    result = unreachable.test_cli_runner().invoke(args=["certificates", "verify", "ABC"])
+    assert result.exit_code == 1 and "the database cannot be used (unable to open database " \
+        "file); check DATABASE_URL." in result.output
