@@ -122,6 +122,21 @@ def test_switching_language_mid_quiz_keeps_the_ticked_answer(page, live_server, 
     assert "Passed with 100%" in page.inner_text("main")
 
 
+def test_enter_in_a_quiz_answer_hands_the_quiz_in(page, live_server, learner, synced):
+    """Enter sends a form by its first submit button: that was the header's language button
+    (it belongs to the quiz form), so Enter switched the language (WCAG 3.2.2)."""
+    log_in(page, live_server, learner.email)
+    page.goto(live_server + "/kurse/demo-kurs/02-zweites-modul")
+    with page.expect_navigation():
+        page.click("button:has-text('Quiz starten')")
+    page.check("label:text-is('Richtig')")
+    page.focus("input[name='q-nur-eine']:checked")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.get_attribute("html", "lang") == "de"
+    assert "Bestanden mit 100 %" in page.inner_text("main")
+
+
 def test_hr_reads_the_report_and_downloads_the_export(page, live_server, make_user, synced):
     make_user(email="hr@test.example", roles=("hr",))
     log_in(page, live_server, "hr@test.example")
