@@ -79,6 +79,9 @@ def test_pdf_shows_holder_course_and_code_and_is_the_same_every_time(client, hol
     assert "Lernplattform Digitalisierungsführerschein" in text
     assert "den Kurs" in text and "Testkurs Digitales Arbeiten" in text
     assert client.get(f"/zertifikate/{holder.code}.pdf").data == first.data
+    # Its language and title, for screen readers and the viewer's window (PDF/UA basics).
+    root = pypdf.PdfReader(io.BytesIO(first.data)).trailer["/Root"]
+    assert root["/Lang"] == "de" and root["/ViewerPreferences"]["/DisplayDocTitle"] == True  # noqa: E712
 
 
 def test_qr_code_decodes_to_the_verification_url(client, holder):

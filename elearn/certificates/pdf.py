@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import segno
-from fpdf import FPDF
+from fpdf import FPDF, ViewerPreferences
 
 from ..i18n import local_date
 from .models import Certificate
@@ -34,6 +34,10 @@ def render(certificate: Certificate, *, city: str, verify_url: str) -> bytes:
     pdf.set_creation_date(certificate.issued_at.replace(tzinfo=UTC))
     pdf.set_title(f"Zertifikat {certificate.title}")
     pdf.set_author(city)
+    # Screen readers read it in German and viewers show the title, not the file name. fpdf2
+    # cannot tag the text; the accessibility statement says so and points to the verify page.
+    pdf.set_lang("de")
+    pdf.viewer_preferences = ViewerPreferences(display_doc_title=True)
     pdf.set_auto_page_break(False)
     pdf.add_page()
     pdf.set_line_width(0.8)
