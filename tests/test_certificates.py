@@ -176,6 +176,10 @@ def test_my_certificates_page(client, holder):
     page = client.get("/zertifikate").get_data(as_text=True)
     assert "Testkurs Digitales Arbeiten" in page and holder.code in page
     assert "gültig" in page and "PDF herunterladen" in page
+    # With several certificates each link says whose it is, to screen readers too (WCAG 2.4.4).
+    suffix = '<span class="kern-sr-only">: <span lang="de">Testkurs Digitales Arbeiten</span></span>'
+    for link in ("PDF herunterladen", "Prüfseite", "Open Badge (JSON)"):
+        assert link + suffix + "</a>" in page
 
 
 def _age(certificate, days):
@@ -205,7 +209,7 @@ def test_renewal_issues_a_new_certificate_and_keeps_history(client, holder):
     page = client.get("/zertifikate").get_data(as_text=True)
     assert "Erneuerung fällig" in page and "0 von 2 Modulen" in page
     home = client.get("/").get_data(as_text=True)  # said where people start, too
-    assert "Ihr Zertifikat „Testkurs Digitales Arbeiten“ gilt bis" in home
+    assert 'Ihr Zertifikat „<span lang="de">Testkurs Digitales Arbeiten</span>“ gilt bis' in home
     assert 'href="/kurse/demo-kurs">Zum Kurs</a>' in home
     course_page = client.get("/kurse/demo-kurs").get_data(as_text=True)
     assert "Erneuerung fällig: Ihr Zertifikat gilt bis" in course_page

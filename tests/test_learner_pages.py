@@ -53,6 +53,7 @@ def test_course_text_keeps_its_language_on_english_pages(client, auth, learner, 
     assert '<h1 class="kern-heading-large" lang="de">Erstes Modul</h1>' in page
     assert '<article class="module-text" lang="de">' in page
     assert page.count('lang="de"') >= 3
+    assert 'lang="de">Testkurs Digitales Arbeiten</a>' in page  # the course, in the breadcrumb
 
 
 def test_course_titles_in_lists_keep_their_language_on_english_pages(client, auth, learner,

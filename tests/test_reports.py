@@ -307,7 +307,7 @@ def test_track_headline_counts_track_certificates(app, client, auth, make_user, 
     make_user(email="hr@test.example", roles=("hr",))
     auth.login(email="hr@test.example")
     page = client.get("/berichte?thema=test-pfad").get_data(as_text=True)
-    assert "6 × „Testpfad-Zertifikat“ ausgestellt" in page
+    assert '6 × „<span lang="de">Testpfad-Zertifikat</span>“ ausgestellt' in page
 
 
 def test_downloads(city, client, auth, make_user):
