@@ -177,7 +177,8 @@ def test_my_certificates_page(client, holder):
     assert "Testkurs Digitales Arbeiten" in page and holder.code in page
     assert "gültig" in page and "PDF herunterladen" in page
     # With several certificates each link says whose it is, to screen readers too (WCAG 2.4.4).
-    suffix = '<span class="kern-sr-only">: <span lang="de">Testkurs Digitales Arbeiten</span></span>'
+    suffix = ('<span class="kern-sr-only">: <span lang="de">Testkurs Digitales Arbeiten</span>'
+              '</span>')
     for link in ("PDF herunterladen", "Prüfseite", "Open Badge (JSON)"):
         assert link + suffix + "</a>" in page
 
