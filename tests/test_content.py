@@ -268,6 +268,12 @@ def _mutate(tmp_path, relative: str, change) -> Path:
      "kurse/fragetypen/02-gift.quiz.gift:14: Frage „riesig“: Zahlen müssen endlich sein"),
     ("tracks/test-pfad.yaml", lambda t: t.replace("target_days: 14", "target_days: 99999"),
      "kurse/tracks/test-pfad.yaml:7: target_days muss zwischen 0 und 3650 liegen."),
+    # Fields without a limit of their own (10,000 characters) named a KeyError at course.yaml.
+    ("demo-kurs/01-erstes-modul.quiz.yaml",
+     lambda t: t.replace("text: Die richtige Antwort", "text: " + "x" * 10_001),
+     "kurse/demo-kurs/01-erstes-modul.quiz.yaml:8: Feld „text“ ist zu lang (höchstens 10000 "),
+    ("tracks/test-pfad.yaml", lambda t: t.replace("summary: Ein", "summary: " + "x" * 10_001),
+     "kurse/tracks/test-pfad.yaml:2: Feld „summary“ ist zu lang (höchstens 10000 Zeichen)."),
 ])
 def test_odd_files_get_a_reason_with_file_and_line_not_a_traceback(tmp_path, relative, change,
                                                                    expected):

@@ -96,4 +96,5 @@ class Collector:
         elif kind is str and required and not value.strip():
             self.add(line, f"Feld „{key}“ ist leer ({what}).")
         elif kind is str and len(value) > MAX_LENGTH.get(key, 10_000):
-            self.add(line, f"Feld „{key}“ ist zu lang (höchstens {MAX_LENGTH[key]} Zeichen).")
+            self.add(line, f"Feld „{key}“ ist zu lang (höchstens "
+                           f"{MAX_LENGTH.get(key, 10_000)} Zeichen).")
