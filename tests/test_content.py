@@ -296,6 +296,19 @@ def test_a_media_file_name_that_is_not_utf8_does_not_break_loading(tmp_path):
     assert errors == [] and len({c.content_hash for c in courses}) == 2
 
 
+def test_a_symbolic_link_in_a_course_folder_is_refused(tmp_path):
+    """Its target would be served as a media file: /etc/passwd, the secret key, the database."""
+    root = tmp_path / "kurse"
+    shutil.copytree(FIXTURES / "courses" / "good", root)
+    (root / "demo-kurs" / "media" / "hinweise.txt").symlink_to("/etc/passwd")
+    (root / "demo-kurs" / "media" / "instanz").symlink_to(tmp_path, target_is_directory=True)
+    courses, _, errors = load_all(root)
+    assert [c.slug for c in courses] == ["fragetypen"]
+    assert [str(e) for e in errors] == [
+        f"kurse/demo-kurs/media/{name}:1: Symbolische Verknüpfung: Kursdateien müssen als "
+        "Dateien im Kursordner liegen." for name in ("hinweise.txt", "instanz")]
+
+
 def test_a_track_file_name_longer_than_its_column_is_refused(tmp_path):
     root = tmp_path / "kurse"
     shutil.copytree(FIXTURES / "courses" / "good", root)

@@ -137,6 +137,32 @@ def test_course_media_never_runs_script_as_this_site(app, client, auth, learner,
     assert disposition == "inline" and "script-src 'self'" in policy and "sandbox" not in policy
 
 
+def test_a_link_put_into_media_after_the_sync_serves_nothing(app, client, auth, learner,
+                                                               tmp_path):
+    """send_from_directory checks the name, not where a symbolic link leads."""
+    from elearn import content
+    from elearn.catalog import services
+
+    root = tmp_path / "courses"
+    shutil.copytree(FIXTURES / "courses" / "good", root)
+    courses, errors = content.load_directory(root)
+    assert not errors
+    services.sync_courses(courses)
+    db.session.commit()
+    secret = tmp_path / "secret_key"
+    secret.write_text("geheim")
+    media = root / "demo-kurs" / "media"
+    (media / "hinweise.txt").symlink_to(secret)
+    (media / "instanz").symlink_to(tmp_path, target_is_directory=True)
+    (media / ".versteckt.txt").write_text("x")
+    auth.login()
+    for name in ("hinweise.txt", "instanz/secret_key", ".versteckt.txt", "instanz"):
+        with client.get(f"/kurse/demo-kurs/media/{name}") as response:
+            assert response.status_code == 404 and b"geheim" not in response.data, name
+    with client.get("/kurse/demo-kurs/media/checkliste.txt") as response:
+        assert response.status_code == 200
+
+
 def test_unknown_course_or_module_is_404(client, auth, learner, synced):
     auth.login()
     assert client.get("/kurse/gibt-es-nicht").status_code == 404

@@ -81,12 +81,20 @@ def module(slug: str, module_slug: str):
 @login_required
 def media(slug: str, filename: str):
     course, _ = _course_or_404(slug)
+    folder = Path(course.folder, "media").resolve()
+    # send_from_directory checks the path as text only: a symbolic link put into media/ after
+    # the sync (the loader refuses them) would serve any file the server can read. Hidden
+    # files are no media either.
+    target = (folder / filename).resolve()
+    if not target.is_relative_to(folder) or not target.is_file() or any(
+            part.startswith(".") for part in Path(filename).parts):
+        abort(404)
     suffix = Path(filename).suffix.lower()
     # send_from_directory refuses paths that leave the media folder. Whatever a course ships
     # (an HTML page, an SVG with a script), it must never run script as this site: types a
     # browser shows itself are served inline, everything else as a download, and all but PDFs
     # (which Chromium's viewer refuses to show sandboxed) under a sandboxing policy.
-    response = send_from_directory(Path(course.folder) / "media", filename,
+    response = send_from_directory(folder, filename,
                                    as_attachment=suffix not in INLINE_MEDIA)
     if suffix != ".pdf":
         response.headers["Content-Security-Policy"] = MEDIA_POLICY

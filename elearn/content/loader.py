@@ -1,6 +1,7 @@
 """Read a courses/ folder into the object model, collecting every error with file and line."""
 
 import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -52,6 +53,22 @@ def _normalized(path: Path) -> bytes:
     return data.removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n")
 
 
+def _links_refused(root: Path, folder: Path, errors: list) -> bool:
+    """A symbolic link in a course folder could point anywhere (/etc/passwd, the instance
+    folder with the secret key) and its target would be served as a media file. Course files
+    must be files in the folder; each link is an error."""
+    found = False
+    for directory, names, files in os.walk(folder, followlinks=False):
+        for name in sorted(names + files):
+            path = Path(directory, name)
+            if path.is_symlink():
+                Collector(errors, root, path).add(
+                    1, "Symbolische Verknüpfung: Kursdateien müssen als Dateien im Kursordner "
+                       "liegen.")
+                found = True
+    return found
+
+
 def load_directory(root: str | Path, failed: set[str] | None = None,
                    ) -> tuple[list[Course], list[ContentError]]:
     """Load every course below root. Returns the valid courses and all errors found; adds the
@@ -94,6 +111,8 @@ def _load_course(root: Path, folder: Path, errors: list) -> Course | None:
     col = Collector(errors, root, path)
     if not path.exists():
         col.add(1, "course.yaml fehlt in diesem Kursordner.")
+        return None
+    if _links_refused(root, folder, errors):
         return None
     text = col.read_text(path)
     data = None if text is None else col.yaml(text)
