@@ -4,6 +4,7 @@ English column headers."""
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,11 @@ SHEET_ROWS = 1_048_576  # Excel's limit
 # tenfold, seldom beyond fifty.
 MAX_UNPACKED = 256 * 1024 * 1024
 MAX_RATIO, RATIO_FROM = 100, 10 * 1024 * 1024
+
+
+# A character of two to four bytes in UTF-8; Windows-1252 text seldom holds such a sequence.
+UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|"
+                           rb"[\xf0-\xf4][\x80-\xbf]{3}")
 
 
 class TableError(Exception):
@@ -51,8 +57,21 @@ def _decode(data: bytes) -> str:
                                "die Datei als „CSV UTF-8“.", line=line)) from None
     try:
         return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        if UTF8_SEQUENCE.search(data):
+            # Mostly UTF-8 with a line pasted from elsewhere: read as Windows-1252, every
+            # umlaut of the file would turn into two characters ("MÃ¼ller"), silently.
+            raise TableError(_("Die Datei ist überwiegend in UTF-8 gespeichert, Zeile %(line)s "
+                               "enthält aber Zeichen in einer anderen Kodierung. Bitte "
+                               "speichern Sie die Datei als „CSV UTF-8“.", line=line)) from None
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        raise TableError(_("Zeile %(line)s enthält Zeichen, die weder UTF-8 noch Windows-1252 "
+                           "sind. Bitte speichern Sie die Datei als „CSV UTF-8“.", line=line)
+                         ) from None
 
 
 def _csv_rows(data: bytes) -> list[list[str]]:

@@ -100,6 +100,18 @@ def test_broken_files_get_a_reason_not_a_traceback(offices, runner, tmp_path):
     assert import_people(bom_then_cp1252, "l.csv").errors == [
         "Die Datei ist als UTF-8 gekennzeichnet, Zeile 2 enthält aber Zeichen in einer anderen "
         "Kodierung. Bitte speichern Sie die Datei als „CSV UTF-8“."]
+    # Without a BOM, one pasted Latin-1 line made the whole file Windows-1252: "MÃ¼ller".
+    mixed = csv_bytes([HEADER_DE, "P1;Jörg;Müller;j@stadt.example;A1"]) + \
+        "\r\nP2;René;Roth;r@stadt.example;A1".encode("latin-1")
+    assert import_people(mixed, "l.csv").errors == [
+        "Die Datei ist überwiegend in UTF-8 gespeichert, Zeile 3 enthält aber Zeichen in einer "
+        "anderen Kodierung. Bitte speichern Sie die Datei als „CSV UTF-8“."]
+    # A DOS code page (CP850: ü is 0x81) has bytes Windows-1252 does not define.
+    cp850 = csv_bytes([HEADER_DE, "P1;Jürgen;M;j@stadt.example;A1"], encoding="cp850")
+    assert import_people(cp850, "l.csv").errors == [
+        "Zeile 2 enthält Zeichen, die weder UTF-8 noch Windows-1252 sind. Bitte speichern Sie "
+        "die Datei als „CSV UTF-8“."]
+    assert people() == {}
     # An opening quotation mark without its closing one swallows the rest of the file.
     unclosed = csv_bytes([HEADER_DE, 'P1;"Jörg;Müller;j@stadt.example;A1'] +
                          [f"P{n};{'x' * 30};Y;p{n}@stadt.example;A1" for n in range(2, 5000)])
