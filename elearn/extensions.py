@@ -68,3 +68,14 @@ def claim(obj, condition, **values) -> bool:
         for key, value in values.items():
             set_committed_value(obj, key, value)
     return changed
+
+
+# One statement takes at most 65,535 parameters on PostgreSQL (32,766 in some SQLite builds);
+# imports and member files hold up to 200,000 rows. Lists for `IN (…)` go in slices of this.
+IN_LIST_SLICE = 10_000
+
+
+def slices(values) -> list[list]:
+    """`values` in slices of IN_LIST_SLICE, for one statement each (none when it is empty)."""
+    values = list(values)
+    return [values[start:start + IN_LIST_SLICE] for start in range(0, len(values), IN_LIST_SLICE)]

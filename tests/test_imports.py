@@ -429,3 +429,30 @@ def test_someone_deactivated_meanwhile_is_left_out_of_an_import_not_a_500(make_u
     with pytest.raises(administration.PeopleError):  # one at a time: refused, with a message
         administration.deactivate_all([person], None)
 
+
+
+def test_long_lists_go_to_the_database_in_slices(offices, make_user, monkeypatch):
+    """PostgreSQL takes at most 65,535 parameters per statement: an import of 70,000 rows (a
+    file may hold 200,000) ended in a traceback. Here a slice is 3 people instead of 10,000."""
+    from elearn import extensions
+
+    monkeypatch.setattr(extensions, "IN_LIST_SLICE", 3)
+    make_user(email="p8@stadt.example", personnel_number="X8")  # someone else's address
+    sizes = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(("SELECT", "DELETE")):
+            sizes.append(len(parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        rows = [HEADER_DE] + [f"P{n};Vor{n};Nach{n};p{n}@stadt.example;A1" for n in range(10)]
+        refused = import_people(csv_bytes(rows), "liste.csv")
+        assert refused.errors == ["Zeile 10: E-Mail-Adresse p8@stadt.example gehört schon einer "
+                                  "anderen Person."]  # found in the third slice
+        del rows[9]
+        result = import_people(csv_bytes(rows), "liste.csv")
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert result.errors == [] and result.created == 9
+    assert max(sizes) <= 3 + 2  # a slice, and a few other parameters

@@ -11,7 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
 from .. import audit, tabular
-from ..extensions import db
+from ..extensions import db, slices
 from ..org.models import Office
 from . import people as administration
 from . import services
@@ -132,9 +132,10 @@ def check(table: tabular.Table) -> tuple[list[_Person], list[str]]:
 
 def _email_conflicts(people: list[_Person]) -> list[tuple[int, str]]:
     """An e-mail address that already belongs to someone with another personnel number."""
-    owners = dict(db.session.execute(
-        sa.select(User.email, User.personnel_number)
-        .where(User.email.in_([p.email for p in people]))).all())
+    owners = {}
+    for part in slices(p.email for p in people):
+        owners.update(db.session.execute(
+            sa.select(User.email, User.personnel_number).where(User.email.in_(part))).all())
     return [(p.row, _("Zeile %(row)s: E-Mail-Adresse %(email)s gehört schon einer anderen "
                       "Person.", row=p.row, email=p.email))
             for p in people if p.email in owners and owners[p.email] != p.personnel_number]
@@ -205,8 +206,8 @@ def created_people(result: ImportResult) -> list[User]:
     """The people the import created, loaded in one query (for invitations)."""
     if not result.new_ids:
         return []
-    return list(db.session.scalars(
-        sa.select(User).where(User.id.in_(result.new_ids)).order_by(User.id)))
+    return sorted((user for part in slices(result.new_ids) for user in db.session.scalars(
+        sa.select(User).where(User.id.in_(part)))), key=lambda user: user.id)
 
 
 def _update(user: User, person: _Person, actor) -> bool:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import tabular
 from ..auth.models import ADMIN, LEAD, User, UserRole
-from ..extensions import db
+from ..extensions import db, slices
 from ..i18n import local_today
 from ..org.models import Office
 from .models import Cohort, CohortMember, CohortSnapshot, cohort_lead
@@ -99,12 +99,14 @@ def in_other_groups(cohort: Cohort, user_ids, starts_on=None, ends_on=None
     (an office's two units and its head, say) would show, beside theirs, what the one more did.
     """
     starts_on, ends_on = starts_on or cohort.starts_on, ends_on or cohort.ends_on
-    return list(db.session.execute(
+    # A subquery is one parameterless statement; a list goes in slices.
+    parts = [user_ids] if isinstance(user_ids, sa.Select) else slices(user_ids)
+    found = [row for part in parts for row in db.session.execute(
         sa.select(User, Cohort).join(CohortMember, CohortMember.user_id == User.id)
         .join(Cohort, Cohort.id == CohortMember.cohort_id)
-        .where(User.id.in_(user_ids), Cohort.id != cohort.id, Cohort.starts_on <= ends_on,
-               Cohort.ends_on >= starts_on)
-        .order_by(User.last_name, User.first_name)).all())
+        .where(User.id.in_(part), Cohort.id != cohort.id, Cohort.starts_on <= ends_on,
+               Cohort.ends_on >= starts_on))]
+    return sorted(found, key=lambda row: (row[0].last_name, row[0].first_name, row[0].id))
 
 
 def _add(cohort: Cohort, people: list[User]) -> Added:
@@ -185,8 +187,8 @@ def add_from_file(cohort: Cohort, data: bytes, filename: str) -> Added:
             continue
         seen[address] = number
         wanted.append((number, address))
-    people = {u.email: u for u in db.session.scalars(
-        sa.select(User).where(User.email.in_([a for _row, a in wanted])))}
+    people = {u.email: u for part in slices(a for _row, a in wanted)
+              for u in db.session.scalars(sa.select(User).where(User.email.in_(part)))}
     for number, address in wanted:
         person = people.get(address)
         if person is None:
