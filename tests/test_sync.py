@@ -90,6 +90,34 @@ def test_saving_with_bom_or_crlf_is_not_a_new_version(runner, courses_dir):
     assert _versions() == [1, 2]
 
 
+def test_a_track_a_running_group_follows_is_retired_only_when_named(runner, courses_dir,
+                                                                    make_user):
+    from datetime import timedelta
+
+    from elearn.catalog.models import Track
+    from elearn.cohorts.services import create_cohort
+    from elearn.i18n import local_today
+
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    create_cohort(name="Pilot", track=tracks.get_track("test-pfad"), starts_on=local_today(),
+                  ends_on=local_today() + timedelta(days=30),
+                  leads=[make_user(roles=("lead",))])
+    db.session.commit()
+    # Renamed by mistake (or saved as .yml): the group would lose its goal.
+    (courses_dir / "tracks" / "test-pfad.yaml").rename(courses_dir / "tracks" / "test-pfad.yml")
+    refused = runner.invoke(args=["courses", "sync", str(courses_dir)])
+    assert refused.exit_code == 1 and "tracks/test-pfad.yml:1: Lernpfade stehen in Dateien " \
+        "mit der Endung .yaml" in refused.output
+    (courses_dir / "tracks" / "test-pfad.yml").rename(courses_dir / "tracks" / "pfad-neu.yaml")
+    refused = runner.invoke(args=["courses", "sync", str(courses_dir)])
+    assert refused.exit_code == 1
+    assert 'test-pfad is no longer in' in refused.output and \
+        'the running learning group "Pilot" follows it' in refused.output
+    assert db.session.scalar(sa.select(Track.active).where(Track.slug == "test-pfad"))
+    done = runner.invoke(args=["courses", "sync", str(courses_dir), "--retire", "test-pfad"])
+    assert done.exit_code == 0 and "retired tracks: test-pfad" in done.output
+
+
 def test_invalid_content_changes_nothing(runner, courses_dir):
     runner.invoke(args=["courses", "sync", str(courses_dir)])
     (courses_dir / "demo-kurs" / "course.yaml").write_text("slug: demo-kurs\ntitle: [kaputt\n")
@@ -175,7 +203,15 @@ def test_module_page_shows_a_new_version_at_once_and_a_retired_course_is_gone(
     assert "Neuer Text des" in page
     shutil.rmtree(courses_dir / "demo-kurs")
     retire_tracks(courses_dir)
-    assert "retired: demo-kurs" in runner.invoke(args=["courses", "sync", str(courses_dir)]).output
+    # Someone has progress in it: a folder gone by mistake (or a changed slug) must not
+    # retire it; naming it does.
+    refused = runner.invoke(args=["courses", "sync", str(courses_dir)])
+    assert refused.exit_code == 1 and "demo-kurs is no longer in" in refused.output
+    assert "1 person has progress in it" in refused.output and "--retire demo-kurs" in \
+        refused.output
+    assert client.get("/kurse/demo-kurs/02-zweites-modul").status_code == 200
+    assert "retired: demo-kurs" in runner.invoke(
+        args=["courses", "sync", str(courses_dir), "--retire", "demo-kurs"]).output
     assert client.get("/kurse/demo-kurs/02-zweites-modul").status_code == 404
 
 
@@ -214,7 +250,8 @@ def test_a_result_links_only_to_what_is_still_offered(runner, courses_dir, clien
     # The course retired: the result stays readable and leads to the catalogue.
     shutil.rmtree(courses_dir / "demo-kurs")
     retire_tracks(courses_dir)
-    assert runner.invoke(args=["courses", "sync", str(courses_dir)]).exit_code == 0
+    assert runner.invoke(args=["courses", "sync", str(courses_dir), "--retire", "demo-kurs"]
+                         ).exit_code == 0
     page = client.get(first).get_data(as_text=True)
     assert "Bestanden mit 100 % der Punkte." in page
     assert "Dieser Kurs wird nicht mehr angeboten." in page

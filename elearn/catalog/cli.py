@@ -43,6 +43,37 @@ def _summary(courses, track_list) -> str:
     return ", ".join(parts)
 
 
+def _in_use(course_slugs: list[str], track_slugs: list[str]) -> dict[str, str]:
+    """Active courses and tracks the sync would retire that people use, with the reason."""
+    import sqlalchemy as sa
+
+    from ..certificates.models import Certificate
+    from ..cohorts.models import Cohort
+    from ..i18n import local_today
+    from .models import Course, ModuleProgress, Track
+
+    found = {}
+    used = db.session.execute(
+        sa.select(Course.slug, sa.func.count(sa.distinct(ModuleProgress.user_id)))
+        .join(ModuleProgress, ModuleProgress.course_id == Course.id)
+        .where(Course.active, Course.slug.not_in(course_slugs)).group_by(Course.slug)).all()
+    for slug, people in used:
+        found[slug] = ("1 person has" if people == 1 else f"{people} people have") + \
+            " progress in it"
+    certified = db.session.scalars(
+        sa.select(Course.slug).join(Certificate, Certificate.course_id == Course.id)
+        .where(Course.active, Course.slug.not_in(course_slugs)).distinct())
+    for slug in certified:
+        found.setdefault(slug, "certificates were issued for it")
+    running = db.session.execute(
+        sa.select(Track.slug, sa.func.min(Cohort.name)).join(Cohort, Cohort.track_id == Track.id)
+        .where(Track.active, Track.slug.not_in(track_slugs), Cohort.ends_on >= local_today())
+        .group_by(Track.slug)).all()
+    for slug, group in running:
+        found[slug] = f"the running learning group \"{group}\" follows it (track)"
+    return found
+
+
 @courses_cli.command("validate")
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
 @with_appcontext
@@ -57,9 +88,15 @@ def validate(directory):
 
 @courses_cli.command("sync")
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
+@click.option("--retire", "retire", multiple=True, metavar="SLUG",
+              help="Retire this course or track although people use it (repeatable).")
 @with_appcontext
-def sync(directory):
-    """Load valid courses into the database; refuse everything if any file has an error."""
+def sync(directory, retire):
+    """Load valid courses into the database; refuse everything if any file has an error.
+
+    A course or track that is no longer in the folder is retired. One that people use (a
+    course with progress or certificates, a track of a running learning group) is retired only
+    when named with --retire: a renamed file or slug would otherwise retire it by mistake."""
     courses, track_list, errors = _load(directory)
     if errors:
         click.echo(f"{_count(len(errors), 'error')}: nothing was loaded.", err=True)
@@ -72,6 +109,15 @@ def sync(directory):
         click.echo(f"No tracks folder in {folder}: nothing was changed. Syncing would retire "
                    f"the tracks {', '.join(sorted(active))}. (To retire every track, keep an "
                    "empty tracks folder.)", err=True)
+        raise SystemExit(1)
+    in_use = _in_use([c.slug for c in courses], [t.slug for t in track_list])
+    unnamed = {slug: why for slug, why in in_use.items() if slug not in retire}
+    if unnamed:
+        for slug, why in sorted(unnamed.items()):
+            click.echo(f"{slug} is no longer in {folder} but {why}.", err=True)
+        click.echo("Nothing was changed. If a file or slug was renamed by mistake, rename it "
+                   "back; to retire on purpose, run again with "
+                   + " ".join(f"--retire {slug}" for slug in sorted(unnamed)) + ".", err=True)
         raise SystemExit(1)
     report = services.sync_courses(courses)
     track_report = tracks.sync_tracks(track_list)

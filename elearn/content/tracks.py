@@ -22,6 +22,12 @@ def load_tracks(root: Path, courses: list[Course], failed: set[str] = frozenset(
         return [], errors
     known = {c.slug: {m.slug for m in c.modules} for c in courses}
     tracks = []
+    for path in sorted(p for p in folder.iterdir() if not p.name.startswith(".")
+                       and not p.name.endswith(".yaml")):
+        # A track saved as .yml (or a copy named .bak) would be skipped, and its track retired.
+        Collector(errors, Path(root).resolve(), path).add(
+            1, "Lernpfade stehen in Dateien mit der Endung .yaml; andere Dateien gehören nicht "
+               "in diesen Ordner.")
     for path in sorted(folder.glob("*.yaml")):
         before = len(errors)
         col = Collector(errors, Path(root).resolve(), path)
