@@ -290,6 +290,9 @@ def test_admin_changes_name_and_dates_and_the_due_dates_follow(client, auth, coh
                                  "ends_on": "2026-04-01", "csrf_token": csrf_token(client, url)})
     assert bad.status_code == 422 and "Das Ende darf nicht vor dem Beginn liegen." in page(bad)
     assert cohort.starts_on == date(2026, 3, 2)
+    # A forged form without fields is missing them; it was answered "saved".
+    empty = client.post(url, data={"csrf_token": csrf_token(client, url)})
+    assert empty.status_code == 422 and "sind gespeichert" not in page(empty)
     done = client.post(url, follow_redirects=True, data={
         "name": "Pilot A (verschoben)", "starts_on": "2026-03-09", "ends_on": "2026-05-07",
         "csrf_token": csrf_token(client, url)})

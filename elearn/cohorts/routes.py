@@ -65,7 +65,10 @@ def create():
 @role_required(ADMIN)
 def edit(cohort_id: int):
     cohort = _cohort_or_404(cohort_id)
-    form = forms.CohortDatesForm(obj=cohort, own_id=cohort.id)
+    # The stored values fill the form on GET only: a POST without a field is missing it, not
+    # "unchanged" (a forged empty form was answered "saved").
+    form = forms.CohortDatesForm(obj=cohort if request.method == "GET" else None,
+                                 own_id=cohort.id)
     if form.validate_on_submit() and not _overlaps_for_members(cohort, form):
         before = {"name": cohort.name, "starts_on": cohort.starts_on.isoformat(),
                   "ends_on": cohort.ends_on.isoformat()}
