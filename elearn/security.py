@@ -1,8 +1,11 @@
 """Security headers and the session cookie's Secure flag."""
 
+import re
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, has_request_context, request, session
+from flask_babel import gettext as _
+from werkzeug.exceptions import BadRequest
 from flask.sessions import SecureCookieSessionInterface
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -64,14 +67,30 @@ def _set_headers(response):
     return response
 
 
+# Control characters other than tab and line breaks, and the bidirectional overrides that make
+# text display in another order than it is stored ("Trojan Source"): never typed by a person.
+FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def _refuse_nul() -> None:
-    """A NUL character is never meaningful input, and PostgreSQL cannot even compare with it:
-    refuse it in the path, the query and form fields before any view looks anything up."""
+    """A NUL character is never meaningful input, and PostgreSQL cannot even compare with it;
+    other control characters and bidirectional overrides in a name or a reason would show
+    something else than what is stored. Refuse them in the path, the query and form fields
+    before any view looks anything up (400, nothing changed)."""
     fields = request.args.items(multi=True)
     if request.method == "POST":
         fields = [*fields, *request.form.items(multi=True)]
-    if "\x00" in request.path or any("\x00" in key or "\x00" in value for key, value in fields):
-        abort(400)
+    if FORBIDDEN_CHARACTERS.search(request.path) or any(
+            FORBIDDEN_CHARACTERS.search(key) or FORBIDDEN_CHARACTERS.search(value)
+            for key, value in fields):
+        raise ControlCharacters()
+
+
+class ControlCharacters(BadRequest):
+    @property
+    def user_message(self) -> str:
+        return _("Die Eingabe enthält unzulässige Steuerzeichen. Es wurde nichts gespeichert; "
+                 "bitte geben Sie den Text ohne sie ein.")
 
 
 def init_app(app: Flask) -> None:

@@ -4,6 +4,7 @@ import pytest
 from flask import Blueprint
 
 from elearn import create_app
+from elearn.extensions import db
 
 from .conftest import PASSWORD, csrf_token
 
@@ -238,6 +239,30 @@ def test_a_nul_character_in_a_form_changes_nothing(client, learner):
                                            "csrf_token": token})
     assert response.status_code == 400
     assert client.get("/kurse").status_code == 302  # not logged in
+
+
+@pytest.mark.parametrize("name", ["Amt\x1b[31m rot", "Bürger\u202eamt", "Amt\x9b 1"])
+def test_control_characters_and_bidi_overrides_in_a_form_change_nothing(client, auth, make_user,
+                                                                       make_office, name):
+    """An office named with an escape sequence or a right-to-left override shows something
+    else than what is stored (in lists, exports, the audit log)."""
+    from elearn.org.models import Office
+
+    make_user(email="admin@test.example", roles=("admin",))
+    office = make_office(code="A9", name="Amt 9")
+    db.session.commit()
+    auth.login(email="admin@test.example")
+    url = f"/verwaltung/aemter/{office.id}"
+    response = client.post(url, data={"name": name, "kind": "amt", "parent": "",
+                                      "csrf_token": csrf_token(client, url)})
+    assert response.status_code == 400
+    assert "Die Eingabe enthält unzulässige Steuerzeichen." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Office, office.id).name == "Amt 9"
+    # Tabs and line breaks are text: a survey comment or a reason may hold them.
+    ok = client.post(url, data={"name": "Amt\t9", "kind": "amt", "parent": "",
+                                "csrf_token": csrf_token(client, url)})
+    assert ok.status_code != 400
 
 
 def test_form_fields_carry_autocomplete_only_with_a_real_value(client, auth, make_user):
