@@ -3,10 +3,10 @@
 import re
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, has_request_context, request, session
+from flask import Flask, has_request_context, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
-from flask.sessions import SecureCookieSessionInterface
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
