@@ -268,6 +268,22 @@ def _mutate(tmp_path, relative: str, change) -> Path:
      "kurse/fragetypen/02-gift.quiz.gift:14: Frage „riesig“: Zahlen müssen endlich sein"),
     ("tracks/test-pfad.yaml", lambda t: t.replace("target_days: 14", "target_days: 99999"),
      "kurse/tracks/test-pfad.yaml:7: target_days muss zwischen 0 und 3650 liegen."),
+    # Answers a learner cannot tell apart, and items or objectives that are no text.
+    ("demo-kurs/01-erstes-modul.quiz.yaml",
+     lambda t: t.replace("text: Noch eine falsche Antwort", "text: die richtige antwort "),
+     "kurse/demo-kurs/01-erstes-modul.quiz.yaml:3: Frage „einfach“: Jede Antwort darf nur "
+     "einmal vorkommen."),
+    ("fragetypen/01-yaml.quiz.yaml",
+     lambda t: t.replace("      - Prozess verbessern", "      - Prozess beschreiben"),
+     "kurse/fragetypen/01-yaml.quiz.yaml:12: Frage „reihenfolge“: Jedes Element darf nur "
+     "einmal vorkommen."),
+    ("fragetypen/01-yaml.quiz.yaml",
+     lambda t: t.replace("      - Prozess verbessern", "      - {b: c}"),
+     "kurse/fragetypen/01-yaml.quiz.yaml:12: Frage „reihenfolge“: Die Elemente einer "
+     "Reihenfolge müssen Text sein."),
+    ("demo-kurs/01-erstes-modul.md",
+     lambda t: t.replace("  - Sie kennen das erste Lernziel.", "  - null"),
+     "kurse/demo-kurs/01-erstes-modul.md:4: Jedes Lernziel muss ein Text sein (nicht leer)."),
     # Fields without a limit of their own (10,000 characters) named a KeyError at course.yaml.
     ("demo-kurs/01-erstes-modul.quiz.yaml",
      lambda t: t.replace("text: Die richtige Antwort", "text: " + "x" * 10_001),

@@ -212,6 +212,10 @@ def _load_module(root: Path, folder: Path, path: Path, errors: list) -> Module |
     objectives = data.get("objectives") or []
     if data.get("objectives") is not None and not objectives:
         col.add(data.lines["objectives"], "Mindestens ein Lernziel angeben.")
+    if any(o is None or isinstance(o, bool | list | dict) or not str(o).strip()
+           for o in objectives):  # else shown to learners as "None" or "{'a': 1}"
+        col.add(data.lines["objectives"], "Jedes Lernziel muss ein Text sein (nicht leer).")
+        objectives = [o for o in objectives if isinstance(o, str | int | float) and str(o).strip()]
     videos = [v for v in (_video(col, folder, v) for v in data.get("videos") or []) if v]
     _check_body(col, folder, body, body_start)
     return Module(

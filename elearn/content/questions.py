@@ -16,9 +16,19 @@ def check_question(q: Question, add: Callable[[int, str], None]) -> None:
         check(q, lambda message: add(q.line, f"{where}: {message}"))
 
 
+def _distinct(texts, add, what: str) -> None:
+    """Two answers a learner cannot tell apart (one right, one wrong) cannot be graded fairly."""
+    folded = [t.strip().casefold() for t in texts]
+    if any(not t for t in folded):
+        add(f"leere{what[1]} {what[0]} angegeben.")
+    if len(set(folded)) != len(folded):
+        add(f"Jede{what[1]} {what[0]} darf nur einmal vorkommen.")
+
+
 def _single(q, add):
     if len(q.options) < 2:
         add("mindestens zwei Antworten nötig.")
+    _distinct([o.text for o in q.options], add, ("Antwort", ""))
     correct = sum(o.correct for o in q.options)
     if correct != 1:
         add(f"Einfachauswahl braucht genau eine richtige Antwort (gefunden: {correct}).")
@@ -27,6 +37,7 @@ def _single(q, add):
 def _multiple(q, add):
     if len(q.options) < 2:
         add("mindestens zwei Antworten nötig.")
+    _distinct([o.text for o in q.options], add, ("Antwort", ""))
     if not any(o.correct for o in q.options):
         add("keine richtige Antwort angegeben.")
     if q.scoring == "weighted":
@@ -55,6 +66,7 @@ def _matching(q, add):
 def _ordering(q, add):
     if len(q.items) < 2:
         add("Reihenfolge braucht mindestens zwei Elemente.")
+    _distinct(q.items, add, ("Element", "s"))
 
 
 def _short_text(q, add):

@@ -127,7 +127,10 @@ def _read_parts(col, raw, q: Question) -> None:
         q.pairs = [Pair(p.get("left") or "", p.get("right") or "")
                    for p in _mappings(col, raw, "pairs", PAIR_FIELDS, "Paar")]
     elif q.type == "ordering":
-        q.items = [str(i) for i in raw.get("items") or []]
+        items = raw.get("items") or []
+        if any(i is None or isinstance(i, bool | list | dict) for i in items):
+            col.add(q.line, f"Frage „{q.id}“: Die Elemente einer Reihenfolge müssen Text sein.")
+        q.items = [str(i) for i in items if i is not None and not isinstance(i, bool | list | dict)]
     elif q.type == "short_text":
         q.answers = [Answer(text=a, weight=100) if isinstance(a, str) else
                      Answer(text=a.get("text") or "", weight=_weight(a),
