@@ -259,6 +259,10 @@ def test_manual_issue_refuses_unknown_people_and_courses(runner, learner, synced
 def test_revoke_command_needs_a_reason(runner, holder):
     assert runner.invoke(args=["certificates", "revoke", holder.code, "--reason", " "]) \
         .exit_code == 1
+    # Too long is refused, as in the form, not cut off.
+    long = runner.invoke(args=["certificates", "revoke", holder.code, "--reason", "x" * 501])
+    assert long.exit_code == 1 and "höchstens 500 Zeichen" in long.output
+    assert services.find(holder.code).revoked_at is None
     result = runner.invoke(args=["certificates", "revoke", holder.code, "--reason", "Betrug"])
     assert result.exit_code == 0
     assert services.find(holder.code).revoked_reason == "Betrug"

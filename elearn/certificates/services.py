@@ -267,9 +267,11 @@ def revoke(certificate: Certificate, reason: str) -> None:
     reason = (reason or "").strip()
     if not reason:
         raise CertificateError(_("Bitte geben Sie einen Grund für den Widerruf an."))
+    if len(reason) > 500:  # the form says so too; the command line cut it off silently
+        raise CertificateError(_("Der Grund darf höchstens 500 Zeichen lang sein."))
     if certificate.revoked_at is not None or not claim(
             certificate, Certificate.revoked_at.is_(None), revoked_at=utcnow(),
-            revoked_reason=reason[:500]):
+            revoked_reason=reason):
         raise CertificateError(_("Das Zertifikat ist bereits widerrufen."))
 
 
