@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from elearn.auth.models import User
 from elearn.certificates.models import Certificate
-from elearn.cohorts.models import StudySession
+from elearn.cohorts.models import CohortMember, StudySession
 from elearn.cohorts.services import create_cohort
 from elearn.extensions import db
 from elearn.quiz.models import Attempt
@@ -136,6 +136,7 @@ def world(app, client, auth, make_user, synced_tracks):
     learner = users["learner@test.example"]
     cohort = create_cohort(name="Pilot", track=synced_tracks, starts_on=date(2026, 1, 5),
                            ends_on=date(2026, 3, 1), leads=[users["lead@test.example"]])
+    db.session.add(CohortMember(cohort_id=cohort.id, user_id=learner.id))  # asked for feedback
     db.session.commit()
     return {"attempt": attempt, "code": code, "cohort": cohort.id, "learner": learner.id,
             "person": learner.id, "office": learner.office_id,
