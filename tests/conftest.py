@@ -2,6 +2,7 @@
 
 import contextvars
 import itertools
+import logging
 import os
 import re
 from pathlib import Path
@@ -62,7 +63,7 @@ def database(tmp_path_factory):
 
 
 @pytest.fixture
-def app(database, tmp_path):
+def app(database, tmp_path, request):
     app = create_app({
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database,
@@ -70,8 +71,17 @@ def app(database, tmp_path):
         "CITY_NAME": "Teststadt",
     })
     app.test_client_class = IsolatedClient
+    # A 500 answered inside a test that never looks at that answer (a step on the way) would
+    # pass unseen: every unhandled error fails the test, unless it is marked to expect one.
+    errors = _UnhandledErrors()
+    app.logger.disabled = False  # Alembic's fileConfig may have disabled it
+    app.logger.addHandler(errors)
     with app.app_context():
         yield app
+        app.logger.removeHandler(errors)
+        if errors.records and request.node.get_closest_marker("unhandled_error") is None:
+            pytest.fail("unhandled error (answered 500) during the test: "
+                        + "; ".join(repr(r.exc_info[1]) for r in errors.records if r.exc_info))
         db.session.remove()
         # Tests edit stored versions in place (production never does) and the next test reuses
         # their ids: forget the module pages' outlines, which are kept per version.
@@ -80,6 +90,16 @@ def app(database, tmp_path):
             db.session.execute(table.delete())
         db.session.commit()
         db.engine.dispose()
+
+
+class _UnhandledErrors(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.records = []
+
+    def emit(self, record):
+        if record.getMessage() == "Unhandled error":
+            self.records.append(record)
 
 
 @pytest.fixture

@@ -124,6 +124,8 @@ def test_forged_csrf_token_is_refused(client, learner):
     response = client.post("/login", data={
         "email": learner.email, "password": PASSWORD, "csrf_token": "gefälscht"})
     assert response.status_code == 400
+    assert "Sicherheitsprüfung fehlgeschlagen" in response.get_data(as_text=True)
+    assert client.get("/kurse").status_code == 302  # not logged in
 
 
 def test_overlong_and_malformed_fields_are_form_errors(client):

@@ -118,6 +118,7 @@ def failing_app(app):
     return app
 
 
+@pytest.mark.unhandled_error
 def test_500_page_shows_no_stack_trace(failing_app):
     response = failing_app.test_client().get("/boom")
     page = response.get_data(as_text=True)

@@ -118,6 +118,8 @@ def test_overlong_text_answer_is_refused(logged_in):
     response = logged_in.post(url, data={"q-kurztext": "x" * 600,
                                          "csrf_token": csrf_token(logged_in, "/")})
     assert response.status_code == 400
+    assert "Es wurde nichts gespeichert." in response.get_data(as_text=True)
+    assert db.session.scalars(sa.select(Attempt.submitted_at)).one() is None
 
 
 def test_quiz_page_has_no_hint_of_answers(logged_in):

@@ -107,8 +107,18 @@ def test_post_after_the_session_ended_says_so(client, learner):
     assert "Anmeldung nötig" in response.get_data(as_text=True)
 
 
-def test_form_tokens_do_not_expire_within_a_session(app):
-    assert app.config["WTF_CSRF_TIME_LIMIT"] is None
+def test_form_tokens_do_not_expire_within_a_session(app, client, learner, monkeypatch):
+    """A form left open over lunch (Flask-WTF's default is one hour) must still be sent."""
+    import time
+
+    from .conftest import PASSWORD, csrf_token
+
+    token = csrf_token(client, "/login")
+    later = time.time() + 5 * 3600
+    monkeypatch.setattr(time, "time", lambda: later)
+    response = client.post("/login", data={"email": learner.email, "password": PASSWORD,
+                                           "csrf_token": token})
+    assert response.status_code == 302
 
 
 def test_weighted_choice_must_not_reward_ticking_everything():
