@@ -38,6 +38,11 @@ class Table:
     columns: set[str]
 
 
+def _line(data: bytes, offset: int) -> int:
+    """The line number of a byte offset, for messages."""
+    return data[:offset].count(b"\n") + 1
+
+
 def _decode(data: bytes) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text": UTF-16, tabs
         try:
@@ -50,7 +55,7 @@ def _decode(data: bytes) -> str:
         try:
             return data[3:].decode("utf-8")
         except UnicodeDecodeError as error:
-            line = data[:error.start + 3].count(b"\n") + 1
+            line = _line(data, error.start + 3)
             # A BOM promises UTF-8: guessing another encoding could garble names silently.
             raise TableError(_("Die Datei ist als UTF-8 gekennzeichnet, Zeile %(line)s enthält "
                                "aber Zeichen in einer anderen Kodierung. Bitte speichern Sie "
@@ -58,7 +63,7 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        line = data[:error.start].count(b"\n") + 1
+        line = _line(data, error.start)
         if UTF8_SEQUENCE.search(data):
             # Mostly UTF-8 with a line pasted from elsewhere: read as Windows-1252, every
             # umlaut of the file would turn into two characters ("MÃ¼ller"), silently.
@@ -68,7 +73,7 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError as error:
-        line = data[:error.start].count(b"\n") + 1
+        line = _line(data, error.start)
         raise TableError(_("Zeile %(line)s enthält Zeichen, die weder UTF-8 noch Windows-1252 "
                            "sind. Bitte speichern Sie die Datei als „CSV UTF-8“.", line=line)
                          ) from None

@@ -14,7 +14,6 @@ from elearn.cohorts.figures import Spread
 from elearn.cohorts.models import SurveyResponse
 from elearn.extensions import db
 from elearn.org.models import utcnow
-from elearn.quiz import statistics
 from elearn.quiz.models import Attempt
 from elearn.quiz.services import score_question
 from elearn.throttle import RequestMark
@@ -22,7 +21,6 @@ from elearn.throttle import RequestMark
 from .conftest import FIXTURES
 from .test_cohorts import cohort, lead, populate  # noqa: F401  (fixtures)
 from .test_quiz import ALL_RIGHT, start, submit
-from .test_statistics import took_first, weeks_ago
 
 
 # spread-median, spread-quartiles
@@ -49,17 +47,6 @@ def test_an_item_answered_by_fewer_than_k_shows_no_share(cohort, make_user):  # 
     (summary,) = surveys.summaries(cohort, {(course.id, "01-erstes-modul"): "Erstes Modul"}, 5,
                                    date(2026, 4, 30))
     assert summary.shown and "useful" not in summary.agreement  # 1 answer: "100 %" names it
-
-
-# stat-mixed
-def test_first_attempts_all_passed_move_nothing(synced, make_user):
-    course, version = synced
-    module = version.modules[0]
-    took_first(make_user, module, weeks_ago(3))
-    took_first(make_user, module, weeks_ago(2), passed=5, failed=0)
-    db.session.commit()
-    (row,) = statistics.module_stats(5, statistics.steps(5, 365))
-    assert (row.learners, row.first_attempt_pass_rate) == (10, 0.5)
 
 
 # pass-mark

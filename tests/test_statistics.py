@@ -223,13 +223,14 @@ def test_one_persons_quiz_waits_until_enough_others_have_taken_it(synced, make_u
     assert module_stats.learners == 20 and module_stats.first_attempt_pass_rate == 0.5
 
 
-def test_first_attempts_with_one_result_only_move_nothing(synced, make_user):
-    """Five first attempts in a week, all failed, told a lead who knew who took the quiz that
-    week each one's result: a step needs five passes and five failures."""
+@pytest.mark.parametrize(("passed", "failed"), [(0, 5), (5, 0)])
+def test_first_attempts_with_one_result_only_move_nothing(synced, make_user, passed, failed):
+    """Five first attempts in a week, all failed (or all passed), told a lead who knew who took
+    the quiz that week each one's result: a step needs five passes and five failures."""
     course, version = synced
     module = version.modules[0]
     took_first(make_user, module, weeks_ago(3))
-    took_first(make_user, module, weeks_ago(2), passed=0, failed=5)
+    took_first(make_user, module, weeks_ago(2), passed=passed, failed=failed)
     db.session.commit()
     (row,) = statistics.module_stats(5, statistics.steps(5, 365))
     assert (row.learners, row.first_attempt_pass_rate) == (10, 0.5)
