@@ -136,6 +136,10 @@ def test_overlong_and_malformed_fields_are_form_errors(client):
     assert response.status_code == 422
     assert "Die E-Mail-Adresse ist zu lang." in page
     assert "Das Passwort ist zu lang." in page
+    # The title says it first, where a screen reader starts reading (WCAG 3.3.1); the empty
+    # form does not.
+    assert "<title>Fehler: Anmelden – " in page
+    assert "<title>Anmelden – " in client.get("/login").get_data(as_text=True)
     response = client.post("/login", data={"email": "kein-at", "password": "x",
                                            "csrf_token": token})
     assert response.status_code == 422
