@@ -72,7 +72,7 @@ def _set_headers(response):
 FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
-def _refuse_nul() -> None:
+def _refuse_control_characters() -> None:
     """A NUL character is never meaningful input, and PostgreSQL cannot even compare with it;
     other control characters and bidirectional overrides in a name or a reason would show
     something else than what is stored. Refuse them in the path, the query and form fields
@@ -95,5 +95,5 @@ class ControlCharacters(BadRequest):
 
 def init_app(app: Flask) -> None:
     app.session_interface = SessionInterface()
-    app.before_request(_refuse_nul)
+    app.before_request(_refuse_control_characters)
     app.after_request(_set_headers)

@@ -200,7 +200,8 @@ def _check_unpacked_size(data: bytes) -> None:
     """Refuse an archive that would unpack to far more than a table can hold, before reading
     it. The sizes are those the archive declares; zipfile reads no more than declared."""
     try:
-        parts = zipfile.ZipFile(io.BytesIO(data)).infolist()
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
         raise TableError(_("Die XLSX-Datei lässt sich nicht lesen.")) from exc
     packed = sum(p.file_size for p in parts)

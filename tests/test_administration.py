@@ -458,6 +458,9 @@ def test_upload_larger_than_the_limit_gets_413(app, client, admin, offices):
         content_type="multipart/form-data")
     assert response.status_code == 413 and "Zu groß" in response.get_data(as_text=True)
     assert "größer als 1 KB" in response.get_data(as_text=True)  # the limit, in the message
+    from elearn.errors import _size
+
+    assert _size(2 * 1024 * 1024) == "2 MB"  # the default, as the page names it
     assert "auf der Kommandozeile (flask users import)" in response.get_data(as_text=True)
 
 

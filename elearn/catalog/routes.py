@@ -90,8 +90,8 @@ def media(slug: str, filename: str):
             part.startswith(".") for part in Path(filename).parts):
         abort(404)
     suffix = Path(filename).suffix.lower()
-    # send_from_directory refuses paths that leave the media folder. Whatever a course ships
-    # (an HTML page, an SVG with a script), it must never run script as this site: types a
+    # Whatever a course ships (an HTML page, an SVG with a script), it must never run script
+    # as this site: types a
     # browser shows itself are served inline, everything else as a download, and all but PDFs
     # (which Chromium's viewer refuses to show sandboxed) under a sandboxing policy.
     response = send_from_directory(folder, filename,

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from ..catalog import services as catalog
 from ..catalog import tracks
@@ -316,6 +316,6 @@ def expiring(today: date, days: int) -> list[Certificate]:
         .join(User, User.id == Certificate.user_id)
         .where(Certificate.id.in_(newest), Course.active, User.active, User.erased_at.is_(None),
                Certificate.valid_until.between(today, today + timedelta(days=days)))
-        .options(selectinload(Certificate.user))  # reminders read each holder's address
+        .options(contains_eager(Certificate.user))  # reminders read each holder's address
         .order_by(Certificate.valid_until, Certificate.id)
     ))

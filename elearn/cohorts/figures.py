@@ -279,16 +279,14 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
     # The track's first-attempt rate adds up exactly the module rows that are shown: any other
     # rate, minus the rows shown, would give the hidden rows' results, one person's if a
     # module was taken by a single member.
-    shown_required = [m.first_pass for m in module_figures
-                      if m.key in required and m.first_pass.value is not None]
+    shown = [m for m in module_figures if m.key in required and m.first_pass.value is not None]
+    shown_required = [m.first_pass for m in shown]
     # Each person's share for the comparison, from the same first study attempts on the same
     # shown rows: with a hidden row (or test-outs) in it, the mean moved by that row's result.
-    shown_keys = [m.key for m in module_figures
-                  if m.key in required and m.first_pass.value is not None]
     pass_shares = []
     for person in people.values():
-        firsts = [first[(person.user.id, k, "study")] for k in shown_keys
-                  if (person.user.id, k, "study") in first]
+        firsts = [first[(person.user.id, m.key, "study")] for m in shown
+                  if (person.user.id, m.key, "study") in first]
         if firsts:
             pass_shares.append(sum(firsts) / len(firsts))
     overdue = []

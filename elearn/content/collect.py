@@ -20,6 +20,12 @@ TYPE_NAMES = {str: "Text", int: "ganze Zahl", list: "Liste", bool: "true oder fa
               NUMBER: "Zahl"}
 
 
+def is_scalar(value) -> bool:
+    """Text, or a number YAML read from what was meant as text (a year, "1990"); not null, a
+    yes/no, a list or a mapping, which would reach learners as "None" or "{'a': 1}"."""
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
 class Collector:
     """Collects errors for one file, reporting paths relative to the content root's parent."""
 

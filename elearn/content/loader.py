@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from . import gift, quizyaml, render
-from .collect import SLUG, Collector
+from .collect import SLUG, Collector, is_scalar
 from .model import ContentError, Course, Module, Quiz, Video
 
 MODULE_FILE = re.compile(r"^\d{2}-[a-z0-9-]+\.md$")
@@ -212,10 +212,10 @@ def _load_module(root: Path, folder: Path, path: Path, errors: list) -> Module |
     objectives = data.get("objectives") or []
     if data.get("objectives") is not None and not objectives:
         col.add(data.lines["objectives"], "Mindestens ein Lernziel angeben.")
-    if any(o is None or isinstance(o, bool | list | dict) or not str(o).strip()
-           for o in objectives):  # else shown to learners as "None" or "{'a': 1}"
+    filled = [o for o in objectives if is_scalar(o) and str(o).strip()]
+    if len(filled) != len(objectives):
         col.add(data.lines["objectives"], "Jedes Lernziel muss ein Text sein (nicht leer).")
-        objectives = [o for o in objectives if isinstance(o, str | int | float) and str(o).strip()]
+        objectives = filled
     videos = [v for v in (_video(col, folder, v) for v in data.get("videos") or []) if v]
     _check_body(col, folder, body, body_start)
     return Module(

@@ -16,19 +16,24 @@ def check_question(q: Question, add: Callable[[int, str], None]) -> None:
         check(q, lambda message: add(q.line, f"{where}: {message}"))
 
 
-def _distinct(texts, add, what: str) -> None:
+def _distinct(texts, add, empty: str, repeated: str) -> None:
     """Two answers a learner cannot tell apart (one right, one wrong) cannot be graded fairly."""
     folded = [t.strip().casefold() for t in texts]
     if any(not t for t in folded):
-        add(f"leere{what[1]} {what[0]} angegeben.")
+        add(empty)
     if len(set(folded)) != len(folded):
-        add(f"Jede{what[1]} {what[0]} darf nur einmal vorkommen.")
+        add(repeated)
+
+
+def _distinct_options(q, add):
+    _distinct([o.text for o in q.options], add, "leere Antwort angegeben.",
+              "Jede Antwort darf nur einmal vorkommen.")
 
 
 def _single(q, add):
     if len(q.options) < 2:
         add("mindestens zwei Antworten nötig.")
-    _distinct([o.text for o in q.options], add, ("Antwort", ""))
+    _distinct_options(q, add)
     correct = sum(o.correct for o in q.options)
     if correct != 1:
         add(f"Einfachauswahl braucht genau eine richtige Antwort (gefunden: {correct}).")
@@ -37,7 +42,7 @@ def _single(q, add):
 def _multiple(q, add):
     if len(q.options) < 2:
         add("mindestens zwei Antworten nötig.")
-    _distinct([o.text for o in q.options], add, ("Antwort", ""))
+    _distinct_options(q, add)
     if not any(o.correct for o in q.options):
         add("keine richtige Antwort angegeben.")
     if q.scoring == "weighted":
@@ -66,7 +71,8 @@ def _matching(q, add):
 def _ordering(q, add):
     if len(q.items) < 2:
         add("Reihenfolge braucht mindestens zwei Elemente.")
-    _distinct(q.items, add, ("Element", "s"))
+    _distinct(q.items, add, "leeres Element angegeben.",
+              "Jedes Element darf nur einmal vorkommen.")
 
 
 def _short_text(q, add):

@@ -1,7 +1,7 @@
 """Read a module's quiz from YAML (`<module>.quiz.yaml`)."""
 
 
-from .collect import NUMBER, SLUG, Collector
+from .collect import NUMBER, SLUG, Collector, is_scalar
 from .model import QUESTION_TYPES, Answer, Option, Pair, Question, Quiz
 from .questions import check_question
 
@@ -128,9 +128,9 @@ def _read_parts(col, raw, q: Question) -> None:
                    for p in _mappings(col, raw, "pairs", PAIR_FIELDS, "Paar")]
     elif q.type == "ordering":
         items = raw.get("items") or []
-        if any(i is None or isinstance(i, bool | list | dict) for i in items):
+        if not all(is_scalar(i) for i in items):
             col.add(q.line, f"Frage „{q.id}“: Die Elemente einer Reihenfolge müssen Text sein.")
-        q.items = [str(i) for i in items if i is not None and not isinstance(i, bool | list | dict)]
+        q.items = [str(i) for i in items if is_scalar(i)]
     elif q.type == "short_text":
         q.answers = [Answer(text=a, weight=100) if isinstance(a, str) else
                      Answer(text=a.get("text") or "", weight=_weight(a),

@@ -10,9 +10,9 @@ The figures move in steps (`steps`), published at week boundaries: whoever compa
 before and after a step sees what a group did, never one person's attempt. A module's row moves
 when the first attempts since its last step are none or at least MIN_GROUP_SIZE passed and as
 many failed, and its completions none or at least MIN_GROUP_SIZE; the points per question move
-when at least MIN_GROUP_SIZE people have handed in
-an attempt since, and a question is shown only while every step in its window brought none or
-at least MIN_GROUP_SIZE people's answers to it.
+when at least MIN_GROUP_SIZE people have handed in an attempt since, and a question is shown
+only while every step in its window brought none or at least MIN_GROUP_SIZE people's answers to
+it.
 """
 
 import math
@@ -255,10 +255,10 @@ def steps(min_group: int, retention_days: int,
     The row of a module (people with a first attempt, its pass rate, completions, share by
     test-out) changes only through first attempts and completions, each one person's: a step
     needs no first attempts or at least `min_group` passed and `min_group` failed ones, and no
-    completions or at least `min_group`. The points per question change
-    with every attempt, retries too: a step needs at least `min_group` different people to
-    have handed one in, counted from below as the larger of the first attempts in the stretch
-    and the busiest day's people, so one person's retries never count twice.
+    completions or at least `min_group`. The points per question change with every attempt,
+    retries too: a step needs at least `min_group` different people to have handed one in,
+    counted from below as the larger of the first attempts in the stretch and the busiest
+    day's people, so one person's retries never count twice.
     """
     now = week_start().date()
     purged = details_cutoff(retention_days)
