@@ -30,9 +30,9 @@ def broken_errors():
     "broken/kaputt/course.yaml:8: 09-nicht-gelistet.md liegt im Kursordner, ist aber unter",
     "broken/kaputt/01-frontmatter.md:4: YAML-Syntaxfehler",
     "broken/kaputt/02-inhalt.md:7: Video ohne Untertitel (captions).",
-    "broken/kaputt/02-inhalt.md:10: Abschnitt „## Quellen“ fehlt.",
-    "broken/kaputt/02-inhalt.md:13: Bild „media/bild.png“ ohne Alternativtext.",
-    "broken/kaputt/02-inhalt.md:15: Mediendatei „media/fehlt.png“ nicht gefunden.",
+    "broken/kaputt/02-inhalt.md:11: Abschnitt „## Quellen“ fehlt.",
+    "broken/kaputt/02-inhalt.md:14: Bild „media/bild.png“ ohne Alternativtext.",
+    "broken/kaputt/02-inhalt.md:16: Mediendatei „media/fehlt.png“ nicht gefunden.",
     "broken/kaputt/04-quiz.quiz.yaml:2: Frage „ohne-richtige“: Einfachauswahl braucht genau "
     "eine richtige Antwort",
     "broken/kaputt/04-quiz.quiz.yaml:8: Frage-ID „ohne-richtige“ ist doppelt.",
@@ -160,6 +160,11 @@ class TestSanitizing:
                      '<a href="https://www.bsi.bund.de/">Link</a>',
                      '<img src="media/x.png" alt="Alt">'):
             assert good in html
+
+    def test_a_tables_header_cells_head_their_columns(self):
+        html = render_markdown("| Frist | Stelle |\n| :- | -: |\n| 14 Tage | Amt 33 |")
+        assert '<th scope="col">Frist</th>' in html and '<th scope="col">Stelle</th>' in html
+        assert "<td>14 Tage</td>" in html
 
 
 class TestGenderStar:
@@ -290,6 +295,24 @@ def _mutate(tmp_path, relative: str, change) -> Path:
      "kurse/demo-kurs/01-erstes-modul.quiz.yaml:8: Feld „text“ ist zu lang (höchstens 10000 "),
     ("tracks/test-pfad.yaml", lambda t: t.replace("summary: Ein", "summary: " + "x" * 10_001),
      "kurse/tracks/test-pfad.yaml:2: Feld „summary“ ist zu lang (höchstens 10000 Zeichen)."),
+    # Raw HTML keeps the rules of Markdown images and links, with the line of the tag.
+    ("demo-kurs/01-erstes-modul.md",
+     lambda t: t.replace("![Ein Diagramm der Abläufe](media/bild.png)",
+                         '<img src="media/bild.png">'),
+     "kurse/demo-kurs/01-erstes-modul.md:18: Bild „media/bild.png“ ohne Alternativtext."),
+    ("demo-kurs/01-erstes-modul.md",
+     lambda t: t.replace("![Ein Diagramm der Abläufe](media/bild.png)",
+                         'Siehe <img src="media/fehlt.png" alt="Diagramm"> oben.'),
+     "kurse/demo-kurs/01-erstes-modul.md:18: Mediendatei „media/fehlt.png“ nicht gefunden."),
+    ("demo-kurs/01-erstes-modul.md",
+     lambda t: t.replace("![Ein Diagramm der Abläufe](media/bild.png)",
+                         '<figure>\n<img src="media/bild.png" alt="Diagramm">\n'
+                         '<a href="media/weg.pdf">PDF</a>\n</figure>'),
+     "kurse/demo-kurs/01-erstes-modul.md:20: Verlinkte Datei „media/weg.pdf“ nicht gefunden."),
+    ("demo-kurs/01-erstes-modul.md",
+     lambda t: t.replace("![Ein Diagramm der Abläufe](media/bild.png)",
+                         '<p><img src="media/bild.png" alt="Diagramm"></p>'),
+     None),
 ])
 def test_odd_files_get_a_reason_with_file_and_line_not_a_traceback(tmp_path, relative, change,
                                                                    expected):
@@ -310,6 +333,23 @@ def test_a_media_file_name_that_is_not_utf8_does_not_break_loading(tmp_path):
         file.write(b"%PDF")  # a name from a Windows share, in Latin-1
     courses, _, errors = load_all(root)
     assert errors == [] and len({c.content_hash for c in courses}) == 2
+
+
+def test_media_with_umlauts_or_spaces_in_their_names_are_found(tmp_path):
+    """Markdown writes "März.pdf" as "M%C3%A4rz.pdf" in the link; the browser asks for the
+    decoded name, so that is the file that must exist."""
+    root = tmp_path / "kurse"
+    shutil.copytree(FIXTURES / "courses" / "good", root)
+    (root / "demo-kurs" / "media" / "März 2026.pdf").write_bytes(b"%PDF")
+    module = root / "demo-kurs" / "01-erstes-modul.md"
+    module.write_text(module.read_text(encoding="utf-8").replace(
+        "[Checkliste herunterladen](media/checkliste.txt)",
+        "[Plan](<media/März 2026.pdf>) ![Bild](media/bild.png?v=2) "
+        "[Fehlt](<media/Mai 2026.pdf>)"), encoding="utf-8")
+    _, _, errors = load_all(root)
+    assert [str(e) for e in errors] == [
+        "kurse/demo-kurs/01-erstes-modul.md:20: Verlinkte Datei „media/Mai 2026.pdf“ nicht "
+        "gefunden."]
 
 
 def test_a_symbolic_link_in_a_course_folder_is_refused(tmp_path):
@@ -341,7 +381,7 @@ def test_a_course_with_errors_gets_no_follow_up_errors_in_its_tracks(tmp_path):
     _, tracks, errors = load_all(root)
     # One mistake, one message: the track naming the course does not add „gibt es nicht“.
     assert [str(e) for e in errors] == [
-        "kurse/demo-kurs/01-erstes-modul.md:12: Abschnitt „## Quellen“ fehlt."], errors
+        "kurse/demo-kurs/01-erstes-modul.md:13: Abschnitt „## Quellen“ fehlt."], errors
     assert tracks == []  # and nothing half-checked is handed on
 
 

@@ -3,7 +3,9 @@
 import hashlib
 import os
 import re
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
 from . import gift, quizyaml, render
 from .collect import SLUG, Collector, is_scalar
@@ -187,8 +189,8 @@ def _split_front_matter(col, text: str) -> tuple[str, str, int] | None:
         col.add(1, "Front Matter fehlt: Die Datei muss mit einer Zeile „---“ beginnen.")
         return None
     for number, line in enumerate(lines[1:], start=1):
-        if line.strip() == "---":
-            return "\n".join(lines[1:number]), "\n".join(lines[number + 1 :]), number + 1
+        if line.strip() == "---":  # lines[number] is the file's line number + 1
+            return "\n".join(lines[1:number]), "\n".join(lines[number + 1 :]), number + 2
     col.add(1, "Front Matter ist nicht mit einer Zeile „---“ abgeschlossen.")
     return None
 
@@ -255,20 +257,60 @@ def _check_body(col, folder: Path, body: str, body_start: int) -> None:
     if not re.search(r"^##\s+Quellen\s*$", body, re.MULTILINE):
         col.add(body_start, "Abschnitt „## Quellen“ fehlt.")
     for token in render.parse(body):
+        line = body_start + (token.map[0] if token.map else 0)
+        if token.type == "html_block":
+            _check_html(col, folder, line, token.content)
         if token.type != "inline" or not token.children:
             continue
-        line = body_start + (token.map[0] if token.map else 0)
         for child in token.children:
             if child.type == "image":
-                src = child.attrGet("src") or ""
-                if not child.content.strip():
-                    col.add(line, f"Bild „{src}“ ohne Alternativtext.")
-                if _is_local(src) and not (folder / src).is_file():
-                    col.add(line, f"Mediendatei „{src}“ nicht gefunden.")
+                _check_image(col, folder, line, child.attrGet("src") or "", child.content)
             elif child.type == "link_open":
-                href = (child.attrGet("href") or "").split("#")[0]
-                if _is_local(href) and not (folder / href).is_file():
-                    col.add(line, f"Verlinkte Datei „{href}“ nicht gefunden.")
+                _check_link(col, folder, line, child.attrGet("href") or "")
+            elif child.type == "html_inline":
+                _check_html(col, folder, line, child.content)
+
+
+def _file_in(folder: Path, url: str) -> bool:
+    # The browser asks for the decoded path: Markdown writes "März.pdf" as "M%C3%A4rz.pdf".
+    return (folder / unquote(re.split(r"[?#]", url)[0])).is_file()
+
+
+def _check_image(col, folder: Path, line: int, src: str, alt: str | None) -> None:
+    if not (alt or "").strip():
+        col.add(line, f"Bild „{unquote(src)}“ ohne Alternativtext.")
+    if _is_local(src) and not _file_in(folder, src):
+        col.add(line, f"Mediendatei „{unquote(src)}“ nicht gefunden.")
+
+
+def _check_link(col, folder: Path, line: int, href: str) -> None:
+    if _is_local(href) and not _file_in(folder, href):
+        col.add(line, f"Verlinkte Datei „{unquote(href.split('#')[0])}“ nicht gefunden.")
+
+
+class _Tags(HTMLParser):
+    """The images and links in a piece of raw HTML: tag, attributes, line within the piece."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, dict, int]] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("img", "a"):
+            self.found.append((tag, dict(attrs), self.getpos()[0] - 1))
+
+
+def _check_html(col, folder: Path, line: int, html: str) -> None:
+    """Raw HTML in a module keeps the rules of Markdown: images need alt text, and local images
+    and downloads must exist (the page would otherwise show a broken image or link)."""
+    parser = _Tags()
+    parser.feed(html)
+    parser.close()
+    for tag, attrs, offset in parser.found:
+        if tag == "img":
+            _check_image(col, folder, line + offset, attrs.get("src") or "", attrs.get("alt"))
+        else:
+            _check_link(col, folder, line + offset, attrs.get("href") or "")
 
 
 def _load_quiz(root: Path, module_path: Path, errors: list) -> Quiz | None:

@@ -7,7 +7,7 @@ import bleach
 from markdown_it import MarkdownIt
 
 # Raise when rendering or the allow-list changes: the next sync then re-renders every course.
-RENDERER_VERSION = 5
+RENDERER_VERSION = 6
 
 ALLOWED_TAGS = frozenset(
     {
@@ -51,12 +51,21 @@ def _gender_star(state, silent: bool) -> bool:
     return True
 
 
+def _column_headers(state) -> None:
+    """A Markdown table's header cells head their columns: say so (scope="col"), so a screen
+    reader announces the column's header with each cell."""
+    for token in state.tokens:
+        if token.type == "th_open":
+            token.attrSet("scope", "col")
+
+
 # linkify: the sources under "## Quellen" are bare addresses; they become links. Only with
 # their scheme (https://…): a domain named in the text, such as a phishing course's
 # "service-login.net", must stay text, not become a link to it.
 _markdown = MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(["table", "linkify"])
 _markdown.linkify.set({"fuzzy_link": False, "fuzzy_email": False})
 _markdown.inline.ruler.before("emphasis", "gender_star", _gender_star)
+_markdown.core.ruler.push("column_headers", _column_headers)
 # Question and answer texts: no automatic links at all (an answer is something to choose, and
 # clicking its text must not leave the quiz).
 _inline = MarkdownIt("commonmark", {"html": True})
