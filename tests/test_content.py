@@ -412,3 +412,17 @@ def test_a_domain_named_in_the_text_is_not_made_a_link():
     body = render_markdown("Die Mail kam von service-login.net, nicht von www.stadt.de.\n\n"
                            "## Quellen\n\n- BSI: https://www.bsi.bund.de/phishing\n")
     assert body.count("<a ") == 1 and 'href="https://www.bsi.bund.de/phishing"' in body
+
+
+def test_a_course_folder_path_longer_than_its_column_is_refused(tmp_path):
+    """The path is stored so media can be served from it; PostgreSQL refused a longer one with
+    a traceback during the sync."""
+    deep = tmp_path
+    while len(str(deep)) < 500:
+        deep = deep / ("ordner-" + "x" * 40)
+    shutil.copytree(FIXTURES / "courses" / "good", deep / "kurse")
+    courses, _, errors = load_all(deep / "kurse")
+    assert [c.slug for c in courses] == []
+    messages = [str(e) for e in errors]
+    assert any(m.startswith("kurse/demo-kurs/course.yaml:1: Der Pfad des Kursordners ist ")
+               and "höchstens 500 sind möglich" in m for m in messages), messages

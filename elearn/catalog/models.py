@@ -3,6 +3,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..content.loader import FOLDER_LENGTH
 from ..extensions import db
 from ..org.models import utcnow
 
@@ -17,7 +18,7 @@ class Course(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(100), unique=True)
-    folder: Mapped[str] = mapped_column(sa.String(500))
+    folder: Mapped[str] = mapped_column(sa.String(FOLDER_LENGTH))
     active: Mapped[bool] = mapped_column(default=True)
     current_version_number: Mapped[int] = mapped_column(default=1)
 

@@ -42,6 +42,9 @@ def content_hash(folder: Path) -> str:
     return digest.hexdigest()
 
 
+# The database remembers where a course's media are served from, in a column of this length.
+FOLDER_LENGTH = 500
+
 TEXT_SUFFIXES = (".md", ".yaml", ".yml", ".gift", ".vtt", ".txt")
 
 
@@ -115,6 +118,10 @@ def _load_course(root: Path, folder: Path, errors: list) -> Course | None:
         col.add(1, "course.yaml fehlt in diesem Kursordner.")
         return None
     if _links_refused(root, folder, errors):
+        return None
+    if len(str(folder)) > FOLDER_LENGTH:
+        col.add(1, f"Der Pfad des Kursordners ist {len(str(folder))} Zeichen lang, höchstens "
+                   f"{FOLDER_LENGTH} sind möglich: Legen Sie die Kurse in einen kürzeren Pfad.")
         return None
     text = col.read_text(path)
     data = None if text is None else col.yaml(text)
