@@ -233,6 +233,14 @@ def test_offices_are_created_renamed_and_moved(client, admin, make_office):
     # Below a long tree, the problems are listed at the top, linked to their fields.
     assert '<a class="kern-link" href="#code">Die Kennung 12 ist schon vergeben.' in \
         taken.get_data(as_text=True)
+    assert post(client, "/verwaltung/aemter", {"code": "IT-A", "name": "IT-Amt A", "kind": "amt",
+                                               "parent": ""}).status_code == 302
+    case = post(client, "/verwaltung/aemter", {"code": "it-a", "name": "Klein", "kind": "amt",
+                                               "parent": ""})
+    assert case.status_code == 409 and ("Die Kennung it-a ist schon als IT-A vergeben (Groß- und "
+                                        "Kleinschreibung zählen nicht).") in case.get_data(
+                                            as_text=True)
+    assert db.session.scalar(sa.select(Office).where(Office.code == "it-a")) is None
     empty = post(client, "/verwaltung/aemter", {"code": "", "name": "", "kind": "amt",
                                                 "parent": ""})
     assert empty.status_code == 422

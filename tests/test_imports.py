@@ -251,6 +251,12 @@ def test_offices_import_without_parent_column_leaves_the_tree_alone(offices):
     (["code,name,parent", "X1,Eins,X2", "X2,Zwei,X1"], "Zeile 2: X1 läge unter sich selbst"),
     (["code,name,parent", "STADT,Stadt,A1"], "Zeile 2: STADT läge unter sich selbst"),
     (["code,name", "X1,Eins", "X1,Doppelt"], "Zeile 3: Kennung X1 steht schon in Zeile 2."),
+    # The form's rules: codes it refuses, and codes that differ only in case.
+    (["code,name", "x1,Eins", "X1,Doppelt"], "Zeile 3: Kennung X1 steht schon in Zeile 2."),
+    (["code,name", "a1,Amt Eins klein"],
+     "Zeile 2: Kennung a1 gibt es schon als A1 (Groß- und Kleinschreibung zählen nicht)."),
+    (["code,name", "Amt 7/2,Sieben"],
+     "Zeile 2: Kennung „Amt 7/2“: nur Buchstaben, Ziffern, Punkt, Binde- und Unterstrich."),
     # Unchecked, the open quote swallowed the next row into a name and A2 was renamed.
     (["Kennung;Bezeichnung;Übergeordnet", 'A2;"Amt Zwei;STADT', "X9;Neu;STADT"],
      "Die CSV-Datei lässt sich ab Zeile 2 nicht lesen"),

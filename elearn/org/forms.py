@@ -4,7 +4,7 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp
 
-from .models import OFFICE_KINDS
+from .models import CODE_PATTERN, OFFICE_KINDS
 
 KIND_LABELS = {"verwaltung": _l("Verwaltung"), "dezernat": _l("Dezernat"), "amt": _l("Amt"),
                "einheit": _l("Einheit")}
@@ -28,7 +28,7 @@ class NewOfficeForm(OfficeForm):
     code = StringField(_l("Kennung"), filters=[_strip], validators=[
         DataRequired(_l("Bitte geben Sie eine Kennung ein.")),
         Length(max=32, message=_l("Die Kennung darf höchstens 32 Zeichen lang sein.")),
-        Regexp(r"^[\w.\-]+$", message=_l("Die Kennung darf nur Buchstaben, Ziffern, Punkt, "
+        Regexp(CODE_PATTERN, message=_l("Die Kennung darf nur Buchstaben, Ziffern, Punkt, "
                                           "Binde- und Unterstrich enthalten."))])
 
 

@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 
 from .. import audit, tabular
 from ..extensions import db
-from .models import OFFICE_KINDS, Office
+from .models import CODE_PATTERN, OFFICE_KINDS, Office
+from .services import same_code
 
 COLUMNS = {
     "code": ("Kennung", "code", "Kürzel"),
@@ -59,10 +60,17 @@ def import_offices(data: bytes, filename: str, actor=None) -> OfficeImportResult
         if values.get("kind") and kind is None:
             problems.append(_("Art „%(kind)s“ unbekannt (erlaubt: %(allowed)s)",
                               kind=values["kind"], allowed=", ".join(OFFICE_KINDS)))
-        if code in seen:
+        if code and code not in existing:  # codes made before the rule keep working
+            if not CODE_PATTERN.match(code):
+                problems.append(_("Kennung „%(code)s“: nur Buchstaben, Ziffern, Punkt, Binde- "
+                                  "und Unterstrich", code=code))
+            elif (other := same_code(code, existing)) is not None:
+                problems.append(_("Kennung %(code)s gibt es schon als %(other)s (Groß- und "
+                                  "Kleinschreibung zählen nicht)", code=code, other=other))
+        if code.casefold() in seen:
             problems.append(_("Kennung %(code)s steht schon in Zeile %(row)s",
-                              code=code, row=seen[code]))
-        seen.setdefault(code, number)
+                              code=code, row=seen[code.casefold()]))
+        seen.setdefault(code.casefold(), number)
         if problems:
             errors.append((number, _("Zeile %(row)s: %(problems)s.", row=number,
                                      problems="; ".join(problems))))

@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -6,6 +7,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 
 OFFICE_KINDS = ("verwaltung", "dezernat", "amt", "einheit")
+# An office's code, in the form and in imports: it appears in addresses, files and reports.
+CODE_PATTERN = re.compile(r"[\w.\-]+\Z")
 
 
 def utcnow() -> datetime:

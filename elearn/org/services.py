@@ -35,9 +35,19 @@ def by_code(code: str) -> Office | None:
     return db.session.scalar(sa.select(Office).where(Office.code == code)) if code else None
 
 
+def same_code(code: str, codes) -> str | None:
+    """The code among `codes` that differs from `code` only in case: people type "a1" for
+    "A1", and two such offices could not be told apart in a list or a spreadsheet."""
+    return next((c for c in codes if c != code and c.casefold() == code.casefold()), None)
+
+
 def create(code: str, name: str, kind: str, parent: Office | None, actor) -> Office:
     if by_code(code) is not None:
         raise OfficeError(_("Die Kennung %(code)s ist schon vergeben.", code=code), 409)
+    other = same_code(code, db.session.scalars(sa.select(Office.code)))
+    if other is not None:
+        raise OfficeError(_("Die Kennung %(code)s ist schon als %(other)s vergeben (Groß- und "
+                            "Kleinschreibung zählen nicht).", code=code, other=other), 409)
     office = Office(code=code, name=name, kind=kind, parent=parent)
     db.session.add(office)
     db.session.flush()
