@@ -5,6 +5,7 @@ import itertools
 import logging
 import os
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import flask_migrate
@@ -157,6 +158,38 @@ def repeated_ids(html: str) -> list[str]:
     """Ids that occur more than once on a page (WCAG 4.1.1: labels and links need one)."""
     ids = re.findall(r'\sid="([^"]+)"', html)
     return sorted({i for i in ids if ids.count(i) > 1})
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links, self._open = [], None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "a" and "href" in attrs:
+            self._open = [attrs["href"], attrs.get("aria-label"), []]
+
+    def handle_data(self, data):
+        if self._open:
+            self._open[2].append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self._open:
+            href, label, text = self._open
+            self.links.append((label or " ".join("".join(text).split()), href))
+            self._open = None
+
+
+def ambiguous_links(html: str) -> list[str]:
+    """Link names that lead to more than one address on a page (WCAG 2.4.4: a screen reader's
+    list of links shows the names alone)."""
+    parser = _Links()
+    parser.feed(html)
+    targets: dict[str, set[str]] = {}
+    for name, href in parser.links:
+        targets.setdefault(name, set()).add(href.split("#")[0] or href)
+    return sorted(name for name, hrefs in targets.items() if len(hrefs) > 1)
 
 
 def heading_jumps(html: str) -> list[str]:

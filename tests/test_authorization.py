@@ -15,7 +15,7 @@ from elearn.cohorts.services import create_cohort
 from elearn.extensions import db
 from elearn.quiz.models import Attempt
 
-from .conftest import csrf_token, heading_jumps, repeated_ids
+from .conftest import ambiguous_links, csrf_token, heading_jumps, repeated_ids
 from .test_quiz import ALL_RIGHT, start, submit
 
 ROLES = ("anonymous", "learner", "lead", "hr", "admin")
@@ -169,9 +169,10 @@ def test_authorization_matrix(app, client, auth, world, role):
                 failures.append(f"{role} GET {url}: {response.status_code} != {expected[role]}")
             elif response.mimetype == "text/html":
                 html = response.get_data(as_text=True)
-                if repeated_ids(html) or heading_jumps(html):
+                if repeated_ids(html) or heading_jumps(html) or ambiguous_links(html):
                     failures.append(f"{role} GET {url}: repeated ids {repeated_ids(html)}, "
-                                    f"headings skipping a level {heading_jumps(html)}")
+                                    f"headings skipping a level {heading_jumps(html)}, "
+                                    f"link names with several targets {ambiguous_links(html)}")
     assert failures == []
 
 

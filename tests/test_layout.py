@@ -1,12 +1,13 @@
 """Layout, language, error pages, security headers and the health check."""
 
 import pytest
+import sqlalchemy as sa
 from flask import Blueprint
 
 from elearn import create_app
 from elearn.extensions import db
 
-from .conftest import PASSWORD, csrf_token
+from .conftest import PASSWORD, ambiguous_links, csrf_token
 
 
 def test_layout_is_german_by_default_with_landmarks(client):
@@ -274,3 +275,20 @@ def test_form_fields_carry_autocomplete_only_with_a_real_value(client, auth, mak
     page = client.get("/verwaltung/aemter").get_data(as_text=True)
     assert 'name="code"' in page and "autocomplete=" not in page.split('name="code"')[0][-300:]
     assert 'autocomplete="None"' not in page
+
+
+def test_the_site_name_and_the_learning_path_of_that_name_are_links_with_different_names(
+        client, auth, learner, synced_tracks):
+    """The home page lists the track "Digitalisierungsführerschein" next to the header's link
+    of the same visible name, which leads home: a screen reader's list of links must tell them
+    apart."""
+    from elearn.catalog.models import Track
+
+    db.session.execute(sa.update(Track).values(title="Digitalisierungsführerschein"))
+    db.session.commit()
+    auth.login()
+    page = client.get("/").get_data(as_text=True)
+    assert 'href="/lernpfade/test-pfad"' in page
+    assert ambiguous_links(page) == []
+    assert ('Digitalisierungsführerschein<span class="kern-sr-only">: Startseite</span></a>'
+            in page)
