@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and initialised in create_app."""
 
+import hashlib
 import sqlite3
 
 import sqlalchemy as sa
@@ -73,6 +74,23 @@ def claim(obj, condition, **values) -> bool:
 # One statement takes at most 65,535 parameters on PostgreSQL (32,766 in some SQLite builds);
 # imports and member files hold up to 200,000 rows. Lists for `IN (…)` go in slices of this.
 IN_LIST_SLICE = 10_000
+
+
+def serialize(name: str) -> None:
+    """Let the rest of this transaction (check, then write) run one request at a time, on
+    every app server: requests sent at the same moment would otherwise all check the same
+    state and all act on it (count the same number, each miss the other's completion). Held
+    until the commit or rollback, so keep what follows short.
+
+    PostgreSQL takes a transaction-level advisory lock for the name. SQLite allows one writer
+    at a time: a write that changes nothing takes its write lock now, and the others wait for it
+    (busy timeout), whatever the name.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        lock = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(lock)))
+    else:
+        db.session.execute(sa.text("UPDATE request_mark SET id = id WHERE 0 = 1"))
 
 
 def slices(values) -> list[list]:

@@ -1,6 +1,5 @@
 """Rate limits counted in the database, so every app server sees the same numbers."""
 
-import hashlib
 import ipaddress
 from datetime import datetime, timedelta
 
@@ -8,7 +7,7 @@ import sqlalchemy as sa
 from flask import request
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .extensions import db
+from .extensions import db, serialize
 from .org.models import utcnow
 
 
@@ -39,22 +38,6 @@ def client_address() -> str:
     if parsed.ipv4_mapped is not None:  # ::ffff:192.0.2.1 is IPv4's 192.0.2.1
         return str(parsed.ipv4_mapped)
     return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
-
-
-def serialize(name: str) -> None:
-    """Let the rest of this transaction (count, then record) run one request at a time, on
-    every app server: requests sent at the same moment would otherwise all count the same
-    number and all get through. Held until the commit or rollback, so keep what follows short.
-
-    PostgreSQL takes a transaction-level advisory lock for the name. SQLite allows one writer
-    at a time: a write that changes nothing takes its write lock now, and the others wait for it
-    (busy timeout), whatever the name.
-    """
-    if db.session.get_bind().dialect.name == "postgresql":
-        lock = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(lock)))
-    else:
-        db.session.execute(sa.text("UPDATE request_mark SET id = id WHERE 0 = 1"))
 
 
 def hit(bucket: str, key: str, limit: int, window: timedelta) -> bool:

@@ -612,3 +612,26 @@ def test_the_reminder_list_is_safe_to_open_in_a_spreadsheet(runner, make_user, s
     assert row[1] == "'=HYPERLINK(\"http://evil.example\";\"x\") Semi;kolon"  # text, one cell
     assert row[2] == "Testkurs Digitales Arbeiten"
 
+
+
+def test_passing_the_last_two_modules_at_the_same_moment_gives_one_certificate(
+        app, make_user, synced):
+    """Each submit checked the other modules before the other one had committed: on PostgreSQL
+    both saw a module missing, and neither issued the certificate."""
+    from .conftest import AuthActions
+    from .test_quiz import answers
+
+    people = [make_user(email=f"parallel{n}@test.example") for n in range(4)]
+    for person in people:
+        sends = []
+        for module, right in (("01-erstes-modul", ALL_RIGHT),
+                              ("02-zweites-modul", {"q-nur-eine": "Richtig"})):
+            browser = app.test_client()
+            AuthActions(browser).login(email=person.email)
+            url = start(browser, module)
+            data = {**answers(browser, url, right), "csrf_token": csrf_token(browser, "/")}
+            sends.append(lambda b=browser, u=url, d=data: b.post(u, data=d).status_code)
+        assert at_the_same_moment(sends) == [303, 303]
+    held = dict(db.session.execute(
+        sa.select(Certificate.user_id, sa.func.count()).group_by(Certificate.user_id)).all())
+    assert held == {person.id: 1 for person in people}

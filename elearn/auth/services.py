@@ -10,7 +10,7 @@ from flask import abort, current_app, session
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from ..extensions import db, login_manager
+from ..extensions import db, login_manager, serialize
 from ..org.models import utcnow
 from . import passwords
 from .models import ROLES, LoginFailure, User, UserRole
@@ -129,9 +129,7 @@ def claim_login_attempt(email: str, address: str) -> LoginFailure | None:
     the account or the address has used up its failures. The check takes a while on purpose
     (scrypt), and guesses sent at the same moment must not all pass a count made before any of
     them failed. A successful login withdraws its claim (`withdraw_claim`)."""
-    from .. import throttle
-
-    throttle.serialize("login")
+    serialize("login")
     if is_throttled(email, address):
         db.session.rollback()
         return None

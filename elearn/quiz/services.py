@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from ..catalog import services as catalog
 from ..catalog.models import CourseVersion, Module
 from ..certificates import services as certificates
-from ..extensions import db
+from ..extensions import db, serialize
 from ..org.models import utcnow
 from .models import Attempt, AttemptAnswer
 
@@ -374,6 +374,9 @@ def submit(attempt: Attempt, answers: dict) -> bool:
         for qid, points in per_question.items()])
     db.session.refresh(attempt)
     if passed:
+        # Two modules passed at the same moment (two tabs, two app servers) must each see the
+        # other's completion, or neither issues the certificate: one person at a time from here.
+        serialize(f"progress:{attempt.user_id}")
         user = attempt_user(attempt)
         catalog.complete_module(user, attempt.module, via=attempt.mode)
         certificates.on_module_passed(user, attempt.module, now)
