@@ -609,3 +609,32 @@ def test_revoking_twice_at_once_keeps_the_first_reason_and_one_entry(app, admin,
                         {"reason": "nicht selbst absolviert"})
     assert statuses == [302, 409, 409, 409], statuses
     assert len(entries("certificate_revoked")) == 1
+
+
+@pytest.mark.parametrize("action", ["rollen", "deaktivieren"])
+def test_two_administrators_cannot_remove_each_other_at_the_same_moment(app, admin, make_user,
+                                                                         action):
+    """Each request had passed the role check before the other's change: both lost the role
+    (or both were deactivated), and nobody was left to administer."""
+    from .conftest import AuthActions, at_the_same_moment
+
+    other = make_user(email="admin2@test.example", roles=("admin",))
+    sends = []
+    for me, them in ((admin, other), (other, admin)):
+        browser = app.test_client()
+        AuthActions(browser).login(email=me.email)
+        url = f"/verwaltung/personen/{them.id}"
+        data = {"roles": ["learner"], "csrf_token": csrf_token(browser, url)}
+        sends.append(lambda b=browser, u=f"{url}/{action}", d=data: b.post(u, data=d))
+    responses = at_the_same_moment(sends)
+    db.session.expire_all()
+    assert [u.has_role("admin") and u.active for u in (admin, other)].count(True) == 1
+    # The one who lost: refused with a reason (409), or, when the other change came first, no
+    # longer an administrator (403) or no longer logged in (sent to the login page).
+    done = [r for r in responses if r.headers.get("Location", "").startswith("/verwaltung/")]
+    assert len(done) == 1
+    lost = next(r for r in responses if r is not done[0])
+    assert lost.status_code in (403, 409) or lost.headers["Location"].startswith("/login")
+    if lost.status_code == 409:
+        assert ("Sie haben die Rolle Administration nicht mehr; es wurde nichts geändert."
+                in lost.get_data(as_text=True))

@@ -18,6 +18,7 @@ from elearn.cohorts.models import (
     StudySession,
     SurveyReceipt,
     SurveyResponse,
+    cohort_lead,
 )
 from elearn.cohorts.services import create_cohort
 from elearn.extensions import db
@@ -1355,3 +1356,51 @@ def test_shares_kept_before_they_counted_only_shown_rows_are_not_compared(cohort
     db.session.commit()
     again = figures.shown(cohort, 5)
     assert again.pass_shares == [] and len(again.hours) == 12
+
+
+def _browsers(app, email, n=2):
+    from .conftest import AuthActions
+
+    browsers = [app.test_client() for _ in range(n)]
+    for browser in browsers:
+        AuthActions(browser).login(email=email)
+    return browsers
+
+
+def test_one_person_added_to_two_overlapping_groups_at_the_same_moment_joins_one(
+        app, cohort, admin, make_user, synced_tracks, lead):
+    """Each request checked the other groups before the other had committed: on PostgreSQL
+    both got in."""
+    from .conftest import at_the_same_moment
+
+    other = create_cohort(name="Pilot B", track=synced_tracks, starts_on=date(2026, 3, 2),
+                          ends_on=date(2026, 4, 30), leads=[lead])
+    people = [make_user(email=f"gleichzeitig{n}@test.example") for n in range(4)]
+    db.session.commit()
+    for person in people:
+        sends = []
+        for group, browser in zip((cohort, other), _browsers(app, "admin@test.example"),
+                                  strict=True):
+            url = f"/kohorten/{group.id}/mitglieder"
+            data = {"email": person.email, "csrf_token": csrf_token(browser, url)}
+            sends.append(lambda b=browser, u=url + "/person", d=data: b.post(u, data=d)
+                         .status_code)
+        assert sorted(at_the_same_moment(sends)) == [303, 422]
+    groups = db.session.execute(
+        sa.select(CohortMember.user_id, sa.func.count()).group_by(CohortMember.user_id)).all()
+    assert dict(groups) == {person.id: 1 for person in people}
+
+
+def test_removing_a_lead_twice_at_the_same_moment_is_a_404_not_a_500(app, cohort, admin, lead):
+    from .conftest import at_the_same_moment
+
+    url = f"/kohorten/{cohort.id}/leitung/{lead.id}/entfernen"
+    browsers = _browsers(app, "admin@test.example")
+    tokens = [csrf_token(b, f"/kohorten/{cohort.id}/mitglieder") for b in browsers]
+    statuses = at_the_same_moment([lambda b=b, t=t: b.post(url, data={"csrf_token": t})
+                                   for b, t in zip(browsers, tokens, strict=True)])
+    assert sorted(r.status_code for r in statuses) == [303, 404]
+    refused = next(r for r in statuses if r.status_code == 404)
+    assert "Diese Person leitet die Gruppe nicht." in refused.get_data(as_text=True)
+    assert db.session.scalars(sa.select(cohort_lead.c.user_id)
+                              .where(cohort_lead.c.cohort_id == cohort.id)).all() == []

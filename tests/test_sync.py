@@ -329,3 +329,21 @@ def test_a_corrected_certificate_title_issues_no_second_track_certificate(
     assert "updated tracks: test-pfad" in result.output
     assert "certificates issued" not in result.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == 2
+
+
+def test_two_syncs_at_the_same_moment_make_one_version_and_no_traceback(app, courses_dir):
+    """Two machines deploying at once: the second sync waits for the first and finds its work
+    done, instead of ending in a duplicate-key error."""
+    from .conftest import at_the_same_moment
+
+    runners = [app.test_cli_runner() for _ in range(2)]
+    assert runners[0].invoke(args=["courses", "sync", str(courses_dir)]).exit_code == 0
+    module_file = courses_dir / "demo-kurs" / "02-zweites-modul.md"
+    module_file.write_text(module_file.read_text().replace("Text des zweiten", "Neuer Text des"))
+    results = at_the_same_moment([lambda r=r: r.invoke(args=["courses", "sync", str(courses_dir)])
+                                  for r in runners])
+    # (Click's runner swaps sys.stdout, so two at once cannot each keep their output.)
+    assert [r.exit_code for r in results] == [0, 0], [repr(r.exception) for r in results]
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CourseVersion)
+                             .join(Course).where(Course.slug == "demo-kurs")) == 2

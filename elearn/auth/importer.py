@@ -249,6 +249,10 @@ def import_people(data: bytes, filename: str, *, dry_run: bool = False,
     errors += _self_protection(people, deactivate_missing, actor)
     if errors:
         return ImportResult(errors=errors)
+    try:
+        administration.confirm_administrator(actor)
+    except administration.PeopleError as error:
+        return ImportResult(errors=[str(error)])
     if not dry_run:
         return apply(people, deactivate_missing, actor)
     savepoint = db.session.begin_nested()  # roll back only what the import did

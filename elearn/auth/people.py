@@ -8,11 +8,11 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from .. import audit
-from ..extensions import claim, db
+from ..extensions import claim, db, serialize
 from ..org.models import Office
 from ..paging import PER_PAGE, Page
 from . import services, tokens
-from .models import User, UserRole
+from .models import ADMIN, User, UserRole
 
 
 class PeopleError(Exception):
@@ -58,6 +58,19 @@ def search(text: str = "", office: Office | None = None, role: str | None = None
         .order_by(User.last_name, User.first_name, User.id)
         .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     return Page(list(people), total, page)
+
+
+def confirm_administrator(actor: User | None) -> None:
+    """Call first in a transaction that changes people. Such changes then run one at a time,
+    each by someone who is an administrator at that moment: two administrators taking away
+    each other's role (or deactivating each other) at the same moment would otherwise both
+    succeed and leave nobody to administer. `actor` None is the command line."""
+    serialize("administrators")
+    if actor is not None and not db.session.scalar(sa.select(sa.exists().where(
+            UserRole.user_id == actor.id, UserRole.role == ADMIN,
+            UserRole.user_id.in_(sa.select(User.id).where(User.active))))):
+        raise PeopleError(_("Sie haben die Rolle Administration nicht mehr; es wurde nichts "
+                            "geändert."))
 
 
 def change_roles(user: User, roles: set[str], actor: User | None, **details) -> bool:

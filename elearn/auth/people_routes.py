@@ -74,6 +74,7 @@ def _act(user: User, action, success: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
+        people.confirm_administrator(current_user)
         action()
     except people.PeopleError as error:
         db.session.rollback()

@@ -6,7 +6,7 @@ from flask.cli import with_appcontext
 
 from .. import content
 from ..certificates import services as certificates
-from ..extensions import db
+from ..extensions import db, serialize
 from . import services, tracks
 
 
@@ -102,6 +102,9 @@ def sync(directory, retire):
         click.echo(f"{_count(len(errors), 'error')}: nothing was loaded.", err=True)
         raise SystemExit(1)
     folder = Path(directory or current_app.config["COURSES_DIR"])
+    # A second sync at the same moment (another machine's deploy) waits, then finds the work
+    # done; without it, one of the two ended in a duplicate-key traceback.
+    serialize("courses-sync")
     active = [track.slug for track in tracks.active_tracks()]
     if not (folder / "tracks").is_dir() and active:
         # Like a wrong path for the courses: a copy without its tracks folder would retire
@@ -109,6 +112,7 @@ def sync(directory, retire):
         click.echo(f"No tracks folder in {folder}: nothing was changed. Syncing would retire "
                    f"the tracks {', '.join(sorted(active))}. (To retire every track, keep an "
                    "empty tracks folder.)", err=True)
+        db.session.rollback()  # and with it the lock
         raise SystemExit(1)
     in_use = _in_use([c.slug for c in courses], [t.slug for t in track_list])
     unnamed = {slug: why for slug, why in in_use.items() if slug not in retire}
@@ -118,6 +122,7 @@ def sync(directory, retire):
         click.echo("Nothing was changed. If a file or slug was renamed by mistake, rename it "
                    "back; to retire on purpose, run again with "
                    + " ".join(f"--retire {slug}" for slug in sorted(unnamed)) + ".", err=True)
+        db.session.rollback()
         raise SystemExit(1)
     report = services.sync_courses(courses)
     track_report = tracks.sync_tracks(track_list)

@@ -65,6 +65,8 @@ def create():
 @role_required(ADMIN)
 def edit(cohort_id: int):
     cohort = _cohort_or_404(cohort_id)
+    if request.method == "POST":
+        services.lock_memberships()  # new dates are checked against the members' other groups
     # The stored values fill the form on GET only: a POST without a field is missing it, not
     # "unchanged" (a forged empty form was answered "saved").
     form = forms.CohortDatesForm(obj=cohort if request.method == "GET" else None,
@@ -286,6 +288,7 @@ def remove_member(cohort_id: int, user_id: int):
     cohort = _cohort_or_404(cohort_id)
     if not forms.ActionForm().validate_on_submit():
         abort(400)
+    services.lock_memberships()
     if services.figures_fixed(cohort):
         return render_error(409, services.fixed_message())
     if not services.remove_member(cohort, user_id):
@@ -325,10 +328,9 @@ def remove_lead(cohort_id: int, user_id: int):
     cohort = _cohort_or_404(cohort_id)
     if not forms.ActionForm().validate_on_submit():
         abort(400)
-    lead = next((person for person in cohort.leads if person.id == user_id), None)
-    if lead is None:
+    lead = db.session.get(User, user_id)
+    if lead is None or not services.remove_lead(cohort, user_id):
         return render_error(404, _("Diese Person leitet die Gruppe nicht."))
-    cohort.leads.remove(lead)
     audit.record(current_user, "cohort_lead_removed", cohort, lead=lead.id)
     db.session.commit()
     flash(_("%(name)s leitet die Gruppe nicht mehr und sieht die Zahlen der Gruppe nicht mehr.",

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import tabular
 from ..auth.models import ADMIN, LEAD, User, UserRole
-from ..extensions import db, slices
+from ..extensions import db, serialize, slices
 from ..i18n import local_today
 from ..org.models import Office
 from .models import Cohort, CohortMember, CohortSnapshot, cohort_lead
@@ -109,7 +109,15 @@ def in_other_groups(cohort: Cohort, user_ids, starts_on=None, ends_on=None
     return sorted(found, key=lambda row: (row[0].last_name, row[0].first_name, row[0].id))
 
 
+def lock_memberships() -> None:
+    """Who is in which group, over which period, changes one request at a time on every app
+    server: the checks for overlapping groups and kept figures must not read what another
+    request is changing (two administrators adding one person to two groups at once)."""
+    serialize("cohort-memberships")
+
+
 def _add(cohort: Cohort, people: list[User]) -> Added:
+    lock_memberships()
     if figures_fixed(cohort):
         raise MembershipError([fixed_message()])
     present = set(db.session.scalars(sa.select(CohortMember.user_id)
@@ -207,6 +215,15 @@ def add_from_file(cohort: Cohort, data: bytes, filename: str) -> Added:
 def remove_member(cohort: Cohort, user_id: int) -> bool:
     deleted = db.session.execute(sa.delete(CohortMember).where(
         CohortMember.cohort_id == cohort.id, CohortMember.user_id == user_id))
+    return bool(deleted.rowcount)
+
+
+def remove_lead(cohort: Cohort, user_id: int) -> bool:
+    """False when the person does not (or no longer) lead the group: a second click, or
+    another administrator a moment earlier."""
+    deleted = db.session.execute(sa.delete(cohort_lead).where(
+        cohort_lead.c.cohort_id == cohort.id, cohort_lead.c.user_id == user_id))
+    db.session.expire(cohort, ["leads"])
     return bool(deleted.rowcount)
 
 

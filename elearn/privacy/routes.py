@@ -6,6 +6,7 @@ from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..auth import people
 from ..auth.models import ADMIN, User
 from ..auth.people_routes import ROLE_LABELS
 from ..auth.services import role_required
@@ -42,8 +43,9 @@ def erase(user_id: int):
         return render_template("privacy/erase.html", person=user, form=form), \
             422 if form.errors else 200
     try:
+        people.confirm_administrator(current_user)
         services.erase(user, current_user)
-    except services.ErasureError as error:
+    except (services.ErasureError, people.PeopleError) as error:
         db.session.rollback()
         return render_template("privacy/erase.html", person=user, form=form,
                                problem=str(error)), 409
