@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("SECRET_KEY", "bench")
 
 from elearn import content, create_app  # noqa: E402
+from elearn.auth.models import name_sort_key  # noqa: E402
 from elearn.catalog import services as catalog  # noqa: E402
 from elearn.catalog import tracks  # noqa: E402
 from elearn.extensions import db  # noqa: E402
@@ -60,11 +61,12 @@ def generate() -> None:
                  [{**o, "created_at": now} for o in offices])
     workplaces = [o["id"] for o in offices if o["kind"] in ("amt", "einheit")]
     conn.execute(sa.text(
-        "INSERT INTO user_account (id, email, first_name, last_name, office_id, auth_source, "
-        "active, session_token, created_at) VALUES (:id, :email, 'Vor', 'Nach', :office, "
-        "'local', :active, 'x', :now)"),
-        [{"id": i, "email": f"p{i}@bench.example", "office": rng.choice(workplaces),
-          "active": True, "now": now} for i in range(1, EMPLOYEES + 1)])
+        "INSERT INTO user_account (id, email, first_name, last_name, sort_key, office_id, "
+        "auth_source, active, session_token, created_at) VALUES (:id, :email, 'Vor', 'Nach', "
+        ":sort_key, :office, 'local', :active, 'x', :now)"),
+        [{"id": i, "email": f"p{i}@bench.example", "sort_key": name_sort_key("Nach", "Vor"),
+          "office": rng.choice(workplaces), "active": True, "now": now}
+         for i in range(1, EMPLOYEES + 1)])
     modules = [(c.slug, m.slug) for c in courses for m in c.modules]
     course_ids = dict(conn.execute(sa.text("SELECT slug, id FROM course")).all())
     per_user = RECORDS // EMPLOYEES

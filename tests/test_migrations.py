@@ -44,3 +44,34 @@ def test_groups_created_twice_before_names_were_unique_keep_both(app):
         assert list(names) == ["Pilot", "Pilot (3)", "Pilot (2)", "Pilot (4)"]
         connection.execute(sa.text("DELETE FROM cohort"))
         connection.execute(sa.text("DELETE FROM track"))
+
+
+def test_people_from_before_the_sort_key_get_theirs(app):
+    """The migration works out every existing person's key, as the application would."""
+    from elearn.auth.models import name_sort_key
+
+    flask_migrate.downgrade(revision="81ca8cc2432b")
+    names = [("Zimmermann", "Zoe"), ("Özdemir", "Ülkü"), ("Krüger", "Karl"), ("Köhler", "Kim"),
+             ("Strauß", "Sven"), ("ärger", "egon"), ("Strausberg", "Sara"), ("Ahrens", "Anke")]
+    with db.engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO office (id, code, name, kind, created_at) "
+            "VALUES (1, 'A1', 'Amt 1', 'amt', '2026-01-01')"))
+        connection.execute(sa.text(
+            "INSERT INTO user_account (id, email, first_name, last_name, office_id, "
+            "auth_source, active, session_token, created_at) VALUES (:id, :email, :first, "
+            ":last, 1, 'local', true, 'x', '2026-01-01')"),
+            [{"id": n, "email": f"p{n}@test.example", "first": first, "last": last}
+             for n, (last, first) in enumerate(names, start=1)])
+    flask_migrate.upgrade()
+    with db.engine.begin() as connection:
+        rows = connection.execute(sa.text(
+            "SELECT last_name, first_name, sort_key FROM user_account ORDER BY sort_key, id"))
+        rows = rows.all()
+        assert [key for _, _, key in rows] == [name_sort_key(last, first)
+                                              for last, first, _ in rows]
+        assert [last for last, _, _ in rows] == ["Ahrens", "ärger", "Köhler", "Krüger",
+                                                 "Özdemir", "Strausberg", "Strauß",
+                                                 "Zimmermann"]
+        connection.execute(sa.text("DELETE FROM user_account"))
+        connection.execute(sa.text("DELETE FROM office"))

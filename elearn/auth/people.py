@@ -55,7 +55,7 @@ def search(text: str = "", office: Office | None = None, role: str | None = None
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     people = db.session.scalars(
         query.options(selectinload(User.office))
-        .order_by(User.last_name, User.first_name, User.id)
+        .order_by(User.sort_key, User.id)
         .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     return Page(list(people), total, page)
 

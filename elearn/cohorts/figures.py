@@ -188,7 +188,7 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
     users = db.session.execute(
         sa.select(User, CohortMember.added_at).join(CohortMember, CohortMember.user_id == User.id)
         .where(CohortMember.cohort_id == cohort.id)
-        .order_by(User.last_name, User.first_name)).all()
+        .order_by(User.sort_key, User.id)).all()
     people = {u.id: Person(user=u) for u, _ in users}
     since = {u.id: max(start, added) for u, added in users}
 

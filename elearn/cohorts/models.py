@@ -31,7 +31,8 @@ class Cohort(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     track: Mapped[Track] = relationship()
-    leads: Mapped[list[User]] = relationship(secondary=cohort_lead, order_by=User.last_name)
+    leads: Mapped[list[User]] = relationship(secondary=cohort_lead,
+                                              order_by=(User.sort_key, User.id))
 
 
 class CohortMember(db.Model):

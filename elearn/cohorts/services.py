@@ -62,7 +62,7 @@ def create_cohort(*, name: str, track, starts_on: date, ends_on: date, leads) ->
 def lead_candidates() -> list[User]:
     return list(db.session.scalars(
         sa.select(User).join(UserRole).where(UserRole.role == LEAD, User.active)
-        .order_by(User.last_name, User.first_name)))
+        .order_by(User.sort_key, User.id)))
 
 
 def member_count(cohort: Cohort) -> int:
@@ -77,7 +77,7 @@ def members(cohort: Cohort) -> list[User]:
     return list(db.session.scalars(
         sa.select(User).join(CohortMember, CohortMember.user_id == User.id)
         .where(CohortMember.cohort_id == cohort.id, User.erased_at.is_(None))
-        .options(selectinload(User.office)).order_by(User.last_name, User.first_name)))
+        .options(selectinload(User.office)).order_by(User.sort_key, User.id)))
 
 
 def figures_fixed(cohort: Cohort) -> bool:
@@ -106,7 +106,7 @@ def in_other_groups(cohort: Cohort, user_ids, starts_on=None, ends_on=None
         .join(Cohort, Cohort.id == CohortMember.cohort_id)
         .where(User.id.in_(part), Cohort.id != cohort.id, Cohort.starts_on <= ends_on,
                Cohort.ends_on >= starts_on))]
-    return sorted(found, key=lambda row: (row[0].last_name, row[0].first_name, row[0].id))
+    return sorted(found, key=lambda row: (row[0].sort_key, row[0].id))
 
 
 def lock_memberships() -> None:
@@ -162,7 +162,7 @@ def add_by_office(cohort: Cohort, office: Office) -> Added:
     tree = tree.union_all(sa.select(Office.id).where(Office.parent_id == tree.c.id))
     people = db.session.scalars(
         sa.select(User).where(User.office_id.in_(sa.select(tree.c.id)), User.active)
-        .order_by(User.last_name, User.first_name)).all()
+        .order_by(User.sort_key, User.id)).all()
     if not people:
         raise MembershipError([_("Im Amt „%(office)s“ gibt es keine aktiven Beschäftigten.",
                                  office=f"{office.code} {office.name}")])
