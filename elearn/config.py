@@ -89,10 +89,22 @@ def _settings(instance_path: str) -> dict:
         # Figures about fewer people than this are not shown (staff council agreement).
         "MIN_GROUP_SIZE": _whole("ELEARN_MIN_GROUP_SIZE", 5, 2, 1000),
         "RETENTION_DAYS": _whole("ELEARN_RETENTION_DAYS", 365, 1, 3650),
+        "ERASE_DEACTIVATED_DAYS": _erase_after(),
         "BABEL_DEFAULT_LOCALE": "de",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
         "LANGUAGES": ["de", "en"],
     }
+
+
+def _erase_after() -> int:
+    """Days after which `privacy purge` erases deactivated people; 0 (the default) never.
+    At least 90: a list imported with --deactivate-missing by mistake must be noticed and
+    undone (by reactivating) before anyone's data are gone for good."""
+    days = _whole("ELEARN_ERASE_DEACTIVATED_DAYS", 0, 0, 3650)
+    if 0 < days < 90:
+        raise SystemExit(f"ELEARN_ERASE_DEACTIVATED_DAYS={days}: expected 0 (never) or a whole "
+                         "number from 90 to 3650.")
+    return days
 
 
 def _whole(name: str, default: int, low: int, high: int) -> int:

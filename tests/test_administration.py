@@ -77,7 +77,46 @@ def test_search_filters_and_pages_with_limit_and_offset(client, admin, make_user
         as_text=True)
     beyond = client.get("/verwaltung/personen?q=muster&seite=9").get_data(as_text=True)
     assert "Seite 9 gibt es nicht: Die Liste hat 2 Seiten." in beyond
-    assert 'href="/verwaltung/personen?q=muster&amp;amt=&amp;rolle=&amp;seite=2"' in beyond
+    assert ('href="/verwaltung/personen?q=muster&amp;amt=&amp;rolle=&amp;status=&amp;seite=2"'
+            in beyond)
+
+
+def test_the_people_list_filters_by_status_and_says_since_when_deactivated(
+        app, client, admin, make_user):
+    from datetime import datetime
+
+    from elearn.auth import people
+    from elearn.privacy import services as privacy
+
+    make_user(last_name="Aktiv", email="aktiv@test.example")
+    left = make_user(last_name="Gegangen", email="gegangen@test.example")
+    erased = make_user(last_name="Weg", email="weg@test.example")
+    people.deactivate(left, None)
+    left.deactivated_at = datetime(2026, 3, 2, 9, 0)
+    privacy.erase(erased, None)
+    db.session.commit()
+
+    def names(status):
+        page = client.get(f"/verwaltung/personen?status={status}").get_data(as_text=True)
+        return re.findall(r'<th scope="row" class="kern-table__header"><a [^>]*>([^<,]+)', page)
+
+    assert names("aktiv") == ["Admin", "Aktiv"]
+    assert names("deaktiviert") == ["Gegangen"]
+    # Not ", Gelöscht" (an empty last name), and each erased person's link has its own name.
+    assert names("geloescht") == [f"Gelöscht (Nr. {erased.id})"]
+    assert len(names("")) == 4
+    listed = client.get("/verwaltung/personen?status=deaktiviert").get_data(as_text=True)
+    assert "deaktiviert seit 02.03.2026" in listed
+    assert '<option value="deaktiviert" selected>' in listed
+    unknown = client.get("/verwaltung/personen?status=ausgeschieden")
+    assert unknown.status_code == 400 and "Unbekannter Status." in unknown.get_data(as_text=True)
+    # Where the platform erases leavers, the person's page says from when.
+    page = client.get(f"/verwaltung/personen/{left.id}").get_data(as_text=True)
+    assert "deaktiviert seit 02.03.2026" in page and "gelöscht, wenn" not in page
+    app.config["ERASE_DEACTIVATED_DAYS"] = 365
+    page = client.get(f"/verwaltung/personen/{left.id}").get_data(as_text=True)
+    assert ("Die Daten werden ab dem 02.03.2027 gelöscht, wenn die Person bis dahin nicht "
+            "wieder aktiviert wird.") in page
 
 
 def test_roles_are_changed_and_audited(client, admin, learner):

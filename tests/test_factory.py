@@ -86,3 +86,17 @@ def test_a_command_before_the_migrations_says_what_to_do(tmp_path):
     result = unreachable.test_cli_runner().invoke(args=["certificates", "verify", "ABC"])
     assert result.exit_code == 1 and "the database cannot be used (unable to open database " \
         "file); check DATABASE_URL." in result.output
+
+
+@pytest.mark.parametrize(("value", "expected"), [("", 0), ("0", 0), ("90", 90), ("730", 730),
+                                                 ("30", None), ("89", None), ("-1", None)])
+def test_erasing_deactivated_people_is_off_or_waits_at_least_90_days(monkeypatch, tmp_path,
+                                                                      value, expected):
+    """A list imported with --deactivate-missing by mistake must be noticed and undone before
+    anyone's data are gone for good."""
+    monkeypatch.setenv("ELEARN_ERASE_DEACTIVATED_DAYS", value)
+    if expected is None:
+        with pytest.raises(SystemExit, match="ELEARN_ERASE_DEACTIVATED_DAYS="):
+            config.from_environment(str(tmp_path))
+    else:
+        assert config.from_environment(str(tmp_path))["ERASE_DEACTIVATED_DAYS"] == expected

@@ -312,3 +312,72 @@ def test_the_download_holds_password_links_reset_requests_and_each_visit(client,
     assert {"course": "demo-kurs", "module": "01-erstes-modul", "active_seconds": 300,
             "started_at": "2026-11-03T09:00:00Z",
             "last_activity_at": "2026-11-03T09:06:00Z"} in data["study_sessions"]
+
+
+# --- people who left: deactivated, then erased after ELEARN_ERASE_DEACTIVATED_DAYS ------------
+
+def _deactivated_days_ago(user, days):
+    from datetime import timedelta
+
+    from elearn.auth import people
+    from elearn.org.models import utcnow
+
+    people.deactivate(user, None)
+    user.deactivated_at = utcnow() - timedelta(days=days)
+    db.session.commit()
+
+
+def test_deactivation_keeps_since_when_and_reactivation_clears_it(make_user):
+    from elearn.auth import people
+    from elearn.org.models import utcnow
+    from elearn.privacy import services as privacy
+
+    person = make_user()
+    people.deactivate(person, None)
+    first = person.deactivated_at
+    assert first is not None and abs((utcnow() - first).total_seconds()) < 60
+    people.reactivate(person, None)
+    assert person.deactivated_at is None
+    _deactivated_days_ago(person, 10)
+    since = person.deactivated_at
+    privacy.erase(person, None)  # erasing a deactivated person keeps the first date
+    assert person.deactivated_at == since and person.erased_at is not None
+
+
+def test_purge_erases_people_deactivated_longer_than_the_setting(app, runner, make_user):
+    app.config["ERASE_DEACTIVATED_DAYS"] = 90
+    gone = make_user(email="gone@test.example", first_name="Gitta", last_name="Gegangen")
+    recent = make_user(email="recent@test.example")
+    active = make_user(email="active@test.example")
+    _deactivated_days_ago(gone, 91)
+    _deactivated_days_ago(recent, 89)
+    result = runner.invoke(args=["privacy", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "people_erased: 1" in result.output
+    db.session.expire_all()
+    assert (gone.erased_at is not None, gone.last_name, gone.email) == (
+        True, "", f"geloescht-{gone.id}@geloescht.invalid")
+    assert recent.erased_at is None and recent.email == "recent@test.example"
+    assert active.erased_at is None and active.active
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "erased"))
+    assert (entry.actor_id, entry.target_id, entry.details) == (
+        None, gone.id, {"source": "purge", "days": 90})
+    assert "people_erased: 0" in runner.invoke(args=["privacy", "purge"]).output  # once only
+
+
+def test_purge_erases_nobody_when_the_setting_is_off(app, runner, make_user):
+    assert app.config["ERASE_DEACTIVATED_DAYS"] == 0
+    person = make_user()
+    _deactivated_days_ago(person, 3000)
+    assert "people_erased: 0" in runner.invoke(args=["privacy", "purge"]).output
+    db.session.expire_all()
+    assert person.erased_at is None
+
+
+def test_the_privacy_notice_states_the_automatic_erasure_when_it_is_set(app, client):
+    page = client.get("/datenschutz").get_data(as_text=True)
+    assert "gelöscht wird nicht automatisch" in page
+    app.config["ERASE_DEACTIVATED_DAYS"] = 730
+    page = client.get("/datenschutz").get_data(as_text=True)
+    assert "730 Tage nach der Deaktivierung werden die Daten automatisch gelöscht" in page
+    assert "gelöscht wird nicht automatisch" not in page

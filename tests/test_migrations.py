@@ -1,5 +1,7 @@
 """The schema comes only from migrations, and they build all of it from an empty database."""
 
+from datetime import datetime
+
 import flask_migrate
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -75,3 +77,40 @@ def test_people_from_before_the_sort_key_get_theirs(app):
                                                  "Zimmermann"]
         connection.execute(sa.text("DELETE FROM user_account"))
         connection.execute(sa.text("DELETE FROM office"))
+
+
+def test_people_deactivated_before_the_date_was_kept_get_one(app):
+    """From the audit log where it has the deactivation; else the upgrade's time, so that
+    nobody is erased sooner than ELEARN_ERASE_DEACTIVATED_DAYS says."""
+    from elearn.org.models import utcnow
+
+    flask_migrate.downgrade(revision="3d339903351b")
+    with db.engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO office (id, code, name, kind, created_at) "
+            "VALUES (1, 'A1', 'Amt 1', 'amt', '2026-01-01')"))
+        connection.execute(sa.text(
+            "INSERT INTO user_account (id, email, first_name, last_name, sort_key, office_id, "
+            "auth_source, active, session_token, created_at) VALUES (:id, :email, 'A', 'B', "
+            "'b\ta', 1, 'local', :active, 'x', '2026-01-01')"),
+            [{"id": n, "email": f"p{n}@test.example", "active": active}
+             for n, active in ((1, True), (2, False), (3, False))])
+        for when in ("2026-02-01 08:00:00", "2026-05-04 09:30:00"):  # deactivated twice
+            connection.execute(sa.text(
+                "INSERT INTO audit_entry (created_at, action, target_type, target_id, details) "
+                "VALUES (:when, 'deactivated', 'user', 2, '{}')"), {"when": when})
+        connection.execute(sa.text(
+            "INSERT INTO audit_entry (created_at, action, target_type, target_id, details) "
+            "VALUES ('2026-03-01 10:00:00', 'deactivated', 'office', 3, '{}')"))
+    before = utcnow()
+    flask_migrate.upgrade()
+    with db.engine.begin() as connection:
+        found = dict(connection.execute(sa.text(
+            "SELECT id, deactivated_at FROM user_account ORDER BY id")).all())
+        connection.execute(sa.text("DELETE FROM audit_entry"))
+        connection.execute(sa.text("DELETE FROM user_account"))
+        connection.execute(sa.text("DELETE FROM office"))
+    assert found[1] is None
+    assert str(found[2]).startswith("2026-05-04 09:30:00")
+    upgraded = found[3] if not isinstance(found[3], str) else datetime.fromisoformat(found[3])
+    assert abs((upgraded - before).total_seconds()) < 60

@@ -53,6 +53,7 @@ DETAIL_LABELS = {
     "lead": lazy_pgettext("audit detail", "Leitung"),
     "name": lazy_pgettext("audit detail", "Name"),
     "people": lazy_pgettext("audit detail", "Personen"),
+    "days": lazy_pgettext("audit detail", "Tage deaktiviert"),
 }
 
 
@@ -60,6 +61,7 @@ DETAIL_LABELS = {
 VALUE_LABELS = {
     "cli": _l("Kommandozeile"), "upload": _l("hochgeladene Datei"), "import": _l("Import"),
     "person": _l("einzeln"), "office": _l("ganzes Amt"), "file": _l("Liste"),
+    "purge": _l("Löschfrist nach Deaktivierung (privacy purge)"),
     True: _l("ja"), False: _l("nein"),
 }
 

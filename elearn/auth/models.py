@@ -79,6 +79,9 @@ class User(UserMixin, db.Model):
     # Set when an administrator erased the person's data (GDPR Art. 17); the row stays,
     # pseudonymised, so that counts and certificates keep their meaning.
     erased_at: Mapped[datetime | None]
+    # Since when the person is deactivated (None while active): `privacy purge` erases people
+    # deactivated longer than ELEARN_ERASE_DEACTIVATED_DAYS.
+    deactivated_at: Mapped[datetime | None]
 
     office: Mapped[Office] = relationship()
     role_rows: Mapped[list["UserRole"]] = relationship(

@@ -38,10 +38,20 @@ def subtree_ids(office: Office) -> list[int]:
     return found
 
 
+# The people list's status filter: its value in the address, and whom it means.
+STATUSES = {
+    "aktiv": User.active.is_(True),
+    "deaktiviert": sa.and_(User.active.is_(False), User.erased_at.is_(None)),
+    "geloescht": User.erased_at.is_not(None),
+}
+
+
 def search(text: str = "", office: Office | None = None, role: str | None = None,
-           page: int = 1) -> Page:
+           page: int = 1, status: str | None = None) -> Page:
     """People matching every word in name, e-mail or personnel number; one page of them."""
     query = sa.select(User)
+    if status:
+        query = query.where(STATUSES[status])
     # Commas split words too: the list shows "Müller, Hannes", and people search for that.
     for word in text.replace(",", " ").split()[:5]:
         pattern = _like(word)

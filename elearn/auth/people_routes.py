@@ -1,5 +1,7 @@
 """Administration of people under /verwaltung/personen (role admin only)."""
 
+from datetime import timedelta
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,6 +19,8 @@ from .importer import created_people, import_people
 from .models import ADMIN, HR, LEAD, ROLES, User
 from .services import role_required
 
+STATUS_LABELS = {"aktiv": _l("aktiv"), "deaktiviert": _l("deaktiviert"),
+                 "geloescht": _l("gelöscht")}
 ROLE_LABELS = {"learner": _l("Lernende*r"), LEAD: _l("Digitallots*in"), HR: _l("Personalstelle"),
                ADMIN: _l("Administration")}
 
@@ -41,10 +45,15 @@ def people_list():
             return render_error(400, _("Unbekanntes Amt „%(code)s“.", code=code[:32]))
     if role is not None and role not in ROLES:
         return render_error(400, _("Unbekannte Rolle."))
-    page = people.search(text, office, role, paging.page_number(request.args.get("seite", "1")))
+    status = request.args.get("status") or None
+    if status is not None and status not in people.STATUSES:
+        return render_error(400, _("Unbekannter Status."))
+    page = people.search(text, office, role, paging.page_number(request.args.get("seite", "1")),
+                         status)
     offices = db.session.scalars(db.select(Office).order_by(Office.code)).all()
     return render_template("auth/people.html", page=page, text=text, role=role, code=code,
-                           offices=offices, role_labels=ROLE_LABELS)
+                           status=status, offices=offices, role_labels=ROLE_LABELS,
+                           status_labels=STATUS_LABELS)
 
 
 def _detail(user: User, status: int = 200, **extra):
@@ -60,7 +69,16 @@ def _detail(user: User, status: int = 200, **extra):
                            certificates=certificates.of_user(user), today=local_today(),
                            action_form=ActionForm(), history=history,
                            groups=audit.group_names(history), role_labels=ROLE_LABELS,
-                           mail_configured=mail.configured(), **extra), status
+                           mail_configured=mail.configured(), erase_on=_erase_on(user),
+                           **extra), status
+
+
+def _erase_on(user: User):
+    """When `privacy purge` will erase this deactivated person, if a period is set."""
+    days = current_app.config["ERASE_DEACTIVATED_DAYS"]
+    if not days or user.active or user.erased_at or user.deactivated_at is None:
+        return None
+    return user.deactivated_at + timedelta(days=days)
 
 
 @bp.get("/verwaltung/personen/<int(max=2147483647):user_id>")

@@ -67,6 +67,8 @@ def deactivate(user: User) -> None:
     """Deactivate a person; every session they hold ends with their next request."""
     user.active = False
     user.session_token = new_session_token()
+    if user.deactivated_at is None:  # erasing a deactivated person keeps the first date
+        user.deactivated_at = utcnow()
 
 
 def end_sessions(user: User) -> None:
@@ -78,6 +80,7 @@ def reactivate(user: User) -> None:
     if user.erased_at is not None:
         raise ValueError("erased people cannot be reactivated")
     user.active = True
+    user.deactivated_at = None
 
 
 def set_roles(user: User, roles: set[str]) -> bool:

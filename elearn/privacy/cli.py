@@ -27,6 +27,7 @@ def purge(days):
         # a shorter purge would take part of a step out, perhaps one person's attempt.
         raise click.UsageError(f"--days must not be shorter than ELEARN_RETENTION_DAYS "
                                f"({configured}); to keep less, set ELEARN_RETENTION_DAYS.")
-    report = services.purge(days or configured)
+    report = services.purge(days or configured,
+                            current_app.config["ERASE_DEACTIVATED_DAYS"])
     db.session.commit()
     click.echo(", ".join(f"{key}: {value}" for key, value in report.items()))

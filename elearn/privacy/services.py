@@ -18,12 +18,14 @@ from ..quiz.models import Attempt, AttemptAnswer
 from ..throttle import RequestMark
 
 
-def purge(retention_days: int) -> dict[str, int]:
+def purge(retention_days: int, erase_after_days: int = 0) -> dict[str, int]:
     """Delete attempt details older than the retention period; keep scores and completions.
 
     Progress, completions, pass/fail and certificates stay: they are the record of training.
-    Learning time older than the period stays only as totals per module and month.
+    Learning time older than the period stays only as totals per module and month. With
+    `erase_after_days`, people deactivated at least that long ago are erased (see `erase`).
     """
+    erased = erase_deactivated(erase_after_days) if erase_after_days else 0
     cutoff = utcnow() - timedelta(days=retention_days)
     # Attempt details go in whole weeks, at the week boundary of the quiz statistics: deleted
     # mid-week, the points of a single old attempt would move the figures shown for the week.
@@ -46,7 +48,19 @@ def purge(retention_days: int) -> dict[str, int]:
     marks = db.session.execute(sa.delete(RequestMark).where(RequestMark.created_at < day)).rowcount
     study = activity.summarize_before(cutoff)
     return {"attempts": attempts, "answers": answers, "login_failures": logins,
-            "rate_marks": marks, "study_sessions": study}
+            "rate_marks": marks, "study_sessions": study, "people_erased": erased}
+
+
+def erase_deactivated(days: int) -> int:
+    """Erase everyone deactivated at least `days` ago and not erased yet (people who left: HR's
+    list no longer has them). One person at a time, as an administrator would: erasure is
+    rare and touches a few rows each."""
+    since = utcnow() - timedelta(days=days)
+    leavers = db.session.scalars(sa.select(User).where(
+        User.active.is_(False), User.erased_at.is_(None), User.deactivated_at <= since)).all()
+    for user in leavers:
+        erase(user, None, source="purge", days=days)
+    return len(leavers)
 
 
 ERASED_NAME = "Gelöscht"
@@ -56,7 +70,7 @@ class ErasureError(Exception):
     """Erasure is not possible; the message is for the administrator."""
 
 
-def erase(user, actor) -> dict[str, int]:
+def erase(user, actor, **details) -> dict[str, int]:
     """Remove or pseudonymise a person's data (GDPR Art. 17); never commits.
 
     The row stays, linked to its office, so that counts keep their meaning; progress and the
@@ -89,7 +103,7 @@ def erase(user, actor) -> dict[str, int]:
     auth.deactivate(user)  # ends every session at once
     # The entry names no one: the target is the pseudonymised row. It keeps no counts either:
     # 19 quiz attempts for 15 modules would say, for good, that the person needed retries.
-    audit.record(actor, "erased", user)
+    audit.record(actor, "erased", user, **details)
     db.session.flush()
     return {"attempts": attempts, "certificates": certificates}
 
