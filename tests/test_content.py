@@ -313,6 +313,15 @@ def _mutate(tmp_path, relative: str, change) -> Path:
      lambda t: t.replace("![Ein Diagramm der Abläufe](media/bild.png)",
                          '<p><img src="media/bild.png" alt="Diagramm"></p>'),
      None),
+    # Within a paragraph of several lines, the line of the image itself.
+    ("demo-kurs/01-erstes-modul.md",
+     lambda t: t.replace("![Ein Diagramm der Abläufe](media/bild.png)",
+                         'Zeile eins\nZeile zwei\nund <img src="media/fehlt.png" alt="x">'),
+     "kurse/demo-kurs/01-erstes-modul.md:20: Mediendatei „media/fehlt.png“ nicht gefunden."),
+    ("demo-kurs/01-erstes-modul.md",
+     lambda t: t.replace("![Ein Diagramm der Abläufe](media/bild.png)",
+                         "Zeile eins  \nZeile zwei ![x](media/fehlt.png)"),
+     "kurse/demo-kurs/01-erstes-modul.md:19: Mediendatei „media/fehlt.png“ nicht gefunden."),
 ])
 def test_odd_files_get_a_reason_with_file_and_line_not_a_traceback(tmp_path, relative, change,
                                                                    expected):

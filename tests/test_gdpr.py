@@ -351,6 +351,11 @@ def test_purge_erases_people_deactivated_longer_than_the_setting(app, runner, ma
     active = make_user(email="active@test.example")
     _deactivated_days_ago(gone, 91)
     _deactivated_days_ago(recent, 89)
+    preview = runner.invoke(args=["privacy", "purge", "--dry-run"])
+    assert preview.exit_code == 0 and "dry run, nothing changed:" in preview.output
+    assert "people_erased: 1" in preview.output
+    db.session.expire_all()
+    assert gone.erased_at is None and gone.email == "gone@test.example"
     result = runner.invoke(args=["privacy", "purge"])
     assert result.exit_code == 0, result.output
     assert "people_erased: 1" in result.output
@@ -381,3 +386,21 @@ def test_the_privacy_notice_states_the_automatic_erasure_when_it_is_set(app, cli
     page = client.get("/datenschutz").get_data(as_text=True)
     assert "730 Tage nach der Deaktivierung werden die Daten automatisch gelöscht" in page
     assert "gelöscht wird nicht automatisch" not in page
+
+
+def test_erasing_leaves_the_row_inactive_even_if_it_was_reactivated_a_moment_ago(make_user):
+    """The object still said "deactivated" when another administrator reactivated the
+    person: the erased row stayed active (listed as active, counted in reports)."""
+    from elearn.privacy import services as privacy
+
+    person = make_user()
+    _deactivated_days_ago(person, 200)
+    with db.engine.begin() as other:  # another request, committed after this one read it
+        other.execute(sa.update(User).where(User.id == person.id)
+                      .values(active=True, deactivated_at=None))
+    privacy.erase(person, None)
+    db.session.commit()
+    with db.engine.connect() as fresh:
+        active, erased = fresh.execute(sa.select(User.active, User.erased_at)
+                                       .where(User.id == person.id)).one()
+    assert (active, erased is not None) == (False, True)

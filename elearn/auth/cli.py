@@ -40,9 +40,10 @@ def import_command(file, dry_run, deactivate_missing, invite):
     if dry_run:
         click.echo("dry run, nothing written: " + result.summary())
         return
-    sent = invitations.invite_new(created_people(result), None) if invite else []
+    created = created_people(result) if invite else []
     audit.record(None, "users_imported", source="cli", filename=Path(file).name[:100],
-                 invited=len(sent), **result.counts())
+                 invited=len(created), **result.counts())
+    sent = invitations.invite_new(created, None) if created else []
     db.session.commit()
     click.echo(result.summary() + (f", invited: {len(sent)}" if invite else ""))
     for user, delivery in sent:

@@ -14,6 +14,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from .. import audit, mail
+from ..extensions import db
 from . import tokens
 from .models import INVITE, RESET, User
 from .services import end_sessions
@@ -61,24 +62,38 @@ def invite(user: User, actor) -> Delivery:
 
 
 def invite_new(users: list[User], actor) -> list[tuple[User, Delivery]]:
-    """Invite people an import has just created (no older links to cancel)."""
-    raws = tokens.issue_for_new(users, INVITE)
-    return [(user, _send_invitation(user, raw, actor)) for user, raw in zip(users, raws,
-                                                                             strict=True)]
+    """Invite people an import has just created (no older links to cancel). Commits what the
+    caller did and the links first, then mails, then records each invitation (the caller
+    commits): an SMTP conversation per person must not hold the database's locks, or every
+    other writer waits (on SQLite: every page view that writes, until it times out)."""
+    links = [password_link(raw) for raw in tokens.issue_for_new(users, INVITE)]
+    details = [(user.email, user.id, *_invitation(user, link), link)
+               for user, link in zip(users, links, strict=True)]
+    db.session.commit()
+    sent = [(user, Delivery(link, _deliver(*detail)))
+            for user, link, detail in zip(users, links, details, strict=True)]
+    for user, delivery in sent:
+        audit.record(actor, "invited", user, mailed=delivery.mailed)
+    return sent
+
+
+def _invitation(user: User, link: str) -> tuple[str, str]:
+    """Subject and text of an invitation, in German: for the person invited, whose language
+    is unknown, not in the administrator's."""
+    with force_locale("de"):
+        return _("Ihr Zugang zum Digitalisierungsführerschein"), _(
+            "Guten Tag %(name)s,\n\nfür Sie wurde ein Zugang zur Lernplattform "
+            "„Digitalisierungsführerschein“ der Verwaltung %(city)s eingerichtet. Bitte "
+            "legen Sie über diesen Link Ihr Passwort fest (gültig 7 Tage, nur einmal "
+            "nutzbar):\n\n%(link)s\n\nSie melden sich dann mit Ihrer E-Mail-Adresse "
+            "%(email)s an.\n",
+            name=user.display_name, city=current_app.config["CITY_NAME"], link=link,
+            email=user.email)
 
 
 def _send_invitation(user: User, raw: str, actor) -> Delivery:
     link = password_link(raw)
-    city = current_app.config["CITY_NAME"]
-    with force_locale("de"):  # for the person invited, not in the administrator's language
-        subject = _("Ihr Zugang zum Digitalisierungsführerschein")
-        body = _("Guten Tag %(name)s,\n\nfür Sie wurde ein Zugang zur Lernplattform "
-                 "„Digitalisierungsführerschein“ der Verwaltung %(city)s eingerichtet. Bitte "
-                 "legen Sie über diesen Link Ihr Passwort fest (gültig 7 Tage, nur einmal "
-                 "nutzbar):\n\n%(link)s\n\nSie melden sich dann mit Ihrer E-Mail-Adresse "
-                 "%(email)s an.\n",
-                 name=user.display_name, city=city, link=link, email=user.email)
-    mailed = _deliver(user.email, user.id, subject, body, link)
+    mailed = _deliver(user.email, user.id, *_invitation(user, link), link)
     # A link the administrator sees for a person who has a password would let them log in as
     # that person unnoticed (and read their quiz results): it replaces the password at once
     # and ends the person's logins, so the person finds out at their next login.

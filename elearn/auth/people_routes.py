@@ -93,6 +93,7 @@ def _act(user: User, action, success: str):
         abort(400)
     try:
         people.confirm_administrator(current_user)
+        db.session.refresh(user)  # as it is now, after whatever the lock waited for
         action()
     except people.PeopleError as error:
         db.session.rollback()
@@ -164,12 +165,12 @@ def import_upload():
         return render_template("auth/import.html", form=form, errors=result.errors), 422
     links = []
     if not dry_run:
-        sent = invitations.invite_new(created_people(result), current_user) \
-            if form.invite.data else []
-        links = [(user, delivery.link) for user, delivery in sent if not delivery.mailed]
+        created = created_people(result) if form.invite.data else []
         audit.record(current_user, "users_imported", source="upload",
-                     filename=(upload.filename or "")[:100], invited=len(sent),
+                     filename=(upload.filename or "")[:100], invited=len(created),
                      **result.counts())
+        sent = invitations.invite_new(created, current_user) if created else []
+        links = [(user, delivery.link) for user, delivery in sent if not delivery.mailed]
         db.session.commit()
         current_app.logger.info("People import by person %s: %s", current_user.id,
                                 result.summary())

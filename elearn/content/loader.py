@@ -270,7 +270,9 @@ def _check_body(col, folder: Path, body: str, body_start: int) -> None:
         if token.type != "inline" or not token.children:
             continue
         for child in token.children:
-            if child.type == "image":
+            if child.type in ("softbreak", "hardbreak"):  # the paragraph's next line
+                line += 1
+            elif child.type == "image":
                 _check_image(col, folder, line, child.attrGet("src") or "", child.content)
             elif child.type == "link_open":
                 _check_link(col, folder, line, child.attrGet("href") or "")

@@ -15,11 +15,15 @@ def privacy_cli():
 @click.option("--days", type=click.IntRange(1, 3650), default=None,
               help="Retention period in days, at least ELEARN_RETENTION_DAYS (the default, "
                    "365).")
+@click.option("--dry-run", is_flag=True,
+              help="Count what would be deleted and erased; change nothing (for example "
+                   "before setting ELEARN_ERASE_DEACTIVATED_DAYS).")
 @with_appcontext
-def purge(days):
+def purge(days, dry_run):
     """Delete attempt details older than the retention period; keep completions.
 
-    Learning time older than the period is kept only as totals per module and month.
+    Learning time older than the period is kept only as totals per module and month. With
+    ELEARN_ERASE_DEACTIVATED_DAYS, people deactivated that long ago are erased.
     """
     configured = current_app.config["RETENTION_DAYS"]
     if days is not None and days < configured:
@@ -29,5 +33,10 @@ def purge(days):
                                f"({configured}); to keep less, set ELEARN_RETENTION_DAYS.")
     report = services.purge(days or configured,
                             current_app.config["ERASE_DEACTIVATED_DAYS"])
+    summary = ", ".join(f"{key}: {value}" for key, value in report.items())
+    if dry_run:
+        db.session.rollback()
+        click.echo("dry run, nothing changed: " + summary)
+        return
     db.session.commit()
-    click.echo(", ".join(f"{key}: {value}" for key, value in report.items()))
+    click.echo(summary)

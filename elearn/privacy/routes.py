@@ -44,6 +44,7 @@ def erase(user_id: int):
             422 if form.errors else 200
     try:
         people.confirm_administrator(current_user)
+        db.session.refresh(user)  # a reactivation the lock waited for
         services.erase(user, current_user)
     except (services.ErasureError, people.PeopleError) as error:
         db.session.rollback()

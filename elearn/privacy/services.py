@@ -9,6 +9,7 @@ from .. import audit
 from ..auth import services as auth
 from ..auth import tokens
 from ..auth.models import LoginFailure, User
+from ..auth.people import confirm_administrator
 from ..certificates.models import Certificate
 from ..cohorts import activity
 from ..extensions import claim, db
@@ -55,6 +56,7 @@ def erase_deactivated(days: int) -> int:
     """Erase everyone deactivated at least `days` ago and not erased yet (people who left: HR's
     list no longer has them). One person at a time, as an administrator would: erasure is
     rare and touches a few rows each."""
+    confirm_administrator(None)  # after this, no administrator reactivates anyone midway
     since = utcnow() - timedelta(days=days)
     leavers = db.session.scalars(sa.select(User).where(
         User.active.is_(False), User.erased_at.is_(None), User.deactivated_at <= since)).all()
@@ -79,8 +81,10 @@ def erase(user, actor, **details) -> dict[str, int]:
     """
     if actor is not None and user.id == actor.id:
         raise ErasureError(_("Sie können Ihre eigenen Daten nicht selbst löschen."))
+    # Inactive from the claim on, whatever this object last read (a reactivation a moment
+    # ago must not leave an erased row active).
     if user.erased_at is not None or not claim(user, User.erased_at.is_(None),
-                                               erased_at=utcnow()):
+                                               erased_at=utcnow(), active=False):
         raise ErasureError(_("Die Daten dieser Person sind schon gelöscht."))
     old_email = user.email
     db.session.execute(sa.delete(LoginFailure).where(LoginFailure.email == old_email))
