@@ -703,3 +703,23 @@ def test_invitations_from_an_import_are_mailed_after_the_import_is_saved(
     assert sorted(seen) == [("ayse@stadt.example", True), ("joerg@stadt.example", True)]
     assert [e.details for e in entries("invited")] == [{"mailed": True}] * 2
     assert len(entries("users_imported")) == 1
+
+
+def test_a_single_invitation_is_mailed_after_its_link_is_saved(app, client, admin, make_user,
+                                                               monkeypatch):
+    seen = []
+    person = make_user(email="neu@test.example", password=None)
+
+    def send(to, subject, body):
+        with db.engine.connect() as other:  # another request's view of the database
+            seen.append(other.execute(sa.select(sa.func.count()).select_from(UserToken)
+                                      .where(UserToken.user_id == person.id)).scalar())
+        return True
+
+    monkeypatch.setitem(app.config, "SMTP_HOST", "smtp.test.example")
+    monkeypatch.setitem(app.config, "BASE_URL", "https://lernen.test.example")
+    monkeypatch.setattr("elearn.mail.send", send)
+    url = f"/verwaltung/personen/{person.id}"
+    assert post(client, url + "/einladung", page=url).status_code == 302
+    assert seen == [1]
+    assert [e.details for e in entries("invited")] == [{"mailed": True}]

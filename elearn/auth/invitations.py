@@ -57,15 +57,30 @@ def _deliver(email: str, person: int, subject: str, body: str, link: str) -> boo
 
 
 def invite(user: User, actor) -> Delivery:
-    """Send a new invitation (older ones stop working) and record it in the audit log."""
-    return _send_invitation(user, tokens.issue(user, INVITE), actor)
+    """Send a new invitation (older ones stop working) and record it in the audit log (the
+    caller commits). The link is committed before the mail goes, as for imports."""
+    link = password_link(tokens.issue(user, INVITE))
+    subject, body = _invitation(user, link)
+    db.session.commit()
+    mailed = _deliver(user.email, user.id, subject, body, link)
+    # A link the administrator sees for a person who has a password would let them log in as
+    # that person unnoticed (and read their quiz results): it replaces the password at once
+    # and ends the person's logins, so the person finds out at their next login.
+    reset = not mailed and user.password_hash is not None
+    if reset:
+        user.password_hash = None
+        end_sessions(user)
+    audit.record(actor, "invited", user, mailed=mailed, **({"password_reset": True} if reset
+                                                              else {}))
+    return Delivery(link, mailed, reset)
 
 
 def invite_new(users: list[User], actor) -> list[tuple[User, Delivery]]:
     """Invite people an import has just created (no older links to cancel). Commits what the
     caller did and the links first, then mails, then records each invitation (the caller
     commits): an SMTP conversation per person must not hold the database's locks, or every
-    other writer waits (on SQLite: every page view that writes, until it times out)."""
+    other writer waits (on SQLite: every page view that writes, until it times out). New
+    people have no password, so no link replaces one."""
     links = [password_link(raw) for raw in tokens.issue_for_new(users, INVITE)]
     details = [(user.email, user.id, *_invitation(user, link), link)
                for user, link in zip(users, links, strict=True)]
@@ -89,21 +104,6 @@ def _invitation(user: User, link: str) -> tuple[str, str]:
             "%(email)s an.\n",
             name=user.display_name, city=current_app.config["CITY_NAME"], link=link,
             email=user.email)
-
-
-def _send_invitation(user: User, raw: str, actor) -> Delivery:
-    link = password_link(raw)
-    mailed = _deliver(user.email, user.id, *_invitation(user, link), link)
-    # A link the administrator sees for a person who has a password would let them log in as
-    # that person unnoticed (and read their quiz results): it replaces the password at once
-    # and ends the person's logins, so the person finds out at their next login.
-    reset = not mailed and user.password_hash is not None
-    if reset:
-        user.password_hash = None
-        end_sessions(user)
-    audit.record(actor, "invited", user, mailed=mailed, **({"password_reset": True} if reset
-                                                              else {}))
-    return Delivery(link, mailed, reset)
 
 
 def prepare_reset(user: User) -> Callable[[], None]:

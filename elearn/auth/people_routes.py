@@ -138,8 +138,11 @@ def invite(user_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
+        people.confirm_administrator(current_user)
+        db.session.refresh(user)
         people.check_invitable(user)
     except people.PeopleError as error:
+        db.session.rollback()
         return _detail(user, 409, problem=str(error))
     delivery = invitations.invite(user, current_user)
     db.session.commit()
