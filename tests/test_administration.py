@@ -521,7 +521,7 @@ def test_cli_import_is_audited_and_can_invite(app, runner, offices, tmp_path):
     app.config["BASE_URL"] = "https://lernen.stadt.example"
     result = runner.invoke(args=["users", "import", str(path), "--invite"])
     assert result.exit_code == 0, result.output
-    assert "created: 1" in result.output and "invited: 1" in result.output
+    assert "created: 1" in result.output and "invited: 1, by e-mail: 0" in result.output
     assert "invitation for joerg@stadt.example: https://lernen.stadt.example/passwort/neu/" \
         in result.output
     [entry] = entries("users_imported")
@@ -723,3 +723,49 @@ def test_a_single_invitation_is_mailed_after_its_link_is_saved(app, client, admi
     assert post(client, url + "/einladung", page=url).status_code == 302
     assert seen == [1]
     assert [e.details for e in entries("invited")] == [{"mailed": True}]
+
+
+def test_after_one_failed_mail_an_import_shows_the_remaining_links_at_once(
+        app, client, admin, offices, monkeypatch):
+    """A mail server that never answers cost 30 s per person, in one request."""
+    tried = []
+
+    def send(to, subject, body):
+        tried.append(to)
+        raise OSError("timed out")
+
+    monkeypatch.setitem(app.config, "SMTP_HOST", "smtp.test.example")
+    monkeypatch.setitem(app.config, "BASE_URL", "https://lernen.test.example")
+    monkeypatch.setattr("elearn.mail.send", send)
+    done = upload(client, [HEADER, "P1;Jörg;Müller;joerg@stadt.example;B1",
+                           "P2;Ayşe;Yılmaz;ayse@stadt.example;B1",
+                           "P3;Ute;Ulm;ute@stadt.example;B1"], invite=True)
+    page = done.get_data(as_text=True)
+    assert len(tried) == 1 and page.count("/passwort/neu/") == 3
+    assert "Diese Einladungen ließen sich nicht per E-Mail verschicken" in page
+    assert "E-Mail-Versand ist nicht eingerichtet" not in page
+    assert [e.details for e in entries("invited")] == [{"mailed": False}] * 3
+
+
+def test_a_password_set_while_the_invitation_mail_failed_is_still_replaced(
+        app, client, admin, make_user, monkeypatch):
+    """The link is shown to the administrator, so a password the person has must not stay
+    valid, even one set (with an older reset link) while the mail was being tried."""
+    person = make_user(email="neu@test.example", password=None)
+
+    def send(to, subject, body):
+        with db.engine.begin() as other:
+            other.execute(sa.update(User).where(User.id == person.id)
+                          .values(password_hash="scrypt:set-meanwhile"))
+        raise OSError("refused")
+
+    monkeypatch.setitem(app.config, "SMTP_HOST", "smtp.test.example")
+    monkeypatch.setitem(app.config, "BASE_URL", "https://lernen.test.example")
+    monkeypatch.setattr("elearn.mail.send", send)
+    url = f"/verwaltung/personen/{person.id}"
+    page = post(client, url + "/einladung", page=url).get_data(as_text=True)
+    assert "Die Einladung ließ sich nicht per E-Mail verschicken" in page
+    assert "Das bisherige Passwort der Person gilt nicht mehr" in page
+    db.session.expire_all()
+    assert db.session.get(User, person.id).password_hash is None
+    assert [e.details for e in entries("invited")] == [{"mailed": False, "password_reset": True}]

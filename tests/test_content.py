@@ -322,6 +322,11 @@ def _mutate(tmp_path, relative: str, change) -> Path:
      lambda t: t.replace("![Ein Diagramm der Abläufe](media/bild.png)",
                          "Zeile eins  \nZeile zwei ![x](media/fehlt.png)"),
      "kurse/demo-kurs/01-erstes-modul.md:19: Mediendatei „media/fehlt.png“ nicht gefunden."),
+    ("demo-kurs/01-erstes-modul.md",
+     lambda t: t.replace("![Ein Diagramm der Abläufe](media/bild.png)",
+                         '<span\nlang="en">x</span> ![Ein\nBild](media/bild.png) und\n'
+                         "![y](media/fehlt.png)"),
+     "kurse/demo-kurs/01-erstes-modul.md:21: Mediendatei „media/fehlt.png“ nicht gefunden."),
 ])
 def test_odd_files_get_a_reason_with_file_and_line_not_a_traceback(tmp_path, relative, change,
                                                                    expected):

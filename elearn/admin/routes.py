@@ -53,7 +53,7 @@ DETAIL_LABELS = {
     "lead": lazy_pgettext("audit detail", "Leitung"),
     "name": lazy_pgettext("audit detail", "Name"),
     "people": lazy_pgettext("audit detail", "Personen"),
-    "days": lazy_pgettext("audit detail", "Tage deaktiviert"),
+    "days": lazy_pgettext("audit detail", "Löschfrist (Tage)"),
 }
 
 

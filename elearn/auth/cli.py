@@ -43,9 +43,12 @@ def import_command(file, dry_run, deactivate_missing, invite):
     created = created_people(result) if invite else []
     audit.record(None, "users_imported", source="cli", filename=Path(file).name[:100],
                  invited=len(created), **result.counts())
+    db.session.commit()  # saved, before any mail is tried: an interrupted run says so
+    click.echo(result.summary())
     sent = invitations.invite_new(created, None) if created else []
     db.session.commit()
-    click.echo(result.summary() + (f", invited: {len(sent)}" if invite else ""))
+    if invite:
+        click.echo(f"invited: {len(sent)}, by e-mail: {sum(d.mailed for _, d in sent)}")
     for user, delivery in sent:
         if not delivery.mailed:
             click.echo(f"invitation for {user.email}: {delivery.link}")

@@ -44,9 +44,10 @@ def password_link(raw: str) -> str:
     return base.rstrip("/") + path
 
 
-def _deliver(email: str, person: int, subject: str, body: str, link: str) -> bool:
+def _deliver(email: str, person: int, subject: str, body: str, link: str,
+             try_mail: bool = True) -> bool:
     try:
-        mailed = mail.send(email, subject, body)
+        mailed = try_mail and mail.send(email, subject, body)
     except (smtplib.SMTPException, OSError):
         current_app.logger.exception("Could not send mail to person %s", person)
         mailed = False
@@ -63,6 +64,7 @@ def invite(user: User, actor) -> Delivery:
     subject, body = _invitation(user, link)
     db.session.commit()
     mailed = _deliver(user.email, user.id, subject, body, link)
+    db.session.refresh(user)  # as it is now: the person may have set a password meanwhile
     # A link the administrator sees for a person who has a password would let them log in as
     # that person unnoticed (and read their quiz results): it replaces the password at once
     # and ends the person's logins, so the person finds out at their next login.
@@ -85,8 +87,13 @@ def invite_new(users: list[User], actor) -> list[tuple[User, Delivery]]:
     details = [(user.email, user.id, *_invitation(user, link), link)
                for user, link in zip(users, links, strict=True)]
     db.session.commit()
-    sent = [(user, Delivery(link, _deliver(*detail)))
-            for user, link, detail in zip(users, links, details, strict=True)]
+    sent, failing = [], False
+    for user, link, detail in zip(users, links, details, strict=True):
+        # After one failure (a server that refuses, or never answers: 30 s each) the rest
+        # are not tried: their links are shown and logged at once.
+        mailed = _deliver(*detail, try_mail=not failing)
+        failing = failing or not mailed
+        sent.append((user, Delivery(link, mailed)))
     for user, delivery in sent:
         audit.record(actor, "invited", user, mailed=delivery.mailed)
     return sent

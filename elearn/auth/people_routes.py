@@ -178,4 +178,4 @@ def import_upload():
         current_app.logger.info("People import by person %s: %s", current_user.id,
                                 result.summary())
     return render_template("auth/import.html", form=form, result=result, dry_run=dry_run,
-                           links=links)
+                           links=links, mail_configured=mail.configured())

@@ -278,6 +278,8 @@ def _check_body(col, folder: Path, body: str, body_start: int) -> None:
                 _check_link(col, folder, line, child.attrGet("href") or "")
             elif child.type == "html_inline":
                 _check_html(col, folder, line, child.content)
+            if child.type in ("html_inline", "image"):  # a tag or alt text over two lines
+                line += child.content.count("\n")
 
 
 def _file_in(folder: Path, url: str) -> bool:
