@@ -60,13 +60,19 @@ def generate() -> None:
                          "VALUES (:id, :code, :name, :kind, :parent_id, :created_at)"),
                  [{**o, "created_at": now} for o in offices])
     workplaces = [o["id"] for o in offices if o["kind"] in ("amt", "einheit")]
+    # Names as in a German administration (the people list sorts and searches them).
+    last = ["Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker",
+            "Schulz", "Hoffmann", "Köhler", "Krüger", "Özdemir", "Yılmaz", "Strauß", "Ahrens"]
+    first = ["Anna", "Jörg", "Ülkü", "Lena", "Paul", "Sven", "Mia", "Ayşe", "Tim", "Eva", "Ole"]
     conn.execute(sa.text(
         "INSERT INTO user_account (id, email, first_name, last_name, sort_key, office_id, "
-        "auth_source, active, session_token, created_at) VALUES (:id, :email, 'Vor', 'Nach', "
+        "auth_source, active, session_token, created_at) VALUES (:id, :email, :first, :last, "
         ":sort_key, :office, 'local', :active, 'x', :now)"),
-        [{"id": i, "email": f"p{i}@bench.example", "sort_key": name_sort_key("Nach", "Vor"),
-          "office": rng.choice(workplaces), "active": True, "now": now}
-         for i in range(1, EMPLOYEES + 1)])
+        [{"id": i, "email": f"p{i}@bench.example", "first": given, "last": family,
+          "sort_key": name_sort_key(family, given), "office": rng.choice(workplaces),
+          "active": True, "now": now}
+         for i in range(1, EMPLOYEES + 1)
+         for given, family in [(first[i % 11], last[i % 16] + ("" if i % 3 else f"-{i % 97}"))]])
     modules = [(c.slug, m.slug) for c in courses for m in c.modules]
     course_ids = dict(conn.execute(sa.text("SELECT slug, id FROM course")).all())
     per_user = RECORDS // EMPLOYEES
@@ -232,6 +238,17 @@ def main() -> None:
         statistics.current_questions(course_id, slug, 5, 365)
         measure("the same, once worked out", lambda: statistics.current_questions(
             course_id, slug, 5, 365))
+        # The administrators' people list: one page of 50 in German alphabetical order, paged
+        # in the database on the index (sort_key, id).
+        from elearn.auth import people
+
+        print("-- people list (/verwaltung/personen)")
+        total = people.search().total
+        measure("first page", lambda: people.search())
+        measure("a page in the middle", lambda: people.search(page=total // 100))
+        measure("status 'aktiv', a middle page",
+                lambda: people.search(page=total // 100, status="aktiv"))
+        measure("search for 'mül'", lambda: people.search("mül"))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory of the whole run (incl. data generation): {rss:.0f} MB")
 

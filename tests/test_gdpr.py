@@ -344,7 +344,8 @@ def test_deactivation_keeps_since_when_and_reactivation_clears_it(make_user):
     assert person.deactivated_at == since and person.erased_at is not None
 
 
-def test_purge_erases_people_deactivated_longer_than_the_setting(app, runner, make_user):
+def test_purge_erases_people_deactivated_longer_than_the_setting(app, runner, make_user,
+                                                                 client):
     app.config["ERASE_DEACTIVATED_DAYS"] = 90
     gone = make_user(email="gone@test.example", first_name="Gitta", last_name="Gegangen")
     recent = make_user(email="recent@test.example")
@@ -368,6 +369,11 @@ def test_purge_erases_people_deactivated_longer_than_the_setting(app, runner, ma
     assert (entry.actor_id, entry.target_id, entry.details) == (
         None, gone.id, {"source": "purge", "days": 90})
     assert "people_erased: 0" in runner.invoke(args=["privacy", "purge"]).output  # once only
+    # The audit log says why, in words.
+    make_user(email="admin@test.example", roles=("admin",))
+    AuthActions(client).login(email="admin@test.example")
+    log = client.get("/verwaltung/protokoll").get_data(as_text=True)
+    assert "Quelle: Löschfrist nach Deaktivierung (privacy purge); Löschfrist (Tage): 90" in log
 
 
 def test_purge_erases_nobody_when_the_setting_is_off(app, runner, make_user):

@@ -61,9 +61,8 @@ def invite(user: User, actor) -> Delivery:
     """Send a new invitation (older ones stop working) and record it in the audit log (the
     caller commits). The link is committed before the mail goes, as for imports."""
     link = password_link(tokens.issue(user, INVITE))
-    subject, body = _invitation(user, link)
     db.session.commit()
-    mailed = _deliver(user.email, user.id, subject, body, link)
+    mailed = _deliver(user.email, user.id, *_invitation(user, link), link)
     db.session.refresh(user)  # as it is now: the person may have set a password meanwhile
     # A link the administrator sees for a person who has a password would let them log in as
     # that person unnoticed (and read their quiz results): it replaces the password at once
@@ -84,18 +83,16 @@ def invite_new(users: list[User], actor) -> list[tuple[User, Delivery]]:
     other writer waits (on SQLite: every page view that writes, until it times out). New
     people have no password, so no link replaces one."""
     links = [password_link(raw) for raw in tokens.issue_for_new(users, INVITE)]
-    details = [(user.email, user.id, *_invitation(user, link), link)
-               for user, link in zip(users, links, strict=True)]
     db.session.commit()
     sent, failing = [], False
-    for user, link, detail in zip(users, links, details, strict=True):
+    for user, link in zip(users, links, strict=True):
         # After one failure (a server that refuses, or never answers: 30 s each) the rest
         # are not tried: their links are shown and logged at once.
-        mailed = _deliver(*detail, try_mail=not failing)
+        mailed = _deliver(user.email, user.id, *_invitation(user, link), link,
+                          try_mail=not failing)
         failing = failing or not mailed
+        audit.record(actor, "invited", user, mailed=mailed)
         sent.append((user, Delivery(link, mailed)))
-    for user, delivery in sent:
-        audit.record(actor, "invited", user, mailed=delivery.mailed)
     return sent
 
 

@@ -70,17 +70,21 @@ def search(text: str = "", office: Office | None = None, role: str | None = None
     return Page(list(people), total, page)
 
 
-def confirm_administrator(actor: User | None) -> None:
+def confirm_administrator(actor: User | None, *about: User) -> None:
     """Call first in a transaction that changes people. Such changes then run one at a time,
     each by someone who is an administrator at that moment: two administrators taking away
     each other's role (or deactivating each other) at the same moment would otherwise both
-    succeed and leave nobody to administer. `actor` None is the command line."""
+    succeed and leave nobody to administer. `actor` None is the command line. The people the
+    change is `about` are read again, as they are after whatever the lock waited for (a
+    reactivation, an erasure)."""
     serialize("administrators")
     if actor is not None and not db.session.scalar(sa.select(sa.exists().where(
             UserRole.user_id == actor.id, UserRole.role == ADMIN,
             UserRole.user_id.in_(sa.select(User.id).where(User.active))))):
         raise PeopleError(_("Sie haben die Rolle Administration nicht mehr; es wurde nichts "
                             "geändert."))
+    for person in about:
+        db.session.refresh(person)
 
 
 def change_roles(user: User, roles: set[str], actor: User | None, **details) -> bool:

@@ -92,8 +92,7 @@ def _act(user: User, action, success: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        people.confirm_administrator(current_user)
-        db.session.refresh(user)  # as it is now, after whatever the lock waited for
+        people.confirm_administrator(current_user, user)
         action()
     except people.PeopleError as error:
         db.session.rollback()
@@ -138,8 +137,7 @@ def invite(user_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        people.confirm_administrator(current_user)
-        db.session.refresh(user)
+        people.confirm_administrator(current_user, user)
         people.check_invitable(user)
     except people.PeopleError as error:
         db.session.rollback()

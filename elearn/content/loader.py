@@ -282,21 +282,22 @@ def _check_body(col, folder: Path, body: str, body_start: int) -> None:
                 line += child.content.count("\n")
 
 
-def _file_in(folder: Path, url: str) -> bool:
-    # The browser asks for the decoded path: Markdown writes "März.pdf" as "M%C3%A4rz.pdf".
-    return (folder / unquote(re.split(r"[?#]", url)[0])).is_file()
+def _path(url: str) -> str:
+    # The file the browser asks for: without query or fragment, decoded (Markdown writes
+    # "März.pdf" as "M%C3%A4rz.pdf").
+    return unquote(re.split(r"[?#]", url)[0])
 
 
 def _check_image(col, folder: Path, line: int, src: str, alt: str | None) -> None:
     if not (alt or "").strip():
-        col.add(line, f"Bild „{unquote(src)}“ ohne Alternativtext.")
-    if _is_local(src) and not _file_in(folder, src):
-        col.add(line, f"Mediendatei „{unquote(src)}“ nicht gefunden.")
+        col.add(line, f"Bild „{_path(src)}“ ohne Alternativtext.")
+    if _is_local(src) and not (folder / _path(src)).is_file():
+        col.add(line, f"Mediendatei „{_path(src)}“ nicht gefunden.")
 
 
 def _check_link(col, folder: Path, line: int, href: str) -> None:
-    if _is_local(href) and not _file_in(folder, href):
-        col.add(line, f"Verlinkte Datei „{unquote(href.split('#')[0])}“ nicht gefunden.")
+    if _is_local(href) and not (folder / _path(href)).is_file():
+        col.add(line, f"Verlinkte Datei „{_path(href)}“ nicht gefunden.")
 
 
 class _Tags(HTMLParser):

@@ -43,8 +43,7 @@ def erase(user_id: int):
         return render_template("privacy/erase.html", person=user, form=form), \
             422 if form.errors else 200
     try:
-        people.confirm_administrator(current_user)
-        db.session.refresh(user)  # a reactivation the lock waited for
+        people.confirm_administrator(current_user, user)
         services.erase(user, current_user)
     except (services.ErasureError, people.PeopleError) as error:
         db.session.rollback()
