@@ -49,10 +49,14 @@ def from_environment(instance_path: str) -> dict:
 
 
 def _settings(instance_path: str) -> dict:
+    url = database_url(instance_path)
     return {
         "SECRET_KEY": _secret_key(instance_path),
-        "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_DATABASE_URI": url,
+        # A database server may restart and leave pooled connections dead; test each one as it
+        # is taken. A SQLite file cannot go away like that, and the test is a statement more
+        # on every request.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not url.startswith("sqlite")},
         "CITY_NAME": os.environ.get("ELEARN_CITY_NAME", "Musterstadt"),
         "CONTACT_EMAIL": os.environ.get("ELEARN_CONTACT_EMAIL", "barrierefreiheit@example.org"),
         "PRIVACY_CONTACT_EMAIL": os.environ.get("ELEARN_PRIVACY_EMAIL", "datenschutz@example.org"),

@@ -44,3 +44,24 @@ def _token(client):
     from .conftest import csrf_token
 
     return csrf_token(client, "/")
+
+
+def test_template_strings_follow_the_language_the_page_is_rendered_in(app):
+    """Templates get gettext bound to one catalogue per page; it must behave as Jinja's own:
+    escape what is filled in, count with `num`, read %% as a percent sign, and follow a
+    language forced for part of a request (as a mail in German while the page is English)."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    template = ('{{ _("Kurse") }}|{{ ngettext("%(num)s Modul", "%(num)s Module", 2) }}|'
+                '{{ _("Bestanden ist das Quiz ab %(pass)s %% der Punkte.", pass="<b>") }}|'
+                '{% trans %}Kurse{% endtrans %}')
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        english = render_template_string(template)
+        with force_locale("de"):
+            german = render_template_string(template)
+    assert english.split("|")[:2] == ["Courses", "2 modules"]
+    assert english.endswith("Courses")
+    assert german.split("|")[:2] == ["Kurse", "2 Module"]
+    assert german.split("|")[2] == "Bestanden ist das Quiz ab &lt;b&gt; % der Punkte."
+    assert "&lt;b&gt;" in english and "<b>" not in english
