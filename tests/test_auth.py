@@ -189,14 +189,35 @@ def test_a_login_ends_after_the_configured_hours_even_when_used(app, client, aut
     app.permanent_session_lifetime = timedelta(hours=1)
     auth.login()
     start = time.time()
-    for minutes in (50, 100):  # used every 50 minutes, each time a fresh cookie
+    for minutes in (50, 100):  # used every 50 minutes (the language changed: a fresh cookie)
         monkeypatch.setattr(time, "time", lambda m=minutes: start + m * 60)
+        client.post("/language", data={"lang": "de", "csrf_token": csrf_token(client, "/")})
         response = client.get("/kurse")
         if minutes == 50:
-            assert response.status_code == 200 and "Set-Cookie" in response.headers
+            assert response.status_code == 200
     assert response.status_code == 302 and "/login" in response.location
     assert auth.login().status_code == 302  # logging in again starts a new hour
     assert client.get("/kurse").status_code == 200
+
+
+def test_the_cookie_is_written_when_the_session_changes_not_on_every_page(client, auth,
+                                                                         learner):
+    """The login time limits a login, so the cookie is not signed again for each page; it
+    expires with the login."""
+    from datetime import UTC, datetime
+    from email.utils import parsedate_to_datetime
+
+    login = auth.login()
+    expires = parsedate_to_datetime(
+        re.search(r"Expires=([^;]+)", login.headers["Set-Cookie"]).group(1))
+    hours = (expires - datetime.now(UTC)).total_seconds() / 3600
+    assert 9.9 < hours <= 10  # ELEARN_SESSION_HOURS' default
+    client.get("/")  # the first page makes the form token, which the session keeps
+    for path in ("/", "/kurse", "/zertifikate"):
+        response = client.get(path)
+        assert response.status_code == 200 and "Set-Cookie" not in response.headers
+    changed = client.post("/language", data={"lang": "en", "csrf_token": csrf_token(client, "/")})
+    assert "Set-Cookie" in changed.headers
 
 
 def test_logout_without_csrf_is_refused(client, auth, learner):
