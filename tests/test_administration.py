@@ -139,6 +139,9 @@ def test_admins_cannot_lock_themselves_out(client, admin):
     response = post(client, url + "/rollen", {"roles": ["hr"]}, page=url)
     assert response.status_code == 409
     assert "nicht selbst entziehen" in response.get_data(as_text=True)
+    # The title says it first, as after a form with errors (WCAG 3.3.1).
+    assert "<title>Fehler: " in response.get_data(as_text=True)
+    assert "<title>Fehler: " not in client.get(url).get_data(as_text=True)
     # The boxes show the roles in force, not the refused choice.
     assert re.search(r'<input[^>]*checked[^>]*value="admin"|<input[^>]*value="admin"[^>]*checked',
                      response.get_data(as_text=True))

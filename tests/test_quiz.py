@@ -152,6 +152,7 @@ def test_missing_answers_are_listed_and_nothing_recorded(logged_in):
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Bitte prüfen Sie Ihre Eingaben" in page
+    assert "<title>Fehler: Quiz: " in page  # the title says it first, as on other forms
     assert len(re.findall(r'href="#frage-\d"', page)) == 2
     kept = re.search(r'value="\d+" checked>\s*<label[^>]*>(.*?)</label>', page)
     assert kept and kept.group(1) == "Die richtige Antwort"  # the given answer is kept

@@ -343,6 +343,14 @@ def test_learner_gives_feedback_on_a_passed_module_by_keyboard(
     assert "Bitte wählen Sie eine Bewertung von 1 bis 5." in page.get_by_role(
         "alert").first.inner_text()
     assert_accessible(page, "survey with error")
+    assert page.title().startswith("Fehler: ")
+    # WCAG 1.4.10: the message under a question's legend, not in a strip beside it.
+    page.set_viewport_size({"width": 320, "height": 640})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    legend, message = (page.locator(selector).bounding_box()
+                       for selector in ("fieldset:has(#rating-error) legend", "#rating-error"))
+    assert message["y"] >= legend["y"] + legend["height"]
+    page.set_viewport_size({"width": 1280, "height": 720})
 
     tab_to(page, "e.name === 'rating'")
     assert page.evaluate("document.activeElement.value") == "1"
