@@ -12,6 +12,8 @@ from pathlib import Path
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 
+from .security import FORBIDDEN_CHARACTERS
+
 MAX_ROWS = 200_000
 MAX_COLUMNS = 200
 SHEET_ROWS = 1_048_576  # Excel's limit
@@ -283,9 +285,18 @@ def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
              if r == header_row or (r > header_row and c < len(columns) and columns[c])]
     if cells:
         raise TableError(" ".join(cells))
-    rows = []
+    rows, refused = [], []
     for number, cells in numbered[1:]:
         values = {name: (cells[i].strip() if i < len(cells) else "")
                   for i, name in enumerate(columns) if name}
+        # What a form refuses (security.FORBIDDEN_CHARACTERS) a file must not bring in: a name
+        # with a direction override shows in another order than it is stored.
+        refused += [_("Zeile %(row)s, Spalte %(column)s enthält unzulässige Steuerzeichen "
+                      "(etwa Zeichen, die die Schreibrichtung umkehren). Bitte entfernen Sie "
+                      "sie.", row=number, column=_column_letter(i))
+                    for i, name in enumerate(columns)
+                    if name and i < len(cells) and FORBIDDEN_CHARACTERS.search(cells[i])]
         rows.append((number, values))
+    if refused:
+        raise TableError(" ".join(refused))
     return Table(rows=rows, columns={c for c in columns if c})

@@ -462,3 +462,30 @@ def test_long_lists_go_to_the_database_in_slices(offices, make_user, monkeypatch
         sa.event.remove(db.engine, "before_cursor_execute", count)
     assert result.errors == [] and result.created == 9
     assert max(sizes) <= 3 + 2  # a slice, and a few other parameters
+
+
+@pytest.mark.parametrize("name", ["Anna\u202eredle", "Bert\x1b[31m", "\u2067Carl", "Dora\x07"])
+def test_control_and_bidi_characters_in_a_file_are_refused_as_in_forms(offices, name):
+    # The forms refuse them (security.FORBIDDEN_CHARACTERS): a name would show in another
+    # order, or with other characters, than it is stored. A file is typed by people too.
+    lines = [HEADER_DE, "P1;Jörg;Müller;joerg@stadt.example;A1",
+             f"P2;{name};Muster;p2@stadt.example;A1"]
+    result = import_people(csv_bytes(lines), "liste.csv")
+    assert result.errors == [
+        "Zeile 3, Spalte B enthält unzulässige Steuerzeichen (etwa Zeichen, die die "
+        "Schreibrichtung umkehren). Bitte entfernen Sie sie."]
+    assert people() == {}
+    offices_file = csv_bytes(["Kennung;Bezeichnung", f"B1;{name}"])
+    assert import_offices(offices_file, "aemter.csv").errors == [
+        "Zeile 2, Spalte B enthält unzulässige Steuerzeichen (etwa Zeichen, die die "
+        "Schreibrichtung umkehren). Bitte entfernen Sie sie."]
+    assert db.session.scalar(sa.select(Office).where(Office.code == "B1")) is None
+
+
+def test_control_characters_in_columns_the_list_does_not_use_do_not_block_it():
+    from elearn.tabular import read
+
+    table = read(csv_bytes(["E-Mail;Bemerkung", "a@stadt.example;\x1b[1mfett"]), "gruppe.csv",
+                 {"email": ("E-Mail",)}, {"email"}, other_columns=True)
+    assert table.rows == [(2, {"email": "a@stadt.example"})]
+
