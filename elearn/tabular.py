@@ -285,8 +285,12 @@ def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
              if r == header_row or (r > header_row and c < len(columns) and columns[c])]
     if cells:
         raise TableError(" ".join(cells))
-    rows, refused = [], []
+    rows, refused, unheaded = [], [], {}
     for number, cells in numbered[1:]:
+        if not other_columns:  # a value without a heading would be dropped without a word
+            for i, cell in enumerate(cells):
+                if (i >= len(columns) or columns[i] is None) and cell.strip():
+                    unheaded.setdefault(i, number)
         values = {name: (cells[i].strip() if i < len(cells) else "")
                   for i, name in enumerate(columns) if name}
         # What a form refuses (security.FORBIDDEN_CHARACTERS) a file must not bring in: a name
@@ -297,6 +301,10 @@ def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
                     for i, name in enumerate(columns)
                     if name and i < len(cells) and FORBIDDEN_CHARACTERS.search(cells[i])]
         rows.append((number, values))
+    refused += [_("Spalte %(column)s hat keine Überschrift in der Kopfzeile, enthält aber "
+                  "Werte (zuerst in Zeile %(row)s). Bitte ergänzen Sie die Überschrift oder "
+                  "leeren Sie die Spalte.", column=_column_letter(i), row=first)
+                for i, first in sorted(unheaded.items())]
     if refused:
         raise TableError(" ".join(refused))
     return Table(rows=rows, columns={c for c in columns if c})

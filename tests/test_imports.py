@@ -489,3 +489,17 @@ def test_control_characters_in_columns_the_list_does_not_use_do_not_block_it():
                  {"email": ("E-Mail",)}, {"email"}, other_columns=True)
     assert table.rows == [(2, {"email": "a@stadt.example"})]
 
+
+def test_values_without_a_heading_are_refused_not_dropped(offices):
+    # A role typed into a sixth column without the heading "Rollen" was silently ignored.
+    lines = [HEADER_DE, "P1;Jörg;Müller;joerg@stadt.example;A1;Administration",
+             "P2;Ayşe;Yılmaz;ayse@stadt.example;A2;", "P3;Tom;Roth;tom@stadt.example;A2;Admin"]
+    result = import_people(csv_bytes(lines), "liste.csv")
+    assert result.errors == [
+        "Spalte F hat keine Überschrift in der Kopfzeile, enthält aber Werte (zuerst in Zeile "
+        "2). Bitte ergänzen Sie die Überschrift oder leeren Sie die Spalte."]
+    assert people() == {}
+    # Empty cells after the last heading (a trailing separator) are fine.
+    trailing = [HEADER_DE + ";", "P1;Jörg;Müller;joerg@stadt.example;A1;",
+                "P2;Ayşe;Yılmaz;ayse@stadt.example;A2;;"]
+    assert import_people(csv_bytes(trailing), "liste.csv").errors == []
