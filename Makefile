@@ -35,8 +35,13 @@ run: install
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # Browser tests drive Debian's Chromium (no browser download): install it when it is missing.
+# ELEARN_CHROMIUM names another one (as tests/e2e reads it): then nothing is installed.
 browser:
-	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@if [ -n "$$ELEARN_CHROMIUM" ]; then \
+	  test -x "$$ELEARN_CHROMIUM" || { echo "ELEARN_CHROMIUM=$$ELEARN_CHROMIUM is not an executable file." >&2; exit 1; }; \
+	elif [ ! -x /usr/bin/chromium ]; then \
+	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	fi
 
 test: install browser
 	$(BIN)/ruff check elearn tests bench

@@ -1,0 +1,45 @@
+"""The Makefile's promises to a newcomer."""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+
+
+def _make_browser(tmp_path, env_extra):
+    """Run `make browser` where apt-get only records that it was called."""
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    apt = bin_dir / "apt-get"
+    apt.write_text(f"#!/bin/sh\necho called >> {tmp_path / 'apt-called'}\nexit 1\n")
+    apt.chmod(0o755)
+    # Only the stub on the PATH: whether a chromium is installed here must not matter.
+    env = {**os.environ, "PATH": str(bin_dir), **env_extra}
+    result = subprocess.run([make, "-s", "browser"], cwd=ROOT, env=env,  # noqa: S603
+                            capture_output=True, text=True)
+    return result, (tmp_path / "apt-called").exists()
+
+
+def test_browser_uses_elearn_chromium_instead_of_installing_one(tmp_path):
+    # README: `make test` installs chromium with apt-get "when it is missing (ELEARN_CHROMIUM
+    # points elsewhere)". The tests read ELEARN_CHROMIUM; `make browser` ignored it and ran
+    # apt-get (which fails without root, and on systems without apt).
+    chromium = tmp_path / "my-chromium"
+    chromium.write_text("#!/bin/sh\n")
+    chromium.chmod(0o755)
+    result, apt_called = _make_browser(tmp_path, {"ELEARN_CHROMIUM": str(chromium)})
+    assert result.returncode == 0, result.stderr
+    assert not apt_called
+
+
+def test_browser_refuses_an_elearn_chromium_that_is_not_there(tmp_path):
+    result, apt_called = _make_browser(tmp_path, {"ELEARN_CHROMIUM": str(tmp_path / "none")})
+    assert result.returncode != 0 and "ELEARN_CHROMIUM" in result.stderr
+    assert not apt_called
