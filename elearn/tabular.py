@@ -86,7 +86,9 @@ def _csv_rows(data: bytes) -> list[list[str]]:
     if "\x00" in text:
         raise TableError(_("Die Datei enthält Nullzeichen und ist wohl keine Textdatei. Bitte "
                            "als CSV oder XLSX speichern."))
-    header = text.split("\n", 1)[0]
+    # The header is the first line with content, as `read` takes it: a blank line above it
+    # must not make a semicolon list read as one with commas.
+    header = next((line for line in io.StringIO(text) if line.strip()), "")
     # A tab in the header decides (names may hold commas, hardly ever tabs); else the majority.
     delimiter = "\t" if "\t" in header else ";" if header.count(";") > header.count(",") else ","
     # strict: an opening quote without its closing one is an error, not a cell that swallows

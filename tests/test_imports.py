@@ -503,3 +503,14 @@ def test_values_without_a_heading_are_refused_not_dropped(offices):
     trailing = [HEADER_DE + ";", "P1;Jörg;Müller;joerg@stadt.example;A1;",
                 "P2;Ayşe;Yılmaz;ayse@stadt.example;A2;;"]
     assert import_people(csv_bytes(trailing), "liste.csv").errors == []
+
+
+def test_a_blank_line_above_the_header_does_not_change_the_separator(offices):
+    # The header was found below blank lines, but the separator was guessed from the first
+    # line of the file: a blank one made a semicolon list a single unknown column.
+    data = csv_bytes(["", *GOOD])
+    result = import_people(data, "liste.csv")
+    assert result.errors == [] and result.created == 2
+    bad = csv_bytes(["", GOOD[0], "P1;Jörg;Müller;kein-at-zeichen;A1"])
+    assert import_people(bad, "liste.csv").errors == [
+        "Zeile 3: E-Mail-Adresse „kein-at-zeichen“ ist ungültig."]
