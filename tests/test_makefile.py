@@ -1,8 +1,9 @@
-"""The Makefile's promises to a newcomer."""
+"""What `make run` and `make test` promise a newcomer on a fresh machine."""
 
 import os
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,13 @@ def test_browser_refuses_an_elearn_chromium_that_is_not_there(tmp_path):
     result, apt_called = _make_browser(tmp_path, {"ELEARN_CHROMIUM": str(tmp_path / "none")})
     assert result.returncode != 0 and "ELEARN_CHROMIUM" in result.stderr
     assert not apt_called
+
+
+def test_the_package_builds_with_setuptools_after_february_2027():
+    # make run installs with pip, which builds with the newest setuptools. It warned on every
+    # install that a `license = {text = ...}` table stops being supported after 2027-02-18;
+    # from then a fresh `make run` would fail. An SPDX string needs setuptools 77.
+    with (ROOT / "pyproject.toml").open("rb") as f:
+        project = tomllib.load(f)
+    assert isinstance(project["project"]["license"], str)
+    assert project["build-system"]["requires"] == ["setuptools>=77"]
