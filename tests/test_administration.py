@@ -283,6 +283,13 @@ def test_offices_are_created_renamed_and_moved(client, admin, make_office):
                                         "Kleinschreibung zählen nicht).") in case.get_data(
                                             as_text=True)
     assert db.session.scalar(sa.select(Office).where(Office.code == "it-a")) is None
+    for look_alike in ("ＩＴ-Ａ", "١٢"):  # full-width letters, Arabic-Indic digits
+        refused = post(client, "/verwaltung/aemter", {"code": look_alike, "name": "Gleich",
+                                                      "kind": "amt", "parent": ""})
+        assert refused.status_code == 422 and ("Die Kennung darf nur Buchstaben (A–Z, Umlaute, "
+                                               "ß)") in refused.get_data(as_text=True)
+    assert post(client, "/verwaltung/aemter", {"code": "Ö_1.b", "name": "Öffentliche Ordnung",
+                                               "kind": "amt", "parent": ""}).status_code == 302
     empty = post(client, "/verwaltung/aemter", {"code": "", "name": "", "kind": "amt",
                                                 "parent": ""})
     assert empty.status_code == 422

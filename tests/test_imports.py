@@ -256,7 +256,11 @@ def test_offices_import_without_parent_column_leaves_the_tree_alone(offices):
     (["code,name", "a1,Amt Eins klein"],
      "Zeile 2: Kennung a1 gibt es schon als A1 (Groß- und Kleinschreibung zählen nicht)."),
     (["code,name", "Amt 7/2,Sieben"],
-     "Zeile 2: Kennung „Amt 7/2“: nur Buchstaben, Ziffern, Punkt, Binde- und Unterstrich."),
+     "Zeile 2: Kennung „Amt 7/2“: nur Buchstaben (A–Z, Umlaute, ß), Ziffern, Punkt, Binde- und "
+     "Unterstrich."),
+    # Look-alikes of A1 and 12 would be other codes, which no people file finds.
+    (["code,name", "Ａ1,Breit"], "Zeile 2: Kennung „Ａ1“: nur Buchstaben (A–Z, Umlaute, ß)"),
+    (["code,name", "١٢,Ziffern"], "Zeile 2: Kennung „١٢“: nur Buchstaben (A–Z, Umlaute, ß)"),
     # Unchecked, the open quote swallowed the next row into a name and A2 was renamed.
     (["Kennung;Bezeichnung;Übergeordnet", 'A2;"Amt Zwei;STADT', "X9;Neu;STADT"],
      "Die CSV-Datei lässt sich ab Zeile 2 nicht lesen"),

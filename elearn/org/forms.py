@@ -28,8 +28,8 @@ class NewOfficeForm(OfficeForm):
     code = StringField(_l("Kennung"), filters=[_strip], validators=[
         DataRequired(_l("Bitte geben Sie eine Kennung ein.")),
         Length(max=32, message=_l("Die Kennung darf höchstens 32 Zeichen lang sein.")),
-        Regexp(CODE_PATTERN, message=_l("Die Kennung darf nur Buchstaben, Ziffern, Punkt, "
-                                          "Binde- und Unterstrich enthalten."))])
+        Regexp(CODE_PATTERN, message=_l("Die Kennung darf nur Buchstaben (A–Z, Umlaute, ß), "
+                                          "Ziffern, Punkt, Binde- und Unterstrich enthalten."))])
 
 
 def set_parent_choices(form: OfficeForm, tree, none_label) -> None:

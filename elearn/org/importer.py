@@ -62,8 +62,8 @@ def import_offices(data: bytes, filename: str, actor=None) -> OfficeImportResult
                               kind=values["kind"], allowed=", ".join(OFFICE_KINDS)))
         if code and code not in existing:  # codes made before the rule keep working
             if not CODE_PATTERN.match(code):
-                problems.append(_("Kennung „%(code)s“: nur Buchstaben, Ziffern, Punkt, Binde- "
-                                  "und Unterstrich", code=code))
+                problems.append(_("Kennung „%(code)s“: nur Buchstaben (A–Z, Umlaute, ß), "
+                                  "Ziffern, Punkt, Binde- und Unterstrich", code=code))
             elif (other := same_code(code, existing)) is not None:
                 problems.append(_("Kennung %(code)s gibt es schon als %(other)s (Groß- und "
                                   "Kleinschreibung zählen nicht)", code=code, other=other))

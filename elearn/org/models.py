@@ -8,7 +8,9 @@ from ..extensions import db
 
 OFFICE_KINDS = ("verwaltung", "dezernat", "amt", "einheit")
 # An office's code, in the form and in imports: it appears in addresses, files and reports.
-CODE_PATTERN = re.compile(r"[\w.\-]+\Z")
+# Latin letters with umlauts and ß, not every Unicode letter: "ＡＢ" (full width) or "١٢"
+# (Arabic-Indic digits) look like AB and 12 but would be other codes, which no file finds.
+CODE_PATTERN = re.compile(r"[0-9A-Za-zÄÖÜäöüß._\-]+\Z")
 
 
 def utcnow() -> datetime:
