@@ -5,6 +5,7 @@ English column headers."""
 import csv
 import io
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -239,6 +240,17 @@ def _blank(cell, values_only: bool) -> bool:
     return cell is None if values_only else (cell.value is None and cell.data_type == "n")
 
 
+def _visible(text: str) -> str:
+    """Without invisible format characters (a second byte order mark, a zero-width space pasted
+    with a heading): "E-Mail" with one was reported as the unknown column „E-Mail“."""
+    return "".join(c for c in text if unicodedata.category(c) != "Cf")
+
+
+def _quoted(names: list[str]) -> str:
+    """Names in the quotation marks of the page's language: „Geburtstag“, “Birthday”."""
+    return ", ".join(_("„%(name)s“", name=name) for name in names)
+
+
 def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
          required: set[str], other_columns: bool = False) -> Table:
     """Read a table and map its headers to canonical names.
@@ -260,7 +272,7 @@ def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
     if len(numbered) > MAX_ROWS:
         raise TableError(_("Die Datei hat mehr als %(max)s Zeilen.", max=MAX_ROWS))
     lookup = {alias.casefold(): name for name, names in aliases.items() for alias in names}
-    header = [cell.strip() for cell in numbered[0][1]]
+    header = [_visible(cell).strip() for cell in numbered[0][1]]
     columns, unknown, twice = [], [], []
     for cell in header:
         name = lookup.get(cell.casefold())
@@ -271,11 +283,9 @@ def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
         columns.append(name)
     problems = []
     if unknown:
-        problems.append(_("Unbekannte Spalten: %(names)s",
-                          names=", ".join(f"„{u}“" for u in unknown)))
+        problems.append(_("Unbekannte Spalten: %(names)s", names=_quoted(unknown)))
     if twice:
-        problems.append(_("Mehr als einmal in der Kopfzeile: %(names)s",
-                          names=", ".join(f"„{t}“" for t in twice)))
+        problems.append(_("Mehr als einmal in der Kopfzeile: %(names)s", names=_quoted(twice)))
     missing = sorted(required - set(columns))
     if missing:
         expected = ", ".join("/".join(aliases[m][:2]) for m in missing)

@@ -518,3 +518,20 @@ def test_a_blank_line_above_the_header_does_not_change_the_separator(offices):
     bad = csv_bytes(["", GOOD[0], "P1;Jörg;Müller;kein-at-zeichen;A1"])
     assert import_people(bad, "liste.csv").errors == [
         "Zeile 3: E-Mail-Adresse „kein-at-zeichen“ ist ungültig."]
+
+
+def test_invisible_characters_in_a_heading_do_not_hide_it(offices):
+    # A second byte order mark, a zero-width space or a word joiner pasted with a heading: the
+    # file was refused with "Unbekannte Spalten: „E-Mail“. Es fehlen Spalten: E-Mail/email".
+    header = "\ufeffPersonalnummer;Vorname;Nachname;\u200bE-Mail\u2060;Amt"
+    result = import_people(csv_bytes([header, *GOOD[1:]], bom=True), "liste.csv")
+    assert result.errors == [] and result.created == 2
+
+
+def test_column_names_are_quoted_as_the_page_language_quotes(offices):
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        result = import_people(csv_bytes([GOOD[0] + ";Hobby;Hobby", "P1;A;B;a@b.example;A1;x;y"]),
+                               "l.csv")
+    assert result.errors == ["Unknown columns: “Hobby”, “Hobby”."]
