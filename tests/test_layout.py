@@ -61,10 +61,13 @@ def test_language_switch_returns_to_a_page_that_can_be_shown(client, shown_at, b
     assert response.headers["Location"] == back_to
 
 
-def test_language_switch_needs_csrf_and_ignores_unknown(client):
+def test_language_switch_needs_csrf_and_refuses_unknown(client):
     assert client.post("/language", data={"lang": "en"}).status_code == 400
     token = csrf_token(client)
-    client.post("/language", data={"lang": "xx", "next": "//evil.example", "csrf_token": token})
+    forged = client.post("/language", data={"lang": "xx", "next": "//evil.example",
+                                            "csrf_token": token})
+    assert forged.status_code == 400
+    assert "Diese Sprache gibt es hier nicht" in forged.get_data(as_text=True)
     assert '<html lang="de">' in client.get("/").get_data(as_text=True)
 
 

@@ -2,6 +2,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
@@ -9,6 +10,7 @@ from werkzeug.routing import RequestRedirect
 from ..catalog import services as catalog
 from ..catalog import tracks
 from ..cohorts import services as cohort_services
+from ..errors import render_error
 from ..extensions import db
 from ..i18n import local_today
 from ..security import local_path
@@ -37,8 +39,10 @@ def home():
 @bp.post("/language")
 def set_language():
     lang = request.form.get("lang", "")
-    if lang in current_app.config["LANGUAGES"]:
-        session["lang"] = lang
+    if lang not in current_app.config["LANGUAGES"]:  # the buttons send only these
+        return render_error(400, _("Diese Sprache gibt es hier nicht. Die Seiten sind auf "
+                                   "Deutsch und auf Englisch da."))
+    session["lang"] = lang
     return redirect(_readable(local_path(request.form.get("next"), url_for("main.home"))))
 
 
