@@ -159,11 +159,37 @@ def test_moves_renames_and_leavers(offices, make_user, client, auth):
     assert sorted((a, t, d) for a, t, d in entries) == [
         ("deactivated", people()["P3"].id, {"source": "import"}),
         ("moved", people()["P1"].id, {"source": "import", "before": "A1", "after": "A2"}),
+        ("person_changed", people()["P1"].id, {"source": "import", "fields": ["last_name"]}),
     ]
     back = import_people(csv_bytes(GOOD + ["P3;Lea;Geht;lea@stadt.example;A1"]), "l.csv")
     assert back.updated == 2 and people()["P3"].active  # P1 moved back, P3 returned
     assert db.session.scalar(sa.select(AuditEntry.action).order_by(AuditEntry.id.desc())
                              .limit(1)) == "reactivated"
+
+
+def test_a_new_address_from_an_import_is_on_the_persons_page(offices, make_user, client, auth):
+    """The address decides where a password link goes: an import that sends it elsewhere (and
+    a second one that puts it back) must not pass as "geändert: 1" naming no one."""
+    import_people(csv_bytes(GOOD), "liste.csv")
+    admin = make_user(email="admin@stadt.example", roles={"admin"})
+    db.session.commit()
+    person = people()["P1"]
+    auth.login(email=admin.email)
+    other = [HEADER_DE, "P1;Jörg;Müller;jemand.anderes@example.net;A1", GOOD[2]]
+    result = import_people(csv_bytes(other), "liste.csv", actor=admin)
+    db.session.commit()
+    assert result.updated == 1 and person.email == "jemand.anderes@example.net"
+    entry = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.target_type == "user", AuditEntry.target_id == person.id)).one()
+    assert (entry.action, entry.actor_id, entry.details) == (
+        "person_changed", admin.id, {"source": "import", "fields": ["email"]})
+    def text(url):
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", client.get(url).get_data(
+            as_text=True)))
+
+    assert "Name oder E-Mail-Adresse geändert" in text(f"/verwaltung/personen/{person.id}")
+    assert "Angaben: E-Mail-Adresse" in text("/verwaltung/protokoll")
+    assert "jemand.anderes" not in str(entry.details)  # ids and field names, no addresses
 
 
 def test_people_without_personnel_number_are_never_deactivated(offices, make_user):

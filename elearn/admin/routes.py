@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "cohort_lead_removed": _l("Leitung einer Lerngruppe entfernt"),
     "cohort_changed": _l("Lerngruppe geändert"),
     "office_kind_changed": _l("Art eines Amts geändert"),
+    "person_changed": _l("Name oder E-Mail-Adresse geändert"),
 }
 # The keys of an entry's details, as the page shows them: within a list ("code: 33.1; people:
 # …"), so with their own context, apart from the same words as headings.
@@ -54,6 +55,7 @@ DETAIL_LABELS = {
     "name": lazy_pgettext("audit detail", "Name"),
     "people": lazy_pgettext("audit detail", "Personen"),
     "days": lazy_pgettext("audit detail", "Löschfrist (Tage)"),
+    "fields": lazy_pgettext("audit detail", "Angaben"),
 }
 
 
@@ -62,6 +64,7 @@ VALUE_LABELS = {
     "cli": _l("Kommandozeile"), "upload": _l("hochgeladene Datei"), "import": _l("Import"),
     "person": _l("einzeln"), "office": _l("ganzes Amt"), "file": _l("Liste"),
     "purge": _l("Löschfrist nach Deaktivierung (privacy purge)"),
+    "first_name": _l("Vorname"), "last_name": _l("Nachname"), "email": _l("E-Mail-Adresse"),
     True: _l("ja"), False: _l("nein"),
 }
 

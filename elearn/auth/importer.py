@@ -158,8 +158,8 @@ def _self_protection(people: list[_Person], deactivate_missing: bool, actor) -> 
 def apply(people: list[_Person], deactivate_missing: bool, actor=None) -> ImportResult:
     """Write the checked rows (adds and flushes, never commits).
 
-    Every move, change of roles, deactivation and reactivation gets its own audit entry, so
-    a person's page shows what an import did to them.
+    Every change of name or e-mail address, move, change of roles, deactivation and
+    reactivation gets its own audit entry, so a person's page shows what an import did to them.
     """
     result = ImportResult()
     existing = {u.personnel_number: u for u in db.session.scalars(
@@ -211,11 +211,16 @@ def created_people(result: ImportResult) -> list[User]:
 
 
 def _update(user: User, person: _Person, actor) -> bool:
-    changed = False
-    for name in ("first_name", "last_name", "email"):
-        if getattr(user, name) != getattr(person, name):
+    fields = [name for name in ("first_name", "last_name", "email")
+              if getattr(user, name) != getattr(person, name)]
+    if fields:
+        # Which details changed, never their values (the log names no one). A new address
+        # decides where the next password link goes: without an entry on the person's page,
+        # an administrator could send it to themselves and back again unnoticed.
+        audit.record(actor, "person_changed", user, source="import", fields=fields)
+        for name in fields:
             setattr(user, name, getattr(person, name))
-            changed = True
+    changed = bool(fields)
     if user.office_id != person.office.id:
         audit.record(actor, "moved", user, source="import", before=user.office.code,
                      after=person.office.code)
