@@ -421,6 +421,69 @@ def test_an_xlsx_that_unpacks_to_far_more_than_a_list_is_refused_unread(offices,
     assert import_people(_xlsx(rows), "liste.xlsx").errors == []  # a real list passes
 
 
+def _shared_strings_xlsx(texts, cells):
+    """A minimal XLSX whose cells (XML after the header row) refer to shared texts by number;
+    the header "E-Mail" is text 0."""
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    relationships = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    package = "http://schemas.openxmlformats.org/package/2006/relationships"
+    kinds = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    parts = {
+        "[Content_Types].xml": (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{kinds}.sheet.main+xml"/>'
+            f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{kinds}.worksheet+xml"/>'
+            f'<Override PartName="/xl/sharedStrings.xml" ContentType="{kinds}.sharedStrings+xml"/>'
+            "</Types>"),
+        "_rels/.rels": (
+            f'<Relationships xmlns="{package}"><Relationship Id="rId1" '
+            f'Type="{relationships}/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
+        "xl/workbook.xml": (
+            f'<workbook xmlns="{main}" xmlns:r="{relationships}"><sheets>'
+            '<sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>'),
+        "xl/_rels/workbook.xml.rels": (
+            f'<Relationships xmlns="{package}"><Relationship Id="rId1" '
+            f'Type="{relationships}/worksheet" Target="worksheets/sheet1.xml"/><Relationship '
+            f'Id="rId2" Type="{relationships}/sharedStrings" Target="sharedStrings.xml"/>'
+            "</Relationships>"),
+        "xl/sharedStrings.xml": f'<sst xmlns="{main}">' + "".join(
+            f"<si><t>{t}</t></si>" for t in ["E-Mail", *texts]) + "</sst>",
+        "xl/worksheets/sheet1.xml": (
+            f'<worksheet xmlns="{main}"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c>'
+            f"</row>{cells}</sheetData></worksheet>"),
+    }
+    result = io.BytesIO()
+    with zipfile.ZipFile(result, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, content in parts.items():
+            target.writestr(name, content)
+    return result.getvalue()
+
+
+def test_a_text_shared_by_many_cells_counts_once_per_cell(monkeypatch):
+    """XLSX stores a repeated text once: a 9 MB text in 150,000 cells packed into 0.8 MB, passed
+    the archive check and kept the server checking characters for hours (34 ms a cell)."""
+    from elearn import tabular
+
+    monkeypatch.setattr(tabular, "MAX_UNPACKED", 1 << 20)
+    aliases = {"email": ("E-Mail",)}
+
+    def read(rows, cell):
+        data = _shared_strings_xlsx(["x" * 110_000], "".join(
+            f'<row r="{n}">{cell.format(n=n)}</row>' for n in range(2, rows + 2)))
+        assert len(data) < 5_000  # each part far below MAX_UNPACKED
+        return tabular.read(data, "l.xlsx", aliases, {"email"}, other_columns=True)
+
+    plain = '<c r="A{n}" t="s"><v>1</v></c>'
+    assert len(read(9, plain).rows) == 9  # 0.99 MB of text: within the limit
+    with pytest.raises(tabular.TableError, match="würde entpackt 1 MB"):
+        read(20, plain)  # 2.2 MB of text
+    # The same through formulas whose saved results are the shared text.
+    with pytest.raises(tabular.TableError, match="würde entpackt 1 MB"):
+        read(20, '<c r="A{n}" t="s"><f>"x"</f><v>1</v></c>')
+
+
 def test_excel_unicode_text_is_read_and_a_doubled_column_is_refused(offices):
     # Excel's "Unicode text": UTF-16 with BOM, tab-separated.
     unicode_text = "\r\n".join(line.replace(";", "\t") for line in GOOD).encode("utf-16")
