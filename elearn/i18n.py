@@ -95,17 +95,18 @@ def _bound_gettext() -> dict:
     each; a page has 20 to 70 strings). These look it up once per page and otherwise behave as
     Jinja's "newstyle" gettext: the text is marked safe when autoescaping and always formatted
     with its keyword arguments (so a literal percent sign is written %%), and `ngettext`
-    passes the count as `num`.
+    passes the count as `num`. The parameters are positional-only, as Jinja's are: a variable
+    may have any name (`{% trans count=n %}` passes the count as `count` too).
     """
     translations = get_translations()
 
     @pass_context
-    def gettext(context, string, **variables):
+    def gettext(context, string, /, **variables):
         text = translations.ugettext(string)
         return _marked(context, text) % variables
 
     @pass_context
-    def ngettext(context, singular, plural, count, **variables):
+    def ngettext(context, singular, plural, count, /, **variables):
         variables.setdefault("num", count)
         text = translations.ungettext(singular, plural, count)
         return _marked(context, text) % variables

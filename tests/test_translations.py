@@ -65,3 +65,19 @@ def test_template_strings_follow_the_language_the_page_is_rendered_in(app):
     assert german.split("|")[:2] == ["Kurse", "2 Module"]
     assert german.split("|")[2] == "Bestanden ist das Quiz ab &lt;b&gt; % der Punkte."
     assert "&lt;b&gt;" in english and "<b>" not in english
+
+
+def test_template_strings_may_name_their_variables_freely(app):
+    """Jinja's `{% trans count=n %}` passes the count positionally and as `count`; a variable
+    may also be called `string` or `context`. The page's gettext must take them all, as
+    Jinja's own does (a 500 otherwise)."""
+    from flask import render_template_string
+
+    template = ('{% trans count=n %}{{ count }} Modul{% pluralize %}{{ count }} Module'
+                '{% endtrans %}|{{ ngettext("%(num)s Modul", "%(num)s Module", n, count=n) }}|'
+                '{{ _("Text %(string)s %(context)s", string="a", context="<b>") }}')
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        one, three = (render_template_string(template, n=n) for n in (1, 3))
+    assert one.split("|")[:2] == ["1 Modul", "1 module"]  # the first has no English msgid
+    assert three.split("|")[:2] == ["3 Module", "3 modules"]
+    assert one.split("|")[2] == "Text a &lt;b&gt;"
