@@ -168,8 +168,9 @@ _DUMMY_HASH = (
 
 
 def _login_is_recent() -> bool:
-    """Flask renews the cookie on every request, so its own expiry only ends an idle login;
-    the time of the login itself, kept in the signed session, ends one in use as well."""
+    """The cookie's expiry is not to be relied on (it is renewed whenever the session changes,
+    and a client may keep a cookie longer); the time of the login itself, kept in the signed
+    session, ends a login ELEARN_SESSION_HOURS after it began, used or not."""
     since = session.get("since")
     lifetime = current_app.permanent_session_lifetime.total_seconds()
     return isinstance(since, int) and 0 <= time.time() - since <= lifetime
