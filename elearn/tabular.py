@@ -88,8 +88,9 @@ def _csv_rows(data: bytes) -> list[list[str]]:
         raise TableError(_("Die Datei enthält Nullzeichen und ist wohl keine Textdatei. Bitte "
                            "als CSV oder XLSX speichern."))
     # The header is the first line with content, as `read` takes it: a blank line above it
-    # must not make a semicolon list read as one with commas.
-    header = next((line for line in io.StringIO(text) if line.strip()), "")
+    # (or one with only an invisible character, such as a second byte order mark) must not make
+    # a semicolon list read as one with commas.
+    header = next((line for line in io.StringIO(text) if _visible(line).strip()), "")
     # A tab in the header decides (names may hold commas, hardly ever tabs); else the majority.
     delimiter = "\t" if "\t" in header else ";" if header.count(";") > header.count(",") else ","
     # strict: an opening quote without its closing one is an error, not a cell that swallows
@@ -279,6 +280,11 @@ def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
         raise TableError(_("Bitte verwenden Sie eine CSV- oder XLSX-Datei."))
     # Keep each row's number as the spreadsheet shows it, then drop empty rows.
     numbered = [(n, r) for n, r in enumerate(raw, start=1) if any(c.strip() for c in r)]
+    # A line above the header that holds only invisible characters (a second byte order mark
+    # on a line of its own) looks blank too; it must not be taken for the header.
+    start = next((i for i, (_n, cells) in enumerate(numbered)
+                  if any(_visible(c).strip() for c in cells)), len(numbered))
+    numbered = numbered[start:]
     if not numbered:
         raise TableError(_("Die Datei ist leer."))
     if len(numbered) > MAX_ROWS:

@@ -624,3 +624,11 @@ def test_column_names_are_quoted_as_the_page_language_quotes(offices):
         result = import_people(csv_bytes([GOOD[0] + ";Hobby;Hobby", "P1;A;B;a@b.example;A1;x;y"]),
                                "l.csv")
     assert result.errors == ["Unknown columns: “Hobby”, “Hobby”."]
+
+
+def test_a_line_of_only_a_byte_order_mark_above_the_header_is_blank(offices):
+    # It looks blank in every editor; taken for the header, the file was refused with
+    # "Es fehlen Spalten: …" although the header is right below it.
+    data = csv_bytes(["\ufeff", *GOOD], bom=True)
+    result = import_people(data, "liste.csv")
+    assert result.errors == [] and result.created == 2
