@@ -71,6 +71,12 @@ def render_error(code: int, message: str | None = None):
     )
 
 
+def unknown_language():
+    """The answer to a language the buttons never send (a forged or mangled form)."""
+    return render_error(400, _("Diese Sprache gibt es hier nicht. Die Seiten sind auf Deutsch "
+                               "und auf Englisch da."))
+
+
 def _handle_http(error: HTTPException):
     if error.code is None or error.code < 400:
         return error

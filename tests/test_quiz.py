@@ -392,6 +392,12 @@ def test_switching_language_in_a_quiz_keeps_the_answers_ticked_so_far(app, logge
     assert sorted(checked) == sorted(ticked.items())
     # Once: a later visit starts from the stored attempt, as before.
     assert " checked>" not in logged_in.get(url).get_data(as_text=True)
+    # A language the button never sends is refused, as on every other page.
+    forged = logged_in.post(url + "/sprache", data={**ticked, "lang": "xx",
+                                                    "csrf_token": csrf_token(logged_in, "/")})
+    assert forged.status_code == 400
+    assert "This language is not available here" in forged.get_data(as_text=True)
+    assert " checked>" not in logged_in.get(url).get_data(as_text=True)
     # Nothing is saved as an answer, and someone else's attempt is not found.
     assert db.session.scalar(sa.select(Attempt.submitted_at)) is None
     other = app.test_client()

@@ -2,7 +2,6 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
@@ -10,7 +9,7 @@ from werkzeug.routing import RequestRedirect
 from ..catalog import services as catalog
 from ..catalog import tracks
 from ..cohorts import services as cohort_services
-from ..errors import render_error
+from ..errors import unknown_language
 from ..extensions import db
 from ..i18n import local_today
 from ..security import local_path
@@ -40,8 +39,7 @@ def home():
 def set_language():
     lang = request.form.get("lang", "")
     if lang not in current_app.config["LANGUAGES"]:  # the buttons send only these
-        return render_error(400, _("Diese Sprache gibt es hier nicht. Die Seiten sind auf "
-                                   "Deutsch und auf Englisch da."))
+        return unknown_language()
     session["lang"] = lang
     return redirect(_readable(local_path(request.form.get("next"), url_for("main.home"))))
 

@@ -10,7 +10,7 @@ from ..auth.services import role_required
 from ..catalog import services as catalog
 from ..catalog.models import Course
 from ..certificates.models import Certificate
-from ..errors import render_error
+from ..errors import render_error, unknown_language
 from ..extensions import db
 from . import bp, services
 from . import statistics as statistics_service
@@ -94,8 +94,9 @@ def language(attempt_id: int):
     """The language button on a quiz page sends the quiz form here: the page comes back in
     the other language with the answers ticked so far, not a blank quiz."""
     attempt = _own_attempt(attempt_id)
-    if request.form.get("lang") in current_app.config["LANGUAGES"]:
-        session["lang"] = request.form["lang"]
+    if request.form.get("lang") not in current_app.config["LANGUAGES"]:
+        return unknown_language()
+    session["lang"] = request.form["lang"]
     answers = [(key, value) for key, value in request.form.items(multi=True)
                if key.startswith("q-")]
     if not attempt.is_submitted and sum(len(k) + len(v) for k, v in answers) <= MAX_DRAFT:
