@@ -23,6 +23,17 @@ def test_postgres_urls_use_psycopg3(monkeypatch):
     assert config.database_url("") == "postgresql+psycopg://u:p@db/elearn"
 
 
+def test_pooled_connections_are_tested_on_a_database_server_only(monkeypatch, tmp_path):
+    """A PostgreSQL restart leaves pooled connections dead: each is tested as it is taken. A
+    SQLite file cannot drop one, so the test would only cost a statement per request."""
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@db/elearn")
+    assert config.from_environment(str(tmp_path))["SQLALCHEMY_ENGINE_OPTIONS"] == {
+        "pool_pre_ping": True}
+    monkeypatch.delenv("DATABASE_URL")
+    assert config.from_environment(str(tmp_path))["SQLALCHEMY_ENGINE_OPTIONS"] == {
+        "pool_pre_ping": False}
+
+
 def test_secret_key_generated_once_into_instance_folder(monkeypatch, tmp_path):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     first = config.from_environment(str(tmp_path))["SECRET_KEY"]
