@@ -1,5 +1,8 @@
 """Layout, language, error pages, security headers and the health check."""
 
+import pathlib
+import re
+
 import pytest
 import sqlalchemy as sa
 from flask import Blueprint
@@ -295,3 +298,24 @@ def test_the_site_name_and_the_learning_path_of_that_name_are_links_with_differe
     assert ambiguous_links(page) == []
     assert ('Digitalisierungsführerschein<span class="kern-sr-only">: Startseite</span></a>'
             in page)
+
+
+def test_every_breadcrumb_is_one_navigation_landmark_with_hidden_separators(client, auth,
+                                                                             make_user):
+    """The way back is a named navigation landmark on every page that has one, administration
+    included, and a screen reader reads the links, not the "›" between them."""
+    admin = make_user(roles=("admin",))
+    person = make_user()
+    auth.login(admin.email)
+    for url, links in ((f"/verwaltung/personen/{person.id}", ["Verwaltung", "Personen"]),
+                       ("/verwaltung/personen", ["Verwaltung"])):
+        page = client.get(url).get_data(as_text=True)
+        trail = re.search(r'<nav aria-label="Brotkrumen" class="breadcrumb">(.*?)</nav>', page)
+        assert trail, url
+        assert re.findall(r'<a class="kern-link" href="[^"]+">([^<]+)</a>', trail[1]) == links
+        assert trail[1].count("›") == trail[1].count('<span aria-hidden="true">›</span>') \
+            == len(links) - 1
+    templates = pathlib.Path(__file__).parent.parent / "elearn" / "templates"
+    by_hand = [t.name for t in templates.rglob("*.html")
+               if t.name != "_macros.html" and 'class="breadcrumb' in t.read_text()]
+    assert by_hand == []  # every page takes its trail from the macro
