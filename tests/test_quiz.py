@@ -153,7 +153,15 @@ def test_missing_answers_are_listed_and_nothing_recorded(logged_in):
     assert response.status_code == 422
     assert "Bitte prüfen Sie Ihre Eingaben" in page
     assert "<title>Fehler: Quiz: " in page  # the title says it first, as on other forms
-    assert len(re.findall(r'href="#frage-\d"', page)) == 2
+    # Each problem leads to the first answer of its question, which takes the focus there
+    # (a question's fieldset cannot), and the question says what is wrong with it.
+    targets = re.findall(r'<li><a class="kern-link" href="#([^"]+)">', page)
+    assert len(targets) == 2
+    for target in targets:
+        field = re.search(rf'<(?:input|select) [^>]*id="{target}"', page)
+        assert field, target
+        question = page[:field.start()].rsplit("<fieldset", 1)[1]
+        assert 'aria-describedby="frage-' in question and "kern-fieldset--error" in question
     kept = re.search(r'value="\d+" checked>\s*<label[^>]*>(.*?)</label>', page)
     assert kept and kept.group(1) == "Die richtige Antwort"  # the given answer is kept
     assert _attempts()[0].submitted_at is None
