@@ -88,6 +88,8 @@ def test_home_offers_continue_where_left_off(client, auth, learner, synced):
     client.get("/kurse/demo-kurs/02-zweites-modul")
     page = client.get("/").get_data(as_text=True)
     assert "Weitermachen, wo Sie aufgehört haben" in page
+    assert '<p class="kern-body" lang="de">Testkurs Digitales Arbeiten: ' \
+           '<strong>Zweites Modul</strong></p>' in page
     assert 'href="/kurse/demo-kurs/02-zweites-modul"' in page
 
 

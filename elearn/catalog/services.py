@@ -250,10 +250,14 @@ def complete_module(user, module: Module, via: str = BY_STUDY) -> ModuleProgress
     return progress
 
 
-def continue_where_left_off(user) -> tuple[Course, CourseVersion, Module] | None:
-    """The most recently seen module that is not completed, in its course's current version."""
-    row = db.session.execute(
-        sa.select(Course, CourseVersion, Module)
+def continue_where_left_off(user) -> sa.Row | None:
+    """The most recently seen module that is not completed, in its course's current version:
+    what the link to it needs (course_slug, language, course_title, module_slug, module_title),
+    not the module's text and quiz."""
+    return db.session.execute(
+        sa.select(Course.slug.label("course_slug"), CourseVersion.language,
+                  CourseVersion.title.label("course_title"), Module.slug.label("module_slug"),
+                  Module.title.label("module_title"))
         .join(ModuleProgress, ModuleProgress.course_id == Course.id)
         .join(CourseVersion, current_version_join())
         .join(Module, sa.and_(Module.version_id == CourseVersion.id,
@@ -263,7 +267,6 @@ def continue_where_left_off(user) -> tuple[Course, CourseVersion, Module] | None
         .order_by(ModuleProgress.last_seen_at.desc())
         .limit(1)
     ).first()
-    return tuple(row) if row else None
 
 
 def next_module(modules: list[Module], progress: dict[str, ModuleProgress]) -> Module | None:
