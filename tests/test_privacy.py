@@ -179,3 +179,30 @@ def test_a_retention_shorter_than_a_week_is_kept_exactly(synced, make_user, monk
     db.session.refresh(attempt)
     assert attempt.answers is None  # 5 days old, 3 allowed: gone whatever the weekday
 
+
+
+# --- privacy review: what is stored is named, with how long it is kept -------------------------
+
+def test_purge_deletes_expired_password_links_used_or_not(make_user):
+    """Links were never deleted: purpose and times (when someone asked for a new password,
+    when they set it) stayed for good, with no retention period in the notice."""
+    from elearn.auth import tokens
+    from elearn.auth.models import INVITE, RESET, UserToken
+    from elearn.org.models import utcnow
+    from elearn.privacy import services as privacy
+
+    old, used, fresh = (make_user(email=f"{n}@test.example") for n in ("alt", "benutzt", "neu"))
+    tokens.issue(old, INVITE)
+    tokens.issue(used, RESET)
+    tokens.consume(db.session.scalars(sa.select(UserToken).where(
+        UserToken.user_id == used.id)).one())
+    tokens.issue(fresh, INVITE)
+    for token in db.session.scalars(sa.select(UserToken).where(
+            UserToken.user_id.in_([old.id, used.id]))):
+        token.expires_at = utcnow() - timedelta(minutes=1)  # expired a moment ago
+    db.session.commit()
+    counts = privacy.purge(365)
+    db.session.commit()
+    assert counts["password_links"] == 2
+    assert db.session.scalars(sa.select(UserToken.user_id)).all() == [fresh.id]
+

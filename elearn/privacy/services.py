@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from .. import audit
 from ..auth import services as auth
 from ..auth import tokens
-from ..auth.models import LoginFailure, User
+from ..auth.models import LoginFailure, User, UserToken
 from ..auth.people import confirm_administrator
 from ..certificates.models import Certificate
 from ..cohorts import activity
@@ -23,7 +23,8 @@ def purge(retention_days: int, erase_after_days: int = 0) -> dict[str, int]:
     """Delete attempt details older than the retention period; keep scores and completions.
 
     Progress, completions, pass/fail and certificates stay: they are the record of training.
-    Learning time older than the period stays only as totals per module and month. With
+    Learning time older than the period stays only as totals per module and month; expired
+    invitation and password links go. With
     `erase_after_days`, people deactivated at least that long ago are erased (see `erase`).
     """
     erased = erase_deactivated(erase_after_days) if erase_after_days else 0
@@ -47,9 +48,14 @@ def purge(retention_days: int, erase_after_days: int = 0) -> dict[str, int]:
     logins = db.session.execute(
         sa.delete(LoginFailure).where(LoginFailure.created_at < day)).rowcount
     marks = db.session.execute(sa.delete(RequestMark).where(RequestMark.created_at < day)).rowcount
+    # An invitation or password link opens nothing once expired, used or not: what is left of
+    # it (purpose and times, when the person set a password) has no purpose any more.
+    links = db.session.execute(
+        sa.delete(UserToken).where(UserToken.expires_at < utcnow())).rowcount
     study = activity.summarize_before(cutoff)
     return {"attempts": attempts, "answers": answers, "login_failures": logins,
-            "rate_marks": marks, "study_sessions": study, "people_erased": erased}
+            "rate_marks": marks, "password_links": links, "study_sessions": study,
+            "people_erased": erased}
 
 
 def erase_deactivated(days: int) -> int:
