@@ -1124,8 +1124,13 @@ def test_data_export_and_erasure_cover_cohort_data(client, auth, cohort, make_us
     db.session.add(SurveyReceipt(user_id=person.id, subject="track:1"))
     db.session.commit()
     data = export.personal_data(person)
+    # Since when: the group's figures count what the person did from then on.
+    added = db.session.scalar(sa.select(CohortMember.added_at).where(
+        CohortMember.user_id == person.id))
     assert data["learning_groups"] == [{"name": "Pilot A", "track": "test-pfad",
-                                        "starts_on": "2026-03-02", "ends_on": "2026-04-30"}]
+                                        "starts_on": "2026-03-02", "ends_on": "2026-04-30",
+                                        "member_since": added.isoformat(timespec="seconds")
+                                        + "Z"}]
     assert {(t["module"], t["seconds"]) for t in data["active_learning_seconds"]} == {
         ("01-erstes-modul", 720), ("02-zweites-modul", 720)}
     assert data["surveys_answered"] == ["track:1"]

@@ -93,17 +93,20 @@ def _cohort_data(user: User) -> dict:
     from ..cohorts.models import Cohort, CohortMember, StudySession, SurveyReceipt, cohort_lead
 
     slugs = dict(db.session.execute(sa.select(Course.id, Course.slug)).all())
-    groups = db.session.scalars(sa.select(Cohort).join(CohortMember)
+    groups = db.session.execute(sa.select(Cohort, CohortMember.added_at).join(CohortMember)
                                 .where(CohortMember.user_id == user.id)
-                                .options(selectinload(Cohort.track))).all()
+                                .options(selectinload(Cohort.track))
+                                .order_by(Cohort.starts_on, Cohort.id)).all()
     led = db.session.scalars(sa.select(Cohort).join(cohort_lead)
                              .where(cohort_lead.c.user_id == user.id)
                              .options(selectinload(Cohort.track))).all()
     return {
         "learning_groups_led": [{"name": c.name, "track": c.track.slug} for c in led],
+        # Since when: the group's figures count what the person did from then on.
         "learning_groups": [{"name": c.name, "track": c.track.slug,
                              "starts_on": c.starts_on.isoformat(),
-                             "ends_on": c.ends_on.isoformat()} for c in groups],
+                             "ends_on": c.ends_on.isoformat(), "member_since": _time(added)}
+                            for c, added in groups],
         "active_learning_seconds": [
             {"course": slugs.get(course_id), "module": module, "seconds": seconds}
             for (_, course_id, module), seconds in sorted(
