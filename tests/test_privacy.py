@@ -206,3 +206,20 @@ def test_purge_deletes_expired_password_links_used_or_not(make_user):
     assert counts["password_links"] == 2
     assert db.session.scalars(sa.select(UserToken.user_id)).all() == [fresh.id]
 
+
+def test_privacy_notice_names_every_stored_detail_and_how_long_it_is_kept(client):
+    """Stored but not named before: the password's hash, since when the account exists or is
+    deactivated, each module's last visit, since when one is in a group and which groups one
+    leads; kept without a period named: password links, feedback and its receipts, what stays
+    of attempts and learning time after the retention period, group memberships."""
+    page = client.get("/datenschutz").get_data(as_text=True)
+    stored, kept = page.split("Wie lange die Daten aufbewahrt werden")
+    assert "Ihr Passwort (nur als Prüfwert" in stored
+    assert "seit wann es Ihren Zugang gibt und, wenn er deaktiviert ist, seit wann" in stored
+    assert "wann Sie jedes Modul zuletzt aufgerufen haben" in stored
+    assert "Sie gehören und seit wann; wenn Sie Gruppen leiten, welche" in stored
+    assert "Einladungs- und Passwort-Links: bis einen Tag nach ihrem Ablauf" in kept
+    assert "Rückmeldungen: ohne Namen, solange die Plattform betrieben wird" in kept
+    assert "Der Vermerk, dass Sie geantwortet haben: bis Ihre Daten gelöscht werden" in kept
+    assert ("Was danach von Quizversuchen und Lernzeit bleibt, und Ihre Lerngruppen: so lange "
+            "wie Fortschritt und Abschlüsse") in kept
