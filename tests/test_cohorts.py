@@ -919,6 +919,33 @@ def test_survey_results_wait_for_the_month_after_the_end_and_then_stay(
 
 
 
+def test_english_dashboard_writes_shares_the_english_way_and_marks_only_german_titles(
+        client, auth, cohort, make_user):
+    """An English page wrote „80 %“ (the German spacing) in the survey table and the pass-rate
+    column, and marked the translated "Whole track" heading as German (lang="de")."""
+    from elearn.catalog import services
+
+    populate(cohort, make_user, [10, 20, 30, 40, 50], first_passes=[True] * 5)
+    course, version = services.get_course("demo-kurs")
+    for rating, useful in ((5, 4), (4, 4), (4, 3), (3, 4), (4, 2)):
+        db.session.add(SurveyResponse(cohort_id=cohort.id, track_id=cohort.track_id,
+                                      rating=rating, items={"useful": useful}, month="2026-04"))
+        db.session.add(SurveyResponse(cohort_id=cohort.id, course_id=course.id,
+                                      module_slug=version.modules[0].slug, rating=rating,
+                                      items={"useful": useful}, month="2026-04"))
+    db.session.commit()
+    auth.login(email="lead@test.example")
+    german = page(client.get(f"/kohorten/{cohort.id}"))
+    assert re.search(r">\s*80 %\s*<", german)  # the survey share, German spacing
+    client.post("/language", data={"lang": "en", "csrf_token": csrf_token(client, "/")})
+    text = page(client.get(f"/kohorten/{cohort.id}"))
+    assert re.search(r">\s*80%\s*<", text) and not re.search(r"\d %", text)
+    headings = dict((title, attrs) for attrs, title in re.findall(
+        r'<h3 class="kern-heading-small" id="survey-\d+"([^>]*)>([^<]+)</h3>', text))
+    assert headings["Whole track"] == ""
+    assert headings[version.modules[0].title] == ' lang="de"'
+
+
 # --- an ended group's figures never move (a lead who compares learns nothing about one person)
 
 def _row(text, title):

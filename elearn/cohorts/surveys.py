@@ -73,6 +73,9 @@ class SurveySummary:
     mean: float | None = None
     agreement: dict[str, float] = field(default_factory=dict)  # item -> share answering 3 or 4
     comments: list[str] = field(default_factory=list)
+    # The track as a whole has an interface label ("Lernpfad insgesamt", in the reader's
+    # language); a module's title is course content, in German.
+    whole_track: bool = False
 
 
 def shown_from(end: date) -> date:
@@ -102,9 +105,10 @@ def summaries(cohort: Cohort, titles: dict, min_group: int, end: date) -> list[S
     result = []
     for key, answers in groups.items():
         title = titles.get(key, key[1])
+        whole_track = key[0] == "track"
         n = len(answers)
         if n < min_group:
-            result.append(SurveySummary(title=title, n=n, shown=False))
+            result.append(SurveySummary(title=title, n=n, shown=False, whole_track=whole_track))
             continue
         counts = Counter(r for r, _, _ in answers)
         agreement = {}
@@ -115,7 +119,7 @@ def summaries(cohort: Cohort, titles: dict, min_group: int, end: date) -> list[S
         result.append(SurveySummary(
             title=title, n=n, shown=True, ratings=[counts.get(r, 0) for r in range(1, 6)],
             mean=sum(r for r, _, _ in answers) / n, agreement=agreement,
-            comments=sorted(c for _, _, c in answers if c)))
+            comments=sorted(c for _, _, c in answers if c), whole_track=whole_track))
     order = list(titles)
     result.sort(key=lambda s: next((i for i, k in enumerate(order) if titles[k] == s.title),
                                    len(order)))
