@@ -161,7 +161,7 @@ def comparison():
                            today=local_today(),
                            result=result, problem=problem, problem_at=at,
                            min_group=_min_group(),
-                           equivalence=compare.EQUIVALENCE,
+                           equivalence=compare.EQUIVALENCE, resamples=compare.RESAMPLES,
                            interval_min=compare.INTERVAL_MIN), status
 
 
