@@ -1,5 +1,6 @@
 """Digitalisierungsführerschein: an e-learning platform for municipal administrations."""
 
+import logging
 from pathlib import Path
 
 from flask import Flask
@@ -20,6 +21,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     if app.config["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    if app.logger.level == logging.NOTSET:
+        # Flask leaves its logger to the root's WARNING: under gunicorn the platform's own
+        # records of what happened (a password set, a people import) never reached the log.
+        app.logger.setLevel(logging.INFO)
 
     _init_extensions(app)
     _register_blueprints(app)
@@ -68,6 +74,8 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_commands(app: Flask) -> None:
+    from flask_migrate.cli import db as migrate_cli
+
     from .auth.cli import users_cli
     from .catalog.cli import courses_cli
     from .certificates.cli import certificates_cli
@@ -77,25 +85,27 @@ def _register_commands(app: Flask) -> None:
     from .reports.cli import reports_cli
 
     for group in (courses_cli, certificates_cli, reports_cli, privacy_cli, offices_cli,
-                  users_cli, demo_cli):
+                  users_cli, demo_cli, migrate_cli):
         for command in group.commands.values():
-            if command.callback is not None:
-                command.callback = _database_errors_said(command.callback)
-        app.cli.add_command(group)
+            # The groups are module-level objects: wrap each command once, however many apps.
+            if command.callback is not None and \
+                    not getattr(command.callback, "database_errors_said", False):
+                command.callback = _database_errors_said(command.callback,
+                                                         migrations=group is migrate_cli)
+        if group is not migrate_cli:  # Flask-Migrate registers `flask db` itself
+            app.cli.add_command(group)
 
 
-# Missing table or column: SQLite's words, PostgreSQL's SQLSTATEs.
-_SCHEMA_MISSING = ("no such table", "no such column")
-_SCHEMA_CODES = ("42P01", "42703")
-
-
-def _database_errors_said(callback):
-    """A command run before `flask db upgrade`, or against a database that cannot be reached,
-    ended in a traceback: say what to do instead (nothing was written)."""
+def _database_errors_said(callback, migrations: bool = False):
+    """A command run before `flask db upgrade`, or against a database that cannot be reached
+    (`flask db upgrade` itself too: a wrong password in DATABASE_URL), ended in a traceback:
+    say what to do instead (nothing was written)."""
     import functools
 
     import click
     from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from .errors import SCHEMA_CODES, SCHEMA_MISSING
 
     @functools.wraps(callback)
     def run(*args, **kwargs):
@@ -103,15 +113,23 @@ def _database_errors_said(callback):
             return callback(*args, **kwargs)
         except (OperationalError, ProgrammingError) as error:
             text = str(error.orig)
-            if getattr(error.orig, "pgcode", None) in _SCHEMA_CODES or \
-                    text.startswith(_SCHEMA_MISSING):
+            first = text.splitlines()[0] if text else str(error)
+            if migrations:  # a migration's own fault is the developers' to read in full
+                if isinstance(error, OperationalError) and not text.startswith(SCHEMA_MISSING):
+                    raise click.ClickException(
+                        f"the database cannot be used ({first}); check DATABASE_URL.") from None
+                raise
+            # psycopg 3 names the SQLSTATE `sqlstate` (psycopg 2 said `pgcode`).
+            if getattr(error.orig, "sqlstate", None) in SCHEMA_CODES or \
+                    text.startswith(SCHEMA_MISSING):
                 raise click.ClickException(
                     "the database lacks tables of this version: run `flask --app wsgi db "
                     "upgrade` first. Nothing was changed.") from None
             if isinstance(error, OperationalError):
                 raise click.ClickException(
-                    f"the database cannot be used ({text.splitlines()[0] if text else error}); "
+                    f"the database cannot be used ({first}); "
                     "check DATABASE_URL. Nothing was changed.") from None
             raise
 
+    run.database_errors_said = True
     return run

@@ -26,8 +26,30 @@ def database_url(instance_path: str) -> str:
     # Hosting platforms often hand out postgres:// URLs; SQLAlchemy wants a driver name.
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
+            url = "postgresql+psycopg://" + url[len(prefix) :]
+            break
+    _check_database_url(url)
     return url
+
+
+def _check_database_url(url: str) -> None:
+    """A mistyped DATABASE_URL stopped every start and command with a SQLAlchemy traceback
+    ("Can't load plugin: sqlalchemy.dialects:postgresq"): name the setting instead. The
+    password is never repeated."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    expected = ("expected postgresql://user:password@host/database, or leave it unset for "
+                "SQLite in the instance folder.")
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise SystemExit("DATABASE_URL is not a database address: " + expected) from None
+    try:
+        parsed.get_dialect().import_dbapi()
+    except (NoSuchModuleError, ImportError):
+        raise SystemExit(f"DATABASE_URL names a database type this installation cannot use "
+                         f"({parsed.drivername}): " + expected) from None
 
 
 def _flag(name: str, default: bool = False) -> bool:

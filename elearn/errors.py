@@ -1,11 +1,12 @@
 """Error pages in the layout, in the user's language, without stack traces."""
 
-from flask import Flask, Response, current_app, has_request_context, render_template
+from flask import Flask, Response, current_app, g, has_request_context, render_template, request
 from flask.globals import request_ctx
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
@@ -47,6 +48,11 @@ def _titles() -> dict[int, tuple[str, str]]:
             _("Zu viele Versuche"),
             _("Zu viele Versuche in kurzer Zeit. Bitte warten Sie einige Minuten "
               "und versuchen Sie es dann erneut."),
+        ),
+        503: (
+            _("Vorübergehend nicht verfügbar"),
+            _("Die Lernplattform kann ihre Datenbank gerade nicht erreichen. Bitte versuchen "
+              "Sie es in einigen Minuten noch einmal."),
         ),
         500: (
             _("Interner Fehler"),
@@ -123,8 +129,45 @@ def _handle_integrity(error: IntegrityError):
         "anderen Fenster. Diese Anfrage hat nichts geändert. Bitte laden Sie die Seite neu."))
 
 
+# Missing table or column (SQLite's words, PostgreSQL's SQLSTATEs): a fault of the deployment's
+# schema, not of the database's availability.
+SCHEMA_MISSING = ("no such table", "no such column")
+SCHEMA_CODES = ("42P01", "42703")
+
+
+def database_problem(error: Exception) -> str:
+    """The first line of what the database driver said."""
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _handle_operational(error: OperationalError | PoolTimeout):
+    """The database cannot be reached (stopped, restarting, wrong password, no free
+    connection): a 503 in the layout and one line in the log, instead of three tracebacks per
+    request and, for a logged-in person, the server's bare English error page (the layout's
+    header looked the person up in the database that had just failed). The pool tests each
+    connection as it is taken, so the next request after the database is back works again."""
+    orig = getattr(error, "orig", None)
+    if isinstance(error, OperationalError) and (
+            getattr(orig, "sqlstate", None) in SCHEMA_CODES
+            or str(orig).startswith(SCHEMA_MISSING)):
+        return _handle_unexpected(error)
+    db.session.rollback()
+    current_app.logger.warning("Database unavailable (%s %s answered 503): %s",
+                               request.method, request.path, database_problem(error))
+    # The page must not ask the database who is logged in: it shows the header of someone
+    # logged out (the session cookie itself is left as it is).
+    from .extensions import login_manager
+
+    g._login_user = login_manager.anonymous_user()
+    response, code = render_error(503)
+    return response, code, {"Retry-After": "30"}
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _handle_csrf)
+    app.register_error_handler(OperationalError, _handle_operational)
+    app.register_error_handler(PoolTimeout, _handle_operational)
     app.register_error_handler(IntegrityError, _handle_integrity)
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(InternalServerError, _handle_unexpected)

@@ -9,7 +9,7 @@ from werkzeug.routing import RequestRedirect
 from ..catalog import services as catalog
 from ..catalog import tracks
 from ..cohorts import services as cohort_services
-from ..errors import unknown_language
+from ..errors import database_problem, unknown_language
 from ..extensions import db
 from ..i18n import local_today
 from ..security import local_path
@@ -86,8 +86,11 @@ def privacy():
 def healthz():
     try:
         db.session.execute(sa.text("SELECT 1"))
-    except Exception:  # any failure of the database means "not ready"
-        current_app.logger.warning("health check: database not reachable", exc_info=True)
+    except Exception as error:  # any failure of the database means "not ready"
+        # One line per probe: a load balancer asks every few seconds, a traceback each time
+        # buried the log during an outage.
+        current_app.logger.warning("health check: database not reachable: %s",
+                                   database_problem(error))
         db.session.rollback()
         return {"status": "unavailable", "database": "down"}, 503
     return {"status": "ok", "database": "up"}

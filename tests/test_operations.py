@@ -1,0 +1,153 @@
+"""What an operator meets: a database that is away, a mistyped DATABASE_URL, the log."""
+
+import logging
+import time
+
+import pytest
+from sqlalchemy.exc import ProgrammingError
+
+from elearn import config, create_app
+
+
+def _unreachable(tmp_path):
+    """An app whose database cannot be opened, as when PostgreSQL is stopped or restarting."""
+    app = create_app({"TESTING": True,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/fehlt/nicht/da.sqlite"})
+    app.logger.disabled = False  # Alembic's fileConfig in an earlier test may have disabled it
+    return app
+
+
+def _logged_in(app):
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = "1:token"
+        session["since"] = int(time.time())
+    return client
+
+
+@pytest.mark.parametrize("path", ["/kurse", "/konto/daten", "/"])
+def test_a_logged_in_person_sees_the_503_page_while_the_database_is_away(tmp_path, caplog, path):
+    """Loading the person for the error page's header failed a second time inside the error
+    handler: gunicorn answered its bare English "Internal Server Error" and logged three
+    tracebacks for every request."""
+    app = _unreachable(tmp_path)
+    caplog.set_level(logging.INFO, logger=app.logger.name)
+    response = _logged_in(app).get(path)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    page = response.get_data(as_text=True)
+    assert "<title>Vorübergehend nicht verfügbar" in page
+    assert "kann ihre Datenbank gerade nicht erreichen" in page
+    assert 'class="site-header' in page and "Traceback" not in page
+    records = [r for r in caplog.records if r.name == app.logger.name]
+    assert [r.levelno for r in records] == [logging.WARNING]
+    assert records[0].exc_info is None
+    assert records[0].getMessage().startswith(
+        f"Database unavailable (GET {path} answered 503): unable to open database file")
+
+
+def test_an_anonymous_visitor_sees_the_same_503_page(tmp_path):
+    response = _unreachable(tmp_path).test_client().get("/verify/ABCDEF")
+    assert response.status_code == 503
+    assert "Vorübergehend nicht verfügbar" in response.get_data(as_text=True)
+
+
+@pytest.mark.unhandled_error
+def test_a_missing_table_is_still_an_internal_error(app, client):
+    """Only an unreachable database is "temporarily unavailable"; a schema older than the
+    code is a fault of the deployment and keeps its traceback in the log."""
+    from sqlalchemy.exc import OperationalError
+
+    @app.get("/kaputt")
+    def broken():
+        raise OperationalError("SELECT 1 FROM nirgends", {}, Exception("no such table: x"))
+
+    response = client.get("/kaputt")
+    assert response.status_code == 500
+    assert "<title>Interner Fehler" in response.get_data(as_text=True)
+
+
+def test_the_health_check_logs_one_line_per_probe(tmp_path, caplog):
+    app = _unreachable(tmp_path)
+    assert app.test_client().get("/healthz").status_code == 503
+    records = [r for r in caplog.records if r.name == app.logger.name]
+    assert len(records) == 1 and records[0].exc_info is None
+    assert records[0].getMessage() == \
+        "health check: database not reachable: unable to open database file"
+
+
+def test_db_upgrade_against_an_unreachable_database_says_so(tmp_path):
+    """The first command an operator runs, with a wrong password or a stopped server, ended
+    in a 100-line traceback (the other commands already said what was wrong)."""
+    for args in (["db", "upgrade"], ["db", "current"]):
+        result = _unreachable(tmp_path).test_cli_runner().invoke(args=args)
+        assert result.exit_code == 1, result.output
+        assert "Error: the database cannot be used (unable to open database file); check " \
+            "DATABASE_URL." in result.output
+        assert result.exception.__class__ is SystemExit
+
+
+def test_a_missing_table_on_postgresql_is_recognised(tmp_path):
+    """psycopg 3 names the SQLSTATE `sqlstate`; the check read psycopg 2's `pgcode`, so on an
+    empty PostgreSQL database every command ended in a traceback instead of the hint."""
+    import psycopg
+    from flask.cli import with_appcontext
+
+    from elearn import _database_errors_said
+
+    @with_appcontext
+    def command():
+        raise ProgrammingError("SELECT track.id FROM track", {},
+                               psycopg.errors.UndefinedTable('relation "track" does not exist'))
+
+    import click
+
+    app = _unreachable(tmp_path)
+    app.cli.add_command(click.Command("probe", callback=_database_errors_said(command)))
+    result = app.test_cli_runner().invoke(args=["probe"])
+    assert result.exit_code == 1
+    assert "run `flask --app wsgi db upgrade` first. Nothing was changed." in result.output
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("postgresq://elearn:Geheim-42@db/elearn", "cannot use (postgresq)"),
+    ("mysql://elearn:Geheim-42@db/elearn", "cannot use (mysql)"),
+    ("elearn:Geheim-42@db/elearn", "is not a database address"),
+])
+def test_a_mistyped_database_url_stops_the_start_with_its_name(monkeypatch, tmp_path, url,
+                                                               expected):
+    monkeypatch.setenv("DATABASE_URL", url)
+    with pytest.raises(SystemExit) as stopped:
+        config.from_environment(str(tmp_path))
+    message = str(stopped.value)
+    assert message.startswith("DATABASE_URL ") and expected in message
+    assert "postgresql://user:password@host/database" in message
+    assert "Geheim-42" not in message
+
+
+def test_the_platforms_own_log_records_reach_the_server_log(database):
+    """Flask left its logger at the root's WARNING: "Password set by person …" and "People
+    import by person …" never reached gunicorn's log."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database})
+    assert app.logger.isEnabledFor(logging.INFO)
+
+
+def test_gunicorn_stops_on_a_refused_setting_and_says_why(tmp_path):
+    """A setting refused at start-up (SystemExit with the message) ended each worker with
+    status 1: gunicorn started a new one every second, for ever, each refused again."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "DATABASE_URL": "postgresq://elearn:pw@db/elearn"}
+    started = time.monotonic()
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", "127.0.0.1:0",
+         "wsgi:app"], cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 3, result.stderr[-2000:]
+    assert time.monotonic() - started < 30
+    assert "DATABASE_URL names a database type this installation cannot use (postgresq)" \
+        in result.stderr
+    assert "Worker failed to boot" in result.stderr
