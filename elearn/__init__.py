@@ -1,6 +1,7 @@
 """Digitalisierungsführerschein: an e-learning platform for municipal administrations."""
 
 import logging
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -26,6 +27,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Flask leaves its logger to the root's WARNING: under gunicorn the platform's own
         # records of what happened (a password set, a people import) never reached the log.
         app.logger.setLevel(logging.INFO)
+    if not os.environ.get("SECRET_KEY") and not (test_config or {}).get("SECRET_KEY") \
+            and not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A shared database means several app servers, as a rule: each would sign logins with
+        # its own key from its instance folder, and a login on one would not count on another.
+        app.logger.warning("SECRET_KEY is not set: this machine signs logins with its own key "
+                           "(%s/secret_key). Give every app server the same SECRET_KEY.",
+                           app.instance_path)
 
     _init_extensions(app)
     _register_blueprints(app)

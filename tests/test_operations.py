@@ -13,7 +13,6 @@ def _unreachable(tmp_path):
     """An app whose database cannot be opened, as when PostgreSQL is stopped or restarting."""
     app = create_app({"TESTING": True,
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/fehlt/nicht/da.sqlite"})
-    app.logger.disabled = False  # Alembic's fileConfig in an earlier test may have disabled it
     return app
 
 
@@ -151,3 +150,24 @@ def test_gunicorn_stops_on_a_refused_setting_and_says_why(tmp_path):
     assert "DATABASE_URL names a database type this installation cannot use (postgresq)" \
         in result.stderr
     assert "Worker failed to boot" in result.stderr
+
+
+@pytest.mark.parametrize(("url", "key", "warned"), [
+    ("postgresql://elearn:pw@db/elearn", "", True),
+    ("postgresql://elearn:pw@db/elearn", "ein-gemeinsamer-schluessel", False),
+    ("", "", False),  # SQLite: one machine, its own key is right
+])
+def test_a_shared_database_without_secret_key_is_warned_about(monkeypatch, caplog, tmp_path,
+                                                              url, key, warned):
+    """Each app server without SECRET_KEY made its own key, silently: a login on one was not
+    valid on another."""
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("SECRET_KEY", key)
+    caplog.set_level(logging.WARNING)
+    app = create_app({"TESTING": True})
+    said = [r.getMessage() for r in caplog.records if r.name == app.logger.name]
+    assert bool(said) is warned
+    if warned:
+        assert said[0].startswith("SECRET_KEY is not set: this machine signs logins with its "
+                                  "own key") and "Give every app server the same SECRET_KEY" \
+            in said[0]
