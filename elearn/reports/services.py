@@ -19,6 +19,7 @@ from .suppression import suppress
 COLUMNS = ("employees", "started", "completed", "test_out", "cert_valid", "cert_expiring",
            "cert_expired")
 CERTIFICATES = ("cert_valid", "cert_expiring", "cert_expired")
+UNDATED = ("employees", *CERTIFICATES)  # the same with and without a period
 EXPIRY = ("cert_expiring", "cert_expired")  # not applicable where no certificate expires
 # Differences within a row that count people as well: those who have not started, not
 # completed, started but not completed, completed without the placement test, completed
@@ -264,17 +265,12 @@ def find_office(code: str | None) -> Office | None:
     return office
 
 
-def build(subject: Subject, *, date_from=None, date_to=None, office: Office | None = None,
-          min_group: int = 5, today: date | None = None) -> Report:
-    """The report for one course or track, for the administration or an office subtree."""
-    today = today or local_today()
-    if date_from and date_to and date_from > date_to:
-        raise ReportError(_("Der Beginn liegt nach dem Ende. Bitte korrigieren Sie den "
-                            "Zeitraum."), "von")
-    offices, children = office_tree()
-    direct = direct_counts(subject, date_from, date_to, today)
-    not_applicable = frozenset() if certificates_expire(subject) else frozenset(EXPIRY)
-    columns = tuple(c for c in COLUMNS if c not in not_applicable)
+def _roll_up(direct: dict[int, dict], offices: dict[int, Office],
+             children: dict[int | None, list[int]]
+             ) -> tuple[list[tuple[int, int]], dict[int, dict[str, int]]]:
+    """Each office's figures with everything below it, in tree order with depths. Several
+    top-level offices get a total row over all of them first (office 0, added to `offices`
+    and `children`)."""
     roots = children.get(None, [])
     totals: dict[int, dict[str, int]] = {}
     order: list[tuple[int, int]] = []
@@ -298,10 +294,37 @@ def build(subject: Subject, *, date_from=None, date_to=None, office: Office | No
         for root in roots:
             for column, value in walk(root, 1).items():
                 totals[0][column] += value
+    return order, totals
+
+
+def build(subject: Subject, *, date_from=None, date_to=None, office: Office | None = None,
+          min_group: int = 5, today: date | None = None) -> Report:
+    """The report for one course or track, for the administration or an office subtree."""
+    today = today or local_today()
+    if date_from and date_to and date_from > date_to:
+        raise ReportError(_("Der Beginn liegt nach dem Ende. Bitte korrigieren Sie den "
+                            "Zeitraum."), "von")
+    offices, children = office_tree()
+    not_applicable = frozenset() if certificates_expire(subject) else frozenset(EXPIRY)
+    columns = tuple(c for c in COLUMNS if c not in not_applicable)
+    direct = direct_counts(subject, date_from, date_to, today)
+    order, totals = _roll_up(direct, offices, children)
     # Suppress over the whole administration, then cut out the subtree: suppressing the
     # subtree alone would show cells the full table hides and so give them away.
-    hidden = suppress(totals, children, columns, min_group, own=direct,
-                      **constraints(columns, period=bool(date_from or date_to)))
+    if date_from or date_to:
+        # Employees and certificates do not depend on the period: the report without one
+        # shows the same figures. Hidden or shown differently, the two reports side by side
+        # gave hidden cells away (valid 11 with a period, where completed = valid was hidden
+        # without one). So they are hidden as there, and only the period's cells hide more.
+        undated = direct_counts(subject, None, None, today)
+        hidden = suppress(_roll_up(undated, offices, children)[1], children, columns,
+                          min_group, own=undated, **constraints(columns, period=False))
+        hidden = suppress(totals, children, columns, min_group, own=direct,
+                          **constraints(columns, period=True),
+                          fixed=[c for c in UNDATED if c in columns], fixed_hidden=hidden)
+    else:
+        hidden = suppress(totals, children, columns, min_group, own=direct,
+                          **constraints(columns, period=False))
     if office is not None:
         order = _subtree(order, office.id)
     rows = [Row(offices[oid], depth, totals[oid], {c for c in columns if (oid, c) in hidden},

@@ -35,7 +35,8 @@ def suppress(values: dict[int, dict[str, int]], children: dict[int, list[int]],
              own: dict[int, dict[str, int]] | None = None,
              gaps: Iterable[tuple[str, str]] = (),
              row_total: tuple[str, Iterable[str]] | None = ("completed", CERTIFICATE_COLUMNS),
-             bounds: Iterable[tuple[Iterable[str], Iterable[str]]] = ()
+             bounds: Iterable[tuple[Iterable[str], Iterable[str]]] = (),
+             fixed: Iterable[str] = (), fixed_hidden: Iterable[tuple[int, str]] = ()
              ) -> set[tuple[int, str]]:
     """Return the (office id, column) cells to hide.
 
@@ -44,6 +45,11 @@ def suppress(values: dict[int, dict[str, int]], children: dict[int, list[int]],
     that is the sum of others in every row, or None. `bounds`: (larger, smaller) column sums
     that hold for any group of people, e.g. (("employees",), ("started",)); counts are never
     negative in any case.
+
+    `fixed`: columns whose cells another report publishes as well (the same figures, such as
+    employees in a report with and without a period). Their cells stay as that report shows
+    them: hidden exactly where `fixed_hidden` says, and never hidden in addition here, for a cell
+    shown there is known anyway. Other cells are hidden instead to protect the rest.
     """
     columns = list(columns)
     own = own or {}
@@ -52,7 +58,9 @@ def suppress(values: dict[int, dict[str, int]], children: dict[int, list[int]],
     parent = {kid: oid for oid, mine in kids.items() for kid in mine}
     row_parts = tuple(row_total[1]) if row_total else ()
     rows = bool(row_total) and {row_total[0], *row_parts} <= set(columns)
-    hidden = {(oid, col) for oid, row in values.items() for col in columns if row[col] < k}
+    fixed = {(oid, col) for oid in values for col in columns if col in set(fixed)}
+    hidden = {(oid, col) for oid, row in values.items() for col in columns
+              if row[col] < k and (oid, col) not in fixed} | (set(fixed_hidden) & fixed)
     # Unpublished own-staff cells of parent offices: sensitive ones start hidden.
     hidden |= {(("own", oid), col) for oid in values if kids[oid] for col in columns
                if 0 < own.get(oid, {}).get(col, 0) < k}
@@ -107,7 +115,7 @@ def suppress(values: dict[int, dict[str, int]], children: dict[int, list[int]],
             total, parts = parts_of(sum_)
             if not parts:
                 continue
-            cell = _repair(hidden, total, parts, value)
+            cell = _repair(hidden, total, parts, value, fixed)
             if cell is not None:
                 for other in sums_with(cell):
                     if other not in waiting:
@@ -126,7 +134,7 @@ def suppress(values: dict[int, dict[str, int]], children: dict[int, list[int]],
                     seen_sums.add(sum_)
                     total, parts = parts_of(sum_)
                     for other in [total, *parts]:
-                        if other not in hidden and not isinstance(other[0], tuple):
+                        if other not in hidden | fixed and not isinstance(other[0], tuple):
                             shown.append(other)
                         elif other not in seen_cells:
                             seen_cells.add(other)
@@ -180,6 +188,10 @@ def suppress(values: dict[int, dict[str, int]], children: dict[int, list[int]],
             break
         added = {found for cell in solved
                  if (found := nearest_shown(cell)) is not None}
+        if not added and fixed:
+            # Only cells of the other report lie near: hide every other cell that is shown.
+            added = {(oid, col) for oid in values for col in columns
+                     if (oid, col) not in hidden | fixed}
         if not added:
             break
         hidden |= added
@@ -272,15 +284,19 @@ def _subtract(row: dict[int, int], pivot_row: dict[int, int], factor: int) -> No
             row.pop(i, None)
 
 
-def _repair(hidden: set, total: tuple, parts: list[tuple], value) -> tuple | None:
-    """Apply rules (a) and (b) to one sum; return the cell it hid, if any."""
+def _repair(hidden: set, total: tuple, parts: list[tuple], value,
+            fixed: set = frozenset()) -> tuple | None:
+    """Apply rules (a) and (b) to one sum; return the cell it hid, if any. Cells in `fixed`
+    are never hidden here."""
     hidden_parts = [p for p in parts if p in hidden]
-    shown_parts = [p for p in parts if p not in hidden]
+    shown_parts = [p for p in parts if p not in hidden and p not in fixed]
     total_hidden = total in hidden
     if (not total_hidden and len(hidden_parts) == 1) or (total_hidden and not hidden_parts):
         # Hide the smallest shown part; a single hidden part under a shown total instead
         # gives the total away, so then the total is hidden.
         cell = min(shown_parts, key=lambda p: (value(p), str(p[0]))) if shown_parts else total
+        if cell in fixed or cell in hidden:
+            return None  # all in the other report's hands; the exact solve below decides
         hidden.add(cell)
         return cell
     return None
