@@ -800,3 +800,22 @@ def test_a_period_report_hides_employees_and_certificates_as_the_report_without_
             dated = services.build(subject, date_from=date_from, date_to=date_to, today=today)
             assert [(r.office.code, r.hidden & undated) for r in dated.rows] == [
                 (r.office.code, r.hidden & undated) for r in plain.rows], subject.slug
+
+
+def test_xlsx_columns_fit_their_entries_and_the_status_day_is_a_date(city):
+    # Opened in Excel or LibreOffice, every column was 8.43 characters wide: office names and
+    # the Angaben labels were cut off at the next cell, and the status day was text.
+    city["offices"][1].name = "Dezernat I – Zentrale Dienste, Personal und Digitalisierung"
+    rep = report(city, date_from=datetime(2026, 1, 1).date())
+    book = openpyxl.load_workbook(io.BytesIO(export.to_xlsx(rep)))
+    sheet, info = book["Bericht"], book["Angaben"]
+    assert sheet.column_dimensions["B"].width >= len(city["offices"][1].name)
+    for index, heading in enumerate(export.HEADERS):  # wrapped: its longest word fits
+        assert sheet.column_dimensions[chr(ord("A") + index)].width > max(
+            len(word) for word in heading.split())
+    assert sheet["A1"].font.b and sheet["I1"].alignment.wrap_text
+    assert sheet.freeze_panes == "C2"
+    assert info.column_dimensions["A"].width >= len(export.STATUS_LABEL)
+    stand = next(row[1] for row in info.iter_rows() if row[0].value == export.STATUS_LABEL)
+    assert stand.is_date and stand.value.date() == rep.today
+    assert stand.number_format == "DD.MM.YYYY"

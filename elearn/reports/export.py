@@ -7,6 +7,8 @@ import re
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 
 from .services import Report
 
@@ -17,6 +19,7 @@ HEADERS = ["Kennung", "Bezeichnung", "Ebene", "Beschäftigte", "Begonnen", "Abge
 COUNT_COLUMNS = ("employees", "started", "completed", "test_out", "cert_valid",
                  "cert_expiring", "cert_expired")
 NOT_APPLICABLE = "entfällt"
+STATUS_LABEL = "Zertifikatsstatus: Stand (alle Zertifikate, unabhängig vom Zeitraum)"
 DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -97,13 +100,22 @@ def about(report: Report) -> list[list[str]]:
             ["Lernpfad" if report.subject.kind == "track" else "Kurs", report.subject.title],
             ["Amt", office],
             ["Zeitraum (für Begonnen und Abgeschlossen)", period],
-            ["Zertifikatsstatus: Stand (alle Zertifikate, unabhängig vom Zeitraum)",
-             report.today.strftime(german)],
+            [STATUS_LABEL, report.today.strftime(german)],
             ["n. a.", f"nicht ausgewiesen: weniger als {report.min_group} Personen "
                       "oder daraus ableitbar"]]
     if report.not_applicable:
         rows.append([NOT_APPLICABLE, "Zertifikate laufen nicht ab: keine Angaben zum Ablauf"])
     return [[_printable(cell) for cell in row] for row in rows]
+
+
+def _widths(sheet, rows: list[list], wrapped_header: list[str] | None = None) -> None:
+    """Columns as wide as their longest entry (at most 80 characters), so that names and
+    labels are not cut off; a wrapped header counts with its longest word only."""
+    for index, column in enumerate(zip(*rows, strict=False)):
+        longest = max((len(str(c)) for c in column if c is not None), default=0)
+        if wrapped_header:
+            longest = max(longest, *(len(w) for w in wrapped_header[index].split()))
+        sheet.column_dimensions[get_column_letter(index + 1)].width = min(longest, 80) + 2
 
 
 def to_xlsx(report: Report) -> bytes:
@@ -112,12 +124,26 @@ def to_xlsx(report: Report) -> bytes:
     CSV needs an apostrophe)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Bericht")
-    sheet.append(HEADERS)
-    for row in table(report):
+    rows = table(report)
+    _widths(sheet, rows, HEADERS)  # before the rows: a write-only sheet writes them first
+    sheet.freeze_panes = "C2"  # the header and the office stay in view
+    header = []
+    for text in HEADERS:
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        header.append(cell)
+    sheet.append(header)
+    for row in rows:
         sheet.append([_text_cell(sheet, cell) for cell in row])
     info = workbook.create_sheet("Angaben")
-    for row in about(report):
-        info.append([_text_cell(info, cell) for cell in row])
+    about_rows = about(report)
+    _widths(info, about_rows)
+    for label, value in about_rows:
+        if label == STATUS_LABEL:  # a real date, shown the German way
+            value = WriteOnlyCell(info, value=report.today)
+            value.number_format = "DD.MM.YYYY"
+        info.append([_text_cell(info, label), _text_cell(info, value)])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
