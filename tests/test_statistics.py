@@ -47,7 +47,8 @@ def example(synced, make_user):
 
 def test_question_statistics_match_the_hand_computed_example(example):
     course, module = example
-    stats = {s.question_id: s for s in statistics.question_stats(course.id, module.slug, 1)}
+    stats = {s.question_id: s for s in statistics.question_stats(course.id, module.slug, 1,
+                                                                   discrimination_min=1)}
     assert stats["a"].share_correct == 0.5 and stats["a"].answered == 4
     assert stats["b"].share_correct == 0.75 and stats["c"].share_correct == 0.25
     assert stats["a"].discrimination == pytest.approx(0.7071, abs=1e-4)
@@ -96,8 +97,10 @@ def test_submitting_records_points_per_question(client, auth, learner, synced):
     assert rows == {"einfach": 1.0, "mehrfach": 1.0, "wahr-falsch": 1.0}
 
 
-def test_statistics_pages_for_admin_and_lead(app, example, client, auth, make_user):
+def test_statistics_pages_for_admin_and_lead(app, example, client, auth, make_user,
+                                             monkeypatch):
     app.config["MIN_GROUP_SIZE"] = 1
+    monkeypatch.setattr(statistics, "DISCRIMINATION_MIN", 1)  # the example's four people
     make_user(email="admin@test.example", roles=("admin",))
     auth.login(email="admin@test.example")
     page = client.get("/verwaltung/quizstatistik").get_data(as_text=True)

@@ -187,5 +187,6 @@ def question_statistics(slug: str, module_slug: str):
         found[0].id, module_slug, min_group, current_app.config["RETENTION_DAYS"])
     return render_template(
         "quiz/question_statistics.html", course=found[0], version=found[1], module=module,
-        texts=texts, min_group=min_group, published=published, questions=questions)
+        texts=texts, min_group=min_group, published=published, questions=questions,
+        discrimination_min=max(min_group, statistics_service.DISCRIMINATION_MIN))
 

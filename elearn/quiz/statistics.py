@@ -4,7 +4,8 @@ Per question: how many attempts answered it, the mean points (share answered cor
 partial credit counted) and the discrimination: the correlation between the question's points
 and the rest of the attempt's points (corrected item-total correlation). Per module:
 first-attempt pass rate and test-out rate. Figures over fewer people than MIN_GROUP_SIZE are
-withheld.
+withheld; the discrimination also over fewer than DISCRIMINATION_MIN people, since a correlation
+from a handful of attempts is mostly chance (from five, its standard error is about 0.5).
 
 The figures move in steps (`steps`), published at week boundaries: whoever compares the page
 before and after a step sees what a group did, never one person's attempt. A module's row moves
@@ -27,6 +28,10 @@ from ..catalog.services import current_version_join
 from ..extensions import db
 from ..org.models import utcnow
 from .models import Attempt, AttemptAnswer
+
+# A correlation's standard error is about 1/sqrt(n): from thirty people a value under 0.2 (the
+# page's "prüfen") is no longer mostly chance.
+DISCRIMINATION_MIN = 30
 
 
 @dataclass
@@ -293,11 +298,14 @@ def steps(min_group: int, retention_days: int,
 
 
 def question_stats(course_id: int, module_slug: str, min_group: int,
-                   published: Steps | None = None) -> list[QuestionStats]:
+                   published: Steps | None = None,
+                   discrimination_min: int | None = None) -> list[QuestionStats]:
     """Statistics per question of one module, over all its versions' submitted attempts
     (with `published`: those its steps count; nothing when none is published)."""
     if published is not None and published.questions_until is None:
         return []
+    if discrimination_min is None:
+        discrimination_min = DISCRIMINATION_MIN
     totals = (
         sa.select(AttemptAnswer.attempt_id, sa.func.sum(AttemptAnswer.points).label("total"))
         .group_by(AttemptAnswer.attempt_id).subquery()
@@ -325,7 +333,8 @@ def question_stats(course_id: int, module_slug: str, min_group: int,
         stats.append(QuestionStats(
             question_id=qid, answered=n if enough else None,  # six retries of one person
             share_correct=sx / n if enough else None,
-            discrimination=correlation(n, sx, sy, sxx, syy, sxy) if enough else None,
+            discrimination=correlation(n, sx, sy, sxx, syy, sxy)
+            if enough and people >= discrimination_min else None,
             unsteady=qid in unsteady,
         ))
     return stats
