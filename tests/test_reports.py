@@ -96,6 +96,60 @@ def test_period_filter(city):
     assert values(outside)["STADT"]["started"] == 0
 
 
+def test_counts_with_and_without_a_period_match_a_count_by_hand(city):
+    """One set of queries counts both tables of a period report: within the period (who
+    started, completed, by placement test) and without it (the table the period report's
+    suppression must match). Checked against a count person by person, with dates spread over
+    half a year."""
+    from elearn.auth.models import User
+    from elearn.certificates.models import Certificate
+
+    rng = random.Random(11)
+    for row in db.session.scalars(sa.select(ModuleProgress)):
+        row.started_at = datetime(2026, 1, 1) + timedelta(days=rng.randrange(181))
+    for certificate in db.session.scalars(sa.select(Certificate)):
+        certificate.issued_at = datetime(2026, 1, 1) + timedelta(days=rng.randrange(181),
+                                                                 hours=rng.randrange(24))
+    db.session.commit()
+    subject, today = services.find_subject("demo-kurs"), datetime(2026, 7, 1).date()
+    people = db.session.scalars(sa.select(User).where(User.active)).all()
+    progress = db.session.scalars(sa.select(ModuleProgress)).all()
+    issued = db.session.scalars(sa.select(Certificate)).all()
+
+    def by_hand(first, last):
+        def within(moment):
+            return (first is None or moment.date() >= first) and (
+                last is None or moment.date() <= last)
+        counts = {}
+        for person in people:
+            entry = counts.setdefault(person.office_id, dict.fromkeys(COLUMNS, 0))
+            entry["employees"] += 1
+            entry["started"] += any(p.user_id == person.id and within(p.started_at)
+                                    for p in progress)
+            if any(c.user_id == person.id and within(c.issued_at) for c in issued):
+                entry["completed"] += 1
+                entry["test_out"] += any(p.user_id == person.id and
+                                         p.completed_via == "test_out" for p in progress)
+        return counts
+
+    undated = services.direct_counts(subject, None, None, today)
+    periods = [(None, None), (datetime(2026, 2, 1).date(), datetime(2026, 3, 31).date()),
+               (datetime(2026, 4, 15).date(), None), (None, datetime(2026, 1, 20).date())]
+    for first, last in periods:
+        dated, without = services.counts_with_and_without_period(subject, first, last, today)
+        assert without == undated, (first, last)
+        expected = by_hand(first, last)
+        for office, entry in expected.items():
+            got = dated.get(office, dict.fromkeys(COLUMNS, 0))
+            assert {c: got[c] for c in ("employees", "started", "completed", "test_out")} == \
+                {c: entry[c] for c in ("employees", "started", "completed", "test_out")}, \
+                (first, last, office)
+            for column in services.CERTIFICATES:  # the status does not depend on the period
+                assert got[column] == undated[office][column]
+    assert any(0 < by_hand(f, t)[o]["started"] < by_hand(None, None)[o]["started"]
+               for f, t in periods[1:] for o in by_hand(None, None))  # the periods do split
+
+
 def test_office_subtree_filter(city):
     a1 = city["offices"][3]
     assert [r.office.code for r in report(city, min_group=1, office=a1).rows] == [

@@ -166,40 +166,71 @@ def _period(column, date_from: date | None, date_to: date | None):
 
 def direct_counts(subject: Subject, date_from, date_to, today: date) -> dict[int, dict]:
     """Counts per office for its direct members only: five grouped queries, whatever the size."""
-    counts: dict[int, dict] = {}
+    return counts_with_and_without_period(subject, date_from, date_to, today)[0]
 
-    def put(column, rows):
+
+def counts_with_and_without_period(subject: Subject, date_from, date_to, today: date
+                                   ) -> tuple[dict[int, dict], dict[int, dict]]:
+    """Direct counts for the period and for no period, in the same five queries: employees and
+    certificate status do not depend on the period, and who started or completed in it is
+    counted among those who did at all. Without a period both are the same."""
+    dated: dict[int, dict] = {}
+    undated: dict[int, dict] = {}
+
+    def put(targets, column, rows):
         for office_id, *numbers in rows:
-            entry = counts.setdefault(office_id, dict.fromkeys(COLUMNS, 0))
-            for name, number in zip(column, numbers, strict=True):
-                entry[name] = int(number or 0)
+            for target in targets:
+                entry = target.setdefault(office_id, dict.fromkeys(COLUMNS, 0))
+                for name, number in zip(column, numbers, strict=True):
+                    entry[name] = int(number or 0)
 
+    both = (dated, undated)
+    periodic = bool(date_from or date_to)
     active = User.active.is_(True)
-    put(["employees"], db.session.execute(
+    put(both, ["employees"], db.session.execute(
         sa.select(User.office_id, sa.func.count()).where(active).group_by(User.office_id)))
     course_ids = dict(db.session.execute(sa.select(Course.slug, Course.id)).all())
     progress = _progress_filter(subject, course_ids)
+
+    def split(rows, names):
+        """Rows of (office, figures without the period…, the same within it…) into the two
+        tables (without a period, the rows hold the first part only)."""
+        n = len(names)
+        for office_id, *numbers in rows:
+            for target, values in ((undated, numbers[:n]),
+                                   (dated, numbers[n:] if periodic else numbers[:n])):
+                entry = target.setdefault(office_id, dict.fromkeys(COLUMNS, 0))
+                for name, number in zip(names, values, strict=True):
+                    entry[name] = int(number or 0)
+
+    def in_period(condition):  # 1 for a person who also did it within the period
+        return sa.func.sum(sa.case((condition, 1), else_=0))
+
     # EXISTS probes per person use the unique index (user_id, course_id, module_slug), so the
-    # cost follows the number of employees, not the number of progress records.
-    started = sa.exists().where(ModuleProgress.user_id == User.id, progress,
-                                _period(ModuleProgress.started_at, date_from, date_to))
-    put(["started"], db.session.execute(
-        sa.select(User.office_id, sa.func.count()).where(active, started)
-        .group_by(User.office_id)))
+    # cost follows the number of employees, not the number of progress records. Whoever
+    # started in the period started at all: the period is probed only among those.
+    started = sa.exists().where(ModuleProgress.user_id == User.id, progress)
+    started_in = sa.exists().where(ModuleProgress.user_id == User.id, progress,
+                                   _period(ModuleProgress.started_at, date_from, date_to))
+    split(db.session.execute(
+        sa.select(User.office_id, sa.func.count(), *([in_period(started_in)] if periodic else []))
+        .where(active, started).group_by(User.office_id)), ["started"])
     # Certificates are few: their holders are collected once (IN), not probed per person.
-    completed = User.id.in_(sa.select(Certificate.user_id).where(
+    completed = User.id.in_(sa.select(Certificate.user_id).where(_certificate_filter(subject)))
+    completed_in = User.id.in_(sa.select(Certificate.user_id).where(
         _certificate_filter(subject), _period(Certificate.issued_at, date_from, date_to)))
     tested_out = sa.exists().where(ModuleProgress.user_id == User.id, progress,
                                    ModuleProgress.completed_via == "test_out")
-    put(["completed", "test_out"], db.session.execute(
-        sa.select(User.office_id, sa.func.count(),
-                  sa.func.sum(sa.case((tested_out, 1), else_=0)))
-        .where(active, completed).group_by(User.office_id)))
+    split(db.session.execute(
+        sa.select(User.office_id, sa.func.count(), in_period(tested_out),
+                  *([in_period(completed_in), in_period(sa.and_(completed_in, tested_out))]
+                    if periodic else []))
+        .where(active, completed).group_by(User.office_id)), ["completed", "test_out"])
     current = (sa.select(sa.func.max(Certificate.id)).where(_certificate_filter(subject))
                .group_by(Certificate.user_id))
     soon = today + timedelta(days=EXPIRING_DAYS)
     until = Certificate.valid_until
-    put(["cert_valid", "cert_expiring", "cert_expired"], db.session.execute(
+    put(both, ["cert_valid", "cert_expiring", "cert_expired"], db.session.execute(
         sa.select(User.office_id,
                   sa.func.sum(sa.case((sa.or_(until.is_(None), until > soon), 1), else_=0)),
                   sa.func.sum(sa.case((sa.and_(until >= today, until <= soon), 1), else_=0)),
@@ -207,7 +238,7 @@ def direct_counts(subject: Subject, date_from, date_to, today: date) -> dict[int
         .join(User, User.id == Certificate.user_id)
         .where(active, Certificate.id.in_(current))
         .group_by(User.office_id)))
-    return counts
+    return dated, undated
 
 
 def certificates_expire(subject: Subject) -> bool:
@@ -307,7 +338,7 @@ def build(subject: Subject, *, date_from=None, date_to=None, office: Office | No
     offices, children = office_tree()
     not_applicable = frozenset() if certificates_expire(subject) else frozenset(EXPIRY)
     columns = tuple(c for c in COLUMNS if c not in not_applicable)
-    direct = direct_counts(subject, date_from, date_to, today)
+    direct, undated = counts_with_and_without_period(subject, date_from, date_to, today)
     order, totals = _roll_up(direct, offices, children)
     # Suppress over the whole administration, then cut out the subtree: suppressing the
     # subtree alone would show cells the full table hides and so give them away.
@@ -316,7 +347,6 @@ def build(subject: Subject, *, date_from=None, date_to=None, office: Office | No
         # shows the same figures. Hidden or shown differently, the two reports side by side
         # gave hidden cells away (valid 11 with a period, where completed = valid was hidden
         # without one). So they are hidden as there, and only the period's cells hide more.
-        undated = direct_counts(subject, None, None, today)
         hidden = suppress(_roll_up(undated, offices, children)[1], children, columns,
                           min_group, own=undated, **constraints(columns, period=False))
         hidden = suppress(totals, children, columns, min_group, own=direct,
