@@ -150,6 +150,35 @@ def test_counts_with_and_without_a_period_match_a_count_by_hand(city):
                for f, t in periods[1:] for o in by_hand(None, None))  # the periods do split
 
 
+def test_each_table_is_suppressed_once_per_process_and_again_when_a_figure_changes(
+        city, monkeypatch):
+    """The page, then its download, and the report without a period, then with one (which
+    needs the first's hidden cells), work the same table out once; a changed figure is a new
+    table."""
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs.get("fixed", ()))
+        return suppress(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_SUPPRESSED", {})
+    monkeypatch.setattr(services, "suppress", counted)
+    first = report(city)
+    assert len(calls) == 1
+    assert report(city).rows[1].hidden == first.rows[1].hidden and len(calls) == 1
+    report(city, date_from=datetime(2026, 1, 1).date())
+    assert len(calls) == 2 and calls[1]  # only the period's own table, with the fixed columns
+    from elearn.auth.models import User
+
+    newcomer = db.session.scalar(sa.select(User.id).where(  # someone who has not started
+        ~sa.exists().where(ModuleProgress.user_id == User.id)).limit(1))
+    db.session.add(ModuleProgress(user_id=newcomer, course_id=city["course"].id,
+                                  module_slug="01-erstes-modul", started_at=utcnow()))
+    db.session.commit()
+    report(city)
+    assert len(calls) == 3
+
+
 def test_office_subtree_filter(city):
     a1 = city["offices"][3]
     assert [r.office.code for r in report(city, min_group=1, office=a1).rows] == [

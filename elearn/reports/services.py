@@ -328,6 +328,32 @@ def _roll_up(direct: dict[int, dict], offices: dict[int, Office],
     return order, totals
 
 
+# The suppression is a function of the figures alone, and the figures change only when
+# someone's progress does: the same table (the page, then its CSV; the report without a period,
+# then with one, which needs both) is worked out once per process. A few tables are kept.
+_SUPPRESSED: dict[tuple, frozenset] = {}
+_SUPPRESSED_KEEP = 16
+
+
+def _suppressed(totals: dict[int, dict], children: dict, columns: tuple[str, ...],
+                min_group: int, own: dict[int, dict], *, period: bool, fixed: tuple = (),
+                fixed_hidden: frozenset | set = frozenset()) -> frozenset:
+    def frozen(table):
+        return tuple(sorted((oid, tuple(row[c] for c in COLUMNS)) for oid, row in table.items()))
+
+    key = (columns, min_group, period, fixed, frozenset(fixed_hidden), frozen(totals),
+           frozen(own), tuple(sorted((-1 if parent is None else parent, tuple(kids))
+                                     for parent, kids in children.items())))
+    if (hidden := _SUPPRESSED.get(key)) is None:
+        hidden = frozenset(suppress(totals, children, columns, min_group, own=own,
+                                    **constraints(columns, period=period),
+                                    fixed=fixed, fixed_hidden=fixed_hidden))
+        if len(_SUPPRESSED) >= _SUPPRESSED_KEEP:
+            _SUPPRESSED.clear()
+        _SUPPRESSED[key] = hidden
+    return hidden
+
+
 def build(subject: Subject, *, date_from=None, date_to=None, office: Office | None = None,
           min_group: int = 5, today: date | None = None) -> Report:
     """The report for one course or track, for the administration or an office subtree."""
@@ -347,14 +373,13 @@ def build(subject: Subject, *, date_from=None, date_to=None, office: Office | No
         # shows the same figures. Hidden or shown differently, the two reports side by side
         # gave hidden cells away (valid 11 with a period, where completed = valid was hidden
         # without one). So they are hidden as there, and only the period's cells hide more.
-        hidden = suppress(_roll_up(undated, offices, children)[1], children, columns,
-                          min_group, own=undated, **constraints(columns, period=False))
-        hidden = suppress(totals, children, columns, min_group, own=direct,
-                          **constraints(columns, period=True),
-                          fixed=[c for c in UNDATED if c in columns], fixed_hidden=hidden)
+        hidden = _suppressed(_roll_up(undated, offices, children)[1], children, columns,
+                             min_group, undated, period=False)
+        hidden = _suppressed(totals, children, columns, min_group, direct, period=True,
+                             fixed=tuple(c for c in UNDATED if c in columns),
+                             fixed_hidden=hidden)
     else:
-        hidden = suppress(totals, children, columns, min_group, own=direct,
-                          **constraints(columns, period=False))
+        hidden = _suppressed(totals, children, columns, min_group, direct, period=False)
     if office is not None:
         order = _subtree(order, office.id)
     rows = [Row(offices[oid], depth, totals[oid], {c for c in columns if (oid, c) in hidden},
