@@ -902,3 +902,18 @@ def test_xlsx_columns_fit_their_entries_and_the_status_day_is_a_date(city):
     stand = next(row[1] for row in info.iter_rows() if row[0].value == export.STATUS_LABEL)
     assert stand.is_date and stand.value.date() == rep.today
     assert stand.number_format == "DD.MM.YYYY"
+
+
+@pytest.mark.parametrize("seed", [48, 68, 80])
+def test_chains_of_sums_the_local_rules_miss_are_caught_too(seed):
+    """Tables in which the local rules (a) and (b) leave a protected figure that the sums
+    together, with counts never negative, still pin: only the exact solve finds these. The
+    seeds 0-39 above all pass without it, so these three are kept by name."""
+    rng = random.Random(seed)
+    period, expires = seed % 2 == 1, seed % 4 < 2
+    values_, children, owns = random_tables(rng, period=period, expires=expires)
+    columns = tuple(c for c in COLUMNS if expires or c not in services.EXPIRY)
+    hidden = suppress(values_, children, columns, 5, own=owns,
+                      **services.constraints(columns, period))
+    assert {(n, c) for n, row in values_.items() for c in columns if row[c] < 5} <= hidden
+    assert pinned(values_, children, hidden, owns, period=period, columns=columns) == set()
