@@ -1437,3 +1437,18 @@ def test_removing_a_lead_twice_at_the_same_moment_is_a_404_not_a_500(app, cohort
     assert "Diese Person leitet die Gruppe nicht." in refused.get_data(as_text=True)
     assert db.session.scalars(sa.select(cohort_lead.c.user_id)
                               .where(cohort_lead.c.cohort_id == cohort.id)).all() == []
+
+
+def test_groups_fewer_than_min_group_people_apart_are_twins(cohort, lead, make_user,
+                                                            synced_tracks):
+    """Four people apart is still too few with a minimum of five: the two groups' figures differ
+    only by what those four did. Five apart is enough."""
+    people = populate(cohort, make_user, [10 * n for n in range(1, 13)],
+                      first_passes=[True] * 6 + [False] * 6)
+    four_apart = _probe("Probe G", synced_tracks, lead, people[:8])
+    assert figures.has_near_twin(cohort, 12, 5) and figures.has_near_twin(four_apart, 8, 5)
+    db.session.execute(sa.delete(CohortMember).where(
+        CohortMember.cohort_id == four_apart.id, CohortMember.user_id == people[7].id))
+    db.session.commit()
+    assert not figures.has_near_twin(cohort, 12, 5)  # five apart
+    assert not figures.has_near_twin(four_apart, 7, 5)

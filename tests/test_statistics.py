@@ -226,10 +226,11 @@ def test_one_persons_quiz_waits_until_enough_others_have_taken_it(synced, make_u
     assert module_stats.learners == 20 and module_stats.first_attempt_pass_rate == 0.5
 
 
-@pytest.mark.parametrize(("passed", "failed"), [(0, 5), (5, 0)])
+@pytest.mark.parametrize(("passed", "failed"), [(0, 5), (5, 0), (4, 6), (6, 4)])
 def test_first_attempts_with_one_result_only_move_nothing(synced, make_user, passed, failed):
     """Five first attempts in a week, all failed (or all passed), told a lead who knew who took
-    the quiz that week each one's result: a step needs five passes and five failures."""
+    the quiz that week each one's result: a step needs five passes and five failures (four
+    failures beside six passes are a group of four)."""
     course, version = synced
     module = version.modules[0]
     took_first(make_user, module, weeks_ago(3))
