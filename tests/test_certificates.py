@@ -635,3 +635,19 @@ def test_passing_the_last_two_modules_at_the_same_moment_gives_one_certificate(
     held = dict(db.session.execute(
         sa.select(Certificate.user_id, sa.func.count()).group_by(Certificate.user_id)).all())
     assert held == {person.id: 1 for person in people}
+
+
+def test_a_certificate_is_valid_through_the_day_it_is_valid_until(app, holder):
+    """"Gültig bis 31.03." includes the 31st (the badge ends it at 23:59:59 that day): the
+    check page may call it expired only from the next day on."""
+    from elearn.i18n import local_today
+
+    anonymous = app.test_client()
+    holder.valid_until = local_today()
+    db.session.commit()
+    page = anonymous.get(f"/verify/{holder.code}").get_data(as_text=True)
+    assert "echt und gültig" in page and "abgelaufen" not in page
+    holder.valid_until = local_today() - timedelta(days=1)
+    db.session.commit()
+    assert "echt, aber abgelaufen" in anonymous.get(f"/verify/{holder.code}").get_data(
+        as_text=True)
