@@ -416,3 +416,21 @@ def test_switching_language_in_a_quiz_keeps_the_answers_ticked_so_far(app, logge
     refused = other.post(url + "/sprache", data={"lang": "en",
                                                  "csrf_token": csrf_token(other, "/")})
     assert refused.status_code == 404
+
+
+def test_a_second_grading_of_the_same_attempt_changes_nothing(logged_in):
+    """Two submissions racing past the page's check (two tabs, two app servers): only the
+    first is graded; the second cannot turn a failed attempt into a passed one."""
+    from elearn.quiz import services
+
+    start(logged_in)
+    [attempt] = _attempts()
+    assert services.submit(attempt, {"einfach": 1, "mehrfach": [2], "wahr-falsch": True})
+    assert not services.submit(attempt, {"einfach": 0, "mehrfach": [0, 1],
+                                         "wahr-falsch": False})
+    db.session.commit()
+    [attempt] = _attempts()
+    db.session.refresh(attempt)
+    assert attempt.passed is False and attempt.score_percent < 60
+    assert attempt.answers == {"einfach": 1, "mehrfach": [2], "wahr-falsch": True}
+    assert _progress().status == "started"

@@ -189,6 +189,28 @@ def test_progress_survives_a_new_version_and_keeps_the_version_taken(
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ModuleProgress)) == 1
 
 
+def test_passing_again_in_a_new_version_keeps_the_completion_recorded(
+        runner, courses_dir, learner):
+    """A completion records the version taken, how and when: passing the module again later
+    (in the new version, by the placement test) does not rewrite that record."""
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    course, v1 = services.get_course("demo-kurs")
+    services.complete_module(learner, v1.modules[0])
+    db.session.commit()
+    before = services.progress_by_module(learner, course)["01-erstes-modul"]
+    recorded = (before.completed_module_id, before.completed_via, before.completed_at)
+    module_file = courses_dir / "demo-kurs" / "01-erstes-modul.md"
+    module_file.write_text(module_file.read_text() + "\nErgänzung.\n")
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    course, v2 = services.get_course("demo-kurs")
+    services.complete_module(learner, v2.modules[0], via="test_out")
+    db.session.commit()
+    after = services.progress_by_module(learner, course)["01-erstes-modul"]
+    assert after.status == COMPLETED
+    assert (after.completed_module_id, after.completed_via, after.completed_at) == recorded
+    assert recorded[0] == v1.modules[0].id and recorded[1] == "study"
+
+
 def test_module_page_shows_a_new_version_at_once_and_a_retired_course_is_gone(
         runner, courses_dir, client, auth, learner):
     runner.invoke(args=["courses", "sync", str(courses_dir)])
