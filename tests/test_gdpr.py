@@ -410,3 +410,25 @@ def test_erasing_leaves_the_row_inactive_even_if_it_was_reactivated_a_moment_ago
         active, erased = fresh.execute(sa.select(User.active, User.erased_at)
                                        .where(User.id == person.id)).one()
     assert (active, erased is not None) == (False, True)
+
+
+def test_erasure_removes_the_name_from_the_stored_certificates(client, auth, history,
+                                                               make_user):
+    """The check page hides an erased holder's name, but the certificate row kept it: the
+    administrators' certificate page (search by code) still showed it."""
+    person = db.session.get(User, history.id)
+    name = person.display_name
+    codes = db.session.scalars(sa.select(Certificate.code)
+                               .where(Certificate.user_id == person.id)).all()
+    assert codes
+    auth.logout()
+    make_user(email="admin@test.example", roles=("admin",))
+    auth.login(email="admin@test.example")
+    assert name in client.get(f"/verwaltung/zertifikate?code={codes[0]}").get_data(
+        as_text=True)
+    assert _erase(client, person).status_code == 302
+    assert set(db.session.scalars(sa.select(Certificate.holder_name)
+                                  .where(Certificate.user_id == person.id))) == {"Gelöscht"}
+    for code in codes:
+        page = client.get(f"/verwaltung/zertifikate?code={code}").get_data(as_text=True)
+        assert code in page and name not in page
