@@ -167,6 +167,13 @@ def _statistics_overview():
     return statistics.module_stats(5, statistics.steps(5, 365, counts), counts)
 
 
+def cold(work):
+    """Each process keeps the last tables' suppression (services._SUPPRESSED): a step run
+    through this starts without it, as the first view after a change of the data."""
+    services._SUPPRESSED.clear()
+    return work()
+
+
 def measure(label: str, work) -> object:
     """Time one run, then measure peak memory in a second run (tracing slows Python down)."""
     start = time.perf_counter()
@@ -203,20 +210,27 @@ def main() -> None:
         print(f"generated in {time.perf_counter() - start:.0f} s: {counts}")
         print(f"database: {db.engine.url.get_backend_name()}")
         today = date(2026, 6, 1)
+        half = {"date_from": date(2026, 1, 1), "date_to": date(2026, 6, 30)}
         for slug in ("digitalisierungsfuehrerschein", "cybersicherheit"):
             subject = services.find_subject(slug)
             print(f"-- {subject.kind} {slug}")
             report = measure("report (query + suppression)",
-                             lambda s=subject: services.build(s, today=today))
-            measure("report, one Dezernat", lambda s=subject: services.build(
-                s, today=today, office=services.find_office("D1")))
+                             lambda s=subject: cold(lambda: services.build(s, today=today)))
+            measure("report, one Dezernat", lambda s=subject: cold(lambda: services.build(
+                s, today=today, office=services.find_office("D1"))))
             # With a period the columns that do not depend on it are suppressed as without
-            # one, so the report runs the suppression twice.
-            measure("report, first half of 2026", lambda s=subject: services.build(
-                s, today=today, date_from=date(2026, 1, 1), date_to=date(2026, 6, 30)))
-            measure("CSV export (incl. query)", lambda s=subject: export.to_csv(
-                services.build(s, today=today)))
-            measure("XLSX export (incl. query)", lambda s=subject: export.to_xlsx(
+            # one, so the report solves both tables; after the report without a period (the
+            # usual way to get there) the first is known already.
+            measure("report, first half of 2026", lambda s=subject: cold(
+                lambda: services.build(s, today=today, **half)))
+            services.build(subject, today=today)
+            measure("the same after the report without it",
+                    lambda s=subject: services.build(s, today=today, **half))
+            measure("CSV export (incl. query)", lambda s=subject: cold(lambda: export.to_csv(
+                services.build(s, today=today))))
+            measure("XLSX export (incl. query)", lambda s=subject: cold(
+                lambda: export.to_xlsx(services.build(s, today=today))))
+            measure("CSV after viewing the page", lambda s=subject: export.to_csv(
                 services.build(s, today=today)))
             print(f"   {len(report.rows)} rows, total completed "
                   f"{report.total.values['completed']}")
