@@ -174,16 +174,35 @@ def suppress(values: dict[int, dict[str, int]], children: dict[int, list[int]],
     nonnegative = {(oid, col) for oid in values for col in columns} | {
         cell for cell in unpublished if cell[0][0] == "own"} | set(slacks)
     sensitive = {cell for cell in hidden if isinstance(cell[0], tuple) or 0 < value(cell) < k}
-    while True:
-        unknowns = sorted(hidden | unpublished | set(slacks), key=str)
-        solved = _determined(unknowns, equations) & hidden
+    fixed_columns = {col for _, col in fixed}
+
+    def own_figure(cell) -> bool:  # neither a cell of the other report nor made from one
+        key, col = cell
+        if isinstance(key, tuple) and key[0] == "gap":
+            return not set(col) & fixed_columns
+        return col not in fixed_columns
+
+    def determined(known: set) -> set:
+        """Hidden cells the equations fix, with the cells in `known` treated as published."""
+        unknowns = sorted(hidden - known | unpublished | set(slacks), key=str)
+        targets = hidden if not known else {c for c in hidden if own_figure(c)}
+        solved = _determined(unknowns, equations) & targets
         if not solved:
             # Bounds: the unknowns they force to 0 are as good as published.
             zero = [cell for cell in unknowns if cell in nonnegative
                     and (slacks[cell] if cell in slacks else value(cell)) == 0]
             forced = _forced_zero(unknowns, equations, zero)
             solved = _determined(unknowns, equations + [[(cell, 1)] for cell in forced]) & (
-                sensitive - forced)
+                (sensitive & targets) - forced)
+        return solved
+
+    while True:
+        solved = determined(set())
+        if not solved and fixed:
+            # The other report publishes its own sums over the fixed cells (completed = valid
+            # + expiring + expired, say), which can pin what this one hides: side by side, the
+            # fixed cells count as known for protecting this report's own figures.
+            solved = determined(hidden & fixed)
         if not solved:
             break
         added = {found for cell in solved
