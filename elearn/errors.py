@@ -135,6 +135,27 @@ SCHEMA_MISSING = ("no such table", "no such column")
 SCHEMA_CODES = ("42P01", "42703")
 
 
+# The database is away or refuses the connection (PostgreSQL's SQLSTATE classes 08 connection
+# exception, 57P shutting down or starting, 53300 too many connections, 28 wrong password, 3D000
+# no such database; SQLite's file that cannot be opened or is locked by another worker). Other
+# operational errors (a statement SQLite cannot parse, a cancelled statement, a deadlock) are
+# faults of the request and keep their traceback.
+UNAVAILABLE_CODES = ("08", "57P", "53300", "28", "3D000")
+UNAVAILABLE_SQLITE = ("unable to open database file", "database is locked", "disk I/O error")
+
+
+def _unavailable(error: Exception) -> bool:
+    import sqlite3
+
+    if isinstance(error, PoolTimeout) or getattr(error, "connection_invalidated", False):
+        return True
+    orig = getattr(error, "orig", None)
+    if isinstance(orig, sqlite3.Error):
+        return str(orig).startswith(UNAVAILABLE_SQLITE)
+    code = getattr(orig, "sqlstate", None)
+    return code is None or code.startswith(UNAVAILABLE_CODES)  # no SQLSTATE: no connection
+
+
 def database_problem(error: Exception) -> str:
     """The first line of what the database driver said."""
     text = str(getattr(error, "orig", None) or error).strip()
@@ -150,7 +171,7 @@ def _handle_operational(error: OperationalError | PoolTimeout):
     orig = getattr(error, "orig", None)
     if isinstance(error, OperationalError) and (
             getattr(orig, "sqlstate", None) in SCHEMA_CODES
-            or str(orig).startswith(SCHEMA_MISSING)):
+            or str(orig).startswith(SCHEMA_MISSING)) or not _unavailable(error):
         return _handle_unexpected(error)
     db.session.rollback()
     current_app.logger.warning("Database unavailable (%s %s answered 503): %s",

@@ -173,3 +173,47 @@ def test_a_shared_database_without_secret_key_is_warned_about(monkeypatch, caplo
         assert said[0].startswith("SECRET_KEY is not set: this machine signs logins with its "
                                   "own key") and "Give every app server the same SECRET_KEY" \
             in said[0]
+
+
+@pytest.mark.unhandled_error
+@pytest.mark.parametrize("fault", ["sql", "statement_timeout", "deadlock"])
+def test_a_fault_of_the_query_is_an_internal_error_not_an_outage(app, client, caplog, fault):
+    """SQLite reports a mistyped statement or too many variables as an OperationalError, and
+    psycopg a cancelled statement or a deadlock: the database is there, the request failed.
+    They were answered "cannot reach its database" (503) with one warning line and no
+    traceback, so a program fault looked like an outage."""
+    import psycopg
+    import sqlalchemy as sa
+    from sqlalchemy.exc import OperationalError
+
+    from elearn.extensions import db
+
+    @app.get("/kaputt")
+    def broken():
+        if fault == "sql":  # SQLite: OperationalError; PostgreSQL: ProgrammingError
+            db.session.execute(sa.text("SELEC 1"))
+        error = (psycopg.errors.QueryCanceled("canceling statement due to statement timeout")
+                 if fault == "statement_timeout"
+                 else psycopg.errors.DeadlockDetected("deadlock detected"))
+        raise OperationalError("UPDATE module_progress SET …", {}, error)
+
+    caplog.set_level(logging.INFO, logger=app.logger.name)
+    response = client.get("/kaputt")
+    assert response.status_code == 500
+    assert "<title>Interner Fehler" in response.get_data(as_text=True)
+    assert any(r.exc_info for r in caplog.records if r.name == app.logger.name)
+    assert not [r for r in caplog.records if "Database unavailable" in r.getMessage()]
+
+
+def test_a_locked_sqlite_database_is_still_temporarily_unavailable(app, client):
+    """Another worker held the write lock past the busy timeout: that passes."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    @app.get("/gesperrt")
+    def locked():
+        raise OperationalError("UPDATE …", {}, sqlite3.OperationalError("database is locked"))
+
+    response = client.get("/gesperrt")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
