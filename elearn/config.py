@@ -43,7 +43,8 @@ def _check_database_url(url: str) -> None:
                 "SQLite in the instance folder.")
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is no number, as when the
+        # password holds an '@' that is not percent-encoded (its end was in the message)
         raise SystemExit("DATABASE_URL is not a database address: " + expected) from None
     try:
         parsed.get_dialect().import_dbapi()

@@ -112,6 +112,9 @@ def test_a_missing_table_on_postgresql_is_recognised(tmp_path):
     ("postgresq://elearn:Geheim-42@db/elearn", "cannot use (postgresq)"),
     ("mysql://elearn:Geheim-42@db/elearn", "cannot use (mysql)"),
     ("elearn:Geheim-42@db/elearn", "is not a database address"),
+    # An '@' in the password, not percent-encoded: SQLAlchemy took the rest for the port and
+    # said int('42@db') in a traceback.
+    ("postgresql://elearn:Geheim@x:42@db/elearn", "is not a database address"),
 ])
 def test_a_mistyped_database_url_stops_the_start_with_its_name(monkeypatch, tmp_path, url,
                                                                expected):
@@ -121,7 +124,7 @@ def test_a_mistyped_database_url_stops_the_start_with_its_name(monkeypatch, tmp_
     message = str(stopped.value)
     assert message.startswith("DATABASE_URL ") and expected in message
     assert "postgresql://user:password@host/database" in message
-    assert "Geheim-42" not in message
+    assert "Geheim-42" not in message and "42@db" not in message
 
 
 def test_the_platforms_own_log_records_reach_the_server_log(database):
