@@ -113,7 +113,7 @@ def _database_errors_said(callback, migrations: bool = False):
     import click
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from .errors import SCHEMA_CODES, SCHEMA_MISSING
+    from .errors import SCHEMA_CODES, SCHEMA_MISSING, database_unavailable
 
     @functools.wraps(callback)
     def run(*args, **kwargs):
@@ -123,7 +123,7 @@ def _database_errors_said(callback, migrations: bool = False):
             text = str(error.orig)
             first = text.splitlines()[0] if text else str(error)
             if migrations:  # a migration's own fault is the developers' to read in full
-                if isinstance(error, OperationalError) and not text.startswith(SCHEMA_MISSING):
+                if isinstance(error, OperationalError) and database_unavailable(error):
                     raise click.ClickException(
                         f"the database cannot be used ({first}); check DATABASE_URL.") from None
                 raise

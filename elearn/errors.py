@@ -144,7 +144,8 @@ UNAVAILABLE_CODES = ("08", "57P", "53300", "28", "3D000")
 UNAVAILABLE_SQLITE = ("unable to open database file", "database is locked", "disk I/O error")
 
 
-def _unavailable(error: Exception) -> bool:
+def database_unavailable(error: Exception) -> bool:
+    """Whether the database is away, rather than the statement at fault."""
     import sqlite3
 
     if isinstance(error, PoolTimeout) or getattr(error, "connection_invalidated", False):
@@ -171,7 +172,7 @@ def _handle_operational(error: OperationalError | PoolTimeout):
     orig = getattr(error, "orig", None)
     if isinstance(error, OperationalError) and (
             getattr(orig, "sqlstate", None) in SCHEMA_CODES
-            or str(orig).startswith(SCHEMA_MISSING)) or not _unavailable(error):
+            or str(orig).startswith(SCHEMA_MISSING)) or not database_unavailable(error):
         return _handle_unexpected(error)
     db.session.rollback()
     current_app.logger.warning("Database unavailable (%s %s answered 503): %s",

@@ -220,3 +220,22 @@ def test_a_locked_sqlite_database_is_still_temporarily_unavailable(app, client):
 
     response = client.get("/gesperrt")
     assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+
+
+def test_a_migration_that_fails_on_a_reachable_database_keeps_its_traceback(tmp_path):
+    """A table the migration creates is there already (a half-applied upgrade, a restored
+    dump without alembic_version): SQLite says so in an OperationalError, which `flask db
+    upgrade` turned into "the database cannot be used …; check DATABASE_URL"."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    path = tmp_path / "halb.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE office (id INTEGER PRIMARY KEY)")
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 1
+    assert "check DATABASE_URL" not in result.output
+    assert isinstance(result.exception, OperationalError)
+    assert "already exists" in str(result.exception)
