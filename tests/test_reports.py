@@ -1000,7 +1000,7 @@ def pinned_side_by_side(children, plain, plain_owns, plain_hidden, dated, dated_
     return found
 
 
-@pytest.mark.parametrize("seed", range(60))
+@pytest.mark.parametrize("seed", [*range(30), 48])  # 48 leaked before the fix
 def test_nothing_protected_can_be_pinned_with_both_reports_side_by_side(seed):
     # Each table alone pinned nothing, but the report without a period publishes sums over
     # the hidden certificate cells (completed = valid + expiring + expired) that the period's
