@@ -151,9 +151,11 @@ def database_unavailable(error: Exception) -> bool:
     if isinstance(error, PoolTimeout) or getattr(error, "connection_invalidated", False):
         return True
     orig = getattr(error, "orig", None)
+    code = getattr(orig, "sqlstate", None)
+    if code in SCHEMA_CODES or str(orig).startswith(SCHEMA_MISSING):
+        return False  # reached, but its schema is older than the code
     if isinstance(orig, sqlite3.Error):
         return str(orig).startswith(UNAVAILABLE_SQLITE)
-    code = getattr(orig, "sqlstate", None)
     return code is None or code.startswith(UNAVAILABLE_CODES)  # no SQLSTATE: no connection
 
 
@@ -169,10 +171,7 @@ def _handle_operational(error: OperationalError | PoolTimeout):
     request and, for a logged-in person, the server's bare English error page (the layout's
     header looked the person up in the database that had just failed). The pool tests each
     connection as it is taken, so the next request after the database is back works again."""
-    orig = getattr(error, "orig", None)
-    if isinstance(error, OperationalError) and (
-            getattr(orig, "sqlstate", None) in SCHEMA_CODES
-            or str(orig).startswith(SCHEMA_MISSING)) or not database_unavailable(error):
+    if not database_unavailable(error):  # the statement's or the schema's fault
         return _handle_unexpected(error)
     db.session.rollback()
     current_app.logger.warning("Database unavailable (%s %s answered 503): %s",

@@ -177,17 +177,16 @@ def counts_with_and_without_period(subject: Subject, date_from, date_to, today: 
     dated: dict[int, dict] = {}
     undated: dict[int, dict] = {}
 
-    def put(targets, column, rows):
+    def put(column, rows):  # figures that do not depend on the period: into both tables
         for office_id, *numbers in rows:
-            for target in targets:
+            for target in (dated, undated):
                 entry = target.setdefault(office_id, dict.fromkeys(COLUMNS, 0))
                 for name, number in zip(column, numbers, strict=True):
                     entry[name] = int(number or 0)
 
-    both = (dated, undated)
     periodic = bool(date_from or date_to)
     active = User.active.is_(True)
-    put(both, ["employees"], db.session.execute(
+    put(["employees"], db.session.execute(
         sa.select(User.office_id, sa.func.count()).where(active).group_by(User.office_id)))
     course_ids = dict(db.session.execute(sa.select(Course.slug, Course.id)).all())
     progress = _progress_filter(subject, course_ids)
@@ -230,7 +229,7 @@ def counts_with_and_without_period(subject: Subject, date_from, date_to, today: 
                .group_by(Certificate.user_id))
     soon = today + timedelta(days=EXPIRING_DAYS)
     until = Certificate.valid_until
-    put(both, ["cert_valid", "cert_expiring", "cert_expired"], db.session.execute(
+    put(["cert_valid", "cert_expiring", "cert_expired"], db.session.execute(
         sa.select(User.office_id,
                   sa.func.sum(sa.case((sa.or_(until.is_(None), until > soon), 1), else_=0)),
                   sa.func.sum(sa.case((sa.and_(until >= today, until <= soon), 1), else_=0)),
