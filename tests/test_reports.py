@@ -150,6 +150,33 @@ def test_counts_with_and_without_a_period_match_a_count_by_hand(city):
                for f, t in periods[1:] for o in by_hand(None, None))  # the periods do split
 
 
+def test_who_started_in_a_period_is_probed_on_an_index(city):
+    """A period report asks, for every person who started at all, whether they started within
+    the period: with the index (user_id, started_at, course_id) that is one range seek per
+    person, not a read of each of their progress rows (at 100,000 employees 0.5 s, not 2 s)."""
+    indexes = {i["name"]: i["column_names"]
+               for i in sa.inspect(db.engine).get_indexes("module_progress")}
+    assert indexes["ix_module_progress_user_started"] == ["user_id", "started_at", "course_id"]
+    statements = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        services.counts_with_and_without_period(
+            services.find_subject("demo-kurs"), datetime(2026, 2, 1).date(),
+            datetime(2026, 3, 31).date(), datetime(2026, 7, 1).date())
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", capture)
+    [(probe, parameters)] = [(s, p) for s, p in statements if "started_at >=" in s]
+    if db.engine.dialect.name == "sqlite":  # PostgreSQL plans a table this small differently
+        plan = " ".join(str(row) for row in db.session.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + probe, parameters))
+        assert "ix_module_progress_user_started (user_id=? AND started_at>? AND started_at<?)" \
+            in plan, plan
+
+
 def test_each_table_is_suppressed_once_per_process_and_again_when_a_figure_changes(
         city, monkeypatch):
     """The page, then its download, and the report without a period, then with one (which
@@ -272,6 +299,27 @@ def recoverable(values_, children, hidden, own=None, k=5, gaps=services.GAPS) ->
         if len(nonzero) == 1:
             found.add(unknown[nonzero[0]])
     return found & (hidden | sensitive_own)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_exact_solve_finds_what_exact_linear_algebra_finds(seed):
+    """The solve first drops unknowns that are not asked about and occur in one equation only,
+    with that equation; what it then finds determined must be exactly what the reduced echelon
+    form of all equations says, for the unknowns asked about."""
+    from elearn.reports.suppression import _determined
+
+    rng = random.Random(seed)
+    unknowns = [f"x{i}" for i in range(rng.randint(3, 14))]
+    equations = []
+    for _ in range(rng.randint(1, 12)):
+        cells = rng.sample(unknowns, rng.randint(1, min(4, len(unknowns))))
+        equations.append([(cell, rng.choice([1, 1, -1, 2])) for cell in cells])
+    wanted = set(rng.sample(unknowns, rng.randint(1, len(unknowns))))
+    matrix = [[Fraction(sum(c for cell, c in equation if cell == name)) for name in unknowns]
+              for equation in equations]
+    expected = {unknowns[[i for i, a in enumerate(row) if a][0]] for row in _rref(matrix)
+                if sum(1 for a in row if a) == 1}
+    assert _determined(unknowns, equations, wanted) == expected & wanted
 
 
 def assert_not_recoverable(rep, own=None):

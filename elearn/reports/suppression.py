@@ -122,27 +122,74 @@ def suppress(values: dict[int, dict[str, int]], children: dict[int, list[int]],
                         queue.append(other)
                         waiting.add(other)
 
-    def nearest_shown(start):
-        """The smallest shown cell in the sums closest to `start` (breadth first)."""
-        seen_cells, seen_sums, frontier = {start}, set(), [start]
-        while frontier:
-            shown, following = [], []
-            for cell in frontier:
-                for sum_ in sums_with(cell):
-                    if sum_ in seen_sums:
-                        continue
-                    seen_sums.add(sum_)
-                    total, parts = parts_of(sum_)
-                    for other in [total, *parts]:
-                        if other not in hidden | fixed and not isinstance(other[0], tuple):
-                            shown.append(other)
-                        elif other not in seen_cells:
-                            seen_cells.add(other)
-                            following.append(other)
-            if shown:
-                return min(shown, key=lambda c: (value(c), str(c[0])))
-            frontier = following
-        return None
+    # Which cells name each sum in `sums_with` (fixed: it does not depend on what is hidden).
+    reaching: dict[tuple, list] = {}
+    cells = ([(oid, col) for oid in values for col in columns]
+             + [(("own", oid), col) for oid in values if kids[oid] for col in columns]
+             + [(("gap", oid), pair) for oid in values for pair in gaps])
+    for cell in cells:
+        for sum_ in sums_with(cell):
+            reaching.setdefault(sum_, []).append(cell)
+
+    def nearest_shown(solved) -> set:
+        """For each cell in `solved`, the smallest shown cell in the sums closest to it: from a
+        cell to the sums it is in, to their cells, and on through cells that are not shown.
+
+        One breadth-first pass from all shown cells at once first counts, for every sum and
+        every cell, the sums still to cross to a shown cell; each search from a solved cell
+        then follows only the shortest ways (with many cells hidden, a plain search from each
+        one crossed most of the table)."""
+        blocked = hidden | fixed
+
+        def shown(cell) -> bool:
+            return cell not in blocked and not isinstance(cell[0], tuple)
+
+        members = {sum_: [total, *parts] for sum_ in all_sums
+                   for total, parts in [parts_of(sum_)]}
+        within: dict[tuple, list] = {}  # cell -> the sums it is a member of
+        for sum_, found in members.items():
+            for cell in found:
+                within.setdefault(cell, []).append(sum_)
+        to_sum = {sum_: 1 for sum_, found in members.items() if any(map(shown, found))}
+        to_cell: dict[tuple, int] = {}
+        level, distance = list(to_sum), 1
+        while level:
+            reached = []
+            for sum_ in level:
+                for cell in reaching.get(sum_, ()):
+                    if cell not in to_cell and not shown(cell):
+                        to_cell[cell] = distance
+                        reached.append(cell)
+            level = []
+            for cell in reached:
+                for sum_ in within.get(cell, ()):
+                    if sum_ not in to_sum:
+                        to_sum[sum_] = distance + 1
+                        level.append(sum_)
+            distance += 1
+
+        def nearest(start):
+            far = to_cell.get(start)
+            if far is None:
+                return None
+            frontier, seen_cells, seen_sums = [start], {start}, set()
+            for step in range(1, far + 1):
+                found, following = [], []
+                for cell in frontier:
+                    for sum_ in sums_with(cell):
+                        if sum_ in seen_sums or to_sum.get(sum_) != far - step + 1:
+                            continue
+                        seen_sums.add(sum_)
+                        for other in members[sum_]:
+                            if shown(other):
+                                found.append(other)
+                            elif other not in seen_cells and to_cell.get(other) == far - step:
+                                seen_cells.add(other)
+                                following.append(other)
+                frontier = following
+            return min(found, key=lambda c: (value(c), str(c[0])))
+
+        return {found for cell in solved if (found := nearest(cell)) is not None}
 
     local(all_sums)
     # The local rules cannot see chains of sums (two rows differenced, say): solve the whole
@@ -186,14 +233,14 @@ def suppress(values: dict[int, dict[str, int]], children: dict[int, list[int]],
         """Hidden cells the equations fix, with the cells in `known` treated as published."""
         unknowns = sorted(hidden - known | unpublished | set(slacks), key=str)
         targets = hidden if not known else {c for c in hidden if own_figure(c)}
-        solved = _determined(unknowns, equations) & targets
+        solved = _determined(unknowns, equations, targets)
         if not solved:
             # Bounds: the unknowns they force to 0 are as good as published.
             zero = [cell for cell in unknowns if cell in nonnegative
                     and (slacks[cell] if cell in slacks else value(cell)) == 0]
             forced = _forced_zero(unknowns, equations, zero)
-            solved = _determined(unknowns, equations + [[(cell, 1)] for cell in forced]) & (
-                (sensitive & targets) - forced)
+            solved = _determined(unknowns, equations + [[(cell, 1)] for cell in forced],
+                                 (sensitive & targets) - forced)
         return solved
 
     while True:
@@ -205,12 +252,12 @@ def suppress(values: dict[int, dict[str, int]], children: dict[int, list[int]],
             solved = determined(hidden & fixed)
         if not solved:
             break
-        added = {found for cell in solved
-                 if (found := nearest_shown(cell)) is not None}
+        added = nearest_shown(solved)
         if not added and fixed:
             # Only cells of the other report lie near: hide every other cell that is shown.
+            blocked = hidden | fixed
             added = {(oid, col) for oid in values for col in columns
-                     if (oid, col) not in hidden | fixed}
+                     if (oid, col) not in blocked}
         if not added:
             break
         hidden |= added
@@ -221,15 +268,19 @@ def suppress(values: dict[int, dict[str, int]], children: dict[int, list[int]],
 PRIME = (1 << 61) - 1
 
 
-def _determined(unknowns: list, equations: list[list]) -> set:
-    """Unknowns that the equations fix: [(cell, coefficient), ...] means the sum is known.
+def _determined(unknowns: list, equations: list[list], wanted: set) -> set:
+    """The unknowns in `wanted` that the equations fix: [(cell, coefficient), ...] means the
+    sum is known.
 
-    Gauss-Jordan elimination on sparse rows modulo a large prime: a unit vector lies in the row
-    space exactly when some fully reduced row has a single entry.
+    An unknown that is not wanted and occurs in a single equation takes that equation with it:
+    no combination of the others can use it without bringing in that unknown. Dropping such
+    pairs, again and again, leaves a small system (most own-staff figures, gaps and slacks go
+    this way). On the rest, Gauss-Jordan elimination on sparse rows modulo a large prime: a
+    unit vector lies in the row space exactly when some fully reduced row has a single entry.
     """
     index = {cell: i for i, cell in enumerate(unknowns)}
-    pivots: dict[int, dict[int, int]] = {}
-    holders: dict[int, set[int]] = {}  # column -> pivots whose row has an entry there
+    keep = {index[cell] for cell in wanted if cell in index}
+    rows: list[dict[int, int]] = []
     for equation in equations:
         row: dict[int, int] = {}
         for cell, coefficient in equation:
@@ -237,6 +288,28 @@ def _determined(unknowns: list, equations: list[list]) -> set:
                 i = index[cell]
                 row[i] = (row.get(i, 0) + coefficient) % PRIME
         row = {i: c for i, c in row.items() if c}
+        if row:
+            rows.append(row)
+    occurs: dict[int, list[int]] = {}
+    for r, row in enumerate(rows):
+        for i in row:
+            occurs.setdefault(i, []).append(r)
+    count = {i: len(found) for i, found in occurs.items()}
+    alive = [True] * len(rows)
+    lonely = [i for i, n in count.items() if n == 1 and i not in keep]
+    while lonely:
+        i = lonely.pop()
+        if count[i] != 1:
+            continue
+        r = next(r for r in occurs[i] if alive[r])
+        alive[r] = False
+        for other in rows[r]:
+            count[other] -= 1
+            if count[other] == 1 and other not in keep:
+                lonely.append(other)
+    pivots: dict[int, dict[int, int]] = {}
+    holders: dict[int, set[int]] = {}  # column -> pivots whose row has an entry there
+    for row in (row for row, live in zip(rows, alive, strict=True) if live):
         for pivot in [i for i in row if i in pivots]:
             _subtract(row, pivots[pivot], row[pivot])
         if not row:
@@ -254,7 +327,7 @@ def _determined(unknowns: list, equations: list[list]) -> set:
         pivots[lead] = row
         for i in row:
             holders.setdefault(i, set()).add(lead)
-    return {unknowns[p] for p, row in pivots.items() if len(row) == 1}
+    return {unknowns[p] for p, row in pivots.items() if len(row) == 1 and p in keep}
 
 
 def _forced_zero(unknowns: list, equations: list[list], zero: list) -> set:
