@@ -108,7 +108,8 @@ def _settings(instance_path: str) -> dict:
         "LOGIN_MAX_FAILURES_PER_ADDRESS": _whole("ELEARN_LOGIN_MAX_ADDRESS", 20, 1, 100_000),
         "LOGIN_WINDOW_MINUTES": _whole("ELEARN_LOGIN_WINDOW_MINUTES", 15, 1, 24 * 60),
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
-        # Public address used in certificate links and QR codes; the request's host when unset.
+        # Public address for links in e-mails (required with SMTP_HOST), certificates and QR
+        # codes; unset, the request's host (and no links from the command line).
         "BASE_URL": os.environ.get("ELEARN_BASE_URL", ""),
         "VERIFY_LIMIT_PER_10_MINUTES": _whole("ELEARN_VERIFY_LIMIT", 30, 1, 100_000),
         "SMTP_HOST": os.environ.get("ELEARN_SMTP_HOST", ""),

@@ -1,5 +1,6 @@
 """Fixtures: app, client, runner, login helper and factories (flaskr and Indico style)."""
 
+import contextlib
 import contextvars
 import itertools
 import logging
@@ -132,25 +133,33 @@ def at_the_same_moment(calls) -> list:
     return results
 
 
-def csrf_token(client, path: str = "/login") -> str:
-    html = client.get(path).get_data(as_text=True)
+def csrf_token(client, path: str = "/login", **request_args) -> str:
+    """The form token on the page at `path` (request_args go to client.get, e.g. base_url)."""
+    html = client.get(path, **request_args).get_data(as_text=True)
     match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
     assert match, f"no CSRF token on {path}"
     return match.group(1)
 
 
-def statements_of(client, url: str, expect: str = "") -> int:
-    """How many SQL statements one GET runs (and that the page says `expect`)."""
+@contextlib.contextmanager
+def statements():
+    """The SQL statements run inside the block, as (statement, parameters) pairs."""
     seen = []
 
-    def count(*args):
-        seen.append(args[2])
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
 
-    sa.event.listen(db.engine, "before_cursor_execute", count)
+    sa.event.listen(db.engine, "before_cursor_execute", record)
     try:
-        assert expect in client.get(url).get_data(as_text=True)
+        yield seen
     finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+def statements_of(client, url: str, expect: str = "") -> int:
+    """How many SQL statements one GET runs (and that the page says `expect`)."""
+    with statements() as seen:
+        assert expect in client.get(url).get_data(as_text=True)
     return len(seen)
 
 
@@ -255,6 +264,13 @@ def make_user(app, make_office):
 @pytest.fixture
 def learner(make_user):
     return make_user(email="learner@test.example")
+
+
+@pytest.fixture
+def logged_in(client, auth, learner, synced):
+    """The test client, logged in as the learner, with the demo course loaded."""
+    auth.login()
+    return client
 
 
 @pytest.fixture

@@ -27,9 +27,7 @@ def test_session_cookie_flags(client, auth, learner):
 
 def test_session_cookie_is_secure_over_https(app, learner):
     client = app.test_client()
-    token_page = client.get("/login", base_url="https://localhost")
-    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"',
-                      token_page.get_data(as_text=True)).group(1)
+    token = csrf_token(client, "/login", base_url="https://localhost")
     response = client.post("/login", base_url="https://localhost", headers={
         "Referer": "https://localhost/login"},
         data={"email": learner.email, "password": PASSWORD, "csrf_token": token})

@@ -18,7 +18,7 @@ from elearn.extensions import db
 from elearn.org.models import utcnow
 from elearn.quiz.models import Attempt
 
-from .conftest import FIXTURES, at_the_same_moment, csrf_token, statements_of
+from .conftest import FIXTURES, at_the_same_moment, csrf_token, statements, statements_of
 from .test_quiz import ALL_RIGHT, start, submit
 
 
@@ -561,16 +561,8 @@ def test_reminders_read_the_holders_with_the_certificates(app, runner, synced, m
     course, version = synced
 
     def statements_for_reminders():
-        seen = []
-
-        def count(*args):
-            seen.append(args[2])
-
-        sa.event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with statements() as seen:
             result = runner.invoke(args=["certificates", "reminders", "--days", "90"])
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", count)
         return result.output.count("\n"), len(seen)
 
     def holders(count):

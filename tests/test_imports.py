@@ -16,6 +16,8 @@ from elearn.extensions import db
 from elearn.org.importer import import_offices
 from elearn.org.models import Office
 
+from .conftest import statements
+
 HEADER_DE = "Personalnummer;Vorname;Nachname;E-Mail;Amt"
 HEADER_EN = "personnel_number,first_name,last_name,email,office"
 
@@ -537,22 +539,15 @@ def test_long_lists_go_to_the_database_in_slices(offices, make_user, monkeypatch
 
     monkeypatch.setattr(extensions, "IN_LIST_SLICE", 3)
     make_user(email="p8@stadt.example", personnel_number="X8")  # someone else's address
-    sizes = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith(("SELECT", "DELETE")):
-            sizes.append(len(parameters))
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with statements() as seen:
         rows = [HEADER_DE] + [f"P{n};Vor{n};Nach{n};p{n}@stadt.example;A1" for n in range(10)]
         refused = import_people(csv_bytes(rows), "liste.csv")
         assert refused.errors == ["Zeile 10: E-Mail-Adresse p8@stadt.example gehört schon einer "
                                   "anderen Person."]  # found in the third slice
         del rows[9]
         result = import_people(csv_bytes(rows), "liste.csv")
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
+    sizes = [len(parameters) for statement, parameters in seen
+             if statement.lstrip().upper().startswith(("SELECT", "DELETE"))]
     assert result.errors == [] and result.created == 9
     assert max(sizes) <= 3 + 2  # a slice, and a few other parameters
 

@@ -47,12 +47,6 @@ def submit(client, url, by_label):
     return client.post(url, data={**form, "csrf_token": csrf_token(client, "/")})
 
 
-@pytest.fixture
-def logged_in(client, auth, learner, synced):
-    auth.login()
-    return client
-
-
 def _attempts():
     return db.session.scalars(sa.select(Attempt).order_by(Attempt.id)).all()
 

@@ -33,12 +33,6 @@ def form_for(page: str, selects: dict[str, str], choices: dict[str, list[str]],
     return form
 
 
-@pytest.fixture
-def logged_in(client, auth, learner, synced):
-    auth.login()
-    return client
-
-
 def start(client, module):
     token = csrf_token(client, f"/kurse/fragetypen/{module}")
     response = client.post(f"/kurse/fragetypen/{module}/quiz",

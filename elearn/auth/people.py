@@ -132,6 +132,7 @@ def deactivate_all(users: list[User], actor: User | None, *, skip_inactive: bool
 
 
 def reactivate(user: User, actor: User | None, **details) -> None:
+    """Make a deactivated person active again and record it in the audit log."""
     if user.erased_at is not None:
         raise PeopleError(_("Die Daten dieser Person wurden gelöscht; sie kann nicht wieder "
                           "aktiviert werden."))
@@ -142,6 +143,7 @@ def reactivate(user: User, actor: User | None, **details) -> None:
 
 
 def check_invitable(user: User) -> None:
+    """Refuse, with PeopleError, anyone who cannot set a password by invitation."""
     if not user.active or user.erased_at is not None:
         raise PeopleError(_("Nur aktive Personen können eingeladen werden."))
     if user.auth_source != "local":

@@ -67,8 +67,7 @@ def _detail(user: User, status: int = 200, **extra):
     # Their certificates, each with a way to revoke it (found by name, not only by code).
     return render_template("auth/person.html", person=user, roles_form=form,
                            certificates=certificates.of_user(user), today=local_today(),
-                           action_form=ActionForm(), history=history,
-                           groups=audit.group_names(history), role_labels=ROLE_LABELS,
+                           history=history, groups=audit.group_names(history),
                            mail_configured=mail.configured(), erase_on=_erase_on(user),
                            **extra), status
 

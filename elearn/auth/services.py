@@ -21,10 +21,12 @@ class PasswordRejected(ValueError):
 
 
 def normalise_email(email: str) -> str:
+    """The address as stored and compared: trimmed and in lower case."""
     return email.strip().lower()
 
 
 def new_session_token() -> str:
+    """A random token that the session cookies of a person's logins must carry."""
     return secrets.token_hex(16)
 
 
@@ -60,6 +62,7 @@ def new_user(*, email, first_name, last_name, office, roles=(), password=None,
 
 
 def find_user_by_email(email: str) -> User | None:
+    """The person with this address (in any case), or None."""
     return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
 
 
@@ -72,6 +75,7 @@ def deactivate(user: User) -> None:
 
 
 def end_sessions(user: User) -> None:
+    """End every login of the person: their cookies name a token that is gone."""
     user.session_token = new_session_token()
 
 
@@ -146,6 +150,7 @@ def claim_login_attempt(email: str, address: str) -> LoginFailure | None:
 
 
 def withdraw_claim(claim: LoginFailure) -> None:
+    """Delete a login attempt counted by `claim_login_attempt`: it succeeded."""
     db.session.execute(sa.delete(LoginFailure).where(LoginFailure.id == claim.id))
 
 
@@ -178,6 +183,7 @@ def _login_is_recent() -> bool:
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
+    """The person a session cookie names, if the login is recent and still valid."""
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit() or not _login_is_recent():
         return None

@@ -91,9 +91,9 @@ def media(slug: str, filename: str):
         abort(404)
     suffix = Path(filename).suffix.lower()
     # Whatever a course ships (an HTML page, an SVG with a script), it must never run script
-    # as this site: types a
-    # browser shows itself are served inline, everything else as a download, and all but PDFs
-    # (which Chromium's viewer refuses to show sandboxed) under a sandboxing policy.
+    # as this site: types a browser shows itself are served inline, everything else as a
+    # download, and all but PDFs (which Chromium's viewer refuses to show sandboxed) under a
+    # sandboxing policy.
     response = send_from_directory(folder, filename,
                                    as_attachment=suffix not in INLINE_MEDIA)
     if suffix != ".pdf":

@@ -76,6 +76,7 @@ def current_version_join():
 
 
 def current_version(course: Course) -> CourseVersion:
+    """The version of the course that learners see now."""
     return db.session.scalar(
         sa.select(CourseVersion).where(
             CourseVersion.course_id == course.id,
@@ -165,6 +166,7 @@ def _outline(slug: str, course_id: int, version_id: int, content_hash: str) -> O
 
 
 def progress_by_module(user, course: Course) -> dict[str, ModuleProgress]:
+    """The person's progress in the course, by module slug."""
     rows = db.session.scalars(
         sa.select(ModuleProgress).where(
             ModuleProgress.user_id == user.id, ModuleProgress.course_id == course.id

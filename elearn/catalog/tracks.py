@@ -37,10 +37,12 @@ def sync_tracks(loaded: list[content.Track]) -> dict[str, list[str]]:
 
 
 def active_tracks() -> list[Track]:
+    """The tracks offered to learners, by title."""
     return list(db.session.scalars(sa.select(Track).where(Track.active).order_by(Track.title)))
 
 
 def get_track(slug: str) -> Track | None:
+    """The active track with this slug, or None."""
     return db.session.scalar(sa.select(Track).where(Track.slug == slug, Track.active))
 
 
@@ -156,8 +158,10 @@ def progress(user, track: Track, known: LearnerFacts | None = None) -> list[Step
 
 
 def is_complete(states: list[StepState]) -> bool:
+    """Whether every required step is done."""
     return all(s.done for s in states if s.step["required"])
 
 
 def tracks_with_course(course_slug: str) -> list[Track]:
+    """The active tracks that have a step in this course."""
     return [t for t in active_tracks() if any(s["course"] == course_slug for s in t.steps)]

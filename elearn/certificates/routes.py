@@ -49,7 +49,7 @@ def mine():
             renewals[certificate.id] = services.renewal_progress(
                 current_user, certificate.course, found[1], certificate)
     return render_template("certificates/mine.html", certificates=certificates, today=today,
-                           renewals=renewals, verify_url=verify_url)
+                           renewals=renewals)
 
 
 @bp.get("/zertifikate/<code>.pdf")

@@ -30,16 +30,19 @@ def new_code() -> str:
 
 
 def normalise_code(code: str) -> str:
+    """A verification code as stored: without dashes and spaces, in capitals."""
     return code.strip().replace("-", "").replace(" ", "").upper()
 
 
 def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or the month's last day where it has fewer."""
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def find(code: str) -> Certificate | None:
+    """The certificate with this code (however typed), or None."""
     return db.session.scalar(sa.select(Certificate).where(
         Certificate.code == normalise_code(code)))
 
@@ -264,6 +267,7 @@ def issue_manually(email: str, course_slug: str, note: str | None = None) -> Cer
 
 
 def revoke(certificate: Certificate, reason: str) -> None:
+    """Revoke the certificate with a reason; CertificateError if it cannot be."""
     reason = (reason or "").strip()
     if not reason:
         raise CertificateError(_("Bitte geben Sie einen Grund für den Widerruf an."))

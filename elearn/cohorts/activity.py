@@ -34,6 +34,7 @@ def open_session(user, course, module_slug: str, now: datetime | None = None) ->
 
 
 def close_sessions(user, now: datetime | None = None) -> None:
+    """Close the person's open study sessions (one without heartbeats: the coarse estimate)."""
     now = now or utcnow()
     for session in db.session.scalars(sa.select(StudySession).where(
             StudySession.user_id == user.id, sa.not_(StudySession.closed))):

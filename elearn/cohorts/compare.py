@@ -81,6 +81,7 @@ class Comparison:
 
 
 def compare(a: CohortFigures, b: CohortFigures, min_group: int) -> Comparison:
+    """Compare two ended groups' learning time and pass shares, with a verdict."""
     time = bootstrap(a.hours, b.hours, statistics.median, min_group)
     passing = bootstrap(a.pass_shares, b.pass_shares, statistics.fmean, min_group)
     withheld = [_("Die Zahlen von „%(name)s“ werden zurückgehalten: Eine andere Gruppe im "

@@ -150,6 +150,7 @@ def current_modules() -> dict[ModuleKey, tuple[Module, Course, str]]:
 
 
 def step_modules(step: dict, modules, course_ids: dict[str, int]) -> list[ModuleKey]:
+    """The modules (of `modules`) that a track step covers."""
     course_id = course_ids.get(step["course"])
     return [key for key in modules if key[0] == course_id
             and (step["module"] is None or key[1] == step["module"])]

@@ -52,6 +52,7 @@ def cohort_for(user, cohort_id: int) -> Cohort | None:
 
 
 def create_cohort(*, name: str, track, starts_on: date, ends_on: date, leads) -> Cohort:
+    """Add a learning group (flushed, so it has an id)."""
     cohort = Cohort(name=name.strip(), track=track, starts_on=starts_on, ends_on=ends_on,
                     leads=list(leads))
     db.session.add(cohort)
@@ -60,12 +61,14 @@ def create_cohort(*, name: str, track, starts_on: date, ends_on: date, leads) ->
 
 
 def lead_candidates() -> list[User]:
+    """Active people with the lead role, by name."""
     return list(db.session.scalars(
         sa.select(User).join(UserRole).where(UserRole.role == LEAD, User.active)
         .order_by(User.sort_key, User.id)))
 
 
 def member_count(cohort: Cohort) -> int:
+    """How many members the group has, erased people included."""
     return db.session.scalar(sa.select(sa.func.count()).select_from(CohortMember)
                              .where(CohortMember.cohort_id == cohort.id))
 
@@ -88,6 +91,7 @@ def figures_fixed(cohort: Cohort) -> bool:
 
 
 def fixed_message() -> str:
+    """Why the members and dates of an ended group can no longer change."""
     return _("Die Zahlen der beendeten Gruppe stehen fest: Mitglieder, Beginn und Ende lassen "
              "sich nicht mehr ändern.")
 
@@ -144,6 +148,7 @@ def _add(cohort: Cohort, people: list[User]) -> Added:
 
 
 def add_by_email(cohort: Cohort, email: str) -> Added:
+    """Add the active person with this address; MembershipError if there is none."""
     try:
         address = validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError:
@@ -213,6 +218,7 @@ def add_from_file(cohort: Cohort, data: bytes, filename: str) -> Added:
 
 
 def remove_member(cohort: Cohort, user_id: int) -> bool:
+    """Take the person out of the group; False if they were not in it."""
     deleted = db.session.execute(sa.delete(CohortMember).where(
         CohortMember.cohort_id == cohort.id, CohortMember.user_id == user_id))
     return bool(deleted.rowcount)
@@ -228,6 +234,7 @@ def remove_lead(cohort: Cohort, user_id: int) -> bool:
 
 
 def add_lead(cohort: Cohort, user: User) -> bool:
+    """Let the person lead the group too; False if they already do."""
     if any(lead.id == user.id for lead in cohort.leads):
         return False
     cohort.leads.append(user)
@@ -278,11 +285,13 @@ def my_cohorts(user, today: date | None = None,
 
 
 def due_date(cohort: Cohort, step: dict) -> date | None:
+    """The day a track step is due for this group, or None if it has no target."""
     days = step.get("target_days")
     return None if days is None else cohort.starts_on + timedelta(days=days)
 
 
 def member_counts(cohort_ids: list[int]) -> dict[int, int]:
+    """Members per group, for the groups given (groups without any are left out)."""
     return dict(db.session.execute(
         sa.select(CohortMember.cohort_id, sa.func.count())
         .where(CohortMember.cohort_id.in_(cohort_ids)).group_by(CohortMember.cohort_id)).all())

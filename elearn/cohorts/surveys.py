@@ -28,14 +28,17 @@ MAX_COMMENT = 2000
 
 
 def module_subject(course_id: int, module_slug: str) -> str:
+    """The key a module's feedback is recorded under."""
     return f"module:{course_id}:{module_slug}"
 
 
 def track_subject(track_id: int) -> str:
+    """The key a track's feedback is recorded under."""
     return f"track:{track_id}"
 
 
 def answered(user, subject: str) -> bool:
+    """Whether the person has given feedback on this subject."""
     return db.session.get(SurveyReceipt, (user.id, subject)) is not None
 
 
@@ -56,6 +59,7 @@ def cohort_of(user, *, track_id: int | None = None, course_slug: str | None = No
 def record(user, subject: str, *, cohort: Cohort | None, rating: int, items: dict[str, int],
            comment: str, track_id: int | None = None, course_id: int | None = None,
            module_slug: str | None = None) -> None:
+    """Store an answer without the person's name, and a receipt that they gave one."""
     db.session.add(SurveyReceipt(user_id=user.id, subject=subject))
     db.session.add(SurveyResponse(
         cohort_id=cohort.id if cohort else None, track_id=track_id, course_id=course_id,

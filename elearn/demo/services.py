@@ -1,14 +1,14 @@
 """Demo data: plain functions that add and flush, never commit."""
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 
 from ..auth.models import ADMIN, HR, LEAD, User
 from ..auth.services import create_user
 from ..extensions import db
-from ..org.models import Office
+from ..org.models import Office, utcnow
 
 # (code, name, kind, parent code): a typical German city administration, KGSt-style numbering.
 OFFICES = [
@@ -140,7 +140,7 @@ def seed_learning(rng: random.Random) -> int:
     people = db.session.scalars(sa.select(User).where(User.email.not_in(role_emails))
                                 .order_by(User.id)).all()
     issued = 0
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utcnow()
     for person in people:
         completed_all = True
         for slug, share in COMPLETION.items():

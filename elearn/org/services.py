@@ -32,6 +32,7 @@ def tree() -> list[tuple[Office, int]]:
 
 
 def by_code(code: str) -> Office | None:
+    """The office with this code, or None (also for an empty code)."""
     return db.session.scalar(sa.select(Office).where(Office.code == code)) if code else None
 
 
@@ -42,6 +43,7 @@ def same_code(code: str, codes) -> str | None:
 
 
 def create(code: str, name: str, kind: str, parent: Office | None, actor) -> Office:
+    """Add an office and record it in the audit log; OfficeError for a taken code."""
     if by_code(code) is not None:
         raise OfficeError(_("Die Kennung %(code)s ist schon vergeben.", code=code), 409)
     other = same_code(code, db.session.scalars(sa.select(Office.code)))

@@ -186,7 +186,7 @@ def question_statistics(slug: str, module_slug: str):
     published, questions = statistics_service.current_questions(
         found[0].id, module_slug, min_group, current_app.config["RETENTION_DAYS"])
     return render_template(
-        "quiz/question_statistics.html", course=found[0], version=found[1], module=module,
+        "quiz/question_statistics.html", version=found[1], module=module,
         texts=texts, min_group=min_group, published=published, questions=questions,
         discrimination_min=max(min_group, statistics_service.DISCRIMINATION_MIN))
 

@@ -52,10 +52,6 @@ class QuestionResult:
     given: object
     points: float
 
-    @property
-    def option_order(self) -> list[int]:
-        return self.drawn.get("options", [])
-
 
 def _questions_by_id(module: Module) -> dict[str, dict]:
     return {q["id"]: q for q in module.quiz["questions"]}
@@ -384,12 +380,14 @@ def submit(attempt: Attempt, answers: dict) -> bool:
 
 
 def attempt_user(attempt: Attempt):
+    """The person who made the attempt."""
     from ..auth.models import User
 
     return db.session.get(User, attempt.user_id)
 
 
 def results(attempt: Attempt) -> list[QuestionResult]:
+    """Each drawn question of the attempt with the answer given and its points."""
     questions = _questions_by_id(attempt.module)
     given = attempt.answers or {}
     return [

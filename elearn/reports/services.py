@@ -108,6 +108,7 @@ def subjects() -> list[Subject]:
 
 
 def find_subject(slug: str | None) -> Subject:
+    """The course or track a report is about (the default one when none is named)."""
     options = subjects()
     if not options:
         raise ReportError(_("Es sind noch keine Kurse geladen."))
@@ -120,6 +121,7 @@ def find_subject(slug: str | None) -> Subject:
 
 
 def parse_date(value: str | None, label: str, field: str | None = None) -> date | None:
+    """A report's date field as a date, None if empty; ReportError if not a date."""
     if not value:
         return None
     # The date field sends 2026-01-31; typed into the address, 31.01.2026 is as good.
@@ -267,6 +269,7 @@ def constraints(columns: tuple[str, ...], period: bool) -> dict:
 
 
 def office_tree() -> tuple[dict[int, Office], dict[int | None, list[int]]]:
+    """Every office by id, and each office's children's ids in code order (None: the top)."""
     offices = {o.id: o for o in db.session.scalars(sa.select(Office))}
     children: dict[int | None, list[int]] = {}
     for office in sorted(offices.values(), key=lambda o: o.code):
@@ -287,6 +290,7 @@ def _subtree(order: list[tuple[int, int]], root: int) -> list[tuple[int, int]]:
 
 
 def find_office(code: str | None) -> Office | None:
+    """The office a report is limited to, None for all; ReportError if unknown."""
     if not code:
         return None
     office = db.session.scalar(sa.select(Office).where(Office.code == code.strip()))

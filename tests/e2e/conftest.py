@@ -10,6 +10,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
+from ..conftest import PASSWORD
+
 CHROMIUM = os.environ.get("ELEARN_CHROMIUM", "/usr/bin/chromium")
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -65,6 +67,16 @@ def assert_accessible(page, name: str) -> None:
         "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations"
         ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))")
     assert violations == [], f"{name}: {violations}"
+
+
+def log_in(page, base: str, email: str, password: str = PASSWORD) -> None:
+    """Log in through the login page (checked with axe on the way)."""
+    page.goto(base + "/login")
+    assert_accessible(page, "login")
+    page.get_by_label("E-Mail-Adresse").fill(email)
+    page.get_by_label("Passwort").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("main").get_by_role("button", name="Anmelden").click()
 
 
 def focused_id(page, expected: str, timeout: float = 5000) -> str:

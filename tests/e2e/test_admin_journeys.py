@@ -9,19 +9,10 @@ from elearn.auth.models import ADMIN, User
 from elearn.extensions import db
 
 from ..conftest import PASSWORD
-from .conftest import assert_accessible, focused_id
+from .conftest import assert_accessible, focused_id, log_in
 from .test_journeys import take_first_quiz
 
 NEW_PASSWORD = "Kiesel Laterne Wolke Zimtstern"
-
-
-def log_in(page, base, email, password=PASSWORD):
-    page.goto(base + "/login")
-    assert_accessible(page, "login")
-    page.get_by_label("E-Mail-Adresse").fill(email)
-    page.get_by_label("Passwort").fill(password)
-    with page.expect_navigation():
-        page.get_by_role("main").get_by_role("button", name="Anmelden").click()
 
 
 def submit(page, name):

@@ -5,17 +5,7 @@ from pathlib import Path
 
 import pypdf
 
-from ..conftest import PASSWORD
-from .conftest import assert_accessible, focused_id
-
-
-def log_in(page, base, email):
-    page.goto(base + "/login")
-    assert_accessible(page, "login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.click("main button[type=submit]")
+from .conftest import assert_accessible, focused_id, log_in
 
 
 def answer(page, field, label):
