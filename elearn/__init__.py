@@ -113,7 +113,7 @@ def _database_errors_said(callback, migrations: bool = False):
     import click
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from .errors import SCHEMA_CODES, SCHEMA_MISSING, database_unavailable
+    from .errors import SCHEMA_CODES, SCHEMA_MISSING, database_problem, database_unavailable
 
     @functools.wraps(callback)
     def run(*args, **kwargs):
@@ -121,7 +121,7 @@ def _database_errors_said(callback, migrations: bool = False):
             return callback(*args, **kwargs)
         except (OperationalError, ProgrammingError) as error:
             text = str(error.orig)
-            first = text.splitlines()[0] if text else str(error)
+            first = database_problem(error)
             if migrations:  # a migration's own fault is the developers' to read in full
                 if isinstance(error, OperationalError) and database_unavailable(error):
                     raise click.ClickException(

@@ -1,9 +1,13 @@
 """One page of a long list, fetched with LIMIT/OFFSET."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
+
+from .extensions import db
 
 PER_PAGE = 50
 
@@ -19,9 +23,14 @@ class Page:
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
 
-    @property
-    def offset(self) -> int:
-        return (self.number - 1) * self.per_page
+
+def fetch(query: sa.Select, number: int, *, order_by: Sequence, options: Sequence = ()) -> Page:
+    """Page `number` of the rows `query` selects, in `order_by`, and how many there are in all
+    (counted without the order and the loader `options`)."""
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    items = db.session.scalars(query.options(*options).order_by(*order_by)
+                               .limit(PER_PAGE).offset((number - 1) * PER_PAGE)).all()
+    return Page(list(items), total, number)
 
 
 class NoSuchPage(BadRequest):

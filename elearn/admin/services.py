@@ -9,7 +9,7 @@ from ..auth.models import User
 from ..certificates.models import Certificate
 from ..extensions import db
 from ..org.models import Office
-from ..paging import PER_PAGE, Page
+from ..paging import Page, fetch
 
 SHOWN = 10  # names per detail; the rest is a count
 
@@ -34,9 +34,8 @@ def audit_page(number: int, action: str | None = None) -> Page:
     query = sa.select(AuditEntry)
     if action:
         query = query.where(AuditEntry.action == action)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    entries = db.session.scalars(query.order_by(AuditEntry.id.desc())
-                                 .limit(PER_PAGE).offset((number - 1) * PER_PAGE)).all()
+    page = fetch(query, number, order_by=[AuditEntry.id.desc()])
+    entries = page.items
     from ..cohorts.models import Cohort
 
     wanted: dict[str, set[int]] = {"user": set(), "office": set(), "certificate": set(),
@@ -57,4 +56,4 @@ def audit_page(number: int, action: str | None = None) -> Page:
                          len(person_ids(e.details, key)))
                    for key in PERSON_KEYS if key in (e.details or {})})
              for e in entries]
-    return Page(lines, total, number)
+    return Page(lines, page.total, number)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from .. import audit
 from ..extensions import claim, db, serialize
 from ..org.models import Office
-from ..paging import PER_PAGE, Page
+from ..paging import Page, fetch
 from . import services, tokens
 from .models import ADMIN, User, UserRole
 
@@ -62,12 +62,8 @@ def search(text: str = "", office: Office | None = None, role: str | None = None
     if role:
         query = query.where(sa.exists().where(UserRole.user_id == User.id,
                                               UserRole.role == role))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    people = db.session.scalars(
-        query.options(selectinload(User.office))
-        .order_by(User.sort_key, User.id)
-        .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
-    return Page(list(people), total, page)
+    return fetch(query, page, order_by=[User.sort_key, User.id],
+                 options=[selectinload(User.office)])
 
 
 def confirm_administrator(actor: User | None, *about: User) -> None:

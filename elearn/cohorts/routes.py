@@ -1,6 +1,6 @@
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
@@ -196,14 +196,12 @@ def _members_page(cohort, status=200, problems=(), target=None, **forms_given):
 
 def _added(result: services.Added):
     if result.added:
-        flash(ngettext_added(result), "success")
+        flash(_added_message(result), "success")
     else:
         flash(_("Keine neuen Mitglieder: Alle waren schon in der Gruppe."), "info")
 
 
-def ngettext_added(result: services.Added) -> str:
-    from flask_babel import ngettext
-
+def _added_message(result: services.Added) -> str:
     text = ngettext("%(num)s Mitglied hinzugefügt.", "%(num)s Mitglieder hinzugefügt.",
                     result.added)
     if result.already:
