@@ -59,11 +59,6 @@ def newest(user, *, course=None, track=None, include_revoked=False) -> Certifica
     return db.session.scalar(query.order_by(Certificate.id.desc()).limit(1))
 
 
-def latest(user, course: Course) -> Certificate | None:
-    """The learner's newest certificate for a course that has not been revoked."""
-    return newest(user, course=course)
-
-
 def renewal_window(certificate: Certificate) -> timedelta:
     """60 days before expiry, but at most half the validity: a certificate valid for one month
     is not due for renewal on the day it is issued."""
@@ -126,7 +121,7 @@ def renewal_start(previous: Certificate) -> datetime:
 def round_start(user, course: Course) -> datetime | None:
     """When the person's current round of quiz attempts at this course began: the renewal
     start of their current certificate, or None before the first one (all attempts count)."""
-    current = latest(user, course)
+    current = newest(user, course=course)
     return renewal_start(current) if current is not None else None
 
 
@@ -235,7 +230,7 @@ def _course_certificate(user, module: Module, when: datetime) -> Certificate | N
     last = newest(user, course=course, include_revoked=True)
     if last is not None and last.revoked_at is not None:
         return None  # after a revocation only an administrator issues a new one
-    previous = latest(user, course)
+    previous = newest(user, course=course)
     if previous is None:
         progress = catalog.progress_by_module(user, course)
         if all(progress.get(m.slug) is not None and progress[m.slug].status == COMPLETED
@@ -263,7 +258,7 @@ def issue_manually(email: str, course_slug: str, note: str | None = None) -> Cer
         raise CertificateError(_("Kein aktiver Kurs mit der Kennung %(slug)s.", slug=course_slug))
     course, version = found
     return issue(user, course, version, source="manual", note=note,
-                 renewal_of=latest(user, course))
+                 renewal_of=newest(user, course=course))
 
 
 def revoke(certificate: Certificate, reason: str) -> None:

@@ -7,13 +7,13 @@ from . import bp, chart, export, services
 from .forms import filters
 
 
-def _report():
+def _report() -> services.Report:
+    """The report the query string asks for; ReportError naming every problem."""
     args = request.args
     chosen = filters(args.get("thema"), args.get("von"), args.get("bis"), args.get("amt"))
-    report = services.build(chosen["subject"], date_from=chosen["date_from"],
-                            date_to=chosen["date_to"], office=chosen["office"],
-                            min_group=current_app.config["MIN_GROUP_SIZE"])
-    return report, chosen
+    return services.build(chosen["subject"], date_from=chosen["date_from"],
+                          date_to=chosen["date_to"], office=chosen["office"],
+                          min_group=current_app.config["MIN_GROUP_SIZE"])
 
 
 @bp.get("/berichte")
@@ -22,7 +22,7 @@ def index():
     page = {"subjects": services.subjects(), "args": request.args,
             "offices": services.office_tree()[0]}
     try:
-        report, _ = _report()
+        report = _report()
     except services.ReportError as error:  # the form again, with the problems on it
         return render_template("reports/index.html", report=None, problems=error.problems,
                                min_group=current_app.config["MIN_GROUP_SIZE"], **page), 400
@@ -36,7 +36,7 @@ def download(fmt: str):
     if fmt not in ("csv", "xlsx"):
         return render_error(404)
     try:
-        report, _ = _report()
+        report = _report()
     except services.ReportError as error:
         return render_error(400, str(error))
     name = export.filename(report, fmt)
