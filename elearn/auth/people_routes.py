@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,6 +13,7 @@ from .. import audit, mail, paging
 from ..errors import render_error
 from ..extensions import db
 from ..i18n import local_today
+from ..org import services as org_services
 from ..org.models import Office
 from . import bp, invitations, people
 from .forms import ActionForm, ImportForm, RolesForm
@@ -40,7 +42,7 @@ def people_list():
     code = request.args.get("amt") or None
     office = None
     if code:
-        office = db.session.scalar(db.select(Office).where(Office.code == code))
+        office = org_services.by_code(code)
         if office is None:
             return render_error(400, _("Unbekanntes Amt „%(code)s“.", code=code[:32]))
     if role is not None and role not in ROLES:
@@ -50,9 +52,9 @@ def people_list():
         return render_error(400, _("Unbekannter Status."))
     page = people.search(text, office, role, paging.page_number(request.args.get("seite", "1")),
                          status)
-    offices = db.session.scalars(db.select(Office).order_by(Office.code)).all()
+    choices = db.session.scalars(sa.select(Office).order_by(Office.code)).all()
     return render_template("auth/people.html", page=page, text=text, role=role, code=code,
-                           status=status, offices=offices, role_labels=ROLE_LABELS,
+                           status=status, offices=choices, role_labels=ROLE_LABELS,
                            status_labels=STATUS_LABELS)
 
 

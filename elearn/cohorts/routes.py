@@ -14,6 +14,7 @@ from ..catalog.models import ModuleProgress, Track
 from ..errors import render_error
 from ..extensions import db
 from ..i18n import local_today
+from ..org import services as org_services
 from ..org.models import Office
 from . import activity, bp, compare, figures, forms, services, surveys
 from .models import CohortMember, StudySession
@@ -256,7 +257,7 @@ def add_office(cohort_id: int):
     form = forms.MemberOfficeForm()
 
     def change(cohort):
-        office = db.session.scalar(sa.select(Office).where(Office.code == form.office.data))
+        office = org_services.by_code(form.office.data)
         if office is None:
             raise services.MembershipError([_("Dieses Amt gibt es nicht.")])
         return services.add_by_office(cohort, office)
