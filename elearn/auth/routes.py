@@ -77,15 +77,21 @@ def login():
 
 
 def _new_session(user) -> None:
-    """Log in with a fresh session (nothing carried over from before but the chosen language,
-    which is no personal datum); it is bound to the person's current session token."""
-    language = session.get("lang")
-    session.clear()
+    """Log in with a fresh session (nothing carried over from before but the chosen language);
+    it is bound to the person's current session token."""
+    _clear_session()
     session.permanent = True
-    if language:
-        session["lang"] = language
     session["since"] = int(time.time())  # a login ends after ELEARN_SESSION_HOURS, used or not
     login_user(user)
+
+
+def _clear_session() -> None:
+    """Empty the session but for the chosen language: no personal datum, and the next person
+    at the same computer likely wants it too."""
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
 
 
 @bp.post("/logout")
@@ -96,10 +102,7 @@ def logout():
     services.end_sessions(current_user)
     db.session.commit()
     logout_user()
-    language = session.get("lang")
-    session.clear()
-    if language:  # the chosen language is no personal datum; the next person likely wants it
-        session["lang"] = language
+    _clear_session()
     flash(_("Sie wurden abgemeldet, auch auf anderen Geräten."), "success")
     return redirect(url_for("auth.login"))
 

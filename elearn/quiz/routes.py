@@ -1,3 +1,4 @@
+"""Taking a quiz (start, answer, result) and the quiz statistics for leads and administrators."""
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
