@@ -130,7 +130,7 @@ class CohortFigures:
     required_keys: list[ModuleKey]
     final: bool = False  # the group has ended: its quiz and time figures are fixed and shown
     # Its quiz and time figures are held back: another group has nearly the same members
-    # (see near_twin), and the two sets of figures side by side would tell who differs.
+    # (see has_near_twin), and the two sets of figures side by side would tell who differs.
     withheld: bool = False
     ends_on: date | None = None
     # For the comparison, one value per person and no names: track hours of those who finished
