@@ -338,6 +338,91 @@ def test_odd_files_get_a_reason_with_file_and_line_not_a_traceback(tmp_path, rel
         assert any(m.startswith(expected) for m in messages), messages
 
 
+IMAGE = "![Ein Diagramm der Abläufe](media/bild.png)"
+SOURCE = "- Testquelle: https://www.gesetze-im-internet.de/ozg/"
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    # A sources heading without a single source (README: missing sources are an error).
+    (lambda t: t.replace(SOURCE, ""),
+     "kurse/demo-kurs/01-erstes-modul.md:26: Abschnitt „## Quellen“ nennt keine Quelle"),
+    (lambda t: t.replace(SOURCE, "Siehe Intranet.\n\n## Anhang\n\n- Eine Liste"),
+     "kurse/demo-kurs/01-erstes-modul.md:26: Abschnitt „## Quellen“ nennt keine Quelle"),
+    (lambda t: t.replace(SOURCE, "1. Testquelle: https://www.bsi.bund.de/"), None),
+    # A heading almost like it: the message points at it.
+    (lambda t: t.replace("## Quellen", "## Quellen:"),
+     "kurse/demo-kurs/01-erstes-modul.md:26: Abschnitt „## Quellen“ fehlt: „## Quellen:“"),
+    # The pages' Content-Security-Policy loads images from this site only.
+    (lambda t: t.replace(IMAGE, "![Logo der Stadt](https://www.example.org/logo.png)"),
+     "kurse/demo-kurs/01-erstes-modul.md:18: Bild „https://www.example.org/logo.png“ liegt "
+     "nicht im Kursordner"),
+    (lambda t: t.replace(IMAGE, '<img src="//cdn.example.org/logo.png" alt="Logo">'),
+     "kurse/demo-kurs/01-erstes-modul.md:18: Bild „//cdn.example.org/logo.png“ liegt nicht"),
+    # Markdown that is no link (a space in the address): it showed as text, unchecked.
+    (lambda t: t.replace("(media/checkliste.txt)", "(media/checkliste neu.txt)"),
+     "kurse/demo-kurs/01-erstes-modul.md:20: „[Checkliste herunterladen](media/checkliste "
+     "neu.txt)“ wird nicht als Link oder Bild erkannt"),
+    (lambda t: t.replace(IMAGE, "Text\n![Ein Diagramm](media/mein bild.png)"),
+     "kurse/demo-kurs/01-erstes-modul.md:19: „![Ein Diagramm](media/mein bild.png)“ wird "
+     "nicht als Link oder Bild erkannt"),
+    (lambda t: t.replace(IMAGE, "[Plan](media/Plan März.pdf) und [Hier klicken]"
+                                "(javascript:alert(1))"),
+     "kurse/demo-kurs/01-erstes-modul.md:18: „[Hier klicken](javascript:alert(1)“ wird nicht"),
+    (lambda t: t.replace(IMAGE, "So: `[Plan](media/Plan März.pdf)` geht nicht, "
+                                "\\[so\\] (auch nicht)."), None),
+    # What the page removes: scripts, event attributes, addresses of other kinds.
+    (lambda t: t.replace(IMAGE, "<script>alert(1)</script>"),
+     "kurse/demo-kurs/01-erstes-modul.md:18: HTML-Element <script> ist nicht erlaubt"),
+    (lambda t: t.replace(IMAGE, 'Text\n<iframe src="https://www.example.org"></iframe>'),
+     "kurse/demo-kurs/01-erstes-modul.md:19: HTML-Element <iframe> ist nicht erlaubt"),
+    (lambda t: t.replace(IMAGE, '<a href="https://www.bsi.bund.de" onclick="x()">BSI</a>'),
+     "kurse/demo-kurs/01-erstes-modul.md:18: Attribut „onclick“ ist nicht erlaubt"),
+    (lambda t: t.replace(IMAGE, 'Ein <a href="javascript:alert(2)">Link</a>'),
+     "kurse/demo-kurs/01-erstes-modul.md:18: Link-Adresse „javascript:alert(2)“: nur "),
+    (lambda t: t.replace(IMAGE, "[Archiv](ftp://ftp.example.org/plan.pdf)"),
+     "kurse/demo-kurs/01-erstes-modul.md:18: Link-Adresse „ftp://ftp.example.org/plan.pdf“"),
+    (lambda t: t.replace(IMAGE, "[Mail](mailto:a@example.org) [Tel](tel:+49301234) "
+                                "[Anker](#quellen) <abbr title='x'>OZG</abbr>"), None),
+    # A list item indented one space more is text of the item before: YAML folds it in.
+    (lambda t: t.replace("  - Sie können das zweite", "   - Sie können das zweite"),
+     "kurse/demo-kurs/01-erstes-modul.md:6: Die Zeile beginnt mit „- “, gehört wegen ihrer "
+     "Einrückung aber zum Text der Zeile davor"),
+])
+def test_what_learners_would_not_see_as_written_is_an_error(tmp_path, change, expected):
+    _, _, errors = load_all(_mutate(tmp_path, "demo-kurs/01-erstes-modul.md", change))
+    messages = [str(e) for e in errors]
+    if expected is None:
+        assert messages == []
+    else:
+        assert any(m.startswith(expected) for m in messages), messages
+
+
+def test_a_list_item_folded_into_the_item_before_is_an_error(tmp_path):
+    """An ordering question with an item indented one space more had two items, the first
+    reading "Prozess beschreiben - Prozess verbessern", and passed validation."""
+    root = _mutate(tmp_path, "fragetypen/01-yaml.quiz.yaml",
+                   lambda t: t.replace("      - Prozess verbessern", "       - Prozess verbessern"))
+    _, _, errors = load_all(root)
+    assert [str(e) for e in errors] == [
+        "kurse/fragetypen/01-yaml.quiz.yaml:17: Die Zeile beginnt mit „- “, gehört wegen ihrer "
+        "Einrückung aber zum Text der Zeile davor. Listenpunkte einer Liste stehen genau "
+        "untereinander; ist der Strich Teil des Textes, setzen Sie den Text in Anführungszeichen."]
+
+
+@pytest.mark.parametrize("name", ["03-Übung.md", "03-Formulare.md", "03_formulare.md",
+                                  "3-formulare.md", "03-formulare.MD"])
+def test_a_module_file_named_against_the_rule_is_an_error_not_ignored(tmp_path, name):
+    """It was neither loaded nor reported: the module silently did not exist."""
+    root = tmp_path / "kurse"
+    shutil.copytree(FIXTURES / "courses" / "good", root)
+    shutil.copy(root / "demo-kurs" / "02-zweites-modul.md", root / "demo-kurs" / name)
+    _, _, errors = load_all(root)
+    assert [str(e) for e in errors] == [
+        f"kurse/demo-kurs/{name}:1: Dateiname „{name}“: Moduldateien heißen zwei Ziffern, "
+        "Bindestrich, dann a-z, 0-9 und Bindestriche und enden auf .md, z. B. "
+        "„03-einfuehrung.md“; diese Datei wird sonst nicht geladen."]
+
+
 def test_a_media_file_name_that_is_not_utf8_does_not_break_loading(tmp_path):
     import os
 

@@ -183,6 +183,15 @@ def _load_modules(root, folder, data, col, errors) -> list[Module]:
         if MODULE_FILE.match(path.name) and path.stem not in seen:
             col.add(data.lines.get("modules", 1),
                     f"{path.name} liegt im Kursordner, ist aber unter „modules“ nicht aufgeführt.")
+    for path in sorted(folder.iterdir()):
+        # "03-Übung.md", "03_formulare.md", "03-formulare.MD": meant as modules, but neither
+        # loaded nor listed by the check above.
+        if (path.suffix.lower() == ".md" and path.name[:1].isdigit()
+                and not MODULE_FILE.match(path.name)):
+            Collector(errors, root, path).add(
+                1, f"Dateiname „{path.name}“: Moduldateien heißen zwei Ziffern, Bindestrich, "
+                   "dann a-z, 0-9 und Bindestriche und enden auf .md, z. B. "
+                   "„03-einfuehrung.md“; diese Datei wird sonst nicht geladen.")
     for suffix in QUIZ_SUFFIXES:
         for path in sorted(folder.glob(f"*{suffix}")):
             if path.name[: -len(suffix)] not in seen:
@@ -261,9 +270,9 @@ def _is_local(url: str) -> bool:
 
 def _check_body(col, folder: Path, body: str, body_start: int) -> None:
     """Images need alt text; local images and downloads must exist; sources must be cited."""
-    if not re.search(r"^##\s+Quellen\s*$", body, re.MULTILINE):
-        col.add(body_start, "Abschnitt „## Quellen“ fehlt.")
-    for token in render.parse(body):
+    tokens = render.parse(body)
+    _check_sources(col, tokens, body, body_start)
+    for token in tokens:
         line = body_start + (token.map[0] if token.map else 0)
         if token.type == "html_block":
             _check_html(col, folder, line, token.content)
@@ -280,6 +289,58 @@ def _check_body(col, folder: Path, body: str, body_start: int) -> None:
                 _check_html(col, folder, line, child.content)
             if child.type in ("html_inline", "image"):  # a tag or alt text over two lines
                 line += child.content.count("\n")
+        _check_unread_links(col, token.children, body_start + (token.map[0] if token.map else 0))
+
+
+# Markdown link or image syntax left as text: the address holds a space (write it in angle
+# brackets) or is refused by the Markdown parser (javascript:, vbscript:, file:).
+_UNREAD_LINK = re.compile(r"!?\[[^\]]*\]\([^)]*\)")
+
+
+def _check_unread_links(col, children, line: int) -> None:
+    """Text that reads like a link or image but was not parsed as one reaches the page as
+    "[Plan](media/Plan März.pdf)", and its file was never checked."""
+    text = ""
+    for child in [*children, None]:
+        if child is not None and child.type in ("text", "text_special"):
+            text += child.content
+            continue
+        for found in _UNREAD_LINK.finditer(text):
+            col.add(line, f"„{found.group(0)}“ wird nicht als Link oder Bild erkannt und "
+                          "erscheint so als Text. Enthält die Adresse Leerzeichen, setzen Sie "
+                          "sie in spitze Klammern: [Plan (PDF)](<media/Plan März.pdf>). "
+                          "Adressen mit javascript: sind nicht erlaubt.")
+        text = ""
+        if child is not None and child.type in ("softbreak", "hardbreak"):
+            line += 1
+        elif child is not None and child.type in ("html_inline", "image"):
+            line += child.content.count("\n")
+
+
+def _check_sources(col, tokens, body: str, body_start: int) -> None:
+    """A "## Quellen" section that lists at least one source."""
+    if not re.search(r"^##\s+Quellen\s*$", body, re.MULTILINE):
+        near = re.search(r"^ {0,3}(?:#+ *|\*\*)?Quellen\b.*$", body, re.MULTILINE)
+        if near:  # "## Quellen:", "### Quellen", "**Quellen**"
+            col.add(body_start + body.count("\n", 0, near.start()),
+                    f"Abschnitt „## Quellen“ fehlt: „{near.group(0).strip()}“ gilt nicht als "
+                    "dieser Abschnitt; schreiben Sie die Zeile genau als „## Quellen“.")
+        else:
+            col.add(body_start, "Abschnitt „## Quellen“ fehlt.")
+        return
+    heading, items = None, 0
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open" and heading is not None and token.tag in ("h1", "h2"):
+            break
+        if (token.type == "heading_open" and token.tag == "h2" and token.map
+                and tokens[index + 1].content.strip() == "Quellen"):
+            heading = body_start + token.map[0]
+        elif heading is not None and token.type == "list_item_open":
+            items += 1
+    if heading is not None and not items:
+        col.add(heading, "Abschnitt „## Quellen“ nennt keine Quelle: Führen Sie jede Quelle als "
+                         "Listenpunkt auf, der mit ihrer Adresse endet "
+                         "(„- Herausgeber: Titel: https://…“).")
 
 
 def _path(url: str) -> str:
@@ -291,6 +352,12 @@ def _path(url: str) -> str:
 def _check_image(col, folder: Path, line: int, src: str, alt: str | None) -> None:
     if not (alt or "").strip():
         col.add(line, f"Bild „{_path(src)}“ ohne Alternativtext.")
+    if re.match(r"^[a-z][a-z0-9+.-]*:|^//", src, re.IGNORECASE):
+        # The pages' Content-Security-Policy loads images from this site only (img-src
+        # 'self'): learners would see a broken image.
+        col.add(line, f"Bild „{src}“ liegt nicht im Kursordner: Die Lernplattform zeigt nur "
+                      "Bilder aus dem Kursordner an. Legen Sie das Bild in media/ ab, zum "
+                      "Beispiel media/logo.png.")
     if _is_local(src) and not (folder / _path(src)).is_file():
         col.add(line, f"Mediendatei „{_path(src)}“ nicht gefunden.")
 
@@ -298,18 +365,26 @@ def _check_image(col, folder: Path, line: int, src: str, alt: str | None) -> Non
 def _check_link(col, folder: Path, line: int, href: str) -> None:
     if _is_local(href) and not (folder / _path(href)).is_file():
         col.add(line, f"Verlinkte Datei „{_path(href)}“ nicht gefunden.")
+    scheme = re.match(r"^\s*([a-z][a-z0-9+.-]*):", href, re.IGNORECASE)
+    if scheme and scheme.group(1).lower() not in render.ALLOWED_PROTOCOLS:
+        col.add(line, f"Link-Adresse „{href}“: nur http, https, mailto und tel sind erlaubt; "
+                      "andere Adressen werden beim Anzeigen entfernt.")
+
+
+# Raw HTML whose purpose is lost when the page is rendered (the sanitizer removes it): scripts,
+# styles, embedded pages and forms. Other unknown tags keep their text and are left alone.
+_REFUSED_TAGS = ("script", "style", "iframe", "object", "embed", "form")
 
 
 class _Tags(HTMLParser):
-    """The images and links in a piece of raw HTML: tag, attributes, line within the piece."""
+    """The tags in a piece of raw HTML: tag, attributes, line within the piece."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.found: list[tuple[str, dict, int]] = []
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("img", "a"):
-            self.found.append((tag, dict(attrs), self.getpos()[0] - 1))
+        self.found.append((tag, dict(attrs), self.getpos()[0] - 1))
 
 
 def _check_html(col, folder: Path, line: int, html: str) -> None:
@@ -321,8 +396,14 @@ def _check_html(col, folder: Path, line: int, html: str) -> None:
     for tag, attrs, offset in parser.found:
         if tag == "img":
             _check_image(col, folder, line + offset, attrs.get("src") or "", attrs.get("alt"))
-        else:
+        elif tag == "a":
             _check_link(col, folder, line + offset, attrs.get("href") or "")
+        elif tag in _REFUSED_TAGS:
+            col.add(line + offset, f"HTML-Element <{tag}> ist nicht erlaubt: Es wird beim "
+                                   "Anzeigen entfernt.")
+        for name in sorted(a for a in attrs if a.startswith("on")):
+            col.add(line + offset, f"Attribut „{name}“ ist nicht erlaubt: Skripte werden beim "
+                                   "Anzeigen entfernt.")
 
 
 def _load_quiz(root: Path, module_path: Path, errors: list) -> Quiz | None:

@@ -22,7 +22,27 @@ class YamlSyntaxError(Exception):
         self.message = message
 
 
+def _folded_list_item(node: yaml.ScalarNode) -> int | None:
+    """The 0-based line within the text of a plain scalar's continuation line that starts
+    with "- ": a list item indented one space more than the one before, which YAML reads as
+    more text of that item ("Erstes Lernziel - Zweites Lernziel")."""
+    start, end = node.start_mark, node.end_mark
+    if node.style is not None or start.line == end.line or start.buffer is None:
+        return None
+    for number, line in enumerate(start.buffer[start.index:end.index].split("\n")[1:], 1):
+        if line.lstrip().startswith("- "):
+            return start.line + number
+    return None
+
+
 def _scalar(node: yaml.ScalarNode, offset: int):
+    folded = _folded_list_item(node)
+    if folded is not None:
+        raise YamlSyntaxError(folded + 1 + offset,
+                              "Die Zeile beginnt mit „- “, gehört wegen ihrer Einrückung aber "
+                              "zum Text der Zeile davor. Listenpunkte einer Liste stehen genau "
+                              "untereinander; ist der Strich Teil des Textes, setzen Sie den "
+                              "Text in Anführungszeichen.")
     loader = yaml.SafeLoader("")
     try:
         return loader.construct_object(node, deep=True)
