@@ -1041,6 +1041,20 @@ def test_the_comparison_counts_only_who_finished_within_the_group(cohort, make_u
     assert len(result.hours) == len(in_time) and max(result.hours) == 200 / 60
 
 
+
+def test_the_dashboard_says_whose_time_the_track_median_is(client, auth, cohort, make_user):
+    """Found in the demo: "Lernpfad abgeschlossen 11" beside a track median said to be "über
+    alle, die ihn abgeschlossen haben", yet taken over the 5 who finished by the group's end;
+    and that row's "bis zum Zieltermin" cell stayed empty."""
+    populate(cohort, make_user, [60, 70, 80, 90, 100], first_passes=[True] * 5)
+    populate(cohort, make_user, [500], first_passes=[True], finish_on=date(2026, 11, 2))
+    auth.login(email="lead@test.example")
+    text = page(client.get(f"/kohorten/{cohort.id}"))
+    assert _row(text, "Lernpfad abgeschlossen") == "Lernpfad abgeschlossen 6 30.04.2026 5"
+    assert ("für den Lernpfad über alle, die ihn bis zum Ende der Gruppe abgeschlossen haben, "
+            "auch mit Einstufungstests (5 Personen): 2,7 Std. im Median") in text
+
+
 def _dashboard(client, cohort):
     text = page(client.get(f"/kohorten/{cohort.id}"))
     return text[text.index('id="lernzeit"'):text.index('id="kuerzen"')]

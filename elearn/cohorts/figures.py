@@ -137,6 +137,9 @@ class CohortFigures:
     # in time, and each person's share of required modules passed at the first attempt.
     hours: list[float] = field(default_factory=list)
     pass_shares: list[float] = field(default_factory=list)
+    # Who has done every required step, the last of them by the group's last day (Berlin), as
+    # each step's "by the due date" counts; live, like the steps.
+    completed_on_time: int = 0
 
 
 def current_modules() -> dict[ModuleKey, tuple[Module, Course, str]]:
@@ -243,6 +246,7 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
         if user_id in people:
             people[user_id].first.setdefault((course_id, slug), bool(passed))
 
+    completed_on_time = 0
     for person in people.values():
         done = completed_at.get(person.user.id, {})
         for step in steps:
@@ -253,6 +257,10 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
                 if step.due is not None and local_date(finished) <= step.due:
                     step.on_time += 1
         person.complete = all(s.index in person.done_steps for s in steps if s.required)
+        if person.complete:
+            last = max((done[k] for s in steps if s.required for k in s.modules), default=None)
+            if last is not None and local_date(last) <= cohort.ends_on:
+                completed_on_time += 1
         person.complete_in_time = all(
             s.modules and all(k in completed_within[person.user.id] for k in s.modules)
             for s in steps if s.required)
@@ -309,7 +317,8 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
                         min_group), overdue=overdue,
         people=list(people.values()), required_keys=required_keys,
         final=today > cohort.ends_on, ends_on=cohort.ends_on,
-        hours=[sum(p.seconds.values()) / 3600 for p in finishers], pass_shares=pass_shares)
+        hours=[sum(p.seconds.values()) / 3600 for p in finishers], pass_shares=pass_shares,
+        completed_on_time=completed_on_time)
 
 
 def _seconds_within(cohort: Cohort, start: datetime,
