@@ -173,7 +173,10 @@ def _handle_operational(error: OperationalError | PoolTimeout):
     connection as it is taken, so the next request after the database is back works again."""
     if not database_unavailable(error):  # the statement's or the schema's fault
         return _handle_unexpected(error)
-    db.session.rollback()
+    try:
+        db.session.rollback()
+    except (OperationalError, PoolTimeout):  # the connection went with the database
+        db.session.close()
     current_app.logger.warning("Database unavailable (%s %s answered 503): %s",
                                request.method, request.path, database_problem(error))
     # The page must not ask the database who is logged in: it shows the header of someone
