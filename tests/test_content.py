@@ -409,6 +409,20 @@ def test_a_list_item_folded_into_the_item_before_is_an_error(tmp_path):
         "untereinander; ist der Strich Teil des Textes, setzen Sie den Text in Anführungszeichen."]
 
 
+def test_a_mistyped_field_is_reported_once_not_again_as_missing(tmp_path):
+    """"answer: falsch" was reported as not true or false and then again as a missing answer;
+    "correct: ja" as not true or false and then as "0 richtige Antworten"."""
+    root = _mutate(tmp_path, "demo-kurs/01-erstes-modul.quiz.yaml",
+                   lambda t: t.replace("    answer: false", "    answer: falsch")
+                   .replace("        correct: true", "        correct: ja", 1))
+    _, _, errors = load_all(root)
+    assert [str(e) for e in errors] == [
+        "kurse/demo-kurs/01-erstes-modul.quiz.yaml:9: Feld „correct“ muss true oder false sein "
+        "(Antwort).",
+        "kurse/demo-kurs/01-erstes-modul.quiz.yaml:26: Feld „answer“ muss true oder false sein "
+        "(Frage)."]
+
+
 @pytest.mark.parametrize("name", ["03-Übung.md", "03-Formulare.md", "03_formulare.md",
                                   "3-formulare.md", "03-formulare.MD"])
 def test_a_module_file_named_against_the_rule_is_an_error_not_ignored(tmp_path, name):

@@ -77,6 +77,7 @@ def _items(values):
 
 
 def read_question(col: Collector, raw, line: int = 1) -> Question | None:
+    reported = len(col.errors)
     if not col.fields(raw, QUESTION_FIELDS, "Frage", line):
         return None
     qid, qtype = raw.get("id") or "", raw.get("type") or ""
@@ -99,7 +100,10 @@ def read_question(col: Collector, raw, line: int = 1) -> Question | None:
                 f"scoring „{scoring}“ unbekannt (erlaubt: {', '.join(SCORING[qtype])}).")
     q.scoring = scoring
     _read_parts(col, raw, q)
-    check_question(q, col.add)
+    if len(col.errors) == reported:
+        # Otherwise a field refused above ("answer: falsch", "corect: true") would be reported
+        # a second time, as missing ("answer fehlt", "0 richtige Antworten").
+        check_question(q, col.add)
     return q
 
 
