@@ -423,6 +423,16 @@ def test_a_mistyped_field_is_reported_once_not_again_as_missing(tmp_path):
         "(Frage)."]
 
 
+@pytest.mark.parametrize("relative", ["demo-kurs/02-zweites-modul.md",
+                                      "demo-kurs/01-erstes-modul.quiz.yaml"])
+def test_a_text_file_far_too_large_is_refused(tmp_path, relative):
+    """A 15 MB module was accepted (15 s to validate) and sent whole with every page view."""
+    root = _mutate(tmp_path, relative, lambda t: t + "\n# " + "Wort " * 110_000 + "\n")
+    _, _, errors = load_all(root)
+    assert [str(e) for e in errors] == [
+        f"kurse/{relative}:1: Datei ist zu groß (537 KB; erlaubt sind höchstens 512 KB)."]
+
+
 @pytest.mark.parametrize("name", ["03-Übung.md", "03-Formulare.md", "03_formulare.md",
                                   "3-formulare.md", "03-formulare.MD"])
 def test_a_module_file_named_against_the_rule_is_an_error_not_ignored(tmp_path, name):

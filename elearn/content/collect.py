@@ -18,6 +18,9 @@ MAX_LENGTH = {"slug": 100, "id": 100, "title": 300, "audience": 300, "version": 
               "certificate": 300}
 TYPE_NAMES = {str: "Text", int: "ganze Zahl", list: "Liste", bool: "true oder false",
               NUMBER: "Zahl"}
+# A module of 5 to 15 minutes is some 10 to 40 KB of Markdown; a file far beyond that is a
+# mistake (a pasted export, a wrong file), and would be sent whole with every page view.
+MAX_TEXT_BYTES = 512 * 1024
 
 
 def is_scalar(value) -> bool:
@@ -36,8 +39,13 @@ class Collector:
         self.errors.append(ContentError(self.path, line, message))
 
     def read_text(self, path: Path, encoding: str = "utf-8") -> str | None:
-        """The file's text, or None after reporting that it is not UTF-8."""
+        """The file's text, or None after reporting that it is not UTF-8 or too large."""
         try:
+            size = path.stat().st_size
+            if size > MAX_TEXT_BYTES and path.is_file():
+                self.add(1, f"Datei ist zu groß ({size // 1024} KB; erlaubt sind höchstens "
+                            f"{MAX_TEXT_BYTES // 1024} KB).")
+                return None
             return path.read_text(encoding=encoding)
         except UnicodeDecodeError as error:
             line = path.read_bytes()[:error.start].count(b"\n") + 1
