@@ -101,8 +101,9 @@ def read_question(col: Collector, raw, line: int = 1) -> Question | None:
     q.scoring = scoring
     _read_parts(col, raw, q)
     if len(col.errors) == reported:
-        # Otherwise a field refused above ("answer: falsch", "corect: true") would be reported
-        # a second time, as missing ("answer fehlt", "0 richtige Antworten").
+        # Once something in the question was reported, its further checks wait for the fix:
+        # a field refused above ("answer: falsch", "corect: true") would be reported a second
+        # time, as missing ("answer fehlt", "0 richtige Antworten").
         check_question(q, col.add)
     return q
 
