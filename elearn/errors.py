@@ -1,9 +1,19 @@
 """Error pages in the layout, in the user's language, without stack traces."""
 
-from flask import Flask, Response, current_app, g, has_request_context, render_template, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    has_request_context,
+    render_template,
+    request,
+    url_for,
+)
 from flask.globals import request_ctx
 from flask_babel import format_decimal
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -71,10 +81,24 @@ def render_error(code: int, message: str | None = None):
                         mimetype="text/plain"), code
     return (
         render_template(
-            "errors/error.html", code=code, title=title, message=message or default_message
+            "errors/error.html", code=code, title=title, message=message or default_message,
+            back=_way_back(),
         ),
         code,
     )
+
+
+def _way_back() -> tuple[str, str] | None:
+    """Where an error on the learning-group pages leads back to: the list of groups, for those
+    who may see it (a lead who mistyped a group or chose one from an old link). Other pages
+    keep the generic error page."""
+    if not has_request_context():
+        return None
+    groups = url_for("cohorts.index")
+    on_groups = request.path == groups or request.path.startswith(groups + "/")
+    if on_groups and current_user.is_authenticated and current_user.has_role("lead", "admin"):
+        return groups, _("Zu den Lerngruppen")
+    return None
 
 
 def unknown_language():

@@ -499,7 +499,7 @@ def test_dashboard_suppresses_small_groups(client, auth, cohort, make_user):
     # quartiles either: they are the second smallest and second largest time.
     assert "10 Min." not in text and "50 Min." not in text
     assert "20 Min." not in text and "40 Min." not in text
-    assert "Noch keine Rückmeldungen." in text
+    assert "Aus dieser Gruppe gibt es keine Rückmeldungen." in text
 
 
 def test_quiz_and_time_figures_appear_at_the_end_and_then_stay(client, auth, cohort, make_user):
@@ -541,16 +541,42 @@ def test_the_comparison_form_offers_the_two_latest_ended_groups(client, auth, co
                   ends_on=date.today() + timedelta(days=30), leads=[lead])
     db.session.commit()
     auth.login(email="lead@test.example")
-    text = page(client.get("/kohorten"))
-    a = text.split('id="vergleich-a"')[1].split("</select>")[0]
-    b = text.split('id="vergleich-b"')[1].split("</select>")[0]
-    assert f'<option value="{cohort.id}" selected>' in a  # the earlier one as A
-    assert f'<option value="{later.id}" selected>' in b
+    for url in ("/kohorten", "/kohorten/vergleich"):
+        text = page(client.get(url))
+        a = text.split('id="vergleich-a"')[1].split("</select>")[0]
+        b = text.split('id="vergleich-b"')[1].split("</select>")[0]
+        assert f'<option value="{cohort.id}" selected>' in a  # the earlier one as A
+        assert f'<option value="{later.id}" selected>' in b
+        # The running group is not offered (choosing it gave a 400), and the page says why.
+        assert "Pilot läuft" not in a and "Pilot läuft" not in b
+        end = (date.today() + timedelta(days=30)).strftime("%d.%m.%Y")
+        assert ("Zur Auswahl stehen nur beendete Gruppen: Erst nach dem letzten Tag einer "
+                f"Gruppe stehen ihre Zahlen fest. Noch nicht dabei: „Pilot läuft“ (bis {end})."
+                ) in text
+
+
+def test_with_fewer_than_two_ended_groups_there_is_no_form_to_fail(
+        client, auth, cohort, lead, synced_tracks):
+    running = create_cohort(name="Pilot läuft", track=synced_tracks, starts_on=date.today(),
+                            ends_on=date.today() + timedelta(days=30), leads=[lead])
+    db.session.commit()
+    auth.login(email="lead@test.example")
+    for url in ("/kohorten", "/kohorten/vergleich"):
+        text = page(client.get(url))
+        assert 'id="vergleich-a"' not in text
+        assert "Für einen Vergleich braucht es zwei beendete Lerngruppen, die Sie leiten." in text
+        assert "Noch nicht dabei: „Pilot läuft“" in text
+    # Asked for anyway (an old link): the reason, without a link to a field that is not there.
+    response = client.get(f"/kohorten/vergleich?a={cohort.id}&b={running.id}")
+    assert response.status_code == 400
+    assert "<li>„Pilot läuft“ läuft noch bis" in page(response)
 
 
 def test_a_running_group_is_not_compared(client, auth, cohort, lead, synced_tracks, make_user):
     other = create_cohort(name="Pilot läuft", track=synced_tracks, starts_on=date(2026, 3, 2),
                           ends_on=date.today() + timedelta(days=10), leads=[lead])
+    create_cohort(name="Pilot B", track=synced_tracks, starts_on=date(2026, 5, 4),
+                  ends_on=date(2026, 6, 30), leads=[lead])  # two ended groups: the form shows
     db.session.commit()
     auth.login(email="lead@test.example")
     response = client.get(f"/kohorten/vergleich?a={cohort.id}&b={other.id}")
@@ -726,11 +752,21 @@ def test_no_verdict_without_a_clear_difference():
     passing = compare.bootstrap([1, 0, 1, 0, 1, 0] * 4, [0, 1, 0, 1, 1, 0] * 4,
                                 statistics.fmean, 5)
     sentences = compare.verdict("A", "B", time, passing, 5)
-    assert sentences == ["Ob sich die Lernzeit unterscheidet, ist noch nicht klar.",
-                         "Ob sich die Bestehensquote unterscheidet, ist noch nicht klar."]
+    # Both groups have ended: their figures are all there is, so nothing is "not yet" clear.
+    assert sentences == [
+        "Ob sich die Lernzeit unterscheidet, lässt sich nicht sagen: Das Intervall schließt "
+        "die Null ein.",
+        "Ob sich die Bestehensquote unterscheidet, lässt sich nicht sagen: Das Intervall "
+        "schließt die Null ein, reicht aber über ±10 Prozentpunkte hinaus."]
     too_few = compare.bootstrap([1.0] * 4, [2.0] * 9, statistics.median, min_group=5)
     assert not too_few.known
-    assert "fehlen noch Daten" in compare.verdict("A", "B", too_few, passing, 5)[0]
+    assert compare.verdict("A", "B", too_few, passing, 5) == [
+        "Für einen Vergleich haben zu wenige Personen den Lernpfad bis zum Ende ihrer Gruppe "
+        "abgeschlossen: In beiden Gruppen müssten es mindestens 5 sein."]
+    no_rate = compare.bootstrap([1.0] * 4, [1.0] * 9, statistics.fmean, min_group=5)
+    assert compare.verdict("A", "B", time, no_rate, 5)[1] == (
+        "Die Bestehensquoten lassen sich nicht vergleichen: Dafür hätte jede Gruppe mindestens "
+        "5 Personen mit Quizversuch in einem Pflichtmodul mit ausgewiesener Quote gebraucht.")
 
 
 def compared(client, auth, cohort, lead, make_user, synced_tracks, sizes):
@@ -751,7 +787,7 @@ def test_comparison_page_of_two_cohorts(client, auth, cohort, lead, make_user, s
     # With 24 people each, no interval is narrow enough to call the pass rates the same.
     text, other = compared(client, auth, cohort, lead, make_user, synced_tracks, (24, 24))
     assert "„Pilot B“ spart gegenüber „Pilot A“ im Median 1,1 Stunden Lernzeit." in text
-    assert "Ob sich die Bestehensquote unterscheidet, ist noch nicht klar." in text
+    assert "Ob sich die Bestehensquote unterscheidet, lässt sich nicht sagen" in text
     assert "aus den ungerundeten Werten berechnet" in text  # why 69 and 83 may differ by 13
     assert "Bootstrap mit 2.000 Wiederholungen" in text  # a number as the language writes it
     assert client.get(f"/kohorten/vergleich?a={cohort.id}&b=abc").status_code == 400
@@ -769,7 +805,7 @@ def test_comparison_page_of_two_cohorts(client, auth, cohort, lead, make_user, s
     text = page(client.get(f"/kohorten/vergleich?a={cohort.id}&b={small.id}"))
     basis = text[text.index("Grundlage:"):text.index("</tr>", text.index("Grundlage:"))]
     assert "24 / 24" in basis and "&lt; 5" in basis and "3 / 3" not in basis
-    assert "Für einen Vergleich fehlen noch Daten" in text
+    assert "Für einen Vergleich haben zu wenige Personen den Lernpfad" in text
 
 
 def test_verdict_states_differences_in_correct_german(app):
@@ -778,6 +814,95 @@ def test_verdict_states_differences_in_correct_german(app):
         assert compare._hours(-3.5) == "3,5 Stunden"
         assert compare._hours(0.5) == "30 Minuten"
         assert compare._hours(0.01) == "1 Minute"
+
+
+def _main(response) -> str:
+    text = page(response)
+    return text[text.index("<main"):text.index("</main>")]
+
+
+def _ended(name, synced_tracks, lead):
+    made = create_cohort(name=name, track=synced_tracks, starts_on=date(2026, 3, 2),
+                         ends_on=date(2026, 4, 30), leads=[lead])
+    db.session.commit()
+    return made
+
+
+def test_ended_groups_pages_do_not_say_figures_are_still_to_come(
+        client, auth, cohort, lead, make_user, synced_tracks):
+    """An ended group's figures are a fixed snapshot. "Für die Bestehensquote fehlen noch
+    Daten", "Noch kein Hinweis" or "Noch keine Rückmeldungen" promised more that never comes:
+    the group had too few people for the figure."""
+    populate(cohort, make_user, [30] * 6, first_passes=[True] * 6)  # all pass: no rate shown
+    other = _ended("Pilot B", synced_tracks, lead)
+    populate(other, make_user, [20] * 6, first_passes=[True] * 6)
+    small = _ended("Pilot C", synced_tracks, lead)
+    populate(small, make_user, [20] * 3, first_passes=[True] * 3)
+    auth.login(email="lead@test.example")
+    pages = {url: _main(client.get(url)) for url in (
+        f"/kohorten/{cohort.id}", f"/kohorten/{small.id}",
+        f"/kohorten/vergleich?a={cohort.id}&b={other.id}",
+        f"/kohorten/vergleich?a={cohort.id}&b={small.id}")}
+    assert "Die Bestehensquoten lassen sich nicht vergleichen" in pages[
+        f"/kohorten/vergleich?a={cohort.id}&b={other.id}"]
+    assert "Für einen Vergleich haben zu wenige Personen" in pages[
+        f"/kohorten/vergleich?a={cohort.id}&b={small.id}"]
+    assert "Kein Hinweis: Kein Modul fällt" in pages[f"/kohorten/{cohort.id}"]
+    for url, text in pages.items():
+        assert not re.search(r"\bnoch\b", text, re.IGNORECASE), url
+
+
+def test_the_comparison_basis_says_whose_quiz_attempts_it_counts(
+        client, auth, cohort, lead, make_user, synced_tracks):
+    """All twelve of Pilot A took the quizzes, and all passed: no module's rate is shown (that
+    needs five who failed), so the comparison's pass rate, which adds up only the rows shown,
+    counts nobody there. "mit Quizversuch: 0" read as if nobody had taken a quiz; the row now
+    says it counts the people behind the pass rate above it."""
+    populate(cohort, make_user, [30] * 12, first_passes=[True] * 12)
+    other = _ended("Pilot B", synced_tracks, lead)
+    populate(other, make_user, [20] * 12, first_passes=[True] * 6 + [False] * 6)
+    auth.login(email="lead@test.example")
+    text = page(client.get(f"/kohorten/vergleich?a={cohort.id}&b={other.id}"))
+    row = text[text.index("Grundlage:"):text.index("</tr>", text.index("Grundlage:"))]
+    assert ("Grundlage: Personen mit rechtzeitig abgeschlossenem Lernpfad / mit Quizversuch "
+            "in einem Pflichtmodul mit ausgewiesener Quote") in row
+    assert "12 / 0" in row and "12 / 12" in row
+
+
+def test_errors_on_the_group_pages_lead_back_to_the_groups(
+        client, auth, cohort, lead, make_user, synced_tracks):
+    theirs = create_cohort(name="Fremd", track=synced_tracks, starts_on=date(2026, 3, 2),
+                           ends_on=date(2026, 4, 30), leads=[])
+    db.session.commit()
+    back = '<a class="kern-link" href="/kohorten">Zu den Lerngruppen</a>'
+    auth.login(email="lead@test.example")
+    for url, status in ((f"/kohorten/vergleich?a={cohort.id}&b=abc", 400),
+                        (f"/kohorten/vergleich?a={cohort.id}&b={theirs.id}", 404),
+                        (f"/kohorten/{theirs.id}", 404),
+                        (f"/kohorten/{theirs.id}/mitglieder", 404)):
+        response = client.get(url)
+        assert response.status_code == status, url
+        assert back in page(response) and "Zur Startseite" in page(response), url
+    # Elsewhere the error page stays as it was.
+    elsewhere = client.get("/kurse/gibt-es-nicht")
+    assert elsewhere.status_code == 404 and back not in page(elsewhere)
+    # Nor does it lead a learner, who may not see the groups, to them.
+    auth.logout()
+    make_user(email="lernend@test.example")
+    auth.login(email="lernend@test.example")
+    refused = client.get("/kohorten/vergleich")
+    assert refused.status_code == 403 and back not in page(refused)
+
+
+def test_the_comparison_speaks_to_administrators_too(client, auth, cohort, admin):
+    """An administrator sees every group and leads none: "die Sie leiten" was wrong."""
+    auth.login(email="admin@test.example")
+    text = _main(client.get("/kohorten/vergleich"))
+    assert "Für einen Vergleich braucht es zwei beendete Lerngruppen." in text
+    assert "leiten" not in text
+    missing = client.get(f"/kohorten/vergleich?a={cohort.id}&b=999999")
+    assert missing.status_code == 404
+    assert "Diese Gruppe gibt es nicht." in page(missing) and "leiten" not in _main(missing)
 
 
 # --- surveys ---------------------------------------------------------------------------------

@@ -110,8 +110,10 @@ def verdict(name_a: str, name_b: str, time: Difference, passing: Difference,
             min_group: int) -> list[str]:
     """Plain sentences, each only as strong as the intervals allow."""
     if not time.known:
-        return [_("Für einen Vergleich fehlen noch Daten: In beiden Gruppen müssen mindestens "
-                  "%(k)s Personen den Lernpfad abgeschlossen haben.", k=min_group)]
+        # Ended groups' figures are fixed: too few people, not data still to come.
+        return [_("Für einen Vergleich haben zu wenige Personen den Lernpfad bis zum Ende ihrer "
+                  "Gruppe abgeschlossen: In beiden Gruppen müssten es mindestens %(k)s sein.",
+                  k=min_group)]
     same_pass = passing.bounded and passing.low >= -EQUIVALENCE and passing.high <= EQUIVALENCE
     if time.clear and time.diff < 0 and same_pass:
         return [_("„%(b)s“ spart gegenüber „%(a)s“ im Median %(hours)s Lernzeit bei "
@@ -129,13 +131,17 @@ def verdict(name_a: str, name_b: str, time: Difference, passing: Difference,
                            "Dafür braucht jede Gruppe mindestens %(n)s Personen, die den "
                            "Lernpfad abgeschlossen haben.", n=INTERVAL_MIN))
     else:
-        sentences.append(_("Ob sich die Lernzeit unterscheidet, ist noch nicht klar."))
+        sentences.append(_("Ob sich die Lernzeit unterscheidet, lässt sich nicht sagen: Das "
+                           "Intervall schließt die Null ein."))
     if not passing.known:
-        sentences.append(_("Für die Bestehensquote fehlen noch Daten."))
+        sentences.append(_("Die Bestehensquoten lassen sich nicht vergleichen: Dafür hätte "
+                           "jede Gruppe mindestens %(n)s Personen mit Quizversuch in einem "
+                           "Pflichtmodul mit ausgewiesener Quote gebraucht.", n=min_group))
     elif not passing.bounded:
         sentences.append(_("Für eine Aussage über die Bestehensquote sind die Gruppen zu "
                            "klein: Dafür braucht jede Gruppe mindestens %(n)s Personen mit "
-                           "Quizversuch.", n=INTERVAL_MIN))
+                           "Quizversuch in einem Pflichtmodul mit ausgewiesener Quote.",
+                           n=INTERVAL_MIN))
     elif same_pass:
         sentences.append(_("Die Bestehensquote ist praktisch gleich (Unterschied höchstens "
                            "%(points)s Prozentpunkte).", points=_points(EQUIVALENCE)))
@@ -146,5 +152,7 @@ def verdict(name_a: str, name_b: str, time: Difference, passing: Difference,
         sentences.append(_("Die Bestehensquote von „%(b)s“ ist um %(points)s Prozentpunkte "
                            "höher.", b=name_b, points=_points(passing.diff)))
     else:
-        sentences.append(_("Ob sich die Bestehensquote unterscheidet, ist noch nicht klar."))
+        sentences.append(_("Ob sich die Bestehensquote unterscheidet, lässt sich nicht sagen: "
+                           "Das Intervall schließt die Null ein, reicht aber über ±%(points)s "
+                           "Prozentpunkte hinaus.", points=_points(EQUIVALENCE)))
     return sentences

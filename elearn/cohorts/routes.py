@@ -139,7 +139,9 @@ def comparison():
             return render_error(400, _("Bitte wählen Sie die Gruppen aus der Liste."))
         cohort = services.cohort_for(current_user, int(value))
         if cohort is None:
-            return render_error(404, _("Diese Gruppe gibt es nicht, oder Sie leiten sie nicht."))
+            return render_error(404, _("Diese Gruppe gibt es nicht.")
+                                if current_user.has_role(ADMIN) else
+                                _("Diese Gruppe gibt es nicht, oder Sie leiten sie nicht."))
         chosen.append(cohort)
     result, problem, status, at = None, None, 200, "b"
     running = [c for c in chosen if c.ends_on >= local_today()]
