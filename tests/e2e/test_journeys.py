@@ -288,3 +288,46 @@ def test_shipped_module_pages_fit_a_phone_screen(browser, live_server, learner):
     measure("quiz")
     phone.context.close()
     assert len(courses) == 3 and too_wide == []
+
+
+def test_a_lead_prints_the_dashboard_as_a_report(page, live_server, make_user, synced_tracks):
+    """Printed for the department head: the content without navigation, language switch and
+    footer, the survey comments opened, and no table row split over two pages."""
+    from datetime import date
+
+    from elearn.catalog import services
+    from elearn.cohorts.models import SurveyResponse
+    from elearn.cohorts.services import create_cohort
+    from elearn.extensions import db
+
+    from ..test_cohorts import populate
+
+    lead = make_user(email="lead@test.example", roles=("lead",))
+    group = create_cohort(name="Pilot voll", track=synced_tracks, starts_on=date(2026, 3, 2),
+                          ends_on=date(2026, 4, 30), leads=[lead])
+    populate(group, make_user, [60, 62, 64, 66, 68, 70], first_passes=[True] * 6)
+    course, _ = services.get_course("demo-kurs")
+    for n in range(5):
+        db.session.add(SurveyResponse(
+            cohort_id=group.id, course_id=course.id, module_slug="01-erstes-modul", rating=4,
+            items={"useful": 4}, comment=f"Kommentar Nummer {n} zum Mitnehmen", month="2026-03"))
+    db.session.commit()
+
+    log_in(page, live_server, "lead@test.example")
+    page.goto(f"{live_server}/kohorten/{group.id}")
+    assert page.locator("details").count() == 1  # closed on the screen
+    assert not page.get_by_text("Kommentar Nummer 0 zum Mitnehmen").is_visible()
+    text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(page.pdf())).pages)
+    assert "Pilot voll" in text and "Wie weit ist die Gruppe?" in text
+    for n in range(5):
+        assert f"Kommentar Nummer {n} zum Mitnehmen" in text
+    for left_out in ("Quizstatistik", "English", "Abmelden", "Meine Daten", "Barrierefreiheit",
+                     "Datenschutzhinweise", "Zum Inhalt springen"):
+        assert left_out not in text, left_out
+    page.emulate_media(media="print")
+    rows = page.evaluate("[...document.querySelectorAll('main tr')]"
+                         ".map(row => getComputedStyle(row).breakInside)")
+    assert rows and set(rows) == {"avoid"}
+    clipped = page.evaluate("[...document.querySelectorAll('.kern-table-responsive')]"
+                            ".map(box => getComputedStyle(box).overflowX)")
+    assert clipped and set(clipped) == {"visible"}  # no column cut off at the paper's edge
