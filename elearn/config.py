@@ -100,7 +100,7 @@ def _settings(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": _whole("ELEARN_SESSION_HOURS", 10, 1, 24 * 30) * 3600,
-        # A login ends that long after it began, used or not (auth.services._login_is_recent),
+        # A login ends that long after it began, used or not (auth.access._login_is_recent),
         # so a cookie renewed on every answer would live no longer: it is written when the
         # session changes (login, language, form token), not signed again for every page.
         "SESSION_REFRESH_EACH_REQUEST": False,

@@ -1,8 +1,8 @@
 import pytest
 from flask import Blueprint
 
+from elearn.auth.access import role_required
 from elearn.auth.models import ADMIN, HR, LEAD
-from elearn.auth.services import role_required
 
 
 @pytest.fixture

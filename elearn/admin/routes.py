@@ -5,9 +5,9 @@ from flask_babel import lazy_pgettext
 
 from .. import paging
 from ..audit import ACTIONS
+from ..auth.access import role_required
 from ..auth.models import ADMIN
 from ..auth.people_routes import ROLE_LABELS
-from ..auth.services import role_required
 from ..errors import render_error
 from ..org.forms import KIND_LABELS
 from . import bp, services

@@ -4,4 +4,5 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from . import people_routes, routes  # noqa: E402, F401
+# access registers the login manager's user loader.
+from . import access, people_routes, routes  # noqa: E402, F401

@@ -16,10 +16,10 @@ from ..i18n import local_today
 from ..org import services as org_services
 from ..org.models import Office
 from . import bp, invitations, people
+from .access import role_required
 from .forms import ActionForm, ImportForm, RolesForm
 from .importer import created_people, import_people
 from .models import ADMIN, HR, LEAD, ROLES, User
-from .services import role_required
 
 STATUS_LABELS = {"aktiv": _l("aktiv"), "deaktiviert": _l("deaktiviert"),
                  "geloescht": _l("gelöscht")}

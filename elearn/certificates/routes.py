@@ -6,8 +6,8 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import TooManyRequests
 
 from .. import audit, throttle
+from ..auth.access import role_required
 from ..auth.models import ADMIN
-from ..auth.services import role_required
 from ..catalog import services as catalog
 from ..errors import render_error
 from ..extensions import db

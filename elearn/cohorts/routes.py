@@ -6,8 +6,8 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from .. import audit
+from ..auth.access import role_required
 from ..auth.models import ADMIN, LEAD, User
-from ..auth.services import role_required
 from ..catalog import services as catalog
 from ..catalog import tracks
 from ..catalog.models import ModuleProgress, Track

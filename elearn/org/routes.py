@@ -5,8 +5,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..auth.access import role_required
 from ..auth.models import ADMIN, User
-from ..auth.services import role_required
 from ..extensions import db
 from . import services
 from .forms import KIND_LABELS, NewOfficeForm, OfficeForm, set_parent_choices

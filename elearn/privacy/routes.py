@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..auth import people
+from ..auth.access import role_required
 from ..auth.models import ADMIN, User
 from ..auth.people_routes import ROLE_LABELS
-from ..auth.services import role_required
 from ..extensions import db
 from ..org.models import utcnow
 from . import bp, export, services

@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
+from ..auth.access import role_required
 from ..auth.models import ADMIN, LEAD
-from ..auth.services import role_required
 from ..catalog import services as catalog
 from ..catalog.models import Course
 from ..certificates.models import Certificate

@@ -1,7 +1,7 @@
 from flask import Response, current_app, render_template, request
 
+from ..auth.access import role_required
 from ..auth.models import ADMIN, HR
-from ..auth.services import role_required
 from ..errors import render_error
 from . import bp, chart, export, services
 from .forms import filters

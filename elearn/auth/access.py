@@ -1,0 +1,51 @@
+"""Who may see a page: the login a session cookie names, and the guard for views by role."""
+
+import secrets
+import time
+from functools import wraps
+
+from flask import abort, current_app, session
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db, login_manager
+from .models import User
+
+
+def _login_is_recent() -> bool:
+    """The cookie's expiry is not to be relied on (it is renewed whenever the session changes,
+    and a client may keep a cookie longer); the time of the login itself, kept in the signed
+    session, ends a login ELEARN_SESSION_HOURS after it began, used or not."""
+    since = session.get("since")
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    return isinstance(since, int) and 0 <= time.time() - since <= lifetime
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    """The person a session cookie names, if the login is recent and still valid."""
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit() or not _login_is_recent():
+        return None
+    # One query with the roles joined, instead of the relationship's own second SELECT.
+    user = db.session.get(User, int(user_id), options=[joinedload(User.role_rows)])
+    if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
+        return None
+    return user
+
+
+def role_required(*roles: str):
+    """Allow the view only to logged-in people who hold one of the roles."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
