@@ -9,12 +9,13 @@ import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from .. import audit, mail
 from ..extensions import db
+from ..links import absolute_url
 from . import tokens
 from .models import INVITE, RESET, User
 from .services import end_sessions
@@ -30,18 +31,10 @@ class Delivery:
 def password_link(raw: str) -> str:
     """The absolute address of the page that sets a password with this token.
 
-    With e-mail, always from ELEARN_BASE_URL (required then): the request's Host header is the
-    sender's to choose, and a reset asked for with a forged one must not mail the account's
-    owner a link to another site. Without e-mail the link only goes to the log or to the
-    administrator who asked for it, on the address they are using."""
-    base = current_app.config["BASE_URL"]
-    if not base and mail.configured():
-        raise RuntimeError("ELEARN_BASE_URL is required when e-mail is configured")
-    if not base and not has_request_context():
-        raise RuntimeError("ELEARN_BASE_URL is required for links made outside a request")
-    base = base or request.url_root
-    path = current_app.url_map.bind("localhost").build("auth.set_password", {"token": raw})
-    return base.rstrip("/") + path
+    With e-mail, always from ELEARN_BASE_URL (see `links.site_root`). Without e-mail the link
+    only goes to the log or to the administrator who asked for it, on the address they are
+    using."""
+    return absolute_url("auth.set_password", token=raw)
 
 
 def _deliver(email: str, person: int, subject: str, body: str, link: str,

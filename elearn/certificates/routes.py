@@ -12,16 +12,13 @@ from ..catalog import services as catalog
 from ..errors import render_error
 from ..extensions import db
 from ..i18n import local_today
+from ..links import absolute_url, site_root
 from . import badge, bp, pdf, services
 from .forms import RevokeForm
 
 
-def base_url() -> str:
-    return (current_app.config["BASE_URL"] or request.url_root).rstrip("/") + "/"
-
-
 def verify_url(code: str) -> str:
-    return base_url() + url_for("certificates.verify", code=code).lstrip("/")
+    return absolute_url("certificates.verify", code=code)
 
 
 def _own(code: str):
@@ -71,14 +68,13 @@ def open_badge(code: str):
     if certificate.revoked_at is not None:
         return _revoked()
     if certificate.track:
-        path = url_for("catalog.track", slug=certificate.track.slug)
+        course_url = absolute_url("catalog.track", slug=certificate.track.slug)
     elif certificate.course:
-        path = url_for("catalog.course", slug=certificate.course.slug)
+        course_url = absolute_url("catalog.course", slug=certificate.course.slug)
     else:
-        path = "/"
-    course_url = base_url() + path.lstrip("/")
+        course_url = site_root()
     return badge.credential(
-        certificate, city=current_app.config["CITY_NAME"], base_url=base_url(),
+        certificate, city=current_app.config["CITY_NAME"], base_url=site_root(),
         verify_url=verify_url(certificate.code), achievement_url=course_url,
         description=certificate.title)
 
