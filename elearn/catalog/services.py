@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import contains_eager
 
 from .. import content
 from ..content.render import render_module_body
@@ -98,6 +99,19 @@ def get_course(slug: str) -> tuple[Course, CourseVersion] | None:
 def module_of(version: CourseVersion, module_slug: str) -> Module | None:
     """The module with this slug in a course version, or None."""
     return next((m for m in version.modules if m.slug == module_slug), None)
+
+
+def current_module(slug: str, module_slug: str) -> Module | None:
+    """The module with this slug in the current version of the active course `slug`, or None."""
+    # Its version and course come along: the session holds loaded objects only weakly, and a
+    # caller reaching module.version.course would otherwise query for each.
+    return db.session.scalar(
+        sa.select(Module)
+        .join(CourseVersion, Module.version_id == CourseVersion.id)
+        .join(Course, current_version_join())
+        .where(Course.slug == slug, Course.active, Module.slug == module_slug)
+        .options(contains_eager(Module.version).contains_eager(CourseVersion.course))
+    )
 
 
 @dataclass(frozen=True)

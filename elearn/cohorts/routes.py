@@ -390,13 +390,12 @@ def _already_answered(back: str):
 @bp.route("/rueckmeldung/kurse/<slug>/<module_slug>", methods=["GET", "POST"])
 @login_required
 def module_survey(slug: str, module_slug: str):
-    found = catalog.get_course(slug)
-    module = found and catalog.module_of(found[1], module_slug)
+    module = catalog.current_module(slug, module_slug)
     if module is None:
         abort(404)
-    course = found[0]
+    course_id = module.version.course_id
     done = db.session.scalar(sa.select(ModuleProgress.status).where(
-        ModuleProgress.user_id == current_user.id, ModuleProgress.course_id == course.id,
+        ModuleProgress.user_id == current_user.id, ModuleProgress.course_id == course_id,
         ModuleProgress.module_slug == module_slug))
     if done != "completed":
         return render_error(409, _("Eine Rückmeldung ist möglich, sobald Sie das Modul "
@@ -405,11 +404,11 @@ def module_survey(slug: str, module_slug: str):
     if cohort is None:
         return _no_group()
     return _survey(
-        surveys.module_subject(course.id, module_slug), module.title,
+        surveys.module_subject(course_id, module_slug), module.title,
         url_for("catalog.course", slug=slug),
         lambda **answer: surveys.record(
-            current_user, surveys.module_subject(course.id, module_slug), cohort=cohort,
-            course_id=course.id, module_slug=module_slug, **answer))
+            current_user, surveys.module_subject(course_id, module_slug), cohort=cohort,
+            course_id=course_id, module_slug=module_slug, **answer))
 
 
 @bp.route("/rueckmeldung/lernpfade/<slug>", methods=["GET", "POST"])

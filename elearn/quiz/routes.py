@@ -31,8 +31,7 @@ def _own_attempt(attempt_id: int) -> Attempt:
 @bp.post("/kurse/<slug>/<module_slug>/quiz")
 @login_required
 def start(slug: str, module_slug: str):
-    found = catalog.get_course(slug)
-    module = found and catalog.module_of(found[1], module_slug)
+    module = catalog.current_module(slug, module_slug)
     if module is None or not module.quiz:
         abort(404)
     mode = request.form.get("mode", "study")
@@ -178,16 +177,15 @@ def statistics():
 @bp.get("/verwaltung/quizstatistik/<slug>/<module_slug>")
 @role_required(ADMIN, LEAD)
 def question_statistics(slug: str, module_slug: str):
-    found = catalog.get_course(slug)
-    module = found and catalog.module_of(found[1], module_slug)
+    module = catalog.current_module(slug, module_slug)
     if module is None:
         abort(404)
     min_group = current_app.config["MIN_GROUP_SIZE"]
     texts = {q["id"]: q["text"] for q in (module.quiz or {}).get("questions", [])}
     published, questions = statistics_service.current_questions(
-        found[0].id, module_slug, min_group, current_app.config["RETENTION_DAYS"])
+        module.version.course_id, module_slug, min_group, current_app.config["RETENTION_DAYS"])
     return render_template(
-        "quiz/question_statistics.html", version=found[1], module=module,
+        "quiz/question_statistics.html", version=module.version, module=module,
         texts=texts, min_group=min_group, published=published, questions=questions,
         discrimination_min=max(min_group, statistics_service.DISCRIMINATION_MIN))
 
