@@ -1,6 +1,5 @@
 """Taking a quiz (start, answer, result) and the quiz statistics for leads and administrators."""
 
-import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -9,8 +8,6 @@ from werkzeug.datastructures import MultiDict
 from ..auth.access import role_required
 from ..auth.models import ADMIN, LEAD
 from ..catalog import services as catalog
-from ..catalog.models import Course
-from ..certificates.models import Certificate
 from ..errors import render_error, unknown_language
 from ..extensions import db
 from . import bp, services
@@ -140,19 +137,12 @@ def result(attempt_id: int):
     # by the module's current rules, which the next attempt will follow.
     refusal = services.refusal(current_user, current) \
         if module_open and not attempt.passed and attempt.mode == "study" else None
-    # What this pass earned: certificates are issued at the moment of the submission.
-    earned = db.session.scalars(sa.select(Certificate).where(
-        Certificate.user_id == current_user.id,
-        Certificate.issued_at == attempt.submitted_at)).all() if attempt.passed else []
     # The way on: after a pass the next module of the course, after a failure another try.
-    following = None
-    if module_open and attempt.passed:
-        modules = found[1].modules
-        index = next(i for i, m in enumerate(modules) if m.slug == module.slug)
-        following = modules[index + 1] if index + 1 < len(modules) else None
+    following = catalog.module_after(current) if module_open and attempt.passed else None
     retry = module_open and not attempt.passed and attempt.mode == "study" and refusal is None
     return render_template("quiz/result.html", attempt=attempt, module=module, course=course,
-                           refusal=refusal, earned=earned, following=following, retry=retry,
+                           refusal=refusal, earned=services.earned(attempt),
+                           following=following, retry=retry,
                            results=services.results(attempt), ask_feedback=ask_feedback,
                            course_open=course_open, module_open=module_open,
                            matching_answer=services.matching_answer)
@@ -171,7 +161,7 @@ def statistics():
             m for m in statistics_service.module_stats(min_group, published, counts)
             if m.course_id in courses],
         courses=courses, titles=titles, min_group=min_group,
-        course_slugs=dict(db.session.execute(sa.select(Course.id, Course.slug)).all()))
+        course_slugs=statistics_service.course_slugs())
 
 
 @bp.get("/verwaltung/quizstatistik/<slug>/<module_slug>")

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from ..catalog import services as catalog
 from ..catalog.models import CourseVersion, Module
 from ..certificates import services as certificates
+from ..certificates.models import Certificate
 from ..extensions import db, serialize
 from ..org.models import utcnow
 from .models import Attempt, AttemptAnswer
@@ -151,6 +152,15 @@ def _open_attempt(user, module: Module) -> Attempt | None:
     return db.session.scalar(
         _same_module_attempts(user, module).where(Attempt.submitted_at.is_(None))
         .order_by(Attempt.id).limit(1))
+
+
+def earned(attempt: Attempt) -> list[Certificate]:
+    """What a pass earned: the certificates issued at the moment of its submission."""
+    if not attempt.passed:
+        return []
+    return db.session.scalars(sa.select(Certificate).where(
+        Certificate.user_id == attempt.user_id,
+        Certificate.issued_at == attempt.submitted_at)).all()
 
 
 MAX_TEXT_ANSWER = 500

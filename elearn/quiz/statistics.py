@@ -420,6 +420,11 @@ def course_titles() -> dict[int, tuple[str, str]]:
         .join(CourseVersion, current_version_join()).where(Course.active))}
 
 
+def course_slugs() -> dict[int, str]:
+    """Course id -> slug of every course, for the links to a module's question statistics."""
+    return dict(db.session.execute(sa.select(Course.id, Course.slug)).all())
+
+
 def module_titles() -> dict[tuple[int, str], str]:
     """Titles of every module in its course's current version, for the statistics table."""
     rows = db.session.execute(
