@@ -397,6 +397,55 @@ def test_what_learners_would_not_see_as_written_is_an_error(tmp_path, change, ex
         assert any(m.startswith(expected) for m in messages), messages
 
 
+@pytest.mark.parametrize("text", [
+    r"Die Syntax \[Text\](Adresse mit Leerzeichen) zeigt Klammern.",
+    r"Nur die erste \[Klammer](a b) oder die runde [Klammer]\(a b) geschützt.",
+    "Als Zeichenreferenz: &#91;Plan&#93;(a b) und [Plan](a&#32;b&#41;.",
+])
+def test_brackets_written_as_text_are_not_taken_for_a_link_markdown_missed(tmp_path, text):
+    """An author who escapes a bracket ("\\[") shows it as text on purpose; the check for
+    links Markdown did not read reported "[Text](Adresse mit Leerzeichen)" all the same."""
+    _, _, errors = load_all(_mutate(tmp_path, "demo-kurs/01-erstes-modul.md",
+                                    lambda t: t.replace(IMAGE, text)))
+    assert [str(e) for e in errors] == []
+
+
+def test_an_escape_elsewhere_in_a_link_markdown_missed_still_counts(tmp_path):
+    root = _mutate(tmp_path, "demo-kurs/01-erstes-modul.md",
+                   lambda t: t.replace(IMAGE, r"[Plan](media/Plan\_neu März.pdf)"))
+    _, _, errors = load_all(root)
+    assert [str(e) for e in errors] == [
+        "kurse/demo-kurs/01-erstes-modul.md:18: „[Plan](media/Plan_neu März.pdf)“ wird nicht "
+        "als Link oder Bild erkannt und erscheint so als Text. Enthält die Adresse Leerzeichen, "
+        "setzen Sie sie in spitze Klammern: [Plan (PDF)](<media/Plan März.pdf>). Adressen mit "
+        "javascript: sind nicht erlaubt."]
+
+
+@pytest.mark.parametrize(("sources", "expected"), [
+    # A sentence that starts with the word is no heading: the plain message, not a quote of it.
+    ("Quellen finden Sie im Intranet.",
+     "kurse/demo-kurs/01-erstes-modul.md:13: Abschnitt „## Quellen“ fehlt."),
+    ("Die Stadt nutzt viele\nQuellen der Information.",
+     "kurse/demo-kurs/01-erstes-modul.md:13: Abschnitt „## Quellen“ fehlt."),
+    # Lines that are meant as the heading are still named.
+    ("Quellen:\n\n" + SOURCE,
+     "kurse/demo-kurs/01-erstes-modul.md:26: Abschnitt „## Quellen“ fehlt: „Quellen:“ gilt "
+     "nicht als dieser Abschnitt; schreiben Sie die Zeile genau als „## Quellen“."),
+    ("Quellen\n-------\n\n" + SOURCE,
+     "kurse/demo-kurs/01-erstes-modul.md:26: Abschnitt „## Quellen“ fehlt: „Quellen“ gilt "
+     "nicht als dieser Abschnitt; schreiben Sie die Zeile genau als „## Quellen“."),
+    ("**Quellen**\n\n" + SOURCE,
+     "kurse/demo-kurs/01-erstes-modul.md:26: Abschnitt „## Quellen“ fehlt: „**Quellen**“ "
+     "gilt nicht als dieser Abschnitt; schreiben Sie die Zeile genau als „## Quellen“."),
+])
+def test_a_missing_sources_section_quotes_only_a_line_meant_as_its_heading(
+        tmp_path, sources, expected):
+    root = _mutate(tmp_path, "demo-kurs/01-erstes-modul.md",
+                   lambda t: t.replace("## Quellen\n\n" + SOURCE, sources))
+    _, _, errors = load_all(root)
+    assert [str(e) for e in errors] == [expected]
+
+
 def test_a_list_item_folded_into_the_item_before_is_an_error(tmp_path):
     """An ordering question with an item indented one space more had two items, the first
     reading "Prozess beschreiben - Prozess verbessern", and passed validation."""
@@ -430,7 +479,23 @@ def test_a_text_file_far_too_large_is_refused(tmp_path, relative):
     root = _mutate(tmp_path, relative, lambda t: t + "\n# " + "Wort " * 110_000 + "\n")
     _, _, errors = load_all(root)
     assert [str(e) for e in errors] == [
-        f"kurse/{relative}:1: Datei ist zu groß (537 KB; erlaubt sind höchstens 512 KB)."]
+        f"kurse/{relative}:1: Datei ist zu groß (538 KB; erlaubt sind höchstens 512 KB)."]
+
+
+def test_a_file_just_over_the_limit_does_not_read_as_within_it(tmp_path):
+    """513 KB, not "512 KB; erlaubt sind höchstens 512 KB": the size is rounded up."""
+    from elearn.content.collect import MAX_TEXT_BYTES
+
+    def pad(text):
+        text += "\n"
+        return text + "x" * (MAX_TEXT_BYTES + 1 - len(text.encode()))
+
+    root = _mutate(tmp_path, "demo-kurs/02-zweites-modul.md", pad)
+    assert (root / "demo-kurs" / "02-zweites-modul.md").stat().st_size == MAX_TEXT_BYTES + 1
+    _, _, errors = load_all(root)
+    assert [str(e) for e in errors] == [
+        "kurse/demo-kurs/02-zweites-modul.md:1: Datei ist zu groß (513 KB; erlaubt sind "
+        "höchstens 512 KB)."]
 
 
 @pytest.mark.parametrize("name", ["03-Übung.md", "03-Formulare.md", "03_formulare.md",

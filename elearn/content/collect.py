@@ -43,7 +43,8 @@ class Collector:
         try:
             size = path.stat().st_size
             if size > MAX_TEXT_BYTES and path.is_file():
-                self.add(1, f"Datei ist zu groß ({size // 1024} KB; erlaubt sind höchstens "
+                # Rounded up: a file just over the limit must not read "512 KB; ... 512 KB".
+                self.add(1, f"Datei ist zu groß ({-(-size // 1024)} KB; erlaubt sind höchstens "
                             f"{MAX_TEXT_BYTES // 1024} KB).")
                 return None
             return path.read_text(encoding=encoding)

@@ -300,17 +300,22 @@ _UNREAD_LINK = re.compile(r"!?\[[^\]]*\]\([^)]*\)")
 def _check_unread_links(col, children, line: int) -> None:
     """Text that reads like a link or image but was not parsed as one reaches the page as
     "[Plan](media/Plan März.pdf)", and its file was never checked."""
-    text = ""
+    text = shown = ""
     for child in [*children, None]:
         if child is not None and child.type in ("text", "text_special"):
-            text += child.content
+            shown += child.content
+            # "\[Plan\](a b)", "&#91;": a bracket the author escaped is meant as text; it
+            # stands in the text as a character (of the same length) that no pattern matches.
+            escaped = child.type == "text_special" and child.content in ("[", "]", "(", ")")
+            text += "\0" if escaped else child.content
             continue
         for found in _UNREAD_LINK.finditer(text):
-            col.add(line, f"„{found.group(0)}“ wird nicht als Link oder Bild erkannt und "
-                          "erscheint so als Text. Enthält die Adresse Leerzeichen, setzen Sie "
-                          "sie in spitze Klammern: [Plan (PDF)](<media/Plan März.pdf>). "
-                          "Adressen mit javascript: sind nicht erlaubt.")
-        text = ""
+            col.add(line, f"„{shown[found.start():found.end()]}“ wird nicht als Link oder Bild "
+                          "erkannt und erscheint so als Text. Enthält die Adresse "
+                          "Leerzeichen, setzen Sie sie in spitze Klammern: "
+                          "[Plan (PDF)](<media/Plan März.pdf>). Adressen mit javascript: sind "
+                          "nicht erlaubt.")
+        text = shown = ""
         if child is not None and child.type in ("softbreak", "hardbreak"):
             line += 1
         elif child is not None and child.type in ("html_inline", "image"):
@@ -320,8 +325,11 @@ def _check_unread_links(col, children, line: int) -> None:
 def _check_sources(col, tokens, body: str, body_start: int) -> None:
     """A "## Quellen" section that lists at least one source."""
     if not re.search(r"^##\s+Quellen\s*$", body, re.MULTILINE):
-        near = re.search(r"^ {0,3}(?:#+ *|\*\*)?Quellen\b.*$", body, re.MULTILINE)
-        if near:  # "## Quellen:", "### Quellen", "**Quellen**"
+        # "## Quellen:", "### Quellen", "**Quellen**", or a line of its own ("Quellen:"; the
+        # text of a heading underlined with "---"); not a sentence that starts with the word.
+        near = re.search(r"^ {0,3}(?:(?:#+ *|\*\*)Quellen\b.*|Quellen[^\w\n]*)$", body,
+                         re.MULTILINE)
+        if near:
             col.add(body_start + body.count("\n", 0, near.start()),
                     f"Abschnitt „## Quellen“ fehlt: „{near.group(0).strip()}“ gilt nicht als "
                     "dieser Abschnitt; schreiben Sie die Zeile genau als „## Quellen“.")

@@ -62,10 +62,20 @@ def _column_headers(state) -> None:
 # linkify: the sources under "## Quellen" are bare addresses; they become links. Only with
 # their scheme (https://…): a domain named in the text, such as a phishing course's
 # "service-login.net", must stay text, not become a link to it.
-_markdown = MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(["table", "linkify"])
-_markdown.linkify.set({"fuzzy_link": False, "fuzzy_email": False})
-_markdown.inline.ruler.before("emphasis", "gender_star", _gender_star)
-_markdown.core.ruler.push("column_headers", _column_headers)
+def _page_markdown() -> MarkdownIt:
+    markdown = MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(
+        ["table", "linkify"])
+    markdown.linkify.set({"fuzzy_link": False, "fuzzy_email": False})
+    markdown.inline.ruler.before("emphasis", "gender_star", _gender_star)
+    markdown.core.ruler.push("column_headers", _column_headers)
+    return markdown
+
+
+_markdown = _page_markdown()
+# The validator reads the same tokens, but with escaped and entity characters ("\[", "&#93;")
+# kept apart as "text_special": brackets written that way are meant as text, not a link that
+# Markdown failed to read.
+_checking = _page_markdown().disable("text_join")
 # Question and answer texts: no automatic links at all (an answer is something to choose, and
 # clicking its text must not leave the quiz).
 _inline = MarkdownIt("commonmark", {"html": True})
@@ -73,8 +83,9 @@ _inline.inline.ruler.before("emphasis", "gender_star", _gender_star)
 
 
 def parse(text: str):
-    """Return the markdown-it token stream (used by the validator to find images and links)."""
-    return _markdown.parse(text)
+    """Return the markdown-it token stream (used by the validator to find images and links);
+    escaped and entity characters stay "text_special" tokens of their own."""
+    return _checking.parse(text)
 
 
 def sanitize(html: str) -> str:
