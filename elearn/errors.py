@@ -15,7 +15,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -95,7 +95,8 @@ def _way_back() -> tuple[str, str] | None:
     if not has_request_context():
         return None
     groups = url_for("cohorts.index")
-    on_groups = request.path == groups or request.path.startswith(groups + "/")
+    path = request.script_root + request.path  # url_for includes a mount point, path not
+    on_groups = path == groups or path.startswith(groups + "/")
     if on_groups and current_user.is_authenticated and current_user.has_role("lead", "admin"):
         return groups, _("Zu den Lerngruppen")
     return None
@@ -199,7 +200,7 @@ def _handle_operational(error: OperationalError | PoolTimeout):
         return _handle_unexpected(error)
     try:
         db.session.rollback()
-    except (OperationalError, PoolTimeout):  # the connection went with the database
+    except (DBAPIError, PoolTimeout):  # the connection went with the database
         db.session.close()
     current_app.logger.warning("Database unavailable (%s %s answered 503): %s",
                                request.method, request.path, database_problem(error))

@@ -883,6 +883,10 @@ def test_errors_on_the_group_pages_lead_back_to_the_groups(
         response = client.get(url)
         assert response.status_code == status, url
         assert back in page(response) and "Zur Startseite" in page(response), url
+    # Mounted under a prefix (SCRIPT_NAME), as behind a proxy at /lernen.
+    mounted = client.get(f"/kohorten/{theirs.id}", environ_overrides={"SCRIPT_NAME": "/lernen"})
+    assert mounted.status_code == 404
+    assert '<a class="kern-link" href="/lernen/kohorten">Zu den Lerngruppen</a>' in page(mounted)
     # Elsewhere the error page stays as it was.
     elsewhere = client.get("/kurse/gibt-es-nicht")
     assert elsewhere.status_code == 404 and back not in page(elsewhere)

@@ -51,18 +51,19 @@ def test_an_anonymous_visitor_sees_the_same_503_page(tmp_path):
     assert "Vorübergehend nicht verfügbar" in response.get_data(as_text=True)
 
 
-def test_the_503_page_is_shown_when_even_the_rollback_fails(tmp_path, monkeypatch):
+@pytest.mark.parametrize("kind", ["OperationalError", "InterfaceError"])
+def test_the_503_page_is_shown_when_even_the_rollback_fails(tmp_path, monkeypatch, kind):
     """A database that goes away mid-request can fail the handler's rollback too (the driver
     cannot reach the server to end the transaction); the person still gets the 503 page, not
     the server's bare error page."""
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy import exc
 
     from elearn.extensions import db
 
     app = _unreachable(tmp_path)
 
-    def rollback():
-        raise OperationalError("ROLLBACK", {}, Exception("server closed the connection"))
+    def rollback():  # psycopg says InterfaceError when the connection is already closed
+        raise getattr(exc, kind)("ROLLBACK", {}, Exception("server closed the connection"))
 
     with app.app_context():
         monkeypatch.setattr(db.session, "rollback", rollback, raising=False)
