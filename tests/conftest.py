@@ -18,6 +18,8 @@ from flask.testing import FlaskClient
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 
 from elearn import create_app  # noqa: E402
+from elearn.auth import models as auth_models  # noqa: E402
+from elearn.auth import services as auth_services  # noqa: E402
 from elearn.auth.services import create_user  # noqa: E402
 from elearn.catalog import services as catalog_services  # noqa: E402
 from elearn.extensions import db  # noqa: E402
@@ -25,6 +27,25 @@ from elearn.org.models import Office  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PASSWORD = "Korrekt-Pferd-Batterie-42"
+
+
+# Production hashes each password with scrypt at werkzeug's work factor (about 0.1 s, on
+# purpose); the suite creates and logs in thousands of accounts. Test accounts use scrypt with
+# 1/32 of that memory and time, as Django's test settings use a fast hasher.
+# `test_passwords_are_hashed_at_the_production_work_factor` checks the production setting.
+PRODUCTION_PASSWORD_METHOD = auth_models.PASSWORD_METHOD
+PRODUCTION_DUMMY_HASH = auth_services._DUMMY_HASH
+TEST_PASSWORD_METHOD = "scrypt:1024:8:1"  # noqa: S105 (a method name, not a password)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashes():
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth_models, "PASSWORD_METHOD", TEST_PASSWORD_METHOD)
+        # An unknown account's login still spends one check, now at the test work factor.
+        patch.setattr(auth_services, "_DUMMY_HASH",
+                      auth_models.generate_password_hash("unknown", TEST_PASSWORD_METHOD))
+        yield
 
 
 def _database_url_for_tests(tmp_path_factory) -> str:

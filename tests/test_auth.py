@@ -6,7 +6,13 @@ from elearn.auth import services
 from elearn.auth.models import LoginFailure, User
 from elearn.extensions import db
 
-from .conftest import PASSWORD, at_the_same_moment, csrf_token
+from .conftest import (
+    PASSWORD,
+    PRODUCTION_DUMMY_HASH,
+    PRODUCTION_PASSWORD_METHOD,
+    at_the_same_moment,
+    csrf_token,
+)
 
 
 def test_login_success_redirects_home_and_greets(client, auth, learner):
@@ -38,6 +44,17 @@ def test_session_cookie_is_secure_over_https(app, learner):
 def test_password_is_hashed_with_scrypt(learner):
     assert learner.password_hash.startswith("scrypt:")
     assert PASSWORD not in learner.password_hash
+
+
+def test_passwords_are_hashed_at_the_production_work_factor(make_user, monkeypatch):
+    """The suite hashes at a lower work factor (conftest); production at werkzeug's scrypt
+    default, N=2^15, r=8, p=1, and an unknown account's dummy check costs the same."""
+    monkeypatch.setattr("elearn.auth.models.PASSWORD_METHOD", PRODUCTION_PASSWORD_METHOD)
+    user = make_user()
+    method = user.password_hash.split("$")[0]
+    assert method == "scrypt:32768:8:1"
+    assert PRODUCTION_DUMMY_HASH.split("$")[0] == method
+    assert user.check_password(PASSWORD) and not user.check_password(PASSWORD + "x")
 
 
 def test_wrong_password_and_unknown_account_look_the_same(client, auth, learner):

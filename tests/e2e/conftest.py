@@ -60,7 +60,7 @@ def pytest_runtest_makereport(item, call):
 
 def assert_accessible(page, name: str) -> None:
     """axe-core finds no WCAG 2.0/2.1 level A or AA violation on the page."""
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("load")
     page.add_script_tag(path=str(AXE))
     violations = page.evaluate(
         "async () => (await axe.run(document, {runOnly: {type: 'tag', values: "
