@@ -6,11 +6,22 @@ from pathlib import Path
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from . import config
 from .extensions import csrf, db, login_manager, migrate
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+# The largest key of an INTEGER column in PostgreSQL: a larger number in a URL is a 404, not a
+# driver error.
+MAX_ID = 2**31 - 1
+
+
+class RecordId(IntegerConverter):
+    """`<id:name>` in a route: a record's key, 0 to MAX_ID."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, max=MAX_ID)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -36,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                            app.instance_path)
 
     _init_extensions(app)
+    app.url_map.converters["id"] = RecordId
     _register_blueprints(app)
     _register_commands(app)
 

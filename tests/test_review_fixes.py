@@ -3,7 +3,9 @@
 from datetime import timedelta
 
 import sqlalchemy as sa
+from werkzeug.routing import IntegerConverter
 
+from elearn import MAX_ID
 from elearn.certificates import services as certificates
 from elearn.certificates.models import Certificate
 from elearn.extensions import db
@@ -75,6 +77,16 @@ def test_passwordless_accounts_take_the_same_path_as_unknown_ones(monkeypatch, m
     assert services.authenticate("ohne@test.example", "irgendwas-langes") is None
     assert services.authenticate("unbekannt@test.example", "irgendwas-langes") is None
     assert len(calls) == 2  # both hashed once: same time, nothing revealed
+
+
+def test_every_number_in_a_route_stops_at_the_largest_database_key(app):
+    """A larger id would reach PostgreSQL as an out-of-range parameter (a 500): every route's
+    number is `<id:…>` (or another bounded converter), so it is a 404 instead."""
+    numbers = [(rule.rule, converter.max) for rule in app.url_map.iter_rules()
+               for converter in rule._converters.values()
+               if isinstance(converter, IntegerConverter)]
+    assert len(numbers) >= 20
+    assert [(rule, top) for rule, top in numbers if top is None or top > MAX_ID] == []
 
 
 def test_odd_inputs_are_clear_errors_not_500(client, auth, make_user, synced):

@@ -82,7 +82,7 @@ def _erase_on(user: User):
     return user.deactivated_at + timedelta(days=days)
 
 
-@bp.get("/verwaltung/personen/<int(max=2147483647):user_id>")
+@bp.get("/verwaltung/personen/<id:user_id>")
 @role_required(ADMIN)
 def person(user_id: int):
     return _detail(_person(user_id))
@@ -103,7 +103,7 @@ def _act(user: User, action, success: str):
     return redirect(url_for("auth.person", user_id=user.id))
 
 
-@bp.post("/verwaltung/personen/<int(max=2147483647):user_id>/rollen")
+@bp.post("/verwaltung/personen/<id:user_id>/rollen")
 @role_required(ADMIN)
 def change_roles(user_id: int):
     user = _person(user_id)
@@ -115,7 +115,7 @@ def change_roles(user_id: int):
                 _("Die Rollen wurden gespeichert."))
 
 
-@bp.post("/verwaltung/personen/<int(max=2147483647):user_id>/deaktivieren")
+@bp.post("/verwaltung/personen/<id:user_id>/deaktivieren")
 @role_required(ADMIN)
 def deactivate(user_id: int):
     user = _person(user_id)
@@ -123,7 +123,7 @@ def deactivate(user_id: int):
                 _("Die Person wurde deaktiviert; ihre Sitzungen sind beendet."))
 
 
-@bp.post("/verwaltung/personen/<int(max=2147483647):user_id>/reaktivieren")
+@bp.post("/verwaltung/personen/<id:user_id>/reaktivieren")
 @role_required(ADMIN)
 def reactivate(user_id: int):
     user = _person(user_id)
@@ -131,7 +131,7 @@ def reactivate(user_id: int):
                 _("Die Person ist wieder aktiv."))
 
 
-@bp.post("/verwaltung/personen/<int(max=2147483647):user_id>/einladung")
+@bp.post("/verwaltung/personen/<id:user_id>/einladung")
 @role_required(ADMIN)
 def invite(user_id: int):
     user = _person(user_id)

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from .. import audit
+from .. import MAX_ID, audit
 from ..auth.access import role_required
 from ..auth.models import ADMIN, LEAD, User
 from ..catalog import services as catalog
@@ -62,7 +62,7 @@ def create():
     return render_template("cohorts/create.html", form=form), status
 
 
-@bp.route("/kohorten/<int(max=2147483647):cohort_id>/bearbeiten", methods=["GET", "POST"])
+@bp.route("/kohorten/<id:cohort_id>/bearbeiten", methods=["GET", "POST"])
 @role_required(ADMIN)
 def edit(cohort_id: int):
     cohort = _cohort_or_404(cohort_id)
@@ -103,7 +103,7 @@ def _overlaps_for_members(cohort, form) -> bool:
     return bool(taken)
 
 
-@bp.get("/kohorten/<int(max=2147483647):cohort_id>")
+@bp.get("/kohorten/<id:cohort_id>")
 @role_required(LEAD, ADMIN)
 def dashboard(cohort_id: int):
     cohort = _cohort_or_404(cohort_id)
@@ -134,7 +134,7 @@ def comparison():
             continue
         # isdigit() also accepts "²"; only plain ASCII digits within the id range count.
         valid = value.isascii() and value.isdigit() and len(value) <= 10 \
-            and int(value) <= 2147483647
+            and int(value) <= MAX_ID
         if not valid:  # not a group number at all: a malformed request, not a missing group
             return render_error(400, _("Bitte wählen Sie die Gruppen aus der Liste."))
         cohort = services.cohort_for(current_user, int(value))
@@ -214,7 +214,7 @@ def _added_message(result: services.Added) -> str:
     return text
 
 
-@bp.get("/kohorten/<int(max=2147483647):cohort_id>/mitglieder")
+@bp.get("/kohorten/<id:cohort_id>/mitglieder")
 @role_required(LEAD, ADMIN)
 def members(cohort_id: int):
     return _members_page(_cohort_or_404(cohort_id))
@@ -245,7 +245,7 @@ def _membership_change(cohort_id: int, form, form_name: str, change, how: str,
     return _members_page(cohort, 422, problems, target=field.id, **{form_name: form})
 
 
-@bp.post("/kohorten/<int(max=2147483647):cohort_id>/mitglieder/person")
+@bp.post("/kohorten/<id:cohort_id>/mitglieder/person")
 @role_required(ADMIN)
 def add_person(cohort_id: int):
     form = forms.MemberEmailForm()
@@ -254,7 +254,7 @@ def add_person(cohort_id: int):
                               "person")
 
 
-@bp.post("/kohorten/<int(max=2147483647):cohort_id>/mitglieder/amt")
+@bp.post("/kohorten/<id:cohort_id>/mitglieder/amt")
 @role_required(ADMIN)
 def add_office(cohort_id: int):
     form = forms.MemberOfficeForm()
@@ -269,7 +269,7 @@ def add_office(cohort_id: int):
                               details={"code": (form.office.data or "")[:32]})
 
 
-@bp.post("/kohorten/<int(max=2147483647):cohort_id>/mitglieder/datei")
+@bp.post("/kohorten/<id:cohort_id>/mitglieder/datei")
 @role_required(ADMIN)
 def add_file(cohort_id: int):
     form = forms.MemberFileForm()
@@ -283,8 +283,8 @@ def add_file(cohort_id: int):
         intro=_("Die Datei wurde nicht übernommen; es wurde niemand hinzugefügt."))
 
 
-@bp.post("/kohorten/<int(max=2147483647):cohort_id>/mitglieder/"
-         "<int(max=2147483647):user_id>/entfernen")
+@bp.post("/kohorten/<id:cohort_id>/mitglieder/"
+         "<id:user_id>/entfernen")
 @role_required(ADMIN)
 def remove_member(cohort_id: int, user_id: int):
     cohort = _cohort_or_404(cohort_id)
@@ -302,7 +302,7 @@ def remove_member(cohort_id: int, user_id: int):
     return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)
 
 
-@bp.post("/kohorten/<int(max=2147483647):cohort_id>/leitung")
+@bp.post("/kohorten/<id:cohort_id>/leitung")
 @role_required(ADMIN)
 def add_lead(cohort_id: int):
     cohort = _cohort_or_404(cohort_id)
@@ -323,8 +323,8 @@ def add_lead(cohort_id: int):
     return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)
 
 
-@bp.post("/kohorten/<int(max=2147483647):cohort_id>/leitung/"
-         "<int(max=2147483647):user_id>/entfernen")
+@bp.post("/kohorten/<id:cohort_id>/leitung/"
+         "<id:user_id>/entfernen")
 @role_required(ADMIN)
 def remove_lead(cohort_id: int, user_id: int):
     cohort = _cohort_or_404(cohort_id)
@@ -342,7 +342,7 @@ def remove_lead(cohort_id: int, user_id: int):
 
 # --- the learner's side: heartbeats and surveys -------------------------------------------------
 
-@bp.post("/lernzeit/<int(max=2147483647):session_id>")
+@bp.post("/lernzeit/<id:session_id>")
 @login_required
 def beat(session_id: int):
     session = db.session.get(StudySession, session_id)

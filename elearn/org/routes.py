@@ -63,7 +63,7 @@ def _edit_form(office: Office):
     return form
 
 
-@bp.route("/verwaltung/aemter/<int(max=2147483647):office_id>", methods=["GET", "POST"])
+@bp.route("/verwaltung/aemter/<id:office_id>", methods=["GET", "POST"])
 @role_required(ADMIN)
 def office(office_id: int):
     office = _office(office_id)

@@ -32,7 +32,7 @@ def download():
         "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
-@bp.route("/verwaltung/personen/<int(max=2147483647):user_id>/loeschen", methods=["GET", "POST"])
+@bp.route("/verwaltung/personen/<id:user_id>/loeschen", methods=["GET", "POST"])
 @role_required(ADMIN)
 def erase(user_id: int):
     user = db.session.get(User, user_id)

@@ -42,7 +42,7 @@ def start(slug: str, module_slug: str):
     return redirect(url_for("quiz.attempt", attempt_id=attempt.id), code=303)
 
 
-@bp.route("/versuche/<int(max=2147483647):attempt_id>", methods=["GET", "POST"])
+@bp.route("/versuche/<id:attempt_id>", methods=["GET", "POST"])
 @login_required
 def attempt(attempt_id: int):
     attempt = _own_attempt(attempt_id)
@@ -85,7 +85,7 @@ def attempt(attempt_id: int):
 MAX_DRAFT = 2000
 
 
-@bp.post("/versuche/<int(max=2147483647):attempt_id>/sprache")
+@bp.post("/versuche/<id:attempt_id>/sprache")
 @login_required
 def language(attempt_id: int):
     """The language button on a quiz page sends the quiz form here: the page comes back in
@@ -114,7 +114,7 @@ def _draft(attempt: Attempt) -> tuple[dict, MultiDict]:
     return given, raw
 
 
-@bp.get("/versuche/<int(max=2147483647):attempt_id>/ergebnis")
+@bp.get("/versuche/<id:attempt_id>/ergebnis")
 @login_required
 def result(attempt_id: int):
     attempt = _own_attempt(attempt_id)
