@@ -432,3 +432,20 @@ def test_erasure_removes_the_name_from_the_stored_certificates(client, auth, his
     for code in codes:
         page = client.get(f"/verwaltung/zertifikate?code={code}").get_data(as_text=True)
         assert code in page and name not in page
+
+
+def test_people_list_neither_shows_nor_finds_an_erased_persons_office(client, auth, make_user,
+                                                                        make_office):
+    """The erased person's page hides the office; the list must not give it away either."""
+    office = make_office(code="Z99", name="Kleines Amt")
+    person = make_user(office=office, first_name="Ida", last_name="Einzeln")
+    colleague = make_user(office=office)
+    make_user(email="admin@test.example", roles=("admin",))
+    auth.login(email="admin@test.example")
+    assert _erase(client, person).status_code == 302
+    listed = client.get("/verwaltung/personen?status=geloescht").get_data(as_text=True)
+    row = listed[listed.index(f"Gelöscht (Nr. {person.id})"):].split("</tr>")[0]
+    assert "Z99" not in row
+    by_office = client.get("/verwaltung/personen?amt=Z99").get_data(as_text=True)
+    assert f"/verwaltung/personen/{person.id}\"" not in by_office
+    assert f"/verwaltung/personen/{colleague.id}\"" in by_office

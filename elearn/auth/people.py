@@ -58,7 +58,9 @@ def search(text: str = "", office: Office | None = None, role: str | None = None
         query = query.where(sa.or_(*(column.ilike(pattern, escape="\\") for column in (
             User.first_name, User.last_name, User.email, User.personnel_number))))
     if office is not None:
-        query = query.where(User.office_id.in_(subtree_ids(office)))
+        # An erased person's row keeps its office for the reports only: as on their page, no
+        # list shows where they worked, nor finds them by it.
+        query = query.where(User.office_id.in_(subtree_ids(office)), User.erased_at.is_(None))
     if role:
         query = query.where(sa.exists().where(UserRole.user_id == User.id,
                                               UserRole.role == role))
