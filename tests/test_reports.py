@@ -1033,3 +1033,30 @@ def test_the_reports_with_and_without_a_period_protect_each_other_side_by_side(s
     assert pinned(dated, children, hidden, dated_owns, period=True, columns=columns) == set()
     assert pinned_side_by_side(children, values_, owns, plain_hidden, dated, dated_owns,
                                hidden, columns) == set()
+
+
+def test_the_rate_column_does_not_tell_a_hidden_office_of_nobody(make_office, make_user,
+                                                                  synced):
+    """An office whose only person left has 0 employees, hidden as the small office beside it
+    is: its rate of 0 in the downloads, beside "n. a." for the other, said it was empty, and
+    so the small office's 3 = 13 - 10 - 0."""
+    root = make_office(code="STADT", name="Stadt", kind="verwaltung")
+    empty = make_office(code="A0", name="Leer", parent=root)
+    small = make_office(code="A1", name="Klein", parent=root)
+    big = make_office(code="A2", name="Groß", parent=root)
+    for office, count in ((small, 3), (big, 10)):
+        for _ in range(count):
+            make_user(office=office, password=None)
+    leaver = make_user(office=empty, password=None)
+    leaver.active = False
+    db.session.commit()
+    rep = report(None)
+    rows = {row.office.code: row for row in rep.rows}
+    assert "employees" in rows["A0"].hidden and "employees" in rows["A1"].hidden
+    assert "employees" not in rows["STADT"].hidden and "employees" not in rows["A2"].hidden
+    for line in export.table(rep):
+        if line[0] in ("A0", "A1"):
+            assert line[3] == "n. a." and line[-1] == "n. a.", line
+    csv_rows = list(csv.reader(io.StringIO(export.to_csv(rep).decode("utf-8-sig")),
+                               delimiter=";"))
+    assert [r[-1] for r in csv_rows if r[0] == "A0"] == ["n. a."]

@@ -44,8 +44,15 @@ def table(report: Report) -> list[list]:
         cells += [NOT_APPLICABLE if c in row.not_applicable else
                   hidden_text if c in row.hidden else row.values[c] for c in COUNT_COLUMNS]
         rate = row.completion_rate
-        cells.append(hidden_text if rate is None and row.values["employees"] else
-                     (round(rate, 1) if rate is not None else 0))
+        if rate is not None:
+            cells.append(round(rate, 1))
+        elif "employees" in row.hidden or row.values["employees"]:
+            # A hidden office of nobody is hidden here too: a rate of 0 beside "n. a." would
+            # say it has no employees, and so give away the office that the hidden cell
+            # protects (the parent's total minus the shown offices).
+            cells.append(hidden_text)
+        else:
+            cells.append(0)  # no employees, and the table says so
         rows.append([_printable(cell) for cell in cells])
     return rows
 
