@@ -449,3 +449,26 @@ def test_people_list_neither_shows_nor_finds_an_erased_persons_office(client, au
     by_office = client.get("/verwaltung/personen?amt=Z99").get_data(as_text=True)
     assert f"/verwaltung/personen/{person.id}\"" not in by_office
     assert f"/verwaltung/personen/{colleague.id}\"" in by_office
+
+
+def test_an_erased_persons_page_does_not_name_their_learning_groups(
+        client, auth, make_user, synced_tracks):
+    """Like the office, the groups the pseudonymised row was in are no longer named on its
+    page: the members page leaves the erased person out, the history named the group."""
+    from elearn.cohorts.services import create_cohort
+
+    lead = make_user(email="lotse@test.example", roles=("lead",))
+    make_user(email="admin@test.example", roles=("admin",))
+    person = make_user(email="ida@test.example")
+    cohort = create_cohort(name="Pilot Kleinamt", track=synced_tracks,
+                           starts_on=date(2026, 3, 2), ends_on=date(2026, 4, 30), leads=[lead])
+    db.session.commit()
+    auth.login(email="admin@test.example")
+    token = csrf_token(client, f"/kohorten/{cohort.id}/mitglieder")
+    assert client.post(f"/kohorten/{cohort.id}/mitglieder/person",
+                       data={"email": "ida@test.example", "csrf_token": token}).status_code == 303
+    page = client.get(f"/verwaltung/personen/{person.id}").get_data(as_text=True)
+    assert "„Pilot Kleinamt“" in page  # before the erasure, as the history shows it
+    assert _erase(client, person).status_code == 302
+    page = client.get(f"/verwaltung/personen/{person.id}").get_data(as_text=True)
+    assert "Mitglieder einer Lerngruppe hinzugefügt" in page and "Pilot Kleinamt" not in page

@@ -69,7 +69,10 @@ def _detail(user: User, status: int = 200, **extra):
     # Their certificates, each with a way to revoke it (found by name, not only by code).
     return render_template("auth/person.html", person=user, roles_form=form,
                            certificates=certificates.of_user(user), today=local_today(),
-                           history=history, groups=audit.group_names(history),
+                           # An erased person's groups are not named, as their office is not:
+                           # the group and the erasure date would point to the person again.
+                           history=history,
+                           groups=audit.group_names(history) if user.erased_at is None else {},
                            mail_configured=mail.configured(), erase_on=_erase_on(user),
                            **extra), status
 
