@@ -392,6 +392,8 @@ def test_switching_language_in_a_quiz_keeps_the_answers_ticked_so_far(app, logge
     assert 'lang="en"' in english and "Submit quiz" in english
     checked = re.findall(r'<input[^>]* name="(q-[a-z-]+)" value="([^"]+)" checked>', english)
     assert sorted(checked) == sorted(ticked.items())
+    with logged_in.session_transaction() as cookie:  # as the privacy notice says
+        assert "quiz_draft" not in cookie
     # Once: a later visit starts from the stored attempt, as before.
     assert " checked>" not in logged_in.get(url).get_data(as_text=True)
     # A language the button never sends is refused, as on every other page.
