@@ -14,7 +14,7 @@ from .. import audit, tabular
 from ..extensions import db, slices
 from ..org.models import Office
 from . import people as administration
-from . import services
+from . import services, tokens
 from .models import ADMIN, HR, LEAD, LEARNER, User, UserRole
 
 COLUMNS = {
@@ -220,6 +220,8 @@ def _update(user: User, person: _Person, actor) -> bool:
         audit.record(actor, "person_changed", user, source="import", fields=fields)
         for name in fields:
             setattr(user, name, getattr(person, name))
+        if "email" in fields:  # links sent to the old address no longer open the account
+            tokens.cancel_open(user)
     changed = bool(fields)
     if user.office_id != person.office.id:
         audit.record(actor, "moved", user, source="import", before=user.office.code,

@@ -8,7 +8,7 @@ from flask import current_app
 
 from ..extensions import db, serialize
 from ..org.models import utcnow
-from . import passwords
+from . import passwords, tokens
 from .models import ROLES, LoginFailure, User, UserRole
 
 
@@ -107,10 +107,12 @@ def check_password_rules(user: User, password: str) -> None:
 
 
 def change_password(user: User, password: str) -> None:
-    """Set a new password after checking the rules; every other session of the person ends."""
+    """Set a new password after checking the rules; every other session of the person ends, and
+    so does every open password link (a reset asked for before must not replace it)."""
     check_password_rules(user, password)
     user.set_password(password)
     end_sessions(user)
+    tokens.cancel_open(user)
 
 
 def is_throttled(email: str, address: str) -> bool:

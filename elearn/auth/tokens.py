@@ -76,10 +76,19 @@ def consume(token: UserToken) -> bool:
     return True
 
 
+def cancel_open(user: User) -> None:
+    """Cancel the person's unused links (used ones stay, for the record): a link sent to an
+    address the person no longer has, or one that would replace a password just set, must not
+    open the account."""
+    db.session.execute(sa.delete(UserToken).where(UserToken.user_id == user.id,
+                                                  UserToken.used_at.is_(None)))
+
+
 def delete_for(*users: User) -> None:
     """Cancel every open link of these people (one statement)."""
     for part in slices(u.id for u in users):  # one statement per 10,000 people
         db.session.execute(sa.delete(UserToken).where(UserToken.user_id.in_(part)))
 
 
-__all__ = ["INVITE", "RESET", "issue", "issue_for_new", "find", "consume", "delete_for"]
+__all__ = ["INVITE", "RESET", "issue", "issue_for_new", "find", "consume", "cancel_open",
+           "delete_for"]

@@ -1,0 +1,48 @@
+"""Findings of a penetration test with learner, lead and anonymous access (branch r25)."""
+
+import pytest
+
+from elearn.auth import tokens
+from elearn.auth.importer import import_people
+from elearn.auth.models import INVITE, RESET
+from elearn.extensions import db
+
+from .conftest import PASSWORD, csrf_token
+from .test_imports import GOOD, HEADER_DE, csv_bytes, offices, people  # noqa: F401
+
+
+def test_links_sent_to_an_old_address_stop_working_when_an_import_changes_it(offices):  # noqa: F811
+    """A password link goes to the address the person had then. When HR corrects a wrong
+    address (a typo, a namesake's mailbox), a link still lying in the old mailbox must not set
+    the account's password and log its reader in."""
+    import_people(csv_bytes(GOOD), "liste.csv")
+    db.session.commit()
+    moved, stays = people()["P1"], people()["P2"]
+    old = {purpose: tokens.issue(moved, purpose) for purpose in (INVITE, RESET)}
+    kept = tokens.issue(stays, INVITE)
+    db.session.commit()
+    changed = [HEADER_DE, "P1;Jörg;Müller;j.mueller@stadt.example;A1", GOOD[2]]
+    result = import_people(csv_bytes(changed), "liste.csv")
+    db.session.commit()
+    assert result.updated == 1 and moved.email == "j.mueller@stadt.example"
+    assert [tokens.find(raw) for raw in old.values()] == [None, None]
+    assert tokens.find(kept) is not None  # an unchanged address keeps its link
+
+
+@pytest.fixture
+def learner(make_user):
+    return make_user(email="learner@test.example")
+
+
+def test_a_new_password_ends_the_open_reset_links(client, auth, learner):
+    """Someone asked for a reset link (or an attacker read it in the mailbox), then the person
+    changes the password while logged in: the link must not replace the new password."""
+    raw = tokens.issue(learner, RESET)
+    db.session.commit()
+    auth.login()
+    token = csrf_token(client, "/konto/passwort")
+    new = "Kiesel Laterne Wolke Zimtstern"
+    response = client.post("/konto/passwort", data={
+        "current": PASSWORD, "password": new, "confirm": new, "csrf_token": token})
+    assert response.status_code == 303
+    assert client.get(f"/passwort/neu/{raw}").status_code == 404
