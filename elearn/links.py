@@ -21,7 +21,8 @@ def site_root() -> str:
     return (base or request.url_root).rstrip("/") + "/"
 
 
-def absolute_url(endpoint: str, **values) -> str:
-    """The absolute address of a page, on `site_root()`; outside a request too."""
+def absolute_url(endpoint: str, _root: str | None = None, **values) -> str:
+    """The absolute address of a page, on `_root` (as `site_root()` gave it during a request)
+    or `site_root()`; outside a request too."""
     path = current_app.url_map.bind("localhost").build(endpoint, values)
-    return site_root() + path.lstrip("/")
+    return (_root or site_root()) + path.lstrip("/")

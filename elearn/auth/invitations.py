@@ -10,12 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
 from .. import audit, mail
 from ..extensions import db
-from ..links import absolute_url
+from ..links import absolute_url, site_root
 from . import tokens
 from .models import INVITE, RESET, User
 from .services import end_sessions
@@ -28,13 +28,13 @@ class Delivery:
     password_reset: bool = False
 
 
-def password_link(raw: str) -> str:
+def password_link(raw: str, root: str | None = None) -> str:
     """The absolute address of the page that sets a password with this token.
 
     With e-mail, always from ELEARN_BASE_URL (see `links.site_root`). Without e-mail the link
     only goes to the log or to the administrator who asked for it, on the address they are
-    using."""
-    return absolute_url("auth.set_password", token=raw)
+    using (`root`, taken during their request, for a link made after it)."""
+    return absolute_url("auth.set_password", _root=root, token=raw)
 
 
 def _deliver(email: str, person: int, subject: str, body: str, link: str,
@@ -104,22 +104,31 @@ def _invitation(user: User, link: str) -> tuple[str, str]:
 
 
 def prepare_reset(user: User) -> Callable[[], None]:
-    """Issue a reset link now; return what mails (or logs) it, for the caller to run once its
-    answer has gone out. An SMTP conversation takes a noticeable while, and only known
-    addresses get a mail: sent within the request, the time of the answer told whether an
-    address has an account. The caller answers the same whether this ran or not."""
-    link = password_link(tokens.issue(user, RESET))
-    body = _("Guten Tag %(name)s,\n\njemand hat ein neues Passwort für Ihren Zugang zum "
-             "Digitalisierungsführerschein angefordert. Wenn Sie das waren, legen Sie es über "
-             "diesen Link fest (gültig 2 Stunden, nur einmal nutzbar):\n\n%(link)s\n\n"
-             "Wenn nicht, können Sie diese Nachricht ignorieren; Ihr bisheriges Passwort "
-             "bleibt gültig.\n",
-             name=user.display_name, link=link)
-    subject = _("Neues Passwort für den Digitalisierungsführerschein")
-    app, email, person = current_app._get_current_object(), user.email, user.id
+    """Return what issues a reset link and mails (or logs) it, for the caller to run once its
+    answer has gone out. An SMTP conversation takes a noticeable while, and so does writing
+    the link to the database; only known addresses get either: done within the request, the
+    time of the answer told whether an address has an account. The caller answers the same
+    whether this ran or not, and writes nothing else for a known address."""
+    app, person = current_app._get_current_object(), user.id
+    root = site_root()  # the address this request came to, when ELEARN_BASE_URL is unset
+    language = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
 
     def deliver() -> None:
-        with app.app_context():
+        with app.app_context(), force_locale(language):
+            found = db.session.get(User, person)
+            if found is None or not found.active or found.erased_at is not None \
+                    or found.auth_source != "local":  # deactivated in the meantime
+                return
+            link = password_link(tokens.issue(found, RESET), root)
+            email, name = found.email, found.display_name
+            db.session.commit()  # before the mail: a link that is mailed must work
+            body = _("Guten Tag %(name)s,\n\njemand hat ein neues Passwort für Ihren Zugang "
+                     "zum Digitalisierungsführerschein angefordert. Wenn Sie das waren, legen "
+                     "Sie es über diesen Link fest (gültig 2 Stunden, nur einmal nutzbar):\n\n"
+                     "%(link)s\n\nWenn nicht, können Sie diese Nachricht ignorieren; Ihr "
+                     "bisheriges Passwort bleibt gültig.\n",
+                     name=name, link=link)
+            subject = _("Neues Passwort für den Digitalisierungsführerschein")
             _deliver(email, person, subject, body, link)
 
     return deliver

@@ -127,14 +127,14 @@ def forgot_password():
     # A few links per account and hour at most; beyond that the answer stays the same.
     email = services.normalise_email(form.email.data)
     allowed = throttle.hit("reset-account", email, 3, timedelta(hours=1))
-    db.session.commit()  # the counts are in: release their locks before any mail is sent
+    db.session.commit()  # the counts are in: release their locks
     deliver = None
     if allowed:
         user = services.find_user_by_email(email)
         if user is not None and user.active and user.auth_source == "local" \
                 and user.erased_at is None:
-            deliver = invitations.prepare_reset(user)
-    db.session.commit()
+            deliver = invitations.prepare_reset(user)  # writes nothing before the answer
+    db.session.rollback()  # end the reading transaction, as for an unknown address
     # The same answer for every address; it only depends on whether mail can go out at all.
     response = make_response(render_template("auth/forgot_sent.html",
                                              mail_configured=mail.configured()))
