@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
+from sqlalchemy.exc import SQLAlchemyError
 
 from .. import audit, mail
 from ..extensions import db
@@ -119,9 +120,14 @@ def prepare_reset(user: User) -> Callable[[], None]:
             if found is None or not found.active or found.erased_at is not None \
                     or found.auth_source != "local":  # deactivated in the meantime
                 return
-            link = password_link(tokens.issue(found, RESET), root)
-            email, name = found.email, found.display_name
-            db.session.commit()  # before the mail: a link that is mailed must work
+            try:
+                link = password_link(tokens.issue(found, RESET), root)
+                email, name = found.email, found.display_name
+                db.session.commit()  # before the mail: a link that is mailed must work
+            except SQLAlchemyError:  # the answer is out: nobody to tell but the log
+                db.session.rollback()
+                app.logger.exception("Could not store a password link for person %s", person)
+                return
             body = _("Guten Tag %(name)s,\n\njemand hat ein neues Passwort für Ihren Zugang "
                      "zum Digitalisierungsführerschein angefordert. Wenn Sie das waren, legen "
                      "Sie es über diesen Link fest (gültig 2 Stunden, nur einmal nutzbar):\n\n"
