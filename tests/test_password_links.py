@@ -1,4 +1,5 @@
-"""Findings of a penetration test with learner, lead and anonymous access (branch r25)."""
+"""Password links: cancelled when the address or the password changes; a reset request looks the
+same from outside whether or not the address has an account."""
 
 import pytest
 import sqlalchemy as sa
@@ -72,3 +73,25 @@ def test_a_reset_request_writes_the_same_before_its_answer_for_any_address(clien
     assert known == unknown
     assert db.session.scalar(sa.select(sa.func.count()).select_from(UserToken).where(
         UserToken.user_id == learner.id, UserToken.purpose == RESET)) == 1
+
+
+def test_a_reset_link_that_cannot_be_stored_after_the_answer_is_logged(app, client, learner,
+                                                                       monkeypatch, caplog):
+    """The answer is out when the link is written: a database error then has nobody to tell
+    but the log, and the answer stays the page every address gets."""
+    from sqlalchemy.exc import OperationalError
+
+    def fail(*args, **kwargs):
+        raise OperationalError("INSERT INTO user_token", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(tokens, "issue", fail)
+    token = csrf_token(client, "/passwort-vergessen")
+    response = client.post("/passwort-vergessen",
+                           data={"email": "learner@test.example", "csrf_token": token})
+    page = response.get_data(as_text=True)
+    response.close()  # runs what waits for the answer to be out
+    assert response.status_code == 200 and "Ihre Anfrage ist eingegangen." in page
+    logged = [r for r in caplog.records if r.name == app.logger.name]
+    assert [r.getMessage() for r in logged] == [
+        f"Could not store a password link for person {learner.id}"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(UserToken)) == 0
