@@ -55,10 +55,16 @@ def local_path(target: str | None, fallback: str) -> str:
     return fallback
 
 
+# Pages that show a person's name and address before anyone is logged in: the page of a
+# password link (its address is the link).
+PRIVATE_BEFORE_LOGIN = {"auth.set_password"}
+
+
 def _set_headers(response):
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if request.endpoint != "static" and "_user_id" in session:
+    if request.endpoint != "static" and "_user_id" in session \
+            or request.endpoint in PRIVATE_BEFORE_LOGIN:
         # Pages for a logged-in person stay out of caches, so the back button on a shared PC
         # shows no one's data after logout (files that set their own caching keep it).
         response.headers.setdefault("Cache-Control", "no-store")

@@ -79,8 +79,11 @@ def test_invitation_sets_the_password_once_and_logs_in(client, make_user):
     person = make_user(email="neu@test.example", password=None)
     raw = tokens.issue(person, INVITE)
     db.session.commit()
-    page = client.get(_link(raw)).get_data(as_text=True)
+    response = client.get(_link(raw))
+    page = response.get_data(as_text=True)
     assert "Willkommen" in page and "neu@test.example" in page
+    # Name and address on a shared PC: not kept in any cache for the back button.
+    assert response.headers["Cache-Control"] == "no-store"
     response = _set(client, raw, "Kiesel Laterne Wolke Zimtstern")
     assert response.status_code == 302
     assert client.get("/kurse").status_code == 200  # logged in
