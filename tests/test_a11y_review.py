@@ -60,3 +60,35 @@ def test_every_table_scroll_container_is_a_named_region_keyboard_users_reach(
             assert label, (url, div)
             assert _named_by(html, label.group(1)), (url, div)
     assert seen >= 12
+
+
+def test_every_form_with_required_fields_leaves_the_check_to_the_server(app, runner, client,
+                                                                          auth):
+    """The server's error summary (in the page's language, linked to the field, announced and
+    kept) is what a form shows: a form with `required` fields but without `novalidate` gets the
+    browser's bubble instead, in the browser's language, gone with the next key (the
+    certificate revocation form did)."""
+    from elearn.certificates.models import Certificate
+
+    _demo(app, runner)
+    code = db.session.scalar(sa.select(Certificate.code).where(Certificate.revoked_at.is_(None))
+                             .limit(1))
+    pilot = db.session.scalar(sa.select(Cohort).where(Cohort.name.startswith("Pilotgruppe 1")))
+    pages = ["/login", "/passwort-vergessen"]
+    for url in pages:
+        _check_forms(client, url)
+    assert auth.login(email="admin@example.org", password=DEMO_PASSWORD).status_code == 302
+    for url in [f"/verwaltung/zertifikate?code={code}", "/konto/passwort", "/kohorten/neu",
+                f"/kohorten/{pilot.id}/bearbeiten", f"/kohorten/{pilot.id}/mitglieder",
+                "/verwaltung/personen/import", "/verwaltung/aemter", "/verwaltung/personen/5",
+                "/verwaltung/personen/5/loeschen"]:
+        _check_forms(client, url)
+
+
+def _check_forms(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    for tag, body in re.findall(r"(<form[^>]*>)(.*?)</form>", response.get_data(as_text=True),
+                                re.S):
+        if re.search(r"<(input|textarea|select)[^>]* required", body):
+            assert "novalidate" in tag, (url, tag)
