@@ -7,6 +7,8 @@ import sqlalchemy as sa
 from elearn.cohorts.models import Cohort
 from elearn.extensions import db
 
+from .conftest import repeated_ids
+
 DEMO_PASSWORD = "ein-langes-Demo-Passwort"
 
 
@@ -53,6 +55,7 @@ def test_every_table_scroll_container_is_a_named_region_keyboard_users_reach(
         response = client.get(url)
         assert response.status_code == 200, url
         html = response.get_data(as_text=True)
+        assert repeated_ids(html) == [], url
         for div in _scroll_regions(html):
             seen += 1
             assert 'role="region"' in div and 'tabindex="0"' in div, (url, div)
@@ -92,3 +95,21 @@ def _check_forms(client, url):
                                 re.S):
         if re.search(r"<(input|textarea|select)[^>]* required", body):
             assert "novalidate" in tag, (url, tag)
+
+
+def test_the_invitation_links_after_an_import_scroll_in_a_named_region(client, make_user, auth,
+                                                                        make_office):
+    from .test_administration import HEADER, upload
+
+    make_user(email="admin@test.example", roles=("admin",))
+    auth.login(email="admin@test.example")
+    make_office(code="B1", name="Amt 1", parent=make_office(code="STADT", name="Stadt",
+                                                              kind="verwaltung"))
+    db.session.commit()
+    page = upload(client, [HEADER, "P1;Jörg;Müller;joerg@stadt.example;B1"], invite=True)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "/passwort/neu/" in html
+    [div] = _scroll_regions(html)
+    assert 'role="region"' in div and 'tabindex="0"' in div
+    assert _named_by(html, re.search(r'aria-labelledby="([^"]+)"', div).group(1)) == \
+        "Einladungslinks"
