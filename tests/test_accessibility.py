@@ -4,6 +4,7 @@ import re
 
 import sqlalchemy as sa
 
+from elearn.auth.models import User
 from elearn.cohorts.models import Cohort
 from elearn.extensions import db
 
@@ -77,14 +78,15 @@ def test_every_form_with_required_fields_leaves_the_check_to_the_server(app, run
     code = db.session.scalar(sa.select(Certificate.code).where(Certificate.revoked_at.is_(None))
                              .limit(1))
     pilot = db.session.scalar(sa.select(Cohort).where(Cohort.name.startswith("Pilotgruppe 1")))
+    person = db.session.scalar(sa.select(User.id).where(User.email == "learner@example.org"))
     pages = ["/login", "/passwort-vergessen"]
     for url in pages:
         _check_forms(client, url)
     assert auth.login(email="admin@example.org", password=DEMO_PASSWORD).status_code == 302
     for url in [f"/verwaltung/zertifikate?code={code}", "/konto/passwort", "/kohorten/neu",
                 f"/kohorten/{pilot.id}/bearbeiten", f"/kohorten/{pilot.id}/mitglieder",
-                "/verwaltung/personen/import", "/verwaltung/aemter", "/verwaltung/personen/5",
-                "/verwaltung/personen/5/loeschen"]:
+                "/verwaltung/personen/import", "/verwaltung/aemter",
+                f"/verwaltung/personen/{person}", f"/verwaltung/personen/{person}/loeschen"]:
         _check_forms(client, url)
 
 
