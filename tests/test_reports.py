@@ -380,9 +380,11 @@ def test_formula_injection_is_neutralised(city):
     sheet = openpyxl.load_workbook(io.BytesIO(export.to_xlsx(rep))).active
     names = {row[1].value: row[1].data_type for row in sheet.iter_rows()}
     assert names["=HYPERLINK(\"http://evil\")"] == "s"
-    for dangerous in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
+    for dangerous in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", " =1+1", "\u00a0=1+1",
+                      "\n=1+1", "＝1+1", "＋1"):
         assert export.neutralise(dangerous) == "'" + dangerous
     assert export.neutralise("Amt 1") == "Amt 1" and export.neutralise(5) == 5
+    assert export.neutralise(" Amt 1") == " Amt 1"
 
 
 def test_xlsx_keeps_codes_that_start_with_a_sign_exactly(city):

@@ -20,12 +20,16 @@ COUNT_COLUMNS = ("employees", "started", "completed", "test_out", "cert_valid",
                  "cert_expiring", "cert_expired")
 NOT_APPLICABLE = "entfällt"
 STATUS_LABEL = "Zertifikatsstatus: Stand (alle Zertifikate, unabhängig vom Zeitraum)"
-DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
+# What starts a formula, also in full width (some spreadsheets in East Asian locales read "＝"
+# as "="), and the control characters OWASP lists.
+DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
 def neutralise(value):
-    """Keep spreadsheets from running CSV text as a formula (CSV/formula injection)."""
-    if isinstance(value, str) and value.startswith(DANGEROUS_START):
+    """Keep spreadsheets from running CSV text as a formula (CSV/formula injection), also one
+    behind leading spaces, which a spreadsheet may trim before reading the cell."""
+    if isinstance(value, str) and (value.startswith(DANGEROUS_START)
+                                   or value.lstrip().startswith(DANGEROUS_START)):
         return "'" + value
     return value
 
