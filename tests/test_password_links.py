@@ -95,3 +95,28 @@ def test_a_reset_link_that_cannot_be_stored_after_the_answer_is_logged(app, clie
     assert [r.getMessage() for r in logged] == [
         f"Could not store a password link for person {learner.id}"]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(UserToken)) == 0
+
+
+def test_a_reset_request_whose_person_cannot_be_read_after_the_answer_is_logged(
+        app, client, learner, monkeypatch, caplog):
+    """The database may be gone by the time the answer is out (a restart, a dropped
+    connection): reading the person then fails as writing the link does, into the log, not
+    into the server once the answer has been sent."""
+    from sqlalchemy.exc import OperationalError
+
+    token = csrf_token(client, "/passwort-vergessen")
+    response = client.post("/passwort-vergessen",
+                           data={"email": "learner@test.example", "csrf_token": token})
+    page = response.get_data(as_text=True)
+
+    def fail(*args, **kwargs):
+        raise OperationalError("SELECT user", {}, Exception("server closed the connection"))
+
+    with monkeypatch.context() as patch:  # only for what runs once the answer is out
+        patch.setattr(type(db.session), "get", fail)
+        response.close()
+    assert response.status_code == 200 and "Ihre Anfrage ist eingegangen." in page
+    logged = [r for r in caplog.records if r.name == app.logger.name]
+    assert [r.getMessage() for r in logged] == [
+        f"Could not store a password link for person {learner.id}"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(UserToken)) == 0

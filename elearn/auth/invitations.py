@@ -116,15 +116,16 @@ def prepare_reset(user: User) -> Callable[[], None]:
 
     def deliver() -> None:
         with app.app_context(), force_locale(language):
-            found = db.session.get(User, person)
-            if found is None or not found.active or found.erased_at is not None \
-                    or found.auth_source != "local":  # deactivated in the meantime
-                return
             try:
+                found = db.session.get(User, person)
+                if found is None or not found.active or found.erased_at is not None \
+                        or found.auth_source != "local":  # deactivated in the meantime
+                    return
                 link = password_link(tokens.issue(found, RESET), root)
                 email, name = found.email, found.display_name
                 db.session.commit()  # before the mail: a link that is mailed must work
-            except SQLAlchemyError:  # the answer is out: nobody to tell but the log
+            except SQLAlchemyError:  # the answer is out: nobody to tell but the log, whether
+                # the person could not be read or the link not be stored
                 db.session.rollback()
                 app.logger.exception("Could not store a password link for person %s", person)
                 return
