@@ -381,7 +381,7 @@ def test_formula_injection_is_neutralised(city):
     names = {row[1].value: row[1].data_type for row in sheet.iter_rows()}
     assert names["=HYPERLINK(\"http://evil\")"] == "s"
     for dangerous in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", " =1+1", "\u00a0=1+1",
-                      "\n=1+1", "＝1+1", "＋1"):
+                      "\n=1+1", "＝1+1", "＋1", "\x01=1+1"):
         assert export.neutralise(dangerous) == "'" + dangerous
     assert export.neutralise("Amt 1") == "Amt 1" and export.neutralise(5) == 5
     assert export.neutralise(" Amt 1") == " Amt 1"

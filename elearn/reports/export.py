@@ -27,9 +27,11 @@ DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 def neutralise(value):
     """Keep spreadsheets from running CSV text as a formula (CSV/formula injection), also one
-    behind leading spaces, which a spreadsheet may trim before reading the cell."""
-    if isinstance(value, str) and (value.startswith(DANGEROUS_START)
-                                   or value.lstrip().startswith(DANGEROUS_START)):
+    behind leading spaces or control characters, which a spreadsheet may drop before reading
+    the cell."""
+    if isinstance(value, str) and (
+            value.startswith(DANGEROUS_START)
+            or ILLEGAL_CHARACTERS_RE.sub("", value).lstrip().startswith(DANGEROUS_START)):
         return "'" + value
     return value
 
