@@ -627,3 +627,31 @@ def test_a_line_of_only_a_byte_order_mark_above_the_header_is_blank(offices):
     data = csv_bytes(["\ufeff", *GOOD], bom=True)
     result = import_people(data, "liste.csv")
     assert result.errors == [] and result.created == 2
+
+
+@pytest.mark.parametrize("deactivate_missing", [True, False])
+def test_a_command_line_import_never_leaves_the_platform_without_an_administrator(
+        offices, deactivate_missing):
+    """README: the first administrator comes with HR's list (Rollen: Administration). A later
+    list without them (with --deactivate-missing), or with their Rollen cell empty, must not
+    leave nobody to manage the platform: the command line has no administrator to protect."""
+    first = [HEADER_DE + ";Rollen", GOOD[1] + ";Administration", GOOD[2] + ";"]
+    assert import_people(csv_bytes(first), "liste.csv").errors == []
+    db.session.commit()
+    later = ([HEADER_DE + ";Rollen", GOOD[2] + ";"] if deactivate_missing
+             else [HEADER_DE + ";Rollen", GOOD[1] + ";", GOOD[2] + ";"])
+    for dry_run in (True, False):
+        result = import_people(csv_bytes(later), "liste.csv", dry_run=dry_run,
+                               deactivate_missing=deactivate_missing)
+        assert result.errors == ["Nach diesem Import hätte niemand mehr die Rolle "
+                                 "Administration. Nehmen Sie mindestens eine Person mit der "
+                                 "Rolle Administration in die Liste auf."]
+        db.session.commit()
+        admin = people()["P1"]
+        assert admin.active and "admin" in admin.roles
+    # Another administrator in the list: the import goes through.
+    handover = [HEADER_DE + ";Rollen", GOOD[1] + ";", GOOD[2] + ";Administration"]
+    result = import_people(csv_bytes(handover), "liste.csv")
+    db.session.commit()
+    assert result.errors == [] and "admin" not in people()["P1"].roles
+    assert "admin" in people()["P2"].roles

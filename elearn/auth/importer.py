@@ -260,10 +260,25 @@ def import_people(data: bytes, filename: str, *, dry_run: bool = False,
         administration.confirm_administrator(actor)
     except administration.PeopleError as error:
         return ImportResult(errors=[str(error)])
-    if not dry_run:
-        return apply(people, deactivate_missing, actor)
+    administrators = _active_administrators()
     savepoint = db.session.begin_nested()  # roll back only what the import did
     result = apply(people, deactivate_missing, actor)
+    if administrators and not _active_administrators():
+        # On the command line no one protects themselves: a list without the administrators
+        # (or with an empty Rollen cell for them) would leave nobody to manage the platform.
+        savepoint.rollback()
+        return ImportResult(errors=[_(
+            "Nach diesem Import hätte niemand mehr die Rolle Administration. Nehmen Sie "
+            "mindestens eine Person mit der Rolle Administration in die Liste auf.")])
+    if not dry_run:
+        savepoint.commit()
+        return result
     savepoint.rollback()
     result.new_ids = []
     return result
+
+
+def _active_administrators() -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(UserRole).join(User, User.id == UserRole.user_id)
+        .where(UserRole.role == ADMIN, User.active.is_(True)))
