@@ -3,6 +3,7 @@
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def _secret_key(instance_path: str) -> str:
@@ -53,11 +54,32 @@ def _check_database_url(url: str) -> None:
                          f"({parsed.drivername}): " + expected) from None
 
 
+_ON, _OFF = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
 def _flag(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None:
+    """An on/off setting, refused at start-up when it is neither: "ja" or "enabled" read as
+    off would silently have turned off ELEARN_SMTP_STARTTLS or ELEARN_PROXY_FIX."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if raw.lower() not in _ON | _OFF:
+        raise SystemExit(f"{name}={raw!r}: expected 1 (on) or 0 (off); also true/false, "
+                         "yes/no, on/off.")
+    return raw.lower() in _ON
+
+
+def _base_url() -> str:
+    """The public address, refused at start-up without http(s)://: links in e-mails and the
+    QR codes on certificates would otherwise lead nowhere."""
+    raw = os.environ.get("ELEARN_BASE_URL", "").strip()
+    if not raw:
+        return ""
+    parsed = urlsplit(raw)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+        raise SystemExit(f"ELEARN_BASE_URL={raw!r}: expected the platform's public address "
+                         "with https://, e.g. https://lernen.stadt.de")
+    return raw
 
 
 def from_environment(instance_path: str) -> dict:
@@ -110,7 +132,7 @@ def _settings(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         # Public address for links in e-mails (required with SMTP_HOST), certificates and QR
         # codes; unset, the request's host (and no links from the command line).
-        "BASE_URL": os.environ.get("ELEARN_BASE_URL", ""),
+        "BASE_URL": _base_url(),
         "VERIFY_LIMIT_PER_10_MINUTES": _whole("ELEARN_VERIFY_LIMIT", 30, 1, 100_000),
         "SMTP_HOST": os.environ.get("ELEARN_SMTP_HOST", ""),
         "SMTP_PORT": _whole("ELEARN_SMTP_PORT", 587, 1, 65535),

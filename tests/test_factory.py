@@ -111,3 +111,34 @@ def test_erasing_deactivated_people_is_off_or_waits_at_least_90_days(monkeypatch
             config.from_environment(str(tmp_path))
     else:
         assert config.from_environment(str(tmp_path))["ERASE_DEACTIVATED_DAYS"] == expected
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("ELEARN_SMTP_STARTTLS", "ja"),  # read as "off": passwords to the mail server in clear
+    ("ELEARN_PROXY_FIX", "enabled"),  # read as "off": one proxy address for everyone
+    ("ELEARN_SECURE_COOKIES", "wahr"),
+])
+def test_an_on_off_setting_that_is_neither_stops_the_start(monkeypatch, tmp_path, name, value):
+    """README: a refused setting stops the start with a message naming it."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit, match=f"{name}='{value}': expected 1 \\(on\\) or 0"):
+        config.from_environment(str(tmp_path))
+
+
+@pytest.mark.parametrize(("value", "on"), [
+    ("1", True), ("true", True), ("Yes", True), (" on ", True),
+    ("0", False), ("false", False), ("NO", False), ("off", False), ("", True)])
+def test_on_off_settings_read_the_usual_words(monkeypatch, tmp_path, value, on):
+    monkeypatch.setenv("ELEARN_SMTP_STARTTLS", value)  # on by default; empty = unset
+    assert config.from_environment(str(tmp_path))["SMTP_STARTTLS"] is on
+
+
+@pytest.mark.parametrize("value", ["lernen.stadt.de", "www.lernen.stadt.de/", "https://",
+                                   "ftp://lernen.stadt.de"])
+def test_a_base_url_without_http_stops_the_start(monkeypatch, tmp_path, value):
+    """Invitation links and certificate QR codes would lead nowhere."""
+    monkeypatch.setenv("ELEARN_BASE_URL", value)
+    with pytest.raises(SystemExit, match="ELEARN_BASE_URL=.*expected the platform's public"):
+        config.from_environment(str(tmp_path))
+    monkeypatch.setenv("ELEARN_BASE_URL", " https://lernen.stadt.de ")
+    assert config.from_environment(str(tmp_path))["BASE_URL"] == "https://lernen.stadt.de"
