@@ -240,7 +240,12 @@ def test_manual_issue_and_verify_commands(runner, learner, synced):
     assert certificate.source == "manual" and certificate.note == "Meet & Learn"
     verify = runner.invoke(args=["certificates", "verify", code])
     assert verify.output.startswith("valid\tErika Muster1\tTestkurs Digitales Arbeiten")
+    assert verify.exit_code == 0
     assert runner.invoke(args=["certificates", "verify", "UNBEKANNT"]).exit_code == 1
+    # A script that checks the exit status must not take a revoked certificate for valid.
+    assert runner.invoke(args=["certificates", "revoke", code, "--reason", "Irrtum"]).exit_code == 0
+    revoked = runner.invoke(args=["certificates", "verify", code])
+    assert revoked.output.startswith("revoked\t") and revoked.exit_code == 2
 
 
 def test_manual_issue_refuses_unknown_people_and_courses(runner, learner, synced):

@@ -11,6 +11,7 @@ from ..extensions import db
 from ..i18n import local_date, local_today
 from ..reports.export import neutralise
 from . import services
+from .models import VALID
 
 
 @click.group("certificates")
@@ -37,7 +38,8 @@ def issue(email, course_slug, note):
 @click.argument("code")
 @with_appcontext
 def verify(code):
-    """Print a certificate's status: valid, expired, revoked or unknown."""
+    """Print a certificate's status: valid, expired, revoked or unknown. Exit status 0 only
+    when it is valid; 1 when unknown, 2 when expired or revoked (a script can rely on it)."""
     certificate = services.find(code)
     if certificate is None:
         click.echo("unknown")
@@ -46,6 +48,8 @@ def verify(code):
     until = certificate.valid_until.isoformat() if certificate.valid_until else "-"
     click.echo(f"{status}\t{certificate.holder_name}\t{certificate.title}\t"
                f"{local_date(certificate.issued_at).isoformat()}\t{until}")
+    if status != VALID:
+        raise SystemExit(2)
 
 
 @certificates_cli.command("revoke")
