@@ -337,13 +337,18 @@ def test_reminders_list_and_send(app, runner, holder, monkeypatch):
 
         def send_message(self, message):
             sent.append(("message", message["To"], message["Subject"]))
+            sent.append(("body", message.get_content()))
 
     monkeypatch.setattr("smtplib.SMTP", FakeSMTP)
-    app.config.update(SMTP_HOST="smtp.test.example", SMTP_PORT=587)
+    app.config.update(SMTP_HOST="smtp.test.example", SMTP_PORT=587,
+                      BASE_URL="https://lernen.test.example")
     result = runner.invoke(args=["certificates", "reminders", "--days", "30", "--send"])
     assert result.exit_code == 0, result.output
     assert ("message", "learner@test.example",
             f"Ihr Zertifikat läuft am {holder.valid_until.strftime('%d.%m.%Y')} ab") in sent
+    # The way to renew it, on the public address (a reminder without it was a dead end).
+    [body] = [item[1] for item in sent if item[0] == "body"]
+    assert "Zum Kurs: https://lernen.test.example/kurse/demo-kurs\n" in body
 
 
 def test_no_reminder_for_a_course_no_longer_offered(runner, holder):
@@ -375,7 +380,7 @@ def test_no_reminder_for_people_who_left_and_one_refused_address_stops_no_other(
         return True
 
     monkeypatch.setattr("elearn.mail.send", send)
-    app.config.update(SMTP_HOST="smtp.test.example")
+    app.config.update(SMTP_HOST="smtp.test.example", BASE_URL="https://lernen.test.example")
     result = runner.invoke(args=["certificates", "reminders", "--days", "30", "--send"])
     assert result.exit_code == 1 and "1 reminder(s) could not be sent" in result.output
     [(to, body)] = sent

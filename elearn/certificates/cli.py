@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 from .. import audit, mail
 from ..extensions import db
 from ..i18n import local_date, local_today
+from ..links import absolute_url
 from ..reports.export import neutralise
 from . import services
 from .models import VALID
@@ -112,4 +113,5 @@ def _reminder_text(certificate, until: str) -> str:
             "Um es zu erneuern, bestehen Sie das Quiz jedes Moduls noch einmal; danach "
             "erhalten Sie ein neues Zertifikat. Dafür zählen Quizze, die Sie ab dem "
             f"{start:%d.%m.%Y} bestehen.\n\n"
+            f"Zum Kurs: {absolute_url('catalog.course', slug=certificate.course.slug)}\n\n"
             f"Ihre Lernplattform Digitalisierungsführerschein, {city}\n")
