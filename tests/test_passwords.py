@@ -95,6 +95,18 @@ def test_invitation_sets_the_password_once_and_logs_in(client, make_user):
     assert stored.used_at is not None and raw not in stored.token_hash
 
 
+def test_a_password_set_by_one_link_ends_the_other_open_links(client, make_user):
+    """An invitation still lying in the mailbox must not replace the password a reset link
+    has just set (nor the other way round); the used link stays on record."""
+    person = make_user(email="neu@test.example", password=None)
+    invitation, reset = tokens.issue(person, INVITE), tokens.issue(person, RESET)
+    db.session.commit()
+    assert _set(client, reset, "Kiesel Laterne Wolke Zimtstern").status_code == 302
+    assert client.get(_link(invitation)).status_code == 404
+    stored = db.session.scalars(sa.select(UserToken).where(UserToken.user_id == person.id))
+    assert [(t.purpose, t.used_at is not None) for t in stored] == [(RESET, True)]
+
+
 def test_a_bad_password_keeps_the_link_usable(client, make_user):
     person = make_user(email="neu@test.example", password=None)
     raw = tokens.issue(person, INVITE)

@@ -118,8 +118,7 @@ def prepare_reset(user: User) -> Callable[[], None]:
         with app.app_context(), force_locale(language):
             try:
                 found = db.session.get(User, person)
-                if found is None or not found.active or found.erased_at is not None \
-                        or found.auth_source != "local":  # deactivated in the meantime
+                if found is None or not found.takes_password_links:  # deactivated meanwhile
                     return
                 link = password_link(tokens.issue(found, RESET), root)
                 email, name = found.email, found.display_name

@@ -111,6 +111,12 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:
         return self.active
 
+    @property
+    def takes_password_links(self) -> bool:
+        """Active, not erased, and with a password of this platform (not a directory login):
+        whom a password link may be sent to and who may use one."""
+        return self.active and self.erased_at is None and self.auth_source == "local"
+
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
 

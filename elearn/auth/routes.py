@@ -131,8 +131,7 @@ def forgot_password():
     deliver = None
     if allowed:
         user = services.find_user_by_email(email)
-        if user is not None and user.active and user.auth_source == "local" \
-                and user.erased_at is None:
+        if user is not None and user.takes_password_links:
             deliver = invitations.prepare_reset(user)  # writes nothing before the answer
     db.session.rollback()  # end the reading transaction, as for an unknown address
     # The same answer for every address; it only depends on whether mail can go out at all.

@@ -55,25 +55,20 @@ def find(raw: str) -> UserToken | None:
     token = db.session.scalar(sa.select(UserToken).where(UserToken.token_hash == _hash(raw)))
     if token is None or token.used_at is not None or token.expires_at <= utcnow():
         return None
-    user = token.user
-    if not user.active or user.erased_at is not None or user.auth_source != "local":
-        return None
-    return token
+    return token if token.user.takes_password_links else None
 
 
 def consume(token: UserToken) -> bool:
-    """Claim the token, and every other open link of the person with it; False if another
-    request claimed it first (one UPDATE decides, so two tabs cannot both use one link)."""
+    """Claim the token; False if another request claimed it first (one UPDATE decides, so two
+    tabs cannot both use one link). The password it sets cancels the person's other open links
+    (`services.change_password`)."""
     now = utcnow()
     claimed = db.session.execute(
         sa.update(UserToken).where(UserToken.id == token.id, UserToken.used_at.is_(None))
         .values(used_at=now).execution_options(synchronize_session=False)).rowcount
-    if not claimed:
-        return False
-    db.session.execute(sa.update(UserToken).where(
-        UserToken.user_id == token.user_id, UserToken.used_at.is_(None)).values(used_at=now))
-    token.used_at = now
-    return True
+    if claimed:
+        token.used_at = now
+    return bool(claimed)
 
 
 def cancel_open(user: User) -> None:
