@@ -82,7 +82,7 @@ def load_directory(root: str | Path, failed: set[str] | None = None,
     root = Path(root).resolve()
     errors: list[ContentError] = []
     if not root.is_dir():
-        return [], [ContentError(str(root), 1, "Verzeichnis nicht gefunden.")]
+        return [], [ContentError(str(root), 0, "Verzeichnis nicht gefunden.")]
     courses: list[Course] = []
     slug_seen: dict[str, str] = {}
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):

@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True, order=True)
 class ContentError:
     path: str
-    line: int
+    line: int  # 1-based; 0 when the error concerns the file or folder as a whole
     message: str
 
     def __str__(self) -> str:
+        if not self.line:
+            return f"{self.path}: {self.message}"
         return f"{self.path}:{self.line}: {self.message}"
 
 
