@@ -30,6 +30,9 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
     "Cross-Origin-Opener-Policy": "same-origin",
+    # No other site may load our responses as images, scripts or media with the visitor's
+    # cookies (a certificate PDF, a download): nothing here is meant to be embedded elsewhere.
+    "Cross-Origin-Resource-Policy": "same-origin",
 }
 
 

@@ -142,6 +142,11 @@ def test_security_headers(client):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Referrer-Policy"] == "same-origin"
+    # Another site cannot embed what the platform serves, files included.
+    for url in ("/login", "/static/app.css"):
+        response = client.get(url)
+        response.close()
+        assert response.headers["Cross-Origin-Resource-Policy"] == "same-origin", url
 
 
 def test_pages_of_a_logged_in_person_are_not_cached(client, auth, learner):
