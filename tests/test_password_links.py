@@ -123,3 +123,19 @@ def test_a_reset_request_whose_person_cannot_be_read_after_the_answer_is_logged(
     assert [r.getMessage() for r in logged] == [
         f"Could not store a password link for person {learner.id}"]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(UserToken)) == 0
+
+
+def test_a_password_changed_before_the_deferred_reset_link_is_written_gets_no_link(
+        client, learner):
+    """The reset link is written once the answer is out. A password changed in that moment
+    cancels the open links before this one exists; the link written after it would replace
+    the new password. It is not written (nor mailed) when the password changed meanwhile."""
+    token = csrf_token(client, "/passwort-vergessen")
+    response = client.post("/passwort-vergessen",
+                           data={"email": "learner@test.example", "csrf_token": token})
+    response.get_data()
+    learner.set_password("Kiesel Laterne Wolke Zimtstern")  # as /konto/passwort does
+    tokens.cancel_open(learner)
+    db.session.commit()
+    response.close()  # runs what waits for the answer to be out
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(UserToken)) == 0

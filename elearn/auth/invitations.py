@@ -113,13 +113,17 @@ def prepare_reset(user: User) -> Callable[[], None]:
     app, person = current_app._get_current_object(), user.id
     root = site_root()  # the address this request came to, when ELEARN_BASE_URL is unset
     language = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
+    # What the request was made against: a password changed (which cancels the open links) or
+    # an address corrected in between must not get a link written after it.
+    asked = (user.email, user.password_hash)
 
     def deliver() -> None:
         with app.app_context(), force_locale(language):
             try:
                 found = db.session.get(User, person)
-                if found is None or not found.takes_password_links:  # deactivated meanwhile
-                    return
+                if found is None or not found.takes_password_links \
+                        or (found.email, found.password_hash) != asked:
+                    return  # deactivated, or a new password or address meanwhile
                 link = password_link(tokens.issue(found, RESET), root)
                 email, name = found.email, found.display_name
                 db.session.commit()  # before the mail: a link that is mailed must work
