@@ -72,8 +72,11 @@ def _titles() -> dict[int, tuple[str, str]]:
     }
 
 
-def render_error(code: int, message: str | None = None):
-    title, default_message = _titles().get(code, _titles()[500])
+def render_error(code: int, message: str | None = None, title: str | None = None,
+                 back: tuple[str, str] | None = None):
+    """The error page; `title` and `back` (address, link text) say more than the code's own."""
+    default_title, default_message = _titles().get(code, _titles()[500])
+    title = title or default_title
     if has_request_context() and request_ctx.url_adapter is None:
         # A Host header Werkzeug cannot use (a label over 63 characters, "a..b"): no address
         # can be built, so the layout cannot be rendered either. Plain text instead.
@@ -82,7 +85,7 @@ def render_error(code: int, message: str | None = None):
     return (
         render_template(
             "errors/error.html", code=code, title=title, message=message or default_message,
-            back=_way_back(),
+            back=back or _way_back(),
         ),
         code,
     )

@@ -150,8 +150,14 @@ def _valid_token(raw: str):
 
 
 def _link_gone():
-    return render_error(404, _("Dieser Link ist ungültig, abgelaufen oder wurde schon benutzt. "
-                               "Fordern Sie bitte einen neuen an."))
+    # Often an invitation opened a second time: the password set with it still works.
+    return render_error(
+        404, _("Dieser Link ist ungültig, abgelaufen oder wurde schon benutzt. Haben Sie damit "
+               "schon ein Passwort festgelegt, melden Sie sich mit Ihrer E-Mail-Adresse und "
+               "diesem Passwort an. Sonst fordern Sie über „Passwort vergessen?“ einen neuen "
+               "Link an."),
+        title=_("Link nicht mehr gültig"),
+        back=(url_for("auth.login"), _("Zur Anmeldung")))
 
 
 @bp.route("/passwort/neu/<token>", methods=["GET", "POST"])

@@ -2,6 +2,7 @@
 
 import functools
 from dataclasses import asdict, dataclass, field
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -273,11 +274,13 @@ def complete_module(user, module: Module, via: str = BY_STUDY) -> ModuleProgress
     return progress
 
 
-def continue_where_left_off(user) -> sa.Row | None:
+def continue_where_left_off(user) -> sa.Row | SimpleNamespace | None:
     """The most recently seen module that is not completed, in its course's current version:
     what the link to it needs (course_slug, language, course_title, module_slug, module_title),
-    not the module's text and quiz."""
-    return db.session.execute(
+    not the module's text and quiz. When every module seen is completed (a quiz just passed),
+    the next module of the course last worked in, so that the home page still shows the way on.
+    """
+    row = db.session.execute(
         sa.select(Course.slug.label("course_slug"), CourseVersion.language,
                   CourseVersion.title.label("course_title"), Module.slug.label("module_slug"),
                   Module.title.label("module_title"))
@@ -290,6 +293,25 @@ def continue_where_left_off(user) -> sa.Row | None:
         .order_by(ModuleProgress.last_seen_at.desc())
         .limit(1)
     ).first()
+    if row is not None:
+        return row
+    last = db.session.execute(
+        sa.select(Course, CourseVersion)
+        .join(ModuleProgress, ModuleProgress.course_id == Course.id)
+        .join(CourseVersion, current_version_join())
+        .where(ModuleProgress.user_id == user.id, Course.active)
+        .order_by(ModuleProgress.last_seen_at.desc())
+        .limit(1)
+    ).first()
+    if last is None:
+        return None
+    course, version = last
+    upcoming = next_module(version.modules, progress_by_module(user, course))
+    if upcoming is None:  # that course is done: the lists below lead on
+        return None
+    return SimpleNamespace(course_slug=course.slug, language=version.language,
+                           course_title=version.title, module_slug=upcoming.slug,
+                           module_title=upcoming.title)
 
 
 def next_module(modules: list[Module], progress: dict[str, ModuleProgress]) -> Module | None:

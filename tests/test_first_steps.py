@@ -1,0 +1,78 @@
+"""A newcomer's way: what to do first, where to go on, and what a message asks of them."""
+
+from elearn.auth import tokens
+from elearn.auth.models import INVITE
+from elearn.extensions import db
+
+from .conftest import csrf_token
+from .test_certificates import complete_course
+from .test_quiz import ALL_RIGHT, ALL_WRONG, start, submit
+
+FIRST_STEPS = "So geht es: Wählen Sie unten einen Kurs"
+
+
+def test_home_says_how_to_begin_until_something_is_begun(logged_in):
+    assert FIRST_STEPS in logged_in.get("/").get_data(as_text=True)
+    logged_in.get("/kurse/demo-kurs/01-erstes-modul")
+    assert FIRST_STEPS not in logged_in.get("/").get_data(as_text=True)  # "Weiterlernen" now
+
+
+def test_home_leads_on_to_the_next_module_after_a_passed_quiz(logged_in):
+    """All modules seen are completed: the home page still shows where to go on."""
+    submit(logged_in, start(logged_in), ALL_RIGHT)
+    page = logged_in.get("/").get_data(as_text=True)
+    assert "Weitermachen, wo Sie aufgehört haben" in page
+    assert '<strong>Zweites Modul</strong>' in page
+    assert 'href="/kurse/demo-kurs/02-zweites-modul"><span class="kern-label">Weiterlernen' in page
+    assert FIRST_STEPS not in page
+    complete_course(logged_in)  # nothing left in the course: no card
+    assert "Weitermachen, wo Sie aufgehört haben" not in logged_in.get("/").get_data(
+        as_text=True)
+
+
+def test_no_certificate_yet_leads_to_the_courses(logged_in):
+    page = logged_in.get("/zertifikate").get_data(as_text=True)
+    assert 'Sie haben noch kein Zertifikat.' in page
+    assert '<a class="kern-link" href="/kurse">Zu den Kursen</a>' in page
+
+
+def test_my_certificates_say_what_the_check_code_is_for(logged_in):
+    complete_course(logged_in)
+    page = logged_in.get("/zertifikate").get_data(as_text=True)
+    assert "Mit dem Prüfcode kann jede Person, der Sie ein Zertifikat zeigen, auf seiner " \
+           "Prüfseite nachsehen, ob es echt und gültig ist." in page
+
+
+def test_login_page_tells_a_first_visitor_where_the_password_comes_from(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert "Zum ersten Mal hier? Ihr Passwort legen Sie mit dem Link aus Ihrer Einladung " \
+           "fest." in page
+
+
+def test_an_invitation_opened_again_says_to_log_in(client, make_user):
+    person = make_user(email="neu@test.example", password=None)
+    raw = tokens.issue(person, INVITE)
+    db.session.commit()
+    link = f"/passwort/neu/{raw}"
+    password = "Kiesel Laterne Wolke Zimtstern"
+    client.post(link, data={"password": password, "confirm": password,
+                            "csrf_token": csrf_token(client, link)})
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    again = client.get(link)
+    page = again.get_data(as_text=True)
+    assert again.status_code == 404
+    assert "<title>Link nicht mehr gültig –" in page and "Seite nicht gefunden" not in page
+    assert "Haben Sie damit schon ein Passwort festgelegt, melden Sie sich mit Ihrer " \
+           "E-Mail-Adresse und diesem Passwort an." in page
+    assert '<a class="kern-link" href="/login">Zur Anmeldung</a>' in page
+
+
+def test_quiz_result_counts_right_answers_and_numbers_the_questions(logged_in):
+    url = submit(logged_in, start(logged_in), ALL_WRONG).headers["Location"]
+    page = logged_in.get(url).get_data(as_text=True)
+    assert "0 von 3 Fragen richtig beantwortet." in page
+    # As on the quiz page and in its list of problems: "Frage 2" is the same question.
+    assert '<p class="kern-body kern-body--bold">Frage 1: <span lang="de">' in page
+    assert "Frage 3: " in page
+    url = submit(logged_in, start(logged_in), ALL_RIGHT).headers["Location"]
+    assert "3 von 3 Fragen richtig beantwortet." in logged_in.get(url).get_data(as_text=True)
