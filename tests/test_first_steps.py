@@ -76,3 +76,17 @@ def test_quiz_result_counts_right_answers_and_numbers_the_questions(logged_in):
     assert "Frage 3: " in page
     url = submit(logged_in, start(logged_in), ALL_RIGHT).headers["Location"]
     assert "3 von 3 Fragen richtig beantwortet." in logged_in.get(url).get_data(as_text=True)
+
+
+def test_module_page_says_the_attempt_limit_before_the_first_try(logged_in):
+    """A limit the learner learned of only when refused after the last try."""
+    page = logged_in.get("/kurse/demo-kurs/02-zweites-modul").get_data(as_text=True)
+    assert "Für dieses Quiz gibt es höchstens 2 Versuche; ein Einstufungstest zählt mit." in page
+    assert "Nach einem Versuch können Sie das Quiz erst nach 30 Minuten wieder starten." in page
+    unlimited = logged_in.get("/kurse/demo-kurs/01-erstes-modul").get_data(as_text=True)
+    assert "höchstens" not in unlimited and "wieder starten" not in unlimited
+    # The test-out counts indeed: after one, the quiz waits.
+    submit(logged_in, start(logged_in, module="02-zweites-modul", mode="test_out"),
+           {"q-nur-eine": "Falsch"})
+    page = logged_in.get("/kurse/demo-kurs/02-zweites-modul").get_data(as_text=True)
+    assert "Sie können das Quiz erst am" in page
