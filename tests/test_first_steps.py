@@ -90,3 +90,32 @@ def test_module_page_says_the_attempt_limit_before_the_first_try(logged_in):
            {"q-nur-eine": "Falsch"})
     page = logged_in.get("/kurse/demo-kurs/02-zweites-modul").get_data(as_text=True)
     assert "Sie können das Quiz erst am" in page
+
+
+def test_home_calls_the_courses_as_the_navigation_does(logged_in):
+    """All courses are listed, none is "yours" until begun: the same name as in the menu."""
+    page = logged_in.get("/").get_data(as_text=True)
+    assert '<h2 class="kern-heading-medium">Kurse</h2>' in page and "Ihre Kurse" not in page
+
+
+def test_a_short_password_repeated_wrongly_hears_of_both_at_once(client, make_user):
+    person = make_user(email="neu@test.example", password=None)
+    raw = tokens.issue(person, INVITE)
+    db.session.commit()
+    link = f"/passwort/neu/{raw}"
+    response = client.post(link, data={"password": "kurz", "confirm": "kurz!",
+                                       "csrf_token": csrf_token(client, link)})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Die beiden Eingaben stimmen nicht überein." in page
+    assert "Das Passwort muss mindestens 12 Zeichen lang sein." in page
+    assert 'href="#password">Das Passwort muss' in page  # in the list of problems, too
+
+
+def test_changing_the_password_hears_of_both_at_once_too(logged_in):
+    response = logged_in.post("/konto/passwort", data={
+        "current": "egal", "password": "kurz", "confirm": "anders",
+        "csrf_token": csrf_token(logged_in, "/konto/passwort")})
+    page = response.get_data(as_text=True)
+    assert "Die beiden Eingaben stimmen nicht überein." in page
+    assert "Das Passwort muss mindestens 12 Zeichen lang sein." in page

@@ -160,6 +160,16 @@ def _link_gone():
         back=(url_for("auth.login"), _("Zur Anmeldung")))
 
 
+def _rule_problems(form, user) -> None:
+    """A form refused for another field (the repetition differs) says at once what is wrong
+    with the new password itself too: one correction, not one after the other."""
+    if form.is_submitted() and form.password.data and not form.password.errors:
+        try:
+            services.check_password_rules(user, form.password.data)
+        except services.PasswordRejected as rejected:
+            form.password.errors = list(rejected.args[0])
+
+
 @bp.route("/passwort/neu/<token>", methods=["GET", "POST"])
 def set_password(token: str):
     found, error = _valid_token(token)
@@ -183,6 +193,8 @@ def set_password(token: str):
             _new_session(user)
             flash(_("Ihr Passwort ist gespeichert. Sie sind angemeldet."), "success")
             return redirect(url_for("main.home"))
+    else:
+        _rule_problems(form, user)
     return render_template("auth/set_password.html", form=form, purpose=found.purpose,
                            user=user), 422 if form.errors else 200
 
@@ -221,4 +233,6 @@ def change_password():
                 flash(_("Ihr neues Passwort ist gespeichert. Alle anderen Anmeldungen mit "
                         "Ihrem Zugang sind beendet."), "success")
                 return redirect(url_for("privacy.my_data"), code=303)
+    else:
+        _rule_problems(form, current_user)
     return render_template("auth/change_password.html", form=form), 422 if form.errors else 200
