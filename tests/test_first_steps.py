@@ -119,3 +119,23 @@ def test_changing_the_password_hears_of_both_at_once_too(logged_in):
     page = response.get_data(as_text=True)
     assert "Die beiden Eingaben stimmen nicht überein." in page
     assert "Das Passwort muss mindestens 12 Zeichen lang sein." in page
+
+
+def test_a_multiple_choice_result_says_what_was_missing_or_wrong(logged_in):
+    """One right answer ticked of two: marked "(richtig)" and yet "Falsch beantwortet"."""
+    missing = "Es fehlt mindestens eine richtige Antwort: Bei dieser Frage müssen alle " \
+              "richtigen Antworten angekreuzt sein."
+    wrong = "Mindestens eine angekreuzte Antwort ist falsch."
+    url = submit(logged_in, start(logged_in), {**ALL_RIGHT, "q-mehrfach": ["Erste richtige"]}
+                 ).headers["Location"]
+    page = logged_in.get(url).get_data(as_text=True)
+    assert missing in page and wrong not in page
+    url = submit(logged_in, start(logged_in), {**ALL_RIGHT, "q-mehrfach": [
+        "Erste richtige", "Zweite richtige", "Falsche"]}).headers["Location"]
+    page = logged_in.get(url).get_data(as_text=True)
+    assert wrong in page and missing not in page
+    url = submit(logged_in, start(logged_in), ALL_RIGHT).headers["Location"]
+    page = logged_in.get(url).get_data(as_text=True)
+    assert wrong not in page and missing not in page
+    quiz = logged_in.get(start(logged_in)).get_data(as_text=True)
+    assert "(Kreuzen Sie alle richtigen Antworten an.)" in quiz  # said before, too

@@ -61,7 +61,7 @@ def test_quiz_page_is_accessible_and_reveals_no_answers(logged_in):
     assert "Welche Antwort ist richtig?" in page
     for leak in ("correct", "Genau.", "Erläuterung zur ersten Frage", "Leider nicht"):
         assert leak not in page
-    assert "Mehrere Antworten möglich" in page
+    assert "Kreuzen Sie alle richtigen Antworten an." in page
 
 
 def test_passing_completes_the_module_by_study(logged_in):
