@@ -139,3 +139,13 @@ def test_a_multiple_choice_result_says_what_was_missing_or_wrong(logged_in):
     assert wrong not in page and missing not in page
     quiz = logged_in.get(start(logged_in)).get_data(as_text=True)
     assert "(Kreuzen Sie alle richtigen Antworten an.)" in quiz  # said before, too
+
+
+def test_the_quiz_page_leads_back_to_its_module(logged_in):
+    """To read up before handing in; the open attempt waits (a new start returns to it)."""
+    url = start(logged_in)
+    page = logged_in.get(url).get_data(as_text=True)
+    assert '<nav aria-label="Brotkrumen" class="breadcrumb">' in page
+    assert '<a class="kern-link" href="/kurse/demo-kurs/01-erstes-modul" lang="de">' \
+           'Erstes Modul</a></nav>' in page
+    assert start(logged_in) == url
