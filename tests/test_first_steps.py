@@ -151,3 +151,12 @@ def test_the_quiz_page_leads_back_to_its_module(logged_in):
     assert '<a class="kern-link" href="/kurse/demo-kurs/01-erstes-modul" lang="de">' \
            'Erstes Modul</a></nav>' in page
     assert start(logged_in) == url
+
+
+def test_the_course_page_shows_how_far_one_is(logged_in):
+    assert "Fortschritt:" not in logged_in.get("/kurse/demo-kurs").get_data(as_text=True)
+    submit(logged_in, start(logged_in), ALL_RIGHT)
+    page = logged_in.get("/kurse/demo-kurs").get_data(as_text=True)
+    assert '<label class="kern-label" for="fortschritt">Fortschritt: 1 von 2 Modulen ' \
+           'abgeschlossen</label>' in page
+    assert '<progress class="kern-progress" id="fortschritt" max="2" value="1">' in page
