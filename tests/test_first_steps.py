@@ -44,9 +44,10 @@ def test_my_certificates_say_what_the_check_code_is_for(logged_in):
 
 
 def test_login_page_tells_a_first_visitor_where_the_password_comes_from(client):
-    page = client.get("/login").get_data(as_text=True)
-    assert "Zum ersten Mal hier? Ihr Passwort legen Sie mit dem Link aus Ihrer Einladung " \
-           "fest." in page
+    for url in ("/login", "/"):  # the welcome page, too
+        page = client.get(url).get_data(as_text=True)
+        assert "Zum ersten Mal hier? Ihr Passwort legen Sie mit dem Link aus Ihrer Einladung " \
+               "fest." in page
 
 
 def test_an_invitation_opened_again_says_to_log_in(client, make_user):
