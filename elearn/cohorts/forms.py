@@ -95,7 +95,9 @@ class CohortForm(CohortDatesForm):
 
     def __init__(self, *args, tracks=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.track.choices = [SelectChoice(str(t.id), t.title) for t in tracks]
+        # Track titles are course text in German, also on an English page (WCAG 3.1.2).
+        self.track.choices = [SelectChoice(str(t.id), t.title, render_kw={"lang": "de"})
+                              for t in tracks]
 
     def validate_track(self, field):
         if field.data not in {choice.value for choice in field.choices}:

@@ -1,0 +1,107 @@
+"""Course text inside an English page is marked with its language (WCAG 3.1.2), so that a
+screen reader reads „Testkurs Digitales Arbeiten“ with German pronunciation."""
+
+from datetime import date
+from html.parser import HTMLParser
+
+import pytest
+
+from elearn.cohorts.services import create_cohort
+from elearn.extensions import db
+
+from .test_quiz import ALL_RIGHT, start, submit
+from .test_quiz_types import RIGHT_CHOICES, RIGHT_SELECTS, run
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr"}
+
+
+class _Languages(HTMLParser):
+    """The language in force for each piece of text: the nearest lang attribute."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.open: list[tuple[str, str | None]] = []
+        self.texts: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in VOID:
+            self.open.append((tag, dict(attrs).get("lang")))
+
+    def handle_endtag(self, tag):
+        for i in range(len(self.open) - 1, -1, -1):
+            if self.open[i][0] == tag:
+                del self.open[i:]
+                break
+
+    def handle_data(self, data):
+        if data.strip():
+            lang = next((lang for _tag, lang in reversed(self.open) if lang), None)
+            self.texts.append((data.strip(), lang))
+
+
+def languages_of(page: str, text: str) -> set[str | None]:
+    """The languages in which `text` stands on the page, as a whole piece of text."""
+    parser = _Languages()
+    parser.feed(page)
+    found = {lang for piece, lang in parser.texts if piece == text}
+    assert found, f"{text!r} is not a piece of text of its own on the page"
+    return found
+
+
+def english(client, url: str) -> str:
+    return client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+
+def test_a_video_title_is_marked_as_course_text(logged_in):
+    page = english(logged_in, "/kurse/demo-kurs/01-erstes-modul")
+    assert 'lang="en"' in page and "Transcript" in page
+    assert languages_of(page, "Ein kurzes Erklärvideo") == {"de"}
+
+
+def test_the_right_answers_on_the_result_page_are_marked_as_course_text(logged_in):
+    _, attempt = run(logged_in, "01-yaml", {**RIGHT_SELECTS, "EGovG": "2017", "OZG": "2013"},
+                     RIGHT_CHOICES,
+                     {"q-kurztext": "EGovG", "q-zahl": "12"})
+    page = english(logged_in, f"/versuche/{attempt.id}/ergebnis")
+    assert "Correct answer" in page
+    assert languages_of(page, "OZG") == {"de"}  # the short text answer that was right
+    assert languages_of(page, "2013") == {"de"}  # EGovG's right partner in the matching
+
+
+def test_the_certificate_earned_is_named_as_course_text(client, auth, learner, synced):
+    auth.login()
+    submit(client, start(client), ALL_RIGHT)
+    last = submit(client, start(client, module="02-zweites-modul"), {"q-nur-eine": "Richtig"})
+    page = english(client, last.headers["Location"])
+    assert "You have now earned the certificate" in page
+    assert languages_of(page, "Testkurs Digitales Arbeiten") == {"de"}
+
+
+@pytest.fixture
+def admin(make_user):
+    return make_user(email="admin@test.example", roles=("admin",), first_name="Ada")
+
+
+def test_the_track_of_a_learning_group_is_marked_where_it_is_chosen_and_edited(
+        client, auth, admin, synced_tracks):
+    auth.login(email="admin@test.example")
+    page = english(client, "/kohorten/neu")
+    assert languages_of(page, "Testpfad") == {"de"}
+    group = create_cohort(name="Pilot A", track=synced_tracks, starts_on=date(2098, 3, 2),
+                          ends_on=date(2098, 4, 30), leads=[])
+    db.session.commit()
+    page = english(client, f"/kohorten/{group.id}/bearbeiten")
+    assert "cannot be changed" in page
+    assert languages_of(page, "Testpfad") == {"de"}
+
+
+def test_the_courses_and_tracks_to_report_on_are_marked(client, auth, make_user,
+                                                         synced_tracks):
+    make_user(email="hr@test.example", roles=("hr",))
+    auth.login(email="hr@test.example")
+    page = english(client, "/berichte")
+    assert "Course or track" in page
+    assert languages_of(page, "Testpfad") == {"de"}
+    assert languages_of(page, "Testkurs Digitales Arbeiten") == {"de"}
+    assert '<optgroup label="Tracks">' in page and '<optgroup label="Courses">' in page
