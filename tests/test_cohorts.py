@@ -799,6 +799,19 @@ def test_comparison_page_of_two_cohorts(client, auth, cohort, lead, make_user, s
     assert 'aria-invalid="true" aria-describedby="vergleich-b-error"' in text
     assert 'id="ergebnis"' not in text
 
+
+def test_the_comparison_chart_writes_hours_as_the_language_does(client, auth, cohort, lead,
+                                                                make_user, synced_tracks):
+    """The chart's values name their unit through the catalogue, as the dashboard's do:
+    "Std." in German, "h" in English."""
+    text, other = compared(client, auth, cohort, lead, make_user, synced_tracks, (24, 24))
+    chart = text.split('id="median-time-title"')[1].split("</svg>")[0]
+    assert re.findall(r">(\d+,\d Std\.)</text>", chart) == ["2,2 Std.", "1,1 Std."]
+    english = page(client.get(f"/kohorten/vergleich?a={cohort.id}&b={other.id}",
+                              headers={"Accept-Language": "en"}))
+    chart = english.split('id="median-time-title"')[1].split("</svg>")[0]
+    assert re.findall(r">(\d+\.\d h)</text>", chart) == ["2.2 h", "1.1 h"]
+
     small = create_cohort(name="Pilot C", track=synced_tracks, starts_on=date(2026, 3, 2),
                           ends_on=date(2026, 4, 30), leads=[lead])
     populate(small, make_user, [40, 41, 42], first_passes=[True] * 3)
