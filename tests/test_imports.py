@@ -222,6 +222,25 @@ def test_roles_column(offices):
                           "Digitallots*in, Personalstelle, Administration)."]
 
 
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_the_role_labels_of_the_people_pages_are_accepted_in_either_language(offices, app,
+                                                                              language):
+    """The Rollen column takes the roles as the people pages name them, also on English pages
+    ("Digital guide", "HR department"), which an administrator reading English copies."""
+    from flask_babel import force_locale
+
+    from elearn.auth.people_routes import ROLE_LABELS
+
+    with app.test_request_context(), force_locale(language):
+        labels = {role: str(label) for role, label in ROLE_LABELS.items()}
+    for role, label in labels.items():
+        lines = [HEADER_EN + ",roles", GOOD[1].replace(";", ",") + "," + label]
+        result = import_people(csv_bytes(lines), "people.csv")
+        assert result.errors == [], label
+        assert people()["P1"].roles == {"learner", role}, label
+        db.session.commit()
+
+
 def test_email_of_another_person_is_refused(offices, make_user):
     make_user(email="vergeben@stadt.example")
     result = import_people(csv_bytes([HEADER_DE, "P9;X;Y;vergeben@stadt.example;A1"]), "l.csv")

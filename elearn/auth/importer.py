@@ -26,13 +26,14 @@ COLUMNS = {
     "roles": ("Rollen", "roles"),
 }
 REQUIRED = {"personnel_number", "first_name", "last_name", "email", "office"}
-# Role names in the file, compared case-blind; the labels the people pages show are among them.
+# Role names in the file, compared case-blind; the labels the people pages show, in German and
+# in English ("Digital guide", "HR department"), are among them.
 ROLE_NAMES = {
     "learner": LEARNER, "lernende": LEARNER, "lernend": LEARNER, "lernende*r": LEARNER,
     "lernender": LEARNER,
     "lead": LEAD, "digitallots*in": LEAD, "digitallotse": LEAD, "digitallotsin": LEAD,
-    "digitallots*innen": LEAD, "trainer": LEAD,
-    "hr": HR, "personal": HR, "personalstelle": HR,
+    "digitallots*innen": LEAD, "trainer": LEAD, "digital guide": LEAD,
+    "hr": HR, "personal": HR, "personalstelle": HR, "hr department": HR,
     "admin": ADMIN, "administration": ADMIN, "administrator": ADMIN,
 }
 
