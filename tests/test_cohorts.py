@@ -305,6 +305,22 @@ def test_admin_changes_name_and_dates_and_the_due_dates_follow(client, auth, coh
     assert entry.action == "cohort_changed" and entry.details["after"]["starts_on"] == "2026-03-09"
 
 
+def test_the_audit_log_shows_a_groups_changes_in_words_and_dates(client, auth, cohort, admin):
+    """Before and after of a changed group read as the page's language writes them, not as
+    stored ({'name': …, 'starts_on': '2026-03-02', …}, the same on German and English pages)."""
+    auth.login(email="admin@test.example")
+    url = f"/kohorten/{cohort.id}/bearbeiten"
+    client.post(url, data={"name": "Pilot A (verschoben)", "starts_on": "2026-03-09",
+                           "ends_on": "2026-05-07", "csrf_token": csrf_token(client, url)})
+    german = page(client.get("/verwaltung/protokoll"))
+    assert ("vorher: Name: Pilot A, Beginn: 02.03.2026, Ende: 30.04.2026; nachher: Name: "
+            "Pilot A (verschoben), Beginn: 09.03.2026, Ende: 07.05.2026") in german
+    english = page(client.get("/verwaltung/protokoll", headers={"Accept-Language": "en"}))
+    assert ("before: Name: Pilot A, Start: 2 Mar 2026, End: 30 Apr 2026; after: Name: "
+            "Pilot A (verschoben), Start: 9 Mar 2026, End: 7 May 2026") in english
+    assert "starts_on" not in german + english
+
+
 # --- access ------------------------------------------------------------------------------------
 
 def test_a_lead_sees_only_own_cohorts(client, auth, cohort, make_user, synced_tracks):

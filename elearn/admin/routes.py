@@ -1,7 +1,9 @@
+from datetime import date
+
 from flask import render_template, request
+from flask_babel import format_date, lazy_pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 
 from .. import paging
 from ..audit import ACTIONS
@@ -69,15 +71,31 @@ VALUE_LABELS = {
 }
 
 
+# The fields of a learning group's before and after (cohort_changed), stored with ISO dates.
+GROUP_FIELDS = {"name": _l("Name"), "starts_on": _l("Beginn"), "ends_on": _l("Ende")}
+
+
 def detail_text(value) -> str:
     """One value of an entry's details as the page shows it."""
     if isinstance(value, list):
         return ", ".join(detail_text(v) for v in value)
+    if isinstance(value, dict):  # "Name: Pilot A, Beginn: 02.03.2026", not the stored dict
+        return ", ".join(f"{GROUP_FIELDS.get(key, key)}: {_field_value(key, item)}"
+                         for key, item in value.items())
     if isinstance(value, bool | str) and value in VALUE_LABELS:
         return str(VALUE_LABELS[value])
     if isinstance(value, str) and value in ROLE_LABELS:
         return str(ROLE_LABELS[value])
     return "–" if value is None else str(value)
+
+
+def _field_value(key: str, value) -> str:
+    if key.endswith("_on") and isinstance(value, str):
+        try:
+            return format_date(date.fromisoformat(value))
+        except ValueError:
+            pass
+    return detail_text(value)
 
 
 def detail_items(action: str, details: dict) -> list[tuple[str, str, object]]:
