@@ -434,6 +434,32 @@ def test_erasure_removes_the_name_from_the_stored_certificates(client, auth, his
         assert code in page and name not in page
 
 
+def test_an_erased_person_is_named_in_the_language_of_the_page(client, auth, make_user, synced):
+    """The stored placeholder „Gelöscht“ is German; the person's page, the audit log and the
+    certificate found by its code name an erased person as the people list does, in the
+    page's language ("Erased (no. 7)")."""
+    from elearn.certificates import services
+
+    person = make_user(first_name="Ida", last_name="Einzeln")
+    certificate = services.issue(person, *synced)
+    make_user(email="admin@test.example", roles=("admin",))
+    auth.login(email="admin@test.example")
+    assert _erase(client, person).status_code == 302
+    english = {"Accept-Language": "en"}
+    shown = f"Erased (no. {person.id})"
+    page = client.get(f"/verwaltung/personen/{person.id}", headers=english).get_data(
+        as_text=True)
+    assert f'<h1 class="kern-heading-large">{shown}</h1>' in page
+    log = client.get("/verwaltung/protokoll", headers=english).get_data(as_text=True)
+    assert f">{shown}</a>" in log
+    found = client.get(f"/verwaltung/zertifikate?code={certificate.code}",
+                       headers=english).get_data(as_text=True)
+    assert "(erased)" in found
+    assert "Gelöscht" not in page + log + found
+    german = client.get(f"/verwaltung/personen/{person.id}").get_data(as_text=True)
+    assert f'<h1 class="kern-heading-large">Gelöscht (Nr. {person.id})</h1>' in german
+
+
 def test_people_list_neither_shows_nor_finds_an_erased_persons_office(client, auth, make_user,
                                                                         make_office):
     """The erased person's page hides the office; the list must not give it away either."""

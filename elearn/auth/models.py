@@ -101,6 +101,17 @@ class User(UserMixin, db.Model):
         return " ".join(part for part in (self.first_name, self.last_name) if part)
 
     @property
+    def shown_name(self) -> str:
+        """The name as the administration pages show it: for an erased person not the stored
+        German placeholder („Gelöscht“) but, as in the people list, its words in the page's
+        language with the number that tells erased people apart."""
+        if self.erased_at is None:
+            return self.display_name
+        from flask_babel import gettext
+
+        return gettext("Gelöscht (Nr. %(id)s)", id=self.id)
+
+    @property
     def roles(self) -> set[str]:
         return {row.role for row in self.role_rows}
 
