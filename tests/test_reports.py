@@ -1062,3 +1062,32 @@ def test_the_rate_column_does_not_tell_a_hidden_office_of_nobody(make_office, ma
     csv_rows = list(csv.reader(io.StringIO(export.to_csv(rep).decode("utf-8-sig")),
                                delimiter=";"))
     assert [r[-1] for r in csv_rows if r[0] == "A0"] == ["n. a."]
+
+
+def test_counts_are_written_as_the_language_of_the_page_writes_numbers(client, auth, make_office,
+                                                                       make_user, synced):
+    """A city's administration counts thousands: 1.234 on German pages, 1,234 on English
+    ones, as the dates and percentages beside them; not 1234 in both."""
+    from elearn.auth.services import new_user
+
+    root = make_office(code="STADT", name="Stadtverwaltung", kind="verwaltung")
+    big = make_office(code="A1", name="Amt 1", parent=root)
+    course, version = synced
+    issued = datetime(2026, 3, 1, 10, 0)
+    staff = [new_user(email=f"p{n}@stadt.example", first_name="Erika", last_name=f"M{n}",
+                      office=big) for n in range(1234)]
+    db.session.add_all(staff)
+    db.session.flush()
+    db.session.add_all(ModuleProgress(user_id=u.id, course_id=course.id, status="completed",
+                                      module_slug="01-erstes-modul", completed_via="study",
+                                      started_at=issued) for u in staff[:1100])
+    for user in staff[:1100]:
+        certificates.issue(user, course, version, when=issued)
+    make_user(email="hr@test.example", roles=("hr",), office=root)
+    auth.login(email="hr@test.example")
+    german = client.get("/berichte?thema=demo-kurs").get_data(as_text=True)
+    english = client.get("/berichte?thema=demo-kurs",
+                         headers={"Accept-Language": "en"}).get_data(as_text=True)
+    cells = re.compile(r'<td class="kern-table__cell kern-table__cell--numeric">([^<]*)</td>')
+    assert {"1.235", "1.100"} <= set(cells.findall(german))  # employees (with HR), completed
+    assert {"1,235", "1,100"} <= set(cells.findall(english))
