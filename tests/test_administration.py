@@ -781,3 +781,30 @@ def test_a_password_set_while_the_invitation_mail_failed_is_still_replaced(
     db.session.expire_all()
     assert db.session.get(User, person.id).password_hash is None
     assert [e.details for e in entries("invited")] == [{"mailed": False, "password_reset": True}]
+
+
+def test_counts_of_people_and_log_entries_are_written_as_the_language_writes_numbers(
+        client, auth, make_user, make_office):
+    """At city scale the people list and the audit log count thousands: „1.235 Personen
+    gefunden“, "1,235 people found"; not 1235 in both languages."""
+    from elearn import audit
+    from elearn.auth.services import new_user
+
+    office = make_office()
+    admin = make_user(email="admin@test.example", roles=("admin",), office=office)
+    staff = [new_user(email=f"p{n}@stadt.example", first_name="Erika", last_name=f"M{n}",
+                      office=office) for n in range(1234)]
+    db.session.add_all(staff)
+    db.session.flush()
+    for user in staff:
+        audit.record(admin, "invited", user, mailed=False)
+    db.session.commit()
+    auth.login(email="admin@test.example")
+    english = {"Accept-Language": "en"}
+    assert "1.235 Personen gefunden" in client.get("/verwaltung/personen").get_data(
+        as_text=True)
+    assert "1,235 people found" in client.get("/verwaltung/personen",
+                                              headers=english).get_data(as_text=True)
+    assert "1.234 Einträge" in client.get("/verwaltung/protokoll").get_data(as_text=True)
+    assert "1,234 entries" in client.get("/verwaltung/protokoll",
+                                         headers=english).get_data(as_text=True)
