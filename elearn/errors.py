@@ -107,8 +107,8 @@ def _way_back() -> tuple[str, str] | None:
 
 def unknown_language():
     """The answer to a language the buttons never send (a forged or mangled form)."""
-    return render_error(400, _("Diese Sprache gibt es hier nicht. Die Seiten sind auf Deutsch "
-                               "und auf Englisch da."))
+    return render_error(400, _("Diese Sprache gibt es hier nicht. Die Seiten gibt es auf Deutsch "
+                               "und auf Englisch."))
 
 
 def _handle_http(error: HTTPException):

@@ -312,6 +312,9 @@ def test_admin_page_validates_days_and_is_for_admins_only(client, auth, holder, 
     holder.valid_until = utcnow().date() + timedelta(days=80)
     db.session.commit()
     assert holder.code in client.get("/verwaltung/zertifikate?tage=90").get_data(as_text=True)
+    # One day is one "Tag" (it said "in den nächsten 1 Tagen").
+    assert "Zertifikate, die innerhalb von 1 Tag ablaufen" in client.get(
+        "/verwaltung/zertifikate?tage=1").get_data(as_text=True)
 
 
 def test_reminders_list_and_send(app, runner, holder, monkeypatch):
