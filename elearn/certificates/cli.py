@@ -5,6 +5,8 @@ import smtplib
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from .. import audit, mail
 from ..extensions import db
@@ -88,8 +90,7 @@ def reminders(days, send):
                               certificate.title, until]))
         if send:
             try:
-                mail.send(certificate.user.email, f"Ihr Zertifikat läuft am {until} ab",
-                          _reminder_text(certificate, until))
+                mail.send(certificate.user.email, *_reminder(certificate, until))
             except (smtplib.SMTPException, OSError) as error:  # one refused address: go on
                 failed += 1
                 click.echo(f"not sent to {certificate.user.email}: {error}", err=True)
@@ -105,13 +106,18 @@ def _csv_line(cells: list[str]) -> str:
     return out.getvalue()
 
 
-def _reminder_text(certificate, until: str) -> str:
-    city = current_app.config["CITY_NAME"]
+def _reminder(certificate, until: str) -> tuple[str, str]:
+    """Subject and text of the reminder: in German, as the invitations (no language is stored
+    per person), through the catalogue like every other text."""
     start = services.renewal_start(certificate)
-    return (f"Guten Tag {certificate.holder_name},\n\n"
-            f"Ihr Zertifikat „{certificate.title}“ ist noch bis zum {until} gültig.\n"
-            "Um es zu erneuern, bestehen Sie das Quiz jedes Moduls noch einmal; danach "
-            "erhalten Sie ein neues Zertifikat. Dafür zählen Quizze, die Sie ab dem "
-            f"{start:%d.%m.%Y} bestehen.\n\n"
-            f"Zum Kurs: {absolute_url('catalog.course', slug=certificate.course.slug)}\n\n"
-            f"Ihre Lernplattform Digitalisierungsführerschein, {city}\n")
+    with force_locale("de"):
+        return _("Ihr Zertifikat läuft am %(date)s ab", date=until), _(
+            "Guten Tag %(name)s,\n\nIhr Zertifikat „%(title)s“ ist noch bis zum %(date)s "
+            "gültig.\nUm es zu erneuern, bestehen Sie das Quiz jedes Moduls noch einmal; danach "
+            "erhalten Sie ein neues Zertifikat. Dafür zählen Quizze, die Sie ab dem %(start)s "
+            "bestehen.\n\nZum Kurs: %(link)s\n\nIhre Lernplattform "
+            "Digitalisierungsführerschein, %(city)s\n",
+            name=certificate.holder_name, title=certificate.title, date=until,
+            start=f"{start:%d.%m.%Y}",
+            link=absolute_url("catalog.course", slug=certificate.course.slug),
+            city=current_app.config["CITY_NAME"])
