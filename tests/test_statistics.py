@@ -1,5 +1,6 @@
 """Quiz statistics against a hand-computed example, suppression and access."""
 
+import dataclasses
 import re
 from datetime import timedelta
 
@@ -397,3 +398,23 @@ def test_a_retired_courses_modules_are_not_listed(app, example, client, auth, ma
     db.session.commit()
     page = client.get("/verwaltung/quizstatistik").get_data(as_text=True)
     assert "01-erstes-modul" not in page and "Noch keine abgegebenen Quizversuche." in page
+
+
+def test_statistics_counts_are_grouped_as_the_language_writes_numbers(
+        app, example, client, auth, make_user, monkeypatch):
+    """A city's counts reach thousands: „1.234“ in German, "1,234" in English, as the reports
+    write them (the page wrote "1234" in both)."""
+    real = statistics.module_stats
+
+    def large(*args, **kwargs):
+        return [dataclasses.replace(m, learners=1234, completions=5678)
+                for m in real(*args, **kwargs)]
+
+    app.config["MIN_GROUP_SIZE"] = 1
+    monkeypatch.setattr(statistics, "module_stats", large)
+    make_user(email="admin@test.example", roles=("admin",))
+    auth.login(email="admin@test.example")
+    german = client.get("/verwaltung/quizstatistik").get_data(as_text=True)
+    assert ">1.234<" in german and ">5.678<" in german
+    english = client.get("/verwaltung/quizstatistik", headers={"Accept-Language": "en"})
+    assert ">1,234<" in english.get_data(as_text=True)
