@@ -16,7 +16,7 @@ from elearn.quiz.models import Attempt
 from elearn.reports import services as reports
 
 from .conftest import AuthActions, csrf_token
-from .test_quiz import ALL_RIGHT, start, submit
+from .test_quiz import ALL_RIGHT, answers, start, submit
 
 
 @pytest.fixture
@@ -498,3 +498,44 @@ def test_an_erased_persons_page_does_not_name_their_learning_groups(
     assert _erase(client, person).status_code == 302
     page = client.get(f"/verwaltung/personen/{person.id}").get_data(as_text=True)
     assert "Mitglieder einer Lerngruppe hinzugefügt" in page and "Pilot Kleinamt" not in page
+
+
+def test_a_quiz_handed_in_while_its_person_is_erased_stores_no_answers_and_no_name(
+        app, client, auth, learner, synced_tracks):
+    """The erasure committed between the check of the login and the storing of the result
+    (another administrator's request, or another app server): the attempt, still open, took the
+    answers after the erasure had emptied it, and the pass issued a certificate that named the
+    erased person."""
+    import threading
+
+    from elearn.privacy import services as privacy
+
+    auth.login()
+    submit(client, start(client), ALL_RIGHT)
+    url = start(client, module="02-zweites-modul")
+    form = answers(client, url, {"q-nur-eine": "Richtig"})
+    form["csrf_token"] = csrf_token(client, "/")
+
+    def erase_elsewhere():
+        with app.app_context():
+            privacy.erase(db.session.get(User, learner.id), None)
+            db.session.commit()
+
+    def erase_first(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("UPDATE attempt SET answers") and not erased:
+            erased.append(True)
+            other = threading.Thread(target=erase_elsewhere)
+            other.start()
+            other.join()
+
+    erased = []
+    sa.event.listen(db.engine, "before_cursor_execute", erase_first)
+    try:
+        client.post(url, data=form)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", erase_first)
+    assert erased
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Attempt).where(
+        Attempt.user_id == learner.id, Attempt.answers.is_not(None))) == 0
+    assert set(db.session.scalars(sa.select(Certificate.holder_name)
+                                  .where(Certificate.user_id == learner.id))) == set()

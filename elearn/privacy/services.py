@@ -96,6 +96,10 @@ def erase(user, actor, **details) -> dict[str, int]:
     db.session.execute(sa.delete(LoginFailure).where(LoginFailure.email == old_email))
     db.session.execute(sa.delete(RequestMark).where(RequestMark.key == old_email[:64]))
     tokens.delete_for(user)
+    # An open attempt has no result to keep, and emptied it would still take the answers of a
+    # submit already under way (another app server): gone, that submit stores nothing.
+    db.session.execute(sa.delete(Attempt).where(Attempt.user_id == user.id,
+                                                Attempt.submitted_at.is_(None)))
     attempts = db.session.execute(
         sa.update(Attempt).where(Attempt.user_id == user.id)
         .values(answers=sa.null(), drawn=[])

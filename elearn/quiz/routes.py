@@ -78,7 +78,8 @@ def attempt(attempt_id: int):
     else:
         db.session.rollback()
         flash(_("Dieser Versuch war bereits abgegeben; das erste Ergebnis gilt."), "info")
-    return redirect(url_for("quiz.result", attempt_id=attempt.id), code=303)
+    # Not attempt.id: after the rollback it is read again, and an erasure deletes open attempts.
+    return redirect(url_for("quiz.result", attempt_id=attempt_id), code=303)
 
 
 # Answers carried across a change of language, in the signed session cookie (about 4 KB in all).
