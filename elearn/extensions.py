@@ -76,19 +76,21 @@ def claim(obj, condition, **values) -> bool:
 IN_LIST_SLICE = 10_000
 
 
-def serialize(name: str) -> None:
+def serialize(name: str, shared: bool = False) -> None:
     """Let the rest of this transaction (check, then write) run one request at a time, on
     every app server: requests sent at the same moment would otherwise all check the same
     state and all act on it (count the same number, each miss the other's completion). Held
     until the commit or rollback, so keep what follows short.
 
-    PostgreSQL takes a transaction-level advisory lock for the name. SQLite allows one writer
-    at a time: a write that changes nothing takes its write lock now, and the others wait for it
-    (busy timeout), whatever the name.
+    PostgreSQL takes a transaction-level advisory lock for the name; `shared` ones run side by
+    side and wait only for the one that is not. SQLite allows one writer at a time: a write that
+    changes nothing takes its write lock now, and the others wait for it (busy timeout),
+    whatever the name.
     """
     if db.session.get_bind().dialect.name == "postgresql":
         lock = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(lock)))
+        take = sa.func.pg_advisory_xact_lock_shared if shared else sa.func.pg_advisory_xact_lock
+        db.session.execute(sa.select(take(lock)))
     else:
         db.session.execute(sa.text("UPDATE request_mark SET id = id WHERE 0 = 1"))
 

@@ -1,5 +1,6 @@
 """Sync: idempotent, versioned by content hash, all-or-nothing; progress survives versions."""
 
+import os
 import shutil
 
 import pytest
@@ -369,3 +370,61 @@ def test_two_syncs_at_the_same_moment_make_one_version_and_no_traceback(app, cou
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CourseVersion)
                              .join(Course).where(Course.slug == "demo-kurs")) == 2
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
+                    reason="SQLite lets one transaction write at a time: a pass waits for the "
+                           "sync to end, and this interleaving cannot occur")
+def test_a_pass_during_a_sync_that_leaves_out_the_last_other_module_earns_the_certificate(
+        app, client, auth, runner, courses_dir, learner, monkeypatch):
+    """On PostgreSQL the pass still saw the old version (the sync not committed yet: a module
+    to go), and the sync's catch-up did not see the pass (not committed yet): neither issued
+    the certificate, though the new version was complete."""
+    import threading
+
+    from elearn.certificates import services as certificates
+    from elearn.certificates.models import Certificate
+
+    from .conftest import csrf_token
+    from .test_quiz import ALL_RIGHT, answers, start
+
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    auth.login()
+    url = start(client)
+    form = dict(answers(client, url, ALL_RIGHT), csrf_token=csrf_token(client, "/"))
+    course_file = courses_dir / "demo-kurs" / "course.yaml"
+    course_file.write_text(course_file.read_text().replace("  - 02-zweites-modul\n", ""))
+    (courses_dir / "demo-kurs" / "02-zweites-modul.md").unlink()
+    (courses_dir / "demo-kurs" / "02-zweites-modul.quiz.yaml").unlink()
+
+    passing = threading.Thread(target=lambda: client.post(url, data=form))
+    waits = threading.Event()
+
+    def waits_for_the_sync(conn, cursor, statement, *args):
+        if threading.current_thread() is passing and "advisory" in statement \
+                and "shared" in statement:
+            waits.set()
+
+    catch_up = certificates.catch_up
+
+    def pass_before_the_sync_commits(*args, **kwargs):
+        issued = catch_up(*args, **kwargs)
+        passing.start()
+        while passing.is_alive() and not waits.is_set():  # done, or waiting for the sync
+            passing.join(0.01)
+        return issued
+
+    monkeypatch.setattr(certificates, "catch_up", pass_before_the_sync_commits)
+    sa.event.listen(db.engine, "before_cursor_execute", waits_for_the_sync)
+    try:
+        result = runner.invoke(args=["courses", "sync", str(courses_dir)])
+        passing.join()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", waits_for_the_sync)
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(ModuleProgress.status).where(
+        ModuleProgress.user_id == learner.id)) == COMPLETED
+    assert db.session.scalars(sa.select(Certificate.title).where(
+        Certificate.user_id == learner.id, Certificate.course_id.is_not(None))).all() == [
+        "Testkurs Digitales Arbeiten"]

@@ -383,6 +383,8 @@ def submit(attempt: Attempt, answers: dict) -> bool:
         # Two modules passed at the same moment (two tabs, two app servers) must each see the
         # other's completion, or neither issues the certificate: one person at a time from here.
         serialize(f"progress:{attempt.user_id}")
+        # Nor may a sync's catch-up miss this pass while it still sees the old version.
+        serialize("courses-sync", shared=True)
         user = attempt_user(attempt)
         catalog.complete_module(user, attempt.module, via=attempt.mode)
         certificates.on_module_passed(user, attempt.module, now)
