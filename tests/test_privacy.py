@@ -1,7 +1,9 @@
 """Retention: purge deletes attempt details after the retention period, keeps completions."""
 
+import os
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from elearn.auth.models import LoginFailure
@@ -223,3 +225,64 @@ def test_privacy_notice_names_every_stored_detail_and_how_long_it_is_kept(client
     assert "Der Vermerk, dass Sie geantwortet haben: bis Ihre Daten gelöscht werden" in kept
     assert ("Was danach von Quizversuchen und Lernzeit bleibt, und Ihre Lerngruppen: so lange "
             "wie Fortschritt und Abschlüsse") in kept
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
+                    reason="SQLite lets one transaction write at a time: the second purge reads "
+                           "after the first has committed")
+def test_two_purges_at_once_keep_the_learning_time_once(app, synced, make_user, runner,
+                                                        monkeypatch):
+    """Two app servers' timers (or a manual run beside the timer) on PostgreSQL: both read the
+    same expired visits, the second one's deletes found nothing left, but it added its monthly
+    totals a second time, doubling the old learning time."""
+    import threading
+    import warnings
+
+    from elearn.cohorts import activity
+    from elearn.cohorts.models import StudySession
+    from elearn.org.models import utcnow
+    from elearn.privacy import services as privacy
+
+    person, course = make_user(), synced[0]
+    long_ago = (utcnow() - timedelta(days=500)).replace(day=10)
+    visit = activity.open_session(person, course, "01-erstes-modul", now=long_ago)
+    activity.close_sessions(person, now=long_ago + timedelta(minutes=4))
+    db.session.commit()
+    assert visit.active_seconds == 240
+
+    def purge_elsewhere():
+        # As in production, where SQLAlchemy's warning that its deletes found nothing is no
+        # error (the suite turns warnings into errors), and the totals were added all the same.
+        with app.app_context(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", sa.exc.SAWarning)
+            privacy.purge(app.config["RETENTION_DAYS"])
+            db.session.commit()
+
+    other = threading.Thread(target=purge_elsewhere)
+
+    def waits_for_a_lock() -> bool:
+        with db.engine.connect() as look:
+            return bool(look.scalar(sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()")))
+
+    summarize = activity.summarize_before
+
+    def second_purge_before_the_first_commits(cutoff):
+        summarized = summarize(cutoff)
+        if threading.current_thread() is other:
+            return summarized
+        other.start()
+        while other.is_alive() and not waits_for_a_lock():  # done, or waiting for this one
+            other.join(0.01)
+        return summarized
+
+    monkeypatch.setattr(activity, "summarize_before", second_purge_before_the_first_commits)
+    result = runner.invoke(args=["privacy", "purge"])
+    other.join()
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert activity.seconds_by_module([person.id]) == {
+        (person.id, course.id, "01-erstes-modul"): 240}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(StudySession)
+                             .where(StudySession.user_id == person.id)) == 1

@@ -12,7 +12,7 @@ from ..auth.models import LoginFailure, User, UserToken
 from ..auth.people import confirm_administrator
 from ..certificates.models import Certificate
 from ..cohorts import activity
-from ..extensions import claim, db
+from ..extensions import claim, db, serialize
 from ..org.models import utcnow
 from ..quiz import statistics
 from ..quiz.models import Attempt, AttemptAnswer
@@ -27,6 +27,9 @@ def purge(retention_days: int, erase_after_days: int = 0) -> dict[str, int]:
     invitation and password links go. With
     `erase_after_days`, people deactivated at least that long ago are erased (see `erase`).
     """
+    # One purge at a time on every app server (two timers, a manual run beside one): a second
+    # that read the same expired visits would add their monthly totals once more.
+    serialize("privacy-purge")
     erased = erase_deactivated(erase_after_days) if erase_after_days else 0
     cutoff = utcnow() - timedelta(days=retention_days)
     # Attempt details go in whole weeks, at the week boundary of the quiz statistics: deleted
