@@ -808,3 +808,51 @@ def test_counts_of_people_and_log_entries_are_written_as_the_language_writes_num
     assert "1.234 Einträge" in client.get("/verwaltung/protokoll").get_data(as_text=True)
     assert "1,234 entries" in client.get("/verwaltung/protokoll",
                                          headers=english).get_data(as_text=True)
+
+
+def test_two_administrators_moving_two_offices_under_each_other_make_no_circle(
+        app, client, admin, make_office):
+    """Each move was checked against the tree before the other was saved: A under B and, at
+    the same moment, B under A both passed, and the circle took both out of the office tree
+    (and out of every search within an office)."""
+    import threading
+
+    from .conftest import AuthActions
+
+    first, second = make_office(code="A"), make_office(code="B")
+    db.session.commit()
+    other = app.test_client()
+    AuthActions(other).login(email="admin@test.example")
+    url_a, url_b = f"/verwaltung/aemter/{first.id}", f"/verwaltung/aemter/{second.id}"
+    form_a = {"name": first.name, "kind": "amt", "parent": "B",
+              "csrf_token": csrf_token(client, url_a)}
+    form_b = {"name": second.name, "kind": "amt", "parent": "A",
+              "csrf_token": csrf_token(other, url_b)}
+    statuses = []
+    moving = threading.Thread(target=lambda: statuses.append(other.post(url_b, data=form_b)
+                                                             .status_code))
+    waits = threading.Event()
+
+    def waits_for_this_move(conn, cursor, statement, *args):
+        if threading.current_thread() is moving and (
+                "advisory" in statement or statement.startswith("UPDATE request_mark")):
+            waits.set()  # the other move is about to wait for this one to end
+
+    def other_move_before_this_one_is_saved(conn, cursor, statement, *args):
+        if threading.current_thread() is not moving and not moving.ident \
+                and statement.startswith("SELECT office.id, office.parent_id"):
+            moving.start()  # this move has read the tree to check it, and not yet written
+            while moving.is_alive() and not waits.is_set():
+                moving.join(0.01)
+
+    sa.event.listen(db.engine, "before_cursor_execute", waits_for_this_move)
+    sa.event.listen(db.engine, "after_cursor_execute", other_move_before_this_one_is_saved)
+    try:
+        statuses.append(client.post(url_a, data=form_a).status_code)
+        moving.join()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", waits_for_this_move)
+        sa.event.remove(db.engine, "after_cursor_execute", other_move_before_this_one_is_saved)
+    assert sorted(statuses) == [302, 422]
+    parents = dict(db.session.execute(sa.select(Office.code, Office.parent_id)).all())
+    assert None in (parents["A"], parents["B"])

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from .. import audit, tabular
-from ..extensions import db
+from ..extensions import db, serialize
 from .models import CODE_PATTERN, OFFICE_KINDS, Office
 from .services import same_code
 
@@ -47,6 +47,7 @@ def import_offices(data: bytes, filename: str, actor=None) -> OfficeImportResult
         return OfficeImportResult(errors=[str(error)])
     if not table.rows:
         return OfficeImportResult(errors=[_("Die Datei enthält nur die Kopfzeile, keine Ämter.")])
+    serialize("offices")  # the tree it checks for cycles is the one it writes into
     existing = {o.code: o for o in db.session.scalars(sa.select(Office))}
     rows, errors, seen = {}, [], {}
     for number, values in table.rows:

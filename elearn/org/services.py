@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from .. import audit
-from ..extensions import db
+from ..extensions import db, serialize
 from .models import Office
 
 
@@ -74,6 +74,9 @@ def update(office: Office, name: str, parent: Office | None, actor,
     itself. Returns what changed."""
     changed = []
     if (parent.id if parent else None) != office.parent_id:
+        # Moves are checked and saved one at a time on every app server: A under B and, at the
+        # same moment, B under A each passed a check made before the other was saved.
+        serialize("offices")
         if office.id in _ancestors(parent):
             raise OfficeError(_("%(code)s kann nicht unter %(parent)s gehängt werden: "
                                 "%(parent)s liegt selbst darunter (oder ist dasselbe Amt). "
