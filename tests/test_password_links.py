@@ -1,6 +1,8 @@
 """Password links: cancelled when the address or the password changes; a reset request looks the
 same from outside whether or not the address has an account."""
 
+import os
+
 import pytest
 import sqlalchemy as sa
 
@@ -139,3 +141,56 @@ def test_a_password_changed_before_the_deferred_reset_link_is_written_gets_no_li
     db.session.commit()
     response.close()  # runs what waits for the answer to be out
     assert db.session.scalar(sa.select(sa.func.count()).select_from(UserToken)) == 0
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
+                    reason="SQLite lets one transaction write at a time: the erasure waits for "
+                           "the new password to be saved")
+def test_a_password_link_used_while_its_person_is_erased_ends_in_no_deadlock(app, client,
+                                                                             learner):
+    """On PostgreSQL the link's use held its link and waited for the person; the erasure held
+    the person and waited for the links: a deadlock, and one of the two ended in an error."""
+    import threading
+
+    from elearn.auth.models import User
+    from elearn.privacy import services as privacy
+
+    raw = tokens.issue(learner, RESET)
+    db.session.commit()
+    new = "Kiesel Laterne Wolke Zimtstern"
+    form = {"password": new, "confirm": new,
+            "csrf_token": csrf_token(client, f"/passwort/neu/{raw}")}
+
+    def erase_elsewhere():
+        with app.app_context():
+            privacy.erase(db.session.get(User, learner.id), None)
+            db.session.commit()
+
+    erasing = threading.Thread(target=erase_elsewhere)
+
+    def waits_for_a_lock() -> bool:
+        with db.engine.connect() as look:
+            return bool(look.scalar(sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()")))
+
+    def erase_before_the_password_is_saved(conn, cursor, statement, *args):
+        if threading.current_thread() is not erasing and not erasing.ident \
+                and statement.startswith("UPDATE user_account"):
+            erasing.start()  # the link is claimed, the password not yet written
+            while erasing.is_alive() and not waits_for_a_lock():
+                erasing.join(0.01)
+
+    sa.event.listen(db.engine, "before_cursor_execute", erase_before_the_password_is_saved)
+    try:
+        response = client.post(f"/passwort/neu/{raw}", data=form)
+        erasing.join()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", erase_before_the_password_is_saved)
+    assert response.status_code == 302
+    db.session.expire_all()
+    person = db.session.get(User, learner.id)
+    assert (person.erased_at is not None, person.password_hash, person.active) == (
+        True, None, False)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(UserToken)
+                             .where(UserToken.user_id == learner.id)) == 0

@@ -1,6 +1,7 @@
 import time
 from datetime import timedelta
 
+import sqlalchemy as sa
 from flask import (
     abort,
     current_app,
@@ -23,6 +24,7 @@ from ..extensions import db, login_manager
 from ..security import local_path
 from . import bp, invitations, services, tokens
 from .forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, SetPasswordForm
+from .models import User
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = None
@@ -178,6 +180,10 @@ def set_password(token: str):
     form = SetPasswordForm()
     user = found.user
     if form.validate_on_submit():
+        # The person's row before the link, in the order of every other change to a person (a
+        # new password, an erasure): the other way round, an erasure at that moment and this
+        # request each waited for what the other held (PostgreSQL: deadlock, one of them failed).
+        db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
         if not tokens.consume(found):  # the same link sent twice at once: the first one won
             db.session.rollback()
             return _link_gone()
