@@ -128,6 +128,31 @@ def test_invalid_content_changes_nothing(runner, courses_dir):
     assert _versions() == [1]
 
 
+@pytest.mark.parametrize(("name", "old", "new"), [
+    ("02-zweites-modul.md", "Text des zweiten", "Text\x00 des zweiten"),
+    ("02-zweites-modul.md", "Text des zweiten", "Text \u202edes zweiten"),
+    ("02-zweites-modul.md", "title: Zweites Modul", 'title: "Zweites\\0 Modul"'),  # an escape
+    ("02-zweites-modul.quiz.yaml", "questions:", "# Notiz\x00\nquestions:"),
+])
+def test_a_control_character_in_a_course_file_is_named_and_changes_nothing(
+        runner, courses_dir, name, old, new):
+    """A NUL in a module passed `courses validate`, and `courses sync` then ended in a
+    traceback on PostgreSQL (its text cannot hold one); in a quiz it was reported at
+    course.yaml:1 with PyYAML's "ReaderError". Such characters, and direction overrides that
+    show text in another order than it is stored, are refused as forms refuse them: with the
+    file and line, and nothing loaded."""
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    path = courses_dir / "demo-kurs" / name
+    text = path.read_text()
+    path.write_text(text.replace(old, new))
+    where = f"demo-kurs/{name}:{text[:text.index(old)].count(chr(10)) + 1}: "
+    for command in ("validate", "sync"):
+        result = runner.invoke(args=["courses", command, str(courses_dir)])
+        assert result.exit_code == 1, result.output
+        assert where + "Unzulässiges Steuerzeichen" in result.output
+    assert _versions() == [1]
+
+
 def test_removed_course_is_retired_not_deleted(runner, courses_dir):
     runner.invoke(args=["courses", "sync", str(courses_dir)])
     shutil.rmtree(courses_dir / "demo-kurs")

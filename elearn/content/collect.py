@@ -4,6 +4,7 @@ import math
 import re
 from pathlib import Path
 
+from ..security import FORBIDDEN_CHARACTERS
 from . import yamlines
 from .model import ContentError
 
@@ -39,7 +40,8 @@ class Collector:
         self.errors.append(ContentError(self.path, line, message))
 
     def read_text(self, path: Path, encoding: str = "utf-8") -> str | None:
-        """The file's text, or None after reporting that it is not UTF-8 or too large."""
+        """The file's text, or None after reporting that it is not UTF-8, too large or holds a
+        control character."""
         try:
             size = path.stat().st_size
             if size > MAX_TEXT_BYTES and path.is_file():
@@ -47,7 +49,7 @@ class Collector:
                 self.add(1, f"Datei ist zu groß ({-(-size // 1024)} KB; erlaubt sind höchstens "
                             f"{MAX_TEXT_BYTES // 1024} KB).")
                 return None
-            return path.read_text(encoding=encoding)
+            text = path.read_text(encoding=encoding)
         except UnicodeDecodeError as error:
             line = path.read_bytes()[:error.start].count(b"\n") + 1
             self.add(line, "Datei ist nicht in UTF-8 gespeichert.")
@@ -58,6 +60,11 @@ class Collector:
         except OSError as error:  # no permission, a broken link, ...
             self.add(1, f"Datei lässt sich nicht lesen: {error.strerror or error}.")
             return None
+        found = FORBIDDEN_CHARACTERS.search(text)
+        if found:  # sync ended in a traceback on PostgreSQL for a NUL in a module
+            self.add(text.count("\n", 0, found.start()) + 1, yamlines.refused_character(found))
+            return None
+        return text
 
     def yaml(self, text: str, offset: int = 0):
         """Parsed YAML with line numbers, or None after reporting a syntax error or emptiness."""

@@ -1,6 +1,10 @@
 """YAML loading that remembers the line of every mapping key and list item."""
 
+import re
+
 import yaml
+
+from ..security import FORBIDDEN_CHARACTERS
 
 
 class LineDict(dict):
@@ -45,13 +49,25 @@ def _scalar(node: yaml.ScalarNode, offset: int):
                               "Text in Anführungszeichen.")
     loader = yaml.SafeLoader("")
     try:
-        return loader.construct_object(node, deep=True)
+        value = loader.construct_object(node, deep=True)
     except (yaml.YAMLError, ValueError, TypeError) as exc:  # `!foo x`, `!!int abc`, ...
         problem = getattr(exc, "problem", None) or str(exc)
         raise YamlSyntaxError(node.start_mark.line + 1 + offset,
                               f"Wert lässt sich nicht lesen: {problem}") from None
     finally:
         loader.dispose()
+    found = FORBIDDEN_CHARACTERS.search(value) if isinstance(value, str) else None
+    if found:  # written as an escape in quotes ("\0", "\u202e"): the file itself is clean
+        raise YamlSyntaxError(node.start_mark.line + 1 + offset, refused_character(found))
+    return value
+
+
+def refused_character(found: re.Match) -> str:
+    """What a course file must not hold (security.FORBIDDEN_CHARACTERS, as forms refuse it):
+    PostgreSQL's text cannot store a NUL, and a direction override shows learners the text in
+    another order than the file has it."""
+    return (f"Unzulässiges Steuerzeichen U+{ord(found.group()):04X} (etwa ein Nullzeichen oder "
+            "ein Zeichen, das die Schreibrichtung umkehrt). Bitte entfernen Sie es.")
 
 
 def load(text: str, offset: int = 0):
