@@ -102,6 +102,16 @@ def test_media_is_served_and_cannot_escape_the_folder(client, auth, learner, syn
     assert client.get("/kurse/demo-kurs/media/fehlt.png").status_code == 404
 
 
+def test_a_media_name_too_long_for_the_file_system_is_not_found(client, auth, learner, synced):
+    """The file system refuses a name over 255 bytes (ENAMETOOLONG): that was a 500 for a
+    mistyped or forged address, not the "not found" of any other missing file."""
+    auth.login()
+    for name in ("x" * 300 + ".png", "a/" + "x" * 300, "ä" * 200):
+        response = client.get(f"/kurse/demo-kurs/media/{name}")
+        assert response.status_code == 404
+        assert "Seite nicht gefunden" in response.get_data(as_text=True)
+
+
 def test_course_media_never_runs_script_as_this_site(app, client, auth, learner, tmp_path):
     """A course ships an HTML page and an SVG with scripts: opened on their own, they would
     run as the logged-in person (the site's policy allows scripts from itself)."""

@@ -85,9 +85,12 @@ def media(slug: str, filename: str):
     # send_from_directory checks the path as text only: a symbolic link put into media/ after
     # the sync (the loader refuses them) would serve any file the server can read. Hidden
     # files are no media either.
-    target = (folder / filename).resolve()
-    if not target.is_relative_to(folder) or not target.is_file() or any(
-            part.startswith(".") for part in Path(filename).parts):
+    try:
+        target = (folder / filename).resolve()
+        found = target.is_relative_to(folder) and target.is_file()
+    except OSError:  # a name longer than the file system allows: no such file either
+        found = False
+    if not found or any(part.startswith(".") for part in Path(filename).parts):
         abort(404)
     suffix = Path(filename).suffix.lower()
     # Whatever a course ships (an HTML page, an SVG with a script), it must never run script
