@@ -89,6 +89,19 @@ def test_every_number_in_a_route_stops_at_the_largest_database_key(app):
     assert [(rule, top) for rule, top in numbers if top is None or top > MAX_ID] == []
 
 
+def test_an_id_written_in_digits_of_another_script_is_not_found(client, auth, make_user):
+    """Werkzeug's `\\d+` also takes Arabic-Indic or full-width digits, and int() reads them:
+    /verwaltung/personen/١ showed person 1. Addresses the pages never write are 404."""
+    admin = make_user(email="admin@test.example", roles=("admin",))
+    auth.login(email="admin@test.example")
+    assert client.get(f"/verwaltung/personen/{admin.id}").status_code == 200
+    for zero in (0x0660, 0xFF10):  # ٠ and ０
+        digits = "".join(chr(zero + int(d)) for d in str(admin.id))
+        response = client.get(f"/verwaltung/personen/{digits}")
+        assert response.status_code == 404, digits
+        assert "Seite nicht gefunden" in response.get_data(as_text=True)
+
+
 def test_odd_inputs_are_clear_errors_not_500(client, auth, make_user, synced):
     make_user(email="admin@test.example", roles=("admin", "hr"))
     auth.login(email="admin@test.example")
