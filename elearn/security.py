@@ -84,11 +84,14 @@ FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u
 def _refuse_control_characters() -> None:
     """A NUL character is never meaningful input, and PostgreSQL cannot even compare with it;
     other control characters and bidirectional overrides in a name or a reason would show
-    something else than what is stored. Refuse them in the path, the query and form fields
-    before any view looks anything up (400, nothing changed)."""
+    something else than what is stored. Refuse them in the path, the query, form fields and
+    the names of uploaded files before any view looks anything up (400, nothing changed)."""
     fields = request.args.items(multi=True)
     if request.method == "POST":
-        fields = [*fields, *request.form.items(multi=True)]
+        # An uploaded file's name goes into the audit log: it is a field like the others.
+        files = request.files.items(multi=True)
+        fields = [*fields, *request.form.items(multi=True),
+                  *((key, upload.filename or "") for key, upload in files)]
     if FORBIDDEN_CHARACTERS.search(request.path) or any(
             FORBIDDEN_CHARACTERS.search(key) or FORBIDDEN_CHARACTERS.search(value)
             for key, value in fields):

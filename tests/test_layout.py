@@ -288,6 +288,27 @@ def test_control_characters_and_bidi_overrides_in_a_form_change_nothing(client, 
     assert ok.status_code != 400
 
 
+@pytest.mark.parametrize("filename", ["liste\u202eslx.csv", "liste\x00.csv", "liste\x1b[31m.csv"])
+def test_control_characters_in_an_uploaded_file_name_change_nothing(client, auth, make_user,
+                                                                    filename):
+    """The name of an uploaded file went unchecked into the audit log ("Datei: ..."), where a
+    right-to-left override shows another name than the one stored."""
+    import io
+
+    from elearn.audit import AuditEntry
+
+    admin = make_user(email="admin@test.example", roles=("admin",), personnel_number="P1")
+    auth.login(email="admin@test.example")
+    url = "/verwaltung/personen/import"
+    body = ("Personalnummer,Vorname,Nachname,E-Mail,Amt\n"  # a file that would import
+            f"P1,{admin.first_name},{admin.last_name},{admin.email},{admin.office.code}\n")
+    response = client.post(url, content_type="multipart/form-data", data={
+        "csrf_token": csrf_token(client, url), "file": (io.BytesIO(body.encode()), filename)})
+    assert response.status_code == 400
+    assert "Die Eingabe enthält unzulässige Steuerzeichen." in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
+
+
 def test_form_fields_carry_autocomplete_only_with_a_real_value(client, auth, make_user):
     login = client.get("/login").get_data(as_text=True)
     assert 'autocomplete="username"' in login
