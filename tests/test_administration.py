@@ -509,6 +509,22 @@ def test_upload_cannot_take_the_uploaders_own_admin_role_or_account(client, admi
     assert admin.active and admin.roles == {"admin", "learner"} and entries() == []
 
 
+@pytest.mark.parametrize("value", ["0", "false ", "nein", "off"])
+def test_upload_options_take_only_the_values_their_boxes_send(client, admin, offices, value):
+    """A box sends "y" when ticked and nothing otherwise. WTForms read any other text as
+    ticked, "0" and "off" included: a script posting deactivate_missing=0 deactivated
+    everyone not in the list. Such a value is a form error; nothing is imported."""
+    listed = "P1;Jörg;Müller;joerg@stadt.example;B1"
+    upload(client, [HEADER, listed, "P2;Ann;Other;ann@stadt.example;B1"])
+    response = post(client, "/verwaltung/personen/import", {
+        "file": (io.BytesIO("\r\n".join([HEADER, listed]).encode()), "liste.csv"),
+        "deactivate_missing": value}, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "Keine gültige Auswahl." in response.get_data(as_text=True)  # as a forged select
+    assert db.session.scalar(sa.select(User).where(User.personnel_number == "P2")).active
+    assert entries("deactivated") == [] and len(entries("users_imported")) == 1
+
+
 def test_upload_larger_than_the_limit_gets_413(app, client, admin, offices):
     app.config["MAX_CONTENT_LENGTH"] = 1000
     token = csrf_token(client, "/verwaltung/personen/import")

@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField, widgets
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, StopValidation
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -76,13 +76,26 @@ class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
 
 
+# WTForms' message for a forged choice, translated by WTForms' own catalogue (not ours, so
+# passed by name: the extraction must not take it into this project's catalogue).
+NOT_A_CHOICE = "Not a valid choice."
+
+
+def _box(form, field):
+    # A ticked box sends "y", an empty one nothing. WTForms reads any other text as ticked,
+    # "0" and "off" included: a script sending deactivate_missing=0 deactivated people.
+    if field.raw_data not in ([], ["y"]):
+        raise StopValidation(field.gettext(NOT_A_CHOICE))
+
+
 class ImportForm(FlaskForm):
     file = FileField(_l("Datei (CSV oder XLSX)"), validators=[
         FileRequired(_l("Bitte wählen Sie eine Datei aus.")),
         FileAllowed(["csv", "xlsx"], _l("Bitte verwenden Sie eine CSV- oder XLSX-Datei."))])
     dry_run = BooleanField(_l("Probelauf: nur prüfen und zählen, nichts speichern"),
-                           default=True)
+                           default=True, validators=[_box])
     deactivate_missing = BooleanField(
-        _l("Personen mit Personalnummer, die nicht in der Datei stehen, deaktivieren"))
+        _l("Personen mit Personalnummer, die nicht in der Datei stehen, deaktivieren"),
+        validators=[_box])
     invite = BooleanField(_l("Neu angelegte Personen einladen (Link zum Festlegen des "
-                             "Passworts)"))
+                             "Passworts)"), validators=[_box])
