@@ -1,6 +1,7 @@
 """Security headers and the session cookie's Secure flag."""
 
 import re
+import unicodedata
 from urllib.parse import urlsplit
 
 from flask import Flask, has_request_context, request, session
@@ -96,6 +97,22 @@ def _refuse_control_characters() -> None:
             FORBIDDEN_CHARACTERS.search(key) or FORBIDDEN_CHARACTERS.search(value)
             for key, value in fields):
         raise ControlCharacters()
+
+
+def trim(text: str) -> str:
+    """`text` without white space and invisible format characters at either end (a zero-width
+    space, a byte order mark or a soft hyphen pasted with a name): a name of nothing else is
+    empty, and so missing."""
+    start, end = 0, len(text)
+    while start < end and _blank(text[start]):
+        start += 1
+    while end > start and _blank(text[end - 1]):
+        end -= 1
+    return text[start:end]
+
+
+def _blank(char: str) -> bool:
+    return char.isspace() or unicodedata.category(char) == "Cf"
 
 
 class ControlCharacters(BadRequest):

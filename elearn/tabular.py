@@ -13,7 +13,7 @@ from pathlib import Path
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 
-from .security import FORBIDDEN_CHARACTERS
+from .security import FORBIDDEN_CHARACTERS, trim
 
 MAX_ROWS = 200_000
 MAX_COLUMNS = 200
@@ -321,7 +321,7 @@ def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
             for i, cell in enumerate(cells):
                 if (i >= len(columns) or columns[i] is None) and cell.strip():
                     unheaded.setdefault(i, number)
-        values = {name: (cells[i].strip() if i < len(cells) else "")
+        values = {name: (trim(cells[i]) if i < len(cells) else "")
                   for i, name in enumerate(columns) if name}
         # What a form refuses (security.FORBIDDEN_CHARACTERS) a file must not bring in: a name
         # with a direction override shows in another order than it is stored.

@@ -589,6 +589,22 @@ def test_control_and_bidi_characters_in_a_file_are_refused_as_in_forms(offices, 
     assert db.session.scalar(sa.select(Office).where(Office.code == "B1")) is None
 
 
+@pytest.mark.parametrize("blank", ["\u200b", "\ufeff \u2060", "\u00ad"])
+def test_a_name_of_invisible_characters_only_is_missing(offices, blank):
+    """A zero-width space, a byte order mark or a soft hyphen pasted into a cell is not a name:
+    the person (or office) would be listed with none."""
+    lines = [HEADER_DE, f"P1;{blank};Müller;joerg@stadt.example;A1"]
+    assert import_people(csv_bytes(lines), "liste.csv").errors == ["Zeile 2: Vorname fehlt."]
+    assert people() == {}
+    offices_file = csv_bytes(["Kennung;Bezeichnung", f"B1;{blank}"])
+    assert import_offices(offices_file, "aemter.csv").errors == [
+        "Zeile 2: Kennung und Bezeichnung sind Pflicht."]
+    # Around a name, they are dropped as white space is.
+    lines = [HEADER_DE, f"P1;{blank}Jörg{blank};Müller;joerg@stadt.example;A1"]
+    assert not import_people(csv_bytes(lines), "liste.csv").errors
+    assert db.session.scalar(sa.select(User.first_name)) == "Jörg"
+
+
 def test_control_characters_in_columns_the_list_does_not_use_do_not_block_it():
     from elearn.tabular import read
 

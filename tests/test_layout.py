@@ -309,6 +309,35 @@ def test_control_characters_in_an_uploaded_file_name_change_nothing(client, auth
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
 
 
+@pytest.mark.parametrize("name", ["\u200b", "\ufeff \u2060", "\u00ad"])
+def test_a_name_of_invisible_characters_only_is_no_name(client, auth, make_user, synced_tracks,
+                                                         name):
+    """An office or a learning group named with a zero-width space, a byte order mark or a
+    soft hyphen only was saved: lists and drop-downs showed an empty entry."""
+    from datetime import timedelta
+
+    from elearn.cohorts.models import Cohort
+    from elearn.i18n import local_today
+    from elearn.org.models import Office
+
+    make_user(email="admin@test.example", roles=("admin",))
+    auth.login(email="admin@test.example")
+    office = client.post("/verwaltung/aemter", data={
+        "code": "Q1", "name": name, "kind": "amt", "parent": "",
+        "csrf_token": csrf_token(client, "/verwaltung/aemter")})
+    assert office.status_code == 422
+    assert "Bitte geben Sie eine Bezeichnung ein." in office.get_data(as_text=True)
+    start = local_today() + timedelta(days=1)
+    group = client.post("/kohorten/neu", data={
+        "name": name, "track": str(synced_tracks.id), "starts_on": start.isoformat(),
+        "ends_on": (start + timedelta(days=30)).isoformat(),
+        "csrf_token": csrf_token(client, "/kohorten/neu")})
+    assert group.status_code == 422
+    assert "Bitte geben Sie einen Namen ein." in group.get_data(as_text=True)
+    assert db.session.scalar(sa.select(Office).where(Office.code == "Q1")) is None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Cohort)) == 0
+
+
 def test_form_fields_carry_autocomplete_only_with_a_real_value(client, auth, make_user):
     login = client.get("/login").get_data(as_text=True)
     assert 'autocomplete="username"' in login

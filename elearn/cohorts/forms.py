@@ -9,13 +9,14 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..extensions import db
 from ..i18n import DATE_FORMATS, FIRST_YEAR, LAST_YEAR, local_today
+from ..security import trim
 from . import services
 from .models import Cohort
 from .surveys import ITEMS, MAX_COMMENT
 
 
 def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+    return trim(value) if isinstance(value, str) else value
 
 
 class _DateField(DateField):

@@ -4,6 +4,7 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp
 
+from ..security import trim
 from .models import CODE_PATTERN, OFFICE_KINDS
 
 KIND_LABELS = {"verwaltung": _l("Verwaltung"), "dezernat": _l("Dezernat"), "amt": _l("Amt"),
@@ -11,7 +12,7 @@ KIND_LABELS = {"verwaltung": _l("Verwaltung"), "dezernat": _l("Dezernat"), "amt"
 
 
 def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+    return trim(value) if isinstance(value, str) else value
 
 
 class OfficeForm(FlaskForm):
