@@ -24,6 +24,7 @@ SHEET_ROWS = 1_048_576  # Excel's limit
 # tenfold, seldom beyond fifty.
 MAX_UNPACKED = 256 * 1024 * 1024
 MAX_RATIO, RATIO_FROM = 100, 10 * 1024 * 1024
+ZIP_SIGNATURE = b"PK\x03\x04"
 
 
 # A character of two to four bytes in UTF-8; Windows-1252 text seldom holds such a sequence.
@@ -272,9 +273,12 @@ def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
     unless `other_columns` says they are expected and ignored.
     """
     unusable: dict[tuple[int, int], str] = {}
-    if Path(filename).suffix.lower() == ".xlsx":
+    suffix = Path(filename).suffix.lower()
+    # An XLSX file is a zip archive: one renamed to .csv is read as what it is, not told that
+    # its "line 1" is in another encoding than UTF-8.
+    if suffix == ".xlsx" or suffix in (".csv", ".txt") and data.startswith(ZIP_SIGNATURE):
         raw, unusable = _xlsx_rows(data)
-    elif Path(filename).suffix.lower() in (".csv", ".txt"):
+    elif suffix in (".csv", ".txt"):
         raw = _csv_rows(data)
     else:
         raise TableError(_("Bitte verwenden Sie eine CSV- oder XLSX-Datei."))

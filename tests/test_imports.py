@@ -65,6 +65,19 @@ def test_english_headers_and_xlsx(offices):
     assert result.errors == [] and "1234" in people()
 
 
+@pytest.mark.parametrize("filename", ["liste.csv", "liste.txt"])
+def test_an_xlsx_file_named_csv_is_read_as_xlsx(offices, filename):
+    """Renamed by hand, or saved under the old name: the file was told it held "characters in
+    another encoding" in line 1 and asked to be saved as CSV UTF-8, which it never was."""
+    workbook = openpyxl.Workbook()
+    workbook.active.append(HEADER_EN.split(","))
+    workbook.active.append([1234, "Erika", "Muster", "erika@stadt.example", "A1"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    result = import_people(buffer.getvalue(), filename)
+    assert result.errors == [] and "1234" in people()
+
+
 def test_every_bad_row_is_reported_and_nothing_written(offices):
     lines = [HEADER_DE, "P1;Jörg;Müller;joerg@stadt.example;A1",
              "P2;Ann;Bad;kein-at-zeichen;A1",
