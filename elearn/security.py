@@ -103,12 +103,15 @@ def trim(text: str) -> str:
     """`text` without white space and invisible format characters at either end (a zero-width
     space, a byte order mark or a soft hyphen pasted with a name): a name of nothing else is
     empty, and so missing."""
-    start, end = 0, len(text)
-    while start < end and _blank(text[start]):
-        start += 1
-    while end > start and _blank(text[end - 1]):
-        end -= 1
-    return text[start:end]
+    text = text.strip()
+    if text and max(text[0], text[-1]) >= "\x80":  # seldom (and imports read many cells)
+        start, end = 0, len(text)
+        while start < end and _blank(text[start]):
+            start += 1
+        while end > start and _blank(text[end - 1]):
+            end -= 1
+        text = text[start:end]
+    return text
 
 
 def _blank(char: str) -> bool:
