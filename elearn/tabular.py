@@ -7,7 +7,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask_babel import format_decimal
@@ -40,6 +40,8 @@ class TableError(Exception):
 class Table:
     rows: list[tuple[int, dict[str, str]]]  # (row number as a spreadsheet shows it, values)
     columns: set[str]
+    # Each column's heading as the file writes it ("Vorname", "first_name"), for messages.
+    headings: dict[str, str] = field(default_factory=dict)
 
 
 def _line(data: bytes, offset: int) -> int:
@@ -341,4 +343,5 @@ def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
                 for i, first in sorted(unheaded.items())]
     if refused:
         raise TableError(" ".join(refused))
-    return Table(rows=rows, columns={c for c in columns if c})
+    return Table(rows=rows, columns={c for c in columns if c},
+                 headings={c: cell for c, cell in zip(columns, header, strict=True) if c})

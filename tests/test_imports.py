@@ -78,6 +78,17 @@ def test_an_xlsx_file_named_csv_is_read_as_xlsx(offices, filename):
     assert result.errors == [] and "1234" in people()
 
 
+def test_a_problem_names_the_column_as_the_file_heads_it(offices):
+    """A list with English headers was told "Vorname fehlt" (the German header), a column it
+    does not have; the heading as the file writes it is what a person looks for."""
+    lines = [HEADER_EN, "P1,,Muster,erika@stadt.example,A1",
+             "P2," + "E" * 101 + ",Muster,e2@stadt.example,A1"]
+    assert import_people(csv_bytes(lines), "liste.csv").errors == [
+        "Zeile 2: first_name fehlt.", "Zeile 3: first_name ist zu lang."]
+    lines = [HEADER_DE, "P1;;Muster;erika@stadt.example;A1"]
+    assert import_people(csv_bytes(lines), "liste.csv").errors == ["Zeile 2: Vorname fehlt."]
+
+
 def test_every_bad_row_is_reported_and_nothing_written(offices):
     lines = [HEADER_DE, "P1;Jörg;Müller;joerg@stadt.example;A1",
              "P2;Ann;Bad;kein-at-zeichen;A1",

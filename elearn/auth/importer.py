@@ -86,7 +86,7 @@ def check(table: tabular.Table) -> tuple[list[_Person], list[str]]:
         problems = []
         for name in sorted(REQUIRED):
             if not values.get(name):
-                problems.append(_("%(column)s fehlt", column=COLUMNS[name][0]))
+                problems.append(_("%(column)s fehlt", column=table.headings[name]))
         email = values.get("email", "")
         if email:
             try:
@@ -100,7 +100,7 @@ def check(table: tabular.Table) -> tuple[list[_Person], list[str]]:
                               office=values["office"]))
         for name, limit in (("first_name", 100), ("last_name", 100), ("personnel_number", 32)):
             if len(values.get(name, "")) > limit:
-                problems.append(_("%(column)s ist zu lang", column=COLUMNS[name][0]))
+                problems.append(_("%(column)s ist zu lang", column=table.headings[name]))
         roles = None
         if "roles" in table.columns and values.get("roles"):
             try:
