@@ -263,8 +263,9 @@ def test_manual_issue_refuses_unknown_people_and_courses(runner, learner, synced
 
 
 def test_revoke_command_needs_a_reason(runner, holder):
-    assert runner.invoke(args=["certificates", "revoke", holder.code, "--reason", " "]) \
-        .exit_code == 1
+    for blank in (" ", "\u200b\ufeff"):  # a zero-width space or a BOM is no reason either
+        assert runner.invoke(args=["certificates", "revoke", holder.code, "--reason", blank]) \
+            .exit_code == 1
     # Too long is refused, as in the form, not cut off.
     long = runner.invoke(args=["certificates", "revoke", holder.code, "--reason", "x" * 501])
     assert long.exit_code == 1 and "höchstens 500 Zeichen" in long.output
@@ -283,7 +284,9 @@ def test_admin_revokes_with_a_reason(client, auth, holder, make_user):
     url = f"/verwaltung/zertifikate/{holder.code}/widerruf"
     assert client.post(url, data={"reason": "x"}).status_code == 400  # no CSRF token
     token = csrf_token(client, "/")
-    for reason in ("", "   "):  # the form again, the reason marked; the certificate still shown
+    # The form again, the reason marked; the certificate still shown. Invisible characters
+    # alone (a zero-width space) are no reason: the revocation stood with a blank one.
+    for reason in ("", "   ", "\u200b", "\u00ad \ufeff"):
         empty = client.post(url, data={"reason": reason, "csrf_token": token})
         text = empty.get_data(as_text=True)
         assert empty.status_code == 422 and 'href="#reason">Bitte geben Sie einen Grund' in text

@@ -3,10 +3,16 @@ from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from ..security import trim
+
+
+def _trim(value):
+    return trim(value) if isinstance(value, str) else value
+
 
 class RevokeForm(FlaskForm):
     reason = TextAreaField(
-        _l("Grund des Widerrufs"),
+        _l("Grund des Widerrufs"), filters=[_trim],
         validators=[DataRequired(_l("Bitte geben Sie einen Grund für den Widerruf an.")),
                     Length(max=500, message=_l("Der Grund darf höchstens 500 Zeichen lang "
                                                 "sein."))],

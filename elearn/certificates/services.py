@@ -15,6 +15,7 @@ from ..catalog.models import COMPLETED, Course, CourseVersion, Module, ModulePro
 from ..extensions import claim, db
 from ..i18n import local_date
 from ..org.models import utcnow
+from ..security import trim
 from .models import Certificate
 
 RENEWAL_WINDOW_DAYS = 60
@@ -263,7 +264,7 @@ def issue_manually(email: str, course_slug: str, note: str | None = None) -> Cer
 
 def revoke(certificate: Certificate, reason: str) -> None:
     """Revoke the certificate with a reason; CertificateError if it cannot be."""
-    reason = (reason or "").strip()
+    reason = trim(reason or "")  # invisible characters alone are no reason either
     if not reason:
         raise CertificateError(_("Bitte geben Sie einen Grund für den Widerruf an."))
     if len(reason) > 500:  # the form says so too; the command line cut it off silently
