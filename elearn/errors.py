@@ -48,10 +48,7 @@ def _titles() -> dict[int, tuple[str, str]]:
                                             "einmal.")),
         410: (_("Nicht mehr verfügbar"), _("Diese Seite oder dieser Eintrag wurde entfernt.")),
         413: (_("Zu groß"), _("Die gesendeten Daten sind größer als %(size)s und wurden "
-                              "nicht verarbeitet; es hat sich nichts geändert. Größere "
-                              "Personallisten importiert der IT-Betrieb auf der Kommandozeile "
-                              "(flask users import). Teilen Sie eine Liste nicht auf, wenn "
-                              "Fehlende deaktiviert werden sollen.",
+                              "nicht verarbeitet; es hat sich nichts geändert.",
                               size=_size(current_app.config["MAX_CONTENT_LENGTH"]))),
         422: (_("Eingaben unvollständig"), _("Bitte prüfen Sie Ihre Eingaben.")),
         429: (
@@ -115,7 +112,14 @@ def _handle_http(error: HTTPException):
     if error.code is None or error.code < 400:
         return error
     retry = getattr(error, "retry_after", None)
-    response, code = render_error(error.code, getattr(error, "user_message", None))
+    message = getattr(error, "user_message", None)
+    if error.code == 413 and request.endpoint == "auth.import_upload":
+        # Only for the people list: how a city's whole list still gets in, and why not in parts.
+        message = " ".join([_titles()[413][1], _(
+            "Größere Personallisten importiert der IT-Betrieb auf der Kommandozeile (flask "
+            "users import). Teilen Sie eine Liste nicht auf, wenn Fehlende deaktiviert werden "
+            "sollen.")])
+    response, code = render_error(error.code, message)
     headers = {"Retry-After": str(retry)} if retry else {}
     return response, code, headers
 

@@ -171,6 +171,10 @@ def test_oversized_payload_is_refused(logged_in):
     url = start(logged_in)
     response = logged_in.post(url, data={"q-einfach": "0" * (3 * 1024 * 1024)})
     assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "größer als 2 MB" in page and "es hat sich nichts geändert" in page
+    # Advice on importing people lists is for the import page, not for a learner.
+    assert "Personallisten" not in page
     assert _attempts()[0].submitted_at is None
 
 
