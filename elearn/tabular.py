@@ -327,7 +327,9 @@ def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
             for i, cell in enumerate(cells):
                 if (i >= len(columns) or columns[i] is None) and cell.strip():
                     unheaded.setdefault(i, number)
-        values = {name: (trim(cells[i]) if i < len(cells) else "")
+        # Composed (NFC), as browsers send what people type: an "ü" that a file writes as "u"
+        # and a combining diaeresis would otherwise be missed by the search for "Müller".
+        values = {name: (trim(unicodedata.normalize("NFC", cells[i])) if i < len(cells) else "")
                   for i, name in enumerate(columns) if name}
         # What a form refuses (security.FORBIDDEN_CHARACTERS) a file must not bring in: a name
         # with a direction override shows in another order than it is stored.

@@ -714,3 +714,18 @@ def test_a_command_line_import_never_leaves_the_platform_without_an_administrato
     db.session.commit()
     assert result.errors == [] and "admin" not in people()["P1"].roles
     assert "admin" in people()["P2"].roles
+
+
+def test_names_written_decomposed_are_stored_composed_and_found(offices):  # noqa: F811
+    """Some programs write "ü" as "u" and a combining diaeresis (NFD). Stored so, „Müller“ as
+    typed in the search (composed, NFC) did not find the person, nor did the sorted list put
+    them among the other Müllers."""
+    decomposed = [HEADER_DE, "P1;Jo\u0308rg;Mu\u0308ller;joerg.mueller@stadt.example;A1"]
+    assert import_people(csv_bytes(decomposed), "liste.csv").errors == []
+    db.session.commit()
+    person = people()["P1"]
+    assert (person.first_name, person.last_name) == ("Jörg", "Müller")
+    from elearn.auth.people import search
+
+    assert [u.personnel_number for u in search("Mu\u0308ller").items] == ["P1"]
+    assert [u.personnel_number for u in search("Müller").items] == ["P1"]

@@ -3,6 +3,8 @@
 Every change is written to the audit log by the function that makes it.
 """
 
+import unicodedata
+
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
@@ -53,7 +55,8 @@ def search(text: str = "", office: Office | None = None, role: str | None = None
     if status:
         query = query.where(STATUSES[status])
     # Commas split words too: the list shows "Müller, Hannes", and people search for that.
-    for word in text.replace(",", " ").split()[:5]:
+    # Names are stored composed (NFC); a search typed or pasted decomposed finds them too.
+    for word in unicodedata.normalize("NFC", text).replace(",", " ").split()[:5]:
         pattern = _like(word)
         query = query.where(sa.or_(*(column.ilike(pattern, escape="\\") for column in (
             User.first_name, User.last_name, User.email, User.personnel_number))))
