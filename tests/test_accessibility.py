@@ -119,3 +119,18 @@ def test_the_invitation_links_after_an_import_scroll_in_a_named_region(client, m
     assert 'role="region"' in div and 'tabindex="0"' in div
     assert _named_by(html, re.search(r'aria-labelledby="([^"]+)"', div).group(1)) == \
         "Einladungslinks"
+
+
+def test_each_question_on_the_quiz_result_is_a_heading(logged_in):
+    """WCAG 1.3.1 / 2.4.6: on the result page only the h1 was a heading; each card's bold
+    "Frage N: ..." line looks like one, and a screen reader user going through a long result
+    question by question (heading navigation) found none."""
+    from .test_quiz import ALL_WRONG, start, submit
+
+    url = submit(logged_in, start(logged_in), ALL_WRONG).headers["Location"]
+    html = logged_in.get(url).get_data(as_text=True)
+    headings = [re.sub(r"<[^>]+>", "", h).strip()
+                for h in re.findall(r"<h2[^>]*>(.*?)</h2>", html, re.S)]
+    questions = [h for h in headings if re.match(r"Frage \d+: ", h)]
+    assert [h.split(":")[0] for h in questions] == ["Frage 1", "Frage 2", "Frage 3"], headings
+    assert re.search(r'<h2[^>]*>Frage 1: <span lang="de">', html)

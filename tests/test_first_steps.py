@@ -73,7 +73,7 @@ def test_quiz_result_counts_right_answers_and_numbers_the_questions(logged_in):
     page = logged_in.get(url).get_data(as_text=True)
     assert "0 von 3 Fragen richtig beantwortet." in page
     # As on the quiz page and in its list of problems: "Frage 2" is the same question.
-    assert '<p class="kern-body kern-body--bold">Frage 1: <span lang="de">' in page
+    assert '<h2 class="kern-body kern-body--bold result-question">Frage 1: <span lang="de">' in page
     assert "Frage 3: " in page
     url = submit(logged_in, start(logged_in), ALL_RIGHT).headers["Location"]
     assert "3 von 3 Fragen richtig beantwortet." in logged_in.get(url).get_data(as_text=True)

@@ -376,7 +376,8 @@ def test_questions_and_feedback_keep_the_course_language_on_english_pages(logged
     assert 'lang="de">Die richtige Antwort</label>' in english
     result = submit(logged_in, url, ALL_RIGHT).headers["Location"]
     page = logged_in.get(result, headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert '<p class="kern-body kern-body--bold">Question 1: <span lang="de">' in page
+    assert '<h2 class="kern-body kern-body--bold result-question">Question 1: <span lang="de">' \
+        in page
     assert '<span lang="de">Die richtige Antwort</span>' in page
 
 
