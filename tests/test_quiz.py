@@ -62,6 +62,8 @@ def test_quiz_page_is_accessible_and_reveals_no_answers(logged_in):
     for leak in ("correct", "Genau.", "Erläuterung zur ersten Frage", "Leider nicht"):
         assert leak not in page
     assert "Kreuzen Sie alle richtigen Antworten an." in page
+    # The breadcrumbs lead back to the module, and ticks are not kept on the way: it says so.
+    assert "Ihre Antworten werden erst mit „Quiz abgeben“ gespeichert." in page
 
 
 def test_passing_completes_the_module_by_study(logged_in):
