@@ -161,3 +161,26 @@ def test_the_course_page_shows_how_far_one_is(logged_in):
     assert '<label class="kern-label" for="fortschritt">Fortschritt: 1 von 2 Modulen ' \
            'abgeschlossen</label>' in page
     assert '<progress class="kern-progress" id="fortschritt" max="2" value="1">' in page
+
+
+def test_home_after_a_pass_reads_no_module_text(logged_in):
+    """Once everything seen is completed, the way on comes from the outline the module pages
+    share: the home page does not load every module of the course with its text and quiz."""
+    import sqlalchemy as sa
+
+    from elearn.catalog.models import Module
+
+    submit(logged_in, start(logged_in), ALL_RIGHT)
+    logged_in.get("/kurse/demo-kurs/01-erstes-modul")  # as on a server: the outline is built
+    loaded = []
+
+    def count(target, context):
+        loaded.append(target.slug)
+
+    sa.event.listen(Module, "load", count)
+    try:
+        page = logged_in.get("/").get_data(as_text=True)
+    finally:
+        sa.event.remove(Module, "load", count)
+    assert 'href="/kurse/demo-kurs/02-zweites-modul"><span class="kern-label">Weiterlernen' in page
+    assert loaded == []

@@ -299,22 +299,22 @@ def continue_where_left_off(user) -> sa.Row | SimpleNamespace | None:
     ).first()
     if row is not None:
         return row
-    last = db.session.execute(
-        sa.select(Course, CourseVersion)
+    # The outline every module page shares, not the version's modules: those would bring every
+    # module's text and quiz along, on each visit of the home page once all seen is completed.
+    slug = db.session.scalar(
+        sa.select(Course.slug)
         .join(ModuleProgress, ModuleProgress.course_id == Course.id)
-        .join(CourseVersion, current_version_join())
         .where(ModuleProgress.user_id == user.id, Course.active)
         .order_by(ModuleProgress.last_seen_at.desc())
-        .limit(1)
-    ).first()
-    if last is None:
+        .limit(1))
+    found = outline(slug) if slug is not None else None
+    if found is None:
         return None
-    course, version = last
-    upcoming = next_module(version.modules, progress_by_module(user, course))
+    upcoming = next_module(found.modules, progress_by_module(user, found))
     if upcoming is None:  # that course is done: the lists below lead on
         return None
-    return SimpleNamespace(course_slug=course.slug, language=version.language,
-                           course_title=version.title, module_slug=upcoming.slug,
+    return SimpleNamespace(course_slug=found.slug, language=found.language,
+                           course_title=found.title, module_slug=upcoming.slug,
                            module_title=upcoming.title)
 
 
