@@ -114,6 +114,11 @@ def trim(text: str) -> str:
     return text
 
 
+def trim_filter(value):
+    """`trim` as a form field's filter: a field not sent (None) stays as it is."""
+    return trim(value) if isinstance(value, str) else value
+
+
 def _blank(char: str) -> bool:
     return char.isspace() or unicodedata.category(char) == "Cf"
 

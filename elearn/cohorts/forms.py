@@ -9,14 +9,10 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..extensions import db
 from ..i18n import DATE_FORMATS, FIRST_YEAR, LAST_YEAR, local_today
-from ..security import trim
+from ..security import trim_filter
 from . import services
 from .models import Cohort
 from .surveys import ITEMS, MAX_COMMENT
-
-
-def _strip(value):
-    return trim(value) if isinstance(value, str) else value
 
 
 class _DateField(DateField):
@@ -36,7 +32,7 @@ def _plausible(field):
 class CohortDatesForm(FlaskForm):
     """Name and dates: what an administrator may change after the group is formed."""
 
-    name = StringField(_l("Name der Gruppe"), filters=[_strip], validators=[
+    name = StringField(_l("Name der Gruppe"), filters=[trim_filter], validators=[
         DataRequired(_l("Bitte geben Sie einen Namen ein.")),
         Length(max=200, message=_l("Der Name ist zu lang (höchstens 200 Zeichen)."))])
     # The browser's date picker sends 2026-03-01; typed by hand, 01.03.2026 works too.
@@ -106,7 +102,7 @@ class CohortForm(CohortDatesForm):
 
 
 class MemberEmailForm(FlaskForm):
-    email = EmailField(_l("E-Mail-Adresse der Person"), filters=[_strip], validators=[
+    email = EmailField(_l("E-Mail-Adresse der Person"), filters=[trim_filter], validators=[
         DataRequired(_l("Bitte geben Sie eine E-Mail-Adresse ein.")),
         Length(max=254, message=_l("Die E-Mail-Adresse ist zu lang."))])
 
@@ -144,7 +140,7 @@ class SurveyForm(FlaskForm):
                         choices=RATINGS,
                         validators=[DataRequired(_l("Bitte wählen Sie eine Bewertung von 1 "
                                                     "bis 5."))])
-    comment = TextAreaField(_l("Was sollten wir verbessern? (freiwillig)"), filters=[_strip],
+    comment = TextAreaField(_l("Was sollten wir verbessern? (freiwillig)"), filters=[trim_filter],
                             validators=[Optional(), Length(max=MAX_COMMENT, message=_l(
                                 "Der Kommentar ist zu lang (höchstens 2000 Zeichen)."))])
 

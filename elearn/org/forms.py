@@ -4,19 +4,15 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp
 
-from ..security import trim
+from ..security import trim_filter
 from .models import CODE_PATTERN, OFFICE_KINDS
 
 KIND_LABELS = {"verwaltung": _l("Verwaltung"), "dezernat": _l("Dezernat"), "amt": _l("Amt"),
                "einheit": _l("Einheit")}
 
 
-def _strip(value):
-    return trim(value) if isinstance(value, str) else value
-
-
 class OfficeForm(FlaskForm):
-    name = StringField(_l("Bezeichnung"), filters=[_strip], validators=[
+    name = StringField(_l("Bezeichnung"), filters=[trim_filter], validators=[
         DataRequired(_l("Bitte geben Sie eine Bezeichnung ein.")),
         Length(max=200, message=_l("Die Bezeichnung darf höchstens 200 Zeichen lang sein."))])
     kind = SelectField(_l("Art"),
@@ -26,7 +22,7 @@ class OfficeForm(FlaskForm):
 
 
 class NewOfficeForm(OfficeForm):
-    code = StringField(_l("Kennung"), filters=[_strip], validators=[
+    code = StringField(_l("Kennung"), filters=[trim_filter], validators=[
         DataRequired(_l("Bitte geben Sie eine Kennung ein.")),
         Length(max=32, message=_l("Die Kennung darf höchstens 32 Zeichen lang sein.")),
         Regexp(CODE_PATTERN, message=_l("Die Kennung darf nur Buchstaben (A–Z, Umlaute, ß), "
