@@ -194,3 +194,57 @@ def test_a_password_link_used_while_its_person_is_erased_ends_in_no_deadlock(app
         True, None, False)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(UserToken)
                              .where(UserToken.user_id == learner.id)) == 0
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
+                    reason="SQLite lets one transaction write at a time: the new link waits for "
+                           "the password to be saved")
+def test_a_password_link_used_while_a_new_one_is_sent_ends_in_no_deadlock(app, client, learner):
+    """An administrator sends the invitation again (or a second reset is asked for) while the
+    person sets a password with the link they have. The new link replaces the open ones, then
+    its row refers to the person; the use held the person (FOR UPDATE, which no reference may
+    share) and waited for its link: a deadlock on PostgreSQL, and one of the two failed."""
+    import threading
+
+    from elearn.auth.models import User
+
+    raw = tokens.issue(learner, RESET)
+    db.session.commit()
+    new = "Kiesel Laterne Wolke Zimtstern"
+    form = {"password": new, "confirm": new,
+            "csrf_token": csrf_token(client, f"/passwort/neu/{raw}")}
+    failed = []
+
+    def send_a_new_link():
+        with app.app_context():
+            try:
+                tokens.issue(db.session.get(User, learner.id), RESET)
+                db.session.commit()
+            except Exception as error:  # noqa: BLE001 - the assertion below names it
+                failed.append(error)
+
+    sending = threading.Thread(target=send_a_new_link)
+
+    def waits_for_a_lock() -> bool:
+        with db.engine.connect() as look:
+            return bool(look.scalar(sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()")))
+
+    def send_before_the_link_is_claimed(conn, cursor, statement, *args):
+        if threading.current_thread() is not sending and not sending.ident \
+                and statement.startswith("UPDATE user_token"):
+            sending.start()  # the person is locked, the link not yet claimed
+            while sending.is_alive() and not waits_for_a_lock():
+                sending.join(0.01)
+
+    sa.event.listen(db.engine, "before_cursor_execute", send_before_the_link_is_claimed)
+    try:
+        response = client.post(f"/passwort/neu/{raw}", data=form)
+        sending.join()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", send_before_the_link_is_claimed)
+    assert failed == []
+    assert response.status_code == 404  # the link was replaced first: the new one counts
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(UserToken).where(
+        UserToken.user_id == learner.id, UserToken.used_at.is_(None))) == 1

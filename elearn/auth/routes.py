@@ -183,7 +183,11 @@ def set_password(token: str):
         # The person's row before the link, in the order of every other change to a person (a
         # new password, an erasure): the other way round, an erasure at that moment and this
         # request each waited for what the other held (PostgreSQL: deadlock, one of them failed).
-        db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
+        # As an UPDATE of the row locks it (FOR NO KEY UPDATE), not FOR UPDATE: a new link for
+        # the person (sent again at this moment) replaces the open ones and then refers to the
+        # person, which FOR UPDATE would block while this request waits for the replaced link.
+        db.session.execute(sa.select(User.id).where(User.id == user.id)
+                           .with_for_update(key_share=True))
         if not tokens.consume(found):  # the same link sent twice at once: the first one won
             db.session.rollback()
             return _link_gone()
