@@ -162,6 +162,15 @@ def csrf_token(client, path: str = "/login", **request_args) -> str:
     return match.group(1)
 
 
+def waits_for_a_lock() -> bool:
+    """PostgreSQL: some session of this database waits for a lock (another thread's test
+    transaction has run into the one under test)."""
+    with db.engine.connect() as look:
+        return bool(look.scalar(sa.text(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database()")))
+
+
 @contextlib.contextmanager
 def statements():
     """The SQL statements run inside the block, as (statement, parameters) pairs."""

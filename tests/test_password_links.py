@@ -11,7 +11,7 @@ from elearn.auth.importer import import_people
 from elearn.auth.models import INVITE, RESET, UserToken
 from elearn.extensions import db
 
-from .conftest import PASSWORD, csrf_token, statements
+from .conftest import PASSWORD, csrf_token, statements, waits_for_a_lock
 from .test_imports import GOOD, HEADER_DE, csv_bytes, offices, people  # noqa: F401
 
 
@@ -168,12 +168,6 @@ def test_a_password_link_used_while_its_person_is_erased_ends_in_no_deadlock(app
 
     erasing = threading.Thread(target=erase_elsewhere)
 
-    def waits_for_a_lock() -> bool:
-        with db.engine.connect() as look:
-            return bool(look.scalar(sa.text(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database()")))
-
     def erase_before_the_password_is_saved(conn, cursor, statement, *args):
         if threading.current_thread() is not erasing and not erasing.ident \
                 and statement.startswith("UPDATE user_account"):
@@ -224,12 +218,6 @@ def test_a_password_link_used_while_a_new_one_is_sent_ends_in_no_deadlock(app, c
                 failed.append(error)
 
     sending = threading.Thread(target=send_a_new_link)
-
-    def waits_for_a_lock() -> bool:
-        with db.engine.connect() as look:
-            return bool(look.scalar(sa.text(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database()")))
 
     def send_before_the_link_is_claimed(conn, cursor, statement, *args):
         if threading.current_thread() is not sending and not sending.ident \

@@ -11,6 +11,7 @@ from elearn.catalog.models import ModuleProgress
 from elearn.extensions import db
 from elearn.quiz.models import Attempt, AttemptAnswer
 
+from .conftest import waits_for_a_lock
 from .test_quiz import ALL_RIGHT, start, submit
 
 
@@ -259,12 +260,6 @@ def test_two_purges_at_once_keep_the_learning_time_once(app, synced, make_user, 
             db.session.commit()
 
     other = threading.Thread(target=purge_elsewhere)
-
-    def waits_for_a_lock() -> bool:
-        with db.engine.connect() as look:
-            return bool(look.scalar(sa.text(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database()")))
 
     summarize = activity.summarize_before
 
