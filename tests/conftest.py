@@ -172,6 +172,32 @@ def waits_for_a_lock() -> bool:
 
 
 @contextlib.contextmanager
+def meanwhile(statement_start: str, other):
+    """Run `other` in a thread of its own just before this thread's first statement that starts
+    with `statement_start`, and go on once `other` waits for a lock (PostgreSQL) or has ended:
+    two requests interleaved at one chosen point, not by sleeping and hoping. Waits for `other`
+    at the end of the block."""
+    import threading
+
+    thread = threading.Thread(target=other)
+
+    def start_other(conn, cursor, statement, *args):
+        if threading.current_thread() is not thread and not thread.ident \
+                and statement.startswith(statement_start):
+            thread.start()
+            while thread.is_alive() and not waits_for_a_lock():
+                thread.join(0.01)
+
+    sa.event.listen(db.engine, "before_cursor_execute", start_other)
+    try:
+        yield
+        if thread.ident:
+            thread.join()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", start_other)
+
+
+@contextlib.contextmanager
 def statements():
     """The SQL statements run inside the block, as (statement, parameters) pairs."""
     seen = []

@@ -11,7 +11,7 @@ from elearn.auth.importer import import_people
 from elearn.auth.models import INVITE, RESET, UserToken
 from elearn.extensions import db
 
-from .conftest import PASSWORD, csrf_token, statements, waits_for_a_lock
+from .conftest import PASSWORD, csrf_token, meanwhile, statements
 from .test_imports import GOOD, HEADER_DE, csv_bytes, offices, people  # noqa: F401
 
 
@@ -150,8 +150,6 @@ def test_a_password_link_used_while_its_person_is_erased_ends_in_no_deadlock(app
                                                                              learner):
     """On PostgreSQL the link's use held its link and waited for the person; the erasure held
     the person and waited for the links: a deadlock, and one of the two ended in an error."""
-    import threading
-
     from elearn.auth.models import User
     from elearn.privacy import services as privacy
 
@@ -166,21 +164,9 @@ def test_a_password_link_used_while_its_person_is_erased_ends_in_no_deadlock(app
             privacy.erase(db.session.get(User, learner.id), None)
             db.session.commit()
 
-    erasing = threading.Thread(target=erase_elsewhere)
-
-    def erase_before_the_password_is_saved(conn, cursor, statement, *args):
-        if threading.current_thread() is not erasing and not erasing.ident \
-                and statement.startswith("UPDATE user_account"):
-            erasing.start()  # the link is claimed, the password not yet written
-            while erasing.is_alive() and not waits_for_a_lock():
-                erasing.join(0.01)
-
-    sa.event.listen(db.engine, "before_cursor_execute", erase_before_the_password_is_saved)
-    try:
+    # The link is claimed, the password not yet written.
+    with meanwhile("UPDATE user_account", erase_elsewhere):
         response = client.post(f"/passwort/neu/{raw}", data=form)
-        erasing.join()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", erase_before_the_password_is_saved)
     assert response.status_code == 302
     db.session.expire_all()
     person = db.session.get(User, learner.id)
@@ -198,8 +184,6 @@ def test_a_password_link_used_while_a_new_one_is_sent_ends_in_no_deadlock(app, c
     person sets a password with the link they have. The new link replaces the open ones, then
     its row refers to the person; the use held the person (FOR UPDATE, which no reference may
     share) and waited for its link: a deadlock on PostgreSQL, and one of the two failed."""
-    import threading
-
     from elearn.auth.models import User
 
     raw = tokens.issue(learner, RESET)
@@ -217,21 +201,9 @@ def test_a_password_link_used_while_a_new_one_is_sent_ends_in_no_deadlock(app, c
             except Exception as error:  # noqa: BLE001 - the assertion below names it
                 failed.append(error)
 
-    sending = threading.Thread(target=send_a_new_link)
-
-    def send_before_the_link_is_claimed(conn, cursor, statement, *args):
-        if threading.current_thread() is not sending and not sending.ident \
-                and statement.startswith("UPDATE user_token"):
-            sending.start()  # the person is locked, the link not yet claimed
-            while sending.is_alive() and not waits_for_a_lock():
-                sending.join(0.01)
-
-    sa.event.listen(db.engine, "before_cursor_execute", send_before_the_link_is_claimed)
-    try:
+    # The person is locked, the link not yet claimed.
+    with meanwhile("UPDATE user_token", send_a_new_link):
         response = client.post(f"/passwort/neu/{raw}", data=form)
-        sending.join()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", send_before_the_link_is_claimed)
     assert failed == []
     assert response.status_code == 404  # the link was replaced first: the new one counts
     assert db.session.scalar(sa.select(sa.func.count()).select_from(UserToken).where(
