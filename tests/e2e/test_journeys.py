@@ -16,7 +16,7 @@ def take_first_quiz(page, base, right: bool):
     page.goto(base + "/kurse/demo-kurs/01-erstes-modul")
     assert_accessible(page, "module")
     with page.expect_navigation():
-        page.click("text=Quiz starten")
+        page.get_by_role("button", name="Quiz starten").click()
     assert_accessible(page, "quiz")
     if right:
         answer(page, "q-einfach", "Die richtige Antwort")
@@ -27,7 +27,7 @@ def take_first_quiz(page, base, right: bool):
         answer(page, "q-mehrfach", "Falsche")
     answer(page, "q-wahr-falsch", "Falsch" if right else "Richtig")
     with page.expect_navigation():
-        page.click("text=Quiz abgeben")
+        page.get_by_role("button", name="Quiz abgeben").click()
     assert_accessible(page, "result")
 
 
@@ -40,10 +40,10 @@ def test_learner_from_login_to_verified_certificate(page, live_server, learner, 
     assert "Bestanden mit 100 %" in page.inner_text("main")
     page.goto(live_server + "/kurse/demo-kurs/02-zweites-modul")
     with page.expect_navigation():
-        page.click("text=Quiz starten")
+        page.get_by_role("button", name="Quiz starten").click()
     answer(page, "q-nur-eine", "Richtig")
     with page.expect_navigation():
-        page.click("text=Quiz abgeben")
+        page.get_by_role("button", name="Quiz abgeben").click()
     page.goto(live_server + "/zertifikate")
     assert_accessible(page, "certificates")
     code = page.locator("main code").first.inner_text()
