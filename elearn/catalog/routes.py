@@ -45,6 +45,9 @@ def course(slug: str):
     return render_template(
         "catalog/course.html", course=course, version=version, modules=version.modules,
         progress=progress, next_module=services.next_module(version.modules, progress),
+        # Of this version's modules, as the course list counts them.
+        completed=sum(1 for m in version.modules
+                      if m.slug in progress and progress[m.slug].status == COMPLETED),
         certificate=certificate, renewed=renewed, today=today,
     )
 
