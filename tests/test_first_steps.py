@@ -86,6 +86,7 @@ def test_module_page_says_the_attempt_limit_before_the_first_try(logged_in):
     assert "Nach einem Versuch können Sie das Quiz erst nach 30 Minuten wieder starten." in page
     test_out = page.split('<details class="test-out">')[1].split("</details>")[0]
     assert "höchstens 2 Versuche; ein Einstufungstest zählt mit." in test_out  # at its button
+    assert "erst nach 30 Minuten wieder starten." in test_out  # a test-out starts the wait too
     unlimited = logged_in.get("/kurse/demo-kurs/01-erstes-modul").get_data(as_text=True)
     assert "höchstens" not in unlimited and "wieder starten" not in unlimited
     # The test-out counts indeed: after one, the quiz waits.

@@ -135,9 +135,13 @@ class PageModule:
     videos: tuple[dict, ...]
     question_count: int  # questions asked per attempt; 0 when the module has no quiz
     pass_percent: int
-    limited: bool  # the quiz limits attempts or makes people wait between them
     max_attempts: int = 0  # 0: as many as wanted (per round: up to a certificate or renewal)
     wait_minutes: int = 0  # between two attempts
+
+    @property
+    def limited(self) -> bool:
+        """The quiz limits attempts or makes people wait between them."""
+        return bool(self.max_attempts or self.wait_minutes)
 
 
 @dataclass(frozen=True)
@@ -181,7 +185,6 @@ def _outline(slug: str, course_id: int, version_id: int, content_hash: str) -> O
             objectives=tuple(m.objectives), body_html=m.body_html, videos=tuple(m.videos),
             question_count=(m.quiz["draw"] or len(m.quiz["questions"])) if m.quiz else 0,
             pass_percent=m.quiz["pass_percent"] if m.quiz else 0,
-            limited=bool(m.quiz and (m.quiz["max_attempts"] or m.quiz["wait_minutes"])),
             max_attempts=m.quiz["max_attempts"] if m.quiz else 0,
             wait_minutes=m.quiz["wait_minutes"] if m.quiz else 0,
         )
