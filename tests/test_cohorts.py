@@ -1,6 +1,7 @@
 """Cohorts: membership, active time, dashboard figures, comparison, surveys and access."""
 
 import io
+import os
 import re
 import statistics
 from datetime import date, datetime, timedelta
@@ -236,6 +237,37 @@ def test_create_cohort_checks_dates_and_track(client, auth, admin, synced_tracks
     dashboard = client.get(made.headers["Location"].replace("/mitglieder", ""))
     assert "Pilot" in page(dashboard) and "Testpfad" in page(dashboard)
     assert db.session.scalar(sa.select(AuditEntry.action)) == "cohort_created"
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
+                    reason="SQLite lets one transaction write at a time: the sync holds the "
+                           "database until it ends, and this interleaving cannot occur")
+def test_a_group_formed_while_a_sync_retires_its_track_is_refused(
+        app, client, auth, admin, runner, synced_tracks, tmp_path):
+    """On PostgreSQL the sync found no running group on the track and retired it, while the form
+    still offered it: the new group followed a track no longer offered, and no sync could
+    notice, as it looks only at active tracks."""
+    import shutil
+
+    from .conftest import FIXTURES, meanwhile
+
+    folder = tmp_path / "courses"
+    shutil.copytree(FIXTURES / "courses" / "good", folder)
+    for path in (folder / "tracks").glob("*.yaml"):
+        path.unlink()
+    auth.login(email="admin@test.example")
+    data = {"name": "Pilot", "track": str(synced_tracks.id), "starts_on": "2098-03-01",
+            "ends_on": "2098-04-01", "csrf_token": csrf_token(client, "/kohorten/neu")}
+    answers = []
+
+    def form_a_group_elsewhere():
+        answers.append(client.post("/kohorten/neu", data=data))
+
+    with meanwhile("UPDATE track", form_a_group_elsewhere):
+        result = runner.invoke(args=["courses", "sync", str(folder)])
+    assert result.exit_code == 0 and "retired tracks: test-pfad" in result.output
+    assert answers[0].status_code == 422 and "aus der Liste" in page(answers[0])
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Cohort)) == 0
 
 
 def test_a_group_name_is_taken_once(app, client, auth, admin, cohort, synced_tracks):

@@ -12,7 +12,7 @@ from ..catalog import services as catalog
 from ..catalog import tracks
 from ..catalog.models import ModuleProgress, Track
 from ..errors import render_error
-from ..extensions import db
+from ..extensions import db, serialize
 from ..i18n import local_today
 from ..org import services as org_services
 from ..org.models import Office
@@ -47,6 +47,10 @@ def index():
 @bp.route("/kohorten/neu", methods=["GET", "POST"])
 @role_required(ADMIN)
 def create():
+    if request.method == "POST":
+        # The tracks offered are read after a sync that retires one has ended; and a sync
+        # started meanwhile waits, then sees the new group (a track in use is not retired).
+        serialize("courses-sync", shared=True)
     form = forms.CohortForm(tracks=tracks.active_tracks())
     if form.validate_on_submit():
         cohort = services.create_cohort(
