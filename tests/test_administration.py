@@ -123,6 +123,9 @@ def test_the_people_list_filters_by_status_and_says_since_when_deactivated(
 
 def test_roles_are_changed_and_audited(client, admin, learner):
     url = f"/verwaltung/personen/{learner.id}"
+    # The boxes' group names whose roles they are; the heading above already says "Rollen".
+    assert f'<legend class="kern-label">Rollen von {learner.shown_name}</legend>' in \
+        client.get(url).get_data(as_text=True)
     response = post(client, url + "/rollen", {"roles": ["hr", "lead"]}, page=url)
     assert response.status_code == 302
     assert db.session.get(User, learner.id).roles == {"learner", "hr", "lead"}
