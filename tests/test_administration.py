@@ -348,6 +348,9 @@ def test_audit_log_is_read_only(app, client, admin, learner):
     unknown = client.get("/verwaltung/protokoll?aktion=erfunden")
     assert unknown.status_code == 400
     assert "Diese Art von Eintrag gibt es nicht." in unknown.get_data(as_text=True)
+    # The error page has no list of kinds; it leads back to the log, which has.
+    assert '<a class="kern-link" href="/verwaltung/protokoll">Zum Protokoll</a>' in \
+        unknown.get_data(as_text=True)
 
 
 def test_audit_log_names_the_people_in_an_entrys_details(client, admin, synced_tracks,

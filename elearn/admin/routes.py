@@ -1,6 +1,6 @@
 from datetime import date
 
-from flask import render_template, request
+from flask import render_template, request, url_for
 from flask_babel import format_date, lazy_pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -132,7 +132,9 @@ def audit_log():
     number = paging.page_number(request.args.get("seite", "1"))
     action = request.args.get("aktion") or None
     if action is not None and action not in ACTIONS:
-        return render_error(400, _("Diese Art von Eintrag gibt es nicht. Wählen Sie eine aus der "
-                                   "Liste oder „alle“."))
+        # The error page has no list to choose from: it leads back to the one that has.
+        return render_error(400, _("Diese Art von Eintrag gibt es nicht. Im Protokoll wählen Sie "
+                                   "eine aus der Liste oder „alle“."),
+                            back=(url_for("admin.audit_log"), _("Zum Protokoll")))
     return render_template("admin/audit.html", page=services.audit_page(number, action),
                            action=action)

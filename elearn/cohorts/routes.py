@@ -140,7 +140,9 @@ def comparison():
         valid = value.isascii() and value.isdigit() and len(value) <= 10 \
             and int(value) <= MAX_ID
         if not valid:  # not a group number at all: a malformed request, not a missing group
-            return render_error(400, _("Bitte wählen Sie die Gruppen aus der Liste."))
+            return render_error(400, _("Bitte wählen Sie die Gruppen aus der Liste."),
+                                back=(url_for("cohorts.comparison"),
+                                      _("Zu „Lerngruppen vergleichen“")))
         cohort = services.cohort_for(current_user, int(value))
         if cohort is None:
             return render_error(404, _("Diese Gruppe gibt es nicht.")
