@@ -105,6 +105,9 @@ def _settings(instance_path: str) -> dict:
         "CITY_NAME": os.environ.get("ELEARN_CITY_NAME", "Musterstadt"),
         "CONTACT_EMAIL": os.environ.get("ELEARN_CONTACT_EMAIL", "barrierefreiheit@example.org"),
         "PRIVACY_CONTACT_EMAIL": os.environ.get("ELEARN_PRIVACY_EMAIL", "datenschutz@example.org"),
+        # Who helps people who cannot log in (service desk, phone), shown at login and with a
+        # forgotten password; unset, those pages name only "die Administration".
+        "SUPPORT_CONTACT": os.environ.get("ELEARN_SUPPORT_CONTACT", "").strip(),
         # The privacy notice's legal basis and supervisory authority, as the city's data
         # protection officer words them; unset, the notice states both in general terms.
         "PRIVACY_LEGAL_BASIS": os.environ.get("ELEARN_PRIVACY_LEGAL_BASIS", "").strip(),

@@ -50,6 +50,23 @@ def test_login_page_tells_a_first_visitor_where_the_password_comes_from(client):
                "fest." in page
 
 
+def test_the_city_names_who_helps_with_access(app, client, make_user):
+    """Without it, a person locked out is sent to "die Administration", and no page says who
+    or how to reach it."""
+    pages = ("/", "/login", "/passwort-vergessen")
+    for url in pages:
+        assert "Hilfe bei der Anmeldung" not in client.get(url).get_data(as_text=True), url
+    app.config["SUPPORT_CONTACT"] = "IT-Service <Raum 12>, Telefon 0123 456-789"
+    shown = "Hilfe bei der Anmeldung: IT-Service &lt;Raum 12&gt;, Telefon 0123 456-789"
+    for url in pages:
+        assert shown in client.get(url).get_data(as_text=True), url
+    make_user(email="person@test.example")
+    sent = client.post("/passwort-vergessen", data={
+        "email": "person@test.example", "csrf_token": csrf_token(client, "/passwort-vergessen")})
+    assert "Bitte wenden Sie sich an die Administration" in sent.get_data(as_text=True)
+    assert shown in sent.get_data(as_text=True)
+
+
 def test_an_invitation_opened_again_says_to_log_in(client, make_user):
     person = make_user(email="neu@test.example", password=None)
     raw = tokens.issue(person, INVITE)
