@@ -650,6 +650,10 @@ def test_dashboard_shows_the_overdue_by_name_without_scores(client, auth, cohort
     overdue = text[text.index('id="ueberfaellig"'):]
     assert "Otto Spät: 0 von 1 Pflichtschritten erledigt" in overdue
     assert "seit 16.03.2026" in overdue and "%" not in overdue
+    # Once deactivated (left the city, on long leave), no longer someone to ask after.
+    late.active = False
+    db.session.commit()
+    assert "Otto Spät" not in page(client.get(f"/kohorten/{cohort.id}"))
 
 
 def test_shortening_advisor_names_modules_with_evidence(cohort, make_user):

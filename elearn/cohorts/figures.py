@@ -303,7 +303,10 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
     for person in people.values():
         late = [s for s in steps if s.required and s.due is not None and s.due < today
                 and s.index not in person.done_steps]
-        if late and person.user.erased_at is None:  # an erased person is named nowhere
+        # Only who can still do the step: a deactivated person (left, on long leave) cannot
+        # log in, and the lead would chase someone who is gone. An erased person, also
+        # inactive, is named nowhere.
+        if late and person.user.active:
             done_required = sum(1 for s in steps if s.required and s.index in person.done_steps)
             overdue.append((person.user, late, done_required,
                             sum(1 for s in steps if s.required)))
