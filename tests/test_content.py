@@ -615,3 +615,107 @@ def test_a_course_folder_path_longer_than_its_column_is_refused(tmp_path):
     messages = [str(e) for e in errors]
     assert any(m.startswith("kurse/demo-kurs/course.yaml:1: Der Pfad des Kursordners ist ")
                and "höchstens 500 sind möglich" in m for m in messages), messages
+
+
+def _replace_with_file(path: Path) -> None:
+    shutil.rmtree(path)
+    path.write_text("x\n", encoding="utf-8")
+
+
+def _replace_with_folder(path: Path) -> None:
+    path.unlink()
+    path.mkdir()
+
+
+def _move_and_link(path: Path, elsewhere: Path) -> None:
+    path.rename(elsewhere)
+    path.symlink_to(elsewhere, target_is_directory=True)
+
+
+LINK = "Symbolische Verknüpfung: Kursordner und der Ordner tracks müssen als Ordner im " \
+       "Kursverzeichnis liegen."
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    # Passed as "no tracks": the sync then retired every track, or failed on a running group.
+    (lambda root, elsewhere: _replace_with_file(root / "tracks"),
+     ["kurse/tracks:1: Hier steht eine Datei, wo der Ordner „tracks“ mit den Lernpfaden sein "
+      "muss."]),
+    # Skipped without a word: its course retired. Its track gets no follow-up error.
+    (lambda root, elsewhere: _replace_with_file(root / "demo-kurs"),
+     ["kurse/demo-kurs:1: Hier steht eine Datei, wo ein Kursordner sein muss: Jeder Kurs liegt "
+      "in einem eigenen Ordner mit course.yaml."]),
+    (lambda root, elsewhere: _replace_with_folder(root / "demo-kurs" / "media" / "bild.png"),
+     ["kurse/demo-kurs/01-erstes-modul.md:18: Mediendatei „media/bild.png“ ist ein Ordner, "
+      "keine Datei."]),
+    (lambda root, elsewhere: _replace_with_folder(root / "demo-kurs" / "media" / "video.de.vtt"),
+     ["kurse/demo-kurs/01-erstes-modul.md:10: Mediendatei „media/video.de.vtt“ ist ein Ordner, "
+      "keine Datei."]),
+    # Links are refused outright below courses/: their targets would be read (and the course's
+    # served as media), wherever they lie.
+    (lambda root, elsewhere: (root / "tracks" / "passwort.yaml").symlink_to("/etc/passwd"),
+     ["kurse/tracks/passwort.yaml:1: Symbolische Verknüpfung: Lernpfade müssen als Dateien im "
+      "Ordner tracks liegen."]),
+    (lambda root, elsewhere: _move_and_link(root / "tracks", elsewhere),
+     ["kurse/tracks:1: " + LINK]),
+    (lambda root, elsewhere: _move_and_link(root / "demo-kurs", elsewhere),
+     ["kurse/demo-kurs:1: " + LINK]),
+    (lambda root, elsewhere: (root / "etc").symlink_to("/etc", target_is_directory=True),
+     ["kurse/etc:1: " + LINK]),
+])
+def test_files_and_folders_in_the_wrong_place_are_reported_one_line_each(runner, tmp_path,
+                                                                          change, expected):
+    root = tmp_path / "kurse"
+    shutil.copytree(FIXTURES / "courses" / "good", root)
+    change(root, tmp_path / "anderswo")
+    result = runner.invoke(args=["courses", "validate", str(root)])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert lines[:-1] == expected and lines[-1].endswith(", 1 error"), result.output
+    assert "root:x:0:0" not in result.output
+
+
+def test_editor_and_system_leftovers_are_no_content(runner, tmp_path):
+    """An Office lock file, an editor's backup, a Thumbs.db: not loaded, not reported; a folder
+    with nothing else (a course deleted in the Finder leaves its .DS_Store) is no course."""
+    root = tmp_path / "kurse"
+    shutil.copytree(FIXTURES / "courses" / "good", root)
+    before = load_directory(root)[0]
+    for name in ("~$checkliste.docx", "Thumbs.db", "desktop.ini"):
+        (root / "demo-kurs" / "media" / name).write_bytes(b"\0")
+    (root / "demo-kurs" / "01-erstes-modul.md~").write_text("alt", encoding="utf-8")
+    (root / "leer").mkdir()
+    (root / "geloescht").mkdir()
+    (root / "geloescht" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    result = runner.invoke(args=["courses", "validate", str(root)])
+    assert result.exit_code == 0 and result.output.strip() == \
+        "2 courses, 4 modules, 11 questions, 1 track", result.output
+    assert [c.content_hash for c in load_directory(root)[0]] == \
+        [c.content_hash for c in before]  # no new version at the next sync
+
+
+def test_an_unreadable_file_is_named_not_its_course_yaml(tmp_path, monkeypatch):
+    """Permission denied on a media file (the suite may run as root, so it is simulated) read
+    as „Kursordner lässt sich nicht verarbeiten“ at course.yaml, naming neither file nor
+    cause; an unreadable module is reported once."""
+    root = tmp_path / "kurse"
+    shutil.copytree(FIXTURES / "courses" / "good", root)
+    locked = {root / "demo-kurs" / "media" / "checkliste.txt",
+              root / "demo-kurs" / "media" / "video.de.vtt",
+              root / "demo-kurs" / "02-zweites-modul.md"}
+    read_bytes, read_text = Path.read_bytes, Path.read_text
+
+    def refuse(original):
+        def read(self, *args, **kwargs):
+            if self in locked:
+                raise PermissionError(13, "Permission denied", str(self))
+            return original(self, *args, **kwargs)
+        return read
+
+    monkeypatch.setattr(Path, "read_bytes", refuse(read_bytes))
+    monkeypatch.setattr(Path, "read_text", refuse(read_text))
+    courses, _, errors = load_all(root)
+    assert [c.slug for c in courses] == ["fragetypen"]
+    assert [str(e) for e in errors] == [
+        f"kurse/demo-kurs/{name}:1: Datei lässt sich nicht lesen: Permission denied."
+        for name in ("02-zweites-modul.md", "media/checkliste.txt", "media/video.de.vtt")]

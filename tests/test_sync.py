@@ -73,6 +73,31 @@ def test_hidden_files_are_not_content(runner, courses_dir):
     assert "unchanged: demo-kurs" in result.output and _versions() == [1]
 
 
+def test_a_tracks_file_is_refused_before_anything_is_loaded(runner, courses_dir):
+    """A file named `tracks` passed `validate` as "no tracks"; the sync then loaded the courses
+    and retired every track (or stopped halfway, when a running group follows one)."""
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    module_file = courses_dir / "demo-kurs" / "02-zweites-modul.md"
+    module_file.write_text(module_file.read_text().replace("Text des zweiten", "Neuer Text des"))
+    shutil.rmtree(courses_dir / "tracks")
+    (courses_dir / "tracks").write_text("steps: []\n")
+    result = runner.invoke(args=["courses", "sync", str(courses_dir)])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "courses/tracks:1: Hier steht eine Datei, wo der Ordner „tracks“ mit den Lernpfaden sein "
+        "muss.", "1 error: nothing was loaded."]
+    assert _versions() == [1] and [t.slug for t in tracks.active_tracks()] == ["test-pfad"]
+
+
+def test_editor_and_office_leftovers_are_not_content(runner, courses_dir):
+    """An Office lock file beside a download, an editor's backup: no new version."""
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    (courses_dir / "demo-kurs" / "media" / "~$checkliste.docx").write_bytes(b"\0")
+    (courses_dir / "demo-kurs" / "02-zweites-modul.md~").write_text("alt")
+    result = runner.invoke(args=["courses", "sync", str(courses_dir)])
+    assert "unchanged: demo-kurs" in result.output and _versions() == [1], result.output
+
+
 def test_saving_with_bom_or_crlf_is_not_a_new_version(runner, courses_dir):
     """Windows editors add a byte order mark or write CRLF: nothing a learner sees changes."""
     runner.invoke(args=["courses", "sync", str(courses_dir)])

@@ -27,20 +27,44 @@ MODULE_FIELDS = {
 VIDEO_FIELDS = {
     "src": (str, True), "title": (str, True), "captions": (str, False), "transcript": (str, True),
 }
-def content_hash(folder: Path) -> str:
+# What operating systems and editors leave beside the files: Finder's .DS_Store, Windows'
+# Thumbs.db and desktop.ini, Office's lock file "~$Folien.pptx" (often unreadable while the
+# file is open), an editor's backup "01-modul.md~" or swap file ".01-modul.md.swp".
+JUNK_NAMES = {"thumbs.db", "desktop.ini"}
+
+
+def is_junk(name: str) -> bool:
+    """Not content: hidden files and folders and the leftovers of editors and systems. They are
+    neither loaded, nor hashed, nor reported; the media route serves no hidden file either."""
+    return (name.startswith((".", "~$")) or name.endswith("~")
+            or name.casefold() in JUNK_NAMES)
+
+
+def content_hash(folder: Path, unreadable: list | None = None) -> str:
     """Hash every file of a course folder, so any change makes a new version. Hidden files
-    and folders (`.DS_Store`, an editor's swap file) are not content and are left out.
+    and folders and the leftovers of editors (`is_junk`) are not content and are left out.
 
     The renderer's version is part of the hash: the database stores rendered, sanitized HTML,
-    so a change to rendering or to the allow-list must reach every course.
+    so a change to rendering or to the allow-list must reach every course. A file that cannot
+    be read is added to `unreadable` as (path, error), if given; else the error is raised.
     """
     digest = hashlib.sha256(f"renderer:{render.RENDERER_VERSION}\0".encode())
     for path in sorted(p for p in folder.rglob("*") if p.is_file()
-                       and not any(part.startswith(".") for part in p.relative_to(folder).parts)):
+                       and not any(is_junk(part) for part in p.relative_to(folder).parts)):
+        try:
+            data = _normalized(path)
+        except OSError as error:
+            if unreadable is None:
+                raise
+            unreadable.append((path, error))
+            continue
         digest.update(str(path.relative_to(folder)).encode("utf-8", "surrogateescape") + b"\0")
-        digest.update(_normalized(path) + b"\0")
+        digest.update(data + b"\0")
     return digest.hexdigest()
 
+
+LINK_AT_ROOT = ("Symbolische Verknüpfung: Kursordner und der Ordner tracks müssen als Ordner "
+                "im Kursverzeichnis liegen.")
 
 # The database remembers where a course's media are served from, in a column of this length.
 FOLDER_LENGTH = 500
@@ -61,9 +85,18 @@ def _normalized(path: Path) -> bytes:
 def _links_refused(root: Path, folder: Path, errors: list) -> bool:
     """A symbolic link in a course folder could point anywhere (/etc/passwd, the instance
     folder with the secret key) and its target would be served as a media file. Course files
-    must be files in the folder; each link is an error."""
+    must be files in the folder; each link is an error, wherever it points (also within the
+    folder, and also when hidden): links are refused outright, below courses/ as a whole (see
+    `load_directory` and `tracks.load_tracks`). Only courses/ itself may be a link."""
     found = False
-    for directory, names, files in os.walk(folder, followlinks=False):
+
+    def unreadable(error: OSError) -> None:  # a folder without permission to list it
+        nonlocal found
+        Collector(errors, root, Path(error.filename)).add(
+            1, f"Ordner lässt sich nicht lesen: {error.strerror or error}.")
+        found = True
+
+    for directory, names, files in os.walk(folder, onerror=unreadable, followlinks=False):
         for name in sorted(names + files):
             path = Path(directory, name)
             if path.is_symlink():
@@ -85,9 +118,24 @@ def load_directory(root: str | Path, failed: set[str] | None = None,
         return [], [ContentError(str(root), 0, "Verzeichnis nicht gefunden.")]
     courses: list[Course] = []
     slug_seen: dict[str, str] = {}
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        if folder.name == "tracks" or not any(folder.iterdir()):
+    for folder in sorted(p for p in root.iterdir() if not is_junk(p.name)):
+        if folder.name == "tracks":
+            continue  # tracks.load_tracks checks it
+        if folder.is_symlink():
+            Collector(errors, root, folder).add(1, LINK_AT_ROOT)
+            failed.add(folder.name)
             continue
+        if not folder.is_dir():
+            if SLUG.match(folder.name):  # README.md and other notes beside the courses are fine
+                # "grundlagen" as a file: a folder copied wrongly, or packed without a suffix.
+                # Skipped, its course would be retired by the sync.
+                Collector(errors, root, folder).add(
+                    1, "Hier steht eine Datei, wo ein Kursordner sein muss: Jeder Kurs liegt "
+                       "in einem eigenen Ordner mit course.yaml.")
+                failed.add(folder.name)
+            continue
+        if all(is_junk(p.name) for p in folder.iterdir()):
+            continue  # an empty folder (or one with only a .DS_Store left) is no course
         before = len(errors)
         try:
             course = _load_course(root, folder, errors)
@@ -141,12 +189,18 @@ def _load_course(root: Path, folder: Path, errors: list) -> Course | None:
         col.add(data.lines["estimated_minutes"],
                 "estimated_minutes muss zwischen 1 und 10000 liegen.")
     modules = _load_modules(root, folder, data, col, errors)
+    unreadable: list[tuple[Path, OSError]] = []
+    digest = content_hash(folder, unreadable)
+    for path, error in unreadable:  # once: a module or quiz is reported when it is read
+        col = Collector(errors, root, path)
+        if not any(e.path == col.path for e in errors):
+            col.add(1, f"Datei lässt sich nicht lesen: {error.strerror or error}.")
     return Course(
         slug=slug, title=data.get("title") or "", summary=data.get("summary") or "",
         audience=data.get("audience") or "", version=str(data.get("version") or ""),
         language=data.get("language") or "de",
         estimated_minutes=data.get("estimated_minutes") or 0, modules=modules,
-        folder=str(folder), content_hash=content_hash(folder),
+        folder=str(folder), content_hash=digest,
         certificate_validity_months=data.get("certificate_validity_months"),
     )
 
@@ -249,12 +303,15 @@ def _video(col, folder: Path, data) -> Video | None:
     for key in ("src", "captions", "transcript"):
         value = data.get(key)
         if value and not (folder / value).is_file():
-            col.add(data.lines[key], f"Mediendatei „{value}“ nicht gefunden.")
+            col.add(data.lines[key], _missing("Mediendatei", folder, value))
     captions = data.get("captions")
     if captions and not captions.endswith(".vtt"):
         col.add(data.lines["captions"], "Untertitel müssen eine WebVTT-Datei (.vtt) sein.")
     elif captions and (folder / captions).is_file():
-        head = (folder / captions).read_text(encoding="utf-8", errors="replace")[:6]
+        try:
+            head = (folder / captions).read_text(encoding="utf-8", errors="replace")[:6]
+        except OSError:  # reported with the file's path as unreadable
+            head = "WEBVTT"
         if head != "WEBVTT":
             col.add(data.lines["captions"], f"„{captions}“ ist keine WebVTT-Datei.")
     if "captions" not in data or not data.get("captions"):
@@ -357,6 +414,13 @@ def _path(url: str) -> str:
     return unquote(re.split(r"[?#]", url)[0])
 
 
+def _missing(what: str, folder: Path, name: str) -> str:
+    """Why a media file is not there: a folder of that name reads as "not found" otherwise."""
+    if (folder / name).is_dir():
+        return f"{what} „{name}“ ist ein Ordner, keine Datei."
+    return f"{what} „{name}“ nicht gefunden."
+
+
 def _check_image(col, folder: Path, line: int, src: str, alt: str | None) -> None:
     if not (alt or "").strip():
         col.add(line, f"Bild „{_path(src)}“ ohne Alternativtext.")
@@ -367,12 +431,12 @@ def _check_image(col, folder: Path, line: int, src: str, alt: str | None) -> Non
                       "Bilder aus dem Kursordner an. Legen Sie das Bild in media/ ab, zum "
                       "Beispiel media/logo.png.")
     if _is_local(src) and not (folder / _path(src)).is_file():
-        col.add(line, f"Mediendatei „{_path(src)}“ nicht gefunden.")
+        col.add(line, _missing("Mediendatei", folder, _path(src)))
 
 
 def _check_link(col, folder: Path, line: int, href: str) -> None:
     if _is_local(href) and not (folder / _path(href)).is_file():
-        col.add(line, f"Verlinkte Datei „{_path(href)}“ nicht gefunden.")
+        col.add(line, _missing("Verlinkte Datei", folder, _path(href)))
     scheme = re.match(r"^\s*([a-z][a-z0-9+.-]*):", href, re.IGNORECASE)
     if scheme and scheme.group(1).lower() not in render.ALLOWED_PROTOCOLS:
         col.add(line, f"Link-Adresse „{href}“: nur http, https, mailto und tel sind erlaubt; "

@@ -4,6 +4,7 @@ import hashlib
 from pathlib import Path
 
 from .collect import SLUG, Collector
+from .loader import LINK_AT_ROOT
 from .model import ContentError, Course, Track, TrackStep
 
 TRACK_FIELDS = {"title": (str, True), "summary": (str, True), "version": (str, True),
@@ -16,21 +17,34 @@ def load_tracks(root: Path, courses: list[Course], failed: set[str] = frozenset(
                 ) -> tuple[list[Track], list[ContentError]]:
     """Read every track file; steps must name courses and modules that exist. Steps naming a
     course in `failed` (it has errors of its own) are not checked: no follow-up errors."""
-    folder = Path(root).resolve() / "tracks"
+    root = Path(root).resolve()
+    folder = root / "tracks"
     errors: list[ContentError] = []
+    if folder.is_symlink():
+        Collector(errors, root, folder).add(1, LINK_AT_ROOT)
+        return [], errors
+    if folder.exists() and not folder.is_dir():
+        # Skipped, it passed as "no tracks", and the sync then retired every track.
+        Collector(errors, root, folder).add(
+            1, "Hier steht eine Datei, wo der Ordner „tracks“ mit den Lernpfaden sein muss.")
+        return [], errors
     if not folder.is_dir():
         return [], errors
     known = {c.slug: {m.slug for m in c.modules} for c in courses}
     tracks = []
+    for path in sorted(p for p in folder.iterdir() if p.is_symlink()):
+        # Its target (/etc/passwd) would be read, and quoted in messages.
+        Collector(errors, root, path).add(
+            1, "Symbolische Verknüpfung: Lernpfade müssen als Dateien im Ordner tracks liegen.")
     for path in sorted(p for p in folder.iterdir() if not p.name.startswith(".")
-                       and not p.name.endswith(".yaml")):
+                       and not p.name.endswith(".yaml") and not p.is_symlink()):
         # A track saved as .yml (or a copy named .bak) would be skipped, and its track retired.
-        Collector(errors, Path(root).resolve(), path).add(
+        Collector(errors, root, path).add(
             1, "Lernpfade stehen in Dateien mit der Endung .yaml; andere Dateien gehören nicht "
                "in diesen Ordner.")
-    for path in sorted(folder.glob("*.yaml")):
+    for path in sorted(p for p in folder.glob("*.yaml") if not p.is_symlink()):
         before = len(errors)
-        col = Collector(errors, Path(root).resolve(), path)
+        col = Collector(errors, root, path)
         try:
             track = _load_track(col, path, known, failed)
         except Exception as exc:  # noqa: BLE001 - a file nobody foresaw: name it, never crash
