@@ -122,14 +122,15 @@ def _csv_rows(data: bytes) -> list[list[str]]:
 
 
 def _xlsx_rows(data: bytes) -> tuple[list[list[str]], dict[tuple[int, int], str]]:
-    """The first sheet's rows as text, and the cells that have no usable value.
+    """The rows of the sheet with the list (`_choose_sheet`) as text, and the cells that have
+    no usable value.
 
     The second part maps (row number, column index) to the reason, so that `read` refuses only
     cells in columns it uses: a helper column elsewhere in an HR export must not block it.
     """
     rows, formulas, unusable = [], [], {}
-    text = 0
-    for r, row in enumerate(_xlsx_sheet(data, data_only=False), start=1):
+    text, chosen = 0, []
+    for r, row in enumerate(_xlsx_sheet(data, data_only=False, chosen=chosen), start=1):
         rows.append([cell.value for cell in row])
         # A shared text is stored once and may fill every cell: 9 MB in 150,000 cells packed
         # into 0.8 MB and kept a worker busy for hours. Count what the cells hold, not the parts.
@@ -142,7 +143,7 @@ def _xlsx_rows(data: bytes) -> tuple[list[list[str]], dict[tuple[int, int], str]
     if formulas:
         # A formula's result is in the file only as a copy saved by the program that wrote it.
         # Files written by scripts often have none; such a cell must not read as empty.
-        saved = list(_xlsx_sheet(data, data_only=True))
+        saved = list(_xlsx_sheet(data, data_only=True, chosen=chosen))
         for r, c in formulas:
             cell = saved[r - 1][c] if r <= len(saved) and c < len(saved[r - 1]) else None
             value = getattr(cell, "value", None)
@@ -175,8 +176,13 @@ def _column_letter(index: int) -> str:
     return get_column_letter(index + 1)
 
 
-def _xlsx_sheet(data: bytes, data_only: bool, values_only: bool = False):
-    """The rows of the first sheet, as cells or values, each without its empty tail.
+def _xlsx_sheet(data: bytes, data_only: bool, values_only: bool = False,
+                chosen: list | None = None):
+    """The rows of the sheet with the list, as cells or values, each without its empty tail.
+
+    The sheet is the one `_choose_sheet` picks, or, if `chosen` names one (as the first call
+    for a file leaves it there), that one: a formula without a saved result must not make the
+    second reading pick another sheet.
 
     The size a file declares is ignored: it may be wrong, or claim a million rows and 16,384
     columns to exhaust memory. Rows are read as far as their cells go, MAX_COLUMNS + 1 wide (a
@@ -188,7 +194,12 @@ def _xlsx_sheet(data: bytes, data_only: bool, values_only: bool = False):
     _check_unpacked_size(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
-        sheet = workbook.worksheets[0]
+        if chosen:
+            sheet = workbook[chosen[0]]
+        else:
+            sheet = _choose_sheet(workbook)
+            if chosen is not None:
+                chosen.append(sheet.title)
         sheet.reset_dimensions()
         filled, blank = 0, None
         for number, row in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS + 1,
@@ -212,6 +223,43 @@ def _xlsx_sheet(data: bytes, data_only: bool, values_only: bool = False):
     except Exception as exc:  # openpyxl raises many kinds of errors for broken files
         raise TableError(_("Die XLSX-Datei lässt sich nicht lesen.")) from exc
     workbook.close()
+
+
+def _choose_sheet(workbook):
+    """The sheet with the list: the only visible sheet that holds a value.
+
+    The first sheet was read even when hidden, or when the list was on the second. Hidden and
+    empty sheets (old Excel files bring an empty "Tabelle2" and "Tabelle3") do not count; with
+    several sheets of data it is unclear which holds the list, and the file is refused. With
+    none, the first visible sheet is read (and found empty).
+    """
+    visible = [s for s in workbook.worksheets if s.sheet_state == "visible"]
+    filled = [s for s in visible if _has_values(s)]
+    if len(filled) > 1:
+        raise TableError(_("Die Datei enthält mehrere Tabellenblätter mit Daten (%(names)s). "
+                           "Bitte speichern Sie nur das Blatt mit der Liste.",
+                           names=_quoted([s.title for s in filled])))
+    if filled:
+        return filled[0]
+    hidden = [s for s in workbook.worksheets if s.sheet_state != "visible" and _has_values(s)]
+    if hidden:
+        raise TableError(_("Die Datei enthält Daten nur auf ausgeblendeten Tabellenblättern "
+                           "(%(names)s). Bitte blenden Sie das Blatt mit der Liste ein oder "
+                           "speichern Sie es als eigene Datei.",
+                           names=_quoted([s.title for s in hidden])))
+    return (visible or workbook.worksheets)[0]
+
+
+def _has_values(sheet) -> bool:
+    """Whether a cell of the sheet holds something other than blanks."""
+    sheet.reset_dimensions()
+    for number, row in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True),
+                                 start=1):
+        if number > SHEET_ROWS:
+            return True  # refused as too long when read
+        if any(v is not None and (not isinstance(v, str) or v.strip()) for v in row):
+            return True
+    return False
 
 
 def _check_unpacked_size(data: bytes) -> None:

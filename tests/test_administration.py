@@ -482,6 +482,59 @@ def test_upload_reports_every_bad_row_and_writes_nothing(client, admin, offices)
     assert 'id="fehler" tabindex="-1" autofocus' in page  # the rows' problems, too
 
 
+def _workbook(*sheets):
+    """An XLSX file with sheets given as (title, rows, state)."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for title, rows, state in sheets:
+        sheet = workbook.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+        sheet.sheet_state = state
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+LIST = [HEADER.split(";"), ["P1", "Jörg", "Müller", "joerg@stadt.example", "B1"]]
+OLD_LIST = [HEADER.split(";"), ["P7", "Otto", "Alt", "otto@stadt.example", "B1"]]
+
+
+@pytest.mark.parametrize(("sheets", "message"), [
+    # The first sheet was read although hidden: last year's list, imported unseen.
+    ((("Alt", OLD_LIST, "hidden"), ("Liste", LIST, "visible")), None),
+    ((("Alt", OLD_LIST, "veryHidden"), ("Liste", LIST, "visible")), None),
+    # Old Excel files bring empty sheets; they are no reason to refuse.
+    ((("Tabelle1", LIST, "visible"), ("Tabelle2", [], "visible"),
+      ("Tabelle3", [[None, "  "]], "visible")), None),
+    ((("Tabelle1", [], "visible"), ("Liste", LIST, "visible")), None),
+    # Which one is the list? The first was taken, the second ignored without a word.
+    ((("Liste", LIST, "visible"), ("Alt", OLD_LIST, "visible"), ("Leer", [], "visible")),
+     "Die Datei enthält mehrere Tabellenblätter mit Daten („Liste“, „Alt“). Bitte speichern "
+     "Sie nur das Blatt mit der Liste."),
+    ((("Leer", [], "visible"), ("Liste", LIST, "hidden")),
+     "Die Datei enthält Daten nur auf ausgeblendeten Tabellenblättern („Liste“). Bitte blenden "
+     "Sie das Blatt mit der Liste ein oder speichern Sie es als eigene Datei."),
+])
+def test_upload_reads_the_one_visible_sheet_with_data(client, admin, offices, sheets,
+                                                      message):
+    response = post(client, "/verwaltung/personen/import",
+                    {"file": (io.BytesIO(_workbook(*sheets)), "liste.xlsx")},
+                    content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    imported = set(db.session.scalars(sa.select(User.personnel_number)
+                                      .where(User.personnel_number.is_not(None))))
+    if message is None:
+        assert response.status_code == 200 and "Import gespeichert" in page
+        assert imported == {"P1"}
+    else:
+        assert response.status_code == 422
+        assert message in page and "Es wurde nichts gespeichert" in page
+        assert imported == set() and entries() == []
+
+
 def test_upload_dry_run_then_import_with_invitations(client, admin, offices):
     lines = [HEADER, "P1;Jörg;Müller;joerg@stadt.example;B1",
              "P2;Ayşe;Yılmaz;ayse@stadt.example;B1"]

@@ -309,6 +309,35 @@ def test_offices_import_creates_updates_and_keeps_the_tree(offices, runner, tmp_
         {"filename": "aemter.csv", "created": 1, "updated": 1, "unchanged": 1})
 
 
+def test_offices_import_refuses_a_workbook_with_several_sheets_of_data(offices, runner,
+                                                                       tmp_path):
+    """The first sheet was read, the second (here the newer list) ignored without a word."""
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Alt"
+    for row in (["Kennung", "Bezeichnung"], ["A1", "Amt Eins"]):
+        workbook.active.append(row)
+    new = workbook.create_sheet("Neu")
+    for row in (["Kennung", "Bezeichnung"], ["A9", "Amt Neun"]):
+        new.append(row)
+    workbook.create_sheet("Tabelle3")
+    path = tmp_path / "aemter.xlsx"
+    workbook.save(path)
+    result = runner.invoke(args=["offices", "import", str(path)])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "Die Datei enthält mehrere Tabellenblätter mit Daten („Alt“, „Neu“). Bitte speichern "
+        "Sie nur das Blatt mit der Liste.", "Nothing was imported."]
+    assert {o.code: o.name for o in db.session.scalars(sa.select(Office))} == {
+        "STADT": "Stadt", "A1": "Amt 1", "A2": "Amt 2"}
+    assert db.session.scalars(sa.select(AuditEntry)).all() == []
+    workbook["Alt"].sheet_state = "hidden"  # the old list kept, out of sight
+    workbook.save(path)
+    result = runner.invoke(args=["offices", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(sa.select(Office.name).where(Office.code == "A9")) == "Amt Neun"
+    assert db.session.scalar(sa.select(Office.name).where(Office.code == "A1")) == "Amt 1"
+
+
 def test_offices_import_without_parent_column_leaves_the_tree_alone(offices):
     result = import_offices(csv_bytes(["Kennung;Bezeichnung", "A1;Amt Eins neu"]), "a.csv")
     assert result.errors == [] and result.updated == 1
