@@ -719,3 +719,29 @@ def test_an_unreadable_file_is_named_not_its_course_yaml(tmp_path, monkeypatch):
     assert [str(e) for e in errors] == [
         f"kurse/demo-kurs/{name}:1: Datei lässt sich nicht lesen: Permission denied."
         for name in ("02-zweites-modul.md", "media/checkliste.txt", "media/video.de.vtt")]
+
+
+OUTSIDE = "liegt nicht im Ordner media/ dieses Kurses (oder ist versteckt): Die Lernplattform " \
+          "liefert nur Dateien aus media/ aus."
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    # Only media/ is served, without hidden files: each passed, then showed broken to learners.
+    ("](media/checkliste.txt)", "](course.yaml)",
+     "20: Verlinkte Datei „course.yaml“ " + OUTSIDE),
+    ("](media/bild.png)", "](../fragetypen/01-yaml.md)",
+     "18: Mediendatei „../fragetypen/01-yaml.md“ " + OUTSIDE),
+    ("](media/bild.png)", "](media/.bild.png)", "18: Mediendatei „media/.bild.png“ " + OUTSIDE),
+    ("transcript: media/video.de.md", "transcript: 02-zweites-modul.md",
+     "11: Mediendatei „02-zweites-modul.md“ " + OUTSIDE),
+    ("](media/checkliste.txt)", "](media/../media/checkliste.txt)", None),
+])
+def test_a_module_points_only_to_files_that_are_served(tmp_path, old, new, expected):
+    root = tmp_path / "kurse"
+    shutil.copytree(FIXTURES / "courses" / "good", root)
+    (root / "demo-kurs" / "media" / ".bild.png").write_bytes(b"\x89PNG")
+    module = root / "demo-kurs" / "01-erstes-modul.md"
+    module.write_text(module.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    _, _, errors = load_all(root)
+    assert [str(e) for e in errors] == (
+        [f"kurse/demo-kurs/01-erstes-modul.md:{expected}"] if expected else [])

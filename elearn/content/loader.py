@@ -301,9 +301,9 @@ def _video(col, folder: Path, data) -> Video | None:
     if not col.fields(data, VIDEO_FIELDS, "Video"):
         return None
     for key in ("src", "captions", "transcript"):
-        value = data.get(key)
-        if value and not (folder / value).is_file():
-            col.add(data.lines[key], _missing("Mediendatei", folder, value))
+        problem = data.get(key) and _media_problem("Mediendatei", folder, data[key])
+        if problem:
+            col.add(data.lines[key], problem)
     captions = data.get("captions")
     if captions and not captions.endswith(".vtt"):
         col.add(data.lines["captions"], "Untertitel müssen eine WebVTT-Datei (.vtt) sein.")
@@ -414,11 +414,25 @@ def _path(url: str) -> str:
     return unquote(re.split(r"[?#]", url)[0])
 
 
-def _missing(what: str, folder: Path, name: str) -> str:
-    """Why a media file is not there: a folder of that name reads as "not found" otherwise."""
-    if (folder / name).is_dir():
+def _media_problem(what: str, folder: Path, name: str) -> str | None:
+    """Why a file a module points to would not reach the learner, or None.
+
+    Only files in the course's media/ folder are served, and no hidden ones (catalog.routes.
+    media): "course.yaml", "../anderer-kurs/media/x.png" or "media/.bild.png" passed the
+    check and then showed as a broken image or link.
+    """
+    path = folder / name
+    if path.is_dir():  # would otherwise read as "not found"
         return f"{what} „{name}“ ist ein Ordner, keine Datei."
-    return f"{what} „{name}“ nicht gefunden."
+    if not path.is_file():
+        return f"{what} „{name}“ nicht gefunden."
+    media = (folder / "media").resolve()
+    target = path.resolve()
+    if not target.is_relative_to(media) or any(
+            part.startswith(".") for part in target.relative_to(media).parts):
+        return (f"{what} „{name}“ liegt nicht im Ordner media/ dieses Kurses (oder ist "
+                "versteckt): Die Lernplattform liefert nur Dateien aus media/ aus.")
+    return None
 
 
 def _check_image(col, folder: Path, line: int, src: str, alt: str | None) -> None:
@@ -430,13 +444,15 @@ def _check_image(col, folder: Path, line: int, src: str, alt: str | None) -> Non
         col.add(line, f"Bild „{src}“ liegt nicht im Kursordner: Die Lernplattform zeigt nur "
                       "Bilder aus dem Kursordner an. Legen Sie das Bild in media/ ab, zum "
                       "Beispiel media/logo.png.")
-    if _is_local(src) and not (folder / _path(src)).is_file():
-        col.add(line, _missing("Mediendatei", folder, _path(src)))
+    problem = _is_local(src) and _media_problem("Mediendatei", folder, _path(src))
+    if problem:
+        col.add(line, problem)
 
 
 def _check_link(col, folder: Path, line: int, href: str) -> None:
-    if _is_local(href) and not (folder / _path(href)).is_file():
-        col.add(line, _missing("Verlinkte Datei", folder, _path(href)))
+    problem = _is_local(href) and _media_problem("Verlinkte Datei", folder, _path(href))
+    if problem:
+        col.add(line, problem)
     scheme = re.match(r"^\s*([a-z][a-z0-9+.-]*):", href, re.IGNORECASE)
     if scheme and scheme.group(1).lower() not in render.ALLOWED_PROTOCOLS:
         col.add(line, f"Link-Adresse „{href}“: nur http, https, mailto und tel sind erlaubt; "
