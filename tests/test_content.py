@@ -745,3 +745,37 @@ def test_a_module_points_only_to_files_that_are_served(tmp_path, old, new, expec
     _, _, errors = load_all(root)
     assert [str(e) for e in errors] == (
         [f"kurse/demo-kurs/01-erstes-modul.md:{expected}"] if expected else [])
+
+
+@pytest.mark.parametrize(("locked", "loaded", "expected"), [
+    ("", [], "kurse:1: Ordner lässt sich nicht lesen: Permission denied."),
+    ("demo-kurs", ["fragetypen"],
+     "kurse/demo-kurs:1: Ordner lässt sich nicht lesen: Permission denied."),
+    ("demo-kurs/media", ["fragetypen"],
+     "kurse/demo-kurs/media:1: Ordner lässt sich nicht lesen: Permission denied."),
+    ("tracks", ["demo-kurs", "fragetypen"],
+     "kurse/tracks:1: Ordner lässt sich nicht lesen: Permission denied."),
+])
+def test_a_folder_that_may_not_be_read_is_named_not_a_traceback(runner, tmp_path, monkeypatch,
+                                                                 locked, loaded, expected):
+    """Simulated (the suite may run as root, who may read anything)."""
+    import os
+
+    root = tmp_path / "kurse"
+    shutil.copytree(FIXTURES / "courses" / "good", root)
+    refused = os.fspath(root / locked) if locked else os.fspath(root)
+
+    def refusing(original):
+        def read(path="."):
+            if os.fspath(path) == refused:
+                raise PermissionError(13, "Permission denied", os.fspath(path))
+            return original(path)
+        return read
+
+    monkeypatch.setattr(os, "listdir", refusing(os.listdir))
+    monkeypatch.setattr(os, "scandir", refusing(os.scandir))
+    courses, tracks, errors = load_all(root)
+    assert [c.slug for c in courses] == loaded and tracks == []
+    assert [str(e) for e in errors] == [expected]
+    result = runner.invoke(args=["courses", "validate", str(root)])
+    assert result.exit_code == 1 and result.output.splitlines()[0] == expected

@@ -11,8 +11,11 @@ def load_all(root: str | Path) -> tuple[list[Course], list[Track], list[ContentE
     """Courses and tracks below root, with every error of both."""
     failed: set[str] = set()
     courses, errors = load_directory(root, failed)
-    tracks, track_errors = (load_tracks(Path(root), courses, failed) if Path(root).is_dir()
-                            else ([], []))
+    # Not where the folder itself is missing or may not be read (reported once, with no
+    # follow-up errors in the tracks).
+    readable = Path(root).is_dir() and not any(e.path == Path(root).resolve().name
+                                               for e in errors)
+    tracks, track_errors = load_tracks(Path(root), courses, failed) if readable else ([], [])
     return courses, tracks, sorted(errors + track_errors)
 
 __all__ = [

@@ -107,6 +107,16 @@ def _links_refused(root: Path, folder: Path, errors: list) -> bool:
     return found
 
 
+def listing(root: Path, folder: Path, errors: list) -> list[Path] | None:
+    """A folder's entries, sorted; None after reporting a folder that may not be read."""
+    try:
+        return sorted(folder.iterdir())
+    except OSError as error:  # no permission: a traceback named neither folder nor cause
+        Collector(errors, root, folder).add(
+            1, f"Ordner lässt sich nicht lesen: {error.strerror or error}.")
+        return None
+
+
 def load_directory(root: str | Path, failed: set[str] | None = None,
                    ) -> tuple[list[Course], list[ContentError]]:
     """Load every course below root. Returns the valid courses and all errors found; adds the
@@ -118,7 +128,7 @@ def load_directory(root: str | Path, failed: set[str] | None = None,
         return [], [ContentError(str(root), 0, "Verzeichnis nicht gefunden.")]
     courses: list[Course] = []
     slug_seen: dict[str, str] = {}
-    for folder in sorted(p for p in root.iterdir() if not is_junk(p.name)):
+    for folder in [p for p in listing(root, root, errors) or [] if not is_junk(p.name)]:
         if folder.name == "tracks":
             continue  # tracks.load_tracks checks it
         if folder.is_symlink():
@@ -134,7 +144,11 @@ def load_directory(root: str | Path, failed: set[str] | None = None,
                        "in einem eigenen Ordner mit course.yaml.")
                 failed.add(folder.name)
             continue
-        if all(is_junk(p.name) for p in folder.iterdir()):
+        entries = listing(root, folder, errors)
+        if entries is None:
+            failed.add(folder.name)
+            continue
+        if all(is_junk(p.name) for p in entries):
             continue  # an empty folder (or one with only a .DS_Store left) is no course
         before = len(errors)
         try:

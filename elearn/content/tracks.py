@@ -4,7 +4,7 @@ import hashlib
 from pathlib import Path
 
 from .collect import SLUG, Collector
-from .loader import LINK_AT_ROOT
+from .loader import LINK_AT_ROOT, listing
 from .model import ContentError, Course, Track, TrackStep
 
 TRACK_FIELDS = {"title": (str, True), "summary": (str, True), "version": (str, True),
@@ -28,21 +28,22 @@ def load_tracks(root: Path, courses: list[Course], failed: set[str] = frozenset(
         Collector(errors, root, folder).add(
             1, "Hier steht eine Datei, wo der Ordner „tracks“ mit den Lernpfaden sein muss.")
         return [], errors
-    if not folder.is_dir():
+    entries = listing(root, folder, errors) if folder.is_dir() else None
+    if entries is None:
         return [], errors
     known = {c.slug: {m.slug for m in c.modules} for c in courses}
     tracks = []
-    for path in sorted(p for p in folder.iterdir() if p.is_symlink()):
+    for path in [p for p in entries if p.is_symlink()]:
         # Its target (/etc/passwd) would be read, and quoted in messages.
         Collector(errors, root, path).add(
             1, "Symbolische Verknüpfung: Lernpfade müssen als Dateien im Ordner tracks liegen.")
-    for path in sorted(p for p in folder.iterdir() if not p.name.startswith(".")
-                       and not p.name.endswith(".yaml") and not p.is_symlink()):
+    for path in [p for p in entries if not p.name.startswith(".")
+                 and not p.name.endswith(".yaml") and not p.is_symlink()]:
         # A track saved as .yml (or a copy named .bak) would be skipped, and its track retired.
         Collector(errors, root, path).add(
             1, "Lernpfade stehen in Dateien mit der Endung .yaml; andere Dateien gehören nicht "
                "in diesen Ordner.")
-    for path in sorted(p for p in folder.glob("*.yaml") if not p.is_symlink()):
+    for path in [p for p in entries if p.name.endswith(".yaml") and not p.is_symlink()]:
         before = len(errors)
         col = Collector(errors, root, path)
         try:
