@@ -205,7 +205,7 @@ def _xlsx_sheet(data: bytes, data_only: bool, values_only: bool = False,
         for number, row in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS + 1,
                                                      values_only=values_only), start=1):
             if number > SHEET_ROWS:  # more than a spreadsheet program can even show
-                raise TableError(_("Die Datei hat mehr als %(max)s Zeilen.", max=MAX_ROWS))
+                raise _too_many_rows()
             if row is blank:  # openpyxl hands out one and the same tuple for missing rows
                 yield ()
                 continue
@@ -216,7 +216,7 @@ def _xlsx_sheet(data: bytes, data_only: bool, values_only: bool = False,
                 blank = row
             filled += width > 0
             if filled > MAX_ROWS + 1:  # the header and MAX_ROWS rows
-                raise TableError(_("Die Datei hat mehr als %(max)s Zeilen.", max=MAX_ROWS))
+                raise _too_many_rows()
             yield row[:width]
     except TableError:
         raise
@@ -260,6 +260,11 @@ def _has_values(sheet) -> bool:
         if any(v is not None and (not isinstance(v, str) or v.strip()) for v in row):
             return True
     return False
+
+
+def _too_many_rows() -> TableError:
+    # Read from MAX_ROWS when raised, as tests lower it; "200.000", not "200000".
+    return TableError(_("Die Datei hat mehr als %(max)s Zeilen.", max=format_decimal(MAX_ROWS)))
 
 
 def _check_unpacked_size(data: bytes) -> None:
@@ -342,7 +347,7 @@ def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
     if not numbered:
         raise TableError(_("Die Datei ist leer."))
     if len(numbered) > MAX_ROWS:
-        raise TableError(_("Die Datei hat mehr als %(max)s Zeilen.", max=MAX_ROWS))
+        raise _too_many_rows()
     lookup = {alias.casefold(): name for name, names in aliases.items() for alias in names}
     header = [_visible(cell).strip() for cell in numbered[0][1]]
     columns, unknown, twice = [], [], []

@@ -436,7 +436,7 @@ def test_xlsx_empty_formula_results_and_helper_columns_do_not_block_a_file():
                           (3, {"email": "b@stadt.example", "name": "Bea"})]
 
 
-def test_xlsx_size_comes_from_its_cells_not_from_what_it_declares(monkeypatch):
+def test_xlsx_size_comes_from_its_cells_not_from_what_it_declares(app, monkeypatch):
     from elearn import tabular
 
     aliases = {"email": ("E-Mail",)}
@@ -466,7 +466,7 @@ def test_xlsx_size_comes_from_its_cells_not_from_what_it_declares(monkeypatch):
     with pytest.raises(tabular.TableError, match="mehr als 200 Spalten"):
         tabular.read(too_wide, "l.xlsx", aliases, {"email"})
     beyond_excel = _with_sheet_xml(_xlsx(rows), add_rows(f'<row r="1001">{value("A1001")}</row>'))
-    with pytest.raises(tabular.TableError, match="mehr als 200000 Zeilen"):
+    with pytest.raises(tabular.TableError, match="mehr als 200.000 Zeilen"):
         tabular.read(beyond_excel, "l.xlsx", aliases, {"email"})
     monkeypatch.setattr(tabular, "MAX_ROWS", 10)
     many = _xlsx([["E-Mail"]] + [[f"p{n}@stadt.example"] for n in range(11)])
