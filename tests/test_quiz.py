@@ -1,5 +1,6 @@
 """Quizzes graded on the server: integrity, tampering, test-out and limits."""
 
+import os
 import re
 from datetime import timedelta
 
@@ -437,3 +438,104 @@ def test_a_second_grading_of_the_same_attempt_changes_nothing(logged_in):
     assert attempt.passed is False and attempt.score_percent < 60
     assert attempt.answers == {"einfach": 1, "mehrfach": [2], "wahr-falsch": True}
     assert _progress().status == "started"
+
+
+
+def test_no_placement_test_at_a_module_already_completed(logged_in):
+    """The module page offers none then; a forged form started one all the same (and would
+    have turned an open quiz into a placement test)."""
+    submit(logged_in, start(logged_in), ALL_RIGHT)
+    page = logged_in.get("/kurse/demo-kurs/01-erstes-modul").get_data(as_text=True)
+    assert "Einstufungstest starten" not in page and "Quiz starten" in page
+    token = csrf_token(logged_in, "/kurse/demo-kurs/01-erstes-modul")
+    forged = logged_in.post("/kurse/demo-kurs/01-erstes-modul/quiz",
+                            data={"mode": "test_out", "csrf_token": token})
+    assert forged.status_code == 409
+    assert "Sie haben dieses Modul bereits abgeschlossen. Einen Einstufungstest gibt es nur " \
+           "für Module, die Sie noch nicht abgeschlossen haben." in forged.get_data(as_text=True)
+    assert len(_attempts()) == 1
+    # Nor does it make the open quiz (a renewal, a second try for practice) a placement test.
+    url = start(logged_in)
+    forged = logged_in.post("/kurse/demo-kurs/01-erstes-modul/quiz",
+                            data={"mode": "test_out", "csrf_token": token})
+    assert forged.status_code == 409
+    assert [a.mode for a in _attempts()] == ["study", "study"]
+    assert "<title>Quiz: Erstes Modul –" in logged_in.get(url).get_data(as_text=True)
+    progress = _progress()
+    assert (progress.status, progress.completed_via) == ("completed", "study")
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
+                    reason="SQLite lets one transaction write at a time: the second start waits "
+                           "for the first to commit, and this interleaving cannot occur")
+def test_two_tabs_starting_across_a_sync_open_one_attempt(app, logged_in):
+    """The one open attempt per module is kept by a unique index within one module version.
+    The first tab still read the old version, the second the new one after a sync: each drew
+    an attempt (in two versions), both counted as within max_attempts."""
+    from elearn.catalog.models import Course, CourseVersion, Module
+
+    from .conftest import AuthActions, meanwhile
+
+    course, version = db.session.execute(sa.select(Course, CourseVersion).join(
+        CourseVersion, CourseVersion.course_id == Course.id).where(
+        Course.slug == "demo-kurs")).one()
+    token = csrf_token(logged_in, "/kurse/demo-kurs/01-erstes-modul")
+    second_tab = app.test_client()  # a second browser of the same person
+    AuthActions(second_tab).login()
+    second_token = csrf_token(second_tab, "/kurse/demo-kurs/01-erstes-modul")
+    starts = []
+
+    def sync_then_start_in_the_second_tab():
+        with app.app_context():  # a new version with the same modules, as a sync makes it
+            old = db.session.get(CourseVersion, version.id)
+            new = CourseVersion(course_id=course.id, number=2, content_hash="neu",
+                                **{k: getattr(old, k) for k in (
+                                    "label", "title", "summary", "audience", "language",
+                                    "estimated_minutes", "certificate_validity_months")})
+            db.session.add(new)
+            for m in old.modules:
+                db.session.add(Module(version=new, **{k: getattr(m, k) for k in (
+                    "slug", "position", "title", "estimated_minutes", "objectives",
+                    "body_html", "videos", "quiz")}))
+            db.session.get(Course, course.id).current_version_number = 2
+            db.session.commit()
+        starts.append(second_tab.post("/kurse/demo-kurs/01-erstes-modul/quiz",
+                                      data={"mode": "study", "csrf_token": second_token}))
+
+    # The first tab has checked that none is open and draws its attempt in the old version.
+    with meanwhile("INSERT INTO attempt", sync_then_start_in_the_second_tab):
+        first = logged_in.post("/kurse/demo-kurs/01-erstes-modul/quiz",
+                               data={"mode": "study", "csrf_token": token})
+    assert first.status_code == 303 and starts[0].status_code == 303
+    assert starts[0].headers["Location"] == first.headers["Location"]
+    db.session.expire_all()
+    assert len(_attempts()) == 1
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
+                    reason="SQLite lets one transaction write at a time: the start waits for the "
+                           "submission to commit, and this interleaving cannot occur")
+def test_a_start_while_the_attempt_is_handed_in_leaves_its_result_as_graded(app, logged_in):
+    """A second tab chose the placement test while the first handed the quiz in: its change of
+    mode waited for the graded row, then wrote "test_out" onto the submitted quiz."""
+    from .conftest import AuthActions, meanwhile
+
+    url = start(logged_in)
+    form = {**answers(logged_in, url, ALL_RIGHT), "csrf_token": csrf_token(logged_in, "/")}
+    second_tab = app.test_client()
+    AuthActions(second_tab).login()
+    token = csrf_token(second_tab, "/kurse/demo-kurs/01-erstes-modul")
+    starts = []
+
+    def start_a_placement_test():
+        starts.append(second_tab.post("/kurse/demo-kurs/01-erstes-modul/quiz",
+                                      data={"mode": "test_out", "csrf_token": token}))
+
+    # Graded, not yet committed.
+    with meanwhile("INSERT INTO attempt_answer", start_a_placement_test):
+        assert logged_in.post(url, data=form).status_code == 303
+    assert starts[0].status_code == 303 and starts[0].headers["Location"] == url
+    db.session.expire_all()
+    [attempt] = _attempts()
+    assert (attempt.mode, attempt.passed) == ("study", True)
+    assert _progress().completed_via == "study"

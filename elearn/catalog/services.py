@@ -257,6 +257,14 @@ def mark_seen(user_id: int, course_id: int, module_slug: str) -> str:
     return db.session.execute(statement).scalar_one()
 
 
+def status_of(user_id: int, course_id: int, module_slug: str) -> str | None:
+    """The person's status in the module (STARTED, COMPLETED), or None if never opened."""
+    return db.session.scalar(
+        sa.select(ModuleProgress.status).where(
+            ModuleProgress.user_id == user_id, ModuleProgress.course_id == course_id,
+            ModuleProgress.module_slug == module_slug))
+
+
 def record_visit(user, course: Course, module: Module) -> ModuleProgress:
     """Mark a module as started (or seen again) by this learner; return the progress row."""
     mark_seen(user.id, course.id, module.slug)

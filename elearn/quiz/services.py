@@ -11,10 +11,10 @@ from flask_babel import format_date, format_time, ngettext
 from flask_babel import gettext as _
 
 from ..catalog import services as catalog
-from ..catalog.models import CourseVersion, Module
+from ..catalog.models import BY_TEST_OUT, COMPLETED, CourseVersion, Module
 from ..certificates import services as certificates
 from ..certificates.models import Certificate
-from ..extensions import db, serialize
+from ..extensions import claim, db, serialize
 from ..org.models import utcnow
 from .models import Attempt, AttemptAnswer
 
@@ -30,6 +30,9 @@ class QuizRefused(Exception):
 
     @property
     def user_message(self) -> str:
+        if self.reason == "completed":
+            return _("Sie haben dieses Modul bereits abgeschlossen. Einen Einstufungstest gibt "
+                     "es nur für Module, die Sie noch nicht abgeschlossen haben.")
         if self.next_possible:  # the day as on every page, the time without seconds
             return _("Sie können das Quiz erst am %(date)s ab %(time)s Uhr wieder starten.",
                      date=format_date(self.next_possible, "medium"),
@@ -131,11 +134,25 @@ def draw(quiz: dict) -> list[dict]:
 
 
 def start_attempt(user, module: Module, mode: str = "study") -> Attempt:
-    """Return the learner's open attempt at this module, or draw a new one."""
+    """Return the learner's open attempt at this module, or draw a new one.
+
+    Raises QuizRefused for a placement test at a module the person has completed (the module
+    page offers none then), and when the limits forbid a new attempt."""
+    # One start per person at a time: the one open attempt per module is kept by a unique index
+    # only within one module version, and two tabs starting across a sync each drew one, in two
+    # versions, both counted as allowed. Waiting here, the second finds the first's attempt.
+    # (Not the lock a pass takes: a start changing the mode of the attempt being handed in
+    # waits for its row, and the two would wait for each other.)
+    serialize(f"quiz-start:{user.id}")
+    if mode == BY_TEST_OUT and catalog.status_of(
+            user.id, module.version.course_id, module.slug) == COMPLETED:
+        raise QuizRefused("completed")
     open_attempt = _open_attempt(user, module)
     if open_attempt:
         # Nothing is answered before the submit: the latest choice of mode is how it counts.
-        open_attempt.mode = mode
+        # Only while it is open: handed in meanwhile (another tab), its result stays as graded.
+        if open_attempt.mode != mode:
+            claim(open_attempt, Attempt.submitted_at.is_(None), mode=mode)
         return open_attempt
     check_may_start(user, module)
     attempt = Attempt(user_id=user.id, module_id=module.id, mode=mode, drawn=draw(module.quiz))
