@@ -175,6 +175,60 @@ def test_the_quiz_page_leads_back_to_its_module(logged_in):
     assert start(logged_in) == url
 
 
+def test_the_module_page_continues_an_open_attempt(logged_in):
+    """Back on the module page with an attempt open, it said "Quiz starten" as if the answers
+    would start anew; the button leads to the open attempt, and says so."""
+    page = logged_in.get("/kurse/demo-kurs/01-erstes-modul").get_data(as_text=True)
+    assert "Quiz starten" in page and "Quiz fortsetzen" not in page
+    url = start(logged_in)
+    page = logged_in.get("/kurse/demo-kurs/01-erstes-modul").get_data(as_text=True)
+    assert '<span class="kern-label">Quiz fortsetzen</span>' in page
+    assert "Quiz starten" not in page
+    assert "Einstufungstest starten" in page and '<details class="test-out">' in page
+    assert start(logged_in) == url  # the button's form: the same attempt
+    # Another module has none open: it starts there.
+    assert "Quiz starten" in logged_in.get("/kurse/demo-kurs/02-zweites-modul").get_data(
+        as_text=True)
+    # An open placement test is continued at its own button, which shows unfolded.
+    assert start(logged_in, mode="test_out") == url
+    page = logged_in.get("/kurse/demo-kurs/01-erstes-modul").get_data(as_text=True)
+    assert '<details class="test-out" open>' in page
+    assert '<span class="kern-label">Einstufungstest fortsetzen</span>' in page
+    assert "Einstufungstest starten" not in page
+    # Handed in: nothing is open any more.
+    submit(logged_in, url, ALL_WRONG)
+    page = logged_in.get("/kurse/demo-kurs/01-erstes-modul").get_data(as_text=True)
+    assert "Quiz starten" in page and "fortsetzen" not in page
+
+
+def test_an_open_attempt_is_offered_though_the_limits_now_refuse_a_new_one(logged_in):
+    """The attempt limit was lowered (a sync) while an attempt was open: it can still be handed
+    in (a start returns it), so the module page offers it instead of the refusal."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from elearn.catalog.models import Module
+    from elearn.quiz.models import Attempt
+
+    submit(logged_in, start(logged_in, module="02-zweites-modul"), {"q-nur-eine": "Falsch"})
+    first = db.session.scalar(sa.select(Attempt))
+    first.submitted_at -= timedelta(minutes=31)  # the waiting time is over
+    module = db.session.scalar(sa.select(Module).where(Module.slug == "02-zweites-modul"))
+    db.session.commit()
+    url = start(logged_in, module="02-zweites-modul")
+    module.quiz = {**module.quiz, "max_attempts": 1}  # now used up
+    db.session.commit()
+    page = logged_in.get("/kurse/demo-kurs/02-zweites-modul").get_data(as_text=True)
+    assert '<span class="kern-label">Quiz fortsetzen</span>' in page
+    assert "Sie haben den einzigen Versuch" not in page
+    assert start(logged_in, module="02-zweites-modul") == url
+    # Handed in, the limit is said as before.
+    submit(logged_in, url, {"q-nur-eine": "Falsch"})
+    page = logged_in.get("/kurse/demo-kurs/02-zweites-modul").get_data(as_text=True)
+    assert "Sie haben den einzigen Versuch" in page and "Quiz fortsetzen" not in page
+
+
 def test_the_course_page_shows_how_far_one_is(logged_in):
     assert "Fortschritt:" not in logged_in.get("/kurse/demo-kurs").get_data(as_text=True)
     submit(logged_in, start(logged_in), ALL_RIGHT)

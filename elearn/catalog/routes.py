@@ -64,16 +64,20 @@ def module(slug: str, module_slug: str):
     from ..cohorts import activity
 
     status = services.mark_seen(current_user.id, found.course_id, module_slug)
-    refusal = None
-    if modules[index].limited and status != COMPLETED:  # say so, rather than offer a button
+    refusal = open_mode = None
+    if modules[index].question_count:
         from ..quiz import services as quiz
 
-        refusal = quiz.refusal(current_user, db.session.get(Module, modules[index].id))
+        # An open attempt is continued whatever the limits say now: "continue", not "start".
+        open_mode = quiz.open_attempt_mode(current_user.id, found.course_id, module_slug)
+        if open_mode is None and modules[index].limited and status != COMPLETED:
+            # Say so, rather than offer a button that can only fail.
+            refusal = quiz.refusal(current_user, db.session.get(Module, modules[index].id))
     study_session = activity.open_session(current_user, found, module_slug)
     db.session.commit()
     return render_template(
         "catalog/module.html", course=found, module=modules[index], status=status,
-        refusal=refusal,
+        refusal=refusal, open_mode=open_mode,
         position=index + 1, count=len(modules), study_session=study_session,
         previous=modules[index - 1] if index > 0 else None,
         following=modules[index + 1] if index + 1 < len(modules) else None,
