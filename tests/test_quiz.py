@@ -440,7 +440,6 @@ def test_a_second_grading_of_the_same_attempt_changes_nothing(logged_in):
     assert _progress().status == "started"
 
 
-
 def test_no_placement_test_at_a_module_already_completed(logged_in):
     """The module page offers none then; a forged form started one all the same (and would
     have turned an open quiz into a placement test)."""
@@ -463,6 +462,16 @@ def test_no_placement_test_at_a_module_already_completed(logged_in):
     assert "<title>Quiz: Erstes Modul –" in logged_in.get(url).get_data(as_text=True)
     progress = _progress()
     assert (progress.status, progress.completed_via) == ("completed", "study")
+
+
+def test_a_placement_test_page_is_titled_as_one(logged_in):
+    url = start(logged_in, mode="test_out")
+    page = logged_in.get(url).get_data(as_text=True)
+    assert "<title>Einstufungstest: Erstes Modul –" in page
+    assert '<h1 class="kern-heading-large">Einstufungstest: <span lang="de">Erstes Modul' in page
+    # Its list of problems, too.
+    page = submit(logged_in, url, {"q-einfach": "Die richtige Antwort"}).get_data(as_text=True)
+    assert "<title>Fehler: Einstufungstest: Erstes Modul –" in page
 
 
 @pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
