@@ -474,6 +474,38 @@ def test_a_placement_test_page_is_titled_as_one(logged_in):
     assert "<title>Fehler: Einstufungstest: Erstes Modul –" in page
 
 
+def test_an_open_attempt_in_a_retired_course_is_not_handed_in(logged_in):
+    """Retired (gone from the folder, `flask courses sync --retire`): the quiz page's links to
+    the course and the module led to "Seite nicht gefunden", and the attempt could still be
+    handed in, completing a module of a course nobody can open any more."""
+    from elearn.catalog.models import Course
+    from elearn.cohorts.models import StudySession
+
+    url = start(logged_in)
+    form = {**answers(logged_in, url, ALL_RIGHT), "csrf_token": csrf_token(logged_in, "/")}
+    visits = db.session.scalar(sa.select(sa.func.count()).select_from(StudySession))
+    course = db.session.scalar(sa.select(Course).where(Course.slug == "demo-kurs"))
+    course.active = False  # what the sync does to a course it retires
+    db.session.commit()
+    said = ("Dieser Kurs wird nicht mehr angeboten. Ein offener Versuch darin kann nicht mehr "
+            "abgegeben werden; Antworten werden nicht gespeichert.")
+    for response in (logged_in.get(url), logged_in.post(url, data=form)):
+        page = response.get_data(as_text=True)
+        assert response.status_code == 410
+        assert said in page and "/kurse/demo-kurs" not in page
+        assert '<a class="kern-link" href="/kurse">Zu den Kursen</a>' in page
+    [attempt] = _attempts()
+    assert attempt.submitted_at is None and attempt.answers is None
+    assert _progress().status == "started"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(StudySession)) == visits
+    # Back in the folder, the course is offered again, and with it the open attempt.
+    course.active = True
+    db.session.commit()
+    assert start(logged_in) == url
+    assert logged_in.post(url, data=form).status_code == 303
+    assert _progress().status == "completed"
+
+
 @pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
                     reason="SQLite lets one transaction write at a time: the second start waits "
                            "for the first to commit, and this interleaving cannot occur")

@@ -332,6 +332,30 @@ def test_a_result_links_only_to_what_is_still_offered(runner, courses_dir, clien
     assert "/kurse/demo-kurs" not in page and 'href="/kurse"' in page
 
 
+def test_an_open_attempt_at_a_module_left_out_links_only_to_what_is_still_offered(
+        runner, courses_dir, client, auth, learner):
+    """The quiz page's breadcrumbs led to the module's page, gone with the new version
+    ("Seite nicht gefunden"). The attempt may still be handed in, as its result page says."""
+    from .test_quiz import start, submit
+
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    auth.login()
+    url = start(client, module="02-zweites-modul")
+    course_file = courses_dir / "demo-kurs" / "course.yaml"
+    course_file.write_text(course_file.read_text().replace("  - 02-zweites-modul\n", ""))
+    (courses_dir / "demo-kurs" / "02-zweites-modul.md").unlink()
+    (courses_dir / "demo-kurs" / "02-zweites-modul.quiz.yaml").unlink()
+    assert runner.invoke(args=["courses", "sync", str(courses_dir)]).exit_code == 0
+    page = client.get(url).get_data(as_text=True)
+    assert "/kurse/demo-kurs/02-zweites-modul" not in page
+    assert '<a class="kern-link" href="/kurse/demo-kurs" lang="de">' in page
+    assert "Dieses Modul gehört inzwischen nicht mehr zum Kurs: Sie können den Versuch " \
+           "abgeben, das Ergebnis zählt aber nicht für den Abschluss des Kurses." in page
+    assert "Wenn Sie vorher im Modul nachlesen" not in page
+    result = client.get(submit(client, url, {"q-nur-eine": "Richtig"}).headers["Location"])
+    assert "Das Modul gehört inzwischen nicht mehr zum Kurs" in result.get_data(as_text=True)
+
+
 def test_a_failed_attempt_offers_another_by_the_rules_now_in_force(runner, courses_dir, client,
                                                                    auth, learner):
     """The quiz got an attempt limit while an attempt was open: the result page offered

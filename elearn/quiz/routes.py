@@ -50,17 +50,28 @@ def attempt(attempt_id: int):
         if request.method == "POST":  # an old tab or the back button: say what became of it
             flash(_("Dieser Versuch war bereits abgegeben; das erste Ergebnis gilt."), "info")
         return redirect(url_for("quiz.result", attempt_id=attempt.id), code=303)
+    # A retired course is no longer worked on: its module pages are gone, no attempt starts,
+    # and none is handed in (it would complete a module of a course nobody can open). The
+    # attempt stays open as it is; should the course come back, it can be handed in then.
+    course = attempt.module.version.course
+    found = catalog.get_course(course.slug)
+    if found is None:
+        return render_error(410, _("Dieser Kurs wird nicht mehr angeboten. Ein offener Versuch "
+                                   "darin kann nicht mehr abgegeben werden; Antworten werden "
+                                   "nicht gespeichert."),
+                            back=(url_for("catalog.catalogue"), _("Zu den Kursen")))
+    # Left out of the course's current version, the module has no page to read up on.
+    module_open = catalog.module_of(found[1], attempt.module.slug) is not None
     questions = services.results(attempt)
     if request.method == "GET":
         from ..cohorts import activity
 
-        study_session = activity.open_session(current_user, attempt.module.version.course,
-                                              attempt.module.slug)
+        study_session = activity.open_session(current_user, course, attempt.module.slug)
         db.session.commit()
         given, raw = _draft(attempt)
         return render_template("quiz/attempt.html", attempt=attempt, questions=questions,
                                missing=[], not_numbers=[], repeated=[], given=given, raw=raw,
-                               study_session=study_session)
+                               study_session=study_session, module_open=module_open)
     try:
         answers, missing, not_numbers, repeated = services.parse_answers(attempt, request.form)
     except services.TamperedAnswers:
@@ -69,7 +80,8 @@ def attempt(attempt_id: int):
     if missing or not_numbers or repeated:
         return render_template("quiz/attempt.html", attempt=attempt, questions=questions,
                                missing=missing, not_numbers=not_numbers, repeated=repeated,
-                               given=answers, raw=request.form), 422
+                               given=answers, raw=request.form,
+                               module_open=module_open), 422
     if services.submit(attempt, answers):
         from ..cohorts import activity
 
