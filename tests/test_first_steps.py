@@ -147,8 +147,7 @@ def test_changing_the_password_hears_of_both_at_once_too(logged_in):
 
 def test_a_multiple_choice_result_says_what_was_missing_or_wrong(logged_in):
     """One right answer ticked of two: marked "(richtig)" and yet "Falsch beantwortet"."""
-    missing = "Es fehlt mindestens eine richtige Antwort: Bei dieser Frage müssen alle " \
-              "richtigen Antworten angekreuzt sein."
+    missing = "Es fehlt mindestens eine richtige Antwort."
     wrong = "Mindestens eine angekreuzte Antwort ist falsch."
     url = submit(logged_in, start(logged_in), {**ALL_RIGHT, "q-mehrfach": ["Erste richtige"]}
                  ).headers["Location"]
@@ -163,6 +162,44 @@ def test_a_multiple_choice_result_says_what_was_missing_or_wrong(logged_in):
     assert wrong not in page and missing not in page
     quiz = logged_in.get(start(logged_in)).get_data(as_text=True)
     assert "(Kreuzen Sie alle richtigen Antworten an.)" in quiz  # said before, too
+
+
+PARTIAL = ("Bei dieser Frage zählt jede Antwort für sich: Für jede Antwort, die zu Recht "
+           "angekreuzt oder zu Recht frei gelassen ist, gibt es einen Teil der Punkte.")
+ALL_OR_NOTHING = ("Bei dieser Frage gibt es Punkte nur, wenn alle richtigen und keine falschen "
+                  "Antworten angekreuzt sind.")
+
+
+def test_a_multiple_choice_result_says_how_a_missing_answer_is_scored(logged_in):
+    """It said "müssen alle richtigen Antworten angekreuzt sein" also where a question gives
+    partial credit (3 of 4 options judged right: 75 % of its points, "Teilweise richtig")."""
+    import sqlalchemy as sa
+
+    from elearn.catalog.models import Module
+
+    one_of_two = {**ALL_RIGHT, "q-mehrfach": ["Erste richtige"]}
+    page = logged_in.get(submit(logged_in, start(logged_in), one_of_two).headers["Location"]
+                         ).get_data(as_text=True)
+    assert "Teilweise richtig beantwortet" in page
+    assert PARTIAL in page and ALL_OR_NOTHING not in page
+    assert "müssen alle richtigen Antworten angekreuzt sein" not in page
+    # The same answer to the question scored all or nothing: no points, and it says why.
+    module = db.session.scalar(sa.select(Module).where(Module.slug == "01-erstes-modul"))
+    questions = [dict(q) for q in module.quiz["questions"]]
+    for q in questions:
+        if q["id"] == "mehrfach":
+            q["scoring"] = "all_or_nothing"
+    module.quiz = {**module.quiz, "questions": questions}
+    db.session.commit()
+    page = logged_in.get(submit(logged_in, start(logged_in), one_of_two).headers["Location"]
+                         ).get_data(as_text=True)
+    assert ALL_OR_NOTHING in page and PARTIAL not in page
+    assert "Es fehlt mindestens eine richtige Antwort." in page
+    # A wrong tick beside all right ones: the rule is said there too.
+    too_many = {**ALL_RIGHT, "q-mehrfach": ["Erste richtige", "Zweite richtige", "Falsche"]}
+    page = logged_in.get(submit(logged_in, start(logged_in), too_many).headers["Location"]
+                         ).get_data(as_text=True)
+    assert ALL_OR_NOTHING in page and "Es fehlt mindestens" not in page
 
 
 def test_the_quiz_page_leads_back_to_its_module(logged_in):
