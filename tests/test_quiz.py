@@ -252,6 +252,8 @@ def test_waiting_time_and_attempt_limit(logged_in):
                               data={"mode": "study", "csrf_token": token})
     assert response.status_code == 409
     assert "Sie können das Quiz erst am" in response.get_data(as_text=True)
+    assert '<a class="kern-link" href="/kurse/demo-kurs/02-zweites-modul">Zurück zum Modul</a>' \
+        in response.get_data(as_text=True)
     # The module page says so too, instead of offering a button that can only fail.
     module_page = logged_in.get("/kurse/demo-kurs/02-zweites-modul").get_data(as_text=True)
     assert "Sie können das Quiz erst am" in module_page

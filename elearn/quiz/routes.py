@@ -37,7 +37,9 @@ def start(slug: str, module_slug: str):
     try:
         attempt = services.start_attempt(current_user, module, mode)
     except services.QuizRefused as refused:
-        return render_error(409, refused.user_message)
+        return render_error(409, refused.user_message,
+                            back=(url_for("catalog.module", slug=slug, module_slug=module_slug),
+                                  _("Zurück zum Modul")))
     db.session.commit()
     return redirect(url_for("quiz.attempt", attempt_id=attempt.id), code=303)
 
