@@ -8,7 +8,7 @@ from elearn.auth.models import User
 from elearn.cohorts.models import Cohort
 from elearn.extensions import db
 
-from .conftest import repeated_ids
+from .conftest import csrf_token, repeated_ids
 
 DEMO_PASSWORD = "ein-langes-Demo-Passwort"
 
@@ -134,3 +134,33 @@ def test_each_question_on_the_quiz_result_is_a_heading(logged_in):
     questions = [h for h in headings if re.match(r"Frage \d+: ", h)]
     assert [h.split(":")[0] for h in questions] == ["Frage 1", "Frage 2", "Frage 3"], headings
     assert re.search(r'<h2[^>]*>Frage 1: <span lang="de">', html)
+
+
+def test_a_quiz_field_with_a_problem_is_marked_invalid_and_names_the_problem(logged_in):
+    """WCAG 3.3.1 / 1.3.1: the list of problems leads to a question's first field; for a text,
+    number or drop-down field the problem was tied only to the question's fieldset, so a
+    screen reader arriving in the field heard its label ("Ihre Antwort (Zahl)") but neither
+    that the value was refused nor why. Radio buttons and checkboxes keep the fieldset's
+    description, the usual pattern for a group."""
+    from .test_quiz_types import RIGHT_CHOICES, form_for, start
+
+    url = start(logged_in, "01-yaml")
+    page = logged_in.get(url).get_data(as_text=True)
+    # matching unanswered (question 1), ordering right (2), a word as the number (4)
+    form = form_for(page, {"Prozess beschreiben": "1", "Prozess verbessern": "2",
+                           "Prozess digitalisieren": "3"}, RIGHT_CHOICES,
+                    {"q-kurztext": "OZG", "q-zahl": "viele"})
+    html = logged_in.post(url, data={**form, "csrf_token": csrf_token(logged_in, "/")}) \
+        .get_data(as_text=True)
+    controls = {found.group(1): found.group(0) for found in
+                re.finditer(r'<(?:input|select)[^>]* id="(q-[a-z]+(?:-\d)?)"[^>]*>', html)}
+
+    def tied(control, problem):
+        return 'aria-invalid="true"' in control and f'aria-describedby="{problem}"' in control
+
+    assert all(tied(controls[f"q-zuordnung-{i}"], "frage-1-fehler") for i in range(3))
+    assert tied(controls["q-zahl"], "frage-4-fehler")
+    assert 'id="frage-4-fehler">Bitte geben Sie eine Zahl ein' in html
+    # fields of questions without a problem stay as they were
+    assert not any("aria-invalid" in controls[name] or "aria-describedby" in controls[name]
+                   for name in ("q-reihenfolge-0", "q-kurztext"))
