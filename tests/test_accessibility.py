@@ -140,8 +140,8 @@ def test_a_quiz_field_with_a_problem_is_marked_invalid_and_names_the_problem(log
     """WCAG 3.3.1 / 1.3.1: the list of problems leads to a question's first field; for a text,
     number or drop-down field the problem was tied only to the question's fieldset, so a
     screen reader arriving in the field heard its label ("Ihre Antwort (Zahl)") but neither
-    that the value was refused nor why. Radio buttons and checkboxes keep the fieldset's
-    description, the usual pattern for a group."""
+    that the value was refused nor why. Radio buttons and checkboxes are marked invalid (as in
+    the feedback form) and keep the fieldset's description, the usual pattern for a group."""
     from .test_quiz_types import RIGHT_CHOICES, form_for, start
 
     url = start(logged_in, "01-yaml")
@@ -163,4 +163,11 @@ def test_a_quiz_field_with_a_problem_is_marked_invalid_and_names_the_problem(log
     assert 'id="frage-4-fehler">Bitte geben Sie eine Zahl ein' in html
     # fields of questions without a problem stay as they were
     assert not any("aria-invalid" in controls[name] or "aria-describedby" in controls[name]
-                   for name in ("q-reihenfolge-0", "q-kurztext"))
+                   for name in ("q-reihenfolge-0", "q-kurztext", "q-gewichtet-0"))
+    # nothing answered: checkboxes are marked too, described by their fieldset (not twice)
+    html = logged_in.post(url, data={"csrf_token": csrf_token(logged_in, "/")}) \
+        .get_data(as_text=True)
+    boxes = re.findall(r'<input[^>]* name="q-gewichtet"[^>]*>', html)
+    assert boxes and all('aria-invalid="true"' in box and "aria-describedby" not in box
+                         for box in boxes)
+    assert re.search(r'<fieldset[^>]* id="frage-5" aria-describedby="frage-5-fehler">', html)
