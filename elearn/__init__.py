@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
+    _log_where_the_server_logs(app)
     if app.logger.level == logging.NOTSET:
         # Flask leaves its logger to the root's WARNING: under gunicorn the platform's own
         # records of what happened (a password set, a people import) never reached the log.
@@ -61,6 +62,22 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     app.add_template_filter(_inline_markdown, "inline_markdown")
     return app
+
+
+def _log_where_the_server_logs(app: Flask) -> None:
+    """Under gunicorn, the platform's records go to gunicorn's error log: with
+    `--error-logfile` (or `--log-syslog`) they went to stderr instead, so the log file had no
+    500 tracebacks, no "database unavailable" lines and no printed invitation links."""
+    from flask.logging import default_handler
+
+    server = logging.getLogger("gunicorn.error")
+    if not server.handlers:  # not served by gunicorn (flask commands, tests, flask run)
+        return
+    app.logger.removeHandler(default_handler)
+    for handler in server.handlers:
+        if handler not in app.logger.handlers:
+            app.logger.addHandler(handler)
+    app.logger.setLevel(server.level)  # gunicorn's --log-level, INFO unless told
 
 
 def _inline_markdown(text: str):
@@ -140,7 +157,7 @@ def _database_errors_said(callback, migrations: bool = False):
             if migrations:  # a migration's own fault is the developers' to read in full
                 if isinstance(error, OperationalError) and database_unavailable(error):
                     raise click.ClickException(
-                        f"the database cannot be used ({first}); check DATABASE_URL.") from None
+                        f"the database cannot be used ({first}); {_where_to_check()}.") from None
                 raise
             # psycopg 3 names the SQLSTATE `sqlstate` (psycopg 2 said `pgcode`).
             if getattr(error.orig, "sqlstate", None) in SCHEMA_CODES or \
@@ -151,8 +168,23 @@ def _database_errors_said(callback, migrations: bool = False):
             if isinstance(error, OperationalError):
                 raise click.ClickException(
                     f"the database cannot be used ({first}); "
-                    "check DATABASE_URL. Nothing was changed.") from None
+                    f"{_where_to_check()}. Nothing was changed.") from None
             raise
 
     run.database_errors_said = True
     return run
+
+
+def _where_to_check() -> str:
+    """What to look at when the database cannot be opened. With SQLite (DATABASE_URL unset,
+    as a rule) "check DATABASE_URL" sent the operator to a setting they never made, while the
+    cause was a folder that is read-only, full or missing."""
+    from flask import current_app
+    from sqlalchemy.engine import make_url
+
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return "check DATABASE_URL"
+    path = Path(url.database)
+    return (f"check that the folder {path.parent} exists and this user may write in it "
+            f"(SQLite also writes {path.name}-wal and {path.name}-shm there), or DATABASE_URL")

@@ -137,6 +137,11 @@ def _handle_unexpected(error: Exception):
     db.session.rollback()
     if isinstance(error, HTTPException):
         return _handle_http(error)
+    if isinstance(error, DBAPIError) and _schema_missing(error):
+        # Said in words before the traceback: the code is newer than the database.
+        current_app.logger.error(
+            "The database lacks a table or column of this version (%s): run `flask --app wsgi "
+            "db upgrade`.", database_problem(error))
     current_app.logger.exception("Unhandled error", exc_info=error)
     return render_error(500)
 
@@ -176,6 +181,12 @@ UNAVAILABLE_CODES = ("08", "57P", "53300", "28", "3D000")
 UNAVAILABLE_SQLITE = ("unable to open database file", "database is locked", "disk I/O error")
 
 
+def _schema_missing(error: Exception) -> bool:
+    """A table or column this version needs is missing: reached, but its schema is older."""
+    orig = getattr(error, "orig", None)
+    return getattr(orig, "sqlstate", None) in SCHEMA_CODES or str(orig).startswith(SCHEMA_MISSING)
+
+
 def database_unavailable(error: Exception) -> bool:
     """Whether the database is away, rather than the statement at fault."""
     import sqlite3
@@ -184,7 +195,7 @@ def database_unavailable(error: Exception) -> bool:
         return True
     orig = getattr(error, "orig", None)
     code = getattr(orig, "sqlstate", None)
-    if code in SCHEMA_CODES or str(orig).startswith(SCHEMA_MISSING):
+    if _schema_missing(error):
         return False  # reached, but its schema is older than the code
     if isinstance(orig, sqlite3.Error):
         return str(orig).startswith(UNAVAILABLE_SQLITE)

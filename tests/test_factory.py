@@ -96,7 +96,9 @@ def test_a_command_before_the_migrations_says_what_to_do(tmp_path):
                               f"sqlite:///{tmp_path / 'fehlt' / 'x.db'}"})
     result = unreachable.test_cli_runner().invoke(args=["certificates", "verify", "ABC"])
     assert result.exit_code == 1 and "the database cannot be used (unable to open database " \
-        "file); check DATABASE_URL." in result.output
+        f"file); check that the folder {tmp_path / 'fehlt'} exists and this user may write in " \
+        "it (SQLite also writes x.db-wal and x.db-shm there), or DATABASE_URL. Nothing was " \
+        "changed." in result.output
 
 
 @pytest.mark.parametrize(("value", "expected"), [("", 0), ("0", 0), ("90", 90), ("730", 730),

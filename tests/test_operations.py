@@ -73,7 +73,7 @@ def test_the_503_page_is_shown_when_even_the_rollback_fails(tmp_path, monkeypatc
 
 
 @pytest.mark.unhandled_error
-def test_a_missing_table_is_still_an_internal_error(app, client):
+def test_a_missing_table_is_still_an_internal_error(app, client, caplog):
     """Only an unreachable database is "temporarily unavailable"; a schema older than the
     code is a fault of the deployment and keeps its traceback in the log."""
     from sqlalchemy.exc import OperationalError
@@ -85,6 +85,9 @@ def test_a_missing_table_is_still_an_internal_error(app, client):
     response = client.get("/kaputt")
     assert response.status_code == 500
     assert "<title>Interner Fehler" in response.get_data(as_text=True)
+    # The log says what to do before the traceback.
+    assert "The database lacks a table or column of this version (no such table: x): run " \
+        "`flask --app wsgi db upgrade`." in [r.getMessage() for r in caplog.records]
 
 
 def test_the_health_check_logs_one_line_per_probe(tmp_path, caplog):
@@ -103,7 +106,9 @@ def test_db_upgrade_against_an_unreachable_database_says_so(tmp_path):
         result = _unreachable(tmp_path).test_cli_runner().invoke(args=args)
         assert result.exit_code == 1, result.output
         assert "Error: the database cannot be used (unable to open database file); check " \
-            "DATABASE_URL." in result.output
+            f"that the folder {tmp_path}/fehlt/nicht exists and this user may write in it " \
+            "(SQLite also writes da.sqlite-wal and da.sqlite-shm there), or DATABASE_URL." \
+            in result.output
         assert result.exception.__class__ is SystemExit
 
 
@@ -260,3 +265,116 @@ def test_a_migration_that_fails_on_a_reachable_database_keeps_its_traceback(tmp_
     assert "check DATABASE_URL" not in result.output
     assert isinstance(result.exception, OperationalError)
     assert "already exists" in str(result.exception)
+
+
+def _schema_at(tmp_path, revisions):
+    """A SQLite database whose alembic_version names `revisions` (none: no tables at all)."""
+    import sqlite3
+
+    path = tmp_path / "stand.sqlite"
+    with sqlite3.connect(path) as connection:
+        if revisions is not None:
+            connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32))")
+            connection.executemany("INSERT INTO alembic_version VALUES (?)",
+                                   [(r,) for r in revisions])
+    return f"sqlite:///{path}"
+
+
+def _head_and_before():
+    from alembic.script import ScriptDirectory
+
+    from elearn import MIGRATIONS_DIR
+
+    script = ScriptDirectory(MIGRATIONS_DIR)
+    head = script.get_revision(script.get_current_head())
+    return head.revision, head.down_revision
+
+
+def test_the_schema_check_tells_an_old_schema_from_a_current_or_newer_one(tmp_path):
+    from elearn import MIGRATIONS_DIR
+    from elearn.extensions import db
+    from elearn.schema import outdated
+
+    head, before = _head_and_before()
+    expected = {
+        (): "the database has no tables of this platform: run `flask --app wsgi db upgrade`",
+        (before,): f"the database is at revision {before}, this version needs {head}: run "
+                   "`flask --app wsgi db upgrade` (once, from one machine), then start",
+        (head,): None,
+        # another server's newer release upgraded it first: this one runs until updated
+        ("0123456789ab",): None,
+    }
+    for revisions, said in expected.items():
+        app = create_app({"TESTING": True,
+                          "SQLALCHEMY_DATABASE_URI": _schema_at(tmp_path, revisions)})
+        with app.app_context():
+            problem = outdated(db.engine, MIGRATIONS_DIR)
+            db.engine.dispose()
+        assert (problem or None) == said or problem.startswith(said), (revisions, problem)
+        (tmp_path / "stand.sqlite").unlink()
+    with _unreachable(tmp_path).app_context():  # pages answer 503 until it is back
+        assert outdated(db.engine, MIGRATIONS_DIR) is None
+
+
+def test_the_health_check_fails_while_db_upgrade_is_still_to_run(tmp_path, caplog):
+    """The app servers restarted after an update, before `flask db upgrade`: /healthz said
+    200 while every login was an internal error."""
+    head, before = _head_and_before()
+    app = create_app({"TESTING": True,
+                      "SQLALCHEMY_DATABASE_URI": _schema_at(tmp_path, [before])})
+    caplog.set_level(logging.INFO, logger=app.logger.name)
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "unavailable", "database": "outdated"}
+    said = [r.getMessage() for r in caplog.records if r.name == app.logger.name]
+    assert said == [f"health check: the database is at revision {before}, this version needs "
+                    f"{head}: run `flask --app wsgi db upgrade` (once, from one machine), then "
+                    "start the app servers again."]
+
+
+@pytest.mark.parametrize("revisions", [(), ("older",)])
+def test_gunicorn_stops_before_db_upgrade_and_says_why(tmp_path, revisions):
+    """An update served without `flask db upgrade`, or an SQLite file that went missing and
+    came back empty: gunicorn started, /healthz said 200, the first login answered 500."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    if revisions:
+        revisions = [_head_and_before()[1]]
+    env = {**os.environ, "DATABASE_URL": _schema_at(tmp_path, revisions),
+           "SECRET_KEY": "ein-schluessel"}
+    log = tmp_path / "error.log"
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", "127.0.0.1:0",
+         "--error-logfile", str(log), "wsgi:app"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 3, log.read_text()[-2000:]
+    said = log.read_text()  # in gunicorn's error log, where the operator looks
+    assert "[ERROR] The platform does not start: the database " in said
+    assert "run `flask --app wsgi db upgrade` (once, from one machine)" in said
+    assert "Worker failed to boot" in said
+
+
+def test_the_platforms_records_go_to_gunicorns_error_log(tmp_path):
+    """With `--error-logfile`, the platform's own lines (500 tracebacks, "database
+    unavailable", invitation links without a mail server) went to stderr, not into the file."""
+    from flask.logging import default_handler
+
+    server = logging.getLogger("gunicorn.error")
+    into_file = logging.FileHandler(tmp_path / "error.log")
+    server.addHandler(into_file)
+    try:
+        app = create_app({"TESTING": True})
+        app.logger.warning("Mail not sent; password link for person 7: https://x/passwort/neu/t")
+        into_file.flush()
+        assert "password link for person 7" in (tmp_path / "error.log").read_text()
+        assert default_handler not in app.logger.handlers  # not a second copy on stderr
+    finally:
+        server.removeHandler(into_file)
+        into_file.close()
+        app.logger.removeHandler(into_file)
+        app.logger.addHandler(default_handler)
+        app.logger.setLevel(logging.INFO)

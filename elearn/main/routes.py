@@ -93,4 +93,12 @@ def healthz():
                                    database_problem(error))
         db.session.rollback()
         return {"status": "unavailable", "database": "down"}, 503
+    from .. import MIGRATIONS_DIR
+    from ..schema import outdated
+
+    if problem := outdated(db.engine, MIGRATIONS_DIR):
+        # The app servers were restarted before `flask db upgrade`: the pages that need the
+        # new schema fail, so this server is not ready (one line per probe, as above).
+        current_app.logger.warning("health check: %s", problem)
+        return {"status": "unavailable", "database": "outdated"}, 503
     return {"status": "ok", "database": "up"}

@@ -1,0 +1,43 @@
+"""Whether the database holds the schema this version's migrations end in.
+
+An update without `flask db upgrade` (or a database file that went missing and came back empty)
+started as if all was well: /healthz said 200, the start page showed, and the first login
+answered "Interner Fehler" with a traceback about a missing column in the log.
+"""
+
+from functools import cache
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.exc import DBAPIError
+
+UPGRADE = "run `flask --app wsgi db upgrade` (once, from one machine)"
+
+
+@cache
+def _scripts(directory: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The migrations' heads and every revision they know, read once per process."""
+    script = ScriptDirectory(directory)
+    return frozenset(script.get_heads()), frozenset(r.revision for r in script.walk_revisions())
+
+
+def outdated(engine, directory: str) -> str | None:
+    """What is wrong when the database answers but lacks this version's schema, else None.
+
+    None also when the database cannot be reached (its pages answer 503 until it is back) and
+    when it names a revision this checkout does not know: another server's newer release
+    upgraded it, and this one runs until it is updated too."""
+    heads, known = _scripts(directory)
+    try:
+        with engine.connect() as connection:
+            current = frozenset(MigrationContext.configure(connection).get_current_heads())
+    except DBAPIError:
+        return None
+    if current == heads or not current <= known:
+        return None
+    if not current:
+        return (f"the database has no tables of this platform: {UPGRADE} for a new "
+                "installation, or restore the backup if the database was lost.")
+    return (f"the database is at revision {', '.join(sorted(current))}, this version needs "
+            f"{', '.join(sorted(heads))}: {UPGRADE}, then start the app servers again.")
+
