@@ -11,12 +11,17 @@ def _secret_key(instance_path: str) -> str:
     if key := os.environ.get("SECRET_KEY"):
         return key
     path = Path(instance_path) / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
-    return path.read_text().strip()
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+        return path.read_text().strip()
+    except OSError as error:  # a read-only or full disk, a folder of another user: a traceback
+        raise SystemExit(f"SECRET_KEY is not set, and the key generated in its place cannot be "
+                         f"kept in {path} ({error.strerror}): set SECRET_KEY, made with python3 "
+                         "-c 'import secrets; print(secrets.token_hex(32))'.") from None
 
 
 def database_url(instance_path: str) -> str:

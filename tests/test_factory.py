@@ -144,3 +144,17 @@ def test_a_base_url_without_http_stops_the_start(monkeypatch, tmp_path, value):
         config.from_environment(str(tmp_path))
     monkeypatch.setenv("ELEARN_BASE_URL", " https://lernen.stadt.de ")
     assert config.from_environment(str(tmp_path))["BASE_URL"] == "https://lernen.stadt.de"
+
+
+def test_a_secret_key_that_cannot_be_kept_stops_the_start_with_what_to_do(monkeypatch, tmp_path):
+    """Without SECRET_KEY on a read-only or full disk, the start ended in a traceback from
+    os.open; now it says which setting to make (as for every refused setting)."""
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    (tmp_path / "datei").write_text("")
+    instance = tmp_path / "datei" / "instance"  # its "folder" is a file: cannot be created
+    with pytest.raises(SystemExit) as stopped:
+        config.from_environment(str(instance))
+    message = str(stopped.value)
+    assert message.startswith("SECRET_KEY is not set, and the key generated in its place "
+                              f"cannot be kept in {instance / 'secret_key'} (")
+    assert "set SECRET_KEY, made with python3 -c 'import secrets" in message
