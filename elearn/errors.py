@@ -126,11 +126,30 @@ def _handle_http(error: HTTPException):
 
 def _handle_csrf(error: CSRFError):
     db.session.rollback()
+    # Two set-up faults refuse every form, the login too, and the page can only say "expired":
+    # the log names the check that failed, and what to look at.
+    current_app.logger.warning("Form refused (%s %s): %s%s", request.method, request.path,
+                               error.description, _csrf_hint(error.description))
     return render_error(
         400,
         _("Das Formular ist abgelaufen oder ungültig (Sicherheitsprüfung fehlgeschlagen). "
           "Es wurde nichts gespeichert. Bitte laden Sie die Seite neu und senden Sie es erneut."),
     )
+
+
+def _csrf_hint(reason: str) -> str:
+    from urllib.parse import urlsplit
+
+    if reason == "The referrer does not match the host.":
+        return (f" The form came from {urlsplit(request.referrer or '').netloc}, the request "
+                f"names {request.host}: a reverse proxy must pass the public host (nginx: "
+                "proxy_set_header Host $host; or X-Forwarded-Host with ELEARN_PROXY_FIX=1).")
+    if reason == "The CSRF session token is missing.":
+        return (" No session cookie came with the form: over plain HTTP with "
+                "ELEARN_SECURE_COOKIES=1 (or without ELEARN_PROXY_FIX=1 behind a proxy that sends "
+                "X-Forwarded-Proto) the browser keeps it back, and an app server with another "
+                "SECRET_KEY cannot read it; or the person's session had ended.")
+    return ""
 
 
 def _handle_unexpected(error: Exception):

@@ -378,3 +378,38 @@ def test_the_platforms_records_go_to_gunicorns_error_log(tmp_path):
         app.logger.removeHandler(into_file)
         app.logger.addHandler(default_handler)
         app.logger.setLevel(logging.INFO)
+
+
+def test_a_proxy_that_hides_the_public_host_is_named_in_the_log(app, client, caplog):
+    """nginx passes `Host: 127.0.0.1:8000` unless told otherwise: over HTTPS every form, the
+    login first, was refused as "abgelaufen" (the referrer check), and the log said nothing."""
+    from tests.conftest import csrf_token
+
+    token = csrf_token(client, "/login", base_url="https://127.0.0.1:8000")
+    caplog.set_level(logging.INFO, logger=app.logger.name)
+    response = client.post("/login", base_url="https://127.0.0.1:8000",
+                           headers={"Referer": "https://lernen.stadt.example/login"},
+                           data={"email": "a@example.org", "password": "x", "csrf_token": token})
+    assert response.status_code == 400
+    said = [r.getMessage() for r in caplog.records if r.name == app.logger.name]
+    assert said == ["Form refused (POST /login): The referrer does not match the host. The form "
+                    "came from lernen.stadt.example, the request names 127.0.0.1:8000: a reverse "
+                    "proxy must pass the public host (nginx: proxy_set_header Host $host; or "
+                    "X-Forwarded-Host with ELEARN_PROXY_FIX=1)."]
+
+
+def test_a_form_without_its_session_cookie_says_why_in_the_log(app, client, caplog):
+    """ELEARN_SECURE_COOKIES=1 on plain HTTP (or two app servers with different keys): the
+    browser never sends the session back, and every login was "abgelaufen", unlogged."""
+    from tests.conftest import csrf_token
+
+    token = csrf_token(client)
+    client.delete_cookie("session")
+    caplog.set_level(logging.INFO, logger=app.logger.name)
+    response = client.post("/login", data={"email": "a@example.org", "password": "x",
+                                           "csrf_token": token})
+    assert response.status_code == 400
+    said = [r.getMessage() for r in caplog.records if r.name == app.logger.name]
+    assert len(said) == 1 and said[0].startswith(
+        "Form refused (POST /login): The CSRF session token is missing. No session cookie came "
+        "with the form: over plain HTTP with ELEARN_SECURE_COOKIES=1")
