@@ -196,8 +196,12 @@ SCHEMA_CODES = ("42P01", "42703")
 # no such database; SQLite's file that cannot be opened or is locked by another worker). Other
 # operational errors (a statement SQLite cannot parse, a cancelled statement, a deadlock) are
 # faults of the request and keep their traceback.
-UNAVAILABLE_CODES = ("08", "57P", "53300", "28", "3D000")
-UNAVAILABLE_SQLITE = ("unable to open database file", "database is locked", "disk I/O error")
+UNAVAILABLE_CODES = ("08", "57P", "53300", "28", "3D000",
+                     "53100", "25006")  # disk full; a standby (read-only) after a failover
+# A file another user owns (`flask db upgrade` run as root), a read-only or full disk: the
+# operator's to fix, as a stopped server is; they were internal errors with a traceback each.
+UNAVAILABLE_SQLITE = ("unable to open database file", "database is locked", "disk I/O error",
+                      "attempt to write a readonly database", "database or disk is full")
 
 
 def _schema_missing(error: Exception) -> bool:

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy.exc import ProgrammingError
 
 from elearn import config, create_app
+from tests.conftest import csrf_token
 
 
 def _unreachable(tmp_path):
@@ -383,8 +384,6 @@ def test_the_platforms_records_go_to_gunicorns_error_log(tmp_path):
 def test_a_proxy_that_hides_the_public_host_is_named_in_the_log(app, client, caplog):
     """nginx passes `Host: 127.0.0.1:8000` unless told otherwise: over HTTPS every form, the
     login first, was refused as "abgelaufen" (the referrer check), and the log said nothing."""
-    from tests.conftest import csrf_token
-
     token = csrf_token(client, "/login", base_url="https://127.0.0.1:8000")
     caplog.set_level(logging.INFO, logger=app.logger.name)
     response = client.post("/login", base_url="https://127.0.0.1:8000",
@@ -401,8 +400,6 @@ def test_a_proxy_that_hides_the_public_host_is_named_in_the_log(app, client, cap
 def test_a_form_without_its_session_cookie_says_why_in_the_log(app, client, caplog):
     """ELEARN_SECURE_COOKIES=1 on plain HTTP (or two app servers with different keys): the
     browser never sends the session back, and every login was "abgelaufen", unlogged."""
-    from tests.conftest import csrf_token
-
     token = csrf_token(client)
     client.delete_cookie("session")
     caplog.set_level(logging.INFO, logger=app.logger.name)
@@ -413,3 +410,29 @@ def test_a_form_without_its_session_cookie_says_why_in_the_log(app, client, capl
     assert len(said) == 1 and said[0].startswith(
         "Form refused (POST /login): The CSRF session token is missing. No session cookie came "
         "with the form: over plain HTTP with ELEARN_SECURE_COOKIES=1")
+
+
+@pytest.mark.parametrize("said", ["attempt to write a readonly database",
+                                  "database or disk is full", "DiskFull", "ReadOnlySqlTransaction"])
+def test_a_database_that_cannot_be_written_is_an_outage_with_its_cause(app, client, caplog,
+                                                                        said):
+    """`flask db upgrade` run as root left instance/elearn.sqlite to root, or the disk filled
+    up: every login answered "Interner Fehler" with a traceback; now 503 and one line."""
+    import sqlite3
+
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
+    # PostgreSQL's disk full (53100) and a standby after a failover (25006) alike.
+    error = getattr(psycopg.errors, said)(said) if said.isalpha() \
+        else sqlite3.OperationalError(said)
+
+    @app.post("/schreiben")
+    def write():
+        raise OperationalError("UPDATE …", {}, error)
+
+    caplog.set_level(logging.INFO, logger=app.logger.name)
+    response = client.post("/schreiben", data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+    assert [r.getMessage() for r in caplog.records if r.name == app.logger.name] == \
+        [f"Database unavailable (POST /schreiben answered 503): {said}"]
