@@ -161,7 +161,9 @@ def _handle_unexpected(error: Exception):
         current_app.logger.error(
             "The database lacks a table or column of this version (%s): run `flask --app wsgi "
             "db upgrade`.", database_problem(error))
-    current_app.logger.exception("Unhandled error", exc_info=error)
+    # Which page failed: the traceback alone did not say (the access log is off by default).
+    where = f" ({request.method} {request.path})" if has_request_context() else ""
+    current_app.logger.exception("Unhandled error%s", where, exc_info=error)
     return render_error(500)
 
 

@@ -121,7 +121,7 @@ class _UnhandledErrors(logging.Handler):
         self.records = []
 
     def emit(self, record):
-        if record.getMessage() == "Unhandled error":
+        if record.msg.startswith("Unhandled error"):
             self.records.append(record)
 
 

@@ -86,9 +86,11 @@ def test_a_missing_table_is_still_an_internal_error(app, client, caplog):
     response = client.get("/kaputt")
     assert response.status_code == 500
     assert "<title>Interner Fehler" in response.get_data(as_text=True)
-    # The log says what to do before the traceback.
+    # The log says what to do before the traceback, and the traceback names the page.
+    said = [r.getMessage() for r in caplog.records]
     assert "The database lacks a table or column of this version (no such table: x): run " \
-        "`flask --app wsgi db upgrade`." in [r.getMessage() for r in caplog.records]
+        "`flask --app wsgi db upgrade`." in said
+    assert "Unhandled error (GET /kaputt)" in said
 
 
 def test_the_health_check_logs_one_line_per_probe(tmp_path, caplog):
