@@ -351,6 +351,9 @@ def test_reminders_list_and_send(app, runner, holder, monkeypatch):
                       BASE_URL="https://lernen.test.example")
     result = runner.invoke(args=["certificates", "reminders", "--days", "30", "--send"])
     assert result.exit_code == 0, result.output
+    assert result.stderr == "reminders sent: 1\n"  # for the timer's journal; stdout stays a list
+    assert runner.invoke(args=["certificates", "reminders", "--days", "5", "--send"]).stderr \
+        == "reminders sent: 0\n"
     assert ("message", "learner@test.example",
             f"Ihr Zertifikat läuft am {holder.valid_until.strftime('%d.%m.%Y')} ab") in sent
     # The way to renew it, on the public address (a reminder without it was a dead end).
@@ -390,6 +393,7 @@ def test_no_reminder_for_people_who_left_and_one_refused_address_stops_no_other(
     app.config.update(SMTP_HOST="smtp.test.example", BASE_URL="https://lernen.test.example")
     result = runner.invoke(args=["certificates", "reminders", "--days", "30", "--send"])
     assert result.exit_code == 1 and "1 reminder(s) could not be sent" in result.output
+    assert "reminders sent: 1\n" in result.stderr
     [(to, body)] = sent
     start = services.renewal_start(second)
     assert to == "zweite@test.example" and f"ab dem {start:%d.%m.%Y} bestehen" in body

@@ -83,7 +83,7 @@ def reminders(days, send):
     """List certificates that expire within DAYS; with --send, e-mail their holders."""
     if send and not mail.configured():
         raise click.ClickException("SMTP is not configured (ELEARN_SMTP_HOST).")
-    failed = 0
+    failed = sent = 0
     for certificate in services.expiring(local_today(), days):
         until = certificate.valid_until.strftime("%d.%m.%Y")
         click.echo(_csv_line([certificate.user.email, certificate.holder_name,
@@ -91,9 +91,12 @@ def reminders(days, send):
         if send:
             try:
                 mail.send(certificate.user.email, *_reminder(certificate, until))
+                sent += 1
             except (smtplib.SMTPException, OSError) as error:  # one refused address: go on
                 failed += 1
                 click.echo(f"not sent to {certificate.user.email}: {error}", err=True)
+    if send:  # the timer's journal said nothing when no certificate was due, nor how many went
+        click.echo(f"reminders sent: {sent}", err=True)
     if failed:
         raise click.ClickException(f"{failed} reminder(s) could not be sent (see above).")
 
