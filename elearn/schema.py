@@ -9,6 +9,7 @@ from functools import cache
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 UPGRADE = "run `flask --app wsgi db upgrade` (once, from one machine)"
@@ -21,7 +22,7 @@ def _scripts(directory: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(script.get_heads()), frozenset(r.revision for r in script.walk_revisions())
 
 
-def outdated(engine, directory: str) -> str | None:
+def outdated(bind: Engine | Connection, directory: str) -> str | None:
     """What is wrong when the database answers but lacks this version's schema, else None.
 
     None also when the database cannot be reached (its pages answer 503 until it is back) and
@@ -29,8 +30,11 @@ def outdated(engine, directory: str) -> str | None:
     upgraded it, and this one runs until it is updated too."""
     heads, known = _scripts(directory)
     try:
-        with engine.connect() as connection:
-            current = frozenset(MigrationContext.configure(connection).get_current_heads())
+        if isinstance(bind, Connection):  # the request's own (the health check)
+            current = frozenset(MigrationContext.configure(bind).get_current_heads())
+        else:
+            with bind.connect() as connection:
+                current = frozenset(MigrationContext.configure(connection).get_current_heads())
     except DBAPIError:
         return None
     if current == heads or not current <= known:

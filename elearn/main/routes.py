@@ -96,7 +96,7 @@ def healthz():
     from .. import MIGRATIONS_DIR
     from ..schema import outdated
 
-    if problem := outdated(db.engine, MIGRATIONS_DIR):
+    if problem := outdated(db.session.connection(), MIGRATIONS_DIR):
         # The app servers were restarted before `flask db upgrade`: the pages that need the
         # new schema fail, so this server is not ready (one line per probe, as above).
         current_app.logger.warning("health check: %s", problem)
