@@ -149,6 +149,16 @@ def _database_errors_said(callback, migrations: bool = False):
 
     @functools.wraps(callback)
     def run(*args, **kwargs):
+        if migrations and callback.__name__ in ("upgrade", "downgrade", "current"):
+            # (not `db stamp --purge`, the way out of a revision nobody knows)
+            from flask import current_app
+
+            from .extensions import db
+            from .schema import newer
+
+            with current_app.app_context():
+                if problem := newer(db.engine, MIGRATIONS_DIR):
+                    raise click.ClickException(problem)
         try:
             return callback(*args, **kwargs)
         except (OperationalError, ProgrammingError) as error:

@@ -22,6 +22,17 @@ def _scripts(directory: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(script.get_heads()), frozenset(r.revision for r in script.walk_revisions())
 
 
+def _current(bind: Engine | Connection) -> frozenset[str] | None:
+    """The database's revisions; None when it cannot be reached."""
+    try:
+        if isinstance(bind, Connection):  # the request's own (the health check)
+            return frozenset(MigrationContext.configure(bind).get_current_heads())
+        with bind.connect() as connection:
+            return frozenset(MigrationContext.configure(connection).get_current_heads())
+    except DBAPIError:
+        return None
+
+
 def outdated(bind: Engine | Connection, directory: str) -> str | None:
     """What is wrong when the database answers but lacks this version's schema, else None.
 
@@ -29,15 +40,8 @@ def outdated(bind: Engine | Connection, directory: str) -> str | None:
     when it names a revision this checkout does not know: another server's newer release
     upgraded it, and this one runs until it is updated too."""
     heads, known = _scripts(directory)
-    try:
-        if isinstance(bind, Connection):  # the request's own (the health check)
-            current = frozenset(MigrationContext.configure(bind).get_current_heads())
-        else:
-            with bind.connect() as connection:
-                current = frozenset(MigrationContext.configure(connection).get_current_heads())
-    except DBAPIError:
-        return None
-    if current == heads or not current <= known:
+    current = _current(bind)
+    if current is None or current == heads or not current <= known:
         return None
     if not current:
         return (f"the database has no tables of this platform: {UPGRADE} for a new "
@@ -45,3 +49,15 @@ def outdated(bind: Engine | Connection, directory: str) -> str | None:
     return (f"the database is at revision {', '.join(sorted(current))}, this version needs "
             f"{', '.join(sorted(heads))}: {UPGRADE}, then start the app servers again.")
 
+
+def newer(bind: Engine | Connection, directory: str) -> str | None:
+    """What to do when a newer release has upgraded the database: this checkout's migrations
+    cannot read its revision (Alembic says only "Can't locate revision identified by …")."""
+    _, known = _scripts(directory)
+    current = _current(bind)
+    if not current or current <= known:
+        return None
+    return (f"the database is at revision {', '.join(sorted(current - known))}, which this "
+            "checkout's migrations/ does not know: a newer release has upgraded it. Update this "
+            "checkout (git pull, pip install -e .) to that release; to go back to this one, "
+            "restore the backup made before that upgrade. Nothing was changed.")

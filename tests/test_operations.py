@@ -438,3 +438,20 @@ def test_a_database_that_cannot_be_written_is_an_outage_with_its_cause(app, clie
     assert response.status_code == 503 and response.headers["Retry-After"] == "30"
     assert [r.getMessage() for r in caplog.records if r.name == app.logger.name] == \
         [f"Database unavailable (POST /schreiben answered 503): {said}"]
+
+
+def test_db_upgrade_on_a_database_a_newer_release_upgraded_says_what_to_do(tmp_path):
+    """A server left on the old release, or a release rolled back: Alembic said only "Can't
+    locate revision identified by '…'"."""
+    app = create_app({"TESTING": True,
+                      "SQLALCHEMY_DATABASE_URI": _schema_at(tmp_path, ["0123456789ab"])})
+    for args in (["db", "upgrade"], ["db", "current"]):
+        result = app.test_cli_runner().invoke(args=args)
+        assert result.exit_code == 1, result.output
+        assert "Error: the database is at revision 0123456789ab, which this checkout's " \
+            "migrations/ does not know: a newer release has upgraded it. Update this checkout " \
+            "(git pull, pip install -e .) to that release; to go back to this one, restore the " \
+            "backup made before that upgrade. Nothing was changed." in result.output
+    # `db stamp --purge` stays the way out (the revision table is set, nothing else).
+    result = app.test_cli_runner().invoke(args=["db", "stamp", "--purge", "head"])
+    assert result.exit_code == 0, result.output
