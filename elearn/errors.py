@@ -146,9 +146,8 @@ def _csrf_hint(reason: str) -> str:
                 "proxy_set_header Host $host; or X-Forwarded-Host with ELEARN_PROXY_FIX=1).")
     if reason == "The CSRF session token is missing.":
         return (" No session cookie came with the form: over plain HTTP with "
-                "ELEARN_SECURE_COOKIES=1 (or without ELEARN_PROXY_FIX=1 behind a proxy that sends "
-                "X-Forwarded-Proto) the browser keeps it back, and an app server with another "
-                "SECRET_KEY cannot read it; or the person's session had ended.")
+                "ELEARN_SECURE_COOKIES=1 the browser keeps it back, and an app server with "
+                "another SECRET_KEY cannot read it; or the person's session had ended.")
     return ""
 
 
