@@ -8,6 +8,7 @@ from flask_babel import (
     format_datetime,
     format_decimal,
     format_percent,
+    format_time,
     get_locale,
     get_translations,
     to_user_timezone,
@@ -78,6 +79,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["format_date"] = lambda value, pattern="medium": format_date(value,
                                                                                       pattern)
     app.jinja_env.globals["format_time"] = lambda value: format_datetime(value, "medium")
+    app.jinja_env.globals["format_time_short"] = lambda value: format_time(value, "short")
     app.jinja_env.globals["percent"] = percent
     app.jinja_env.filters["lang"] = in_language
 

@@ -283,3 +283,61 @@ def test_parallel_guesses_do_not_overrun_the_login_limit(app, learner):
         for c, f in zip(clients, forms, strict=True)])
     assert sorted(statuses) == [422] * 5 + [429] * 7
     assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginFailure)) == 5
+
+
+def test_the_last_half_hour_of_a_login_warns_and_the_password_extends_it(
+        app, client, auth, learner, synced, monkeypatch):
+    """A login ends after ELEARN_SESSION_HOURS, used or not, and answers not yet handed in
+    went with it unannounced (WCAG 2.2.1: warn, and let the time be extended)."""
+    import time
+    from datetime import timedelta
+
+    app.permanent_session_lifetime = timedelta(hours=2)
+    start = time.time()
+    monkeypatch.setattr(time, "time", lambda: start)
+    auth.login()
+    quiz_like = "/kurse/demo-kurs/01-erstes-modul"
+    assert "Ihre Anmeldung endet um" not in client.get(quiz_like).get_data(as_text=True)
+    monkeypatch.setattr(time, "time", lambda: start + 95 * 60)  # 25 minutes left
+    warned = client.get(quiz_like).get_data(as_text=True)
+    assert re.search(r"Ihre Anmeldung endet um \d\d:\d\d Uhr\. Was Sie bis dahin nicht "
+                     r"abgegeben oder gespeichert haben", warned)
+    link = "/anmeldung/verlaengern?next=/kurse/demo-kurs/01-erstes-modul"
+    assert f'href="{link}"' in warned
+    token = csrf_token(client, link)
+    wrong = client.post(link, data={"password": "nicht das Passwort", "csrf_token": token})
+    assert wrong.status_code == 422
+    assert "Das Passwort ist nicht richtig." in wrong.get_data(as_text=True)
+    # counted as a failed login, as at the login form
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginFailure)) == 1
+    right = client.post(link, data={"password": PASSWORD, "csrf_token": token})
+    assert right.status_code == 303 and right.location.endswith(quiz_like)
+    extended = client.get(quiz_like).get_data(as_text=True)
+    assert re.search(r"Ihre Anmeldung gilt jetzt bis \d\d:\d\d Uhr\.", extended)
+    assert "Ihre Anmeldung endet um" not in extended
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginFailure)) == 1
+    # Past the first login's end, the extended one still holds.
+    monkeypatch.setattr(time, "time", lambda: start + 150 * 60)
+    assert client.get(quiz_like).status_code == 200
+    # A next address elsewhere is not followed.
+    token = csrf_token(client, "/anmeldung/verlaengern?next=https://evil.example/")
+    away = client.post("/anmeldung/verlaengern?next=https://evil.example/",
+                       data={"password": PASSWORD, "csrf_token": token})
+    assert away.status_code == 303 and "evil.example" not in away.location
+
+
+def test_a_login_without_a_password_here_is_warned_but_not_offered_the_extension(
+        app, client, auth, learner, monkeypatch):
+    import time
+    from datetime import timedelta
+
+    app.permanent_session_lifetime = timedelta(hours=1)
+    start = time.time()
+    monkeypatch.setattr(time, "time", lambda: start)
+    auth.login()
+    learner.auth_source = "ldap"
+    db.session.commit()
+    monkeypatch.setattr(time, "time", lambda: start + 50 * 60)
+    warned = client.get("/kurse").get_data(as_text=True)
+    assert "Ihre Anmeldung endet um" in warned and "/anmeldung/verlaengern" not in warned
+    assert client.get("/anmeldung/verlaengern").status_code == 404

@@ -83,6 +83,7 @@ GET_MATRIX = {
     "org.office": ("/verwaltung/aemter/{office}", ADMIN_ONLY),
     "privacy.my_data": ("/konto/daten", SIGNED_IN),
     "auth.change_password": ("/konto/passwort", SIGNED_IN),
+    "auth.extend_login": ("/anmeldung/verlaengern", SIGNED_IN),
     "privacy.download": ("/konto/daten.json", SIGNED_IN),
     "privacy.erase": ("/verwaltung/personen/{person}/loeschen", ADMIN_ONLY),
 }
@@ -109,6 +110,7 @@ POST_ENDPOINTS = {
     "auth.forgot_password": ("/passwort-vergessen", "anonymous"),
     "auth.set_password": ("/passwort/neu/kein-gueltiger-link", "anonymous"),
     "auth.change_password": ("/konto/passwort", "learner"),
+    "auth.extend_login": ("/anmeldung/verlaengern", "learner"),
     "auth.change_roles": ("/verwaltung/personen/{person}/rollen", "admin"),
     "auth.deactivate": ("/verwaltung/personen/{person}/deaktivieren", "admin"),
     "auth.reactivate": ("/verwaltung/personen/{person}/reaktivieren", "admin"),

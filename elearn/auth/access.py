@@ -2,6 +2,7 @@
 
 import secrets
 import time
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 
 from flask import abort, current_app, session
@@ -19,6 +20,29 @@ def _login_is_recent() -> bool:
     since = session.get("since")
     lifetime = current_app.permanent_session_lifetime.total_seconds()
     return isinstance(since, int) and 0 <= time.time() - since <= lifetime
+
+
+# From then on, each page says when the login ends and offers to extend it (WCAG 2.2.1): answers
+# not yet handed in are lost with the login.
+WARN_BEFORE_END = timedelta(minutes=30)
+
+
+def login_ends_at() -> datetime | None:
+    """When the session's login ends (UTC), or None without one."""
+    since = session.get("since")
+    if not isinstance(since, int):
+        return None
+    return datetime.fromtimestamp(since, UTC) + current_app.permanent_session_lifetime
+
+
+def login_ending() -> datetime | None:
+    """The end of the logged-in person's login, if it is near enough to warn of; else None."""
+    if not current_user.is_authenticated:
+        return None
+    ends = login_ends_at()
+    if ends is None or ends - datetime.fromtimestamp(time.time(), UTC) > WARN_BEFORE_END:
+        return None
+    return ends
 
 
 @login_manager.user_loader

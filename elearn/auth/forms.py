@@ -30,6 +30,16 @@ class LoginForm(FlaskForm):
     )
 
 
+class ExtendLoginForm(FlaskForm):
+    password = PasswordField(
+        _l("Passwort"),
+        validators=[
+            DataRequired(_l("Bitte geben Sie Ihr Passwort ein.")),
+            Length(max=1024, message=_l("Das Passwort ist zu lang.")),
+        ],
+    )
+
+
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 

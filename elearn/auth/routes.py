@@ -13,8 +13,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import format_time, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import TooManyRequests
 
@@ -23,7 +23,14 @@ from ..errors import render_error
 from ..extensions import db, login_manager
 from ..security import local_path
 from . import bp, invitations, services, tokens
-from .forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, SetPasswordForm
+from .access import login_ends_at
+from .forms import (
+    ChangePasswordForm,
+    ExtendLoginForm,
+    ForgotPasswordForm,
+    LoginForm,
+    SetPasswordForm,
+)
 from .models import User
 
 login_manager.login_view = "auth.login"
@@ -207,6 +214,32 @@ def set_password(token: str):
         _rule_problems(form, user)
     return render_template("auth/set_password.html", form=form, purpose=found.purpose,
                            user=user), 422 if form.errors else 200
+
+
+@bp.route("/anmeldung/verlaengern", methods=["GET", "POST"])
+@login_required
+def extend_login():
+    """A login ends ELEARN_SESSION_HOURS after it began; with the password it starts anew
+    without leaving the page's work (the layout links here in the last half hour)."""
+    back = local_path(request.args.get("next"), url_for("main.home"))
+    if current_user.auth_source != "local":
+        return render_error(404, _("Ihr Zugang hat kein Passwort auf dieser Plattform."))
+    form = ExtendLoginForm()
+    if form.validate_on_submit():
+        # As at login: a wrong password counts as a failed login (an unlocked screen).
+        claim = services.claim_login_attempt(current_user.email, throttle.client_address())
+        if claim is None:
+            raise LoginThrottled()
+        if current_user.check_password(form.password.data):
+            services.withdraw_claim(claim)
+            db.session.commit()
+            session["since"] = int(time.time())
+            flash(_("Ihre Anmeldung gilt jetzt bis %(time)s Uhr.",
+                    time=format_time(login_ends_at(), "short")), "success")
+            return redirect(back, code=303)
+        form.password.errors.append(_("Das Passwort ist nicht richtig."))
+    return render_template("auth/extend.html", form=form, ends=login_ends_at(),
+                           back=back), 422 if form.errors else 200
 
 
 @bp.route("/konto/passwort", methods=["GET", "POST"])
