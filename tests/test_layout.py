@@ -98,7 +98,7 @@ def test_privacy_notice_names_controller_purpose_legal_basis_rights_and_complain
     for right in ("Berichtigung (Art. 16 DSGVO", "Einschränkung der Verarbeitung (Art. 18",
                   "Widerspruch (Art. 21", "beschweren (Art. 77 DSGVO)"):
         assert right in page
-    assert "endet spätestens nach 10 Stunden" in page  # ELEARN_SESSION_HOURS
+    assert "endet 10 Stunden nach der Anmeldung oder nach dem Verlängern" in page  # the setting
     app.config.update(PRIVACY_LEGAL_BASIS="§ 99 LDSG Beispielland; Dienstvereinbarung vom 1.1.",
                       SUPERVISORY_AUTHORITY="Landesbeauftragte für Datenschutz Beispielland")
     page = client.get("/datenschutz").get_data(as_text=True)
