@@ -95,6 +95,7 @@ POST_ENDPOINTS = {
     "quiz.start": ("/kurse/demo-kurs/01-erstes-modul/quiz", "learner"),
     "quiz.attempt": ("/versuche/{attempt}", "learner"),
     "quiz.language": ("/versuche/{attempt}/sprache", "learner"),
+    "quiz.extend_login": ("/versuche/{attempt}/verlaengern", "learner"),
     "certificates.revoke": ("/verwaltung/zertifikate/{code}/widerruf", "admin"),
     "cohorts.create": ("/kohorten/neu", "admin"),
     "cohorts.edit": ("/kohorten/{cohort}/bearbeiten", "admin"),

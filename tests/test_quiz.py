@@ -12,7 +12,7 @@ from elearn.extensions import db
 from elearn.quiz.models import Attempt
 from elearn.quiz.services import score_question
 
-from .conftest import csrf_token
+from .conftest import PASSWORD, csrf_token
 
 # Answers by the text a person sees; `answers()` turns them into this attempt's form values.
 ALL_RIGHT = {"q-einfach": "Die richtige Antwort", "q-mehrfach": ["Erste richtige",
@@ -422,6 +422,34 @@ def test_switching_language_in_a_quiz_keeps_the_answers_ticked_so_far(app, logge
     refused = other.post(url + "/sprache", data={"lang": "en",
                                                  "csrf_token": csrf_token(other, "/")})
     assert refused.status_code == 404
+
+
+def test_extending_the_login_from_a_quiz_keeps_the_answers_ticked_so_far(app, logged_in,
+                                                                          monkeypatch):
+    """In a login's last half hour the page offers to extend it; from a quiz, a link away
+    would lose what was ticked, so the button sends the quiz form along, as the language
+    button does."""
+    import time
+
+    url = start(logged_in)
+    ends = time.time() + app.permanent_session_lifetime.total_seconds()
+    monkeypatch.setattr(time, "time", lambda: ends - 20 * 60)
+    page = logged_in.get(url).get_data(as_text=True)
+    assert f'form="quiz" formaction="{url}/verlaengern"' in page
+    ticked = answers(logged_in, url, {"q-einfach": "Die richtige Antwort",
+                                      "q-wahr-falsch": "false"})
+    kept = logged_in.post(url + "/verlaengern",
+                          data={**ticked, "csrf_token": csrf_token(logged_in, "/")})
+    assert kept.status_code == 303
+    assert kept.headers["Location"] == f"/anmeldung/verlaengern?next={url}"
+    extended = logged_in.post(kept.headers["Location"], data={
+        "password": PASSWORD, "csrf_token": csrf_token(logged_in, kept.headers["Location"])})
+    assert extended.status_code == 303 and extended.headers["Location"] == url
+    again = logged_in.get(url).get_data(as_text=True)
+    checked = re.findall(r'<input[^>]* name="(q-[a-z-]+)" value="([^"]+)" checked>', again)
+    assert sorted(checked) == sorted(ticked.items())
+    assert "Ihre Anmeldung endet um" not in again
+    assert db.session.scalar(sa.select(Attempt.submitted_at)) is None  # nothing handed in
 
 
 def test_a_second_grading_of_the_same_attempt_changes_nothing(logged_in):

@@ -109,11 +109,28 @@ def language(attempt_id: int):
     if request.form.get("lang") not in current_app.config["LANGUAGES"]:
         return unknown_language()
     session["lang"] = request.form["lang"]
+    _keep_draft(attempt)
+    return redirect(url_for("quiz.attempt", attempt_id=attempt.id), code=303)
+
+
+@bp.post("/versuche/<id:attempt_id>/verlaengern")
+@login_required
+def extend_login(attempt_id: int):
+    """The quiz page's "Anmeldung verlängern" sends the quiz form here: the answers ticked so
+    far wait in the session while the password is asked for, and the quiz page shows them
+    again afterwards, instead of being lost by leaving the page."""
+    attempt = _own_attempt(attempt_id)
+    _keep_draft(attempt)
+    return redirect(url_for("auth.extend_login",
+                            next=url_for("quiz.attempt", attempt_id=attempt.id)), code=303)
+
+
+def _keep_draft(attempt: Attempt) -> None:
+    """Keep the quiz form's answers for the attempt's page to show once, if they fit."""
     answers = [(key, value) for key, value in request.form.items(multi=True)
                if key.startswith("q-")]
     if not attempt.is_submitted and sum(len(k) + len(v) for k, v in answers) <= MAX_DRAFT:
         session["quiz_draft"] = {"attempt": attempt.id, "answers": answers}
-    return redirect(url_for("quiz.attempt", attempt_id=attempt.id), code=303)
 
 
 def _draft(attempt: Attempt) -> tuple[dict, MultiDict]:
