@@ -26,6 +26,14 @@ def retire_tracks(courses_dir):
         path.unlink()
 
 
+def leave_out_the_second_module(courses_dir):
+    """The next sync makes a version of the demo course without its second module."""
+    course_file = courses_dir / "demo-kurs" / "course.yaml"
+    course_file.write_text(course_file.read_text().replace("  - 02-zweites-modul\n", ""))
+    (courses_dir / "demo-kurs" / "02-zweites-modul.md").unlink()
+    (courses_dir / "demo-kurs" / "02-zweites-modul.quiz.yaml").unlink()
+
+
 def _versions(slug="demo-kurs"):
     return db.session.scalars(
         sa.select(CourseVersion.number).join(Course).where(Course.slug == slug)
@@ -308,10 +316,7 @@ def test_a_result_links_only_to_what_is_still_offered(runner, courses_dir, clien
     second = submit(client, start(client, module="02-zweites-modul"),
                     {"q-nur-eine": "Richtig"}).headers["Location"]
     # A new version without the second module: its result keeps the way to the course only.
-    course_file = courses_dir / "demo-kurs" / "course.yaml"
-    course_file.write_text(course_file.read_text().replace("  - 02-zweites-modul\n", ""))
-    (courses_dir / "demo-kurs" / "02-zweites-modul.md").unlink()
-    (courses_dir / "demo-kurs" / "02-zweites-modul.quiz.yaml").unlink()
+    leave_out_the_second_module(courses_dir)
     assert runner.invoke(args=["courses", "sync", str(courses_dir)]).exit_code == 0
     page = client.get(second).get_data(as_text=True)
     assert "Zurück zum Modul" not in page and "/kurse/demo-kurs/02-zweites-modul" not in page
@@ -341,10 +346,7 @@ def test_an_open_attempt_at_a_module_left_out_links_only_to_what_is_still_offere
     runner.invoke(args=["courses", "sync", str(courses_dir)])
     auth.login()
     url = start(client, module="02-zweites-modul")
-    course_file = courses_dir / "demo-kurs" / "course.yaml"
-    course_file.write_text(course_file.read_text().replace("  - 02-zweites-modul\n", ""))
-    (courses_dir / "demo-kurs" / "02-zweites-modul.md").unlink()
-    (courses_dir / "demo-kurs" / "02-zweites-modul.quiz.yaml").unlink()
+    leave_out_the_second_module(courses_dir)
     assert runner.invoke(args=["courses", "sync", str(courses_dir)]).exit_code == 0
     page = client.get(url).get_data(as_text=True)
     assert "/kurse/demo-kurs/02-zweites-modul" not in page
@@ -388,10 +390,7 @@ def test_a_module_left_out_completes_whoever_passed_the_rest(runner, courses_dir
     services.complete_module(left, v1.modules[0])
     left.active = False  # left the administration: nothing is issued to them
     db.session.commit()
-    course_file = courses_dir / "demo-kurs" / "course.yaml"
-    course_file.write_text(course_file.read_text().replace("  - 02-zweites-modul\n", ""))
-    (courses_dir / "demo-kurs" / "02-zweites-modul.md").unlink()
-    (courses_dir / "demo-kurs" / "02-zweites-modul.quiz.yaml").unlink()
+    leave_out_the_second_module(courses_dir)
     result = runner.invoke(args=["courses", "sync", str(courses_dir)])
     assert result.exit_code == 0, result.output
     assert "certificates issued: 2 (completed by this change)" in result.output
@@ -466,10 +465,7 @@ def test_a_pass_during_a_sync_that_leaves_out_the_last_other_module_earns_the_ce
     auth.login()
     url = start(client)
     form = dict(answers(client, url, ALL_RIGHT), csrf_token=csrf_token(client, "/"))
-    course_file = courses_dir / "demo-kurs" / "course.yaml"
-    course_file.write_text(course_file.read_text().replace("  - 02-zweites-modul\n", ""))
-    (courses_dir / "demo-kurs" / "02-zweites-modul.md").unlink()
-    (courses_dir / "demo-kurs" / "02-zweites-modul.quiz.yaml").unlink()
+    leave_out_the_second_module(courses_dir)
 
     passing = threading.Thread(target=lambda: client.post(url, data=form))
     waits = threading.Event()

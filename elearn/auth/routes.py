@@ -216,6 +216,20 @@ def set_password(token: str):
                            user=user), 422 if form.errors else 200
 
 
+def _password_confirmed(password: str) -> bool:
+    """Whether the logged-in person's password is right, counted as at the login: a wrong
+    one is a failed login, so these pages are no way around the throttle for someone who
+    finds an unlocked screen."""
+    claim = services.claim_login_attempt(current_user.email, throttle.client_address())
+    if claim is None:
+        raise LoginThrottled()
+    if not current_user.check_password(password):
+        return False  # the claim stays: a failure
+    services.withdraw_claim(claim)
+    db.session.commit()
+    return True
+
+
 @bp.route("/anmeldung/verlaengern", methods=["GET", "POST"])
 @login_required
 def extend_login():
@@ -226,13 +240,7 @@ def extend_login():
         return render_error(404, _("Ihr Zugang hat kein Passwort auf dieser Plattform."))
     form = ExtendLoginForm()
     if form.validate_on_submit():
-        # As at login: a wrong password counts as a failed login (an unlocked screen).
-        claim = services.claim_login_attempt(current_user.email, throttle.client_address())
-        if claim is None:
-            raise LoginThrottled()
-        if current_user.check_password(form.password.data):
-            services.withdraw_claim(claim)
-            db.session.commit()
+        if _password_confirmed(form.password.data):
             session["since"] = int(time.time())
             flash(_("Ihre Anmeldung gilt jetzt bis %(time)s Uhr.",
                     time=format_time(login_ends_at(), "short")), "success")
@@ -250,16 +258,9 @@ def change_password():
         return render_error(404, _("Ihr Zugang hat kein Passwort auf dieser Plattform."))
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        # A wrong old password counts as a failed login, so this page is no way around the
-        # login throttle for someone who finds an unlocked screen.
-        claim = services.claim_login_attempt(current_user.email, throttle.client_address())
-        if claim is None:
-            raise LoginThrottled()
-        if not current_user.check_password(form.current.data):
+        if not _password_confirmed(form.current.data):
             form.current.errors.append(_("Das bisherige Passwort ist nicht richtig."))
         else:
-            services.withdraw_claim(claim)  # the old password was right: no failure
-            db.session.commit()
             if form.password.data == form.current.data:
                 form.password.errors.append(_("Das neue Passwort muss sich vom bisherigen "
                                               "unterscheiden."))
