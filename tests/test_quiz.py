@@ -499,6 +499,9 @@ def test_a_placement_test_page_is_titled_as_one(logged_in):
     page = logged_in.get(url).get_data(as_text=True)
     assert "<title>Einstufungstest: Erstes Modul –" in page
     assert '<h1 class="kern-heading-large">Einstufungstest: <span lang="de">Erstes Modul' in page
+    # and what to press is named as what it is
+    assert "geben Sie den Einstufungstest dann ab" in page and "Quiz abgeben" not in page
+    assert '<span class="kern-label">Einstufungstest abgeben</span>' in page
     # Its list of problems, too.
     page = submit(logged_in, url, {"q-einfach": "Die richtige Antwort"}).get_data(as_text=True)
     assert "<title>Fehler: Einstufungstest: Erstes Modul –" in page
