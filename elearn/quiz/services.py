@@ -63,12 +63,17 @@ def _questions_by_id(module: Module) -> dict[str, dict]:
 
 def _same_module_attempts(user, module: Module):
     """Attempts of this learner at this module in any version of its course."""
+    return _attempts_at(user.id, module.version.course_id, module.slug, Attempt)
+
+
+def _attempts_at(user_id: int, course_id: int, module_slug: str, what):
+    """`what` (Attempt or its columns) of a person's attempts at a module, in any version."""
     return (
-        sa.select(Attempt)
+        sa.select(what)
         .join(Module, Module.id == Attempt.module_id)
         .join(CourseVersion, CourseVersion.id == Module.version_id)
-        .where(Attempt.user_id == user.id, Module.slug == module.slug,
-               CourseVersion.course_id == module.version.course_id)
+        .where(Attempt.user_id == user_id, Module.slug == module_slug,
+               CourseVersion.course_id == course_id)
     )
 
 
@@ -168,12 +173,8 @@ def open_attempt_mode(user_id: int, course_id: int, module_slug: str) -> str | N
     """The mode of the person's open attempt at this module (any version), or None: what the
     module page needs to say "continue" rather than "start", in one small query."""
     return db.session.scalar(
-        sa.select(Attempt.mode)
-        .join(Module, Module.id == Attempt.module_id)
-        .join(CourseVersion, CourseVersion.id == Module.version_id)
-        .where(Attempt.user_id == user_id, Attempt.submitted_at.is_(None),
-               Module.slug == module_slug, CourseVersion.course_id == course_id)
-        .order_by(Attempt.id).limit(1))
+        _attempts_at(user_id, course_id, module_slug, Attempt.mode)
+        .where(Attempt.submitted_at.is_(None)).order_by(Attempt.id).limit(1))
 
 
 def _open_attempt(user, module: Module) -> Attempt | None:
