@@ -441,7 +441,9 @@ def test_track_headline_counts_track_certificates(app, client, auth, make_user, 
     make_user(email="hr@test.example", roles=("hr",))
     auth.login(email="hr@test.example")
     page = client.get("/berichte?thema=test-pfad").get_data(as_text=True)
-    assert '6 × „<span lang="de">Testpfad-Zertifikat</span>“ ausgestellt' in page
+    # The figure heads the result (a heading, not a paragraph styled as one).
+    assert ('<h2 class="kern-heading-medium headline">'
+            '6 × „<span lang="de">Testpfad-Zertifikat</span>“ ausgestellt</h2>') in page
 
 
 def test_downloads(city, client, auth, make_user):
