@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import Flask, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired
 from werkzeug.exceptions import BadRequest
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -44,6 +45,28 @@ class SessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or (
             has_request_context() and request.is_secure
         )
+
+    def open_session(self, app: Flask, request):
+        """As Flask's, and a cookie whose signature does not verify is logged: the person is
+        logged out as before, but behind one proxy that is what app servers with different
+        `SECRET_KEY`s do to everyone, without any other trace. An expired cookie (its signature
+        verified) is the normal end of a session and logs nothing."""
+        serializer = self.get_signing_serializer(app)
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        if serializer is None or not cookie:
+            return super().open_session(app, request)
+        try:
+            return self.session_class(serializer.loads(
+                cookie, max_age=int(app.permanent_session_lifetime.total_seconds())))
+        except SignatureExpired:
+            return self.session_class()
+        except BadSignature:
+            app.logger.warning(
+                "A session cookie did not verify (%s %s): it was signed with another SECRET_KEY "
+                "or altered; that browser starts logged out. If this happens for many people, "
+                "check that every app server has the same SECRET_KEY.",
+                request.method, request.path)
+            return self.session_class()
 
 
 MAX_NEXT = 2000

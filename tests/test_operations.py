@@ -2,6 +2,7 @@
 
 import logging
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.exc import ProgrammingError
@@ -455,3 +456,29 @@ def test_db_upgrade_on_a_database_a_newer_release_upgraded_says_what_to_do(tmp_p
     # `db stamp --purge` stays the way out (the revision table is set, nothing else).
     result = app.test_cli_runner().invoke(args=["db", "stamp", "--purge", "head"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_session_signed_with_another_key_is_named_in_the_log(app, client, auth, learner,
+                                                               caplog):
+    """Two app servers behind one proxy with different SECRET_KEYs log everybody out at every
+    other request. Flask drops such a cookie silently, so nothing in any log said why."""
+    auth.login()
+    assert client.get("/kurse").status_code == 200
+    caplog.set_level(logging.INFO, logger=app.logger.name)
+    app.secret_key = "der-schluessel-des-anderen-servers"
+    response = client.get("/kurse")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    said = [r.getMessage() for r in caplog.records if r.name == app.logger.name]
+    assert said == ["A session cookie did not verify (GET /kurse): it was signed with another "
+                    "SECRET_KEY or altered; that browser starts logged out. If this happens for "
+                    "many people, check that every app server has the same SECRET_KEY."]
+
+
+def test_a_session_that_ran_out_is_not_logged(app, client, auth, learner, caplog):
+    """The normal end of a cookie's life is no sign of a misconfiguration."""
+    auth.login()
+    caplog.set_level(logging.INFO, logger=app.logger.name)
+    app.permanent_session_lifetime = timedelta(seconds=-1)  # every cookie is past its age
+    response = client.get("/kurse")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert [r.getMessage() for r in caplog.records if r.name == app.logger.name] == []
