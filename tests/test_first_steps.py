@@ -232,6 +232,10 @@ def test_the_module_page_continues_an_open_attempt(logged_in):
     assert '<details class="test-out" open>' in page
     assert '<span class="kern-label">Einstufungstest fortsetzen</span>' in page
     assert "Einstufungstest starten" not in page
+    # The quiz is not what is open: its button starts it (in the same attempt, as the mode
+    # of an open attempt is the latest start's) and does not claim to continue anything.
+    assert '<span class="kern-label">Quiz starten</span>' in page
+    assert "Quiz fortsetzen" not in page
     # Handed in: nothing is open any more.
     submit(logged_in, url, ALL_WRONG)
     page = logged_in.get("/kurse/demo-kurs/01-erstes-modul").get_data(as_text=True)
