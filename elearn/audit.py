@@ -1,6 +1,7 @@
 """An audit log of administrative actions: written by the actions, read by administrators.
 
-Entries are only ever added. No route, service or command changes or deletes them. They hold
+Entries are only ever added and never changed. No route deletes them; `privacy purge` deletes
+those older than ELEARN_AUDIT_DAYS, when that is set (by default they stay). They hold
 identifiers and non-personal details only, so that erasing a person leaves nothing of them here:
 names are shown by joining the person's row, which erasure pseudonymises.
 """

@@ -152,6 +152,7 @@ def _settings(instance_path: str) -> dict:
         "MIN_GROUP_SIZE": _whole("ELEARN_MIN_GROUP_SIZE", 5, 2, 1000),
         "RETENTION_DAYS": _whole("ELEARN_RETENTION_DAYS", 365, 1, 3650),
         "ERASE_DEACTIVATED_DAYS": _erase_after(),
+        "AUDIT_DAYS": _audit_days(),
         "BABEL_DEFAULT_LOCALE": "de",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
         "LANGUAGES": ["de", "en"],
@@ -166,6 +167,17 @@ def _erase_after() -> int:
     if 0 < days < 90:
         raise SystemExit(f"ELEARN_ERASE_DEACTIVATED_DAYS={days}: expected 0 (never) or a whole "
                          "number from 90 to 3650.")
+    return days
+
+
+def _audit_days() -> int:
+    """Days the audit log keeps an entry; 0 (the default) as long as the platform runs.
+    At least a year: who changed a role, erased a person or revoked a certificate must stay
+    traceable for the yearly reviews of the data protection officer and the staff council."""
+    days = _whole("ELEARN_AUDIT_DAYS", 0, 0, 3650)
+    if 0 < days < 365:
+        raise SystemExit(f"ELEARN_AUDIT_DAYS={days}: expected 0 (keep) or a whole number from "
+                         "365 to 3650.")
     return days
 
 

@@ -115,6 +115,18 @@ def test_erasing_deactivated_people_is_off_or_waits_at_least_90_days(monkeypatch
         assert config.from_environment(str(tmp_path))["ERASE_DEACTIVATED_DAYS"] == expected
 
 
+@pytest.mark.parametrize(("value", "expected"), [("", 0), ("0", 0), ("365", 365),
+                                                 ("3650", 3650), ("364", None), ("30", None),
+                                                 ("3651", None), ("ein Jahr", None)])
+def test_the_audit_log_is_kept_or_kept_at_least_a_year(monkeypatch, tmp_path, value, expected):
+    monkeypatch.setenv("ELEARN_AUDIT_DAYS", value)
+    if expected is None:
+        with pytest.raises(SystemExit, match="ELEARN_AUDIT_DAYS="):
+            config.from_environment(str(tmp_path))
+    else:
+        assert config.from_environment(str(tmp_path))["AUDIT_DAYS"] == expected
+
+
 @pytest.mark.parametrize(("name", "value"), [
     ("ELEARN_SMTP_STARTTLS", "ja"),  # read as "off": passwords to the mail server in clear
     ("ELEARN_PROXY_FIX", "enabled"),  # read as "off": one proxy address for everyone

@@ -1,7 +1,7 @@
 """GDPR: a person's own data as a download, and erasure that keeps the figures right."""
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -11,6 +11,7 @@ from elearn.auth import tokens
 from elearn.auth.models import INVITE, LoginFailure, User, UserToken
 from elearn.certificates.models import Certificate
 from elearn.extensions import db
+from elearn.org.models import utcnow
 from elearn.quiz import statistics
 from elearn.quiz.models import Attempt
 from elearn.reports import services as reports
@@ -394,6 +395,35 @@ def test_the_privacy_notice_states_the_automatic_erasure_when_it_is_set(app, cli
     page = client.get("/datenschutz").get_data(as_text=True)
     assert "730 Tage nach der Deaktivierung werden die Daten automatisch gelöscht" in page
     assert "gelöscht wird nicht automatisch" not in page
+
+
+def test_purge_deletes_audit_entries_older_than_the_setting(app, runner, make_user, client):
+    """A staff council may agree on a period for the audit log (it names import files and
+    who changed what); without the setting every entry stays."""
+    from elearn import audit
+
+    person = make_user()
+    for days in (400, 364, 0):
+        entry = audit.record(None, "deactivated", target=person, source="test")
+        entry.created_at = utcnow() - timedelta(days=days)
+    db.session.commit()
+    assert "audit_entries: 0" in runner.invoke(args=["privacy", "purge"]).output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 3
+    app.config["AUDIT_DAYS"] = 365
+    result = runner.invoke(args=["privacy", "purge"])
+    assert result.exit_code == 0 and "audit_entries: 1" in result.output
+    kept = db.session.scalars(sa.select(AuditEntry.created_at)).all()
+    assert len(kept) == 2 and min(kept) > utcnow() - timedelta(days=365)
+    page = client.get("/datenschutz").get_data(as_text=True)
+    assert "Das Protokoll der Verwaltungsaktionen: 365 Tage, als Nachweis" in page
+    assert "solange die Plattform betrieben wird, als Nachweis, wer was" not in page
+
+
+def test_the_audit_log_is_kept_while_the_platform_runs_by_default(app, client):
+    assert app.config["AUDIT_DAYS"] == 0
+    page = client.get("/datenschutz").get_data(as_text=True)
+    assert ("Das Protokoll der Verwaltungsaktionen: solange die Plattform betrieben wird, als "
+            "Nachweis, wer was geändert hat.") in page
 
 
 def test_erasing_leaves_the_row_inactive_even_if_it_was_reactivated_a_moment_ago(make_user):

@@ -23,7 +23,8 @@ def purge(days, dry_run):
     """Delete attempt details older than the retention period; keep completions.
 
     Learning time older than the period is kept only as totals per module and month. With
-    ELEARN_ERASE_DEACTIVATED_DAYS, people deactivated that long ago are erased.
+    ELEARN_ERASE_DEACTIVATED_DAYS, people deactivated that long ago are erased; with
+    ELEARN_AUDIT_DAYS, older audit log entries are deleted.
     """
     configured = current_app.config["RETENTION_DAYS"]
     if days is not None and days < configured:
@@ -31,8 +32,8 @@ def purge(days, dry_run):
         # a shorter purge would take part of a step out, perhaps one person's attempt.
         raise click.UsageError(f"--days must not be shorter than ELEARN_RETENTION_DAYS "
                                f"({configured}); to keep less, set ELEARN_RETENTION_DAYS.")
-    report = services.purge(days or configured,
-                            current_app.config["ERASE_DEACTIVATED_DAYS"])
+    report = services.purge(days or configured, current_app.config["ERASE_DEACTIVATED_DAYS"],
+                            current_app.config["AUDIT_DAYS"])
     summary = ", ".join(f"{key}: {value}" for key, value in report.items())
     if dry_run:
         db.session.rollback()

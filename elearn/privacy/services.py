@@ -19,13 +19,14 @@ from ..quiz.models import Attempt, AttemptAnswer
 from ..throttle import RequestMark
 
 
-def purge(retention_days: int, erase_after_days: int = 0) -> dict[str, int]:
+def purge(retention_days: int, erase_after_days: int = 0, audit_days: int = 0) -> dict[str, int]:
     """Delete attempt details older than the retention period; keep scores and completions.
 
     Progress, completions, pass/fail and certificates stay: they are the record of training.
     Learning time older than the period stays only as totals per module and month; expired
     invitation and password links go. With
-    `erase_after_days`, people deactivated at least that long ago are erased (see `erase`).
+    `erase_after_days`, people deactivated at least that long ago are erased (see `erase`); with
+    `audit_days`, audit entries older than that go (after the erasures, whose entries are new).
     """
     # One purge at a time on every app server (two timers, a manual run beside one): a second
     # that read the same expired visits would add their monthly totals once more.
@@ -56,9 +57,12 @@ def purge(retention_days: int, erase_after_days: int = 0) -> dict[str, int]:
     links = db.session.execute(
         sa.delete(UserToken).where(UserToken.expires_at < utcnow())).rowcount
     study = activity.summarize_before(cutoff)
+    entries = db.session.execute(sa.delete(audit.AuditEntry).where(
+        audit.AuditEntry.created_at < utcnow() - timedelta(days=audit_days))).rowcount \
+        if audit_days else 0
     return {"attempts": attempts, "answers": answers, "login_failures": logins,
             "rate_marks": marks, "password_links": links, "study_sessions": study,
-            "people_erased": erased}
+            "people_erased": erased, "audit_entries": entries}
 
 
 def erase_deactivated(days: int) -> int:
