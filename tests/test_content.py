@@ -721,8 +721,11 @@ def test_an_unreadable_file_is_named_not_its_course_yaml(tmp_path, monkeypatch):
         for name in ("02-zweites-modul.md", "media/checkliste.txt", "media/video.de.vtt")]
 
 
-OUTSIDE = "liegt nicht im Ordner media/ dieses Kurses (oder ist versteckt): Die Lernplattform " \
-          "liefert nur Dateien aus media/ aus."
+OUTSIDE = "liegt nicht im Ordner media/ dieses Kurses: Die Lernplattform liefert nur Dateien " \
+          "aus media/ aus."
+JUNK = "ist versteckt oder eine Hilfsdatei eines Programms (Namen, die mit „.“ oder „~$“ " \
+       "beginnen oder auf „~“ enden, Thumbs.db, desktop.ini): Die Lernplattform liefert sie " \
+       "nicht aus. Verweisen Sie auf die eigentliche Datei oder benennen Sie sie um."
 
 
 @pytest.mark.parametrize(("old", "new", "expected"), [
@@ -731,7 +734,6 @@ OUTSIDE = "liegt nicht im Ordner media/ dieses Kurses (oder ist versteckt): Die 
      "20: Verlinkte Datei „course.yaml“ " + OUTSIDE),
     ("](media/bild.png)", "](../fragetypen/01-yaml.md)",
      "18: Mediendatei „../fragetypen/01-yaml.md“ " + OUTSIDE),
-    ("](media/bild.png)", "](media/.bild.png)", "18: Mediendatei „media/.bild.png“ " + OUTSIDE),
     ("transcript: media/video.de.md", "transcript: 02-zweites-modul.md",
      "11: Mediendatei „02-zweites-modul.md“ " + OUTSIDE),
     ("](media/checkliste.txt)", "](media/../media/checkliste.txt)", None),
@@ -745,6 +747,67 @@ def test_a_module_points_only_to_files_that_are_served(tmp_path, old, new, expec
     _, _, errors = load_all(root)
     assert [str(e) for e in errors] == (
         [f"kurse/demo-kurs/01-erstes-modul.md:{expected}"] if expected else [])
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    # What content_hash leaves out (is_junk) must not be served either: "media/~$Plan.docx"
+    # passed, was served, and a change to it made no new version.
+    ("](media/checkliste.txt)", "](media/~$Plan.docx)", "20: Verlinkte Datei „media/~$Plan.docx“"),
+    ("](media/checkliste.txt)", "](media/~%24Plan.docx)",
+     "20: Verlinkte Datei „media/~$Plan.docx“"),
+    ("](media/checkliste.txt)", "](media/plan.pdf~)", "20: Verlinkte Datei „media/plan.pdf~“"),
+    ("](media/checkliste.txt)", "](media/Thumbs.db)", "20: Verlinkte Datei „media/Thumbs.db“"),
+    ("](media/checkliste.txt)", "](media/desktop.ini)",
+     "20: Verlinkte Datei „media/desktop.ini“"),
+    ("](media/checkliste.txt)", "](media/.intern/plan.pdf)",
+     "20: Verlinkte Datei „media/.intern/plan.pdf“"),
+    ("](media/bild.png)", "](media/.hidden.png)", "18: Mediendatei „media/.hidden.png“"),
+    ("![Ein Diagramm der Abläufe](media/bild.png)",
+     '<img src="media/~$bild.png" alt="Ein Diagramm">', "18: Mediendatei „media/~$bild.png“"),
+    ("transcript: media/video.de.md", "transcript: media/video.de.md~",
+     "11: Mediendatei „media/video.de.md~“"),
+])
+def test_a_module_may_not_point_to_a_hidden_file_or_a_leftover(runner, tmp_path, old, new,
+                                                                expected):
+    """The files exist: each is refused with file and line, and the course is not loaded."""
+    root = tmp_path / "kurse"
+    shutil.copytree(FIXTURES / "courses" / "good", root)
+    media = root / "demo-kurs" / "media"
+    (media / ".intern").mkdir()
+    for name in ("~$Plan.docx", "plan.pdf~", "Thumbs.db", "desktop.ini", ".intern/plan.pdf",
+                 ".hidden.png", "~$bild.png", "video.de.md~"):
+        (media / name).write_bytes(b"\x89PNG")
+    module = root / "demo-kurs" / "01-erstes-modul.md"
+    text = module.read_text(encoding="utf-8")
+    assert old in text
+    module.write_text(text.replace(old, new), encoding="utf-8")
+    courses, _, errors = load_all(root)
+    assert [str(e) for e in errors] == [f"kurse/demo-kurs/01-erstes-modul.md:{expected} {JUNK}"]
+    assert [c.slug for c in courses] == ["fragetypen"]
+    result = runner.invoke(args=["courses", "validate", str(root)])
+    assert result.exit_code == 1 and result.output.splitlines()[0] == \
+        f"kurse/demo-kurs/01-erstes-modul.md:{expected} {JUNK}", result.output
+
+
+def test_leftovers_in_tracks_and_beside_quizzes_are_no_content(tmp_path):
+    """The rule of is_junk holds in tracks/ and beside quiz files too: a backup "pfad.yaml~",
+    a Thumbs.db, the Mac's "._test-pfad.yaml" on a network share were reported as errors (so
+    nothing could be synced), and a hidden ".kopie.yaml" was read as a track."""
+    root = tmp_path / "kurse"
+    shutil.copytree(FIXTURES / "courses" / "good", root)
+    tracks = root / "tracks"
+    (tracks / ".kopie.yaml").write_text((tracks / "test-pfad.yaml").read_text(encoding="utf-8"),
+                                        encoding="utf-8")
+    (tracks / "._test-pfad.yaml").write_bytes(b"\0\5\26\7\0\2\0\0Mac OS X")
+    (tracks / "~$test-pfad.yaml").write_bytes(b"\0")
+    (tracks / "test-pfad.yaml~").write_text("alt", encoding="utf-8")
+    (tracks / "Thumbs.db").write_bytes(b"\0")
+    (root / "demo-kurs" / "._01-erstes-modul.quiz.yaml").write_bytes(b"\0\5\26\7")
+    (root / "demo-kurs" / "~$02-zweites-modul.quiz.gift").write_bytes(b"\0")
+    courses, loaded, errors = load_all(root)
+    assert [str(e) for e in errors] == []
+    assert [c.slug for c in courses] == ["demo-kurs", "fragetypen"]
+    assert [t.slug for t in loaded] == ["test-pfad"]
 
 
 @pytest.mark.parametrize(("locked", "loaded", "expected"), [

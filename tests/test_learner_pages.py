@@ -2,6 +2,7 @@
 
 import shutil
 
+import pytest
 import sqlalchemy as sa
 
 from elearn.catalog.models import ModuleProgress
@@ -173,6 +174,32 @@ def test_a_link_put_into_media_after_the_sync_serves_nothing(app, client, auth, 
             assert response.status_code == 404 and b"geheim" not in response.data, name
     with client.get("/kurse/demo-kurs/media/checkliste.txt") as response:
         assert response.status_code == 200
+
+
+@pytest.mark.parametrize("name", ["~$Plan.docx", ".hidden.png", "Thumbs.db", "THUMBS.DB",
+                                  "desktop.ini", "plan.pdf~", ".intern/plan.pdf"])
+def test_a_hidden_file_or_a_leftover_in_media_is_not_served(app, client, auth, learner,
+                                                             tmp_path, name):
+    """What the course's version leaves out (content.is_junk) is no media: "~$Plan.docx"
+    was served, though a change to it made no new version."""
+    from elearn import content
+    from elearn.catalog import services
+
+    root = tmp_path / "courses"
+    shutil.copytree(FIXTURES / "courses" / "good", root)
+    courses, errors = content.load_directory(root)
+    assert not errors
+    services.sync_courses(courses)
+    db.session.commit()
+    media = root / "demo-kurs" / "media"
+    (media / ".intern").mkdir()
+    (media / name).write_text("Entwurf")
+    (media / "entwurf.txt").write_text("Entwurf")
+    auth.login()
+    with client.get(f"/kurse/demo-kurs/media/{name}") as response:
+        assert response.status_code == 404 and b"Entwurf" not in response.data
+    with client.get("/kurse/demo-kurs/media/entwurf.txt") as response:
+        assert response.status_code == 200 and response.data == b"Entwurf"
 
 
 def test_unknown_course_or_module_is_404(client, auth, learner, synced):

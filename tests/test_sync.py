@@ -106,6 +106,25 @@ def test_editor_and_office_leftovers_are_not_content(runner, courses_dir):
     assert "unchanged: demo-kurs" in result.output and _versions() == [1], result.output
 
 
+@pytest.mark.parametrize("name", ["~$Plan.docx", ".hidden.png", "Thumbs.db", "plan.pdf~"])
+def test_a_link_to_a_leftover_is_refused_and_changes_nothing(runner, courses_dir, name):
+    """Such a file is left out of the course's version (a change to it made none) and not
+    served: a module linking to it passed validation, and the sync loaded it."""
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    (courses_dir / "demo-kurs" / "media" / name).write_bytes(b"\0")
+    module_file = courses_dir / "demo-kurs" / "01-erstes-modul.md"
+    text = module_file.read_text()
+    module_file.write_text(text.replace("](media/checkliste.txt)", f"](media/{name})"))
+    for command in ("validate", "sync"):
+        result = runner.invoke(args=["courses", command, str(courses_dir)])
+        assert result.exit_code == 1, result.output
+        assert result.output.startswith(
+            f"courses/demo-kurs/01-erstes-modul.md:20: Verlinkte Datei „media/{name}“ ist "
+            "versteckt oder eine Hilfsdatei eines Programms"), result.output
+    assert result.output.endswith("1 error: nothing was loaded.\n")
+    assert _versions() == [1]
+
+
 def test_saving_with_bom_or_crlf_is_not_a_new_version(runner, courses_dir):
     """Windows editors add a byte order mark or write CRLF: nothing a learner sees changes."""
     runner.invoke(args=["courses", "sync", str(courses_dir)])

@@ -3,6 +3,7 @@ from pathlib import Path
 from flask import abort, render_template, send_from_directory
 from flask_login import current_user, login_required
 
+from .. import content
 from ..extensions import db
 from ..i18n import local_today
 from . import bp, services, tracks
@@ -91,13 +92,14 @@ def media(slug: str, filename: str):
     folder = Path(course.folder, "media").resolve()
     # send_from_directory checks the path as text only: a symbolic link put into media/ after
     # the sync (the loader refuses them) would serve any file the server can read. Hidden
-    # files are no media either.
+    # files and leftovers (`content.is_junk`: "~$Plan.docx", Thumbs.db) are no media either:
+    # the course's version leaves them out, and validation refuses a link to one.
     try:
         target = (folder / filename).resolve()
         found = target.is_relative_to(folder) and target.is_file()
     except OSError:  # a name longer than the file system allows: no such file either
         found = False
-    if not found or any(part.startswith(".") for part in Path(filename).parts):
+    if not found or any(content.is_junk(part) for part in Path(filename).parts):
         abort(404)
     suffix = Path(filename).suffix.lower()
     # Whatever a course ships (an HTML page, an SVG with a script), it must never run script

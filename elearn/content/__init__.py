@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from .loader import load_directory
+from .loader import is_junk, load_directory
 from .model import ContentError, Course, Module, Option, Question, Quiz, Track, TrackStep, Video
 from .tracks import load_tracks
 
@@ -28,6 +28,7 @@ __all__ = [
     "Track",
     "TrackStep",
     "Video",
+    "is_junk",
     "load_all",
     "load_directory",
     "load_tracks",

@@ -31,11 +31,16 @@ VIDEO_FIELDS = {
 # Thumbs.db and desktop.ini, Office's lock file "~$Folien.pptx" (often unreadable while the
 # file is open), an editor's backup "01-modul.md~" or swap file ".01-modul.md.swp".
 JUNK_NAMES = {"thumbs.db", "desktop.ini"}
+# The rule of `is_junk` in words, for messages.
+JUNK_RULE = ("Namen, die mit „.“ oder „~$“ beginnen oder auf „~“ enden, Thumbs.db, "
+             "desktop.ini")
 
 
 def is_junk(name: str) -> bool:
-    """Not content: hidden files and folders and the leftovers of editors and systems. They are
-    neither loaded, nor hashed, nor reported; the media route serves no hidden file either."""
+    """Not content: hidden files and folders and the leftovers of editors and systems. The one
+    rule for all of courses/: they are neither loaded, nor hashed, nor reported (in course
+    folders, their media/ and tracks/); a module may not point to one (`_media_problem`), and
+    the media route serves none (catalog.routes.media)."""
     return (name.startswith((".", "~$")) or name.endswith("~")
             or name.casefold() in JUNK_NAMES)
 
@@ -262,7 +267,8 @@ def _load_modules(root, folder, data, col, errors) -> list[Module]:
                    "„03-einfuehrung.md“; diese Datei wird sonst nicht geladen.")
     for suffix in QUIZ_SUFFIXES:
         for path in sorted(folder.glob(f"*{suffix}")):
-            if path.name[: -len(suffix)] not in seen:
+            # Not the Mac's "._01-modul.quiz.yaml" beside it on a network share.
+            if path.name[: -len(suffix)] not in seen and not is_junk(path.name):
                 Collector(errors, root, path).add(1, "Quiz gehört zu keinem aufgeführten Modul.")
     return modules
 
@@ -431,9 +437,10 @@ def _path(url: str) -> str:
 def _media_problem(what: str, folder: Path, name: str) -> str | None:
     """Why a file a module points to would not reach the learner, or None.
 
-    Only files in the course's media/ folder are served, and no hidden ones (catalog.routes.
-    media): "course.yaml", "../anderer-kurs/media/x.png" or "media/.bild.png" passed the
-    check and then showed as a broken image or link.
+    Only files in the course's media/ folder are served, and no junk (`is_junk`, catalog.
+    routes.media): "course.yaml", "../anderer-kurs/media/x.png", "media/.bild.png" or
+    "media/~$Plan.docx" passed the check and then showed as a broken image or link (or was
+    served, but left out of the course's version, so a change to it went unnoticed).
     """
     path = folder / name
     if path.is_dir():  # would otherwise read as "not found"
@@ -442,10 +449,13 @@ def _media_problem(what: str, folder: Path, name: str) -> str | None:
         return f"{what} „{name}“ nicht gefunden."
     media = (folder / "media").resolve()
     target = path.resolve()
-    if not target.is_relative_to(media) or any(
-            part.startswith(".") for part in target.relative_to(media).parts):
-        return (f"{what} „{name}“ liegt nicht im Ordner media/ dieses Kurses (oder ist "
-                "versteckt): Die Lernplattform liefert nur Dateien aus media/ aus.")
+    if not target.is_relative_to(media):
+        return (f"{what} „{name}“ liegt nicht im Ordner media/ dieses Kurses: Die "
+                "Lernplattform liefert nur Dateien aus media/ aus.")
+    if any(is_junk(part) for part in target.relative_to(media).parts):
+        return (f"{what} „{name}“ ist versteckt oder eine Hilfsdatei eines Programms "
+                f"({JUNK_RULE}): Die Lernplattform liefert sie nicht aus. Verweisen Sie auf "
+                "die eigentliche Datei oder benennen Sie sie um.")
     return None
 
 

@@ -4,7 +4,7 @@ import hashlib
 from pathlib import Path
 
 from .collect import SLUG, Collector
-from .loader import LINK_AT_ROOT, listing
+from .loader import LINK_AT_ROOT, is_junk, listing
 from .model import ContentError, Course, Track, TrackStep
 
 TRACK_FIELDS = {"title": (str, True), "summary": (str, True), "version": (str, True),
@@ -33,12 +33,14 @@ def load_tracks(root: Path, courses: list[Course], failed: set[str] = frozenset(
         return [], errors
     known = {c.slug: {m.slug for m in c.modules} for c in courses}
     tracks = []
+    # Hidden files and leftovers (`is_junk`: "plan.yaml~", Thumbs.db, the Mac's "._pfad.yaml"
+    # on a network share) are neither read nor reported; links are refused all the same.
+    entries = [p for p in entries if not is_junk(p.name) or p.is_symlink()]
     for path in [p for p in entries if p.is_symlink()]:
         # Its target (/etc/passwd) would be read, and quoted in messages.
         Collector(errors, root, path).add(
             1, "Symbolische Verknüpfung: Lernpfade müssen als Dateien im Ordner tracks liegen.")
-    for path in [p for p in entries if not p.name.startswith(".")
-                 and not p.name.endswith(".yaml") and not p.is_symlink()]:
+    for path in [p for p in entries if not p.name.endswith(".yaml") and not p.is_symlink()]:
         # A track saved as .yml (or a copy named .bak) would be skipped, and its track retired.
         Collector(errors, root, path).add(
             1, "Lernpfade stehen in Dateien mit der Endung .yaml; andere Dateien gehören nicht "
