@@ -1,9 +1,12 @@
 """E-mail through SMTP when it is configured (ELEARN_SMTP_HOST); otherwise nothing is sent."""
 
 import smtplib
+import ssl
 from email.message import EmailMessage
 
 from flask import current_app
+
+SMTPS_PORT = 465
 
 
 def configured() -> bool:
@@ -18,9 +21,17 @@ def send(to: str, subject: str, body: str) -> bool:
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = cfg["SMTP_FROM"], to, subject
     message.set_content(body)
-    with smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=30) as smtp:
-        if cfg["SMTP_STARTTLS"]:
-            smtp.starttls()
+    # The mail server's certificate and name are checked: password links travel in these
+    # messages (smtplib's own default for STARTTLS checks neither).
+    context = ssl.create_default_context()
+    if cfg["SMTP_PORT"] == SMTPS_PORT:  # TLS from the first byte (RFC 8314)
+        connection = smtplib.SMTP_SSL(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=30,
+                                      context=context)
+    else:
+        connection = smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=30)
+    with connection as smtp:
+        if cfg["SMTP_STARTTLS"] and cfg["SMTP_PORT"] != SMTPS_PORT:
+            smtp.starttls(context=context)
         if cfg["SMTP_USER"]:
             smtp.login(cfg["SMTP_USER"], cfg["SMTP_PASSWORD"])
         smtp.send_message(message)

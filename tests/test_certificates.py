@@ -339,7 +339,7 @@ def test_reminders_list_and_send(app, runner, holder, monkeypatch):
         def __exit__(self, *args):
             return False
 
-        def starttls(self):
+        def starttls(self, context=None):
             sent.append(("starttls",))
 
         def send_message(self, message):
