@@ -43,9 +43,11 @@ browser:
 	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-test: install browser
+lint: install
 	$(BIN)/ruff check elearn tests bench
 	$(BIN)/bandit -q -r elearn -ll
+
+test: lint browser
 	$(BIN)/pytest
 
 # Re-extract translatable strings after changing templates or code.
@@ -53,5 +55,6 @@ messages: $(BIN)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -o elearn/translations/messages.pot .
 	$(BIN)/pybabel update -i elearn/translations/messages.pot -d elearn/translations
 
+# What `make install` made; never instance/, which holds the SQLite database and the secret key.
 clean:
-	rm -rf $(VENV) node_modules $(KERN) instance
+	rm -rf $(VENV) node_modules $(KERN)

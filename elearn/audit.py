@@ -20,7 +20,7 @@ ACTIONS = (
     "office_renamed", "office_moved", "users_imported", "erased", "certificate_revoked",
     "moved", "offices_imported", "cohort_created", "cohort_members_added",
     "cohort_member_removed", "cohort_lead_added", "cohort_lead_removed",
-    "cohort_changed", "office_kind_changed", "person_changed",
+    "cohort_changed", "office_kind_changed", "person_changed", "certificate_issued",
 )
 
 

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 import zxingcpp
 
+from elearn.audit import AuditEntry
 from elearn.catalog.models import Course
 from elearn.certificates import services
 from elearn.certificates.models import Certificate
@@ -239,6 +240,10 @@ def test_manual_issue_and_verify_commands(runner, learner, synced):
     code = result.output.strip()
     certificate = services.find(code)
     assert certificate.source == "manual" and certificate.note == "Meet & Learn"
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action ==
+                                                          "certificate_issued"))
+    assert (entry.actor_id, entry.target_type, entry.target_id, entry.details) == (
+        None, "certificate", certificate.id, {"code": code})
     verify = runner.invoke(args=["certificates", "verify", code])
     assert verify.output.startswith("valid\tErika Muster1\tTestkurs Digitales Arbeiten")
     assert verify.exit_code == 0

@@ -31,6 +31,7 @@ ACTION_LABELS = {
     "cohort_changed": _l("Lerngruppe geändert"),
     "office_kind_changed": _l("Art eines Amts geändert"),
     "person_changed": _l("Name oder E-Mail-Adresse geändert"),
+    "certificate_issued": _l("Zertifikat von Hand ausgestellt"),
 }
 # The keys of an entry's details, as the page shows them: within a list ("code: 33.1; people:
 # …"), so with their own context, apart from the same words as headings.

@@ -33,6 +33,8 @@ def issue(email, course_slug, note):
         certificate = services.issue_manually(email, course_slug, note)
     except services.CertificateError as error:
         raise click.ClickException(str(error)) from None
+    # As a revocation is: a certificate no quiz stands behind (the note stays with it, not here).
+    audit.record(None, "certificate_issued", certificate, code=certificate.code)
     db.session.commit()
     click.echo(certificate.code)
 
