@@ -40,13 +40,24 @@ def browser():
 @pytest.fixture
 def page(browser, request):
     # axe-core is injected as a script, which the app's CSP (rightly) forbids: bypass for tests.
+    before = set(browser.contexts)
     context = browser.new_context(locale="de-DE", accept_downloads=True, bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
+    # Contexts the test opened itself (a second person) and left open: its failure stopped it
+    # before it closed them, and the failure may well be on one of their pages.
+    others = [c for c in browser.contexts if c is not context and c not in before]
     if getattr(request.node, "failed_call", False):
         ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+        shots = [page] + [p for c in others for p in c.pages]
+        for number, shown in enumerate(shots, start=1):
+            name = request.node.name + ("" if number == 1 else f"-{number}")
+            with contextlib.suppress(Exception):  # a crashed page must not hide the failure
+                shown.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+                print(f"screenshot {name}.png: {shown.url}")  # in the report's captured output
+    for other in others:
+        other.close()
     context.close()
 
 
@@ -59,14 +70,29 @@ def pytest_runtest_makereport(item, call):
 
 
 def assert_accessible(page, name: str) -> None:
-    """axe-core finds no WCAG 2.0/2.1 level A or AA violation on the page."""
+    """axe-core finds no WCAG 2.0/2.1 level A or AA violation on the page.
+
+    A failure's first line names the rules and the page (`name`, its language and URL); the
+    next lines give each rule's nodes with axe's account of what is wrong, so the message
+    alone (CI prints it in the short summary) is enough to find the problem.
+    """
     page.wait_for_load_state("load")
     page.add_script_tag(path=str(AXE))
     violations = page.evaluate(
         "async () => (await axe.run(document, {runOnly: {type: 'tag', values: "
         "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations"
-        ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))")
-    assert violations == [], f"{name}: {violations}"
+        ".map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map("
+        "n => ({target: n.target.join(' '), html: n.html, summary: n.failureSummary}))}))")
+    if violations:
+        lang = page.evaluate("document.documentElement.lang")
+        lines = [f"axe: {', '.join(v['id'] for v in violations)} on {name} "
+                 f"(lang {lang}, {page.url})"]
+        for v in violations:
+            lines.append(f"  {v['id']} ({v['impact']}): {v['help']}; {len(v['nodes'])} node(s)")
+            for node in v["nodes"][:10]:
+                summary = " ".join((node["summary"] or "").split())
+                lines.append(f"    {node['target']} {node['html'][:200]} -- {summary}")
+        raise AssertionError("\n".join(lines))
 
 
 def log_in(page, base: str, email: str, password: str = PASSWORD) -> None:

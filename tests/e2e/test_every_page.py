@@ -31,14 +31,17 @@ def assert_page_structure(page, name: str) -> None:
                 main: main ? '#' + main.id : null, mainFocusable: !!main && main.tabIndex === -1};
     }""")
     assert found == {"h1": 1, "skip": found["main"], "main": "#inhalt", "mainFocusable": True}, \
-        (name, found)
+        f"page structure of {name} ({page.url}): {found}"
 
 
-def check(page, base: str, path: str, status: int = 200) -> None:
+def check(page, base: str, who: str, path: str, status: int = 200) -> None:
+    """The page answers with `status` and passes axe and the structure check. `who` is the role
+    and the language the page is seen in, as a failure's message names it."""
     response = page.goto(base + path)
-    assert response.status == status, (path, response.status)
-    assert_accessible(page, path)
-    assert_page_structure(page, path)
+    name = f"{path} as {who}"
+    assert response.status == status, f"{name} ({page.url}): status {response.status}"
+    assert_accessible(page, name)
+    assert_page_structure(page, name)
 
 
 def switch_language(page, lang: str) -> None:
@@ -48,22 +51,23 @@ def switch_language(page, lang: str) -> None:
 
 
 def take_quiz(page, lang: str) -> None:
-    """The quiz page, handed in with nothing answered, then with an answer to each question."""
+    """The quiz page, handed in with nothing answered, then with an answer to each question
+    (the learner's)."""
     with page.expect_navigation():
         page.locator("main form[action$='/quiz'] button[value=study]").click()
-    assert_accessible(page, f"quiz ({lang})")
-    assert_page_structure(page, f"quiz ({lang})")
+    assert_accessible(page, f"quiz ({lang}) as learner")
+    assert_page_structure(page, f"quiz ({lang}) as learner")
     with page.expect_navigation():
         page.locator("form#quiz button[type=submit]").click()
-    assert page.locator("#fehler").count() == 1
-    assert_accessible(page, f"quiz with problems ({lang})")
+    assert page.locator("#fehler").count() == 1, f"no list of problems on {page.url} ({lang})"
+    assert_accessible(page, f"quiz with problems ({lang}) as learner")
     page.evaluate("""() => document.querySelectorAll('form#quiz fieldset').forEach(
         f => { f.querySelector('input').checked = true; })""")
     with page.expect_navigation():
         page.locator("form#quiz button[type=submit]").click()
-    assert "/ergebnis" in page.url
-    assert_accessible(page, f"quiz result ({lang})")
-    assert_page_structure(page, f"quiz result ({lang})")
+    assert "/ergebnis" in page.url, f"not handed in: {page.url} ({lang})"
+    assert_accessible(page, f"quiz result ({lang}) as learner")
+    assert_page_structure(page, f"quiz result ({lang}) as learner")
 
 
 def test_every_kind_of_page_passes_axe(app, runner, page, live_server, browser):
@@ -92,23 +96,23 @@ def test_every_kind_of_page_passes_axe(app, runner, page, live_server, browser):
                  f"/kohorten/{groups[0]}", f"/kohorten/{groups[-1]}",
                  f"/kohorten/{groups[0]}/mitglieder", f"/kohorten/{groups[0]}/bearbeiten",
                  "/kohorten/neu", comparison, "/verwaltung/quizstatistik", statistics]:
-        check(page, live_server, path)
+        check(page, live_server, "admin (de)", path)
     for path, status in problems:
-        check(page, live_server, path, status)
+        check(page, live_server, "admin (de)", path, status)
     switch_language(page, "en")
     for path in [f"/kohorten/{groups[0]}", comparison, report, f"/verwaltung/personen/{person}",
                  "/verwaltung/protokoll"]:
-        check(page, live_server, path)
-    check(page, live_server, *problems[0])
+        check(page, live_server, "admin (en)", path)
+    check(page, live_server, "admin (en)", *problems[0])
 
     learner = browser.new_context(locale="de-DE", bypass_csp=True).new_page()
     log_in(learner, live_server, "learner@example.org", DEMO_PASSWORD)
     for path in ["/", "/lernpfade", "/zertifikate", "/konto/daten", f"/verify/{code}"]:
-        check(learner, live_server, path)
-    check(learner, live_server, "/verwaltung", 403)
+        check(learner, live_server, "learner (de)", path)
+    check(learner, live_server, "learner (de)", "/verwaltung", 403)
     for lang in ("de", "en"):
         if lang == "en":
             switch_language(learner, "en")
-        check(learner, live_server, MODULE)
+        check(learner, live_server, f"learner ({lang})", MODULE)
         take_quiz(learner, lang)
     learner.context.close()
