@@ -52,6 +52,8 @@ def test_the_charts_keep_their_texts_apart_with_wcag_text_spacing(app, runner, p
                  f"/kohorten/{groups[0]}", f"/kohorten/vergleich?a={groups[0]}&b={groups[1]}"]:
         page.goto(live_server + path)
         page.add_style_tag(content=SPACING)
+        # Text is measured: with the page's own fonts, not a fallback that is replaced later.
+        page.evaluate("document.fonts.ready.then(() => null)")
         found = page.evaluate(OVERLAPS)
         assert found, f"{path}: no chart"
         for chart in found:
