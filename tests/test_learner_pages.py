@@ -150,9 +150,8 @@ def test_course_media_never_runs_script_as_this_site(app, client, auth, learner,
     assert disposition == "inline" and "script-src 'self'" in policy and "sandbox" not in policy
 
 
-def test_a_link_put_into_media_after_the_sync_serves_nothing(app, client, auth, learner,
-                                                               tmp_path):
-    """send_from_directory checks the name, not where a symbolic link leads."""
+def _synced_copy(tmp_path):
+    """The good fixture courses, copied and synced; the demo course's media folder."""
     from elearn import content
     from elearn.catalog import services
 
@@ -162,9 +161,15 @@ def test_a_link_put_into_media_after_the_sync_serves_nothing(app, client, auth, 
     assert not errors
     services.sync_courses(courses)
     db.session.commit()
+    return root / "demo-kurs" / "media"
+
+
+def test_a_link_put_into_media_after_the_sync_serves_nothing(app, client, auth, learner,
+                                                               tmp_path):
+    """send_from_directory checks the name, not where a symbolic link leads."""
+    media = _synced_copy(tmp_path)
     secret = tmp_path / "secret_key"
     secret.write_text("geheim")
-    media = root / "demo-kurs" / "media"
     (media / "hinweise.txt").symlink_to(secret)
     (media / "instanz").symlink_to(tmp_path, target_is_directory=True)
     (media / ".versteckt.txt").write_text("x")
@@ -182,16 +187,7 @@ def test_a_hidden_file_or_a_leftover_in_media_is_not_served(app, client, auth, l
                                                              tmp_path, name):
     """What the course's version leaves out (content.is_junk) is no media: "~$Plan.docx"
     was served, though a change to it made no new version."""
-    from elearn import content
-    from elearn.catalog import services
-
-    root = tmp_path / "courses"
-    shutil.copytree(FIXTURES / "courses" / "good", root)
-    courses, errors = content.load_directory(root)
-    assert not errors
-    services.sync_courses(courses)
-    db.session.commit()
-    media = root / "demo-kurs" / "media"
+    media = _synced_copy(tmp_path)
     (media / ".intern").mkdir()
     (media / name).write_text("Entwurf")
     (media / "entwurf.txt").write_text("Entwurf")
