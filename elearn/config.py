@@ -151,33 +151,26 @@ def _settings(instance_path: str) -> dict:
         # Figures about fewer people than this are not shown (staff council agreement).
         "MIN_GROUP_SIZE": _whole("ELEARN_MIN_GROUP_SIZE", 5, 2, 1000),
         "RETENTION_DAYS": _whole("ELEARN_RETENTION_DAYS", 365, 1, 3650),
-        "ERASE_DEACTIVATED_DAYS": _erase_after(),
-        "AUDIT_DAYS": _audit_days(),
+        # Days after which `privacy purge` erases deactivated people. At least 90: a list
+        # imported with --deactivate-missing by mistake must be noticed and undone (by
+        # reactivating) before anyone's data are gone for good.
+        "ERASE_DEACTIVATED_DAYS": _off_or_at_least("ELEARN_ERASE_DEACTIVATED_DAYS", 90, "never"),
+        # Days the audit log keeps an entry. At least a year: who changed a role, erased a
+        # person or revoked a certificate must stay traceable for the yearly reviews of the
+        # data protection officer and the staff council.
+        "AUDIT_DAYS": _off_or_at_least("ELEARN_AUDIT_DAYS", 365, "keep"),
         "BABEL_DEFAULT_LOCALE": "de",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
         "LANGUAGES": ["de", "en"],
     }
 
 
-def _erase_after() -> int:
-    """Days after which `privacy purge` erases deactivated people; 0 (the default) never.
-    At least 90: a list imported with --deactivate-missing by mistake must be noticed and
-    undone (by reactivating) before anyone's data are gone for good."""
-    days = _whole("ELEARN_ERASE_DEACTIVATED_DAYS", 0, 0, 3650)
-    if 0 < days < 90:
-        raise SystemExit(f"ELEARN_ERASE_DEACTIVATED_DAYS={days}: expected 0 (never) or a whole "
-                         "number from 90 to 3650.")
-    return days
-
-
-def _audit_days() -> int:
-    """Days the audit log keeps an entry; 0 (the default) as long as the platform runs.
-    At least a year: who changed a role, erased a person or revoked a certificate must stay
-    traceable for the yearly reviews of the data protection officer and the staff council."""
-    days = _whole("ELEARN_AUDIT_DAYS", 0, 0, 3650)
-    if 0 < days < 365:
-        raise SystemExit(f"ELEARN_AUDIT_DAYS={days}: expected 0 (keep) or a whole number from "
-                         "365 to 3650.")
+def _off_or_at_least(name: str, low: int, off: str) -> int:
+    """A period in days that ends in deleting data: 0 (the default, `off`) or `low` to 3650."""
+    days = _whole(name, 0, 0, 3650)
+    if 0 < days < low:
+        raise SystemExit(f"{name}={days}: expected 0 ({off}) or a whole number from {low} to "
+                         "3650.")
     return days
 
 

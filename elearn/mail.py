@@ -24,13 +24,14 @@ def send(to: str, subject: str, body: str) -> bool:
     # The mail server's certificate and name are checked: password links travel in these
     # messages (smtplib's own default for STARTTLS checks neither).
     context = ssl.create_default_context()
-    if cfg["SMTP_PORT"] == SMTPS_PORT:  # TLS from the first byte (RFC 8314)
+    smtps = cfg["SMTP_PORT"] == SMTPS_PORT  # TLS from the first byte (RFC 8314)
+    if smtps:
         connection = smtplib.SMTP_SSL(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=30,
                                       context=context)
     else:
         connection = smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=30)
     with connection as smtp:
-        if cfg["SMTP_STARTTLS"] and cfg["SMTP_PORT"] != SMTPS_PORT:
+        if cfg["SMTP_STARTTLS"] and not smtps:
             smtp.starttls(context=context)
         if cfg["SMTP_USER"]:
             smtp.login(cfg["SMTP_USER"], cfg["SMTP_PASSWORD"])

@@ -171,3 +171,17 @@ def test_a_quiz_field_with_a_problem_is_marked_invalid_and_names_the_problem(log
     assert boxes and all('aria-invalid="true"' in box and "aria-describedby" not in box
                          for box in boxes)
     assert re.search(r'<fieldset[^>]* id="frage-5" aria-describedby="frage-5-fehler">', html)
+
+
+def test_a_long_chart_label_wraps_at_words_and_is_not_cut(app):
+    """SVG text does not wrap: a long label ran into its bar, and cutting it lost the end
+    ("… Onlinezugangsgesetz (OZG)"). Each line holds whole words, and nothing is lost."""
+    label = "2. E-Government und Onlinezugangsgesetz (OZG)"
+    with app.test_request_context():
+        bars = app.jinja_env.get_template("_charts.html").module.bars
+        svg = str(bars("t", "Titel", "Beschreibung", [(label, 5, "5"), ("Kurz", 1, "1")], 10))
+    lines = re.findall(r"<tspan[^>]*>([^<]*)</tspan>", svg)
+    assert lines == ["2. E-Government und", "Onlinezugangsgesetz (OZG)", "Kurz"]
+    # The second row starts below both lines of the first.
+    tops = [float(y) for y in re.findall(r'<rect x="0" y="([\d.]+)" width="260"', svg)]
+    assert tops == [36, 86]

@@ -57,9 +57,10 @@ def purge(retention_days: int, erase_after_days: int = 0, audit_days: int = 0) -
     links = db.session.execute(
         sa.delete(UserToken).where(UserToken.expires_at < utcnow())).rowcount
     study = activity.summarize_before(cutoff)
-    entries = db.session.execute(sa.delete(audit.AuditEntry).where(
-        audit.AuditEntry.created_at < utcnow() - timedelta(days=audit_days))).rowcount \
-        if audit_days else 0
+    entries = 0
+    if audit_days:
+        entries = db.session.execute(sa.delete(audit.AuditEntry).where(
+            audit.AuditEntry.created_at < utcnow() - timedelta(days=audit_days))).rowcount
     return {"attempts": attempts, "answers": answers, "login_failures": logins,
             "rate_marks": marks, "password_links": links, "study_sessions": study,
             "people_erased": erased, "audit_entries": entries}

@@ -1,14 +1,17 @@
-"""Which offices the report's bar chart shows (drawn by the `bars` macro of `_charts.html`)."""
+"""Which offices the report's bar chart shows, as rows for the `bars` macro of `_charts.html`."""
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
+from flask_babel import gettext as _
+
+from ..i18n import percent
 from .services import Report
 
 
-@dataclass
-class Bar:
+class Bar(NamedTuple):
     label: str
     rate: float | None  # None: suppressed
+    text: str  # the rate as shown beside the bar
 
 
 def bars(report: Report) -> list[Bar]:
@@ -17,5 +20,6 @@ def bars(report: Report) -> list[Bar]:
     rows = [r for r in report.rows if r.depth == top_depth] or report.rows[:1]
     if top_depth == 1 and all(r.office.kind == "dezernat" for r in rows):
         rows = [r for r in report.rows if r.office.kind == "amt"] or rows
-    return [Bar(label=f"{row.office.code} {row.office.name}", rate=row.completion_rate)
+    return [Bar(f"{row.office.code} {row.office.name}", row.completion_rate,
+                _("n. a.") if row.completion_rate is None else percent(row.completion_rate / 100))
             for row in rows]
