@@ -86,6 +86,80 @@ def test_pdf_shows_holder_course_and_code_and_is_the_same_every_time(client, hol
     assert root["/Lang"] == "de" and root["/ViewerPreferences"]["/DisplayDocTitle"] == True  # noqa: E712
 
 
+def tagged_content(data: bytes) -> tuple[list, dict, list]:
+    """The PDF's structure elements in order, the text each marked-content id holds, and the
+    innermost mark of every text and painting operator on the page."""
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    page = reader.pages[0]
+    tree = reader.trailer["/Root"]["/StructTreeRoot"]
+    document = tree["/K"][0].get_object()
+    assert document["/S"] == "/Document"
+    elements = [kid.get_object() for kid in document["/K"]]
+    # Each element lies on the page, and the page's entry in the parent tree lists them in the
+    # order of their marked-content ids: that is how a reader finds the element of a text.
+    assert all(e.raw_get("/Pg").idnum == page.indirect_reference.idnum for e in elements)
+    parents = tree["/ParentTree"]["/Nums"]
+    assert parents[0] == page["/StructParents"]
+    assert [p.idnum for p in parents[1]] == [kid.idnum for kid in document["/K"]]
+    assert [list(e["/K"]) for e in elements] == [[mcid] for mcid in range(len(elements))]
+
+    marks, texts = [], {}
+
+    def before(operator, operands, *_):
+        if operator == b"BDC":
+            marks.append(operands[1]["/MCID"])
+        elif operator == b"BMC":
+            marks.append(operands[0])
+        elif operator == b"EMC":
+            marks.pop()
+
+    def text(piece, *_):
+        if piece.strip():
+            texts.setdefault(marks[-1] if marks else None, []).append(piece)
+
+    page.extract_text(visitor_operand_before=before, visitor_text=text)
+    drawn, stack = [], []
+    for operands, operator in page.get_contents().operations:
+        if operator in (b"BDC", b"BMC"):
+            stack.append(operands[1]["/MCID"] if operator == b"BDC" else operands[0])
+        elif operator == b"EMC":
+            stack.pop()
+        elif operator in (b"Tj", b"TJ", b"'", b'"', b"f", b"F", b"f*", b"S", b"s", b"B", b"b"):
+            drawn.append((operator, stack[-1] if stack else None))
+    return elements, {k: " ".join(v) for k, v in texts.items()}, drawn
+
+
+@pytest.mark.parametrize("font", ["DejaVu Sans", "the core font, without DejaVu"])
+def test_pdf_is_tagged_for_screen_readers(client, holder, monkeypatch, font):
+    """A heading, paragraphs in reading order, the QR code as a figure with a text alternative,
+    the frame as decoration: BITV 2.0 asks this of PDFs a public body hands out."""
+    if font != "DejaVu Sans":
+        monkeypatch.delenv("ELEARN_PDF_FONT", raising=False)
+        monkeypatch.setattr("elearn.certificates.pdf.FONT_CANDIDATES", ())
+    data = client.get(f"/zertifikate/{holder.code}.pdf").data
+    assert pypdf.PdfReader(io.BytesIO(data)).trailer["/Root"]["/MarkInfo"]["/Marked"].value is True
+    elements, texts, drawn = tagged_content(data)
+    roles = [e["/S"] for e in elements]
+    assert roles == ["/P", "/H1", "/P", "/P", "/P", "/P", "/Figure", "/P", "/P"]
+    by_role = [(role, texts.get(mcid)) for mcid, role in enumerate(roles)]
+    assert by_role[:3] == [("/P", "Teststadt"), ("/H1", "Zertifikat"),
+                           ("/P", "Lernplattform Digitalisierungsführerschein")]
+    # The statement across six lines is one paragraph, read as one sentence.
+    assert by_role[3] == ("/P", "Hiermit wird bestätigt, dass Erika Muster1 den Kurs Testkurs "
+                                "Digitales Arbeiten (Version 1.0) erfolgreich abgeschlossen hat.")
+    assert by_role[5] == ("/P", f"Gültig bis {holder.valid_until.strftime('%d.%m.%Y')}")
+    assert by_role[6] == ("/Figure", None) and "Prüfseite" in elements[6]["/Alt"]
+    assert by_role[7:] == [("/P", f"Prüfcode: {holder.code}"),
+                           ("/P", f"Echtheit prüfen: http://localhost/verify/{holder.code}")]
+    # Nothing on the page is outside the structure: text belongs to an element, the QR code's
+    # squares to the figure, the frame is an artifact.
+    assert None not in texts
+    marks = {mark for _, mark in drawn}
+    assert None not in marks and "/Artifact" in marks and 6 in marks
+    assert {mark for op, mark in drawn if op in (b"Tj", b"TJ")} <= set(range(9)) - {6}
+    assert {(op, mark) for op, mark in drawn if mark == "/Artifact"} == {(b"S", "/Artifact")}
+
+
 def test_qr_code_decodes_to_the_verification_url(client, holder):
     data = client.get(f"/zertifikate/{holder.code}.pdf").data
     image = pypdfium2.PdfDocument(data)[0].render(scale=3).to_pil()

@@ -78,7 +78,8 @@ def test_accessibility_statement_has_feedback_contact_and_arbitration(client):
     page = client.get("/barrierefreiheit").get_data(as_text=True)
     assert "mailto:barrierefreiheit@example.org" in page
     assert "Schlichtungsverfahren" in page
-    assert "Die Zertifikate im PDF-Format sind nicht vollständig barrierefrei" in page
+    assert "Die Zertifikate im PDF-Format sind getaggt" in page
+    assert "noch nicht mit einem Prüfwerkzeug für PDF/UA geprüft" in page
     assert "WCAG" in page
 
 

@@ -1,6 +1,8 @@
 """The certificate as an A4 PDF in German, drawn only from stored data (same bytes every time)."""
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,14 +36,14 @@ def render(certificate: Certificate, *, city: str, verify_url: str) -> bytes:
     pdf.set_creation_date(certificate.issued_at.replace(tzinfo=UTC))
     pdf.set_title(f"Zertifikat {certificate.title}")
     pdf.set_author(city)
-    # Screen readers read it in German and viewers show the title, not the file name. fpdf2
-    # cannot tag the text; the accessibility statement says so and points to the verify page.
+    # Screen readers read it in German and viewers show the title, not the file name.
     pdf.set_lang("de")
     pdf.viewer_preferences = ViewerPreferences(display_doc_title=True)
     pdf.set_auto_page_break(False)
     pdf.add_page()
     pdf.set_line_width(0.8)
-    pdf.rect(12, 12, pdf.w - 24, pdf.h - 24)
+    with _artifact(pdf):  # the frame is decoration
+        pdf.rect(12, 12, pdf.w - 24, pdf.h - 24)
     font = _font_path()
     if font:
         pdf.add_font("Text", "", font)
@@ -56,28 +58,60 @@ def render(certificate: Certificate, *, city: str, verify_url: str) -> bytes:
         pdf.multi_cell(0, size * 0.5, text, align="C")
         pdf.ln(gap)
 
+    # Tagged for screen readers: a heading, paragraphs in reading order, the QR code as a figure
+    # with a text alternative. The statement is one paragraph across its six lines.
     pdf.set_y(30)
-    line(city, 14, 14)
-    line("Zertifikat", 30, 8)
-    line("Lernplattform Digitalisierungsführerschein", 12, 18)  # the platform, not a title
-    line("Hiermit wird bestätigt, dass", 13, 6)
-    line(certificate.holder_name, 22, 8)
-    line("den Lernpfad" if certificate.track_id else "den Kurs", 13, 6)
-    line(certificate.title, 18, 4)
-    line(f"(Version {certificate.version_label})", 11, 8)
-    done = "absolviert hat." if certificate.source == "manual" else "erfolgreich abgeschlossen hat."
-    line(done, 13, 16)
-    line(f"Ausgestellt am {_date(local_date(certificate.issued_at))}", 12, 2)
-    valid = (f"Gültig bis {_date(certificate.valid_until)}" if certificate.valid_until
-             else "Unbefristet gültig")
-    line(valid, 12, 8)
+    with _tagged(pdf, "P"):
+        line(city, 14, 14)
+    with _tagged(pdf, "H1"):
+        line("Zertifikat", 30, 8)
+    with _tagged(pdf, "P"):
+        line("Lernplattform Digitalisierungsführerschein", 12, 18)  # the platform, not a title
+    with _tagged(pdf, "P"):
+        line("Hiermit wird bestätigt, dass", 13, 6)
+        line(certificate.holder_name, 22, 8)
+        line("den Lernpfad" if certificate.track_id else "den Kurs", 13, 6)
+        line(certificate.title, 18, 4)
+        line(f"(Version {certificate.version_label})", 11, 8)
+        done = ("absolviert hat." if certificate.source == "manual"
+                else "erfolgreich abgeschlossen hat.")
+        line(done, 13, 16)
+    with _tagged(pdf, "P"):
+        line(f"Ausgestellt am {_date(local_date(certificate.issued_at))}", 12, 2)
+    with _tagged(pdf, "P"):
+        line(f"Gültig bis {_date(certificate.valid_until)}" if certificate.valid_until
+             else "Unbefristet gültig", 12, 8)
     size = 42
     top = pdf.get_y()
-    _qr(pdf, verify_url, x=(pdf.w - size) / 2, y=top, size=size)
+    with _tagged(pdf, "Figure", alt="QR-Code zur Prüfseite; die Adresse steht darunter"):
+        _qr(pdf, verify_url, x=(pdf.w - size) / 2, y=top, size=size)
     pdf.set_y(top + size + 4)
-    line(f"Prüfcode: {certificate.code}", 11, 2)
-    line(f"Echtheit prüfen: {verify_url}", 9, 2)
+    with _tagged(pdf, "P"):
+        line(f"Prüfcode: {certificate.code}", 11, 2)
+    with _tagged(pdf, "P"):
+        line(f"Echtheit prüfen: {verify_url}", 9, 2)
     return bytes(pdf.output())
+
+
+@contextmanager
+def _tagged(pdf: FPDF, role: str, alt: str | None = None) -> Iterator[None]:
+    """Make what is drawn inside one element of the document's structure (H1, P, Figure).
+
+    fpdf2 has no public API for tagging text (py-pdf/fpdf2#355); this feeds the structure tree it
+    builds for image descriptions. tests/test_certificates.py checks the tree and the page."""
+    mcid = pdf.struct_builder.next_mcid_for_page(pdf.page)
+    pdf._add_marked_content(struct_type=f"/{role}", mcid=mcid, alt_text=alt)
+    pdf._out(f"/{role} <</MCID {mcid}>> BDC")
+    yield
+    pdf._out("EMC")
+
+
+@contextmanager
+def _artifact(pdf: FPDF) -> Iterator[None]:
+    """Mark decoration, which screen readers skip."""
+    pdf._out("/Artifact BMC")
+    yield
+    pdf._out("EMC")
 
 
 def _qr(pdf: FPDF, data: str, x: float, y: float, size: float) -> None:
