@@ -53,6 +53,7 @@ GET_MATRIX = {
     "certificates.mine": ("/zertifikate", SIGNED_IN),
     "certificates.download_pdf": ("/zertifikate/{code}.pdf", OWNER_ONLY),
     "certificates.open_badge": ("/zertifikate/{code}.json", OWNER_ONLY),
+    "certificates.verify_form": ("/verify", EVERYONE),
     "certificates.verify": ("/verify/{code}", EVERYONE),
     "certificates.admin": ("/verwaltung/zertifikate",
                            {"anonymous": LOGIN, "learner": 403, "lead": 403, "hr": 403,

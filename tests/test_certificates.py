@@ -15,6 +15,7 @@ from elearn.audit import AuditEntry
 from elearn.catalog.models import Course
 from elearn.certificates import services
 from elearn.certificates.models import Certificate
+from elearn.certificates.pdf import grouped
 from elearn.extensions import db
 from elearn.org.models import utcnow
 from elearn.quiz.models import Attempt
@@ -74,7 +75,7 @@ def test_pdf_shows_holder_course_and_code_and_is_the_same_every_time(client, hol
     assert first.status_code == 200 and first.mimetype == "application/pdf"
     text = pypdf.PdfReader(io.BytesIO(first.data)).pages[0].extract_text()
     for expected in ("Zertifikat", "Teststadt", "Erika Muster1", "Testkurs Digitales Arbeiten",
-                     holder.code, "Gültig bis", holder.valid_until.strftime("%d.%m.%Y")):
+                     grouped(holder.code), "Gültig bis", holder.valid_until.strftime("%d.%m.%Y")):
         assert expected in text
     # A course certificate names the platform, not the track's title "Digitalisierungsführerschein"
     # as if it were its own heading.
@@ -149,7 +150,7 @@ def test_pdf_is_tagged_for_screen_readers(client, holder, monkeypatch, font):
                                 "Digitales Arbeiten (Version 1.0) erfolgreich abgeschlossen hat.")
     assert by_role[5] == ("/P", f"Gültig bis {holder.valid_until.strftime('%d.%m.%Y')}")
     assert by_role[6] == ("/Figure", None) and "Prüfseite" in elements[6]["/Alt"]
-    assert by_role[7:] == [("/P", f"Prüfcode: {holder.code}"),
+    assert by_role[7:] == [("/P", f"Prüfcode: {grouped(holder.code)}"),
                            ("/P", f"Echtheit prüfen: http://localhost/verify/{holder.code}")]
     # Nothing on the page is outside the structure: text belongs to an element, the QR code's
     # squares to the figure, the frame is an artifact.
@@ -184,6 +185,44 @@ def test_verification_page_valid_and_says_nothing_more(app, holder, learner):
     assert "Erika Muster1" in page and "Testkurs Digitales Arbeiten" in page
     assert learner.email not in page and learner.office.name not in page
     assert "gültig" in anonymous.get(f"/verify/{holder.code.lower()}").get_data(as_text=True)
+
+
+def test_a_code_typed_from_paper_finds_the_certificate(app, holder):
+    """The login page leads to a form; what people type from paper (spaces, dashes, small
+    letters, 0/1/8 for O/I/B, which base32 does not use) still finds the certificate."""
+    anonymous = app.test_client()
+    login = anonymous.get("/login").get_data(as_text=True)
+    assert 'href="/verify"' in login and "Das geht ohne Anmeldung" in login
+    form = anonymous.get("/verify").get_data(as_text=True)
+    assert '<label class="kern-label" for="code">Prüfcode</label>' in form
+    assert 'action="/verify"' in form and 'method="get"' in form
+    holder.code = "ABCDEFGHIJKLMNOPQRSTUVWX"
+    db.session.commit()
+    typed = " abcd-efgh-1jkl-mn0p-qrst-uvwx "
+    response = anonymous.get("/verify", query_string={"code": typed})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/verify/ABCDEFGHIJKLMNOPQRSTUVWX"
+    assert "echt und gültig" in anonymous.get(response.headers["Location"]).get_data(as_text=True)
+    assert anonymous.get("/verify/A8CDEFGHIJKLMN0PQRSTUVWX").status_code == 200
+    # As the PDF prints it: in groups of four.
+    assert grouped(holder.code) == "ABCD EFGH IJKL MNOP QRST UVWX"
+    response = anonymous.get("/verify", query_string={"code": grouped(holder.code)})
+    assert response.headers["Location"] == "/verify/ABCDEFGHIJKLMNOPQRSTUVWX"
+
+
+@pytest.mark.parametrize("typed", ["ABCD/EFGH", "<script>x</script>", "X" * 65, "ÄBCD"])
+def test_a_code_that_cannot_be_one_is_answered_on_the_form(app, holder, typed):
+    anonymous = app.test_client()
+    response = anonymous.get("/verify", query_string={"code": typed})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 404 and "Zertifikat nicht gefunden" in page
+    assert "<script>x" not in page
+    assert 'id="code" name="code" value="' in page and 'for="code">Prüfcode' in page
+
+
+def test_an_empty_code_shows_the_form_again(app):
+    page = app.test_client().get("/verify?code=+").get_data(as_text=True)
+    assert "Zertifikat nicht gefunden" not in page and 'id="code" name="code" value=""' in page
 
 
 def test_verification_expired_revoked_unknown(app, holder):

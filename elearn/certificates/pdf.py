@@ -87,7 +87,7 @@ def render(certificate: Certificate, *, city: str, verify_url: str) -> bytes:
         _qr(pdf, verify_url, x=(pdf.w - size) / 2, y=top, size=size)
     pdf.set_y(top + size + 4)
     with _tagged(pdf, "P"):
-        line(f"Prüfcode: {certificate.code}", 11, 2)
+        line(f"Prüfcode: {grouped(certificate.code)}", 11, 2)
     with _tagged(pdf, "P"):
         line(f"Echtheit prüfen: {verify_url}", 9, 2)
     return bytes(pdf.output())
@@ -112,6 +112,11 @@ def _artifact(pdf: FPDF) -> Iterator[None]:
     pdf._out("/Artifact BMC")
     yield
     pdf._out("EMC")
+
+
+def grouped(code: str) -> str:
+    """The code in groups of four, as people read and type it from paper."""
+    return " ".join(code[i:i + 4] for i in range(0, len(code), 4))
 
 
 def _qr(pdf: FPDF, data: str, x: float, y: float, size: float) -> None:

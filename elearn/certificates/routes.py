@@ -86,6 +86,18 @@ class VerifyThrottled(TooManyRequests):
                  "Minuten und versuchen Sie es dann erneut.")
 
 
+@bp.get("/verify")
+def verify_form():
+    """Where someone holding a printed certificate types its code."""
+    typed = request.args.get("code", "")
+    if not typed.strip():
+        return render_template("certificates/verify_form.html")
+    code = services.normalise_code(typed)
+    if not (code.isascii() and code.isalnum() and len(code) <= 64):
+        return render_template("certificates/unknown.html", code=typed[:64]), 404
+    return redirect(url_for("certificates.verify", code=code), 303)
+
+
 @bp.get("/verify/<code>")
 def verify(code: str):
     allowed = throttle.hit("verify", throttle.client_address(),

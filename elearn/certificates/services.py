@@ -30,9 +30,13 @@ def new_code() -> str:
     return base64.b32encode(secrets.token_bytes(15)).decode()
 
 
+# Base32 has no 0, 1 or 8, so these are O, I and B mistyped from paper.
+LOOK_ALIKES = str.maketrans("018", "OIB")
+
+
 def normalise_code(code: str) -> str:
     """A verification code as stored: without dashes and spaces, in capitals."""
-    return code.strip().replace("-", "").replace(" ", "").upper()
+    return code.strip().replace("-", "").replace(" ", "").upper().translate(LOOK_ALIKES)
 
 
 def add_months(day: date, months: int) -> date:
