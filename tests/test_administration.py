@@ -547,7 +547,8 @@ def test_upload_dry_run_then_import_with_invitations(client, admin, offices):
     assert page.count("/passwort/neu/") == 2  # no SMTP: the links are shown to the admin
     [entry] = entries("users_imported")
     assert entry.details == {"source": "upload", "filename": "liste.csv", "invited": 2,
-                             "created": 2, "updated": 0, "unchanged": 0, "deactivated": 0}
+                             "created": 2, "updated": 0, "unchanged": 0, "deactivated": 0,
+                             "reactivated": 0, "left_deactivated": 0}
     assert len(entries("invited")) == 2
     again = upload(client, lines).get_data(as_text=True)
     assert "unverändert: 2" in again

@@ -16,7 +16,7 @@ from elearn.extensions import db
 from elearn.org.importer import import_offices
 from elearn.org.models import Office
 
-from .conftest import statements
+from .conftest import csrf_token, statements
 
 HEADER_DE = "Personalnummer;Vorname;Nachname;E-Mail;Amt"
 HEADER_EN = "personnel_number,first_name,last_name,email,office"
@@ -189,6 +189,7 @@ def test_moves_renames_and_leavers(offices, make_user, client, auth):
     ]
     back = import_people(csv_bytes(GOOD + ["P3;Lea;Geht;lea@stadt.example;A1"]), "l.csv")
     assert back.updated == 2 and people()["P3"].active  # P1 moved back, P3 returned
+    assert back.reactivated == 1 and back.left_deactivated == []
     assert db.session.scalar(sa.select(AuditEntry.action).order_by(AuditEntry.id.desc())
                              .limit(1)) == "reactivated"
 
@@ -758,3 +759,43 @@ def test_names_written_decomposed_are_stored_composed_and_found(offices):  # noq
 
     assert [u.personnel_number for u in search("Mu\u0308ller").items] == ["P1"]
     assert [u.personnel_number for u in search("Müller").items] == ["P1"]
+
+
+def test_a_list_does_not_reactivate_whom_an_administrator_deactivated(
+        offices, make_user, client, auth, runner, tmp_path):
+    """Someone locked out by hand (they left, or their account was misused) and still on a
+    lagging HR list stays deactivated, and the result names them; someone the import itself
+    deactivated comes back when the list names them again."""
+    from elearn.auth import people as administration
+
+    import_people(csv_bytes(GOOD + ["P3;Lea;Geht;lea@stadt.example;A1"]), "liste.csv")
+    admin = make_user(email="admin@stadt.example", roles={"admin"})
+    db.session.commit()
+    administration.deactivate(people()["P1"], admin)  # by hand
+    import_people(csv_bytes(GOOD), "liste.csv", deactivate_missing=True)
+    db.session.commit()  # P3 by the import (P1 was already inactive and stays so)
+    assert [people()[n].deactivated_by_import for n in ("P1", "P3")] == [False, True]
+
+    auth.login(email=admin.email)
+    page = client.post("/verwaltung/personen/import", data={
+        "csrf_token": csrf_token(client, "/verwaltung/personen/import"),
+        "file": (io.BytesIO(csv_bytes(GOOD + ["P3;Lea;Geht;lea@stadt.example;A1"])), "l.csv"),
+        "dry_run": "y"}).get_data(as_text=True)
+    assert "wieder aktiviert (von einem früheren Import deaktiviert, jetzt wieder in der " \
+           "Liste): 1" in page
+    assert "Von Hand deaktiviert: bleiben deaktiviert" in page
+    assert f'href="/verwaltung/personen/{people()["P1"].id}">Jörg Müller</a>' in page
+    assert people()["P3"].active is False  # a dry run
+
+    result = import_people(csv_bytes(GOOD + ["P3;Lea;Geht;lea@stadt.example;A1"]), "l.csv",
+                           actor=admin)
+    db.session.commit()
+    assert (result.reactivated, [u.personnel_number for u in result.left_deactivated]) == \
+        (1, ["P1"])
+    assert people()["P1"].active is False and people()["P3"].active is True
+    assert "reactivated: 1, left_deactivated: 1" in result.summary()
+    path = tmp_path / "liste.csv"
+    path.write_bytes(csv_bytes(GOOD))
+    output = runner.invoke(args=["users", "import", str(path), "--dry-run"]).output
+    assert "left deactivated (deactivated by hand; reactivate on their page if they are back): " \
+           "P1 Jörg Müller" in output

@@ -114,3 +114,35 @@ def test_people_deactivated_before_the_date_was_kept_get_one(app):
     assert str(found[2]).startswith("2026-05-04 09:30:00")
     upgraded = found[3] if not isinstance(found[3], str) else datetime.fromisoformat(found[3])
     assert abs((upgraded - before).total_seconds()) < 60
+
+
+def test_people_deactivated_by_an_import_before_it_was_kept_are_known(app):
+    """The latest deactivation in the audit log decides; without one, by hand (the safe side:
+    a list then does not reactivate the person)."""
+    flask_migrate.downgrade(revision="9b99f28741c0")
+    with db.engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO office (id, code, name, kind, created_at) "
+            "VALUES (1, 'A1', 'Amt 1', 'amt', '2026-01-01')"))
+        connection.execute(sa.text(
+            "INSERT INTO user_account (id, email, first_name, last_name, sort_key, office_id, "
+            "auth_source, active, session_token, created_at) VALUES (:id, :email, 'A', 'B', "
+            "'b\ta', 1, 'local', :active, 'x', '2026-01-01')"),
+            [{"id": n, "email": f"p{n}@test.example", "active": n == 1} for n in range(1, 6)])
+        entries = [(1, '{"source": "import"}'),  # active again since
+                   (2, '{"source": "import"}'),
+                   (3, '{"source": "import"}'), (3, '{}'),  # later by hand
+                   (4, '{}'), (4, '{"source": "import"}')]  # later by an import
+        connection.execute(sa.text(
+            "INSERT INTO audit_entry (created_at, action, target_type, target_id, details) "
+            "VALUES ('2026-03-01', 'deactivated', 'user', :person, :details)"),
+            [{"person": person, "details": details} for person, details in entries])
+    flask_migrate.upgrade()
+    with db.engine.begin() as connection:
+        found = dict(connection.execute(sa.text(
+            "SELECT id, deactivated_by_import FROM user_account ORDER BY id")).all())
+        connection.execute(sa.text("DELETE FROM audit_entry"))
+        connection.execute(sa.text("DELETE FROM user_account"))
+        connection.execute(sa.text("DELETE FROM office"))
+    assert {n: bool(v) for n, v in found.items()} == {
+        1: False, 2: True, 3: False, 4: True, 5: False}

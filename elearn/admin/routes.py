@@ -44,6 +44,8 @@ DETAIL_LABELS = {
     "updated": lazy_pgettext("audit detail", "geändert"),
     "unchanged": lazy_pgettext("audit detail", "unverändert"),
     "deactivated": lazy_pgettext("audit detail", "deaktiviert"),
+    "reactivated": lazy_pgettext("audit detail", "wieder aktiviert"),
+    "left_deactivated": lazy_pgettext("audit detail", "blieben deaktiviert (von Hand)"),
     "invited": lazy_pgettext("audit detail", "eingeladen"),
     "mailed": lazy_pgettext("audit detail", "per E-Mail"),
     "password_reset": lazy_pgettext("audit detail", "bisheriges Passwort aufgehoben"),

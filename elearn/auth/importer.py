@@ -45,16 +45,21 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     deactivated: int = 0
+    # Listed again after an import had deactivated them (also counted as updated).
+    reactivated: int = 0
+    # Listed, but deactivated by an administrator: the list does not reactivate them.
+    left_deactivated: list[User] = field(default_factory=list, repr=False)
     # The ids of the people this import created (empty after a dry run): for invitations.
     new_ids: list[int] = field(default_factory=list, repr=False)
 
     def counts(self) -> dict[str, int]:
         return {"created": self.created, "updated": self.updated,
-                "unchanged": self.unchanged, "deactivated": self.deactivated}
+                "unchanged": self.unchanged, "deactivated": self.deactivated,
+                "reactivated": self.reactivated,
+                "left_deactivated": len(self.left_deactivated)}
 
     def summary(self) -> str:
-        return (f"created: {self.created}, updated: {self.updated}, "
-                f"unchanged: {self.unchanged}, deactivated: {self.deactivated}")
+        return ", ".join(f"{name}: {count}" for name, count in self.counts().items())
 
 
 @dataclass
@@ -170,7 +175,7 @@ def apply(people: list[_Person], deactivate_missing: bool, actor=None) -> Import
         user = existing.get(person.personnel_number)
         if user is None:
             new.append(person)
-        elif _update(user, person, actor):
+        elif _update(user, person, actor, result):
             result.updated += 1
         else:
             result.unchanged += 1
@@ -211,7 +216,7 @@ def created_people(result: ImportResult) -> list[User]:
         sa.select(User).where(User.id.in_(part)))), key=lambda user: user.id)
 
 
-def _update(user: User, person: _Person, actor) -> bool:
+def _update(user: User, person: _Person, actor, result: ImportResult) -> bool:
     fields = [name for name in ("first_name", "last_name", "email")
               if getattr(user, name) != getattr(person, name)]
     if fields:
@@ -233,9 +238,12 @@ def _update(user: User, person: _Person, actor) -> bool:
     if person.roles is not None and \
             administration.change_roles(user, person.roles, actor, source="import"):
         changed = True
-    if not user.active:
+    if not user.active and user.deactivated_by_import:  # back on the list
         administration.reactivate(user, actor, source="import")
+        result.reactivated += 1
         changed = True
+    elif not user.active:  # an administrator's decision, which a list does not overrule
+        result.left_deactivated.append(user)
     return changed
 
 

@@ -82,6 +82,11 @@ class User(UserMixin, db.Model):
     # Since when the person is deactivated (None while active): `privacy purge` erases people
     # deactivated longer than ELEARN_ERASE_DEACTIVATED_DAYS.
     deactivated_at: Mapped[datetime | None]
+    # Whether an import deactivated the person (missing from HR's list). Only then does a later
+    # list that names them again reactivate them; someone an administrator deactivated by hand
+    # stays deactivated whatever a list says.
+    deactivated_by_import: Mapped[bool] = mapped_column(default=False,
+                                                        server_default=sa.false())
 
     office: Mapped[Office] = relationship()
     role_rows: Mapped[list["UserRole"]] = relationship(

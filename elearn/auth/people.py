@@ -125,6 +125,7 @@ def deactivate_all(users: list[User], actor: User | None, *, skip_inactive: bool
                 continue
             raise PeopleError(_("Die Person ist schon deaktiviert."))
         services.deactivate(user)  # and every session ends
+        user.deactivated_by_import = details.get("source") == "import"
         audit.record(actor, "deactivated", user, **details)
         done.append(user)
     if done:

@@ -81,6 +81,7 @@ def reactivate(user: User) -> None:
         raise ValueError("erased people cannot be reactivated")
     user.active = True
     user.deactivated_at = None
+    user.deactivated_by_import = False
 
 
 def set_roles(user: User, roles: set[str]) -> bool:
