@@ -24,6 +24,8 @@ SHEET_ROWS = 1_048_576  # Excel's limit
 # tenfold, seldom beyond fifty.
 MAX_UNPACKED = 256 * 1024 * 1024
 MAX_RATIO, RATIO_FROM = 100, 10 * 1024 * 1024
+# Excel 97-2003 (.xls) and other old Office files (Compound File Binary Format).
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_SIGNATURE = b"PK\x03\x04"
 
 
@@ -85,11 +87,32 @@ def _decode(data: bytes) -> str:
                          ) from None
 
 
+def _not_text() -> TableError:
+    return TableError(_("Die Datei enthält Nullzeichen und ist wohl keine Textdatei. Bitte als "
+                        "CSV oder XLSX speichern."))
+
+
+def _old_office_format() -> TableError:
+    return TableError(_("Die Datei ist im alten Excel-Format (.xls) oder ein anderes altes "
+                        "Office-Dokument; das kann die Plattform nicht lesen. Bitte speichern "
+                        "Sie sie in Excel als „Excel-Arbeitsmappe (.xlsx)“ oder als „CSV "
+                        "UTF-8“."))
+
+
 def _csv_rows(data: bytes) -> list[list[str]]:
+    # What is not text at all is named as such, before any guess at its encoding would blame
+    # "line 2" for characters in another encoding.
+    if data.startswith(b"%PDF-"):
+        raise TableError(_("Die Datei ist ein PDF-Dokument, keine Tabelle. Bitte laden Sie die "
+                           "Liste als CSV oder XLSX hoch."))
+    if data.startswith(OLE_SIGNATURE):
+        raise _old_office_format()
+    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if not utf16 and b"\x00" in data:
+        raise _not_text()
     text = _decode(data)
     if "\x00" in text:
-        raise TableError(_("Die Datei enthält Nullzeichen und ist wohl keine Textdatei. Bitte "
-                           "als CSV oder XLSX speichern."))
+        raise _not_text()
     # The header is the first line with content, as `read` takes it: a blank line above it
     # (or one with only an invisible character, such as a second byte order mark) must not make
     # a semicolon list read as one with commas.
@@ -335,6 +358,8 @@ def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
         raw, unusable = _xlsx_rows(data)
     elif suffix in (".csv", ".txt"):
         raw = _csv_rows(data)
+    elif suffix == ".xls":
+        raise _old_office_format()
     else:
         raise TableError(_("Bitte verwenden Sie eine CSV- oder XLSX-Datei."))
     # Keep each row's number as the spreadsheet shows it, then drop empty rows.

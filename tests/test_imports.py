@@ -151,6 +151,23 @@ def test_broken_files_get_a_reason_not_a_traceback(offices, runner, tmp_path):
     assert people() == {}
 
 
+@pytest.mark.parametrize(("data", "filename", "expected"), [
+    # A PDF printed from the HR system, saved under the list's name.
+    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nstream\n\x93\x00\xff",
+     "liste.csv", "Die Datei ist ein PDF-Dokument, keine Tabelle."),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504), "liste.csv",
+     "Die Datei ist im alten Excel-Format (.xls)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504), "liste.xls",
+     "Die Datei ist im alten Excel-Format (.xls)"),
+    # Binary with UTF-8-like sequences: not "line 2 is in another encoding".
+    (b"Personalnummer;Vorname\r\n\xc3\xa4\x00\x01\x02\xff\xfe", "liste.csv", "Nullzeichen"),
+])
+def test_a_file_that_is_no_table_is_named_for_what_it_is(offices, data, filename, expected):
+    result = import_people(data, filename)
+    assert len(result.errors) == 1 and expected in result.errors[0], result.errors
+    assert "Kodierung" not in result.errors[0] and people() == {}
+
+
 def test_importing_the_same_file_again_changes_nothing(offices):
     data = csv_bytes(GOOD)
     import_people(data, "liste.csv")
@@ -243,7 +260,7 @@ def test_roles_column(offices):
     assert import_people(csv_bytes(labels), "liste.csv").errors == []
     assert people()["P1"].roles == {"learner", "admin"}
     bad = import_people(csv_bytes([HEADER_DE + ";Rollen", GOOD[1] + ";Chef"]), "l.csv")
-    assert bad.errors == ["Zeile 2: Unbekannte Rolle „chef“ (möglich: Lernende*r, "
+    assert bad.errors == ["Zeile 2: Unbekannte Rolle „Chef“ (möglich: Lernende*r, "
                           "Digitallots*in, Personalstelle, Administration)."]
 
 

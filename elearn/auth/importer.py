@@ -74,11 +74,11 @@ class _Person:
 
 
 def _roles(text: str) -> set[str] | None:
-    names = [n.strip().casefold() for n in text.replace(";", ",").split(",") if n.strip()]
-    unknown = [n for n in names if n not in ROLE_NAMES]
-    if unknown:
+    names = [n.strip() for n in text.replace(";", ",").split(",") if n.strip()]
+    unknown = [n for n in names if n.casefold() not in ROLE_NAMES]
+    if unknown:  # as the file writes them, so that they can be found there
         raise ValueError(", ".join(unknown))
-    return {ROLE_NAMES[n] for n in names} | {LEARNER}
+    return {ROLE_NAMES[n.casefold()] for n in names} | {LEARNER}
 
 
 def check(table: tabular.Table) -> tuple[list[_Person], list[str]]:
