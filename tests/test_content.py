@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from elearn.content import load_all, load_directory
+from elearn.content import load_all, load_directory, yamlines
 from elearn.content.render import render_inline, render_markdown
 
 from .conftest import FIXTURES
@@ -22,13 +22,15 @@ def broken_errors():
 
 
 @pytest.mark.parametrize("expected", [
-    "broken/syntax/course.yaml:4: YAML-Syntaxfehler",
+    # The line where the bracket opens, not where YAML noticed it was never closed.
+    "broken/syntax/course.yaml:3: YAML-Syntaxfehler: Diese Liste in eckigen Klammern [ ] ist "
+    "nicht richtig geschlossen,",
     "broken/kaputt/course.yaml:2: Unbekanntes Feld „titel“",
     "broken/kaputt/course.yaml:1: Pflichtfeld „audience“ fehlt",
     "broken/doppelt-b/course.yaml:1: Kurskennung „gleich“ ist doppelt",
     "broken/kaputt/course.yaml:11: Modul „03-fehlt“ ist aufgeführt, aber 03-fehlt.md fehlt.",
     "broken/kaputt/course.yaml:8: 09-nicht-gelistet.md liegt im Kursordner, ist aber unter",
-    "broken/kaputt/01-frontmatter.md:4: YAML-Syntaxfehler",
+    "broken/kaputt/01-frontmatter.md:3: YAML-Syntaxfehler: Diese Liste in eckigen Klammern",
     "broken/kaputt/02-inhalt.md:7: Video ohne Untertitel (captions).",
     "broken/kaputt/02-inhalt.md:11: Abschnitt „## Quellen“ fehlt.",
     "broken/kaputt/02-inhalt.md:14: Bild „media/bild.png“ ohne Alternativtext.",
@@ -842,3 +844,23 @@ def test_a_folder_that_may_not_be_read_is_named_not_a_traceback(runner, tmp_path
     assert [str(e) for e in errors] == [expected]
     result = runner.invoke(args=["courses", "validate", str(root)])
     assert result.exit_code == 1 and result.output.splitlines()[0] == expected
+
+
+@pytest.mark.parametrize(("text", "line", "explanation"), [
+    ("title: Teil 1: Grundlagen\n", 1, 'setzen Sie ihn in Anführungszeichen, etwa title: "Teil'),
+    ("title: A\nmodules:\n\t- eins\n", 3, "Hier steht ein Tabulatorzeichen."),
+    ('title: "Teil 1\nsummary: x\nslug: y\n', 1, "Anführungszeichen wird nicht geschlossen"),
+    ("title: A\nmodules:\n  - eins\n - zwei\n", 4, "Die Einrückung passt nicht"),
+    ("title: A\nsummary\nslug: x\n", 2, "fehlt der Doppelpunkt nach dem Feldnamen"),
+    ("title: @Stadt\n", 1, "(etwa @, ` oder %)"),
+    ("title: *wichtig*\n", 1, "das liest YAML als Verweis"),
+    ('title: "C:\\Users"\n', 1, "Ein Rückstrich (\\) in doppelten Anführungszeichen"),
+])
+def test_yaml_syntax_errors_are_explained_in_german_at_the_line_to_fix(text, line, explanation):
+    """PyYAML's own words ("mapping values are not allowed here") tell a course author little;
+    they follow the explanation for whoever knows YAML."""
+    with pytest.raises(yamlines.YamlSyntaxError) as caught:
+        yamlines.load(text)
+    assert caught.value.line == line
+    assert caught.value.message.startswith("YAML-Syntaxfehler: ")
+    assert explanation in caught.value.message and "(YAML: " in caught.value.message

@@ -226,6 +226,8 @@ def test_a_folder_without_courses_changes_nothing(runner, courses_dir, tmp_path)
     # Checking that folder says the same, rather than "0 courses" and success.
     checked = runner.invoke(args=["courses", "validate", str(empty)])
     assert checked.exit_code == 1 and "No course found" in checked.output
+    assert "each course is a folder with a course.yaml" in checked.output
+    assert "nothing was changed" not in checked.output  # validating never changes anything
 
 
 def test_a_folder_without_its_tracks_folder_changes_nothing(runner, courses_dir):

@@ -15,7 +15,7 @@ def courses_cli():
     """Validate and load course content from files."""
 
 
-def _load(directory: str | None):
+def _load(directory: str | None, *, syncing: bool):
     directory = directory or current_app.config["COURSES_DIR"]
     courses, track_list, errors = content.load_all(directory)
     for error in errors:
@@ -23,8 +23,10 @@ def _load(directory: str | None):
     if not courses and not errors:
         # A wrong path (or an unmounted share) is an error for both commands: syncing it would
         # retire the whole catalogue.
-        click.echo(f"No course found in {directory}: nothing was changed. (To retire every "
-                   "course, remove them one by one.)", err=True)
+        click.echo(f"No course found in {directory}: " + (
+            "nothing was changed. (To retire every course, remove them one by one.)" if syncing
+            else "each course is a folder with a course.yaml (see courses/ for examples)."),
+            err=True)
         raise SystemExit(1)
     return courses, track_list, errors
 
@@ -79,7 +81,7 @@ def _in_use(course_slugs: list[str], track_slugs: list[str]) -> dict[str, str]:
 @with_appcontext
 def validate(directory):
     """Check every course file and print each error as path:line: message."""
-    courses, track_list, errors = _load(directory)
+    courses, track_list, errors = _load(directory, syncing=False)
     suffix = ", " + _count(len(errors), "error") if errors else ""
     click.echo(_summary(courses, track_list) + suffix)
     if errors:
@@ -97,7 +99,7 @@ def sync(directory, retire):
     A course or track that is no longer in the folder is retired. One that people use (a
     course with progress or certificates, a track of a running learning group) is retired only
     when named with --retire: a renamed file or slug would otherwise retire it by mistake."""
-    courses, track_list, errors = _load(directory)
+    courses, track_list, errors = _load(directory, syncing=True)
     if errors:
         click.echo(f"{_count(len(errors), 'error')}: nothing was loaded.", err=True)
         raise SystemExit(1)

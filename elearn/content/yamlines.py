@@ -70,17 +70,67 @@ def refused_character(found: re.Match) -> str:
             "ein Zeichen, das die Schreibrichtung umkehrt). Bitte entfernen Sie es.")
 
 
+# PyYAML's account of a problem (its `problem`, or its `context` where that says more), as
+# a course author can act on it, and whether the line to name is where the context began
+# (an unclosed quotation mark is noticed only at the end of the file).
+_EXPLAINED = (
+    ("mapping values are not allowed here", False,
+     "Hier steht ein Doppelpunkt, wo keiner stehen darf. Enthält ein Text „: “, setzen Sie ihn "
+     "in Anführungszeichen, etwa title: \"Teil 1: Grundlagen\". Oder die Zeile ist weiter "
+     "eingerückt als die Zeilen derselben Ebene."),
+    ("found character '\\t'", False,
+     "Hier steht ein Tabulatorzeichen. YAML rückt nur mit Leerzeichen ein."),
+    ("that cannot start any token", False,
+     "Ein Wert beginnt mit einem Zeichen, mit dem YAML keinen Text beginnen lässt (etwa @, ` "
+     "oder %). Setzen Sie den Text in Anführungszeichen."),
+    ("while scanning a quoted scalar", True,
+     "Dieses Anführungszeichen wird nicht geschlossen."),
+    ("while scanning a double-quoted scalar", True,
+     "Ein Rückstrich (\\) in doppelten Anführungszeichen leitet ein Sonderzeichen ein. "
+     "Verwenden Sie einfache Anführungszeichen oder schreiben Sie zwei Rückstriche."),
+    ("while scanning an alias", True,
+     "Ein Wert beginnt mit „*“, das liest YAML als Verweis. Setzen Sie den Text in "
+     "Anführungszeichen, etwa \"*wichtig*\"."),
+    ("while scanning an anchor", True,
+     "Ein Wert beginnt mit „&“, das liest YAML als Anker. Setzen Sie den Text in "
+     "Anführungszeichen."),
+    ("could not find expected ':'", True,
+     "In dieser Zeile fehlt der Doppelpunkt nach dem Feldnamen (name: Wert), oder ein Text über "
+     "mehrere Zeilen ist nicht eingerückt."),
+    ("expected <block end>", False,
+     "Die Einrückung passt nicht: Einträge derselben Ebene müssen genau gleich weit eingerückt "
+     "sein."),
+    ("did not find expected", False,
+     "Die Einrückung passt nicht: Einträge derselben Ebene müssen genau gleich weit eingerückt "
+     "sein."),
+    ("while parsing a flow sequence", True,
+     "Diese Liste in eckigen Klammern [ ] ist nicht richtig geschlossen, oder ein Eintrag "
+     "enthält ein Komma oder einen Doppelpunkt ohne Anführungszeichen."),
+    ("while parsing a flow mapping", True,
+     "Diese Angabe in geschweiften Klammern { } ist nicht richtig geschlossen."),
+)
+
+
+def _explained(exc: yaml.MarkedYAMLError, offset: int) -> tuple[int, str]:
+    """The line and the message for a syntax error: in German where PyYAML's is known, with
+    PyYAML's own words after it for whoever knows YAML."""
+    mark = exc.problem_mark or exc.context_mark
+    line = (mark.line + 1 if mark else 1) + offset
+    technical = exc.problem or str(exc)
+    for phrase, at_context, german in _EXPLAINED:
+        if phrase in technical or phrase in (exc.context or ""):
+            if at_context and exc.context_mark:
+                line = exc.context_mark.line + 1 + offset
+            return line, f"YAML-Syntaxfehler: {german} (YAML: {technical})"
+    return line, f"YAML-Syntaxfehler (YAML: {technical})"
+
+
 def load(text: str, offset: int = 0):
     """Parse YAML text; `offset` shifts reported lines (for front matter inside a file)."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = (mark.line + 1 if mark else 1) + offset
-        message = f"YAML-Syntaxfehler: {exc.problem or exc}"
-        if exc.context and exc.context_mark and exc.context_mark is not mark:
-            message += f" ({exc.context}, Zeile {exc.context_mark.line + 1 + offset})"
-        raise YamlSyntaxError(line, message) from exc
+        raise YamlSyntaxError(*_explained(exc, offset)) from exc
     if node is None:
         return None
     return _convert(node, offset, set())
