@@ -794,6 +794,12 @@ def test_a_list_does_not_reactivate_whom_an_administrator_deactivated(
     assert [people()[n].deactivated_by_import for n in ("P1", "P3")] == [False, True]
 
     auth.login(email=admin.email)
+    # Each person's page says which it is, so an administrator knows what the next list does.
+    hand = client.get(f"/verwaltung/personen/{people()['P1'].id}").get_data(as_text=True)
+    assert "(von Hand: Eine Liste aktiviert die Person nicht wieder)" in hand
+    listed = client.get(f"/verwaltung/personen/{people()['P3'].id}").get_data(as_text=True)
+    assert "(durch einen Import: Eine Liste, in der die Person wieder steht, aktiviert sie " \
+           "wieder)" in listed
     page = client.post("/verwaltung/personen/import", data={
         "csrf_token": csrf_token(client, "/verwaltung/personen/import"),
         "file": (io.BytesIO(csv_bytes(GOOD + ["P3;Lea;Geht;lea@stadt.example;A1"])), "l.csv"),
