@@ -86,15 +86,7 @@ def test_people_deactivated_before_the_date_was_kept_get_one(app):
 
     flask_migrate.downgrade(revision="3d339903351b")
     with db.engine.begin() as connection:
-        connection.execute(sa.text(
-            "INSERT INTO office (id, code, name, kind, created_at) "
-            "VALUES (1, 'A1', 'Amt 1', 'amt', '2026-01-01')"))
-        connection.execute(sa.text(
-            "INSERT INTO user_account (id, email, first_name, last_name, sort_key, office_id, "
-            "auth_source, active, session_token, created_at) VALUES (:id, :email, 'A', 'B', "
-            "'b\ta', 1, 'local', :active, 'x', '2026-01-01')"),
-            [{"id": n, "email": f"p{n}@test.example", "active": active}
-             for n, active in ((1, True), (2, False), (3, False))])
+        _people_at_an_old_revision(connection, {1: True, 2: False, 3: False})
         for when in ("2026-02-01 08:00:00", "2026-05-04 09:30:00"):  # deactivated twice
             connection.execute(sa.text(
                 "INSERT INTO audit_entry (created_at, action, target_type, target_id, details) "
@@ -107,9 +99,7 @@ def test_people_deactivated_before_the_date_was_kept_get_one(app):
     with db.engine.begin() as connection:
         found = dict(connection.execute(sa.text(
             "SELECT id, deactivated_at FROM user_account ORDER BY id")).all())
-        connection.execute(sa.text("DELETE FROM audit_entry"))
-        connection.execute(sa.text("DELETE FROM user_account"))
-        connection.execute(sa.text("DELETE FROM office"))
+        _forget_everyone(connection)
     assert found[1] is None
     assert str(found[2]).startswith("2026-05-04 09:30:00")
     upgraded = found[3] if not isinstance(found[3], str) else datetime.fromisoformat(found[3])
@@ -121,14 +111,7 @@ def test_people_deactivated_by_an_import_before_it_was_kept_are_known(app):
     a list then does not reactivate the person)."""
     flask_migrate.downgrade(revision="9b99f28741c0")
     with db.engine.begin() as connection:
-        connection.execute(sa.text(
-            "INSERT INTO office (id, code, name, kind, created_at) "
-            "VALUES (1, 'A1', 'Amt 1', 'amt', '2026-01-01')"))
-        connection.execute(sa.text(
-            "INSERT INTO user_account (id, email, first_name, last_name, sort_key, office_id, "
-            "auth_source, active, session_token, created_at) VALUES (:id, :email, 'A', 'B', "
-            "'b\ta', 1, 'local', :active, 'x', '2026-01-01')"),
-            [{"id": n, "email": f"p{n}@test.example", "active": n == 1} for n in range(1, 6)])
+        _people_at_an_old_revision(connection, {n: n == 1 for n in range(1, 6)})
         entries = [(1, '{"source": "import"}'),  # active again since
                    (2, '{"source": "import"}'),
                    (3, '{"source": "import"}'), (3, '{}'),  # later by hand
@@ -141,8 +124,24 @@ def test_people_deactivated_by_an_import_before_it_was_kept_are_known(app):
     with db.engine.begin() as connection:
         found = dict(connection.execute(sa.text(
             "SELECT id, deactivated_by_import FROM user_account ORDER BY id")).all())
-        connection.execute(sa.text("DELETE FROM audit_entry"))
-        connection.execute(sa.text("DELETE FROM user_account"))
-        connection.execute(sa.text("DELETE FROM office"))
+        _forget_everyone(connection)
     assert {n: bool(v) for n, v in found.items()} == {
         1: False, 2: True, 3: False, 4: True, 5: False}
+
+
+def _people_at_an_old_revision(connection, active: dict[int, bool]) -> None:
+    """An office and people with these ids (active or not), in columns every revision since
+    the sort key's has."""
+    connection.execute(sa.text(
+        "INSERT INTO office (id, code, name, kind, created_at) "
+        "VALUES (1, 'A1', 'Amt 1', 'amt', '2026-01-01')"))
+    connection.execute(sa.text(
+        "INSERT INTO user_account (id, email, first_name, last_name, sort_key, office_id, "
+        "auth_source, active, session_token, created_at) VALUES (:id, :email, 'A', 'B', "
+        "'b\ta', 1, 'local', :active, 'x', '2026-01-01')"),
+        [{"id": n, "email": f"p{n}@test.example", "active": a} for n, a in active.items()])
+
+
+def _forget_everyone(connection) -> None:
+    for table in ("audit_entry", "user_account", "office"):
+        connection.execute(sa.text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
