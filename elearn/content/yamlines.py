@@ -70,6 +70,8 @@ def refused_character(found: re.Match) -> str:
             "ein Zeichen, das die Schreibrichtung umkehrt). Bitte entfernen Sie es.")
 
 
+_INDENTATION = ("Die Einrückung passt nicht: Einträge derselben Ebene müssen genau gleich weit "
+                "eingerückt sein.")
 # PyYAML's account of a problem (its `problem`, or its `context` where that says more), as
 # a course author can act on it, and whether the line to name is where the context began
 # (an unclosed quotation mark is noticed only at the end of the file).
@@ -97,12 +99,8 @@ _EXPLAINED = (
     ("could not find expected ':'", True,
      "In dieser Zeile fehlt der Doppelpunkt nach dem Feldnamen (name: Wert), oder ein Text über "
      "mehrere Zeilen ist nicht eingerückt."),
-    ("expected <block end>", False,
-     "Die Einrückung passt nicht: Einträge derselben Ebene müssen genau gleich weit eingerückt "
-     "sein."),
-    ("did not find expected", False,
-     "Die Einrückung passt nicht: Einträge derselben Ebene müssen genau gleich weit eingerückt "
-     "sein."),
+    ("expected <block end>", False, _INDENTATION),
+    ("did not find expected", False, _INDENTATION),
     ("while parsing a flow sequence", True,
      "Diese Liste in eckigen Klammern [ ] ist nicht richtig geschlossen, oder ein Eintrag "
      "enthält ein Komma oder einen Doppelpunkt ohne Anführungszeichen."),
