@@ -314,3 +314,25 @@ def test_a_forged_host_header_does_not_reach_the_mailed_reset_link(client, learn
     assert _forgot(client, "learner@test.example").status_code == 200
     [(_, body)] = mailbox
     assert "https://lernen.test.example/passwort/neu/" in body and "evil.example" not in body
+
+
+def test_a_refused_form_checks_only_the_quick_rules(client, auth, learner, monkeypatch):
+    """Before the old password (or a link) is checked, anyone can send the form as often as
+    they like. A crafted 64-character password kept zxcvbn busy for 1.4 s of CPU each time, so
+    a few such requests at once stalled every page: only the quick rules run then, and they
+    still name what is wrong."""
+    from elearn.auth import passwords
+
+    estimated = []
+    real = passwords.zxcvbn
+    monkeypatch.setattr(passwords, "zxcvbn", lambda text, **kw: estimated.append(text) or
+                        real(text, **kw))
+    auth.login()
+    crafted = "q4@8({[<36912!|7$5+%0w4@8({[<36912!|7$5+%0x4@8({[<36912!|7$5+%0"
+    refused = _change(client, "", crafted, "x")
+    assert refused.status_code == 422 and estimated == []
+    weak = _change(client, "", "Passwort2024!!", "x").get_data(as_text=True)
+    assert "zu leicht zu erraten" in weak and estimated == []
+    # Saving estimates, on the first 32 characters (0.36 s at most): what follows adds guesses.
+    assert _change(client, PASSWORD, crafted).status_code == 303
+    assert estimated == [crafted[:32]]

@@ -171,10 +171,12 @@ def _link_gone():
 
 def _rule_problems(form, user) -> None:
     """A form refused for another field (the repetition differs) says at once what is wrong
-    with the new password itself too: one correction, not one after the other."""
+    with the new password itself too: one correction, not one after the other. Only the quick
+    rules: this runs before the old password or the link has been checked, so anyone can ask
+    for it as often as they like, and zxcvbn can take a second for a crafted password."""
     if form.is_submitted() and form.password.data and not form.password.errors:
         try:
-            services.check_password_rules(user, form.password.data)
+            services.check_password_rules(user, form.password.data, estimate=False)
         except services.PasswordRejected as rejected:
             form.password.errors = list(rejected.args[0])
 

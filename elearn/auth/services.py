@@ -98,11 +98,12 @@ def set_roles(user: User, roles: set[str]) -> bool:
     return True
 
 
-def check_password_rules(user: User, password: str) -> None:
-    """Raise PasswordRejected with every reason when the password may not be used."""
+def check_password_rules(user: User, password: str, *, estimate: bool = True) -> None:
+    """Raise PasswordRejected with every reason when the password may not be used (without
+    `estimate`, only the quick rules: see passwords.problems)."""
     found = passwords.problems(password, email=user.email or "",
                                names=(user.first_name or "", user.last_name or ""),
-                               city=current_app.config.get("CITY_NAME", ""))
+                               city=current_app.config.get("CITY_NAME", ""), estimate=estimate)
     if found:
         raise PasswordRejected(found)
 
