@@ -23,3 +23,63 @@ def test_a_wide_table_at_320_px_scrolls_in_a_region_keyboard_users_reach(page, l
     for _ in range(5):
         page.keyboard.press("ArrowRight")
     page.wait_for_function("e => e.scrollLeft > 0", arg=region.element_handle())
+
+
+# Each caption in a scroll region: the right edge of its words against the region's.
+CAPTIONS = """() => [...document.querySelectorAll('.kern-table-responsive caption')].map(c => {
+    const region = c.closest('.kern-table-responsive').getBoundingClientRect();
+    const words = document.createRange();
+    words.selectNodeContents(c);
+    const right = Math.max(...[...words.getClientRects()].map(r => r.right));
+    return {caption: c.textContent.trim().slice(0, 60), outside: right > region.right + 1};
+})"""
+
+
+def test_captions_and_checkboxes_stay_within_320_px(app, runner, page, live_server):
+    """A caption is as wide as its table, so its words ran out of the region at 320 px and
+    could only be read by scrolling the table; and the person page's role checkboxes sat
+    beside their legend, "Lernende*r" squeezed to a letter per line."""
+    import sqlalchemy as sa
+
+    from elearn.auth.models import User
+    from elearn.cohorts.models import Cohort
+    from elearn.extensions import db
+
+    from ..test_accessibility import DEMO_PASSWORD, _demo
+    from .conftest import log_in
+    from .test_text_spacing import SPACING
+
+    _demo(app, runner)
+    ended = db.session.scalar(sa.select(Cohort.id).where(Cohort.name.startswith("Pilotgruppe"))
+                              .order_by(Cohort.ends_on).limit(1))
+    person = db.session.scalar(sa.select(User.id).where(User.email == "learner@example.org"))
+    page.set_viewport_size({"width": 320, "height": 800})
+    log_in(page, live_server, "admin@example.org", DEMO_PASSWORD)
+    seen = 0
+    for path in ["/berichte?thema=digitalisierungsfuehrerschein", f"/kohorten/{ended}",
+                 "/verwaltung/personen", "/verwaltung/aemter"]:
+        page.goto(live_server + path)
+        captions = page.evaluate(CAPTIONS)
+        assert captions and not [c for c in captions if c["outside"]], (path, captions)
+        seen += len(captions)
+        # Scrolled to its end, the table keeps its caption in view.
+        region = page.locator(".kern-table-responsive").first
+        region.evaluate("e => e.scrollLeft = e.scrollWidth")
+        assert not [c for c in page.evaluate(CAPTIONS) if c["outside"]], path
+    assert seen >= 4
+    page.goto(f"{live_server}/verwaltung/personen/{person}")
+    for spacing in (False, True):
+        if spacing:
+            page.add_style_tag(content=SPACING)
+        layout = page.evaluate("""() => {
+            const legend = document.querySelector('fieldset legend').getBoundingClientRect();
+            const checks = [...document.querySelectorAll('fieldset .kern-form-check')]
+                .map(c => c.getBoundingClientRect());
+            return {below: checks.every(c => c.top >= legend.bottom - 1),
+                    oneColumn: new Set(checks.map(c => Math.round(c.left))).size === 1,
+                    narrowest: Math.min(...checks.map(c => c.width)),
+                    scrolls: document.documentElement.scrollWidth >
+                             document.documentElement.clientWidth};
+        }""")
+        assert layout["below"] and layout["oneColumn"] and layout["narrowest"] > 200, layout
+        assert not layout["scrolls"], layout
