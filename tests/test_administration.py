@@ -132,6 +132,12 @@ def test_roles_are_changed_and_audited(client, admin, learner):
     [entry] = entries("roles_changed")
     assert entry.actor_id == admin.id and entry.target_id == learner.id
     assert entry.details == {"before": ["learner"], "after": ["hr", "lead", "learner"]}
+    # The confirmation gets the focus, so that a screen reader reads it out (a status already
+    # in the page as it loads is not announced).
+    saved = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert re.search(r'role="status" tabindex="-1" autofocus>\s*<div class="kern-alert__body">'
+                     r'<p class="kern-body">Die Rollen wurden gespeichert\.', saved)
+    assert saved.count("autofocus") == 1
     log = client.get("/verwaltung/protokoll").get_data(as_text=True)
     assert "vorher: Lernende*r; nachher: Personalstelle, Digitallots*in, Lernende*r" in log
     bad = post(client, url + "/rollen", {"roles": ["chef"]}, page=url)

@@ -159,6 +159,8 @@ def test_member_by_email_and_removal(client, auth, cohort, admin, make_user):
     missing = client.post(url + "/person", data={"email": "x@test.example",
                                                  "csrf_token": csrf_token(client, url)})
     assert missing.status_code == 422 and "Niemand mit der E-Mail-Adresse" in page(missing)
+    assert "Wer noch nicht auf der Plattform ist, kommt mit dem Personalimport dazu" in \
+        page(missing)  # and what to do about it
     # The problem is listed at the top (where the focus goes), linked to the field, and the
     # field says it is the one in question (WCAG 3.3.1).
     assert re.search(r'id="fehler" autofocus>.*<a class="kern-link" href="#email">Niemand mit',
@@ -1594,9 +1596,17 @@ def test_members_and_dates_stay_once_an_ended_groups_figures_are_kept(client, au
     removed = client.post(f"{url}/{people[0].id}/entfernen", data={"csrf_token": token})
     assert removed.status_code == 409 and member_ids(cohort) == {p.id for p in people}
     edit = f"/kohorten/{cohort.id}/bearbeiten"
-    data = {"name": "Pilot A", "starts_on": "2026-03-02", "ends_on": "2026-04-30",
-            "csrf_token": csrf_token(client, edit)}
-    moved = client.post(edit, data=dict(data, ends_on="2026-05-31"))
+    # The edit form shows the dates as they are and says why, rather than fields that can
+    # only be refused after saving; its name field is still there.
+    form = page(client.get(edit))
+    assert 'type="date"' not in form and 'id="name"' in form
+    assert ("Die Zahlen der beendeten Gruppe stehen fest: Mitglieder, Beginn und Ende lassen "
+            "sich nicht mehr ändern.") in form and "Nur der Name lässt sich noch ändern." in form
+    assert "02.03.2026" in form and "30.04.2026" in form
+    kept = dict(re.findall(r'<input type="hidden" name="(\w+_on)" value="([^"]+)">', form))
+    assert kept == {"starts_on": "2026-03-02", "ends_on": "2026-04-30"}
+    data = {"name": "Pilot A", "csrf_token": csrf_token(client, edit), **kept}
+    moved = client.post(edit, data=dict(data, ends_on="2026-05-31"))  # forged
     assert moved.status_code == 422 and cohort.ends_on == date(2026, 4, 30)
     assert client.post(edit, data=dict(data, name="Pilot A (2026)")).status_code == 303
 

@@ -88,7 +88,9 @@ def edit(cohort_id: int):
         flash(_("Die Änderungen an „%(name)s“ sind gespeichert.", name=cohort.name), "success")
         return redirect(url_for("cohorts.dashboard", cohort_id=cohort.id), code=303)
     status = 422 if form.errors else 200
-    return render_template("cohorts/create.html", form=form, cohort=cohort), status
+    return render_template("cohorts/create.html", form=form, cohort=cohort,
+                           fixed=services.figures_fixed(cohort),
+                           fixed_message=services.fixed_message()), status
 
 
 def _overlaps_for_members(cohort, form) -> bool:

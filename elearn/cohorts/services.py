@@ -156,7 +156,10 @@ def add_by_email(cohort: Cohort, email: str) -> Added:
                                  email=email)]) from None
     person = db.session.scalar(sa.select(User).where(User.email == address))
     if person is None or not person.active:
-        raise MembershipError([_("Niemand mit der E-Mail-Adresse %(email)s ist aktiv.",
+        raise MembershipError([_("Niemand mit der E-Mail-Adresse %(email)s ist aktiv. Bitte "
+                                 "prüfen Sie die Schreibweise. Wer noch nicht auf der Plattform "
+                                 "ist, kommt mit dem Personalimport dazu; wer deaktiviert ist, "
+                                 "wird auf der eigenen Seite wieder aktiviert.",
                                  email=address)])
     return _add(cohort, [person])
 
