@@ -413,7 +413,7 @@ def _xlsx(rows, saved=None):
 
     def save_results(sheet):
         for cell, (kind, value) in (saved or {}).items():
-            sheet, count = re.subn(rf'<c r="{cell}"[^>]*><f>(.*?)</f><v\s*/>',
+            sheet, count = re.subn(rf'<c r="{cell}"[^>]*><f>(.*?)</f>(?:<v\s*/>|<v></v>)',
                                    rf'<c r="{cell}" t="{kind}"><f>\1</f><v>{value}</v>', sheet)
             assert count == 1, cell
         return sheet

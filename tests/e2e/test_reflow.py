@@ -25,13 +25,16 @@ def test_a_wide_table_at_320_px_scrolls_in_a_region_keyboard_users_reach(page, l
     page.wait_for_function("e => e.scrollLeft > 0", arg=region.element_handle())
 
 
-# Each caption in a scroll region: the right edge of its words against the region's.
+# Each caption in a scroll region: whether its words reach out of the region on either side.
 CAPTIONS = """() => [...document.querySelectorAll('.kern-table-responsive caption')].map(c => {
     const region = c.closest('.kern-table-responsive').getBoundingClientRect();
     const words = document.createRange();
     words.selectNodeContents(c);
-    const right = Math.max(...[...words.getClientRects()].map(r => r.right));
-    return {caption: c.textContent.trim().slice(0, 60), outside: right > region.right + 1};
+    const rects = [...words.getClientRects()];
+    const right = Math.max(...rects.map(r => r.right));
+    const left = Math.min(...rects.map(r => r.left));
+    return {caption: c.textContent.trim().slice(0, 60),
+            outside: right > region.right + 1 || left < region.left - 1};
 })"""
 
 
