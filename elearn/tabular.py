@@ -107,6 +107,10 @@ def _csv_rows(data: bytes) -> list[list[str]]:
                            "Liste als CSV oder XLSX hoch."))
     if data.startswith(OLE_SIGNATURE):
         raise _old_office_format()
+    if re.match(rb"(?:\xef\xbb\xbf)?\s*<(?:!doctype html|html|table|\?xml)", data[:512], re.I):
+        raise TableError(_("Die Datei ist eine Webseite (HTML) oder XML, keine Tabelle im CSV- "
+                           "oder XLSX-Format. Bitte öffnen Sie sie in Excel und speichern Sie "
+                           "sie als „CSV UTF-8“ oder als „Excel-Arbeitsmappe (.xlsx)“."))
     utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
     if not utf16 and b"\x00" in data:
         raise _not_text()
@@ -354,12 +358,12 @@ def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
     suffix = Path(filename).suffix.lower()
     # An XLSX file is a zip archive: one renamed to .csv is read as what it is, not told that
     # its "line 1" is in another encoding than UTF-8.
-    if suffix == ".xlsx" or suffix in (".csv", ".txt") and data.startswith(ZIP_SIGNATURE):
+    # ".xls" is what many HR systems call an export that is really tab-separated text, a web
+    # page or an XLSX file: each is read, or named, for what it is.
+    if suffix == ".xlsx" or suffix in (".csv", ".txt", ".xls") and data.startswith(ZIP_SIGNATURE):
         raw, unusable = _xlsx_rows(data)
-    elif suffix in (".csv", ".txt"):
+    elif suffix in (".csv", ".txt", ".xls"):
         raw = _csv_rows(data)
-    elif suffix == ".xls":
-        raise _old_office_format()
     else:
         raise TableError(_("Bitte verwenden Sie eine CSV- oder XLSX-Datei."))
     # Keep each row's number as the spreadsheet shows it, then drop empty rows.

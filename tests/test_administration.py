@@ -480,6 +480,12 @@ def test_upload_reports_every_bad_row_and_writes_nothing(client, admin, offices)
                       content_type="multipart/form-data")
     assert wrong_type.status_code == 422
     assert "CSV- oder XLSX-Datei" in wrong_type.get_data(as_text=True)
+    # An old Excel file reaches the import, which says what to do with it.
+    old_excel = post(client, "/verwaltung/personen/import",
+                     {"file": (io.BytesIO(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)),
+                               "liste.xls")}, content_type="multipart/form-data")
+    assert old_excel.status_code == 422 and "Die Datei ist im alten Excel-Format (.xls)" in \
+        old_excel.get_data(as_text=True)
     # A form problem (no file) is listed at the top, linked to the field, and takes the focus.
     no_file = post(client, "/verwaltung/personen/import", {}, content_type="multipart/form-data")
     assert no_file.status_code == 422

@@ -161,6 +161,29 @@ def test_pdf_is_tagged_for_screen_readers(client, holder, monkeypatch, font):
     assert {(op, mark) for op, mark in drawn if mark == "/Artifact"} == {(b"S", "/Artifact")}
 
 
+@pytest.mark.parametrize("font", ["DejaVu Sans", "the core font, without DejaVu"])
+def test_a_name_the_core_font_cannot_print_is_read_as_it_is(client, auth, make_user, synced,
+                                                             monkeypatch, font):
+    """Without DejaVu the PDF prints "?ukasz" for "Łukasz"; the statement's paragraph then
+    carries the text as it reads (ActualText), and only then."""
+    if font != "DejaVu Sans":
+        monkeypatch.delenv("ELEARN_PDF_FONT", raising=False)
+        monkeypatch.setattr("elearn.certificates.pdf.FONT_CANDIDATES", ())
+    make_user(email="lukasz@test.example", first_name="Łukasz", last_name="Żółć")
+    auth.login(email="lukasz@test.example")
+    complete_course(client)
+    data = client.get(f"/zertifikate/{certificates()[0].code}.pdf").data
+    marks = [operands[1] for operands, operator in
+             pypdf.PdfReader(io.BytesIO(data)).pages[0].get_contents().operations
+             if operator == b"BDC"]
+    replaced = {mark["/MCID"]: mark["/ActualText"] for mark in marks if "/ActualText" in mark}
+    if font == "DejaVu Sans":
+        assert replaced == {}
+    else:
+        assert replaced == {3: "Hiermit wird bestätigt, dass Łukasz Żółć den Kurs Testkurs "
+                               "Digitales Arbeiten (Version 1.0) erfolgreich abgeschlossen hat."}
+
+
 def test_qr_code_decodes_to_the_verification_url(client, holder):
     data = client.get(f"/zertifikate/{holder.code}.pdf").data
     image = pypdfium2.PdfDocument(data)[0].render(scale=3).to_pil()
@@ -198,7 +221,7 @@ def test_a_code_typed_from_paper_finds_the_certificate(app, holder):
     assert 'action="/verify"' in form and 'method="get"' in form
     holder.code = "ABCDEFGHIJKLMNOPQRSTUVWX"
     db.session.commit()
-    typed = " abcd-efgh-1jkl-mn0p-qrst-uvwx "
+    typed = " abcd-efgh–1jkl\u00a0mn0p\tqrst uvwx "  # an en dash, a no-break space, a tab
     response = anonymous.get("/verify", query_string={"code": typed})
     assert response.status_code == 303
     assert response.headers["Location"] == "/verify/ABCDEFGHIJKLMNOPQRSTUVWX"

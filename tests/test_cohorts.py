@@ -1606,8 +1606,10 @@ def test_members_and_dates_stay_once_an_ended_groups_figures_are_kept(client, au
     kept = dict(re.findall(r'<input type="hidden" name="(\w+_on)" value="([^"]+)">', form))
     assert kept == {"starts_on": "2026-03-02", "ends_on": "2026-04-30"}
     data = {"name": "Pilot A", "csrf_token": csrf_token(client, edit), **kept}
-    moved = client.post(edit, data=dict(data, ends_on="2026-05-31"))  # forged
+    moved = client.post(edit, data=dict(data, ends_on="2026-05-31"))  # forged, or a stale tab
     assert moved.status_code == 422 and cohort.ends_on == date(2026, 4, 30)
+    assert 'href="#ends_on"' not in page(moved)  # no link to a field that is not there
+    assert "Die Zahlen der beendeten Gruppe stehen fest" in page(moved)
     assert client.post(edit, data=dict(data, name="Pilot A (2026)")).status_code == 303
 
 

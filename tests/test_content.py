@@ -851,6 +851,7 @@ def test_a_folder_that_may_not_be_read_is_named_not_a_traceback(runner, tmp_path
     ("title: A\nmodules:\n\t- eins\n", 3, "Hier steht ein Tabulatorzeichen."),
     ('title: "Teil 1\nsummary: x\nslug: y\n', 1, "Anführungszeichen wird nicht geschlossen"),
     ("title: A\nmodules:\n  - eins\n - zwei\n", 4, "Die Einrückung passt nicht"),
+    ('title: "Teil 1" Grundlagen\n', 1, "Nach einem Text in Anführungszeichen steht hier noch"),
     ("title: A\nsummary\nslug: x\n", 2, "fehlt der Doppelpunkt nach dem Feldnamen"),
     ("title: @Stadt\n", 1, "(etwa @, ` oder %)"),
     ("title: *wichtig*\n", 1, "das liest YAML als Verweis"),

@@ -65,7 +65,7 @@ def test_english_headers_and_xlsx(offices):
     assert result.errors == [] and "1234" in people()
 
 
-@pytest.mark.parametrize("filename", ["liste.csv", "liste.txt"])
+@pytest.mark.parametrize("filename", ["liste.csv", "liste.txt", "liste.xls"])
 def test_an_xlsx_file_named_csv_is_read_as_xlsx(offices, filename):
     """Renamed by hand, or saved under the old name: the file was told it held "characters in
     another encoding" in line 1 and asked to be saved as CSV UTF-8, which it never was."""
@@ -159,6 +159,11 @@ def test_broken_files_get_a_reason_not_a_traceback(offices, runner, tmp_path):
      "Die Datei ist im alten Excel-Format (.xls)"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504), "liste.xls",
      "Die Datei ist im alten Excel-Format (.xls)"),
+    # An HR system's "Excel export" that is a web page.
+    (b"\xef\xbb\xbf\r\n<html><body><table><tr><td>Personalnummer</td></tr></table>",
+     "export.xls", "Die Datei ist eine Webseite (HTML) oder XML"),
+    (b'<?xml version="1.0"?>\n<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">',
+     "export.xls", "Die Datei ist eine Webseite (HTML) oder XML"),
     # Binary with UTF-8-like sequences: not "line 2 is in another encoding".
     (b"Personalnummer;Vorname\r\n\xc3\xa4\x00\x01\x02\xff\xfe", "liste.csv", "Nullzeichen"),
 ])
@@ -166,6 +171,12 @@ def test_a_file_that_is_no_table_is_named_for_what_it_is(offices, data, filename
     result = import_people(data, filename)
     assert len(result.errors) == 1 and expected in result.errors[0], result.errors
     assert "Kodierung" not in result.errors[0] and people() == {}
+
+
+def test_an_xls_export_that_is_tab_separated_text_is_read(offices):
+    tabbed = "\r\n".join(line.replace(";", "\t") for line in GOOD[:2]).encode("cp1252")
+    result = import_people(tabbed, "Export.XLS")
+    assert result.errors == [] and people()["P1"].first_name == "Jörg"
 
 
 def test_importing_the_same_file_again_changes_nothing(offices):

@@ -101,7 +101,9 @@ def _box(form, field):
 class ImportForm(FlaskForm):
     file = FileField(_l("Datei (CSV oder XLSX)"), validators=[
         FileRequired(_l("Bitte wählen Sie eine Datei aus.")),
-        FileAllowed(["csv", "xlsx"], _l("Bitte verwenden Sie eine CSV- oder XLSX-Datei."))])
+        # .txt and .xls too: what such a file really holds, the import reads or names.
+        FileAllowed(["csv", "txt", "xlsx", "xls"],
+                    _l("Bitte verwenden Sie eine CSV- oder XLSX-Datei."))])
     dry_run = BooleanField(_l("Probelauf: nur prüfen und zählen, nichts speichern"),
                            default=True, validators=[_box])
     deactivate_missing = BooleanField(

@@ -67,15 +67,20 @@ def render(certificate: Certificate, *, city: str, verify_url: str) -> bytes:
         line("Zertifikat", 30, 8)
     with _tagged(pdf, "P"):
         line("Lernplattform Digitalisierungsführerschein", 12, 18)  # the platform, not a title
-    with _tagged(pdf, "P"):
-        line("Hiermit wird bestätigt, dass", 13, 6)
-        line(certificate.holder_name, 22, 8)
-        line("den Lernpfad" if certificate.track_id else "den Kurs", 13, 6)
-        line(certificate.title, 18, 4)
-        line(f"(Version {certificate.version_label})", 11, 8)
-        done = ("absolviert hat." if certificate.source == "manual"
-                else "erfolgreich abgeschlossen hat.")
-        line(done, 13, 16)
+    statement = ["Hiermit wird bestätigt, dass", certificate.holder_name,
+                 "den Lernpfad" if certificate.track_id else "den Kurs", certificate.title,
+                 f"(Version {certificate.version_label})",
+                 "absolviert hat." if certificate.source == "manual"
+                 else "erfolgreich abgeschlossen hat."]
+    spoken = " ".join(statement)
+    # The core font prints "?" for letters outside Latin-1 ("Łukasz"): screen readers get
+    # the text as it should read.
+    lossy = family == "Helvetica" and spoken != spoken.encode("latin-1", "replace").decode(
+        "latin-1")
+    with _tagged(pdf, "P", actual=spoken if lossy else None):
+        for text, (size, gap) in zip(statement, ((13, 6), (22, 8), (13, 6), (18, 4), (11, 8),
+                                                 (13, 16)), strict=True):
+            line(text, size, gap)
     with _tagged(pdf, "P"):
         line(f"Ausgestellt am {_date(local_date(certificate.issued_at))}", 12, 2)
     with _tagged(pdf, "P"):
@@ -94,14 +99,19 @@ def render(certificate: Certificate, *, city: str, verify_url: str) -> bytes:
 
 
 @contextmanager
-def _tagged(pdf: FPDF, role: str, alt: str | None = None) -> Iterator[None]:
-    """Make what is drawn inside one element of the document's structure (H1, P, Figure).
+def _tagged(pdf: FPDF, role: str, alt: str | None = None,
+            actual: str | None = None) -> Iterator[None]:
+    """Make what is drawn inside one element of the document's structure (H1, P, Figure);
+    `actual` is the text to read instead of what is drawn (ActualText, a UTF-16 string).
 
     fpdf2 has no public API for tagging text (py-pdf/fpdf2#355); this feeds the structure tree it
     builds for image descriptions. tests/test_certificates.py checks the tree and the page."""
     mcid = pdf.struct_builder.next_mcid_for_page(pdf.page)
     pdf._add_marked_content(struct_type=f"/{role}", mcid=mcid, alt_text=alt)
-    pdf._out(f"/{role} <</MCID {mcid}>> BDC")
+    replacement = ""
+    if actual:  # a PDF text string in UTF-16 with its byte order mark, written as hex
+        replacement = f" /ActualText <FEFF{actual.encode('utf-16-be').hex().upper()}>"
+    pdf._out(f"/{role} <</MCID {mcid}{replacement}>> BDC")
     yield
     pdf._out("EMC")
 

@@ -2,6 +2,7 @@
 
 import base64
 import calendar
+import re
 import secrets
 from datetime import date, datetime, timedelta
 
@@ -34,9 +35,14 @@ def new_code() -> str:
 LOOK_ALIKES = str.maketrans("018", "OIB")
 
 
+# Spaces of any kind (a non-breaking one copied from a PDF viewer) and dashes (also the ones a
+# mail program makes of "-").
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015]+")
+
+
 def normalise_code(code: str) -> str:
     """A verification code as stored: without dashes and spaces, in capitals."""
-    return code.strip().replace("-", "").replace(" ", "").upper().translate(LOOK_ALIKES)
+    return _SEPARATORS.sub("", code).upper().translate(LOOK_ALIKES)
 
 
 def add_months(day: date, months: int) -> date:

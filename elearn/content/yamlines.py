@@ -99,6 +99,9 @@ _EXPLAINED = (
     ("could not find expected ':'", True,
      "In dieser Zeile fehlt der Doppelpunkt nach dem Feldnamen (name: Wert), oder ein Text über "
      "mehrere Zeilen ist nicht eingerückt."),
+    ("but found '<scalar>'", False,
+     "Nach einem Text in Anführungszeichen steht hier noch weiterer Text. Setzen Sie den ganzen "
+     "Text in Anführungszeichen, etwa title: 'Teil \"1\" Grundlagen'. Oder: " + _INDENTATION),
     ("expected <block end>", False, _INDENTATION),
     ("did not find expected", False, _INDENTATION),
     ("while parsing a flow sequence", True,
