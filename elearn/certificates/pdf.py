@@ -67,19 +67,18 @@ def render(certificate: Certificate, *, city: str, verify_url: str) -> bytes:
         line("Zertifikat", 30, 8)
     with _tagged(pdf, "P"):
         line("Lernplattform Digitalisierungsführerschein", 12, 18)  # the platform, not a title
-    statement = ["Hiermit wird bestätigt, dass", certificate.holder_name,
-                 "den Lernpfad" if certificate.track_id else "den Kurs", certificate.title,
-                 f"(Version {certificate.version_label})",
-                 "absolviert hat." if certificate.source == "manual"
-                 else "erfolgreich abgeschlossen hat."]
-    spoken = " ".join(statement)
+    done = "absolviert hat." if certificate.source == "manual" else "erfolgreich abgeschlossen hat."
+    statement = [("Hiermit wird bestätigt, dass", 13, 6), (certificate.holder_name, 22, 8),
+                 ("den Lernpfad" if certificate.track_id else "den Kurs", 13, 6),
+                 (certificate.title, 18, 4), (f"(Version {certificate.version_label})", 11, 8),
+                 (done, 13, 16)]  # text, size, gap below
+    spoken = " ".join(text for text, _size, _gap in statement)
     # The core font prints "?" for letters outside Latin-1 ("Łukasz"): screen readers get
     # the text as it should read.
     lossy = family == "Helvetica" and spoken != spoken.encode("latin-1", "replace").decode(
         "latin-1")
     with _tagged(pdf, "P", actual=spoken if lossy else None):
-        for text, (size, gap) in zip(statement, ((13, 6), (22, 8), (13, 6), (18, 4), (11, 8),
-                                                 (13, 16)), strict=True):
+        for text, size, gap in statement:
             line(text, size, gap)
     with _tagged(pdf, "P"):
         line(f"Ausgestellt am {_date(local_date(certificate.issued_at))}", 12, 2)
