@@ -116,6 +116,7 @@ POST_ENDPOINTS = {
     "auth.change_roles": ("/verwaltung/personen/{person}/rollen", "admin"),
     "auth.deactivate": ("/verwaltung/personen/{person}/deaktivieren", "admin"),
     "auth.reactivate": ("/verwaltung/personen/{person}/reaktivieren", "admin"),
+    "auth.keep_deactivated": ("/verwaltung/personen/{person}/deaktiviert-lassen", "admin"),
     "auth.invite": ("/verwaltung/personen/{person}/einladung", "admin"),
     "auth.import_upload": ("/verwaltung/personen/import", "admin"),
     "org.create_office": ("/verwaltung/aemter", "admin"),

@@ -833,3 +833,36 @@ def test_a_list_does_not_reactivate_whom_an_administrator_deactivated(
     output = runner.invoke(args=["users", "import", str(path), "--dry-run"]).output
     assert "left deactivated (deactivated by hand; reactivate on their page if they are back): " \
            "P1 Jörg Müller" in output
+
+
+def test_an_import_deactivation_can_be_kept_so_no_list_reactivates(offices, make_user, client,
+                                                                   auth):
+    """Someone who left on bad terms and is still on a lagging list: the administrator makes
+    the import's deactivation their own, without reactivating the person first."""
+    import_people(csv_bytes(GOOD + ["P3;Lea;Geht;lea@stadt.example;A1"]), "liste.csv")
+    admin = make_user(email="admin@stadt.example", roles={"admin"})
+    import_people(csv_bytes(GOOD), "liste.csv", deactivate_missing=True)
+    db.session.commit()
+    leaver = people()["P3"]
+    auth.login(email=admin.email)
+    url = f"/verwaltung/personen/{leaver.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert f'action="{url}/deaktiviert-lassen"' in page
+    kept = client.post(url + "/deaktiviert-lassen", data={"csrf_token": csrf_token(client, url)})
+    assert kept.status_code == 302
+    assert "Die Person bleibt deaktiviert, auch wenn eine Liste sie wieder nennt." in \
+        client.get(url).get_data(as_text=True)
+    assert "(von Hand: Eine Liste aktiviert die Person nicht wieder)" in \
+        client.get(url).get_data(as_text=True)
+    assert f'action="{url}/deaktiviert-lassen"' not in client.get(url).get_data(as_text=True)
+    entry = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.action == "kept_deactivated")).one()
+    assert (entry.actor_id, entry.target_id) == (admin.id, leaver.id)
+    result = import_people(csv_bytes(GOOD + ["P3;Lea;Geht;lea@stadt.example;A1"]), "l.csv")
+    db.session.commit()
+    assert result.reactivated == 0 and [u.id for u in result.left_deactivated] == [leaver.id]
+    assert people()["P3"].active is False
+    # Only for people an import deactivated: anyone else gets a 409 and nothing changes.
+    again = client.post(url + "/deaktiviert-lassen", data={"csrf_token": csrf_token(client, url)})
+    assert again.status_code == 409 and "Nur eine Person, die ein Import deaktiviert hat" in \
+        again.get_data(as_text=True)

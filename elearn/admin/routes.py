@@ -32,6 +32,7 @@ ACTION_LABELS = {
     "office_kind_changed": _l("Art eines Amts geändert"),
     "person_changed": _l("Name oder E-Mail-Adresse geändert"),
     "certificate_issued": _l("Zertifikat von Hand ausgestellt"),
+    "kept_deactivated": _l("Deaktivierung festgehalten (eine Liste aktiviert nicht wieder)"),
 }
 # The keys of an entry's details, as the page shows them: within a list ("code: 33.1; people:
 # …"), so with their own context, apart from the same words as headings.

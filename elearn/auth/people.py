@@ -144,6 +144,16 @@ def reactivate(user: User, actor: User | None, **details) -> None:
     audit.record(actor, "reactivated", user, **details)
 
 
+def keep_deactivated(user: User, actor: User | None) -> None:
+    """Make an import's deactivation the administrator's own: a list that names the person
+    again no longer reactivates them (someone who left on bad terms, say)."""
+    if user.active or not user.deactivated_by_import:
+        raise PeopleError(_("Nur eine Person, die ein Import deaktiviert hat, lässt sich so "
+                            "festhalten."))
+    user.deactivated_by_import = False
+    audit.record(actor, "kept_deactivated", user)
+
+
 def check_invitable(user: User) -> None:
     """Refuse, with PeopleError, anyone who cannot set a password by invitation."""
     if not user.active or user.erased_at is not None:

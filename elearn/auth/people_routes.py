@@ -134,6 +134,14 @@ def reactivate(user_id: int):
                 _("Die Person ist wieder aktiv."))
 
 
+@bp.post("/verwaltung/personen/<id:user_id>/deaktiviert-lassen")
+@role_required(ADMIN)
+def keep_deactivated(user_id: int):
+    user = _person(user_id)
+    return _act(user, lambda: people.keep_deactivated(user, current_user),
+                _("Die Person bleibt deaktiviert, auch wenn eine Liste sie wieder nennt."))
+
+
 @bp.post("/verwaltung/personen/<id:user_id>/einladung")
 @role_required(ADMIN)
 def invite(user_id: int):
