@@ -613,3 +613,37 @@ def test_a_start_while_the_attempt_is_handed_in_leaves_its_result_as_graded(app,
     [attempt] = _attempts()
     assert (attempt.mode, attempt.passed) == ("study", True)
     assert _progress().completed_via == "study"
+
+
+def test_a_failed_placement_test_that_used_the_last_attempt_says_so(logged_in):
+    """It advised "take the quiz" while the attempt limit refused it."""
+    from elearn.catalog.models import Module
+
+    module = db.session.scalar(sa.select(Module).where(Module.slug == "01-erstes-modul"))
+    module.quiz = {**module.quiz, "max_attempts": 1}
+    db.session.commit()
+    page = logged_in.get(submit(logged_in, start(logged_in, mode="test_out"), ALL_WRONG)
+                         .headers["Location"]).get_data(as_text=True)
+    assert "Einstufungstest nicht bestanden: 8 % der Punkte, nötig sind 60 %." in page
+    assert "machen Sie danach das Quiz" not in page
+    assert "Sie haben den einzigen Versuch" in page and "Quiz erneut starten" not in page
+
+
+def test_after_a_pass_the_way_on_skips_modules_already_completed(logged_in):
+    """A placement test had completed module 2; passing module 1 offered "Weiter mit" module 2
+    all the same. Now it offers the first module not yet completed, as the course page does."""
+    submit(logged_in, start(logged_in, module="02-zweites-modul", mode="test_out"),
+           {"q-nur-eine": "Richtig"})
+    page = logged_in.get(submit(logged_in, start(logged_in), ALL_RIGHT).headers["Location"]) \
+        .get_data(as_text=True)
+    assert "Bestanden mit 100 % der Punkte" in page and "Weiter mit:" not in page
+
+
+def test_a_quiz_refused_for_a_missing_answer_keeps_counting_learning_time(logged_in):
+    """The page that asks for the missing answer had no heartbeat: the time spent on it was
+    never counted."""
+    url = start(logged_in)
+    assert 'id="activity"' in logged_in.get(url).get_data(as_text=True)
+    refused = logged_in.post(url, data={"q-einfach": answers(logged_in, url, ALL_RIGHT)[
+        "q-einfach"], "csrf_token": csrf_token(logged_in, "/")})
+    assert refused.status_code == 422 and 'id="activity"' in refused.get_data(as_text=True)

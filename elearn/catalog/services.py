@@ -102,13 +102,6 @@ def module_of(version: CourseVersion, module_slug: str) -> Module | None:
     return next((m for m in version.modules if m.slug == module_slug), None)
 
 
-def module_after(module: Module) -> Module | None:
-    """The module that follows this one in its course version, or None after the last."""
-    modules = module.version.modules
-    index = next(i for i, m in enumerate(modules) if m.slug == module.slug)
-    return modules[index + 1] if index + 1 < len(modules) else None
-
-
 def current_module(slug: str, module_slug: str) -> Module | None:
     """The module with this slug in the current version of the active course `slug`, or None."""
     # Its version and course come along: the session holds loaded objects only weakly, and a

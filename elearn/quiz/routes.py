@@ -65,9 +65,9 @@ def attempt(attempt_id: int):
     # Left out of the course's current version, the module has no page to read up on.
     module_open = catalog.module_of(found[1], attempt.module.slug) is not None
     questions = services.results(attempt)
-    if request.method == "GET":
-        from ..cohorts import activity
+    from ..cohorts import activity
 
+    if request.method == "GET":
         study_session = activity.open_session(current_user, course, attempt.module.slug)
         db.session.commit()
         given, raw = _draft(attempt)
@@ -80,13 +80,14 @@ def attempt(attempt_id: int):
         return render_error(400, _("Die Antworten passen nicht zu den Fragen dieses Versuchs. "
                                    "Es wurde nichts gespeichert."))
     if missing or not_numbers or repeated:
+        # The time spent completing the answers counts, as on the first showing.
+        study_session = activity.open_session(current_user, course, attempt.module.slug)
+        db.session.commit()
         return render_template("quiz/attempt.html", attempt=attempt, questions=questions,
                                missing=missing, not_numbers=not_numbers, repeated=repeated,
-                               given=answers, raw=request.form,
+                               given=answers, raw=request.form, study_session=study_session,
                                module_open=module_open), 422
     if services.submit(attempt, answers):
-        from ..cohorts import activity
-
         activity.close_sessions(current_user)  # without a script, the quiz time counts now
         db.session.commit()
     else:
@@ -167,10 +168,13 @@ def result(attempt_id: int):
         current_user, course_slug=course.slug, module_slug=module.slug) is not None
     # After a failure: say so when no further attempt is possible now (limit or waiting time),
     # by the module's current rules, which the next attempt will follow.
+    # A failed placement test too: its advice to take the quiz must not meet a closed door.
     refusal = services.refusal(current_user, current) \
-        if module_open and not attempt.passed and attempt.mode == "study" else None
-    # The way on: after a pass the next module of the course, after a failure another try.
-    following = catalog.module_after(current) if module_open and attempt.passed else None
+        if module_open and not attempt.passed else None
+    # The way on: after a pass the first module not yet completed (as the course page says; a
+    # placement test may have completed the next one), after a failure another try.
+    following = catalog.next_module(found[1].modules, catalog.progress_by_module(
+        current_user, found[0])) if module_open and attempt.passed else None
     retry = module_open and not attempt.passed and attempt.mode == "study" and refusal is None
     return render_template("quiz/result.html", attempt=attempt, module=module, course=course,
                            refusal=refusal, earned=services.earned(attempt),
