@@ -59,6 +59,12 @@ def test_track_page_shows_steps_and_progress(client, auth, learner, synced_track
     submit(client, start(client), ALL_RIGHT)
     page = client.get("/lernpfade/test-pfad").get_data(as_text=True)
     assert "1 von 2 Modulen" in page
+    # A one-module step whose module was opened says "Begonnen", as the course page does.
+    assert page.count("Nicht begonnen") == 1
+    client.get("/kurse/fragetypen/01-yaml")
+    page = client.get("/lernpfade/test-pfad").get_data(as_text=True)
+    assert "Nicht begonnen" not in page
+    assert '<span class="kern-badge kern-badge--info">Begonnen</span>' in page
     overview = client.get("/lernpfade").get_data(as_text=True)
     assert "Fortschritt: 0 von 1 Pflichtschritten erledigt" in overview
     assert "Testpfad" in client.get("/").get_data(as_text=True)

@@ -1,6 +1,6 @@
 """Tracks in the database and a learner's progress along them. Functions never commit."""
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import sqlalchemy as sa
 
@@ -55,6 +55,7 @@ class StepState:
     modules_done: int
     modules_total: int
     revoked: bool = False  # the course's certificate was revoked: the step does not count
+    started: bool = False  # a module of it opened, none completed (only for one person's page)
 
 
 def current_modules() -> dict[str, tuple[Course, str, list[tuple[str, str]]]]:
@@ -72,11 +73,14 @@ def current_modules() -> dict[str, tuple[Course, str, list[tuple[str, str]]]]:
     return result
 
 
-def _completed(user) -> set[tuple[int, str]]:
-    return set(db.session.execute(
-        sa.select(ModuleProgress.course_id, ModuleProgress.module_slug)
-        .where(ModuleProgress.user_id == user.id, ModuleProgress.status == COMPLETED)
-    ).all())
+def _progress(user) -> tuple[set[tuple[int, str]], set[tuple[int, str]]]:
+    """(course id, module slug) of the modules the person completed, and of those begun."""
+    completed, started = set(), set()
+    for course_id, slug, status in db.session.execute(
+            sa.select(ModuleProgress.course_id, ModuleProgress.module_slug, ModuleProgress.status)
+            .where(ModuleProgress.user_id == user.id)):
+        (completed if status == COMPLETED else started).add((course_id, slug))
+    return completed, started
 
 
 def revoked_courses(user_ids) -> set[tuple[int, int]]:
@@ -102,12 +106,15 @@ class LearnerFacts:
     courses: dict[str, tuple[Course, str, list[tuple[str, str]]]]
     completed: set[tuple[int, str]]
     revoked: set[int]  # course ids
+    # Begun, not completed: for the badge on one person's pages (facts_of leaves it empty).
+    started: set[tuple[int, str]] = field(default_factory=set)
 
 
 def learner_facts(user) -> LearnerFacts:
     """Three queries, whatever the number of tracks and groups shown afterwards."""
-    return LearnerFacts(current_modules(), _completed(user),
-                        {course_id for _, course_id in revoked_courses([user.id])})
+    completed, started = _progress(user)
+    return LearnerFacts(current_modules(), completed,
+                        {course_id for _, course_id in revoked_courses([user.id])}, started)
 
 
 def facts_of(user_ids: list[int]) -> dict[int, LearnerFacts]:
@@ -140,6 +147,7 @@ def progress(user, track: Track, known: LearnerFacts | None = None) -> list[Step
     """Each step of the track with whether this learner has done it (no query with `known`)."""
     known = known or learner_facts(user)
     courses, completed, revoked = known.courses, known.completed, known.revoked
+    started = known.started
     states = []
     for step in track.steps:
         course, course_title, modules = courses.get(step["course"], (None, step["course"], []))
@@ -153,7 +161,9 @@ def progress(user, track: Track, known: LearnerFacts | None = None) -> list[Step
         states.append(StepState(step=step, course=course, title=title,
                                 done=bool(modules) and done == len(modules) and not cancelled,
                                 modules_done=done, modules_total=len(modules),
-                                revoked=cancelled))
+                                revoked=cancelled,
+                                started=any(course and (course.id, slug) in started
+                                            for slug, _ in modules)))
     return states
 
 
