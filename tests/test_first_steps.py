@@ -116,6 +116,14 @@ def test_module_page_says_the_attempt_limit_before_the_first_try(logged_in):
     assert "Sie können das Quiz erst am" in page
 
 
+def test_a_completed_module_states_its_limit_without_the_placement_test(logged_in):
+    """Completed, the module offers no placement test, so none "counts too"."""
+    submit(logged_in, start(logged_in, module="02-zweites-modul"), {"q-nur-eine": "Richtig"})
+    page = logged_in.get("/kurse/demo-kurs/02-zweites-modul").get_data(as_text=True)
+    assert "Für dieses Quiz gibt es höchstens 2 Versuche." in page
+    assert "Einstufungstest" not in page
+
+
 def test_home_calls_the_courses_as_the_navigation_does(logged_in):
     """All courses are listed, none is "yours" until begun: the same name as in the menu."""
     page = logged_in.get("/").get_data(as_text=True)
