@@ -55,7 +55,7 @@ class StepState:
     modules_done: int
     modules_total: int
     revoked: bool = False  # the course's certificate was revoked: the step does not count
-    started: bool = False  # a module of it opened, none completed (only for one person's page)
+    started: bool = False  # a module of it opened and not completed (one person's pages only)
 
 
 def current_modules() -> dict[str, tuple[Course, str, list[tuple[str, str]]]]:
@@ -146,8 +146,8 @@ def required_modules(track: Track, courses) -> set[tuple[int, str]]:
 def progress(user, track: Track, known: LearnerFacts | None = None) -> list[StepState]:
     """Each step of the track with whether this learner has done it (no query with `known`)."""
     known = known or learner_facts(user)
-    courses, completed, revoked = known.courses, known.completed, known.revoked
-    started = known.started
+    courses, completed, revoked, started = (known.courses, known.completed, known.revoked,
+                                            known.started)
     states = []
     for step in track.steps:
         course, course_title, modules = courses.get(step["course"], (None, step["course"], []))
