@@ -255,7 +255,13 @@ def _handle_operational(error: OperationalError | PoolTimeout):
     return response, code, {"Retry-After": "30"}
 
 
+def upload_limit() -> str:
+    """The largest request, as the forms that upload files announce it."""
+    return _size(current_app.config["MAX_CONTENT_LENGTH"])
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_global(upload_limit)
     app.register_error_handler(CSRFError, _handle_csrf)
     app.register_error_handler(OperationalError, _handle_operational)
     app.register_error_handler(PoolTimeout, _handle_operational)

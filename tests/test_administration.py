@@ -611,6 +611,14 @@ def test_upload_larger_than_the_limit_gets_413(app, client, admin, offices):
     assert "auf der Kommandozeile (flask users import)" in response.get_data(as_text=True)
 
 
+def test_the_upload_forms_announce_the_configured_limit(app, client, admin, offices):
+    app.config["MAX_CONTENT_LENGTH"] = 5 * 1024 * 1024  # ELEARN_MAX_UPLOAD_MB=5
+    page = client.get("/verwaltung/personen/import").get_data(as_text=True)
+    hint = re.search(r'<p class="kern-hint" id="file-hint">([^<]*)</p>', page)
+    assert hint and hint.group(1).startswith("Höchstens 5 MB.")
+    assert 'aria-describedby="file-hint"' in page
+
+
 def test_cli_import_is_audited_and_can_invite(app, runner, offices, tmp_path):
     path = tmp_path / "liste.csv"
     path.write_text("\n".join([HEADER, "P1;Jörg;Müller;joerg@stadt.example;B1"]))

@@ -172,8 +172,9 @@ def test_member_by_email_and_removal(client, auth, cohort, admin, make_user):
     assert re.search(r'<input[^>]*aria-describedby="email-error"', page(empty))
     no_file = client.post(url + "/datei", data={"csrf_token": csrf_token(client, url)})
     assert 'href="#file">Bitte wählen Sie eine Datei aus.' in page(no_file)
-    assert re.search(r'<input[^>]*accept=".csv,.xlsx"[^>]*aria-describedby="file-error"',
-                     page(no_file))
+    assert re.search(r'<input[^>]*accept=".csv,.xlsx"[^>]*'
+                     r'aria-describedby="file-hint file-error"', page(no_file))
+    assert '<p class="kern-hint" id="file-hint">Höchstens 2 MB.</p>' in page(no_file)
     removed = client.post(f"{url}/{person.id}/entfernen", follow_redirects=True,
                           data={"csrf_token": csrf_token(client, url)})
     assert "aus der Gruppe entfernt" in page(removed) and member_ids(cohort) == set()

@@ -164,3 +164,19 @@ def test_a_secret_key_that_cannot_be_kept_stops_the_start_with_what_to_do(monkey
     assert message.startswith("SECRET_KEY is not set, and the key generated in its place "
                               f"cannot be kept in {instance / 'secret_key'} (")
     assert "set SECRET_KEY, made with python3 -c 'import secrets" in message
+
+
+@pytest.mark.parametrize(("value", "megabytes"), [
+    ("", 2), ("1", 1), (" 25 ", 25), ("100", 100), ("0", None), ("101", None), ("2.5", None),
+    ("2 MB", None)])
+def test_the_upload_limit_is_a_setting_in_whole_megabytes(monkeypatch, tmp_path, value,
+                                                          megabytes):
+    """Lists of a large city's staff outgrow 2 MB; the limit is every request's, so it stays
+    bounded (a 1 GB form would be read into memory before any check)."""
+    monkeypatch.setenv("ELEARN_MAX_UPLOAD_MB", value)
+    if megabytes is None:
+        with pytest.raises(SystemExit, match="ELEARN_MAX_UPLOAD_MB=.*from 1 to 100"):
+            config.from_environment(str(tmp_path))
+    else:
+        assert config.from_environment(str(tmp_path))["MAX_CONTENT_LENGTH"] == \
+            megabytes * 1024 * 1024
