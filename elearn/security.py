@@ -2,9 +2,9 @@
 
 import re
 import unicodedata
-from urllib.parse import urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired
@@ -100,9 +100,44 @@ def _set_headers(response):
     return response
 
 
-# Control characters other than tab and line breaks, and the bidirectional overrides that make
-# text display in another order than it is stored ("Trojan Source"): never typed by a person.
-FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Control characters other than tab and line breaks, the bidirectional overrides that make
+# text display in another order than it is stored ("Trojan Source") and the Unicode
+# noncharacters U+FFFE and U+FFFF: never typed by a person.
+FORBIDDEN_CHARACTERS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
+
+
+def accepts_files(*names: str):
+    """Mark a view whose form uploads files in the fields `names`. Every other request with a
+    file is refused: Flask-WTF reads uploaded files as form fields, so a name or a password sent
+    as a file reached the validators as a file object (a 500 on the login page)."""
+    def mark(view):
+        view.accepted_files = frozenset(names)
+        return view
+    return mark
+
+
+def _refuse_malformed_forms() -> None:
+    """A request no page of this site sends: a file where none is expected, or text that is not
+    UTF-8 in the query or a form (Werkzeug would keep such bytes as the text "%FF" and store
+    it). Refused (400) before any view reads it, so nothing changes."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    accepted = getattr(view, "accepted_files", frozenset())
+    if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
+        _check_utf8(request.get_data(cache=True))  # kept for the form's parsing after this
+    _check_utf8(request.query_string)
+    if request.method == "POST" and any(key not in accepted for key in request.files):
+        raise MalformedForm()
+
+
+def _check_utf8(encoded: bytes) -> None:
+    if b"%" not in encoded and encoded.isascii():
+        return
+    try:
+        for pair in encoded.split(b"&"):
+            unquote_to_bytes(pair.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedForm() from None
 
 
 def _refuse_control_characters() -> None:
@@ -146,6 +181,14 @@ def _blank(char: str) -> bool:
     return char.isspace() or unicodedata.category(char) == "Cf"
 
 
+class MalformedForm(BadRequest):
+    @property
+    def user_message(self) -> str:
+        return _("Das Formular kam in einer Form an, die diese Seite nicht sendet. Es wurde "
+                 "nichts gespeichert; bitte laden Sie die Seite neu und versuchen Sie es noch "
+                 "einmal.")
+
+
 class ControlCharacters(BadRequest):
     @property
     def user_message(self) -> str:
@@ -155,5 +198,7 @@ class ControlCharacters(BadRequest):
 
 def init_app(app: Flask) -> None:
     app.session_interface = SessionInterface()
+    # First of all, before Flask-WTF's CSRF check parses the form and consumes the body.
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_malformed_forms)
     app.before_request(_refuse_control_characters)
     app.after_request(_set_headers)

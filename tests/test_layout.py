@@ -310,6 +310,66 @@ def test_control_characters_in_an_uploaded_file_name_change_nothing(client, auth
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
 
 
+FORM_SENT_OTHERWISE = "Das Formular kam in einer Form an, die diese Seite nicht sendet."
+
+
+@pytest.mark.parametrize("field", ["email", "password"])
+def test_a_text_field_sent_as_a_file_is_refused(client, make_user, field):
+    """Flask-WTF reads uploaded files as form fields: an e-mail address sent as a file reached
+    the validators as a file object, and the login page answered 500 to anyone."""
+    import io
+
+    make_user(email="learner@test.example")
+    data = {"email": "learner@test.example", "password": "Korrekt-Pferd-Batterie-42",
+            "csrf_token": csrf_token(client)}
+    data[field] = (io.BytesIO(b"learner@test.example"), "x.txt")
+    response = client.post("/login", data=data, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert FORM_SENT_OTHERWISE in response.get_data(as_text=True)
+    assert client.get("/kurse").status_code == 302  # not logged in
+
+
+def test_an_upload_form_takes_files_only_in_its_file_field(client, auth, make_user):
+    import io
+
+    from elearn.audit import AuditEntry
+
+    make_user(email="admin@test.example", roles=("admin",))
+    auth.login(email="admin@test.example")
+    url = "/verwaltung/personen/import"
+    response = client.post(url, content_type="multipart/form-data", data={
+        "csrf_token": csrf_token(client, url), "dry_run": (io.BytesIO(b""), "y"),
+        "file": (io.BytesIO(b"Personalnummer,Vorname,Nachname,E-Mail,Amt\n"), "liste.csv")})
+    assert response.status_code == 400 and FORM_SENT_OTHERWISE in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
+
+
+@pytest.mark.parametrize("encoded", ["name=%FF%FE%C3", "name=%ED%A0%80", "name=J%E4rg"])
+def test_a_form_that_is_not_utf8_is_refused(client, auth, make_user, make_office, encoded):
+    """Werkzeug keeps bytes that are not UTF-8 as the text "%FF", which was stored as the name."""
+    from elearn.org.models import Office
+
+    make_user(email="admin@test.example", roles=("admin",))
+    office = make_office(code="A9", name="Amt 9")
+    db.session.commit()
+    auth.login(email="admin@test.example")
+    url = f"/verwaltung/aemter/{office.id}"
+    body = f"{encoded}&kind=amt&parent=&csrf_token={csrf_token(client, url)}"
+    response = client.post(url, data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400 and FORM_SENT_OTHERWISE in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Office, office.id).name == "Amt 9"
+    # The same in the query string; "%25FF" is the text "%FF", as a browser sends it.
+    assert client.get("/verwaltung/personen?q=%FF").status_code == 400
+    assert client.get("/verwaltung/personen?q=J%C3%B6rg+%25FF").status_code == 200
+    typed = client.post(url, content_type="application/x-www-form-urlencoded",
+                        data=f"name=Amt+%25FF+%C3%A4&kind=amt&parent=&csrf_token="
+                             f"{csrf_token(client, url)}")
+    assert typed.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Office, office.id).name == "Amt %FF ä"
+
+
 @pytest.mark.parametrize("name", ["\u200b", "\ufeff \u2060", "\u00ad"])
 def test_a_name_of_invisible_characters_only_is_no_name(client, auth, make_user, synced_tracks,
                                                          name):

@@ -15,6 +15,7 @@ from ..extensions import db
 from ..i18n import local_today
 from ..org import services as org_services
 from ..org.models import Office
+from ..security import accepts_files
 from . import bp, invitations, people
 from .access import role_required
 from .forms import ActionForm, ImportForm, RolesForm
@@ -163,6 +164,7 @@ def invite(user_id: int):
 
 
 @bp.route("/verwaltung/personen/import", methods=["GET", "POST"])
+@accepts_files("file")
 @role_required(ADMIN)
 def import_upload():
     form = ImportForm()

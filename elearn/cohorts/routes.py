@@ -16,6 +16,7 @@ from ..extensions import db, serialize
 from ..i18n import local_today
 from ..org import services as org_services
 from ..org.models import Office
+from ..security import accepts_files
 from . import activity, bp, compare, figures, forms, services, surveys
 from .models import CohortMember, StudySession
 
@@ -278,6 +279,7 @@ def add_office(cohort_id: int):
 
 
 @bp.post("/kohorten/<id:cohort_id>/mitglieder/datei")
+@accepts_files("file")
 @role_required(ADMIN)
 def add_file(cohort_id: int):
     form = forms.MemberFileForm()
