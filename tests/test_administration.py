@@ -202,6 +202,23 @@ def test_invitation_link_is_shown_without_smtp_and_only_the_newest_works(
     assert db.session.scalar(sa.select(sa.func.count()).select_from(UserToken)) == 1
 
 
+def test_an_administrator_cannot_invite_themselves(client, admin):
+    """Without e-mail, the link shown replaced the administrator's own password and ended their
+    login: the next page answered 401. Their own page points to the password form instead."""
+    url = f"/verwaltung/personen/{admin.id}"
+    own = client.get(url).get_data(as_text=True)
+    assert f'action="{url}/einladung"' not in own
+    assert 'Ihr eigenes Passwort ändern Sie in Ihrem Konto: <a class="kern-link" ' \
+        'href="/konto/passwort">Passwort ändern</a>' in own
+    hash_before = admin.password_hash
+    refused = post(client, url + "/einladung", page="/verwaltung/personen")
+    assert refused.status_code == 409
+    assert "Sich selbst können Sie nicht einladen." in refused.get_data(as_text=True)
+    assert db.session.get(User, admin.id).password_hash == hash_before
+    assert client.get("/verwaltung/personen").status_code == 200  # still logged in
+    assert entries("invited") == []
+
+
 def test_a_link_shown_for_a_person_with_a_password_replaces_it(app, client, admin, learner):
     """Without e-mail the administrator sees the link. For someone who already has a password,
     that was a way to log in as them unnoticed and read their quiz results."""

@@ -401,6 +401,10 @@ def test_manual_issue_refuses_unknown_people_and_courses(runner, learner, synced
                                  "--course", "demo-kurs", "--note", "x" * 301])
     assert result.exit_code == 1 and "Die Notiz ist zu lang" in result.output
     assert certificates() == []
+    result = runner.invoke(args=["certificates", "issue", "--email", learner.email,
+                                 "--course", "demo-kurs", "--note", "Meet\u202e & Learn"])
+    assert result.exit_code == 1 and "unzulässige Steuerzeichen" in result.output
+    assert certificates() == []
 
 
 def test_revoke_command_needs_a_reason(runner, holder):
@@ -410,6 +414,11 @@ def test_revoke_command_needs_a_reason(runner, holder):
     # Too long is refused, as in the form, not cut off.
     long = runner.invoke(args=["certificates", "revoke", holder.code, "--reason", "x" * 501])
     assert long.exit_code == 1 and "höchstens 500 Zeichen" in long.output
+    assert services.find(holder.code).revoked_at is None
+    # A right-to-left override or a control character, as the web form refuses them.
+    for forged in ("a\u202eb", "a\x07b"):
+        refused = runner.invoke(args=["certificates", "revoke", holder.code, "--reason", forged])
+        assert refused.exit_code == 1 and "unzulässige Steuerzeichen" in refused.output
     assert services.find(holder.code).revoked_at is None
     result = runner.invoke(args=["certificates", "revoke", holder.code, "--reason", "Betrug"])
     assert result.exit_code == 0

@@ -201,6 +201,13 @@ def test_admin_adds_and_removes_a_lead_who_then_no_longer_sees_the_group(
     added = client.post(f"/kohorten/{cohort.id}/leitung", follow_redirects=True,
                         data={"lead": "lead2@test.example", "csrf_token": csrf_token(client, url)})
     assert "Lutz Lotse leitet die Gruppe jetzt mit." in page(added)
+    # Again, typed in capitals: recognised, and not reported as a change.
+    again = client.post(f"/kohorten/{cohort.id}/leitung", follow_redirects=True,
+                        data={"lead": "LEAD2@test.example", "csrf_token": csrf_token(client, url)})
+    assert "Lutz Lotse leitet die Gruppe bereits; es hat sich nichts geändert." in page(again)
+    assert "leitet die Gruppe jetzt mit" not in page(again)
+    assert [e.action for e in db.session.scalars(sa.select(AuditEntry))].count(
+        "cohort_lead_added") == 1
     # Both people with the role lead it now: the page says why nobody else can be chosen.
     assert "Niemand sonst kann diese Gruppe leiten" in page(added)
     # Then a problem is not linked to a drop-down the page does not have.

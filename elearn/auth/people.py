@@ -154,8 +154,13 @@ def keep_deactivated(user: User, actor: User | None) -> None:
     audit.record(actor, "kept_deactivated", user)
 
 
-def check_invitable(user: User) -> None:
-    """Refuse, with PeopleError, anyone who cannot set a password by invitation."""
+def check_invitable(user: User, actor: User | None = None) -> None:
+    """Refuse, with PeopleError, anyone who cannot set a password by invitation, and the
+    administrator `actor` themselves: without e-mail, the link shown would have ended their
+    own password and login at once."""
+    if actor is not None and user.id == actor.id:
+        raise PeopleError(_("Sich selbst können Sie nicht einladen. Ihr eigenes Passwort ändern "
+                            "Sie unter „Passwort ändern“ in Ihrem Konto."))
     if not user.active or user.erased_at is not None:
         raise PeopleError(_("Nur aktive Personen können eingeladen werden."))
     if user.auth_source != "local":

@@ -151,7 +151,7 @@ def invite(user_id: int):
         abort(400)
     try:
         people.confirm_administrator(current_user, user)
-        people.check_invitable(user)
+        people.check_invitable(user, current_user)
     except people.PeopleError as error:
         db.session.rollback()
         return _detail(user, 409, problem=str(error))

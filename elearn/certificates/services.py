@@ -16,7 +16,7 @@ from ..catalog.models import COMPLETED, Course, CourseVersion, Module, ModulePro
 from ..extensions import claim, db
 from ..i18n import local_date
 from ..org.models import utcnow
-from ..security import trim
+from ..security import FORBIDDEN_CHARACTERS, trim
 from .models import Certificate
 
 RENEWAL_WINDOW_DAYS = 60
@@ -261,6 +261,7 @@ def issue_manually(email: str, course_slug: str, note: str | None = None) -> Cer
 
     if note is not None and len(note) > 300:  # the column's width; PostgreSQL would refuse it
         raise CertificateError(_("Die Notiz ist zu lang (höchstens 300 Zeichen)."))
+    _refuse_control_characters(note or "")
     user = find_user_by_email(email)
     if user is None:
         raise CertificateError(_("Keine Person mit der E-Mail-Adresse %(email)s.", email=email))
@@ -272,6 +273,15 @@ def issue_manually(email: str, course_slug: str, note: str | None = None) -> Cer
                  renewal_of=newest(user, course=course))
 
 
+def _refuse_control_characters(text: str) -> None:
+    """The web forms refuse these before any view runs (security.FORBIDDEN_CHARACTERS); the
+    command line reaches the services directly. A right-to-left override in a reason shown on
+    the holder's page would show something else than what is stored."""
+    if FORBIDDEN_CHARACTERS.search(text):
+        raise CertificateError(_("Der Text enthält unzulässige Steuerzeichen (etwa Zeichen, die "
+                                 "die Leserichtung umkehren). Es wurde nichts gespeichert."))
+
+
 def revoke(certificate: Certificate, reason: str) -> None:
     """Revoke the certificate with a reason; CertificateError if it cannot be."""
     reason = trim(reason or "")  # invisible characters alone are no reason either
@@ -279,6 +289,7 @@ def revoke(certificate: Certificate, reason: str) -> None:
         raise CertificateError(_("Bitte geben Sie einen Grund für den Widerruf an."))
     if len(reason) > 500:  # the form says so too; the command line cut it off silently
         raise CertificateError(_("Der Grund darf höchstens 500 Zeichen lang sein."))
+    _refuse_control_characters(reason)
     if certificate.revoked_at is not None or not claim(
             certificate, Certificate.revoked_at.is_(None), revoked_at=utcnow(),
             revoked_reason=reason):

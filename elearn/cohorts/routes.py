@@ -8,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from .. import MAX_ID, audit
 from ..auth.access import role_required
 from ..auth.models import ADMIN, LEAD, User
+from ..auth.services import normalise_email
 from ..catalog import services as catalog
 from ..catalog import tracks
 from ..catalog.models import ModuleProgress, Track
@@ -321,15 +322,19 @@ def add_lead(cohort_id: int):
     if not form.validate_on_submit():  # nothing chosen: say so at the top, as other forms do
         return _members_page(cohort, 422, [e for errors in form.errors.values() for e in errors],
                              target="lead", lead_form=form)
-    person = db.session.scalar(sa.select(User).where(User.email == form.lead.data, User.active))
+    person = db.session.scalar(sa.select(User).where(
+        User.email == normalise_email(form.lead.data), User.active))
     if person is None or not person.has_role(LEAD):
         return _members_page(cohort, 422, [_("Nur aktive Personen mit der Rolle Digitallots*in "
                                              "können eine Gruppe leiten.")],
                              target="lead", lead_form=form)
     if services.add_lead(cohort, person):
         audit.record(current_user, "cohort_lead_added", cohort, lead=person.id)
+        flash(_("%(name)s leitet die Gruppe jetzt mit.", name=person.display_name), "success")
+    else:
+        flash(_("%(name)s leitet die Gruppe bereits; es hat sich nichts geändert.",
+                name=person.display_name), "info")
     db.session.commit()
-    flash(_("%(name)s leitet die Gruppe jetzt mit.", name=person.display_name), "success")
     return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)
 
 
