@@ -2,6 +2,7 @@
 and the upload of HR's people list."""
 
 import io
+import os
 import re
 
 import pytest
@@ -724,6 +725,87 @@ def test_a_duplicate_sent_at_the_same_moment_is_refused_with_a_message_not_a_500
     assert 500 not in statuses and statuses.count(302) == 1, statuses
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Office)
                              .where(Office.code == "X1")) == 1
+
+
+def test_two_codes_differing_in_case_sent_at_once_make_one_office(app, admin, make_office):
+    """Each request checked for the other's code before either was saved; the database's
+    unique index is exact, so "RC1" and "rc1" were both created (two app servers, PostgreSQL)."""
+    from .conftest import AuthActions, at_the_same_moment
+
+    make_office(code="S", name="Stadt", kind="verwaltung")
+    db.session.commit()
+    for round_, codes in enumerate([("RC1", "rc1"), ("rC2", "Rc2"), ("ab3", "AB3")]):
+        clients = [app.test_client() for _ in codes]
+        forms = []
+        for browser, code in zip(clients, codes, strict=True):
+            AuthActions(browser).login(email="admin@test.example")
+            forms.append({"code": code, "name": f"Amt {round_}", "kind": "amt", "parent": "S",
+                          "csrf_token": csrf_token(browser, "/verwaltung/aemter")})
+        statuses = sorted(at_the_same_moment([
+            lambda b=b, f=f: b.post("/verwaltung/aemter", data=f).status_code
+            for b, f in zip(clients, forms, strict=True)]))
+        assert statuses == [302, 409], statuses
+    codes = db.session.scalars(sa.select(Office.code)).all()
+    assert sorted(c.casefold() for c in codes if c.casefold() in {"rc1", "rc2", "ab3"}) == [
+        "ab3", "rc1", "rc2"]
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
+                    reason="SQLite lets one transaction write at a time: the interleaving "
+                           "needs a database server's row and advisory locks")
+def test_two_renames_at_once_are_logged_one_after_the_other(app, client, admin, make_office):
+    """Both compared with the name read before either was saved: both entries said "before:
+    Amt 9", and the log had no step from one new name to the other."""
+    from .conftest import AuthActions, meanwhile
+
+    office = make_office(code="A9", name="Amt 9")
+    db.session.commit()
+    url = f"/verwaltung/aemter/{office.id}"
+    other = app.test_client()
+    AuthActions(other).login(email="admin@test.example")
+    form_b = {"name": "Name von B", "kind": "amt", "parent": "",
+              "csrf_token": csrf_token(other, url)}
+    form_a = {"name": "Name von A", "kind": "amt", "parent": "",
+              "csrf_token": csrf_token(client, url)}
+    statuses = []
+    # A has read the office and is about to save it when B sends its rename.
+    with meanwhile("UPDATE office", lambda: statuses.append(other.post(url, data=form_b)
+                                                             .status_code)):
+        statuses.append(client.post(url, data=form_a).status_code)
+    assert statuses == [302, 302]
+    first, second = [e.details for e in entries("office_renamed")]
+    assert first == {"before": "Amt 9", "after": "Name von A"}
+    assert second == {"before": "Name von A", "after": "Name von B"}
+    db.session.expire_all()
+    assert db.session.get(Office, office.id).name == "Name von B"
+
+
+def test_a_forged_office_form_without_fields_changes_nothing_and_says_so(client, admin,
+                                                                         make_office):
+    """Missing fields were filled with the stored values and answered like a save; a new
+    office without a kind became an "Amt"."""
+    office = make_office(code="A9", name="Amt 9", kind="einheit")
+    db.session.commit()
+    url = f"/verwaltung/aemter/{office.id}"
+    empty = post(client, url)
+    assert empty.status_code == 422
+    assert "Bitte geben Sie eine Bezeichnung ein." in empty.get_data(as_text=True)
+    no_kind = post(client, url, {"name": "Neu", "parent": ""})
+    assert no_kind.status_code == 422 and "Bitte wählen Sie eine Art." in no_kind.get_data(
+        as_text=True)
+    no_parent = post(client, url, {"name": "Neu", "kind": "amt"})
+    assert no_parent.status_code == 422
+    assert "Bitte wählen Sie, wo das Amt eingeordnet ist." in no_parent.get_data(as_text=True)
+    created = post(client, "/verwaltung/aemter", {"code": "N1", "name": "Neu", "parent": ""},
+                   page="/verwaltung/aemter")
+    assert created.status_code == 422
+    db.session.expire_all()
+    assert (office.name, office.kind) == ("Amt 9", "einheit")
+    assert db.session.scalar(sa.select(Office).where(Office.code == "N1")) is None
+    assert entries() == []
+    # The edit page still shows the stored values.
+    page = client.get(url).get_data(as_text=True)
+    assert 'value="Amt 9"' in page and re.search(r'<option selected value="einheit"', page)
 
 
 def test_the_409_for_a_duplicate_says_what_happened(app, client, admin, make_office,

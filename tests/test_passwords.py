@@ -272,6 +272,27 @@ def test_a_logged_in_person_changes_their_password(app, client, auth, learner):
     assert learner.check_password(new) and not learner.check_password(PASSWORD)
 
 
+def test_two_password_changes_at_once_save_one_and_refuse_the_other(app, learner):
+    """Both checked the old password before either was saved: both said "gespeichert", and
+    only the later one's password worked."""
+    from .conftest import AuthActions, at_the_same_moment
+
+    browsers = [app.test_client(), app.test_client()]
+    news = ["Kiesel Laterne Wolke Zimtstern", "Fichte Kompass Regen Brezel"]
+    tokens_ = []
+    for browser in browsers:
+        AuthActions(browser).login()
+        tokens_.append(csrf_token(browser, "/konto/passwort"))
+    statuses = at_the_same_moment([
+        lambda b=b, new=new, t=t: (new, b.post("/konto/passwort", data={
+            "current": PASSWORD, "password": new, "confirm": new, "csrf_token": t}).status_code)
+        for b, new, t in zip(browsers, news, tokens_, strict=True)])
+    assert sorted(status for _, status in statuses) == [303, 422], statuses
+    [saved] = [new for new, status in statuses if status == 303]
+    db.session.refresh(learner)
+    assert learner.check_password(saved) and not learner.check_password(PASSWORD)
+
+
 def test_changing_the_password_needs_the_old_one_and_keeps_the_rules(client, auth, learner):
     auth.login()
     page = client.get("/konto/passwort").get_data(as_text=True)

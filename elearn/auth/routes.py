@@ -252,6 +252,18 @@ def extend_login():
                            back=back), 422 if form.errors else 200
 
 
+def _still_the_password(checked: str | None) -> bool:
+    """Lock the logged-in person's row until the commit and tell whether its password is still
+    the one just checked: two changes sent at the same moment (two tabs, two app servers) each
+    passed the check, both were "saved", and only the later one's password worked. An UPDATE
+    that changes nothing locks the row on PostgreSQL (FOR NO KEY UPDATE, as the link route's
+    lock does) and takes SQLite's write lock, where SELECT ... FOR UPDATE does nothing."""
+    db.session.execute(sa.update(User).where(User.id == current_user.id)
+                       .values(password_hash=User.password_hash))
+    db.session.refresh(current_user._get_current_object(), ["password_hash"])
+    return current_user.password_hash == checked
+
+
 @bp.route("/konto/passwort", methods=["GET", "POST"])
 @login_required
 def change_password():
@@ -260,8 +272,13 @@ def change_password():
         return render_error(404, _("Ihr Zugang hat kein Passwort auf dieser Plattform."))
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        checked = current_user.password_hash
         if not _password_confirmed(form.current.data):
             form.current.errors.append(_("Das bisherige Passwort ist nicht richtig."))
+        elif not _still_the_password(checked):
+            form.current.errors.append(_("Ihr Passwort wurde gerade geändert, etwa in einem "
+                                         "anderen Fenster. Geben Sie bitte das neue als "
+                                         "bisheriges Passwort an."))
         else:
             if form.password.data == form.current.data:
                 form.password.errors.append(_("Das neue Passwort muss sich vom bisherigen "

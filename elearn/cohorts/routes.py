@@ -74,6 +74,9 @@ def edit(cohort_id: int):
     cohort = _cohort_or_404(cohort_id)
     if request.method == "POST":
         services.lock_memberships()  # new dates are checked against the members' other groups
+        # As saved by an edit that held the lock before: compared with the group as read
+        # before, a second edit at the same moment logged a wrong "before" and overwrote it.
+        db.session.refresh(cohort)
     # The stored values fill the form on GET only: a POST without a field is missing it, not
     # "unchanged" (a forged empty form was answered "saved").
     form = forms.CohortDatesForm(obj=cohort if request.method == "GET" else None,

@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms.validators import DataRequired, Length, Regexp, StopValidation
 
 from ..security import trim_filter
 from .models import CODE_PATTERN, OFFICE_KINDS
@@ -11,14 +11,24 @@ KIND_LABELS = {"verwaltung": _l("Verwaltung"), "dezernat": _l("Dezernat"), "amt"
                "einheit": _l("Einheit")}
 
 
+def _sent(message):
+    """The field must be in the form sent: a select always sends its value (the top level's
+    is empty), so a missing one is a forged form, not "the default"."""
+    def check(form, field):
+        if not field.raw_data:
+            raise StopValidation(message)
+    return check
+
+
 class OfficeForm(FlaskForm):
     name = StringField(_l("Bezeichnung"), filters=[trim_filter], validators=[
         DataRequired(_l("Bitte geben Sie eine Bezeichnung ein.")),
         Length(max=200, message=_l("Die Bezeichnung darf höchstens 200 Zeichen lang sein."))])
     kind = SelectField(_l("Art"),
                        choices=[SelectChoice(k, KIND_LABELS[k]) for k in OFFICE_KINDS],
-                       default="amt")
-    parent = SelectField(_l("Übergeordnet"), choices=[], validate_choice=True)
+                       default="amt", validators=[_sent(_l("Bitte wählen Sie eine Art."))])
+    parent = SelectField(_l("Übergeordnet"), choices=[], validate_choice=True, validators=[
+        _sent(_l("Bitte wählen Sie, wo das Amt eingeordnet ist."))])
 
 
 class NewOfficeForm(OfficeForm):

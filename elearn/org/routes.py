@@ -1,7 +1,7 @@
 """The office tree under /verwaltung/aemter (role admin only)."""
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -57,8 +57,11 @@ def _office(office_id: int) -> Office:
 
 
 def _edit_form(office: Office):
+    # The stored values fill the form on GET only: a POST without a field is missing it, not
+    # "unchanged" (a forged empty form was answered as if saved).
     form = OfficeForm(data={"name": office.name, "kind": office.kind,
-                            "parent": office.parent.code if office.parent else ""})
+                            "parent": office.parent.code if office.parent else ""}
+                      if request.method == "GET" else None)
     set_parent_choices(form, services.tree(), _("– keines (oberste Ebene) –"))
     return form
 

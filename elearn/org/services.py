@@ -44,6 +44,9 @@ def same_code(code: str, codes) -> str | None:
 
 def create(code: str, name: str, kind: str, parent: Office | None, actor) -> Office:
     """Add an office and record it in the audit log; OfficeError for a taken code."""
+    # One at a time on every app server, as moves and imports are: "RC1" and "rc1" sent at the
+    # same moment each passed the check for the other (the database's unique index is exact).
+    serialize("offices")
     if by_code(code) is not None:
         raise OfficeError(_("Die Kennung %(code)s ist schon vergeben.", code=code), 409)
     other = same_code(code, db.session.scalars(sa.select(Office.code)))
@@ -72,11 +75,13 @@ def update(office: Office, name: str, parent: Office | None, actor,
            kind: str | None = None) -> list[str]:
     """Rename, move and/or re-classify the office (kind None keeps it); refuses a move below
     itself. Returns what changed."""
+    # Changes are checked and saved one at a time on every app server: A under B and, at the
+    # same moment, B under A each passed a check made before the other was saved; two renames
+    # both compared with the name read before either was saved.
+    serialize("offices")
+    db.session.refresh(office)
     changed = []
     if (parent.id if parent else None) != office.parent_id:
-        # Moves are checked and saved one at a time on every app server: A under B and, at the
-        # same moment, B under A each passed a check made before the other was saved.
-        serialize("offices")
         if office.id in _ancestors(parent):
             raise OfficeError(_("%(code)s kann nicht unter %(parent)s gehängt werden: "
                                 "%(parent)s liegt selbst darunter (oder ist dasselbe Amt). "
