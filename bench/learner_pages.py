@@ -7,6 +7,7 @@ not grow with the data). Last, the lookup of the learner's open study session, w
 the partial index for it.
 """
 
+import argparse
 import os
 import sqlite3
 import statistics
@@ -129,4 +130,7 @@ def _count_statements(app):
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("learners", nargs="?", type=int, default=2000,
+                        help="how many learners the database holds (default 2000)")
+    main(parser.parse_args().learners)

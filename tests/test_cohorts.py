@@ -420,6 +420,27 @@ def test_a_lead_reads_but_cannot_change_who_is_in_the_group(client, auth, cohort
 
 # --- active learning time ---------------------------------------------------------------------
 
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
+                    reason="SQLite lets one transaction write at a time: the page view that "
+                           "wrote first holds the database until it ends")
+def test_two_page_views_at_once_leave_one_study_session_open(app, logged_in, learner):
+    """Each view closed what was open before and opened its own: two sessions stayed open and
+    both earned the same minutes (two tabs, or two app servers)."""
+    from elearn.cohorts.models import StudySession
+
+    from .conftest import AuthActions, meanwhile
+
+    other = app.test_client()
+    AuthActions(other).login()
+    with meanwhile("INSERT INTO study_session",
+                   lambda: other.get("/kurse/demo-kurs/02-zweites-modul")):
+        assert logged_in.get("/kurse/demo-kurs/01-erstes-modul").status_code == 200
+    db.session.expire_all()
+    open_ = db.session.scalars(sa.select(StudySession.module_slug).where(
+        StudySession.user_id == learner.id, sa.not_(StudySession.closed))).all()
+    assert len(open_) == 1, open_
+
+
 def test_active_time_from_a_known_sequence_of_events(cohort, synced, make_user):
     person = make_user()
     course = synced[0]

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from ..extensions import db
+from ..extensions import db, serialize
 from ..org.models import utcnow
 from .models import StudySession
 
@@ -23,8 +23,13 @@ SESSION_CAP = timedelta(minutes=60)
 
 
 def open_session(user, course, module_slug: str, now: datetime | None = None) -> StudySession:
-    """Close the person's open sessions (crediting the coarse estimate) and start a new one."""
+    """Close the person's open sessions (crediting the coarse estimate) and start a new one.
+
+    One page view of the person at a time on every app server: two at the same moment each
+    closed what was open before and opened their own, and both open sessions earned time (the
+    same minutes twice)."""
     now = now or utcnow()
+    serialize(f"study:{user.id}")
     close_sessions(user, now)
     session = StudySession(user_id=user.id, course_id=course.id, module_slug=module_slug,
                            started_at=now, last_event_at=now)
