@@ -113,7 +113,13 @@ def _handle_http(error: HTTPException):
         return error
     retry = getattr(error, "retry_after", None)
     message = getattr(error, "user_message", None)
-    if error.code == 413 and request.endpoint == "auth.import_upload":
+    limit, length = current_app.config["MAX_CONTENT_LENGTH"], request.content_length
+    if error.code == 413 and length is not None and limit and length <= limit:
+        # Not the size: Werkzeug's limits on a form's parts (1,000) or on its text fields
+        # (500 KB) refuse with 413 too; "larger than 2 MB" would not be true.
+        message = _("Das Formular hat mehr Felder oder längere Texte, als eine Seite hier "
+                    "sendet, und wurde nicht verarbeitet; es hat sich nichts geändert.")
+    elif error.code == 413 and request.endpoint == "auth.import_upload":
         # Only for the people list: how a city's whole list still gets in, and why not in parts.
         message = " ".join([_titles()[413][1], _(
             "Größere Personallisten importiert der IT-Betrieb auf der Kommandozeile (flask "

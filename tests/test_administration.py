@@ -615,6 +615,20 @@ def test_upload_options_take_only_the_values_their_boxes_send(client, admin, off
     assert entries("deactivated") == [] and len(entries("users_imported")) == 1
 
 
+def test_a_form_of_too_many_parts_is_not_called_too_large(client, admin, offices):
+    """Werkzeug refuses more than 1,000 parts with 413 too: 200 KB were "larger than 2 MB"."""
+    token = csrf_token(client, "/verwaltung/personen/import")
+    data = {"csrf_token": token, "file": (io.BytesIO(b"x"), "liste.csv")}
+    data.update({f"f{i}": "x" for i in range(1100)})
+    response = client.post("/verwaltung/personen/import", data=data,
+                           content_type="multipart/form-data")
+    assert response.status_code == 413
+    text = response.get_data(as_text=True)
+    assert "mehr Felder oder längere Texte, als eine Seite hier sendet" in text
+    assert "größer als" not in text
+    assert entries() == []
+
+
 def test_upload_larger_than_the_limit_gets_413(app, client, admin, offices):
     app.config["MAX_CONTENT_LENGTH"] = 1000
     token = csrf_token(client, "/verwaltung/personen/import")

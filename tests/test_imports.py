@@ -108,6 +108,28 @@ def test_every_bad_row_is_reported_and_nothing_written(offices):
     assert people() == {}
 
 
+def test_look_alike_characters_in_a_number_or_an_address_are_refused(offices):
+    """"Ｐ1" (full width) made a second person beside P1; "аdmin@" (Cyrillic а) an account that
+    lists show as admin@. Umlauts in an address stay allowed."""
+    import_people(csv_bytes(GOOD), "liste.csv")
+    lines = [HEADER_DE, "Ｐ1;Jörg;Müller;joerg.zwei@stadt.example;A1",
+             "P 7;Leer;Zeichen;leer@stadt.example;A1",
+             "P8;Ada;Admin;\u0430dmin@stadt.example;A1",
+             "P9;Voll;Breit;\uff56oll@stadt.example;A1",
+             "P10;Jürgen;Groß;jürgen.groß@stadt.example;A2"]
+    result = import_people(csv_bytes(lines), "liste.csv")
+    assert [error.split(":")[0] for error in result.errors] == [
+        "Zeile 2", "Zeile 3", "Zeile 4", "Zeile 5"]
+    assert result.errors[0] == (
+        "Zeile 2: Personalnummer „Ｐ1“ darf nur Ziffern, Buchstaben A–Z, Punkt, Schrägstrich, "
+        "Binde- und Unterstrich enthalten (keine Leerzeichen und keine Zeichen, die nur so "
+        "aussehen, etwa in voller Breite).")
+    assert "„\u0430dmin@stadt.example“ enthält Zeichen, die wie andere aussehen" in \
+        result.errors[2]
+    assert sorted(people()) == ["P1", "P2"]  # nothing written
+    assert not import_people(csv_bytes([HEADER_DE, lines[-1]]), "liste.csv").errors
+
+
 def test_missing_or_unknown_columns_reject_the_file(offices):
     result = import_people(csv_bytes(["Personalnummer;Vorname;Hobby", "P1;A;B"]), "l.csv")
     assert result.errors == ["Unbekannte Spalten: „Hobby“. Es fehlen Spalten: "

@@ -4,6 +4,8 @@ People are matched by personnel number. People without one (such as accounts mad
 never touched by an import.
 """
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -26,6 +28,10 @@ COLUMNS = {
     "roles": ("Rollen", "roles"),
 }
 REQUIRED = {"personnel_number", "first_name", "last_name", "email", "office"}
+# A personnel number as HR systems write them. Not every Unicode letter or digit: "Ｐ10001" (full
+# width) looks like P10001 but is another number, and a list with it made a second person (and
+# with --deactivate-missing deactivated the first).
+PERSONNEL_NUMBER = re.compile(r"[0-9A-Za-z._/\-]+\Z")
 # Role names in the file, compared case-blind; the labels the people pages show, in German and
 # in English ("Digital guide", "HR department"), are among them.
 ROLE_NAMES = {
@@ -81,6 +87,13 @@ def _roles(text: str) -> set[str] | None:
     return {ROLE_NAMES[n.casefold()] for n in names} | {LEARNER}
 
 
+def _plain(email: str) -> bool:
+    """No look-alikes in the address: "аdmin@…" with a Cyrillic а is another account that lists
+    show as admin@…. Umlauts and other Latin letters are fine; so is what NFKC leaves as it is."""
+    return unicodedata.normalize("NFKC", email) == email and all(
+        char.isascii() or unicodedata.name(char, "").startswith("LATIN") for char in email)
+
+
 def check(table: tabular.Table) -> tuple[list[_Person], list[str]]:
     """Validate every row; return the people and every problem with its row number."""
     offices = {o.code: o for o in db.session.scalars(sa.select(Office))}
@@ -98,6 +111,11 @@ def check(table: tabular.Table) -> tuple[list[_Person], list[str]]:
                 email = validate_email(email, check_deliverability=False).normalized.lower()
             except EmailNotValidError:
                 problems.append(_("E-Mail-Adresse „%(email)s“ ist ungültig", email=email))
+            else:
+                if not _plain(email):
+                    problems.append(_("E-Mail-Adresse „%(email)s“ enthält Zeichen, die wie andere "
+                                      "aussehen (etwa kyrillische Buchstaben oder Zeichen in "
+                                      "voller Breite)", email=email))
         office = offices.get(values.get("office", ""))
         if values.get("office") and office is None:
             problems.append(_("Amt „%(office)s“ gibt es nicht (in die Spalte gehört die Kennung "
@@ -117,6 +135,11 @@ def check(table: tabular.Table) -> tuple[list[_Person], list[str]]:
         elif "roles" in table.columns:
             roles = {LEARNER}
         pn = values.get("personnel_number", "")
+        if pn and not PERSONNEL_NUMBER.match(pn):
+            problems.append(_("Personalnummer „%(number)s“ darf nur Ziffern, Buchstaben A–Z, "
+                              "Punkt, Schrägstrich, Binde- und Unterstrich enthalten (keine "
+                              "Leerzeichen und keine Zeichen, die nur so aussehen, etwa in "
+                              "voller Breite)", number=pn))
         if pn and pn in seen_numbers:
             problems.append(_("Personalnummer %(number)s steht schon in Zeile %(row)s",
                               number=pn, row=seen_numbers[pn]))
