@@ -1122,6 +1122,31 @@ def test_survey_results_only_from_five_answers(client, auth, cohort, make_user):
 
 
 
+def test_a_survey_figure_the_same_for_every_answer_is_not_shown(client, auth, cohort,
+                                                                make_user):
+    """Five members, five answers: "nützlich 100 %" or a mean of 5.0 told the lead each named
+    member's answer. Hidden, the page says only that all answered alike."""
+    populate(cohort, make_user, [10, 20, 30, 40, 50], first_passes=[True] * 5)
+    from elearn.catalog import services
+
+    course, _ = services.get_course("demo-kurs")
+    for n in range(5):
+        db.session.add(SurveyResponse(
+            cohort_id=cohort.id, course_id=course.id, module_slug="01-erstes-modul", rating=5,
+            items={"useful": 4, "clear": 1, "pace": 4 if n else 2}, month="2026-03"))
+    db.session.commit()
+    auth.login(email="lead@test.example")
+    text = page(client.get(f"/kohorten/{cohort.id}"))
+    text = text[text.index('id="rueckmeldungen"'):]
+    assert "5 Rückmeldungen · Bewertung im Mittel: nicht ausgewiesen, weil alle gleich bewertet " \
+        "haben (der Wert verriete jede einzelne Bewertung)" in text
+    assert "100 %" not in text and not re.search(r"(?<!\d)0 %", text)
+    hidden = 'title="Nicht ausgewiesen: Alle haben gleich geantwortet, und der Anteil verriete ' \
+        'jede einzelne Antwort.">n. a.</abbr>'
+    assert text.count(hidden) == 2  # useful (all agree) and clear (none does)
+    assert "80 %" in text  # pace: four of five, which names no one
+
+
 def test_survey_results_wait_for_the_month_after_the_end_and_then_stay(
         client, auth, cohort, make_user, monkeypatch):
     """Answers carry only their month: a summary shown while the end month runs would move
@@ -1368,18 +1393,18 @@ def test_survey_results_keep_the_end_of_the_snapshot(client, auth, cohort, make_
     populate(cohort, make_user, [10, 20, 30, 40, 50], first_passes=[True] * 5)
     cohort.ends_on = date(2026, 3, 31)
     course, _ = services.get_course("demo-kurs")
-    for rating, month in [(5, "2026-03")] * 5 + [(1, "2026-04")]:
+    for rating, month in [(5, "2026-03")] * 4 + [(4, "2026-03"), (1, "2026-04")]:
         db.session.add(SurveyResponse(cohort_id=cohort.id, course_id=course.id,
                                       module_slug="01-erstes-modul", rating=rating, items={},
                                       month=month))
     db.session.commit()
     monkeypatch.setattr(routes, "local_today", lambda: date(2026, 6, 1))
     auth.login(email="lead@test.example")
-    assert "Bewertung im Mittel 5,0 von 5" in page(client.get(f"/kohorten/{cohort.id}"))
+    assert "Bewertung im Mittel 4,8 von 5" in page(client.get(f"/kohorten/{cohort.id}"))
     cohort.ends_on = date(2026, 4, 1)
     db.session.commit()
     text = page(client.get(f"/kohorten/{cohort.id}"))
-    assert "Bewertung im Mittel 5,0 von 5" in text and "bis Ende März 2026" in text
+    assert "Bewertung im Mittel 4,8 von 5" in text and "bis Ende März 2026" in text
 
 
 # --- the learner's view -------------------------------------------------------------------------

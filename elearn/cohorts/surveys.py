@@ -74,8 +74,9 @@ class SurveySummary:
     n: int
     shown: bool
     ratings: list[int] = field(default_factory=list)  # answers per rating 1..5
-    mean: float | None = None
+    mean: float | None = None  # None also when every rating is the same (see `_uniform`)
     agreement: dict[str, float] = field(default_factory=dict)  # item -> share answering 3 or 4
+    uniform: set[str] = field(default_factory=set)  # items everyone (or no one) agreed with
     comments: list[str] = field(default_factory=list)
     # The track as a whole has an interface label ("Lernpfad insgesamt", in the reader's
     # language); a module's title is course content, in German.
@@ -94,7 +95,12 @@ def shown_from(end: date) -> date:
 
 def summaries(cohort: Cohort, titles: dict, min_group: int, end: date) -> list[SurveySummary]:
     """One summary per subject (each module, the track) of this cohort's answers (one query),
-    counting the months up to `end` (the group's end as its snapshot has it)."""
+    counting the months up to `end` (the group's end as its snapshot has it).
+
+    A figure that is the same for every answer is not shown: "100 %" agreement, or a mean
+    rating of 5.0, tells the lead each member's answer when all members answered (the lead
+    knows who they are). Not shown, it says only that all answered alike, not how.
+    """
     rows = db.session.execute(
         sa.select(SurveyResponse.track_id, SurveyResponse.course_id, SurveyResponse.module_slug,
                   SurveyResponse.rating, SurveyResponse.items, SurveyResponse.comment)
@@ -115,14 +121,18 @@ def summaries(cohort: Cohort, titles: dict, min_group: int, end: date) -> list[S
             result.append(SurveySummary(title=title, n=n, shown=False, whole_track=whole_track))
             continue
         counts = Counter(r for r, _, _ in answers)
-        agreement = {}
+        agreement, uniform = {}, set()
         for item in ITEMS:
             given = [i[item] for _, i, _ in answers if item in i]
-            if len(given) >= min_group:
-                agreement[item] = sum(1 for v in given if v >= 3) / len(given)
+            agreeing = sum(1 for v in given if v >= 3)
+            if len(given) >= min_group and agreeing in (0, len(given)):
+                uniform.add(item)
+            elif len(given) >= min_group:
+                agreement[item] = agreeing / len(given)
         result.append(SurveySummary(
             title=title, n=n, shown=True, ratings=[counts.get(r, 0) for r in range(1, 6)],
-            mean=sum(r for r, _, _ in answers) / n, agreement=agreement,
+            mean=None if len(counts) == 1 else sum(r for r, _, _ in answers) / n,
+            agreement=agreement, uniform=uniform,
             comments=sorted(c for _, _, c in answers if c), whole_track=whole_track))
     order = list(titles)
     result.sort(key=lambda s: next((i for i, k in enumerate(order) if titles[k] == s.title),
