@@ -105,3 +105,25 @@ def test_the_courses_and_tracks_to_report_on_are_marked(client, auth, make_user,
     assert languages_of(page, "Testpfad") == {"de"}
     assert languages_of(page, "Testkurs Digitales Arbeiten") == {"de"}
     assert '<optgroup label="Tracks">' in page and '<optgroup label="Courses">' in page
+
+
+def test_texts_the_city_configures_are_german_text_on_an_english_page(app, client):
+    """ELEARN_SUPPORT_CONTACT, ELEARN_PRIVACY_LEGAL_BASIS and ELEARN_SUPERVISORY_AUTHORITY are
+    written in German; a German page needs no mark of its own for them."""
+    texts = {"SUPPORT_CONTACT": "IT-Service, Telefon 0123 456-789",
+             "PRIVACY_LEGAL_BASIS": "§ 99 LDSG Beispielland; Dienstvereinbarung vom 1.1.",
+             "SUPERVISORY_AUTHORITY": "Landesbeauftragte für Datenschutz Beispielland"}
+    app.config.update(texts)
+    login = english(client, "/login")
+    assert "Help with logging in:" in login
+    assert languages_of(login, texts["SUPPORT_CONTACT"]) == {"de"}
+    privacy = english(client, "/datenschutz")
+    assert "Legal basis:" in privacy
+    assert languages_of(privacy, texts["PRIVACY_LEGAL_BASIS"]) == {"de"}
+    assert languages_of(privacy, texts["SUPERVISORY_AUTHORITY"]) == {"de"}
+    german = {url: client.get(url, headers={"Accept-Language": "de"}).get_data(as_text=True)
+              for url in ("/login", "/datenschutz")}
+    assert "Hilfe bei der Anmeldung: IT-Service, Telefon 0123 456-789" in german["/login"]
+    assert "Rechtsgrundlage: § 99 LDSG Beispielland;" in german["/datenschutz"]
+    assert "(Art. 77 DSGVO): Landesbeauftragte für Datenschutz" in german["/datenschutz"]
+    assert '<span lang="de">' not in german["/login"] + german["/datenschutz"]
