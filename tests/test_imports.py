@@ -316,6 +316,26 @@ def test_the_role_labels_of_the_people_pages_are_accepted_in_either_language(off
         db.session.commit()
 
 
+def test_an_unknown_role_in_english_names_the_labels_of_the_english_pages(offices, app):
+    """Every role the English message offers is accepted, and it offers each role as the
+    English people pages name it."""
+    from flask_babel import force_locale
+
+    from elearn.auth.importer import ROLE_NAMES
+    from elearn.auth.people_routes import ROLE_LABELS
+
+    with app.test_request_context(), force_locale("en"):
+        labels = [str(label) for label in ROLE_LABELS.values()]
+        result = import_people(csv_bytes([HEADER_DE + ";Rollen", GOOD[1] + ";Chef"]), "l.csv")
+    assert labels == ["Learner", "Digital guide", "HR department", "Administrator"]
+    [error] = result.errors
+    assert error.startswith("Row 2: Unknown role “Chef” (possible: Learner, Digital guide, "
+                            "HR department, Administrator;")
+    offered = re.split(r"[,;] (?:in German |or )?", error[error.index("possible: ") + 10:-2])
+    assert set(labels) <= set(offered)
+    assert all(name.casefold() in ROLE_NAMES for name in offered), offered
+
+
 def test_email_of_another_person_is_refused(offices, make_user):
     make_user(email="vergeben@stadt.example")
     result = import_people(csv_bytes([HEADER_DE, "P9;X;Y;vergeben@stadt.example;A1"]), "l.csv")
