@@ -625,8 +625,8 @@ def test_the_comparison_form_offers_the_two_latest_ended_groups(client, auth, co
         text = page(client.get(url))
         a = text.split('id="vergleich-a"')[1].split("</select>")[0]
         b = text.split('id="vergleich-b"')[1].split("</select>")[0]
-        assert f'<option value="{cohort.id}" selected>' in a  # the earlier one as A
-        assert f'<option value="{later.id}" selected>' in b
+        assert f'<option value="{cohort.id}" lang="de" selected>' in a  # the earlier one as A
+        assert f'<option value="{later.id}" lang="de" selected>' in b
         # The running group is not offered (choosing it gave a 400), and the page says why.
         assert "Pilot läuft" not in a and "Pilot läuft" not in b
         end = (date.today() + timedelta(days=30)).strftime("%d.%m.%Y")

@@ -127,3 +127,16 @@ def test_texts_the_city_configures_are_german_text_on_an_english_page(app, clien
     assert "Rechtsgrundlage: § 99 LDSG Beispielland;" in german["/datenschutz"]
     assert "(Art. 77 DSGVO): Landesbeauftragte für Datenschutz" in german["/datenschutz"]
     assert '<span lang="de">' not in german["/login"] + german["/datenschutz"]
+
+
+def test_the_groups_to_compare_are_offered_with_their_track_as_german_text(
+        client, auth, admin, synced_tracks):
+    for name, starts, ends in (("Pilot A", date(2026, 3, 2), date(2026, 4, 30)),
+                               ("Pilot B", date(2026, 5, 4), date(2026, 6, 30))):
+        create_cohort(name=name, track=synced_tracks, starts_on=starts, ends_on=ends, leads=[])
+    db.session.commit()
+    auth.login(email="admin@test.example")
+    page = english(client, "/kohorten/vergleich")
+    assert "Compare" in page
+    assert languages_of(page, "Pilot A (Testpfad)") == {"de"}
+    assert languages_of(page, "Pilot B (Testpfad)") == {"de"}
