@@ -169,6 +169,25 @@ def _erase(client, person, confirm="y"):
     return client.post(url, data=data)
 
 
+def test_the_erase_page_names_the_placeholder_the_pages_then_show(client, auth, make_user):
+    person = make_user(email="weg@test.example", first_name="Wilma")
+    make_user(email="admin@test.example", roles=("admin",))
+    auth.login(email="admin@test.example")
+    german, english = {"Accept-Language": "de"}, {"Accept-Language": "en"}
+    url = f"/verwaltung/personen/{person.id}/loeschen"
+    assert ("Der Name wird durch einen Platzhalter ersetzt (die Verwaltungsseiten zeigen "
+            f"„Gelöscht (Nr. {person.id})“)") in client.get(url, headers=german).get_data(
+                as_text=True)
+    assert ("The name is replaced by a placeholder (the administration pages show "
+            f"“Erased (no. {person.id})”)") in client.get(url, headers=english).get_data(
+                as_text=True)
+    assert _erase(client, person).status_code == 302
+    for headers, shown in ((german, f"Gelöscht (Nr. {person.id})"),
+                           (english, f"Erased (no. {person.id})")):
+        page = client.get(f"/verwaltung/personen/{person.id}", headers=headers)
+        assert f'<h1 class="kern-heading-large">{shown}</h1>' in page.get_data(as_text=True)
+
+
 def _figures(course_id):
     subject = reports.find_subject("demo-kurs")
     direct = reports.direct_counts(subject, None, None, date.today())
