@@ -491,7 +491,7 @@ def test_the_about_sheet_is_neutralised_and_the_file_name_safe(city):
 
 
 @pytest.mark.parametrize(("query", "message"), [
-    ("von=2026-02-30", "„2026-02-30“ ist kein gültiges Datum"),
+    ("von=2026-02-30", "„2026-02-30“ ist kein gültiges Datum (TT.MM.JJJJ oder JJJJ-MM-TT)."),
     ("bis=gestern", "„gestern“ ist kein gültiges Datum"),
     ("von=2026-05-01&bis=2026-04-01", "Der Beginn liegt nach dem Ende."),
     ("amt=XX", "Unbekanntes Amt „XX“."),
@@ -539,7 +539,8 @@ def test_filter_messages_follow_the_language(city, client, auth, make_user):
     auth.login(email="hr@test.example")
     response = client.get("/berichte?von=x&thema=demo-kurs", headers={"Accept-Language": "en"})
     assert response.status_code == 400
-    assert "From: “x” is not a valid date (DD.MM.YYYY)." in response.get_data(as_text=True)
+    assert "From: “x” is not a valid date (DD.MM.YYYY or YYYY-MM-DD)." in response.get_data(
+        as_text=True)
 
 
 @pytest.mark.parametrize("roles", [(), ("lead",)])

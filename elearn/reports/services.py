@@ -127,8 +127,8 @@ def parse_date(value: str | None, label: str, field: str | None = None) -> date 
     # The date field sends 2026-01-31; typed into the address, 31.01.2026 is as good.
     parsed = i18n.parse_date(value)
     if parsed is None:
-        raise ReportError(_("%(label)s: „%(value)s“ ist kein gültiges Datum (TT.MM.JJJJ).",
-                            label=label, value=value), field)
+        raise ReportError(_("%(label)s: „%(value)s“ ist kein gültiges Datum (TT.MM.JJJJ oder "
+                            "JJJJ-MM-TT).", label=label, value=value), field)
     if not i18n.FIRST_YEAR <= parsed.year <= i18n.LAST_YEAR:  # as for learning groups
         raise ReportError(_("%(label)s: Bitte wählen Sie ein Datum in den Jahren %(first)s bis "
                             "%(last)s.", label=label, first=i18n.FIRST_YEAR,
