@@ -329,11 +329,25 @@ def test_an_unknown_role_in_english_names_the_labels_of_the_english_pages(office
         result = import_people(csv_bytes([HEADER_DE + ";Rollen", GOOD[1] + ";Chef"]), "l.csv")
     assert labels == ["Learner", "Digital guide", "HR department", "Administrator"]
     [error] = result.errors
-    assert error.startswith("Row 2: Unknown role “Chef” (possible: Learner, Digital guide, "
+    assert error.startswith("Row 2: unknown role “Chef” (possible: Learner, Digital guide, "
                             "HR department, Administrator;")
     offered = re.split(r"[,;] (?:in German |or )?", error[error.index("possible: ") + 10:-2])
     assert set(labels) <= set(offered)
     assert all(name.casefold() in ROLE_NAMES for name in offered), offered
+
+
+def test_the_problems_of_a_row_are_written_alike_in_english(offices, app):
+    """They are joined into one sentence after "Row 3:", so none starts with a capital."""
+    from flask_babel import force_locale
+
+    lines = [HEADER_DE + ";Rollen", GOOD[1] + ";", "P1;Jörg;Müller;kaputt;XX;Chef"]
+    with app.test_request_context(), force_locale("en"):
+        result = import_people(csv_bytes(lines), "l.csv")
+    [error] = result.errors
+    assert error.startswith("Row 3: e-mail address “kaputt” is not valid; office “XX” does not "
+                            "exist (the column takes the office’s code from the list of "
+                            "offices, not its name); unknown role “Chef” (possible: ")
+    assert error.endswith("; personnel number P1 is already in row 2.")
 
 
 def test_email_of_another_person_is_refused(offices, make_user):
