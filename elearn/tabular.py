@@ -93,8 +93,8 @@ def _not_text() -> TableError:
 
 
 def _old_office_format() -> TableError:
-    return TableError(_("Die Datei ist im alten Excel-Format (.xls) oder ein anderes altes "
-                        "Office-Dokument; das kann die Plattform nicht lesen. Bitte speichern "
+    return TableError(_("Die Datei ist im alten Excel-Format (.xls) oder in einem anderen "
+                        "alten Office-Format; das kann die Plattform nicht lesen. Bitte speichern "
                         "Sie sie in Excel als „Excel-Arbeitsmappe (.xlsx)“ oder als „CSV "
                         "UTF-8“."))
 
