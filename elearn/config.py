@@ -106,7 +106,10 @@ def _settings(instance_path: str) -> dict:
         # A database server may restart and leave pooled connections dead; test each one as it
         # is taken. A SQLite file cannot go away like that, and the test is a statement more
         # on every request.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not url.startswith("sqlite")},
+        # hide_parameters: a database error's message (and so the server log's traceback)
+        # names the statement but not its values, which may be e-mail addresses or names.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not url.startswith("sqlite"),
+                                      "hide_parameters": True},
         "CITY_NAME": os.environ.get("ELEARN_CITY_NAME", "Musterstadt"),
         "CONTACT_EMAIL": os.environ.get("ELEARN_CONTACT_EMAIL", "barrierefreiheit@example.org"),
         "PRIVACY_CONTACT_EMAIL": os.environ.get("ELEARN_PRIVACY_EMAIL", "datenschutz@example.org"),

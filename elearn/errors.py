@@ -186,7 +186,10 @@ def _handle_integrity(error: IntegrityError):
     if not _is_duplicate(error):
         return _handle_unexpected(error)
     db.session.rollback()
-    current_app.logger.warning("Duplicate refused by the database: %s", error.orig)
+    # The first line names the constraint; PostgreSQL's DETAIL line quotes the values (an
+    # e-mail address, who answered a survey when), which do not belong in the server's log.
+    current_app.logger.warning("Duplicate refused by the database: %s",
+                               str(error.orig).strip().splitlines()[0])
     return render_error(409, _(
         "Das wurde gerade schon gespeichert, etwa durch einen zweiten Klick oder in einem "
         "anderen Fenster. Diese Anfrage hat nichts geändert. Bitte laden Sie die Seite neu."))

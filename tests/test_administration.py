@@ -844,6 +844,35 @@ def test_the_409_for_a_duplicate_says_what_happened(app, client, admin, make_off
                              .where(Office.code == "X2")) == 0
 
 
+def test_a_refused_duplicate_is_logged_without_the_values(app, client, admin, make_office,
+                                                         monkeypatch, caplog):
+    """PostgreSQL's message quotes the duplicate values in a DETAIL line (an e-mail address);
+    the log keeps the constraint's name. Nor do database errors carry statement values."""
+    from sqlalchemy.exc import IntegrityError
+
+    from elearn.org import services as org
+
+    make_office(code="S", name="Stadt", kind="verwaltung")
+    db.session.commit()
+
+    class UniqueViolation(Exception):  # as psycopg's, with its SQLSTATE
+        sqlstate = "23505"
+
+    def duplicate(*args, **kwargs):
+        raise IntegrityError("INSERT", {"email": "ada@test.example"}, UniqueViolation(
+            'duplicate key value violates unique constraint "uq_user_account_email"\n'
+            "DETAIL:  Key (email)=(ada@test.example) already exists.\n"))
+
+    monkeypatch.setattr(org, "create", duplicate)
+    with caplog.at_level("WARNING"):
+        response = post(client, "/verwaltung/aemter", {"code": "X2", "name": "Amt",
+                                                       "kind": "amt", "parent": "S"})
+    assert response.status_code == 409
+    assert 'unique constraint "uq_user_account_email"' in caplog.text
+    assert "ada@test.example" not in caplog.text
+    assert db.engine.hide_parameters
+
+
 @pytest.mark.parametrize("action, path, data", [
     ("deactivated", "/deaktivieren", {}),
     ("erased", "/loeschen", {"confirm": "y"}),

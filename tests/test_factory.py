@@ -28,10 +28,10 @@ def test_pooled_connections_are_tested_on_a_database_server_only(monkeypatch, tm
     SQLite file cannot drop one, so the test would only cost a statement per request."""
     monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@db/elearn")
     assert config.from_environment(str(tmp_path))["SQLALCHEMY_ENGINE_OPTIONS"] == {
-        "pool_pre_ping": True}
+        "pool_pre_ping": True, "hide_parameters": True}
     monkeypatch.delenv("DATABASE_URL")
     assert config.from_environment(str(tmp_path))["SQLALCHEMY_ENGINE_OPTIONS"] == {
-        "pool_pre_ping": False}
+        "pool_pre_ping": False, "hide_parameters": True}
 
 
 def test_secret_key_generated_once_into_instance_folder(monkeypatch, tmp_path):
