@@ -312,8 +312,11 @@ def test_module_page_shows_a_new_version_at_once_and_a_retired_course_is_gone(
     assert "1 person has progress in it" in refused.output and "--retire demo-kurs" in \
         refused.output
     assert client.get("/kurse/demo-kurs/02-zweites-modul").status_code == 200
-    assert "retired: demo-kurs" in runner.invoke(
-        args=["courses", "sync", str(courses_dir), "--retire", "demo-kurs"]).output
+    retired = runner.invoke(args=["courses", "sync", str(courses_dir), "--retire", "demo-kurs",
+                                  "--retire", "demo-krus"]).output
+    assert "retired: demo-kurs" in retired
+    # A typo beside it is named, not silently dropped.
+    assert "--retire demo-krus ignored: no course or track of that slug is both missing" in retired
     assert client.get("/kurse/demo-kurs/02-zweites-modul").status_code == 404
 
 

@@ -126,6 +126,9 @@ def sync(directory, retire):
                    + " ".join(f"--retire {slug}" for slug in sorted(unnamed)) + ".", err=True)
         db.session.rollback()
         raise SystemExit(1)
+    for slug in sorted(set(retire) - set(in_use)):  # a typo, or a course still in the folder
+        click.echo(f"--retire {slug} ignored: no course or track of that slug is both missing "
+                   f"from {folder} and in use.", err=True)
     report = services.sync_courses(courses)
     track_report = tracks.sync_tracks(track_list)
     issued = certificates.catch_up()
