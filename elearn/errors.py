@@ -35,7 +35,7 @@ def _titles() -> dict[int, tuple[str, str]]:
             _("Die Anfrage konnte nicht verarbeitet werden. Bitte laden Sie die Seite neu "
               "und versuchen Sie es noch einmal."),
         ),
-        401: (_("Anmeldung nötig"), _("Bitte melden Sie sich an. Ihre Sitzung ist abgelaufen "
+        401: (_("Anmeldung nötig"), _("Bitte melden Sie sich an. Ihre Anmeldung ist abgelaufen "
                                        "oder Sie waren nicht angemeldet.")),
         403: (_("Kein Zugriff"), _("Sie haben keine Berechtigung für diese Seite.")),
         404: (

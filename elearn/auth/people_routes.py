@@ -124,7 +124,7 @@ def change_roles(user_id: int):
 def deactivate(user_id: int):
     user = _person(user_id)
     return _act(user, lambda: people.deactivate(user, current_user),
-                _("Die Person wurde deaktiviert; ihre Sitzungen sind beendet."))
+                _("Die Person wurde deaktiviert; ihre Anmeldungen sind beendet."))
 
 
 @bp.post("/verwaltung/personen/<id:user_id>/reaktivieren")
