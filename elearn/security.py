@@ -9,6 +9,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired
 from werkzeug.exceptions import BadRequest
+from wtforms.validators import ValidationError
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -170,6 +171,13 @@ def trim(text: str) -> str:
             end -= 1
         text = text[start:end]
     return text
+
+
+def one_line(form, field) -> None:
+    """A validator for names: a text field never sends a line break (the browser drops it), so
+    one is a forged form, and a name with one shows as two lines in lists and exports."""
+    if isinstance(field.data, str) and ("\n" in field.data or "\r" in field.data):
+        raise ValidationError(_("Bitte geben Sie den Namen ohne Zeilenumbruch ein."))
 
 
 def trim_filter(value):

@@ -370,6 +370,26 @@ def test_a_form_that_is_not_utf8_is_refused(client, auth, make_user, make_office
     assert db.session.get(Office, office.id).name == "Amt %FF ä"
 
 
+def test_a_name_with_a_line_break_is_refused(client, auth, make_user, make_office):
+    """A text field never sends one; forged, "a\r\nb" was stored and shown on two lines."""
+    from elearn.org.models import Office
+
+    make_user(email="admin@test.example", roles=("admin",))
+    office = make_office(code="A9", name="Amt 9")
+    db.session.commit()
+    auth.login(email="admin@test.example")
+    url = f"/verwaltung/aemter/{office.id}"
+    response = client.post(url, data={"name": "Amt\r\nNeu", "kind": "amt", "parent": "",
+                                      "csrf_token": csrf_token(client, url)})
+    assert response.status_code == 422
+    assert "Bitte geben Sie den Namen ohne Zeilenumbruch ein." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Office, office.id).name == "Amt 9"
+    group = client.post("/kohorten/neu", data={
+        "name": "Gruppe\nB", "csrf_token": csrf_token(client, "/kohorten/neu")})
+    assert "Bitte geben Sie den Namen ohne Zeilenumbruch ein." in group.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("name", ["\u200b", "\ufeff \u2060", "\u00ad"])
 def test_a_name_of_invisible_characters_only_is_no_name(client, auth, make_user, synced_tracks,
                                                          name):

@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..extensions import db
 from ..i18n import DATE_FORMATS, FIRST_YEAR, LAST_YEAR, local_today
-from ..security import trim_filter
+from ..security import one_line, trim_filter
 from . import services
 from .models import Cohort
 from .surveys import ITEMS, MAX_COMMENT
@@ -34,7 +34,8 @@ class CohortDatesForm(FlaskForm):
 
     name = StringField(_l("Name der Gruppe"), filters=[trim_filter], validators=[
         DataRequired(_l("Bitte geben Sie einen Namen ein.")),
-        Length(max=200, message=_l("Der Name ist zu lang (höchstens 200 Zeichen)."))])
+        Length(max=200, message=_l("Der Name ist zu lang (höchstens 200 Zeichen).")),
+        one_line])
     # The browser's date picker sends 2026-03-01; typed by hand, 01.03.2026 works too.
     starts_on = _DateField(_l("Beginn"), format=DATE_FORMATS, validators=[
         DataRequired(_l("Bitte geben Sie den Beginn als gültiges Datum an (TT.MM.JJJJ)."))])

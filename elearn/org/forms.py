@@ -4,7 +4,7 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp, StopValidation
 
-from ..security import trim_filter
+from ..security import one_line, trim_filter
 from .models import CODE_PATTERN, OFFICE_KINDS
 
 KIND_LABELS = {"verwaltung": _l("Verwaltung"), "dezernat": _l("Dezernat"), "amt": _l("Amt"),
@@ -23,7 +23,8 @@ def _sent(message):
 class OfficeForm(FlaskForm):
     name = StringField(_l("Bezeichnung"), filters=[trim_filter], validators=[
         DataRequired(_l("Bitte geben Sie eine Bezeichnung ein.")),
-        Length(max=200, message=_l("Die Bezeichnung darf höchstens 200 Zeichen lang sein."))])
+        Length(max=200, message=_l("Die Bezeichnung darf höchstens 200 Zeichen lang sein.")),
+        one_line])
     kind = SelectField(_l("Art"),
                        choices=[SelectChoice(k, KIND_LABELS[k]) for k in OFFICE_KINDS],
                        default="amt", validators=[_sent(_l("Bitte wählen Sie eine Art."))])
