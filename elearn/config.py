@@ -140,9 +140,12 @@ def _settings(instance_path: str) -> dict:
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": _whole("ELEARN_LOGIN_MAX_ACCOUNT", 5, 1, 1000),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": _whole("ELEARN_LOGIN_MAX_ADDRESS", 20, 1, 100_000),
         "LOGIN_WINDOW_MINUTES": _whole("ELEARN_LOGIN_WINDOW_MINUTES", 15, 1, 24 * 60),
-        # Every request body, uploads included (a people list, a group's member file): larger
-        # ones are refused with 413 before anything is read.
-        "MAX_CONTENT_LENGTH": _whole("ELEARN_MAX_UPLOAD_MB", 2, 1, 100) * 1024 * 1024,
+        # Request bodies: larger ones are refused with 413 before anything is read. 2 MB for
+        # every form; the pages that upload a file (a people list, a group's member file) take
+        # ELEARN_MAX_UPLOAD_MB (security.accepts_files), so a larger setting does not let a
+        # 100 MB form reach the login page.
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "MAX_UPLOAD_LENGTH": _whole("ELEARN_MAX_UPLOAD_MB", 2, 1, 100) * 1024 * 1024,
         # Public address for links in e-mails (required with SMTP_HOST), certificates and QR
         # codes; unset, the request's host (and no links from the command line).
         "BASE_URL": _base_url(),

@@ -49,7 +49,7 @@ def _titles() -> dict[int, tuple[str, str]]:
         410: (_("Nicht mehr verfügbar"), _("Diese Seite oder dieser Eintrag wurde entfernt.")),
         413: (_("Zu groß"), _("Die gesendeten Daten sind größer als %(size)s und wurden "
                               "nicht verarbeitet; es hat sich nichts geändert.",
-                              size=_size(current_app.config["MAX_CONTENT_LENGTH"]))),
+                              size=_size(_body_limit()))),
         422: (_("Eingaben unvollständig"), _("Bitte prüfen Sie Ihre Eingaben.")),
         429: (
             _("Zu viele Versuche"),
@@ -113,7 +113,7 @@ def _handle_http(error: HTTPException):
         return error
     retry = getattr(error, "retry_after", None)
     message = getattr(error, "user_message", None)
-    limit, length = current_app.config["MAX_CONTENT_LENGTH"], request.content_length
+    limit, length = _body_limit(), request.content_length
     if error.code == 413 and length is not None and limit and length <= limit:
         # Not the size: Werkzeug's limits on a form's parts (1,000) or on its text fields
         # (500 KB) refuse with 413 too; "larger than 2 MB" would not be true.
@@ -265,8 +265,15 @@ def _handle_operational(error: OperationalError | PoolTimeout):
 
 
 def upload_limit() -> str:
-    """The largest request, as the forms that upload files announce it."""
-    return _size(current_app.config["MAX_CONTENT_LENGTH"])
+    """The largest file upload, as the forms that upload files announce it."""
+    return _size(current_app.config["MAX_UPLOAD_LENGTH"])
+
+
+def _body_limit() -> int:
+    """The largest body this request may have: larger on the pages that upload a file."""
+    if has_request_context() and request.max_content_length:
+        return request.max_content_length
+    return current_app.config["MAX_CONTENT_LENGTH"]
 
 
 def init_app(app: Flask) -> None:

@@ -109,9 +109,10 @@ FORBIDDEN_CHARACTERS = re.compile(
 
 
 def accepts_files(*names: str):
-    """Mark a view whose form uploads files in the fields `names`. Every other request with a
-    file is refused: Flask-WTF reads uploaded files as form fields, so a name or a password sent
-    as a file reached the validators as a file object (a 500 on the login page)."""
+    """Mark a view whose form uploads files in the fields `names`; its requests may be as large
+    as ELEARN_MAX_UPLOAD_MB. Every other request with a file is refused: Flask-WTF reads
+    uploaded files as form fields, so a name or a password sent as a file reached the validators
+    as a file object (a 500 on the login page)."""
     def mark(view):
         view.accepted_files = frozenset(names)
         return view
@@ -124,6 +125,8 @@ def _refuse_malformed_forms() -> None:
     it). Refused (400) before any view reads it, so nothing changes."""
     view = current_app.view_functions.get(request.endpoint or "")
     accepted = getattr(view, "accepted_files", frozenset())
+    if accepted:  # before anything reads the body
+        request.max_content_length = current_app.config["MAX_UPLOAD_LENGTH"]
     if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
         _check_utf8(request.get_data(cache=True))  # kept for the form's parsing after this
     _check_utf8(request.query_string)
@@ -134,9 +137,8 @@ def _refuse_malformed_forms() -> None:
 def _check_utf8(encoded: bytes) -> None:
     if b"%" not in encoded and encoded.isascii():
         return
-    try:
-        for pair in encoded.split(b"&"):
-            unquote_to_bytes(pair.replace(b"+", b" ")).decode("utf-8")
+    try:  # "&" and "=" are ASCII: the whole is UTF-8 exactly when every field is
+        unquote_to_bytes(encoded).decode("utf-8")
     except UnicodeDecodeError:
         raise MalformedForm() from None
 

@@ -630,7 +630,7 @@ def test_a_form_of_too_many_parts_is_not_called_too_large(client, admin, offices
 
 
 def test_upload_larger_than_the_limit_gets_413(app, client, admin, offices):
-    app.config["MAX_CONTENT_LENGTH"] = 1000
+    app.config["MAX_UPLOAD_LENGTH"] = 1000
     token = csrf_token(client, "/verwaltung/personen/import")
     response = client.post("/verwaltung/personen/import", data={
         "csrf_token": token, "file": (io.BytesIO(b"x" * 5000), "liste.csv")},
@@ -643,8 +643,29 @@ def test_upload_larger_than_the_limit_gets_413(app, client, admin, offices):
     assert "auf der Kommandozeile (flask users import)" in response.get_data(as_text=True)
 
 
+def test_a_larger_upload_limit_is_for_the_upload_pages_only(app, client, admin, offices,
+                                                           monkeypatch):
+    """ELEARN_MAX_UPLOAD_MB=5 let a 5 MB form reach every page, the login page too (read into
+    memory and checked before any view)."""
+    monkeypatch.setitem(app.config, "MAX_UPLOAD_LENGTH", 5 * 1024 * 1024)
+    content = b"Personalnummer;Vorname;Nachname;E-Mail;Amt\n" + b"x" * (3 * 1024 * 1024)
+    token = csrf_token(client, "/verwaltung/personen/import")
+    # Encoded by hand: the test client spools a large multipart body to a file it never closes.
+    body = b"".join([
+        b'--grenze\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n',
+        token.encode(), b'\r\n--grenze\r\nContent-Disposition: form-data; name="file"; '
+        b'filename="liste.csv"\r\nContent-Type: text/csv\r\n\r\n', content,
+        b"\r\n--grenze--\r\n"])
+    upload = client.post("/verwaltung/personen/import", data=body,
+                         content_type="multipart/form-data; boundary=grenze")
+    assert upload.status_code == 422  # read, and refused for what it holds
+    login = client.post("/login", data={"email": "x" * (3 * 1024 * 1024), "password": "y",
+                                        "csrf_token": token})
+    assert login.status_code == 413 and "größer als 2 MB" in login.get_data(as_text=True)
+
+
 def test_the_upload_forms_announce_the_configured_limit(app, client, admin, offices):
-    app.config["MAX_CONTENT_LENGTH"] = 5 * 1024 * 1024  # ELEARN_MAX_UPLOAD_MB=5
+    app.config["MAX_UPLOAD_LENGTH"] = 5 * 1024 * 1024  # ELEARN_MAX_UPLOAD_MB=5
     page = client.get("/verwaltung/personen/import").get_data(as_text=True)
     hint = re.search(r'<p class="kern-hint" id="file-hint">([^<]*)</p>', page)
     assert hint and hint.group(1).startswith("Höchstens 5 MB.")

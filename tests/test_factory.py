@@ -178,5 +178,6 @@ def test_the_upload_limit_is_a_setting_in_whole_megabytes(monkeypatch, tmp_path,
         with pytest.raises(SystemExit, match="ELEARN_MAX_UPLOAD_MB=.*from 1 to 100"):
             config.from_environment(str(tmp_path))
     else:
-        assert config.from_environment(str(tmp_path))["MAX_CONTENT_LENGTH"] == \
-            megabytes * 1024 * 1024
+        settings = config.from_environment(str(tmp_path))
+        assert settings["MAX_UPLOAD_LENGTH"] == megabytes * 1024 * 1024
+        assert settings["MAX_CONTENT_LENGTH"] == 2 * 1024 * 1024  # every other form
