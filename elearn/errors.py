@@ -1,5 +1,7 @@
 """Error pages in the layout, in the user's language, without stack traces."""
 
+import traceback
+
 from flask import (
     Flask,
     Response,
@@ -168,7 +170,16 @@ def _handle_unexpected(error: Exception):
             "db upgrade`.", database_problem(error))
     # Which page failed: the traceback alone did not say (the access log is off by default).
     where = f" ({request.method} {request.path})" if has_request_context() else ""
-    current_app.logger.exception("Unhandled error%s", where, exc_info=error)
+    if isinstance(error, DBAPIError):
+        # The driver's message may quote a row's values (PostgreSQL's "DETAIL: Failing row
+        # contains (…, ada@…)"); statement values are hidden anyway (hide_parameters). The log
+        # keeps the message's first line and where it happened.
+        frames = "".join(traceback.format_tb(error.__traceback__))
+        current_app.logger.error(
+            "Unhandled error%s: %s: %s\nTraceback (most recent call last):\n%s", where,
+            type(error.orig).__name__, str(error.orig).strip().partition("\n")[0], frames)
+    else:
+        current_app.logger.exception("Unhandled error%s", where, exc_info=error)
     return render_error(500)
 
 

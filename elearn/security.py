@@ -130,6 +130,11 @@ def _refuse_malformed_forms() -> None:
     if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
         _check_utf8(request.get_data(cache=True))  # kept for the form's parsing after this
     _check_utf8(request.query_string)
+    if request.method == "POST" and request.mimetype == "multipart/form-data" and any(
+            "\ufffd" in value for value in request.form.values()):
+        # Werkzeug decodes a multipart form's text fields leniently: bytes that are not
+        # UTF-8 arrive as U+FFFD, which a person does not type.
+        raise MalformedForm()
     if request.method == "POST" and any(key not in accepted for key in request.files):
         raise MalformedForm()
 

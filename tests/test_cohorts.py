@@ -347,6 +347,35 @@ def test_admin_changes_name_and_dates_and_the_due_dates_follow(client, auth, coh
     assert entry.action == "cohort_changed" and entry.details["after"]["starts_on"] == "2026-03-09"
 
 
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
+                    reason="SQLite lets one transaction write at a time: the interleaving "
+                           "needs a database server's advisory locks")
+def test_two_edits_of_a_group_at_once_are_logged_one_after_the_other(app, client, auth, cohort,
+                                                                     admin):
+    """The second edit compared with the group as read before the first was saved: its audit
+    entry said "before: Pilot A", and the log had no step from one new name to the other."""
+    from .conftest import AuthActions, meanwhile
+
+    auth.login(email="admin@test.example")
+    other = app.test_client()
+    AuthActions(other).login(email="admin@test.example")
+    url = f"/kohorten/{cohort.id}/bearbeiten"
+    dates = {"starts_on": "2026-03-02", "ends_on": "2026-04-30"}
+    form_b = {"name": "Name B", **dates, "csrf_token": csrf_token(other, url)}
+    form_a = {"name": "Name A", **dates, "csrf_token": csrf_token(client, url)}
+    statuses = []
+    # A has read the group and is about to save it when B sends its edit.
+    with meanwhile("UPDATE cohort", lambda: statuses.append(other.post(url, data=form_b)
+                                                             .status_code)):
+        statuses.append(client.post(url, data=form_a).status_code)
+    assert statuses == [303, 303]
+    first, second = [e.details for e in db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "cohort_changed")
+        .order_by(AuditEntry.id))]
+    assert (first["before"]["name"], first["after"]["name"]) == ("Pilot A", "Name A")
+    assert (second["before"]["name"], second["after"]["name"]) == ("Name A", "Name B")
+
+
 def test_the_audit_log_shows_a_groups_changes_in_words_and_dates(client, auth, cohort, admin):
     """Before and after of a changed group read as the page's language writes them, not as
     stored ({'name': …, 'starts_on': '2026-03-02', …}, the same on German and English pages)."""

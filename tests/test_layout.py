@@ -368,6 +368,17 @@ def test_a_form_that_is_not_utf8_is_refused(client, auth, make_user, make_office
     assert typed.status_code == 302
     db.session.expire_all()
     assert db.session.get(Office, office.id).name == "Amt %FF ä"
+    # A multipart form: Werkzeug turns the byte into U+FFFD, which was stored.
+    boundary = b"grenze"
+    multipart = b"".join(
+        b"--" + boundary + b'\r\nContent-Disposition: form-data; name="' + key + b'"\r\n\r\n'
+        + value + b"\r\n" for key, value in [
+            (b"name", b"J\xe4rg"), (b"kind", b"amt"), (b"parent", b""),
+            (b"csrf_token", csrf_token(client, url).encode())]) + b"--" + boundary + b"--\r\n"
+    latin1 = client.post(url, data=multipart, content_type="multipart/form-data; boundary=grenze")
+    assert latin1.status_code == 400 and FORM_SENT_OTHERWISE in latin1.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Office, office.id).name == "Amt %FF ä"
 
 
 def test_a_name_with_a_line_break_is_refused(client, auth, make_user, make_office):

@@ -91,7 +91,8 @@ def test_a_missing_table_is_still_an_internal_error(app, client, caplog):
     said = [r.getMessage() for r in caplog.records]
     assert "The database lacks a table or column of this version (no such table: x): run " \
         "`flask --app wsgi db upgrade`." in said
-    assert "Unhandled error (GET /kaputt)" in said
+    assert any(line.startswith("Unhandled error (GET /kaputt): Exception: no such table: x\n"
+                               "Traceback (most recent call last):") for line in said)
 
 
 def test_the_health_check_logs_one_line_per_probe(tmp_path, caplog):
@@ -234,8 +235,34 @@ def test_a_fault_of_the_query_is_an_internal_error_not_an_outage(app, client, ca
     response = client.get("/kaputt")
     assert response.status_code == 500
     assert "<title>Interner Fehler" in response.get_data(as_text=True)
-    assert any(r.exc_info for r in caplog.records if r.name == app.logger.name)
+    [logged] = [r.getMessage() for r in caplog.records if r.name == app.logger.name
+                and r.getMessage().startswith("Unhandled error (GET /kaputt)")]
+    assert "Traceback (most recent call last):" in logged and "in broken" in logged
     assert not [r for r in caplog.records if "Database unavailable" in r.getMessage()]
+
+
+@pytest.mark.unhandled_error
+def test_a_database_error_is_logged_without_the_values_it_quotes(app, client, caplog):
+    """PostgreSQL's message for a refused row quotes it ("DETAIL: Failing row contains (…,
+    ada@…)"), and that went into the log with the traceback."""
+    import psycopg
+    from sqlalchemy.exc import IntegrityError
+
+    values = {"email": "ada@" + "test.example"}  # not in the traceback's source lines
+
+    @app.get("/kaputt-zeile")
+    def broken_row():
+        raise IntegrityError("INSERT INTO user_account …", values,
+                             psycopg.errors.NotNullViolation(
+                                 'null value in column "last_name" violates not-null '
+                                 "constraint\nDETAIL:  Failing row contains (7, "
+                                 "ada@test.example, Ada, null).\n"))
+
+    caplog.set_level(logging.INFO, logger=app.logger.name)
+    assert client.get("/kaputt-zeile").status_code == 500
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name == app.logger.name)
+    assert 'NotNullViolation: null value in column "last_name" violates not-null' in logged
+    assert "in broken_row" in logged and "ada@test.example" not in logged
 
 
 def test_a_locked_sqlite_database_is_still_temporarily_unavailable(app, client):

@@ -4,7 +4,6 @@ People are matched by personnel number. People without one (such as accounts mad
 never touched by an import.
 """
 
-import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -28,10 +27,6 @@ COLUMNS = {
     "roles": ("Rollen", "roles"),
 }
 REQUIRED = {"personnel_number", "first_name", "last_name", "email", "office"}
-# A personnel number as HR systems write them. Not every Unicode letter or digit: "Ｐ10001" (full
-# width) looks like P10001 but is another number, and a list with it made a second person (and
-# with --deactivate-missing deactivated the first).
-PERSONNEL_NUMBER = re.compile(r"[0-9A-Za-z._/\-]+\Z")
 # Role names in the file, compared case-blind; the labels the people pages show, in German and
 # in English ("Digital guide", "HR department"), are among them.
 ROLE_NAMES = {
@@ -87,11 +82,14 @@ def _roles(text: str) -> set[str] | None:
     return {ROLE_NAMES[n.casefold()] for n in names} | {LEARNER}
 
 
-def _plain(email: str) -> bool:
-    """No look-alikes in the address: "аdmin@…" with a Cyrillic а is another account that lists
-    show as admin@…. Umlauts and other Latin letters are fine; so is what NFKC leaves as it is."""
-    return unicodedata.normalize("NFKC", email) == email and all(
-        char.isascii() or unicodedata.name(char, "").startswith("LATIN") for char in email)
+def _plain(text: str) -> bool:
+    """No look-alikes in an address or a number: "аdmin@…" with a Cyrillic а is another account
+    that lists show as admin@…, "Ｐ10001" another number than P10001. Letters of European
+    Latin scripts (ü, ß, ł, ş, ı) are fine, not IPA or small capitals (ɑ, ᴀ); nor is anything
+    that NFKC changes (full width, ligatures)."""
+    return unicodedata.normalize("NFKC", text) == text and all(
+        char.isascii() or ("\u00c0" <= char <= "\u017f" and char not in "\u00d7\u00f7")
+        for char in text)
 
 
 def check(table: tabular.Table) -> tuple[list[_Person], list[str]]:
@@ -135,11 +133,12 @@ def check(table: tabular.Table) -> tuple[list[_Person], list[str]]:
         elif "roles" in table.columns:
             roles = {LEARNER}
         pn = values.get("personnel_number", "")
-        if pn and not PERSONNEL_NUMBER.match(pn):
-            problems.append(_("Personalnummer „%(number)s“ darf nur Ziffern, Buchstaben A–Z, "
-                              "Punkt, Schrägstrich, Binde- und Unterstrich enthalten (keine "
-                              "Leerzeichen und keine Zeichen, die nur so aussehen, etwa in "
-                              "voller Breite)", number=pn))
+        if pn and not _plain(pn):
+            # "Ｐ10001" (full width) looks like P10001 but is another number: a list with it
+            # made a second person (and with --deactivate-missing deactivated the first).
+            problems.append(_("Personalnummer „%(number)s“ enthält Zeichen, die wie andere "
+                              "aussehen (etwa Ziffern oder Buchstaben in voller Breite oder "
+                              "kyrillische Buchstaben)", number=pn))
         if pn and pn in seen_numbers:
             problems.append(_("Personalnummer %(number)s steht schon in Zeile %(row)s",
                               number=pn, row=seen_numbers[pn]))

@@ -42,12 +42,17 @@ def _deliver(email: str, person: int, subject: str, body: str, link: str,
              try_mail: bool = True) -> bool:
     try:
         mailed = try_mail and mail.send(email, subject, body)
-    except (smtplib.SMTPException, OSError):
-        current_app.logger.exception("Could not send mail to person %s", person)
+    except (smtplib.SMTPException, OSError) as error:
+        # Not the traceback: SMTPRecipientsRefused quotes the address it refused.
+        current_app.logger.error("Could not send mail to person %s: %s", person,
+                                 type(error).__name__)
         mailed = False
     if not mailed:
-        current_app.logger.warning("Mail not sent (SMTP not configured or failing); "
-                                   "password link for person %s: %s", person, link)
+        # The mail server's refusal may quote the address; the log names the person by id.
+        current_app.logger.warning(
+            "Mail not sent (%s); password link for person %s: %s",
+            "the mail server failed, see above" if try_mail and current_app.config["SMTP_HOST"]
+            else "no mail server configured (ELEARN_SMTP_HOST)", person, link)
     return mailed
 
 
