@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
 KERN := elearn/static/vendor/kern
 
-.PHONY: run test install assets translations lint messages clean browser
+.PHONY: run test install assets translations lint messages clean browser fonts
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,7 +47,15 @@ lint: install
 	$(BIN)/ruff check elearn tests bench
 	$(BIN)/bandit -q -r elearn -ll
 
-test: lint browser
+# Certificates are printed in DejaVu Sans where it is installed (Debian's fonts-dejavu-core);
+# a test checks that a name with any European letter comes out whole in it.
+DEJAVU ?= /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+fonts:
+	@if [ ! -f "$(DEJAVU)" ]; then \
+	  apt-get update -qq && apt-get install -y -qq fonts-dejavu-core >/dev/null; \
+	fi
+
+test: lint browser fonts
 	$(BIN)/pytest
 
 # Re-extract translatable strings after changing templates or code.
@@ -57,4 +65,5 @@ messages: $(BIN)/.installed
 
 # What `make install` made; never instance/, which holds the SQLite database and the secret key.
 clean:
-	rm -rf $(VENV) node_modules $(KERN)
+	rm -rf $(VENV) node_modules elearn/static/vendor elearn.egg-info
+	rm -f elearn/translations/*/LC_MESSAGES/messages.mo

@@ -369,13 +369,18 @@ def test_renewal_issues_a_new_certificate_and_keeps_history(client, holder):
         as_text=True)
 
 
-def test_manual_issue_and_verify_commands(runner, learner, synced):
+def test_manual_issue_and_verify_commands(runner, client, auth, make_user, learner, synced):
     result = runner.invoke(args=["certificates", "issue", "--email", learner.email,
                                  "--course", "demo-kurs", "--note", "Meet & Learn"])
     assert result.exit_code == 0, result.output
     code = result.output.strip()
     certificate = services.find(code)
     assert certificate.source == "manual" and certificate.note == "Meet & Learn"
+    # The note is shown where administrators look a certificate up (it was shown nowhere).
+    make_user(email="admin@test.example", roles=("admin",))
+    auth.login(email="admin@test.example")
+    found = client.get(f"/verwaltung/zertifikate?code={code}").get_data(as_text=True)
+    assert "von Hand ausgestellt: „Meet &amp; Learn“" in found
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action ==
                                                           "certificate_issued"))
     assert (entry.actor_id, entry.target_type, entry.target_id, entry.details) == (

@@ -66,6 +66,7 @@ def test_demo_learning_history_when_courses_are_loaded(runner, synced, app, clie
     assert first.exit_code == 0, first.output
     count = db.session.scalar(sa.select(sa.func.count()).select_from(Certificate))
     assert count > 100
+    assert f"certificates: {count} new" in first.output  # the pilot groups' too
     learner = db.session.scalar(sa.select(User).where(User.email == "learner@example.org"))
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)
                              .where(Certificate.user_id == learner.id)) == 0

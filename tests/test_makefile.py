@@ -9,8 +9,8 @@ from pathlib import Path
 ROOT = Path(__file__).parent.parent
 
 
-def _make_browser(tmp_path, env_extra):
-    """Run `make browser` where apt-get only records that it was called."""
+def _make_browser(tmp_path, env_extra, target="browser", *args):
+    """Run `make browser` (or `target`) where apt-get only records that it was called."""
     make = shutil.which("make")  # the README's two commands need it: no skip without it
     assert make is not None
     bin_dir = tmp_path / "bin"
@@ -20,7 +20,7 @@ def _make_browser(tmp_path, env_extra):
     apt.chmod(0o755)
     # Only the stub on the PATH: whether a chromium is installed here must not matter.
     env = {**os.environ, "PATH": str(bin_dir), **env_extra}
-    result = subprocess.run([make, "-s", "browser"], cwd=ROOT, env=env,  # noqa: S603
+    result = subprocess.run([make, "-s", target, *args], cwd=ROOT, env=env,  # noqa: S603
                             capture_output=True, text=True)
     return result, (tmp_path / "apt-called").exists()
 
@@ -41,6 +41,19 @@ def test_browser_refuses_an_elearn_chromium_that_is_not_there(tmp_path):
     result, apt_called = _make_browser(tmp_path, {"ELEARN_CHROMIUM": str(tmp_path / "none")})
     assert result.returncode != 0 and "ELEARN_CHROMIUM" in result.stderr
     assert not apt_called
+
+
+def test_make_test_installs_the_certificate_font_when_it_is_missing(tmp_path):
+    """A test prints every European letter in DejaVu Sans: on a machine without Debian's
+    fonts-dejavu-core, `make test` failed there. It installs the font as it does Chromium."""
+    font = tmp_path / "DejaVuSans.ttf"
+    (tmp_path / "missing").mkdir()
+    _, apt_called = _make_browser(tmp_path / "missing", {}, "fonts", f"DEJAVU={font}")
+    assert apt_called
+    font.write_bytes(b"")
+    (tmp_path / "there").mkdir()
+    result, apt_called = _make_browser(tmp_path / "there", {}, "fonts", f"DEJAVU={font}")
+    assert result.returncode == 0 and not apt_called
 
 
 def test_the_package_builds_with_setuptools_after_february_2027():
