@@ -127,7 +127,10 @@ def _handle_http(error: HTTPException):
             "Größere Personallisten importiert der IT-Betrieb auf der Kommandozeile (flask "
             "users import). Teilen Sie eine Liste nicht auf, wenn Fehlende deaktiviert werden "
             "sollen.")])
-    response, code = render_error(error.code, message)
+    back = None
+    if error.code == 413 and request.endpoint == "auth.import_upload":
+        back = url_for("auth.import_upload"), _("Zurück zum Personalimport")
+    response, code = render_error(error.code, message, back=back)
     headers = {"Retry-After": str(retry)} if retry else {}
     return response, code, headers
 

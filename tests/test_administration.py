@@ -641,6 +641,8 @@ def test_upload_larger_than_the_limit_gets_413(app, client, admin, offices):
 
     assert _size(2 * 1024 * 1024) == "2 MB"  # the default, as the page names it
     assert "auf der Kommandozeile (flask users import)" in response.get_data(as_text=True)
+    assert '<a class="kern-link" href="/verwaltung/personen/import">Zurück zum Personalimport' \
+        '</a>' in response.get_data(as_text=True)  # not only "Zur Startseite"
 
 
 def test_a_larger_upload_limit_is_for_the_upload_pages_only(app, client, admin, offices,

@@ -96,10 +96,10 @@ def test_no_reminder_for_a_revoked_certificate(client, auth, learner, synced, ru
     cert = db.session.scalars(sa.select(Certificate)).one()
     cert.valid_until = utcnow().date() + timedelta(days=10)
     db.session.commit()
-    assert learner.email in runner.invoke(args=["certificates", "reminders"]).output
+    assert learner.email in runner.invoke(args=["certificates", "reminders"]).stdout
     cert_services.revoke(cert, "Irrtum")
     db.session.commit()
-    assert runner.invoke(args=["certificates", "reminders"]).output == ""
+    assert runner.invoke(args=["certificates", "reminders"]).stdout == ""
 
 
 # erase-certname, erase-ratemarks

@@ -480,7 +480,9 @@ def test_reminders_list_and_send(app, runner, holder, monkeypatch):
     db.session.commit()
     listed = runner.invoke(args=["certificates", "reminders", "--days", "30"])
     assert "learner@test.example;Erika Muster1;Testkurs Digitales Arbeiten" in listed.output
-    assert runner.invoke(args=["certificates", "reminders", "--days", "5"]).output == ""
+    assert runner.invoke(args=["certificates", "reminders", "--days", "5"]).stdout == ""
+    # Without --send it says that it only listed (the bare list did not).
+    assert listed.stderr == "listed: 1, nothing sent (--send e-mails the holders)\n"
     assert runner.invoke(args=["certificates", "reminders", "--send"]).exit_code == 1
     sent = []
 
@@ -521,7 +523,7 @@ def test_no_reminder_for_a_course_no_longer_offered(runner, holder):
     holder.valid_until = utcnow().date() + timedelta(days=10)
     db.session.get(Course, holder.course_id).active = False
     db.session.commit()
-    assert runner.invoke(args=["certificates", "reminders", "--days", "30"]).output == ""
+    assert runner.invoke(args=["certificates", "reminders", "--days", "30"]).stdout == ""
 
 
 def test_no_reminder_for_people_who_left_and_one_refused_address_stops_no_other(
@@ -554,7 +556,7 @@ def test_no_reminder_for_people_who_left_and_one_refused_address_stops_no_other(
     assert to == "zweite@test.example" and f"ab dem {start:%d.%m.%Y} bestehen" in body
     auth_services.deactivate(other)
     db.session.commit()
-    listed = runner.invoke(args=["certificates", "reminders", "--days", "30"]).output
+    listed = runner.invoke(args=["certificates", "reminders", "--days", "30"]).stdout
     assert "zweite@test.example" not in listed and holder.user.email in listed
 
 
@@ -739,7 +741,7 @@ def test_reminders_read_the_holders_with_the_certificates(app, runner, synced, m
     def statements_for_reminders():
         with statements() as seen:
             result = runner.invoke(args=["certificates", "reminders", "--days", "90"])
-        return result.output.count("\n"), len(seen)
+        return result.stdout.count("\n"), len(seen)
 
     def holders(count):
         for _ in range(count):
@@ -774,7 +776,7 @@ def test_the_reminder_list_is_safe_to_open_in_a_spreadsheet(runner, make_user, s
     certificate = certificates.issue_manually("formel@test.example", "demo-kurs")
     certificate.valid_until = utcnow().date() + timedelta(days=10)
     db.session.commit()
-    line = runner.invoke(args=["certificates", "reminders", "--days", "30"]).output.strip()
+    line = runner.invoke(args=["certificates", "reminders", "--days", "30"]).stdout.strip()
     [row] = list(csv.reader([line], delimiter=";"))
     assert row[0] == "formel@test.example"
     assert row[1] == "'=HYPERLINK(\"http://evil.example\";\"x\") Semi;kolon"  # text, one cell

@@ -85,8 +85,9 @@ def reminders(days, send):
     """List certificates that expire within DAYS; with --send, e-mail their holders."""
     if send and not mail.configured():
         raise click.ClickException("SMTP is not configured (ELEARN_SMTP_HOST).")
-    failed = sent = 0
+    failed = sent = listed = 0
     for certificate in services.expiring(local_today(), days):
+        listed += 1
         until = certificate.valid_until.strftime("%d.%m.%Y")
         click.echo(_csv_line([certificate.user.email, certificate.holder_name,
                               certificate.title, until]))
@@ -99,6 +100,8 @@ def reminders(days, send):
                 click.echo(f"not sent to {certificate.user.email}: {error}", err=True)
     if send:  # the timer's journal said nothing when no certificate was due, nor how many went
         click.echo(f"reminders sent: {sent}", err=True)
+    else:  # a bare list did not say that it was only a list
+        click.echo(f"listed: {listed}, nothing sent (--send e-mails the holders)", err=True)
     if failed:
         raise click.ClickException(f"{failed} reminder(s) could not be sent (see above).")
 
