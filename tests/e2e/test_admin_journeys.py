@@ -97,7 +97,7 @@ def test_admin_manages_people_offices_imports_and_reads_the_log(
     assert_accessible(page, "roles saved")
     submit(page, "Deaktivieren")
     text = main_text(page)
-    assert "Die Person wurde deaktiviert; ihre Sitzungen sind beendet." in text
+    assert "Die Person wurde deaktiviert; ihre Anmeldungen sind beendet." in text
     assert "deaktiviert" in page.get_by_role("definition").nth(3).inner_text()
     assert_accessible(page, "deactivated")
     submit(page, "Wieder aktivieren")
