@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
 KERN := elearn/static/vendor/kern
 
-.PHONY: run test install assets translations lint messages clean browser fonts
+.PHONY: run test install assets translations lint messages clean browser fonts settings
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,13 @@ translations: $(BIN)/.installed
 
 install: $(BIN)/.installed assets translations
 
-run: install
+# The settings first, under their own heading: refused by `db upgrade`, a wrong ELEARN_* value
+# looked like a failed migration.
+settings:
+	@echo "Checking the settings (DATABASE_URL, SECRET_KEY, ELEARN_*) ..."
+	@$(BIN)/python -c "import wsgi"
+
+run: install settings
 	$(FLASK) db upgrade
 	$(FLASK) courses sync
 	$(FLASK) demo seed --if-empty

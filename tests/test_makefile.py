@@ -56,6 +56,23 @@ def test_make_test_installs_the_certificate_font_when_it_is_missing(tmp_path):
     assert result.returncode == 0 and not apt_called
 
 
+def test_make_run_checks_the_settings_under_their_own_heading(tmp_path):
+    """A refused setting used to appear right under `flask db upgrade`, as if the migration had
+    failed. `make settings` (the first step of `make run`) names what it checks."""
+    make = shutil.which("make")
+    assert make is not None
+    env = {**os.environ, "ELEARN_MIN_GROUP_SIZE": "1", "DATABASE_URL": "",
+           "SECRET_KEY": "only-for-this-test"}
+    result = subprocess.run([make, "-s", "settings"], cwd=ROOT, env=env,  # noqa: S603
+                            capture_output=True, text=True)
+    assert result.returncode != 0
+    assert result.stdout.startswith("Checking the settings (DATABASE_URL, SECRET_KEY, ELEARN_*)")
+    assert "ELEARN_MIN_GROUP_SIZE='1': expected a whole number from 2 to 1000." in result.stderr
+    env["ELEARN_MIN_GROUP_SIZE"] = "5"
+    assert subprocess.run([make, "-s", "settings"], cwd=ROOT, env=env,  # noqa: S603
+                          capture_output=True, text=True).returncode == 0
+
+
 def test_the_package_builds_with_setuptools_after_february_2027():
     # make run installs with pip, which builds with the newest setuptools. It warned on every
     # install that a `license = {text = ...}` table stops being supported after 2027-02-18;
