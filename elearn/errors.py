@@ -116,20 +116,20 @@ def _handle_http(error: HTTPException):
     retry = getattr(error, "retry_after", None)
     message = getattr(error, "user_message", None)
     limit, length = _body_limit(), request.content_length
+    people_list = error.code == 413 and request.endpoint == "auth.import_upload"
     if error.code == 413 and length is not None and limit and length <= limit:
         # Not the size: Werkzeug's limits on a form's parts (1,000) or on its text fields
         # (500 KB) refuse with 413 too; "larger than 2 MB" would not be true.
         message = _("Das Formular hat mehr Felder oder längere Texte, als eine Seite hier "
                     "sendet, und wurde nicht verarbeitet; es hat sich nichts geändert.")
-    elif error.code == 413 and request.endpoint == "auth.import_upload":
+    elif people_list:
         # Only for the people list: how a city's whole list still gets in, and why not in parts.
         message = " ".join([_titles()[413][1], _(
             "Größere Personallisten importiert der IT-Betrieb auf der Kommandozeile (flask "
             "users import). Teilen Sie eine Liste nicht auf, wenn Fehlende deaktiviert werden "
             "sollen.")])
-    back = None
-    if error.code == 413 and request.endpoint == "auth.import_upload":
-        back = url_for("auth.import_upload"), _("Zurück zum Personalimport")
+    back = (url_for("auth.import_upload"), _("Zurück zum Personalimport")) if people_list \
+        else None
     response, code = render_error(error.code, message, back=back)
     headers = {"Retry-After": str(retry)} if retry else {}
     return response, code, headers
@@ -180,10 +180,16 @@ def _handle_unexpected(error: Exception):
         frames = "".join(traceback.format_tb(error.__traceback__))
         current_app.logger.error(
             "Unhandled error%s: %s: %s\nTraceback (most recent call last):\n%s", where,
-            type(error.orig).__name__, str(error.orig).strip().partition("\n")[0], frames)
+            type(error.orig).__name__, _first_line(error.orig), frames)
     else:
         current_app.logger.exception("Unhandled error%s", where, exc_info=error)
     return render_error(500)
+
+
+def _first_line(driver_error) -> str:
+    """A database driver's message without the lines that quote values (PostgreSQL's DETAIL:
+    "Key (email)=(ada@…)", "Failing row contains (…)")."""
+    return str(driver_error).strip().partition("\n")[0]
 
 
 def _is_duplicate(error: IntegrityError) -> bool:
@@ -202,8 +208,7 @@ def _handle_integrity(error: IntegrityError):
     db.session.rollback()
     # The first line names the constraint; PostgreSQL's DETAIL line quotes the values (an
     # e-mail address, who answered a survey when), which do not belong in the server's log.
-    current_app.logger.warning("Duplicate refused by the database: %s",
-                               str(error.orig).strip().splitlines()[0])
+    current_app.logger.warning("Duplicate refused by the database: %s", _first_line(error.orig))
     return render_error(409, _(
         "Das wurde gerade schon gespeichert, etwa durch einen zweiten Klick oder in einem "
         "anderen Fenster. Diese Anfrage hat nichts geändert. Bitte laden Sie die Seite neu."))

@@ -71,6 +71,13 @@ def in_language(text, language: str = "de") -> Markup:
     return Markup('<span lang="{}">{}</span>').format(language or "de", text)
 
 
+def configured_german(text) -> Markup | str:
+    """Text the city configures (a support contact, a legal basis), written in German: marked
+    as German on pages in another language (WCAG 3.1.2); a German page needs no mark."""
+    locale = get_locale()
+    return text if locale is None or locale.language == "de" else in_language(text)
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.add_extension("jinja2.ext.do")
@@ -82,6 +89,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["format_time_short"] = lambda value: format_time(value, "short")
     app.jinja_env.globals["percent"] = percent
     app.jinja_env.filters["lang"] = in_language
+    app.jinja_env.filters["configured_german"] = configured_german
 
     @app.context_processor
     def _language():

@@ -999,7 +999,7 @@ def test_a_single_invitation_is_mailed_after_its_link_is_saved(app, client, admi
 
 
 def test_after_one_failed_mail_an_import_shows_the_remaining_links_at_once(
-        app, client, admin, offices, monkeypatch):
+        app, client, admin, offices, monkeypatch, caplog):
     """A mail server that never answers cost 30 s per person, in one request."""
     tried = []
 
@@ -1018,6 +1018,10 @@ def test_after_one_failed_mail_an_import_shows_the_remaining_links_at_once(
     assert "Diese Einladungen ließen sich nicht per E-Mail verschicken" in page
     assert "E-Mail-Versand ist nicht eingerichtet" not in page
     assert [e.details for e in entries("invited")] == [{"mailed": False}] * 3
+    # The people not tried are logged as the mail server's failure, not as "no mail server".
+    reasons = [r.getMessage().split(";")[0] for r in caplog.records
+               if r.getMessage().startswith("Mail not sent")]
+    assert reasons == ["Mail not sent (the mail server failed, see above)"] * 3
 
 
 def test_a_password_set_while_the_invitation_mail_failed_is_still_replaced(

@@ -51,7 +51,7 @@ def _deliver(email: str, person: int, subject: str, body: str, link: str,
         # The mail server's refusal may quote the address; the log names the person by id.
         current_app.logger.warning(
             "Mail not sent (%s); password link for person %s: %s",
-            "the mail server failed, see above" if try_mail and current_app.config["SMTP_HOST"]
+            "the mail server failed, see above" if mail.configured()
             else "no mail server configured (ELEARN_SMTP_HOST)", person, link)
     return mailed
 

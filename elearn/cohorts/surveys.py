@@ -74,7 +74,7 @@ class SurveySummary:
     n: int
     shown: bool
     ratings: list[int] = field(default_factory=list)  # answers per rating 1..5
-    mean: float | None = None  # None also when every rating is the same (see `_uniform`)
+    mean: float | None = None  # None also when every rating is the same (see `summaries`)
     agreement: dict[str, float] = field(default_factory=dict)  # item -> share answering 3 or 4
     uniform: set[str] = field(default_factory=set)  # items everyone (or no one) agreed with
     comments: list[str] = field(default_factory=list)
@@ -124,10 +124,12 @@ def summaries(cohort: Cohort, titles: dict, min_group: int, end: date) -> list[S
         agreement, uniform = {}, set()
         for item in ITEMS:
             given = [i[item] for _, i, _ in answers if item in i]
+            if len(given) < min_group:
+                continue
             agreeing = sum(1 for v in given if v >= 3)
-            if len(given) >= min_group and agreeing in (0, len(given)):
+            if agreeing in (0, len(given)):
                 uniform.add(item)
-            elif len(given) >= min_group:
+            else:
                 agreement[item] = agreeing / len(given)
         result.append(SurveySummary(
             title=title, n=n, shown=True, ratings=[counts.get(r, 0) for r in range(1, 6)],
