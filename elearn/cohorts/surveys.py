@@ -5,7 +5,6 @@ has answered is kept in a separate receipt, so nobody is asked twice and nobody 
 to an answer. Results are shown only in aggregate and only from `min_group` answers on.
 """
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -73,7 +72,6 @@ class SurveySummary:
     title: str
     n: int
     shown: bool
-    ratings: list[int] = field(default_factory=list)  # answers per rating 1..5
     mean: float | None = None  # None also when every rating is the same (see `summaries`)
     agreement: dict[str, float] = field(default_factory=dict)  # item -> share answering 3 or 4
     uniform: set[str] = field(default_factory=set)  # items everyone (or no one) agreed with
@@ -120,7 +118,6 @@ def summaries(cohort: Cohort, titles: dict, min_group: int, end: date) -> list[S
         if n < min_group:
             result.append(SurveySummary(title=title, n=n, shown=False, whole_track=whole_track))
             continue
-        counts = Counter(r for r, _, _ in answers)
         agreement, uniform = {}, set()
         for item in ITEMS:
             given = [i[item] for _, i, _ in answers if item in i]
@@ -131,9 +128,10 @@ def summaries(cohort: Cohort, titles: dict, min_group: int, end: date) -> list[S
                 uniform.add(item)
             else:
                 agreement[item] = agreeing / len(given)
+        ratings = [r for r, _, _ in answers]
         result.append(SurveySummary(
-            title=title, n=n, shown=True, ratings=[counts.get(r, 0) for r in range(1, 6)],
-            mean=None if len(counts) == 1 else sum(r for r, _, _ in answers) / n,
+            title=title, n=n, shown=True,
+            mean=None if len(set(ratings)) == 1 else sum(ratings) / n,
             agreement=agreement, uniform=uniform,
             comments=sorted(c for _, _, c in answers if c), whole_track=whole_track))
     order = list(titles)
