@@ -234,7 +234,7 @@ def test_erasure_removes_personal_data_and_keeps_the_figures(app, client, auth, 
     assert (erased.first_name, erased.last_name) == ("Gelöscht", "")
     assert erased.email == f"geloescht-{person.id}@geloescht.invalid"
     assert erased.personnel_number is None and erased.password_hash is None
-    assert erased.active is False and erased.roles == {"learner"}
+    assert erased.active is False and erased.roles == set()
     assert erased.office_id == office_id  # still counted where they worked
     assert theirs.get("/kurse").status_code == 302  # their session has ended
     assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginFailure)) == 0
@@ -268,7 +268,7 @@ def test_erasure_removes_personal_data_and_keeps_the_figures(app, client, auth, 
     assert promoted.status_code == 409
     assert "sie erhält keine Rollen mehr" in promoted.get_data(as_text=True)
     db.session.expire_all()
-    assert db.session.get(User, person.id).roles == {"learner"}
+    assert db.session.get(User, person.id).roles == set()
     assert AuthActions(app.test_client()).login().status_code == 422
 
 
@@ -489,6 +489,40 @@ def test_erasure_removes_the_name_from_the_stored_certificates(client, auth, his
     for code in codes:
         page = client.get(f"/verwaltung/zertifikate?code={code}").get_data(as_text=True)
         assert code in page and name not in page
+
+
+def test_erasure_removes_free_texts_office_moves_and_roles_that_could_name_the_person(
+        client, auth, make_user, synced):
+    """A certificate's note ("Meet & Learn bei …") and revocation reason stayed, the log kept
+    the person's office moves and role changes with before and after (with the date, a move
+    between two small offices says who the row was), and the learner role stayed."""
+    from elearn import audit
+    from elearn.auth.models import UserRole
+    from elearn.certificates import services as certificates
+
+    person = make_user(email="weg@test.example", first_name="Sven", last_name="Braun")
+    kept = certificates.issue_manually("weg@test.example", "demo-kurs",
+                                       note="Meet & Learn bei Sven Braun, Amt 33")
+    revoked = certificates.issue(person, *synced)
+    certificates.revoke(revoked, "Sven Braun hat den Test nicht selbst abgelegt")
+    audit.record(None, "moved", person, source="import", before="32", after="51")
+    audit.record(None, "roles_changed", person, before=["learner"], after=["hr", "learner"])
+    db.session.commit()
+    make_user(email="admin@test.example", roles=("admin",))
+    auth.login(email="admin@test.example")
+    assert _erase(client, person).status_code == 302
+    db.session.expire_all()
+    assert (kept.note, revoked.revoked_reason) == (None, None)
+    assert revoked.revoked_at is not None  # that it was revoked, and when, stays
+    page = client.get(f"/verwaltung/zertifikate?code={revoked.code}").get_data(as_text=True)
+    assert "der Grund wurde mit den Daten der Person gelöscht" in page and "Braun" not in page
+    entries = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.target_type == "user", AuditEntry.target_id == person.id)
+        .order_by(AuditEntry.id)).all()
+    assert [e.action for e in entries] == ["moved", "roles_changed", "erased"]
+    assert entries[0].details == {"source": "import"} and entries[1].details == {}
+    assert not db.session.scalar(sa.select(sa.func.count()).select_from(UserRole)
+                                 .where(UserRole.user_id == person.id))
 
 
 def test_an_erased_person_is_named_in_the_language_of_the_page(client, auth, make_user, synced):

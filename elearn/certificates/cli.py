@@ -82,22 +82,29 @@ def revoke(code, reason):
 @click.option("--send", is_flag=True, help="E-mail each holder (needs ELEARN_SMTP_HOST).")
 @with_appcontext
 def reminders(days, send):
-    """List certificates that expire within DAYS; with --send, e-mail their holders."""
+    """List certificates that expire within DAYS; with --send, e-mail their holders instead.
+
+    The list (address, name, course, end) is for a person at the command line. A timer's run
+    with --send prints counts only, and a refused mail the certificate and the person's number:
+    the job's journal is kept by rules outside the platform's."""
     if send and not mail.configured():
         raise click.ClickException("SMTP is not configured (ELEARN_SMTP_HOST).")
     failed = sent = listed = 0
     for certificate in services.expiring(local_today(), days):
         listed += 1
         until = certificate.valid_until.strftime("%d.%m.%Y")
-        click.echo(_csv_line([certificate.user.email, certificate.holder_name,
-                              certificate.title, until]))
-        if send:
-            try:
-                mail.send(certificate.user.email, *_reminder(certificate, until))
-                sent += 1
-            except (smtplib.SMTPException, OSError) as error:  # one refused address: go on
-                failed += 1
-                click.echo(f"not sent to {certificate.user.email}: {error}", err=True)
+        if not send:
+            click.echo(_csv_line([certificate.user.email, certificate.holder_name,
+                                  certificate.title, until]))
+            continue
+        try:
+            mail.send(certificate.user.email, *_reminder(certificate, until))
+            sent += 1
+        except (smtplib.SMTPException, OSError) as error:  # one refused address: go on
+            failed += 1
+            # Not the server's message: it quotes the address.
+            click.echo(f"not sent: certificate {certificate.code}, person "
+                       f"{certificate.user_id} ({type(error).__name__})", err=True)
     if send:  # the timer's journal said nothing when no certificate was due, nor how many went
         click.echo(f"reminders sent: {sent}", err=True)
     else:  # a bare list did not say that it was only a list

@@ -114,20 +114,34 @@ def erase(user, actor, **details) -> dict[str, int]:
         .execution_options(synchronize_session=False)).rowcount
     certificates = db.session.execute(
         sa.update(Certificate).where(Certificate.user_id == user.id)
-        .values(holder_name=ERASED_NAME)
+        # A hand-written note or revocation reason may name the person ("Meet & Learn bei …"):
+        # what stays is the certificate and, when it was revoked, that and when.
+        .values(holder_name=ERASED_NAME, note=None, revoked_reason=None)
         .execution_options(synchronize_session=False)).rowcount
+    _forget_changes(user)
     _leave_cohorts(user)
     user.first_name, user.last_name = ERASED_NAME, ""
     user.email = f"geloescht-{user.id}@geloescht.invalid"
     user.personnel_number = None
     user.password_hash = None
-    auth.set_roles(user, set())
+    user.role_rows.clear()  # the learner role too: the row names no one any more
     auth.deactivate(user)  # ends every session at once
     # The entry names no one: the target is the pseudonymised row. It keeps no counts either:
     # 19 quiz attempts for 15 modules would say, for good, that the person needed retries.
     audit.record(actor, "erased", user, **details)
     db.session.flush()
     return {"attempts": attempts, "certificates": certificates}
+
+
+def _forget_changes(user) -> None:
+    """The log keeps what was done to the person, not the values before and after: with its
+    date, a move from one small office to another, or a role given ("HR"), says who the
+    pseudonymised row was."""
+    entries = db.session.scalars(sa.select(audit.AuditEntry).where(
+        audit.AuditEntry.target_type == "user", audit.AuditEntry.target_id == user.id)).all()
+    for entry in entries:
+        entry.details = {k: v for k, v in (entry.details or {}).items()
+                         if k not in ("before", "after")}
 
 
 def _leave_cohorts(user) -> None:
