@@ -1338,6 +1338,20 @@ def test_the_comparison_counts_only_who_finished_within_the_group(cohort, make_u
 
 
 
+def test_the_snapshot_stores_per_person_values_in_order_of_size_not_of_names(cohort, make_user):
+    """The stored hours and pass shares were in the members' order by name: whoever reads the
+    database or a backup saw each named person's learning time, kept for good."""
+    from elearn.cohorts.models import CohortSnapshot
+
+    minutes = [100, 60, 90, 70, 80, 55, 65, 75, 85, 95]
+    populate(cohort, make_user, minutes, first_passes=[True, False] * 5)
+    figures.shown(cohort, min_group=5, today=date(2026, 11, 20))
+    db.session.commit()
+    stored = db.session.get(CohortSnapshot, cohort.id).figures
+    assert stored["hours"] == [2 * m / 60 for m in sorted(minutes)]
+    assert stored["pass_shares"] == [0.0] * 5 + [1.0] * 5
+
+
 def test_the_dashboard_says_whose_time_the_track_median_is(client, auth, cohort, make_user):
     """Found in the demo: "Lernpfad abgeschlossen 11" beside a track median said to be "über
     alle, die ihn abgeschlossen haben", yet taken over the 5 who finished by the group's end;

@@ -1,5 +1,6 @@
 """The schema comes only from migrations, and they build all of it from an empty database."""
 
+import json
 from datetime import datetime
 
 import flask_migrate
@@ -145,3 +146,59 @@ def _people_at_an_old_revision(connection, active: dict[int, bool]) -> None:
 def _forget_everyone(connection) -> None:
     for table in ("audit_entry", "user_account", "office"):
         connection.execute(sa.text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
+
+
+def test_what_named_a_person_before_it_was_no_longer_stored_goes(app):
+    """Snapshots stored per-person values in the members' order by name; people erased
+    before erasure removed notes, reasons, log values and the learner role kept them."""
+    flask_migrate.downgrade(revision="c394e3a7e682")
+    with db.engine.begin() as connection:
+        _people_at_an_old_revision(connection, {1: False, 2: True})
+        connection.execute(sa.text("UPDATE user_account SET erased_at = '2026-06-01' "
+                                   "WHERE id = 1"))
+        connection.execute(sa.text("INSERT INTO user_role (user_id, role) VALUES "
+                                   "(1, 'learner'), (2, 'learner')"))
+        connection.execute(sa.text(
+            "INSERT INTO track (id, slug, title, summary, version_label, steps, content_hash, "
+            "active) VALUES (1, 't', 'T', '', '1', '[]', 'h', true)"))
+        connection.execute(sa.text(
+            "INSERT INTO cohort (id, name, track_id, starts_on, ends_on, created_at) "
+            "VALUES (1, 'Pilot', 1, '2026-03-01', '2026-04-30', '2026-02-01')"))
+        connection.execute(sa.text(
+            "INSERT INTO cohort_snapshot (cohort_id, taken_at, figures) VALUES (1, "
+            "'2026-05-01', :figures)"),
+            {"figures": '{"hours": [3.5, 1.0, 2.0], "pass_shares": [1.0, 0.0, 0.5], '
+                        '"shares_of_shown_rows": true}'})
+        for person in (1, 2):
+            connection.execute(sa.text(
+                "INSERT INTO certificate (code, user_id, track_id, holder_name, title, "
+                "version_label, issued_at, source, note, revoked_at, revoked_reason) VALUES "
+                "(:code, :person, 1, 'X', 'T', '1', '2026-05-01', 'manual', 'bei Sven Braun', "
+                "'2026-05-02', 'Sven Braun hat geschummelt')"),
+                {"code": f"C{person}", "person": person})
+            connection.execute(sa.text(
+                "INSERT INTO audit_entry (created_at, action, target_type, target_id, details) "
+                "VALUES ('2026-03-01', 'moved', 'user', :person, "
+                "'{\"source\": \"import\", \"before\": \"32\", \"after\": \"51\"}')"),
+                {"person": person})
+    flask_migrate.upgrade()
+    with db.engine.begin() as connection:
+        figures = connection.execute(sa.text("SELECT figures FROM cohort_snapshot")).scalar()
+        certificates = connection.execute(sa.text(
+            "SELECT user_id, note, revoked_reason, revoked_at IS NOT NULL FROM certificate "
+            "ORDER BY user_id")).all()
+        details = connection.execute(sa.text(
+            "SELECT details FROM audit_entry ORDER BY target_id")).scalars().all()
+        roles = connection.execute(sa.text("SELECT user_id FROM user_role")).scalars().all()
+        for table in ("cohort_snapshot", "certificate", "user_role", "cohort", "track"):
+            connection.execute(sa.text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
+        _forget_everyone(connection)
+    figures = json.loads(figures) if isinstance(figures, str) else figures
+    assert figures == {"hours": [1.0, 2.0, 3.5], "pass_shares": [0.0, 0.5, 1.0],
+                       "shares_of_shown_rows": True}
+    assert [tuple(row) for row in certificates] == [
+        (1, None, None, True), (2, "bei Sven Braun", "Sven Braun hat geschummelt", True)]
+    details = [json.loads(d) if isinstance(d, str) else d for d in details]
+    assert details == [{"source": "import"},
+                       {"source": "import", "before": "32", "after": "51"}]
+    assert roles == [2]

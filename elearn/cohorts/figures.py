@@ -321,7 +321,10 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
                         min_group), overdue=overdue,
         people=list(people.values()), required_keys=required_keys,
         final=today > cohort.ends_on, ends_on=cohort.ends_on,
-        hours=[sum(p.seconds.values()) / 3600 for p in finishers], pass_shares=pass_shares,
+        # Sorted by value: in the members' order (by name) the stored snapshot said whose
+        # time and share each value was.
+        hours=sorted(sum(p.seconds.values()) / 3600 for p in finishers),
+        pass_shares=sorted(pass_shares),
         completed_on_time=completed_on_time)
 
 
