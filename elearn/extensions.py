@@ -39,11 +39,14 @@ babel = Babel()
 @sa.event.listens_for(sa.engine.Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     """SQLite: write-ahead log, so readers go on while another request commits; with it,
-    synchronous=NORMAL is safe from corruption and saves an fsync per commit."""
+    synchronous=NORMAL is safe from corruption and saves an fsync per commit. secure_delete
+    overwrites what is deleted (erased names, purged answers) instead of leaving it in free
+    pages of the file; Debian's SQLite does so by default, other builds do not."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
         # SQLite's own lower() knows only A-Z, so ILIKE missed "Ö" for "ö" (PostgreSQL's ILIKE
         # folds them in a UTF-8 locale, as Debian's default cluster has). No index uses
