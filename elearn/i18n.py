@@ -72,8 +72,9 @@ def in_language(text, language: str = "de") -> Markup:
 
 
 def configured_german(text) -> Markup | str:
-    """Text the city configures (a support contact, a legal basis), written in German: marked
-    as German on pages in another language (WCAG 3.1.2); a German page needs no mark."""
+    """Text the city configures (a support contact, a legal basis, an office's or a learning
+    group's name), written in German: marked as German on pages in another language (WCAG
+    3.1.2); a German page needs no mark."""
     locale = get_locale()
     return text if locale is None or locale.language == "de" else in_language(text)
 

@@ -140,3 +140,24 @@ def test_the_groups_to_compare_are_offered_with_their_track_as_german_text(
     assert "Compare" in page
     assert languages_of(page, "Pilot A (Testpfad)") == {"de"}
     assert languages_of(page, "Pilot B (Testpfad)") == {"de"}
+
+
+def test_office_and_group_names_are_german_text_on_an_english_page(client, auth, admin, learner,
+                                                                   synced_tracks):
+    """A screen reader read "Amt für Testzwecke" and "Pilot A" with English pronunciation:
+    the names an administration gives its offices and groups are German."""
+    group = create_cohort(name="Pilot A", track=synced_tracks, starts_on=date(2098, 3, 2),
+                          ends_on=date(2098, 4, 30), leads=[])
+    db.session.commit()
+    office = learner.office
+    auth.login(email="admin@test.example")
+    dashboard = english(client, f"/kohorten/{group.id}")
+    assert languages_of(dashboard, "Pilot A") == {"de"}
+    assert languages_of(english(client, "/kohorten"), "Pilot A") == {"de"}
+    offices = english(client, "/verwaltung/aemter")
+    assert languages_of(offices, office.name) == {"de"}
+    people = english(client, "/verwaltung/personen")
+    assert f'<option value="{office.code}" lang="de">{office.code} {office.name}</option>' \
+        in people
+    german = client.get(f"/kohorten/{group.id}", headers={"Accept-Language": "de"})
+    assert '<span lang="de">Pilot A</span>' not in german.get_data(as_text=True)  # no need

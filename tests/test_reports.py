@@ -514,7 +514,7 @@ def test_bad_filters_come_back_on_the_form_with_every_problem_at_its_field(
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     # The form, filled in as sent, not an error page; no figures for filters that do not apply.
-    assert '<option value="A3" selected>' in page
+    assert '<option value="A3" lang="de" selected>' in page
     assert '<option value="demo-kurs" lang="de" selected>' in page
     assert 'name="von" value="2026-05-01"' in page and 'name="bis" value="gestern"' in page
     assert "<table" not in page
