@@ -145,7 +145,22 @@ def _handle_csrf(error: CSRFError):
         400,
         _("Das Formular ist abgelaufen oder ungültig (Sicherheitsprüfung fehlgeschlagen). "
           "Es wurde nichts gespeichert. Bitte laden Sie die Seite neu und senden Sie es erneut."),
+        back=_form_page(),
     )
+
+
+def _form_page() -> tuple[str, str] | None:
+    """The page the refused form was on, to load it again: the Referer (sent within this site
+    only, Referrer-Policy same-origin) when it names this host; only its path and query go
+    into the link."""
+    from urllib.parse import urlsplit
+
+    came_from = urlsplit(request.referrer or "")
+    if came_from.netloc != request.host or not came_from.path.startswith("/") \
+            or came_from.path.startswith("//"):
+        return None
+    page = came_from.path + (f"?{came_from.query}" if came_from.query else "")
+    return page, _("Zurück zum Formular")
 
 
 def _csrf_hint(reason: str) -> str:

@@ -134,6 +134,20 @@ def test_login_without_csrf_token_is_refused(client, learner):
     assert "Willkommen, Erika" not in client.get("/").get_data(as_text=True)
 
 
+def test_a_refused_form_links_back_to_the_page_it_came_from(client, learner):
+    """The page said "reload the page and send it again" but offered only the start page (the
+    login sent after the cookies were gone, a form left open overnight)."""
+    came_from = {"Referer": "http://localhost/login?next=%2Fkurse"}
+    response = client.post("/login", data={"email": learner.email}, headers=came_from)
+    assert response.status_code == 400
+    assert '<a class="kern-link" href="/login?next=%2Fkurse">Zurück zum Formular</a>' in \
+        response.get_data(as_text=True)
+    for elsewhere in ("https://example.org/login", "http://localhost//evil.example/x", ""):
+        page = client.post("/login", data={"email": learner.email},
+                           headers={"Referer": elsewhere}).get_data(as_text=True)
+        assert "Zurück zum Formular" not in page, elsewhere
+
+
 def test_forged_csrf_token_is_refused(client, learner):
     csrf_token(client)
     response = client.post("/login", data={

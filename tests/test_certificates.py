@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 import smtplib
 from datetime import date, datetime, timedelta
 
@@ -261,6 +262,27 @@ def test_verification_expired_revoked_unknown(app, holder):
     assert unknown.status_code == 404
     assert "Zum Prüfcode „AAAABBBBCCCCDDDDEEEEFFFF“ gibt es kein Zertifikat" in \
         unknown.get_data(as_text=True)
+
+
+def test_the_result_is_in_the_title_and_an_empty_code_is_named_at_its_field(app, holder):
+    """Form and result had the same title, "Zertifikat prüfen", so a screen reader's list of
+    tabs or a bookmark did not tell them apart; an empty code sent brought back the form
+    without a word."""
+    anonymous = app.test_client()
+    title = re.compile(r"<title>([^<–]*) –")
+    page = anonymous.get(f"/verify/{holder.code}").get_data(as_text=True)
+    assert title.search(page).group(1) == "Prüfergebnis: Zertifikat gültig"
+    services.revoke(holder, "Irrtümlich ausgestellt")
+    db.session.commit()
+    page = anonymous.get(f"/verify/{holder.code}").get_data(as_text=True)
+    assert title.search(page).group(1) == "Prüfergebnis: Zertifikat widerrufen"
+    empty = anonymous.get("/verify?code=+")
+    page = empty.get_data(as_text=True)
+    assert empty.status_code == 400 and title.search(page).group(1) == "Fehler: Zertifikat prüfen"
+    assert '<a class="kern-link" href="#code">Bitte geben Sie den Prüfcode ein.</a>' in page
+    assert 'aria-describedby="code-hint code-error" aria-invalid="true"' in page
+    opened = anonymous.get("/verify")  # opened from the footer: no error yet
+    assert opened.status_code == 200 and "Bitte geben Sie" not in opened.get_data(as_text=True)
 
 
 def test_verification_is_rate_limited(app, holder):

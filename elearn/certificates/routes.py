@@ -91,7 +91,10 @@ def verify_form():
     """Where someone holding a printed certificate types its code."""
     typed = request.args.get("code", "")
     if not typed.strip():
-        return render_template("certificates/verify_form.html")
+        # Sent empty: say so at the field (opened without a code: just the form).
+        empty = "code" in request.args
+        return render_template("certificates/verify_form.html", empty=empty), \
+            400 if empty else 200
     code = services.normalise_code(typed)
     if not (code.isascii() and code.isalnum() and len(code) <= 64):
         return render_template("certificates/unknown.html", code=typed[:64]), 404
