@@ -69,6 +69,9 @@ def test_search_filters_and_pages_with_limit_and_offset(client, admin, make_user
     assert "Muster49" in first and "Muster50" not in first
     second = client.get("/verwaltung/personen?q=muster&seite=2").get_data(as_text=True)
     assert "Muster50" in second and "Muster49" not in second
+    # The page is in the title, so two tabs or bookmarks of the list differ.
+    assert "<title>Personen – Seite 2 von 2 –" in second
+    assert "<title>Personen – Digitalisierungsführerschein" in page  # one page: no number
     assert client.get("/verwaltung/personen?q=100%25").get_data(as_text=True).count(
         "Muster") == 0  # % is searched for, not a wildcard
     assert client.get("/verwaltung/personen?amt=NIX").status_code == 400
