@@ -26,6 +26,10 @@ def test_shipped_tracks(runner):
     assert by_slug["digitalisierungsfuehrerschein"].certificate == "Digitalisierungsführerschein"
     assert [s.course for s in by_slug["digitalisierungsfuehrerschein"].steps] == [
         "grundlagen-digitalisierung", "e-government-ozg", "cybersicherheit"]
+    # One qualification from the full or the short training: a title of its own for the short
+    # one made every holder of the full one a second certificate at the next sync.
+    assert by_slug["digitallotsen-kompakt"].certificate == \
+        by_slug["digitallotsen-grundausbildung"].certificate
     full = sum(len(c.modules) for c in courses)
     short = [s for s in by_slug["digitallotsen-kompakt"].steps if s.required]
     assert all(s.module for s in short) and len(short) < full
