@@ -156,8 +156,9 @@ def _form_page() -> tuple[str, str] | None:
     from urllib.parse import urlsplit
 
     came_from = urlsplit(request.referrer or "")
+    # "//host" and "/\\host" would lead browsers to another site.
     if came_from.netloc != request.host or not came_from.path.startswith("/") \
-            or came_from.path.startswith("//"):
+            or came_from.path.startswith("//") or "\\" in came_from.path:
         return None
     page = came_from.path + (f"?{came_from.query}" if came_from.query else "")
     return page, _("Zurück zum Formular")

@@ -142,7 +142,8 @@ def test_a_refused_form_links_back_to_the_page_it_came_from(client, learner):
     assert response.status_code == 400
     assert '<a class="kern-link" href="/login?next=%2Fkurse">Zurück zum Formular</a>' in \
         response.get_data(as_text=True)
-    for elsewhere in ("https://example.org/login", "http://localhost//evil.example/x", ""):
+    for elsewhere in ("https://example.org/login", "http://localhost//evil.example/x",
+                      "http://localhost/\\evil.example", ""):
         page = client.post("/login", data={"email": learner.email},
                            headers={"Referer": elsewhere}).get_data(as_text=True)
         assert "Zurück zum Formular" not in page, elsewhere

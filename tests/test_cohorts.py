@@ -857,6 +857,25 @@ def test_bootstrap_finds_a_clear_difference_and_states_it():
                          "praktisch gleicher Bestehensquote."]
 
 
+def test_the_verdict_marks_the_groups_names_as_german_on_an_english_page(app):
+    """"Pilotgruppe Kurz" inside an English sentence was read with English pronunciation."""
+    full = [5.0, 5.5, 6.0, 6.5, 7.0, 5.2, 6.1, 6.8, 5.9, 6.3] * 2
+    time = compare.bootstrap(full, [h - 3 for h in full], statistics.median, min_group=5)
+    passing = compare.bootstrap([0.2] * 20, [0.9] * 20, statistics.fmean, min_group=5)
+    import flask_babel
+
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        flask_babel.refresh()
+        sentences = compare.verdict("Voll & ganz", "Kurz <neu>", time, passing, 5)
+    assert '<span lang="de">Kurz &lt;neu&gt;</span>' in sentences[0]
+    assert '<span lang="de">Voll &amp; ganz</span>' in sentences[0]
+    assert sentences[1].startswith('The pass rate of “<span lang="de">Kurz &lt;neu&gt;</span>”')
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        flask_babel.refresh()  # the test's app context kept the English catalogue
+        german = compare.verdict("Voll & ganz", "Kurz", time, passing, 5)
+    assert german[0].startswith("„Kurz“ spart gegenüber „Voll &amp; ganz“")
+
+
 def test_no_verdict_without_a_clear_difference():
     a = [4.0, 6.0, 5.0, 7.0, 3.0, 6.5, 4.5, 5.5] * 3
     b = [5.5, 4.0, 6.5, 3.5, 6.0, 5.0, 7.0, 4.5] * 3

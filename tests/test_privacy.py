@@ -288,5 +288,12 @@ def test_two_purges_at_once_keep_the_learning_time_once(app, synced, make_user, 
 def test_sqlite_overwrites_what_is_deleted(app):
     """Erased names and purged answers stayed readable in the file's free pages wherever
     SQLite was not built with secure_delete on (Debian's is; others are not)."""
+    from elearn.extensions import _sqlite_pragmas
+
     with db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+        # Also where SQLite was built with it off: the connection turns it on.
+        raw = connection.connection.dbapi_connection
+        raw.execute("PRAGMA secure_delete=0")
+        _sqlite_pragmas(raw, None)
+        assert raw.execute("PRAGMA secure_delete").fetchone()[0] == 1

@@ -85,8 +85,9 @@ def reminders(days, send):
     """List certificates that expire within DAYS; with --send, e-mail their holders instead.
 
     The list (address, name, course, end) is for a person at the command line. A timer's run
-    with --send prints counts only, and a refused mail the certificate and the person's number:
-    the job's journal is kept by rules outside the platform's."""
+    with --send prints counts only, and for a refused mail the person's number (not the
+    certificate's code: its public check page shows the name): the job's journal is kept by
+    rules outside the platform's."""
     if send and not mail.configured():
         raise click.ClickException("SMTP is not configured (ELEARN_SMTP_HOST).")
     failed = sent = listed = 0
@@ -103,8 +104,8 @@ def reminders(days, send):
         except (smtplib.SMTPException, OSError) as error:  # one refused address: go on
             failed += 1
             # Not the server's message: it quotes the address.
-            click.echo(f"not sent: certificate {certificate.code}, person "
-                       f"{certificate.user_id} ({type(error).__name__})", err=True)
+            click.echo(f"not sent: person {certificate.user_id} ({type(error).__name__})",
+                       err=True)
     if send:  # the timer's journal said nothing when no certificate was due, nor how many went
         click.echo(f"reminders sent: {sent}", err=True)
     else:  # a bare list did not say that it was only a list

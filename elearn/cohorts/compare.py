@@ -18,7 +18,9 @@ from dataclasses import dataclass
 
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
+from ..i18n import configured_german
 from .figures import CohortFigures
 
 RESAMPLES = 2000
@@ -84,8 +86,9 @@ def compare(a: CohortFigures, b: CohortFigures, min_group: int) -> Comparison:
     """Compare two ended groups' learning time and pass shares, with a verdict."""
     time = bootstrap(a.hours, b.hours, statistics.median, min_group)
     passing = bootstrap(a.pass_shares, b.pass_shares, statistics.fmean, min_group)
-    withheld = [_("Die Zahlen von „%(name)s“ werden zurückgehalten: Eine andere Gruppe im "
-                  "selben Zeitraum hat fast dieselben Mitglieder.", name=side.cohort.name)
+    withheld = [_named(_("Die Zahlen von „%(name)s“ werden zurückgehalten: Eine andere Gruppe "
+                         "im selben Zeitraum hat fast dieselben Mitglieder."),
+                       name=side.cohort.name)
                 for side in (a, b) if side.withheld]
     return Comparison(a=a, b=b, time=time, passing=passing, verdict=withheld or verdict(
         a.cohort.name, b.cohort.name, time, passing, min_group))
@@ -102,6 +105,15 @@ def _hours(value: float) -> str:
         _("%(hours)s Stunden", hours=text)
 
 
+def _named(sentence: str, **values) -> Markup:
+    """A translated sentence (from `_` without values) that names learning groups: their
+    names, German as the administration gave them, are marked as German text on pages in
+    another language (WCAG 3.1.2); the other values are escaped as text."""
+    names = {key: configured_german(value) for key, value in values.items()
+             if key in ("a", "b", "name")}
+    return escape(sentence) % {**values, **names}  # Markup: escapes the values that are text
+
+
 def _points(value: float) -> str:
     return format_decimal(round(abs(value) * 100), format="#,##0")
 
@@ -116,16 +128,17 @@ def verdict(name_a: str, name_b: str, time: Difference, passing: Difference,
                   k=min_group)]
     same_pass = passing.bounded and passing.low >= -EQUIVALENCE and passing.high <= EQUIVALENCE
     if time.clear and time.diff < 0 and same_pass:
-        return [_("„%(b)s“ spart gegenüber „%(a)s“ im Median %(hours)s Lernzeit bei "
-                  "praktisch gleicher Bestehensquote.", a=name_a, b=name_b,
-                  hours=_hours(time.diff))]
+        return [_named(_("„%(b)s“ spart gegenüber „%(a)s“ im Median %(hours)s Lernzeit bei "
+                         "praktisch gleicher Bestehensquote."), a=name_a, b=name_b,
+                       hours=_hours(time.diff))]
     sentences = []
     if time.clear and time.diff < 0:
-        sentences.append(_("„%(b)s“ spart gegenüber „%(a)s“ im Median %(hours)s "
-                           "Lernzeit.", a=name_a, b=name_b, hours=_hours(time.diff)))
+        sentences.append(_named(_("„%(b)s“ spart gegenüber „%(a)s“ im Median %(hours)s "
+                                  "Lernzeit."), a=name_a, b=name_b, hours=_hours(time.diff)))
     elif time.clear:
-        sentences.append(_("„%(b)s“ braucht gegenüber „%(a)s“ im Median %(hours)s mehr "
-                           "Lernzeit.", a=name_a, b=name_b, hours=_hours(time.diff)))
+        sentences.append(_named(_("„%(b)s“ braucht gegenüber „%(a)s“ im Median %(hours)s "
+                                  "mehr Lernzeit."), a=name_a, b=name_b,
+                                hours=_hours(time.diff)))
     elif not time.bounded:
         sentences.append(_("Für eine Aussage über die Lernzeit sind die Gruppen zu klein: "
                            "Dafür braucht jede Gruppe mindestens %(n)s Personen, die den "
@@ -146,11 +159,13 @@ def verdict(name_a: str, name_b: str, time: Difference, passing: Difference,
         sentences.append(_("Die Bestehensquote ist praktisch gleich (Unterschied höchstens "
                            "%(points)s Prozentpunkte).", points=_points(EQUIVALENCE)))
     elif passing.clear and passing.diff < 0:
-        sentences.append(_("Die Bestehensquote von „%(b)s“ ist um %(points)s Prozentpunkte "
-                           "niedriger.", b=name_b, points=_points(passing.diff)))
+        sentences.append(_named(_("Die Bestehensquote von „%(b)s“ ist um %(points)s "
+                                  "Prozentpunkte niedriger."), b=name_b,
+                                points=_points(passing.diff)))
     elif passing.clear:
-        sentences.append(_("Die Bestehensquote von „%(b)s“ ist um %(points)s Prozentpunkte "
-                           "höher.", b=name_b, points=_points(passing.diff)))
+        sentences.append(_named(_("Die Bestehensquote von „%(b)s“ ist um %(points)s "
+                                  "Prozentpunkte höher."), b=name_b,
+                                points=_points(passing.diff)))
     else:
         sentences.append(_("Ob sich die Bestehensquote unterscheidet, lässt sich nicht sagen: "
                            "Das Intervall schließt die Null ein, reicht aber über ±%(points)s "
