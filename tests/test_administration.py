@@ -81,6 +81,7 @@ def test_search_filters_and_pages_with_limit_and_offset(client, admin, make_user
         as_text=True)
     beyond = client.get("/verwaltung/personen?q=muster&seite=9").get_data(as_text=True)
     assert "Seite 9 gibt es nicht: Die Liste hat 2 Seiten." in beyond
+    assert "<title>Personen – Digitalisierungsführerschein" in beyond  # not "Seite 9 von 2"
     one = client.get("/verwaltung/personen?q=zander&seite=2").get_data(as_text=True)
     assert "Seite 2 gibt es nicht: Die Liste hat 1 Seite." in one  # not "1 Seiten"
     assert ('href="/verwaltung/personen?q=muster&amp;amt=&amp;rolle=&amp;status=&amp;seite=2"'
