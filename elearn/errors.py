@@ -1,6 +1,7 @@
 """Error pages in the layout, in the user's language, without stack traces."""
 
 import traceback
+from urllib.parse import urlsplit
 
 from flask import (
     Flask,
@@ -153,8 +154,6 @@ def _form_page() -> tuple[str, str] | None:
     """The page the refused form was on, to load it again: the Referer (sent within this site
     only, Referrer-Policy same-origin) when it names this host; only its path and query go
     into the link."""
-    from urllib.parse import urlsplit
-
     came_from = urlsplit(request.referrer or "")
     # "//host" and "/\\host" would lead browsers to another site.
     if came_from.netloc != request.host or not came_from.path.startswith("/") \
@@ -165,8 +164,6 @@ def _form_page() -> tuple[str, str] | None:
 
 
 def _csrf_hint(reason: str) -> str:
-    from urllib.parse import urlsplit
-
     if reason == "The referrer does not match the host.":
         return (f" The form came from {urlsplit(request.referrer or '').netloc}, the request "
                 f"names {request.host}: a reverse proxy must pass the public host (nginx: "

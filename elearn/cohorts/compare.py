@@ -88,7 +88,7 @@ def compare(a: CohortFigures, b: CohortFigures, min_group: int) -> Comparison:
     passing = bootstrap(a.pass_shares, b.pass_shares, statistics.fmean, min_group)
     withheld = [_named(_("Die Zahlen von „%(name)s“ werden zurückgehalten: Eine andere Gruppe "
                          "im selben Zeitraum hat fast dieselben Mitglieder."),
-                       name=side.cohort.name)
+                       name=configured_german(side.cohort.name))
                 for side in (a, b) if side.withheld]
     return Comparison(a=a, b=b, time=time, passing=passing, verdict=withheld or verdict(
         a.cohort.name, b.cohort.name, time, passing, min_group))
@@ -106,12 +106,10 @@ def _hours(value: float) -> str:
 
 
 def _named(sentence: str, **values) -> Markup:
-    """A translated sentence (from `_` without values) that names learning groups: their
-    names, German as the administration gave them, are marked as German text on pages in
-    another language (WCAG 3.1.2); the other values are escaped as text."""
-    names = {key: configured_german(value) for key, value in values.items()
-             if key in ("a", "b", "name")}
-    return escape(sentence) % {**values, **names}  # Markup: escapes the values that are text
+    """A translated sentence (from `_` without values) filled in as markup: group names marked
+    with `configured_german` (German text on pages in another language, WCAG 3.1.2) stay
+    marked, every other value is escaped as text."""
+    return escape(sentence) % values
 
 
 def _points(value: float) -> str:
@@ -121,6 +119,7 @@ def _points(value: float) -> str:
 def verdict(name_a: str, name_b: str, time: Difference, passing: Difference,
             min_group: int) -> list[str]:
     """Plain sentences, each only as strong as the intervals allow."""
+    name_a, name_b = configured_german(name_a), configured_german(name_b)
     if not time.known:
         # Ended groups' figures are fixed: too few people, not data still to come.
         return [_("Für einen Vergleich haben zu wenige Personen den Lernpfad bis zum Ende ihrer "
