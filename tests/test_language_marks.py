@@ -154,6 +154,8 @@ def test_office_and_group_names_are_german_text_on_an_english_page(client, auth,
     dashboard = english(client, f"/kohorten/{group.id}")
     assert languages_of(dashboard, "Pilot A") == {"de"}
     assert languages_of(english(client, "/kohorten"), "Pilot A") == {"de"}
+    # The members page: its heading and the breadcrumb back to the dashboard.
+    assert languages_of(english(client, f"/kohorten/{group.id}/mitglieder"), "Pilot A") == {"de"}
     offices = english(client, "/verwaltung/aemter")
     assert languages_of(offices, office.name) == {"de"}
     people = english(client, "/verwaltung/personen")

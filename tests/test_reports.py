@@ -425,6 +425,8 @@ def test_headline_and_page_for_hr(app, city, client, auth, make_user):
     auth.login(email="hr@test.example")
     page = client.get("/berichte?thema=demo-kurs").get_data(as_text=True)
     assert "Berichte: Fortbildung nach Ämtern" in page
+    # The subject is in the title: two reports in two tabs or bookmarks differ.
+    assert "<title>Berichte: Testkurs Digitales Arbeiten – " in page
     assert 'role="img"' in page and "<title id=\"chart-title\">" in page
     assert ('<abbr title="Nicht ausgewiesen: weniger als 5 Personen oder daraus ableitbar">'
             'n. a.</abbr>') in page
