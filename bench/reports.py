@@ -128,11 +128,12 @@ def _insert_attempts(conn, rng) -> None:
             "FROM module_progress")):
         when = datetime.fromisoformat(str(when))
         mode = "test_out" if via == "test_out" else "study"
-        if mode == "study" and rng.random() < 0.25:
+        failed_first = mode == "study" and rng.random() < 0.25
+        if failed_first:
             rows.append({"u": user, "m": modules[(course, slug)], "mode": mode, "p": False,
-                         "s": when - timedelta(hours=1)})
+                         "s": when - timedelta(hours=1), "f": True})
         rows.append({"u": user, "m": modules[(course, slug)], "mode": mode, "p": True,
-                     "s": when})
+                     "s": when, "f": mode == "study" and not failed_first})
         if len(rows) >= 200_000:
             _insert(conn, rows)
             rows = []
@@ -159,7 +160,8 @@ def _insert(conn, rows) -> None:
     if rows:
         conn.execute(sa.text(
             "INSERT INTO attempt (user_id, module_id, mode, drawn, score_percent, passed, "
-            "started_at, submitted_at) VALUES (:u, :m, :mode, '[]', 100, :p, :s, :s)"), rows)
+            "started_at, submitted_at, first_study) VALUES (:u, :m, :mode, '[]', 100, :p, :s, "
+            ":s, :f)"), rows)
 
 
 def _statistics_overview():

@@ -47,6 +47,7 @@ def test_my_data_page_and_json_download(client, history):
         ("01-erstes-modul", "completed"), ("02-zweites-modul", "completed")}
     first = data["attempts"][0]
     assert first["course"] == "demo-kurs" and first["passed"] is True
+    assert first["first_study_attempt"] is True  # what the quiz statistics count of it
     # The answers in words, as the result page shows them, not as positions in a file.
     assert sorted((q["id"], q["question"], q["your_answer"], q["points"])
                   for q in first["questions"]) == [

@@ -202,3 +202,44 @@ def test_what_named_a_person_before_it_was_no_longer_stored_goes(app):
     assert details == [{"source": "import"},
                        {"source": "import", "before": "32", "after": "51"}]
     assert roles == [2]
+
+
+def test_attempts_handed_in_before_the_flag_get_it_as_the_statistics_counted_them(
+        synced, make_user):
+    """The quiz statistics counted a person's study attempt with the smallest id at a module
+    (any version) as their first; the flag stored since marks the same ones."""
+    from elearn.catalog.models import CourseVersion, Module
+
+    course, version = synced
+    first_module, second_module = version.modules[:2]
+    newer = CourseVersion(course_id=course.id, number=2, content_hash="neu", label="2",
+                          title=version.title, summary="", audience="", language="de",
+                          estimated_minutes=1)
+    db.session.add(newer)
+    db.session.flush()
+    newer_first = Module(version_id=newer.id, slug=first_module.slug, position=1, title="M",
+                         estimated_minutes=1, objectives=[], body_html="", videos=[])
+    db.session.add(newer_first)
+    one, two = make_user().id, make_user().id
+    db.session.commit()
+    flask_migrate.downgrade(revision="f2a81c5d3e90")
+    attempts = [  # person, module, mode, handed in
+        (one, first_module.id, "study", True), (one, first_module.id, "study", True),
+        (one, newer_first.id, "study", True), (one, second_module.id, "test_out", True),
+        (one, second_module.id, "study", False), (two, newer_first.id, "test_out", True),
+        (two, newer_first.id, "study", True), (one, second_module.id, "study", True)]
+    with db.engine.begin() as connection:
+        for number, (person, module, mode, handed_in) in enumerate(attempts, start=1):
+            connection.execute(sa.text(
+                "INSERT INTO attempt (id, user_id, module_id, mode, drawn, started_at, "
+                "submitted_at, passed) VALUES (:id, :person, :module, :mode, '[]', "
+                "'2026-05-01', :at, false)"),
+                {"id": number, "person": person, "module": module, "mode": mode,
+                 "at": "2026-05-02" if handed_in else None})
+    flask_migrate.upgrade()
+    with db.engine.begin() as connection:
+        first = connection.execute(sa.text(
+            "SELECT id FROM attempt WHERE first_study ORDER BY id")).scalars().all()
+    # Person one: the first study attempt at the first module (not the later one in version
+    # 2) and the second module's handed in after an open one; person two: after a test-out.
+    assert first == [1, 7, 8]

@@ -546,13 +546,9 @@ def test_two_tabs_starting_across_a_sync_open_one_attempt(app, logged_in):
     """The one open attempt per module is kept by a unique index within one module version.
     The first tab still read the old version, the second the new one after a sync: each drew
     an attempt (in two versions), both counted as within max_attempts."""
-    from elearn.catalog.models import Course, CourseVersion, Module
-
     from .conftest import AuthActions, meanwhile
 
-    course, version = db.session.execute(sa.select(Course, CourseVersion).join(
-        CourseVersion, CourseVersion.course_id == Course.id).where(
-        Course.slug == "demo-kurs")).one()
+    course, version = _demo_course()
     token = csrf_token(logged_in, "/kurse/demo-kurs/01-erstes-modul")
     second_tab = app.test_client()  # a second browser of the same person
     AuthActions(second_tab).login()
@@ -560,19 +556,8 @@ def test_two_tabs_starting_across_a_sync_open_one_attempt(app, logged_in):
     starts = []
 
     def sync_then_start_in_the_second_tab():
-        with app.app_context():  # a new version with the same modules, as a sync makes it
-            old = db.session.get(CourseVersion, version.id)
-            new = CourseVersion(course_id=course.id, number=2, content_hash="neu",
-                                **{k: getattr(old, k) for k in (
-                                    "label", "title", "summary", "audience", "language",
-                                    "estimated_minutes", "certificate_validity_months")})
-            db.session.add(new)
-            for m in old.modules:
-                db.session.add(Module(version=new, **{k: getattr(m, k) for k in (
-                    "slug", "position", "title", "estimated_minutes", "objectives",
-                    "body_html", "videos", "quiz")}))
-            db.session.get(Course, course.id).current_version_number = 2
-            db.session.commit()
+        with app.app_context():
+            _new_version(course.id, version.id)
         starts.append(second_tab.post("/kurse/demo-kurs/01-erstes-modul/quiz",
                                       data={"mode": "study", "csrf_token": second_token}))
 
@@ -584,6 +569,60 @@ def test_two_tabs_starting_across_a_sync_open_one_attempt(app, logged_in):
     assert starts[0].headers["Location"] == first.headers["Location"]
     db.session.expire_all()
     assert len(_attempts()) == 1
+
+
+def _demo_course():
+    from elearn.catalog.models import Course, CourseVersion
+
+    return db.session.execute(sa.select(Course, CourseVersion).join(
+        CourseVersion, CourseVersion.course_id == Course.id).where(
+        Course.slug == "demo-kurs")).one()
+
+
+def _new_version(course_id, version_id):
+    """A new version of the course with the same modules, as a sync makes it."""
+    from elearn.catalog.models import Course, CourseVersion, Module
+
+    old = db.session.get(CourseVersion, version_id)
+    new = CourseVersion(course_id=course_id, number=old.number + 1, content_hash="neu",
+                        **{k: getattr(old, k) for k in (
+                            "label", "title", "summary", "audience", "language",
+                            "estimated_minutes", "certificate_validity_months")})
+    db.session.add(new)
+    for m in old.modules:
+        db.session.add(Module(version=new, **{k: getattr(m, k) for k in (
+            "slug", "position", "title", "estimated_minutes", "objectives",
+            "body_html", "videos", "quiz")}))
+    db.session.get(Course, course_id).current_version_number = new.number
+    db.session.commit()
+
+
+def test_the_first_study_attempt_handed_in_is_marked_for_the_statistics(logged_in):
+    """The quiz statistics' first-attempt pass rate counts one attempt per person and module:
+    the first study attempt handed in, in whatever version of the course; a placement test
+    before it is none."""
+    submit(logged_in, start(logged_in, mode="test_out"), ALL_WRONG)
+    submit(logged_in, start(logged_in), ALL_WRONG)
+    submit(logged_in, start(logged_in, module="02-zweites-modul"), {"q-nur-eine": "Richtig"})
+    course, version = _demo_course()
+    _new_version(course.id, version.id)
+    submit(logged_in, start(logged_in), ALL_RIGHT)  # in the new version
+    db.session.expire_all()
+    assert [(a.module.slug, a.module.version.number, a.mode, a.passed, a.first_study)
+            for a in _attempts()] == [
+        ("01-erstes-modul", 1, "test_out", False, False),
+        ("01-erstes-modul", 1, "study", False, True),
+        ("02-zweites-modul", 1, "study", True, True),
+        ("01-erstes-modul", 2, "study", True, False),
+    ]
+
+
+def test_a_study_attempt_turned_into_a_placement_test_is_no_first_study_attempt(logged_in):
+    url = start(logged_in)
+    assert start(logged_in, mode="test_out") == url  # changed before it was handed in
+    submit(logged_in, url, ALL_WRONG)
+    db.session.expire_all()
+    assert [(a.mode, a.first_study) for a in _attempts()] == [("test_out", False)]
 
 
 @pytest.mark.skipif(not os.environ.get("DATABASE_URL"),

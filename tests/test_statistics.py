@@ -31,7 +31,8 @@ def example(synced, make_user):
         user = make_user()
         # Last week's: the pages show what happened before this week began.
         attempt = Attempt(user_id=user.id, module_id=module.id, drawn=[], answers={},
-                          submitted_at=utcnow() - timedelta(days=8), passed=n < 2, mode="study")
+                          submitted_at=utcnow() - timedelta(days=8), passed=n < 2, mode="study",
+                          first_study=True)
         db.session.add(attempt)
         db.session.flush()
         for qid, p in points.items():
@@ -67,9 +68,10 @@ def test_module_statistics(example):
 
 def test_only_the_first_attempt_counts_for_the_first_attempt_rate(example, learner):
     course, module = example
-    for passed in (False, True):
+    for passed in (False, True):  # failed first, as submit() marks it
         db.session.add(Attempt(user_id=learner.id, module_id=module.id, drawn=[],
-                               submitted_at=utcnow(), passed=passed, mode="study"))
+                               submitted_at=utcnow(), passed=passed, mode="study",
+                               first_study=not passed))
     db.session.commit()
     (stats,) = statistics.module_stats(1)
     assert stats.learners == 5 and stats.first_attempt_pass_rate == pytest.approx(2 / 5)
@@ -143,7 +145,7 @@ def test_this_weeks_attempts_change_nothing_until_next_week(app, example, client
     assert "Gezählt bis" in before and "50 %" in before
     for passed in (True, False, False):  # three colleagues this week, one passed
         attempt = Attempt(user_id=make_user().id, module_id=module.id, drawn=[], answers={},
-                          submitted_at=utcnow(), passed=passed, mode="study")
+                          submitted_at=utcnow(), passed=passed, mode="study", first_study=True)
         db.session.add(attempt)
         db.session.flush()
         for qid in "abc":
@@ -178,9 +180,12 @@ def test_learners_and_hr_may_not_see_statistics(example, client, auth, make_user
 
 
 def took(user, module, when, points=1):
-    """`user` handed in `module`'s quiz at `when`, one question answered with `points`."""
+    """`user` handed in `module`'s quiz at `when`, one question answered with `points`; the
+    first time, it is their first study attempt (as submit() marks it)."""
+    first = not db.session.scalar(sa.select(sa.exists().where(
+        Attempt.user_id == user.id, Attempt.module_id == module.id)))
     attempt = Attempt(user_id=user.id, module_id=module.id, drawn=[], answers={},
-                      submitted_at=when, passed=points == 1, mode="study")
+                      submitted_at=when, passed=points == 1, mode="study", first_study=first)
     db.session.add(attempt)
     db.session.flush()
     db.session.add(AttemptAnswer(attempt_id=attempt.id, question_id="a", points=points))
@@ -307,7 +312,8 @@ def test_a_question_few_people_were_asked_in_a_step_is_withheld(app, synced, mak
     for _ in range(5):  # b only
         person = make_user()
         attempt = Attempt(user_id=person.id, module_id=module.id, drawn=[], answers={},
-                          submitted_at=weeks_ago(2), passed=True, mode="study")
+                          submitted_at=weeks_ago(2), passed=True, mode="study",
+                          first_study=True)
         db.session.add(attempt)
         db.session.flush()
         db.session.add(AttemptAnswer(attempt_id=attempt.id, question_id="b", points=1))

@@ -173,7 +173,8 @@ def _attempts(module, make_user, points_by_person):
     for points in points_by_person:
         user = make_user()
         attempt = Attempt(user_id=user.id, module_id=module.id, drawn=[], answers={},
-                          submitted_at=utcnow() - timedelta(days=8), passed=True, mode="study")
+                          submitted_at=utcnow() - timedelta(days=8), passed=True, mode="study",
+                          first_study=True)
         db.session.add(attempt)
         db.session.flush()
         db.session.add_all(AttemptAnswer(attempt_id=attempt.id, question_id=qid, points=p)

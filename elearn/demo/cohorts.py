@@ -126,12 +126,16 @@ def _learn(rng, cohort, person, module, course, when, existing, behaviour, abili
         attempts.append(("study", True))
     moment = when
     questions = [q["id"] for q in (module.quiz or {}).get("questions", [])]
+    studied = db.session.scalar(sa.select(sa.exists().where(
+        Attempt.user_id == person.id, Attempt.module_id == module.id, Attempt.mode == "study")))
     for number, (mode, passed) in enumerate(attempts):
         score = rng.uniform(72, 100) if passed else rng.uniform(30, 68)
         attempt = Attempt(
             user_id=person.id, module_id=module.id, mode=mode, drawn=[], answers={},
             score_percent=score, passed=passed, started_at=moment,
-            submitted_at=moment + timedelta(seconds=quiz), duration_seconds=quiz)
+            submitted_at=moment + timedelta(seconds=quiz), duration_seconds=quiz,
+            first_study=mode == "study" and not studied)
+        studied = studied or mode == "study"
         db.session.add(attempt)
         db.session.flush()
         # Points per question, so the quiz statistics per question have something to show;

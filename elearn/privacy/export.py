@@ -157,6 +157,8 @@ def _attempts(user: User) -> list[dict]:
             "started_at": _time(a.started_at), "submitted_at": _time(a.submitted_at),
             "duration_seconds": a.duration_seconds, "score_percent": a.score_percent,
             "passed": a.passed,
+            # Counted in the quiz statistics' pass rate at the first attempt (no names there).
+            "first_study_attempt": a.first_study,
             # In words, as the result page shows them: positions in a file mean nothing to
             # the person asking what is stored about them.
             "questions": [{"id": qid, "question": by_id.get(qid, {}).get("text"),

@@ -20,6 +20,9 @@ class Attempt(db.Model):
                  postgresql_where=sa.text("submitted_at IS NULL")),
         # Quiz statistics count the people who handed in an attempt, per module and day.
         sa.Index("ix_attempt_module_submitted", "module_id", "submitted_at", "user_id"),
+        # ... and their first study attempts per module and day, of them passed.
+        sa.Index("ix_attempt_first_study", "module_id", "submitted_at", "passed",
+                 sqlite_where=sa.text("first_study = 1"), postgresql_where=sa.text("first_study")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -34,6 +37,9 @@ class Attempt(db.Model):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]
     duration_seconds: Mapped[int | None]
+    # The person's first study attempt at the module (of any version of its course) that was
+    # handed in, set when it is: the quiz statistics' first-attempt pass rate counts these.
+    first_study: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     module: Mapped[Module] = relationship()
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import format_date, format_time, ngettext
 from flask_babel import gettext as _
+from sqlalchemy.orm import aliased
 
 from ..catalog import services as catalog
 from ..catalog.models import BY_TEST_OUT, COMPLETED, CourseVersion, Module
@@ -395,12 +396,18 @@ def submit(attempt: Attempt, answers: dict) -> bool:
     score = round(100 * sum(per_question.values()) / len(attempt.drawn), 1)
     passed = score >= attempt.module.quiz["pass_percent"]
     now = utcnow()
+    # Whether this is the person's first study attempt at the module handed in (its mode as
+    # stored: a start in another tab may just have changed it). A person has at most one
+    # attempt open per module, in whatever version (`start_attempt`), so no other one of
+    # theirs is handed in at the same moment.
+    first = sa.and_(Attempt.mode == "study", ~sa.exists().where(_earlier_study(attempt)))
     # A conditional update makes double clicks, replays and second tabs harmless.
     result = db.session.execute(
         sa.update(Attempt)
         .where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
         .values(answers=answers, score_percent=score, passed=passed, submitted_at=now,
-                duration_seconds=int((now - attempt.started_at).total_seconds()))
+                duration_seconds=int((now - attempt.started_at).total_seconds()),
+                first_study=first)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -419,6 +426,18 @@ def submit(attempt: Attempt, answers: dict) -> bool:
         catalog.complete_module(user, attempt.module, via=attempt.mode)
         certificates.on_module_passed(user, attempt.module, now)
     return True
+
+
+def _earlier_study(attempt: Attempt):
+    """The condition for the person's other study attempts handed in at the attempt's module,
+    in any version of its course."""
+    other, module, version = aliased(Attempt), aliased(Module), aliased(CourseVersion)
+    course = sa.select(CourseVersion.course_id).where(
+        CourseVersion.id == attempt.module.version_id).scalar_subquery()
+    return sa.and_(other.user_id == attempt.user_id, other.id != attempt.id,
+                   other.mode == "study", other.submitted_at.is_not(None),
+                   module.id == other.module_id, module.slug == attempt.module.slug,
+                   version.id == module.version_id, version.course_id == course)
 
 
 def attempt_user(attempt: Attempt):

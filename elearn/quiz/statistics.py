@@ -163,21 +163,12 @@ def daily(before: datetime | None = None) -> Counts:
                ModuleProgress.completed_at < before if before is not None else sa.true())
         .group_by(ModuleProgress.course_id, ModuleProgress.module_slug,
                   _day(ModuleProgress.completed_at))), COMPLETIONS, TEST_OUTS)
-    first = (
-        sa.select(sa.func.min(Attempt.id).label("id"))
-        .join(Module, Module.id == Attempt.module_id)
-        .join(CourseVersion, CourseVersion.id == Module.version_id)
-        .where(Attempt.mode == "study", submitted)
-        .group_by(Attempt.user_id, CourseVersion.course_id, Module.slug)
-        .subquery()
-    )
     put(db.session.execute(
         sa.select(CourseVersion.course_id, Module.slug, _day(Attempt.submitted_at),
                   sa.func.count(), sa.func.sum(sa.case((Attempt.passed, 1), else_=0)))
-        .select_from(Attempt)
-        .join(first, first.c.id == Attempt.id)
         .join(Module, Module.id == Attempt.module_id)
         .join(CourseVersion, CourseVersion.id == Module.version_id)
+        .where(Attempt.first_study, submitted)
         .group_by(CourseVersion.course_id, Module.slug, _day(Attempt.submitted_at))),
         FIRSTS, FIRSTS_PASSED)
     put(db.session.execute(
