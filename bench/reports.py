@@ -134,7 +134,7 @@ def _insert_attempts(conn, rng) -> None:
                          "s": when - timedelta(hours=1), "f": True})
         rows.append({"u": user, "m": modules[(course, slug)], "mode": mode, "p": True,
                      "s": when, "f": mode == "study" and not failed_first})
-        if len(rows) >= 200_000:
+        if len(rows) >= 100_000:
             _insert(conn, rows)
             rows = []
     _insert(conn, rows)
