@@ -10,7 +10,8 @@ HTTP/1.1 client (keep-alive, one connection per learner). Scenarios, in this ord
 4. reading learners: the same learners read module pages with 1-5 s between pages (as locust's
    `between(1, 5)`); reported, the targets are checked against the back-to-back figures
 5. quiz burst: --users learners each start and submit one quiz, arrivals spread over --duration;
-   afterwards the database must hold one submitted, scored attempt per successful submit
+   afterwards the database must hold one submitted, scored attempt per successful submit,
+   each marked as the person's first study attempt at its module
 
 Prints the machine, the gunicorn settings, a table and PASS/FAIL against the targets.
 """
@@ -370,8 +371,9 @@ def prepare_database(url: str, users: int) -> tuple[list[str], list[str], list[s
     return emails, pages, quiz_pages
 
 
-def stored_attempts(url: str, attempt_ids: list[int]) -> tuple[int, int, int]:
-    """(submitted and scored attempts, of those with per-question rows, all bench attempts)."""
+def stored_attempts(url: str, attempt_ids: list[int]) -> tuple[int, int, int, int]:
+    """(submitted and scored attempts, of those with per-question rows, all bench attempts,
+    of the submitted ones marked as the person's first study attempt at the module)."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         scored = db.session.scalar(
@@ -382,8 +384,10 @@ def stored_attempts(url: str, attempt_ids: list[int]) -> tuple[int, int, int]:
             sa.select(sa.func.count(sa.distinct(AttemptAnswer.attempt_id)))
             .where(AttemptAnswer.attempt_id.in_(attempt_ids)))
         total = db.session.scalar(sa.select(sa.func.count()).select_from(Attempt))
+        first = db.session.scalar(sa.select(sa.func.count()).select_from(Attempt).where(
+            Attempt.id.in_(attempt_ids), Attempt.first_study))
         db.engine.dispose()
-    return scored, with_answers, total
+    return scored, with_answers, total, first
 
 
 def free_port() -> int:
@@ -540,7 +544,7 @@ def run(args, env, emails, pages, quiz_pages, url):
         page_results, burst, submitted = asyncio.run(
             drive_app(app.port, args, emails, pages, quiz_pages, app.cpu_seconds))
     module, login, readers = page_results
-    scored, with_answers, total = stored_attempts(url, submitted)
+    scored, with_answers, total, first = stored_attempts(url, submitted)
     submits = burst[2]
     ratio = module.throughput / ceiling.throughput
     checks = [
@@ -555,8 +559,9 @@ def run(args, env, emails, pages, quiz_pages, url):
          and readers.errors == 0),
         (f"lost attempts: {len(submitted) - scored} of {len(submitted)} successful submits "
          f"(stored and scored {scored}, with per-question rows {with_answers}, "
-         f"attempts in the database {total}; {args.users} learners)",
-         scored == with_answers == total == len(submitted) == args.users),
+         f"attempts in the database {total}, marked as first study attempt {first}; "
+         f"{args.users} learners, one quiz each)",
+         scored == with_answers == total == first == len(submitted) == args.users),
     ]
     return [ceiling, login, module, readers, *burst], checks
 
