@@ -17,7 +17,7 @@ from elearn.quiz.models import Attempt
 from elearn.reports import services as reports
 
 from .conftest import AuthActions, csrf_token
-from .test_quiz import ALL_RIGHT, answers, start, submit
+from .test_quiz import ALL_RIGHT, ALL_WRONG, answers, start, submit
 
 
 @pytest.fixture
@@ -631,3 +631,14 @@ def test_a_quiz_handed_in_while_its_person_is_erased_stores_no_answers_and_no_na
         Attempt.user_id == learner.id, Attempt.answers.is_not(None))) == 0
     assert set(db.session.scalars(sa.select(Certificate.holder_name)
                                   .where(Certificate.user_id == learner.id))) == set()
+
+
+def test_the_data_download_says_which_attempt_the_statistics_count_as_first(client, auth, learner,
+                                                                            synced):
+    auth.login()
+    submit(client, start(client, mode="test_out"), ALL_WRONG)  # a placement test: none
+    submit(client, start(client), ALL_WRONG)
+    submit(client, start(client), ALL_RIGHT)
+    data = json.loads(client.get("/konto/daten.json").get_data(as_text=True))
+    assert [(a["mode"], a["passed"], a["first_study_attempt"]) for a in data["attempts"]] == [
+        ("test_out", False, False), ("study", False, True), ("study", True, False)]

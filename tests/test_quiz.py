@@ -650,7 +650,7 @@ def test_a_start_while_the_attempt_is_handed_in_leaves_its_result_as_graded(app,
     assert starts[0].status_code == 303 and starts[0].headers["Location"] == url
     db.session.expire_all()
     [attempt] = _attempts()
-    assert (attempt.mode, attempt.passed) == ("study", True)
+    assert (attempt.mode, attempt.passed, attempt.first_study) == ("study", True, True)
     assert _progress().completed_via == "study"
 
 
