@@ -865,3 +865,25 @@ def test_yaml_syntax_errors_are_explained_in_german_at_the_line_to_fix(text, lin
     assert caught.value.line == line
     assert caught.value.message.startswith("YAML-Syntaxfehler: ")
     assert explanation in caught.value.message and "(YAML: " in caught.value.message
+
+
+def test_a_certificate_for_groups_only_needs_a_certificate_and_a_yes_or_no(tmp_path):
+    root = tmp_path / "courses"
+    shutil.copytree(FIXTURES / "courses" / "good", root)
+    steps = "steps:\n  - course: demo-kurs\n"
+    (root / "tracks" / "ohne-zertifikat.yaml").write_text(
+        'title: T\nsummary: S\nversion: "1"\ncertificate_only_for_groups: true\n' + steps)
+    (root / "tracks" / "als-text.yaml").write_text(
+        'title: T\nsummary: S\nversion: "1"\ncertificate: Z\ncertificate_only_for_groups: ja\n'
+        + steps)
+    (root / "tracks" / "richtig.yaml").write_text(
+        'title: T\nsummary: S\nversion: "1"\ncertificate: Z\ncertificate_only_for_groups: true\n'
+        + steps)
+    _, loaded, errors = load_all(root)
+    assert sorted(str(e).split("courses/", 1)[1] for e in errors) == [
+        "tracks/als-text.yaml:5: Feld „certificate_only_for_groups“ muss true oder false sein "
+        "(Lernpfad).",
+        "tracks/ohne-zertifikat.yaml:4: „certificate_only_for_groups“ braucht ein Zertifikat "
+        "(„certificate“)."]
+    assert {t.slug: t.certificate_only_for_groups for t in loaded} == {
+        "test-pfad": False, "richtig": True}

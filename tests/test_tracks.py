@@ -33,6 +33,11 @@ def test_shipped_tracks(runner):
     full = sum(len(c.modules) for c in courses)
     short = [s for s in by_slug["digitallotsen-kompakt"].steps if s.required]
     assert all(s.module for s in short) and len(short) < full
+    # The full training's modules are the Digitalisierungsführerschein's: without the rule,
+    # every holder of that became a certified Digitallots*in too.
+    assert [t.certificate_only_for_groups for t in loaded if t.slug.startswith("digitallotsen")
+            ] == [True, True]
+    assert not by_slug["digitalisierungsfuehrerschein"].certificate_only_for_groups
 
 
 def test_sync_creates_updates_and_retires_tracks(runner, tmp_path):
@@ -132,3 +137,70 @@ def test_a_learning_group_on_a_retired_track_has_no_dead_link(client, auth, lear
     db.session.commit()
     home = client.get("/").get_data(as_text=True)
     assert "Pilot" in home and 'href="/lernpfade/test-pfad"' not in home
+
+
+def _only_for_groups(slug="test-pfad"):
+    track = tracks.get_track(slug)
+    track.certificate_only_for_groups = True
+    db.session.commit()
+    return track
+
+
+def _track_certificates():
+    return db.session.scalars(sa.select(Certificate.user_id).where(
+        Certificate.track_id.is_not(None))).all()
+
+
+def test_a_certificate_for_groups_only_goes_to_members_also_those_who_finished_before(
+        client, auth, learner, synced_tracks):
+    """A Digitallots*in qualification went to anyone who completed the modules: to every
+    holder of the Digitalisierungsführerschein, whose modules the full training's are."""
+    from datetime import date
+
+    from elearn.cohorts.services import add_by_email, create_cohort
+
+    track = _only_for_groups()
+    auth.login()
+    submit(client, start(client), ALL_RIGHT)
+    submit(client, start(client, module="02-zweites-modul"), {"q-nur-eine": "Richtig"})
+    assert _track_certificates() == []  # the course certificate, not the track's
+    page = client.get("/lernpfade/test-pfad").get_data(as_text=True)
+    assert "Sie haben alle Pflichtschritte dieses Lernpfads abgeschlossen." in page
+    assert "erhalten nur Mitglieder einer Lerngruppe auf diesem Lernpfad" in page
+    group = create_cohort(name="Lotsen 1", track=track, starts_on=date(2026, 3, 2),
+                          ends_on=date(2026, 4, 30), leads=[])
+    add_by_email(group, learner.email)  # completed before joining: issued now
+    db.session.commit()
+    assert _track_certificates() == [learner.id]
+    page = client.get("/lernpfade/test-pfad").get_data(as_text=True)
+    assert "erhalten nur Mitglieder" not in page and "Zu Ihrem Zertifikat" in page
+
+
+def test_a_member_receives_a_certificate_for_groups_only_at_the_pass(client, auth, learner,
+                                                                    synced_tracks, make_user):
+    from datetime import date
+
+    from elearn.certificates import services as certificates
+    from elearn.cohorts.services import add_by_email, create_cohort
+
+    track = _only_for_groups()
+    group = create_cohort(name="Lotsen 1", track=track, starts_on=date(2026, 3, 2),
+                          ends_on=date(2026, 4, 30), leads=[])
+    add_by_email(group, learner.email)
+    db.session.commit()
+    auth.login()
+    page = client.get("/lernpfade/test-pfad").get_data(as_text=True)
+    assert "Wenn Sie alle Pflichtschritte abschließen, erhalten Sie das Zertifikat" in page
+    submit(client, start(client), ALL_RIGHT)
+    submit(client, start(client, module="02-zweites-modul"), {"q-nur-eine": "Richtig"})
+    assert _track_certificates() == [learner.id]
+    # Someone outside every group who completed it too gets the course's certificate from a
+    # sync's catch-up, not the track's.
+    from elearn.catalog import services as catalog
+
+    outsider = make_user()
+    for module in catalog.get_course("demo-kurs")[1].modules:
+        catalog.complete_module(outsider, module)
+    assert [(c.user_id, c.track_id) for c in certificates.catch_up()] == [(outsider.id, None)]
+    db.session.commit()
+    assert _track_certificates() == [learner.id]

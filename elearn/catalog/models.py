@@ -112,6 +112,10 @@ class Track(db.Model):
     summary: Mapped[str] = mapped_column(sa.Text)
     version_label: Mapped[str] = mapped_column(sa.String(32))
     certificate_title: Mapped[str | None] = mapped_column(sa.String(300))
+    # Its certificate only for members of a learning group on a track awarding it (see
+    # content.model.Track).
+    certificate_only_for_groups: Mapped[bool] = mapped_column(default=False,
+                                                              server_default=sa.false())
     # [{"course": slug, "module": slug or null, "required": bool, "target_days": int or null}]
     steps: Mapped[list] = mapped_column(sa.JSON)
     content_hash: Mapped[str] = mapped_column(sa.String(64))

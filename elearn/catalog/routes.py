@@ -141,6 +141,9 @@ def track(slug: str):
         "catalog/track.html", track=found, states=states, complete=complete,
         certificate=certificates.latest_for_track(current_user, found),
         cohort=mine[0], dues=mine[1],
+        # Its certificate goes to members of its learning groups only: say so to others.
+        for_groups_only=found.certificate_only_for_groups
+        and not certificates.in_group(current_user.id, found),
         ask_feedback=complete and not surveys.answered(current_user,
                                                        surveys.track_subject(found.id))
         and surveys.cohort_of(current_user, track_id=found.id) is not None)

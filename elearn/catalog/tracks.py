@@ -27,6 +27,7 @@ def sync_tracks(loaded: list[content.Track]) -> dict[str, list[str]]:
             report["updated"].append(item.slug)
         track.title, track.summary, track.version_label = item.title, item.summary, item.version
         track.certificate_title, track.content_hash = item.certificate, item.content_hash
+        track.certificate_only_for_groups = item.certificate_only_for_groups
         track.steps, track.active = [asdict(s) for s in item.steps], True
     for slug, track in existing.items():
         if track.active and slug not in {t.slug for t in loaded}:

@@ -151,11 +151,34 @@ def on_module_passed(user, module: Module, when: datetime) -> list[Certificate]:
                   if t.certificate_title and t.id not in had]
     known = tracks.learner_facts(user) if candidates else None
     for track in candidates:
-        if track.certificate_title not in held \
+        if track.certificate_title not in held and (
+                not track.certificate_only_for_groups or in_group(user.id, track)) \
                 and tracks.is_complete(tracks.progress(user, track, known)):
             issued.append(issue_for_track(user, track, when=when))
             held.add(track.certificate_title)
     return issued
+
+
+def group_members(track) -> sa.Select:
+    """Who is or was in a learning group on this track, or on another awarding the same
+    certificate: those who may receive it when the track says so (`certificate_only_for_groups`:
+    a qualification for a role, such as the Digitallots*innen's, not for the modules alone)."""
+    from ..catalog.models import Track
+    from ..cohorts.models import Cohort, CohortMember
+
+    awarding = sa.select(Track.id).where(sa.or_(
+        Track.id == track.id, Track.certificate_title == track.certificate_title))
+    return (sa.select(CohortMember.user_id).join(Cohort, Cohort.id == CohortMember.cohort_id)
+            .where(Cohort.track_id.in_(awarding)))
+
+
+def in_group(user_id: int, track) -> bool:
+    """Whether the person is or was in a learning group that may receive the track's
+    certificate (`group_members`)."""
+    from ..cohorts.models import CohortMember
+
+    return bool(db.session.scalar(sa.select(
+        group_members(track).where(CohortMember.user_id == user_id).exists())))
 
 
 def catch_up(when: datetime | None = None) -> list[Certificate]:
@@ -187,25 +210,42 @@ def catch_up(when: datetime | None = None) -> list[Certificate]:
             issued.append(issue(user, course, version, when=when))
     courses = tracks.current_modules()
     for track in tracks.active_tracks():
-        keys = tracks.required_modules(track, courses)
-        if not track.certificate_title or not keys:
-            continue
-        done = (sa.select(ModuleProgress.user_id)
-                .where(ModuleProgress.status == COMPLETED,
-                       sa.tuple_(ModuleProgress.course_id, ModuleProgress.module_slug).in_(keys))
-                .group_by(ModuleProgress.user_id)
-                .having(sa.func.count() == len(keys)))
-        held = sa.select(Certificate.user_id).where(  # from this track or one awarding the same
-            sa.or_(Certificate.track_id == track.id,  # also under a title since corrected
-                   sa.and_(Certificate.track_id.is_not(None),
-                           Certificate.title == track.certificate_title)))
-        people = db.session.scalars(sa.select(User).where(
-            User.id.in_(done), User.id.not_in(held), User.active, User.erased_at.is_(None))).all()
-        facts = tracks.facts_of([person.id for person in people]) if people else {}
-        for person in people:
-            if tracks.is_complete(tracks.progress(person, track, facts[person.id])):
-                issued.append(issue_for_track(person, track, when=when))
+        issued += earned_for_track(track, when, courses)
     return issued
+
+
+def earned_for_track(track, when: datetime | None = None, courses=None,
+                     among: sa.Select | None = None) -> list[Certificate]:
+    """Issue the track's certificate to whoever (of `among`, a query of person ids) has earned
+    it and never held it: after a sync, or when people join a learning group on a track whose
+    certificate only members receive (they may have completed its modules before). Never
+    commits."""
+    from ..auth.models import User
+
+    courses = courses if courses is not None else tracks.current_modules()
+    keys = tracks.required_modules(track, courses)
+    if not track.certificate_title or not keys or not track.active:
+        return []
+    done = (sa.select(ModuleProgress.user_id)
+            .where(ModuleProgress.status == COMPLETED,
+                   sa.tuple_(ModuleProgress.course_id, ModuleProgress.module_slug).in_(keys))
+            .group_by(ModuleProgress.user_id)
+            .having(sa.func.count() == len(keys)))
+    if among is not None:
+        done = done.where(ModuleProgress.user_id.in_(among))
+    held = sa.select(Certificate.user_id).where(  # from this track or one awarding the same
+        sa.or_(Certificate.track_id == track.id,  # also under a title since corrected
+               sa.and_(Certificate.track_id.is_not(None),
+                       Certificate.title == track.certificate_title)))
+    query = sa.select(User).where(User.id.in_(done), User.id.not_in(held), User.active,
+                                  User.erased_at.is_(None))
+    if track.certificate_only_for_groups:
+        query = query.where(User.id.in_(group_members(track)))
+    people = db.session.scalars(query).all()
+    facts = tracks.facts_of([person.id for person in people]) if people else {}
+    when = when or utcnow()
+    return [issue_for_track(person, track, when=when) for person in people
+            if tracks.is_complete(tracks.progress(person, track, facts[person.id]))]
 
 
 def latest_for_track(user, track) -> Certificate | None:

@@ -144,6 +144,15 @@ def _add(cohort: Cohort, people: list[User]) -> Added:
         result.names.append(person.display_name)
         result.ids.append(person.id)
     db.session.flush()
+    if result.added and cohort.track.certificate_only_for_groups:
+        # Its certificate goes to members only: whoever completed the track before joining
+        # receives it now, not at their next quiz. A member's pass at this moment waits (it
+        # takes the same lock shared), or each would miss the other and neither issue it.
+        from ..certificates import services as certificates
+
+        serialize("courses-sync")
+        certificates.earned_for_track(cohort.track, among=sa.select(CohortMember.user_id).where(
+            CohortMember.cohort_id == cohort.id))
     return result
 
 

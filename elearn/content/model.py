@@ -132,3 +132,6 @@ class Track:
     steps: list[TrackStep]
     certificate: str | None  # the title of the certificate it awards, if any
     content_hash: str = ""
+    # The certificate goes only to members of a learning group on this track (or on another
+    # awarding the same certificate): a qualification for a role, not for the modules alone.
+    certificate_only_for_groups: bool = False

@@ -8,7 +8,8 @@ from .loader import LINK_AT_ROOT, is_junk, listing
 from .model import ContentError, Course, Track, TrackStep
 
 TRACK_FIELDS = {"title": (str, True), "summary": (str, True), "version": (str, True),
-                "certificate": (str, False), "steps": (list, True)}
+                "certificate": (str, False), "certificate_only_for_groups": (bool, False),
+                "steps": (list, True)}
 STEP_FIELDS = {"course": (str, True), "module": (str, False), "required": (bool, False),
                "target_days": (int, False)}
 
@@ -88,9 +89,13 @@ def _load_track(col: Collector, path: Path, known: dict[str, set[str]],
         return None  # incomplete without its course: checked again once the course loads
     if data.get("steps") is not None and not any(s.required for s in steps):
         col.add(data.lines["steps"], "Ein Lernpfad braucht mindestens einen Pflichtschritt.")
+    only_groups = bool(data.get("certificate_only_for_groups"))
+    if only_groups and not data.get("certificate"):
+        col.add(data.lines["certificate_only_for_groups"],
+                "„certificate_only_for_groups“ braucht ein Zertifikat („certificate“).")
     return Track(slug=path.stem, title=data.get("title") or "", summary=data.get("summary") or "",
                  version=str(data.get("version") or ""), steps=steps,
-                 certificate=data.get("certificate"),
+                 certificate=data.get("certificate"), certificate_only_for_groups=only_groups,
                  content_hash=hashlib.sha256(text.removeprefix("\ufeff").encode()).hexdigest())
 
 
