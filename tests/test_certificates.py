@@ -468,6 +468,8 @@ def test_admin_revokes_with_a_reason(client, auth, holder, make_user):
         text = empty.get_data(as_text=True)
         assert empty.status_code == 422 and 'href="#reason">Bitte geben Sie einen Grund' in text
         assert 'aria-invalid="true"' in text and holder.code in text
+        # The language switch returns to this certificate, not to the list without it.
+        assert f'name="next" value="/verwaltung/zertifikate?code={holder.code}"' in text
     assert services.find(holder.code).revoked_at is None
     done = client.post(url, data={"reason": "Kurs nicht selbst absolviert", "csrf_token": token})
     assert done.status_code == 302

@@ -508,6 +508,16 @@ def test_bad_filters_get_a_clear_message(city, client, auth, make_user, query, m
         assert message in response.get_data(as_text=True)
 
 
+def test_a_refused_download_links_back_to_the_report_with_the_same_choices(city, client, auth,
+                                                                           make_user):
+    make_user(email="hr@test.example", roles=("hr",))
+    auth.login(email="hr@test.example")
+    page = client.get("/berichte/export.xlsx?thema=demo-kurs&von=31.02.2026").get_data(
+        as_text=True)
+    assert '<a class="kern-link" href="/berichte?thema=demo-kurs&amp;von=31.02.2026">' \
+        'Zurück zu den Berichten</a>' in page
+
+
 def test_bad_filters_come_back_on_the_form_with_every_problem_at_its_field(
         city, client, auth, make_user):
     make_user(email="hr@test.example", roles=("hr",))
@@ -563,6 +573,7 @@ def test_cli_export(city, runner, tmp_path):
     bad = runner.invoke(args=["reports", "export", "--format", "csv", "--out",
                               str(tmp_path / "x.csv"), "--from", "2026-13-01"])
     assert bad.exit_code == 1 and "kein gültiges Datum" in bad.output
+    assert "Error: --from: " in bad.output  # the option, not only the web form's field "Von"
     nowhere = runner.invoke(args=["reports", "export", "--format", "csv", "--out",
                                   str(tmp_path / "fehlt" / "x.csv")])
     assert nowhere.exit_code == 1 and "No such file or directory" in nowhere.output

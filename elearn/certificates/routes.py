@@ -134,7 +134,10 @@ def _admin_page(code: str, days: int, form: RevokeForm, status: int = 200):
     return render_template(
         "certificates/admin.html", days=days, code=code, found=found,
         expiring=services.expiring(local_today(), days), form=form,
-        today=local_today()), status
+        today=local_today(),
+        # Refused at the revocation's address: the language switch returns to this certificate.
+        page_address=url_for("certificates.admin", code=code) if request.method == "POST"
+        else None), status
 
 
 @bp.post("/verwaltung/zertifikate/<code>/widerruf")

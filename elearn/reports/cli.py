@@ -11,6 +11,10 @@ def reports_cli():
     """Reports for HR: completion counts per office."""
 
 
+# The report form's fields and the options that set them.
+OPTIONS = {"thema": "--subject", "von": "--from", "bis": "--to", "amt": "--office"}
+
+
 @reports_cli.command("export")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), required=True,
               help="CSV (semicolons, for German Excel) or XLSX.")
@@ -31,7 +35,10 @@ def export_command(fmt, out, date_from, date_to, office, subject):
                                 date_to=chosen["date_to"], office=chosen["office"],
                                 min_group=current_app.config["MIN_GROUP_SIZE"])
     except services.ReportError as error:
-        raise click.ClickException(str(error)) from None
+        # Each problem under the option it is about: the messages name the web form's fields.
+        raise click.ClickException("\n".join(
+            f"{OPTIONS[field]}: {message}" if field in OPTIONS else message
+            for field, message in error.problems)) from None
     body = export.to_csv(report) if fmt == "csv" else export.to_xlsx(report)
     try:
         with open(out, "wb") as f:

@@ -1,4 +1,5 @@
-from flask import Response, current_app, render_template, request
+from flask import Response, current_app, render_template, request, url_for
+from flask_babel import gettext as _
 
 from ..auth.access import role_required
 from ..auth.models import ADMIN, HR
@@ -38,7 +39,11 @@ def download(fmt: str):
     try:
         report = _report()
     except services.ReportError as error:
-        return render_error(400, str(error))
+        # Back to the report page with the same choices: it names each problem at its field.
+        query = request.query_string.decode("utf-8", "replace")
+        return render_error(400, str(error), back=(
+            url_for("reports.index") + (f"?{query}" if query else ""),
+            _("Zurück zu den Berichten")))
     name = export.filename(report, fmt)
     if fmt == "csv":
         body, mimetype = export.to_csv(report), "text/csv"
