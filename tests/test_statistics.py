@@ -118,6 +118,10 @@ def test_statistics_pages_for_admin_and_lead(app, example, client, auth, make_us
     assert re.search(r">a <span class=\"kern-badge kern-badge--info\">nicht mehr im Quiz<",
                      detail.get_data(as_text=True))
     assert "kern-badge--warning" not in detail.get_data(as_text=True)
+    # Its date can differ from the overview row's: the page says why (a review read it as a
+    # contradiction).
+    assert "Die Zeile des Moduls in der Übersicht (erste Versuche, Abschlüsse) ändert sich " \
+        "nach eigenen Schritten" in detail.get_data(as_text=True)
     assert '<h1 class="kern-heading-large" lang="de">Erstes Modul</h1>' in \
         detail.get_data(as_text=True)
     # Numbers as the language writes them: 50 % and 0,71 in German, 50% and 0.71 in English.
