@@ -879,11 +879,17 @@ def test_a_certificate_for_groups_only_needs_a_certificate_and_a_yes_or_no(tmp_p
     (root / "tracks" / "richtig.yaml").write_text(
         'title: T\nsummary: S\nversion: "1"\ncertificate: Z\ncertificate_only_for_groups: true\n'
         + steps)
+    # The same certificate from a track that does not say so would go to anyone.
+    (root / "tracks" / "ungleich.yaml").write_text(
+        'title: T\nsummary: S\nversion: "1"\ncertificate: Z\n' + steps)
     _, loaded, errors = load_all(root)
     assert sorted(str(e).split("courses/", 1)[1] for e in errors) == [
         "tracks/als-text.yaml:5: Feld „certificate_only_for_groups“ muss true oder false sein "
         "(Lernpfad).",
         "tracks/ohne-zertifikat.yaml:4: „certificate_only_for_groups“ braucht ein Zertifikat "
-        "(„certificate“)."]
+        "(„certificate“).",
+        "tracks/ungleich.yaml:1: Der Lernpfad „richtig“ vergibt dasselbe Zertifikat „Z“ nur an "
+        "Mitglieder seiner Lerngruppen: Dann gehört auch hier „certificate_only_for_groups: "
+        "true“ hin."]
     assert {t.slug: t.certificate_only_for_groups for t in loaded} == {
-        "test-pfad": False, "richtig": True}
+        "test-pfad": False, "richtig": True, "ungleich": False}

@@ -78,6 +78,17 @@ def test_demo_learning_history_when_courses_are_loaded(runner, synced, app, clie
     assert "unchanged: cybersicherheit" in again.output and "certificates issued" not in \
         again.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == count
+    # The Digitallots*in qualification only for members of the pilot groups (it went to every
+    # holder of the Digitalisierungsführerschein, whose modules the full training's are); both
+    # settings stored by the sync.
+    from elearn.cohorts.models import CohortMember
+
+    lotsen = db.session.scalars(sa.select(Certificate.user_id).where(
+        Certificate.title == "Digitallots*in – Grundausbildung")).all()
+    members = set(db.session.scalars(sa.select(CohortMember.user_id)))
+    assert lotsen and set(lotsen) <= members
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate).where(
+        Certificate.title == "Digitalisierungsführerschein")) > len(lotsen)
     # The pilot group that ended months ago shows its survey results: the simulated answers are
     # dated when the members finished, as real ones are, not on the day of the seed.
     from elearn.cohorts.models import Cohort

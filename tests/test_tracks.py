@@ -166,7 +166,7 @@ def test_a_certificate_for_groups_only_goes_to_members_also_those_who_finished_b
     assert _track_certificates() == []  # the course certificate, not the track's
     page = client.get("/lernpfade/test-pfad").get_data(as_text=True)
     assert "Sie haben alle Pflichtschritte dieses Lernpfads abgeschlossen." in page
-    assert "erhalten nur Mitglieder einer Lerngruppe auf diesem Lernpfad" in page
+    assert "erhalten nur Mitglieder einer Lerngruppe auf einem Lernpfad, der es vergibt" in page
     group = create_cohort(name="Lotsen 1", track=track, starts_on=date(2026, 3, 2),
                           ends_on=date(2026, 4, 30), leads=[])
     add_by_email(group, learner.email)  # completed before joining: issued now
@@ -204,3 +204,47 @@ def test_a_member_receives_a_certificate_for_groups_only_at_the_pass(client, aut
     assert [(c.user_id, c.track_id) for c in certificates.catch_up()] == [(outsider.id, None)]
     db.session.commit()
     assert _track_certificates() == [learner.id]
+
+
+def test_joining_a_group_of_the_full_training_after_finishing_the_short_one_awards_it(
+        client, auth, synced_tracks, make_user):
+    """Adding checked only the group's own track: someone who had finished the shortened
+    training (same certificate) got nothing when added to a group of the full one. Added as
+    a whole office through the page, which says who received it, as does the log."""
+    from datetime import date
+
+    from elearn.audit import AuditEntry
+    from elearn.catalog import services as catalog
+    from elearn.cohorts.services import create_cohort
+    from elearn.org.models import Office
+
+    from .conftest import csrf_token
+
+    full = _only_for_groups()
+    short = Track(slug="kurz", title="Kurz", summary="", version_label="1",
+                  certificate_title=full.certificate_title, certificate_only_for_groups=True,
+                  content_hash="x", steps=[{"course": "demo-kurs", "module": "01-erstes-modul",
+                                            "required": True, "target_days": None}])
+    db.session.add(short)
+    office = Office(code="A9", name="Amt 9", kind="amt")
+    db.session.add(office)
+    db.session.flush()
+    finished, started = make_user(office=office), make_user(office=office)
+    (first,) = [m for m in catalog.get_course("demo-kurs")[1].modules
+                if m.slug == "01-erstes-modul"]
+    catalog.complete_module(finished, first)
+    group = create_cohort(name="Lotsen voll", track=full, starts_on=date(2026, 3, 2),
+                          ends_on=date(2026, 4, 30), leads=[])
+    make_user(email="admin@test.example", roles=("admin",))
+    db.session.commit()
+    auth.login(email="admin@test.example")
+    response = client.post(f"/kohorten/{group.id}/mitglieder/amt", data={
+        "office": "A9", "csrf_token": csrf_token(client, f"/kohorten/{group.id}/mitglieder")},
+        follow_redirects=True)
+    assert "2 Mitglieder hinzugefügt. 1 Person hatte den Lernpfad schon abgeschlossen und hat " \
+        "damit das Zertifikat erhalten." in response.get_data(as_text=True)
+    assert db.session.execute(sa.select(Certificate.user_id, Certificate.track_id).where(
+        Certificate.track_id.is_not(None))).all() == [(finished.id, short.id)]
+    entry = db.session.scalar(sa.select(AuditEntry).where(
+        AuditEntry.action == "cohort_members_added"))
+    assert entry.details["certificates"] == 1 and started.id in entry.details["people"]

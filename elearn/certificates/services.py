@@ -13,7 +13,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 from ..catalog import services as catalog
 from ..catalog import tracks
 from ..catalog.models import COMPLETED, Course, CourseVersion, Module, ModuleProgress
-from ..extensions import claim, db
+from ..extensions import claim, db, slices
 from ..i18n import local_date
 from ..org.models import utcnow
 from ..security import FORBIDDEN_CHARACTERS, trim
@@ -215,17 +215,22 @@ def catch_up(when: datetime | None = None) -> list[Certificate]:
 
 
 def earned_for_track(track, when: datetime | None = None, courses=None,
-                     among: sa.Select | None = None) -> list[Certificate]:
-    """Issue the track's certificate to whoever (of `among`, a query of person ids) has earned
-    it and never held it: after a sync, or when people join a learning group on a track whose
-    certificate only members receive (they may have completed its modules before). Never
-    commits."""
-    from ..auth.models import User
-
+                     among: list[int] | None = None) -> list[Certificate]:
+    """Issue the track's certificate to whoever (of `among`, person ids) has earned it and
+    never held it: after a sync, or when people join a learning group on a track whose
+    certificate only members receive (they may have completed its modules before). A few
+    statements per slice of people, whatever their number. Never commits."""
     courses = courses if courses is not None else tracks.current_modules()
     keys = tracks.required_modules(track, courses)
     if not track.certificate_title or not keys or not track.active:
         return []
+    parts = [None] if among is None else slices(among)
+    return [c for part in parts for c in _earned(track, keys, when or utcnow(), part)]
+
+
+def _earned(track, keys, when: datetime, among: list[int] | None) -> list[Certificate]:
+    from ..auth.models import User
+
     done = (sa.select(ModuleProgress.user_id)
             .where(ModuleProgress.status == COMPLETED,
                    sa.tuple_(ModuleProgress.course_id, ModuleProgress.module_slug).in_(keys))
@@ -242,10 +247,14 @@ def earned_for_track(track, when: datetime | None = None, courses=None,
     if track.certificate_only_for_groups:
         query = query.where(User.id.in_(group_members(track)))
     people = db.session.scalars(query).all()
-    facts = tracks.facts_of([person.id for person in people]) if people else {}
-    when = when or utcnow()
-    return [issue_for_track(person, track, when=when) for person in people
-            if tracks.is_complete(tracks.progress(person, track, facts[person.id]))]
+    facts = {}
+    for part in slices(person.id for person in people):
+        facts.update(tracks.facts_of(part))
+    issued = [_track_certificate(person, track, when) for person in people
+              if tracks.is_complete(tracks.progress(person, track, facts[person.id]))]
+    db.session.add_all(issued)
+    db.session.flush()  # one INSERT per statement batch, not one flush per certificate
+    return issued
 
 
 def latest_for_track(user, track) -> Certificate | None:
@@ -263,13 +272,17 @@ def latest_for_track(user, track) -> Certificate | None:
 
 def issue_for_track(user, track, *, when: datetime | None = None) -> Certificate:
     """Issue the certificate a track awards (it does not expire)."""
-    certificate = Certificate(
-        code=new_code(), user_id=user.id, track_id=track.id, holder_name=user.display_name,
-        title=track.certificate_title, version_label=track.version_label,
-        issued_at=when or utcnow(), valid_until=None)
+    certificate = _track_certificate(user, track, when or utcnow())
     db.session.add(certificate)
     db.session.flush()
     return certificate
+
+
+def _track_certificate(user, track, when: datetime) -> Certificate:
+    return Certificate(
+        code=new_code(), user_id=user.id, track_id=track.id, holder_name=user.display_name,
+        title=track.certificate_title, version_label=track.version_label, issued_at=when,
+        valid_until=None)
 
 
 def _course_certificate(user, module: Module, when: datetime) -> Certificate | None:

@@ -224,6 +224,12 @@ def _added_message(result: services.Added) -> str:
     if result.already:
         text += " " + ngettext("%(num)s war schon in der Gruppe.",
                                "%(num)s waren schon in der Gruppe.", result.already)
+    if result.certificates:
+        text += " " + ngettext(
+            "%(num)s Person hatte den Lernpfad schon abgeschlossen und hat damit das Zertifikat "
+            "erhalten.",
+            "%(num)s Personen hatten den Lernpfad schon abgeschlossen und haben damit das "
+            "Zertifikat erhalten.", result.certificates)
     return text
 
 
@@ -250,8 +256,10 @@ def _membership_change(cohort_id: int, form, form_name: str, change, how: str,
             problems = ([intro] if intro else []) + error.problems
         else:
             if result.added:  # nothing changed, nothing to record
+                issued = {"certificates": result.certificates} if result.certificates else {}
                 audit.record(current_user, "cohort_members_added", cohort, how=how,
-                             added=result.added, people=sorted(result.ids), **(details or {}))
+                             added=result.added, people=sorted(result.ids), **issued,
+                             **(details or {}))
             db.session.commit()
             _added(result)
             return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)

@@ -32,6 +32,7 @@ class Added:
     already: int = 0
     names: list[str] = field(default_factory=list)
     ids: list[int] = field(default_factory=list)  # for the audit entry, which names no one
+    certificates: int = 0  # issued because they completed the track before joining
 
 
 def visible_cohorts(user) -> list[Cohort]:
@@ -145,14 +146,19 @@ def _add(cohort: Cohort, people: list[User]) -> Added:
         result.ids.append(person.id)
     db.session.flush()
     if result.added and cohort.track.certificate_only_for_groups:
-        # Its certificate goes to members only: whoever completed the track before joining
-        # receives it now, not at their next quiz. A member's pass at this moment waits (it
-        # takes the same lock shared), or each would miss the other and neither issue it.
+        # Its certificate goes to members only: whoever completed this track, or another
+        # awarding the same, before joining receives it now, not at their next quiz. A
+        # member's pass at this moment waits (it takes the same lock shared), or each would
+        # miss the other and neither issue it.
+        from ..catalog.models import Track
         from ..certificates import services as certificates
 
         serialize("courses-sync")
-        certificates.earned_for_track(cohort.track, among=sa.select(CohortMember.user_id).where(
-            CohortMember.cohort_id == cohort.id))
+        for track in db.session.scalars(sa.select(Track).where(
+                Track.active, Track.certificate_only_for_groups,
+                Track.certificate_title == cohort.track.certificate_title).order_by(
+                Track.id != cohort.track_id, Track.id)):  # the group's own first
+            result.certificates += len(certificates.earned_for_track(track, among=result.ids))
     return result
 
 

@@ -56,6 +56,16 @@ def load_tracks(root: Path, courses: list[Course], failed: set[str] = frozenset(
             continue
         if track and len(errors) == before:
             tracks.append(track)
+    # Tracks awarding one certificate (a full and a shortened training) agree who receives it:
+    # one that does not say "only for groups" would give the qualification to anyone.
+    for track in tracks:
+        strict = next((other for other in tracks if other.certificate == track.certificate
+                       and other.certificate_only_for_groups), None)
+        if track.certificate and strict and not track.certificate_only_for_groups:
+            Collector(errors, root, folder / f"{track.slug}.yaml").add(
+                1, f"Der Lernpfad „{strict.slug}“ vergibt dasselbe Zertifikat „"
+                   f"{track.certificate}“ nur an Mitglieder seiner Lerngruppen: Dann gehört "
+                   "auch hier „certificate_only_for_groups: true“ hin.")
     return tracks, errors
 
 

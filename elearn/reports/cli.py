@@ -1,6 +1,7 @@
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 from . import export, services
 from .forms import filters
@@ -13,6 +14,12 @@ def reports_cli():
 
 # The report form's fields and the options that set them.
 OPTIONS = {"thema": "--subject", "von": "--from", "bis": "--to", "amt": "--office"}
+
+
+def _without_label(field: str, message: str) -> str:
+    """A date's message without the form's label ("Von: …"): the option stands before it."""
+    label = {"von": _("Von"), "bis": _("Bis")}.get(field)
+    return message.removeprefix(f"{label}: ") if label else message
 
 
 @reports_cli.command("export")
@@ -37,8 +44,8 @@ def export_command(fmt, out, date_from, date_to, office, subject):
     except services.ReportError as error:
         # Each problem under the option it is about: the messages name the web form's fields.
         raise click.ClickException("\n".join(
-            f"{OPTIONS[field]}: {message}" if field in OPTIONS else message
-            for field, message in error.problems)) from None
+            f"{OPTIONS[field]}: {_without_label(field, message)}" if field in OPTIONS
+            else message for field, message in error.problems)) from None
     body = export.to_csv(report) if fmt == "csv" else export.to_xlsx(report)
     try:
         with open(out, "wb") as f:
