@@ -248,3 +248,39 @@ def test_joining_a_group_of_the_full_training_after_finishing_the_short_one_awar
     entry = db.session.scalar(sa.select(AuditEntry).where(
         AuditEntry.action == "cohort_members_added"))
     assert entry.details["certificates"] == 1 and started.id in entry.details["people"]
+
+
+def test_certificates_issued_outside_the_groups_before_are_listed_and_revoked_on_request(
+        runner, synced_tracks, make_user):
+    """Before a track said so, its certificate went to anyone who finished the modules: the
+    command lists those (by code) and revokes them only when asked, with a reason."""
+    from datetime import date
+
+    from elearn.certificates import services as certificates
+    from elearn.cohorts.services import add_by_email, create_cohort
+    from elearn.i18n import local_date
+
+    track = tracks.get_track("test-pfad")
+    outsider, member = make_user(), make_user()
+    early = certificates.issue_for_track(outsider, track)
+    kept = certificates.issue_for_track(member, track)
+    group = create_cohort(name="Lotsen 1", track=track, starts_on=date(2026, 3, 2),
+                          ends_on=date(2026, 4, 30), leads=[])
+    add_by_email(group, member.email)
+    db.session.commit()
+    assert runner.invoke(args=["certificates", "outside-groups"]).output.strip() == \
+        "0 certificates held outside the learning groups."  # the track does not say so yet
+    _only_for_groups()
+    listed = runner.invoke(args=["certificates", "outside-groups"])
+    assert listed.exit_code == 0 and listed.output.splitlines() == [
+        f"{early.code}\tTestpfad-Zertifikat\t{local_date(early.issued_at).isoformat()}",
+        "1 certificates held outside the learning groups; revoke them with --revoke --reason "
+        "TEXT."]
+    assert runner.invoke(args=["certificates", "outside-groups", "--revoke"]).exit_code == 2
+    done = runner.invoke(args=["certificates", "outside-groups", "--revoke", "--reason",
+                               "Nur für Mitglieder der Lerngruppen"])
+    assert done.output.strip() == "revoked 1 certificates"
+    db.session.expire_all()
+    assert db.session.get(Certificate, early.id).revoked_reason == \
+        "Nur für Mitglieder der Lerngruppen"
+    assert db.session.get(Certificate, kept.id).revoked_at is None

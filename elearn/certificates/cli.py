@@ -75,6 +75,34 @@ def revoke(code, reason):
     click.echo(f"revoked {certificate.code}")
 
 
+@certificates_cli.command("outside-groups")
+@click.option("--revoke", is_flag=True, help="Revoke them (needs --reason).")
+@click.option("--reason", default=None, help="Why they are revoked (with --revoke).")
+@with_appcontext
+def outside_groups(revoke, reason):
+    """List (by code) the certificates of tracks for learning groups only that people outside
+    every such group hold, issued before the track said so; with --revoke, revoke them."""
+    found = services.outside_groups()
+    if revoke and not reason:
+        raise click.UsageError("--revoke needs --reason.")
+    if not revoke:
+        for certificate in found:
+            click.echo(f"{certificate.code}\t{certificate.title}\t"
+                       f"{local_date(certificate.issued_at).isoformat()}")
+        click.echo(f"{len(found)} certificates held outside the learning groups"
+                   + ("; revoke them with --revoke --reason TEXT." if found else "."))
+        return
+    for certificate in found:
+        try:
+            services.revoke(certificate, reason)
+        except services.CertificateError as error:
+            db.session.rollback()
+            raise click.ClickException(str(error)) from None
+        audit.record(None, "certificate_revoked", certificate, code=certificate.code)
+    db.session.commit()  # all or nothing
+    click.echo(f"revoked {len(found)} certificates")
+
+
 @certificates_cli.command("reminders")
 @click.option("--days", default=60, show_default=True,
               type=click.IntRange(1, services.MAX_REMINDER_DAYS),

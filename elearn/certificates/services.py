@@ -349,6 +349,22 @@ def revoke(certificate: Certificate, reason: str) -> None:
         raise CertificateError(_("Das Zertifikat ist bereits widerrufen."))
 
 
+def outside_groups() -> list[Certificate]:
+    """Valid certificates of tracks whose certificate only members of their learning groups
+    receive, held by someone in no such group: issued before a track said so (every holder of
+    the Digitalisierungsführerschein received the Digitallots*in qualification). One query
+    per such track."""
+    from ..catalog.models import Track
+
+    found = []
+    for track in db.session.scalars(sa.select(Track).where(Track.certificate_only_for_groups)
+                                    .order_by(Track.id)):
+        found += db.session.scalars(sa.select(Certificate).where(
+            Certificate.track_id == track.id, Certificate.revoked_at.is_(None),
+            Certificate.user_id.not_in(group_members(track))).order_by(Certificate.id))
+    return found
+
+
 def of_user(user) -> list[Certificate]:
     """The person's certificates, newest first, with their courses (one query for all)."""
     return list(db.session.scalars(
