@@ -241,8 +241,8 @@ def test_joining_a_group_of_the_full_training_after_finishing_the_short_one_awar
     response = client.post(f"/kohorten/{group.id}/mitglieder/amt", data={
         "office": "A9", "csrf_token": csrf_token(client, f"/kohorten/{group.id}/mitglieder")},
         follow_redirects=True)
-    assert "2 Mitglieder hinzugefügt. 1 Person hatte den Lernpfad schon abgeschlossen und hat " \
-        "damit das Zertifikat erhalten." in response.get_data(as_text=True)
+    assert "2 Mitglieder hinzugefügt. 1 Person hatte einen Lernpfad mit diesem Zertifikat " \
+        "schon abgeschlossen und hat es damit erhalten." in response.get_data(as_text=True)
     assert db.session.execute(sa.select(Certificate.user_id, Certificate.track_id).where(
         Certificate.track_id.is_not(None))).all() == [(finished.id, short.id)]
     entry = db.session.scalar(sa.select(AuditEntry).where(
@@ -274,13 +274,33 @@ def test_certificates_issued_outside_the_groups_before_are_listed_and_revoked_on
     listed = runner.invoke(args=["certificates", "outside-groups"])
     assert listed.exit_code == 0 and listed.output.splitlines() == [
         f"{early.code}\tTestpfad-Zertifikat\t{local_date(early.issued_at).isoformat()}",
-        "1 certificates held outside the learning groups; revoke them with --revoke --reason "
+        "1 certificate held outside the learning groups; revoke them with --revoke --reason "
         "TEXT."]
     assert runner.invoke(args=["certificates", "outside-groups", "--revoke"]).exit_code == 2
+    assert runner.invoke(args=["certificates", "outside-groups", "--reason", "x"]).exit_code == 2
+    # A reason the services refuse (longer than 500 characters) revokes none.
+    refused = runner.invoke(args=["certificates", "outside-groups", "--revoke", "--reason",
+                                  "x" * 501])
+    assert refused.exit_code == 1
+    db.session.expire_all()
+    assert db.session.get(Certificate, early.id).revoked_at is None
     done = runner.invoke(args=["certificates", "outside-groups", "--revoke", "--reason",
                                "Nur für Mitglieder der Lerngruppen"])
-    assert done.output.strip() == "revoked 1 certificates"
+    assert done.output.strip() == "revoked 1 certificate"
     db.session.expire_all()
     assert db.session.get(Certificate, early.id).revoked_reason == \
         "Nur für Mitglieder der Lerngruppen"
     assert db.session.get(Certificate, kept.id).revoked_at is None
+    # Joining a group later does not undo the revocation; an administrator issues it by hand.
+    add_by_email(group, outsider.email)
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate).where(
+        Certificate.user_id == outsider.id, Certificate.revoked_at.is_(None))) == 0
+    issued = runner.invoke(args=["certificates", "issue", "--email", outsider.email,
+                                 "--track", "test-pfad", "--note", "nach Aufnahme in die Gruppe"])
+    assert issued.exit_code == 0, issued.output
+    again = runner.invoke(args=["certificates", "issue", "--email", outsider.email,
+                                "--track", "test-pfad"])
+    assert again.exit_code == 1 and "hat das Zertifikat „Testpfad-Zertifikat“ schon" in \
+        again.output
+    assert runner.invoke(args=["certificates", "issue", "--email", outsider.email]).exit_code == 2

@@ -24,13 +24,19 @@ def certificates_cli():
 
 @certificates_cli.command("issue")
 @click.option("--email", required=True, help="The person's e-mail address.")
-@click.option("--course", "course_slug", required=True, help="The course's slug.")
+@click.option("--course", "course_slug", default=None, help="The course's slug.")
+@click.option("--track", "track_slug", default=None,
+              help="Instead of --course: a track's slug, for its certificate.")
 @click.option("--note", default=None, help="E.g. 'Meet & Learn am 12.03.'")
 @with_appcontext
-def issue(email, course_slug, note):
-    """Issue a certificate for training done outside the platform; print its code."""
+def issue(email, course_slug, track_slug, note):
+    """Issue a certificate for training done outside the platform, or again after a
+    revocation; print its code."""
+    if (course_slug is None) == (track_slug is None):
+        raise click.UsageError("Give either --course or --track.")
     try:
-        certificate = services.issue_manually(email, course_slug, note)
+        certificate = services.issue_manually(email, course_slug, note) if course_slug \
+            else services.issue_track_manually(email, track_slug, note)
     except services.CertificateError as error:
         raise click.ClickException(str(error)) from None
     # As a revocation is: a certificate no quiz stands behind (the note stays with it, not here).
@@ -83,13 +89,13 @@ def outside_groups(revoke, reason):
     """List (by code) the certificates of tracks for learning groups only that people outside
     every such group hold, issued before the track said so; with --revoke, revoke them."""
     found = services.outside_groups()
-    if revoke and not reason:
-        raise click.UsageError("--revoke needs --reason.")
+    if revoke != bool(reason):
+        raise click.UsageError("--revoke and --reason go together.")
     if not revoke:
         for certificate in found:
             click.echo(f"{certificate.code}\t{certificate.title}\t"
                        f"{local_date(certificate.issued_at).isoformat()}")
-        click.echo(f"{len(found)} certificates held outside the learning groups"
+        click.echo(f"{_certificates(len(found))} held outside the learning groups"
                    + ("; revoke them with --revoke --reason TEXT." if found else "."))
         return
     for certificate in found:
@@ -100,7 +106,11 @@ def outside_groups(revoke, reason):
             raise click.ClickException(str(error)) from None
         audit.record(None, "certificate_revoked", certificate, code=certificate.code)
     db.session.commit()  # all or nothing
-    click.echo(f"revoked {len(found)} certificates")
+    click.echo(f"revoked {_certificates(len(found))}")
+
+
+def _certificates(number: int) -> str:
+    return f"{number} certificate" + ("" if number == 1 else "s")
 
 
 @certificates_cli.command("reminders")

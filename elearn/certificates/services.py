@@ -326,6 +326,31 @@ def issue_manually(email: str, course_slug: str, note: str | None = None) -> Cer
                  renewal_of=newest(user, course=course))
 
 
+def issue_track_manually(email: str, track_slug: str, note: str | None = None) -> Certificate:
+    """Issue a track's certificate by hand: after a revocation (which no pass or group undoes),
+    or for a training done outside the platform."""
+    from ..auth.services import find_user_by_email
+
+    if note is not None and len(note) > 300:
+        raise CertificateError(_("Die Notiz ist zu lang (höchstens 300 Zeichen)."))
+    _refuse_control_characters(note or "")
+    user = find_user_by_email(email)
+    if user is None:
+        raise CertificateError(_("Keine Person mit der E-Mail-Adresse %(email)s.", email=email))
+    track = tracks.get_track(track_slug)
+    if track is None or not track.certificate_title:
+        raise CertificateError(_("Kein aktiver Lernpfad mit Zertifikat und der Kennung "
+                                 "%(slug)s.", slug=track_slug))
+    if latest_for_track(user, track) is not None:
+        raise CertificateError(_("Die Person hat das Zertifikat „%(title)s“ schon.",
+                                 title=track.certificate_title))
+    certificate = _track_certificate(user, track, utcnow())
+    certificate.source, certificate.note = "manual", note
+    db.session.add(certificate)
+    db.session.flush()
+    return certificate
+
+
 def _refuse_control_characters(text: str) -> None:
     """The web forms refuse these before any view runs (security.FORBIDDEN_CHARACTERS); the
     command line reaches the services directly. A right-to-left override in a reason shown on

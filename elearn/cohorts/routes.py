@@ -226,10 +226,10 @@ def _added_message(result: services.Added) -> str:
                                "%(num)s waren schon in der Gruppe.", result.already)
     if result.certificates:
         text += " " + ngettext(
-            "%(num)s Person hatte den Lernpfad schon abgeschlossen und hat damit das Zertifikat "
-            "erhalten.",
-            "%(num)s Personen hatten den Lernpfad schon abgeschlossen und haben damit das "
-            "Zertifikat erhalten.", result.certificates)
+            "%(num)s Person hatte einen Lernpfad mit diesem Zertifikat schon abgeschlossen und "
+            "hat es damit erhalten.",
+            "%(num)s Personen hatten einen Lernpfad mit diesem Zertifikat schon abgeschlossen "
+            "und haben es damit erhalten.", result.certificates)
     return text
 
 
