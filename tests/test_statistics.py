@@ -109,6 +109,9 @@ def test_statistics_pages_for_admin_and_lead(app, example, client, auth, make_us
     page = client.get("/verwaltung/quizstatistik").get_data(as_text=True)
     assert "Testkurs Digitales Arbeiten" in page and "Erstes Modul" in page
     assert "50 %" in page
+    # What the people column counts: first attempts after studying, not placement tests.
+    assert ">Personen mit erstem Quizversuch</th>" in page
+    assert "(Einstufungstests zählen dafür nicht)" in page
     # Course and module names are German on an English page too (WCAG 3.1.2).
     assert '<td class="kern-table__cell" lang="de">Testkurs Digitales Arbeiten</td>' in page
     detail = client.get("/verwaltung/quizstatistik/demo-kurs/01-erstes-modul")

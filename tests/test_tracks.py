@@ -167,6 +167,8 @@ def test_a_certificate_for_groups_only_goes_to_members_also_those_who_finished_b
     page = client.get("/lernpfade/test-pfad").get_data(as_text=True)
     assert "Sie haben alle Pflichtschritte dieses Lernpfads abgeschlossen." in page
     assert "erhalten nur Mitglieder einer Lerngruppe auf einem Lernpfad, der es vergibt" in page
+    assert "manche Lernpfade vergeben es nur an Mitglieder ihrer Lerngruppen" in client.get(
+        "/lernpfade").get_data(as_text=True)
     group = create_cohort(name="Lotsen 1", track=track, starts_on=date(2026, 3, 2),
                           ends_on=date(2026, 4, 30), leads=[])
     add_by_email(group, learner.email)  # completed before joining: issued now
@@ -304,3 +306,7 @@ def test_certificates_issued_outside_the_groups_before_are_listed_and_revoked_on
     assert again.exit_code == 1 and "hat das Zertifikat „Testpfad-Zertifikat“ schon" in \
         again.output
     assert runner.invoke(args=["certificates", "issue", "--email", outsider.email]).exit_code == 2
+    unknown = runner.invoke(args=["certificates", "issue", "--email", outsider.email,
+                                  "--track", "gibt-es-nicht"])
+    assert unknown.exit_code == 1 and "Kein aktiver Lernpfad mit Zertifikat und der Kennung " \
+        "gibt-es-nicht." in unknown.output

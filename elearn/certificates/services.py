@@ -224,8 +224,8 @@ def earned_for_track(track, when: datetime | None = None, courses=None,
     keys = tracks.required_modules(track, courses)
     if not track.certificate_title or not keys or not track.active:
         return []
-    parts = [None] if among is None else slices(among)
-    return [c for part in parts for c in _earned(track, keys, when or utcnow(), part)]
+    parts, when = [None] if among is None else slices(among), when or utcnow()
+    return [c for part in parts for c in _earned(track, keys, when, part)]
 
 
 def _earned(track, keys, when: datetime, among: list[int] | None) -> list[Certificate]:
@@ -278,11 +278,11 @@ def issue_for_track(user, track, *, when: datetime | None = None) -> Certificate
     return certificate
 
 
-def _track_certificate(user, track, when: datetime) -> Certificate:
+def _track_certificate(user, track, when: datetime, **extra) -> Certificate:
     return Certificate(
         code=new_code(), user_id=user.id, track_id=track.id, holder_name=user.display_name,
         title=track.certificate_title, version_label=track.version_label, issued_at=when,
-        valid_until=None)
+        valid_until=None, **extra)
 
 
 def _course_certificate(user, module: Module, when: datetime) -> Certificate | None:
@@ -308,8 +308,9 @@ def _course_certificate(user, module: Module, when: datetime) -> Certificate | N
     return None
 
 
-def issue_manually(email: str, course_slug: str, note: str | None = None) -> Certificate:
-    """Issue a certificate for training done outside the platform (e.g. Meet & Learn)."""
+def _manual_holder(email: str, note: str | None):
+    """The person a certificate issued by hand is for; CertificateError for an unknown address
+    or a note that cannot be stored."""
     from ..auth.services import find_user_by_email
 
     if note is not None and len(note) > 300:  # the column's width; PostgreSQL would refuse it
@@ -318,6 +319,12 @@ def issue_manually(email: str, course_slug: str, note: str | None = None) -> Cer
     user = find_user_by_email(email)
     if user is None:
         raise CertificateError(_("Keine Person mit der E-Mail-Adresse %(email)s.", email=email))
+    return user
+
+
+def issue_manually(email: str, course_slug: str, note: str | None = None) -> Certificate:
+    """Issue a certificate for training done outside the platform (e.g. Meet & Learn)."""
+    user = _manual_holder(email, note)
     found = catalog.get_course(course_slug)
     if found is None:
         raise CertificateError(_("Kein aktiver Kurs mit der Kennung %(slug)s.", slug=course_slug))
@@ -329,14 +336,7 @@ def issue_manually(email: str, course_slug: str, note: str | None = None) -> Cer
 def issue_track_manually(email: str, track_slug: str, note: str | None = None) -> Certificate:
     """Issue a track's certificate by hand: after a revocation (which no pass or group undoes),
     or for a training done outside the platform."""
-    from ..auth.services import find_user_by_email
-
-    if note is not None and len(note) > 300:
-        raise CertificateError(_("Die Notiz ist zu lang (höchstens 300 Zeichen)."))
-    _refuse_control_characters(note or "")
-    user = find_user_by_email(email)
-    if user is None:
-        raise CertificateError(_("Keine Person mit der E-Mail-Adresse %(email)s.", email=email))
+    user = _manual_holder(email, note)
     track = tracks.get_track(track_slug)
     if track is None or not track.certificate_title:
         raise CertificateError(_("Kein aktiver Lernpfad mit Zertifikat und der Kennung "
@@ -344,8 +344,7 @@ def issue_track_manually(email: str, track_slug: str, note: str | None = None) -
     if latest_for_track(user, track) is not None:
         raise CertificateError(_("Die Person hat das Zertifikat „%(title)s“ schon.",
                                  title=track.certificate_title))
-    certificate = _track_certificate(user, track, utcnow())
-    certificate.source, certificate.note = "manual", note
+    certificate = _track_certificate(user, track, utcnow(), source="manual", note=note)
     db.session.add(certificate)
     db.session.flush()
     return certificate
