@@ -376,8 +376,9 @@ def revoke(certificate: Certificate, reason: str) -> None:
 def outside_groups() -> list[Certificate]:
     """Valid certificates of tracks whose certificate only members of their learning groups
     receive, held by someone in no such group: issued before a track said so (every holder of
-    the Digitalisierungsführerschein received the Digitallots*in qualification). One query
-    per such track."""
+    the Digitalisierungsführerschein received the Digitallots*in qualification). Not those an
+    administrator issued by hand (`issue_track_manually`, e.g. for training done elsewhere):
+    that was a decision, not the old rule. One query per such track."""
     from ..catalog.models import Track
 
     found = []
@@ -385,6 +386,7 @@ def outside_groups() -> list[Certificate]:
                                     .order_by(Track.id)):
         found += db.session.scalars(sa.select(Certificate).where(
             Certificate.track_id == track.id, Certificate.revoked_at.is_(None),
+            Certificate.source != "manual",
             Certificate.user_id.not_in(group_members(track))).order_by(Certificate.id))
     return found
 
