@@ -34,6 +34,10 @@ UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|"
                            rb"[\xf0-\xf4][\x80-\xbf]{3}")
 
 
+# Inside a value: line breaks (also Unicode's line and paragraph separators) and tabs.
+_MULTI_LINE = re.compile("[\n\r\t\u2028\u2029]")
+
+
 class TableError(Exception):
     """The file as a whole cannot be read; the message says why (in the user's language)."""
 
@@ -420,6 +424,14 @@ def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
                       "sie.", row=number, column=_column_letter(i))
                     for i, name in enumerate(columns)
                     if name and i < len(cells) and FORBIDDEN_CHARACTERS.search(cells[i])]
+        # Every column read here holds one line (a name, a code, an address): a line break
+        # (Alt+Enter in a spreadsheet cell) or a tab inside one would split a name over two
+        # lines on a certificate and shift the columns of tab-separated command output.
+        refused += [_("Zeile %(row)s, Spalte %(column)s enthält einen Zeilenumbruch oder "
+                      "Tabulator. Bitte schreiben Sie den Wert in eine Zeile.", row=number,
+                      column=_column_letter(i))
+                    for i, name in enumerate(columns)
+                    if name and i < len(cells) and _MULTI_LINE.search(values[name])]
         rows.append((number, values))
     refused += [_("Spalte %(column)s hat keine Überschrift in der Kopfzeile, enthält aber "
                   "Werte (zuerst in Zeile %(row)s). Bitte ergänzen Sie die Überschrift oder "

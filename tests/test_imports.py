@@ -733,6 +733,26 @@ def test_control_and_bidi_characters_in_a_file_are_refused_as_in_forms(offices, 
     assert db.session.scalar(sa.select(Office).where(Office.code == "B1")) is None
 
 
+@pytest.mark.parametrize("name", ['"Eve\nValid"', '"Eve\r\nValid"', "Eve\tValid", "Eve\u2028Valid"])
+def test_a_line_break_or_tab_inside_a_value_is_refused(offices, name):
+    """A spreadsheet cell can hold a line break (Alt+Enter), which no form sends: the name
+    would come out on two lines on a certificate, and a tab would shift the columns of the
+    commands' tab-separated output (`certificates verify`)."""
+    lines = [HEADER_DE, "P1;Jörg;Müller;joerg@stadt.example;A1",
+             f"P2;{name};Muster;p2@stadt.example;A1"]
+    message = ("Zeile 3, Spalte B enthält einen Zeilenumbruch oder Tabulator. Bitte schreiben "
+               "Sie den Wert in eine Zeile.")
+    assert import_people(csv_bytes(lines), "liste.csv").errors == [message]
+    assert people() == {}
+    offices_file = csv_bytes(["Kennung;Bezeichnung", "B0;Bürgeramt", f"B1;{name}"])
+    assert import_offices(offices_file, "aemter.csv").errors == [message]
+    assert db.session.scalar(sa.select(Office).where(Office.code == "B0")) is None
+    # At either end of a cell, it is white space like any other and dropped.
+    lines = [HEADER_DE, "P1;\tJörg;\"Müller\n\";joerg@stadt.example;A1"]
+    assert not import_people(csv_bytes(lines), "liste.csv").errors
+    assert db.session.scalar(sa.select(User.last_name)) == "Müller"
+
+
 @pytest.mark.parametrize("blank", ["\u200b", "\ufeff \u2060", "\u00ad"])
 def test_a_name_of_invisible_characters_only_is_missing(offices, blank):
     """A zero-width space, a byte order mark or a soft hyphen pasted into a cell is not a name:
