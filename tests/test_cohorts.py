@@ -1145,6 +1145,90 @@ def test_survey_answers_cannot_be_lined_up_with_receipts(cohort, make_user):
     assert [row.rating for row in in_id_order] != [1 + n % 5 for n in range(20)]
 
 
+def _answers():
+    return sorted(db.session.execute(sa.select(
+        SurveyResponse.cohort_id, SurveyResponse.module_slug, SurveyResponse.rating,
+        SurveyResponse.comment, SurveyResponse.month)).all())
+
+
+def test_the_purge_writes_a_month_s_survey_answers_again_mixed(runner, client, cohort,
+                                                               make_user):
+    """Answers keep what they say; a month with a new answer is written again as a whole
+    (new ids, shuffled), so the batch says no more than the month; other months stay."""
+    from elearn.cohorts import surveys
+
+    # The privacy notice says what is possible until then.
+    assert ("Bis zur nächsten täglichen Bereinigung kann, wer die Datenbank selbst liest, eine "
+            "neue Rückmeldung außerdem dem Vermerk zuordnen") in page(client.get("/datenschutz"))
+
+    old = SurveyResponse(cohort_id=cohort.id, module_slug="alt", rating=4, items={},
+                         month="2025-01", mixed=True)
+    db.session.add(old)
+    people = [make_user() for _ in range(6)]
+    for n, person in enumerate(people[:3]):
+        surveys.record(person, "modul", cohort=cohort, module_slug="m", rating=n + 1,
+                       items={"useful": 3}, comment=f"Kommentar {n}")
+    db.session.commit()
+    old_id = old.id
+    before, first_ids = _answers(), set(db.session.scalars(sa.select(SurveyResponse.id)))
+    result = runner.invoke(args=["privacy", "purge"])
+    assert result.exit_code == 0 and "survey_answers_mixed: 3" in result.output
+    db.session.expire_all()
+    assert _answers() == before  # nothing lost, nothing changed
+    ids = set(db.session.scalars(sa.select(SurveyResponse.id)))
+    assert ids & first_ids == {old_id}  # this month's answers have new ids, 2025's kept its own
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SurveyResponse)
+                             .where(SurveyResponse.mixed.is_(False))) == 0
+    assert "survey_answers_mixed: 0" in runner.invoke(args=["privacy", "purge"]).output
+    assert set(db.session.scalars(sa.select(SurveyResponse.id))) == ids  # nothing new: stays
+    # One more answer this month: the month's earlier answers are written again with it.
+    surveys.record(people[3], "modul", cohort=cohort, module_slug="m", rating=5, items={},
+                   comment="")
+    db.session.commit()
+    assert "survey_answers_mixed: 1" in runner.invoke(args=["privacy", "purge"]).output
+    db.session.expire_all()
+    later = set(db.session.scalars(sa.select(SurveyResponse.id)))
+    assert len(later) == 5 and later & ids == {old_id}
+    # A dry run mixes nothing.
+    surveys.record(people[4], "modul", cohort=cohort, module_slug="m", rating=2, items={},
+                   comment="")
+    db.session.commit()
+    dry = runner.invoke(args=["privacy", "purge", "--dry-run"])
+    assert "survey_answers_mixed: 1" in dry.output
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SurveyResponse)
+                             .where(SurveyResponse.mixed.is_(False))) == 1
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
+                    reason="SQLite stores no transaction number with a row, and its rows lie "
+                           "in the order of their random ids")
+def test_after_the_purge_no_survey_answer_pairs_with_its_receipt_on_postgresql(
+        runner, cohort, make_user):
+    """PostgreSQL stamps each row with the writing transaction's number (xmin), and an answer
+    is written with its receipt: the database paired every answer with its author. After the
+    purge the month's answers share the purge's number, in an order chosen by chance."""
+    from elearn.cohorts import surveys
+
+    people = [make_user() for _ in range(30)]
+    for n, person in enumerate(people):
+        surveys.record(person, "modul", cohort=cohort, module_slug="m", rating=1 + n % 5,
+                       items={}, comment=f"von {person.id}")
+        db.session.commit()
+    pairing = sa.text(
+        "SELECT r.comment, s.user_id FROM survey_response r "
+        "JOIN survey_receipt s ON s.xmin = r.xmin")
+    in_storage_order = sa.text("SELECT comment FROM survey_response ORDER BY ctid")
+    paired = db.session.execute(pairing).all()
+    assert len(paired) == 30 and all(comment == f"von {user}" for comment, user in paired)
+    assert list(db.session.scalars(in_storage_order)) == [f"von {p.id}" for p in people]
+    assert "survey_answers_mixed: 30" in runner.invoke(args=["privacy", "purge"]).output
+    db.session.rollback()
+    assert db.session.execute(pairing).all() == []
+    assert list(db.session.scalars(in_storage_order)) != [f"von {p.id}" for p in people]
+    assert sorted(db.session.scalars(in_storage_order)) == sorted(f"von {p.id}" for p in people)
+
+
 def test_survey_results_only_from_five_answers(client, auth, cohort, make_user):
     populate(cohort, make_user, [10, 20, 30, 40, 50], first_passes=[True] * 5)
     from elearn.catalog import services

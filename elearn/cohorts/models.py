@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
 from ..catalog.models import Track
-from ..extensions import db
+from ..extensions import db, slices
 from ..org.models import utcnow
 
 cohort_lead = sa.Table(
@@ -88,6 +88,10 @@ class SurveyResponse(db.Model):
     comment: Mapped[str | None] = mapped_column(sa.Text)
     # Only the month, so the time of an answer cannot be matched to a person's activity.
     month: Mapped[str] = mapped_column(sa.String(7))
+    # Written again, shuffled, with its month's other answers by the daily purge
+    # (`surveys.mix`): until then the database's own bookkeeping pairs the new answer with the
+    # receipt written in the same transaction (PostgreSQL's row versions carry its number).
+    mixed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     def __init__(self, **fields):
         # A random id: counted ids would pair the n-th answer with the n-th receipt (and
@@ -96,11 +100,27 @@ class SurveyResponse(db.Model):
         super().__init__(**fields)
 
 
+def _random_id() -> int:
+    return secrets.randbelow(2**31 - 2) + 1
+
+
 def _unused_random_id() -> int:
     while True:
-        candidate = secrets.randbelow(2**31 - 2) + 1
+        candidate = _random_id()
         if db.session.get(SurveyResponse, candidate) is None:
             return candidate
+
+
+def unused_random_ids(count: int) -> list[int]:
+    """`count` distinct random ids no answer has (one query per slice, seldom a second round)."""
+    chosen: set[int] = set()
+    while len(chosen) < count:
+        candidates = {_random_id() for _ in range(count - len(chosen))} - chosen
+        for part in slices(sorted(candidates)):
+            candidates -= set(db.session.scalars(
+                sa.select(SurveyResponse.id).where(SurveyResponse.id.in_(part))))
+        chosen |= candidates
+    return list(chosen)
 
 
 class SurveyReceipt(db.Model):

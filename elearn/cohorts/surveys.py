@@ -5,6 +5,7 @@ has answered is kept in a separate receipt, so nobody is asked twice and nobody 
 to an answer. Results are shown only in aggregate and only from `min_group` answers on.
 """
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -12,9 +13,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
+from ..extensions import db, slices
 from ..i18n import local_today
-from .models import Cohort, CohortMember, SurveyReceipt, SurveyResponse
+from .models import Cohort, CohortMember, SurveyReceipt, SurveyResponse, unused_random_ids
 
 # Agreement items, each answered 1 (trifft nicht zu) to 4 (trifft voll zu).
 ITEMS = {
@@ -65,6 +66,39 @@ def record(user, subject: str, *, cohort: Cohort | None, rating: int, items: dic
         module_slug=module_slug, rating=rating, items=items,
         comment=comment.strip()[:MAX_COMMENT] or None, month=local_today().strftime("%Y-%m")))
     db.session.flush()
+
+
+def mix() -> int:
+    """Write every answer of each month that got new ones again, in random order, with new
+    random ids, in this one transaction; return how many new answers that mixed in.
+
+    An answer is stored in the same transaction as its receipt, and PostgreSQL stamps each row
+    with the number of the transaction that wrote it (the hidden column `xmin`), and stores
+    rows in the order they come: whoever reads the database could pair answer and receipt by
+    that number, or the n-th new answer with the n-th new receipt. Written again together, a
+    month's answers share one number and an order chosen by chance, so they say no more than
+    their month does. The daily `privacy purge` calls this: a new answer can be paired until
+    then. (SQLite keeps no such number; the random ids already decide its order.)
+
+    Only rows read here are deleted: an answer given meanwhile stays, unmixed, for the next run.
+    """
+    columns = [SurveyResponse.cohort_id, SurveyResponse.track_id, SurveyResponse.course_id,
+               SurveyResponse.module_slug, SurveyResponse.rating, SurveyResponse.items,
+               SurveyResponse.comment, SurveyResponse.month]
+    months = sa.select(SurveyResponse.month).where(SurveyResponse.mixed.is_(False)).distinct()
+    rows = db.session.execute(sa.select(SurveyResponse.id, SurveyResponse.mixed, *columns)
+                              .where(SurveyResponse.month.in_(months))).all()
+    if not rows:
+        return 0
+    for part in slices([row.id for row in rows]):
+        db.session.execute(sa.delete(SurveyResponse).where(SurveyResponse.id.in_(part))
+                           .execution_options(synchronize_session=False))
+    secrets.SystemRandom().shuffle(rows)
+    names = [column.key for column in columns]
+    db.session.execute(sa.insert(SurveyResponse), [
+        {"id": new_id, "mixed": True, **{name: getattr(row, name) for name in names}}
+        for new_id, row in zip(unused_random_ids(len(rows)), rows, strict=True)])
+    return sum(not row.mixed for row in rows)
 
 
 @dataclass

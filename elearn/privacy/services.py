@@ -11,7 +11,7 @@ from ..auth import tokens
 from ..auth.models import LoginFailure, User, UserToken
 from ..auth.people import confirm_administrator
 from ..certificates.models import Certificate
-from ..cohorts import activity
+from ..cohorts import activity, surveys
 from ..extensions import claim, db, serialize
 from ..org.models import utcnow
 from ..quiz import statistics
@@ -57,13 +57,15 @@ def purge(retention_days: int, erase_after_days: int = 0, audit_days: int = 0) -
     links = db.session.execute(
         sa.delete(UserToken).where(UserToken.expires_at < utcnow())).rowcount
     study = activity.summarize_before(cutoff)
+    survey_answers = surveys.mix()
     entries = 0
     if audit_days:
         entries = db.session.execute(sa.delete(audit.AuditEntry).where(
             audit.AuditEntry.created_at < utcnow() - timedelta(days=audit_days))).rowcount
     return {"attempts": attempts, "answers": answers, "login_failures": logins,
             "rate_marks": marks, "password_links": links, "study_sessions": study,
-            "people_erased": erased, "audit_entries": entries}
+            "people_erased": erased, "audit_entries": entries,
+            "survey_answers_mixed": survey_answers}
 
 
 def erase_deactivated(days: int) -> int:
