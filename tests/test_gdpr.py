@@ -642,3 +642,14 @@ def test_the_data_download_says_which_attempt_the_statistics_count_as_first(clie
     data = json.loads(client.get("/konto/daten.json").get_data(as_text=True))
     assert [(a["mode"], a["passed"], a["first_study_attempt"]) for a in data["attempts"]] == [
         ("test_out", False, False), ("study", False, True), ("study", True, False)]
+
+
+def test_the_privacy_notice_names_what_a_certificate_and_the_audit_log_hold(client):
+    """A hand-issued certificate's note (free text, e.g. where someone was trained) and how
+    it was issued are stored and in the data download; the audit log holds names of offices,
+    groups and uploaded files as typed (a file may be called after a person)."""
+    page = client.get("/datenschutz").get_data(as_text=True)
+    assert "bei einem von Hand ausgestellten der Vermerk dazu" in page
+    assert "bei einer Erneuerung das vorige Zertifikat" in page
+    assert ("die Namen von Ämtern, Lerngruppen und hochgeladenen Dateien stehen darin, wie sie "
+            "eingegeben wurden") in page
