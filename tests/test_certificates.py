@@ -434,6 +434,39 @@ def test_manual_issue_refuses_unknown_people_and_courses(runner, learner, synced
     assert certificates() == []
 
 
+def test_manual_issue_refuses_a_second_valid_certificate_until_renewal_is_due(runner, learner,
+                                                                             synced):
+    """Issued twice by hand, a person held two valid certificates for one course (a pass
+    would not issue a second): by hand, as by a pass, only a renewal or after a revocation."""
+    from datetime import timedelta
+
+    from elearn.i18n import local_today
+
+    issue = ["certificates", "issue", "--email", learner.email, "--course", "demo-kurs"]
+    first = services.find(runner.invoke(args=issue).output.strip())
+    refused = runner.invoke(args=issue)
+    due_from = first.valid_until - services.renewal_window(first)
+    assert refused.exit_code == 1 and (
+        f"Die Person hat schon ein gültiges Zertifikat „Testkurs Digitales Arbeiten“ (Prüfcode "
+        f"{first.code}). Ein neues ist ab {due_from:%d.%m.%Y} möglich, wenn es zur Erneuerung "
+        "ansteht.") in refused.output
+    assert len(certificates()) == 1
+    # Due for renewal: a new one, recorded as the renewal of the first.
+    first.issued_at -= timedelta(days=350)
+    first.valid_until = local_today() + timedelta(days=10)
+    db.session.commit()
+    renewed = runner.invoke(args=issue)
+    assert renewed.exit_code == 0, renewed.output
+    assert services.find(renewed.output.strip()).renewal_of_id == first.id
+    # After a revocation an administrator may issue one again at once.
+    second = services.find(renewed.output.strip())
+    assert runner.invoke(args=["certificates", "revoke", second.code, "--reason",
+                               "Irrtum"]).exit_code == 0
+    first.revoked_at = second.revoked_at
+    db.session.commit()
+    assert runner.invoke(args=issue).exit_code == 0
+
+
 def test_revoke_command_needs_a_reason(runner, holder):
     for blank in (" ", "\u200b\ufeff"):  # a zero-width space or a BOM is no reason either
         assert runner.invoke(args=["certificates", "revoke", holder.code, "--reason", blank]) \

@@ -7,6 +7,7 @@ import secrets
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -14,7 +15,7 @@ from ..catalog import services as catalog
 from ..catalog import tracks
 from ..catalog.models import COMPLETED, Course, CourseVersion, Module, ModuleProgress
 from ..extensions import claim, db, slices
-from ..i18n import local_date
+from ..i18n import local_date, local_today
 from ..org.models import utcnow
 from ..security import FORBIDDEN_CHARACTERS, trim
 from .models import Certificate
@@ -329,8 +330,20 @@ def issue_manually(email: str, course_slug: str, note: str | None = None) -> Cer
     if found is None:
         raise CertificateError(_("Kein aktiver Kurs mit der Kennung %(slug)s.", slug=course_slug))
     course, version = found
-    return issue(user, course, version, source="manual", note=note,
-                 renewal_of=newest(user, course=course))
+    current = newest(user, course=course)
+    # A second valid certificate for the same course, as a pass would not issue one: only a
+    # renewal (expired or within the renewal window), or after a revocation.
+    if current is not None and not is_due(current, local_today()):
+        if current.valid_until is None:
+            raise CertificateError(_(
+                "Die Person hat schon ein gültiges Zertifikat „%(title)s“ (Prüfcode %(code)s), "
+                "das nicht abläuft.", title=current.title, code=current.code))
+        raise CertificateError(_(
+            "Die Person hat schon ein gültiges Zertifikat „%(title)s“ (Prüfcode %(code)s). Ein "
+            "neues ist ab %(date)s möglich, wenn es zur Erneuerung ansteht.", title=current.title,
+            code=current.code,
+            date=format_date(current.valid_until - renewal_window(current))))
+    return issue(user, course, version, source="manual", note=note, renewal_of=current)
 
 
 def issue_track_manually(email: str, track_slug: str, note: str | None = None) -> Certificate:
