@@ -250,6 +250,10 @@ def _mutate(tmp_path, relative: str, change) -> Path:
      "kurse/demo-kurs/course.yaml:12: Anker und Verweise"),
     ("demo-kurs/course.yaml", lambda t: t + "a: &a [1, 2]\nb: &b [*a, *a]\nc: [*b, *b]\n",
      "kurse/demo-kurs/course.yaml:12: Anker und Verweise"),
+    # Nested 20,000 deep (80 KB): the parser's recursion ended in "course.yaml: RecursionError".
+    ("demo-kurs/01-erstes-modul.quiz.yaml",
+     lambda t: "questions: " + "[" * 20000 + "]" * 20000 + "\n",
+     "kurse/demo-kurs/01-erstes-modul.quiz.yaml:1: Die Datei ist zu tief verschachtelt"),
     ("demo-kurs/02-zweites-modul.md", "folder",
      "kurse/demo-kurs/02-zweites-modul.md:1: Hier steht ein Ordner, wo eine Datei sein muss."),
     ("demo-kurs/course.yaml", lambda t: t.replace("estimated_minutes: 15",

@@ -130,11 +130,15 @@ def load(text: str, offset: int = 0):
     """Parse YAML text; `offset` shifts reported lines (for front matter inside a file)."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is None:
+            return None
+        return _convert(node, offset, set())
     except yaml.MarkedYAMLError as exc:
         raise YamlSyntaxError(*_explained(exc, offset)) from exc
-    if node is None:
-        return None
-    return _convert(node, offset, set())
+    except RecursionError:  # thousands of "[" in a row: the parser recurses once per level
+        raise YamlSyntaxError(1 + offset, "Die Datei ist zu tief verschachtelt (Listen oder "
+                                          "Schlüssel in Tausenden Ebenen). So ist keine "
+                                          "Kursdatei aufgebaut.") from None
 
 
 def _convert(node: yaml.Node, offset: int, seen: set[int]):
