@@ -187,6 +187,20 @@ def one_line(form, field) -> None:
         raise ValidationError(_("Bitte geben Sie den Namen ohne Zeilenumbruch ein."))
 
 
+class NamedChoice:
+    """For choice fields (select, radio buttons, checkboxes): a value the page did not offer
+    (a forged or outdated form) is refused with the field's name. WTForms says only "Keine
+    gültige Auswahl.", and in the error summary above the form two such lines could not be
+    told apart."""
+
+    def pre_validate(self, form):
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError(_("Bitte wählen Sie bei „%(field)s“ einen der angebotenen "
+                                    "Einträge.", field=self.label.text)) from None
+
+
 def trim_filter(value):
     """`trim` as a form field's filter: a field not sent (None) stays as it is."""
     return trim(value) if isinstance(value, str) else value

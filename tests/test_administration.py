@@ -614,7 +614,8 @@ def test_upload_options_take_only_the_values_their_boxes_send(client, admin, off
         "file": (io.BytesIO("\r\n".join([HEADER, listed]).encode()), "liste.csv"),
         "deactivate_missing": value}, content_type="multipart/form-data")
     assert response.status_code == 422
-    assert "Keine gültige Auswahl." in response.get_data(as_text=True)  # as a forged select
+    assert ("Das Kästchen „Personen mit Personalnummer, die nicht in der Datei stehen, "
+            "deaktivieren“ kann nur angekreuzt oder leer sein.") in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(User).where(User.personnel_number == "P2")).active
     assert entries("deactivated") == [] and len(entries("users_imported")) == 1
 
@@ -725,7 +726,15 @@ def test_an_unknown_office_kind_is_refused_with_a_visible_reason(client, admin):
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     block = page[page.index('for="kind"') - 200:page.index('id="kind"')]
-    assert "kern-form-input--error" in block and "Keine gültige Auswahl" in block
+    message = "Bitte wählen Sie bei „Art“ einen der angebotenen Einträge."
+    assert "kern-form-input--error" in block and message in block
+    # Two forged selects: the summary's two links say which field each is about.
+    response = post(client, "/verwaltung/aemter", {"code": "12", "name": "IT-Amt",
+                                                   "kind": "kaiserreich", "parent": "NOPE"})
+    text = response.get_data(as_text=True)
+    summary = text[:text.index('for="kind"')]
+    assert response.status_code == 422 and message in summary
+    assert "Bitte wählen Sie bei „Übergeordnet“ einen der angebotenen Einträge." in summary
     assert db.session.scalar(sa.select(Office).where(Office.code == "12")) is None
 
 

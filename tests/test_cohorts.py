@@ -1080,7 +1080,8 @@ def test_survey_after_a_module_is_anonymous_and_once_only(client, auth, cohort, 
     assert 'aria-describedby="comment-hint comment-error" aria-invalid="true"' in page(bad)
     bad_item = survey(client, url, rating="3", item_useful="9")
     assert bad_item.status_code == 422 and 'href="#useful-1"' in page(bad_item)
-    assert "Keine gültige Auswahl" in page(bad_item)  # said, not just refused
+    assert ("Bitte wählen Sie bei „Die Inhalte sind für meine Arbeit nützlich.“ einen der "
+            "angebotenen Einträge.") in page(bad_item)  # said, and about which question
     done = survey(client, url, rating="4", item_useful="3", item_pace="2", comment=" Gut. ")
     assert done.status_code == 303
     response = db.session.scalars(sa.select(SurveyResponse)).one()

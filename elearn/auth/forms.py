@@ -1,11 +1,14 @@
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField, widgets
 from wtforms.validators import DataRequired, Email, EqualTo, Length, StopValidation
 
+from ..security import NamedChoice
 
-class MultiCheckboxField(SelectMultipleField):
+
+class MultiCheckboxField(NamedChoice, SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
 
@@ -86,16 +89,12 @@ class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
 
 
-# WTForms' message for a forged choice, translated by WTForms' own catalogue (not ours, so
-# passed by name: the extraction must not take it into this project's catalogue).
-NOT_A_CHOICE = "Not a valid choice."
-
-
 def _box(form, field):
     # A ticked box sends "y", an empty one nothing. WTForms reads any other text as ticked,
     # "0" and "off" included: a script sending deactivate_missing=0 deactivated people.
     if field.raw_data not in ([], ["y"]):
-        raise StopValidation(field.gettext(NOT_A_CHOICE))
+        raise StopValidation(_("Das Kästchen „%(field)s“ kann nur angekreuzt oder leer sein.",
+                               field=field.label.text))
 
 
 class ImportForm(FlaskForm):

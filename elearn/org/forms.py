@@ -4,7 +4,7 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp, StopValidation
 
-from ..security import one_line, trim_filter
+from ..security import NamedChoice, one_line, trim_filter
 from .models import CODE_PATTERN, OFFICE_KINDS
 
 KIND_LABELS = {"verwaltung": _l("Verwaltung"), "dezernat": _l("Dezernat"), "amt": _l("Amt"),
@@ -20,15 +20,19 @@ def _sent(message):
     return check
 
 
+class ChoiceField(NamedChoice, SelectField):
+    pass
+
+
 class OfficeForm(FlaskForm):
     name = StringField(_l("Bezeichnung"), filters=[trim_filter], validators=[
         DataRequired(_l("Bitte geben Sie eine Bezeichnung ein.")),
         Length(max=200, message=_l("Die Bezeichnung darf höchstens 200 Zeichen lang sein.")),
         one_line])
-    kind = SelectField(_l("Art"),
+    kind = ChoiceField(_l("Art"),
                        choices=[SelectChoice(k, KIND_LABELS[k]) for k in OFFICE_KINDS],
                        default="amt", validators=[_sent(_l("Bitte wählen Sie eine Art."))])
-    parent = SelectField(_l("Übergeordnet"), choices=[], validate_choice=True, validators=[
+    parent = ChoiceField(_l("Übergeordnet"), choices=[], validate_choice=True, validators=[
         _sent(_l("Bitte wählen Sie, wo das Amt eingeordnet ist."))])
 
 
