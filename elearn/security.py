@@ -210,9 +210,17 @@ def _blank(char: str) -> bool:
     return char.isspace() or unicodedata.category(char) == "Cf"
 
 
+def _reading() -> bool:
+    """A page asked for (a search, a filter, a link), not a form sent: nothing to save."""
+    return has_request_context() and request.method in ("GET", "HEAD")
+
+
 class MalformedForm(BadRequest):
     @property
     def user_message(self) -> str:
+        if _reading():
+            return _("Die Adresse enthält Zeichen, die diese Seite nicht lesen kann. Bitte "
+                     "prüfen Sie den Link oder Ihre Eingabe und versuchen Sie es noch einmal.")
         return _("Das Formular kam in einer Form an, die diese Seite nicht sendet. Es wurde "
                  "nichts gespeichert; bitte laden Sie die Seite neu und versuchen Sie es noch "
                  "einmal.")
@@ -221,6 +229,9 @@ class MalformedForm(BadRequest):
 class ControlCharacters(BadRequest):
     @property
     def user_message(self) -> str:
+        if _reading():
+            return _("Die Adresse enthält unzulässige Steuerzeichen. Bitte prüfen Sie den Link "
+                     "oder geben Sie Ihre Suche ohne sie ein.")
         return _("Die Eingabe enthält unzulässige Steuerzeichen. Es wurde nichts gespeichert; "
                  "bitte geben Sie den Text ohne sie ein.")
 

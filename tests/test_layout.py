@@ -360,7 +360,15 @@ def test_a_form_that_is_not_utf8_is_refused(client, auth, make_user, make_office
     db.session.expire_all()
     assert db.session.get(Office, office.id).name == "Amt 9"
     # The same in the query string; "%25FF" is the text "%FF", as a browser sends it.
-    assert client.get("/verwaltung/personen?q=%FF").status_code == 400
+    search = client.get("/verwaltung/personen?q=%FF")
+    # A search, not a form sent: nothing to save, and no page to reload.
+    assert search.status_code == 400 and "Die Adresse enthält Zeichen, die diese Seite nicht " \
+        "lesen kann." in search.get_data(as_text=True)
+    assert FORM_SENT_OTHERWISE not in search.get_data(as_text=True)
+    control = client.get("/verwaltung/zertifikate?code=%00")
+    said = control.get_data(as_text=True)
+    assert control.status_code == 400 and "Die Adresse enthält unzulässige Steuerzeichen." in said
+    assert "nichts gespeichert" not in said
     assert client.get("/verwaltung/personen?q=J%C3%B6rg+%25FF").status_code == 200
     typed = client.post(url, content_type="application/x-www-form-urlencoded",
                         data=f"name=Amt+%25FF+%C3%A4&kind=amt&parent=&csrf_token="
