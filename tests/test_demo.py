@@ -53,6 +53,7 @@ def test_seed_if_empty_leaves_existing_data_alone(runner, learner):
     # Without --if-empty: refused, since the demo's administrator has a published password.
     result = runner.invoke(args=["demo", "seed"])
     assert result.exit_code == 1 and "never added to a live database" in result.output
+    assert "the database holds 1 person outside the demo" in result.output
     assert _counts() == (1, 1)
 
 

@@ -46,6 +46,11 @@ def test_purge_keeps_at_least_the_configured_period(runner, synced):
     assert result.exit_code == 2
     assert "--days must not be shorter than ELEARN_RETENTION_DAYS (365)" in result.output
     assert runner.invoke(args=["privacy", "purge", "--days", "400"]).exit_code == 0
+    too_long = runner.invoke(args=["privacy", "purge", "--days", "3651"])
+    assert too_long.exit_code == 2 and "--days must be at most 3650." in too_long.output
+    # The help gives the range that holds, not click's "1<=x<=3650" (10 was refused).
+    assert "from ELEARN_RETENTION_DAYS (the default, 365) to 3650" in " ".join(
+        runner.invoke(args=["privacy", "purge", "--help"]).output.split())
 
 
 def test_purge_also_removes_old_points_of_erased_people(client, auth, learner, synced, runner,

@@ -570,6 +570,11 @@ def test_cli_export(city, runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "5 offices written" in result.output
     assert openpyxl.load_workbook(out).active["A2"].value == "D1"
+    # Typed in lower case: codes never differ only in case, so "d1" is D1.
+    typed = runner.invoke(args=["reports", "export", "--format", "xlsx", "--out", str(out),
+                                "--subject", "demo-kurs", "--office", "d1"])
+    assert typed.exit_code == 0 and "5 offices written" in typed.output
+    assert openpyxl.load_workbook(out).active["A2"].value == "D1"
     bad = runner.invoke(args=["reports", "export", "--format", "csv", "--out",
                               str(tmp_path / "x.csv"), "--from", "2026-13-01"])
     assert bad.exit_code == 1 and "kein gültiges Datum" in bad.output

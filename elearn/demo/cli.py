@@ -25,7 +25,8 @@ def seed(if_empty):
     live = services.live_people()
     if live:
         raise click.ClickException(
-            f"the database holds {live} people who are not demo people (not @example.org): "
+            f"the database holds {live} {'person' if live == 1 else 'people'} outside the "
+            "demo (not @example.org): "
             "demo data is never added to a live database, whose accounts would then include "
             "an administrator with the published demo password. Nothing was changed.")
     report = services.seed(current_app.config["DEMO_PASSWORD"])

@@ -16,7 +16,8 @@ def offices_cli():
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @with_appcontext
 def import_command(file):
-    """Create and update offices from CSV or XLSX (code, name, parent code); all or nothing."""
+    """Create and update offices from CSV or XLSX (code, name, optional parent code and kind);
+    all or nothing."""
     result = import_offices(Path(file).read_bytes(), file)
     if result.errors:
         for error in result.errors:

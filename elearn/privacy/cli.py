@@ -12,9 +12,10 @@ def privacy_cli():
 
 
 @privacy_cli.command("purge")
-@click.option("--days", type=click.IntRange(1, 3650), default=None,
-              help="Retention period in days, at least ELEARN_RETENTION_DAYS (the default, "
-                   "365).")
+# A plain number: click would show its range as "1<=x<=3650", but the least is the setting.
+@click.option("--days", type=int, default=None,
+              help="Retention period in days, from ELEARN_RETENTION_DAYS (the default, 365) "
+                   "to 3650.")
 @click.option("--dry-run", is_flag=True,
               help="Count what would be deleted and erased; change nothing (for example "
                    "before setting ELEARN_ERASE_DEACTIVATED_DAYS).")
@@ -27,6 +28,8 @@ def purge(days, dry_run):
     ELEARN_AUDIT_DAYS, older audit log entries are deleted.
     """
     configured = current_app.config["RETENTION_DAYS"]
+    if days is not None and days > 3650:
+        raise click.UsageError("--days must be at most 3650.")
     if days is not None and days < configured:
         # The quiz statistics leave out, in whole steps, what the configured period deletes;
         # a shorter purge would take part of a step out, perhaps one person's attempt.

@@ -52,4 +52,5 @@ def export_command(fmt, out, date_from, date_to, office, subject):
             f.write(body)
     except OSError as error:  # a folder that does not exist, no permission, a full disk
         raise click.ClickException(f"{out}: {error.strerror or error}") from None
-    click.echo(f"{len(report.rows)} offices written to {out}")
+    count = len(report.rows)
+    click.echo(f"{count} {'office' if count == 1 else 'offices'} written to {out}")

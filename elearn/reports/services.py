@@ -293,7 +293,14 @@ def find_office(code: str | None) -> Office | None:
     """The office a report is limited to, None for all; ReportError if unknown."""
     if not code:
         return None
-    office = db.session.scalar(sa.select(Office).where(Office.code == code.strip()))
+    code = code.strip()
+    office = db.session.scalar(sa.select(Office).where(Office.code == code))
+    if office is None:
+        # Typed ("d3" for "D3"): codes never differ only in case, so the match is the one meant.
+        from ..org.services import same_code
+
+        meant = same_code(code, db.session.scalars(sa.select(Office.code)))
+        office = db.session.scalar(sa.select(Office).where(Office.code == meant)) if meant else None
     if office is None:
         raise ReportError(_("Unbekanntes Amt „%(code)s“.", code=code), "amt")
     return office
