@@ -77,6 +77,50 @@ def test_login_throttled_per_account(client, auth, learner):
     assert response.headers["Retry-After"] == "900"
 
 
+WRONG = "falsch-falsch-falsch"  # noqa: S105 - a wrong password, on purpose
+
+
+def test_wrong_passwords_elsewhere_do_not_lock_the_person_out_of_a_browser_they_use(
+        app, client, auth, learner, make_user):
+    """Five wrong passwords for someone's address, from anywhere, locked the person out of the
+    login, the extension and the password change; one every three minutes kept them out. A
+    browser the person has logged in with holds a cookie (naming no one) whose failures count
+    for itself; everywhere else the account's limit holds as before."""
+    assert auth.login().status_code == 302
+    cookie = client.get_cookie("known_browser")
+    assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
+    assert "learner" not in cookie.value and "test.example" not in cookie.value
+    assert cookie.max_age == 180 * 86400
+    auth.logout()
+    attacker = app.test_client()
+
+    def guess(who, password=WRONG, email=" LEARNER@test.example"):
+        return who.post("/login", data={"email": email, "password": password,
+                                         "csrf_token": csrf_token(who)},
+                        environ_base={"REMOTE_ADDR": "192.0.2.66"})
+
+    assert [guess(attacker).status_code for _ in range(6)] == [422] * 5 + [429]
+    assert guess(app.test_client(), PASSWORD).status_code == 429  # a new browser: locked
+    assert auth.login().status_code == 302  # the person's own browser logs in
+    # Its page for extending the login and changing the password work as well.
+    token = csrf_token(client, "/anmeldung/verlaengern")
+    assert client.post("/anmeldung/verlaengern", data={
+        "password": PASSWORD, "csrf_token": token}).status_code == 303
+    auth.logout()
+    # The browser's own wrong passwords count for it: five, and it waits too.
+    assert [auth.login(password="falsch-falsch-falsch").status_code for _ in range(6)] == [
+        422] * 5 + [429]
+    assert auth.login().status_code == 429
+    # The cookie counts only for the person it was made for, and not after a new password.
+    other = make_user(email="other@test.example")
+    thief = app.test_client()
+    thief.set_cookie("known_browser", cookie.value)
+    assert [guess(thief, email=other.email).status_code for _ in range(6)] == [422] * 5 + [429]
+    learner.set_password("Ein-ganz-neues-Passwort-77")
+    db.session.commit()
+    assert services.known_browser(learner, cookie.value) is None
+
+
 def test_the_throttle_message_names_the_configured_window(client, auth, app, learner):
     app.config["LOGIN_WINDOW_MINUTES"] = 30
     for _ in range(5):
@@ -238,8 +282,9 @@ def test_the_cookie_is_written_when_the_session_changes_not_on_every_page(client
     from email.utils import parsedate_to_datetime
 
     login = auth.login()
-    expires = parsedate_to_datetime(
-        re.search(r"Expires=([^;]+)", login.headers["Set-Cookie"]).group(1))
+    session_cookie = next(c for c in login.headers.getlist("Set-Cookie")
+                          if c.startswith("session="))
+    expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", session_cookie).group(1))
     hours = (expires - datetime.now(UTC)).total_seconds() / 3600
     assert 9.9 < hours <= 10  # ELEARN_SESSION_HOURS' default
     client.get("/")  # the first page makes the form token, which the session keeps

@@ -70,7 +70,8 @@ def test_the_download_includes_logs_about_the_person_and_groups_they_lead(
     create_cohort(name="Pilot", track=synced_tracks, starts_on=date(2026, 3, 2),
                   ends_on=date(2026, 4, 30), leads=[lead])
     audit.record(admin, "roles_changed", lead, before=["learner"], after=["lead", "learner"])
-    db.session.add(LoginFailure(email="lotse@test.example", address="192.0.2.7"))
+    db.session.add(LoginFailure(email="lotse@test.example", address="192.0.2.7",
+                                browser="ab" * 16))
     db.session.add(LoginFailure(email="jemand@test.example", address="192.0.2.8"))
     db.session.commit()
     auth.login(email="lotse@test.example")
@@ -79,7 +80,8 @@ def test_the_download_includes_logs_about_the_person_and_groups_they_lead(
     [entry] = data["administrative_actions_about_you"]
     assert entry["action"] == "roles_changed" and entry["details"]["after"] == ["lead", "learner"]
     assert data["administrative_actions_by_you"] == []
-    assert [f["address"] for f in data["failed_logins"]] == ["192.0.2.7"]
+    assert [(f["address"], f["browser"]) for f in data["failed_logins"]] == [
+        ("192.0.2.7", "ab" * 16)]
     page = client.get("/konto/daten").get_data(as_text=True)
     assert "Sie leiten: Pilot" in page
     assert "1 Verwaltungsaktion zu Ihrer Person" in page

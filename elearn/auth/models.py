@@ -159,6 +159,9 @@ class LoginFailure(db.Model):
     email: Mapped[str] = mapped_column(sa.String(254), index=True)
     address: Mapped[str] = mapped_column(sa.String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # The random part of the browser's known-browser cookie when it holds one for this
+    # account (`services.known_browser`): such failures count for that browser, not the account.
+    browser: Mapped[str | None] = mapped_column(sa.String(32))
 
 
 INVITE, RESET = "invite", "reset"

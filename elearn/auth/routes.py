@@ -6,6 +6,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -72,7 +73,10 @@ def login():
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form), 422 if form.errors else 200
-    claim = services.claim_login_attempt(form.email.data, throttle.client_address())
+    cookie = request.cookies.get(services.KNOWN_BROWSER_COOKIE)
+    browser = services.known_browser(services.find_user_by_email(form.email.data),
+                                     cookie) if cookie else None
+    claim = services.claim_login_attempt(form.email.data, throttle.client_address(), browser)
     if claim is None:
         raise LoginThrottled()
     user = services.authenticate(form.email.data, form.password.data)
@@ -92,6 +96,22 @@ def _new_session(user) -> None:
     session.permanent = True
     session["since"] = int(time.time())  # a login ends after ELEARN_SESSION_HOURS, used or not
     login_user(user)
+    g.known_browser_for = user  # see services.known_browser; the cookie goes with the answer
+
+
+@bp.after_app_request
+def _remember_browser(response):
+    """After a login (or a new password), this browser is known for the person: their own
+    failed logins from it count for it alone (see services.known_browser)."""
+    user = g.pop("known_browser_for", None)
+    if user is not None:
+        response.set_cookie(
+            services.KNOWN_BROWSER_COOKIE,
+            services.known_browser_cookie(user, request.cookies.get(
+                services.KNOWN_BROWSER_COOKIE)),
+            max_age=services.KNOWN_BROWSER_DAYS * 86400, httponly=True, samesite="Lax",
+            secure=current_app.session_interface.get_cookie_secure(current_app))
+    return response
 
 
 def _clear_session() -> None:
@@ -222,7 +242,9 @@ def _password_confirmed(password: str) -> bool:
     """Whether the logged-in person's password is right, counted as at the login: a wrong
     one is a failed login, so these pages are no way around the throttle for someone who
     finds an unlocked screen."""
-    claim = services.claim_login_attempt(current_user.email, throttle.client_address())
+    browser = services.known_browser(current_user, request.cookies.get(
+        services.KNOWN_BROWSER_COOKIE))
+    claim = services.claim_login_attempt(current_user.email, throttle.client_address(), browser)
     if claim is None:
         raise LoginThrottled()
     if not current_user.check_password(password):

@@ -1,5 +1,7 @@
 """Accounts and login: plain functions that add and flush, never commit."""
 
+import hashlib
+import hmac
 import secrets
 from datetime import timedelta
 
@@ -117,33 +119,73 @@ def change_password(user: User, password: str) -> None:
     tokens.cancel_open(user)
 
 
-def is_throttled(email: str, address: str) -> bool:
-    """True when too many recent failures came for this account or from this address."""
+# A browser a person has logged in with keeps a cookie that names neither the person nor the
+# account: a random part and a signature over it, the person's id and password hash. Failed
+# logins from such a browser count against that browser, not against the account: whoever
+# types wrong passwords for someone's address elsewhere (five are enough) would otherwise lock
+# the person out of the login, the extension and the password change, indefinitely.
+KNOWN_BROWSER_COOKIE = "known_browser"
+KNOWN_BROWSER_DAYS = 180
+
+
+def _browser_signature(user: User, nonce: str) -> str:
+    key = current_app.secret_key.encode() if isinstance(current_app.secret_key, str) \
+        else current_app.secret_key
+    message = f"known-browser|{user.id}|{user.password_hash or ''}|{nonce}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
+def known_browser_cookie(user: User, cookie: str | None) -> str:
+    """The cookie's value for this person: the browser's random part kept when its cookie was
+    already this person's, so its failures stay counted together."""
+    nonce = known_browser(user, cookie) or secrets.token_hex(16)
+    return f"{nonce}.{_browser_signature(user, nonce)}"
+
+
+def known_browser(user: User | None, cookie: str | None) -> str | None:
+    """The cookie's random part when the person logged in with this browser (and has not
+    changed the password since), else None."""
+    if user is None or not cookie or cookie.count(".") != 1:
+        return None
+    nonce, signature = cookie.split(".")
+    if len(nonce) != 32 or not hmac.compare_digest(signature, _browser_signature(user, nonce)):
+        return None
+    return nonce
+
+
+def is_throttled(email: str, address: str, browser: str | None = None) -> bool:
+    """True when too many recent failures came for this account or from this address; from a
+    known browser (`browser`, its random part), for this account from that browser."""
     cfg = current_app.config
     since = utcnow() - timedelta(minutes=cfg["LOGIN_WINDOW_MINUTES"])
     recent = sa.select(sa.func.count()).select_from(LoginFailure).where(
         LoginFailure.created_at >= since
     )
-    per_account = db.session.scalar(recent.where(LoginFailure.email == normalise_email(email)))
+    mine = recent.where(LoginFailure.email == normalise_email(email))
+    per_account = db.session.scalar(mine.where(LoginFailure.browser == browser) if browser
+                                    else mine.where(LoginFailure.browser.is_(None)))
     if per_account >= cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]:
         return True
     per_address = db.session.scalar(recent.where(LoginFailure.address == address))
     return per_address >= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]
 
 
-def claim_login_attempt(email: str, address: str) -> LoginFailure | None:
+def claim_login_attempt(email: str, address: str, browser: str | None = None
+                        ) -> LoginFailure | None:
     """Count a login attempt as failed before its password is checked, and commit; None when
-    the account or the address has used up its failures. The check takes a while on purpose
-    (scrypt), and guesses sent at the same moment must not all pass a count made before any of
-    them failed. A successful login withdraws its claim (`withdraw_claim`)."""
+    the account (from a known browser: this browser for the account) or the address has used
+    up its failures. The check takes a while on purpose (scrypt), and guesses sent at the same
+    moment must not all pass a count made before any of them failed. A successful login
+    withdraws its claim (`withdraw_claim`)."""
     serialize("login")
-    if is_throttled(email, address):
+    if is_throttled(email, address, browser):
         db.session.rollback()
         return None
     # Kept one day, as the privacy notice says, whether or not `privacy purge` runs.
     db.session.execute(sa.delete(LoginFailure).where(
         LoginFailure.created_at < utcnow() - timedelta(days=1)))
-    claim = LoginFailure(email=normalise_email(email)[:254], address=address[:64])
+    claim = LoginFailure(email=normalise_email(email)[:254], address=address[:64],
+                         browser=browser)
     db.session.add(claim)
     db.session.commit()
     return claim

@@ -69,7 +69,8 @@ def _records(user: User) -> dict:
         "administrative_actions_about_you": listed(found_about),
         "administrative_actions_by_you": listed(found_by, others=True),
         # Kept for a day to throttle guessing.
-        "failed_logins": [{"at": _time(f.created_at), "address": f.address}
+        "failed_logins": [{"at": _time(f.created_at), "address": f.address,
+                           "browser": f.browser}
                           for f in db.session.scalars(
                               sa.select(LoginFailure).where(LoginFailure.email == user.email)
                               .order_by(LoginFailure.created_at))],
