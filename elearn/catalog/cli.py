@@ -82,7 +82,9 @@ def _in_use(course_slugs: list[str], track_slugs: list[str]) -> dict[str, str]:
 def validate(directory):
     """Check every course file and print each error as path:line: message."""
     courses, track_list, errors = _load(directory, syncing=False)
-    suffix = ", " + _count(len(errors), "error") if errors else ""
+    # A course with an error is left out of the counts: say so, or "2 courses" reads as all.
+    suffix = f", {_count(len(errors), 'error')} (courses with errors are not counted)" \
+        if errors else ""
     click.echo(_summary(courses, track_list) + suffix)
     if errors:
         raise SystemExit(1)
