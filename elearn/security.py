@@ -180,11 +180,17 @@ def trim(text: str) -> str:
     return text
 
 
+# Inside a one-line value: line breaks (also Unicode's line and paragraph separators) and tabs.
+MULTI_LINE = re.compile("[\n\r\t\u2028\u2029]")
+
+
 def one_line(form, field) -> None:
     """A validator for names: a text field never sends a line break (the browser drops it), so
-    one is a forged form, and a name with one shows as two lines in lists and exports."""
-    if isinstance(field.data, str) and ("\n" in field.data or "\r" in field.data):
-        raise ValidationError(_("Bitte geben Sie den Namen ohne Zeilenumbruch ein."))
+    one is a forged form, and a name with one shows as two lines in lists and exports; a tab
+    (pasted) shifts the columns of tab-separated command output."""
+    if isinstance(field.data, str) and MULTI_LINE.search(field.data):
+        raise ValidationError(_("Bitte geben Sie den Namen in einer Zeile ein, ohne "
+                                "Zeilenumbruch oder Tabulator."))
 
 
 class NamedChoice:

@@ -13,7 +13,7 @@ from pathlib import Path
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 
-from .security import FORBIDDEN_CHARACTERS, trim
+from .security import FORBIDDEN_CHARACTERS, MULTI_LINE, trim
 
 MAX_ROWS = 200_000
 MAX_COLUMNS = 200
@@ -32,10 +32,6 @@ ZIP_SIGNATURE = b"PK\x03\x04"
 # A character of two to four bytes in UTF-8; Windows-1252 text seldom holds such a sequence.
 UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|"
                            rb"[\xf0-\xf4][\x80-\xbf]{3}")
-
-
-# Inside a value: line breaks (also Unicode's line and paragraph separators) and tabs.
-_MULTI_LINE = re.compile("[\n\r\t\u2028\u2029]")
 
 
 class TableError(Exception):
@@ -431,7 +427,7 @@ def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
                       "Tabulator. Bitte schreiben Sie den Wert in eine Zeile.", row=number,
                       column=_column_letter(i))
                     for i, name in enumerate(columns)
-                    if name and i < len(cells) and _MULTI_LINE.search(values[name])]
+                    if name and i < len(cells) and MULTI_LINE.search(values[name])]
         rows.append((number, values))
     refused += [_("Spalte %(column)s hat keine Überschrift in der Kopfzeile, enthält aber "
                   "Werte (zuerst in Zeile %(row)s). Bitte ergänzen Sie die Überschrift oder "

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from elearn.auth import services
 from elearn.auth.models import LoginFailure, User
 from elearn.extensions import db
+from elearn.org.models import utcnow
 
 from .conftest import (
     PASSWORD,
@@ -116,6 +117,14 @@ def test_wrong_passwords_elsewhere_do_not_lock_the_person_out_of_a_browser_they_
     thief = app.test_client()
     thief.set_cookie("known_browser", cookie.value)
     assert [guess(thief, email=other.email).status_code for _ in range(6)] == [422] * 5 + [429]
+    # Dated and signed: a copy counts no longer than 180 days, as the browser's own would.
+    nonce = services.known_browser(learner, cookie.value)
+    assert nonce is not None
+    for age, counts in ((180, True), (181, False)):
+        day = utcnow().date().toordinal() - age
+        dated = f"{nonce}.{day}.{services._browser_signature(learner, nonce, day)}"
+        assert (services.known_browser(learner, dated) == nonce) is counts
+    assert services.known_browser(learner, cookie.value.replace(".", ".1", 1)) is None
     learner.set_password("Ein-ganz-neues-Passwort-77")
     db.session.commit()
     assert services.known_browser(learner, cookie.value) is None

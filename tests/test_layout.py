@@ -401,12 +401,18 @@ def test_a_name_with_a_line_break_is_refused(client, auth, make_user, make_offic
     response = client.post(url, data={"name": "Amt\r\nNeu", "kind": "amt", "parent": "",
                                       "csrf_token": csrf_token(client, url)})
     assert response.status_code == 422
-    assert "Bitte geben Sie den Namen ohne Zeilenumbruch ein." in response.get_data(as_text=True)
+    message = "Bitte geben Sie den Namen in einer Zeile ein, ohne Zeilenumbruch oder Tabulator."
+    assert message in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Office, office.id).name == "Amt 9"
     group = client.post("/kohorten/neu", data={
         "name": "Gruppe\nB", "csrf_token": csrf_token(client, "/kohorten/neu")})
-    assert "Bitte geben Sie den Namen ohne Zeilenumbruch ein." in group.get_data(as_text=True)
+    assert message in group.get_data(as_text=True)
+    # A tab or a Unicode line separator, pasted, is refused as well.
+    for name in ("Amt\tNeu", "Amt\u2028Neu"):
+        pasted = client.post(url, data={"name": name, "kind": "amt", "parent": "",
+                                        "csrf_token": csrf_token(client, url)})
+        assert pasted.status_code == 422 and message in pasted.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("name", ["\u200b", "\ufeff \u2060", "\u00ad"])

@@ -120,37 +120,43 @@ def change_password(user: User, password: str) -> None:
 
 
 # A browser a person has logged in with keeps a cookie that names neither the person nor the
-# account: a random part and a signature over it, the person's id and password hash. Failed
-# logins from such a browser count against that browser, not against the account: whoever
-# types wrong passwords for someone's address elsewhere (five are enough) would otherwise lock
-# the person out of the login, the extension and the password change, indefinitely.
+# account: a random part, the day it was set and a signature over both, the person's id and
+# password hash. Failed logins from such a browser count against that browser, not against the
+# account: whoever types wrong passwords for someone's address elsewhere (five are enough)
+# would otherwise lock the person out of the login, the extension and the password change.
 KNOWN_BROWSER_COOKIE = "known_browser"
 KNOWN_BROWSER_DAYS = 180
 
 
-def _browser_signature(user: User, nonce: str) -> str:
+def _browser_signature(user: User, nonce: str, day: int) -> str:
     key = current_app.secret_key.encode() if isinstance(current_app.secret_key, str) \
         else current_app.secret_key
-    message = f"known-browser|{user.id}|{user.password_hash or ''}|{nonce}".encode()
+    message = f"known-browser|{user.id}|{user.password_hash or ''}|{nonce}|{day}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 
+def _today_number() -> int:
+    return utcnow().date().toordinal()
+
+
 def known_browser_cookie(user: User, cookie: str | None) -> str:
-    """The cookie's value for this person: the browser's random part kept when its cookie was
-    already this person's, so its failures stay counted together."""
-    nonce = known_browser(user, cookie) or secrets.token_hex(16)
-    return f"{nonce}.{_browser_signature(user, nonce)}"
+    """The cookie's value for this person, dated today: the browser's random part kept when its
+    cookie was already this person's, so its failures stay counted together."""
+    nonce, day = known_browser(user, cookie) or secrets.token_hex(16), _today_number()
+    return f"{nonce}.{day}.{_browser_signature(user, nonce, day)}"
 
 
 def known_browser(user: User | None, cookie: str | None) -> str | None:
-    """The cookie's random part when the person logged in with this browser (and has not
-    changed the password since), else None."""
-    if user is None or not cookie or cookie.count(".") != 1:
+    """The cookie's random part when the person logged in with this browser within
+    KNOWN_BROWSER_DAYS (and has not changed the password since), else None. The date is
+    signed: a copied cookie does not count for longer than the browser's own would."""
+    if user is None or not cookie or cookie.count(".") != 2:
         return None
-    nonce, signature = cookie.split(".")
-    if len(nonce) != 32 or not hmac.compare_digest(signature, _browser_signature(user, nonce)):
+    nonce, day, signature = cookie.split(".")
+    if len(nonce) != 32 or not (day.isascii() and day.isdigit()) or not hmac.compare_digest(
+            signature, _browser_signature(user, nonce, int(day))):
         return None
-    return nonce
+    return nonce if 0 <= _today_number() - int(day) <= KNOWN_BROWSER_DAYS else None
 
 
 def is_throttled(email: str, address: str, browser: str | None = None) -> bool:

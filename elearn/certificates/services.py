@@ -337,10 +337,12 @@ def issue_manually(email: str, course_slug: str, note: str | None = None) -> Cer
         if current.valid_until is None:
             raise CertificateError(_(
                 "Die Person hat schon ein gültiges Zertifikat „%(title)s“ (Prüfcode %(code)s), "
-                "das nicht abläuft.", title=current.title, code=current.code))
+                "das nicht abläuft. Ein neues ist erst nach seinem Widerruf möglich.",
+                title=current.title, code=current.code))
         raise CertificateError(_(
             "Die Person hat schon ein gültiges Zertifikat „%(title)s“ (Prüfcode %(code)s). Ein "
-            "neues ist ab %(date)s möglich, wenn es zur Erneuerung ansteht.", title=current.title,
+            "neues ist ab %(date)s möglich, wenn es zur Erneuerung ansteht, oder nach einem "
+            "Widerruf dieses Zertifikats.", title=current.title,
             code=current.code,
             date=format_date(current.valid_until - renewal_window(current))))
     return issue(user, course, version, source="manual", note=note, renewal_of=current)

@@ -43,4 +43,6 @@ def purge(days, dry_run):
         click.echo("dry run, nothing changed: " + summary)
         return
     db.session.commit()
+    if report["survey_answers_mixed"]:
+        services.vacuum_survey_answers()
     click.echo(summary)

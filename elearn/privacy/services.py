@@ -68,6 +68,18 @@ def purge(retention_days: int, erase_after_days: int = 0, audit_days: int = 0) -
             "survey_answers_mixed": survey_answers}
 
 
+def vacuum_survey_answers() -> None:
+    """On PostgreSQL, clear out the answers `surveys.mix` replaced: until VACUUM their old row
+    versions stay in the table's pages, each with the number of the transaction that also wrote
+    its receipt, readable to a database superuser (autovacuum waits for a fifth of the table
+    to be dead rows, which may take days). SQLite overwrites deleted rows (secure_delete).
+    Outside any transaction, as VACUUM must be: after the purge's commit."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM survey_response")
+
+
 def erase_deactivated(days: int) -> int:
     """Erase everyone deactivated at least `days` ago and not erased yet (people who left: HR's
     list no longer has them). One person at a time, as an administrator would: erasure is
