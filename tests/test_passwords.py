@@ -227,6 +227,27 @@ def test_forgot_password_is_rate_limited(app, client, learner):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(UserToken)) == 1
 
 
+def test_others_asking_for_a_person_s_links_do_not_use_up_those_of_their_browser(
+        app, client, auth, learner, monkeypatch):
+    """Three requests for someone's address, from anywhere, used up their links for an hour;
+    a browser they have logged in with still gets one (its address limit still holds)."""
+    from elearn.auth import invitations
+
+    prepared = []
+    real = invitations.prepare_reset
+    monkeypatch.setattr(invitations, "prepare_reset",
+                        lambda user: prepared.append(user.id) or real(user))
+    assert auth.login().status_code == 302
+    auth.logout()
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "10.0.0.9"
+    for _ in range(4):
+        assert _forgot(other, "learner@test.example").status_code == 200
+    assert prepared == [learner.id] * 3  # the fourth from elsewhere: no link, the same answer
+    assert _forgot(client, "learner@test.example").status_code == 200
+    assert prepared == [learner.id] * 4
+
+
 def test_deactivated_people_get_no_reset_link(client, make_user):
     person = make_user(email="weg@test.example")
     raw = tokens.issue(person, RESET)

@@ -153,9 +153,14 @@ def forgot_password():
     if not throttle.hit("reset-address", throttle.client_address(), 10, window):
         db.session.commit()
         raise ResetThrottled(retry_after=900)
-    # A few links per account and hour at most; beyond that the answer stays the same.
+    # A few links per account and hour at most; beyond that the answer stays the same. Not for
+    # a browser the person has logged in with: whoever asks for someone's address elsewhere
+    # could otherwise use up their links (as wrong passwords would lock their login).
     email = services.normalise_email(form.email.data)
-    allowed = throttle.hit("reset-account", email, 3, timedelta(hours=1))
+    cookie = request.cookies.get(services.KNOWN_BROWSER_COOKIE)
+    known = bool(cookie) and services.known_browser(services.find_user_by_email(email),
+                                                    cookie) is not None
+    allowed = throttle.hit("reset-account", email, 3, timedelta(hours=1)) or known
     db.session.commit()  # the counts are in: release their locks
     deliver = None
     if allowed:
