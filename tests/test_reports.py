@@ -96,6 +96,24 @@ def test_period_filter(city):
     assert values(outside)["STADT"]["started"] == 0
 
 
+def test_a_period_s_days_are_berlin_days(city):
+    """A certificate issued at 00:30 on 1 July in Berlin (22:30 UTC on 30 June) carries 1 July
+    on its PDF: a report up to 30 June counted it, one from 1 July did not."""
+    from elearn.certificates.models import Certificate
+
+    first, second = db.session.scalars(sa.select(Certificate).order_by(Certificate.id)
+                                       .limit(2)).all()
+    first.issued_at = datetime(2026, 6, 30, 22, 30)  # 1 July, 00:30 in Berlin (summer time)
+    second.issued_at = datetime(2026, 6, 30, 21, 30)  # 30 June, 23:30 in Berlin
+    db.session.commit()
+    june = report(city, min_group=1, date_from=datetime(2026, 6, 1).date(),
+                  date_to=datetime(2026, 6, 30).date())
+    july = report(city, min_group=1, date_from=datetime(2026, 7, 1).date(),
+                  date_to=datetime(2026, 7, 31).date())
+    assert values(june)["STADT"]["completed"] == 1
+    assert values(july)["STADT"]["completed"] == 1
+
+
 def test_counts_with_and_without_a_period_match_a_count_by_hand(city):
     """One set of queries counts both tables of a period report: within the period (who
     started, completed, by placement test) and without it (the table the period report's

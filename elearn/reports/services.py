@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import to_utc
 
 from .. import i18n
 from ..auth.models import User
@@ -157,12 +158,15 @@ def _certificate_filter(subject: Subject):
 
 
 def _period(column, date_from: date | None, date_to: date | None):
+    """Days as the administration counts them (Berlin): a certificate issued at 00:30 on
+    1 July carries that date on its PDF, so a report up to 30 June leaves it out. Stored
+    moments are naive UTC; the days' limits become UTC moments."""
     conditions = []
     if date_from:
-        conditions.append(column >= datetime.combine(date_from, datetime.min.time()))
+        conditions.append(column >= to_utc(datetime.combine(date_from, datetime.min.time())))
     if date_to:
-        conditions.append(column < datetime.combine(date_to + timedelta(days=1),
-                                                    datetime.min.time()))
+        conditions.append(column < to_utc(datetime.combine(date_to + timedelta(days=1),
+                                                           datetime.min.time())))
     return sa.and_(sa.true(), *conditions)
 
 
