@@ -1390,6 +1390,9 @@ def test_the_track_pass_rate_adds_up_only_the_module_rows_shown(client, auth, co
     text = page(client.get(f"/kohorten/{cohort.id}"))
     assert "58 % (7/12)" in _row(text, first.title) and "n. a." in _row(text, second.title)
     assert "58 % (7/12)" in _row(text, "Lernpfad insgesamt")
+    # It says over which modules: read as the whole track's, it looked like one module's rate.
+    assert "gezählt: 1 von 2 Pflichtmodulen, nur die mit eigener Quote" in _row(
+        text, "Lernpfad insgesamt")
     # The comparison's per-person shares too: the mean was (6 + 1/2) / 12 = 54 % with Anna's
     # hidden failure in it, 58 % with it passed.
     shares = figures.compute(cohort, min_group=5, today=date(2026, 5, 1)).pass_shares
