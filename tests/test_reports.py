@@ -450,6 +450,26 @@ def test_headline_and_page_for_hr(app, city, client, auth, make_user):
             'n. a.</abbr>') in page
     assert "&lt; 5" not in page  # a cell hidden to protect another may be large
     assert "Einheit 1" in page
+    # The columns say what they count: a completion with one module by placement test, and
+    # valid certificates beside those expiring soon (read as all valid ones, they were fewer).
+    assert ">davon mit mindestens einem Modul per Einstufungstest</th>" in page
+    assert ">Zertifikate gültig, noch mehr als 60 Tage</th>" in page
+    assert "davon mit mindestens einem Modul per Einstufungstest" in export.HEADERS
+    # The chart's text alternative says its values are in the table: the rates are there,
+    # hidden where the chart hides them.
+    assert ">Abschlussquote</th>" in page
+    app.config["MIN_GROUP_SIZE"] = 2  # so that some rates are shown and some hidden
+    page = client.get("/berichte?thema=demo-kurs").get_data(as_text=True)
+    body = page[page.index("<tbody"):]
+    rows = report(city, min_group=2).rows
+    assert {r.completion_rate is None for r in rows} == {True, False}
+    for row in rows:
+        cells = body[body.index(f">{row.office.code} "):]
+        last = cells[:cells.index("</tr>")].rsplit("<td", 1)[1]
+        if row.completion_rate is None:
+            assert "n. a." in last
+        else:
+            assert re.search(rf">{round(row.completion_rate)}\W*%</td>", last), last
 
 
 def test_track_headline_counts_track_certificates(app, client, auth, make_user, city,
@@ -834,7 +854,7 @@ def test_columns_that_cannot_apply_are_not_figures(never_expiring, client, auth,
     page = client.get("/berichte?thema=demo-kurs").get_data(as_text=True)
     assert "laufen innerhalb von 60 Tagen ab" not in page and "Die Spalten zum Ablauf" in page
     body = page.split("<tbody", 1)[1].split("</tbody>", 1)[0]
-    assert body.count("<td") == 5 * body.count("<tr")  # employees to valid, no expiry
+    assert body.count("<td") == 6 * body.count("<tr")  # employees to valid, no expiry; rate
     rows = list(csv.reader(io.StringIO(export.to_csv(report(never_expiring)).decode(
         "utf-8-sig")), delimiter=";"))
     assert rows[0][8:10] == ["Zertifikate laufen innerhalb von 60 Tagen ab",

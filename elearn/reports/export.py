@@ -13,7 +13,8 @@ from openpyxl.utils import get_column_letter
 from .services import Report
 
 HEADERS = ["Kennung", "Bezeichnung", "Ebene", "Beschäftigte", "Begonnen", "Abgeschlossen",
-           "davon per Einstufungstest", "Zertifikate gültig",
+           "davon mit mindestens einem Modul per Einstufungstest",
+           "Zertifikate gültig, noch mehr als 60 Tage",
            "Zertifikate laufen innerhalb von 60 Tagen ab", "Zertifikate abgelaufen",
            "Abschlussquote (%)"]
 COUNT_COLUMNS = ("employees", "started", "completed", "test_out", "cert_valid",
