@@ -4,6 +4,7 @@ import re
 import unicodedata
 from urllib.parse import unquote_to_bytes, urlsplit
 
+import wtforms
 from flask import Flask, current_app, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
@@ -205,6 +206,15 @@ class NamedChoice:
         except ValidationError:
             raise ValidationError(_("Bitte wählen Sie bei „%(field)s“ einen der angebotenen "
                                     "Einträge.", field=self.label.text)) from None
+
+
+class SelectField(NamedChoice, wtforms.SelectField):
+    """A select that names itself when refusing a value; keeps WTForms' name, which the
+    templates' `field` macro reads (`f.type`) to draw a select."""
+
+
+class RadioField(NamedChoice, wtforms.RadioField):
+    """Radio buttons that name their question when refusing a value."""
 
 
 def trim_filter(value):

@@ -282,6 +282,14 @@ def test_offices_are_created_renamed_and_moved(client, admin, make_office):
     assert it.parent_id == d1.id
     tree = client.get("/verwaltung/aemter").get_data(as_text=True)
     assert tree.index("D1 Dezernat I") < tree.index("12 IT-Amt") < tree.index("D2 Dezernat II")
+    # The tree is said, not only indented (a screen reader reads no indent).
+    assert '12 IT-Amt</a><span class="kern-sr-only"> (gehört zu D1)</span>' in tree
+    # The form's selects are drawn as selects (a subclass's name once made them inputs), and
+    # the office names in them are German on English pages too.
+    assert '<select class="kern-form-input__select" id="kind" name="kind">' in tree
+    assert '<select class="kern-form-input__select" id="parent" name="parent">' in tree
+    assert '<option lang="de" value="D1">' in tree
+    assert re.search(r'<option (selected )?value="">', tree)  # "– keines –": not German text
     url = f"/verwaltung/aemter/{it.id}"
     assert 'id="kind"' in client.get(url).get_data(as_text=True)
     assert post(client, url, {"name": "Amt für Digitales", "kind": "amt",

@@ -455,6 +455,10 @@ def test_headline_and_page_for_hr(app, city, client, auth, make_user):
     assert ">davon mit mindestens einem Modul per Einstufungstest</th>" in page
     assert ">Zertifikate gültig, noch mehr als 60 Tage</th>" in page
     assert "davon mit mindestens einem Modul per Einstufungstest" in export.HEADERS
+    # Which office a row belongs to is said, not only shown by its indent: the figures of
+    # units are in their office's too, and added up they would count people twice.
+    assert ('U1 Einheit 1<span class="kern-sr-only"> (gehört zu A1 und ist in dessen Zahlen '
+            'enthalten)</span></th>') in page
     # The chart's text alternative says its values are in the table: the rates are there,
     # hidden where the chart hides them.
     assert ">Abschlussquote</th>" in page

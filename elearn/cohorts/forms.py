@@ -3,13 +3,13 @@ from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, EmailField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..extensions import db
 from ..i18n import DATE_FORMATS, FIRST_YEAR, LAST_YEAR, local_today
-from ..security import NamedChoice, one_line, trim_filter
+from ..security import RadioField, one_line, trim_filter
 from . import services
 from .models import Cohort
 from .surveys import ITEMS, MAX_COMMENT
@@ -135,12 +135,8 @@ AGREEMENT = [SelectChoice("1", _l("trifft nicht zu")),
              SelectChoice("4", _l("trifft voll zu"))]
 
 
-class AnswerField(NamedChoice, RadioField):
-    pass
-
-
 class SurveyForm(FlaskForm):
-    rating = AnswerField(_l("Wie bewerten Sie das Angebot insgesamt? (1 = sehr schlecht, "
+    rating = RadioField(_l("Wie bewerten Sie das Angebot insgesamt? (1 = sehr schlecht, "
                            "5 = sehr gut)"),
                         choices=RATINGS,
                         validators=[DataRequired(_l("Bitte wählen Sie eine Bewertung von 1 "
@@ -151,5 +147,5 @@ class SurveyForm(FlaskForm):
 
 
 for _key, _text in ITEMS.items():
-    setattr(SurveyForm, f"item_{_key}", AnswerField(_text, choices=AGREEMENT,
+    setattr(SurveyForm, f"item_{_key}", RadioField(_text, choices=AGREEMENT,
                                                     validators=[Optional()]))

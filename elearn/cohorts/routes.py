@@ -197,7 +197,7 @@ def _members_page(cohort, status=200, problems=(), target=None, **forms_given):
     offices = db.session.scalars(sa.select(Office).order_by(Office.code)).all()
     office_form = forms_given.get("office_form") or forms.MemberOfficeForm()
     office_form.office.choices = [SelectChoice("", _("Bitte wählen"))] + [
-        SelectChoice(o.code, f"{o.code} {o.name}") for o in offices]
+        SelectChoice(o.code, f"{o.code} {o.name}", render_kw={"lang": "de"}) for o in offices]
     lead_form = forms_given.get("lead_form") or forms.LeadForm()
     lead_form.lead.choices = [SelectChoice("", _("Bitte wählen"))] + [
         SelectChoice(u.email, u.display_name) for u in services.lead_candidates()

@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp, StopValidation
 
-from ..security import NamedChoice, one_line, trim_filter
+from ..security import SelectField, one_line, trim_filter
 from .models import CODE_PATTERN, OFFICE_KINDS
 
 KIND_LABELS = {"verwaltung": _l("Verwaltung"), "dezernat": _l("Dezernat"), "amt": _l("Amt"),
@@ -20,19 +20,15 @@ def _sent(message):
     return check
 
 
-class ChoiceField(NamedChoice, SelectField):
-    pass
-
-
 class OfficeForm(FlaskForm):
     name = StringField(_l("Bezeichnung"), filters=[trim_filter], validators=[
         DataRequired(_l("Bitte geben Sie eine Bezeichnung ein.")),
         Length(max=200, message=_l("Die Bezeichnung darf höchstens 200 Zeichen lang sein.")),
         one_line])
-    kind = ChoiceField(_l("Art"),
+    kind = SelectField(_l("Art"),
                        choices=[SelectChoice(k, KIND_LABELS[k]) for k in OFFICE_KINDS],
                        default="amt", validators=[_sent(_l("Bitte wählen Sie eine Art."))])
-    parent = ChoiceField(_l("Übergeordnet"), choices=[], validate_choice=True, validators=[
+    parent = SelectField(_l("Übergeordnet"), choices=[], validate_choice=True, validators=[
         _sent(_l("Bitte wählen Sie, wo das Amt eingeordnet ist."))])
 
 
@@ -46,5 +42,7 @@ class NewOfficeForm(OfficeForm):
 
 def set_parent_choices(form: OfficeForm, tree, none_label) -> None:
     form.parent.choices = [SelectChoice("", none_label)] + [
-        SelectChoice(office.code, "\u2003" * depth + f"{office.code} {office.name}")
+        # Office names are the administration's German, also on English pages (WCAG 3.1.2).
+        SelectChoice(office.code, "\u2003" * depth + f"{office.code} {office.name}",
+                     render_kw={"lang": "de"})
         for office, depth in tree]
