@@ -452,6 +452,19 @@ def test_extending_the_login_from_a_quiz_keeps_the_answers_ticked_so_far(app, lo
     assert db.session.scalar(sa.select(Attempt.submitted_at)) is None  # nothing handed in
 
 
+def test_a_quiz_warns_of_the_login_s_end_two_hours_ahead(app, logged_in, monkeypatch):
+    """A quiz is worked on one page, which without JavaScript does not change: opened 35
+    minutes before the end, it said nothing, and the answers were lost at the hand-in (WCAG
+    2.2.1). Other pages warn in the last half hour."""
+    import time
+
+    url = start(logged_in)
+    ends = time.time() + app.permanent_session_lifetime.total_seconds()
+    monkeypatch.setattr(time, "time", lambda: ends - 90 * 60)
+    assert "Ihre Anmeldung endet um" in logged_in.get(url).get_data(as_text=True)
+    assert "Ihre Anmeldung endet um" not in logged_in.get("/kurse").get_data(as_text=True)
+
+
 def test_a_second_grading_of_the_same_attempt_changes_nothing(logged_in):
     """Two submissions racing past the page's check (two tabs, two app servers): only the
     first is graded; the second cannot turn a failed attempt into a passed one."""

@@ -5,7 +5,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 
-from flask import abort, current_app, session
+from flask import abort, current_app, request, session
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
@@ -25,6 +25,9 @@ def _login_is_recent() -> bool:
 # From then on, each page says when the login ends and offers to extend it (WCAG 2.2.1): answers
 # not yet handed in are lost with the login.
 WARN_BEFORE_END = timedelta(minutes=30)
+# A quiz is worked on one page for a while, and without JavaScript the page does not change: a
+# quiz opened 35 minutes before the end said nothing, and its answers were lost at the hand-in.
+WARN_BEFORE_END_IN_QUIZ = timedelta(hours=2)
 
 
 def login_ends_at() -> datetime | None:
@@ -40,7 +43,8 @@ def login_ending() -> datetime | None:
     if not current_user.is_authenticated:
         return None
     ends = login_ends_at()
-    if ends is None or ends - datetime.fromtimestamp(time.time(), UTC) > WARN_BEFORE_END:
+    window = WARN_BEFORE_END_IN_QUIZ if request.endpoint == "quiz.attempt" else WARN_BEFORE_END
+    if ends is None or ends - datetime.fromtimestamp(time.time(), UTC) > window:
         return None
     return ends
 
