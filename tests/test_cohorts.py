@@ -1290,6 +1290,9 @@ def test_a_survey_figure_the_same_for_every_answer_is_not_shown(client, auth, co
         'jede einzelne Antwort.">n. a.</abbr>'
     assert text.count(hidden) == 2  # useful (all agree) and clear (none does)
     assert "80 %" in text  # pace: four of five, which names no one
+    # Said on the page too, not only in a tooltip that keyboard and touch cannot open.
+    assert text.count("n. a.: Alle haben gleich geantwortet; der Anteil verriete jede einzelne "
+                      "Antwort.") == 1
 
 
 def test_survey_results_wait_for_the_month_after_the_end_and_then_stay(
