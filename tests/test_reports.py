@@ -490,6 +490,36 @@ def test_track_headline_counts_track_certificates(app, client, auth, make_user, 
             '6 × „<span lang="de">Testpfad-Zertifikat</span>“ ausgestellt</h2>') in page
 
 
+def test_a_group_only_track_counts_only_group_members_as_started(app, city, client, auth,
+                                                                  make_user, synced_tracks):
+    """The Digitallots*innen training's modules are the Digitalisierungsführerschein's: its
+    report said 219 of 230 employees had "started" a qualification only group members can
+    receive. Started counts only them; the page says so."""
+    from elearn.cohorts.services import add_by_email, create_cohort
+
+    synced_tracks.certificate_only_for_groups = True
+    db.session.commit()
+    subject = services.find_subject("test-pfad")
+    everyone = values(services.build(subject, min_group=1, today=datetime(2026, 6, 1).date()))
+    assert everyone["STADT"]["started"] == 0  # sixteen opened its modules, none in a group
+    member = make_user(office=city["offices"][3], password=None)
+    db.session.add(ModuleProgress(user_id=member.id, course_id=city["course"].id,
+                                  module_slug="01-erstes-modul", started_at=datetime(2026, 3, 2)))
+    group = create_cohort(name="Lotsen", track=synced_tracks, starts_on=datetime(2026, 3, 2).date(),
+                          ends_on=datetime(2026, 4, 30).date(), leads=[])
+    add_by_email(group, member.email)
+    db.session.commit()
+    counted = values(services.build(services.find_subject("test-pfad"), min_group=1,
+                                    today=datetime(2026, 6, 1).date()))
+    assert counted["STADT"]["started"] == 1 and counted["STADT"]["employees"] == 27
+    make_user(email="hr@test.example", roles=("hr",))
+    auth.login(email="hr@test.example")
+    page = client.get("/berichte?thema=test-pfad").get_data(as_text=True)
+    assert "Das Zertifikat dieses Lernpfads erhalten nur Mitglieder seiner Lerngruppen: " \
+        "„Begonnen“ zählt nur sie" in page
+    assert "zählt nur sie" not in client.get("/berichte?thema=demo-kurs").get_data(as_text=True)
+
+
 def test_downloads(city, client, auth, make_user):
     make_user(email="hr@test.example", roles=("hr",))
     auth.login(email="hr@test.example")
