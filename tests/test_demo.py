@@ -90,6 +90,24 @@ def test_demo_learning_history_when_courses_are_loaded(runner, synced, app, clie
     assert lotsen and set(lotsen) <= members
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate).where(
         Certificate.title == "Digitalisierungsführerschein")) > len(lotsen)
+    # Track certificates are dated when the track was completed, not on the day of the seed:
+    # every HR report for a past period showed none. The Führerschein's is the last course's.
+    from datetime import timedelta
+
+    from elearn.cohorts.models import Cohort
+    from elearn.org.models import utcnow
+
+    ended = db.session.scalar(sa.select(Cohort).where(Cohort.name.startswith("Pilotgruppe 1")))
+    dates = db.session.scalars(sa.select(Certificate.issued_at).where(
+        Certificate.track_id == ended.track_id)).all()
+    # The group ended months ago: its members' certificates date from then (one the sync's
+    # catch-up issues, for someone whose progress completes the track, is dated at the sync).
+    assert sorted(dates)[len(dates) // 2] < utcnow() - timedelta(days=30)
+    for holder, issued in db.session.execute(sa.select(Certificate.user_id, Certificate.issued_at)
+                                             .where(Certificate.title ==
+                                                    "Digitalisierungsführerschein")):
+        assert issued == db.session.scalar(sa.select(sa.func.max(Certificate.issued_at)).where(
+            Certificate.user_id == holder, Certificate.course_id.is_not(None)))
     # The pilot group that ended months ago shows its survey results: the simulated answers are
     # dated when the members finished, as real ones are, not on the day of the seed.
     from elearn.cohorts.models import Cohort

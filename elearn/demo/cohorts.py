@@ -107,8 +107,9 @@ def _simulate(rng, cohort, person, modules, existing, behaviour, today: date) ->
             _learn(rng, cohort, person, module, course, when, existing, behaviour, ability)
             last = when
     if finished:
+        # Dated at the last module done, as a pass would have issued it (not the load day).
         certificates.issue_for_track(person, cohort.track,
-                                     when=datetime.combine(today, datetime.min.time()))
+                                     when=last or datetime.combine(today, datetime.min.time()))
         if rng.random() < 0.7:
             _survey(rng, cohort, person, track_subject(cohort.track_id),
                     last or datetime.combine(today, datetime.min.time()), track_id=cohort.track_id)

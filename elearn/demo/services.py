@@ -148,6 +148,7 @@ def seed_learning(rng: random.Random) -> int:
     now = utcnow()
     for person in people:
         completed_all = True
+        last = None  # the last course completed: the track is complete from then on
         for slug, share in COMPLETION.items():
             course, version = found[slug]
             when = now - timedelta(days=rng.randint(5, 540), hours=rng.randint(0, 8))
@@ -158,6 +159,7 @@ def seed_learning(rng: random.Random) -> int:
                     _progress(person, course, module, when, via)
                 certificates.issue(person, course, version, when=when)
                 issued += 1
+                last = max(last or when, when)
             else:
                 completed_all = False
                 if chance < share + 0.15:
@@ -165,7 +167,9 @@ def seed_learning(rng: random.Random) -> int:
         if completed_all:
             for track in tracks.active_tracks():
                 if track.slug == "digitalisierungsfuehrerschein":
-                    certificates.issue_for_track(person, track, when=now)
+                    # Dated when the last course was completed, not on the day the demo was
+                    # loaded: a report for any past period showed no track certificate at all.
+                    certificates.issue_for_track(person, track, when=last)
                     issued += 1
     db.session.flush()
     return issued
