@@ -231,6 +231,10 @@ def test_admin_adds_and_removes_a_lead_who_then_no_longer_sees_the_group(
 
 def test_create_cohort_checks_dates_and_track(client, auth, admin, synced_tracks):
     auth.login(email="admin@test.example")
+    # Before forming groups to compare, the administration learns how large they must be: two
+    # pilot groups of 13 could never show a verdict on the shortened training.
+    assert "stehen Spannweiten und eine Einschätzung erst ab 20 Personen je Gruppe" in page(
+        client.get("/kohorten/neu"))
     token = csrf_token(client, "/kohorten/neu")
     bad = client.post("/kohorten/neu", data={"name": "Pilot", "track": str(synced_tracks.id),
                                               "starts_on": "2098-05-01", "ends_on": "2098-04-01",

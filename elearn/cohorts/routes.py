@@ -65,7 +65,8 @@ def create():
                 name=cohort.name), "success")
         return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)
     status = 422 if form.errors else 200
-    return render_template("cohorts/create.html", form=form), status
+    return render_template("cohorts/create.html", form=form,
+                           comparison_min=compare.INTERVAL_MIN), status
 
 
 @bp.route("/kohorten/<id:cohort_id>/bearbeiten", methods=["GET", "POST"])
