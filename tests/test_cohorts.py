@@ -926,6 +926,10 @@ def test_comparison_page_of_two_cohorts(client, auth, cohort, lead, make_user, s
     assert "Ob sich die Bestehensquote unterscheidet, lässt sich nicht sagen" in text
     assert "aus den ungerundeten Werten berechnet" in text  # why 69 and 83 may differ by 13
     assert "Bootstrap mit 2.000 Wiederholungen" in text  # a number as the language writes it
+    # Completions say whether they count until today or by the group's end (11 of which 5 in
+    # time read as 11 finishing the track).
+    assert _row(text, "Lernpfad abgeschlossen (bis heute)").endswith(" 24 24")
+    assert _row(text, "davon bis zum Ende der Gruppe") == "davon bis zum Ende der Gruppe 24 24"
     assert client.get(f"/kohorten/vergleich?a={cohort.id}&b=abc").status_code == 400
     same = client.get(f"/kohorten/vergleich?a={cohort.id}&b={cohort.id}")
     assert same.status_code == 400
