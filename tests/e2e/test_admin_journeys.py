@@ -112,7 +112,10 @@ def test_admin_manages_people_offices_imports_and_reads_the_log(
         page.get_by_role("link", name="Ämter").click()
     assert_accessible(page, "offices")
     tree = page.get_by_role("table").inner_text()
-    assert tree.index("D2 Dezernat Bürgerdienste\tDezernat") < tree.index("33 Bürgeramt\tAmt")
+    # Indented under its Dezernat, and said to belong to it (read out, not only indented).
+    tree = " ".join(tree.split())
+    assert tree.index("D2 Dezernat Bürgerdienste Dezernat") < tree.index(
+        "33 Bürgeramt (gehört zu D2) Amt")
     page.get_by_label("Kennung").fill("34")
     page.get_by_label("Bezeichnung").fill("Standesamt")
     page.get_by_label("Art").select_option(label="Amt")
