@@ -90,6 +90,16 @@ def _inline_markdown(text: str):
 
 
 def _init_extensions(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgresql"):
+        from sqlalchemy.engine import make_url
+
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(
+            app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        # What DATABASE_URL says (?connect_timeout=10) stands: connect_args would override it.
+        given = make_url(uri).query
+        options["connect_args"] = {key: value for key, value in config.POSTGRESQL_TIMEOUTS.items()
+                                   if key not in given} | options.get("connect_args", {})
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     csrf.init_app(app)

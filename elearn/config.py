@@ -98,6 +98,15 @@ def from_environment(instance_path: str) -> dict:
     return settings
 
 
+# A database server that stops answering (a frozen host, a dead network path) held every
+# request that waited for it, without a word in the log, until all of gunicorn's threads hung:
+# give up on a new connection after 5 s, and on one whose sent data goes unacknowledged for 30 s
+# (libpq's TCP settings); the page then answers 503 as when the database is away.
+POSTGRESQL_TIMEOUTS = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 30,
+                       "keepalives_interval": 10, "keepalives_count": 3,
+                       "tcp_user_timeout": 30_000}
+
+
 def _settings(instance_path: str) -> dict:
     url = database_url(instance_path)
     return {
@@ -110,7 +119,8 @@ def _settings(instance_path: str) -> dict:
         # names the statement but not its values, which may be e-mail addresses or names.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not url.startswith("sqlite"),
                                       "hide_parameters": True},
-        "CITY_NAME": os.environ.get("ELEARN_CITY_NAME", "Musterstadt"),
+        # Empty counts as unset, as for the numbers: an empty issuer on every certificate.
+        "CITY_NAME": os.environ.get("ELEARN_CITY_NAME", "").strip() or "Musterstadt",
         "CONTACT_EMAIL": os.environ.get("ELEARN_CONTACT_EMAIL", "barrierefreiheit@example.org"),
         "PRIVACY_CONTACT_EMAIL": os.environ.get("ELEARN_PRIVACY_EMAIL", "datenschutz@example.org"),
         # Who helps people who cannot log in (service desk, phone), shown at login and with a

@@ -34,6 +34,33 @@ def test_pooled_connections_are_tested_on_a_database_server_only(monkeypatch, tm
         "pool_pre_ping": False, "hide_parameters": True}
 
 
+def test_a_database_server_that_stops_answering_is_given_up_on(monkeypatch, tmp_path):
+    """A PostgreSQL host that froze held every request waiting for it, unlogged, until all of
+    gunicorn's threads hung: libpq gives up on connecting after 5 s and on unacknowledged data
+    after 30 s; a timeout written in DATABASE_URL stands."""
+    from sqlalchemy.engine import make_url
+
+    from elearn.extensions import db
+
+    def connect_args(url):
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
+        with app.app_context():
+            return app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"], make_url(
+                db.engine.url).query
+
+    given, _ = connect_args("postgresql+psycopg://u:p@db/elearn")
+    assert given["connect_timeout"] == 5 and given["tcp_user_timeout"] == 30_000
+    given, query = connect_args("postgresql+psycopg://u:p@db/elearn?connect_timeout=12")
+    assert "connect_timeout" not in given and query["connect_timeout"] == "12"
+    sqlite = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite"})
+    assert "connect_args" not in sqlite.config["SQLALCHEMY_ENGINE_OPTIONS"]
+
+
+def test_an_empty_city_name_counts_as_unset(monkeypatch, tmp_path):
+    monkeypatch.setenv("ELEARN_CITY_NAME", " ")
+    assert config.from_environment(str(tmp_path))["CITY_NAME"] == "Musterstadt"
+
+
 def test_secret_key_generated_once_into_instance_folder(monkeypatch, tmp_path):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     first = config.from_environment(str(tmp_path))["SECRET_KEY"]
