@@ -95,7 +95,26 @@ def from_environment(instance_path: str) -> dict:
         # "Passwort vergessen" would mail the victim a link to the attacker's site.
         raise SystemExit("ELEARN_SMTP_HOST is set, so ELEARN_BASE_URL is needed too: the public "
                          "address that links in e-mails point to, e.g. https://lernen.stadt.de")
+    _check_pdf_font(os.environ.get("ELEARN_PDF_FONT", "").strip())
     return settings
+
+
+def _check_pdf_font(path: str) -> None:
+    """A file that is not a font (ELEARN_PDF_FONT=/etc/passwd, a .pfb) made every certificate
+    PDF an internal error; refused at the start instead. A path that is no file stays ignored,
+    as documented (then DejaVu Sans)."""
+    if not path or not Path(path).is_file():
+        return
+    from fontTools.ttLib import TTFont
+
+    try:
+        if Path(path).suffix.lower() not in (".ttf", ".otf", ".ttc", ".otc"):
+            raise ValueError("not a .ttf or .otf file")
+        with open(path, "rb") as font:  # closed also when fontTools gives up halfway
+            TTFont(font, lazy=True, fontNumber=0).close()
+    except Exception as problem:  # noqa: BLE001 - fontTools raises many kinds for a bad file
+        raise SystemExit(f"ELEARN_PDF_FONT={path!r}: not a TrueType or OpenType font the "
+                         f"certificates can use ({problem}).") from None
 
 
 # A database server that stops answering (a frozen host, a dead network path) held every

@@ -208,3 +208,20 @@ def test_the_upload_limit_is_a_setting_in_whole_megabytes(monkeypatch, tmp_path,
         settings = config.from_environment(str(tmp_path))
         assert settings["MAX_UPLOAD_LENGTH"] == megabytes * 1024 * 1024
         assert settings["MAX_CONTENT_LENGTH"] == 2 * 1024 * 1024  # every other form
+
+
+def test_a_pdf_font_that_is_no_font_is_refused_at_the_start(monkeypatch, tmp_path):
+    """ELEARN_PDF_FONT=/etc/passwd was accepted, and every certificate PDF was a 500."""
+    text = tmp_path / "kein-font.ttf"
+    text.write_text("kein Font")
+    for path in ("/etc/passwd", str(text)):
+        monkeypatch.setenv("ELEARN_PDF_FONT", path)
+        with pytest.raises(SystemExit) as refused:
+            config.from_environment(str(tmp_path))
+        assert str(refused.value).startswith(f"ELEARN_PDF_FONT='{path}': not a TrueType or "
+                                             "OpenType font the certificates can use")
+    monkeypatch.setenv("ELEARN_PDF_FONT", str(tmp_path / "fehlt.ttf"))  # no file: ignored
+    config.from_environment(str(tmp_path))
+    dejavu = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+    monkeypatch.setenv("ELEARN_PDF_FONT", dejavu)
+    config.from_environment(str(tmp_path))
