@@ -106,13 +106,20 @@ def _check_pdf_font(path: str) -> None:
     if not path or not Path(path).is_file():
         return
     from fontTools.ttLib import TTFont
+    from fpdf import FPDF
 
     try:
-        if Path(path).suffix.lower() not in (".ttf", ".otf", ".ttc", ".otc"):
-            raise ValueError("not a .ttf or .otf file")
-        with open(path, "rb") as font:  # closed also when fontTools gives up halfway
-            TTFont(font, lazy=True, fontNumber=0).close()
-    except Exception as problem:  # noqa: BLE001 - fontTools raises many kinds for a bad file
+        # Read whole through a file this function closes (fpdf leaves its own open when it
+        # fails), then as the certificate uses it: a line with umlauts set in it.
+        with open(path, "rb") as file, TTFont(file, lazy=False) as font:
+            font.ensureDecompiled()
+        pdf = FPDF()
+        pdf.add_font("probe", fname=path)
+        pdf.add_page()
+        pdf.set_font("probe", size=12)
+        pdf.cell(text="Zertifikat für Jürgen Öztürk")
+        pdf.output()
+    except Exception as problem:  # noqa: BLE001 - fpdf and fontTools raise many kinds
         raise SystemExit(f"ELEARN_PDF_FONT={path!r}: not a TrueType or OpenType font the "
                          f"certificates can use ({problem}).") from None
 

@@ -167,8 +167,8 @@ def _csrf_hint(reason: str) -> str:
     if reason == "The referrer does not match the host.":
         return (f" The form came from {urlsplit(request.referrer or '').netloc}, the request "
                 f"names {request.host}: a reverse proxy must pass the public host with its "
-                "port (nginx: proxy_set_header Host $http_host; $host leaves out a port other "
-                "than 80 or 443; or X-Forwarded-Host with ELEARN_PROXY_FIX=1).")
+                "port (nginx: proxy_set_header Host $http_host; $host leaves the port out; or "
+                "X-Forwarded-Host with ELEARN_PROXY_FIX=1).")
     if reason == "The CSRF session token is missing.":
         return (" No session cookie came with the form: over plain HTTP with "
                 "ELEARN_SECURE_COOKIES=1 the browser keeps it back, and an app server with "

@@ -233,7 +233,8 @@ def test_create_cohort_checks_dates_and_track(client, auth, admin, synced_tracks
     auth.login(email="admin@test.example")
     # Before forming groups to compare, the administration learns how large they must be: two
     # pilot groups of 13 could never show a verdict on the shortened training.
-    assert "stehen Spannweiten und eine Einschätzung erst ab 20 Personen je Gruppe" in page(
+    assert ("stehen Spannweiten und eine Einschätzung erst, wenn in jeder Gruppe mindestens 20 "
+            "Personen den Lernpfad bis zu ihrem Ende abschließen") in page(
         client.get("/kohorten/neu"))
     token = csrf_token(client, "/kohorten/neu")
     bad = client.post("/kohorten/neu", data={"name": "Pilot", "track": str(synced_tracks.id),

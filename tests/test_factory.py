@@ -1,5 +1,6 @@
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -214,7 +215,10 @@ def test_a_pdf_font_that_is_no_font_is_refused_at_the_start(monkeypatch, tmp_pat
     """ELEARN_PDF_FONT=/etc/passwd was accepted, and every certificate PDF was a 500."""
     text = tmp_path / "kein-font.ttf"
     text.write_text("kein Font")
-    for path in ("/etc/passwd", str(text)):
+    dejavu = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+    cut = tmp_path / "abgeschnitten.ttf"  # its first 2,000 bytes: the header reads, fpdf fails
+    cut.write_bytes(Path(dejavu).read_bytes()[:2000])
+    for path in ("/etc/passwd", str(text), str(cut)):
         monkeypatch.setenv("ELEARN_PDF_FONT", path)
         with pytest.raises(SystemExit) as refused:
             config.from_environment(str(tmp_path))
@@ -222,6 +226,10 @@ def test_a_pdf_font_that_is_no_font_is_refused_at_the_start(monkeypatch, tmp_pat
                                              "OpenType font the certificates can use")
     monkeypatch.setenv("ELEARN_PDF_FONT", str(tmp_path / "fehlt.ttf"))  # no file: ignored
     config.from_environment(str(tmp_path))
-    dejavu = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+    monkeypatch.setenv("ELEARN_PDF_FONT", dejavu + " ")  # as the certificates read it
+    config.from_environment(str(tmp_path))
+    from elearn.certificates import pdf
+
+    assert pdf._font_path() == dejavu
     monkeypatch.setenv("ELEARN_PDF_FONT", dejavu)
     config.from_environment(str(tmp_path))

@@ -424,7 +424,7 @@ def test_a_proxy_that_hides_the_public_host_is_named_in_the_log(app, client, cap
     assert said == ["Form refused (POST /login): The referrer does not match the host. The form "
                     "came from lernen.stadt.example, the request names 127.0.0.1:8000: a reverse "
                     "proxy must pass the public host with its port (nginx: proxy_set_header Host "
-                    "$http_host; $host leaves out a port other than 80 or 443; or "
+                    "$http_host; $host leaves the port out; or "
                     "X-Forwarded-Host with ELEARN_PROXY_FIX=1)."]
 
 

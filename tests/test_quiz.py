@@ -463,6 +463,16 @@ def test_a_quiz_warns_of_the_login_s_end_two_hours_ahead(app, logged_in, monkeyp
     monkeypatch.setattr(time, "time", lambda: ends - 90 * 60)
     assert "Ihre Anmeldung endet um" in logged_in.get(url).get_data(as_text=True)
     assert "Ihre Anmeldung endet um" not in logged_in.get("/kurse").get_data(as_text=True)
+    # With a login of two hours (ELEARN_SESSION_HOURS=2) a quiz does not warn from the start,
+    # only in the second half.
+    from datetime import timedelta
+
+    since = ends - app.permanent_session_lifetime.total_seconds()
+    app.permanent_session_lifetime = timedelta(hours=2)
+    monkeypatch.setattr(time, "time", lambda: since + 5 * 60)
+    assert "Ihre Anmeldung endet um" not in logged_in.get(url).get_data(as_text=True)
+    monkeypatch.setattr(time, "time", lambda: since + 65 * 60)
+    assert "Ihre Anmeldung endet um" in logged_in.get(url).get_data(as_text=True)
 
 
 def test_a_second_grading_of_the_same_attempt_changes_nothing(logged_in):

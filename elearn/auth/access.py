@@ -43,7 +43,10 @@ def login_ending() -> datetime | None:
     if not current_user.is_authenticated:
         return None
     ends = login_ends_at()
-    window = WARN_BEFORE_END_IN_QUIZ if request.endpoint == "quiz.attempt" else WARN_BEFORE_END
+    # At most half the login's length: with ELEARN_SESSION_HOURS=1 or 2, a quiz would warn
+    # from the moment of the login.
+    window = min(WARN_BEFORE_END_IN_QUIZ, current_app.permanent_session_lifetime / 2) \
+        if request.endpoint == "quiz.attempt" else WARN_BEFORE_END
     if ends is None or ends - datetime.fromtimestamp(time.time(), UTC) > window:
         return None
     return ends

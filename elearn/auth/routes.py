@@ -153,14 +153,17 @@ def forgot_password():
     if not throttle.hit("reset-address", throttle.client_address(), 10, window):
         db.session.commit()
         raise ResetThrottled(retry_after=900)
-    # A few links per account and hour at most; beyond that the answer stays the same. Not for
-    # a browser the person has logged in with: whoever asks for someone's address elsewhere
-    # could otherwise use up their links (as wrong passwords would lock their login).
+    # A few links per account and hour at most; beyond that the answer stays the same. A
+    # browser the person has logged in with counts apart, a few an hour of its own: whoever
+    # asks for someone's address elsewhere could otherwise use up their links (as wrong
+    # passwords would lock their login), and it must not mail without limit either (a cookie
+    # on a shared PC stays after the logout).
     email = services.normalise_email(form.email.data)
     cookie = request.cookies.get(services.KNOWN_BROWSER_COOKIE)
-    known = bool(cookie) and services.known_browser(services.find_user_by_email(email),
-                                                    cookie) is not None
-    allowed = throttle.hit("reset-account", email, 3, timedelta(hours=1)) or known
+    browser = services.known_browser(services.find_user_by_email(email),
+                                     cookie) if cookie else None
+    allowed = throttle.hit("reset-browser", browser, 3, timedelta(hours=1)) if browser else \
+        throttle.hit("reset-account", email, 3, timedelta(hours=1))
     db.session.commit()  # the counts are in: release their locks
     deliver = None
     if allowed:

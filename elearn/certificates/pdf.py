@@ -19,7 +19,7 @@ FONT_CANDIDATES = (
 
 
 def _font_path() -> str | None:
-    configured = os.environ.get("ELEARN_PDF_FONT")
+    configured = os.environ.get("ELEARN_PDF_FONT", "").strip()  # as config checks it
     for candidate in ((configured,) if configured else ()) + FONT_CANDIDATES:
         if candidate and Path(candidate).is_file():
             return candidate

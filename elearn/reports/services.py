@@ -60,9 +60,6 @@ class Subject:
     title: str
     certificate_title: str | None = None
     steps: list = field(default_factory=list)
-    # The track's certificate goes only to members of its learning groups (a role's
-    # qualification): "started" counts only them, not everyone who opened one of its modules.
-    only_for_groups: bool = False
 
 
 @dataclass
@@ -101,8 +98,7 @@ class Report:
 
 def subjects() -> list[Subject]:
     """Every active course and track, tracks first."""
-    tracks = [Subject("track", t.id, t.slug, t.title, t.certificate_title, t.steps,
-                      t.certificate_only_for_groups)
+    tracks = [Subject("track", t.id, t.slug, t.title, t.certificate_title, t.steps)
               for t in db.session.scalars(sa.select(Track).where(Track.active)
                                           .order_by(Track.title))]
     courses = [Subject("course", c.id, c.slug, title) for c, title in db.session.execute(
@@ -218,10 +214,6 @@ def counts_with_and_without_period(subject: Subject, date_from, date_to, today: 
     # EXISTS probes per person use the unique index (user_id, course_id, module_slug), so the
     # cost follows the number of employees, not the number of progress records. Whoever
     # started in the period started at all: the period is probed only among those.
-    if subject.only_for_groups:
-        from ..certificates.services import group_members
-
-        progress = sa.and_(progress, ModuleProgress.user_id.in_(group_members(subject)))
     started = sa.exists().where(ModuleProgress.user_id == User.id, progress)
     started_in = sa.exists().where(ModuleProgress.user_id == User.id, progress,
                                    _period(ModuleProgress.started_at, date_from, date_to))
