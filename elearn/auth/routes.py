@@ -73,10 +73,8 @@ def login():
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form), 422 if form.errors else 200
-    cookie = request.cookies.get(services.KNOWN_BROWSER_COOKIE)
-    browser = services.known_browser(services.find_user_by_email(form.email.data),
-                                     cookie) if cookie else None
-    claim = services.claim_login_attempt(form.email.data, throttle.client_address(), browser)
+    claim = services.claim_login_attempt(form.email.data, throttle.client_address(),
+                                         _this_browser(form.email.data))
     if claim is None:
         raise LoginThrottled()
     user = services.authenticate(form.email.data, form.password.data)
@@ -97,6 +95,17 @@ def _new_session(user) -> None:
     session["since"] = int(time.time())  # a login ends after ELEARN_SESSION_HOURS, used or not
     login_user(user)
     g.known_browser_for = user  # see services.known_browser; the cookie goes with the answer
+
+
+def _this_browser(person) -> str | None:
+    """The random part of this browser's known-browser cookie if it is the person's (given as
+    a person or an e-mail address), else None. Without the cookie nothing is looked up, as
+    before it existed."""
+    cookie = request.cookies.get(services.KNOWN_BROWSER_COOKIE)
+    if not cookie:
+        return None
+    user = services.find_user_by_email(person) if isinstance(person, str) else person
+    return services.known_browser(user, cookie)
 
 
 @bp.after_app_request
@@ -159,9 +168,7 @@ def forgot_password():
     # passwords would lock their login), and it must not mail without limit either (a cookie
     # on a shared PC stays after the logout).
     email = services.normalise_email(form.email.data)
-    cookie = request.cookies.get(services.KNOWN_BROWSER_COOKIE)
-    browser = services.known_browser(services.find_user_by_email(email),
-                                     cookie) if cookie else None
+    browser = _this_browser(email)
     allowed = throttle.hit("reset-browser", browser, 3, timedelta(hours=1)) if browser else \
         throttle.hit("reset-account", email, 3, timedelta(hours=1))
     db.session.commit()  # the counts are in: release their locks
@@ -250,9 +257,8 @@ def _password_confirmed(password: str) -> bool:
     """Whether the logged-in person's password is right, counted as at the login: a wrong
     one is a failed login, so these pages are no way around the throttle for someone who
     finds an unlocked screen."""
-    browser = services.known_browser(current_user, request.cookies.get(
-        services.KNOWN_BROWSER_COOKIE))
-    claim = services.claim_login_attempt(current_user.email, throttle.client_address(), browser)
+    claim = services.claim_login_attempt(current_user.email, throttle.client_address(),
+                                         _this_browser(current_user))
     if claim is None:
         raise LoginThrottled()
     if not current_user.check_password(password):

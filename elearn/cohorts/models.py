@@ -96,19 +96,12 @@ class SurveyResponse(db.Model):
     def __init__(self, **fields):
         # A random id: counted ids would pair the n-th answer with the n-th receipt (and
         # SQLite stores rows in id order, so the storage order says nothing either).
-        fields.setdefault("id", _unused_random_id())
+        fields.setdefault("id", unused_random_ids(1)[0])
         super().__init__(**fields)
 
 
 def _random_id() -> int:
     return secrets.randbelow(2**31 - 2) + 1
-
-
-def _unused_random_id() -> int:
-    while True:
-        candidate = _random_id()
-        if db.session.get(SurveyResponse, candidate) is None:
-            return candidate
 
 
 def unused_random_ids(count: int) -> list[int]:

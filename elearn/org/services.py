@@ -31,7 +31,7 @@ def tree() -> list[tuple[Office, int]]:
     return ordered
 
 
-def by_code(code: str) -> Office | None:
+def by_code(code: str | None) -> Office | None:
     """The office with this code, or None (also for an empty code)."""
     return db.session.scalar(sa.select(Office).where(Office.code == code)) if code else None
 

@@ -52,10 +52,7 @@ def table(report: Report) -> list[list]:
         rate = row.completion_rate
         if rate is not None:
             cells.append(round(rate, 1))
-        elif "employees" in row.hidden or row.values["employees"]:
-            # A hidden office of nobody is hidden here too: a rate of 0 beside "n. a." would
-            # say it has no employees, and so give away the office that the hidden cell
-            # protects (the parent's total minus the shown offices).
+        elif row.rate_hidden:
             cells.append(hidden_text)
         else:
             cells.append(0)  # no employees, and the table says so

@@ -79,6 +79,15 @@ class Row:
             return None
         return 100 * self.values["completed"] / self.values["employees"]
 
+    @property
+    def rate_hidden(self) -> bool:
+        """No rate, and not because the office has nobody: "n. a.", not 0 or "–". An office of
+        nobody whose employees cell is hidden is hidden here too: a rate of 0 beside "n. a."
+        would say it has no employees, and so give away the office that the hidden cell
+        protects (the parent's total minus the shown offices)."""
+        return self.completion_rate is None and (
+            "employees" in self.hidden or bool(self.values["employees"]))
+
 
 @dataclass
 class Report:
@@ -297,14 +306,12 @@ def find_office(code: str | None) -> Office | None:
     """The office a report is limited to, None for all; ReportError if unknown."""
     if not code:
         return None
-    code = code.strip()
-    office = db.session.scalar(sa.select(Office).where(Office.code == code))
-    if office is None:
-        # Typed ("d3" for "D3"): codes never differ only in case, so the match is the one meant.
-        from ..org.services import same_code
+    from ..org.services import by_code, same_code
 
-        meant = same_code(code, db.session.scalars(sa.select(Office.code)))
-        office = db.session.scalar(sa.select(Office).where(Office.code == meant)) if meant else None
+    code = code.strip()
+    # Typed ("d3" for "D3"): codes never differ only in case, so that match is the one meant.
+    office = by_code(code) or by_code(same_code(code, db.session.scalars(
+        sa.select(Office.code))))
     if office is None:
         raise ReportError(_("Unbekanntes Amt „%(code)s“.", code=code), "amt")
     return office
