@@ -495,6 +495,29 @@ def test_track_headline_counts_track_certificates(app, client, auth, make_user, 
             '6 × „<span lang="de">Testpfad-Zertifikat</span>“ ausgestellt</h2>') in page
 
 
+def test_the_page_says_how_it_counts(app, client, auth, make_user, city, synced_tracks):
+    """Who counts as an employee, as started or as completed is on the page, for a course and
+    for a track, so that HR need not read the README to explain a figure."""
+    make_user(email="hr@test.example", roles=("hr",))
+    auth.login(email="hr@test.example")
+    app.config["MIN_GROUP_SIZE"] = 7
+
+    def how(query):
+        page = client.get(f"/berichte?thema={query}").get_data(as_text=True)
+        box = page[page.index("So wird gezählt"):]
+        return box[:box.index("</details>")]
+
+    course = how("demo-kurs")
+    assert "zählt im neuen Amt, auch für frühere Zeiträume" in course
+    assert "wer ausgeschieden ist, zählt nicht mehr" in course
+    assert "Modul des Kurses geöffnet" in course
+    assert "Zertifikat dieses Kurses; jede Person einmal" in course
+    assert "weniger als 7 Personen" in course
+    track = how("test-pfad")
+    assert "Modul des Lernpfads geöffnet" in track
+    assert "Zertifikate anderer Lernpfade und einzelner Kurse zählen hier nicht" in track
+
+
 def test_downloads(city, client, auth, make_user):
     make_user(email="hr@test.example", roles=("hr",))
     auth.login(email="hr@test.example")
