@@ -19,7 +19,7 @@ HEADERS = ["Kennung", "Bezeichnung", "Ebene", "Beschäftigte", "Begonnen", "Abge
 COUNT_COLUMNS = ("employees", "started", "completed", "test_out", "cert_valid",
                  "cert_expiring", "cert_expired")
 NOT_APPLICABLE = "entfällt"
-STATUS_LABEL = "Zertifikatsstatus: Stand (alle Zertifikate, unabhängig vom Zeitraum)"
+STATUS_LABEL = "Stand (Beschäftigte und Zertifikatsstatus, unabhängig vom Zeitraum)"
 # What starts a formula, also in full width (some spreadsheets in East Asian locales read "＝"
 # as "="), and the control characters OWASP lists.
 DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
@@ -116,7 +116,9 @@ def about(report: Report) -> list[list[str]]:
     # The headers stay as they were (scheduled imports match them); what two of them count:
     rows.append(["davon per Einstufungstest",
                  "Abschlüsse mit mindestens einem Modul per Einstufungstest"])
-    if report.not_applicable:
+    if report.date_from or report.date_to:
+        rows.append([NOT_APPLICABLE, "Zertifikatsstatus: nur im Bericht ohne Zeitraum"])
+    elif report.not_applicable:
         rows.append([NOT_APPLICABLE, "Zertifikate laufen nicht ab: keine Angaben zum Ablauf"])
     else:
         rows.append(["Zertifikate gültig", "gültig und noch mehr als 60 Tage (die früher "

@@ -275,6 +275,7 @@ def constraints(columns: tuple[str, ...], period: bool) -> dict:
                                                                  if c in columns))
               for larger, smaller in BOUNDS + (BOUNDS_WITH_PERIOD if period
                                                else BOUNDS_WITHOUT_PERIOD)]
+    bounds = [(larger, smaller) for larger, smaller in bounds if larger and smaller]
     # Without a period, completed = valid + expiring + expired: everyone counted as completed
     # holds one current certificate. A period counts only the certificates issued in it.
     return {"gaps": GAPS, "bounds": bounds,
@@ -390,15 +391,19 @@ def build(subject: Subject, *, date_from=None, date_to=None, office: Office | No
     # Suppress over the whole administration, then cut out the subtree: suppressing the
     # subtree alone would show cells the full table hides and so give them away.
     if date_from or date_to:
-        # Employees and certificates do not depend on the period: the report without one
-        # shows the same figures. Hidden or shown differently, the two reports side by side
-        # gave hidden cells away (valid 11 with a period, where completed = valid was hidden
-        # without one). So they are hidden as there, and only the period's cells hide more.
+        # Employees do not depend on the period: the report without one shows the same
+        # figures. Hidden or shown differently, the two reports side by side gave hidden cells
+        # away, so they are hidden as there. The certificate status (today's, whatever the
+        # period) is left to the report without a period: on the same page, "completed in
+        # the period <= certificates held" pinned nearly every office's completions where
+        # most were recent, and HR could not see how many an office completed this year.
         hidden = _suppressed(_roll_up(undated, offices, children)[1], children, columns,
                              min_group, undated, period=False)
+        not_applicable |= frozenset(CERTIFICATES)
+        columns = tuple(c for c in columns if c not in CERTIFICATES)
         hidden = _suppressed(totals, children, columns, min_group, direct, period=True,
                              fixed=tuple(c for c in UNDATED if c in columns),
-                             fixed_hidden=hidden)
+                             fixed_hidden={cell for cell in hidden if cell[1] in columns})
     else:
         hidden = _suppressed(totals, children, columns, min_group, direct, period=False)
     if office is not None:
