@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from elearn.audit import AuditEntry
-from elearn.auth import tokens
+from elearn.auth import services, tokens
 from elearn.auth.importer import import_people
 from elearn.auth.models import INVITE, User, UserToken
 from elearn.extensions import db
@@ -248,6 +248,32 @@ def test_moves_renames_and_leavers(offices, make_user, client, auth):
     assert back.reactivated == 1 and back.left_deactivated == []
     assert db.session.scalar(sa.select(AuditEntry.action).order_by(AuditEntry.id.desc())
                              .limit(1)) == "reactivated"
+
+
+def test_someone_back_on_the_list_comes_back_without_the_rights_they_had(offices):
+    """A person who left with the administration or HR role got it back with the next list,
+    years later, unnoticed ("wieder aktiviert: 1"). Without a "Rollen" column they return as
+    a learner; with one, with what it says."""
+    import_people(csv_bytes(GOOD), "liste.csv")
+    db.session.commit()
+    for number in ("P1", "P2"):
+        services.set_roles(people()[number], {"admin", "hr"})
+    import_people(csv_bytes([GOOD[0], GOOD[2]]), "liste.csv", deactivate_missing=True)
+    db.session.commit()
+    assert people()["P1"].active is False and people()["P2"].active is True
+    back = import_people(csv_bytes(GOOD), "liste.csv")
+    db.session.commit()
+    assert back.reactivated == 1
+    assert people()["P1"].active and people()["P1"].roles == {"learner"}
+    assert people()["P2"].roles == {"learner", "admin", "hr"}  # never left: unchanged
+    assert db.session.scalar(sa.select(AuditEntry.details).where(
+        AuditEntry.action == "roles_changed", AuditEntry.target_id == people()["P1"].id)) == {
+        "before": ["admin", "hr", "learner"], "after": ["learner"], "source": "import"}
+    with_roles = [GOOD[0] + ";Rollen", GOOD[1] + ";Personalstelle", GOOD[2] + ";Administration"]
+    import_people(csv_bytes([GOOD[0], GOOD[2]]), "liste.csv", deactivate_missing=True)
+    import_people(csv_bytes(with_roles), "liste.csv")
+    db.session.commit()
+    assert people()["P1"].active and people()["P1"].roles == {"learner", "hr"}
 
 
 def test_a_new_address_from_an_import_is_on_the_persons_page(offices, make_user, client, auth):

@@ -261,6 +261,10 @@ def _update(user: User, person: _Person, actor, result: ImportResult) -> bool:
             administration.change_roles(user, person.roles, actor, source="import"):
         changed = True
     if not user.active and user.deactivated_by_import:  # back on the list
+        # Back as a learner: administration, HR and lead rights from before someone left (it
+        # may be years) return only where the file's "Rollen" column gives them again.
+        if person.roles is None:
+            administration.change_roles(user, set(), actor, source="import")
         administration.reactivate(user, actor, source="import")
         result.reactivated += 1
         changed = True
