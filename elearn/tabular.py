@@ -27,6 +27,9 @@ MAX_RATIO, RATIO_FROM = 100, 10 * 1024 * 1024
 # Excel 97-2003 (.xls) and other old Office files (Compound File Binary Format).
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_SIGNATURE = b"PK\x03\x04"
+ZEROS = re.compile(r"0+")  # a number format that pads with leading zeros
+TEXT_GUARD = re.compile(r'="([^"]*)"')
+SEPARATOR_LINE = re.compile(r"sep=\S?", re.IGNORECASE)
 
 
 # A character of two to four bytes in UTF-8; Windows-1252 text seldom holds such a sequence.
@@ -158,7 +161,7 @@ def _xlsx_rows(data: bytes) -> tuple[list[list[str]], dict[tuple[int, int], str]
     rows, formulas, unusable = [], [], {}
     text, chosen = 0, []
     for r, row in enumerate(_xlsx_sheet(data, data_only=False, chosen=chosen), start=1):
-        rows.append([cell.value for cell in row])
+        rows.append([_as_shown(cell) for cell in row])
         # A shared text is stored once and may fill every cell: 9 MB in 150,000 cells packed
         # into 0.8 MB and kept a worker busy for hours. Count what the cells hold, not the parts.
         text += sum(len(v) for v in rows[-1] if isinstance(v, str))
@@ -189,6 +192,17 @@ def _xlsx_rows(data: bytes) -> tuple[list[list[str]], dict[tuple[int, int], str]
                 raise TableError(_too_large(text))
     return [["" if v is None else str(int(v)) if isinstance(v, float) and v.is_integer()
              else str(v) for v in values] for values in rows], unusable
+
+
+def _as_shown(cell):
+    """A cell's value; a whole number formatted with leading zeros (Excel's "000000", how HR
+    keeps personnel number 007123 in a number cell) as the text the spreadsheet shows: read as
+    7123, it matched no one and the person got a second account."""
+    value = cell.value
+    if (cell.data_type == "n" and isinstance(value, int | float) and float(value).is_integer()
+            and value >= 0 and ZEROS.fullmatch(getattr(cell, "number_format", "") or "")):
+        return str(int(value)).zfill(len(cell.number_format))
+    return value
 
 
 def _error_value(row: int, column: int, value) -> str:
@@ -347,6 +361,11 @@ def _quoted(names: list[str]) -> str:
     return ", ".join(_("„%(name)s“", name=name) for name in names)
 
 
+def _unguarded(cell: str) -> str:
+    match = TEXT_GUARD.fullmatch(cell.strip())
+    return match.group(1) if match else cell
+
+
 def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
          required: set[str], other_columns: bool = False) -> Table:
     """Read a table and map its headers to canonical names.
@@ -363,7 +382,8 @@ def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
     if suffix == ".xlsx" or suffix in (".csv", ".txt", ".xls") and data.startswith(ZIP_SIGNATURE):
         raw, unusable = _xlsx_rows(data)
     elif suffix in (".csv", ".txt", ".xls"):
-        raw = _csv_rows(data)
+        # Excel's guard for text in a CSV cell, ="007123", means the text inside it.
+        raw = [[_unguarded(cell) for cell in row] for row in _csv_rows(data)]
     else:
         raise TableError(_("Bitte verwenden Sie eine CSV- oder XLSX-Datei."))
     # Keep each row's number as the spreadsheet shows it, then drop empty rows.
@@ -373,6 +393,9 @@ def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
     start = next((i for i, (_n, cells) in enumerate(numbered)
                   if any(_visible(c).strip() for c in cells)), len(numbered))
     numbered = numbered[start:]
+    # "sep=;", the line with which Excel is told the separator, is not the header.
+    if numbered and SEPARATOR_LINE.fullmatch(";".join(numbered[0][1]).strip(" ;,\t")):
+        numbered = numbered[1:]
     if not numbered:
         raise TableError(_("Die Datei ist leer."))
     if len(numbered) > MAX_ROWS:

@@ -65,6 +65,30 @@ def test_english_headers_and_xlsx(offices):
     assert result.errors == [] and "1234" in people()
 
 
+def test_personnel_numbers_keep_their_leading_zeros_and_lose_excel_s_text_guard(
+        offices, make_user):
+    """HR keeps 007123 in a number cell formatted "000000", or guards it in a CSV as
+    ="007123": read as 7123 (or with the guard), it matched no one, and the person got a
+    second account."""
+    make_user(email="erika@stadt.example", personnel_number="007123")
+    db.session.commit()
+    workbook = openpyxl.Workbook()
+    workbook.active.append(HEADER_EN.split(","))
+    workbook.active.append([7123, "Erika", "Muster", "erika@stadt.example", "A1"])
+    workbook.active["A2"].number_format = "000000"
+    workbook.active.append([88, "Ina", "Test", "ina@stadt.example", "A1"])  # no format: 88
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    result = import_people(buffer.getvalue(), "liste.xlsx")
+    assert result.errors == [] and (result.created, result.updated) == (1, 1)
+    assert set(people()) == {"007123", "88"}
+    guarded = import_people(csv_bytes(["sep=;", HEADER_DE,
+                                       '="007123";Erika;Muster;erika@stadt.example;A2']),
+                            "liste.csv")
+    assert guarded.errors == [] and guarded.updated == 1 and guarded.created == 0
+    assert people()["007123"].office.code == "A2"
+
+
 @pytest.mark.parametrize("filename", ["liste.csv", "liste.txt", "liste.xls"])
 def test_an_xlsx_file_named_csv_is_read_as_xlsx(offices, filename):
     """Renamed by hand, or saved under the old name: the file was told it held "characters in
@@ -324,6 +348,12 @@ def test_roles_column(offices):
     labels = [HEADER_DE + ";Rollen", GOOD[1] + ";Lernende*r, Administration", GOOD[2] + ";"]
     assert import_people(csv_bytes(labels), "liste.csv").errors == []
     assert people()["P1"].roles == {"learner", "admin"}
+    # Other gender spellings than the star, as HR lists write them.
+    spelled = [HEADER_DE + ";Rollen", GOOD[1] + ";Digitallots:in, Lernende/r",
+               GOOD[2] + ";Digitallots_innen, Administration"]
+    assert import_people(csv_bytes(spelled), "liste.csv").errors == []
+    assert people()["P1"].roles == {"learner", "lead"}
+    assert people()["P2"].roles == {"learner", "lead", "admin"}
     bad = import_people(csv_bytes([HEADER_DE + ";Rollen", GOOD[1] + ";Chef"]), "l.csv")
     assert bad.errors == ["Zeile 2: Unbekannte Rolle „Chef“ (möglich: Lernende*r, "
                           "Digitallots*in, Personalstelle, Administration)."]

@@ -4,6 +4,7 @@ People are matched by personnel number. People without one (such as accounts mad
 never touched by an import.
 """
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -74,12 +75,19 @@ class _Person:
     roles: set[str] | None
 
 
+def _role_key(name: str) -> str:
+    """Case-blind, and the gender colon, underscore, slash or middle dot as the star:
+    "Digitallots:in" and "Lernende/r" are the roles the pages call Digitallots*in and
+    Lernende*r."""
+    return re.sub(r"[:_/·]", "*", name.casefold())
+
+
 def _roles(text: str) -> set[str] | None:
     names = [n.strip() for n in text.replace(";", ",").split(",") if n.strip()]
-    unknown = [n for n in names if n.casefold() not in ROLE_NAMES]
+    unknown = [n for n in names if _role_key(n) not in ROLE_NAMES]
     if unknown:  # as the file writes them, so that they can be found there
         raise ValueError(", ".join(unknown))
-    return {ROLE_NAMES[n.casefold()] for n in names} | {LEARNER}
+    return {ROLE_NAMES[_role_key(n)] for n in names} | {LEARNER}
 
 
 def _plain(text: str) -> bool:
