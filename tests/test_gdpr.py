@@ -84,6 +84,9 @@ def test_the_download_includes_logs_about_the_person_and_groups_they_lead(
         ("192.0.2.7", "ab" * 16)]
     page = client.get("/konto/daten").get_data(as_text=True)
     assert "Sie leiten: Pilot" in page
+    english = client.get("/konto/daten", headers={"Accept-Language": "en"}).get_data(
+        as_text=True)
+    assert 'You lead: <span lang="de">Pilot</span>' in english  # a name the city gave
     assert "1 Verwaltungsaktion zu Ihrer Person" in page
     # Deleted by the daily purge once a day old, so kept up to two days: not "after 24 hours".
     assert "1 fehlgeschlagene Anmeldung gespeichert (die tägliche Bereinigung löscht sie, " \
