@@ -39,14 +39,18 @@ def test_an_item_answered_by_fewer_than_k_shows_no_share(cohort, make_user):  # 
     from elearn.catalog import services
 
     course, _ = services.get_course("demo-kurs")
-    for n in range(5):
+    # Three of five answered the item, two agreeing: "67 %" of three would be shown if the
+    # item's own count were not checked (one answer alone is uniform, hidden anyway).
+    items = [{"useful": 4}, {"useful": 4}, {"useful": 1}, {}, {}]
+    for answered in items:
         db.session.add(SurveyResponse(cohort_id=cohort.id, course_id=course.id,
                                       module_slug="01-erstes-modul", rating=4,
-                                      items={"useful": 4} if n == 0 else {}, month="2026-03"))
+                                      items=answered, month="2026-03"))
     db.session.commit()
     (summary,) = surveys.summaries(cohort, {(course.id, "01-erstes-modul"): "Erstes Modul"}, 5,
                                    date(2026, 4, 30))
-    assert summary.shown and "useful" not in summary.agreement  # 1 answer: "100 %" names it
+    assert summary.shown and summary.n == 5
+    assert "useful" not in summary.agreement and "useful" not in summary.uniform
 
 
 # pass-mark

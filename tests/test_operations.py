@@ -175,14 +175,14 @@ def test_gunicorn_stops_on_a_refused_setting_and_says_why(tmp_path):
 
     root = Path(__file__).resolve().parent.parent
     env = {**os.environ, "DATABASE_URL": "postgresq://elearn:pw@db/elearn"}
-    started = time.monotonic()
+    # Restarted for ever, the run would end in subprocess's TimeoutExpired (60 s): the test
+    # fails without timing anything itself.
     result = subprocess.run(  # noqa: S603
         [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", "127.0.0.1:0",
          "wsgi:app"], cwd=root, env=env, capture_output=True, text=True, timeout=60)
     # 3 is gunicorn's status for a worker that cannot boot; when both workers fail at the same
     # moment, gunicorn's master raises its halt twice and ends with 1 instead.
     assert result.returncode in (1, 3), result.stderr[-2000:]
-    assert time.monotonic() - started < 30
     assert "DATABASE_URL names a database type this installation cannot use (postgresq)" \
         in result.stderr
     assert "Worker failed to boot" in result.stderr

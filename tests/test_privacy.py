@@ -169,6 +169,41 @@ def test_abandoned_attempts_and_old_failed_logins_do_not_stay(client, auth, lear
         "learner@test.example"]
 
 
+def test_each_purge_period_ends_where_the_notice_says(synced, make_user):
+    """Both sides of every limit: what is due goes, and what is not yet due stays (a purge
+    that deleted a day early, or an open password link, passed every test before)."""
+    from elearn import audit
+    from elearn.auth import tokens
+    from elearn.auth.models import RESET, UserToken
+    from elearn.privacy import services as privacy
+
+    now = privacy.utcnow()
+    person = make_user()
+    module = synced[1].modules[0]
+    for days in (364, 366):  # started, never handed in (one open attempt per person)
+        db.session.add(Attempt(user_id=make_user().id, module_id=module.id, mode="study",
+                               drawn=[], started_at=now - timedelta(days=days)))
+    for hours in (23, 25):
+        db.session.add(LoginFailure(email="x@test.example", address="1.2.3.4",
+                                    created_at=now - timedelta(hours=hours)))
+    for hours in (-1, 1):  # 30 days less or more an hour
+        entry = audit.record(None, "moved", person, source="test", before="1", after=str(hours))
+        entry.created_at = now - timedelta(days=30, hours=hours)
+    tokens.issue(person, RESET)  # open, valid for two hours
+    db.session.commit()
+    counts = privacy.purge(365, audit_days=30)
+    db.session.commit()
+    assert (counts["attempts"], counts["login_failures"], counts["audit_entries"],
+            counts["password_links"]) == (1, 1, 1, 0)
+    assert [a.started_at for a in db.session.scalars(sa.select(Attempt))] == [
+        now - timedelta(days=364)]
+    assert [f.created_at for f in db.session.scalars(sa.select(LoginFailure))] == [
+        now - timedelta(hours=23)]
+    assert [e.details["after"] for e in db.session.scalars(sa.select(audit.AuditEntry))] == [
+        "-1"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(UserToken)) == 1
+
+
 def test_a_retention_shorter_than_a_week_is_kept_exactly(synced, make_user, monkeypatch):
     from elearn.privacy import services as privacy
     from elearn.quiz import statistics
