@@ -706,15 +706,27 @@ def test_a_running_group_is_not_compared(client, auth, cohort, lead, synced_trac
 
 
 def test_dashboard_shows_the_overdue_by_name_without_scores(client, auth, cohort, make_user):
+    from elearn.i18n import local_today
+
     populate(cohort, make_user, [10, 20, 30, 40, 50], first_passes=[True] * 5)
     late = make_user(first_name="Otto", last_name="Spät")
     db.session.add(CohortMember(cohort_id=cohort.id, user_id=late.id))
+    cohort.ends_on = local_today() - timedelta(days=figures.OVERDUE_NAMED_DAYS)
     db.session.commit()
     auth.login(email="lead@test.example")
     text = page(client.get(f"/kohorten/{cohort.id}"))
     overdue = text[text.index('id="ueberfaellig"'):]
     assert "Otto Spät: 0 von 1 Pflichtschritten erledigt" in overdue
     assert "seit 16.03.2026" in overdue and "%" not in overdue
+    assert "Bis vier Wochen nach dem Ende der Gruppe, danach nur noch die Zahl." in overdue
+    # Four weeks after the end the list is a count: a lasting record of who did not finish
+    # is not what it is for.
+    cohort.ends_on -= timedelta(days=1)
+    db.session.commit()
+    overdue = page(client.get(f"/kohorten/{cohort.id}"))
+    overdue = overdue[overdue.index('id="ueberfaellig"'):]
+    assert "Otto" not in overdue and "1 Person hat nicht alle Pflichtschritte erledigt." in overdue
+    cohort.ends_on += timedelta(days=1)
     # Once deactivated (left the city, on long leave), no longer someone to ask after.
     late.active = False
     db.session.commit()

@@ -141,6 +141,14 @@ class CohortFigures:
     # Who has done every required step, the last of them by the group's last day (Berlin), as
     # each step's "by the due date" counts; live, like the steps.
     completed_on_time: int = 0
+    # The overdue list names people while there is something to follow up: from
+    # OVERDUE_NAMED_DAYS after the group's end it gives only their number.
+    overdue_named: bool = True
+
+
+# A named list of who is behind is there to help them finish, not a lasting record of who
+# did not: four weeks after the end, it is a count (the staff council's point).
+OVERDUE_NAMED_DAYS = 28
 
 
 def current_modules() -> dict[ModuleKey, tuple[Module, Course, str]]:
@@ -325,7 +333,8 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
         # time and share each value was.
         hours=sorted(sum(p.seconds.values()) / 3600 for p in finishers),
         pass_shares=sorted(pass_shares),
-        completed_on_time=completed_on_time)
+        completed_on_time=completed_on_time,
+        overdue_named=today <= cohort.ends_on + timedelta(days=OVERDUE_NAMED_DAYS))
 
 
 def _seconds_within(cohort: Cohort, start: datetime,
