@@ -958,6 +958,23 @@ def test_a_list_does_not_reactivate_whom_an_administrator_deactivated(
     assert "Von Hand deaktiviert: bleiben deaktiviert" in page
     assert f'href="/verwaltung/personen/{people()["P1"].id}">Jörg Müller</a>' in page
     assert people()["P3"].active is False  # a dry run
+    # Whom it would reactivate is named, before anything happens.
+    named = page[page.index('id="wieder-aktiviert"'):]
+    assert named.startswith('id="wieder-aktiviert">Würden wieder aktiviert (als Lernende, '
+                            'Rollen nur laut Spalte „Rollen“)</h2>')
+    assert f'href="/verwaltung/personen/{people()["P3"].id}">Lea Geht</a> (Personalnummer ' \
+           'P3, <span lang="de">A1</span>)' in named
+    # A file of one person, with deactivation, would deactivate everyone else: named, and
+    # said in a warning.
+    page = client.post("/verwaltung/personen/import", data={
+        "csrf_token": csrf_token(client, "/verwaltung/personen/import"),
+        "file": (io.BytesIO(csv_bytes(GOOD[:2])), "l.csv"), "dry_run": "y",
+        "deactivate_missing": "y"}).get_data(as_text=True)
+    assert "Mehr Personen würden deaktiviert, als aktiv bleiben" in page
+    named = page[page.index('id="deaktiviert"'):]
+    assert 'id="deaktiviert">Würden deaktiviert</h2>' in named
+    assert f'href="/verwaltung/personen/{people()["P2"].id}">Ayşe Yılmaz</a>' in named
+    assert people()["P2"].active is True
 
     result = import_people(csv_bytes(GOOD + ["P3;Lea;Geht;lea@stadt.example;A1"]), "l.csv",
                            actor=admin)
@@ -971,6 +988,10 @@ def test_a_list_does_not_reactivate_whom_an_administrator_deactivated(
     output = runner.invoke(args=["users", "import", str(path), "--dry-run"]).output
     assert "left deactivated (deactivated by hand; reactivate on their page if they are back): " \
            "P1 Jörg Müller" in output
+    assert "deactivated: P3 Lea Geht" not in output  # without --deactivate-missing
+    output = runner.invoke(args=["users", "import", str(path), "--dry-run",
+                                 "--deactivate-missing"]).output
+    assert output.startswith("deactivated: P3 Lea Geht\n")
 
 
 def test_an_import_deactivation_can_be_kept_so_no_list_reactivates(offices, make_user, client,

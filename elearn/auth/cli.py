@@ -37,9 +37,13 @@ def import_command(file, dry_run, deactivate_missing, invite):
             click.echo(error, err=True)
         click.echo("Nothing was imported.", err=True)
         raise SystemExit(1)
-    for user in result.left_deactivated:
-        click.echo(f"left deactivated (deactivated by hand; reactivate on their page if they are "
-                   f"back): {user.personnel_number} {user.display_name}")
+    for label, people in (("deactivated", result.deactivated_people),
+                          ("reactivated (as a learner; roles only from the Rollen column)",
+                           result.reactivated_people),
+                          ("left deactivated (deactivated by hand; reactivate on their page if "
+                           "they are back)", result.left_deactivated)):
+        for user in people:
+            click.echo(f"{label}: {user.personnel_number} {user.display_name}")
     if dry_run:
         click.echo("dry run, nothing written: " + result.summary())
         return

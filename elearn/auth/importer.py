@@ -51,8 +51,19 @@ class ImportResult:
     reactivated: int = 0
     # Listed, but deactivated by an administrator: the list does not reactivate them.
     left_deactivated: list[User] = field(default_factory=list, repr=False)
+    # Who this import deactivates and reactivates, named on the result page (and in the dry
+    # run, before anything happens): "deaktiviert: 228" named no one.
+    deactivated_people: list[User] = field(default_factory=list, repr=False)
+    reactivated_people: list[User] = field(default_factory=list, repr=False)
     # The ids of the people this import created (empty after a dry run): for invitations.
     new_ids: list[int] = field(default_factory=list, repr=False)
+
+    @property
+    def deactivates_most(self) -> bool:
+        """More deactivated than stay active: most likely a partial list (one office, one
+        sheet of several), which the dry run warns of."""
+        staying = self.updated + self.unchanged - len(self.left_deactivated)
+        return self.deactivated > staying
 
     def counts(self) -> dict[str, int]:
         return {"created": self.created, "updated": self.updated,
@@ -214,8 +225,9 @@ def apply(people: list[_Person], deactivate_missing: bool, actor=None) -> Import
         leaving = [user for number, user in existing.items()
                    if number not in listed and user.active]
         # Whoever another administrator deactivated in the meantime is simply left out.
-        result.deactivated += len(administration.deactivate_all(
-            leaving, actor, skip_inactive=True, source="import"))
+        result.deactivated_people = administration.deactivate_all(
+            leaving, actor, skip_inactive=True, source="import")
+        result.deactivated += len(result.deactivated_people)
     db.session.flush()
     result.new_ids = _insert(new)
     result.created = len(new)
@@ -275,6 +287,7 @@ def _update(user: User, person: _Person, actor, result: ImportResult) -> bool:
             administration.change_roles(user, set(), actor, source="import")
         administration.reactivate(user, actor, source="import")
         result.reactivated += 1
+        result.reactivated_people.append(user)
         changed = True
     elif not user.active:  # an administrator's decision, which a list does not overrule
         result.left_deactivated.append(user)
