@@ -1098,6 +1098,10 @@ def test_survey_after_a_module_is_anonymous_and_once_only(client, auth, cohort, 
     # Each problem also stands at its question, tied to it (WCAG 3.3.1).
     assert 'aria-describedby="rating-error">' in page(bad) and 'id="rating-error"' in page(bad)
     assert 'id="comment-error"' in page(bad)
+    # The lead reads a comment word for word, and in a pilot group of one person per office
+    # "in our office" says who wrote it: the hint says so before anyone writes.
+    assert "Die Leitung liest den Kommentar im Wortlaut: Bitte nennen Sie keine Namen, nicht " \
+           "Ihr Amt" in page(bad)
     assert 'aria-describedby="comment-hint comment-error" aria-invalid="true"' in page(bad)
     bad_item = survey(client, url, rating="3", item_useful="9")
     assert bad_item.status_code == 422 and 'href="#useful-1"' in page(bad_item)

@@ -516,6 +516,13 @@ def test_the_page_says_how_it_counts(app, client, auth, make_user, city, synced_
     track = how("test-pfad")
     assert "Modul des Lernpfads geöffnet" in track
     assert "Zertifikate anderer Lernpfade und einzelner Kurse zählen hier nicht" in track
+    # A track whose certificate only group members get: "5 %" completed of everyone, read
+    # as a failing programme, is explained beside the table.
+    only_members = "Das Zertifikat dieses Lernpfads erhalten nur Mitglieder von Lerngruppen"
+    assert only_members not in client.get("/berichte?thema=test-pfad").get_data(as_text=True)
+    synced_tracks.certificate_only_for_groups = True
+    db.session.commit()
+    assert only_members in client.get("/berichte?thema=test-pfad").get_data(as_text=True)
 
 
 def test_a_report_with_a_period_leaves_the_certificate_status_to_the_one_without(

@@ -60,6 +60,7 @@ class Subject:
     title: str
     certificate_title: str | None = None
     steps: list = field(default_factory=list)
+    only_for_groups: bool = False  # the certificate goes to members of learning groups only
 
 
 @dataclass
@@ -107,7 +108,8 @@ class Report:
 
 def subjects() -> list[Subject]:
     """Every active course and track, tracks first."""
-    tracks = [Subject("track", t.id, t.slug, t.title, t.certificate_title, t.steps)
+    tracks = [Subject("track", t.id, t.slug, t.title, t.certificate_title, t.steps,
+                      t.certificate_only_for_groups)
               for t in db.session.scalars(sa.select(Track).where(Track.active)
                                           .order_by(Track.title))]
     courses = [Subject("course", c.id, c.slug, title) for c, title in db.session.execute(
