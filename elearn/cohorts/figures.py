@@ -445,6 +445,9 @@ def _thaw(result: CohortFigures, frozen: dict) -> CohortFigures:
 
 PRE_TEST_HIGH = 0.8  # four in five pass the test-out at the first try
 TIME_FAR_BELOW = 0.5  # the median active time is under half the estimate
+# Over one and a half times the estimate: the module is longer than planned (or the estimate,
+# which the catalogue shows and the offices plan release time with, is too low).
+TIME_FAR_ABOVE = 1.5
 
 
 def pre_test_people(min_group: int) -> int:
@@ -460,6 +463,7 @@ class Advice:
     module: ModuleFigures
     pre_test_high: bool
     time_far_below: bool
+    time_far_above: bool = False
 
 
 def advice(result: CohortFigures) -> list[Advice]:
@@ -473,8 +477,10 @@ def advice(result: CohortFigures) -> list[Advice]:
         median = module.time.median
         # "could become optional" only for what is required; an optional step may be shorter
         high = pre is not None and pre >= PRE_TEST_HIGH and module.key in required
-        fast = (median is not None and
-                median < TIME_FAR_BELOW * module.estimated_minutes * 60)
-        if high or fast:
-            found.append(Advice(module=module, pre_test_high=high, time_far_below=fast))
+        estimate = module.estimated_minutes * 60
+        fast = median is not None and median < TIME_FAR_BELOW * estimate
+        slow = median is not None and median > TIME_FAR_ABOVE * estimate
+        if high or fast or slow:
+            found.append(Advice(module=module, pre_test_high=high, time_far_below=fast,
+                                time_far_above=slow))
     return found
