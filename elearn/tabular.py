@@ -176,7 +176,7 @@ def _xlsx_rows(data: bytes) -> tuple[list[list[str]], dict[tuple[int, int], str]
         saved = list(_xlsx_sheet(data, data_only=True, chosen=chosen))
         for r, c in formulas:
             cell = saved[r - 1][c] if r <= len(saved) and c < len(saved[r - 1]) else None
-            value = getattr(cell, "value", None)
+            value = None if cell is None else _as_shown(cell)
             if getattr(cell, "data_type", None) == "e":
                 unusable[(r, c)] = _error_value(r, c, value)
             elif value is None and getattr(cell, "data_type", None) != "str":
@@ -198,10 +198,12 @@ def _as_shown(cell):
     """A cell's value; a whole number formatted with leading zeros (Excel's "000000", how HR
     keeps personnel number 007123 in a number cell) as the text the spreadsheet shows: read as
     7123, it matched no one and the person got a second account."""
-    value = cell.value
-    if (cell.data_type == "n" and isinstance(value, int | float) and float(value).is_integer()
-            and value >= 0 and ZEROS.fullmatch(getattr(cell, "number_format", "") or "")):
-        return str(int(value)).zfill(len(cell.number_format))
+    value, number_format = cell.value, getattr(cell, "number_format", "") or ""
+    # The format first: a 400-digit whole number is too large for a float.
+    if (cell.data_type == "n" and ZEROS.fullmatch(number_format)
+            and (isinstance(value, int) or isinstance(value, float) and value.is_integer())
+            and value >= 0):
+        return str(int(value)).zfill(len(number_format))
     return value
 
 

@@ -82,6 +82,17 @@ def test_personnel_numbers_keep_their_leading_zeros_and_lose_excel_s_text_guard(
     result = import_people(buffer.getvalue(), "liste.xlsx")
     assert result.errors == [] and (result.created, result.updated) == (1, 1)
     assert set(people()) == {"007123", "88"}
+    # A whole number too large for a float (400 digits) is a row error, not a crash.
+    workbook = openpyxl.Workbook()
+    workbook.active.append(HEADER_EN.split(","))
+    workbook.active.append([4711, "Ina", "Test", "ina@stadt.example", "A1"])
+    workbook.active["A2"].number_format = "000000"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    data = _with_sheet_xml(buffer.getvalue(),
+                           lambda sheet: sheet.replace("<v>4711</v>", f"<v>{'9' * 400}</v>"))
+    huge = import_people(data, "liste.xlsx")
+    assert len(huge.errors) == 1 and huge.errors[0].startswith("Zeile 2: ")
     guarded = import_people(csv_bytes(["sep=;", HEADER_DE,
                                        '="007123";Erika;Muster;erika@stadt.example;A2']),
                             "liste.csv")

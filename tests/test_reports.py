@@ -574,7 +574,8 @@ def test_downloads_say_what_they_hold(city, client, auth, make_user):
     about = {row[0]: row[1] for row in book["Angaben"].iter_rows(values_only=True)}
     assert about["Kurs"] == "Testkurs Digitales Arbeiten"
     assert about["Amt"] == "Gesamte Verwaltung"
-    assert about["Zeitraum (für Begonnen und Abgeschlossen)"] == "01.01.2026 – 30.06.2026"
+    assert about["Zeitraum (für Begonnen, Abgeschlossen und Einstufungstests)"] == \
+        "01.01.2026 – 30.06.2026"
     assert about["n. a."].startswith("nicht ausgewiesen: weniger als 5 Personen")
 
 
@@ -1056,8 +1057,9 @@ def test_xlsx_columns_fit_their_entries_and_the_status_day_is_a_date(city):
             len(word) for word in heading.split())
     assert sheet["A1"].font.b and sheet["I1"].alignment.wrap_text
     assert sheet.freeze_panes == "C2"
-    assert info.column_dimensions["A"].width >= len(export.STATUS_LABEL)
-    stand = next(row[1] for row in info.iter_rows() if row[0].value == export.STATUS_LABEL)
+    assert info.column_dimensions["A"].width >= len(export.STATUS_LABEL_PERIOD)
+    stand = next(row[1] for row in info.iter_rows()
+                 if row[0].value == export.STATUS_LABEL_PERIOD)  # a report with a period
     assert stand.is_date and stand.value.date() == rep.today
     assert stand.number_format == "DD.MM.YYYY"
 

@@ -19,7 +19,8 @@ HEADERS = ["Kennung", "Bezeichnung", "Ebene", "Beschäftigte", "Begonnen", "Abge
 COUNT_COLUMNS = ("employees", "started", "completed", "test_out", "cert_valid",
                  "cert_expiring", "cert_expired")
 NOT_APPLICABLE = "entfällt"
-STATUS_LABEL = "Stand (Beschäftigte und Zertifikatsstatus, unabhängig vom Zeitraum)"
+STATUS_LABEL = "Stand (Beschäftigte und Zertifikatsstatus)"
+STATUS_LABEL_PERIOD = "Stand (Beschäftigte, unabhängig vom Zeitraum)"
 # What starts a formula, also in full width (some spreadsheets in East Asian locales read "＝"
 # as "="), and the control characters OWASP lists.
 DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
@@ -109,8 +110,9 @@ def about(report: Report) -> list[list[str]]:
     rows = [["Bericht", "Fortbildung nach Ämtern"],
             ["Lernpfad" if report.subject.kind == "track" else "Kurs", report.subject.title],
             ["Amt", office],
-            ["Zeitraum (für Begonnen und Abgeschlossen)", period],
-            [STATUS_LABEL, report.today.strftime(german)],
+            ["Zeitraum (für Begonnen, Abgeschlossen und Einstufungstests)", period],
+            [STATUS_LABEL_PERIOD if report.date_from or report.date_to else STATUS_LABEL,
+             report.today.strftime(german)],
             ["n. a.", f"nicht ausgewiesen: weniger als {report.min_group} Personen "
                       "oder daraus ableitbar"]]
     # The headers stay as they were (scheduled imports match them); what two of them count:
@@ -158,7 +160,7 @@ def to_xlsx(report: Report) -> bytes:
     about_rows = about(report)
     _widths(info, about_rows)
     for label, value in about_rows:
-        if label == STATUS_LABEL:  # a real date, shown the German way
+        if label in (STATUS_LABEL, STATUS_LABEL_PERIOD):  # a real date, the German way
             value = WriteOnlyCell(info, value=report.today)
             value.number_format = "DD.MM.YYYY"
         info.append([_text_cell(info, label), _text_cell(info, value)])

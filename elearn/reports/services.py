@@ -399,6 +399,9 @@ def build(subject: Subject, *, date_from=None, date_to=None, office: Office | No
         # period) is left to the report without a period: on the same page, "completed in
         # the period <= certificates held" pinned nearly every office's completions where
         # most were recent, and HR could not see how many an office completed this year.
+        # What the two reports give by subtraction (completed without a period minus completed
+        # in it) is not modelled: that is the README's nested periods, which only an agreement
+        # on the periods used can close.
         hidden = _suppressed(_roll_up(undated, offices, children)[1], children, columns,
                              min_group, undated, period=False)
         not_applicable |= frozenset(CERTIFICATES)
