@@ -454,6 +454,15 @@ def test_offices_import_creates_updates_and_keeps_the_tree(offices, runner, tmp_
     path = tmp_path / "aemter.csv"
     path.write_bytes(csv_bytes(["Kennung;Bezeichnung;Übergeordnet",
                                 "STADT;Stadt;", "A1;Amt Eins;STADT", "A3;Amt 3;A1"]))
+    db.session.commit()
+    # A dry run lists what would change and writes nothing.
+    dry = runner.invoke(args=["offices", "import", "--dry-run", str(path)])
+    assert dry.exit_code == 0, dry.output
+    assert dry.output.splitlines() == [
+        "renamed A1: Amt 1 -> Amt Eins", "created A3 under A1",
+        "dry run, nothing written: created: 1, updated: 1, unchanged: 1"]
+    assert db.session.scalar(sa.select(Office.name).where(Office.code == "A1")) == "Amt 1"
+    assert db.session.scalars(sa.select(AuditEntry)).all() == []
     result = runner.invoke(args=["offices", "import", str(path)])
     assert result.exit_code == 0, result.output
     assert "created: 1, updated: 1, unchanged: 1" in result.output
@@ -461,10 +470,23 @@ def test_offices_import_creates_updates_and_keeps_the_tree(offices, runner, tmp_
     assert a3.parent.code == "A1" and a3.parent.name == "Amt Eins"
     again = runner.invoke(args=["offices", "import", str(path)])
     assert "created: 0, updated: 0, unchanged: 3" in again.output
-    entry = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)).first()
-    assert (entry.action, entry.actor_id, entry.details) == (
-        "offices_imported", None,
-        {"filename": "aemter.csv", "created": 1, "updated": 1, "unchanged": 1})
+    # Each office's change has its entry, as the office form writes them.
+    entries = [(e.action, e.details) for e in db.session.scalars(
+        sa.select(AuditEntry).order_by(AuditEntry.id))]
+    assert entries[:3] == [
+        ("office_renamed", {"before": "Amt 1", "after": "Amt Eins", "source": "import"}),
+        ("office_created", {"code": "A3", "parent": "A1", "source": "import"}),
+        ("offices_imported", {"filename": "aemter.csv", "created": 1, "updated": 1,
+                              "unchanged": 1})]
+    # HR's list leaves out the administration above: an empty parent cell keeps an office
+    # where it is (A1 under STADT) instead of moving it to the top.
+    path.write_bytes(csv_bytes(["Kennung;Bezeichnung;Übergeordnet", "A1;Amt Eins;",
+                                "A2;Amt 2;A1"]))
+    moved = runner.invoke(args=["offices", "import", str(path)])
+    assert moved.output.splitlines()[0] == "moved A2: STADT -> A1"
+    tree = {o.code: o.parent.code if o.parent else None
+            for o in db.session.scalars(sa.select(Office))}
+    assert tree == {"STADT": None, "A1": "STADT", "A2": "A1", "A3": "A1"}
 
 
 def test_offices_import_refuses_a_workbook_with_several_sheets_of_data(offices, runner,

@@ -28,6 +28,9 @@ class OfficeImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # One line per office created, moved, renamed or re-classified, for the command's output
+    # (the audit log has an entry for each, as the office form writes them).
+    changes: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
@@ -39,7 +42,9 @@ class OfficeImportResult:
 def import_offices(data: bytes, filename: str, actor=None) -> OfficeImportResult:
     """Check every row (unknown parents, cycles, duplicates), then write all or nothing.
 
-    Without a parent column the file only names offices: their place in the tree stays.
+    Without a parent column, or with an empty parent cell, an existing office keeps its place
+    in the tree (HR's lists often leave out the administration above the Dezernate); a new
+    one starts at the top.
     """
     try:
         table = tabular.read(data, filename, COLUMNS, {"code", "name"})
@@ -78,11 +83,9 @@ def import_offices(data: bytes, filename: str, actor=None) -> OfficeImportResult
         else:
             rows[code] = (number, name, values.get("parent") or None, kind)
     parents = {code: (o.parent.code if o.parent else None) for code, o in existing.items()}
-    if "parent" in table.columns:
-        parents.update({code: parent for code, (_row, _name, parent, _kind) in rows.items()})
-    else:
-        for code in rows:
-            parents.setdefault(code, None)  # new offices start at the top
+    for code, (_row, _name, parent, _kind) in rows.items():
+        if parent or code not in existing:  # an empty cell keeps an existing office's place
+            parents[code] = parent
     for code, (number, _name, parent, _kind) in rows.items():
         if parent and parent not in parents:
             errors.append((number, _("Zeile %(row)s: Übergeordnetes Amt „%(parent)s“ gibt es "
@@ -92,7 +95,7 @@ def import_offices(data: bytes, filename: str, actor=None) -> OfficeImportResult
                                      "Baum).", row=number, code=code)))
     if errors:
         return OfficeImportResult(errors=[message for _row, message in sorted(errors)])
-    result = _write(rows, existing, "parent" in table.columns)
+    result = _write(rows, existing, actor)
     audit.record(actor, "offices_imported", filename=Path(filename).name[:100],
                  **result.counts())
     return result
@@ -108,27 +111,45 @@ def _cycle(code: str, parents: dict) -> bool:
     return False
 
 
-def _write(rows: dict, existing: dict[str, Office], with_parents: bool) -> OfficeImportResult:
+def _write(rows: dict, existing: dict[str, Office], actor) -> OfficeImportResult:
     result = OfficeImportResult()
     offices = dict(existing)
     for code, (_row, name, _parent, kind) in rows.items():
-        office = offices.get(code)
-        if office is None:
+        if code not in offices:
             offices[code] = Office(code=code, name=name, kind=kind or "amt")
             db.session.add(offices[code])
             result.created += 1
     db.session.flush()
     for code, (_row, name, parent, kind) in rows.items():
         office = offices[code]
-        is_new = code not in existing
-        moved = with_parents and (office.parent.code if office.parent else None) != parent
-        changed = office.name != name or (kind and office.kind != kind) or moved
-        office.name, office.kind = name, kind or office.kind
-        if with_parents:
+        if code not in existing:
             office.parent = offices[parent] if parent else None
-        if changed and not is_new:
+            db.session.flush()
+            audit.record(actor, "office_created", office, code=code, parent=parent,
+                         source="import")
+            result.changes.append(f"created {code}" + (f" under {parent}" if parent else ""))
+            continue
+        changed = False
+        before = office.parent.code if office.parent else None
+        if parent and parent != before:
+            office.parent = offices[parent]
+            audit.record(actor, "office_moved", office, before=before, after=parent,
+                         source="import")
+            result.changes.append(f"moved {code}: {before or '(top)'} -> {parent}")
+            changed = True
+        if name != office.name:
+            audit.record(actor, "office_renamed", office, before=office.name, after=name,
+                         source="import")
+            result.changes.append(f"renamed {code}: {office.name} -> {name}")
+            office.name, changed = name, True
+        if kind and kind != office.kind:
+            audit.record(actor, "office_kind_changed", office, before=office.kind, after=kind,
+                         source="import")
+            result.changes.append(f"kind of {code}: {office.kind} -> {kind}")
+            office.kind, changed = kind, True
+        if changed:
             result.updated += 1
-        elif not is_new:
+        else:
             result.unchanged += 1
     db.session.flush()
     return result
