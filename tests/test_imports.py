@@ -424,10 +424,26 @@ def test_the_problems_of_a_row_are_written_alike_in_english(offices, app):
 
 
 def test_email_of_another_person_is_refused(offices, make_user):
+    """The message names whose address it is, and what to do: "einer anderen Person" left the
+    administrator to search, and a person back with a new personnel number could not be
+    told from a second person with the same address."""
     make_user(email="vergeben@stadt.example")
-    result = import_people(csv_bytes([HEADER_DE, "P9;X;Y;vergeben@stadt.example;A1"]), "l.csv")
-    assert result.errors == ["Zeile 2: E-Mail-Adresse vergeben@stadt.example gehört schon "
-                             "einer anderen Person."]
+    left = make_user(email="weg@stadt.example", personnel_number="P3")
+    left.active = False
+    make_user(email="da@stadt.example", personnel_number="P4")
+    db.session.commit()
+    result = import_people(csv_bytes([HEADER_DE, "P9;X;Y;vergeben@stadt.example;A1",
+                                      "P8;X;Z;weg@stadt.example;A1",
+                                      "P7;X;W;da@stadt.example;A1"]), "l.csv")
+    then = "Ist es dieselbe Person, schreiben Sie deren Personalnummer in die Datei; sonst " \
+           "braucht eine der beiden eine andere Adresse."
+    assert result.errors == [
+        "Zeile 2: E-Mail-Adresse vergeben@stadt.example gehört schon einer Person ohne "
+        "Personalnummer (von Hand angelegt). " + then,
+        "Zeile 3: E-Mail-Adresse weg@stadt.example gehört schon der deaktivierten Person mit "
+        "Personalnummer P3. " + then,
+        "Zeile 4: E-Mail-Adresse da@stadt.example gehört schon der Person mit Personalnummer "
+        "P4. " + then]
 
 
 def test_dry_run_counts_but_writes_nothing(offices, runner, tmp_path):
@@ -794,8 +810,9 @@ def test_long_lists_go_to_the_database_in_slices(offices, make_user, monkeypatch
     with statements() as seen:
         rows = [HEADER_DE] + [f"P{n};Vor{n};Nach{n};p{n}@stadt.example;A1" for n in range(10)]
         refused = import_people(csv_bytes(rows), "liste.csv")
-        assert refused.errors == ["Zeile 10: E-Mail-Adresse p8@stadt.example gehört schon einer "
-                                  "anderen Person."]  # found in the third slice
+        assert refused.errors[0].startswith("Zeile 10: E-Mail-Adresse p8@stadt.example "
+                                            "gehört schon der Person mit Personalnummer X8.")
+        assert len(refused.errors) == 1  # found in the third slice
         del rows[9]
         result = import_people(csv_bytes(rows), "liste.csv")
     sizes = [len(parameters) for statement, parameters in seen

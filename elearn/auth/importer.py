@@ -181,11 +181,22 @@ def _email_conflicts(people: list[_Person]) -> list[tuple[int, str]]:
     """An e-mail address that already belongs to someone with another personnel number."""
     owners = {}
     for part in slices(p.email for p in people):
-        owners.update(db.session.execute(
-            sa.select(User.email, User.personnel_number).where(User.email.in_(part))).all())
-    return [(p.row, _("Zeile %(row)s: E-Mail-Adresse %(email)s gehört schon einer anderen "
-                      "Person.", row=p.row, email=p.email))
-            for p in people if p.email in owners and owners[p.email] != p.personnel_number]
+        owners.update({email: (number, active) for email, number, active in db.session.execute(
+            sa.select(User.email, User.personnel_number, User.active)
+            .where(User.email.in_(part))).all()})
+
+    def owner(number: str | None, active: bool) -> str:  # whom to look up, and in what state
+        if number is None:
+            return _("einer Person ohne Personalnummer (von Hand angelegt)")
+        if active:
+            return _("der Person mit Personalnummer %(number)s", number=number)
+        return _("der deaktivierten Person mit Personalnummer %(number)s", number=number)
+
+    return [(p.row, _("Zeile %(row)s: E-Mail-Adresse %(email)s gehört schon %(owner)s. Ist es "
+                      "dieselbe Person, schreiben Sie deren Personalnummer in die Datei; sonst "
+                      "braucht eine der beiden eine andere Adresse.",
+                      row=p.row, email=p.email, owner=owner(*owners[p.email])))
+            for p in people if p.email in owners and owners[p.email][0] != p.personnel_number]
 
 
 def _self_protection(people: list[_Person], deactivate_missing: bool, actor) -> list[str]:
