@@ -50,6 +50,22 @@ def test_search_ignores_case_in_umlauts_too(client, admin, make_user, query):
     assert "Ozdemir" not in page  # no umlaut, no match: Ö is not O
 
 
+@pytest.mark.parametrize(("query", "found"), [
+    ("muller", {"Müller", "Muller"}), ("Lüdenscheidt", {"Lüdenscheidt"}),
+    ("ludenscheidt", {"Lüdenscheidt"}), ("gross", {"Groß"}), ("schroder, hans", {"Schröder"})])
+def test_a_search_typed_without_umlauts_finds_names_with_them(client, admin, make_user, query,
+                                                              found):
+    """On a keyboard without umlauts, "Muller" found nobody of the name Müller (only where the
+    e-mail address happened to spell it "mueller")."""
+    for first, last in (("Hans", "Müller"), ("Eva", "Muller"), ("Ina", "Lüdenscheidt"),
+                        ("Jo", "Groß"), ("Hans", "Schröder")):
+        make_user(first_name=first, last_name=last, email=f"p{len(last)}{first}@test.example")
+    page = client.get(f"/verwaltung/personen?q={query}").get_data(as_text=True)
+    listed = {n for n in ("Müller", "Muller", "Lüdenscheidt", "Groß", "Schröder")
+              if f"{n}, " in page}
+    assert listed == found
+
+
 def test_search_filters_and_pages_with_limit_and_offset(client, admin, make_user, make_office):
     root = make_office(code="S", name="Stadt", kind="verwaltung")
     amt = make_office(code="33", name="Bürgeramt", parent=root)

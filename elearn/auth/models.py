@@ -24,7 +24,7 @@ SORT_KEY_SEPARATOR = "\t"
 SORT_KEY_LENGTH = 255
 
 
-def _sort_text(name: str | None) -> str:
+def sort_text(name: str | None) -> str:
     """A name as DIN 5007 variant 1 alphabetises it: case and accents ignored, "ä" as "a",
     "ß" as "ss"; its characters then compare one by one, by code point."""
     text = unicodedata.normalize("NFKD", (name or "").casefold())
@@ -40,7 +40,7 @@ def name_sort_key(last_name: str | None, first_name: str | None) -> str:
     in German alphabetical order. Stored in user_account.sort_key, which every list of people
     orders by in the database; byte order ("C" on PostgreSQL) then is the same on both
     databases. Pages of a list of 100,000 people stay a LIMIT/OFFSET on an index."""
-    return (_sort_text(last_name)[:150] + SORT_KEY_SEPARATOR + _sort_text(first_name)[:100])
+    return (sort_text(last_name)[:150] + SORT_KEY_SEPARATOR + sort_text(first_name)[:100])
 
 
 def _default_sort_key(context) -> str:

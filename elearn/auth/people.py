@@ -14,7 +14,7 @@ from ..extensions import claim, db, serialize
 from ..org.models import Office
 from ..paging import Page, fetch
 from . import services, tokens
-from .models import ADMIN, User, UserRole
+from .models import ADMIN, User, UserRole, sort_text
 
 
 class PeopleError(Exception):
@@ -58,8 +58,14 @@ def search(text: str = "", office: Office | None = None, role: str | None = None
     # Names are stored composed (NFC); a search typed or pasted decomposed finds them too.
     for word in unicodedata.normalize("NFC", text).replace(",", " ").split()[:5]:
         pattern = _like(word)
+        # "Muller" and "gross", typed without umlauts or ß, find Müller and Groß too: the sort
+        # key holds the names folded that way (DIN 5007, "ü" as "u", "ß" as "ss"). A word typed
+        # with them means them: "Özdemir" does not list Ozdemir.
+        folded = sort_text(word)
+        plain = [User.sort_key.like(_like(folded), escape="\\")] \
+            if folded and folded == word.casefold() else []
         query = query.where(sa.or_(*(column.ilike(pattern, escape="\\") for column in (
-            User.first_name, User.last_name, User.email, User.personnel_number))))
+            User.first_name, User.last_name, User.email, User.personnel_number)), *plain))
     if office is not None:
         # An erased person's row keeps its office for the reports only: as on their page, no
         # list shows where they worked, nor finds them by it.
