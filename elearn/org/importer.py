@@ -18,8 +18,8 @@ COLUMNS = {
     "kind": ("Art", "kind"),
 }
 KIND_NAMES = {"verwaltung": "verwaltung", "administration": "verwaltung",
-              "dezernat": "dezernat", "department": "dezernat", "amt": "amt", "office": "amt",
-              "einheit": "einheit", "unit": "einheit"}
+              "dezernat": "dezernat", "department": "dezernat", "directorate": "dezernat",
+              "amt": "amt", "office": "amt", "einheit": "einheit", "unit": "einheit"}
 
 
 @dataclass
