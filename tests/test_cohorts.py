@@ -961,7 +961,9 @@ def test_comparison_page_of_two_cohorts(client, auth, cohort, lead, make_user, s
     # Completions say whether they count until today or by the group's end (11 of which 5 in
     # time read as 11 finishing the track).
     assert _row(text, "Lernpfad abgeschlossen (bis heute)").endswith(" 24 24")
-    assert _row(text, "davon bis zum Ende der Gruppe") == "davon bis zum Ende der Gruppe 24 24"
+    # with the share of the members beside it, the pilot's clearest signal
+    assert _row(text, "davon bis zum Ende der Gruppe") == \
+        "davon bis zum Ende der Gruppe 24 (100 %) 24 (100 %)"
     assert client.get(f"/kohorten/vergleich?a={cohort.id}&b=abc").status_code == 400
     same = client.get(f"/kohorten/vergleich?a={cohort.id}&b={cohort.id}")
     assert same.status_code == 400
