@@ -52,16 +52,17 @@ def test_search_ignores_case_in_umlauts_too(client, admin, make_user, query):
 
 @pytest.mark.parametrize(("query", "found"), [
     ("muller", {"Müller", "Muller"}), ("Lüdenscheidt", {"Lüdenscheidt"}),
-    ("ludenscheidt", {"Lüdenscheidt"}), ("gross", {"Groß"}), ("schroder, hans", {"Schröder"})])
+    ("ludenscheidt", {"Lüdenscheidt"}), ("gross", {"Groß", "Gross"}), ("Groß", {"Groß"}),
+    ("schroder, hans", {"Schröder"})])
 def test_a_search_typed_without_umlauts_finds_names_with_them(client, admin, make_user, query,
                                                               found):
     """On a keyboard without umlauts, "Muller" found nobody of the name Müller (only where the
     e-mail address happened to spell it "mueller")."""
     for first, last in (("Hans", "Müller"), ("Eva", "Muller"), ("Ina", "Lüdenscheidt"),
-                        ("Jo", "Groß"), ("Hans", "Schröder")):
+                        ("Jo", "Groß"), ("Al", "Gross"), ("Hans", "Schröder")):
         make_user(first_name=first, last_name=last, email=f"p{len(last)}{first}@test.example")
     page = client.get(f"/verwaltung/personen?q={query}").get_data(as_text=True)
-    listed = {n for n in ("Müller", "Muller", "Lüdenscheidt", "Groß", "Schröder")
+    listed = {n for n in ("Müller", "Muller", "Lüdenscheidt", "Groß", "Gross", "Schröder")
               if f"{n}, " in page}
     assert listed == found
 

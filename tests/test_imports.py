@@ -439,7 +439,10 @@ def test_email_of_another_person_is_refused(offices, make_user):
            "braucht eine der beiden eine andere Adresse."
     assert result.errors == [
         "Zeile 2: E-Mail-Adresse vergeben@stadt.example gehört schon einer Person ohne "
-        "Personalnummer (von Hand angelegt). " + then,
+        "Personalnummer (von Hand angelegt). Ein Import übernimmt kein von Hand angelegtes "
+        "Konto: Ist es dieselbe Person, nehmen Sie die Zeile aus der Datei (das Konto bleibt, "
+        "wie es ist, und kein Import deaktiviert es); sonst braucht eine der beiden eine andere "
+        "Adresse.",
         "Zeile 3: E-Mail-Adresse weg@stadt.example gehört schon der deaktivierten Person mit "
         "Personalnummer P3. " + then,
         "Zeile 4: E-Mail-Adresse da@stadt.example gehört schon der Person mit Personalnummer "

@@ -192,10 +192,20 @@ def _email_conflicts(people: list[_Person]) -> list[tuple[int, str]]:
             return _("der Person mit Personalnummer %(number)s", number=number)
         return _("der deaktivierten Person mit Personalnummer %(number)s", number=number)
 
-    return [(p.row, _("Zeile %(row)s: E-Mail-Adresse %(email)s gehört schon %(owner)s. Ist es "
-                      "dieselbe Person, schreiben Sie deren Personalnummer in die Datei; sonst "
-                      "braucht eine der beiden eine andere Adresse.",
-                      row=p.row, email=p.email, owner=owner(*owners[p.email])))
+    def message(p: _Person) -> str:
+        number, active = owners[p.email]
+        if number is None:  # an import takes over no account made by hand
+            return _("Zeile %(row)s: E-Mail-Adresse %(email)s gehört schon %(owner)s. Ein "
+                     "Import übernimmt kein von Hand angelegtes Konto: Ist es dieselbe Person, "
+                     "nehmen Sie die Zeile aus der Datei (das Konto bleibt, wie es ist, und "
+                     "kein Import deaktiviert es); sonst braucht eine der beiden eine andere "
+                     "Adresse.", row=p.row, email=p.email, owner=owner(number, active))
+        return _("Zeile %(row)s: E-Mail-Adresse %(email)s gehört schon %(owner)s. Ist es "
+                 "dieselbe Person, schreiben Sie deren Personalnummer in die Datei; sonst "
+                 "braucht eine der beiden eine andere Adresse.",
+                 row=p.row, email=p.email, owner=owner(number, active))
+
+    return [(p.row, message(p))
             for p in people if p.email in owners and owners[p.email][0] != p.personnel_number]
 
 

@@ -63,7 +63,7 @@ def search(text: str = "", office: Office | None = None, role: str | None = None
         # with them means them: "Özdemir" does not list Ozdemir.
         folded = sort_text(word)
         plain = [User.sort_key.like(_like(folded), escape="\\")] \
-            if folded and folded == word.casefold() else []
+            if folded and folded == word.lower() else []  # lower(): "Groß" keeps its ß
         query = query.where(sa.or_(*(column.ilike(pattern, escape="\\") for column in (
             User.first_name, User.last_name, User.email, User.personnel_number)), *plain))
     if office is not None:

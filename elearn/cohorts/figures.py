@@ -466,20 +466,36 @@ class Advice:
     time_far_above: bool = False
 
 
+def _slow(module: ModuleFigures) -> bool:
+    median = module.time.median
+    return median is not None and median > TIME_FAR_ABOVE * module.estimated_minutes * 60
+
+
+def estimates_low(result: CohortFigures) -> tuple[int, int] | None:
+    """(modules over one and a half times their estimate, modules with a median) when that is
+    more than half of them: then the estimates, not the modules, are the likely cause, and the
+    dashboard says so once instead of naming every module."""
+    if not result.shown or result.withheld:
+        return None
+    timed = [m for m in result.modules if m.time.median is not None]
+    slow = sum(1 for m in timed if _slow(m))
+    return (slow, len(timed)) if slow * 2 > len(timed) else None
+
+
 def advice(result: CohortFigures) -> list[Advice]:
     """Modules that could become optional or shorter, each with the figures that say so."""
     if not result.shown or result.withheld:
         return []
     required = set(result.required_keys)
+    general = estimates_low(result) is not None
     found = []
     for module in result.modules:
         pre = module.pre_test.value
         median = module.time.median
         # "could become optional" only for what is required; an optional step may be shorter
         high = pre is not None and pre >= PRE_TEST_HIGH and module.key in required
-        estimate = module.estimated_minutes * 60
-        fast = median is not None and median < TIME_FAR_BELOW * estimate
-        slow = median is not None and median > TIME_FAR_ABOVE * estimate
+        fast = median is not None and median < TIME_FAR_BELOW * module.estimated_minutes * 60
+        slow = _slow(module) and not general
         if high or fast or slow:
             found.append(Advice(module=module, pre_test_high=high, time_far_below=fast,
                                 time_far_above=slow))

@@ -131,7 +131,8 @@ def dashboard(cohort_id: int):
         surveys=surveys.summaries(cohort, titles, _min_group(), result.ends_on)
         if surveys_due else [],
         surveys_from=None if surveys_due else surveys_from,
-        advice=figures.advice(result), pre_test_people=figures.pre_test_people(_min_group()),
+        advice=figures.advice(result), estimates_low=figures.estimates_low(result),
+        pre_test_people=figures.pre_test_people(_min_group()),
         items=surveys.ITEMS)
 
 
