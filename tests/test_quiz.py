@@ -530,6 +530,29 @@ def test_a_placement_test_page_is_titled_as_one(logged_in):
     assert "<title>Fehler: Einstufungstest: Erstes Modul –" in page
 
 
+def test_a_failed_placement_test_does_not_hand_out_the_answers(logged_in):
+    """The quiz after reading asks the same questions: the failed test's result page listed
+    every right answer, and with them the quiz was passed without reading the module."""
+    url = start(logged_in, mode="test_out")
+    submit(logged_in, url, ALL_WRONG)
+    page = logged_in.get(url + "/ergebnis").get_data(as_text=True)
+    assert "Einstufungstest nicht bestanden" in page
+    assert "Welche, zeigt diese Seite nicht: Das Quiz nach dem Lesen stellt dieselben Fragen." \
+        in page
+    for answer in ("Die richtige Antwort", "Erste richtige", "(richtig)", "Zutreffend ist"):
+        assert answer not in page, answer
+    # After reading, a failed quiz shows them as before.
+    url = start(logged_in)
+    submit(logged_in, url, ALL_WRONG)
+    page = logged_in.get(url + "/ergebnis").get_data(as_text=True)
+    assert "Die richtige Antwort" in page and "Was richtig gewesen wäre" in page
+    # Only a wrong option ticked: points for the wrong ones left out, but no "partly right".
+    question = page[page.index("Welche beiden Antworten sind richtig?"):]
+    question = question[:question.index("</div></li>")]
+    assert "Falsche" in question and "(Ihre Wahl)" in question
+    assert "Falsch beantwortet" in question and "Teilweise" not in question, question
+
+
 def test_an_open_attempt_in_a_retired_course_is_not_handed_in(logged_in):
     """Retired (gone from the folder, `flask courses sync --retire`): the quiz page's links to
     the course and the module led to "Seite nicht gefunden", and the attempt could still be
