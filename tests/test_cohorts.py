@@ -1648,6 +1648,12 @@ def test_learner_sees_the_cohort_next_step_and_due_dates(client, auth, cohort, m
             'Digitales Arbeiten</a> – fällig am 16.03.2026') in home  # a link to where it is learnt
     track = page(client.get("/lernpfade/test-pfad"))
     assert "Sie lernen in der Gruppe „Pilot A“" in track and "fällig am 16.03.2026" in track
+    # A step done shows no due date beside "Abgeschlossen" ("Abgeschlossen fällig am …").
+    done = populate(cohort, make_user, [12], first_passes=[True])[0]
+    auth.logout()
+    auth.login(email=done.email)
+    track = page(client.get("/lernpfade/test-pfad"))
+    assert "Abgeschlossen" in track and "fällig am" not in track
 
 
 # --- data protection ---------------------------------------------------------------------------

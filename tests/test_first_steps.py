@@ -21,13 +21,18 @@ def test_home_leads_on_to_the_next_module_after_a_passed_quiz(logged_in):
     """All modules seen are completed: the home page still shows where to go on."""
     submit(logged_in, start(logged_in), ALL_RIGHT)
     page = logged_in.get("/").get_data(as_text=True)
-    assert "Weitermachen, wo Sie aufgehört haben" in page
+    # Not opened yet: not "where you left off" (a learner looked for where she had been)
+    assert "Als Nächstes in Ihrem Kurs" in page
+    assert "Weitermachen, wo Sie aufgehört haben" not in page
     assert '<strong>Zweites Modul</strong>' in page
     assert 'href="/kurse/demo-kurs/02-zweites-modul"><span class="kern-label">Weiterlernen' in page
     assert FIRST_STEPS not in page
+    logged_in.get("/kurse/demo-kurs/02-zweites-modul")  # opened: now it is where she left off
+    assert "Weitermachen, wo Sie aufgehört haben" in logged_in.get("/").get_data(as_text=True)
     complete_course(logged_in)  # nothing left in the course: no card
-    assert "Weitermachen, wo Sie aufgehört haben" not in logged_in.get("/").get_data(
-        as_text=True)
+    page = logged_in.get("/").get_data(as_text=True)
+    assert "Weitermachen, wo Sie aufgehört haben" not in page
+    assert "Als Nächstes in Ihrem Kurs" not in page
 
 
 def test_no_certificate_yet_leads_to_the_courses(logged_in):

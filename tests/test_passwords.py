@@ -294,6 +294,11 @@ def test_a_logged_in_person_changes_their_password(app, client, auth, learner):
     told = other.get("/login").get_data(as_text=True)
     assert "Ihre Anmeldung ist nicht mehr gültig, etwa weil das Passwort geändert wurde." in told
     assert "nicht mehr gültig" not in other.get("/login").get_data(as_text=True)  # said once
+    # Without a session ended behind it (a bookmark, a link in a mail), the login page says
+    # why it appears, and only that.
+    follow = other.get("/zertifikate", follow_redirects=True).get_data(as_text=True)
+    assert "Bitte melden Sie sich an, um diese Seite zu sehen." in follow
+    assert "nicht mehr gültig" not in follow
     db.session.refresh(learner)
     assert learner.check_password(new) and not learner.check_password(PASSWORD)
 

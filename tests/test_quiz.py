@@ -533,6 +533,9 @@ def test_a_placement_test_page_is_titled_as_one(logged_in):
 def test_a_failed_placement_test_does_not_hand_out_the_answers(logged_in):
     """The quiz after reading asks the same questions: the failed test's result page listed
     every right answer, and with them the quiz was passed without reading the module."""
+    module = logged_in.get("/kurse/demo-kurs/01-erstes-modul").get_data(as_text=True)
+    assert "nach dem Test sehen Sie dann nur Ihre Punktzahl, nicht die richtigen Antworten" \
+        in module  # said before it is taken
     url = start(logged_in, mode="test_out")
     submit(logged_in, url, ALL_WRONG)
     page = logged_in.get(url + "/ergebnis").get_data(as_text=True)

@@ -286,12 +286,13 @@ def continue_where_left_off(user) -> sa.Row | SimpleNamespace | None:
     """The most recently seen module that is not completed, in its course's current version:
     what the link to it needs (course_slug, language, course_title, module_slug, module_title),
     not the module's text and quiz. When every module seen is completed (a quiz just passed),
-    the next module of the course last worked in, so that the home page still shows the way on.
+    the next module of the course last worked in, so that the home page still shows the way on
+    (`next_in_course` True).
     """
     row = db.session.execute(
         sa.select(Course.slug.label("course_slug"), CourseVersion.language,
                   CourseVersion.title.label("course_title"), Module.slug.label("module_slug"),
-                  Module.title.label("module_title"))
+                  Module.title.label("module_title"), sa.literal(False).label("next_in_course"))
         .join(ModuleProgress, ModuleProgress.course_id == Course.id)
         .join(CourseVersion, current_version_join())
         .join(Module, sa.and_(Module.version_id == CourseVersion.id,
@@ -317,9 +318,10 @@ def continue_where_left_off(user) -> sa.Row | SimpleNamespace | None:
     upcoming = next_module(found.modules, progress_by_module(user, found))
     if upcoming is None:  # that course is done: the lists below lead on
         return None
+    # Not opened yet: "where you left off" would be wrong, the page says "next in the course".
     return SimpleNamespace(course_slug=found.slug, language=found.language,
                            course_title=found.title, module_slug=upcoming.slug,
-                           module_title=upcoming.title)
+                           module_title=upcoming.title, next_in_course=True)
 
 
 def next_module(modules: list[Module], progress: dict[str, ModuleProgress]) -> Module | None:
