@@ -899,3 +899,15 @@ def test_a_certificate_for_groups_only_needs_a_certificate_and_a_yes_or_no(tmp_p
         "true“ hin."]
     assert {t.slug: t.certificate_only_for_groups for t in loaded} == {
         "test-pfad": False, "richtig": True, "ungleich": False}
+
+
+def test_no_question_repeats_the_hint_the_quiz_page_gives():
+    """The quiz page says "(Kreuzen Sie alle richtigen Antworten an.)" beside every
+    multiple-choice question; 26 questions of the shipped courses said it again."""
+    courses, _tracks, errors = load_all(SHIPPED)
+    assert errors == []
+    texts = [q.text for course in courses for module in course.modules if module.quiz
+             for q in module.quiz.questions]
+    assert len(texts) == 105
+    for phrase in ("Mehrere Antworten sind richtig", "Wählen Sie alle zutreffenden"):
+        assert not [t for t in texts if phrase in " ".join(t.split())], phrase
