@@ -299,6 +299,12 @@ def test_a_logged_in_person_changes_their_password(app, client, auth, learner):
     follow = other.get("/zertifikate", follow_redirects=True).get_data(as_text=True)
     assert "Bitte melden Sie sich an, um diese Seite zu sehen." in follow
     assert "nicht mehr gültig" not in follow
+    # Once, however many pages were asked for first; and not for a HEAD, which nobody reads.
+    for url in ("/zertifikate", "/kurse", "/zertifikate"):
+        other.get(url)
+    assert other.get("/login").get_data(as_text=True).count("Bitte melden Sie sich an") == 1
+    other.head("/zertifikate")
+    assert "Bitte melden Sie sich an" not in other.get("/").get_data(as_text=True)
     db.session.refresh(learner)
     assert learner.check_password(new) and not learner.check_password(PASSWORD)
 

@@ -531,8 +531,10 @@ def test_a_placement_test_page_is_titled_as_one(logged_in):
 
 
 def test_a_failed_placement_test_does_not_hand_out_the_answers(logged_in):
-    """The quiz after reading asks the same questions: the failed test's result page listed
-    every right answer, and with them the quiz was passed without reading the module."""
+    """The failed test's result page listed every right answer: a placement test asks whether
+    someone knows the module already, and what is right is learnt in the module. (Whoever
+    wants to can still find the answers by failing the study quiz, where the course shows
+    them; a course can keep them back with `reveal_answers: false`.)"""
     module = logged_in.get("/kurse/demo-kurs/01-erstes-modul").get_data(as_text=True)
     assert "nach dem Test sehen Sie dann nur Ihre Punktzahl, nicht die richtigen Antworten" \
         in module  # said before it is taken
@@ -540,8 +542,8 @@ def test_a_failed_placement_test_does_not_hand_out_the_answers(logged_in):
     submit(logged_in, url, ALL_WRONG)
     page = logged_in.get(url + "/ergebnis").get_data(as_text=True)
     assert "Einstufungstest nicht bestanden" in page
-    assert "Welche, zeigt diese Seite nicht: Das Quiz nach dem Lesen stellt dieselben Fragen." \
-        in page
+    assert "Welche, zeigt diese Seite nach einem Einstufungstest nicht: Lesen Sie das Modul " \
+        "und machen Sie dann das Quiz." in page
     for answer in ("Die richtige Antwort", "Erste richtige", "(richtig)", "Zutreffend ist"):
         assert answer not in page, answer
     # After reading, a failed quiz shows them as before.

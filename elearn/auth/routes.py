@@ -47,8 +47,10 @@ def _unauthorized():
         if session.pop("_user_id", None) is not None:
             flash(_("Ihre Anmeldung ist nicht mehr gültig, etwa weil das Passwort geändert "
                     "wurde. Bitte melden Sie sich erneut an."), "info")
-        else:  # a bookmark or a link from a mail: the login page appeared without a word
-            flash(_("Bitte melden Sie sich an, um diese Seite zu sehen."), "info")
+        elif request.method == "GET":  # a bookmark or a mail's link: no word on the login page
+            asked = _("Bitte melden Sie sich an, um diese Seite zu sehen.")
+            if ("info", asked) not in session.get("_flashes", []):  # once, however many
+                flash(asked, "info")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     abort(401)
 
