@@ -46,17 +46,23 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    deactivated: int = 0
-    # Listed again after an import had deactivated them (also counted as updated).
-    reactivated: int = 0
     # Listed, but deactivated by an administrator: the list does not reactivate them.
     left_deactivated: list[User] = field(default_factory=list, repr=False)
-    # Who this import deactivates and reactivates, named on the result page (and in the dry
-    # run, before anything happens): "deaktiviert: 228" named no one.
+    # Who this import deactivates and reactivates (listed again after an import had
+    # deactivated them; also counted as updated), named on the result page and in the dry
+    # run, before anything happens: "deaktiviert: 228" named no one.
     deactivated_people: list[User] = field(default_factory=list, repr=False)
     reactivated_people: list[User] = field(default_factory=list, repr=False)
     # The ids of the people this import created (empty after a dry run): for invitations.
     new_ids: list[int] = field(default_factory=list, repr=False)
+
+    @property
+    def deactivated(self) -> int:
+        return len(self.deactivated_people)
+
+    @property
+    def reactivated(self) -> int:
+        return len(self.reactivated_people)
 
     @property
     def deactivates_most(self) -> bool:
@@ -248,7 +254,6 @@ def apply(people: list[_Person], deactivate_missing: bool, actor=None) -> Import
         # Whoever another administrator deactivated in the meantime is simply left out.
         result.deactivated_people = administration.deactivate_all(
             leaving, actor, skip_inactive=True, source="import")
-        result.deactivated += len(result.deactivated_people)
     db.session.flush()
     result.new_ids = _insert(new)
     result.created = len(new)
@@ -307,7 +312,6 @@ def _update(user: User, person: _Person, actor, result: ImportResult) -> bool:
         if person.roles is None:
             administration.change_roles(user, set(), actor, source="import")
         administration.reactivate(user, actor, source="import")
-        result.reactivated += 1
         result.reactivated_people.append(user)
         changed = True
     elif not user.active:  # an administrator's decision, which a list does not overrule

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from .. import audit, tabular
 from ..extensions import db, serialize
 from .models import CODE_PATTERN, OFFICE_KINDS, Office
-from .services import same_code
+from .services import apply_changes, same_code
 
 COLUMNS = {
     "code": ("Kennung", "code", "Kürzel"),
@@ -20,6 +20,11 @@ COLUMNS = {
 KIND_NAMES = {"verwaltung": "verwaltung", "administration": "verwaltung",
               "dezernat": "dezernat", "department": "dezernat", "directorate": "dezernat",
               "amt": "amt", "office": "amt", "einheit": "einheit", "unit": "einheit"}
+
+
+CHANGE_LINES = {"moved": "moved {code}: {before} -> {after}",
+                "renamed": "renamed {code}: {before} -> {after}",
+                "kind": "kind of {code}: {before} -> {after}"}
 
 
 @dataclass
@@ -129,25 +134,13 @@ def _write(rows: dict, existing: dict[str, Office], actor) -> OfficeImportResult
                          source="import")
             result.changes.append(f"created {code}" + (f" under {parent}" if parent else ""))
             continue
-        changed = False
-        before = office.parent.code if office.parent else None
-        if parent and parent != before:
-            office.parent = offices[parent]
-            audit.record(actor, "office_moved", office, before=before, after=parent,
-                         source="import")
-            result.changes.append(f"moved {code}: {before or '(top)'} -> {parent}")
-            changed = True
-        if name != office.name:
-            audit.record(actor, "office_renamed", office, before=office.name, after=name,
-                         source="import")
-            result.changes.append(f"renamed {code}: {office.name} -> {name}")
-            office.name, changed = name, True
-        if kind and kind != office.kind:
-            audit.record(actor, "office_kind_changed", office, before=office.kind, after=kind,
-                         source="import")
-            result.changes.append(f"kind of {code}: {office.kind} -> {kind}")
-            office.kind, changed = kind, True
-        if changed:
+        # An empty parent cell keeps the office where it is (checked for cycles above).
+        changes = apply_changes(office, name, offices[parent] if parent else None, actor,
+                                kind=kind, source="import")
+        result.changes += [CHANGE_LINES[what].format(code=code, before=before or "(top)",
+                                                     after=after)
+                           for what, before, after in changes]
+        if changes:
             result.updated += 1
         else:
             result.unchanged += 1

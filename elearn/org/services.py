@@ -80,25 +80,40 @@ def update(office: Office, name: str, parent: Office | None, actor,
     # both compared with the name read before either was saved.
     serialize("offices")
     db.session.refresh(office)
-    changed = []
-    if (parent.id if parent else None) != office.parent_id:
-        if office.id in _ancestors(parent):
-            raise OfficeError(_("%(code)s kann nicht unter %(parent)s gehängt werden: "
-                                "%(parent)s liegt selbst darunter (oder ist dasselbe Amt). "
-                                "Im Baum entstünde ein Kreis.",
-                                code=office.code, parent=parent.code))
-        before = office.parent.code if office.parent else None
-        office.parent = parent
-        audit.record(actor, "office_moved", office, before=before,
-                     after=parent.code if parent else None)
-        changed.append("moved")
-    if name != office.name:
-        audit.record(actor, "office_renamed", office, before=office.name, after=name)
-        office.name = name
-        changed.append("renamed")
-    if kind and kind != office.kind:
-        audit.record(actor, "office_kind_changed", office, before=office.kind, after=kind)
-        office.kind = kind
-        changed.append("kind")
+    moved = (parent.id if parent else None) != office.parent_id
+    if moved and office.id in _ancestors(parent):
+        raise OfficeError(_("%(code)s kann nicht unter %(parent)s gehängt werden: "
+                            "%(parent)s liegt selbst darunter (oder ist dasselbe Amt). "
+                            "Im Baum entstünde ein Kreis.",
+                            code=office.code, parent=parent.code))
+    changes = apply_changes(office, name, parent, actor, kind=kind, move_to_top=True)
     db.session.flush()
-    return changed
+    return [what for what, _before, _after in changes]
+
+
+def apply_changes(office: Office, name: str, parent: Office | None, actor, *,
+                  kind: str | None = None, move_to_top: bool = False, **details
+                  ) -> list[tuple[str, str | None, str | None]]:
+    """Rename, move and re-classify the office as asked, each change with its audit entry (the
+    office form's and the import's alike; `details` go into the entries). No parent keeps the
+    office where it is, unless `move_to_top`. The caller has checked for cycles. Returns
+    (what, before, after) for each change: "moved", "renamed", "kind"."""
+    changes = []
+    before = office.parent.code if office.parent else None
+    after = parent.code if parent else None
+    if after != before and (parent is not None or move_to_top):
+        office.parent = parent
+        changes.append(("moved", before, after))
+    if name != office.name:
+        changes.append(("renamed", office.name, name))
+        office.name = name
+    if kind and kind != office.kind:
+        changes.append(("kind", office.kind, kind))
+        office.kind = kind
+    for what, old, new in changes:
+        audit.record(actor, CHANGE_ACTIONS[what], office, before=old, after=new, **details)
+    return changes
+
+
+CHANGE_ACTIONS = {"moved": "office_moved", "renamed": "office_renamed",
+                  "kind": "office_kind_changed"}
