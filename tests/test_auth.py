@@ -410,3 +410,20 @@ def test_a_login_without_a_password_here_is_warned_but_not_offered_the_extension
     warned = client.get("/kurse").get_data(as_text=True)
     assert "Ihre Anmeldung endet um" in warned and "/anmeldung/verlaengern" not in warned
     assert client.get("/anmeldung/verlaengern").status_code == 404
+
+
+def test_a_login_from_a_server_whose_clock_is_a_little_ahead_holds(app, client, auth, learner,
+                                                                   monkeypatch):
+    """Two app servers behind a load balancer: the one that wrote the login ran two seconds
+    ahead, and the next request, on the other, ended the login at once."""
+    import time
+
+    auth.login()
+    now = time.time()
+    for ahead, kept in ((2, True), (110, True), (600, False)):
+        with client.session_transaction() as session:
+            session["since"] = int(now) + ahead
+        response = client.get("/kurse")
+        assert (response.status_code == 200) is kept, ahead
+        if not kept:  # ten minutes ahead is no clock: the login ends
+            assert "/login" in response.location

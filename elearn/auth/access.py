@@ -12,14 +12,20 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db, login_manager
 from .models import User
 
+# App servers behind one load balancer keep their own clocks: a login written by a server a
+# second ahead was "in the future" on the next and ended there at once (the redirect after the
+# login is the request most likely to reach another server).
+CLOCK_SKEW = 120  # seconds
+
 
 def _login_is_recent() -> bool:
     """The cookie's expiry is not to be relied on (it is renewed whenever the session changes,
     and a client may keep a cookie longer); the time of the login itself, kept in the signed
-    session, ends a login ELEARN_SESSION_HOURS after it began, used or not."""
+    session, ends a login ELEARN_SESSION_HOURS after it began, used or not. A login up to
+    CLOCK_SKEW seconds in the future is another server's clock, not a forged time."""
     since = session.get("since")
     lifetime = current_app.permanent_session_lifetime.total_seconds()
-    return isinstance(since, int) and 0 <= time.time() - since <= lifetime
+    return isinstance(since, int) and -CLOCK_SKEW <= time.time() - since <= lifetime
 
 
 # From then on, each page says when the login ends and offers to extend it (WCAG 2.2.1): answers
