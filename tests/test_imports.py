@@ -1078,3 +1078,26 @@ def test_an_import_deactivation_can_be_kept_so_no_list_reactivates(offices, make
     again = client.post(url + "/deaktiviert-lassen", data={"csrf_token": csrf_token(client, url)})
     assert again.status_code == 409 and "Nur eine Person, die ein Import deaktiviert hat" in \
         again.get_data(as_text=True)
+
+
+def test_an_address_another_import_takes_meanwhile_is_the_rows_error(offices, make_user,
+                                                                    monkeypatch):
+    """Two imports at the same moment (two administrators, two app servers): the other one
+    gave the address to its new person after this one had checked its file, and this one
+    ended in a unique-key error. The import asks again under its lock."""
+    from elearn.auth import people as administration
+
+    confirm = administration.confirm_administrator
+
+    def the_other_import_first(actor, *about):
+        make_user(email="neu@stadt.example", personnel_number="P5")
+        db.session.commit()
+        confirm(actor, *about)
+
+    monkeypatch.setattr(administration, "confirm_administrator", the_other_import_first)
+    result = import_people(csv_bytes([HEADER_DE, "P1;Ada;Neu;neu@stadt.example;A1"]), "l.csv")
+    assert result.errors == [
+        "Zeile 2: E-Mail-Adresse neu@stadt.example gehört schon der Person mit Personalnummer "
+        "P5. Ist es dieselbe Person, schreiben Sie deren Personalnummer in die Datei; sonst "
+        "braucht eine der beiden eine andere Adresse."]
+    assert "P1" not in people()

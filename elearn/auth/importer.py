@@ -341,6 +341,10 @@ def import_people(data: bytes, filename: str, *, dry_run: bool = False,
         administration.confirm_administrator(actor)
     except administration.PeopleError as error:
         return ImportResult(errors=[str(error)])
+    # Another import may have taken an address while this one checked its file: asked again
+    # under the lock, where no other import writes (a unique-key error, 500, before).
+    if late := _email_conflicts(people):
+        return ImportResult(errors=[message for _, message in late])
     administrators = _active_administrators()
     savepoint = db.session.begin_nested()  # roll back only what the import did
     result = apply(people, deactivate_missing, actor)
