@@ -431,3 +431,31 @@ def test_statistics_counts_are_grouped_as_the_language_writes_numbers(
     assert ">1.234<" in german and ">5.678<" in german
     english = client.get("/verwaltung/quizstatistik", headers={"Accept-Language": "en"})
     assert ">1,234<" in english.get_data(as_text=True)
+
+
+def test_the_weeks_first_minutes_are_not_kept_for_the_week(app, example, make_user,
+                                                            monkeypatch):
+    """An attempt stamped on Sunday 23:59:59 and written just after midnight (or by an app
+    server whose clock is a little behind) was missing all week from a process that had
+    counted at 00:00:02, while every other process counted it."""
+    course, module = example
+    monday = statistics.week_start()
+
+    def late_attempt():
+        db.session.add(Attempt(user_id=make_user().id, module_id=module.id, drawn=[],
+                               answers={}, submitted_at=monday - timedelta(seconds=1),
+                               passed=True, mode="study", first_study=True))
+        db.session.commit()
+
+    def learners():
+        counts, _ = statistics.current(1, 365)
+        return sum(row[statistics.FIRSTS] for by_day in counts.values()
+                   for row in by_day.values())
+
+    monkeypatch.setattr(statistics, "utcnow", lambda: monday + timedelta(seconds=2))
+    assert learners() == 4
+    late_attempt()
+    monkeypatch.setattr(statistics, "utcnow", lambda: monday + timedelta(minutes=20))
+    assert learners() == 5  # counted again, and kept from now on
+    late_attempt()
+    assert learners() == 5

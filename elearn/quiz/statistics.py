@@ -210,13 +210,21 @@ def _counts(week: dict) -> Counts:
     return week["counts"]
 
 
+# An attempt stamped on Sunday at 23:59 may be written a moment after midnight, and app servers'
+# clocks differ a little: what a process counts in the week's first minutes is not kept, or it
+# would miss such an attempt all week while other processes count it.
+SETTLE = timedelta(minutes=15)
+
+
 def _weekly_cache() -> dict:
     """This process's (and app's) figures for this week. A new week gets a new dict, so a
     request still working with last week's keeps it whole."""
     now = week_start()
     week = current_app.extensions.get("quiz_statistics")
     if week is None or week["week"] != now:
-        week = current_app.extensions["quiz_statistics"] = {"week": now}
+        week = {"week": now}
+        if utcnow() >= now + SETTLE:
+            current_app.extensions["quiz_statistics"] = week
     return week
 
 
