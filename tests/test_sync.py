@@ -71,6 +71,30 @@ def test_changed_file_makes_a_new_version(runner, courses_dir):
     assert "Neuer Text des" in version.modules[1].body_html
 
 
+def test_an_earlier_versions_files_change_nothing_unless_named(runner, courses_dir, tmp_path):
+    """A server whose copy of the courses was not yet updated ran its sync (a rolling deploy)
+    and made the old files the newest version for everyone."""
+    old_copy = shutil.copytree(courses_dir, tmp_path / "not-yet-updated")
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    module_file = courses_dir / "demo-kurs" / "02-zweites-modul.md"
+    module_file.write_text(module_file.read_text().replace("Text des zweiten", "Neuer Text des"))
+    assert "new version: demo-kurs" in runner.invoke(
+        args=["courses", "sync", str(courses_dir)]).output
+    refused = runner.invoke(args=["courses", "sync", str(old_copy)])
+    assert refused.exit_code == 1
+    assert "demo-kurs in " in refused.output and "is the course's earlier version 1 (" in \
+        refused.output
+    assert "run again with --back demo-kurs." in refused.output
+    assert "fragetypen" not in refused.output  # unchanged there: nothing to say
+    assert _versions() == [1, 2]
+    course, version = services.get_course("demo-kurs")
+    assert version.number == 2 and course.folder == str(courses_dir / "demo-kurs")
+    back = runner.invoke(args=["courses", "sync", str(old_copy), "--back", "demo-kurs"])
+    assert back.exit_code == 0 and "new version: demo-kurs" in back.output
+    assert _versions() == [1, 2, 3]
+    assert "Neuer Text des" not in services.get_course("demo-kurs")[1].modules[1].body_html
+
+
 def test_hidden_files_are_not_content(runner, courses_dir):
     """A Finder's .DS_Store made a new version, and removing it one more."""
     runner.invoke(args=["courses", "sync", str(courses_dir)])

@@ -94,8 +94,10 @@ def validate(directory):
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
 @click.option("--retire", "retire", multiple=True, metavar="SLUG",
               help="Retire this course or track although people use it (repeatable).")
+@click.option("--back", "back", multiple=True, metavar="SLUG",
+              help="Load this course although its files are an earlier version's (repeatable).")
 @with_appcontext
-def sync(directory, retire):
+def sync(directory, retire, back):
     """Load valid courses into the database; refuse everything if any file has an error.
 
     A course or track that is no longer in the folder is retired. One that people use (a
@@ -131,6 +133,23 @@ def sync(directory, retire):
     for slug in sorted(set(retire) - set(in_use)):  # a typo, or a course still in the folder
         click.echo(f"--retire {slug} ignored: no course or track of that slug is both missing "
                    f"from {folder} and in use.", err=True)
+    # A server whose copy is not yet updated would otherwise make the old files the newest
+    # version for everyone (on a rolling deploy that syncs on each server).
+    earlier = services.earlier_versions(courses)
+    unnamed = {slug: version for slug, version in earlier.items() if slug not in back}
+    if unnamed:
+        for slug, version in sorted(unnamed.items()):
+            click.echo(f"{slug} in {folder} is the course's earlier version {version.number} "
+                       f"(\"{version.label}\", loaded {version.created_at:%Y-%m-%d}), not the "
+                       "current one.", err=True)
+        click.echo("Nothing was changed. If this copy of the courses is out of date, update "
+                   "it; to go back on purpose, run again with "
+                   + " ".join(f"--back {slug}" for slug in sorted(unnamed)) + ".", err=True)
+        db.session.rollback()
+        raise SystemExit(1)
+    for slug in sorted(set(back) - set(earlier)):
+        click.echo(f"--back {slug} ignored: no course of that slug has an earlier version's "
+                   "files.", err=True)
     report = services.sync_courses(courses)
     track_report = tracks.sync_tracks(track_list)
     issued = certificates.catch_up()

@@ -51,6 +51,24 @@ def sync_courses(loaded: list[content.Course]) -> SyncReport:
     return report
 
 
+def earlier_versions(loaded: list[content.Course]) -> dict[str, CourseVersion]:
+    """Courses whose files are those of an earlier stored version, not the current one: an
+    older copy of the folder (a server not yet updated) that would go back a version (one
+    query)."""
+    hashes = {item.slug: item.content_hash for item in loaded}
+    if not hashes:
+        return {}
+    found = {}
+    for slug, version in db.session.execute(
+            sa.select(Course.slug, CourseVersion)
+            .join(CourseVersion, CourseVersion.course_id == Course.id)
+            .where(Course.slug.in_(hashes), CourseVersion.number != Course.current_version_number)
+            .order_by(CourseVersion.number)):
+        if version.content_hash == hashes[slug]:
+            found[slug] = version  # the newest such version, if the files went back twice
+    return found
+
+
 def _add_version(course: Course, item: content.Course) -> None:
     version = CourseVersion(
         course=course, number=course.current_version_number, content_hash=item.content_hash,
