@@ -1,5 +1,6 @@
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from elearn.auth import services
@@ -427,3 +428,33 @@ def test_a_login_from_a_server_whose_clock_is_a_little_ahead_holds(app, client, 
         assert (response.status_code == 200) is kept, ahead
         if not kept:  # ten minutes ahead is no clock: the login ends
             assert "/login" in response.location
+
+
+def test_a_malformed_known_browser_cookie_is_no_known_browser(learner):
+    for cookie in ("a" * 32 + ".740000." + "ä" * 32,  # compare_digest takes ASCII only
+                   "a" * 32 + "." + "9" * 5000 + "." + "b" * 32,  # beyond int()'s 4,300 digits
+                   "a" * 32 + ".٧٤٠٠٠٠." + "b" * 32):  # digits, but not ASCII ones
+        assert services.known_browser(learner, cookie) is None
+
+
+def test_a_malformed_known_browser_cookie_is_a_browser_like_any_other(client, auth, learner):
+    """Such a cookie made the login, the reset request and the new-password page fail (500);
+    the last one after it had stored the password and used up the link."""
+    from elearn.auth import tokens
+    from elearn.auth.models import RESET
+
+    cookie = "a" * 32 + ".740000." + "ä" * 32
+    client.set_cookie("known_browser", cookie)
+    token = csrf_token(client, "/passwort-vergessen")
+    assert client.post("/passwort-vergessen", data={
+        "email": learner.email, "csrf_token": token}).status_code == 200
+    raw = tokens.issue(learner, RESET)
+    db.session.commit()
+    new = "Kiesel Laterne Wolke Zimtstern"
+    client.set_cookie("known_browser", cookie)
+    response = client.post(f"/passwort/neu/{raw}", data={
+        "password": new, "confirm": new, "csrf_token": csrf_token(client, f"/passwort/neu/{raw}")})
+    assert response.status_code == 302 and "Fehler" not in client.get("/").get_data(True)
+    auth.logout()
+    client.set_cookie("known_browser", cookie)
+    assert auth.login(password=new).status_code == 302

@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import timedelta
 
@@ -126,6 +127,7 @@ def change_password(user: User, password: str) -> None:
 # would otherwise lock the person out of the login, the extension and the password change.
 KNOWN_BROWSER_COOKIE = "known_browser"
 KNOWN_BROWSER_DAYS = 180
+_KNOWN_BROWSER = re.compile(r"([0-9a-f]{32})\.([0-9]{1,7})\.([0-9a-f]{32})")  # nonce.day.signature
 
 
 def _browser_signature(user: User, nonce: str, day: int) -> str:
@@ -150,13 +152,15 @@ def known_browser(user: User | None, cookie: str | None) -> str | None:
     """The cookie's random part when the person logged in with this browser within
     KNOWN_BROWSER_DAYS (and has not changed the password since), else None. The date is
     signed: a copied cookie does not count for longer than the browser's own would."""
-    if user is None or not cookie or cookie.count(".") != 2:
+    # The shape first: a signature with other than ASCII letters (compare_digest raises) or a
+    # day of thousands of digits (int() raises) made the login and the password pages fail.
+    parts = _KNOWN_BROWSER.fullmatch(cookie or "")
+    if user is None or parts is None:
         return None
-    nonce, day, signature = cookie.split(".")
-    if len(nonce) != 32 or not (day.isascii() and day.isdigit()) or not hmac.compare_digest(
-            signature, _browser_signature(user, nonce, int(day))):
+    nonce, day, signature = parts[1], int(parts[2]), parts[3]
+    if not hmac.compare_digest(signature, _browser_signature(user, nonce, day)):
         return None
-    return nonce if 0 <= _today_number() - int(day) <= KNOWN_BROWSER_DAYS else None
+    return nonce if 0 <= _today_number() - day <= KNOWN_BROWSER_DAYS else None
 
 
 def is_throttled(email: str, address: str, browser: str | None = None) -> bool:
