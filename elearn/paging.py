@@ -42,13 +42,17 @@ class NoSuchPage(BadRequest):
 
     @property
     def user_message(self) -> str:
+        if self.value.isascii() and self.value.isdigit():  # 0, or beyond any list
+            return _("Diese Seite gibt es nicht. Die Liste beginnt bei Seite 1.")
         return _("„%(value)s“ ist keine Seitenzahl. Die Liste beginnt bei Seite 1.",
                  value=self.value)
 
 
 def page_number(value: str) -> int:
     """The page asked for (1 to 100,000), or NoSuchPage."""
-    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 100_000:
+    # The length first: int() refuses more than 4,300 digits (a 500).
+    if not (value.isascii() and value.isdigit() and len(value) <= 6) \
+            or not 1 <= int(value) <= 100_000:
         raise NoSuchPage(value)
     return int(value)
 

@@ -96,6 +96,12 @@ def test_search_filters_and_pages_with_limit_and_offset(client, admin, make_user
     assert no_page.status_code == 400  # and says why, instead of "reload the page"
     assert "„abc“ ist keine Seitenzahl. Die Liste beginnt bei Seite 1." in no_page.get_data(
         as_text=True)
+    for huge in ("999999", "9" * 5000):  # int() refuses beyond 4,300 digits: a 500 before
+        for path in ("/verwaltung/personen", "/verwaltung/protokoll"):
+            response = client.get(f"{path}?seite={huge}")
+            assert response.status_code == 400
+            assert "Diese Seite gibt es nicht. Die Liste beginnt bei Seite 1." in \
+                response.get_data(as_text=True)
     beyond = client.get("/verwaltung/personen?q=muster&seite=9").get_data(as_text=True)
     assert "Seite 9 gibt es nicht: Die Liste hat 2 Seiten." in beyond
     assert "<title>Personen – Digitalisierungsführerschein" in beyond  # not "Seite 9 von 2"

@@ -518,6 +518,7 @@ def test_admin_page_validates_days_and_is_for_admins_only(client, auth, holder, 
     make_user(email="admin@test.example", roles=("admin",))
     auth.login(email="admin@test.example")
     assert client.get("/verwaltung/zertifikate?tage=abc").status_code == 400
+    assert client.get("/verwaltung/zertifikate?tage=" + "9" * 5000).status_code == 400  # not 500
     assert holder.valid_until > utcnow().date() + timedelta(days=90)
     assert holder.code not in client.get("/verwaltung/zertifikate?tage=90").get_data(
         as_text=True)

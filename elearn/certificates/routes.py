@@ -122,7 +122,8 @@ def admin():
     days = request.args.get("tage", "60")
     # The list is for renewals, not a register of who completed what (expiry = completion
     # plus the validity): at most services.MAX_REMINDER_DAYS ahead.
-    if not (days.isascii() and days.isdigit()) or not 1 <= int(days) <= services.MAX_REMINDER_DAYS:
+    if not (days.isascii() and days.isdigit() and len(days) <= 6) \
+            or not 1 <= int(days) <= services.MAX_REMINDER_DAYS:
         return render_error(400, _("Bitte geben Sie eine Anzahl von Tagen zwischen 1 und "
                                    "%(max)s an.", max=services.MAX_REMINDER_DAYS))
     code = request.args.get("code", "").strip()
