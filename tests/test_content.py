@@ -911,3 +911,14 @@ def test_no_question_repeats_the_hint_the_quiz_page_gives():
     assert len(texts) == 105
     for phrase in ("Mehrere Antworten sind richtig", "Wählen Sie alle zutreffenden"):
         assert not [t for t in texts if phrase in " ".join(t.split())], phrase
+
+
+@pytest.mark.parametrize("written, stored", [("1.10", "1.10"), ("2.0", "2.0"), ("3", "3"),
+                                             ('"1.10"', "1.10")])
+def test_a_version_written_without_quotes_is_taken_as_written(tmp_path, written, stored):
+    """`version: 1.10` was stored as "1.1", the number YAML reads."""
+    root = _mutate(tmp_path, "demo-kurs/course.yaml",
+                   lambda t: t.replace('version: "1.0"', f"version: {written}"))
+    courses, _, errors = load_all(root)
+    assert errors == []
+    assert {c.slug: c.version for c in courses}["demo-kurs"] == stored

@@ -95,6 +95,47 @@ def test_an_earlier_versions_files_change_nothing_unless_named(runner, courses_d
     assert "Neuer Text des" not in services.get_course("demo-kurs")[1].modules[1].body_html
 
 
+def test_a_module_people_worked_on_is_left_out_only_when_named(runner, courses_dir, make_user):
+    """Renaming module files to reorder them (the order is the list in course.yaml) made every
+    learner's progress vanish from the course; deleting a module someone had opened issued
+    certificates at once, and putting it back took none of them away."""
+    from elearn.certificates.models import Certificate
+
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    course, version = services.get_course("demo-kurs")
+    first, second = version.modules
+    done, opened = make_user(), make_user()
+    services.complete_module(done, first)
+    services.record_visit(opened, course, second)
+    db.session.commit()
+    folder = courses_dir / "demo-kurs"
+    for suffix in (".md", ".quiz.yaml"):
+        (folder / f"02-zweites-modul{suffix}").rename(folder / f"02-anderes-modul{suffix}")
+    course_file = folder / "course.yaml"
+    course_file.write_text(course_file.read_text().replace("02-zweites-modul", "02-anderes-modul"))
+    refused = runner.invoke(args=["courses", "sync", str(courses_dir)])
+    assert refused.exit_code == 1
+    assert ("demo-kurs/02-zweites-modul is no longer in its course, but 1 person has worked on "
+            "it") in refused.output
+    assert "rename it back" in refused.output
+    assert "run again with --remove-module demo-kurs/02-zweites-modul." in refused.output
+    assert _versions() == [1]
+    # The renamed module left out too: a course of one module, which one person has done.
+    (folder / "02-anderes-modul.md").unlink()
+    (folder / "02-anderes-modul.quiz.yaml").unlink()
+    course_file.write_text(course_file.read_text().replace("  - 02-anderes-modul\n", ""))
+    refused = runner.invoke(args=["courses", "sync", str(courses_dir)])
+    # The course's certificate and the track's it completes.
+    assert "The change would also issue 2 certificates at once" in refused.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == 0
+    removed = runner.invoke(args=["courses", "sync", str(courses_dir), "--remove-module",
+                                  "demo-kurs/02-zweites-modul", "--remove-module", "x/y"])
+    assert removed.exit_code == 0, removed.output
+    assert "--remove-module x/y ignored" in removed.output
+    assert "certificates issued: 2 (completed by this change)" in removed.output
+    assert _versions() == [1, 2]
+
+
 def test_hidden_files_are_not_content(runner, courses_dir):
     """A Finder's .DS_Store made a new version, and removing it one more."""
     runner.invoke(args=["courses", "sync", str(courses_dir)])
@@ -365,7 +406,8 @@ def test_a_result_links_only_to_what_is_still_offered(runner, courses_dir, clien
                     {"q-nur-eine": "Richtig"}).headers["Location"]
     # A new version without the second module: its result keeps the way to the course only.
     leave_out_the_second_module(courses_dir)
-    assert runner.invoke(args=["courses", "sync", str(courses_dir)]).exit_code == 0
+    assert runner.invoke(args=["courses", "sync", str(courses_dir), "--remove-module",
+                               "demo-kurs/02-zweites-modul"]).exit_code == 0
     page = client.get(second).get_data(as_text=True)
     assert "Zurück zum Modul" not in page and "/kurse/demo-kurs/02-zweites-modul" not in page
     assert 'href="/kurse/demo-kurs"' in page
@@ -395,7 +437,8 @@ def test_an_open_attempt_at_a_module_left_out_links_only_to_what_is_still_offere
     auth.login()
     url = start(client, module="02-zweites-modul")
     leave_out_the_second_module(courses_dir)
-    assert runner.invoke(args=["courses", "sync", str(courses_dir)]).exit_code == 0
+    assert runner.invoke(args=["courses", "sync", str(courses_dir), "--remove-module",
+                               "demo-kurs/02-zweites-modul"]).exit_code == 0
     page = client.get(url).get_data(as_text=True)
     assert "/kurse/demo-kurs/02-zweites-modul" not in page
     assert '<a class="kern-link" href="/kurse/demo-kurs" lang="de">' in page

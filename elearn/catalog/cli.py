@@ -45,6 +45,35 @@ def _summary(courses, track_list) -> str:
     return ", ".join(parts)
 
 
+def _modules_left_out(loaded) -> dict[str, int]:
+    """"course/module" -> how many people worked on it, for each module of a course's current
+    version that the loaded files leave out and that someone has progress in (two queries)."""
+    import sqlalchemy as sa
+
+    from .models import Course, CourseVersion, Module, ModuleProgress
+
+    kept = {item.slug: {module.slug for module in item.modules} for item in loaded}
+    gone = [(course_id, course_slug, module_slug) for course_id, course_slug, module_slug
+            in db.session.execute(
+                sa.select(Course.id, Course.slug, Module.slug)
+                .join(CourseVersion, services.current_version_join())
+                .join(Module, Module.version_id == CourseVersion.id)
+                .where(Course.active, Course.slug.in_(kept)))
+            if module_slug not in kept[course_slug]]
+    if not gone:
+        return {}
+    names = {(course_id, module_slug): f"{course_slug}/{module_slug}"
+             for course_id, course_slug, module_slug in gone}
+    return {names[course_id, module_slug]: people for course_id, module_slug, people
+            in db.session.execute(
+                sa.select(ModuleProgress.course_id, ModuleProgress.module_slug,
+                          sa.func.count(sa.distinct(ModuleProgress.user_id)))
+                .where(sa.or_(*(sa.and_(ModuleProgress.course_id == course_id,
+                                        ModuleProgress.module_slug == module_slug)
+                                for course_id, module_slug in names)))
+                .group_by(ModuleProgress.course_id, ModuleProgress.module_slug))}
+
+
 def _in_use(course_slugs: list[str], track_slugs: list[str]) -> dict[str, str]:
     """Active courses and tracks the sync would retire that people use, with the reason."""
     import sqlalchemy as sa
@@ -96,8 +125,10 @@ def validate(directory):
               help="Retire this course or track although people use it (repeatable).")
 @click.option("--back", "back", multiple=True, metavar="SLUG",
               help="Load this course although its files are an earlier version's (repeatable).")
+@click.option("--remove-module", "remove_module", multiple=True, metavar="COURSE/MODULE",
+              help="Leave out this module although people worked on it (repeatable).")
 @with_appcontext
-def sync(directory, retire, back):
+def sync(directory, retire, back, remove_module):
     """Load valid courses into the database; refuse everything if any file has an error.
 
     A course or track that is no longer in the folder is retired. One that people use (a
@@ -150,9 +181,34 @@ def sync(directory, retire, back):
     for slug in sorted(set(back) - set(earlier)):
         click.echo(f"--back {slug} ignored: no course of that slug has an earlier version's "
                    "files.", err=True)
+    # A module left out (or its file renamed, which is a new module: the order is the list in
+    # course.yaml) takes what people did in it out of the course, and completes whoever did the
+    # rest, with a certificate that stays when the module comes back.
+    left_out = _modules_left_out(courses)
+    unnamed_modules = {key: people for key, people in left_out.items()
+                       if key not in remove_module}
+    for key in sorted(set(remove_module) - set(left_out)):
+        click.echo(f"--remove-module {key} ignored: no module of that name is left out of its "
+                   "course and has been worked on.", err=True)
     report = services.sync_courses(courses)
     track_report = tracks.sync_tracks(track_list)
     issued = certificates.catch_up()
+    if unnamed_modules:
+        for key, people in sorted(unnamed_modules.items()):
+            click.echo(f"{key} is no longer in its course, but "
+                       + ("1 person has" if people == 1 else f"{people} people have")
+                       + " worked on it: that work would no longer count for the course.",
+                       err=True)
+        if issued:
+            click.echo(f"The change would also issue {_count(len(issued), 'certificate')} at "
+                       "once, to people who have done everything else.", err=True)
+        click.echo("Nothing was changed. If a module file was renamed by mistake, rename it "
+                   "back (the order of the modules is their list in course.yaml, not the file "
+                   "names); to leave the module out on purpose, run again with "
+                   + " ".join(f"--remove-module {key}" for key in sorted(unnamed_modules))
+                   + ".", err=True)
+        db.session.rollback()
+        raise SystemExit(1)
     db.session.commit()
     click.echo(_summary(courses, track_list))
     for label, slugs in (("new", report.created), ("new version", report.updated),

@@ -103,7 +103,8 @@ class Collector:
     def _check_type(self, data, key, kind, required, what, line) -> None:
         value = data[key]
         if kind is str and isinstance(value, int | float) and not isinstance(value, bool):
-            data[key] = value = str(value)  # `version: 1.0` is meant as text
+            # `version: 1.10` is meant as text, and as written (not as the number 1.1)
+            data[key] = value = getattr(value, "source", str(value))
         wrong = not isinstance(value, kind) or (kind is not bool and isinstance(value, bool))
         if wrong:
             self.add(line, f"Feld „{key}“ muss {TYPE_NAMES[kind]} sein ({what}).")

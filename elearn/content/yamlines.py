@@ -26,6 +26,16 @@ class YamlSyntaxError(Exception):
         self.message = message
 
 
+class _Int(int):
+    """A number as the file writes it (`source`): a field that takes text reads that."""
+
+    source: str
+
+
+class _Float(float):
+    source: str
+
+
 def _folded_list_item(node: yaml.ScalarNode) -> int | None:
     """The 0-based line within the text of a plain scalar's continuation line that starts
     with "- ": a list item indented one space more than the one before, which YAML reads as
@@ -56,6 +66,9 @@ def _scalar(node: yaml.ScalarNode, offset: int):
                               f"Wert lässt sich nicht lesen: {problem}") from None
     finally:
         loader.dispose()
+    if node.style is None and type(value) in (int, float):  # `version: 1.10` means "1.10"
+        value = (_Int if type(value) is int else _Float)(value)
+        value.source = node.value
     found = FORBIDDEN_CHARACTERS.search(value) if isinstance(value, str) else None
     if found:  # written as an escape in quotes ("\0", "\u202e"): the file itself is clean
         raise YamlSyntaxError(node.start_mark.line + 1 + offset, refused_character(found))
