@@ -1,6 +1,5 @@
 import re
 
-import pytest
 import sqlalchemy as sa
 
 from elearn.auth import services
