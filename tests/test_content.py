@@ -922,3 +922,31 @@ def test_a_version_written_without_quotes_is_taken_as_written(tmp_path, written,
     courses, _, errors = load_all(root)
     assert errors == []
     assert {c.slug: c.version for c in courses}["demo-kurs"] == stored
+
+
+def test_quiz_texts_are_checked_like_a_modules_and_show_no_media(tmp_path):
+    """A question's `<script>` vanished, a javascript: link went dead and an image from media/
+    showed as broken (its path led to /versuche/media/…), all without a word from validate."""
+    root = _mutate(tmp_path, "demo-kurs/01-erstes-modul.quiz.yaml", lambda t: t
+                   .replace("text: Welche Antwort ist richtig?",
+                            'text: "Welche? ![Rote Fläche](media/bild.png) <script>x</script>"')
+                   .replace("feedback: Genau.",
+                            "feedback: '[Mehr](javascript:void) [Web](https://bsi.bund.de)'")
+                   .replace("{text: Falsche}", "{text: '[Liste](media/liste.pdf)'}"))
+    _, _, errors = load_all(root)
+    media = ("Frage „einfach“: Bilder und Dateien aus media/ lassen sich im Quiz nicht zeigen; "
+             "zeigen oder verlinken Sie sie im Text des Moduls.")
+    assert [e.message for e in errors] == [
+        media,
+        "Frage „einfach“: HTML-Element <script> oder sein Attribut ist nicht erlaubt: Es wird "
+        "beim Anzeigen entfernt.",
+        "„[Mehr](javascript:void)“ wird nicht als Link oder Bild erkannt und erscheint so "
+        "als Text. Enthält die Adresse Leerzeichen, setzen Sie sie in spitze Klammern: "
+        "[Plan (PDF)](<media/Plan März.pdf>). Adressen mit javascript: sind nicht erlaubt.",
+        media.replace("„einfach“", "„mehrfach“")]
+    assert {e.line for e in errors} == {3, 14}
+    gift = _mutate(tmp_path / "gift", "fragetypen/02-gift.quiz.gift",
+                   lambda t: "::Bild::Was zeigt ![Logo](media/logo.png)? {=Ein Logo ~Nichts}\n\n"
+                   + t)
+    _, _, errors = load_all(gift)
+    assert [e.message for e in errors] == [media.replace("„einfach“", "„bild“")]

@@ -3,6 +3,7 @@
 import hashlib
 import os
 import re
+from dataclasses import asdict
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
@@ -528,7 +529,7 @@ def _load_quiz(root: Path, module_path: Path, errors: list) -> Quiz | None:
     if gift_path.exists():
         col = Collector(errors, root, gift_path)
         text = col.read_text(gift_path, encoding="utf-8-sig")
-        return None if text is None else gift.read_quiz(col, text)
+        return None if text is None else _checked_texts(col, gift.read_quiz(col, text))
     if not yaml_path.exists():
         Collector(errors, root, module_path).add(
             1, f"Quiz fehlt: Zu jedem Modul gehört {yaml_path.name} oder {gift_path.name}.")
@@ -536,4 +537,55 @@ def _load_quiz(root: Path, module_path: Path, errors: list) -> Quiz | None:
     col = Collector(errors, root, yaml_path)
     text = col.read_text(yaml_path)
     data = None if text is None else col.yaml(text)
-    return None if data is None else quizyaml.read_quiz(col, data)
+    return None if data is None else _checked_texts(col, quizyaml.read_quiz(col, data))
+
+
+def _checked_texts(col, quiz: Quiz | None) -> Quiz | None:
+    """A quiz's texts are Markdown too, shown on the quiz and result pages: what they would lose
+    there is an error, as in a module (a script, a javascript: link). Images and files from
+    media/ have no place there (their paths would lead nowhere from the quiz's pages): the
+    module's text shows them."""
+    for question in quiz.questions if quiz else []:
+        for text in _strings(asdict(question), skip={"id", "type", "scoring"}):
+            _check_quiz_text(col, question.line, question.id, text)
+    return quiz
+
+
+def _strings(value, skip=frozenset()):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key not in skip:
+                yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _check_quiz_text(col, line: int, qid: str, text: str) -> None:
+    what = f"Frage „{qid}“: " if qid else ""
+    media = (f"{what}Bilder und Dateien aus media/ lassen sich im Quiz nicht zeigen; zeigen "
+             "oder verlinken Sie sie im Text des Moduls.")
+    for token in render.parse(text):
+        pieces = [token] if token.type == "html_block" else token.children or []
+        for child in pieces:
+            if child.type == "image" or (child.type == "link_open"
+                                         and _is_local(child.attrGet("href") or "")):
+                col.add(line, media)
+            elif child.type == "link_open":
+                _check_link(col, Path(), line, child.attrGet("href") or "")
+            elif child.type in ("html_inline", "html_block"):
+                parser = _Tags()
+                parser.feed(child.content)
+                parser.close()
+                for tag, attrs, _offset in parser.found:
+                    if tag == "img" or (tag == "a" and _is_local(attrs.get("href") or "")):
+                        col.add(line, media)
+                    elif tag == "a":
+                        _check_link(col, Path(), line, attrs.get("href") or "")
+                    elif tag in _REFUSED_TAGS or any(a.startswith("on") for a in attrs):
+                        col.add(line, f"{what}HTML-Element <{tag}> oder sein Attribut ist "
+                                      "nicht erlaubt: Es wird beim Anzeigen entfernt.")
+        if token.children:
+            _check_unread_links(col, token.children, line)
