@@ -357,6 +357,17 @@ SOURCE = "- Testquelle: https://www.gesetze-im-internet.de/ozg/"
     (lambda t: t.replace(SOURCE, "Siehe Intranet.\n\n## Anhang\n\n- Eine Liste"),
      "kurse/demo-kurs/01-erstes-modul.md:26: Abschnitt „## Quellen“ nennt keine Quelle"),
     (lambda t: t.replace(SOURCE, "1. Testquelle: https://www.bsi.bund.de/"), None),
+    # Each source ends with its address (bare, in angle brackets or as a link's target).
+    (lambda t: t.replace(SOURCE, "- Bundesfachstelle: PDF prüfen"),
+     "kurse/demo-kurs/01-erstes-modul.md:28: Quelle ohne Adresse am Ende"),
+    (lambda t: t.replace(SOURCE, "- BSI: über die Suche auf www.bsi.bund.de"),
+     "kurse/demo-kurs/01-erstes-modul.md:28: Quelle ohne Adresse am Ende"),
+    (lambda t: t.replace(SOURCE, "- BSI: <https://www.bsi.bund.de/>\n  - Unterpunkt ohne"),
+     None),
+    (lambda t: t.replace(SOURCE, "- BSI: [Phishing](https://www.bsi.bund.de/phishing)."), None),
+    # The sources are the module's last section.
+    (lambda t: t.replace(SOURCE, SOURCE + "\n\n## Übung\n\nNoch etwas."),
+     "kurse/demo-kurs/01-erstes-modul.md:30: „Übung“ steht nach „## Quellen“"),
     # A heading almost like it: the message points at it.
     (lambda t: t.replace("## Quellen", "## Quellen:"),
      "kurse/demo-kurs/01-erstes-modul.md:26: Abschnitt „## Quellen“ fehlt: „## Quellen:“"),

@@ -400,6 +400,11 @@ def _check_unread_links(col, children, line: int) -> None:
             line += child.content.count("\n")
 
 
+# A source's last word is its address: bare, in angle brackets, or as a Markdown link's target.
+_ENDS_WITH_ADDRESS = re.compile(
+    r"(?:https?://\S+|<https?://[^>\s]+>|\]\(<?https?://[^)\s]+>?\))[.;,]?\s*\Z", re.IGNORECASE)
+
+
 def _check_sources(col, tokens, body: str, body_start: int) -> None:
     """A "## Quellen" section that lists at least one source."""
     if not re.search(r"^##\s+Quellen\s*$", body, re.MULTILINE):
@@ -414,15 +419,27 @@ def _check_sources(col, tokens, body: str, body_start: int) -> None:
         else:
             col.add(body_start, "Abschnitt „## Quellen“ fehlt.")
         return
-    heading, items = None, 0
+    heading, items, level = None, 0, None
     for index, token in enumerate(tokens):
         if token.type == "heading_open" and heading is not None and token.tag in ("h1", "h2"):
+            # Text after it would read as sources, or as the module's end after its sources.
+            col.add(body_start + (token.map[0] if token.map else 0),
+                    f"„{tokens[index + 1].content.strip()}“ steht nach „## Quellen“: Die "
+                    "Quellen sind der letzte Abschnitt eines Moduls; stellen Sie den "
+                    "Abschnitt davor.")
             break
         if (token.type == "heading_open" and token.tag == "h2" and token.map
                 and tokens[index + 1].content.strip() == "Quellen"):
             heading = body_start + token.map[0]
         elif heading is not None and token.type == "list_item_open":
             items += 1
+            level = token.level if level is None else level
+            text = next((t.content for t in tokens[index + 1:] if t.type == "inline"), "")
+            if token.level == level and not _ENDS_WITH_ADDRESS.search(text):
+                col.add(body_start + (token.map[0] if token.map else 0),
+                        "Quelle ohne Adresse am Ende: Jede Quelle endet mit ihrer vollständigen "
+                        "Adresse („- Herausgeber: Titel: https://…“); „über die Suche auf …“ "
+                        "genügt nicht.")
     if heading is not None and not items:
         col.add(heading, "Abschnitt „## Quellen“ nennt keine Quelle: Führen Sie jede Quelle als "
                          "Listenpunkt auf, der mit ihrer Adresse endet "
