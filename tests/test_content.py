@@ -961,3 +961,24 @@ def test_quiz_texts_are_checked_like_a_modules_and_show_no_media(tmp_path):
                    + t)
     _, _, errors = load_all(gift)
     assert [e.message for e in errors] == [media.replace("„einfach“", "„bild“")]
+
+
+@pytest.mark.parametrize("name, hint", [
+    ("anhang.md", "Legen Sie Dateien für die Lernenden in media/ ab"),
+    ("01-erstes-modul.quiz.yml", "Ist es das Quiz zum Modul 01-erstes-modul, heißt die Datei "
+                                 "01-erstes-modul.quiz.yaml oder 01-erstes-modul.quiz.gift."),
+    ("02-zweites-modul.yaml", "Ist es das Quiz zum Modul 02-zweites-modul"),
+    ("bilder", "Legen Sie Dateien für die Lernenden in media/ ab"),
+])
+def test_a_file_that_is_no_part_of_the_course_is_named(tmp_path, name, hint):
+    """`anhang.md` and a quiz saved as `.quiz.yml` were left out without a word (the module's
+    error said only "Quiz fehlt"), and a change to them made a new version."""
+    root = _mutate(tmp_path, "demo-kurs/course.yaml", lambda t: t)
+    if name == "bilder":
+        (root / "demo-kurs" / name).mkdir()
+    else:
+        (root / "demo-kurs" / name).write_text("x: 1\n", encoding="utf-8")
+    _, _, errors = load_all(root)
+    assert [(e.path, e.line) for e in errors] == [(f"kurse/demo-kurs/{name}", 1)]
+    assert "gehört zu keinem Teil des Kurses" in errors[0].message
+    assert hint in errors[0].message

@@ -271,7 +271,28 @@ def _load_modules(root, folder, data, col, errors) -> list[Module]:
             # Not the Mac's "._01-modul.quiz.yaml" beside it on a network share.
             if path.name[: -len(suffix)] not in seen and not is_junk(path.name):
                 Collector(errors, root, path).add(1, "Quiz gehört zu keinem aufgeführten Modul.")
+    _check_other_files(root, folder, errors)
     return modules
+
+
+def _check_other_files(root: Path, folder: Path, errors: list) -> None:
+    """A file beside the modules that is none of the course's parts (`anhang.md`, a quiz saved
+    as `.quiz.yml`) was silently left out, yet its change made a new version."""
+    for path in sorted(folder.iterdir()):
+        name = path.name
+        if (is_junk(name) or name == "course.yaml" or (name == "media" and path.is_dir())
+                or MODULE_FILE.match(name) or name.endswith(QUIZ_SUFFIXES)
+                or (path.suffix.lower() == ".md" and name[:1].isdigit())):  # named above
+            continue
+        stem = re.sub(r"(\.quiz)?\.(yml|yaml|gift|txt)$", "", name, flags=re.IGNORECASE)
+        hint = (f" Ist es das Quiz zum Modul {stem}, heißt die Datei {stem}.quiz.yaml oder "
+                f"{stem}.quiz.gift." if stem != name and (folder / f"{stem}.md").exists() else
+                " Legen Sie Dateien für die Lernenden in media/ ab und verlinken Sie sie in "
+                "einem Modul; Notizen gehören außerhalb des Kursordners.")
+        Collector(errors, root, path).add(
+            1, f"{'Ordner' if path.is_dir() else 'Datei'} „{name}“ gehört zu keinem Teil des "
+               "Kurses: Ein Kursordner enthält course.yaml, die Module (NN-name.md) mit ihren "
+               "Quizdateien und den Ordner media/." + hint)
 
 
 def _split_front_matter(col, text: str) -> tuple[str, str, int] | None:
