@@ -27,7 +27,10 @@ def broken_errors():
     "nicht richtig geschlossen,",
     "broken/kaputt/course.yaml:2: Unbekanntes Feld „titel“",
     "broken/kaputt/course.yaml:1: Pflichtfeld „audience“ fehlt",
-    "broken/doppelt-b/course.yaml:1: Kurskennung „gleich“ ist doppelt",
+    "broken/doppelt-a/course.yaml:1: Kurskennung „gleich“ ist doppelt (auch im Ordner "
+    "doppelt-b)",
+    "broken/doppelt-b/course.yaml:1: Kurskennung „gleich“ ist doppelt (auch im Ordner "
+    "doppelt-a)",
     "broken/kaputt/course.yaml:11: Modul „03-fehlt“ ist aufgeführt, aber 03-fehlt.md fehlt.",
     "broken/kaputt/course.yaml:8: 09-nicht-gelistet.md liegt im Kursordner, ist aber unter",
     "broken/kaputt/01-frontmatter.md:3: YAML-Syntaxfehler: Diese Liste in eckigen Klammern",
@@ -52,7 +55,7 @@ def test_each_error_is_reported_with_file_and_line(broken_errors, expected):
 
 
 def test_all_errors_are_collected_not_just_the_first(broken_errors):
-    assert len(broken_errors) == 21
+    assert len(broken_errors) == 22
     # one message per mistake: a step without a course gets no follow-up about its module
     assert not any("im Kurs „“" in e for e in broken_errors), broken_errors
 
@@ -62,7 +65,7 @@ def test_validate_command_prints_errors_and_exits_1(runner):
     assert result.exit_code == 1
     assert "broken/kaputt/course.yaml:2: Unbekanntes Feld „titel“" in result.output
     assert result.output.strip().endswith(
-        "1 course, 1 module, 1 question, 21 errors (courses with errors are not counted)")
+        "1 course, 1 module, 1 question, 22 errors (courses with errors are not counted)")
 
 
 def test_validate_good_fixture_exits_0(runner):

@@ -168,9 +168,13 @@ def load_directory(root: str | Path, failed: set[str] | None = None,
             failed.add(folder.name)
             continue
         if course.slug in slug_seen:
-            Collector(errors, root, folder / "course.yaml").add(
-                1, f"Kurskennung „{course.slug}“ ist doppelt (auch in {slug_seen[course.slug]})."
-            )
+            # On each course.yaml: the one sorted first is often the course that had it first.
+            first = slug_seen[course.slug]
+            for here, there in ((folder.name, first), (first, folder.name)):
+                Collector(errors, root, root / here / "course.yaml").add(
+                    1, f"Kurskennung „{course.slug}“ ist doppelt (auch im Ordner {there}): "
+                       "Jeder Kurs braucht eine eigene; die eines veröffentlichten Kurses "
+                       "bleibt, wie sie ist.")
         slug_seen.setdefault(course.slug, folder.name)
         if len(errors) == before:
             courses.append(course)
