@@ -397,7 +397,22 @@ def _check_body(col, folder: Path, body: str, body_start: int) -> None:
 
 # Markdown link or image syntax left as text: the address holds a space (write it in angle
 # brackets) or is refused by the Markdown parser (javascript:, vbscript:, file:).
-_UNREAD_LINK = re.compile(r"!?\[[^\]]*\]\([^)]*\)")
+_UNREAD_LINK = re.compile(r"!?\[[^\]]*\](?:\((?:[^()\n]|\([^()\n]*\))*\)|\[[^\]]*\])"
+                          r"|<[a-z][a-z0-9+.-]*:[^<>\s]*>", re.IGNORECASE)
+_SCHEME = re.compile(r"(?:\]\(\s*<?|^<)([a-z][a-z0-9+.-]*):", re.IGNORECASE)
+
+
+def _unread_reason(link: str) -> str:
+    """Why Markdown left this link as text, as far as can be told from it."""
+    scheme = _SCHEME.search(link)
+    if scheme and scheme.group(1).lower() not in render.ALLOWED_PROTOCOLS:
+        return (f"Adressen mit {scheme.group(1)}: sind nicht erlaubt (nur http, https, mailto "
+                "und tel).")
+    if re.search(r"\]\[[^\]]*\]$", link):
+        return ("Der Verweis in der zweiten Klammer ist nirgends mit einer Zeile "
+                "„[Name]: https://…“ erklärt.")
+    return ("Enthält die Adresse Leerzeichen, setzen Sie sie in spitze Klammern: "
+            "[Plan (PDF)](<media/Plan März.pdf>).")
 
 
 def _check_unread_links(col, children, line: int) -> None:
@@ -413,11 +428,9 @@ def _check_unread_links(col, children, line: int) -> None:
             text += "\0" if escaped else child.content
             continue
         for found in _UNREAD_LINK.finditer(text):
-            col.add(line, f"„{shown[found.start():found.end()]}“ wird nicht als Link oder Bild "
-                          "erkannt und erscheint so als Text. Enthält die Adresse "
-                          "Leerzeichen, setzen Sie sie in spitze Klammern: "
-                          "[Plan (PDF)](<media/Plan März.pdf>). Adressen mit javascript: sind "
-                          "nicht erlaubt.")
+            link = shown[found.start():found.end()]
+            col.add(line, f"„{link}“ wird nicht als Link oder Bild erkannt und erscheint so "
+                          f"als Text. {_unread_reason(link)}")
         text = shown = ""
         if child is not None and child.type in ("softbreak", "hardbreak"):
             line += 1
