@@ -69,6 +69,13 @@ def test_changed_file_makes_a_new_version(runner, courses_dir):
     assert _versions() == [1, 2]
     course, version = services.get_course("demo-kurs")
     assert "Neuer Text des" in version.modules[1].body_html
+    # Learners and certificates showed "Version 1.0" after thirty changes: the sync says so.
+    assert "note: the files of demo-kurs changed, but its version: is still the same." in \
+        result.output
+    course_file = courses_dir / "demo-kurs" / "course.yaml"
+    course_file.write_text(course_file.read_text().replace('version: "1.0"', 'version: "1.1"'))
+    result = runner.invoke(args=["courses", "sync", str(courses_dir)])
+    assert "new version: demo-kurs" in result.output and "note:" not in result.output
 
 
 def test_an_earlier_versions_files_change_nothing_unless_named(runner, courses_dir, tmp_path):

@@ -219,5 +219,9 @@ def sync(directory, retire, back, remove_module):
                        ("retired tracks", "retired")):
         if track_report[key]:
             click.echo(f"{label}: {', '.join(track_report[key])}")
+    for slug in report.same_label:
+        click.echo(f"note: the files of {slug} changed, but its version: is still the same. "
+                   "Raise it in course.yaml when you publish a change: learners and new "
+                   "certificates show it.")
     if issued:  # people whom the change completed: a module or a step left out
         click.echo(f"certificates issued: {len(issued)} (completed by this change)")

@@ -21,6 +21,7 @@ class SyncReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
+    same_label: list[str] = field(default_factory=list)  # new version, `version:` unchanged
 
 
 def sync_courses(loaded: list[content.Course]) -> SyncReport:
@@ -40,6 +41,8 @@ def sync_courses(loaded: list[content.Course]) -> SyncReport:
             continue
         else:
             report.updated.append(item.slug)
+            if current_version(course).label == item.version:
+                report.same_label.append(item.slug)
         course.folder, course.active = item.folder, True
         course.current_version_number += 1
         _add_version(course, item)
