@@ -596,3 +596,28 @@ def test_a_pass_during_a_sync_that_leaves_out_the_last_other_module_earns_the_ce
     assert db.session.scalars(sa.select(Certificate.title).where(
         Certificate.user_id == learner.id, Certificate.course_id.is_not(None))).all() == [
         "Testkurs Digitales Arbeiten"]
+
+
+def test_a_module_added_after_the_certificate_leaves_it_in_force_and_says_so(
+        runner, courses_dir, client, auth, learner):
+    """The holder's course page showed "2 von 3" and no word of the certificate."""
+    from elearn.certificates import services as certificates
+
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    course, version = services.get_course("demo-kurs")
+    for module in version.modules:
+        services.complete_module(learner, module)
+    certificates.issue(learner, course, version)
+    db.session.commit()
+    folder = courses_dir / "demo-kurs"
+    shutil.copy(folder / "02-zweites-modul.md", folder / "03-drittes-modul.md")
+    shutil.copy(folder / "02-zweites-modul.quiz.yaml", folder / "03-drittes-modul.quiz.yaml")
+    course_file = folder / "course.yaml"
+    course_file.write_text(course_file.read_text() + "  - 03-drittes-modul\n")
+    assert "new version: demo-kurs" in runner.invoke(
+        args=["courses", "sync", str(courses_dir)]).output
+    auth.login()
+    page = client.get("/kurse/demo-kurs").get_data(as_text=True)
+    assert "Sie haben das Zertifikat dieses Kurses. Seither ist der Kurs um Inhalte ergänzt " \
+           "worden: Sie können sie bearbeiten, Ihr Zertifikat gilt weiter." in page
+    assert 'href="/zertifikate"' in page
