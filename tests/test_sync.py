@@ -135,6 +135,13 @@ def test_a_module_people_worked_on_is_left_out_only_when_named(runner, courses_d
     # The course's certificate and the track's it completes.
     assert "The change would also issue 2 certificates at once" in refused.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == 0
+    dry = runner.invoke(args=["courses", "sync", str(courses_dir), "--dry-run",
+                              "--remove-module", "demo-kurs/02-zweites-modul"])
+    assert dry.exit_code == 0 and "dry run, nothing written:" in dry.output
+    assert "new version: demo-kurs" in dry.output
+    assert "certificates to be issued: 2 (completed by this change)" in dry.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == 0
+    assert _versions() == [1]
     removed = runner.invoke(args=["courses", "sync", str(courses_dir), "--remove-module",
                                   "demo-kurs/02-zweites-modul", "--remove-module", "x/y"])
     assert removed.exit_code == 0, removed.output

@@ -127,8 +127,10 @@ def validate(directory):
               help="Load this course although its files are an earlier version's (repeatable).")
 @click.option("--remove-module", "remove_module", multiple=True, metavar="COURSE/MODULE",
               help="Leave out this module although people worked on it (repeatable).")
+@click.option("--dry-run", is_flag=True,
+              help="Check against the database and say what would change; write nothing.")
 @with_appcontext
-def sync(directory, retire, back, remove_module):
+def sync(directory, retire, back, remove_module, dry_run):
     """Load valid courses into the database; refuse everything if any file has an error.
 
     A course or track that is no longer in the folder is retired. One that people use (a
@@ -209,7 +211,11 @@ def sync(directory, retire, back, remove_module):
                    + ".", err=True)
         db.session.rollback()
         raise SystemExit(1)
-    db.session.commit()
+    if dry_run:
+        db.session.rollback()
+        click.echo("dry run, nothing written:")
+    else:
+        db.session.commit()
     click.echo(_summary(courses, track_list))
     for label, slugs in (("new", report.created), ("new version", report.updated),
                          ("unchanged", report.unchanged), ("retired", report.retired)):
@@ -224,4 +230,5 @@ def sync(directory, retire, back, remove_module):
                    "Raise it in course.yaml when you publish a change: learners and new "
                    "certificates show it.")
     if issued:  # people whom the change completed: a module or a step left out
-        click.echo(f"certificates issued: {len(issued)} (completed by this change)")
+        click.echo(f"certificates {'to be ' if dry_run else ''}issued: {len(issued)} "
+                   "(completed by this change)")
