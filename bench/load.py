@@ -41,7 +41,7 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-SECRET_KEY = "bench-load-secret"
+SECRET_KEY = "bench-load-secret-" + "0" * 32
 os.environ.setdefault("SECRET_KEY", SECRET_KEY)
 
 from elearn import content, create_app  # noqa: E402

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("SECRET_KEY", "bench")
+os.environ.setdefault("SECRET_KEY", "bench-only-" + "0" * 32)
 
 from elearn import content, create_app  # noqa: E402
 from elearn.auth.models import name_sort_key  # noqa: E402

@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("SECRET_KEY", "bench")
+os.environ.setdefault("SECRET_KEY", "bench-only-" + "0" * 32)
 
 from elearn import create_app  # noqa: E402
 from elearn.demo.services import seed_offices  # noqa: E402

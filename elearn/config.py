@@ -6,9 +6,18 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 
+MIN_SECRET_KEY = 32  # characters; the generated key has 64
+
+
 def _secret_key(instance_path: str) -> str:
     """Return SECRET_KEY from the environment, or one generated once into the instance folder."""
     if key := os.environ.get("SECRET_KEY"):
+        if len(key) < MIN_SECRET_KEY:
+            # A word or a short phrase can be found from one session cookie by trying, and
+            # whoever has it signs a cookie that logs in as anyone, administrators included.
+            raise SystemExit(f"SECRET_KEY has {len(key)} characters; at least {MIN_SECRET_KEY} "
+                             "are needed (whoever guesses it can log in as anyone). Make one "
+                             "with python3 -c 'import secrets; print(secrets.token_hex(32))'.")
         return key
     path = Path(instance_path) / "secret_key"
     try:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import has_app_context
 from flask.testing import FlaskClient
 
-os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123")
 
 from elearn import create_app  # noqa: E402
 from elearn.auth import models as auth_models  # noqa: E402

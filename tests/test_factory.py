@@ -72,9 +72,20 @@ def test_secret_key_generated_once_into_instance_folder(monkeypatch, tmp_path):
 
 
 def test_secret_key_from_environment_wins(monkeypatch, tmp_path):
-    monkeypatch.setenv("SECRET_KEY", "from-env")
-    assert config.from_environment(str(tmp_path))["SECRET_KEY"] == "from-env"
+    monkeypatch.setenv("SECRET_KEY", "from-env-" + "k" * 23)
+    assert config.from_environment(str(tmp_path))["SECRET_KEY"] == "from-env-" + "k" * 23
     assert not (tmp_path / "secret_key").exists()
+
+
+def test_a_short_secret_key_is_refused(monkeypatch, tmp_path):
+    """SECRET_KEY=geheim was taken: found from one session cookie by trying words, it signs a
+    cookie that logs in as anyone."""
+    monkeypatch.setenv("SECRET_KEY", "k" * 31)
+    with pytest.raises(SystemExit) as refused:
+        config.from_environment(str(tmp_path))
+    assert str(refused.value).startswith("SECRET_KEY has 31 characters; at least 32 are needed")
+    monkeypatch.setenv("SECRET_KEY", "k" * 32)
+    assert config.from_environment(str(tmp_path))["SECRET_KEY"] == "k" * 32
 
 
 @pytest.mark.parametrize("value", ["-5", "0", "abc", "99999999"])

@@ -62,7 +62,7 @@ def test_make_run_checks_the_settings_under_their_own_heading(tmp_path):
     make = shutil.which("make")
     assert make is not None
     env = {**os.environ, "ELEARN_MIN_GROUP_SIZE": "1", "DATABASE_URL": "",
-           "SECRET_KEY": "only-for-this-test"}
+           "SECRET_KEY": "only-for-this-test-0123456789abcdef"}
     result = subprocess.run([make, "-s", "settings"], cwd=ROOT, env=env,  # noqa: S603
                             capture_output=True, text=True)
     assert result.returncode != 0

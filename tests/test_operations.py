@@ -190,7 +190,7 @@ def test_gunicorn_stops_on_a_refused_setting_and_says_why(tmp_path):
 
 @pytest.mark.parametrize(("url", "key", "warned"), [
     ("postgresql://elearn:pw@db/elearn", "", True),
-    ("postgresql://elearn:pw@db/elearn", "ein-gemeinsamer-schluessel", False),
+    ("postgresql://elearn:pw@db/elearn", "ein-gemeinsamer-schluessel-fuer-alle-server", False),
     ("", "", False),  # SQLite: one machine, its own key is right
 ])
 def test_a_shared_database_without_secret_key_is_warned_about(monkeypatch, caplog, tmp_path,
@@ -376,7 +376,7 @@ def test_gunicorn_stops_before_db_upgrade_and_says_why(tmp_path, revisions):
     if revisions:
         revisions = [_head_and_before()[1]]
     env = {**os.environ, "DATABASE_URL": _schema_at(tmp_path, revisions),
-           "SECRET_KEY": "ein-schluessel"}
+           "SECRET_KEY": "ein-schluessel-nur-fuer-diesen-test-0123"}
     log = tmp_path / "error.log"
     result = subprocess.run(  # noqa: S603
         [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", "127.0.0.1:0",
