@@ -5,7 +5,6 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
-
 MIN_SECRET_KEY = 32  # characters; the generated key has 64
 
 

@@ -338,7 +338,7 @@ def _load_module(root: Path, folder: Path, path: Path, errors: list) -> Module |
     _check_body(col, folder, body, body_start)
     return Module(
         slug=path.stem, title=data.get("title") or "", estimated_minutes=minutes or 0,
-        objectives=[str(o) for o in objectives], body=body, body_line=body_start,
+        objectives=[str(o) for o in objectives], body=body,
         videos=videos, quiz=_load_quiz(root, path, errors),
     )
 

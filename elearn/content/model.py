@@ -91,7 +91,6 @@ class Module:
     estimated_minutes: int
     objectives: list[str]
     body: str
-    body_line: int  # line of the file where the Markdown body starts
     videos: list[Video] = field(default_factory=list)
     quiz: Quiz | None = None
 

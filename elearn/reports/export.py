@@ -92,7 +92,7 @@ def filename(report: Report, fmt: str) -> str:
     if report.office is not None:
         parts.append("amt-" + (re.sub(r"[^A-Za-z0-9.]+", "-", report.office.code).strip("-")
                                or str(report.office.id)))
-    if report.date_from or report.date_to:
+    if report.has_period:
         parts.append(f"{report.date_from or 'anfang'}-bis-{report.date_to or 'heute'}")
     parts.append(f"stand-{report.today.isoformat()}")
     return "-".join(parts) + "." + fmt
@@ -102,7 +102,7 @@ def about(report: Report) -> list[list[str]]:
     """What the table shows, for the second sheet of the XLSX file."""
     german = "%d.%m.%Y"
     period = "gesamt"
-    if report.date_from or report.date_to:
+    if report.has_period:
         period = (f"{report.date_from.strftime(german) if report.date_from else '…'} – "
                   f"{report.date_to.strftime(german) if report.date_to else '…'}")
     office = (f"{report.office.code} {report.office.name} (mit untergeordneten Einheiten)"
@@ -111,14 +111,14 @@ def about(report: Report) -> list[list[str]]:
             ["Lernpfad" if report.subject.kind == "track" else "Kurs", report.subject.title],
             ["Amt", office],
             ["Zeitraum (für Begonnen, Abgeschlossen und Einstufungstests)", period],
-            [STATUS_LABEL_PERIOD if report.date_from or report.date_to else STATUS_LABEL,
+            [STATUS_LABEL_PERIOD if report.has_period else STATUS_LABEL,
              report.today.strftime(german)],
             ["n. a.", f"nicht ausgewiesen: weniger als {report.min_group} Personen "
                       "oder daraus ableitbar"]]
     # The headers stay as they were (scheduled imports match them); what two of them count:
     rows.append(["davon per Einstufungstest",
                  "Abschlüsse mit mindestens einem Modul per Einstufungstest"])
-    if report.date_from or report.date_to:
+    if report.has_period:
         rows.append([NOT_APPLICABLE, "Zertifikatsstatus: nur im Bericht ohne Zeitraum"])
     elif report.not_applicable:
         rows.append([NOT_APPLICABLE, "Zertifikate laufen nicht ab: keine Angaben zum Ablauf"])

@@ -105,6 +105,11 @@ class Report:
     def total(self) -> Row:
         return self.rows[0]
 
+    @property
+    def has_period(self) -> bool:
+        """Counts from or up to a day (started, completed, placement tests in the period)."""
+        return bool(self.date_from or self.date_to)
+
 
 def subjects() -> list[Subject]:
     """Every active course and track, tracks first."""
