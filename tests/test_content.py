@@ -1002,3 +1002,11 @@ def test_a_file_that_is_no_part_of_the_course_is_named(tmp_path, name, hint):
     assert [(e.path, e.line) for e in errors] == [(f"kurse/demo-kurs/{name}", 1)]
     assert "gehört zu keinem Teil des Kurses" in errors[0].message
     assert hint in errors[0].message
+
+
+def test_a_field_of_the_wrong_type_is_named_in_a_whole_sentence(tmp_path):
+    root = _mutate(tmp_path, "demo-kurs/course.yaml",
+                   lambda t: t.replace("estimated_minutes: 15", "estimated_minutes: [15]"))
+    _, _, errors = load_all(root)
+    assert "Feld „estimated_minutes“ muss eine ganze Zahl sein (Kurs)." in \
+        [e.message for e in errors]

@@ -17,8 +17,8 @@ MAX_NUMBER = 1_000_000
 # Longest text the database columns hold, by field name.
 MAX_LENGTH = {"slug": 100, "id": 100, "title": 300, "audience": 300, "version": 32,
               "certificate": 300}
-TYPE_NAMES = {str: "Text", int: "ganze Zahl", list: "Liste", bool: "true oder false",
-              NUMBER: "Zahl"}
+TYPE_NAMES = {str: "Text", int: "eine ganze Zahl", list: "eine Liste", bool: "true oder false",
+              NUMBER: "eine Zahl"}
 # A module of 5 to 15 minutes is some 10 to 40 KB of Markdown; a file far beyond that is a
 # mistake (a pasted export, a wrong file), and would be sent whole with every page view.
 MAX_TEXT_BYTES = 512 * 1024
