@@ -192,6 +192,37 @@ def test_qr_code_decodes_to_the_verification_url(client, holder):
     assert decoded == [f"http://localhost/verify/{holder.code}"]
 
 
+@pytest.mark.parametrize("font", ["DejaVu Sans", "the core font, without DejaVu"])
+def test_a_long_name_and_title_leave_the_code_and_address_on_the_page(client, holder,
+                                                                       monkeypatch, font):
+    """A three-line name and a three-line title pushed the QR code, the code and the address
+    below the frame and off the page."""
+    if font != "DejaVu Sans":
+        monkeypatch.delenv("ELEARN_PDF_FONT", raising=False)
+        monkeypatch.setattr("elearn.certificates.pdf.FONT_CANDIDATES", ())
+    holder.holder_name = ("Maximiliane-Charlotte Eleonore Friederike " * 2).strip() + \
+        " Großmann-Schwarzenböck-Hohenstein"
+    holder.title = ("Digitale Verwaltung, Onlinezugangsgesetz und Informationssicherheit im "
+                    "Arbeitsalltag der kommunalen Ämter " * 3).strip()
+    db.session.commit()
+    data = client.get(f"/zertifikate/{holder.code}.pdf").data
+    page = pypdf.PdfReader(io.BytesIO(data)).pages[0]
+    lowest = {}
+
+    def seen(text, _cm, tm, *_):
+        for word in ("Prüfcode", "Echtheit", "Hiermit"):
+            if word in text:
+                lowest[word] = tm[5]  # points above the page's lower edge
+
+    page.extract_text(visitor_text=seen)
+    frame = 12 / 25.4 * 72  # the frame's distance from the edge, in points
+    assert set(lowest) == {"Prüfcode", "Echtheit", "Hiermit"}
+    assert lowest["Echtheit"] > frame + 5 and lowest["Prüfcode"] > lowest["Echtheit"]
+    image = pypdfium2.PdfDocument(data)[0].render(scale=3).to_pil()
+    assert [b.text for b in zxingcpp.read_barcodes(image)] == [
+        f"http://localhost/verify/{holder.code}"]
+
+
 def test_names_outside_latin1_are_printed(client, auth, make_user, synced):
     make_user(email="yilmaz@test.example", first_name="Şule", last_name="Yılmaz")
     auth.login(email="yilmaz@test.example")
