@@ -1068,6 +1068,33 @@ def test_after_one_failed_mail_an_import_shows_the_remaining_links_at_once(
     assert reasons == ["Mail not sent (the mail server failed, see above)"] * 3
 
 
+def test_one_refused_address_does_not_stop_the_other_invitations(
+        app, client, admin, offices, monkeypatch):
+    """The server refused one address (unknown there, or an umlaut before the @ that it cannot
+    carry), and the people after it got no mail: only a failing server stops the rest."""
+    import smtplib
+
+    tried = []
+
+    def send(to, subject, body):
+        tried.append(to)
+        if to.startswith("ayse"):
+            raise smtplib.SMTPRecipientsRefused({to: (550, b"unknown")})
+        if to.startswith("ute"):
+            raise smtplib.SMTPNotSupportedError("SMTPUTF8 not supported by server")
+        return True
+
+    monkeypatch.setitem(app.config, "SMTP_HOST", "smtp.test.example")
+    monkeypatch.setitem(app.config, "BASE_URL", "https://lernen.test.example")
+    monkeypatch.setattr("elearn.mail.send", send)
+    done = upload(client, [HEADER, "P1;Ayşe;Yılmaz;ayse@stadt.example;B1",
+                           "P2;Ute;Ulm;ute@stadt.example;B1",
+                           "P3;Jörg;Müller;joerg@stadt.example;B1"], invite=True)
+    assert tried == ["ayse@stadt.example", "ute@stadt.example", "joerg@stadt.example"]
+    assert done.get_data(as_text=True).count("/passwort/neu/") == 2  # the two not mailed
+    assert sorted(e.details["mailed"] for e in entries("invited")) == [False, False, True]
+
+
 def test_a_password_set_while_the_invitation_mail_failed_is_still_replaced(
         app, client, admin, make_user, monkeypatch):
     """The link is shown to the administrator, so a password the person has must not stay

@@ -38,15 +38,21 @@ def password_link(raw: str, root: str | None = None) -> str:
     return absolute_url("auth.set_password", _root=root, token=raw)
 
 
+# Refusals of one address (unknown there; one the server cannot carry, such as an umlaut before
+# the @ without SMTPUTF8): the server itself works, and the next person's mail may go.
+ONE_ADDRESS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPNotSupportedError)
+
+
 def _deliver(email: str, person: int, subject: str, body: str, link: str,
-             try_mail: bool = True) -> bool:
+             try_mail: bool = True) -> bool | None:
+    """True when mailed; False when not; None when the mail server refused this address only."""
     try:
         mailed = try_mail and mail.send(email, subject, body)
     except (smtplib.SMTPException, OSError) as error:
         # Not the traceback: SMTPRecipientsRefused quotes the address it refused.
         current_app.logger.error("Could not send mail to person %s: %s", person,
                                  type(error).__name__)
-        mailed = False
+        mailed = None if isinstance(error, ONE_ADDRESS) else False
     if not mailed:
         # The mail server's refusal may quote the address; the log names the person by id.
         current_app.logger.warning(
@@ -61,7 +67,7 @@ def invite(user: User, actor) -> Delivery:
     caller commits). The link is committed before the mail goes, as for imports."""
     link = password_link(tokens.issue(user, INVITE))
     db.session.commit()
-    mailed = _deliver(user.email, user.id, *_invitation(user, link), link)
+    mailed = bool(_deliver(user.email, user.id, *_invitation(user, link), link))
     db.session.refresh(user)  # as it is now: the person may have set a password meanwhile
     # A link the administrator sees for a person who has a password would let them log in as
     # that person unnoticed (and read their quiz results): it replaces the password at once
@@ -86,10 +92,12 @@ def invite_new(users: list[User], actor) -> list[tuple[User, Delivery]]:
     sent, failing = [], False
     for user, link in zip(users, links, strict=True):
         # After one failure (a server that refuses, or never answers: 30 s each) the rest
-        # are not tried: their links are shown and logged at once.
-        mailed = _deliver(user.email, user.id, *_invitation(user, link), link,
+        # are not tried: their links are shown and logged at once. One refused address stops
+        # nothing.
+        result = _deliver(user.email, user.id, *_invitation(user, link), link,
                           try_mail=not failing)
-        failing = failing or not mailed
+        failing = failing or result is False
+        mailed = bool(result)
         audit.record(actor, "invited", user, mailed=mailed)
         sent.append((user, Delivery(link, mailed)))
     return sent
