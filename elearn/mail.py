@@ -3,6 +3,7 @@
 import smtplib
 import ssl
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
 
 from flask import current_app
 
@@ -20,6 +21,12 @@ def send(to: str, subject: str, body: str) -> bool:
         return False
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = cfg["SMTP_FROM"], to, subject
+    # Relays do not always add these for a client that is not local, and mail without them
+    # looks like spam; Auto-Submitted keeps out-of-office replies away (RFC 3834).
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid(domain=parseaddr(cfg["SMTP_FROM"])[1].rpartition("@")[2]
+                                       or None)
+    message["Auto-Submitted"] = "auto-generated"
     message.set_content(body)
     # The mail server's certificate and name are checked: password links travel in these
     # messages (smtplib's own default for STARTTLS checks neither).

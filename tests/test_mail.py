@@ -71,3 +71,18 @@ def test_without_starttls_the_connection_stays_plain(app, server):
     app.config.update(SMTP_PORT=25, SMTP_STARTTLS=False)
     assert mail.send("a@stadt.example", "Betreff", "Text")
     assert [c[0] for c in server] == ["smtp", "login", "message"]
+
+
+def test_a_message_carries_date_message_id_and_says_it_was_sent_automatically(app, server,
+                                                                               monkeypatch):
+    """Relays do not always add Date and Message-ID for a client that is not local (spam
+    scores rise), and reminders drew out-of-office replies."""
+    sent = []
+    monkeypatch.setattr(FakeServer, "send_message", lambda self, message: sent.append(message),
+                        raising=False)
+    app.config["SMTP_FROM"] = "Lernplattform <lernen@stadt.example>"
+    with app.app_context():
+        assert mail.send("ada@stadt.example", "Betreff", "Text")
+    (message,) = sent
+    assert message["Date"] and message["Auto-Submitted"] == "auto-generated"
+    assert message["Message-ID"].endswith("@stadt.example>")
