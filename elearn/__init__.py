@@ -130,12 +130,13 @@ def _register_commands(app: Flask) -> None:
     from .catalog.cli import courses_cli
     from .certificates.cli import certificates_cli
     from .demo.cli import demo_cli
+    from .mail import mail_cli
     from .org.cli import offices_cli
     from .privacy.cli import privacy_cli
     from .reports.cli import reports_cli
 
     for group in (courses_cli, certificates_cli, reports_cli, privacy_cli, offices_cli,
-                  users_cli, demo_cli, migrate_cli):
+                  users_cli, demo_cli, mail_cli, migrate_cli):
         for command in group.commands.values():
             # The groups are module-level objects: wrap each command once, however many apps.
             if command.callback is not None and \

@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from email.utils import getaddresses
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -103,8 +104,27 @@ def from_environment(instance_path: str) -> dict:
         # "Passwort vergessen" would mail the victim a link to the attacker's site.
         raise SystemExit("ELEARN_SMTP_HOST is set, so ELEARN_BASE_URL is needed too: the public "
                          "address that links in e-mails point to, e.g. https://lernen.stadt.de")
+    if settings["SMTP_HOST"]:
+        _check_sender(settings["SMTP_FROM"])
     _check_pdf_font(os.environ.get("ELEARN_PDF_FONT", "").strip())
     return settings
+
+
+def _check_sender(value: str) -> None:
+    """ELEARN_SMTP_FROM as one address in a real domain: "lernplattform" went out as it was,
+    a display name with a comma but no quotation marks made two senders, and the default
+    example.org would be the city's sender until someone noticed."""
+    addresses = getaddresses([value])
+    address = addresses[0][1] if len(addresses) == 1 else ""
+    domain = address.rpartition("@")[2].lower()
+    if "\n" in value or "\r" in value or "." not in domain or address.startswith("@"):
+        raise SystemExit(f"ELEARN_SMTP_FROM={value!r}: expected one sender address such as "
+                         "lernplattform@stadt.de or \"Lernplattform, Stadt\" "
+                         "<lernplattform@stadt.de> (a name with a comma in quotation marks).")
+    if domain == "example.org" or domain.endswith(".example.org"):
+        raise SystemExit("ELEARN_SMTP_FROM is still the example address: set the city's "
+                         "sender, in a domain whose mail policy (SPF, DMARC) lets the mail "
+                         "server send for it.")
 
 
 def _check_pdf_font(path: str) -> None:

@@ -5,7 +5,9 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
+import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 SMTPS_PORT = 465
 
@@ -44,3 +46,29 @@ def send(to: str, subject: str, body: str) -> bool:
             smtp.login(cfg["SMTP_USER"], cfg["SMTP_PASSWORD"])
         smtp.send_message(message)
     return True
+
+
+@click.group("mail")
+def mail_cli():
+    """Check the e-mail settings."""
+
+
+@mail_cli.command("test")
+@click.argument("address")
+@with_appcontext
+def test(address):
+    """Send a test message to ADDRESS with the configured server and sender."""
+    cfg = current_app.config
+    if not configured():
+        click.echo("No mail server configured (ELEARN_SMTP_HOST): nothing sent.", err=True)
+        raise SystemExit(1)
+    try:
+        send(address, "Testnachricht der Lernplattform",
+             "Diese Nachricht prüft den E-Mail-Versand der Lernplattform "
+             f"„Digitalisierungsführerschein“ der Verwaltung {cfg['CITY_NAME']}. Sie müssen "
+             "nichts tun.\n")
+    except (smtplib.SMTPException, OSError) as error:  # for the administrator: in full
+        click.echo(f"Not sent: {type(error).__name__}: {error}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"sent to {address} via {cfg['SMTP_HOST']}:{cfg['SMTP_PORT']} "
+               f"from {cfg['SMTP_FROM']}")

@@ -117,7 +117,28 @@ def test_e_mail_without_a_public_address_stops_the_start(monkeypatch, tmp_path):
     with pytest.raises(SystemExit, match="ELEARN_BASE_URL is needed"):
         config.from_environment(str(tmp_path))
     monkeypatch.setenv("ELEARN_BASE_URL", "https://lernen.stadt.example")
+    monkeypatch.setenv("ELEARN_SMTP_FROM", "lernplattform@stadt.example")
     assert config.from_environment(str(tmp_path))["SMTP_HOST"] == "smtp.stadt.example"
+
+
+@pytest.mark.parametrize("sender, refused", [
+    ("lernplattform", "expected one sender address"),
+    ("Lernplattform Stadt, Amt 10 <lernen@stadt.example>", "expected one sender address"),
+    ("lernen@stadt", "expected one sender address"),
+    ("", "expected one sender address"),
+    ("lernplattform@example.org", "still the example address"),  # the default
+    ("Lernplattform <lernen@stadt.example>", None),
+    ('"Lernplattform, Stadt Größe" <lernen@stadt.example>', None),
+])
+def test_the_sender_is_one_address_of_the_citys_own(monkeypatch, tmp_path, sender, refused):
+    monkeypatch.setenv("ELEARN_SMTP_HOST", "smtp.stadt.example")
+    monkeypatch.setenv("ELEARN_BASE_URL", "https://lernen.stadt.example")
+    monkeypatch.setenv("ELEARN_SMTP_FROM", sender)
+    if refused is None:
+        assert config.from_environment(str(tmp_path))["SMTP_FROM"] == sender
+    else:
+        with pytest.raises(SystemExit, match=refused):
+            config.from_environment(str(tmp_path))
 
 
 def test_a_command_before_the_migrations_says_what_to_do(tmp_path):

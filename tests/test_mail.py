@@ -1,5 +1,6 @@
 """Mail to the city's server: password links travel in it, so TLS checks the server."""
 
+import smtplib
 import ssl
 
 import pytest
@@ -86,3 +87,24 @@ def test_a_message_carries_date_message_id_and_says_it_was_sent_automatically(ap
     (message,) = sent
     assert message["Date"] and message["Auto-Submitted"] == "auto-generated"
     assert message["Message-ID"].endswith("@stadt.example>")
+
+
+def test_the_settings_can_be_tried_with_a_test_message(app, server, monkeypatch):
+    runner = app.test_cli_runner()
+    app.config.update(SMTP_FROM="lernen@stadt.example", SMTP_PORT=587)
+    done = runner.invoke(args=["mail", "test", "it@stadt.example"])
+    assert done.exit_code == 0
+    assert done.output == "sent to it@stadt.example via smtp.stadt.example:587 from " \
+                          "lernen@stadt.example\n"
+    assert ("message", "it@stadt.example") in server
+
+    def refuse(self, message):
+        raise smtplib.SMTPSenderRefused(553, b"not allowed for this sender", "lernen@x")
+
+    monkeypatch.setattr(FakeServer, "send_message", refuse)
+    failed = runner.invoke(args=["mail", "test", "it@stadt.example"])
+    assert failed.exit_code == 1
+    assert "Not sent: SMTPSenderRefused: (553, b'not allowed for this sender'" in failed.output
+    app.config["SMTP_HOST"] = ""
+    off = runner.invoke(args=["mail", "test", "it@stadt.example"])
+    assert off.exit_code == 1 and "No mail server configured" in off.output
