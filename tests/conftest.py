@@ -48,6 +48,23 @@ def _cheap_password_hashes():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _password_links_mailed_before_the_test_goes_on(monkeypatch):
+    """A reset link is stored and mailed in a thread of its own once the answer is out; the
+    tests read what it did right after, so they wait for it (test_passwords checks that the
+    request does not)."""
+    from elearn.auth import invitations
+
+    started = invitations.in_background
+
+    def and_wait(work):
+        thread = started(work)
+        thread.join(30)
+        return thread
+
+    monkeypatch.setattr(invitations, "in_background", and_wait)
+
+
 def _database_url_for_tests(tmp_path_factory) -> str:
     """PostgreSQL when DATABASE_URL is set (CI runs the suite a second time so), else SQLite."""
     if os.environ.get("DATABASE_URL"):

@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from elearn import mail
-from elearn.auth import tokens
+from elearn.auth import invitations, tokens
+from elearn.auth.invitations import in_background as REAL_IN_BACKGROUND
 from elearn.auth.models import INVITE, RESET, LoginFailure, UserToken
 from elearn.auth.passwords import problems
 from elearn.auth.services import PasswordRejected, create_user
@@ -153,6 +154,32 @@ def _forgot(client, email):
     with client.post("/passwort-vergessen", data={"email": email, "csrf_token": token}) as r:
         r.get_data()
     return r
+
+
+def test_the_reset_mail_does_not_hold_the_request_after_the_answer(app, client, learner,
+                                                                    monkeypatch):
+    """The link was mailed in the request's thread after the answer: the next request on the
+    same keep-alive connection waited for the SMTP conversation (up to 30 s a step), and so
+    told whether the address had an account."""
+    import threading
+
+    monkeypatch.setattr(invitations, "in_background", REAL_IN_BACKGROUND)
+    monkeypatch.setitem(app.config, "SMTP_HOST", "smtp.test.example")
+    monkeypatch.setitem(app.config, "BASE_URL", "https://lernen.test.example")
+    release, sent = threading.Event(), []
+
+    def slow_server(to, subject, body):
+        release.wait(30)
+        sent.append(to)
+        return True
+
+    monkeypatch.setattr(mail, "send", slow_server)
+    _forgot(client, learner.email)  # answered and closed while the mail server still waits
+    assert sent == []
+    (thread,) = [t for t in threading.enumerate() if t.name == "password-link"]
+    release.set()
+    thread.join(30)
+    assert sent == [learner.email]
 
 
 def test_forgot_password_answers_the_same_for_known_and_unknown(app, client, learner,

@@ -6,6 +6,7 @@ whoever asks for it may not be the owner of the account.
 """
 
 import smtplib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -115,6 +116,15 @@ def _invitation(user: User, link: str) -> tuple[str, str]:
             "%(email)s an.\n",
             name=user.display_name, city=current_app.config["CITY_NAME"], link=link,
             email=user.email)
+
+
+def in_background(work: Callable[[], None]) -> threading.Thread:
+    """Run `work` in a thread of its own: after a reset request's answer, the SMTP conversation
+    (30 s per step at worst) held the request's thread, and the next request on the same
+    keep-alive connection waited for it, which told whether the address had an account."""
+    thread = threading.Thread(target=work, name="password-link", daemon=True)
+    thread.start()
+    return thread
 
 
 def prepare_reset(user: User) -> Callable[[], None]:

@@ -185,8 +185,8 @@ def forgot_password():
     # The same answer for every address; it only depends on whether mail can go out at all.
     response = make_response(render_template("auth/forgot_sent.html",
                                              mail_configured=mail.configured()))
-    if deliver is not None:
-        response.call_on_close(deliver)  # once the answer is out, so it takes no longer
+    if deliver is not None:  # once the answer is out, so it takes no longer
+        response.call_on_close(lambda: invitations.in_background(deliver))
     return response
 
 
