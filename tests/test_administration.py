@@ -289,8 +289,16 @@ def test_invitation_goes_by_mail_when_smtp_is_configured(app, client, admin, mak
     assert "Invitation" in client.get(url).get_data(as_text=True)
     post(client, url + "/einladung", page=url)
     subject, body = sent[-1][1:]
-    assert subject == "Ihr Zugang zum Digitalisierungsführerschein"
+    # Someone who has a password is not told that an account was made for them.
+    assert subject == "Neues Passwort für den Digitalisierungsführerschein"
     assert body.startswith("Guten Tag Erika") and "7 Tage" in body
+    assert "Ihr bisheriges Passwort gilt weiter, bis Sie ein neues festlegen." in body
+    assert "eingerichtet" not in body
+    first_body = sent[0][2]  # the first, to a person without a password
+    assert "für Sie wurde ein Zugang zur Lernplattform" in first_body
+    # Signed with who sends it (and whom to ask, where the city says so).
+    assert first_body.endswith("\n-- \nLernplattform „Digitalisierungsführerschein“ der "
+                               f"Verwaltung {app.config['CITY_NAME']}\n")
 
 
 def test_offices_are_created_renamed_and_moved(client, admin, make_office):

@@ -229,6 +229,24 @@ def test_forgot_password_with_smtp_says_a_link_is_on_its_way(client, learner, ma
 
 
 
+def test_the_reset_mail_says_whom_to_ask_and_promises_no_password_one_lacks(
+        app, client, make_user, mailbox, monkeypatch):
+    """The mail named neither the city nor whom to ask (a password link from nobody looks
+    like phishing), and told someone who had never set a password that theirs stayed valid."""
+    monkeypatch.setitem(app.config, "SUPPORT_CONTACT", "IT-Service, Telefon 0123 456-789")
+    make_user(email="ohne@test.example", password=None)
+    make_user(email="mit@test.example")
+    _forgot(client, "ohne@test.example")
+    _forgot(client, "mit@test.example")
+    (_, without), (_, with_password) = mailbox
+    signature = (f"\n-- \nLernplattform „Digitalisierungsführerschein“ der Verwaltung "
+                 f"{app.config['CITY_NAME']}\nHilfe bei der Anmeldung: IT-Service, Telefon "
+                 "0123 456-789\n")
+    assert without.endswith("Wenn nicht, können Sie diese Nachricht ignorieren.\n" + signature)
+    assert with_password.endswith("Wenn nicht, können Sie diese Nachricht ignorieren; Ihr "
+                                  "bisheriges Passwort bleibt gültig.\n" + signature)
+
+
 def test_the_reset_mail_goes_out_after_the_answer(client, learner, mailbox):
     """An SMTP conversation takes a while and only known addresses get a mail: sent within the
     request, the answer's time told which addresses have an account."""

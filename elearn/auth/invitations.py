@@ -104,18 +104,36 @@ def invite_new(users: list[User], actor) -> list[tuple[User, Delivery]]:
     return sent
 
 
+def _signature() -> str:
+    """The mail's last lines: who sends it and whom to ask (a mail with a password link and no
+    sender to recognise looks like phishing)."""
+    contact = current_app.config["SUPPORT_CONTACT"]
+    return _("Lernplattform „Digitalisierungsführerschein“ der Verwaltung %(city)s",
+             city=current_app.config["CITY_NAME"]) + (
+        "\n" + _("Hilfe bei der Anmeldung: %(contact)s", contact=contact) if contact else "")
+
+
 def _invitation(user: User, link: str) -> tuple[str, str]:
     """Subject and text of an invitation, in German: for the person invited, whose language
-    is unknown, not in the administrator's."""
+    is unknown, not in the administrator's. Someone who has a password is sent a link to
+    set a new one, not told that an account was made for them."""
     with force_locale("de"):
+        if user.password_hash is not None:
+            return _("Neues Passwort für den Digitalisierungsführerschein"), _(
+                "Guten Tag %(name)s,\n\ndie Administration der Lernplattform "
+                "„Digitalisierungsführerschein“ hat Ihnen einen Link geschickt, mit dem Sie "
+                "ein neues Passwort festlegen (gültig 7 Tage, nur einmal nutzbar):\n\n"
+                "%(link)s\n\nIhr bisheriges Passwort gilt weiter, bis Sie ein neues "
+                "festlegen. Sie melden sich mit Ihrer E-Mail-Adresse %(email)s an.\n\n-- \n",
+                name=user.display_name, link=link, email=user.email) + _signature() + "\n"
         return _("Ihr Zugang zum Digitalisierungsführerschein"), _(
             "Guten Tag %(name)s,\n\nfür Sie wurde ein Zugang zur Lernplattform "
             "„Digitalisierungsführerschein“ der Verwaltung %(city)s eingerichtet. Bitte "
             "legen Sie über diesen Link Ihr Passwort fest (gültig 7 Tage, nur einmal "
             "nutzbar):\n\n%(link)s\n\nSie melden sich dann mit Ihrer E-Mail-Adresse "
-            "%(email)s an.\n",
+            "%(email)s an.\n\n-- \n",
             name=user.display_name, city=current_app.config["CITY_NAME"], link=link,
-            email=user.email)
+            email=user.email) + _signature() + "\n"
 
 
 def in_background(work: Callable[[], None]) -> threading.Thread:
@@ -148,7 +166,8 @@ def prepare_reset(user: User) -> Callable[[], None]:
                         or (found.email, found.password_hash) != asked:
                     return  # deactivated, or a new password or address meanwhile
                 link = password_link(tokens.issue(found, RESET), root)
-                email, name = found.email, found.display_name
+                email, name, has_password = (found.email, found.display_name,
+                                             found.password_hash is not None)
                 db.session.commit()  # before the mail: a link that is mailed must work
             except SQLAlchemyError:  # the answer is out: nobody to tell but the log, whether
                 # the person could not be read or the link not be stored
@@ -158,9 +177,11 @@ def prepare_reset(user: User) -> Callable[[], None]:
             body = _("Guten Tag %(name)s,\n\njemand hat ein neues Passwort für Ihren Zugang "
                      "zum Digitalisierungsführerschein angefordert. Wenn Sie das waren, legen "
                      "Sie es über diesen Link fest (gültig 2 Stunden, nur einmal nutzbar):\n\n"
-                     "%(link)s\n\nWenn nicht, können Sie diese Nachricht ignorieren; Ihr "
-                     "bisheriges Passwort bleibt gültig.\n",
-                     name=name, link=link)
+                     "%(link)s\n\n", name=name, link=link) + (
+                _("Wenn nicht, können Sie diese Nachricht ignorieren; Ihr bisheriges Passwort "
+                  "bleibt gültig.") if has_password else
+                _("Wenn nicht, können Sie diese Nachricht ignorieren.")) + "\n\n-- \n" \
+                + _signature() + "\n"
             subject = _("Neues Passwort für den Digitalisierungsführerschein")
             _deliver(email, person, subject, body, link)
 
