@@ -50,6 +50,7 @@ DETAIL_LABELS = {
     "invited": lazy_pgettext("audit detail", "eingeladen"),
     "mailed": lazy_pgettext("audit detail", "per E-Mail"),
     "password_reset": lazy_pgettext("audit detail", "bisheriges Passwort aufgehoben"),
+    "password_kept": lazy_pgettext("audit detail", "Passwort unverändert, Link aufgehoben"),
     "code": lazy_pgettext("audit detail", "Kennung"),
     "parent": lazy_pgettext("audit detail", "übergeordnet"),
     "attempts": lazy_pgettext("audit detail", "Quizversuche"),

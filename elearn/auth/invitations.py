@@ -25,7 +25,7 @@ from .services import end_sessions
 
 @dataclass
 class Delivery:
-    link: str
+    link: str | None  # None: not mailed, and not to be shown either (the server failed)
     mailed: bool
     password_reset: bool = False
 
@@ -70,6 +70,13 @@ def invite(user: User, actor) -> Delivery:
     db.session.commit()
     mailed = bool(_deliver(user.email, user.id, *_invitation(user, link), link))
     db.session.refresh(user)  # as it is now: the person may have set a password meanwhile
+    if not mailed and mail.configured() and user.password_hash is not None:
+        # The mail server failed: the person keeps the password (a short outage wiped it
+        # and locked the person out), the link is cancelled, and the administrator tries
+        # again later.
+        tokens.cancel_open(user)
+        audit.record(actor, "invited", user, mailed=False, password_kept=True)
+        return Delivery(None, False)
     # A link the administrator sees for a person who has a password would let them log in as
     # that person unnoticed (and read their quiz results): it replaces the password at once
     # and ends the person's logins, so the person finds out at their next login.

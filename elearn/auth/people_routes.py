@@ -160,6 +160,11 @@ def invite(user_id: int):
     if delivery.mailed:
         flash(_("Die Einladung wurde an %(email)s geschickt.", email=user.email), "success")
         return redirect(url_for("auth.person", user_id=user.id))
+    if delivery.link is None:  # the mail server failed for a person who has a password
+        return _detail(user, 503, problem=_(
+            "Die E-Mail an %(email)s ließ sich nicht verschicken: Der Mailserver hat nicht "
+            "geantwortet oder sie abgelehnt. Das Passwort der Person bleibt, wie es ist, und "
+            "der Link gilt nicht. Versuchen Sie es später noch einmal.", email=user.email))
     return _detail(user, invitation_link=delivery.link, password_reset=delivery.password_reset)
 
 
