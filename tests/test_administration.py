@@ -1099,7 +1099,9 @@ def test_one_refused_address_does_not_stop_the_other_invitations(
                            "P2;Ute;Ulm;ute@stadt.example;B1",
                            "P3;Jörg;Müller;joerg@stadt.example;B1"], invite=True)
     assert tried == ["ayse@stadt.example", "ute@stadt.example", "joerg@stadt.example"]
-    assert done.get_data(as_text=True).count("/passwort/neu/") == 2  # the two not mailed
+    page = done.get_data(as_text=True)
+    assert page.count("/passwort/neu/") == 2  # the two not mailed
+    assert "eingeladen: 3, davon per E-Mail: 1" in page  # as the command line says it
     assert sorted(e.details["mailed"] for e in entries("invited")) == [False, False, True]
 
 

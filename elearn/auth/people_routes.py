@@ -183,7 +183,7 @@ def import_upload():
     if result.errors:
         db.session.rollback()
         return render_template("auth/import.html", form=form, errors=result.errors), 422
-    links = []
+    links, mailed = [], 0
     if not dry_run:
         created = created_people(result) if form.invite.data else []
         audit.record(current_user, "users_imported", source="upload",
@@ -191,8 +191,9 @@ def import_upload():
                      **result.counts())
         sent = invitations.invite_new(created, current_user) if created else []
         links = [(user, delivery.link) for user, delivery in sent if not delivery.mailed]
+        mailed = len(sent) - len(links)
         db.session.commit()
         current_app.logger.info("People import by person %s: %s", current_user.id,
                                 result.summary())
     return render_template("auth/import.html", form=form, result=result, dry_run=dry_run,
-                           links=links, mail_configured=mail.configured())
+                           links=links, mailed=mailed, mail_configured=mail.configured())
