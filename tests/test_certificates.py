@@ -610,6 +610,19 @@ def test_reminders_list_and_send(app, runner, holder, monkeypatch):
     assert "Zum Kurs: https://lernen.test.example/kurse/demo-kurs\n" in body
 
 
+def test_no_reminder_where_the_renewal_was_revoked(runner, holder, learner):
+    """The renewal was revoked while the older certificate still held: the reminder asked the
+    person to pass the quizzes again for a certificate that no pass issues after a
+    revocation."""
+    holder.valid_until = utcnow().date() + timedelta(days=10)
+    course = db.session.get(Course, holder.course_id)
+    renewal = services.issue(learner, course, services.catalog.current_version(course))
+    db.session.commit()
+    services.revoke(renewal, "Täuschung")
+    db.session.commit()
+    assert runner.invoke(args=["certificates", "reminders", "--days", "30"]).stdout == ""
+
+
 def test_no_reminder_for_a_course_no_longer_offered(runner, holder):
     """A retired course cannot be renewed: its holders are not asked to."""
     holder.valid_until = utcnow().date() + timedelta(days=10)

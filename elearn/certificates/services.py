@@ -433,19 +433,22 @@ MAX_REMINDER_DAYS = 90  # how far ahead the administration lists expiring certif
 def expiring(today: date, days: int) -> list[Certificate]:
     """Current certificates (newest per person and course, not revoked) expiring within days,
     of courses still offered (a retired course cannot be renewed, so no reminder asks for it)
-    and of people who can still log in: no reminder goes to someone deactivated or erased."""
+    and of people who can still log in: no reminder goes to someone deactivated or erased.
+    Where the newest is revoked, there is none: passing the quizzes again issues nothing after
+    a revocation (the administration decides), so a reminder for the older one asked for a
+    renewal that could not happen."""
     from ..auth.models import User
 
     newest = (
         sa.select(sa.func.max(Certificate.id))
-        .where(Certificate.revoked_at.is_(None))
         .group_by(Certificate.user_id, Certificate.course_id)
     )
     return list(db.session.scalars(
         sa.select(Certificate)
         .join(Course, Course.id == Certificate.course_id)
         .join(User, User.id == Certificate.user_id)
-        .where(Certificate.id.in_(newest), Course.active, User.active, User.erased_at.is_(None),
+        .where(Certificate.id.in_(newest), Certificate.revoked_at.is_(None), Course.active,
+               User.active, User.erased_at.is_(None),
                Certificate.valid_until.between(today, today + timedelta(days=days)))
         .options(contains_eager(Certificate.user))  # reminders read each holder's address
         .order_by(Certificate.valid_until, Certificate.id)
