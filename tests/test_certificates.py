@@ -240,6 +240,10 @@ def test_verification_page_valid_and_says_nothing_more(app, holder, learner):
     assert "Erika Muster1" in page and "Testkurs Digitales Arbeiten" in page
     assert learner.email not in page and learner.office.name not in page
     assert "gültig" in anonymous.get(f"/verify/{holder.code.lower()}").get_data(as_text=True)
+    # A check page whose link was posted somewhere is no search result for the person's name.
+    for url in (f"/verify/{holder.code}", "/verify/UNBEKANNT", "/verify"):
+        assert anonymous.get(url).headers["X-Robots-Tag"] == "noindex, nofollow", url
+    assert "X-Robots-Tag" not in anonymous.get("/login").headers
 
 
 def test_a_code_typed_from_paper_finds_the_certificate(app, holder):

@@ -101,6 +101,15 @@ def verify_form():
     return redirect(url_for("certificates.verify", code=code), 303)
 
 
+@bp.after_request
+def _not_for_search_engines(response):
+    """A check page names the holder: one whose link was posted somewhere must not become a
+    search result for the person's name."""
+    if request.endpoint in ("certificates.verify", "certificates.verify_form"):
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
 @bp.get("/verify/<code>")
 def verify(code: str):
     allowed = throttle.hit("verify", throttle.client_address(),
