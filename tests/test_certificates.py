@@ -521,6 +521,31 @@ def test_revoke_command_needs_a_reason(runner, holder):
     assert services.find(holder.code).revoked_reason == "Betrug"
 
 
+def test_revoking_a_course_certificate_names_the_track_certificates_that_stay(
+        client, auth, learner, synced_tracks, make_user, runner):
+    """A revoked course certificate left the track certificate built on it in force, and the
+    administrator was not told it existed."""
+    auth.login()
+    complete_course(client)
+    course_certificate, track_certificate = sorted(certificates(), key=lambda c: c.track_id or 0)
+    assert track_certificate.title == "Testpfad-Zertifikat"
+    auth.logout()
+    make_user(email="admin@test.example", roles=("admin",))
+    auth.login(email="admin@test.example")
+    url = f"/verwaltung/zertifikate/{course_certificate.code}/widerruf"
+    done = client.post(url, data={"reason": "Kurs nicht selbst absolviert",
+                                  "csrf_token": csrf_token(client, "/")}, follow_redirects=True)
+    page = done.get_data(as_text=True)
+    assert (f"Das Zertifikat „Testpfad-Zertifikat“ ({track_certificate.code}) derselben Person "
+            "gehört zu einem Lernpfad mit diesem Kurs und bleibt gültig.") in page
+    assert services.find(track_certificate.code).revoked_at is None
+    # The command line says the same for the other certificate's revocation.
+    other = services.issue_manually(learner.email, "demo-kurs")
+    db.session.commit()
+    said = runner.invoke(args=["certificates", "revoke", other.code, "--reason", "Fehler"])
+    assert f"still valid: {track_certificate.code} \"Testpfad-Zertifikat\"" in said.output
+
+
 def test_admin_revokes_with_a_reason(client, auth, holder, make_user):
     auth.logout()
     make_user(email="admin@test.example", roles=("admin",))

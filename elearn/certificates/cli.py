@@ -79,6 +79,10 @@ def revoke(code, reason):
     audit.record(None, "certificate_revoked", certificate, code=certificate.code)
     db.session.commit()
     click.echo(f"revoked {certificate.code}")
+    for other in services.resting_on(certificate):
+        click.echo(f"still valid: {other.code} \"{other.title}\", a track certificate of the "
+                   "same person whose track has this course; revoke it too if it should no "
+                   "longer hold")
 
 
 @certificates_cli.command("outside-groups")

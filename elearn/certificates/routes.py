@@ -166,4 +166,8 @@ def revoke(code: str):
     audit.record(current_user, "certificate_revoked", certificate, code=certificate.code)
     db.session.commit()
     flash(_("Das Zertifikat %(code)s wurde widerrufen.", code=certificate.code), "success")
+    for other in services.resting_on(certificate):
+        flash(_("Das Zertifikat „%(title)s“ (%(code)s) derselben Person gehört zu einem "
+                "Lernpfad mit diesem Kurs und bleibt gültig. Soll es nicht mehr gelten, "
+                "widerrufen Sie es gesondert.", title=other.title, code=other.code), "info")
     return redirect(url_for("certificates.admin", code=certificate.code))

@@ -374,6 +374,25 @@ def _refuse_control_characters(text: str) -> None:
                                  "die Leserichtung umkehren). Es wurde nichts gespeichert."))
 
 
+def resting_on(certificate: Certificate) -> list[Certificate]:
+    """The holder's valid track certificates whose track has a step in this certificate's
+    course: a revocation leaves them in force (an administrator decides), and says so."""
+    from ..catalog.models import Track
+
+    if certificate.course_id is None:
+        return []
+    slug = db.session.scalar(sa.select(Course.slug).where(Course.id == certificate.course_id))
+    track_ids = [track.id for track in db.session.scalars(sa.select(Track))
+                 if any(step.get("course") == slug for step in track.steps or [])]
+    if not track_ids:
+        return []
+    return list(db.session.scalars(
+        sa.select(Certificate).where(Certificate.user_id == certificate.user_id,
+                                     Certificate.track_id.in_(track_ids),
+                                     Certificate.revoked_at.is_(None))
+        .order_by(Certificate.id)))
+
+
 def revoke(certificate: Certificate, reason: str) -> None:
     """Revoke the certificate with a reason; CertificateError if it cannot be."""
     reason = trim(reason or "")  # invisible characters alone are no reason either
