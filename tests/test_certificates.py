@@ -418,6 +418,9 @@ def test_renewal_issues_a_new_certificate_and_keeps_history(client, holder):
     submit(client, start(client, module="02-zweites-modul"), {"q-nur-eine": "Richtig"})
     old, new = certificates()
     assert new.renewal_of_id == old.id and new.valid_until > old.valid_until
+    # From the old one's end, not from today: renewing early within the window cost the days
+    # left (35 of them here).
+    assert new.valid_until == services.add_months(old.valid_until, 12)
     assert old.revoked_at is None  # the old one stays as it was, until it expires
     page = client.get("/zertifikate").get_data(as_text=True)
     assert old.code in page and new.code in page and "Erneuerung fällig" not in page

@@ -87,13 +87,18 @@ def is_due(certificate: Certificate, today: date) -> bool:
 def issue(user, course: Course, version: CourseVersion, *, when: datetime | None = None,
           source: str = "platform", note: str | None = None,
           renewal_of: Certificate | None = None) -> Certificate:
-    """Issue a certificate for a course to a person."""
+    """Issue a certificate for a course to a person. A renewal before the old certificate
+    ends runs from that end: renewing early within the window cost the days left."""
     when = when or utcnow()
     months = version.certificate_validity_months
+    start = local_date(when)
+    if renewal_of is not None and renewal_of.revoked_at is None \
+            and renewal_of.valid_until is not None and renewal_of.valid_until > start:
+        start = renewal_of.valid_until
     certificate = Certificate(
         code=new_code(), user_id=user.id, course_id=course.id, holder_name=user.display_name,
         title=version.title, version_label=version.label, issued_at=when,
-        valid_until=add_months(local_date(when), months) if months else None,
+        valid_until=add_months(start, months) if months else None,
         source=source, note=note, renewal_of_id=renewal_of.id if renewal_of else None,
     )
     db.session.add(certificate)
