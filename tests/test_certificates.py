@@ -363,8 +363,18 @@ def test_open_badge_has_the_required_fields(client, holder):
     # The track of the same name is not named twice.
     holder.title = "Digitalisierungsführerschein Musterstadt"
     db.session.commit()
-    badge = client.get(f"/zertifikate/{holder.code}.json").get_json()
-    assert badge["name"] == "Digitalisierungsführerschein Musterstadt"
+    response = client.get(f"/zertifikate/{holder.code}.json")
+    assert response.get_json()["name"] == "Digitalisierungsführerschein Musterstadt"
+    assert response.headers["Content-Disposition"] == \
+        f'attachment; filename="zertifikat-{holder.code}.json"'
+    assert achievement["criteria"]["narrative"] == \
+        "Alle Module des Kurses mit bestandenem Quiz abgeschlossen."
+    # Issued by hand (attended in person): no claim of quizzes passed, as the PDF says it.
+    holder.source = "manual"
+    db.session.commit()
+    criteria = client.get(f"/zertifikate/{holder.code}.json").get_json()[
+        "credentialSubject"]["achievement"]["criteria"]["narrative"]
+    assert criteria == "Von der Verwaltung als absolviert bestätigt."
 
 
 def test_my_certificates_page(client, holder):

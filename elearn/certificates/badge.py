@@ -39,7 +39,9 @@ def credential(certificate: Certificate, *, city: str, verify_url: str, base_url
                 "name": certificate.title,
                 "description": description,
                 "criteria": {"narrative": (
-                    "Alle Pflichtschritte des Lernpfads abgeschlossen." if certificate.track_id
+                    # Issued by hand (a course attended in person): as the PDF says it.
+                    "Von der Verwaltung als absolviert bestätigt." if certificate.source == "manual"
+                    else "Alle Pflichtschritte des Lernpfads abgeschlossen." if certificate.track_id
                     else "Alle Module des Kurses mit bestandenem Quiz abgeschlossen.")},
                 "version": certificate.version_label,
                 "inLanguage": "de",

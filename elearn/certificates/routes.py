@@ -1,6 +1,16 @@
 from datetime import timedelta
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import TooManyRequests
@@ -73,10 +83,14 @@ def open_badge(code: str):
         course_url = absolute_url("catalog.course", slug=certificate.course.slug)
     else:
         course_url = site_root()
-    return badge.credential(
+    response = jsonify(badge.credential(
         certificate, city=current_app.config["CITY_NAME"], base_url=site_root(),
         verify_url=verify_url(certificate.code), achievement_url=course_url,
-        description=certificate.title)
+        description=certificate.title))
+    # Saved as a file with a name, as the PDF is (a browser showed it, or named it "badge").
+    response.headers["Content-Disposition"] = \
+        f'attachment; filename="zertifikat-{certificate.code}.json"'
+    return response
 
 
 class VerifyThrottled(TooManyRequests):
