@@ -247,6 +247,33 @@ def test_the_reset_mail_says_whom_to_ask_and_promises_no_password_one_lacks(
                                   "bisheriges Passwort bleibt gültig.\n" + signature)
 
 
+def test_a_changed_password_is_told_to_the_person_by_mail(app, client, auth, learner, mailbox,
+                                                          make_user):
+    """Whoever took over an account (a reset link read in the mailbox, an unlocked screen)
+    changed its password unnoticed: the person now hears of it, without a link."""
+    auth.login()
+    token = csrf_token(client, "/konto/passwort")
+    new = "Kiesel Laterne Wolke Zimtstern"
+    with client.post("/konto/passwort", data={  # closed, as a server does: the mail goes then
+            "current": PASSWORD, "password": new, "confirm": new, "csrf_token": token}) as done:
+        assert done.status_code == 303 and mailbox == []
+    [(to, body)] = mailbox
+    assert to == learner.email and "/passwort/neu/" not in body
+    assert body.startswith("Guten Tag Erika Muster")
+    assert "das Passwort Ihres Zugangs zum Digitalisierungsführerschein wurde am " in body
+    assert "Wenn nicht, hat jemand anderes Zugang zu Ihrem Konto" in body
+    # By a reset link too; a first password, set with an invitation, is no change.
+    raw = tokens.issue(learner, RESET)
+    newcomer = make_user(email="neu@test.example", password=None)
+    invitation = tokens.issue(newcomer, INVITE)
+    db.session.commit()
+    for link, password in ((raw, "Zweites Kiesel Laterne Wolke"),
+                           (invitation, "Drittes Kiesel Laterne Wolke")):
+        with _set(app.test_client(), link, password) as done:
+            assert done.status_code == 302
+    assert [to for to, _ in mailbox] == [learner.email, learner.email]
+
+
 def test_the_reset_mail_goes_out_after_the_answer(client, learner, mailbox):
     """An SMTP conversation takes a while and only known addresses get a mail: sent within the
     request, the answer's time told which addresses have an account."""

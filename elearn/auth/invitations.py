@@ -11,13 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale, format_datetime, get_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import audit, mail
 from ..extensions import db
 from ..links import absolute_url, site_root
+from ..org.models import utcnow
 from . import tokens
 from .models import INVITE, RESET, User
 from .services import end_sessions
@@ -191,5 +192,34 @@ def prepare_reset(user: User) -> Callable[[], None]:
                 + _signature() + "\n"
             subject = _("Neues Passwort für den Digitalisierungsführerschein")
             _deliver(email, person, subject, body, link)
+
+    return deliver
+
+
+def password_changed_notice(user: User) -> Callable[[], None] | None:
+    """What mails the person that their password was changed (no link in it), for the caller to
+    run after its answer; None without a mail server. Whoever took over an account by a reset
+    link in a read mailbox, or at an unlocked screen, would otherwise go unnoticed."""
+    if not mail.configured():
+        return None
+    app, person = current_app._get_current_object(), user.id
+    email, name = user.email, user.display_name
+    language = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
+    when = utcnow()
+
+    def deliver() -> None:
+        with app.app_context(), force_locale(language):
+            body = _("Guten Tag %(name)s,\n\ndas Passwort Ihres Zugangs zum "
+                     "Digitalisierungsführerschein wurde am %(moment)s geändert. Wenn Sie das "
+                     "waren, ist nichts weiter zu tun. Wenn nicht, hat jemand anderes Zugang "
+                     "zu Ihrem Konto: Wenden Sie sich bitte sofort an die Administration.\n"
+                     "\n-- \n", name=name, moment=format_datetime(when, "medium")) \
+                + _signature() + "\n"
+            subject = _("Ihr Passwort wurde geändert")
+            try:
+                mail.send(email, subject, body)
+            except (smtplib.SMTPException, OSError) as error:
+                app.logger.error("Could not send the password notice to person %s: %s",
+                                 person, type(error).__name__)
 
     return deliver

@@ -4,6 +4,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import (
     abort,
+    after_this_request,
     current_app,
     flash,
     g,
@@ -239,6 +240,7 @@ def set_password(token: str):
         if not tokens.consume(found):  # the same link sent twice at once: the first one won
             db.session.rollback()
             return _link_gone()
+        had_password = user.password_hash is not None  # a first password is no change
         try:
             services.change_password(user, form.password.data)
         except services.PasswordRejected as rejected:
@@ -248,6 +250,8 @@ def set_password(token: str):
             db.session.commit()
             current_app.logger.info("Password set by person %s via %s link", user.id,
                                     found.purpose)
+            if had_password:
+                _notify_after_answer(invitations.password_changed_notice(user))
             _new_session(user)
             flash(_("Ihr Passwort ist gespeichert. Sie sind angemeldet."), "success")
             return redirect(url_for("main.home"))
@@ -255,6 +259,15 @@ def set_password(token: str):
         _rule_problems(form, user)
     return render_template("auth/set_password.html", form=form, purpose=found.purpose,
                            user=user), 422 if form.errors else 200
+
+
+def _notify_after_answer(deliver) -> None:
+    """Mail the notice once the answer is out, in a thread of its own (as a reset link)."""
+    if deliver is not None:
+        @after_this_request
+        def _then(response):
+            response.call_on_close(lambda: invitations.in_background(deliver))
+            return response
 
 
 def _password_confirmed(password: str) -> bool:
@@ -332,6 +345,7 @@ def change_password():
             else:
                 db.session.commit()
                 current_app.logger.info("Password changed by person %s", current_user.id)
+                _notify_after_answer(invitations.password_changed_notice(current_user))
                 _new_session(current_user._get_current_object())
                 flash(_("Ihr neues Passwort ist gespeichert. Alle anderen Anmeldungen mit "
                         "Ihrem Zugang sind beendet."), "success")
