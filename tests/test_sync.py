@@ -100,6 +100,9 @@ def test_an_earlier_versions_files_change_nothing_unless_named(runner, courses_d
     assert back.exit_code == 0 and "new version: demo-kurs" in back.output
     assert _versions() == [1, 2, 3]
     assert "Neuer Text des" not in services.get_course("demo-kurs")[1].modules[1].body_html
+    # Those files are now the current version's: the next sync (every deploy's) goes through.
+    again = runner.invoke(args=["courses", "sync", str(old_copy)])
+    assert again.exit_code == 0 and "unchanged: demo-kurs" in again.output
 
 
 def test_a_module_people_worked_on_is_left_out_only_when_named(runner, courses_dir, make_user):

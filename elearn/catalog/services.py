@@ -61,15 +61,19 @@ def earlier_versions(loaded: list[content.Course]) -> dict[str, CourseVersion]:
     hashes = {item.slug: item.content_hash for item in loaded}
     if not hashes:
         return {}
-    found = {}
-    for slug, version in db.session.execute(
-            sa.select(Course.slug, CourseVersion)
+    found, current = {}, set()
+    for slug, version, number in db.session.execute(
+            sa.select(Course.slug, CourseVersion, Course.current_version_number)
             .join(CourseVersion, CourseVersion.course_id == Course.id)
-            .where(Course.slug.in_(hashes), CourseVersion.number != Course.current_version_number)
+            .where(Course.slug.in_(hashes))
             .order_by(CourseVersion.number)):
-        if version.content_hash == hashes[slug]:
+        if version.content_hash != hashes[slug]:
+            continue
+        if version.number == number:
+            current.add(slug)  # after going back (--back) the current one has them too
+        else:
             found[slug] = version  # the newest such version, if the files went back twice
-    return found
+    return {slug: version for slug, version in found.items() if slug not in current}
 
 
 def _add_version(course: Course, item: content.Course) -> None:
