@@ -983,6 +983,16 @@ def test_quiz_texts_are_checked_like_a_modules_and_show_no_media(tmp_path):
     assert [e.message for e in errors] == [media.replace("„einfach“", "„bild“")]
 
 
+def test_leftovers_of_systems_and_editors_beside_the_modules_are_no_error(tmp_path):
+    """A folder unzipped on a Mac (__MACOSX) or an Emacs autosave stopped every course's
+    sync once unknown files became errors."""
+    root = _mutate(tmp_path, "demo-kurs/course.yaml", lambda t: t)
+    (root / "demo-kurs" / "__MACOSX").mkdir()
+    (root / "demo-kurs" / "#01-erstes-modul.md#").write_text("x", encoding="utf-8")
+    _, _, errors = load_all(root)
+    assert errors == []
+
+
 @pytest.mark.parametrize("name, hint", [
     ("anhang.md", "Legen Sie Dateien für die Lernenden in media/ ab"),
     ("01-erstes-modul.quiz.yml", "Ist es das Quiz zum Modul 01-erstes-modul, heißt die Datei "

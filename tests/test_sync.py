@@ -612,6 +612,7 @@ def test_a_module_added_after_the_certificate_leaves_it_in_force_and_says_so(
         runner, courses_dir, client, auth, learner):
     """The holder's course page showed "2 von 3" and no word of the certificate."""
     from elearn.certificates import services as certificates
+    from elearn.certificates.models import Certificate
 
     runner.invoke(args=["courses", "sync", str(courses_dir)])
     course, version = services.get_course("demo-kurs")
@@ -631,3 +632,9 @@ def test_a_module_added_after_the_certificate_leaves_it_in_force_and_says_so(
     assert "Sie haben das Zertifikat dieses Kurses. Seither ist der Kurs um Inhalte ergänzt " \
            "worden: Sie können sie bearbeiten, Ihr Zertifikat gilt weiter." in page
     assert 'href="/zertifikate"' in page
+    # A certificate issued by hand (a course attended in person) has no progress online: no
+    # content was added for that person.
+    db.session.execute(sa.update(Certificate).values(source="manual"))
+    db.session.commit()
+    assert "Seither ist der Kurs um Inhalte ergänzt" not in client.get("/kurse/demo-kurs").get_data(
+        as_text=True)

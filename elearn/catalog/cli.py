@@ -58,7 +58,7 @@ def _modules_left_out(loaded) -> dict[str, int]:
                 sa.select(Course.id, Course.slug, Module.slug)
                 .join(CourseVersion, services.current_version_join())
                 .join(Module, Module.version_id == CourseVersion.id)
-                .where(Course.active, Course.slug.in_(kept)))
+                .where(Course.slug.in_(kept)))  # also one retired and coming back
             if module_slug not in kept[course_slug]]
     if not gone:
         return {}

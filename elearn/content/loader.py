@@ -31,7 +31,7 @@ VIDEO_FIELDS = {
 # What operating systems and editors leave beside the files: Finder's .DS_Store, Windows'
 # Thumbs.db and desktop.ini, Office's lock file "~$Folien.pptx" (often unreadable while the
 # file is open), an editor's backup "01-modul.md~" or swap file ".01-modul.md.swp".
-JUNK_NAMES = {"thumbs.db", "desktop.ini"}
+JUNK_NAMES = {"thumbs.db", "desktop.ini", "__macosx"}  # the last: unzipped on a Mac
 # The rule of `is_junk` in words, for messages.
 JUNK_RULE = ("Namen, die mit „.“ oder „~$“ beginnen oder auf „~“ enden, Thumbs.db, "
              "desktop.ini")
@@ -43,6 +43,7 @@ def is_junk(name: str) -> bool:
     folders, their media/ and tracks/); a module may not point to one (`_media_problem`), and
     the media route serves none (catalog.routes.media)."""
     return (name.startswith((".", "~$")) or name.endswith("~")
+            or (name.startswith("#") and name.endswith("#"))  # Emacs' autosave
             or name.casefold() in JUNK_NAMES)
 
 
