@@ -1105,6 +1105,47 @@ def test_one_refused_address_does_not_stop_the_other_invitations(
     assert sorted(e.details["mailed"] for e in entries("invited")) == [False, False, True]
 
 
+def test_a_server_without_starttls_stops_the_invitations_as_a_failing_server(
+        app, client, admin, offices, monkeypatch):
+    """SMTPNotSupportedError is also a server without STARTTLS or AUTH: not one address."""
+    import smtplib
+
+    tried = []
+
+    def send(to, subject, body):
+        tried.append(to)
+        raise smtplib.SMTPNotSupportedError("STARTTLS extension not supported by server.")
+
+    monkeypatch.setitem(app.config, "SMTP_HOST", "smtp.test.example")
+    monkeypatch.setitem(app.config, "BASE_URL", "https://lernen.test.example")
+    monkeypatch.setattr("elearn.mail.send", send)
+    upload(client, [HEADER, "P1;Ute;Ulm;ute@stadt.example;B1",
+                    "P2;Jörg;Müller;joerg@stadt.example;B1"], invite=True)
+    assert tried == ["ute@stadt.example"]
+
+
+def test_an_address_the_server_refuses_is_said_to_be_checked_not_tried_later(
+        app, client, admin, make_user, monkeypatch):
+    import smtplib
+
+    person = make_user(email="tippfehler@test.example")
+
+    def send(to, subject, body):
+        raise smtplib.SMTPRecipientsRefused({to: (550, b"no such user")})
+
+    monkeypatch.setitem(app.config, "SMTP_HOST", "smtp.test.example")
+    monkeypatch.setitem(app.config, "BASE_URL", "https://lernen.test.example")
+    monkeypatch.setattr("elearn.mail.send", send)
+    url = f"/verwaltung/personen/{person.id}"
+    response = post(client, url + "/einladung", page=url)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "Der Mailserver hat die Adresse tippfehler@test.example abgelehnt." in page
+    assert "Prüfen Sie die Adresse" in page and "später noch einmal" not in page
+    db.session.expire_all()
+    assert db.session.get(User, person.id).password_hash is not None
+
+
 def test_a_failing_mail_server_leaves_a_persons_password_as_it_is(
         app, client, admin, make_user, monkeypatch):
     """With mail configured, a failed invitation showed the link to the administrator and so

@@ -156,6 +156,16 @@ def _forgot(client, email):
     return r
 
 
+def test_an_error_in_the_mails_thread_is_logged(app, caplog):
+    """It reached only stderr, not the platform's log."""
+    def broken():
+        raise RuntimeError("kaputt")
+
+    with app.app_context():
+        REAL_IN_BACKGROUND(broken).join(10)
+    assert "A password mail's work failed" in caplog.text and "RuntimeError: kaputt" in caplog.text
+
+
 def test_the_reset_mail_does_not_hold_the_request_after_the_answer(app, client, learner,
                                                                     monkeypatch):
     """The link was mailed in the request's thread after the answer: the next request on the

@@ -29,6 +29,7 @@ class Delivery:
     link: str | None  # None: not mailed, and not to be shown either (the server failed)
     mailed: bool
     password_reset: bool = False
+    address_refused: bool = False  # the server refused this address, not the mail as such
 
 
 def password_link(raw: str, root: str | None = None) -> str:
@@ -40,9 +41,13 @@ def password_link(raw: str, root: str | None = None) -> str:
     return absolute_url("auth.set_password", _root=root, token=raw)
 
 
-# Refusals of one address (unknown there; one the server cannot carry, such as an umlaut before
-# the @ without SMTPUTF8): the server itself works, and the next person's mail may go.
-ONE_ADDRESS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPNotSupportedError)
+def _one_address(error: Exception) -> bool:
+    """A refusal of one address (unknown there; one the server cannot carry, such as an umlaut
+    before the @ without SMTPUTF8): the server itself works, and the next person's mail may
+    go. A server without STARTTLS or AUTH raises SMTPNotSupportedError too: that is the
+    server."""
+    return isinstance(error, smtplib.SMTPRecipientsRefused) or (
+        isinstance(error, smtplib.SMTPNotSupportedError) and "SMTPUTF8" in str(error))
 
 
 def _deliver(email: str, person: int, subject: str, body: str, link: str,
@@ -54,7 +59,7 @@ def _deliver(email: str, person: int, subject: str, body: str, link: str,
         # Not the traceback: SMTPRecipientsRefused quotes the address it refused.
         current_app.logger.error("Could not send mail to person %s: %s", person,
                                  type(error).__name__)
-        mailed = None if isinstance(error, ONE_ADDRESS) else False
+        mailed = None if _one_address(error) else False
     if not mailed:
         # The mail server's refusal may quote the address; the log names the person by id.
         current_app.logger.warning(
@@ -69,15 +74,16 @@ def invite(user: User, actor) -> Delivery:
     caller commits). The link is committed before the mail goes, as for imports."""
     link = password_link(tokens.issue(user, INVITE))
     db.session.commit()
-    mailed = bool(_deliver(user.email, user.id, *_invitation(user, link), link))
+    result = _deliver(user.email, user.id, *_invitation(user, link), link)
+    mailed = bool(result)
     db.session.refresh(user)  # as it is now: the person may have set a password meanwhile
     if not mailed and mail.configured() and user.password_hash is not None:
         # The mail server failed: the person keeps the password (a short outage wiped it
         # and locked the person out), the link is cancelled, and the administrator tries
-        # again later.
+        # again later, or checks the address the server refused.
         tokens.cancel_open(user)
         audit.record(actor, "invited", user, mailed=False, password_kept=True)
-        return Delivery(None, False)
+        return Delivery(None, False, address_refused=result is None)
     # A link the administrator sees for a person who has a password would let them log in as
     # that person unnoticed (and read their quiz results): it replaces the password at once
     # and ends the person's logins, so the person finds out at their next login.
@@ -148,7 +154,17 @@ def in_background(work: Callable[[], None]) -> threading.Thread:
     """Run `work` in a thread of its own: after a reset request's answer, the SMTP conversation
     (30 s per step at worst) held the request's thread, and the next request on the same
     keep-alive connection waited for it, which told whether the address had an account."""
-    thread = threading.Thread(target=work, name="password-link", daemon=True)
+    app = current_app._get_current_object()
+
+    def logged() -> None:
+        try:
+            work()
+        except Exception:  # noqa: BLE001 - a thread's error reached only stderr
+            app.logger.exception("A password mail's work failed")
+
+    # Not a daemon: a worker that exits (a restart, a deploy) waits for it, rather than
+    # dropping a link it has stored and not yet mailed.
+    thread = threading.Thread(target=logged, name="password-link")
     thread.start()
     return thread
 

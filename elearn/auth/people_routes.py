@@ -160,6 +160,11 @@ def invite(user_id: int):
     if delivery.mailed:
         flash(_("Die Einladung wurde an %(email)s geschickt.", email=user.email), "success")
         return redirect(url_for("auth.person", user_id=user.id))
+    if delivery.address_refused:  # trying again would not help
+        return _detail(user, 503, problem=_(
+            "Der Mailserver hat die Adresse %(email)s abgelehnt. Das Passwort der Person "
+            "bleibt, wie es ist, und der Link gilt nicht. Prüfen Sie die Adresse (sie kommt "
+            "aus der Personalliste).", email=user.email))
     if delivery.link is None:  # the mail server failed for a person who has a password
         return _detail(user, 503, problem=_(
             "Die E-Mail an %(email)s ließ sich nicht verschicken: Der Mailserver hat nicht "
