@@ -362,12 +362,21 @@ SOURCE = "- Testquelle: https://www.gesetze-im-internet.de/ozg/"
     (lambda t: t.replace(SOURCE, "1. Testquelle: https://www.bsi.bund.de/"), None),
     # Each source ends with its address (bare, in angle brackets or as a link's target).
     (lambda t: t.replace(SOURCE, "- Bundesfachstelle: PDF prüfen"),
-     "kurse/demo-kurs/01-erstes-modul.md:28: Quelle ohne Adresse am Ende"),
+     "kurse/demo-kurs/01-erstes-modul.md:28: Quelle ohne Adresse: Jede Quelle nennt"),
     (lambda t: t.replace(SOURCE, "- BSI: über die Suche auf www.bsi.bund.de"),
-     "kurse/demo-kurs/01-erstes-modul.md:28: Quelle ohne Adresse am Ende"),
+     "kurse/demo-kurs/01-erstes-modul.md:28: Quelle ohne Adresse: Jede Quelle nennt"),
     (lambda t: t.replace(SOURCE, "- BSI: <https://www.bsi.bund.de/>\n  - Unterpunkt ohne"),
      None),
     (lambda t: t.replace(SOURCE, "- BSI: [Phishing](https://www.bsi.bund.de/phishing)."), None),
+    # Common citation forms: a remark after the address, a link title, a reference link.
+    (lambda t: t.replace(SOURCE, "- BSI: Bericht, https://www.bsi.bund.de/a.pdf (PDF, 2 MB, "
+                                 "abgerufen am 12.03.2025)"), None),
+    (lambda t: t.replace(SOURCE, '- BSI: [Bericht](https://www.bsi.bund.de/ "Titel"), Stand '
+                                 "2024"), None),
+    (lambda t: t.replace(SOURCE, "- BSI: [Bericht][bsi]\n\n[bsi]: https://www.bsi.bund.de/"),
+     None),
+    (lambda t: t.replace(SOURCE, "- BSI: [Bericht][bsi]\n\n[bsi]: mailto:info@bsi.bund.de"),
+     "kurse/demo-kurs/01-erstes-modul.md:28: Quelle ohne Adresse"),
     # The sources are the module's last section.
     (lambda t: t.replace(SOURCE, SOURCE + "\n\n## Übung\n\nNoch etwas."),
      "kurse/demo-kurs/01-erstes-modul.md:30: „Übung“ steht nach „## Quellen“"),

@@ -439,9 +439,15 @@ def _check_unread_links(col, children, line: int) -> None:
             line += child.content.count("\n")
 
 
-# A source's last word is its address: bare, in angle brackets, or as a Markdown link's target.
-_ENDS_WITH_ADDRESS = re.compile(
-    r"(?:https?://\S+|<https?://[^>\s]+>|\]\(<?https?://[^)\s]+>?\))[.;,]?\s*\Z", re.IGNORECASE)
+# A source names its address: bare, in angle brackets, or as a link's target (also through a
+# reference); a remark after it ("(abgerufen am …)", "(PDF, 2 MB)") is fine.
+_ADDRESS = re.compile(r"https?://[^\s<>]+", re.IGNORECASE)
+
+
+def _names_an_address(inline) -> bool:
+    return bool(_ADDRESS.search(inline.content)) or any(
+        child.type == "link_open" and _ADDRESS.match(child.attrGet("href") or "")
+        for child in inline.children or [])
 
 
 def _check_sources(col, tokens, body: str, body_start: int) -> None:
@@ -473,12 +479,12 @@ def _check_sources(col, tokens, body: str, body_start: int) -> None:
         elif heading is not None and token.type == "list_item_open":
             items += 1
             level = token.level if level is None else level
-            text = next((t.content for t in tokens[index + 1:] if t.type == "inline"), "")
-            if token.level == level and not _ENDS_WITH_ADDRESS.search(text):
+            inline = next((t for t in tokens[index + 1:] if t.type == "inline"), None)
+            if token.level == level and (inline is None or not _names_an_address(inline)):
                 col.add(body_start + (token.map[0] if token.map else 0),
-                        "Quelle ohne Adresse am Ende: Jede Quelle endet mit ihrer vollständigen "
-                        "Adresse („- Herausgeber: Titel: https://…“); „über die Suche auf …“ "
-                        "genügt nicht.")
+                        "Quelle ohne Adresse: Jede Quelle nennt ihre vollständige Adresse "
+                        "(„- Herausgeber: Titel: https://…“); „über die Suche auf …“ genügt "
+                        "nicht.")
     if heading is not None and not items:
         col.add(heading, "Abschnitt „## Quellen“ nennt keine Quelle: Führen Sie jede Quelle als "
                          "Listenpunkt auf, der mit ihrer Adresse endet "
