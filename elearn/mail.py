@@ -8,12 +8,22 @@ from email.utils import formatdate, make_msgid, parseaddr
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 SMTPS_PORT = 465
 
 
 def configured() -> bool:
     return bool(current_app.config.get("SMTP_HOST"))
+
+
+def signature() -> str:
+    """A mail's last lines: who sends it and whom to ask (a mail with a password link and no
+    sender to recognise looks like phishing). In the language in force."""
+    contact = current_app.config["SUPPORT_CONTACT"]
+    return _("Lernplattform „Digitalisierungsführerschein“ der Verwaltung %(city)s",
+             city=current_app.config["CITY_NAME"]) + (
+        "\n" + _("Hilfe bei der Anmeldung: %(contact)s", contact=contact) if contact else "")
 
 
 def send(to: str, subject: str, body: str) -> bool:

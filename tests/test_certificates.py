@@ -650,6 +650,9 @@ def test_reminders_list_and_send(app, runner, holder, monkeypatch):
     # The way to renew it, on the public address (a reminder without it was a dead end).
     [body] = [item[1] for item in sent if item[0] == "body"]
     assert "Zum Kurs: https://lernen.test.example/kurse/demo-kurs\n" in body
+    # Signed as every mail: the city's platform (and whom to ask, where the city says so).
+    assert body.endswith("\n-- \nLernplattform „Digitalisierungsführerschein“ der Verwaltung "
+                         f"{app.config['CITY_NAME']}\n")
 
 
 def test_no_reminder_where_the_renewal_was_revoked(runner, holder, learner):

@@ -118,15 +118,6 @@ def invite_new(users: list[User], actor) -> list[tuple[User, Delivery]]:
     return sent
 
 
-def _signature() -> str:
-    """The mail's last lines: who sends it and whom to ask (a mail with a password link and no
-    sender to recognise looks like phishing)."""
-    contact = current_app.config["SUPPORT_CONTACT"]
-    return _("Lernplattform „Digitalisierungsführerschein“ der Verwaltung %(city)s",
-             city=current_app.config["CITY_NAME"]) + (
-        "\n" + _("Hilfe bei der Anmeldung: %(contact)s", contact=contact) if contact else "")
-
-
 def _invitation(user: User, link: str) -> tuple[str, str]:
     """Subject and text of an invitation, in German: for the person invited, whose language
     is unknown, not in the administrator's. Someone who has a password is sent a link to
@@ -139,7 +130,7 @@ def _invitation(user: User, link: str) -> tuple[str, str]:
                 "ein neues Passwort festlegen (gültig 7 Tage, nur einmal nutzbar):\n\n"
                 "%(link)s\n\nIhr bisheriges Passwort gilt weiter, bis Sie ein neues "
                 "festlegen. Sie melden sich mit Ihrer E-Mail-Adresse %(email)s an.\n\n-- \n",
-                name=user.display_name, link=link, email=user.email) + _signature() + "\n"
+                name=user.display_name, link=link, email=user.email) + mail.signature() + "\n"
         return _("Ihr Zugang zum Digitalisierungsführerschein"), _(
             "Guten Tag %(name)s,\n\nfür Sie wurde ein Zugang zur Lernplattform "
             "„Digitalisierungsführerschein“ der Verwaltung %(city)s eingerichtet. Bitte "
@@ -147,7 +138,7 @@ def _invitation(user: User, link: str) -> tuple[str, str]:
             "nutzbar):\n\n%(link)s\n\nSie melden sich dann mit Ihrer E-Mail-Adresse "
             "%(email)s an.\n\n-- \n",
             name=user.display_name, city=current_app.config["CITY_NAME"], link=link,
-            email=user.email) + _signature() + "\n"
+            email=user.email) + mail.signature() + "\n"
 
 
 def in_background(work: Callable[[], None]) -> threading.Thread:
@@ -205,7 +196,7 @@ def prepare_reset(user: User) -> Callable[[], None]:
                 _("Wenn nicht, können Sie diese Nachricht ignorieren; Ihr bisheriges Passwort "
                   "bleibt gültig.") if has_password else
                 _("Wenn nicht, können Sie diese Nachricht ignorieren.")) + "\n\n-- \n" \
-                + _signature() + "\n"
+                + mail.signature() + "\n"
             subject = _("Neues Passwort für den Digitalisierungsführerschein")
             _deliver(email, person, subject, body, link)
 
@@ -230,7 +221,7 @@ def password_changed_notice(user: User) -> Callable[[], None] | None:
                      "waren, ist nichts weiter zu tun. Wenn nicht, hat jemand anderes Zugang "
                      "zu Ihrem Konto: Wenden Sie sich bitte sofort an die Administration.\n"
                      "\n-- \n", name=name, moment=format_datetime(when, "medium")) \
-                + _signature() + "\n"
+                + mail.signature() + "\n"
             subject = _("Ihr Passwort wurde geändert")
             try:
                 mail.send(email, subject, body)

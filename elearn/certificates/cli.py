@@ -3,7 +3,6 @@ import io
 import smtplib
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -173,9 +172,8 @@ def _reminder(certificate, until: str) -> tuple[str, str]:
             "Guten Tag %(name)s,\n\nIhr Zertifikat „%(title)s“ ist noch bis zum %(date)s "
             "gültig.\nUm es zu erneuern, bestehen Sie das Quiz jedes Moduls noch einmal; danach "
             "erhalten Sie ein neues Zertifikat. Dafür zählen Quizze, die Sie ab dem %(start)s "
-            "bestehen.\n\nZum Kurs: %(link)s\n\nIhre Lernplattform "
-            "Digitalisierungsführerschein, %(city)s\n",
+            "bestehen.\n\nZum Kurs: %(link)s\n\n-- \n",
             name=certificate.holder_name, title=certificate.title, date=until,
             start=f"{start:%d.%m.%Y}",
-            link=absolute_url("catalog.course", slug=certificate.course.slug),
-            city=current_app.config["CITY_NAME"])
+            link=absolute_url("catalog.course", slug=certificate.course.slug)) \
+            + mail.signature() + "\n"
