@@ -1124,6 +1124,16 @@ def test_a_server_without_starttls_stops_the_invitations_as_a_failing_server(
     assert tried == ["ute@stadt.example"]
 
 
+def _invite_with_mail(app, client, monkeypatch, person, send):
+    """The administrator invites the person, mail configured and going through `send`."""
+    monkeypatch.setitem(app.config, "SMTP_HOST", "smtp.test.example")
+    monkeypatch.setitem(app.config, "BASE_URL", "https://lernen.test.example")
+    monkeypatch.setattr("elearn.mail.send", send)
+    url = f"/verwaltung/personen/{person.id}"
+    response = post(client, url + "/einladung", page=url)
+    return response, response.get_data(as_text=True)
+
+
 def test_an_address_the_server_refuses_is_said_to_be_checked_not_tried_later(
         app, client, admin, make_user, monkeypatch):
     import smtplib
@@ -1133,12 +1143,7 @@ def test_an_address_the_server_refuses_is_said_to_be_checked_not_tried_later(
     def send(to, subject, body):
         raise smtplib.SMTPRecipientsRefused({to: (550, b"no such user")})
 
-    monkeypatch.setitem(app.config, "SMTP_HOST", "smtp.test.example")
-    monkeypatch.setitem(app.config, "BASE_URL", "https://lernen.test.example")
-    monkeypatch.setattr("elearn.mail.send", send)
-    url = f"/verwaltung/personen/{person.id}"
-    response = post(client, url + "/einladung", page=url)
-    page = response.get_data(as_text=True)
+    response, page = _invite_with_mail(app, client, monkeypatch, person, send)
     assert response.status_code == 503
     assert "Der Mailserver hat die Adresse tippfehler@test.example abgelehnt." in page
     assert "Prüfen Sie die Adresse" in page and "später noch einmal" not in page
@@ -1162,12 +1167,7 @@ def test_a_failing_mail_server_leaves_a_persons_password_as_it_is(
                           .values(password_hash="scrypt:set-meanwhile"))
         raise OSError("refused")
 
-    monkeypatch.setitem(app.config, "SMTP_HOST", "smtp.test.example")
-    monkeypatch.setitem(app.config, "BASE_URL", "https://lernen.test.example")
-    monkeypatch.setattr("elearn.mail.send", send)
-    url = f"/verwaltung/personen/{person.id}"
-    response = post(client, url + "/einladung", page=url)
-    page = response.get_data(as_text=True)
+    response, page = _invite_with_mail(app, client, monkeypatch, person, send)
     assert response.status_code == 503
     assert "Die E-Mail an neu@test.example ließ sich nicht verschicken" in page
     assert "Das Passwort der Person bleibt, wie es ist, und der Link gilt nicht." in page
