@@ -153,6 +153,30 @@ def test_a_module_people_worked_on_is_left_out_only_when_named(runner, courses_d
     assert _versions() == [1, 2]
 
 
+def test_every_reason_to_refuse_is_said_in_one_run(runner, courses_dir, make_user, tmp_path):
+    """A dry run named only the first kind of refusal: the author fixed it, ran again, and met
+    the next one."""
+    old_copy = shutil.copytree(courses_dir, tmp_path / "alt")
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    course, version = services.get_course("demo-kurs")
+    services.record_visit(make_user(), course, version.modules[1])
+    db.session.commit()
+    module_file = courses_dir / "demo-kurs" / "01-erstes-modul.md"
+    module_file.write_text(module_file.read_text() + "\nErgänzung.\n")
+    runner.invoke(args=["courses", "sync", str(courses_dir)])  # version 2
+    # The old copy: demo-kurs as version 1, without its second module, and no tracks folder.
+    leave_out_the_second_module(old_copy)
+    shutil.rmtree(old_copy / "tracks")
+    shutil.rmtree(old_copy / "fragetypen")
+    result = runner.invoke(args=["courses", "sync", "--dry-run", str(old_copy)])
+    assert result.exit_code == 1
+    for said in ("No tracks folder in", "demo-kurs/02-zweites-modul is no longer in its course",
+                 "run again with --remove-module demo-kurs/02-zweites-modul."):
+        assert said in result.output, said
+    assert result.output.endswith("Nothing was changed.\n")
+    assert _versions() == [1, 2]
+
+
 def test_hidden_files_are_not_content(runner, courses_dir):
     """A Finder's .DS_Store made a new version, and removing it one more."""
     runner.invoke(args=["courses", "sync", str(courses_dir)])
@@ -321,8 +345,9 @@ def test_a_folder_without_its_tracks_folder_changes_nothing(runner, courses_dir)
     module_file.write_text(module_file.read_text() + "\nErgänzung.\n")
     result = runner.invoke(args=["courses", "sync", str(courses_dir)])
     assert result.exit_code == 1
-    assert f"No tracks folder in {courses_dir}: nothing was changed." in result.output
-    assert "would retire the tracks test-pfad" in result.output
+    assert f"No tracks folder in {courses_dir}: syncing would retire the tracks test-pfad" \
+        in result.output
+    assert result.output.endswith("Nothing was changed.\n")
     assert [t.slug for t in tracks.active_tracks()] == ["test-pfad"] and _versions() == [1]
     # An empty folder says that no track is wanted.
     (courses_dir / "tracks").mkdir()

@@ -119,6 +119,66 @@ def validate(directory):
         raise SystemExit(1)
 
 
+def _tracks_folder_refusal(folder: Path) -> list[str]:
+    """Like a wrong path for the courses: a copy without its tracks folder would retire every
+    track, and running learning groups could no longer be completed."""
+    active = [track.slug for track in tracks.active_tracks()]
+    if (folder / "tracks").is_dir() or not active:
+        return []
+    return [f"No tracks folder in {folder}: syncing would retire the tracks "
+            f"{', '.join(sorted(active))}. (To retire every track, keep an empty tracks "
+            "folder.)"]
+
+
+def _retire_refusal(folder: Path, courses, track_list, retire) -> list[str]:
+    """Courses and tracks people use, no longer in the folder and not named with --retire."""
+    in_use = _in_use([c.slug for c in courses], [t.slug for t in track_list])
+    for slug in sorted(set(retire) - set(in_use)):  # a typo, or a course still in the folder
+        click.echo(f"--retire {slug} ignored: no course or track of that slug is both missing "
+                   f"from {folder} and in use.", err=True)
+    unnamed = {slug: why for slug, why in in_use.items() if slug not in retire}
+    if not unnamed:
+        return []
+    return [*(f"{slug} is no longer in {folder} but {why}." for slug, why in sorted(
+        unnamed.items())),
+        "If a file or slug was renamed by mistake, rename it back; to retire on purpose, run "
+        "again with " + " ".join(f"--retire {slug}" for slug in sorted(unnamed)) + "."]
+
+
+def _back_refusal(folder: Path, courses, back) -> list[str]:
+    """A server whose copy is not yet updated would otherwise make the old files the newest
+    version for everyone (on a rolling deploy that syncs on each server)."""
+    earlier = services.earlier_versions(courses)
+    for slug in sorted(set(back) - set(earlier)):
+        click.echo(f"--back {slug} ignored: no course of that slug has an earlier version's "
+                   "files.", err=True)
+    unnamed = {slug: version for slug, version in earlier.items() if slug not in back}
+    if not unnamed:
+        return []
+    return [*(f"{slug} in {folder} is the course's earlier version {version.number} "
+              f"(\"{version.label}\", loaded {version.created_at:%Y-%m-%d}), not the current "
+              "one." for slug, version in sorted(unnamed.items())),
+            "If this copy of the courses is out of date, update it; to go back on purpose, run "
+            "again with " + " ".join(f"--back {slug}" for slug in sorted(unnamed)) + "."]
+
+
+def _modules_refusal(unnamed: dict[str, int], issued: list) -> list[str]:
+    if not unnamed:
+        return []
+    lines = [f"{key} is no longer in its course, but "
+             + ("1 person has" if people == 1 else f"{people} people have")
+             + " worked on it: that work would no longer count for the course."
+             for key, people in sorted(unnamed.items())]
+    if issued:
+        lines.append(f"The change would also issue {_count(len(issued), 'certificate')} at "
+                     "once, to people who have done everything else.")
+    lines.append("If a module file was renamed by mistake, rename it back (the order of the "
+                 "modules is their list in course.yaml, not the file names); to leave the "
+                 "module out on purpose, run again with "
+                 + " ".join(f"--remove-module {key}" for key in sorted(unnamed)) + ".")
+    return lines
+
+
 @courses_cli.command("sync")
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
 @click.option("--retire", "retire", multiple=True, metavar="SLUG",
@@ -144,45 +204,12 @@ def sync(directory, retire, back, remove_module, dry_run):
     # A second sync at the same moment (another machine's deploy) waits, then finds the work
     # done; without it, one of the two ended in a duplicate-key traceback.
     serialize("courses-sync")
-    active = [track.slug for track in tracks.active_tracks()]
-    if not (folder / "tracks").is_dir() and active:
-        # Like a wrong path for the courses: a copy without its tracks folder would retire
-        # every track, and running learning groups could no longer be completed.
-        click.echo(f"No tracks folder in {folder}: nothing was changed. Syncing would retire "
-                   f"the tracks {', '.join(sorted(active))}. (To retire every track, keep an "
-                   "empty tracks folder.)", err=True)
-        db.session.rollback()  # and with it the lock
-        raise SystemExit(1)
-    in_use = _in_use([c.slug for c in courses], [t.slug for t in track_list])
-    unnamed = {slug: why for slug, why in in_use.items() if slug not in retire}
-    if unnamed:
-        for slug, why in sorted(unnamed.items()):
-            click.echo(f"{slug} is no longer in {folder} but {why}.", err=True)
-        click.echo("Nothing was changed. If a file or slug was renamed by mistake, rename it "
-                   "back; to retire on purpose, run again with "
-                   + " ".join(f"--retire {slug}" for slug in sorted(unnamed)) + ".", err=True)
-        db.session.rollback()
-        raise SystemExit(1)
-    for slug in sorted(set(retire) - set(in_use)):  # a typo, or a course still in the folder
-        click.echo(f"--retire {slug} ignored: no course or track of that slug is both missing "
-                   f"from {folder} and in use.", err=True)
-    # A server whose copy is not yet updated would otherwise make the old files the newest
-    # version for everyone (on a rolling deploy that syncs on each server).
-    earlier = services.earlier_versions(courses)
-    unnamed = {slug: version for slug, version in earlier.items() if slug not in back}
-    if unnamed:
-        for slug, version in sorted(unnamed.items()):
-            click.echo(f"{slug} in {folder} is the course's earlier version {version.number} "
-                       f"(\"{version.label}\", loaded {version.created_at:%Y-%m-%d}), not the "
-                       "current one.", err=True)
-        click.echo("Nothing was changed. If this copy of the courses is out of date, update "
-                   "it; to go back on purpose, run again with "
-                   + " ".join(f"--back {slug}" for slug in sorted(unnamed)) + ".", err=True)
-        db.session.rollback()
-        raise SystemExit(1)
-    for slug in sorted(set(back) - set(earlier)):
-        click.echo(f"--back {slug} ignored: no course of that slug has an earlier version's "
-                   "files.", err=True)
+    # Every reason to refuse is found first and said together (one run of --dry-run names them
+    # all); the sync itself runs in the same transaction, to count the certificates it would
+    # issue, and is rolled back.
+    refusals = [*_tracks_folder_refusal(folder), *_retire_refusal(folder, courses, track_list,
+                                                                  retire),
+                *_back_refusal(folder, courses, back)]
     # A module left out (or its file renamed, which is a new module: the order is the list in
     # course.yaml) takes what people did in it out of the course, and completes whoever did the
     # rest, with a certificate that stays when the module comes back.
@@ -195,21 +222,12 @@ def sync(directory, retire, back, remove_module, dry_run):
     report = services.sync_courses(courses)
     track_report = tracks.sync_tracks(track_list)
     issued = certificates.catch_up()
-    if unnamed_modules:
-        for key, people in sorted(unnamed_modules.items()):
-            click.echo(f"{key} is no longer in its course, but "
-                       + ("1 person has" if people == 1 else f"{people} people have")
-                       + " worked on it: that work would no longer count for the course.",
-                       err=True)
-        if issued:
-            click.echo(f"The change would also issue {_count(len(issued), 'certificate')} at "
-                       "once, to people who have done everything else.", err=True)
-        click.echo("Nothing was changed. If a module file was renamed by mistake, rename it "
-                   "back (the order of the modules is their list in course.yaml, not the file "
-                   "names); to leave the module out on purpose, run again with "
-                   + " ".join(f"--remove-module {key}" for key in sorted(unnamed_modules))
-                   + ".", err=True)
-        db.session.rollback()
+    refusals += _modules_refusal(unnamed_modules, issued)
+    if refusals:
+        for line in refusals:
+            click.echo(line, err=True)
+        click.echo("Nothing was changed.", err=True)
+        db.session.rollback()  # and with it the lock
         raise SystemExit(1)
     if dry_run:
         db.session.rollback()
