@@ -57,8 +57,8 @@ def _password_links_mailed_before_the_test_goes_on(monkeypatch):
 
     started = invitations.in_background
 
-    def and_wait(work):
-        thread = started(work)
+    def and_wait(work, app):
+        thread = started(work, app)
         thread.join(30)
         return thread
 

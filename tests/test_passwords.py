@@ -156,13 +156,33 @@ def _forgot(client, email):
     return r
 
 
+def test_the_mails_go_when_the_server_closes_the_answer_outside_the_apps_context(
+        app, client, auth, learner, mailbox):
+    """A server closes the answer after the request's app context has gone: the thread was
+    started from there, asked for the app, raised, and no reset link or notice was mailed (the
+    tests kept an app context around, so only a server showed it)."""
+    import contextvars
+
+    token = csrf_token(client, "/passwort-vergessen")
+    answer = client.post("/passwort-vergessen", data={"email": learner.email,
+                                                      "csrf_token": token})
+    contextvars.Context().run(answer.close)  # no app context there, as in a server
+    auth.login()
+    new = "Kiesel Laterne Wolke Zimtstern"
+    changed = client.post("/konto/passwort", data={
+        "current": PASSWORD, "password": new, "confirm": new,
+        "csrf_token": csrf_token(client, "/konto/passwort")})
+    contextvars.Context().run(changed.close)
+    assert [to for to, _ in mailbox] == [learner.email] * 2
+    assert "/passwort/neu/" in mailbox[0][1] and "wurde am " in mailbox[1][1]
+
+
 def test_an_error_in_the_mails_thread_is_logged(app, caplog):
     """It reached only stderr, not the platform's log."""
     def broken():
         raise RuntimeError("kaputt")
 
-    with app.app_context():
-        REAL_IN_BACKGROUND(broken).join(10)
+    REAL_IN_BACKGROUND(broken, app).join(10)
     assert "A password mail's work failed" in caplog.text and "RuntimeError: kaputt" in caplog.text
 
 

@@ -141,11 +141,18 @@ def _invitation(user: User, link: str) -> tuple[str, str]:
             email=user.email) + mail.signature() + "\n"
 
 
-def in_background(work: Callable[[], None]) -> threading.Thread:
+def after_answer(response, work: Callable[[], None]) -> None:
+    """Run `work` once the answer is out, in a thread of its own. The server closes the answer
+    after the request's app context has gone: the app is taken now, while it is there (taken
+    at the close, it raised and nothing was mailed)."""
+    app = current_app._get_current_object()
+    response.call_on_close(lambda: in_background(work, app))
+
+
+def in_background(work: Callable[[], None], app) -> threading.Thread:
     """Run `work` in a thread of its own: after a reset request's answer, the SMTP conversation
     (30 s per step at worst) held the request's thread, and the next request on the same
     keep-alive connection waited for it, which told whether the address had an account."""
-    app = current_app._get_current_object()
 
     def logged() -> None:
         try:

@@ -187,7 +187,7 @@ def forgot_password():
     response = make_response(render_template("auth/forgot_sent.html",
                                              mail_configured=mail.configured()))
     if deliver is not None:  # once the answer is out, so it takes no longer
-        response.call_on_close(lambda: invitations.in_background(deliver))
+        invitations.after_answer(response, deliver)
     return response
 
 
@@ -266,7 +266,7 @@ def _notify_after_answer(deliver) -> None:
     if deliver is not None:
         @after_this_request
         def _then(response):
-            response.call_on_close(lambda: invitations.in_background(deliver))
+            invitations.after_answer(response, deliver)
             return response
 
 
