@@ -377,6 +377,16 @@ SOURCE = "- Testquelle: https://www.gesetze-im-internet.de/ozg/"
      None),
     (lambda t: t.replace(SOURCE, "- BSI: [Bericht][bsi]\n\n[bsi]: mailto:info@bsi.bund.de"),
      "kurse/demo-kurs/01-erstes-modul.md:28: Quelle ohne Adresse"),
+    # What the page shows as no link is no address: a code span, a comment, a link's title,
+    # the guide's placeholder.
+    (lambda t: t.replace(SOURCE, "- BSI: `https://www.bsi.bund.de/`"),
+     "kurse/demo-kurs/01-erstes-modul.md:28: Quelle ohne Adresse"),
+    (lambda t: t.replace(SOURCE, "- BSI: Bericht <!-- https://www.bsi.bund.de/ -->"),
+     "kurse/demo-kurs/01-erstes-modul.md:28: Quelle ohne Adresse"),
+    (lambda t: t.replace(SOURCE, '- BSI: [Bericht](media/bild.png "https://www.bsi.bund.de/")'),
+     "kurse/demo-kurs/01-erstes-modul.md:28: Quelle ohne Adresse"),
+    (lambda t: t.replace(SOURCE, "- Herausgeber: Titel: https://…"),
+     "kurse/demo-kurs/01-erstes-modul.md:28: Quelle ohne Adresse"),
     # The sources are the module's last section.
     (lambda t: t.replace(SOURCE, SOURCE + "\n\n## Übung\n\nNoch etwas."),
      "kurse/demo-kurs/01-erstes-modul.md:30: „Übung“ steht nach „## Quellen“"),

@@ -439,15 +439,15 @@ def _check_unread_links(col, children, line: int) -> None:
             line += child.content.count("\n")
 
 
-# A source names its address: bare, in angle brackets, or as a link's target (also through a
-# reference); a remark after it ("(abgerufen am …)", "(PDF, 2 MB)") is fine.
-_ADDRESS = re.compile(r"https?://[^\s<>]+", re.IGNORECASE)
+# A source names its address: bare (linkified), in angle brackets, or as a link's target (also
+# through a reference); a remark after it ("(abgerufen am …)", "(PDF, 2 MB)") is fine. What the
+# page does not show as a link (a code span, a comment, a link's title, "https://…") is none.
+_ADDRESS = re.compile(r"https?://[^/\s]*[a-z0-9]\.[a-z]", re.IGNORECASE)
 
 
 def _names_an_address(inline) -> bool:
-    return bool(_ADDRESS.search(inline.content)) or any(
-        child.type == "link_open" and _ADDRESS.match(child.attrGet("href") or "")
-        for child in inline.children or [])
+    return any(child.type == "link_open" and _ADDRESS.match(child.attrGet("href") or "")
+               for child in inline.children or [])
 
 
 def _check_sources(col, tokens, body: str, body_start: int) -> None:
