@@ -164,6 +164,15 @@ def test_every_reason_to_refuse_is_said_in_one_run(runner, courses_dir, make_use
     module_file = courses_dir / "demo-kurs" / "01-erstes-modul.md"
     module_file.write_text(module_file.read_text() + "\nErgänzung.\n")
     runner.invoke(args=["courses", "sync", str(courses_dir)])  # version 2
+    from datetime import timedelta
+
+    from elearn.cohorts.models import Cohort
+    from elearn.org.models import utcnow
+
+    today = utcnow().date()  # a running group on the track: not also told to --retire it
+    db.session.add(Cohort(name="Läuft", track=tracks.get_track("test-pfad"),
+                          starts_on=today - timedelta(days=7), ends_on=today + timedelta(days=7)))
+    db.session.commit()
     # The old copy: demo-kurs as version 1, without its second module, and no tracks folder.
     leave_out_the_second_module(old_copy)
     shutil.rmtree(old_copy / "tracks")
@@ -174,6 +183,7 @@ def test_every_reason_to_refuse_is_said_in_one_run(runner, courses_dir, make_use
                  "run again with --remove-module demo-kurs/02-zweites-modul."):
         assert said in result.output, said
     assert result.output.endswith("Nothing was changed.\n")
+    assert "--retire" not in result.output  # that advice would still be refused
     assert _versions() == [1, 2]
 
 

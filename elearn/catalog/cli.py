@@ -130,9 +130,9 @@ def _tracks_folder_refusal(folder: Path) -> list[str]:
             "folder.)"]
 
 
-def _retire_refusal(folder: Path, courses, track_list, retire) -> list[str]:
+def _retire_refusal(folder: Path, courses, track_slugs: list[str], retire) -> list[str]:
     """Courses and tracks people use, no longer in the folder and not named with --retire."""
-    in_use = _in_use([c.slug for c in courses], [t.slug for t in track_list])
+    in_use = _in_use([c.slug for c in courses], track_slugs)
     for slug in sorted(set(retire) - set(in_use)):  # a typo, or a course still in the folder
         click.echo(f"--retire {slug} ignored: no course or track of that slug is both missing "
                    f"from {folder} and in use.", err=True)
@@ -207,8 +207,12 @@ def sync(directory, retire, back, remove_module, dry_run):
     # Every reason to refuse is found first and said together (one run of --dry-run names them
     # all); the sync itself runs in the same transaction, to count the certificates it would
     # issue, and is rolled back.
-    refusals = [*_tracks_folder_refusal(folder), *_retire_refusal(folder, courses, track_list,
-                                                                  retire),
+    no_tracks = _tracks_folder_refusal(folder)
+    # Without the tracks folder, each track is not named again as retired: that advice
+    # (--retire) would still be refused.
+    kept_tracks = [t.slug for t in tracks.active_tracks()] if no_tracks else \
+        [t.slug for t in track_list]
+    refusals = [*no_tracks, *_retire_refusal(folder, courses, kept_tracks, retire),
                 *_back_refusal(folder, courses, back)]
     # A module left out (or its file renamed, which is a new module: the order is the list in
     # course.yaml) takes what people did in it out of the course, and completes whoever did the
