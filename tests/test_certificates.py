@@ -381,6 +381,8 @@ def test_open_badge_has_the_required_fields(client, holder):
 
 def test_my_certificates_page(client, holder):
     page = client.get("/zertifikate").get_data(as_text=True)
+    # What the check page shows of the person, said where the code is handed out.
+    assert "Die Prüfseite zeigt dazu Ihren Namen, den Kurs oder Lernpfad" in page
     assert "Testkurs Digitales Arbeiten" in page and holder.code in page
     assert "gültig" in page and "PDF herunterladen" in page
     # With several certificates each link says whose it is, to screen readers too (WCAG 2.4.4).
@@ -436,6 +438,8 @@ def test_renewal_issues_a_new_certificate_and_keeps_history(client, holder):
     assert old.revoked_at is None  # the old one stays as it was, until it expires
     page = client.get("/zertifikate").get_data(as_text=True)
     assert old.code in page and new.code in page and "Erneuerung fällig" not in page
+    # The old one is marked as renewed, not only as "gültig" beside its renewal.
+    assert page.count("erneuert: Es gilt bis zu seinem Ende, danach die Erneuerung") == 1
     assert "Erneuerung fällig" not in client.get("/kurse/demo-kurs").get_data(as_text=True)
     assert "Bestehen Sie das Quiz jedes Moduls noch einmal" not in client.get("/").get_data(
         as_text=True)
