@@ -608,6 +608,10 @@ def test_admin_page_validates_days_and_is_for_admins_only(client, auth, holder, 
     holder.valid_until = utcnow().date() + timedelta(days=80)
     db.session.commit()
     assert holder.code in client.get("/verwaltung/zertifikate?tage=90").get_data(as_text=True)
+    # A field for the number of days (there was only ?tage= in the address).
+    form = client.get("/verwaltung/zertifikate?tage=80").get_data(as_text=True)
+    assert 'name="tage" type="number" min="1" max="90" value="80"' in form
+    assert "Tage bis zum Ablauf (1 bis 90)" in form
     # One day is one "Tag" (it said "in den nächsten 1 Tagen").
     assert "Zertifikate, die innerhalb von 1 Tag ablaufen" in client.get(
         "/verwaltung/zertifikate?tage=1").get_data(as_text=True)

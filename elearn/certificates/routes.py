@@ -157,6 +157,7 @@ def _admin_page(code: str, days: int, form: RevokeForm, status: int = 200):
     found = services.find(code) if code else None
     return render_template(
         "certificates/admin.html", days=days, code=code, found=found,
+        max_days=services.MAX_REMINDER_DAYS,
         expiring=services.expiring(local_today(), days), form=form,
         today=local_today(),
         # Refused at the revocation's address: the language switch returns to this certificate.
