@@ -455,7 +455,14 @@ def test_the_weeks_first_minutes_are_not_kept_for_the_week(app, example, make_us
     monkeypatch.setattr(statistics, "utcnow", lambda: monday + timedelta(seconds=2))
     assert learners() == 4
     late_attempt()
-    monkeypatch.setattr(statistics, "utcnow", lambda: monday + timedelta(minutes=20))
-    assert learners() == 5  # counted again, and kept from now on
-    late_attempt()
+    # Kept for a minute in those minutes (counting at every view took seconds each), then
+    # counted again.
+    monkeypatch.setattr(statistics, "utcnow", lambda: monday + timedelta(seconds=50))
+    assert learners() == 4
+    monkeypatch.setattr(statistics, "utcnow", lambda: monday + timedelta(seconds=70))
     assert learners() == 5
+    late_attempt()
+    monkeypatch.setattr(statistics, "utcnow", lambda: monday + timedelta(minutes=20))
+    assert learners() == 6  # counted again, and kept from now on
+    late_attempt()
+    assert learners() == 6

@@ -211,20 +211,23 @@ def _counts(week: dict) -> Counts:
 
 
 # An attempt stamped on Sunday at 23:59 may be written a moment after midnight, and app servers'
-# clocks differ a little: what a process counts in the week's first minutes is not kept, or it
-# would miss such an attempt all week while other processes count it.
+# clocks differ a little: what a process counts in the week's first minutes is kept for a minute
+# only, or it would miss such an attempt all week while other processes count it (and counting
+# at every view of those minutes took seconds each at city scale).
 SETTLE = timedelta(minutes=15)
+SETTLING_KEPT = timedelta(minutes=1)
 
 
 def _weekly_cache() -> dict:
     """This process's (and app's) figures for this week. A new week gets a new dict, so a
     request still working with last week's keeps it whole."""
-    now = week_start()
+    now, moment = week_start(), utcnow()
     week = current_app.extensions.get("quiz_statistics")
-    if week is None or week["week"] != now:
+    if week is None or week["week"] != now or moment >= week.get("until", moment + SETTLE):
         week = {"week": now}
-        if utcnow() >= now + SETTLE:
-            current_app.extensions["quiz_statistics"] = week
+        if moment < now + SETTLE:
+            week["until"] = moment + SETTLING_KEPT
+        current_app.extensions["quiz_statistics"] = week
     return week
 
 
