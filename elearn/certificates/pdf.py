@@ -69,55 +69,48 @@ def render(certificate: Certificate, *, city: str, verify_url: str) -> bytes:
     # Text stays inside the frame (at 12 mm), with room to spare.
     pdf.set_margins(20, 20, 20)
     done = "absolviert hat." if certificate.source == "manual" else "erfolgreich abgeschlossen hat."
-    statement = [("Hiermit wird bestätigt, dass", 13, 6), (certificate.holder_name, 22, 8),
-                 ("den Lernpfad" if certificate.track_id else "den Kurs", 13, 6),
-                 (certificate.title, 18, 4), (f"(Version {certificate.version_label})", 11, 8),
-                 (done, 13, 16)]  # text, size, gap below
-    issued = f"Ausgestellt am {_date(local_date(certificate.issued_at))}"
-    valid = (f"Gültig bis {_date(certificate.valid_until)}" if certificate.valid_until
-             else "Unbefristet gültig")
-    size = 42  # the QR code's
-    code_line = f"Prüfcode: {grouped(certificate.code)}"
-    link_line = f"Echtheit prüfen: {verify_url}"
+    # Tagged for screen readers: a heading, paragraphs in reading order, the QR code as a figure
+    # with a text alternative. Each paragraph's lines: text, size, gap below; the statement is
+    # one paragraph across its six lines.
+    above = [
+        ("P", [(city, 14, 14)]),
+        ("H1", [("Zertifikat", 30, 8)]),
+        ("P", [("Lernplattform Digitalisierungsführerschein", 12, 18)]),  # not a title
+        ("P", [("Hiermit wird bestätigt, dass", 13, 6), (certificate.holder_name, 22, 8),
+               ("den Lernpfad" if certificate.track_id else "den Kurs", 13, 6),
+               (certificate.title, 18, 4), (f"(Version {certificate.version_label})", 11, 8),
+               (done, 13, 16)]),
+        ("P", [(f"Ausgestellt am {_date(local_date(certificate.issued_at))}", 12, 2)]),
+        ("P", [(f"Gültig bis {_date(certificate.valid_until)}" if certificate.valid_until
+                else "Unbefristet gültig", 12, 8)]),
+    ]
+    qr = 42  # the QR code's size
+    below = [(f"Prüfcode: {grouped(certificate.code)}", 11, 2),
+             (f"Echtheit prüfen: {verify_url}", 9, 2)]
     # A long name and a long title (up to 200 and 300 characters) pushed the QR code, the code
     # and the address off the page: the text above them shrinks until everything fits.
-    below = size + 4 + height(code_line, 11, 2) + height(link_line, 9, 2)
-    heads = [("Zertifikat", 30, 8), ("Lernplattform Digitalisierungsführerschein", 12, 18)]
+    fixed = qr + 4 + sum(height(*row) for row in below)
     scale = 1.0
-    while scale > 0.5 and 30 + below + sum(
-            height(text, size_ * scale, gap * scale) for text, size_, gap in
-            [(city, 14, 14), *heads, *statement, (issued, 12, 2), (valid, 12, 8)]
-    ) > pdf.h - 20:
+    while scale > 0.5 and 30 + fixed + sum(
+            height(text, size * scale, gap * scale)
+            for _role, rows in above for text, size, gap in rows) > pdf.h - 20:
         scale -= 0.05
 
-    # Tagged for screen readers: a heading, paragraphs in reading order, the QR code as a figure
-    # with a text alternative. The statement is one paragraph across its six lines.
     pdf.set_y(30)
-    with _tagged(pdf, "P"):
-        line(city, 14 * scale, 14 * scale)
-    with _tagged(pdf, "H1"):
-        line("Zertifikat", 30 * scale, 8 * scale)
-    with _tagged(pdf, "P"):  # the platform, not a title
-        line("Lernplattform Digitalisierungsführerschein", 12 * scale, 18 * scale)
-    spoken = " ".join(text for text, _size, _gap in statement)
-    # The core font prints "?" for letters outside Latin-1 ("Łukasz"): screen readers get
-    # the text as it should read.
-    lossy = family == "Helvetica" and spoken != printable(spoken)
-    with _tagged(pdf, "P", actual=spoken if lossy else None):
-        for text, size_, gap in statement:
-            line(text, size_ * scale, gap * scale)
-    with _tagged(pdf, "P"):
-        line(issued, 12 * scale, 2 * scale)
-    with _tagged(pdf, "P"):
-        line(valid, 12 * scale, 8 * scale)
+    for role, rows in above:
+        spoken = " ".join(text for text, _size, _gap in rows)
+        # The core font prints "?" for letters outside Latin-1 ("Łukasz"): screen readers get
+        # the text as it should read.
+        with _tagged(pdf, role, actual=spoken if printable(spoken) != spoken else None):
+            for text, size, gap in rows:
+                line(text, size * scale, gap * scale)
     top = pdf.get_y()
     with _tagged(pdf, "Figure", alt="QR-Code zur Prüfseite; die Adresse steht darunter"):
-        _qr(pdf, verify_url, x=(pdf.w - size) / 2, y=top, size=size)
-    pdf.set_y(top + size + 4)
-    with _tagged(pdf, "P"):
-        line(code_line, 11, 2)
-    with _tagged(pdf, "P"):
-        line(link_line, 9, 2)
+        _qr(pdf, verify_url, x=(pdf.w - qr) / 2, y=top, size=qr)
+    pdf.set_y(top + qr + 4)
+    for row in below:
+        with _tagged(pdf, "P"):
+            line(*row)
     return bytes(pdf.output())
 
 
