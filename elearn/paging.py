@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 
 from .extensions import db
+from .security import whole_number
 
 PER_PAGE = 50
 
@@ -50,9 +51,8 @@ class NoSuchPage(BadRequest):
 
 def page_number(value: str) -> int:
     """The page asked for (1 to 100,000), or NoSuchPage."""
-    # The length first: int() refuses more than 4,300 digits (a 500).
-    if not (value.isascii() and value.isdigit() and len(value) <= 6) \
-            or not 1 <= int(value) <= 100_000:
+    number = whole_number(value, 1, 100_000)
+    if number is None:
         raise NoSuchPage(value)
-    return int(value)
+    return number
 

@@ -166,6 +166,16 @@ def _refuse_control_characters() -> None:
         raise ControlCharacters()
 
 
+def whole_number(text: str, low: int, high: int) -> int | None:
+    """A whole number from `low` to `high` as an address or a form writes it, else None: plain
+    ASCII digits ("²" passes isdigit()), and no more of them than `high` has (int() refuses
+    more than 4,300 digits with an error)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(high)):
+        return None
+    number = int(text)
+    return number if low <= number <= high else None
+
+
 def trim(text: str) -> str:
     """`text` without white space and invisible format characters at either end (a zero-width
     space, a byte order mark or a soft hyphen pasted with a name): a name of nothing else is

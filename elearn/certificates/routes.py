@@ -23,6 +23,7 @@ from ..errors import render_error
 from ..extensions import db
 from ..i18n import local_today
 from ..links import absolute_url, site_root
+from ..security import whole_number
 from . import badge, bp, pdf, services
 from .forms import RevokeForm
 
@@ -142,15 +143,14 @@ def verify(code: str):
 @bp.get("/verwaltung/zertifikate")
 @role_required(ADMIN)
 def admin():
-    days = request.args.get("tage", "60")
     # The list is for renewals, not a register of who completed what (expiry = completion
     # plus the validity): at most services.MAX_REMINDER_DAYS ahead.
-    if not (days.isascii() and days.isdigit() and len(days) <= 6) \
-            or not 1 <= int(days) <= services.MAX_REMINDER_DAYS:
+    days = whole_number(request.args.get("tage", "60"), 1, services.MAX_REMINDER_DAYS)
+    if days is None:
         return render_error(400, _("Bitte geben Sie eine Anzahl von Tagen zwischen 1 und "
                                    "%(max)s an.", max=services.MAX_REMINDER_DAYS))
     code = request.args.get("code", "").strip()
-    return _admin_page(code, int(days), RevokeForm())
+    return _admin_page(code, days, RevokeForm())
 
 
 def _admin_page(code: str, days: int, form: RevokeForm, status: int = 200):

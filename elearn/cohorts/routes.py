@@ -17,7 +17,7 @@ from ..extensions import db, serialize
 from ..i18n import local_today
 from ..org import services as org_services
 from ..org.models import Office
-from ..security import accepts_files
+from ..security import accepts_files, whole_number
 from . import activity, bp, compare, figures, forms, services, surveys
 from .models import CohortMember, StudySession
 
@@ -145,14 +145,12 @@ def comparison():
         value = request.args.get(key, "")
         if not value:
             continue
-        # isdigit() also accepts "²"; only plain ASCII digits within the id range count.
-        valid = value.isascii() and value.isdigit() and len(value) <= 10 \
-            and int(value) <= MAX_ID
-        if not valid:  # not a group number at all: a malformed request, not a missing group
+        number = whole_number(value, 0, MAX_ID)
+        if number is None:  # not a group number at all: a malformed request, not a missing group
             return render_error(400, _("Bitte wählen Sie die Gruppen aus der Liste."),
                                 back=(url_for("cohorts.comparison"),
                                       _("Zu „Lerngruppen vergleichen“")))
-        cohort = services.cohort_for(current_user, int(value))
+        cohort = services.cohort_for(current_user, number)
         if cohort is None:
             return render_error(404, _("Diese Gruppe gibt es nicht.")
                                 if current_user.has_role(ADMIN) else
