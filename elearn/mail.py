@@ -26,6 +26,11 @@ def signature() -> str:
         "\n" + _("Hilfe bei der Anmeldung: %(contact)s", contact=contact) if contact else "")
 
 
+def signed(text: str) -> str:
+    """The mail's text with its signature below the usual "-- " line."""
+    return text.rstrip("\n") + "\n\n-- \n" + signature() + "\n"
+
+
 def send(to: str, subject: str, body: str) -> bool:
     """Send one plain-text message; False when SMTP is not configured."""
     cfg = current_app.config
@@ -73,10 +78,10 @@ def test(address):
         click.echo("No mail server configured (ELEARN_SMTP_HOST): nothing sent.", err=True)
         raise SystemExit(1)
     try:
-        send(address, "Testnachricht der Lernplattform",
+        send(address, "Testnachricht der Lernplattform", signed(
              "Diese Nachricht prüft den E-Mail-Versand der Lernplattform "
              f"„Digitalisierungsführerschein“ der Verwaltung {cfg['CITY_NAME']}. Sie müssen "
-             "nichts tun.\n")
+             "nichts tun."))
     except (smtplib.SMTPException, OSError) as error:  # for the administrator: in full
         click.echo(f"Not sent: {type(error).__name__}: {error}", err=True)
         raise SystemExit(1) from None

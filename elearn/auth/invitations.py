@@ -124,21 +124,21 @@ def _invitation(user: User, link: str) -> tuple[str, str]:
     set a new one, not told that an account was made for them."""
     with force_locale("de"):
         if user.password_hash is not None:
-            return _("Neues Passwort für den Digitalisierungsführerschein"), _(
+            return _("Neues Passwort für den Digitalisierungsführerschein"), mail.signed(_(
                 "Guten Tag %(name)s,\n\ndie Administration der Lernplattform "
                 "„Digitalisierungsführerschein“ hat Ihnen einen Link geschickt, mit dem Sie "
                 "ein neues Passwort festlegen (gültig 7 Tage, nur einmal nutzbar):\n\n"
                 "%(link)s\n\nIhr bisheriges Passwort gilt weiter, bis Sie ein neues "
-                "festlegen. Sie melden sich mit Ihrer E-Mail-Adresse %(email)s an.\n\n-- \n",
-                name=user.display_name, link=link, email=user.email) + mail.signature() + "\n"
-        return _("Ihr Zugang zum Digitalisierungsführerschein"), _(
+                "festlegen. Sie melden sich mit Ihrer E-Mail-Adresse %(email)s an.\n",
+                name=user.display_name, link=link, email=user.email))
+        return _("Ihr Zugang zum Digitalisierungsführerschein"), mail.signed(_(
             "Guten Tag %(name)s,\n\nfür Sie wurde ein Zugang zur Lernplattform "
             "„Digitalisierungsführerschein“ der Verwaltung %(city)s eingerichtet. Bitte "
             "legen Sie über diesen Link Ihr Passwort fest (gültig 7 Tage, nur einmal "
             "nutzbar):\n\n%(link)s\n\nSie melden sich dann mit Ihrer E-Mail-Adresse "
-            "%(email)s an.\n\n-- \n",
+            "%(email)s an.\n",
             name=user.display_name, city=current_app.config["CITY_NAME"], link=link,
-            email=user.email) + mail.signature() + "\n"
+            email=user.email))
 
 
 def after_answer(response, work: Callable[[], None]) -> None:
@@ -202,8 +202,8 @@ def prepare_reset(user: User) -> Callable[[], None]:
                      "%(link)s\n\n", name=name, link=link) + (
                 _("Wenn nicht, können Sie diese Nachricht ignorieren; Ihr bisheriges Passwort "
                   "bleibt gültig.") if has_password else
-                _("Wenn nicht, können Sie diese Nachricht ignorieren.")) + "\n\n-- \n" \
-                + mail.signature() + "\n"
+                _("Wenn nicht, können Sie diese Nachricht ignorieren."))
+            body = mail.signed(body)
             subject = _("Neues Passwort für den Digitalisierungsführerschein")
             _deliver(email, person, subject, body, link)
 
@@ -223,12 +223,12 @@ def password_changed_notice(user: User) -> Callable[[], None] | None:
 
     def deliver() -> None:
         with app.app_context(), force_locale(language):
-            body = _("Guten Tag %(name)s,\n\ndas Passwort Ihres Zugangs zum "
-                     "Digitalisierungsführerschein wurde am %(moment)s geändert. Wenn Sie das "
-                     "waren, ist nichts weiter zu tun. Wenn nicht, hat jemand anderes Zugang "
-                     "zu Ihrem Konto: Wenden Sie sich bitte sofort an die Administration.\n"
-                     "\n-- \n", name=name, moment=format_datetime(when, "medium")) \
-                + mail.signature() + "\n"
+            body = mail.signed(_(
+                "Guten Tag %(name)s,\n\ndas Passwort Ihres Zugangs zum "
+                "Digitalisierungsführerschein wurde am %(moment)s geändert. Wenn Sie das waren, "
+                "ist nichts weiter zu tun. Wenn nicht, hat jemand anderes Zugang zu Ihrem Konto: "
+                "Wenden Sie sich bitte sofort an die Administration.\n",
+                name=name, moment=format_datetime(when, "medium")))
             subject = _("Ihr Passwort wurde geändert")
             try:
                 mail.send(email, subject, body)

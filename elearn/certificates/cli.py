@@ -168,12 +168,11 @@ def _reminder(certificate, until: str) -> tuple[str, str]:
     per person), through the catalogue like every other text."""
     start = services.renewal_start(certificate)
     with force_locale("de"):
-        return _("Ihr Zertifikat läuft am %(date)s ab", date=until), _(
+        return _("Ihr Zertifikat läuft am %(date)s ab", date=until), mail.signed(_(
             "Guten Tag %(name)s,\n\nIhr Zertifikat „%(title)s“ ist noch bis zum %(date)s "
             "gültig.\nUm es zu erneuern, bestehen Sie das Quiz jedes Moduls noch einmal; danach "
             "erhalten Sie ein neues Zertifikat. Dafür zählen Quizze, die Sie ab dem %(start)s "
-            "bestehen.\n\nZum Kurs: %(link)s\n\n-- \n",
+            "bestehen.\n\nZum Kurs: %(link)s\n",
             name=certificate.holder_name, title=certificate.title, date=until,
             start=f"{start:%d.%m.%Y}",
-            link=absolute_url("catalog.course", slug=certificate.course.slug)) \
-            + mail.signature() + "\n"
+            link=absolute_url("catalog.course", slug=certificate.course.slug)))
