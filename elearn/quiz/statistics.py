@@ -223,7 +223,7 @@ def _weekly_cache() -> dict:
     request still working with last week's keeps it whole."""
     now, moment = week_start(), utcnow()
     week = current_app.extensions.get("quiz_statistics")
-    if week is None or week["week"] != now or moment >= week.get("until", moment + SETTLE):
+    if week is None or week["week"] != now or ("until" in week and moment >= week["until"]):
         week = {"week": now}
         if moment < now + SETTLE:
             week["until"] = moment + SETTLING_KEPT
