@@ -173,6 +173,8 @@ def is_complete(states: list[StepState]) -> bool:
     return all(s.done for s in states if s.step["required"])
 
 
-def tracks_with_course(course_slug: str) -> list[Track]:
-    """The active tracks that have a step in this course."""
-    return [t for t in active_tracks() if any(s["course"] == course_slug for s in t.steps)]
+def tracks_with_course(course_slug: str, retired_too: bool = False) -> list[Track]:
+    """The active tracks (or all of them) that have a step in this course."""
+    every = db.session.scalars(sa.select(Track).order_by(Track.title)) if retired_too \
+        else active_tracks()
+    return [t for t in every if any(s["course"] == course_slug for s in t.steps)]

@@ -382,13 +382,11 @@ def _refuse_control_characters(text: str) -> None:
 def resting_on(certificate: Certificate) -> list[Certificate]:
     """The holder's valid track certificates whose track has a step in this certificate's
     course: a revocation leaves them in force (an administrator decides), and says so."""
-    from ..catalog.models import Track
-
     if certificate.course_id is None:
         return []
     slug = db.session.scalar(sa.select(Course.slug).where(Course.id == certificate.course_id))
-    track_ids = [track.id for track in db.session.scalars(sa.select(Track))
-                 if any(step.get("course") == slug for step in track.steps or [])]
+    # A retired track's certificates stay valid too.
+    track_ids = [track.id for track in tracks.tracks_with_course(slug, retired_too=True)]
     if not track_ids:
         return []
     return list(db.session.scalars(
