@@ -38,6 +38,13 @@ def entries(action=None):
     return list(db.session.scalars(query))
 
 
+def _mail_through(app, monkeypatch, send):
+    """Mail configured (with the public address it then needs), going through `send`."""
+    monkeypatch.setitem(app.config, "SMTP_HOST", "smtp.test.example")
+    monkeypatch.setitem(app.config, "BASE_URL", "https://lernen.test.example")
+    monkeypatch.setattr("elearn.mail.send", send)
+
+
 @pytest.mark.parametrize("query", ["özdemir", "ÖZDEMIR", "Öz", "ÜBERALL", "groß",
                                    "Özdemir, Ülkü", "Überall-Groß,Jörg"])
 def test_search_ignores_case_in_umlauts_too(client, admin, make_user, query):
@@ -268,9 +275,7 @@ def test_a_link_shown_for_a_person_with_a_password_replaces_it(app, client, admi
 def test_invitation_goes_by_mail_when_smtp_is_configured(app, client, admin, make_user,
                                                          monkeypatch):
     sent = []
-    monkeypatch.setitem(app.config, "SMTP_HOST", "smtp.test.example")
-    monkeypatch.setitem(app.config, "BASE_URL", "https://lernen.test.example")
-    monkeypatch.setattr("elearn.mail.send", lambda to, subject, body: sent.append(
+    _mail_through(app, monkeypatch, lambda to, subject, body: sent.append(
         (to, subject, body)) or True)
     person = make_user(email="neu@test.example", password=None)
     url = f"/verwaltung/personen/{person.id}"
@@ -1019,9 +1024,7 @@ def test_invitations_from_an_import_are_mailed_after_the_import_is_saved(
                          .scalar() is not None))
         return True
 
-    monkeypatch.setitem(app.config, "SMTP_HOST", "smtp.test.example")
-    monkeypatch.setitem(app.config, "BASE_URL", "https://lernen.test.example")
-    monkeypatch.setattr("elearn.mail.send", send)
+    _mail_through(app, monkeypatch, send)
     done = upload(client, [HEADER, "P1;Jörg;Müller;joerg@stadt.example;B1",
                            "P2;Ayşe;Yılmaz;ayse@stadt.example;B1"], invite=True)
     assert done.status_code == 200 and "/passwort/neu/" not in done.get_data(as_text=True)
@@ -1041,9 +1044,7 @@ def test_a_single_invitation_is_mailed_after_its_link_is_saved(app, client, admi
                                       .where(UserToken.user_id == person.id)).scalar())
         return True
 
-    monkeypatch.setitem(app.config, "SMTP_HOST", "smtp.test.example")
-    monkeypatch.setitem(app.config, "BASE_URL", "https://lernen.test.example")
-    monkeypatch.setattr("elearn.mail.send", send)
+    _mail_through(app, monkeypatch, send)
     url = f"/verwaltung/personen/{person.id}"
     assert post(client, url + "/einladung", page=url).status_code == 302
     assert seen == [1]
@@ -1059,9 +1060,7 @@ def test_after_one_failed_mail_an_import_shows_the_remaining_links_at_once(
         tried.append(to)
         raise OSError("timed out")
 
-    monkeypatch.setitem(app.config, "SMTP_HOST", "smtp.test.example")
-    monkeypatch.setitem(app.config, "BASE_URL", "https://lernen.test.example")
-    monkeypatch.setattr("elearn.mail.send", send)
+    _mail_through(app, monkeypatch, send)
     done = upload(client, [HEADER, "P1;Jörg;Müller;joerg@stadt.example;B1",
                            "P2;Ayşe;Yılmaz;ayse@stadt.example;B1",
                            "P3;Ute;Ulm;ute@stadt.example;B1"], invite=True)
@@ -1092,9 +1091,7 @@ def test_one_refused_address_does_not_stop_the_other_invitations(
             raise smtplib.SMTPNotSupportedError("SMTPUTF8 not supported by server")
         return True
 
-    monkeypatch.setitem(app.config, "SMTP_HOST", "smtp.test.example")
-    monkeypatch.setitem(app.config, "BASE_URL", "https://lernen.test.example")
-    monkeypatch.setattr("elearn.mail.send", send)
+    _mail_through(app, monkeypatch, send)
     done = upload(client, [HEADER, "P1;Ayşe;Yılmaz;ayse@stadt.example;B1",
                            "P2;Ute;Ulm;ute@stadt.example;B1",
                            "P3;Jörg;Müller;joerg@stadt.example;B1"], invite=True)
@@ -1116,9 +1113,7 @@ def test_a_server_without_starttls_stops_the_invitations_as_a_failing_server(
         tried.append(to)
         raise smtplib.SMTPNotSupportedError("STARTTLS extension not supported by server.")
 
-    monkeypatch.setitem(app.config, "SMTP_HOST", "smtp.test.example")
-    monkeypatch.setitem(app.config, "BASE_URL", "https://lernen.test.example")
-    monkeypatch.setattr("elearn.mail.send", send)
+    _mail_through(app, monkeypatch, send)
     upload(client, [HEADER, "P1;Ute;Ulm;ute@stadt.example;B1",
                     "P2;Jörg;Müller;joerg@stadt.example;B1"], invite=True)
     assert tried == ["ute@stadt.example"]
@@ -1126,9 +1121,7 @@ def test_a_server_without_starttls_stops_the_invitations_as_a_failing_server(
 
 def _invite_with_mail(app, client, monkeypatch, person, send):
     """The administrator invites the person, mail configured and going through `send`."""
-    monkeypatch.setitem(app.config, "SMTP_HOST", "smtp.test.example")
-    monkeypatch.setitem(app.config, "BASE_URL", "https://lernen.test.example")
-    monkeypatch.setattr("elearn.mail.send", send)
+    _mail_through(app, monkeypatch, send)
     url = f"/verwaltung/personen/{person.id}"
     response = post(client, url + "/einladung", page=url)
     return response, response.get_data(as_text=True)
