@@ -67,7 +67,19 @@ def test_every_table_scroll_container_is_a_named_region_keyboard_users_reach(
             # The name says what the table holds, not only how far it goes (a screen reader's
             # list of regions showed "Seite 1 von 3" and "12 Einträge").
             assert not re.fullmatch(r"Seite \d+ von \d+|\d+ Einträge?", name), (url, name)
+        for table in re.findall(r"<table[^>]*>.*?</table>", html, re.S):
+            assert _table_name(html, table), (url, table[:200])
     assert seen >= 12
+
+
+def _table_name(html: str, table: str) -> str | None:
+    """A table's accessible name: its caption or what aria-labelledby points at (a screen
+    reader's list of tables shows it; the region around a table names the region only)."""
+    caption = re.search(r"<caption[^>]*>(.*?)</caption>", table, re.S)
+    if caption:
+        return re.sub(r"<[^>]+>", "", caption.group(1)).strip() or None
+    label = re.match(r'<table[^>]*aria-labelledby="([^"]+)"', table)
+    return _named_by(html, label.group(1)) if label else None
 
 
 def test_every_form_with_required_fields_leaves_the_check_to_the_server(app, runner, client,
@@ -119,6 +131,8 @@ def test_the_invitation_links_after_an_import_scroll_in_a_named_region(client, m
     assert 'role="region"' in div and 'tabindex="0"' in div
     assert _named_by(html, re.search(r'aria-labelledby="([^"]+)"', div).group(1)) == \
         "Einladungslinks"
+    [table] = re.findall(r"<table[^>]*>.*?</table>", html, re.S)
+    assert _table_name(html, table) == "Einladungslinks"
 
 
 def test_each_question_on_the_quiz_result_is_a_heading(logged_in):
