@@ -591,6 +591,55 @@ def test_admin_revokes_with_a_reason(client, auth, holder, make_user):
     assert again.status_code == 409
 
 
+def test_the_holder_is_told_of_a_revocation_by_mail(app, client, auth, holder, learner,
+                                                    make_user, runner, monkeypatch):
+    """A revoked certificate was only marked: the person learnt of it from the list of their
+    certificates, or from whoever checked it. With mail, the holder gets the reason."""
+    from .test_administration import _mail_through
+
+    sent = []
+    _mail_through(app, monkeypatch, lambda to, subject, body: sent.append((to, subject, body)))
+    auth.logout()
+    make_user(email="admin@test.example", roles=("admin",))
+    auth.login(email="admin@test.example")
+    done = client.post(f"/verwaltung/zertifikate/{holder.code}/widerruf", follow_redirects=True,
+                       data={"reason": "Kurs nicht selbst absolviert",
+                             "csrf_token": csrf_token(client, "/")})
+    assert "Die Person erhält darüber eine E-Mail mit dem Grund." in done.get_data(as_text=True)
+    [(to, subject, body)] = sent
+    assert to == "learner@test.example" and subject == "Ihr Zertifikat wurde widerrufen"
+    assert body.startswith(
+        f"Guten Tag Erika Muster1,\n\nIhr Zertifikat „Testkurs Digitales Arbeiten“ (Prüfcode "
+        f"{holder.code}) wurde am {utcnow():%d.%m.%Y} widerrufen. Grund: Kurs nicht selbst "
+        "absolviert\n")
+    assert "Ihre Zertifikate: https://lernen.test.example/zertifikate\n" in body
+    # The command line tells the holder too, and says so; a refused address is said, the
+    # revocation stands.
+    other = services.issue_manually(learner.email, "demo-kurs")
+    db.session.commit()
+    said = runner.invoke(args=["certificates", "revoke", other.code, "--reason", "Fehler"])
+    assert said.exit_code == 0 and "holders told by e-mail: 1" in said.stderr
+    assert len(sent) == 2 and f"(Prüfcode {other.code})" in sent[1][2]
+
+    def refused(to, subject, body):
+        raise smtplib.SMTPRecipientsRefused({to: (550, b"no such user")})
+
+    monkeypatch.setattr("elearn.mail.send", refused)
+    third = services.issue_manually(learner.email, "demo-kurs")
+    db.session.commit()
+    said = runner.invoke(args=["certificates", "revoke", third.code, "--reason", "Fehler"])
+    assert said.exit_code == 0 and services.find(third.code).revoked_at is not None
+    assert f"holder not told: person {learner.id} (SMTPRecipientsRefused)" in said.stderr
+    # No mail to someone deactivated: the address may be another person's by now.
+    monkeypatch.setattr("elearn.mail.send", lambda *args: sent.append(args))
+    learner.active = False
+    fourth = services.issue_manually(learner.email, "demo-kurs")
+    db.session.commit()
+    assert runner.invoke(args=["certificates", "revoke", fourth.code, "--reason", "Fehler"]) \
+        .exit_code == 0
+    assert len(sent) == 2
+
+
 def test_admin_page_validates_days_and_is_for_admins_only(client, auth, holder, make_user):
     assert client.get("/verwaltung/zertifikate").status_code == 403
     auth.logout()

@@ -158,7 +158,7 @@ def in_background(work: Callable[[], None], app) -> threading.Thread:
         try:
             work()
         except Exception:  # noqa: BLE001 - a thread's error reached only stderr
-            app.logger.exception("A password mail's work failed")
+            app.logger.exception("A mail's work after an answer failed")
 
     # Not a daemon: a worker that exits (a restart, a deploy) waits for it, rather than
     # dropping a link it has stored and not yet mailed.

@@ -78,6 +78,7 @@ def revoke(code, reason):
     audit.record(None, "certificate_revoked", certificate, code=certificate.code)
     db.session.commit()
     click.echo(f"revoked {certificate.code}")
+    _tell_holders([certificate])
     for other in services.resting_on(certificate):
         click.echo(f"still valid: {other.code} \"{other.title}\", a track certificate of the "
                    "same person whose track has this course; revoke it too if it should no "
@@ -110,6 +111,26 @@ def outside_groups(revoke, reason):
         audit.record(None, "certificate_revoked", certificate, code=certificate.code)
     db.session.commit()  # all or nothing
     click.echo(f"revoked {_certificates(len(found))}")
+    _tell_holders(found)
+
+
+def _tell_holders(revoked: list) -> None:
+    """Mail each holder of a revoked certificate its reason (where mail is configured and the
+    person active); a refused mail is said with the person's number, and the rest go on."""
+    told = failed = 0
+    for certificate in revoked:
+        notice = services.revocation_notice(certificate)
+        if notice is None:
+            continue
+        try:
+            mail.send(*notice)
+            told += 1
+        except (smtplib.SMTPException, OSError) as error:
+            failed += 1
+            click.echo(f"holder not told: person {certificate.user_id} "
+                       f"({type(error).__name__})", err=True)
+    if told or failed:
+        click.echo(f"holders told by e-mail: {told}", err=True)
 
 
 def _certificates(number: int) -> str:

@@ -1,8 +1,10 @@
+import smtplib
 from datetime import timedelta
 
 from flask import (
     Response,
     abort,
+    after_this_request,
     current_app,
     flash,
     jsonify,
@@ -15,7 +17,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import TooManyRequests
 
-from .. import audit, throttle
+from .. import audit, mail, throttle
+from ..auth import invitations
 from ..auth.access import role_required
 from ..auth.models import ADMIN
 from ..catalog import services as catalog
@@ -165,6 +168,25 @@ def _admin_page(code: str, days: int, form: RevokeForm, status: int = 200):
         else None), status
 
 
+def _mail_after_answer(to: str, subject: str, body: str) -> None:
+    """Send the mail once the answer is out, in a thread of its own (as a password link): a
+    slow mail server does not hold the administrator's page."""
+    app = current_app._get_current_object()
+
+    def send() -> None:
+        with app.app_context():
+            try:
+                mail.send(to, subject, body)
+            except (smtplib.SMTPException, OSError) as error:
+                app.logger.error("Could not send the revocation notice: %s",
+                                 type(error).__name__)
+
+    @after_this_request
+    def _then(response):
+        invitations.after_answer(response, send)
+        return response
+
+
 @bp.post("/verwaltung/zertifikate/<code>/widerruf")
 @role_required(ADMIN)
 def revoke(code: str):
@@ -181,6 +203,10 @@ def revoke(code: str):
     audit.record(current_user, "certificate_revoked", certificate, code=certificate.code)
     db.session.commit()
     flash(_("Das Zertifikat %(code)s wurde widerrufen.", code=certificate.code), "success")
+    notice = services.revocation_notice(certificate)
+    if notice is not None:
+        _mail_after_answer(*notice)
+        flash(_("Die Person erhält darüber eine E-Mail mit dem Grund."), "info")
     for other in services.resting_on(certificate):
         flash(_("Das Zertifikat „%(title)s“ (%(code)s) derselben Person gehört zu einem "
                 "Lernpfad mit diesem Kurs und bleibt gültig. Soll es nicht mehr gelten, "

@@ -410,6 +410,31 @@ def revoke(certificate: Certificate, reason: str) -> None:
         raise CertificateError(_("Das Zertifikat ist bereits widerrufen."))
 
 
+def revocation_notice(certificate: Certificate) -> tuple[str, str, str] | None:
+    """Address, subject and text of the mail that tells the holder of a revocation (in German,
+    as reminders: no language is stored per person); None without a mail server, and for
+    someone deactivated or erased, whose address may be another person's by now (no reminder
+    goes there either). Before, the person learnt of it only from the list of their
+    certificates, or from whoever checked the certificate."""
+    from flask_babel import force_locale
+
+    from .. import mail
+    from ..links import absolute_url
+
+    person = certificate.user
+    if not mail.configured() or not person.active or person.erased_at is not None:
+        return None
+    with force_locale("de"):
+        return person.email, _("Ihr Zertifikat wurde widerrufen"), mail.signed(_(
+            "Guten Tag %(name)s,\n\nIhr Zertifikat „%(title)s“ (Prüfcode %(code)s) wurde am "
+            "%(date)s widerrufen. Grund: %(reason)s\n\nDie Prüfseite zeigt es als widerrufen, "
+            "und es lässt sich nicht mehr herunterladen. Ihre Zertifikate: %(link)s\n\nBei "
+            "Fragen wenden Sie sich bitte an die Administration.\n",
+            name=certificate.holder_name, title=certificate.title, code=certificate.code,
+            date=f"{local_date(certificate.revoked_at):%d.%m.%Y}",
+            reason=certificate.revoked_reason, link=absolute_url("certificates.mine")))
+
+
 def outside_groups() -> list[Certificate]:
     """Valid certificates of tracks whose certificate only members of their learning groups
     receive, held by someone in no such group: issued before a track said so (every holder of
