@@ -174,7 +174,7 @@ def test_roles_are_changed_and_audited(client, admin, learner):
                      r'<p class="kern-body">Die Rollen wurden gespeichert\.', saved)
     assert saved.count("autofocus") == 1
     log = client.get("/verwaltung/protokoll").get_data(as_text=True)
-    assert "vorher: Lernende*r; nachher: Personalstelle, Digitallots*in, Lernende*r" in log
+    assert "vorher: Lernende*r; nachher: Personalstelle, Lerngruppenleitung, Lernende*r" in log
     bad = post(client, url + "/rollen", {"roles": ["chef"]}, page=url)
     assert bad.status_code == 422 and db.session.get(User, learner.id).roles == {
         "learner", "hr", "lead"}

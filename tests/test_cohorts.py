@@ -183,6 +183,40 @@ def test_member_by_email_and_removal(client, auth, cohort, admin, make_user):
     assert again.status_code == 404
 
 
+def test_nobody_leads_a_group_they_belong_to(client, auth, cohort, admin, lead, make_user):
+    """A member made lead saw the group's figures and knew their own, so could work out the
+    others' (a group of five: the other four's); the import's "Digitallots*in" made every
+    multiplier a possible lead of their own group. Neither way round is allowed; a whole office
+    is added without the group's leads, and says so."""
+    member = make_user(email="member@test.example", roles=("lead",), first_name="Mia",
+                       last_name="Mitglied")
+    auth.login(email="admin@test.example")
+    url = f"/kohorten/{cohort.id}/mitglieder"
+    token = csrf_token(client, url)
+    added = client.post(f"{url}/person", data={"email": "member@test.example", "csrf_token": token})
+    assert added.status_code == 303 and member_ids(cohort) == {member.id}
+    form = page(client.get(url))
+    assert 'value="member@test.example"' not in form  # not offered as a lead
+    refused = client.post(f"/kohorten/{cohort.id}/leitung",
+                          data={"lead": "member@test.example", "csrf_token": token})
+    assert refused.status_code == 422
+    assert ("Mia Mitglied ist Mitglied dieser Gruppe und kann sie nicht zugleich leiten: Wer "
+            "eine Gruppe leitet, sieht ihre Zahlen und kennt die eigenen, und könnte so die der "
+            "anderen ablesen.") in page(refused)
+    db.session.expire_all()
+    assert [person.id for person in cohort.leads] == [lead.id]
+    as_member = client.post(f"{url}/person", data={"email": "lead@test.example",
+                                                   "csrf_token": token})
+    assert as_member.status_code == 422 and member_ids(cohort) == {member.id}
+    assert "Lea Muster1 leitet diese Gruppe und kann nicht zugleich Mitglied sein" in page(
+        as_member)
+    office = client.post(f"{url}/amt", data={"office": lead.office.code, "csrf_token": token},
+                         follow_redirects=True)
+    assert ("Keine neuen Mitglieder. 1 Person leitet die Gruppe und wurde nicht aufgenommen."
+            in page(office))
+    assert member_ids(cohort) == {member.id}
+
+
 def test_admin_adds_and_removes_a_lead_who_then_no_longer_sees_the_group(
         client, auth, cohort, admin, lead, make_user):
     second = make_user(email="lead2@test.example", roles=("lead",), first_name="Lutz",
@@ -190,7 +224,7 @@ def test_admin_adds_and_removes_a_lead_who_then_no_longer_sees_the_group(
     auth.login(email="admin@test.example")
     url = f"/kohorten/{cohort.id}/mitglieder"
     form = page(client.get(url))
-    assert "Zur Auswahl stehen aktive Personen mit der Rolle Digitallots*in" in form
+    assert "Zur Auswahl stehen aktive Personen mit der Rolle Lerngruppenleitung" in form
     assert form.index("Leitung hinzufügen") < form.index("Mitglieder hinzufügen")
     nobody = client.post(f"/kohorten/{cohort.id}/leitung",
                          data={"lead": "", "csrf_token": csrf_token(client, url)})

@@ -155,7 +155,7 @@ def test_my_data_page_names_the_roles_as_the_interface_does(client, auth, make_u
     make_user(email="lotse@test.example", roles=("lead",))
     auth.login(email="lotse@test.example")
     page = client.get("/konto/daten").get_data(as_text=True)
-    assert "Digitallots*in, Lernende*r" in page and "lead, learner" not in page
+    assert "Lerngruppenleitung, Lernende*r" in page and "lead, learner" not in page
 
 
 def test_data_download_shows_only_ones_own_data(app, client, history, make_user):

@@ -344,7 +344,7 @@ def test_people_without_personnel_number_are_never_deactivated(offices, make_use
 
 
 def test_roles_column(offices):
-    lines = [HEADER_DE + ";Rollen", GOOD[1] + ";Digitallots*in, Personal", GOOD[2] + ";"]
+    lines = [HEADER_DE + ";Rollen", GOOD[1] + ";Lerngruppenleitung, Personal", GOOD[2] + ";"]
     assert import_people(csv_bytes(lines), "liste.csv").errors == []
     assert people()["P1"].roles == {"learner", "lead", "hr"}
     assert people()["P2"].roles == {"learner"}
@@ -360,21 +360,37 @@ def test_roles_column(offices):
     assert import_people(csv_bytes(labels), "liste.csv").errors == []
     assert people()["P1"].roles == {"learner", "admin"}
     # Other gender spellings than the star, as HR lists write them.
-    spelled = [HEADER_DE + ";Rollen", GOOD[1] + ";Digitallots:in, Lernende/r",
-               GOOD[2] + ";Digitallots_innen, Administration"]
+    spelled = [HEADER_DE + ";Rollen", GOOD[1] + ";Leitung, Lernende:r",
+               GOOD[2] + ";Lernende/r, Administration"]
     assert import_people(csv_bytes(spelled), "liste.csv").errors == []
     assert people()["P1"].roles == {"learner", "lead"}
-    assert people()["P2"].roles == {"learner", "lead", "admin"}
+    assert people()["P2"].roles == {"learner", "admin"}
     bad = import_people(csv_bytes([HEADER_DE + ";Rollen", GOOD[1] + ";Chef"]), "l.csv")
     assert bad.errors == ["Zeile 2: Unbekannte Rolle „Chef“ (möglich: Lernende*r, "
-                          "Digitallots*in, Personalstelle, Administration)."]
+                          "Lerngruppenleitung, Personalstelle, Administration)."]
+
+
+def test_digitallotsinnen_are_no_role_of_their_own(offices):
+    """The Digitallots*innen are the multipliers who learn in the pilot groups; "Digitallots*in"
+    in the Rollen column made them leads of learning groups (the role's old label), so each
+    saw the group pages and could be made lead of their own group. It is refused, saying
+    which role is which; nothing is imported."""
+    for spelling in ("Digitallots*in", "Digitallots:in", "digitallots_innen"):
+        lines = [HEADER_DE + ";Rollen", GOOD[1] + ";" + spelling, GOOD[2] + ";"]
+        result = import_people(csv_bytes(lines), "liste.csv")
+        assert result.errors == [
+            f"Zeile 2: Unbekannte Rolle „{spelling}“ (möglich: Lernende*r, "
+            "Lerngruppenleitung, Personalstelle, Administration). Digitallots*innen lernen in "
+            "einer Lerngruppe: Sie haben die Rolle Lernende*r (oder keine Angabe); die Rolle "
+            "Lerngruppenleitung hat, wer Lerngruppen leitet."], spelling
+        assert people() == {}
 
 
 @pytest.mark.parametrize("language", ["de", "en"])
 def test_the_role_labels_of_the_people_pages_are_accepted_in_either_language(offices, app,
                                                                               language):
     """The Rollen column takes the roles as the people pages name them, also on English pages
-    ("Digital guide", "HR department"), which an administrator reading English copies."""
+    ("Learning group lead", "HR department"), which an administrator reading English copies."""
     from flask_babel import force_locale
 
     from elearn.auth.people_routes import ROLE_LABELS
@@ -400,9 +416,9 @@ def test_an_unknown_role_in_english_names_the_labels_of_the_english_pages(office
     with app.test_request_context(), force_locale("en"):
         labels = [str(label) for label in ROLE_LABELS.values()]
         result = import_people(csv_bytes([HEADER_DE + ";Rollen", GOOD[1] + ";Chef"]), "l.csv")
-    assert labels == ["Learner", "Digital guide", "HR department", "Administrator"]
+    assert labels == ["Learner", "Learning group lead", "HR department", "Administrator"]
     [error] = result.errors
-    assert error.startswith("Row 2: unknown role “Chef” (possible: Learner, Digital guide, "
+    assert error.startswith("Row 2: unknown role “Chef” (possible: Learner, Learning group lead, "
                             "HR department, Administrator;")
     offered = re.split(r"[,;] (?:in German |or )?", error[error.index("possible: ") + 10:-2])
     assert set(labels) <= set(offered)

@@ -29,12 +29,12 @@ COLUMNS = {
 }
 REQUIRED = {"personnel_number", "first_name", "last_name", "email", "office"}
 # Role names in the file, compared case-blind; the labels the people pages show, in German and
-# in English ("Digital guide", "HR department"), are among them.
+# in English ("Learning group lead", "HR department"), are among them.
 ROLE_NAMES = {
     "learner": LEARNER, "lernende": LEARNER, "lernend": LEARNER, "lernende*r": LEARNER,
     "lernender": LEARNER,
-    "lead": LEAD, "digitallots*in": LEAD, "digitallotse": LEAD, "digitallotsin": LEAD,
-    "digitallots*innen": LEAD, "trainer": LEAD, "digital guide": LEAD,
+    "lead": LEAD, "lerngruppenleitung": LEAD, "lerngruppen-leitung": LEAD, "leitung": LEAD,
+    "trainer": LEAD, "learning group lead": LEAD,
     "hr": HR, "personal": HR, "personalstelle": HR, "hr department": HR,
     "admin": ADMIN, "administration": ADMIN, "administrator": ADMIN,
 }
@@ -94,8 +94,7 @@ class _Person:
 
 def _role_key(name: str) -> str:
     """Case-blind, and the gender colon, underscore, slash or middle dot as the star:
-    "Digitallots:in" and "Lernende/r" are the roles the pages call Digitallots*in and
-    Lernende*r."""
+    "Lernende:r" and "Lernende/r" are the role the pages call Lernende*r."""
     return re.sub(r"[:_/·]", "*", name.casefold())
 
 
@@ -153,8 +152,11 @@ def check(table: tabular.Table) -> tuple[list[_Person], list[str]]:
                 roles = _roles(values["roles"])
             except ValueError as unknown:
                 problems.append(_("Unbekannte Rolle „%(role)s“ (möglich: Lernende*r, "
-                                  "Digitallots*in, Personalstelle, Administration)",
-                                  role=unknown))
+                                  "Lerngruppenleitung, Personalstelle, Administration)",
+                                  role=unknown) + (_(
+                    ". Digitallots*innen lernen in einer Lerngruppe: Sie haben die Rolle "
+                    "Lernende*r (oder keine Angabe); die Rolle Lerngruppenleitung hat, wer "
+                    "Lerngruppen leitet") if "digitallots" in _role_key(str(unknown)) else ""))
         elif "roles" in table.columns:
             roles = {LEARNER}
         pn = values.get("personnel_number", "")

@@ -24,8 +24,8 @@ from .models import ADMIN, HR, LEAD, ROLES, User
 
 STATUS_LABELS = {"aktiv": _l("aktiv"), "deaktiviert": _l("deaktiviert"),
                  "geloescht": _l("gelöscht")}
-ROLE_LABELS = {"learner": _l("Lernende*r"), LEAD: _l("Digitallots*in"), HR: _l("Personalstelle"),
-               ADMIN: _l("Administration")}
+ROLE_LABELS = {"learner": _l("Lernende*r"), LEAD: _l("Lerngruppenleitung"),
+               HR: _l("Personalstelle"), ADMIN: _l("Administration")}
 
 
 def _person(user_id: int) -> User:

@@ -200,8 +200,7 @@ def _members_page(cohort, status=200, problems=(), target=None, **forms_given):
         SelectChoice(o.code, f"{o.code} {o.name}", render_kw={"lang": "de"}) for o in offices]
     lead_form = forms_given.get("lead_form") or forms.LeadForm()
     lead_form.lead.choices = [SelectChoice("", _("Bitte wählen"))] + [
-        SelectChoice(u.email, u.display_name) for u in services.lead_candidates()
-        if u not in cohort.leads]
+        SelectChoice(u.email, u.display_name) for u in services.lead_candidates(cohort)]
     if page["target"] == "lead" and len(lead_form.lead.choices) == 1:
         page["target"] = None  # no drop-down to link to: nobody else can lead
     return render_template(
@@ -214,6 +213,11 @@ def _members_page(cohort, status=200, problems=(), target=None, **forms_given):
 def _added(result: services.Added):
     if result.added:
         flash(_added_message(result), "success")
+    elif result.leading:
+        flash(_("Keine neuen Mitglieder.") + " " + ngettext(
+            "%(num)s Person leitet die Gruppe und wurde nicht aufgenommen.",
+            "%(num)s Personen leiten die Gruppe und wurden nicht aufgenommen.", result.leading),
+            "info")
     else:
         flash(_("Keine neuen Mitglieder: Alle waren schon in der Gruppe."), "info")
 
@@ -224,6 +228,10 @@ def _added_message(result: services.Added) -> str:
     if result.already:
         text += " " + ngettext("%(num)s war schon in der Gruppe.",
                                "%(num)s waren schon in der Gruppe.", result.already)
+    if result.leading:
+        text += " " + ngettext(
+            "%(num)s Person leitet die Gruppe und wurde nicht aufgenommen.",
+            "%(num)s Personen leiten die Gruppe und wurden nicht aufgenommen.", result.leading)
     if result.certificates:
         text += " " + ngettext(
             "%(num)s Person hatte einen Lernpfad mit diesem Zertifikat schon abgeschlossen und "
@@ -336,10 +344,14 @@ def add_lead(cohort_id: int):
     person = db.session.scalar(sa.select(User).where(
         User.email == normalise_email(form.lead.data), User.active))
     if person is None or not person.has_role(LEAD):
-        return _members_page(cohort, 422, [_("Nur aktive Personen mit der Rolle Digitallots*in "
-                                             "können eine Gruppe leiten.")],
+        return _members_page(cohort, 422, [_("Nur aktive Personen mit der Rolle "
+                                             "Lerngruppenleitung können eine Gruppe leiten.")],
                              target="lead", lead_form=form)
-    if services.add_lead(cohort, person):
+    try:
+        added = services.add_lead(cohort, person)
+    except services.MembershipError as error:
+        return _members_page(cohort, 422, error.problems, target="lead", lead_form=form)
+    if added:
         audit.record(current_user, "cohort_lead_added", cohort, lead=person.id)
         flash(_("%(name)s leitet die Gruppe jetzt mit.", name=person.display_name), "success")
     else:

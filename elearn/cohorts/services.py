@@ -33,6 +33,7 @@ class Added:
     names: list[str] = field(default_factory=list)
     ids: list[int] = field(default_factory=list)  # for the audit entry, which names no one
     certificates: int = 0  # issued because they completed the track before joining
+    leading: int = 0  # left out, as they lead the group (adding a whole office)
 
 
 def visible_cohorts(user) -> list[Cohort]:
@@ -61,11 +62,23 @@ def create_cohort(*, name: str, track, starts_on: date, ends_on: date, leads) ->
     return cohort
 
 
-def lead_candidates() -> list[User]:
-    """Active people with the lead role, by name."""
+def lead_candidates(cohort: Cohort) -> list[User]:
+    """Active people with the lead role who neither lead the group nor belong to it, by
+    name."""
     return list(db.session.scalars(
-        sa.select(User).join(UserRole).where(UserRole.role == LEAD, User.active)
+        sa.select(User).join(UserRole).where(
+            UserRole.role == LEAD, User.active,
+            User.id.not_in(sa.select(cohort_lead.c.user_id)
+                           .where(cohort_lead.c.cohort_id == cohort.id)),
+            User.id.not_in(sa.select(CohortMember.user_id)
+                           .where(CohortMember.cohort_id == cohort.id)))
         .order_by(User.sort_key, User.id)))
+
+
+def _leading_message(person: User) -> str:
+    return _("%(person)s leitet diese Gruppe und kann nicht zugleich Mitglied sein: Wer eine "
+             "Gruppe leitet, sieht ihre Zahlen und kennt die eigenen, und könnte so die der "
+             "anderen ablesen.", person=person.display_name)
 
 
 def member_count(cohort: Cohort) -> int:
@@ -121,12 +134,19 @@ def lock_memberships() -> None:
     serialize("cohort-memberships")
 
 
-def _add(cohort: Cohort, people: list[User]) -> Added:
+def _add(cohort: Cohort, people: list[User], skip_leads: bool = False) -> Added:
+    """Add the people; those who lead the group are refused (MembershipError), or with
+    `skip_leads` (a whole office) left out and counted."""
     lock_memberships()
     if figures_fixed(cohort):
         raise MembershipError([fixed_message()])
     present = set(db.session.scalars(sa.select(CohortMember.user_id)
                                      .where(CohortMember.cohort_id == cohort.id)))
+    leads = {lead.id for lead in cohort.leads}
+    leading = [person for person in people if person.id in leads]
+    if leading and not skip_leads:
+        raise MembershipError([_leading_message(person) for person in leading])
+    people = [person for person in people if person.id not in leads]
     taken = in_other_groups(cohort, [person.id for person in people if person.id not in present])
     if taken:
         raise MembershipError([_("%(person)s ist schon in der Gruppe „%(group)s“, deren "
@@ -134,7 +154,7 @@ def _add(cohort: Cohort, people: list[User]) -> Added:
                                  "kann zugleich in zwei Gruppen sein.",
                                  person=user.display_name, group=other.name)
                                for user, other in taken])
-    result = Added()
+    result = Added(leading=len(leading))
     for person in people:
         if person.id in present:
             result.already += 1
@@ -189,7 +209,7 @@ def add_by_office(cohort: Cohort, office: Office) -> Added:
     if not people:
         raise MembershipError([_("Im Amt „%(office)s“ gibt es keine aktiven Beschäftigten.",
                                  office=f"{office.code} {office.name}")])
-    return _add(cohort, list(people))
+    return _add(cohort, list(people), skip_leads=True)
 
 
 def add_from_file(cohort: Cohort, data: bytes, filename: str) -> Added:
@@ -252,9 +272,15 @@ def remove_lead(cohort: Cohort, user_id: int) -> bool:
 
 
 def add_lead(cohort: Cohort, user: User) -> bool:
-    """Let the person lead the group too; False if they already do."""
+    """Let the person lead the group too; False if they already do, MembershipError if they
+    belong to it (they would see its figures and know their own)."""
     if any(lead.id == user.id for lead in cohort.leads):
         return False
+    if db.session.get(CohortMember, (cohort.id, user.id)) is not None:
+        raise MembershipError([_(
+            "%(person)s ist Mitglied dieser Gruppe und kann sie nicht zugleich leiten: Wer "
+            "eine Gruppe leitet, sieht ihre Zahlen und kennt die eigenen, und könnte so die der "
+            "anderen ablesen.", person=user.display_name)])
     cohort.leads.append(user)
     db.session.flush()
     return True

@@ -90,10 +90,10 @@ def test_admin_manages_people_offices_imports_and_reads_the_log(
     text = main_text(page)
     assert "Berta Beispiel" in text and "33 Bürgeramt" in text
     assert page.get_by_role("definition").nth(3).inner_text() == "aktiv"
-    page.get_by_label("Digitallots*in").check()
+    page.get_by_label("Lerngruppenleitung").check()
     submit(page, "Rollen speichern")
     assert "Die Rollen wurden gespeichert." in main_text(page)
-    assert page.get_by_label("Digitallots*in").is_checked()
+    assert page.get_by_label("Lerngruppenleitung").is_checked()
     assert_accessible(page, "roles saved")
     submit(page, "Deaktivieren")
     text = main_text(page)
@@ -179,7 +179,7 @@ def test_admin_manages_people_offices_imports_and_reads_the_log(
     assert "neu: 1" in lines[1] and "Datei: personal.csv" in lines[1]
     assert "Quelle: Import" in lines[2] and "vorher:" in lines[2]  # the person the file moved
     assert "34 Standesamt und Friedhöfe" in lines[3]
-    assert "Berta Beispiel" in lines[7] and "nachher: Digitallots*in, Lernende*r" in lines[7]
+    assert "Berta Beispiel" in lines[7] and "nachher: Lerngruppenleitung, Lernende*r" in lines[7]
     page.get_by_label("Aktion").select_option(label="Amt angelegt")
     submit(page, "Anzeigen")
     assert "1 Eintrag" in page.get_by_role("table").locator("caption").inner_text()
