@@ -13,6 +13,7 @@ from elearn.cohorts import surveys
 from elearn.cohorts.figures import Spread
 from elearn.cohorts.models import SurveyResponse
 from elearn.extensions import db
+from elearn.i18n import local_today
 from elearn.org.models import utcnow
 from elearn.quiz.models import Attempt
 from elearn.quiz.services import score_question
@@ -98,7 +99,7 @@ def test_no_reminder_for_a_revoked_certificate(client, auth, learner, synced, ru
     submit(client, start(client), ALL_RIGHT)
     submit(client, start(client, module="02-zweites-modul"), {"q-nur-eine": "Richtig"})
     cert = db.session.scalars(sa.select(Certificate)).one()
-    cert.valid_until = utcnow().date() + timedelta(days=10)
+    cert.valid_until = local_today() + timedelta(days=10)
     db.session.commit()
     assert learner.email in runner.invoke(args=["certificates", "reminders"]).stdout
     cert_services.revoke(cert, "Irrtum")

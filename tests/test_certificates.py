@@ -18,6 +18,7 @@ from elearn.certificates import services
 from elearn.certificates.models import Certificate
 from elearn.certificates.pdf import grouped
 from elearn.extensions import db
+from elearn.i18n import local_today
 from elearn.org.models import utcnow
 from elearn.quiz.models import Attempt
 
@@ -288,7 +289,7 @@ def test_an_empty_code_shows_the_form_again(app):
 
 def test_verification_expired_revoked_unknown(app, holder):
     anonymous = app.test_client()
-    holder.valid_until = date.today() - timedelta(days=1)
+    holder.valid_until = local_today() - timedelta(days=1)
     db.session.commit()
     assert "echt, aber abgelaufen" in anonymous.get(f"/verify/{holder.code}").get_data(
         as_text=True)
@@ -494,7 +495,6 @@ def test_manual_issue_refuses_a_second_valid_certificate_until_renewal_is_due(ru
     would not issue a second): by hand, as by a pass, only a renewal or after a revocation."""
     from datetime import timedelta
 
-    from elearn.i18n import local_today
 
     issue = ["certificates", "issue", "--email", learner.email, "--course", "demo-kurs"]
     first = services.find(runner.invoke(args=issue).output.strip())
@@ -647,14 +647,14 @@ def test_admin_page_validates_days_and_is_for_admins_only(client, auth, holder, 
     auth.login(email="admin@test.example")
     assert client.get("/verwaltung/zertifikate?tage=abc").status_code == 400
     assert client.get("/verwaltung/zertifikate?tage=" + "9" * 5000).status_code == 400  # not 500
-    assert holder.valid_until > utcnow().date() + timedelta(days=90)
+    assert holder.valid_until > local_today() + timedelta(days=90)
     assert holder.code not in client.get("/verwaltung/zertifikate?tage=90").get_data(
         as_text=True)
     # No list of everyone's expiry dates, i.e. of when each person completed the course.
     refused = client.get("/verwaltung/zertifikate?tage=400")
     assert refused.status_code == 400
     assert "eine Anzahl von Tagen zwischen 1 und 90 an" in refused.get_data(as_text=True)
-    holder.valid_until = utcnow().date() + timedelta(days=80)
+    holder.valid_until = local_today() + timedelta(days=80)
     db.session.commit()
     assert holder.code in client.get("/verwaltung/zertifikate?tage=90").get_data(as_text=True)
     # A field for the number of days (there was only ?tage= in the address).
@@ -667,7 +667,7 @@ def test_admin_page_validates_days_and_is_for_admins_only(client, auth, holder, 
 
 
 def test_reminders_list_and_send(app, runner, holder, monkeypatch):
-    holder.valid_until = utcnow().date() + timedelta(days=10)
+    holder.valid_until = local_today() + timedelta(days=10)
     db.session.commit()
     listed = runner.invoke(args=["certificates", "reminders", "--days", "30"])
     assert "learner@test.example;Erika Muster1;Testkurs Digitales Arbeiten" in listed.output
@@ -718,7 +718,7 @@ def test_no_reminder_where_the_renewal_was_revoked(runner, holder, learner):
     """The renewal was revoked while the older certificate still held: the reminder asked the
     person to pass the quizzes again for a certificate that no pass issues after a
     revocation."""
-    holder.valid_until = utcnow().date() + timedelta(days=10)
+    holder.valid_until = local_today() + timedelta(days=10)
     course = db.session.get(Course, holder.course_id)
     renewal = services.issue(learner, course, services.catalog.current_version(course))
     db.session.commit()
@@ -729,7 +729,7 @@ def test_no_reminder_where_the_renewal_was_revoked(runner, holder, learner):
 
 def test_no_reminder_for_a_course_no_longer_offered(runner, holder):
     """A retired course cannot be renewed: its holders are not asked to."""
-    holder.valid_until = utcnow().date() + timedelta(days=10)
+    holder.valid_until = local_today() + timedelta(days=10)
     db.session.get(Course, holder.course_id).active = False
     db.session.commit()
     assert runner.invoke(args=["certificates", "reminders", "--days", "30"]).stdout == ""
@@ -745,7 +745,7 @@ def test_no_reminder_for_people_who_left_and_one_refused_address_stops_no_other(
     other = make_user(email="zweite@test.example")
     second = services.issue(other, course, version)
     for certificate in (holder, second):
-        certificate.valid_until = utcnow().date() + timedelta(days=10)
+        certificate.valid_until = local_today() + timedelta(days=10)
     db.session.commit()
     sent = []
 
@@ -958,7 +958,7 @@ def test_reminders_read_the_holders_with_the_certificates(app, runner, synced, m
     def holders(count):
         for _ in range(count):
             services.issue(make_user(), course, version).valid_until = \
-                utcnow().date() + timedelta(days=30)
+                local_today() + timedelta(days=30)
         db.session.commit()
 
     holders(1)
@@ -986,7 +986,7 @@ def test_the_reminder_list_is_safe_to_open_in_a_spreadsheet(runner, make_user, s
     make_user(email="formel@test.example", first_name='=HYPERLINK("http://evil.example";"x")',
               last_name="Semi;kolon")
     certificate = certificates.issue_manually("formel@test.example", "demo-kurs")
-    certificate.valid_until = utcnow().date() + timedelta(days=10)
+    certificate.valid_until = local_today() + timedelta(days=10)
     db.session.commit()
     line = runner.invoke(args=["certificates", "reminders", "--days", "30"]).stdout.strip()
     [row] = list(csv.reader([line], delimiter=";"))
@@ -1022,7 +1022,6 @@ def test_passing_the_last_two_modules_at_the_same_moment_gives_one_certificate(
 def test_a_certificate_is_valid_through_the_day_it_is_valid_until(app, holder):
     """"Gültig bis 31.03." includes the 31st (the badge ends it at 23:59:59 that day): the
     check page may call it expired only from the next day on."""
-    from elearn.i18n import local_today
 
     anonymous = app.test_client()
     holder.valid_until = local_today()

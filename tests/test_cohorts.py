@@ -23,6 +23,8 @@ from elearn.cohorts.models import (
 )
 from elearn.cohorts.services import create_cohort
 from elearn.extensions import db
+from elearn.i18n import local_today
+from elearn.org.models import utcnow
 from elearn.quiz.models import Attempt
 
 from .conftest import csrf_token, repeated_ids, statements_of
@@ -655,7 +657,7 @@ def test_quiz_and_time_figures_appear_at_the_end_and_then_stay(client, auth, coh
     people = populate(cohort, make_user, [10, 20, 30, 40, 50],
                       first_passes=[True, True, True, False, True])
     auth.login(email="lead@test.example")
-    cohort.ends_on = date.today() + timedelta(days=30)  # still running
+    cohort.ends_on = local_today() + timedelta(days=30)  # still running
     db.session.commit()
     text = page(client.get(f"/kohorten/{cohort.id}"))
     assert "Diese Zahlen erscheinen nach dem letzten Tag der Gruppe, dem" in text
@@ -670,7 +672,7 @@ def test_quiz_and_time_figures_appear_at_the_end_and_then_stay(client, auth, coh
     # After the end a member tries again and spends more time: nothing shown changes.
     module = db.session.scalars(sa.select(Attempt.module_id)).first()
     db.session.add(Attempt(user_id=people[3].id, module_id=module, mode="study", drawn=[],
-                           passed=True, score_percent=100, submitted_at=datetime.now()))
+                           passed=True, score_percent=100, submitted_at=utcnow()))
     db.session.add(StudySession(user_id=people[0].id, course_id=before.modules[0].key[0],
                                 module_slug=before.modules[0].key[1], active_seconds=3600,
                                 beats=1, closed=True))
@@ -685,8 +687,8 @@ def test_the_comparison_form_offers_the_two_latest_ended_groups(client, auth, co
                                                                 synced_tracks):
     later = create_cohort(name="Pilot B", track=synced_tracks, starts_on=date(2026, 5, 4),
                           ends_on=date(2026, 6, 30), leads=[lead])
-    create_cohort(name="Pilot läuft", track=synced_tracks, starts_on=date.today(),
-                  ends_on=date.today() + timedelta(days=30), leads=[lead])
+    create_cohort(name="Pilot läuft", track=synced_tracks, starts_on=local_today(),
+                  ends_on=local_today() + timedelta(days=30), leads=[lead])
     db.session.commit()
     auth.login(email="lead@test.example")
     for url in ("/kohorten", "/kohorten/vergleich"):
@@ -697,7 +699,7 @@ def test_the_comparison_form_offers_the_two_latest_ended_groups(client, auth, co
         assert f'<option value="{later.id}" lang="de" selected>' in b
         # The running group is not offered (choosing it gave a 400), and the page says why.
         assert "Pilot läuft" not in a and "Pilot läuft" not in b
-        end = (date.today() + timedelta(days=30)).strftime("%d.%m.%Y")
+        end = (local_today() + timedelta(days=30)).strftime("%d.%m.%Y")
         assert ("Zur Auswahl stehen nur beendete Gruppen: Erst nach dem letzten Tag einer "
                 f"Gruppe stehen ihre Zahlen fest. Noch nicht dabei: „Pilot läuft“ (bis {end})."
                 ) in text
@@ -705,8 +707,8 @@ def test_the_comparison_form_offers_the_two_latest_ended_groups(client, auth, co
 
 def test_with_fewer_than_two_ended_groups_there_is_no_form_to_fail(
         client, auth, cohort, lead, synced_tracks):
-    running = create_cohort(name="Pilot läuft", track=synced_tracks, starts_on=date.today(),
-                            ends_on=date.today() + timedelta(days=30), leads=[lead])
+    running = create_cohort(name="Pilot läuft", track=synced_tracks, starts_on=local_today(),
+                            ends_on=local_today() + timedelta(days=30), leads=[lead])
     db.session.commit()
     auth.login(email="lead@test.example")
     for url in ("/kohorten", "/kohorten/vergleich"):
@@ -722,7 +724,7 @@ def test_with_fewer_than_two_ended_groups_there_is_no_form_to_fail(
 
 def test_a_running_group_is_not_compared(client, auth, cohort, lead, synced_tracks, make_user):
     other = create_cohort(name="Pilot läuft", track=synced_tracks, starts_on=date(2026, 3, 2),
-                          ends_on=date.today() + timedelta(days=10), leads=[lead])
+                          ends_on=local_today() + timedelta(days=10), leads=[lead])
     create_cohort(name="Pilot B", track=synced_tracks, starts_on=date(2026, 5, 4),
                   ends_on=date(2026, 6, 30), leads=[lead])  # two ended groups: the form shows
     db.session.commit()
@@ -740,7 +742,6 @@ def test_a_running_group_is_not_compared(client, auth, cohort, lead, synced_trac
 
 
 def test_dashboard_shows_the_overdue_by_name_without_scores(client, auth, cohort, make_user):
-    from elearn.i18n import local_today
 
     populate(cohort, make_user, [10, 20, 30, 40, 50], first_passes=[True] * 5)
     late = make_user(first_name="Otto", last_name="Spät")
@@ -1854,7 +1855,6 @@ def test_the_twin_check_is_one_query_however_many_groups(client, auth, cohort, l
 def test_a_group_cannot_start_in_the_past_nor_move_its_start_earlier(client, auth, admin,
                                                                     cohort, synced_tracks):
     """A throwaway group starting in the past showed anyone's earlier results."""
-    from elearn.i18n import local_today
 
     today = local_today()
     auth.login(email="admin@test.example")

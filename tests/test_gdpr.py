@@ -11,6 +11,7 @@ from elearn.auth import tokens
 from elearn.auth.models import INVITE, LoginFailure, User, UserToken
 from elearn.certificates.models import Certificate
 from elearn.extensions import db
+from elearn.i18n import local_today
 from elearn.org.models import utcnow
 from elearn.quiz import statistics
 from elearn.quiz.models import Attempt
@@ -196,7 +197,7 @@ def test_the_erase_page_names_the_placeholder_the_pages_then_show(client, auth, 
 
 def _figures(course_id):
     subject = reports.find_subject("demo-kurs")
-    direct = reports.direct_counts(subject, None, None, date.today())
+    direct = reports.direct_counts(subject, None, None, local_today())
     report = reports.build(subject, min_group=1)
     stats = [(s.question_id, s.answered, s.share_correct)
              for s in statistics.question_stats(course_id, "01-erstes-modul", 1)]
@@ -286,12 +287,12 @@ def test_erasing_an_active_person_changes_the_report_as_leaving_would(
     make_user(email="admin@test.example", roles=("admin",))
     person.active = False
     db.session.commit()
-    as_leaver = reports.direct_counts(subject, None, None, date.today())
+    as_leaver = reports.direct_counts(subject, None, None, local_today())
     person.active = True
     db.session.commit()
     auth.login(email="admin@test.example")
     assert _erase(client, person).status_code == 302
-    assert reports.direct_counts(subject, None, None, date.today()) == as_leaver
+    assert reports.direct_counts(subject, None, None, local_today()) == as_leaver
 
 
 def test_admins_cannot_erase_themselves(client, auth, make_user):

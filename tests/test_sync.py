@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from elearn.catalog import services, tracks
 from elearn.catalog.models import COMPLETED, Course, CourseVersion, Module, ModuleProgress
 from elearn.extensions import db
+from elearn.i18n import local_today
 
 from .conftest import FIXTURES
 
@@ -167,9 +168,8 @@ def test_every_reason_to_refuse_is_said_in_one_run(runner, courses_dir, make_use
     from datetime import timedelta
 
     from elearn.cohorts.models import Cohort
-    from elearn.org.models import utcnow
 
-    today = utcnow().date()  # a running group on the track: not also told to --retire it
+    today = local_today()  # a running group on the track: not also told to --retire it
     db.session.add(Cohort(name="Läuft", track=tracks.get_track("test-pfad"),
                           starts_on=today - timedelta(days=7), ends_on=today + timedelta(days=7)))
     db.session.commit()
@@ -265,7 +265,6 @@ def test_a_track_a_running_group_follows_is_retired_only_when_named(runner, cour
 
     from elearn.catalog.models import Track
     from elearn.cohorts.services import create_cohort
-    from elearn.i18n import local_today
 
     runner.invoke(args=["courses", "sync", str(courses_dir)])
     create_cohort(name="Pilot", track=tracks.get_track("test-pfad"), starts_on=local_today(),

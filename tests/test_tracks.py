@@ -8,6 +8,7 @@ from elearn.catalog import tracks
 from elearn.catalog.models import Track
 from elearn.certificates.models import Certificate
 from elearn.extensions import db
+from elearn.i18n import local_today
 
 from .conftest import FIXTURES
 from .test_quiz import ALL_RIGHT, start, submit
@@ -122,13 +123,13 @@ def test_unknown_track_is_404(client, auth, learner, synced_tracks):
 def test_a_learning_group_on_a_retired_track_has_no_dead_link(client, auth, learner,
                                                                synced_tracks):
     """The home page's group card linked to the retired track's page, which is 404."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from elearn.cohorts.models import CohortMember
     from elearn.cohorts.services import create_cohort
 
-    group = create_cohort(name="Pilot", track=synced_tracks, starts_on=date.today(),
-                          ends_on=date.today() + timedelta(days=30), leads=[])
+    group = create_cohort(name="Pilot", track=synced_tracks, starts_on=local_today(),
+                          ends_on=local_today() + timedelta(days=30), leads=[])
     db.session.add(CohortMember(cohort_id=group.id, user_id=learner.id))
     db.session.commit()
     auth.login()
