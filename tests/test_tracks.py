@@ -59,6 +59,28 @@ def test_sync_creates_updates_and_retires_tracks(runner, tmp_path):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Track)) == 1
 
 
+def test_a_sync_restores_only_for_groups_that_the_database_lost(runner, tmp_path):
+    """`db downgrade` past the column and `db upgrade` again left "certificate only for group
+    members" false for the Digitallots*innen tracks; the file had not changed, so the sync
+    called them unchanged and gave their certificate to everyone who had the modules."""
+    target = tmp_path / "courses"
+    shutil.copytree(FIXTURES / "courses" / "good", target)
+    track_file = target / "tracks" / "test-pfad.yaml"
+    track_file.write_text(track_file.read_text().replace(
+        "certificate: Testpfad-Zertifikat\n",
+        "certificate: Testpfad-Zertifikat\ncertificate_only_for_groups: true\n"))
+    assert runner.invoke(args=["courses", "sync", str(target)]).exit_code == 0
+    track = db.session.scalar(sa.select(Track).where(Track.slug == "test-pfad"))
+    assert track.certificate_only_for_groups
+    track.certificate_only_for_groups = False  # what the migration's column default gives
+    db.session.commit()
+    again = runner.invoke(args=["courses", "sync", str(target)])
+    assert "updated tracks: test-pfad" in again.output
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Track.certificate_only_for_groups)
+                             .where(Track.slug == "test-pfad"))
+
+
 def test_track_page_shows_steps_and_progress(client, auth, learner, synced_tracks):
     auth.login()
     page = client.get("/lernpfade/test-pfad").get_data(as_text=True)

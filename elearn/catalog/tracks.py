@@ -20,7 +20,11 @@ def sync_tracks(loaded: list[content.Track]) -> dict[str, list[str]]:
             track = Track(slug=item.slug)
             db.session.add(track)
             report["created"].append(item.slug)
-        elif track.content_hash == item.content_hash and track.active:
+        elif track.content_hash == item.content_hash and track.active \
+                and track.certificate_only_for_groups == item.certificate_only_for_groups:
+            # The flag too: a migration down past its column and up again (or an upgrade
+            # from before it) left it false beside an unchanged file, and the sync gave the
+            # qualification to everyone who had the modules.
             report["unchanged"].append(item.slug)
             continue
         else:
