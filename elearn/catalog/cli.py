@@ -253,4 +253,5 @@ def sync(directory, retire, back, remove_module, dry_run):
                    "certificates show it.")
     if issued:  # people whom the change completed: a module or a step left out
         click.echo(f"certificates {'to be ' if dry_run else ''}issued: {len(issued)} "
-                   "(completed by this change)")
+                   "(to people who have completed everything and hold none: by this change, "
+                   "or before an upgrade of the platform)")
