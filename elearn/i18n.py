@@ -1,6 +1,6 @@
 """Language selection: the learner's choice, then the browser's, then German."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import (
@@ -12,6 +12,7 @@ from flask_babel import (
     get_locale,
     get_translations,
     to_user_timezone,
+    to_utc,
 )
 from jinja2 import pass_context
 from markupsafe import Markup
@@ -57,6 +58,12 @@ def local_date(moment: datetime) -> date:
 
 def local_today() -> date:
     return to_user_timezone(datetime.now(UTC)).date()
+
+
+def day_start(day: date) -> datetime:
+    """The moment (naive UTC, as stored) at which a calendar day of the administration's time
+    zone begins: 1 June begins at 31 May 22:00 UTC in Berlin."""
+    return to_utc(datetime.combine(day, time.min))
 
 
 def percent(share: float) -> str:

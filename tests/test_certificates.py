@@ -18,7 +18,7 @@ from elearn.certificates import services
 from elearn.certificates.models import Certificate
 from elearn.certificates.pdf import grouped
 from elearn.extensions import db
-from elearn.i18n import local_today
+from elearn.i18n import local_date, local_today
 from elearn.org.models import utcnow
 from elearn.quiz.models import Attempt
 
@@ -765,7 +765,7 @@ def test_no_reminder_for_people_who_left_and_one_refused_address_stops_no_other(
     assert "@" not in result.output and holder.code not in result.output
     [(to, body)] = sent
     start = services.renewal_start(second)
-    assert to == "zweite@test.example" and f"ab dem {start:%d.%m.%Y} bestehen" in body
+    assert to == "zweite@test.example" and f"ab dem {local_date(start):%d.%m.%Y} bestehen" in body
     auth_services.deactivate(other)
     db.session.commit()
     listed = runner.invoke(args=["certificates", "reminders", "--days", "30"]).stdout
@@ -802,6 +802,34 @@ def test_a_certificate_issued_after_midnight_in_berlin_has_the_berlin_date(
     text = pypdf.PdfReader(io.BytesIO(client.get(f"/zertifikate/{holder.code}.pdf").data)) \
         .pages[0].extract_text()
     assert "Ausgestellt am 01.07.2026" in text and "30.06.2026" not in text
+
+
+def test_a_certificate_s_days_are_berlin_days_in_the_badge_and_the_renewal(
+        client, holder, learner, synced):
+    """The badge's end was 23:59:59 UTC, two hours after the check page said "abgelaufen" (a
+    wallet showed the next day); the renewal window opened at midnight UTC, so a pass in its
+    first Berlin hours did not count, though the course page said the renewal was due; and a
+    renewal from the 28 February end of a certificate from 31 August ended on 28 August."""
+    course, version = synced
+    for until, end in ((date(2027, 7, 15), "2027-07-15T21:59:59Z"),
+                       (date(2027, 1, 15), "2027-01-15T22:59:59Z")):
+        holder.valid_until = until
+        db.session.commit()
+        assert client.get(f"/zertifikate/{holder.code}.json").get_json()["validUntil"] == end
+    holder.issued_at, holder.valid_until = datetime(2026, 6, 1, 10), date(2027, 6, 1)
+    db.session.commit()
+    # 60 days before 1 June 2027 is 2 April, which begins at 22:00 UTC on 1 April.
+    assert services.renewal_start(holder) == datetime(2027, 4, 1, 22)
+    attempt = db.session.scalars(sa.select(Attempt).where(Attempt.passed)).first()
+    attempt.submitted_at = datetime(2027, 4, 1, 22, 30)  # 00:30 in Berlin on 2 April
+    db.session.commit()
+    assert services.modules_passed_since(learner, course, services.renewal_start(holder))
+    holder.valid_until = date(2027, 2, 28)  # 31 August + 6 months
+    renewal = services.issue(learner, course, version, when=datetime(2027, 2, 1, 9),
+                             renewal_of=holder)
+    months = version.certificate_validity_months
+    assert renewal.valid_until == services.add_months(date(2027, 3, 31), months - 1)
+    db.session.rollback()
 
 
 def test_dates_follow_the_language(client, holder):

@@ -3,8 +3,9 @@
 The credential is not signed: verification happens at the verification URL it names as its id.
 """
 
-from datetime import UTC, datetime, time
+from datetime import timedelta
 
+from ..i18n import day_start
 from .models import Certificate
 from .pdf import issued_iso
 
@@ -49,6 +50,8 @@ def credential(certificate: Certificate, *, city: str, verify_url: str, base_url
         },
     }
     if certificate.valid_until:
-        end = datetime.combine(certificate.valid_until, time(23, 59, 59))
-        result["validUntil"] = end.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
+        # The last second of the end day in Berlin, when the check page says "abgelaufen" (at
+        # 23:59:59 UTC a wallet showed the next day, and the badge held two hours longer).
+        end = day_start(certificate.valid_until + timedelta(days=1)) - timedelta(seconds=1)
+        result["validUntil"] = issued_iso(end)
     return result

@@ -195,5 +195,5 @@ def _reminder(certificate, until: str) -> tuple[str, str]:
             "erhalten Sie ein neues Zertifikat. Dafür zählen Quizze, die Sie ab dem %(start)s "
             "bestehen.\n\nZum Kurs: %(link)s\n",
             name=certificate.holder_name, title=certificate.title, date=until,
-            start=f"{start:%d.%m.%Y}",
+            start=f"{local_date(start):%d.%m.%Y}",
             link=absolute_url("catalog.course", slug=certificate.course.slug)))

@@ -15,7 +15,7 @@ from ..catalog import services as catalog
 from ..catalog import tracks
 from ..catalog.models import COMPLETED, Course, CourseVersion, Module, ModuleProgress
 from ..extensions import claim, db, slices
-from ..i18n import local_date, local_today
+from ..i18n import day_start, local_date, local_today
 from ..org.models import utcnow
 from ..security import FORBIDDEN_CHARACTERS, trim
 from .models import Certificate
@@ -91,14 +91,20 @@ def issue(user, course: Course, version: CourseVersion, *, when: datetime | None
     ends runs from that end: renewing early within the window cost the days left."""
     when = when or utcnow()
     months = version.certificate_validity_months
-    start = local_date(when)
+    start, until, from_old_end = local_date(when), None, False
     if renewal_of is not None and renewal_of.revoked_at is None \
             and renewal_of.valid_until is not None and renewal_of.valid_until > start:
-        start = renewal_of.valid_until
+        start, from_old_end = renewal_of.valid_until, True
+    if months:
+        until = add_months(start, months)
+        if from_old_end and (start + timedelta(days=1)).day == 1:
+            # 31.08 + 6 months ended on 28.02; renewed from there, 28.08 and 28.02 again: three
+            # days lost for good. From a month's last day, a renewal ends on a month's last day.
+            until = add_months(until.replace(day=1), 1) - timedelta(days=1)
     certificate = Certificate(
         code=new_code(), user_id=user.id, course_id=course.id, holder_name=user.display_name,
         title=version.title, version_label=version.label, issued_at=when,
-        valid_until=add_months(start, months) if months else None,
+        valid_until=until,
         source=source, note=note, renewal_of_id=renewal_of.id if renewal_of else None,
     )
     db.session.add(certificate)
@@ -130,9 +136,8 @@ def renewal_start(previous: Certificate) -> datetime:
     """Passes count for a renewal from the start of the renewal window on."""
     if previous.valid_until is None:
         return previous.issued_at
-    window = datetime.combine(previous.valid_until - renewal_window(previous),
-                              datetime.min.time())
-    return max(previous.issued_at, window)
+    # The window's first day as a Berlin day: midnight UTC left out passes in its first hours.
+    return max(previous.issued_at, day_start(previous.valid_until - renewal_window(previous)))
 
 
 def round_start(user, course: Course) -> datetime | None:

@@ -11,7 +11,7 @@ from ..auth.access import role_required
 from ..auth.models import ADMIN, User
 from ..auth.people_routes import ROLE_LABELS
 from ..extensions import db
-from ..org.models import utcnow
+from ..i18n import local_today
 from . import bp, export, services
 from .forms import EraseForm
 
@@ -27,7 +27,7 @@ def my_data():
 @login_required
 def download():
     body = json.dumps(export.personal_data(current_user), ensure_ascii=False, indent=2)
-    name = f"meine-daten-{utcnow().date().isoformat()}.json"
+    name = f"meine-daten-{local_today().isoformat()}.json"  # the day in Berlin
     return Response(body, mimetype="application/json", headers={
         "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
