@@ -341,3 +341,42 @@ def test_certificates_issued_outside_the_groups_before_are_listed_and_revoked_on
                                   "--track", "gibt-es-nicht"])
     assert unknown.exit_code == 1 and "Kein aktiver Lernpfad mit Zertifikat und der Kennung " \
         "gibt-es-nicht." in unknown.output
+
+
+def test_a_member_of_a_shortened_track_is_led_on_along_the_group_s_steps(
+        client, auth, learner, synced_tracks):
+    """A member who passed a module of the shortened track was offered "Weiter mit" the
+    course's next module, which the track leaves out, and the start page's first card sent
+    the member there too, beside the group's card with the real next step."""
+    from datetime import timedelta
+
+    from elearn.cohorts.models import CohortMember
+    from elearn.cohorts.services import create_cohort
+
+    short = Track(slug="kurz", title="Kurz", summary="", version_label="1",
+                  certificate_title="Kurz-Zertifikat", content_hash="x", steps=[
+                      {"course": "demo-kurs", "module": "02-zweites-modul", "required": True,
+                       "target_days": None},
+                      {"course": "fragetypen", "module": "01-yaml", "required": True,
+                       "target_days": None}])
+    db.session.add(short)
+    db.session.flush()
+    today = local_today()
+    group = create_cohort(name="Kompakt", track=short, starts_on=today - timedelta(days=3),
+                          ends_on=today + timedelta(days=30), leads=[])
+    db.session.add(CohortMember(cohort_id=group.id, user_id=learner.id))
+    db.session.commit()
+    auth.login()
+    result = client.get(submit(client, start(client, module="02-zweites-modul"),
+                               {"q-nur-eine": "Richtig"}).headers["Location"])
+    page = result.get_data(as_text=True)
+    assert 'href="/kurse/fragetypen/01-yaml"><span class="kern-label">Weiter in Ihrer ' \
+        'Lerngruppe: <span lang="de">Alle Fragetypen: Modul 01-yaml</span>' in page
+    assert "/kurse/demo-kurs/01-erstes-modul" not in page.split("Ergebnis", 1)[1]
+    home = client.get("/").get_data(as_text=True)
+    assert "Als Nächstes in Ihrem Kurs" not in home and "01-erstes-modul" not in home
+    assert 'href="/kurse/fragetypen/01-yaml" lang="de">Alle Fragetypen: Modul 01-yaml</a>' in home
+    # Outside a running group, the course's next module as before.
+    group.ends_on = today - timedelta(days=1)
+    db.session.commit()
+    assert "Als Nächstes in Ihrem Kurs" in client.get("/").get_data(as_text=True)

@@ -328,6 +328,22 @@ def my_cohorts(user, today: date | None = None,
     return result
 
 
+def group_step_instead(user, course_slug: str, module_slug: str, today: date | None = None,
+                       cohorts=None) -> Due | None:
+    """The next required step of the person's running group, where the module a course page
+    would offer next is not on the group's track (a shortened track leaves modules out, and
+    "next in the course" led its members into them); None otherwise. `cohorts`: what
+    my_cohorts gave, if the caller has it."""
+    today = today or local_today()
+    for cohort, _dues, upcoming in cohorts if cohorts is not None else my_cohorts(user, today):
+        if not cohort.starts_on <= today <= cohort.ends_on or upcoming is None:
+            continue
+        on_track = any(step["course"] == course_slug and step["module"] in (None, module_slug)
+                       for step in cohort.track.steps)
+        return None if on_track else upcoming
+    return None
+
+
 def due_date(cohort: Cohort, step: dict) -> date | None:
     """The day a track step is due for this group, or None if it has no target."""
     days = step.get("target_days")

@@ -24,12 +24,20 @@ def home():
 
     today = local_today()
     known = tracks.learner_facts(current_user)  # for every track and group on the page
+    cohorts = cohort_services.my_cohorts(current_user, known=known)
+    following = catalog.continue_where_left_off(current_user)
+    if following is not None and following.next_in_course and \
+            cohort_services.group_step_instead(current_user, following.course_slug,
+                                               following.module_slug, today, cohorts):
+        # Not opened yet and left out of the group's shortened track: the group's card says
+        # what comes next (two cards sent its members two ways).
+        following = None
     return render_template(
         "main/home.html",
-        continue_module=catalog.continue_where_left_off(current_user),
+        continue_module=following,
         courses=catalog.catalogue_for(current_user),
         items=[(t, tracks.progress(current_user, t, known)) for t in tracks.active_tracks()],
-        cohorts=cohort_services.my_cohorts(current_user, known=known),
+        cohorts=cohorts,
         renewals=certificates.due_for_renewal(certificates.of_user(current_user), today),
         today=today,
     )

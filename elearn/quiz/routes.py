@@ -8,6 +8,7 @@ from werkzeug.datastructures import MultiDict
 from ..auth.access import role_required
 from ..auth.models import ADMIN, LEAD
 from ..catalog import services as catalog
+from ..cohorts import services as cohort_services
 from ..errors import render_error, unknown_language
 from ..extensions import db
 from . import bp, services
@@ -175,10 +176,14 @@ def result(attempt_id: int):
     # placement test may have completed the next one), after a failure another try.
     following = catalog.next_module(found[1].modules, catalog.progress_by_module(
         current_user, found[0])) if module_open and attempt.passed else None
+    # A member of a running group on a shortened track goes on with the group's next step,
+    # not with a module the track leaves out.
+    group_step = cohort_services.group_step_instead(current_user, course.slug, following.slug) \
+        if following is not None else None
     retry = module_open and not attempt.passed and attempt.mode == "study" and refusal is None
     return render_template("quiz/result.html", attempt=attempt, module=module, course=course,
                            refusal=refusal, earned=services.earned(attempt),
-                           following=following, retry=retry,
+                           following=following, group_step=group_step, retry=retry,
                            results=services.results(attempt), ask_feedback=ask_feedback,
                            course_open=course_open, module_open=module_open,
                            matching_answer=services.matching_answer)
