@@ -800,6 +800,9 @@ def test_the_dashboard_says_from_how_many_the_advisor_reads_placement_tests(
     # A group too small for it is told so, rather than reading "no hint" as "nothing to cut".
     small = "Mitglieder: Durch den Einstufungstest kann hier kein Modul auffallen"
     assert (f"Diese Gruppe hat 24 {small}" in text) == (passes == 19)
+    if passes == 19:  # the link names what the statistics page shows (not a pass rate)
+        assert ("Quizstatistik: welcher Anteil der Abschlüsse aller Lernenden je Modul per "
+                "Einstufungstest erreicht wurde</a>") in text
 
 
 def test_the_advisor_names_a_module_that_takes_far_longer_than_estimated(client, auth, cohort,
