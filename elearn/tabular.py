@@ -413,8 +413,11 @@ def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
             twice.append(cell)  # which of the two would count? Better to ask.
         columns.append(name)
     problems = []
-    if unknown:
-        problems.append(_("Unbekannte Spalten: %(names)s", names=_quoted(unknown)))
+    if unknown:  # HR exports carry more columns: say which are read, so it can be fixed
+        problems.append(_("Unbekannte Spalten: %(names)s (gelesen werden nur %(known)s; "
+                          "löschen Sie die anderen Spalten oder benennen Sie sie um)",
+                          names=_quoted(unknown),
+                          known=", ".join("/".join(names[:2]) for names in aliases.values())))
     if twice:
         problems.append(_("Mehr als einmal in der Kopfzeile: %(names)s", names=_quoted(twice)))
     missing = sorted(required - set(columns))

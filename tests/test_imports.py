@@ -173,8 +173,11 @@ def test_look_alike_characters_in_a_number_or_an_address_are_refused(offices):
 
 def test_missing_or_unknown_columns_reject_the_file(offices):
     result = import_people(csv_bytes(["Personalnummer;Vorname;Hobby", "P1;A;B"]), "l.csv")
-    assert result.errors == ["Unbekannte Spalten: „Hobby“. Es fehlen Spalten: "
-                             "E-Mail/email, Nachname/last_name, Amt/office."]
+    assert result.errors == ["Unbekannte Spalten: „Hobby“ (gelesen werden nur "
+                             "Personalnummer/personnel_number, Vorname/first_name, "
+                             "Nachname/last_name, E-Mail/email, Amt/office, Rollen/roles; löschen "
+                             "Sie die anderen Spalten oder benennen Sie sie um). Es fehlen "
+                             "Spalten: E-Mail/email, Nachname/last_name, Amt/office."]
     assert import_people(b"", "l.csv").errors == ["Die Datei ist leer."]
     assert import_people(b"x", "l.pdf").errors == ["Bitte verwenden Sie eine CSV- oder XLSX-Datei."]
     assert import_people(b"kein xlsx", "l.xlsx").errors == [
@@ -942,7 +945,10 @@ def test_column_names_are_quoted_as_the_page_language_quotes(offices):
     with force_locale("en"):
         result = import_people(csv_bytes([GOOD[0] + ";Hobby;Hobby", "P1;A;B;a@b.example;A1;x;y"]),
                                "l.csv")
-    assert result.errors == ["Unknown columns: “Hobby”, “Hobby”."]
+    assert result.errors == [
+        "Unknown columns: “Hobby”, “Hobby” (only Personalnummer/personnel_number, "
+        "Vorname/first_name, Nachname/last_name, E-Mail/email, Amt/office, Rollen/roles are "
+        "read; delete the other columns or rename them)."]
 
 
 def test_a_line_of_only_a_byte_order_mark_above_the_header_is_blank(offices):
