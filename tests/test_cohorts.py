@@ -150,6 +150,26 @@ def test_members_from_csv_all_or_nothing_with_row_numbers(client, auth, cohort, 
         "cohort", cohort.id, {"how": "file", "added": 2, "people": sorted(member_ids(cohort))})
 
 
+def test_members_from_a_list_with_personnel_numbers_only(client, auth, cohort, admin,
+                                                         make_user):
+    """HR's list of the multipliers may carry only their personnel numbers: it was refused for
+    want of an e-mail column. Rows are checked as with addresses, all or nothing."""
+    anna = make_user(email="anna@test.example", personnel_number="P-100")
+    ben = make_user(email="ben@test.example", personnel_number="P-200")
+    auth.login(email="admin@test.example")
+    bad = upload(client, cohort, b"Personalnummer;Name\nP-100;Anna\n;Leer\nP-999;X\nP-100;A\n")
+    assert bad.status_code == 422 and member_ids(cohort) == set()
+    for line in ("Zeile 3: Die Personalnummer fehlt.",
+                 "Zeile 4: Niemand hat die Personalnummer P-999.",
+                 "Zeile 5: P-100 steht schon in Zeile 2."):
+        assert line in page(bad)
+    good = upload(client, cohort, b"PersNr;Name\nP-100;Anna\nP-200;Ben\n")
+    assert good.status_code == 303 and member_ids(cohort) == {anna.id, ben.id}
+    neither = upload(client, cohort, b"Name;Amt\nAnna;A1\n")
+    assert neither.status_code == 422
+    assert "Es fehlt eine Spalte „E-Mail“ oder „Personalnummer“." in page(neither)
+
+
 def test_member_by_email_and_removal(client, auth, cohort, admin, make_user):
     person = make_user(email="carla@test.example")
     auth.login(email="admin@test.example")

@@ -115,7 +115,7 @@ class MemberOfficeForm(FlaskForm):
 
 
 class MemberFileForm(FlaskForm):
-    file = FileField(_l("CSV- oder XLSX-Datei mit einer Spalte „E-Mail“"),
+    file = FileField(_l("CSV- oder XLSX-Datei mit einer Spalte „E-Mail“ oder „Personalnummer“"),
                      validators=[FileRequired(_l("Bitte wählen Sie eine Datei aus."))])
 
 

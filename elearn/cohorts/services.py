@@ -15,7 +15,10 @@ from ..i18n import local_today
 from ..org.models import Office
 from .models import Cohort, CohortMember, CohortSnapshot, cohort_lead
 
-EMAIL_COLUMN = {"email": ("E-Mail", "email", "E-Mail-Adresse", "Mail")}
+# As the people import names them: a list from HR may carry only the personnel number.
+MEMBER_COLUMNS = {"email": ("E-Mail", "email", "E-Mail-Adresse", "Mail"),
+                  "personnel_number": ("Personalnummer", "personnel_number", "Personal-Nr.",
+                                       "PersNr")}
 
 
 class MembershipError(Exception):
@@ -213,46 +216,57 @@ def add_by_office(cohort: Cohort, office: Office) -> Added:
 
 
 def add_from_file(cohort: Cohort, data: bytes, filename: str) -> Added:
-    """A CSV or XLSX with an e-mail column; any bad row rejects the whole file."""
+    """A CSV or XLSX with an e-mail or a personnel number column (where both, the address is
+    used); any bad row rejects the whole file."""
     try:
-        # Other columns (names, offices) are welcome: only the e-mail address is used.
-        table = tabular.read(data, filename, EMAIL_COLUMN, {"email"}, other_columns=True)
+        # Other columns (names, offices) are welcome: only the address or number is used.
+        table = tabular.read(data, filename, MEMBER_COLUMNS, set(), other_columns=True)
     except tabular.TableError as error:
         raise MembershipError([str(error)]) from None
+    by = "email" if "email" in table.columns else "personnel_number"
+    if by not in table.columns:
+        raise MembershipError([_("Es fehlt eine Spalte „E-Mail“ oder „Personalnummer“.")])
     wanted: list[tuple[int, str]] = []
     problems: list[tuple[int, str]] = []
     seen: dict[str, int] = {}
     for number, values in table.rows:
-        raw = values.get("email", "")
-        try:
-            address = validate_email(raw, check_deliverability=False).normalized.lower()
-        except EmailNotValidError:
-            problems.append((number, _("Zeile %(row)s: „%(email)s“ ist keine gültige "
-                                       "E-Mail-Adresse.", row=number, email=raw) if raw else
-                             _("Zeile %(row)s: Die E-Mail-Adresse fehlt.", row=number)))
+        key = raw = values.get(by, "").strip()
+        if by == "email":
+            try:
+                key = validate_email(raw, check_deliverability=False).normalized.lower()
+            except EmailNotValidError:
+                problems.append((number, _("Zeile %(row)s: „%(email)s“ ist keine gültige "
+                                           "E-Mail-Adresse.", row=number, email=raw) if raw else
+                                 _("Zeile %(row)s: Die E-Mail-Adresse fehlt.", row=number)))
+                continue
+        elif not key:
+            problems.append((number, _("Zeile %(row)s: Die Personalnummer fehlt.", row=number)))
             continue
-        if address in seen:
+        if key in seen:
             problems.append((number, _("Zeile %(row)s: %(email)s steht schon in Zeile "
-                                       "%(first)s.", row=number, email=address,
-                                       first=seen[address])))
+                                       "%(first)s.", row=number, email=key, first=seen[key])))
             continue
-        seen[address] = number
-        wanted.append((number, address))
-    people = {u.email: u for part in slices(a for _row, a in wanted)
-              for u in db.session.scalars(sa.select(User).where(User.email.in_(part)))}
-    for number, address in wanted:
-        person = people.get(address)
+        seen[key] = number
+        wanted.append((number, key))
+    column = User.email if by == "email" else User.personnel_number
+    people = {getattr(u, by): u for part in slices(k for _row, k in wanted)
+              for u in db.session.scalars(sa.select(User).where(column.in_(part)))}
+    for number, key in wanted:
+        person = people.get(key)
         if person is None:
             problems.append((number, _("Zeile %(row)s: Niemand hat die E-Mail-Adresse "
-                                       "%(email)s.", row=number, email=address)))
+                                       "%(email)s.", row=number, email=key) if by == "email"
+                             else _("Zeile %(row)s: Niemand hat die Personalnummer "
+                                    "%(number)s.", row=number, number=key)))
         elif not person.active:
             problems.append((number, _("Zeile %(row)s: %(email)s gehört einer deaktivierten "
-                                       "Person.", row=number, email=address)))
+                                       "Person.", row=number, email=key)))
     if problems:
         raise MembershipError([message for _row, message in sorted(problems)])
     if not wanted:
-        raise MembershipError([_("Die Datei enthält keine E-Mail-Adressen.")])
-    return _add(cohort, [people[a] for _row, a in wanted])
+        raise MembershipError([_("Die Datei enthält keine E-Mail-Adressen.") if by == "email"
+                               else _("Die Datei enthält keine Personalnummern.")])
+    return _add(cohort, [people[k] for _row, k in wanted])
 
 
 def remove_member(cohort: Cohort, user_id: int) -> bool:
