@@ -820,6 +820,8 @@ def test_the_dashboard_says_from_how_many_the_advisor_reads_placement_tests(
     # A group too small for it is told so, rather than reading "no hint" as "nothing to cut".
     small = "Mitglieder: Durch den Einstufungstest kann hier kein Modul auffallen"
     assert (f"Diese Gruppe hat 24 {small}" in text) == (passes == 19)
+    assert ("„–“ heißt, dass noch niemand dazu gezählt wurde; „n. a.“ und „&lt; 5“ heißen nicht "
+            "ausgewiesen") in text
     if passes == 19:  # the link names what the statistics page shows (not a pass rate)
         assert ("Quizstatistik: welcher Anteil der Abschlüsse aller Lernenden je Modul per "
                 "Einstufungstest erreicht wurde</a>") in text
@@ -1068,6 +1070,9 @@ def test_the_comparison_chart_writes_hours_as_the_language_does(client, auth, co
     basis = text[text.index("Grundlage:"):text.index("</tr>", text.index("Grundlage:"))]
     assert "24 / 24" in basis and "&lt; 5" in basis and "3 / 3" not in basis
     assert "Für einen Vergleich haben zu wenige Personen den Lernpfad" in text
+    # "–" beside a group whose own page shows the figure needs saying why.
+    assert ("„–“: nicht ausgewiesen, weil mindestens eine der beiden Gruppen dafür zu wenige "
+            "Personen hat (mindestens 5)") in text
 
 
 def test_verdict_states_differences_in_correct_german(app):
