@@ -205,6 +205,24 @@ def test_member_by_email_and_removal(client, auth, cohort, admin, make_user):
     assert again.status_code == 404
 
 
+def test_the_start_page_links_the_running_groups_a_lead_leads(client, auth, cohort, lead,
+                                                               synced_tracks, make_user):
+    """A lead found the groups only in the menu; the start page now lists the running ones."""
+    today = local_today()
+    running = create_cohort(name="Pilot läuft", track=synced_tracks, starts_on=today,
+                            ends_on=today + timedelta(days=30), leads=[lead])
+    db.session.commit()
+    auth.login(email="lead@test.example")
+    home = page(client.get("/"))
+    assert "Lerngruppen, die Sie leiten" in home
+    assert f'<a class="kern-link" href="/kohorten/{running.id}">Pilot läuft</a>' in home
+    assert f'href="/kohorten/{cohort.id}"' not in home  # ended in April
+    auth.logout()
+    make_user(email="other@test.example")
+    auth.login(email="other@test.example")
+    assert "Lerngruppen, die Sie leiten" not in page(client.get("/"))
+
+
 def test_nobody_leads_a_group_they_belong_to(client, auth, cohort, admin, lead, make_user):
     """A member made lead saw the group's figures and knew their own, so could work out the
     others' (a group of five: the other four's); the import's "Digitallots*in" made every

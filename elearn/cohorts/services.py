@@ -48,6 +48,14 @@ def visible_cohorts(user) -> list[Cohort]:
     return list(db.session.scalars(query))
 
 
+def led_running(user, today: date) -> list[Cohort]:
+    """The running groups this person leads (the start page links them), by start."""
+    return list(db.session.scalars(
+        sa.select(Cohort).join(cohort_lead).where(
+            cohort_lead.c.user_id == user.id, Cohort.starts_on <= today, Cohort.ends_on >= today)
+        .order_by(Cohort.starts_on, Cohort.name)))
+
+
 def cohort_for(user, cohort_id: int) -> Cohort | None:
     """The cohort if this person may see it; otherwise None (shown as "not found")."""
     cohort = db.session.get(Cohort, cohort_id)

@@ -6,6 +6,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
+from ..auth.models import LEAD
 from ..catalog import services as catalog
 from ..catalog import tracks
 from ..cohorts import services as cohort_services
@@ -38,6 +39,9 @@ def home():
         courses=catalog.catalogue_for(current_user),
         items=[(t, tracks.progress(current_user, t, known)) for t in tracks.active_tracks()],
         cohorts=cohorts,
+        # A lead found the groups only in the menu: the running ones are linked here.
+        leading=cohort_services.led_running(current_user, today)
+        if current_user.has_role(LEAD) else [],
         renewals=certificates.due_for_renewal(certificates.of_user(current_user), today),
         today=today,
     )
