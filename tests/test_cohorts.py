@@ -838,7 +838,7 @@ def test_the_dashboard_says_from_how_many_the_advisor_reads_placement_tests(
     # A group too small for it is told so, rather than reading "no hint" as "nothing to cut".
     small = "Mitglieder: Durch den Einstufungstest kann hier kein Modul auffallen"
     assert (f"Diese Gruppe hat 24 {small}" in text) == (passes == 19)
-    assert ("„–“ heißt, dass noch niemand dazu gezählt wurde; „n. a.“ und „&lt; 5“ heißen nicht "
+    assert ("„–“ heißt, dass niemand dazu gezählt wurde; „n. a.“ und „&lt; 5“ heißen nicht "
             "ausgewiesen") in text
     if passes == 19:  # the link names what the statistics page shows (not a pass rate)
         assert ("Quizstatistik: welcher Anteil der Abschlüsse aller Lernenden je Modul per "
