@@ -8,6 +8,7 @@ import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from pathlib import Path
 
 from flask_babel import format_decimal
@@ -170,6 +171,11 @@ def _xlsx_rows(data: bytes) -> tuple[list[list[str]], dict[tuple[int, int], str]
         formulas += [(r, c) for c, cell in enumerate(row) if cell.data_type == "f"]
         unusable.update({(r, c): _error_value(r, c, cell.value)
                          for c, cell in enumerate(row) if cell.data_type == "e"})
+        # No list read here has a date: a personnel number typed as "3.10" that Excel made
+        # 3 October was read as "2026-10-03 00:00:00", a new person with a wrong number.
+        unusable.update({(r, c): _date_value(r, c, cell.value)
+                         for c, cell in enumerate(row)
+                         if isinstance(cell.value, datetime | date | time)})
     if formulas:
         # A formula's result is in the file only as a copy saved by the program that wrote it.
         # Files written by scripts often have none; such a cell must not read as empty.
@@ -205,6 +211,14 @@ def _as_shown(cell):
             and value >= 0):
         return str(int(value)).zfill(len(number_format))
     return value
+
+
+def _date_value(row: int, column: int, value) -> str:
+    shown = value.strftime("%d.%m.%Y") if isinstance(value, date) else str(value)
+    return _("Zeile %(row)s, Spalte %(column)s ist als Datum formatiert (%(value)s); hier gehört "
+             "kein Datum hin. Excel macht etwa aus „3.10“ den 3. Oktober. Bitte formatieren Sie "
+             "die Spalte als Text und geben Sie den Wert neu ein.",
+             row=row, column=_column_letter(column), value=shown)
 
 
 def _error_value(row: int, column: int, value) -> str:

@@ -65,6 +65,25 @@ def test_english_headers_and_xlsx(offices):
     assert result.errors == [] and "1234" in people()
 
 
+def test_a_date_cell_in_an_xlsx_list_is_refused_as_such(offices):
+    """Excel makes a personnel number typed as "3.10" the 3rd of October: it was read as
+    "2026-10-03 00:00:00", and the person got a new account with that number. A date in a
+    column that is read refuses the file, saying what happened."""
+    from datetime import datetime
+
+    workbook = openpyxl.Workbook()
+    workbook.active.append(HEADER_EN.split(","))
+    workbook.active.append([datetime(2026, 10, 3), "Erika", "Muster", "erika@stadt.example",
+                            "A1"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    result = import_people(buffer.getvalue(), "liste.xlsx")
+    assert result.errors == [
+        "Zeile 2, Spalte A ist als Datum formatiert (03.10.2026); hier gehört kein Datum hin. "
+        "Excel macht etwa aus „3.10“ den 3. Oktober. Bitte formatieren Sie die Spalte als "
+        "Text und geben Sie den Wert neu ein."] and people() == {}
+
+
 def test_personnel_numbers_keep_their_leading_zeros_and_lose_excel_s_text_guard(
         offices, make_user):
     """HR keeps 007123 in a number cell formatted "000000", or guards it in a CSV as
