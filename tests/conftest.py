@@ -157,7 +157,8 @@ def at_the_same_moment(calls) -> list:
     Each call should use its own test client (a client is one browser)."""
     import threading
 
-    barrier, results = threading.Barrier(len(calls)), []
+    # Timeouts: a deadlock fails the test instead of hanging the whole run.
+    barrier, results = threading.Barrier(len(calls), timeout=60), []
 
     def run(call):
         barrier.wait()
@@ -167,7 +168,8 @@ def at_the_same_moment(calls) -> list:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(60)
+        assert not thread.is_alive(), "a call did not finish within 60 s"
     return results
 
 
@@ -209,7 +211,8 @@ def meanwhile(statement_start: str, other):
     try:
         yield
         if thread.ident:
-            thread.join()
+            thread.join(60)
+            assert not thread.is_alive(), "the other request did not finish within 60 s"
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", start_other)
 

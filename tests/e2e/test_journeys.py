@@ -57,7 +57,8 @@ def test_learner_from_login_to_verified_certificate(page, live_server, learner, 
     # Someone handed the paper checks it from the login page, typing the code as printed.
     stranger = browser.new_context(locale="de-DE", bypass_csp=True).new_page()
     stranger.goto(f"{live_server}/login")
-    stranger.get_by_role("link", name="Zertifikat prüfen").click()
+    with stranger.expect_navigation():
+        stranger.get_by_role("link", name="Zertifikat prüfen").click()
     assert_accessible(stranger, "verify form")
     stranger.get_by_label("Prüfcode").fill(printed.lower())
     with stranger.expect_navigation():
@@ -85,7 +86,7 @@ def test_quiz_by_keyboard_only(page, live_server, learner, synced):
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.getAttribute('href')") == "#q-nur-eine-0"
     page.keyboard.press("Enter")  # the link leads to the question's first answer
-    assert page.evaluate("document.activeElement.name") == "q-nur-eine"
+    page.wait_for_function("document.activeElement.name === 'q-nur-eine'")
     label = page.evaluate("document.querySelector(`label[for='${document.activeElement.id}']`)"
                           ".textContent")
     if label != "Richtig":
