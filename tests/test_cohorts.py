@@ -841,7 +841,7 @@ def test_the_dashboard_says_from_how_many_the_advisor_reads_placement_tests(
     assert ("„–“ heißt, dass niemand dazu gezählt wurde; „n. a.“ und „&lt; 5“ heißen nicht "
             "ausgewiesen") in text
     if passes == 19:  # the link names what the statistics page shows (not a pass rate)
-        assert ("Quizstatistik: welcher Anteil der Abschlüsse aller Lernenden je Modul per "
+        assert ("Welcher Anteil der Abschlüsse aller Lernenden je Modul per "
                 "Einstufungstest erreicht wurde</a>") in text
 
 
