@@ -8,7 +8,7 @@ import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from flask_babel import format_decimal
@@ -174,8 +174,7 @@ def _xlsx_rows(data: bytes) -> tuple[list[list[str]], dict[tuple[int, int], str]
         # No list read here has a date: a personnel number typed as "3.10" that Excel made
         # 3 October was read as "2026-10-03 00:00:00", a new person with a wrong number.
         unusable.update({(r, c): _date_value(r, c, cell.value)
-                         for c, cell in enumerate(row)
-                         if isinstance(cell.value, datetime | date | time)})
+                         for c, cell in enumerate(row) if isinstance(cell.value, DATES)})
     if formulas:
         # A formula's result is in the file only as a copy saved by the program that wrote it.
         # Files written by scripts often have none; such a cell must not read as empty.
@@ -185,6 +184,8 @@ def _xlsx_rows(data: bytes) -> tuple[list[list[str]], dict[tuple[int, int], str]
             value = None if cell is None else _as_shown(cell)
             if getattr(cell, "data_type", None) == "e":
                 unusable[(r, c)] = _error_value(r, c, value)
+            elif isinstance(value, DATES):  # a formula's saved result can be a date too
+                unusable[(r, c)] = _date_value(r, c, value)
             elif value is None and getattr(cell, "data_type", None) != "str":
                 unusable[(r, c)] = _(
                     "Zeile %(row)s, Spalte %(column)s enthält eine Formel ohne gespeichertes "
@@ -213,12 +214,21 @@ def _as_shown(cell):
     return value
 
 
+DATES = (datetime, date, time, timedelta)
+
+
+class _DateValue(str):
+    """A date where none belongs: refused in a column that is read, not in the header row
+    (a heading that is a date names a column no list here reads)."""
+
+
 def _date_value(row: int, column: int, value) -> str:
     shown = value.strftime("%d.%m.%Y") if isinstance(value, date) else str(value)
-    return _("Zeile %(row)s, Spalte %(column)s ist als Datum formatiert (%(value)s); hier gehört "
-             "kein Datum hin. Excel macht etwa aus „3.10“ den 3. Oktober. Bitte formatieren Sie "
-             "die Spalte als Text und geben Sie den Wert neu ein.",
-             row=row, column=_column_letter(column), value=shown)
+    return _DateValue(_(
+        "Zeile %(row)s, Spalte %(column)s ist als Datum formatiert (%(value)s); hier gehört "
+        "kein Datum hin. Excel macht etwa aus „3.10“ den 3. Oktober. Bitte formatieren Sie "
+        "die Spalte als Text und geben Sie den Wert neu ein.",
+        row=row, column=_column_letter(column), value=shown))
 
 
 def _error_value(row: int, column: int, value) -> str:
@@ -442,7 +452,8 @@ def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
         raise TableError(". ".join(problems) + ".")
     header_row = numbered[0][0]
     cells = [message for (r, c), message in sorted(unusable.items())
-             if r == header_row or (r > header_row and c < len(columns) and columns[c])]
+             if r == header_row and not isinstance(message, _DateValue)
+             or (r > header_row and c < len(columns) and columns[c])]
     if cells:
         raise TableError(" ".join(cells))
     rows, refused, unheaded = [], [], {}

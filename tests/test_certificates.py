@@ -605,7 +605,7 @@ def test_the_holder_is_told_of_a_revocation_by_mail(app, client, auth, holder, l
     done = client.post(f"/verwaltung/zertifikate/{holder.code}/widerruf", follow_redirects=True,
                        data={"reason": "Kurs nicht selbst absolviert",
                              "csrf_token": csrf_token(client, "/")})
-    assert "Die Person erhält darüber eine E-Mail mit dem Grund." in done.get_data(as_text=True)
+    assert "Eine E-Mail mit dem Grund geht an die Person" in done.get_data(as_text=True)
     [(to, subject, body)] = sent
     assert to == "learner@test.example" and subject == "Ihr Zertifikat wurde widerrufen"
     assert body.startswith(
@@ -829,6 +829,9 @@ def test_a_certificate_s_days_are_berlin_days_in_the_badge_and_the_renewal(
                              renewal_of=holder)
     months = version.certificate_validity_months
     assert renewal.valid_until == services.add_months(date(2027, 3, 31), months - 1)
+    on_the_day = services.issue(learner, course, version, when=datetime(2027, 2, 28, 9),
+                                renewal_of=holder)  # renewed on the old end day: the same
+    assert on_the_day.valid_until == renewal.valid_until
     db.session.rollback()
 
 

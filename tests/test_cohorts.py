@@ -165,6 +165,15 @@ def test_members_from_a_list_with_personnel_numbers_only(client, auth, cohort, a
         assert line in page(bad)
     good = upload(client, cohort, b"PersNr;Name\nP-100;Anna\nP-200;Ben\n")
     assert good.status_code == 303 and member_ids(cohort) == {anna.id, ben.id}
+    # A date in a column that is not read, heading included, is no reason to refuse a file.
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["PersNr", datetime(2026, 3, 2)])
+    workbook.active.append(["P-100", datetime(2026, 3, 2)])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert upload(client, cohort, buffer.getvalue(), "liste.xlsx").status_code == 303
     neither = upload(client, cohort, b"Name;Amt\nAnna;A1\n")
     assert neither.status_code == 422
     assert "Es fehlt eine Spalte „E-Mail“ oder „Personalnummer“." in page(neither)

@@ -69,7 +69,7 @@ def test_a_date_cell_in_an_xlsx_list_is_refused_as_such(offices):
     """Excel makes a personnel number typed as "3.10" the 3rd of October: it was read as
     "2026-10-03 00:00:00", and the person got a new account with that number. A date in a
     column that is read refuses the file, saying what happened."""
-    from datetime import datetime
+    from datetime import datetime, timedelta
 
     workbook = openpyxl.Workbook()
     workbook.active.append(HEADER_EN.split(","))
@@ -82,6 +82,19 @@ def test_a_date_cell_in_an_xlsx_list_is_refused_as_such(offices):
         "Zeile 2, Spalte A ist als Datum formatiert (03.10.2026); hier gehört kein Datum hin. "
         "Excel macht etwa aus „3.10“ den 3. Oktober. Bitte formatieren Sie die Spalte als "
         "Text und geben Sie den Wert neu ein."] and people() == {}
+    # The same as a formula's saved result, and a duration ("[h]:mm:ss").
+    as_formula = _with_sheet_xml(buffer.getvalue(), lambda sheet: re.sub(
+        r'(<c r="A2"[^>]*>)(<v>)', r"\1<f>Z9</f>\2", sheet))
+    assert "<f>Z9</f>" in zipfile.ZipFile(io.BytesIO(as_formula)).read(
+        "xl/worksheets/sheet1.xml").decode()
+    assert import_people(as_formula, "liste.xlsx").errors[0].startswith(
+        "Zeile 2, Spalte A ist als Datum formatiert (03.10.2026)")
+    workbook.active["A2"] = timedelta(hours=300)
+    workbook.active["A2"].number_format = "[h]:mm:ss"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert import_people(buffer.getvalue(), "liste.xlsx").errors[0].startswith(
+        "Zeile 2, Spalte A ist als Datum formatiert (12 days, 12:00:00)")
 
 
 def test_personnel_numbers_keep_their_leading_zeros_and_lose_excel_s_text_guard(
@@ -382,7 +395,7 @@ def test_roles_column(offices):
     assert import_people(csv_bytes(labels), "liste.csv").errors == []
     assert people()["P1"].roles == {"learner", "admin"}
     # Other gender spellings than the star, as HR lists write them.
-    spelled = [HEADER_DE + ";Rollen", GOOD[1] + ";Leitung, Lernende:r",
+    spelled = [HEADER_DE + ";Rollen", GOOD[1] + ";Lerngruppen-Leitung, Lernende:r",
                GOOD[2] + ";Lernende/r, Administration"]
     assert import_people(csv_bytes(spelled), "liste.csv").errors == []
     assert people()["P1"].roles == {"learner", "lead"}
@@ -397,7 +410,7 @@ def test_digitallotsinnen_are_no_role_of_their_own(offices):
     in the Rollen column made them leads of learning groups (the role's old label), so each
     saw the group pages and could be made lead of their own group. It is refused, saying
     which role is which; nothing is imported."""
-    for spelling in ("Digitallots*in", "Digitallots:in", "digitallots_innen"):
+    for spelling in ("Digitallots*in", "Digitallots:in", "digitallots_innen", "Digital guide"):
         lines = [HEADER_DE + ";Rollen", GOOD[1] + ";" + spelling, GOOD[2] + ";"]
         result = import_people(csv_bytes(lines), "liste.csv")
         assert result.errors == [
@@ -406,6 +419,11 @@ def test_digitallotsinnen_are_no_role_of_their_own(offices):
             "einer Lerngruppe: Sie haben die Rolle Lernende*r (oder keine Angabe); die Rolle "
             "Lerngruppenleitung hat, wer Lerngruppen leitet."], spelling
         assert people() == {}
+    # "Leitung" in an HR list is the head of an office, not of a learning group.
+    lines = [HEADER_DE + ";Rollen", GOOD[1] + ";Leitung"]
+    assert import_people(csv_bytes(lines), "liste.csv").errors == [
+        "Zeile 2: Unbekannte Rolle „Leitung“ (möglich: Lernende*r, Lerngruppenleitung, "
+        "Personalstelle, Administration)."]
 
 
 @pytest.mark.parametrize("language", ["de", "en"])

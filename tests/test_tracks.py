@@ -367,12 +367,29 @@ def test_a_member_of_a_shortened_track_is_led_on_along_the_group_s_steps(
     db.session.add(CohortMember(cohort_id=group.id, user_id=learner.id))
     db.session.commit()
     auth.login()
-    result = client.get(submit(client, start(client, module="02-zweites-modul"),
-                               {"q-nur-eine": "Richtig"}).headers["Location"])
+    url = submit(client, start(client, module="02-zweites-modul"),
+                 {"q-nur-eine": "Richtig"}).headers["Location"]
+    # A course the track does not take modules of is the member's own learning: its order
+    # stands. A step in a course no longer offered leads nowhere: the course's order too.
+    for steps in ([short.steps[1]], [short.steps[0], {"course": "gibt-es-nicht",
+                                                      "module": "01-x", "required": True,
+                                                      "target_days": None}]):
+        track_steps, short.steps = short.steps, steps
+        db.session.commit()
+        own = client.get(url)
+        assert own.status_code == 200
+        assert 'href="/kurse/demo-kurs/01-erstes-modul"><span class="kern-label">Weiter mit:' \
+            in own.get_data(as_text=True)
+        short.steps = track_steps
+        db.session.commit()
+    result = client.get(url)
     page = result.get_data(as_text=True)
     assert 'href="/kurse/fragetypen/01-yaml"><span class="kern-label">Weiter in Ihrer ' \
         'Lerngruppe: <span lang="de">Alle Fragetypen: Modul 01-yaml</span>' in page
     assert "/kurse/demo-kurs/01-erstes-modul" not in page.split("Ergebnis", 1)[1]
+    course_page = client.get("/kurse/demo-kurs").get_data(as_text=True)
+    assert 'href="/kurse/fragetypen/01-yaml"><span class="kern-label">Weiter in Ihrer ' \
+        'Lerngruppe:' in course_page and "Weiter mit:" not in course_page
     home = client.get("/").get_data(as_text=True)
     assert "Als Nächstes in Ihrem Kurs" not in home and "01-erstes-modul" not in home
     assert 'href="/kurse/fragetypen/01-yaml" lang="de">Alle Fragetypen: Modul 01-yaml</a>' in home

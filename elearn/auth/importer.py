@@ -33,8 +33,9 @@ REQUIRED = {"personnel_number", "first_name", "last_name", "email", "office"}
 ROLE_NAMES = {
     "learner": LEARNER, "lernende": LEARNER, "lernend": LEARNER, "lernende*r": LEARNER,
     "lernender": LEARNER,
-    "lead": LEAD, "lerngruppenleitung": LEAD, "lerngruppen-leitung": LEAD, "leitung": LEAD,
-    "trainer": LEAD, "learning group lead": LEAD,
+    # Not "Leitung": in an HR list that is the head of an office.
+    "lead": LEAD, "lerngruppenleitung": LEAD, "lerngruppen-leitung": LEAD, "trainer": LEAD,
+    "learning group lead": LEAD,
     "hr": HR, "personal": HR, "personalstelle": HR, "hr department": HR,
     "admin": ADMIN, "administration": ADMIN, "administrator": ADMIN,
 }
@@ -156,7 +157,8 @@ def check(table: tabular.Table) -> tuple[list[_Person], list[str]]:
                                   role=unknown) + (_(
                     ". Digitallots*innen lernen in einer Lerngruppe: Sie haben die Rolle "
                     "Lernende*r (oder keine Angabe); die Rolle Lerngruppenleitung hat, wer "
-                    "Lerngruppen leitet") if "digitallots" in _role_key(str(unknown)) else ""))
+                    "Lerngruppen leitet") if "digitallots" in _role_key(str(unknown))
+                    or "digital guide" in _role_key(str(unknown)) else ""))
         elif "roles" in table.columns:
             roles = {LEARNER}
         pn = values.get("personnel_number", "")

@@ -4,6 +4,7 @@ from flask import abort, render_template, send_from_directory
 from flask_login import current_user, login_required
 
 from .. import content
+from ..cohorts import services as cohort_services
 from ..extensions import db
 from ..i18n import local_today
 from . import bp, services, tracks
@@ -43,9 +44,14 @@ def course(slug: str):
     if certificate and certificate.revoked_at is None and certificates.is_due(certificate, today):
         renewed = certificates.modules_passed_since(
             current_user, course, certificates.renewal_start(certificate))
+    following = services.next_module(version.modules, progress)
+    # A member of a running group on a shortened track is led along the group's steps (as
+    # after a quiz), not into a module the track leaves out.
+    group_step = cohort_services.group_step_instead(current_user, course.slug, following.slug,
+                                                    today) if following is not None else None
     return render_template(
         "catalog/course.html", course=course, version=version, modules=version.modules,
-        progress=progress, next_module=services.next_module(version.modules, progress),
+        progress=progress, next_module=following, group_step=group_step,
         # Of this version's modules, as the course list counts them.
         completed=sum(1 for m in version.modules
                       if m.slug in progress and progress[m.slug].status == COMPLETED),

@@ -206,7 +206,8 @@ def revoke(code: str):
     notice = services.revocation_notice(certificate)
     if notice is not None:
         _mail_after_answer(*notice)
-        flash(_("Die Person erhält darüber eine E-Mail mit dem Grund."), "info")
+        flash(_("Eine E-Mail mit dem Grund geht an die Person (scheitert der Versand, steht das "
+                "im Protokoll des Servers)."), "info")
     for other in services.resting_on(certificate):
         flash(_("Das Zertifikat „%(title)s“ (%(code)s) derselben Person gehört zu einem "
                 "Lernpfad mit diesem Kurs und bleibt gültig. Soll es nicht mehr gelten, "

@@ -93,7 +93,7 @@ def issue(user, course: Course, version: CourseVersion, *, when: datetime | None
     months = version.certificate_validity_months
     start, until, from_old_end = local_date(when), None, False
     if renewal_of is not None and renewal_of.revoked_at is None \
-            and renewal_of.valid_until is not None and renewal_of.valid_until > start:
+            and renewal_of.valid_until is not None and renewal_of.valid_until >= start:
         start, from_old_end = renewal_of.valid_until, True
     if months:
         until = add_months(start, months)

@@ -296,6 +296,7 @@ def remove_lead(cohort: Cohort, user_id: int) -> bool:
 def add_lead(cohort: Cohort, user: User) -> bool:
     """Let the person lead the group too; False if they already do, MembershipError if they
     belong to it (they would see its figures and know their own)."""
+    lock_memberships()  # an administrator adding the person as a member at the same moment
     if any(lead.id == user.id for lead in cohort.leads):
         return False
     if db.session.get(CohortMember, (cohort.id, user.id)) is not None:
@@ -358,11 +359,14 @@ def group_step_instead(user, course_slug: str, module_slug: str, today: date | N
     my_cohorts gave, if the caller has it."""
     today = today or local_today()
     for cohort, _dues, upcoming in cohorts if cohorts is not None else my_cohorts(user, today):
-        if not cohort.starts_on <= today <= cohort.ends_on or upcoming is None:
+        if not cohort.starts_on <= today <= cohort.ends_on or upcoming is None \
+                or upcoming.course_slug is None:  # a retired course has no page to lead to
             continue
-        on_track = any(step["course"] == course_slug and step["module"] in (None, module_slug)
-                       for step in cohort.track.steps)
-        return None if on_track else upcoming
+        steps = [step for step in cohort.track.steps if step["course"] == course_slug]
+        # Only a course the track takes modules of: one it leaves out altogether is the
+        # person's own learning, and its order stands.
+        left_out = steps and all(step["module"] not in (None, module_slug) for step in steps)
+        return upcoming if left_out else None
     return None
 
 
