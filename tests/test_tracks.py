@@ -387,6 +387,16 @@ def test_a_member_of_a_shortened_track_is_led_on_along_the_group_s_steps(
     assert 'href="/kurse/fragetypen/01-yaml"><span class="kern-label">Weiter in Ihrer ' \
         'Lerngruppe: <span lang="de">Alle Fragetypen: Modul 01-yaml</span>' in page
     assert "/kurse/demo-kurs/01-erstes-modul" not in page.split("Ergebnis", 1)[1]
+    # The group's next step in a course comes first on that course's page (not one elsewhere).
+    short.steps = [{"course": "demo-kurs", "module": "01-erstes-modul", "required": True,
+                    "target_days": None},
+                   {"course": "fragetypen", "module": "02-gift", "required": True,
+                    "target_days": None}]
+    db.session.commit()
+    other = client.get("/kurse/fragetypen").get_data(as_text=True)
+    assert 'href="/kurse/fragetypen/02-gift"><span class="kern-label">Weiter in Ihrer ' in other
+    short.steps = track_steps
+    db.session.commit()
     course_page = client.get("/kurse/demo-kurs").get_data(as_text=True)
     assert 'href="/kurse/fragetypen/01-yaml"><span class="kern-label">Weiter in Ihrer ' \
         'Lerngruppe:' in course_page and "Weiter mit:" not in course_page

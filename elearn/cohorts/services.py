@@ -353,12 +353,12 @@ def my_cohorts(user, today: date | None = None,
 
 def group_step_instead(user, course_slug: str, module_slug: str, today: date | None = None,
                        cohorts=None) -> Due | None:
-    """The next required step of the person's running group, where the module a course page
-    would offer next is not on the group's track (a shortened track leaves modules out, and
-    "next in the course" led its members into them); None otherwise. `cohorts`: what
-    my_cohorts gave, if the caller has it."""
+    """The next required step of the person's running group (in this course, if one is open
+    there), where the module a course page would offer next is not on the group's track (a
+    shortened track leaves modules out, and "next in the course" led its members into them);
+    None otherwise. `cohorts`: what my_cohorts gave, if the caller has it."""
     today = today or local_today()
-    for cohort, _dues, upcoming in cohorts if cohorts is not None else my_cohorts(user, today):
+    for cohort, dues, upcoming in cohorts if cohorts is not None else my_cohorts(user, today):
         if not cohort.starts_on <= today <= cohort.ends_on or upcoming is None \
                 or upcoming.course_slug is None:  # a retired course has no page to lead to
             continue
@@ -366,7 +366,11 @@ def group_step_instead(user, course_slug: str, module_slug: str, today: date | N
         # Only a course the track takes modules of: one it leaves out altogether is the
         # person's own learning, and its order stands.
         left_out = steps and all(step["module"] not in (None, module_slug) for step in steps)
-        return upcoming if left_out else None
+        # The group's next step in this course first: a course page should not send the
+        # member to another course while steps here are still open.
+        here = next((due for due in dues if not due.done and due.required
+                     and due.course_slug == course_slug), None)
+        return (here or upcoming) if left_out else None
     return None
 
 
