@@ -264,6 +264,12 @@ def test_nobody_leads_a_group_they_belong_to(client, auth, cohort, admin, lead, 
     assert ("Keine neuen Mitglieder. 1 Person leitet die Gruppe und wurde nicht aufgenommen."
             in page(office))
     assert member_ids(cohort) == {member.id}
+    # Both from before the rule: the page says so, for the administration to undo it.
+    assert "ist zugleich Mitglied" not in page(client.get(url))
+    db.session.add(CohortMember(cohort_id=cohort.id, user_id=lead.id))
+    db.session.commit()
+    assert ("Lea Muster1 leitet diese Gruppe und ist zugleich Mitglied (eingetragen, bevor das "
+            "ausgeschlossen war).") in page(client.get(url))
 
 
 def test_admin_adds_and_removes_a_lead_who_then_no_longer_sees_the_group(

@@ -207,7 +207,7 @@ def test_the_reset_mail_does_not_hold_the_request_after_the_answer(app, client, 
     monkeypatch.setattr(mail, "send", slow_server)
     _forgot(client, learner.email)  # answered and closed while the mail server still waits
     assert sent == []
-    (thread,) = [t for t in threading.enumerate() if t.name == "password-link"]
+    (thread,) = [t for t in threading.enumerate() if t.name == "mail-after-answer"]
     release.set()
     thread.join(30)
     assert sent == [learner.email]

@@ -162,7 +162,7 @@ def in_background(work: Callable[[], None], app) -> threading.Thread:
 
     # Not a daemon: a worker that exits (a restart, a deploy) waits for it, rather than
     # dropping a link it has stored and not yet mailed.
-    thread = threading.Thread(target=logged, name="password-link")
+    thread = threading.Thread(target=logged, name="mail-after-answer")
     thread.start()
     return thread
 

@@ -192,6 +192,9 @@ def _members_page(cohort, status=200, problems=(), target=None, **forms_given):
             "can_manage": current_user.has_role(ADMIN),
             "fixed": services.figures_fixed(cohort),  # members can no longer change
             "fixed_message": services.fixed_message()}
+    # Made before nobody could be both: said, so that it can be undone.
+    member_ids = {member.id for member in page["members"]}
+    page["leading_members"] = [lead for lead in cohort.leads if lead.id in member_ids]
     if not page["can_manage"]:  # leads read the list: no forms, no choices to load
         return render_template("cohorts/members.html", **page), status
     offices = db.session.scalars(sa.select(Office).order_by(Office.code)).all()
