@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import after_this_request, current_app
 from flask_babel import force_locale, format_datetime, get_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
@@ -210,30 +210,35 @@ def prepare_reset(user: User) -> Callable[[], None]:
     return deliver
 
 
-def password_changed_notice(user: User) -> Callable[[], None] | None:
-    """What mails the person that their password was changed (no link in it), for the caller to
-    run after its answer; None without a mail server. Whoever took over an account by a reset
-    link in a read mailbox, or at an unlocked screen, would otherwise go unnoticed."""
+def tell_password_changed(user: User) -> None:
+    """Mail the person, once the answer is out, that their password was changed (no link in
+    it), in the page's language; nothing without a mail server. Whoever took over an account
+    by a reset link in a read mailbox, or at an unlocked screen, would otherwise go
+    unnoticed."""
     if not mail.configured():
-        return None
-    app, person = current_app._get_current_object(), user.id
-    email, name = user.email, user.display_name
-    language = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
-    when = utcnow()
+        return
+    body = mail.signed(_(
+        "Guten Tag %(name)s,\n\ndas Passwort Ihres Zugangs zum Digitalisierungsführerschein "
+        "wurde am %(moment)s geändert. Wenn Sie das waren, ist nichts weiter zu tun. Wenn "
+        "nicht, hat jemand anderes Zugang zu Ihrem Konto: Wenden Sie sich bitte sofort an die "
+        "Administration.\n", name=user.display_name, moment=format_datetime(utcnow(), "medium")))
+    mail_after_answer(user.email, _("Ihr Passwort wurde geändert"), body,
+                      f"the password notice to person {user.id}")
 
-    def deliver() -> None:
-        with app.app_context(), force_locale(language):
-            body = mail.signed(_(
-                "Guten Tag %(name)s,\n\ndas Passwort Ihres Zugangs zum "
-                "Digitalisierungsführerschein wurde am %(moment)s geändert. Wenn Sie das waren, "
-                "ist nichts weiter zu tun. Wenn nicht, hat jemand anderes Zugang zu Ihrem Konto: "
-                "Wenden Sie sich bitte sofort an die Administration.\n",
-                name=name, moment=format_datetime(when, "medium")))
-            subject = _("Ihr Passwort wurde geändert")
+
+def mail_after_answer(to: str, subject: str, body: str, what: str) -> None:
+    """Send a mail once this request's answer is out, in a thread of its own (see
+    `after_answer`): a slow mail server holds no page. A failure is logged, naming `what`."""
+    app = current_app._get_current_object()
+
+    def send() -> None:
+        with app.app_context():
             try:
-                mail.send(email, subject, body)
+                mail.send(to, subject, body)
             except (smtplib.SMTPException, OSError) as error:
-                app.logger.error("Could not send the password notice to person %s: %s",
-                                 person, type(error).__name__)
+                app.logger.error("Could not send %s: %s", what, type(error).__name__)
 
-    return deliver
+    @after_this_request
+    def _then(response):
+        after_answer(response, send)
+        return response

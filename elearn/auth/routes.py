@@ -4,7 +4,6 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import (
     abort,
-    after_this_request,
     current_app,
     flash,
     g,
@@ -251,7 +250,7 @@ def set_password(token: str):
             current_app.logger.info("Password set by person %s via %s link", user.id,
                                     found.purpose)
             if had_password:
-                _notify_after_answer(invitations.password_changed_notice(user))
+                invitations.tell_password_changed(user)
             _new_session(user)
             flash(_("Ihr Passwort ist gespeichert. Sie sind angemeldet."), "success")
             return redirect(url_for("main.home"))
@@ -259,15 +258,6 @@ def set_password(token: str):
         _rule_problems(form, user)
     return render_template("auth/set_password.html", form=form, purpose=found.purpose,
                            user=user), 422 if form.errors else 200
-
-
-def _notify_after_answer(deliver) -> None:
-    """Mail the notice once the answer is out, in a thread of its own (as a reset link)."""
-    if deliver is not None:
-        @after_this_request
-        def _then(response):
-            invitations.after_answer(response, deliver)
-            return response
 
 
 def _password_confirmed(password: str) -> bool:
@@ -345,7 +335,7 @@ def change_password():
             else:
                 db.session.commit()
                 current_app.logger.info("Password changed by person %s", current_user.id)
-                _notify_after_answer(invitations.password_changed_notice(current_user))
+                invitations.tell_password_changed(current_user)
                 _new_session(current_user._get_current_object())
                 flash(_("Ihr neues Passwort ist gespeichert. Alle anderen Anmeldungen mit "
                         "Ihrem Zugang sind beendet."), "success")

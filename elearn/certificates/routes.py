@@ -1,10 +1,8 @@
-import smtplib
 from datetime import timedelta
 
 from flask import (
     Response,
     abort,
-    after_this_request,
     current_app,
     flash,
     jsonify,
@@ -17,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import TooManyRequests
 
-from .. import audit, mail, throttle
+from .. import audit, throttle
 from ..auth import invitations
 from ..auth.access import role_required
 from ..auth.models import ADMIN
@@ -168,25 +166,6 @@ def _admin_page(code: str, days: int, form: RevokeForm, status: int = 200):
         else None), status
 
 
-def _mail_after_answer(to: str, subject: str, body: str) -> None:
-    """Send the mail once the answer is out, in a thread of its own (as a password link): a
-    slow mail server does not hold the administrator's page."""
-    app = current_app._get_current_object()
-
-    def send() -> None:
-        with app.app_context():
-            try:
-                mail.send(to, subject, body)
-            except (smtplib.SMTPException, OSError) as error:
-                app.logger.error("Could not send the revocation notice: %s",
-                                 type(error).__name__)
-
-    @after_this_request
-    def _then(response):
-        invitations.after_answer(response, send)
-        return response
-
-
 @bp.post("/verwaltung/zertifikate/<code>/widerruf")
 @role_required(ADMIN)
 def revoke(code: str):
@@ -205,7 +184,7 @@ def revoke(code: str):
     flash(_("Das Zertifikat %(code)s wurde widerrufen.", code=certificate.code), "success")
     notice = services.revocation_notice(certificate)
     if notice is not None:
-        _mail_after_answer(*notice)
+        invitations.mail_after_answer(*notice, "the revocation notice")
         flash(_("Eine E-Mail mit dem Grund geht an die Person (scheitert der Versand, steht das "
                 "im Protokoll des Servers)."), "info")
     for other in services.resting_on(certificate):
