@@ -217,12 +217,14 @@ def _added(result: services.Added):
     if result.added:
         flash(_added_message(result), "success")
     elif result.leading:
-        flash(_("Keine neuen Mitglieder.") + " " + ngettext(
-            "%(num)s Person leitet die Gruppe und wurde nicht aufgenommen.",
-            "%(num)s Personen leiten die Gruppe und wurden nicht aufgenommen.", result.leading),
-            "info")
+        flash(_("Keine neuen Mitglieder.") + " " + _leading_text(result.leading), "info")
     else:
         flash(_("Keine neuen Mitglieder: Alle waren schon in der Gruppe."), "info")
+
+
+def _leading_text(number: int) -> str:
+    return ngettext("%(num)s Person leitet die Gruppe und wurde nicht aufgenommen.",
+                    "%(num)s Personen leiten die Gruppe und wurden nicht aufgenommen.", number)
 
 
 def _added_message(result: services.Added) -> str:
@@ -232,9 +234,7 @@ def _added_message(result: services.Added) -> str:
         text += " " + ngettext("%(num)s war schon in der Gruppe.",
                                "%(num)s waren schon in der Gruppe.", result.already)
     if result.leading:
-        text += " " + ngettext(
-            "%(num)s Person leitet die Gruppe und wurde nicht aufgenommen.",
-            "%(num)s Personen leiten die Gruppe und wurden nicht aufgenommen.", result.leading)
+        text += " " + _leading_text(result.leading)
     if result.certificates:
         text += " " + ngettext(
             "%(num)s Person hatte einen Lernpfad mit diesem Zertifikat schon abgeschlossen und "
