@@ -157,8 +157,9 @@ def check(table: tabular.Table) -> tuple[list[_Person], list[str]]:
                                   role=unknown) + (_(
                     ". Digitallots*innen lernen in einer Lerngruppe: Sie haben die Rolle "
                     "Lernende*r (oder keine Angabe); die Rolle Lerngruppenleitung hat, wer "
-                    "Lerngruppen leitet") if "digitallots" in _role_key(str(unknown))
-                    or "digital guide" in _role_key(str(unknown)) else ""))
+                    "Lerngruppen leitet") if any(name in _role_key(str(unknown))
+                                                for name in ("digitallots", "digital guide"))
+                    else ""))
         elif "roles" in table.columns:
             roles = {LEARNER}
         pn = values.get("personnel_number", "")

@@ -7,15 +7,17 @@ import secrets
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask_babel import format_date
+from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager, selectinload
 
+from .. import mail
 from ..catalog import services as catalog
 from ..catalog import tracks
 from ..catalog.models import COMPLETED, Course, CourseVersion, Module, ModuleProgress
 from ..extensions import claim, db, slices
 from ..i18n import day_start, local_date, local_today
+from ..links import absolute_url
 from ..org.models import utcnow
 from ..security import FORBIDDEN_CHARACTERS, trim
 from .models import Certificate
@@ -421,11 +423,6 @@ def revocation_notice(certificate: Certificate) -> tuple[str, str, str] | None:
     someone deactivated or erased, whose address may be another person's by now (no reminder
     goes there either). Before, the person learnt of it only from the list of their
     certificates, or from whoever checked the certificate."""
-    from flask_babel import force_locale
-
-    from .. import mail
-    from ..links import absolute_url
-
     person = certificate.user
     if not mail.configured() or not person.active or person.erased_at is not None:
         return None
