@@ -35,9 +35,9 @@ class Delivery:
 def password_link(raw: str, root: str | None = None) -> str:
     """The absolute address of the page that sets a password with this token.
 
-    With e-mail, always from ELEARN_BASE_URL (see `links.site_root`). Without e-mail the link
-    only goes to the log or to the administrator who asked for it, on the address they are
-    using (`root`, taken during their request, for a link made after it)."""
+    With e-mail, always from ELEARN_BASE_URL (see `links.site_root`). Without e-mail an
+    invitation goes to the administrator who asked for it, on the address they are using
+    (`root`, taken during their request, for a link made after it)."""
     return absolute_url("auth.set_password", _root=root, token=raw)
 
 
@@ -50,9 +50,13 @@ def _one_address(error: Exception) -> bool:
         isinstance(error, smtplib.SMTPNotSupportedError) and "SMTPUTF8" in str(error))
 
 
-def _deliver(email: str, person: int, subject: str, body: str, link: str,
+def _deliver(email: str, person: int, subject: str, body: str,
              try_mail: bool = True) -> bool | None:
-    """True when mailed; False when not; None when the mail server refused this address only."""
+    """True when mailed; False when not; None when the mail server refused this address only.
+
+    The link is never logged: whoever reads the log could set a password for anyone who asked
+    for one (or for whom anyone asked), and the privacy notice says only a hash is kept. An
+    invitation not mailed is shown to the administrator (or printed by the command line)."""
     try:
         mailed = try_mail and mail.send(email, subject, body)
     except (smtplib.SMTPException, OSError) as error:
@@ -63,9 +67,9 @@ def _deliver(email: str, person: int, subject: str, body: str, link: str,
     if not mailed:
         # The mail server's refusal may quote the address; the log names the person by id.
         current_app.logger.warning(
-            "Mail not sent (%s); password link for person %s: %s",
+            "Mail not sent (%s); password link for person %s",
             "the mail server failed, see above" if mail.configured()
-            else "no mail server configured (ELEARN_SMTP_HOST)", person, link)
+            else "no mail server configured (ELEARN_SMTP_HOST)", person)
     return mailed
 
 
@@ -74,7 +78,7 @@ def invite(user: User, actor) -> Delivery:
     caller commits). The link is committed before the mail goes, as for imports."""
     link = password_link(tokens.issue(user, INVITE))
     db.session.commit()
-    result = _deliver(user.email, user.id, *_invitation(user, link), link)
+    result = _deliver(user.email, user.id, *_invitation(user, link))
     mailed = bool(result)
     db.session.refresh(user)  # as it is now: the person may have set a password meanwhile
     if not mailed and mail.configured() and user.password_hash is not None:
@@ -107,9 +111,9 @@ def invite_new(users: list[User], actor) -> list[tuple[User, Delivery]]:
     sent, failing = [], False
     for user, link in zip(users, links, strict=True):
         # After one failure (a server that refuses, or never answers: 30 s each) the rest
-        # are not tried: their links are shown and logged at once. One refused address stops
+        # are not tried: their links are shown at once. One refused address stops
         # nothing.
-        result = _deliver(user.email, user.id, *_invitation(user, link), link,
+        result = _deliver(user.email, user.id, *_invitation(user, link),
                           try_mail=not failing)
         failing = failing or result is False
         mailed = bool(result)
@@ -168,7 +172,7 @@ def in_background(work: Callable[[], None], app) -> threading.Thread:
 
 
 def prepare_reset(user: User) -> Callable[[], None]:
-    """Return what issues a reset link and mails (or logs) it, for the caller to run once its
+    """Return what issues a reset link and mails it, for the caller to run once its
     answer has gone out. An SMTP conversation takes a noticeable while, and so does writing
     the link to the database; only known addresses get either: done within the request, the
     time of the answer told whether an address has an account. The caller answers the same
@@ -182,6 +186,13 @@ def prepare_reset(user: User) -> Callable[[], None]:
 
     def deliver() -> None:
         with app.app_context(), force_locale(language):
+            if not mail.configured():
+                # Nobody could use a link: it is never shown to whoever asked, nor logged.
+                # The page sends the person to the administration, which can send an
+                # invitation from the person's page.
+                app.logger.warning("Password reset asked for person %s; no mail server "
+                                   "configured (ELEARN_SMTP_HOST), no link issued", person)
+                return
             try:
                 found = db.session.get(User, person)
                 if found is None or not found.takes_password_links \
@@ -205,7 +216,7 @@ def prepare_reset(user: User) -> Callable[[], None]:
                 _("Wenn nicht, können Sie diese Nachricht ignorieren."))
             body = mail.signed(body)
             subject = _("Neues Passwort für den Digitalisierungsführerschein")
-            _deliver(email, person, subject, body, link)
+            _deliver(email, person, subject, body)
 
     return deliver
 
