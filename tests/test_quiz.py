@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from elearn.catalog.models import ModuleProgress
 from elearn.extensions import db
 from elearn.quiz.models import Attempt
-from elearn.quiz.services import score_question
+from elearn.quiz.services import QuizRefused, score_percent, score_question
 
 from .conftest import PASSWORD, csrf_token
 
@@ -287,6 +287,35 @@ def test_completing_all_modules_completes_the_course(logged_in):
     page = logged_in.get("/kurse/demo-kurs").get_data(as_text=True)
     assert "Sie haben alle Module dieses Kurses abgeschlossen." in page
     assert "Fortschritt: 2 von 2" in logged_in.get("/kurse").get_data(as_text=True)
+
+
+def test_a_completed_modules_quiz_says_when_it_may_be_taken_again(logged_in):
+    """The module page offered "Quiz starten" on a completed module within its waiting time
+    (a renewal, or practice), and the button could only fail with a 409."""
+    submit(logged_in, start(logged_in, module="02-zweites-modul"), {"q-nur-eine": "Richtig"})
+    assert _progress("02-zweites-modul").status == "completed"
+    page = logged_in.get("/kurse/demo-kurs/02-zweites-modul").get_data(as_text=True)
+    assert "Sie können das Quiz erst am" in page and "Quiz starten" not in page
+
+
+def test_the_time_a_quiz_may_start_again_is_a_minute_that_has_not_begun(app):
+    """"ab 19:36 Uhr" for 19:36:58 was refused once more at 19:36:30."""
+    from datetime import datetime
+
+    def said(at):
+        with app.test_request_context("/"):
+            return QuizRefused("wait", at).user_message
+
+    assert "ab 19:37 Uhr" in said(datetime(2026, 12, 3, 18, 36, 58))  # UTC, Berlin + 1
+    assert "ab 19:36 Uhr" in said(datetime(2026, 12, 3, 18, 36))
+
+
+def test_a_score_just_below_the_pass_mark_fails():
+    """Rounded to the nearest tenth, 69.95 % passed a quiz that needs 70 %, and the page
+    (whole per cent, rounded down) said 69 %."""
+    assert score_percent(14.6895, 21) == 69.9
+    assert score_percent(7, 10) == 70.0 and score_percent(57, 100) == 57.0
+    assert score_percent(2, 3) == 66.6 and score_percent(1, 1) == 100.0
 
 
 class TestScoring:

@@ -77,8 +77,9 @@ def module(slug: str, module_slug: str):
 
         # An open attempt is continued whatever the limits say now: "continue", not "start".
         open_mode = quiz.open_attempt_mode(current_user.id, found.course_id, module_slug)
-        if open_mode is None and modules[index].limited and status != COMPLETED:
-            # Say so, rather than offer a button that can only fail.
+        if open_mode is None and modules[index].limited:
+            # Say so, rather than offer a button that can only fail (a completed module's
+            # quiz too: a renewal, or practice, waits as any other attempt).
             refusal = quiz.refusal(current_user, db.session.get(Module, modules[index].id))
     study_session = activity.open_session(current_user, found, module_slug)
     db.session.commit()

@@ -34,10 +34,13 @@ class QuizRefused(Exception):
         if self.reason == "completed":
             return _("Sie haben dieses Modul bereits abgeschlossen. Einen Einstufungstest gibt "
                      "es nur für Module, die Sie noch nicht abgeschlossen haben.")
-        if self.next_possible:  # the day as on every page, the time without seconds
+        if self.next_possible:  # the day as on every page, the time without seconds: the
+            # next whole minute ("ab 19:36" for 19:36:58 was refused once more at 19:36:30)
+            at = self.next_possible
+            if at.second or at.microsecond:
+                at = at.replace(second=0, microsecond=0) + timedelta(minutes=1)
             return _("Sie können das Quiz erst am %(date)s ab %(time)s Uhr wieder starten.",
-                     date=format_date(self.next_possible, "medium"),
-                     time=format_time(self.next_possible, "short"))
+                     date=format_date(at, "medium"), time=format_time(at, "short"))
         return ngettext("Sie haben den einzigen Versuch für dieses Quiz genutzt. Wie es "
                         "weitergeht, klären Sie bitte mit der Leitung Ihrer Lerngruppe oder der "
                         "Administration.",
@@ -388,12 +391,19 @@ def _score_multiple(q: dict, chosen: set[int]) -> float:
     return 1.0 if chosen == correct else 0.0
 
 
+def score_percent(points: float, questions: int) -> float:
+    """The share of the points in per cent, rounded down to a tenth: rounded to the nearest,
+    69.95 % passed a quiz that needs 70 % (and the page, which shows whole per cent rounded
+    down, said "69 %"). The small allowance keeps 0.57 × 100 = 56.99999… at 57.0."""
+    return math.floor(1000 * points / questions + 1e-6) / 10
+
+
 def submit(attempt: Attempt, answers: dict) -> bool:
     """Grade and store the one result of this attempt. False if it was already submitted."""
     questions = _questions_by_id(attempt.module)
     per_question = {d["id"]: score_question(questions[d["id"]], answers.get(d["id"]))
                     for d in attempt.drawn}
-    score = round(100 * sum(per_question.values()) / len(attempt.drawn), 1)
+    score = score_percent(sum(per_question.values()), len(attempt.drawn))
     passed = score >= attempt.module.quiz["pass_percent"]
     now = utcnow()
     # Whether this is the person's first study attempt at the module handed in (its mode as
