@@ -222,7 +222,9 @@ def _settings(instance_path: str) -> dict:
         "SMTP_STARTTLS": _flag("ELEARN_SMTP_STARTTLS", True),
         # Figures about fewer people than this are not shown (staff council agreement).
         "MIN_GROUP_SIZE": _whole("ELEARN_MIN_GROUP_SIZE", 5, 2, 1000),
-        "RETENTION_DAYS": _whole("ELEARN_RETENTION_DAYS", 365, 1, 3650),
+        # At least two weeks: quiz details go in whole weeks (`statistics.details_cutoff`), and
+        # with less than 14 days an attempt handed in on a Sunday evening went the next morning.
+        "RETENTION_DAYS": _whole("ELEARN_RETENTION_DAYS", 365, 14, 3650),
         # Days after which `privacy purge` erases deactivated people. At least 90: a list
         # imported with --deactivate-missing by mistake must be noticed and undone (by
         # reactivating) before anyone's data are gone for good.

@@ -88,11 +88,11 @@ def test_a_short_secret_key_is_refused(monkeypatch, tmp_path):
     assert config.from_environment(str(tmp_path))["SECRET_KEY"] == "k" * 32
 
 
-@pytest.mark.parametrize("value", ["-5", "0", "abc", "99999999"])
+@pytest.mark.parametrize("value", ["-5", "0", "13", "abc", "99999999"])
 def test_an_out_of_range_setting_stops_the_start_with_its_name(monkeypatch, tmp_path, value):
     # A negative retention period would have purged today's data.
     monkeypatch.setenv("ELEARN_RETENTION_DAYS", value)
-    with pytest.raises(SystemExit, match="ELEARN_RETENTION_DAYS=.*from 1 to 3650"):
+    with pytest.raises(SystemExit, match="ELEARN_RETENTION_DAYS=.*from 14 to 3650"):
         config.from_environment(str(tmp_path))
     monkeypatch.setenv("ELEARN_RETENTION_DAYS", " 30 ")
     assert config.from_environment(str(tmp_path))["RETENTION_DAYS"] == 30

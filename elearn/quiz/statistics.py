@@ -82,11 +82,13 @@ def week_start() -> datetime:
 
 def details_cutoff(retention_days: int) -> datetime:
     """Attempt details (points per question) submitted before this moment are deleted by the
-    retention purge: whole weeks, at most `retention_days` old."""
-    weeks = (retention_days - 7) // 7
-    if weeks < 0:  # a retention shorter than a week is kept exactly
-        return utcnow() - timedelta(days=retention_days)
-    return week_start() - timedelta(weeks=weeks)
+    retention purge: whole weeks, none kept longer than `retention_days` (so a week goes up to
+    7 days early, as the privacy notice says; the setting is at least 14 days)."""
+    start = week_start()
+    # The earliest week start no older than `retention_days`: what is kept is between
+    # `retention_days` - 7 and `retention_days` days old.
+    weeks = (timedelta(days=retention_days) - (utcnow() - start)) // timedelta(weeks=1)
+    return start - timedelta(weeks=weeks)
 
 
 @dataclass
