@@ -415,6 +415,22 @@ def test_questions_and_feedback_keep_the_course_language_on_english_pages(logged
     assert '<span lang="de">Die richtige Antwort</span>' in page
 
 
+def test_answers_kept_for_the_way_back_to_the_quiz_leave_the_cookie_on_another_page(logged_in):
+    """They stayed in the cookie (signed, not encrypted) until the person logged out, when the
+    way back was left: the privacy notice says they are removed afterwards."""
+    url = start(logged_in)
+    ticked = answers(logged_in, url, {"q-einfach": "Die richtige Antwort"})
+    away = logged_in.post(url + "/verlaengern", data={**ticked,
+                                                      "csrf_token": csrf_token(logged_in, "/")})
+    assert away.status_code == 303
+    assert logged_in.get(away.headers["Location"]).status_code == 200  # the password page
+    with logged_in.session_transaction() as cookie:
+        assert "quiz_draft" in cookie  # still on the way back
+    assert logged_in.get("/kurse").status_code == 200
+    with logged_in.session_transaction() as cookie:
+        assert "quiz_draft" not in cookie
+
+
 def test_switching_language_in_a_quiz_keeps_the_answers_ticked_so_far(app, logged_in,
                                                                        make_user):
     url = start(logged_in)

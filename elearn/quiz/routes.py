@@ -100,6 +100,19 @@ def attempt(attempt_id: int):
 
 # Answers carried across a change of language, in the signed session cookie (about 4 KB in all).
 MAX_DRAFT = 2000
+# The way from the quiz page back to it (the password asked for on the way, the page's
+# styles, the heartbeat of learning time); any other page drops the answers kept.
+KEEP_DRAFT = frozenset({"quiz.attempt", "quiz.language", "quiz.extend_login",
+                        "auth.extend_login", "cohorts.beat", "static"})
+
+
+@bp.before_app_request
+def _drop_a_draft_left_behind() -> None:
+    """Someone who leaves the quiz on the way back (the password page's "Abbrechen", another
+    page) kept their answers in the cookie (readable, only signed) until they logged out; the
+    privacy notice says they are removed afterwards."""
+    if request.endpoint is not None and request.endpoint not in KEEP_DRAFT:
+        session.pop("quiz_draft", None)
 
 
 @bp.post("/versuche/<id:attempt_id>/sprache")
