@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import date
 from email.utils import getaddresses
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -54,8 +55,9 @@ def _check_database_url(url: str) -> None:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-    expected = ("expected postgresql://user:password@host/database, or leave it unset for "
-                "SQLite in the instance folder.")
+    expected = ("expected postgresql://user:password@host/database, or "
+                "sqlite:////absolute/path/elearn.sqlite, or leave it unset for SQLite in the "
+                "instance folder.")
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):  # ValueError: a port that is no number, as when the
@@ -175,8 +177,15 @@ def _settings(instance_path: str) -> dict:
                                       "hide_parameters": True},
         # Empty counts as unset, as for the numbers: an empty issuer on every certificate.
         "CITY_NAME": os.environ.get("ELEARN_CITY_NAME", "").strip() or "Musterstadt",
-        "CONTACT_EMAIL": os.environ.get("ELEARN_CONTACT_EMAIL", "barrierefreiheit@example.org"),
-        "PRIVACY_CONTACT_EMAIL": os.environ.get("ELEARN_PRIVACY_EMAIL", "datenschutz@example.org"),
+        # Contacts on the legal pages; the examples are named on the administration's start
+        # page (admin/readiness.py) until set.
+        "CONTACT_EMAIL": _address("ELEARN_CONTACT_EMAIL", "barrierefreiheit@example.org"),
+        "PRIVACY_CONTACT_EMAIL": _address("ELEARN_PRIVACY_EMAIL", "datenschutz@example.org"),
+        # The accessibility statement: when it was made or last reviewed, and the body a
+        # person turns to when the answer does not satisfy (the Land's, for a city).
+        "ACCESSIBILITY_REVIEWED": _day("ELEARN_ACCESSIBILITY_REVIEWED"),
+        "ACCESSIBILITY_ENFORCEMENT": os.environ.get("ELEARN_ACCESSIBILITY_ENFORCEMENT",
+                                                    "").strip(),
         # Who helps people who cannot log in (service desk, phone), shown at login and with a
         # forgotten password; unset, those pages name only "die Administration".
         "SUPPORT_CONTACT": os.environ.get("ELEARN_SUPPORT_CONTACT", "").strip(),
@@ -246,6 +255,31 @@ def _off_or_at_least(name: str, low: int, off: str) -> int:
         raise SystemExit(f"{name}={days}: expected 0 ({off}) or a whole number from {low} to "
                          "3650.")
     return days
+
+
+def _address(name: str, default: str) -> str:
+    """One e-mail address, as a mailto link shows it: empty counts as unset (it gave an empty
+    link on the privacy notice)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if raw.count("@") != 1 or any(c.isspace() or c in "<>,;\"" for c in raw) \
+            or not all(raw.split("@")):
+        raise SystemExit(f"{name}={raw!r}: expected one e-mail address such as "
+                         "datenschutz@stadt.de")
+    return raw
+
+
+def _day(name: str) -> date | None:
+    """A date setting as YYYY-MM-DD, refused at start-up otherwise; None when unset."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise SystemExit(f"{name}={raw!r}: expected a date as YYYY-MM-DD, e.g. 2026-12-01") \
+            from None
 
 
 def _whole(name: str, default: int, low: int, high: int) -> int:

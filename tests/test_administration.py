@@ -1247,3 +1247,42 @@ def test_two_administrators_moving_two_offices_under_each_other_make_no_circle(
     assert sorted(statuses) == [302, 422]
     parents = dict(db.session.execute(sa.select(Office.code, Office.parent_id)).all())
     assert None in (parents["A"], parents["B"])
+
+
+def test_the_start_page_names_what_is_still_to_set_before_real_use(
+        app, client, admin, make_user, monkeypatch):
+    """A city that followed the README ran on the database `make run` had filled: the demo's
+    administrator logged in with the published password, and the legal pages named
+    example.org contacts, with no word anywhere."""
+    from elearn.certificates import pdf
+
+    def said():
+        page = client.get("/verwaltung").get_data(as_text=True)
+        return page.split('id="einzurichten"')[1].split("</section>")[0] \
+            if 'id="einzurichten"' in page else ""
+
+    monkeypatch.setattr(pdf, "FONT_CANDIDATES", ())
+    monkeypatch.delenv("ELEARN_PDF_FONT", raising=False)
+    app.config.update(CITY_NAME="Musterstadt")
+    make_user(email="admin@example.org", roles=("admin",))
+    points = said()
+    assert "Die Datenbank enthält Personen der Demo" in points
+    assert "ELEARN_CITY_NAME ist nicht gesetzt" in points
+    assert "ELEARN_PRIVACY_EMAIL ist nicht gesetzt: Die Seite „Datenschutzhinweise“ nennt als " \
+        "Kontakt die Beispieladresse datenschutz@example.org." in points
+    assert "ELEARN_CONTACT_EMAIL ist nicht gesetzt" in points
+    assert "ELEARN_ACCESSIBILITY_REVIEWED ist nicht gesetzt" in points
+    assert "Namen wie „Çağla Yılmaz“ stehen im PDF mit Fragezeichen" in points
+    assert "Kein E-Mail-Versand eingerichtet" in points
+    # Set, each goes; with all set, the box goes.
+    from datetime import date
+
+    db.session.execute(sa.delete(User).where(User.email == "admin@example.org"))
+    db.session.commit()
+    monkeypatch.undo()
+    app.config.update(CITY_NAME="Teststadt", PRIVACY_CONTACT_EMAIL="ds@stadt.example",
+                      CONTACT_EMAIL="bf@stadt.example", SMTP_HOST="mail.stadt.example",
+                      ACCESSIBILITY_REVIEWED=date(2026, 11, 30))
+    monkeypatch.setattr(pdf, "font_path", lambda: "/usr/share/fonts/eine-schrift.ttf")
+    assert said() == ""
+    assert client.get("/verwaltung").status_code == 200

@@ -262,6 +262,31 @@ def test_a_pdf_font_that_is_no_font_is_refused_at_the_start(monkeypatch, tmp_pat
     config.from_environment(str(tmp_path))
     from elearn.certificates import pdf
 
-    assert pdf._font_path() == dejavu
+    assert pdf.font_path() == dejavu
     monkeypatch.setenv("ELEARN_PDF_FONT", dejavu)
     config.from_environment(str(tmp_path))
+
+
+@pytest.mark.parametrize("name", ["ELEARN_PRIVACY_EMAIL", "ELEARN_CONTACT_EMAIL"])
+def test_a_contact_address_is_one_address_and_empty_counts_as_unset(monkeypatch, tmp_path, name):
+    """An empty line in the environment file gave an empty mailto link on the legal pages."""
+    key = {"ELEARN_PRIVACY_EMAIL": "PRIVACY_CONTACT_EMAIL",
+           "ELEARN_CONTACT_EMAIL": "CONTACT_EMAIL"}[name]
+    monkeypatch.setenv(name, " ")
+    assert config.from_environment(str(tmp_path))[key].endswith("@example.org")
+    for wrong in ("datenschutz", "a@b@c.de", "Datenschutz <ds@stadt.de>", "a@stadt.de, b@stadt.de"):
+        monkeypatch.setenv(name, wrong)
+        with pytest.raises(SystemExit, match=f"{name}=.*expected one e-mail address"):
+            config.from_environment(str(tmp_path))
+    monkeypatch.setenv(name, " ds@stadt.example ")
+    assert config.from_environment(str(tmp_path))[key] == "ds@stadt.example"
+
+
+def test_the_accessibility_statements_date_is_a_date(monkeypatch, tmp_path):
+    from datetime import date
+
+    monkeypatch.setenv("ELEARN_ACCESSIBILITY_REVIEWED", "30.11.2026")
+    with pytest.raises(SystemExit, match="ELEARN_ACCESSIBILITY_REVIEWED=.*YYYY-MM-DD"):
+        config.from_environment(str(tmp_path))
+    monkeypatch.setenv("ELEARN_ACCESSIBILITY_REVIEWED", "2026-11-30")
+    assert config.from_environment(str(tmp_path))["ACCESSIBILITY_REVIEWED"] == date(2026, 11, 30)

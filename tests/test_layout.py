@@ -83,6 +83,23 @@ def test_accessibility_statement_has_feedback_contact_and_arbitration(client):
     assert "WCAG" in page
 
 
+def test_accessibility_statement_names_its_date_method_and_the_lands_body(app, client):
+    """The model statement (EU 2018/1523) asks for the date it was made or reviewed and how; a
+    city turns to its Land's body, not to the federal one, which the page alone named."""
+    page = client.get("/barrierefreiheit").get_data(as_text=True)
+    assert "Sie beruht auf einer Selbstbewertung" in page and "erstellt oder zuletzt" not in page
+    assert "Durchsetzungs- oder Schlichtungsstelle für barrierefreie Informationstechnik Ihres " \
+        "Landes" in page and "schlichtungsstelle-bgg.de" in page
+    from datetime import date
+
+    app.config.update(ACCESSIBILITY_REVIEWED=date(2026, 11, 30),
+                      ACCESSIBILITY_ENFORCEMENT="Ombudsstelle für barrierefreie IT, Beispielland")
+    page = client.get("/barrierefreiheit").get_data(as_text=True)
+    assert "Diese Erklärung wurde am 30.11.2026 erstellt oder zuletzt überprüft." in page
+    assert "wenden Sie sich an: Ombudsstelle für barrierefreie IT, Beispielland" in page
+    assert "schlichtungsstelle-bgg.de" not in page
+
+
 def test_privacy_notice_says_what_is_stored_and_who_sees_it(client):
     page = client.get("/datenschutz").get_data(as_text=True)
     assert "Was gespeichert wird" in page and "Wer was sieht" in page

@@ -128,7 +128,9 @@ def _labels():
 @bp.get("/verwaltung")
 @role_required(ADMIN)
 def index():
-    return render_template("admin/index.html")
+    from . import readiness
+
+    return render_template("admin/index.html", open_points=readiness.open_points())
 
 
 @bp.get("/verwaltung/protokoll")

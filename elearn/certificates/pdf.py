@@ -18,7 +18,7 @@ FONT_CANDIDATES = (
 )
 
 
-def _font_path() -> str | None:
+def font_path() -> str | None:
     configured = os.environ.get("ELEARN_PDF_FONT", "").strip()  # as config checks it
     for candidate in ((configured,) if configured else ()) + FONT_CANDIDATES:
         if candidate and Path(candidate).is_file():
@@ -44,7 +44,7 @@ def render(certificate: Certificate, *, city: str, verify_url: str) -> bytes:
     pdf.set_line_width(0.8)
     with _artifact(pdf):  # the frame is decoration
         pdf.rect(12, 12, pdf.w - 24, pdf.h - 24)
-    font = _font_path()
+    font = font_path()
     if font:
         pdf.add_font("Text", "", font)
         family = "Text"

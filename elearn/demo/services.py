@@ -80,6 +80,12 @@ def live_people() -> int:
         User.email.not_like("%@example.org"), User.erased_at.is_(None)))
 
 
+def has_demo_people() -> bool:
+    """Whether the demo's people (all at example.org) are in the database."""
+    return db.session.scalar(sa.select(User.id).where(
+        User.email.like("%@example.org"), User.erased_at.is_(None)).limit(1)) is not None
+
+
 def has_people() -> bool:
     return db.session.scalar(sa.select(User.id).limit(1)) is not None
 

@@ -1,0 +1,45 @@
+"""What to set before the platform is used for real: settings still at their examples, the
+demo's people in the database, a font missing for certificates. The administration's start
+page lists them; nothing here stops the platform (the demo needs all of them as they are)."""
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from ..certificates import pdf
+from ..demo import services as demo
+
+EXAMPLE_DOMAIN = "@example.org"
+
+
+def open_points() -> list[str]:
+    """Sentences naming what is still to set, and the setting; none when all is set."""
+    config, points = current_app.config, []
+    if demo.has_demo_people():
+        points.append(_(
+            "Die Datenbank enthält Personen der Demo (Adressen bei example.org). Sie melden "
+            "sich mit dem veröffentlichten Demo-Passwort an, auch als Administration, und "
+            "zählen in den Berichten mit. Für den Betrieb eine eigene Datenbank verwenden "
+            "(DATABASE_URL) statt der von „make run“."))
+    if config["CITY_NAME"] == "Musterstadt":
+        points.append(_("ELEARN_CITY_NAME ist nicht gesetzt: Seiten, E-Mails und Zertifikate "
+                        "nennen die Verwaltung „Musterstadt“."))
+    for setting, key, page in (
+            ("ELEARN_PRIVACY_EMAIL", "PRIVACY_CONTACT_EMAIL", _("Datenschutzhinweise")),
+            ("ELEARN_CONTACT_EMAIL", "CONTACT_EMAIL", _("Erklärung zur Barrierefreiheit"))):
+        if config[key].endswith(EXAMPLE_DOMAIN):
+            points.append(_("%(setting)s ist nicht gesetzt: Die Seite „%(page)s“ nennt als "
+                            "Kontakt die Beispieladresse %(address)s.",
+                            setting=setting, page=page, address=config[key]))
+    if not config["ACCESSIBILITY_REVIEWED"]:
+        points.append(_("ELEARN_ACCESSIBILITY_REVIEWED ist nicht gesetzt: Die Erklärung zur "
+                        "Barrierefreiheit nennt kein Datum, an dem sie erstellt oder zuletzt "
+                        "überprüft wurde."))
+    if pdf.font_path() is None:
+        points.append(_("Für die Zertifikate fehlt eine Schrift mit allen Buchstaben (Paket "
+                        "fonts-dejavu-core oder ELEARN_PDF_FONT): Namen wie „Çağla Yılmaz“ "
+                        "stehen im PDF mit Fragezeichen."))
+    if not config["SMTP_HOST"]:
+        points.append(_("Kein E-Mail-Versand eingerichtet (ELEARN_SMTP_HOST): Einladungen "
+                        "geben Sie selbst weiter, und wer das Passwort vergessen hat, wendet "
+                        "sich an die Administration."))
+    return points
