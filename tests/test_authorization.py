@@ -118,6 +118,7 @@ POST_ENDPOINTS = {
     "auth.reactivate": ("/verwaltung/personen/{person}/reaktivieren", "admin"),
     "auth.keep_deactivated": ("/verwaltung/personen/{person}/deaktiviert-lassen", "admin"),
     "auth.invite": ("/verwaltung/personen/{person}/einladung", "admin"),
+    "auth.new_quiz_round": ("/verwaltung/personen/{person}/quizversuche", "admin"),
     "auth.import_upload": ("/verwaltung/personen/import", "admin"),
     "org.create_office": ("/verwaltung/aemter", "admin"),
     "org.office": ("/verwaltung/aemter/{office}", "admin"),

@@ -278,7 +278,62 @@ def test_waiting_time_and_attempt_limit(logged_in):
     assert len(_attempts()) == 2
     module_page = logged_in.get("/kurse/demo-kurs/02-zweites-modul").get_data(as_text=True)
     assert "alle 2 Versuche" in module_page and "Quiz starten" not in module_page
-    assert "Leitung Ihrer Lerngruppe oder der Administration" in module_page
+    assert "klären Sie bitte mit der Administration: Sie kann Ihnen neue Versuche " \
+        "freigeben." in module_page
+
+
+def test_the_administration_gives_a_new_round_to_someone_who_used_up_the_attempts(
+        app, logged_in, learner, make_user):
+    """The refusal sent the person to the lead or the administration, and neither could do
+    anything: only an erasure deleted attempts."""
+    from elearn.audit import AuditEntry
+    from elearn.catalog.models import Module
+
+    from .conftest import AuthActions
+
+    for _ in range(2):
+        submit(logged_in, start(logged_in, module="02-zweites-modul"), {"q-nur-eine": "Falsch"})
+        for attempt in _attempts():
+            attempt.submitted_at -= timedelta(hours=2)  # past the waiting time
+        db.session.commit()
+    token = csrf_token(logged_in, "/kurse/demo-kurs/02-zweites-modul")
+    refused = logged_in.post("/kurse/demo-kurs/02-zweites-modul/quiz",
+                             data={"mode": "study", "csrf_token": token})
+    assert refused.status_code == 409
+    admin = app.test_client()
+    make_user(email="admin@test.example", roles=("admin",))
+    AuthActions(admin).login(email="admin@test.example")
+    person = f"/verwaltung/personen/{learner.id}"
+    page = admin.get(person).get_data(as_text=True)
+    module = db.session.scalar(sa.select(Module).where(Module.slug == "02-zweites-modul"))
+    assert (f'<option value="{module.id}" lang="de">Testkurs Digitales Arbeiten: '
+            f'{module.title}</option>') in page
+    assert page.count("<option") == 1  # only quizzes with a limit (module 01 has none)
+    # Only a module from the list, and a forged one changes nothing.
+    forged = admin.post(person + "/quizversuche",
+                        data={"modul": "99999", "csrf_token": csrf_token(admin, person)})
+    assert forged.status_code == 422 and "Bitte wählen Sie ein Modul aus der Liste." in \
+        forged.get_data(as_text=True)
+    given = admin.post(person + "/quizversuche",
+                       data={"modul": str(module.id), "csrf_token": csrf_token(admin, person)})
+    assert given.status_code == 302
+    assert f"hat im Modul „{module.title}“ wieder alle Versuche." in \
+        admin.get(person).get_data(as_text=True)
+    [entry] = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.action == "quiz_attempts_renewed")).all()
+    assert (entry.target_id, entry.details) == (
+        learner.id, {"course": "demo-kurs", "module": "02-zweites-modul"})
+    # The learner may start again, and the new round has its two attempts.
+    assert "Quiz starten" in logged_in.get("/kurse/demo-kurs/02-zweites-modul").get_data(
+        as_text=True)
+    submit(logged_in, start(logged_in, module="02-zweites-modul"), {"q-nur-eine": "Falsch"})
+    assert len(_attempts()) == 3
+    # Someone who has not begun the module needs no new round.
+    other = make_user(email="other@test.example")
+    untouched = admin.post(f"/verwaltung/personen/{other.id}/quizversuche", data={
+        "modul": str(module.id), "csrf_token": csrf_token(admin, person)})
+    assert untouched.status_code == 409
+    assert "hat dieses Modul noch nicht begonnen" in untouched.get_data(as_text=True)
 
 
 def test_completing_all_modules_completes_the_course(logged_in):

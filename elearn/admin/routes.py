@@ -33,6 +33,7 @@ ACTION_LABELS = {
     "person_changed": _l("Name oder E-Mail-Adresse geändert"),
     "certificate_issued": _l("Zertifikat von Hand ausgestellt"),
     "kept_deactivated": _l("Deaktivierung festgehalten (eine Liste aktiviert nicht wieder)"),
+    "quiz_attempts_renewed": _l("Neue Quizversuche freigegeben"),
 }
 # The keys of an entry's details, as the page shows them: within a list ("code: 33.1; people:
 # …"), so with their own context, apart from the same words as headings.
@@ -63,6 +64,8 @@ DETAIL_LABELS = {
     "people": lazy_pgettext("audit detail", "Personen"),
     "days": lazy_pgettext("audit detail", "Löschfrist (Tage)"),
     "fields": lazy_pgettext("audit detail", "Angaben"),
+    "course": lazy_pgettext("audit detail", "Kurs"),
+    "module": lazy_pgettext("audit detail", "Modul"),
 }
 
 

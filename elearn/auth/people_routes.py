@@ -66,6 +66,7 @@ def _detail(user: User, status: int = 200, **extra):
     form.roles.choices = [SelectChoice(r, ROLE_LABELS[r]) for r in ROLES]
     history = people.history(user)
     from ..certificates import services as certificates
+    from ..quiz import services as quiz
 
     # Their certificates, each with a way to revoke it (found by name, not only by code).
     return render_template("auth/person.html", person=user, roles_form=form,
@@ -75,6 +76,7 @@ def _detail(user: User, status: int = 200, **extra):
                            history=history,
                            groups=audit.group_names(history) if user.erased_at is None else {},
                            mail_configured=mail.configured(), erase_on=_erase_on(user),
+                           limited=quiz.limited_modules() if user.active else (),
                            **extra), status
 
 
@@ -141,6 +143,30 @@ def keep_deactivated(user_id: int):
     user = _person(user_id)
     return _act(user, lambda: people.keep_deactivated(user, current_user),
                 _("Die Person bleibt deaktiviert, auch wenn eine Liste sie wieder nennt."))
+
+
+@bp.post("/verwaltung/personen/<id:user_id>/quizversuche")
+@role_required(ADMIN)
+def new_quiz_round(user_id: int):
+    """Give a person who used up a quiz's attempts a new round (the refusal sends them here)."""
+    from ..quiz import services as quiz
+
+    user = _person(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    chosen = next(((course, module) for course, _version, module in quiz.limited_modules()
+                   if str(module.id) == request.form.get("modul")), None)
+    if chosen is None or not user.active:
+        return _detail(user, 422, problem=_("Bitte wählen Sie ein Modul aus der Liste."))
+    try:
+        quiz.new_round(user, *chosen, current_user)
+    except quiz.NoRound as refused:
+        db.session.rollback()
+        return _detail(user, 409, problem=str(refused))
+    db.session.commit()
+    flash(_("%(name)s hat im Modul „%(module)s“ wieder alle Versuche.",
+            name=user.display_name, module=chosen[1].title), "success")
+    return redirect(url_for("auth.person", user_id=user.id))
 
 
 @bp.post("/verwaltung/personen/<id:user_id>/einladung")

@@ -99,6 +99,9 @@ class ModuleProgress(db.Model):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+    # A quiz's attempt limit counts attempts from here: the administration gave a new round
+    # (`quiz.services.new_round`) to someone who had used up the last one.
+    attempts_from: Mapped[datetime | None]
 
 
 class Track(db.Model):

@@ -131,7 +131,8 @@ def _progress(user: User) -> list[dict]:
         .where(ModuleProgress.user_id == user.id).order_by(ModuleProgress.id)).all()
     return [{"course": slug, "module": p.module_slug, "status": p.status,
              "completed_via": p.completed_via, "started_at": _time(p.started_at),
-             "last_seen_at": _time(p.last_seen_at), "completed_at": _time(p.completed_at)}
+             "last_seen_at": _time(p.last_seen_at), "completed_at": _time(p.completed_at),
+             "attempts_from": _time(p.attempts_from)}
             for p, slug in rows]
 
 

@@ -11,8 +11,9 @@ from flask_babel import format_date, format_time, ngettext
 from flask_babel import gettext as _
 from sqlalchemy.orm import aliased
 
+from .. import audit
 from ..catalog import services as catalog
-from ..catalog.models import BY_TEST_OUT, COMPLETED, CourseVersion, Module
+from ..catalog.models import BY_TEST_OUT, COMPLETED, Course, CourseVersion, Module, ModuleProgress
 from ..certificates import services as certificates
 from ..certificates.models import Certificate
 from ..extensions import claim, db, serialize
@@ -42,11 +43,11 @@ class QuizRefused(Exception):
             return _("Sie können das Quiz erst am %(date)s ab %(time)s Uhr wieder starten.",
                      date=format_date(at, "medium"), time=format_time(at, "short"))
         return ngettext("Sie haben den einzigen Versuch für dieses Quiz genutzt. Wie es "
-                        "weitergeht, klären Sie bitte mit der Leitung Ihrer Lerngruppe oder der "
-                        "Administration.",
+                        "weitergeht, klären Sie bitte mit der Administration: Sie kann Ihnen "
+                        "neue Versuche freigeben.",
                         "Sie haben alle %(num)s Versuche für dieses Quiz genutzt. Wie es "
-                        "weitergeht, klären Sie bitte mit der Leitung Ihrer Lerngruppe oder der "
-                        "Administration.", self.limit)
+                        "weitergeht, klären Sie bitte mit der Administration: Sie kann Ihnen "
+                        "neue Versuche freigeben.", self.limit)
 
 
 class TamperedAnswers(Exception):
@@ -96,9 +97,14 @@ def check_may_start(user, module: Module, now: datetime | None = None) -> None:
     quiz = module.quiz
     submitted = _same_module_attempts(user, module).where(Attempt.submitted_at.is_not(None))
     if quiz["max_attempts"]:
-        # The limit holds per round: up to the first certificate, then again for each renewal.
+        # The limit holds per round: up to the first certificate, then again for each renewal,
+        # and from when the administration gave a new round (`new_round`).
         counted = submitted
-        since = certificates.round_start(user, module.version.course)
+        given = db.session.scalar(sa.select(ModuleProgress.attempts_from).where(
+            ModuleProgress.user_id == user.id, ModuleProgress.module_slug == module.slug,
+            ModuleProgress.course_id == module.version.course_id))
+        since = max((t for t in (certificates.round_start(user, module.version.course), given)
+                     if t is not None), default=None)
         if since is not None:
             counted = counted.where(Attempt.submitted_at >= since)
         count = db.session.scalar(sa.select(sa.func.count()).select_from(counted.subquery()))
@@ -111,6 +117,35 @@ def check_may_start(user, module: Module, now: datetime | None = None) -> None:
         )
         if last and now < last + timedelta(minutes=quiz["wait_minutes"]):
             raise QuizRefused("wait", last + timedelta(minutes=quiz["wait_minutes"]))
+
+
+def limited_modules() -> list[tuple[Course, CourseVersion, Module]]:
+    """The modules of the courses as served now whose quiz limits the attempts, in course
+    and module order: those the administration may give someone a new round at."""
+    rows = db.session.execute(
+        sa.select(Course, CourseVersion, Module).join(CourseVersion,
+                                                      catalog.current_version_join())
+        .join(Module, Module.version_id == CourseVersion.id)
+        .where(Course.active).order_by(Course.slug, Module.position)).all()
+    return [(course, version, module) for course, version, module in rows
+            if module.quiz and module.quiz.get("max_attempts")]
+
+
+class NoRound(Exception):
+    """No new round of attempts can be given; the message says why."""
+
+
+def new_round(user, course: Course, module: Module, actor) -> None:
+    """Let the person's attempt limit at this module count from now (the caller commits): the
+    way on for someone who used up the last attempt, which the refusal promises."""
+    progress = db.session.scalar(sa.select(ModuleProgress).where(
+        ModuleProgress.user_id == user.id, ModuleProgress.course_id == course.id,
+        ModuleProgress.module_slug == module.slug))
+    if progress is None:
+        raise NoRound(_("%(name)s hat dieses Modul noch nicht begonnen; die Versuche zählen "
+                        "ohnehin von vorn.", name=user.display_name))
+    progress.attempts_from = utcnow()
+    audit.record(actor, "quiz_attempts_renewed", user, course=course.slug, module=module.slug)
 
 
 def _permutation(n: int, shuffle: bool) -> list[int]:
