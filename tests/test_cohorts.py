@@ -1236,6 +1236,9 @@ def test_survey_after_a_module_is_anonymous_and_once_only(client, auth, cohort, 
     # "in our office" says who wrote it: the hint says so before anyone writes.
     assert "Die Leitung liest den Kommentar im Wortlaut: Bitte nennen Sie keine Namen, nicht " \
            "Ihr Amt" in page(bad)
+    # Not "anonym" without a word of its limits: the privacy notice names them.
+    assert "anonym" not in page(bad) and "kann sie in seltenen Fällen doch einer Person " \
+        'zuordnen; wann, sagen die <a class="kern-link" href="/datenschutz">' in page(bad)
     assert 'aria-describedby="comment-hint comment-error" aria-invalid="true"' in page(bad)
     bad_item = survey(client, url, rating="3", item_useful="9")
     assert bad_item.status_code == 422 and 'href="#useful-1"' in page(bad_item)
