@@ -1286,3 +1286,24 @@ def test_the_start_page_names_what_is_still_to_set_before_real_use(
     monkeypatch.setattr(pdf, "font_path", lambda: "/usr/share/fonts/eine-schrift.ttf")
     assert said() == ""
     assert client.get("/verwaltung").status_code == 200
+
+
+def test_the_start_page_says_when_the_daily_purge_has_not_run(app, client, admin, runner):
+    """The privacy notice promises deletions that only a timer running `privacy purge` keeps,
+    and nothing told an administrator that it did not run."""
+    from datetime import timedelta
+
+    from elearn.auth.models import LoginFailure
+    from elearn.org.models import utcnow
+
+    db.session.add(LoginFailure(email="x@stadt.example", address="192.0.2.1",
+                                created_at=utcnow() - timedelta(hours=47)))
+    db.session.commit()
+    assert "Die tägliche Bereinigung" not in client.get("/verwaltung").get_data(as_text=True)
+    db.session.add(LoginFailure(email="x@stadt.example", address="192.0.2.1",
+                                created_at=utcnow() - timedelta(hours=49)))
+    db.session.commit()
+    assert "Die tägliche Bereinigung („flask privacy purge“, siehe README) ist seit " \
+        "mindestens zwei Tagen nicht gelaufen" in client.get("/verwaltung").get_data(as_text=True)
+    assert runner.invoke(args=["privacy", "purge"]).exit_code == 0
+    assert "Die tägliche Bereinigung" not in client.get("/verwaltung").get_data(as_text=True)

@@ -202,3 +202,43 @@ def test_every_admin_post_refuses_other_roles_with_a_valid_token(client, auth, w
              if allowed == "admin" and (status := client.post(
                  template.format(**world), data={"csrf_token": token}).status_code) != 403]
     assert wrong == []
+
+
+OWN_OBJECTS = ("{attempt}", "{session}", "{code}")
+
+
+def test_another_persons_objects_and_another_leads_group_are_not_found(
+        client, auth, world, make_user):
+    """The matrix uses the learner's own attempt, study session and certificate and the lead's
+    own group: it could not see a missing owner check. Another learner and a lead of no
+    group get 404 for each, reading or writing with a valid token, and nothing changes."""
+    make_user(email="other@test.example")
+    make_user(email="lead2@test.example", roles=("lead",))
+    before = db.session.execute(sa.select(Attempt.id, Attempt.submitted_at, Attempt.answers)
+                                .order_by(Attempt.id)).all()
+    failures = []
+    auth.login(email="other@test.example")
+    token = csrf_token(client, "/konto/daten")
+    for template, expected in GET_MATRIX.values():
+        if any(key in template for key in OWN_OBJECTS) and expected["admin"] == 404:
+            if (status := client.get(template.format(**world)).status_code) != 404:
+                failures.append(f"other learner GET {template}: {status}")
+    for template, role in POST_ENDPOINTS.values():
+        if role == "learner" and any(key in template for key in OWN_OBJECTS):
+            status = client.post(template.format(**world), data={
+                "csrf_token": token, "lang": "en", "q-einfach": "0"}).status_code
+            if status != 404:
+                failures.append(f"other learner POST {template}: {status}")
+    auth.logout()
+    auth.login(email="lead2@test.example")
+    for template, expected in GET_MATRIX.values():
+        if "{cohort}" in template and expected["lead"] == 200:
+            if (status := client.get(template.format(**world)).status_code) != 404:
+                failures.append(f"lead of no group GET {template}: {status}")
+    assert failures == []
+    checked = sum(any(key in template for key in (*OWN_OBJECTS, "{cohort}"))
+                  for template, _ in (*GET_MATRIX.values(), *POST_ENDPOINTS.values()))
+    assert checked >= 10  # the routes above exist under these names
+    db.session.expire_all()
+    assert db.session.execute(sa.select(Attempt.id, Attempt.submitted_at, Attempt.answers)
+                              .order_by(Attempt.id)).all() == before

@@ -2,11 +2,18 @@
 demo's people in the database, a font missing for certificates. The administration's start
 page lists them; nothing here stops the platform (the demo needs all of them as they are)."""
 
+from datetime import timedelta
+
+import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
+from ..auth.models import LoginFailure, UserToken
 from ..certificates import pdf
 from ..demo import services as demo
+from ..extensions import db
+from ..org.models import utcnow
+from ..throttle import RequestMark
 
 EXAMPLE_DOMAIN = "@example.org"
 
@@ -38,8 +45,23 @@ def open_points() -> list[str]:
         points.append(_("Für die Zertifikate fehlt eine Schrift mit allen Buchstaben (Paket "
                         "fonts-dejavu-core oder ELEARN_PDF_FONT): Namen wie „Çağla Yılmaz“ "
                         "stehen im PDF mit Fragezeichen."))
+    if purge_overdue():
+        points.append(_("Die tägliche Bereinigung („flask privacy purge“, siehe README) ist "
+                        "seit mindestens zwei Tagen nicht gelaufen: Es gibt fehlgeschlagene "
+                        "Anmeldungen, Aufrufe der Prüfseite oder abgelaufene Passwort-Links, "
+                        "die nach den Datenschutzhinweisen schon gelöscht sein müssten."))
     if not config["SMTP_HOST"]:
         points.append(_("Kein E-Mail-Versand eingerichtet (ELEARN_SMTP_HOST): Einladungen "
                         "geben Sie selbst weiter, und wer das Passwort vergessen hat, wendet "
                         "sich an die Administration."))
     return points
+
+
+def purge_overdue() -> bool:
+    """Whether something the daily purge deletes after a day has waited two: the promises of
+    the privacy notice hold only while a timer runs it, and nothing else would tell."""
+    before = utcnow() - timedelta(days=2)
+    return any(db.session.scalar(sa.select(sa.literal(1)).where(old).limit(1)) is not None
+               for old in (sa.exists().where(LoginFailure.created_at < before),
+                           sa.exists().where(RequestMark.created_at < before),
+                           sa.exists().where(UserToken.expires_at < before)))
