@@ -220,9 +220,9 @@ def test_another_persons_objects_and_another_leads_group_are_not_found(
     auth.login(email="other@test.example")
     token = csrf_token(client, "/konto/daten")
     for template, expected in GET_MATRIX.values():
-        if any(key in template for key in OWN_OBJECTS) and expected["admin"] == 404:
-            if (status := client.get(template.format(**world)).status_code) != 404:
-                failures.append(f"other learner GET {template}: {status}")
+        if any(key in template for key in OWN_OBJECTS) and expected["admin"] == 404 \
+                and (status := client.get(template.format(**world)).status_code) != 404:
+            failures.append(f"other learner GET {template}: {status}")
     for template, role in POST_ENDPOINTS.values():
         if role == "learner" and any(key in template for key in OWN_OBJECTS):
             status = client.post(template.format(**world), data={
@@ -232,9 +232,9 @@ def test_another_persons_objects_and_another_leads_group_are_not_found(
     auth.logout()
     auth.login(email="lead2@test.example")
     for template, expected in GET_MATRIX.values():
-        if "{cohort}" in template and expected["lead"] == 200:
-            if (status := client.get(template.format(**world)).status_code) != 404:
-                failures.append(f"lead of no group GET {template}: {status}")
+        if "{cohort}" in template and expected["lead"] == 200 \
+                and (status := client.get(template.format(**world)).status_code) != 404:
+            failures.append(f"lead of no group GET {template}: {status}")
     assert failures == []
     checked = sum(any(key in template for key in (*OWN_OBJECTS, "{cohort}"))
                   for template, _ in (*GET_MATRIX.values(), *POST_ENDPOINTS.values()))
