@@ -740,6 +740,22 @@ def test_cli_import_is_audited_and_can_invite(app, runner, offices, tmp_path):
     assert entry.actor_id is None and entry.details["source"] == "cli"
 
 
+def test_cli_import_whose_invitations_the_mail_server_refused_exits_non_zero(
+        app, runner, offices, tmp_path, monkeypatch):
+    """It printed the links and exited 0: a job running it never noticed the mails failed."""
+    def send(to, subject, body):
+        raise OSError("timed out")
+
+    _mail_through(app, monkeypatch, send)
+    path = tmp_path / "liste.csv"
+    path.write_text("\n".join([HEADER, "P1;Jörg;Müller;joerg@stadt.example;B1"]))
+    result = runner.invoke(args=["users", "import", str(path), "--invite"])
+    assert result.exit_code == 3
+    assert "invitation for joerg@stadt.example: https://lernen.test.example/passwort/neu/" \
+        in result.output and "Some invitations could not be mailed" in result.output
+    assert db.session.scalar(sa.select(User.email)) == "joerg@stadt.example"  # saved all the same
+
+
 def test_ids_beyond_the_database_range_are_not_found(client, admin):
     for url in ("/verwaltung/personen/99999999999999999999",
                 "/verwaltung/aemter/99999999999999999999",

@@ -4,7 +4,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .. import audit
+from .. import audit, mail
 from ..extensions import db
 from . import invitations
 from .importer import created_people, import_people
@@ -59,3 +59,8 @@ def import_command(file, dry_run, deactivate_missing, invite):
     for user, delivery in sent:
         if not delivery.mailed:
             click.echo(f"invitation for {user.email}: {delivery.link}")
+    if mail.configured() and not all(delivery.mailed for _, delivery in sent):
+        # The import is saved; a job that runs this must still notice the mails that failed.
+        click.echo("Some invitations could not be mailed (see the log); hand the links "
+                   "above to their people.", err=True)
+        raise SystemExit(3)
