@@ -333,3 +333,25 @@ def test_sqlite_overwrites_what_is_deleted(app):
         raw.execute("PRAGMA secure_delete=0")
         _sqlite_pragmas(raw, None)
         assert raw.execute("PRAGMA secure_delete").fetchone()[0] == 1
+
+
+def test_the_statistics_count_from_the_same_week_all_week_and_never_before_the_purge(
+        monkeypatch):
+    """The purge's cutoff moves on the weekday the period gives (a Tuesday for 365 days): the
+    statistics, counted once a week per process, took the cutoff of the moment they counted,
+    and two processes could show different steps until Monday (diff review)."""
+    from elearn.privacy import services as privacy
+    from elearn.quiz import statistics
+
+    seen = []
+    real = statistics.details_cutoff
+    monkeypatch.setattr(statistics, "details_cutoff",
+                        lambda days, at=None: seen.append(real(days, at)) or seen[-1])
+    start = privacy.utcnow() - timedelta(days=3)
+    monkeypatch.setattr(statistics, "week_start", lambda: start)
+    for hours in range(0, 7 * 24, 7):
+        monkeypatch.setattr(statistics, "utcnow", lambda h=hours: start + timedelta(hours=h))
+        seen.clear()
+        statistics.steps(5, 365, counts={})
+        assert seen == [real(365, start + timedelta(weeks=1, microseconds=-1))]
+        assert real(365) <= seen[0]  # the purge's cutoff at that moment: never newer

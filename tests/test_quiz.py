@@ -2,7 +2,7 @@
 
 import os
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -328,6 +328,13 @@ def test_the_administration_gives_a_new_round_to_someone_who_used_up_the_attempt
         as_text=True)
     submit(logged_in, start(logged_in, module="02-zweites-modul"), {"q-nur-eine": "Falsch"})
     assert len(_attempts()) == 3
+    # A deactivated person gets none, and is told why.
+    learner.active, learner.deactivated_at = False, datetime(2026, 1, 1)
+    db.session.commit()
+    refused = admin.post(person + "/quizversuche",
+                         data={"modul": str(module.id), "csrf_token": csrf_token(admin, person)})
+    assert refused.status_code == 409 and "Die Person ist deaktiviert" in \
+        refused.get_data(as_text=True)
     # Someone who has not begun the module needs no new round.
     other = make_user(email="other@test.example")
     untouched = admin.post(f"/verwaltung/personen/{other.id}/quizversuche", data={
@@ -353,10 +360,26 @@ def test_a_completed_modules_quiz_says_when_it_may_be_taken_again(logged_in):
     assert "Sie können das Quiz erst am" in page and "Quiz starten" not in page
 
 
+def test_a_completed_module_whose_attempts_are_used_up_sends_nobody_to_the_administration(
+        logged_in):
+    """Someone who passed needs no new attempts: the page asked them to see the
+    administration for some (found by the review of the day's diff)."""
+    submit(logged_in, start(logged_in, module="02-zweites-modul"), {"q-nur-eine": "Falsch"})
+    for attempt in _attempts():
+        attempt.submitted_at -= timedelta(hours=2)
+    db.session.commit()
+    submit(logged_in, start(logged_in, module="02-zweites-modul"), {"q-nur-eine": "Richtig"})
+    for attempt in _attempts():
+        attempt.submitted_at -= timedelta(hours=2)
+    db.session.commit()
+    page = logged_in.get("/kurse/demo-kurs/02-zweites-modul").get_data(as_text=True)
+    assert "Sie haben dieses Modul abgeschlossen; weitere Versuche für das Quiz sind nicht " \
+        "offen." in page
+    assert "Administration:" not in page and "Quiz starten" not in page
+
+
 def test_the_time_a_quiz_may_start_again_is_a_minute_that_has_not_begun(app):
     """"ab 19:36 Uhr" for 19:36:58 was refused once more at 19:36:30."""
-    from datetime import datetime
-
     def said(at):
         with app.test_request_context("/"):
             return QuizRefused("wait", at).user_message

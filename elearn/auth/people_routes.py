@@ -156,7 +156,10 @@ def new_quiz_round(user_id: int):
         abort(400)
     chosen = next(((course, module) for course, _version, module in quiz.limited_modules()
                    if str(module.id) == request.form.get("modul")), None)
-    if chosen is None or not user.active:
+    if not user.active:
+        return _detail(user, 409, problem=_("Die Person ist deaktiviert: Neue Quizversuche "
+                                            "gibt es erst, wenn sie wieder aktiv ist."))
+    if chosen is None:
         return _detail(user, 422, problem=_("Bitte wählen Sie ein Modul aus der Liste."))
     try:
         quiz.new_round(user, *chosen, current_user)

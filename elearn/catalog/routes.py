@@ -80,7 +80,8 @@ def module(slug: str, module_slug: str):
         if open_mode is None and modules[index].limited:
             # Say so, rather than offer a button that can only fail (a completed module's
             # quiz too: a renewal, or practice, waits as any other attempt).
-            refusal = quiz.refusal(current_user, db.session.get(Module, modules[index].id))
+            refusal = quiz.refusal(current_user, db.session.get(Module, modules[index].id),
+                                   completed=status == COMPLETED)
     study_session = activity.open_session(current_user, found, module_slug)
     db.session.commit()
     return render_template(

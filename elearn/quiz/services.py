@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import format_date, format_time, ngettext
 from flask_babel import gettext as _
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, defer
 
 from .. import audit
 from ..catalog import services as catalog
@@ -82,11 +82,16 @@ def _attempts_at(user_id: int, course_id: int, module_slug: str, what):
     )
 
 
-def refusal(user, module: Module) -> str | None:
-    """Why the person may not start this module's quiz now, or None if they may."""
+def refusal(user, module: Module, completed: bool = False) -> str | None:
+    """Why the person may not start this module's quiz now, or None if they may. Someone who
+    has completed the module and used up the attempts needs nothing from anyone: they are
+    not sent to the administration."""
     try:
         check_may_start(user, module)
     except QuizRefused as refused:
+        if completed and refused.reason == "limit":
+            return _("Sie haben dieses Modul abgeschlossen; weitere Versuche für das Quiz "
+                     "sind nicht offen.")
         return refused.user_message
     return None
 
@@ -126,7 +131,8 @@ def limited_modules() -> list[tuple[Course, CourseVersion, Module]]:
         sa.select(Course, CourseVersion, Module).join(CourseVersion,
                                                       catalog.current_version_join())
         .join(Module, Module.version_id == CourseVersion.id)
-        .where(Course.active).order_by(Course.slug, Module.position)).all()
+        .where(Course.active).order_by(Course.slug, Module.position)
+        .options(defer(Module.body_html), defer(CourseVersion.summary))).all()
     return [(course, version, module) for course, version, module in rows
             if module.quiz and module.quiz.get("max_attempts")]
 

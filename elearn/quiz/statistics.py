@@ -80,14 +80,14 @@ def week_start() -> datetime:
     return datetime.combine(today - timedelta(days=today.weekday()), datetime.min.time())
 
 
-def details_cutoff(retention_days: int) -> datetime:
+def details_cutoff(retention_days: int, at: datetime | None = None) -> datetime:
     """Attempt details (points per question) submitted before this moment are deleted by the
     retention purge: whole weeks, none kept longer than `retention_days` (so a week goes up to
     7 days early, as the privacy notice says; the setting is at least 14 days)."""
     start = week_start()
     # The earliest week start no older than `retention_days`: what is kept is between
     # `retention_days` - 7 and `retention_days` days old.
-    weeks = (timedelta(days=retention_days) - (utcnow() - start)) // timedelta(weeks=1)
+    weeks = (timedelta(days=retention_days) - ((at or utcnow()) - start)) // timedelta(weeks=1)
     return start - timedelta(weeks=weeks)
 
 
@@ -270,7 +270,9 @@ def steps(min_group: int, retention_days: int,
     day's people, so one person's retries never count twice.
     """
     now = week_start().date()
-    purged = details_cutoff(retention_days)
+    # The newest cutoff of this week (the purge's moves on the weekday the period gives): every
+    # process counts from the same step all week, and never from one the purge has reached.
+    purged = details_cutoff(retention_days, at=week_start() + timedelta(weeks=1, microseconds=-1))
 
     def row_ready(rows):
         firsts, completed = sum(r[FIRSTS] for r in rows), sum(r[COMPLETIONS] for r in rows)
