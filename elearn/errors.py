@@ -43,7 +43,8 @@ def _titles() -> dict[int, tuple[str, str]]:
         403: (_("Kein Zugriff"), _("Sie haben keine Berechtigung für diese Seite.")),
         404: (
             _("Seite nicht gefunden"),
-            _("Die angeforderte Seite gibt es nicht oder nicht mehr."),
+            _("Diese Seite gibt es nicht oder nicht mehr. Vielleicht ist der Link veraltet "
+              "oder die Adresse vertippt. Über das Menü oben geht es weiter."),
         ),
         405: (_("Nicht erlaubt"), _("Diese Aktion ist auf dieser Seite nicht möglich.")),
         409: (_("Gerade nicht möglich"), _("Diese Aktion ist im Moment nicht möglich. Bitte "
@@ -151,16 +152,20 @@ def _handle_csrf(error: CSRFError):
 
 
 def _form_page() -> tuple[str, str] | None:
-    """The page the refused form was on, to load it again: the Referer (sent within this site
-    only, Referrer-Policy same-origin) when it names this host; only its path and query go
-    into the link."""
+    """The page the refused form was on, to load it again."""
+    page = came_from_path()
+    return (page, _("Zurück zum Formular")) if page else None
+
+
+def came_from_path() -> str | None:
+    """The page a form was sent from: the Referer (sent within this site only,
+    Referrer-Policy same-origin) when it names this host; only its path and query."""
     came_from = urlsplit(request.referrer or "")
     # "//host" and "/\\host" would lead browsers to another site.
     if came_from.netloc != request.host or not came_from.path.startswith("/") \
             or came_from.path.startswith("//") or "\\" in came_from.path:
         return None
-    page = came_from.path + (f"?{came_from.query}" if came_from.query else "")
-    return page, _("Zurück zum Formular")
+    return came_from.path + (f"?{came_from.query}" if came_from.query else "")
 
 
 def _csrf_hint(reason: str) -> str:

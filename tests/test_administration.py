@@ -1280,7 +1280,7 @@ def test_the_start_page_names_what_is_still_to_set_before_real_use(
     monkeypatch.setattr(pdf, "FONT_CANDIDATES", ())
     monkeypatch.delenv("ELEARN_PDF_FONT", raising=False)
     app.config.update(CITY_NAME="Musterstadt")
-    make_user(email="admin@example.org", roles=("admin",))
+    demo_admin = make_user(email="admin@example.org", roles=("admin",))
     points = said()
     assert "Die Datenbank enthält Personen der Demo" in points
     assert "ELEARN_CITY_NAME ist nicht gesetzt" in points
@@ -1293,7 +1293,7 @@ def test_the_start_page_names_what_is_still_to_set_before_real_use(
     # Set, each goes; with all set, the box goes.
     from datetime import date
 
-    db.session.execute(sa.delete(User).where(User.email == "admin@example.org"))
+    demo_admin.email = "admin@stadt.example"  # no demo person left
     db.session.commit()
     monkeypatch.undo()
     app.config.update(CITY_NAME="Teststadt", PRIVACY_CONTACT_EMAIL="ds@stadt.example",

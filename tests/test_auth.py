@@ -62,7 +62,9 @@ def test_wrong_password_and_unknown_account_look_the_same(client, auth, learner)
     wrong = auth.login(password="falsches-Passwort-123")
     unknown = auth.login(email="niemand@test.example")
     assert wrong.status_code == unknown.status_code == 422
-    message = "E-Mail-Adresse oder Passwort ist falsch."
+    message = "E-Mail-Adresse oder Passwort ist falsch. Prüfen Sie die Schreibweise und ob " \
+        "die Feststelltaste (Großschreibung) eingeschaltet ist. Nach 5 falschen Versuchen ist " \
+        "die Anmeldung eine Zeit lang gesperrt."
     assert message in wrong.get_data(as_text=True)
     assert message in unknown.get_data(as_text=True)
     assert "Willkommen, Erika" not in client.get("/").get_data(as_text=True)
@@ -76,6 +78,11 @@ def test_login_throttled_per_account(client, auth, learner):
     assert "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie 15 Minuten" in \
         response.get_data(as_text=True)
     assert response.headers["Retry-After"] == "900"
+    # On the login page, with "Passwort vergessen?" at hand (an error page led only to the
+    # start page), and the address kept in its field.
+    page = response.get_data(as_text=True)
+    assert "<title>Anmelden –" in page and 'href="/passwort-vergessen"' in page
+    assert 'value="learner@test.example"' in page
 
 
 WRONG = "falsch-falsch-falsch"  # noqa: S105 - a wrong password, on purpose

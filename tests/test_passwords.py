@@ -231,8 +231,11 @@ def test_forgot_password_answers_the_same_for_known_and_unknown(app, client, lea
     # Without SMTP nothing is on its way, and the page does not pretend otherwise.
     assert "Diese Plattform verschickt aber keine E-Mails" in text(known)
     assert "unterwegs" not in text(known)
-    assert "kein E-Mail-Versand eingerichtet" in client.get("/passwort-vergessen").get_data(
-        as_text=True)
+    asked = client.get("/passwort-vergessen").get_data(as_text=True)
+    assert "kein E-Mail-Versand eingerichtet" in asked
+    # No form that could only send nothing (a beginner took "Ihre Anfrage ist eingegangen"
+    # for a link on its way).
+    assert 'name="email"' not in asked and "Link anfordern" not in asked
     assert "/passwort/neu/" not in text(known)  # the link is never shown to the requester
     # Without SMTP no link is made, and none is logged: whoever reads the log could set a
     # password for anyone someone asked one for. The log says what happened.

@@ -64,7 +64,10 @@ def test_quiz_page_is_accessible_and_reveals_no_answers(logged_in):
         assert leak not in page
     assert "Kreuzen Sie alle richtigen Antworten an." in page
     # The breadcrumbs lead back to the module, and ticks are not kept on the way: it says so.
-    assert "Ihre Antworten werden erst mit „Quiz abgeben“ gespeichert." in page
+    assert "Ihre Antworten werden erst gespeichert, wenn Sie unten auf „Quiz abgeben“ " \
+        "klicken. Gehen Sie vorher zurück ins Modul, sind Ihre Kreuze weg" in page
+    # Every kind of question says how to answer it.
+    assert "(Wählen Sie eine Antwort.)" in page and "(Stimmt diese Aussage?)" in page
 
 
 def test_passing_completes_the_module_by_study(logged_in):
@@ -659,7 +662,7 @@ def test_a_failed_placement_test_does_not_hand_out_the_answers(logged_in):
     wants to can still find the answers by failing the study quiz, where the course shows
     them; a course can keep them back with `reveal_answers: false`.)"""
     module = logged_in.get("/kurse/demo-kurs/01-erstes-modul").get_data(as_text=True)
-    assert "nach dem Test sehen Sie dann nur Ihre Punktzahl, nicht die richtigen Antworten" \
+    assert "Nach dem Test sehen Sie nur Ihre Punktzahl, nicht die richtigen Antworten" \
         in module  # said before it is taken
     url = start(logged_in, mode="test_out")
     submit(logged_in, url, ALL_WRONG)

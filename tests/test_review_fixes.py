@@ -193,3 +193,22 @@ def test_too_long_fields_are_content_errors(tmp_path):
     messages = [str(e) for e in errors]
     assert any("course.yaml" in m and "„version“ ist zu lang (höchstens 32" in m for m in messages)
     assert any("quiz.yaml" in m and "„id“ ist zu lang (höchstens 100" in m for m in messages)
+
+
+def test_a_form_sent_after_the_login_ended_says_it_was_not_saved_and_leads_back(
+        app, client, auth, learner, synced):
+    """A quiz handed in after the login's hours were up answered "Anmeldung nötig" with a
+    link to the start page only: nothing said the answers were lost or how to go on."""
+    from .test_quiz import start
+
+    auth.login()
+    attempt = start(client)
+    token = csrf_token(client, attempt)
+    with client.session_transaction() as cookie:
+        cookie["since"] -= app.config["PERMANENT_SESSION_LIFETIME"] + 60  # the login's hours
+    answer = client.post(attempt, data={"csrf_token": token},
+                         headers={"Referer": f"http://localhost{attempt}"})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 401
+    assert "Was Sie gerade abgeschickt haben, wurde deshalb nicht gespeichert." in page
+    assert f'<a class="kern-link" href="/login?next={attempt}">Wieder anmelden</a>' in page

@@ -3,7 +3,6 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import (
-    abort,
     current_app,
     flash,
     g,
@@ -20,7 +19,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import TooManyRequests
 
 from .. import mail, throttle
-from ..errors import render_error
+from ..errors import came_from_path, render_error
 from ..extensions import db, login_manager
 from ..security import local_path
 from . import bp, invitations, services, tokens
@@ -52,7 +51,16 @@ def _unauthorized():
             if ("info", asked) not in session.get("_flashes", []):  # once, however many
                 flash(asked, "info")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    abort(401)
+    # A form sent after the login ended (a quiz handed in after ELEARN_SESSION_HOURS): say
+    # that it was not saved, and lead to the login, which leads back to the form's page.
+    came_from = came_from_path()
+    return render_error(401, _(
+        "Sie sind nicht mehr angemeldet. Was Sie gerade abgeschickt haben, wurde deshalb nicht "
+        "gespeichert. Melden Sie sich wieder an: Danach kommen Sie zurück auf die Seite und "
+        "können es noch einmal abschicken (ein Quiz setzen Sie dort fort; die Antworten "
+        "kreuzen Sie noch einmal an)."),
+        back=(url_for("auth.login", next=came_from) if came_from else url_for("auth.login"),
+              _("Wieder anmelden")))
 
 
 class LoginThrottled(TooManyRequests):
@@ -80,10 +88,18 @@ def login():
     claim = services.claim_login_attempt(form.email.data, throttle.client_address(),
                                          _this_browser(form.email.data))
     if claim is None:
-        raise LoginThrottled()
+        # The login page again, with the reason above the form: "Passwort vergessen?" and
+        # whom to ask stay at hand (an error page offered only the start page).
+        throttled = LoginThrottled()
+        return render_template("auth/login.html", form=form, locked=throttled.user_message), \
+            429, {"Retry-After": str(throttled.retry_after)}
     user = services.authenticate(form.email.data, form.password.data)
     if user is None:  # the claim stays: a failure
-        form.password.errors.append(_("E-Mail-Adresse oder Passwort ist falsch."))
+        form.password.errors.append(_(
+            "E-Mail-Adresse oder Passwort ist falsch. Prüfen Sie die Schreibweise und ob die "
+            "Feststelltaste (Großschreibung) eingeschaltet ist. Nach %(num)s falschen Versuchen "
+            "ist die Anmeldung eine Zeit lang gesperrt.",
+            num=current_app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]))
         return render_template("auth/login.html", form=form), 422
     services.withdraw_claim(claim)
     db.session.commit()
