@@ -477,7 +477,7 @@ def test_an_old_form_sent_after_the_attempt_was_submitted_says_what_became_of_it
 def test_true_false_options_read_true_and_false_in_english(logged_in):
     url = start(logged_in)
     german = logged_in.get(url).get_data(as_text=True)
-    assert ">Richtig</label>" in german and ">Falsch</label>" in german
+    assert ">Stimmt</label>" in german and ">Stimmt nicht</label>" in german
     english = logged_in.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert ">True</label>" in english and ">False</label>" in english
     assert ">Correct</label>" not in english

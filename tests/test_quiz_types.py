@@ -134,10 +134,11 @@ def test_gift_quiz_is_served_and_graded(logged_in):
     result = logged_in.get(response.headers["Location"]).get_data(as_text=True)
     assert "Nicht mehr: seit 2020 nur noch aus gutem Grund." in result
     assert "Teilweise richtig." in result and "Phishing zielt auf Zugangsdaten." in result
-    # A true/false question answered "Richtig" when the statement is false: the badge says how
-    # it was answered, the answers are quoted, so "Falsch" cannot be read as the verdict.
+    # A true/false question answered "Stimmt" when the statement is false: the badge says how
+    # it was answered; the answers are "Stimmt" and "Stimmt nicht", not "Richtig" and "Falsch"
+    # (beside "Richtig beantwortet", an answer "Falsch" read as the verdict).
     assert '<span class="kern-badge kern-badge--danger">Falsch beantwortet</span>' in result
-    assert "Ihre Antwort: „Richtig“" in result
+    assert "Ihre Antwort: „Stimmt“" in result and "Ihre Antwort: „Richtig“" not in result
 
 
 QUIZ = {"draw": None, "shuffle": True, "questions": [

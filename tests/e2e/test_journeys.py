@@ -26,7 +26,7 @@ def take_first_quiz(page, base, right: bool):
     else:
         answer(page, "q-einfach", "Eine falsche Antwort")
         answer(page, "q-mehrfach", "Falsche")
-    answer(page, "q-wahr-falsch", "Falsch" if right else "Richtig")
+    answer(page, "q-wahr-falsch", "Stimmt nicht" if right else "Stimmt")
     with page.expect_navigation():
         page.get_by_role("button", name="Quiz abgeben").click()
     assert_accessible(page, "result")
