@@ -77,6 +77,8 @@ def test_passing_completes_the_module_by_study(logged_in):
     page = logged_in.get(response.headers["Location"]).get_data(as_text=True)
     assert "Bestanden mit 100 % der Punkte" in page
     assert "Genau." in page and "Erläuterung zur ersten Frage" in page
+    # All right: nothing "would have been right" instead.
+    assert "3 von 3 Fragen richtig beantwortet." in page and "Was richtig gewesen" not in page
     # The way on: the course's next module.
     assert 'href="/kurse/demo-kurs/02-zweites-modul"><span class="kern-label">Weiter mit:' in page
     assert "Quiz erneut starten" not in page
@@ -669,6 +671,9 @@ def test_a_failed_placement_test_does_not_hand_out_the_answers(logged_in):
     page = logged_in.get(url + "/ergebnis").get_data(as_text=True)
     assert "Einstufungstest nicht bestanden" in page
     assert "Welche, zeigt die Seite nach einem Einstufungstest nicht." in page
+    # The next step it names is a button (two small links were all there was).
+    assert '<a class="kern-btn kern-btn--primary" href="/kurse/demo-kurs/01-erstes-modul">' \
+        '<span class="kern-label">Modul jetzt lesen</span></a>' in page
     assert page.count("Lesen Sie das Modul") == 1  # the advice once, in the message above
     for answer in ("Die richtige Antwort", "Erste richtige", "(richtig)", "Zutreffend ist"):
         assert answer not in page, answer
