@@ -98,7 +98,7 @@ def test_track_page_shows_steps_and_progress(client, auth, learner, synced_track
     assert "Nicht begonnen" not in page
     assert '<span class="kern-badge kern-badge--info">Begonnen</span>' in page
     overview = client.get("/lernpfade").get_data(as_text=True)
-    assert "Fortschritt: 0 von 1 Pflichtschritten erledigt" in overview
+    assert "Fortschritt: 0 von 1 Pflichtschritten abgeschlossen" in overview
     assert "Testpfad" in client.get("/").get_data(as_text=True)
 
 
