@@ -1288,6 +1288,7 @@ def test_the_start_page_names_what_is_still_to_set_before_real_use(
         "Kontakt die Beispieladresse datenschutz@example.org." in points
     assert "ELEARN_CONTACT_EMAIL ist nicht gesetzt" in points
     assert "ELEARN_ACCESSIBILITY_REVIEWED ist nicht gesetzt" in points
+    assert "ELEARN_SUPPORT_CONTACT ist nicht gesetzt" in points
     assert "Namen wie „Çağla Yılmaz“ stehen im PDF mit Fragezeichen" in points
     assert "Kein E-Mail-Versand eingerichtet" in points
     # Set, each goes; with all set, the box goes.
@@ -1298,6 +1299,7 @@ def test_the_start_page_names_what_is_still_to_set_before_real_use(
     monkeypatch.undo()
     app.config.update(CITY_NAME="Teststadt", PRIVACY_CONTACT_EMAIL="ds@stadt.example",
                       CONTACT_EMAIL="bf@stadt.example", SMTP_HOST="mail.stadt.example",
+                      SUPPORT_CONTACT="IT-Service, Telefon 0123 456-789",
                       ACCESSIBILITY_REVIEWED=date(2026, 11, 30))
     monkeypatch.setattr(pdf, "font_path", lambda: "/usr/share/fonts/eine-schrift.ttf")
     assert said() == ""

@@ -37,6 +37,10 @@ def open_points() -> list[str]:
             points.append(_("%(setting)s ist nicht gesetzt: Die Seite „%(page)s“ nennt als "
                             "Kontakt die Beispieladresse %(address)s.",
                             setting=setting, page=page, address=config[key]))
+    if not config["SUPPORT_CONTACT"]:
+        points.append(_("ELEARN_SUPPORT_CONTACT ist nicht gesetzt: Wer sich nicht anmelden "
+                        "kann oder das Passwort vergessen hat, liest nur „die Administration“, "
+                        "ohne Telefon oder Adresse."))
     if not config["ACCESSIBILITY_REVIEWED"]:
         points.append(_("ELEARN_ACCESSIBILITY_REVIEWED ist nicht gesetzt: Die Erklärung zur "
                         "Barrierefreiheit nennt kein Datum, an dem sie erstellt oder zuletzt "
