@@ -23,6 +23,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
+from .security import MAX_NEXT
 
 
 def _size(limit: int) -> str:
@@ -44,7 +45,7 @@ def _titles() -> dict[int, tuple[str, str]]:
         404: (
             _("Seite nicht gefunden"),
             _("Diese Seite gibt es nicht oder nicht mehr. Vielleicht ist der Link veraltet "
-              "oder die Adresse vertippt. Über das Menü oben geht es weiter."),
+              "oder die Adresse vertippt. Über die Startseite geht es weiter."),
         ),
         405: (_("Nicht erlaubt"), _("Diese Aktion ist auf dieser Seite nicht möglich.")),
         409: (_("Gerade nicht möglich"), _("Diese Aktion ist im Moment nicht möglich. Bitte "
@@ -165,7 +166,8 @@ def came_from_path() -> str | None:
     if came_from.netloc != request.host or not came_from.path.startswith("/") \
             or came_from.path.startswith("//") or "\\" in came_from.path:
         return None
-    return came_from.path + (f"?{came_from.query}" if came_from.query else "")
+    page = came_from.path + (f"?{came_from.query}" if came_from.query else "")
+    return page if len(page) <= MAX_NEXT else None  # as long as a login's next= may be
 
 
 def _csrf_hint(reason: str) -> str:

@@ -81,7 +81,8 @@ def test_login_throttled_per_account(client, auth, learner):
     # On the login page, with "Passwort vergessen?" at hand (an error page led only to the
     # start page), and the address kept in its field.
     page = response.get_data(as_text=True)
-    assert "<title>Anmelden –" in page and 'href="/passwort-vergessen"' in page
+    assert "<title>Fehler: Anmelden –" in page and 'href="/passwort-vergessen"' in page
+    assert 'id="fehler" autofocus' in page and "Anmeldung vorübergehend gesperrt" in page
     assert 'value="learner@test.example"' in page
 
 

@@ -664,7 +664,7 @@ def test_a_failed_placement_test_does_not_hand_out_the_answers(logged_in):
     wants to can still find the answers by failing the study quiz, where the course shows
     them; a course can keep them back with `reveal_answers: false`.)"""
     module = logged_in.get("/kurse/demo-kurs/01-erstes-modul").get_data(as_text=True)
-    assert "Nach dem Test sehen Sie nur Ihre Punktzahl, nicht die richtigen Antworten" \
+    assert "Bestehen Sie ihn nicht, sehen Sie nur Ihre Punktzahl, nicht die richtigen Antworten" \
         in module  # said before it is taken
     url = start(logged_in, mode="test_out")
     submit(logged_in, url, ALL_WRONG)

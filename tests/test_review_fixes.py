@@ -127,9 +127,12 @@ def test_purge_twice_purges_once(client, auth, learner, synced, runner):
 
 def test_post_after_the_session_ended_says_so(client, learner):
     token = csrf_token(client)
-    response = client.post("/logout", data={"csrf_token": token})
+    response = client.post("/konto/passwort", data={"csrf_token": token})
     assert response.status_code == 401
     assert "Anmeldung nötig" in response.get_data(as_text=True)
+    # "Abmelden" once the login has ended: nothing was lost, and the login page says so not.
+    response = client.post("/logout", data={"csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
 
 
 def test_form_tokens_do_not_expire_within_a_session(app, client, learner, monkeypatch):
@@ -197,8 +200,10 @@ def test_too_long_fields_are_content_errors(tmp_path):
 
 def test_a_form_sent_after_the_login_ended_says_it_was_not_saved_and_leads_back(
         app, client, auth, learner, synced):
-    """A quiz handed in after the login's hours were up answered "Anmeldung nötig" with a
-    link to the start page only: nothing said the answers were lost or how to go on."""
+    """A quiz handed in after the login had ended answered "Anmeldung nötig" with a link to
+    the start page only: nothing said the answers were lost or how to go on. (Here the cookie
+    outlives the login, as when the session changed late in it; a cookie the browser dropped
+    meets the form check first, whose page leads back to the form and so to the login.)"""
     from .test_quiz import start
 
     auth.login()
@@ -212,3 +217,20 @@ def test_a_form_sent_after_the_login_ended_says_it_was_not_saved_and_leads_back(
     assert answer.status_code == 401
     assert "Was Sie gerade abgeschickt haben, wurde deshalb nicht gespeichert." in page
     assert f'<a class="kern-link" href="/login?next={attempt}">Wieder anmelden</a>' in page
+
+
+def test_extending_a_login_that_has_ended_leads_back_to_the_quiz_not_to_the_extension(
+        app, client, auth, learner, synced):
+    """The 401 page's link led to the login and from there to the password prompt again."""
+    from .test_quiz import start
+
+    auth.login()
+    attempt = start(client)
+    extend = f"/anmeldung/verlaengern?next={attempt}"
+    token = csrf_token(client, extend)
+    with client.session_transaction() as cookie:
+        cookie["since"] -= app.config["PERMANENT_SESSION_LIFETIME"] + 60
+    answer = client.post(extend, data={"csrf_token": token, "password": "x"},
+                         headers={"Referer": f"http://localhost{extend}"})
+    assert answer.status_code == 401
+    assert f'href="/login?next={attempt}">Wieder anmelden</a>' in answer.get_data(as_text=True)

@@ -51,9 +51,14 @@ def _unauthorized():
             if ("info", asked) not in session.get("_flashes", []):  # once, however many
                 flash(asked, "info")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    # A form sent after the login ended (a quiz handed in after ELEARN_SESSION_HOURS): say
-    # that it was not saved, and lead to the login, which leads back to the form's page.
-    came_from = came_from_path()
+    if request.endpoint == "auth.logout":  # logged out already: nothing was lost
+        return redirect(url_for("auth.login"))
+    # A form sent after the login ended (the cookie still there: a language chosen or a
+    # message shown late in the login, or a new password elsewhere): say that it was not
+    # saved, and lead to the login, which leads back to the form's page. From the page that
+    # extends a login, back to where that would have led.
+    came_from = local_path(request.args.get("next"), "") \
+        if request.endpoint == "auth.extend_login" else came_from_path()
     return render_error(401, _(
         "Sie sind nicht mehr angemeldet. Was Sie gerade abgeschickt haben, wurde deshalb nicht "
         "gespeichert. Melden Sie sich wieder an: Danach kommen Sie zurück auf die Seite und "
@@ -95,11 +100,14 @@ def login():
             429, {"Retry-After": str(throttled.retry_after)}
     user = services.authenticate(form.email.data, form.password.data)
     if user is None:  # the claim stays: a failure
-        form.password.errors.append(_(
+        form.password.errors.append(ngettext(
+            "E-Mail-Adresse oder Passwort ist falsch. Prüfen Sie die Schreibweise und ob die "
+            "Feststelltaste (Großschreibung) eingeschaltet ist. Nach %(num)s falschen Versuch "
+            "ist die Anmeldung eine Zeit lang gesperrt.",
             "E-Mail-Adresse oder Passwort ist falsch. Prüfen Sie die Schreibweise und ob die "
             "Feststelltaste (Großschreibung) eingeschaltet ist. Nach %(num)s falschen Versuchen "
             "ist die Anmeldung eine Zeit lang gesperrt.",
-            num=current_app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]))
+            current_app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]))
         return render_template("auth/login.html", form=form), 422
     services.withdraw_claim(claim)
     db.session.commit()
