@@ -154,11 +154,11 @@ def new_quiz_round(user_id: int):
     user = _person(user_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    chosen = next(((course, module) for course, _version, module in quiz.limited_modules()
-                   if str(module.id) == request.form.get("modul")), None)
     if not user.active:
         return _detail(user, 409, problem=_("Die Person ist deaktiviert: Neue Quizversuche "
                                             "gibt es erst, wenn sie wieder aktiv ist."))
+    chosen = next(((course, module) for course, _version, module in quiz.limited_modules()
+                   if str(module.id) == request.form.get("modul")), None)
     if chosen is None:
         return _detail(user, 422, problem=_("Bitte wählen Sie ein Modul aus der Liste."))
     try:

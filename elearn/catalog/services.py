@@ -275,23 +275,24 @@ def mark_seen(user_id: int, course_id: int, module_slug: str) -> str:
     return db.session.execute(statement).scalar_one()
 
 
+def progress_in(user_id: int, course_id: int, module_slug: str):
+    """Condition for the person's one progress row in a module (in any version)."""
+    return sa.and_(ModuleProgress.user_id == user_id, ModuleProgress.course_id == course_id,
+                   ModuleProgress.module_slug == module_slug)
+
+
 def status_of(user_id: int, course_id: int, module_slug: str) -> str | None:
     """The person's status in the module (STARTED, COMPLETED), or None if never opened."""
     return db.session.scalar(
-        sa.select(ModuleProgress.status).where(
-            ModuleProgress.user_id == user_id, ModuleProgress.course_id == course_id,
-            ModuleProgress.module_slug == module_slug))
+        sa.select(ModuleProgress.status).where(progress_in(user_id, course_id, module_slug)))
 
 
 def record_visit(user, course: Course, module: Module) -> ModuleProgress:
     """Mark a module as started (or seen again) by this learner; return the progress row."""
     mark_seen(user.id, course.id, module.slug)
     return db.session.scalar(
-        sa.select(ModuleProgress).where(
-            ModuleProgress.user_id == user.id,
-            ModuleProgress.course_id == course.id,
-            ModuleProgress.module_slug == module.slug,
-        ).execution_options(populate_existing=True)
+        sa.select(ModuleProgress).where(progress_in(user.id, course.id, module.slug))
+        .execution_options(populate_existing=True)
     )
 
 

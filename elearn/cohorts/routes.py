@@ -11,7 +11,7 @@ from ..auth.models import ADMIN, LEAD, User
 from ..auth.services import normalise_email
 from ..catalog import services as catalog
 from ..catalog import tracks
-from ..catalog.models import ModuleProgress, Track
+from ..catalog.models import Track
 from ..errors import render_error
 from ..extensions import db, serialize
 from ..i18n import local_today
@@ -435,9 +435,7 @@ def module_survey(slug: str, module_slug: str):
     if module is None:
         abort(404)
     course_id = module.version.course_id
-    done = db.session.scalar(sa.select(ModuleProgress.status).where(
-        ModuleProgress.user_id == current_user.id, ModuleProgress.course_id == course_id,
-        ModuleProgress.module_slug == module_slug))
+    done = catalog.status_of(current_user.id, course_id, module_slug)
     if done != "completed":
         return render_error(409, _("Eine Rückmeldung ist möglich, sobald Sie das Modul "
                                    "abgeschlossen haben."))

@@ -106,8 +106,7 @@ def check_may_start(user, module: Module, now: datetime | None = None) -> None:
         # and from when the administration gave a new round (`new_round`).
         counted = submitted
         given = db.session.scalar(sa.select(ModuleProgress.attempts_from).where(
-            ModuleProgress.user_id == user.id, ModuleProgress.module_slug == module.slug,
-            ModuleProgress.course_id == module.version.course_id))
+            catalog.progress_in(user.id, module.version.course_id, module.slug)))
         since = max((t for t in (certificates.round_start(user, module.version.course), given)
                      if t is not None), default=None)
         if since is not None:
@@ -145,8 +144,7 @@ def new_round(user, course: Course, module: Module, actor) -> None:
     """Let the person's attempt limit at this module count from now (the caller commits): the
     way on for someone who used up the last attempt, which the refusal promises."""
     progress = db.session.scalar(sa.select(ModuleProgress).where(
-        ModuleProgress.user_id == user.id, ModuleProgress.course_id == course.id,
-        ModuleProgress.module_slug == module.slug))
+        catalog.progress_in(user.id, course.id, module.slug)))
     if progress is None:
         raise NoRound(_("%(name)s hat dieses Modul noch nicht begonnen; die Versuche zählen "
                         "ohnehin von vorn.", name=user.display_name))
