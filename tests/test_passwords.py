@@ -464,6 +464,21 @@ def test_changing_the_password_needs_the_old_one_and_keeps_the_rules(client, aut
     assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginFailure)) == 1
 
 
+def test_a_wrong_old_password_is_named_with_the_other_mistakes(client, auth, learner):
+    """One round of corrections: the wrong old password was named only once the new one
+    had passed, so a person who had mistyped both sent the form twice to learn it."""
+    auth.login()
+    both = _change(client, "nicht das alte Passwort", "Kiesel Laterne Wolke Zimtstern",
+                   "Kiesel Laterne")
+    page = both.get_data(as_text=True)
+    assert both.status_code == 422
+    assert "Das bisherige Passwort ist nicht richtig." in page
+    assert "Die beiden Eingaben stimmen nicht überein." in page
+    db.session.refresh(learner)
+    assert learner.check_password(PASSWORD)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginFailure)) == 1
+
+
 def test_guessing_the_old_password_is_throttled_like_a_login(app, client, auth, learner):
     auth.login()
     limit = app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]

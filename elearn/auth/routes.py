@@ -338,19 +338,23 @@ def change_password():
     if current_user.auth_source != "local":
         return render_error(404, _("Ihr Zugang hat kein Passwort auf dieser Plattform."))
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        checked = current_user.password_hash
-        if not _password_confirmed(form.current.data):
-            form.current.errors.append(_("Das bisherige Passwort ist nicht richtig."))
-        elif not _still_the_password(checked):
+    valid = form.validate_on_submit()
+    checked = current_user.password_hash
+    # The old password is checked whatever else the form says: a wrong one was named only
+    # after the new one had been corrected, a second round for the same form. Not without a
+    # valid token: another site could then count failed logins against the person.
+    if form.is_submitted() and not form.csrf_token.errors and not form.current.errors \
+            and not _password_confirmed(form.current.data):
+        form.current.errors.append(_("Das bisherige Passwort ist nicht richtig."))
+    elif valid:
+        if not _still_the_password(checked):
             form.current.errors.append(_("Ihr Passwort wurde gerade geändert, etwa in einem "
                                          "anderen Fenster. Geben Sie bitte das neue als "
                                          "bisheriges Passwort an."))
+        elif form.password.data == form.current.data:
+            form.password.errors.append(_("Das neue Passwort muss sich vom bisherigen "
+                                          "unterscheiden."))
         else:
-            if form.password.data == form.current.data:
-                form.password.errors.append(_("Das neue Passwort muss sich vom bisherigen "
-                                              "unterscheiden."))
-                return render_template("auth/change_password.html", form=form), 422
             try:
                 services.change_password(current_user, form.password.data)
             except services.PasswordRejected as rejected:
@@ -364,6 +368,6 @@ def change_password():
                 flash(_("Ihr neues Passwort ist gespeichert. Alle anderen Anmeldungen mit "
                         "Ihrem Zugang sind beendet."), "success")
                 return redirect(url_for("privacy.my_data"), code=303)
-    else:
+    if not valid:
         _rule_problems(form, current_user)
     return render_template("auth/change_password.html", form=form), 422 if form.errors else 200
