@@ -243,7 +243,7 @@ def test_an_administrator_cannot_invite_themselves(client, admin):
     url = f"/verwaltung/personen/{admin.id}"
     own = client.get(url).get_data(as_text=True)
     assert f'action="{url}/einladung"' not in own
-    assert 'Ihr eigenes Passwort ändern Sie unter „Meine Daten“: <a class="kern-link" ' \
+    assert 'Ihr eigenes Passwort ändern Sie unter „Mein Konto“: <a class="kern-link" ' \
         'href="/konto/passwort">Passwort ändern</a>' in own
     hash_before = admin.password_hash
     refused = post(client, url + "/einladung", page="/verwaltung/personen")

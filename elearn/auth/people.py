@@ -166,7 +166,7 @@ def check_invitable(user: User, actor: User | None = None) -> None:
     own password and login at once."""
     if actor is not None and user.id == actor.id:
         raise PeopleError(_("Sich selbst können Sie nicht einladen. Ihr eigenes Passwort ändern "
-                            "Sie unter „Meine Daten“ → „Passwort ändern“."))
+                            "Sie unter „Mein Konto“ → „Passwort ändern“."))
     if not user.active or user.erased_at is not None:
         raise PeopleError(_("Nur aktive Personen können eingeladen werden."))
     if user.auth_source != "local":

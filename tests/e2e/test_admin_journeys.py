@@ -241,7 +241,7 @@ def test_learner_sees_and_downloads_their_data(page, live_server, make_user, mak
               office=office, personnel_number="4711")
     log_in(page, live_server, "lena.lernt@test.example")
     with page.expect_navigation():
-        page.get_by_role("banner").get_by_role("link", name="Meine Daten").click()
+        page.get_by_role("banner").get_by_role("link", name="Mein Konto").click()
     assert page.url == live_server + "/konto/daten"
     assert_accessible(page, "my data")
     facts = dict(zip(page.get_by_role("term").all_inner_texts(),

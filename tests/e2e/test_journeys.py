@@ -331,7 +331,7 @@ def test_a_lead_prints_the_dashboard_as_a_report(page, live_server, make_user, s
     assert "Pilot voll" in text and "Wie weit ist die Gruppe?" in text
     for n in range(5):
         assert f"Kommentar Nummer {n} zum Mitnehmen" in text
-    for left_out in ("Quizstatistik", "English", "Abmelden", "Meine Daten", "Barrierefreiheit",
+    for left_out in ("Quizstatistik", "English", "Abmelden", "Mein Konto", "Barrierefreiheit",
                      "Datenschutzhinweise", "Zum Inhalt springen"):
         assert left_out not in text, left_out
     page.emulate_media(media="print")
