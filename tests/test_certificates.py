@@ -384,12 +384,14 @@ def test_my_certificates_page(client, holder):
     page = client.get("/zertifikate").get_data(as_text=True)
     # What the check page shows of the person, said where the code is handed out.
     assert "Die Prüfseite zeigt dazu Ihren Namen, den Kurs oder Lernpfad" in page
-    assert "Testkurs Digitales Arbeiten" in page and holder.code in page
+    assert "Testkurs Digitales Arbeiten" in page
+    # The code in groups of four, as on the PDF, from which people type it into the check page.
+    assert f"Prüfcode: <code>{grouped(holder.code)}</code>" in page and " " in grouped(holder.code)
     assert "gültig" in page and "PDF herunterladen" in page
     # With several certificates each link says whose it is, to screen readers too (WCAG 2.4.4).
     suffix = ('<span class="kern-sr-only">: <span lang="de">Testkurs Digitales Arbeiten</span>'
               '</span>')
-    for link in ("PDF herunterladen", "Prüfseite", "Open Badge (JSON)"):
+    for link in ("PDF herunterladen", "Prüfseite", "Als Open Badge herunterladen"):
         assert link + suffix + "</a>" in page
 
 

@@ -46,7 +46,7 @@ def test_my_certificates_say_what_the_check_code_is_for(logged_in):
     page = logged_in.get("/zertifikate").get_data(as_text=True)
     assert "Mit dem Prüfcode kann jede Person, der Sie ein Zertifikat zeigen, auf seiner " \
            "Prüfseite nachsehen, ob es echt und gültig ist." in page
-    # and what the "Open Badge (JSON)" link beside it is, in plain words
+    # and what the "Als Open Badge herunterladen" link beside it is, in plain words
     assert "„Open Badge“ ist dasselbe Zertifikat als Datei im offenen Standard für digitale " \
            "Lernnachweise" in page
 

@@ -95,6 +95,12 @@ def open_badge(code: str):
     return response
 
 
+@bp.app_template_filter("grouped_code")
+def _grouped_code(code: str) -> str:
+    """On screen as on paper: in groups of four, which is how people read a code out."""
+    return pdf.grouped(code)
+
+
 class VerifyThrottled(TooManyRequests):
     @property
     def user_message(self) -> str:
