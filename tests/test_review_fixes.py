@@ -99,7 +99,11 @@ def test_an_id_written_in_digits_of_another_script_is_not_found(client, auth, ma
         digits = "".join(chr(zero + int(d)) for d in str(admin.id))
         response = client.get(f"/verwaltung/personen/{digits}")
         assert response.status_code == 404, digits
-        assert "Seite nicht gefunden" in response.get_data(as_text=True)
+        page = response.get_data(as_text=True)
+        assert "Seite nicht gefunden" in page
+        # the code as something to tell whoever helps, not as a bare "Fehlercode: 404"
+        assert "Falls Sie bei der Administration nachfragen: Nennen Sie bitte den Fehlercode " \
+            "404." in page
 
 
 def test_odd_inputs_are_clear_errors_not_500(client, auth, make_user, synced):
