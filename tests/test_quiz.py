@@ -476,6 +476,52 @@ def test_an_old_form_sent_after_the_attempt_was_submitted_says_what_became_of_it
     assert "Bestanden mit 100 %" in page
 
 
+def test_a_double_click_on_hand_in_does_not_say_the_answers_came_too_late(logged_in):
+    """The same answers sent twice (a double click): "already handed in, the first result
+    counts" above the result read as if the answers had been lost."""
+    url = start(logged_in)
+    form = {**answers(logged_in, url, ALL_RIGHT), "csrf_token": csrf_token(logged_in, "/")}
+    assert logged_in.post(url, data=form).status_code == 303
+    again = logged_in.post(url, data=form, follow_redirects=True).get_data(as_text=True)
+    assert "Bestanden mit 100 %" in again and "bereits abgegeben" not in again
+    assert len(_attempts()) == 1
+
+
+def test_a_quiz_turned_into_a_placement_test_in_another_tab_is_not_handed_in_unasked(
+        logged_in):
+    """The page said "Quiz" and the placement test started in a second tab made the open
+    attempt one: handed in, it counted as the test (no answers shown, not in the first-try
+    statistics). The page comes again as what it now is, with the ticks kept."""
+    url = start(logged_in)
+    shown = {**answers(logged_in, url, ALL_WRONG), "mode": "study"}
+    assert 'name="mode" value="study"' in logged_in.get(url).get_data(as_text=True)
+    assert start(logged_in, mode="test_out") == url  # the other tab
+    sent = logged_in.post(url, data={**shown, "csrf_token": csrf_token(logged_in, "/")})
+    page = sent.get_data(as_text=True)
+    assert sent.status_code == 409
+    assert "Nicht abgegeben: In einem anderen Fenster haben Sie inzwischen den " \
+           "Einstufungstest zu diesem Modul begonnen." in page
+    assert 'name="mode" value="test_out"' in page and "Einstufungstest abgeben" in page
+    ticked = shown["q-einfach"]
+    assert re.search(rf'<input[^>]* value="{ticked}"[^>]* checked', page)
+    db.session.expire_all()
+    assert [a.submitted_at for a in _attempts()] == [None]
+    # Sent again from the page as it now is, it counts as the placement test it says it is.
+    again = logged_in.post(url, data={**shown, "mode": "test_out",
+                                      "csrf_token": csrf_token(logged_in, "/")})
+    assert again.status_code == 303
+    db.session.expire_all()
+    assert [(a.mode, a.passed) for a in _attempts()] == [("test_out", False)]
+    # And the other way round: shown as the placement test, now the quiz.
+    url = start(logged_in, module="02-zweites-modul", mode="test_out")
+    assert start(logged_in, module="02-zweites-modul") == url
+    back = logged_in.post(url, data={**answers(logged_in, url, {"q-nur-eine": "Richtig"}),
+                                     "mode": "test_out",
+                                     "csrf_token": csrf_token(logged_in, "/")})
+    assert back.status_code == 409 and "jetzt das Quiz, nicht mehr der Einstufungstest" in \
+        back.get_data(as_text=True)
+
+
 def test_true_false_options_read_true_and_false_in_english(logged_in):
     url = start(logged_in)
     german = logged_in.get(url).get_data(as_text=True)

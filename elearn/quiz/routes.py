@@ -50,7 +50,8 @@ def start(slug: str, module_slug: str):
 def attempt(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     if attempt.is_submitted:
-        if request.method == "POST":  # an old tab or the back button: say what became of it
+        if request.method == "POST" and _other_answers(attempt):
+            # an old tab or the back button: say what became of it
             flash(_("Dieser Versuch war bereits abgegeben; das erste Ergebnis gilt."), "info")
         return redirect(url_for("quiz.result", attempt_id=attempt.id), code=303)
     # A retired course is no longer worked on: its module pages are gone, no attempt starts,
@@ -80,6 +81,15 @@ def attempt(attempt_id: int):
     except services.TamperedAnswers:
         return render_error(400, _("Die Antworten passen nicht zu den Fragen dieses Versuchs. "
                                    "Es wurde nichts gespeichert."))
+    if request.form.get("mode", attempt.mode) != attempt.mode:
+        # Shown as a study quiz, turned into a placement test by a start in another tab (or
+        # the other way round): handed in, it would have counted as what the page did not say.
+        study_session = activity.open_session(current_user, course, attempt.module.slug)
+        db.session.commit()
+        return render_template("quiz/attempt.html", attempt=attempt, questions=questions,
+                               missing=[], not_numbers=[], repeated=[], given=answers,
+                               raw=request.form, study_session=study_session,
+                               module_open=module_open, mode_changed=True), 409
     if missing or not_numbers or repeated:
         # The time spent completing the answers counts, as on the first showing.
         study_session = activity.open_session(current_user, course, attempt.module.slug)
@@ -93,9 +103,21 @@ def attempt(attempt_id: int):
         db.session.commit()
     else:
         db.session.rollback()
-        flash(_("Dieser Versuch war bereits abgegeben; das erste Ergebnis gilt."), "info")
+        if _other_answers(attempt):
+            flash(_("Dieser Versuch war bereits abgegeben; das erste Ergebnis gilt."), "info")
     # Not attempt.id: after the rollback it is read again, and an erasure deletes open attempts.
     return redirect(url_for("quiz.result", attempt_id=attempt_id), code=303)
+
+
+def _other_answers(attempt) -> bool:
+    """Whether a form sent for an attempt already handed in holds other answers than the ones
+    graded. A double click on "abgeben" sends the same ones again, and "already handed in,
+    the first result counts" above the result read as if the answers had been lost."""
+    try:
+        sent = services.parse_answers(attempt, request.form)[0]
+    except services.TamperedAnswers:
+        return True
+    return sent != attempt.answers
 
 
 # Answers carried across a change of language, in the signed session cookie (about 4 KB in all).
