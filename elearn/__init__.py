@@ -55,11 +55,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_commands(app)
 
-    from . import errors, i18n, security
+    from . import errors, i18n, security, stale
 
     security.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)
+    stale.init_app(app)
     app.add_template_filter(_inline_markdown, "inline_markdown")
     return app
 

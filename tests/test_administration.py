@@ -180,6 +180,31 @@ def test_roles_are_changed_and_audited(client, admin, learner):
         "learner", "hr", "lead"}
 
 
+def _shown(page: str) -> str:
+    return re.search(r'name="stand" value="([0-9a-f]+)"', page).group(1)
+
+
+def test_roles_from_a_page_opened_before_another_change_do_not_undo_it(app, client, admin,
+                                                                         learner):
+    """Two administrators (or one in two tabs): the form sends every box, so the page opened
+    earlier took away the role the other had just given, and said "gespeichert"."""
+    url = f"/verwaltung/personen/{learner.id}"
+    earlier = _shown(client.get(url).get_data(as_text=True))
+    assert post(client, url + "/rollen", {"roles": ["hr"]}, page=url).status_code == 302
+    stale = post(client, url + "/rollen", {"roles": ["lead"], "stand": earlier}, page=url)
+    page = stale.get_data(as_text=True)
+    assert stale.status_code == 409
+    assert "Nicht gespeichert: Jemand hat diese Angaben inzwischen geändert" in page
+    assert re.search(r'<input[^>]*value="hr"[^>]*checked', page)  # what is in force now
+    assert db.session.get(User, learner.id).roles == {"learner", "hr"}
+    assert len(entries("roles_changed")) == 1
+    # From the page as it is now, the change goes through.
+    fresh = post(client, url + "/rollen", {"roles": ["hr", "lead"], "stand": _shown(page)},
+                 page=url)
+    assert fresh.status_code == 302
+    assert db.session.get(User, learner.id).roles == {"learner", "hr", "lead"}
+
+
 def test_admins_cannot_lock_themselves_out(client, admin):
     url = f"/verwaltung/personen/{admin.id}"
     response = post(client, url + "/rollen", {"roles": ["hr"]}, page=url)
@@ -332,6 +357,20 @@ def test_offices_are_created_renamed_and_moved(client, admin, make_office):
                               "parent": "D2"}).status_code == 302
     db.session.refresh(it)
     assert (it.name, it.parent_id) == ("Amt für Digitales", d2.id)
+    # A page opened before that change does not undo it (its form sends every field).
+    before = _shown(client.get(url).get_data(as_text=True))
+    db.session.refresh(it)
+    it.name = "Amt für Digitales und IT"  # another administrator, meanwhile
+    db.session.commit()
+    stale = post(client, url, {"name": "Amt für Digitales", "kind": "einheit", "parent": "D2",
+                               "stand": before})
+    assert stale.status_code == 409 and "Nicht gespeichert: Jemand hat diese Angaben " \
+        "inzwischen geändert" in stale.get_data(as_text=True)
+    assert 'value="Amt für Digitales und IT"' in stale.get_data(as_text=True)
+    db.session.refresh(it)
+    assert (it.name, it.kind) == ("Amt für Digitales und IT", "amt")
+    it.name = "Amt für Digitales"
+    db.session.commit()
     # The kind can be corrected too (the reports group Ämter under Dezernate by it).
     assert post(client, url, {"name": "Amt für Digitales", "kind": "einheit",
                               "parent": "D2"}).status_code == 302

@@ -439,6 +439,17 @@ def test_admin_changes_name_and_dates_and_the_due_dates_follow(client, auth, coh
     assert figures.compute(cohort, min_group=5).steps[0].due == date(2026, 3, 23)
     entry = db.session.scalars(sa.select(AuditEntry)).one()
     assert entry.action == "cohort_changed" and entry.details["after"]["starts_on"] == "2026-03-09"
+    # A page opened before that change, sent now, does not undo it (the form sends every
+    # field: a new end date from it put the old name back).
+    earlier = re.search(r'name="stand" value="([0-9a-f]+)"', page(form)).group(1)
+    stale = client.post(url, data={"name": "Pilot A", "starts_on": "2026-03-02",
+                                   "ends_on": "2026-06-30", "stand": earlier,
+                                   "csrf_token": csrf_token(client, url)})
+    assert stale.status_code == 409
+    assert "Nicht gespeichert: Jemand hat diese Angaben inzwischen geändert" in page(stale)
+    assert 'value="Pilot A (verschoben)"' in page(stale)
+    db.session.refresh(cohort)
+    assert (cohort.name, cohort.ends_on) == ("Pilot A (verschoben)", date(2026, 5, 7))
 
 
 @pytest.mark.skipif(not os.environ.get("DATABASE_URL"),

@@ -11,11 +11,12 @@ from wtforms.fields.choices import SelectChoice
 
 from .. import audit, mail, paging
 from ..errors import render_error
-from ..extensions import db
+from ..extensions import db, serialize
 from ..i18n import local_today
 from ..org import services as org_services
 from ..org.models import Office
 from ..security import accepts_files
+from ..stale import changed_meanwhile, changed_since_shown
 from . import bp, invitations, people
 from .access import role_required
 from .forms import ActionForm, ImportForm, RolesForm
@@ -117,6 +118,11 @@ def change_roles(user_id: int):
     form.roles.choices = [SelectChoice(r, ROLE_LABELS[r]) for r in ROLES]
     if not form.validate_on_submit():
         return _detail(user, 422, problem=_("Bitte wählen Sie nur angebotene Rollen."))
+    serialize(f"roles:{user.id}")  # the roles compared are the ones the change replaces
+    db.session.refresh(user, ["role_rows"])
+    if changed_since_shown(sorted(user.roles)):
+        db.session.rollback()
+        return _detail(user, 409, problem=changed_meanwhile())
     return _act(user, lambda: people.change_roles(user, set(form.roles.data), current_user),
                 _("Die Rollen wurden gespeichert."))
 

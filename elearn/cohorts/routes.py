@@ -18,6 +18,7 @@ from ..i18n import local_today
 from ..org import services as org_services
 from ..org.models import Office
 from ..security import accepts_files, whole_number
+from ..stale import changed_meanwhile, changed_since_shown
 from . import activity, bp, compare, figures, forms, services, surveys
 from .models import CohortMember, StudySession
 
@@ -82,6 +83,15 @@ def edit(cohort_id: int):
     # "unchanged" (a forged empty form was answered "saved").
     form = forms.CohortDatesForm(obj=cohort if request.method == "GET" else None,
                                  own_id=cohort.id)
+    if request.method == "POST" and changed_since_shown(cohort.name, cohort.starts_on,
+                                                        cohort.ends_on):
+        db.session.rollback()
+        return render_template("cohorts/create.html", cohort=cohort,
+                               form=forms.CohortDatesForm(formdata=None, obj=cohort,
+                                                          own_id=cohort.id),
+                               fixed=services.figures_fixed(cohort),
+                               fixed_message=services.fixed_message(),
+                               problem=changed_meanwhile()), 409
     if form.validate_on_submit() and not _overlaps_for_members(cohort, form):
         before = {"name": cohort.name, "starts_on": cohort.starts_on.isoformat(),
                   "ends_on": cohort.ends_on.isoformat()}

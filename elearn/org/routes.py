@@ -7,7 +7,8 @@ from flask_login import current_user
 
 from ..auth.access import role_required
 from ..auth.models import ADMIN, User
-from ..extensions import db
+from ..extensions import db, serialize
+from ..stale import changed_meanwhile, changed_since_shown
 from . import services
 from .forms import KIND_LABELS, NewOfficeForm, OfficeForm, set_parent_choices
 from .models import Office
@@ -56,12 +57,14 @@ def _office(office_id: int) -> Office:
     return office
 
 
-def _edit_form(office: Office):
-    # The stored values fill the form on GET only: a POST without a field is missing it, not
-    # "unchanged" (a forged empty form was answered as if saved).
-    form = OfficeForm(data={"name": office.name, "kind": office.kind,
-                            "parent": office.parent.code if office.parent else ""}
-                      if request.method == "GET" else None)
+def _edit_form(office: Office, stored: bool = False):
+    # The stored values fill the form on GET only (or when `stored`: the page shows them again
+    # after a refusal): a POST without a field is missing it, not "unchanged" (a forged empty
+    # form was answered as if saved).
+    data = {"name": office.name, "kind": office.kind,
+            "parent": office.parent.code if office.parent else ""}
+    form = OfficeForm(formdata=None, data=data) if stored else \
+        OfficeForm(data=data if request.method == "GET" else None)
     set_parent_choices(form, services.tree(), _("– keines (oberste Ebene) –"))
     return form
 
@@ -73,19 +76,26 @@ def office(office_id: int):
     form = _edit_form(office)
     problem, status = None, 200
     if form.validate_on_submit():
-        try:
-            changed = services.update(office, form.name.data,
-                                      services.by_code(form.parent.data), current_user,
-                                      kind=form.kind.data)
-        except services.OfficeError as error:
+        serialize("offices")  # as the change does: compared with what it would replace
+        db.session.refresh(office)
+        if changed_since_shown(office.name, office.kind, office.parent_id):
             db.session.rollback()
-            problem, status = str(error), error.status
+            form = _edit_form(office, stored=True)
+            problem, status = changed_meanwhile(), 409
         else:
-            db.session.commit()
-            if changed:
-                flash(_("Die Änderungen an %(code)s wurden gespeichert.", code=office.code),
-                      "success")
-            return redirect(url_for("org.offices"))
+            try:
+                changed = services.update(office, form.name.data,
+                                          services.by_code(form.parent.data), current_user,
+                                          kind=form.kind.data)
+            except services.OfficeError as error:
+                db.session.rollback()
+                problem, status = str(error), error.status
+            else:
+                db.session.commit()
+                if changed:
+                    flash(_("Die Änderungen an %(code)s wurden gespeichert.",
+                            code=office.code), "success")
+                return redirect(url_for("org.offices"))
     elif form.errors:
         status = 422
     people = db.session.scalar(sa.select(sa.func.count()).select_from(User)
