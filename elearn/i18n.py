@@ -99,6 +99,13 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["lang"] = in_language
     app.jinja_env.filters["configured_german"] = configured_german
 
+    @app.after_request
+    def _vary_by_language(response):
+        # Without a choice in the session, the browser's language picks the page's: a shared
+        # cache must not hand a German page to an English browser, nor the other way round.
+        response.vary.add("Accept-Language")
+        return response
+
     @app.context_processor
     def _language():
         locale = get_locale()

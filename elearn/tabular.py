@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from flask_babel import format_decimal
+from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 
 from .security import FORBIDDEN_CHARACTERS, MULTI_LINE, trim
@@ -223,7 +223,9 @@ class _DateValue(str):
 
 
 def _date_value(row: int, column: int, value) -> str:
-    shown = value.strftime("%d.%m.%Y") if isinstance(value, date) else str(value)
+    # As dates are written in the page's language (a datetime's day as in the file: no zone)
+    shown = format_date(value.date() if isinstance(value, datetime) else value) \
+        if isinstance(value, date) else str(value)
     return _DateValue(_(
         "Zeile %(row)s, Spalte %(column)s ist als Datum formatiert (%(value)s); hier gehört "
         "kein Datum hin. Excel macht etwa aus „3.10“ den 3. Oktober. Bitte formatieren Sie "

@@ -199,3 +199,20 @@ def test_a_long_chart_label_wraps_at_words_and_is_not_cut(app):
     # The second row starts below both lines of the first.
     tops = [float(y) for y in re.findall(r'<rect x="0" y="([\d.]+)" width="260"', svg)]
     assert tops == [36, 86]
+
+
+def test_no_labelled_button_is_drawn_as_an_icon_button():
+    """KERN draws a button holding a `kern-sr-only` text as an icon-only button (fixed width,
+    `.kern-btn:has(.kern-sr-only)`): "Entfernen" plus a hidden name stood one letter per line.
+    A visible label with more for screen readers goes into aria-label, which starts with it."""
+    from pathlib import Path
+
+    import elearn
+
+    templates = Path(elearn.__file__).parent / "templates"
+    squeezed = [
+        f"{path.relative_to(templates)}: {button[:80]}"
+        for path in templates.rglob("*.html")
+        for button in re.findall(r"<button[^>]*kern-btn.*?</button>", path.read_text(), re.S)
+        if "kern-sr-only" in button]
+    assert squeezed == []

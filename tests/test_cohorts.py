@@ -92,6 +92,9 @@ def test_members_by_office_include_units_below_and_skip_inactive(client, auth, c
     response = by_office("33", follow_redirects=True)
     assert "2 Mitglieder hinzugefügt." in page(response)
     assert member_ids(cohort) == {u.id for u in inside}
+    # Each "Entfernen" says whom, to a screen reader (WCAG 2.4.6), beginning with what it shows.
+    assert f'aria-label="Entfernen: {inside[0].display_name}"><span class="kern-label">' \
+        'Entfernen</span></button>' in page(response)
     entry = db.session.scalars(sa.select(AuditEntry).where(
         AuditEntry.action == "cohort_members_added")).one()
     assert (entry.details["how"], entry.details["code"]) == ("office", "33")  # which office

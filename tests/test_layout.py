@@ -25,8 +25,11 @@ def test_layout_is_german_by_default_with_landmarks(client):
 
 
 def test_accept_language_english(client):
-    page = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
+    response = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    page = response.get_data(as_text=True)
     assert '<html lang="en">' in page
+    # The language depends on the header: a shared cache must keep the two apart.
+    assert "Accept-Language" in response.headers["Vary"]
     assert "Accessibility statement" in page
     assert "Log in" in page
 

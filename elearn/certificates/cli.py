@@ -70,7 +70,7 @@ def revoke(code, reason):
     """Revoke a certificate with a reason."""
     certificate = services.find(code)
     if certificate is None:
-        raise click.ClickException("Unbekannter Prüfcode.")
+        raise click.ClickException(_("Unbekannter Prüfcode."))
     try:
         services.revoke(certificate, reason)
     except services.CertificateError as error:

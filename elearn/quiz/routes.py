@@ -1,5 +1,6 @@
 """Taking a quiz (start, answer, result) and the quiz statistics for leads and administrators."""
 
+import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -50,7 +51,7 @@ def start(slug: str, module_slug: str):
 def attempt(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     if attempt.is_submitted:
-        if request.method == "POST" and _other_answers(attempt):
+        if request.method == "POST" and _other_answers(attempt, attempt_id):
             # an old tab or the back button: say what became of it
             flash(_("Dieser Versuch war bereits abgegeben; das erste Ergebnis gilt."), "info")
         return redirect(url_for("quiz.result", attempt_id=attempt.id), code=303)
@@ -103,21 +104,27 @@ def attempt(attempt_id: int):
         db.session.commit()
     else:
         db.session.rollback()
-        if _other_answers(attempt):
+        if _other_answers(attempt, attempt_id):
             flash(_("Dieser Versuch war bereits abgegeben; das erste Ergebnis gilt."), "info")
     # Not attempt.id: after the rollback it is read again, and an erasure deletes open attempts.
     return redirect(url_for("quiz.result", attempt_id=attempt_id), code=303)
 
 
-def _other_answers(attempt) -> bool:
+def _other_answers(attempt, attempt_id: int) -> bool:
     """Whether a form sent for an attempt already handed in holds other answers than the ones
     graded. A double click on "abgeben" sends the same ones again, and "already handed in,
     the first result counts" above the result read as if the answers had been lost."""
+    # Read by id first: after a rollback the object is read again, and an erasure meanwhile
+    # deleted the open attempt (the result page then says it is gone).
+    stored = db.session.execute(sa.select(Attempt.answers)
+                                .where(Attempt.id == attempt_id)).first()
+    if stored is None:
+        return False
     try:
         sent = services.parse_answers(attempt, request.form)[0]
     except services.TamperedAnswers:
         return True
-    return sent != attempt.answers
+    return sent != stored.answers
 
 
 # Answers carried across a change of language, in the signed session cookie (about 4 KB in all).
