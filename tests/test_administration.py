@@ -531,6 +531,10 @@ def test_certificate_revocation_is_audited(client, admin, learner, synced):
     page = f"/verwaltung/zertifikate?code={certificate.code}"
     assert f'href="{page}">Prüfcode {certificate.code}</a>' in person
     assert "Testkurs Digitales Arbeiten" in person
+    # A code that finds nothing says so where the focus lands.
+    none = client.get("/verwaltung/zertifikate?code=AAAA").get_data(as_text=True)
+    assert re.search(r'role="status" tabindex="-1" autofocus><div class="kern-alert__body">'
+                     r'<p class="kern-body">Kein Zertifikat mit diesem Prüfcode\.', none)
     post(client, f"/verwaltung/zertifikate/{certificate.code}/widerruf", {"reason": "Irrtum"},
          page=page)
     [entry] = entries("certificate_revoked")
@@ -657,6 +661,9 @@ def test_upload_dry_run_then_import_with_invitations(client, admin, offices):
              "P2;Ayşe;Yılmaz;ayse@stadt.example;B1"]
     dry = upload(client, lines, dry_run=True).get_data(as_text=True)
     assert "Probelauf: nichts gespeichert" in dry and "neu angelegt: 2" in dry
+    # The result takes the focus, so that a screen reader reads it out (a status in the page
+    # as it loads is not announced).
+    assert 'role="status" tabindex="-1" autofocus>' in dry and dry.count("autofocus") == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
     done = upload(client, lines, invite=True)
     page = done.get_data(as_text=True)

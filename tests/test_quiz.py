@@ -345,7 +345,12 @@ def test_the_administration_gives_a_new_round_to_someone_who_used_up_the_attempt
     untouched = admin.post(f"/verwaltung/personen/{other.id}/quizversuche", data={
         "modul": str(module.id), "csrf_token": csrf_token(admin, person)})
     assert untouched.status_code == 409
-    assert "hat dieses Modul noch nicht begonnen" in untouched.get_data(as_text=True)
+    text = untouched.get_data(as_text=True)
+    # which module, at the list, and the list still on it (a screen reader moving on to the
+    # list heard the first module beside an error about "this module")
+    assert f"hat das Modul „{module.title}“ noch nicht begonnen" in text
+    assert 'aria-invalid="true" aria-describedby="modul-error"' in text
+    assert re.search(rf'<option value="{module.id}"[^>]* selected>', text)
 
 
 def test_completing_all_modules_completes_the_course(logged_in):

@@ -114,8 +114,14 @@ def test_statistics_pages_for_admin_and_lead(app, example, client, auth, make_us
     assert "(Einstufungstests zählen dafür nicht)" in page
     # Course and module names are German on an English page too (WCAG 3.1.2).
     assert '<td class="kern-table__cell" lang="de">Testkurs Digitales Arbeiten</td>' in page
+    # The module names each row, so a screen reader moving down a column says whose figure
+    # it is (WCAG 1.3.1); on the detail page the question does.
+    assert re.search(r'<th scope="row" class="kern-table__header" lang="de"><a [^>]*>'
+                     r'Erstes Modul', page)
     detail = client.get("/verwaltung/quizstatistik/demo-kurs/01-erstes-modul")
     assert "0,71" in detail.get_data(as_text=True)
+    assert '<tr class="kern-table__row">\n    <th scope="row" class="kern-table__header">' in \
+        detail.get_data(as_text=True)
     # The example's questions a, b, c are not in the module's quiz (any more): no text, no
     # advice to check them, but their id and why.
     assert re.search(r">a <span class=\"kern-badge kern-badge--info\">nicht mehr im Quiz<",

@@ -146,8 +146,9 @@ def new_round(user, course: Course, module: Module, actor) -> None:
     progress = db.session.scalar(sa.select(ModuleProgress).where(
         catalog.progress_in(user.id, course.id, module.slug)))
     if progress is None:
-        raise NoRound(_("%(name)s hat dieses Modul noch nicht begonnen; die Versuche zählen "
-                        "ohnehin von vorn.", name=user.display_name))
+        raise NoRound(_("%(name)s hat das Modul „%(module)s“ noch nicht begonnen; die "
+                        "Versuche zählen ohnehin von vorn.", name=user.display_name,
+                        module=module.title))
     progress.attempts_from = utcnow()
     audit.record(actor, "quiz_attempts_renewed", user, course=course.slug, module=module.slug)
 

@@ -45,6 +45,8 @@ def invitation_link(page, base, name):
     text = main_text(page)
     assert "Einladung erstellt" in text
     assert "E-Mail-Versand ist nicht eingerichtet." in text
+    # focused, and so read out
+    assert page.evaluate("document.activeElement.getAttribute('role')") == "status"
     assert_accessible(page, "invitation link")
     link = page.get_by_role("status").locator("code").inner_text()
     assert link.startswith(base + "/passwort/neu/")
