@@ -59,6 +59,21 @@ def test_my_data_page_and_json_download(client, history):
     assert [c["holder_name"] for c in data["certificates"]] == [history.display_name] * 2
     assert data["tracks"][0]["track"] == "test-pfad"
     assert "password" not in json.dumps(data["profile"]).replace("password_set", "")
+    # What the privacy notice lists as stored: since when deactivated, the renewed certificate.
+    assert data["profile"]["deactivated_at"] is None
+    assert [c["renewal_of"] for c in data["certificates"]] == [None, None]
+    first_code = data["certificates"][0]["code"]
+    certificate = db.session.scalar(sa.select(Certificate).where(Certificate.code == first_code))
+    renewal = Certificate(user_id=history.id, code="ERNEUERT1", course_id=certificate.course_id,
+                          track_id=certificate.track_id,
+                          title=certificate.title, holder_name=certificate.holder_name,
+                          version_label=certificate.version_label, renewal_of_id=certificate.id)
+    db.session.add(renewal)
+    history.deactivated_at = datetime(2026, 11, 30, 8, 0)
+    db.session.commit()
+    again = json.loads(client.get("/konto/daten.json").get_data(as_text=True))
+    assert again["profile"]["deactivated_at"] == "2026-11-30T08:00:00Z"
+    assert again["certificates"][-1]["renewal_of"] == first_code
 
 
 def test_the_download_includes_logs_about_the_person_and_groups_they_lead(
@@ -659,3 +674,21 @@ def test_the_privacy_notice_names_what_a_certificate_and_the_audit_log_hold(clie
     assert "bei einer Erneuerung das vorige Zertifikat" in page
     assert ("die Namen von Ämtern, Lerngruppen und hochgeladenen Dateien stehen darin, wie sie "
             "eingegeben wurden") in page
+
+
+def test_someone_who_cannot_log_in_gets_the_same_file_from_the_command_line(runner, history):
+    """A deactivated person cannot log in to download their data (Art. 15 GDPR): IT makes
+    the file on request, and the audit log keeps that it was made."""
+    history.active, history.deactivated_at = False, datetime(2026, 11, 30, 8, 0)
+    db.session.commit()
+    result = runner.invoke(args=["privacy", "export", "LEARNER@test.example"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["profile"]["email"] == "learner@test.example"
+    assert data["profile"]["active"] is False and len(data["attempts"]) == 2
+    [entry] = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.action == "data_exported")).all()
+    assert (entry.actor_id, entry.target_id) == (None, history.id)
+    unknown = runner.invoke(args=["privacy", "export", "niemand@test.example"])
+    assert unknown.exit_code == 1
+    assert "Keine Person mit der E-Mail-Adresse niemand@test.example." in unknown.output

@@ -1,9 +1,16 @@
+import json
+
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
+from .. import audit
+from ..auth.models import User
+from ..auth.services import normalise_email
 from ..extensions import db
-from . import services
+from . import export, services
 
 
 @click.group("privacy")
@@ -46,3 +53,23 @@ def purge(days, dry_run):
     if report["survey_answers_mixed"]:
         services.vacuum_survey_answers()
     click.echo(summary)
+
+
+@privacy_cli.command("export")
+@click.argument("email")
+@with_appcontext
+def export_person(email):
+    """Print everything stored about one person as JSON (Art. 15 GDPR), the file "Mein Konto"
+    offers for download: for someone who can no longer log in, such as a person deactivated.
+    The audit log records that it was made.
+
+    Example: flask --app wsgi privacy export anna@stadt.example > auskunft.json
+    """
+    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise click.ClickException(_("Keine Person mit der E-Mail-Adresse %(email)s.",
+                                     email=email))
+    data = export.personal_data(user)
+    audit.record(None, "data_exported", user)
+    db.session.commit()
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))

@@ -27,7 +27,8 @@ def personal_data(user: User) -> dict:
         "profile": {
             "email": user.email, "first_name": user.first_name, "last_name": user.last_name,
             "personnel_number": user.personnel_number, "auth_source": user.auth_source,
-            "active": user.active, "created_at": _time(user.created_at),
+            "active": user.active, "deactivated_at": _time(user.deactivated_at),
+            "created_at": _time(user.created_at),
             "password_set": bool(user.password_hash),
         },
         "roles": sorted(user.roles),
@@ -191,8 +192,12 @@ def _in_words(question: dict | None, given):
 
 def _certificates(user: User) -> list[dict]:
     certificates = db.session.scalars(
-        sa.select(Certificate).where(Certificate.user_id == user.id).order_by(Certificate.id))
-    return [{"code": c.code, "title": c.title, "holder_name": c.holder_name,
+        sa.select(Certificate).where(Certificate.user_id == user.id).order_by(Certificate.id)
+    ).all()
+    # A renewal names the certificate it renews, as the privacy notice says (by its code).
+    codes = {c.id: c.code for c in certificates}
+    return [{"code": c.code, "renewal_of": codes.get(c.renewal_of_id),
+             "title": c.title, "holder_name": c.holder_name,
              "version": c.version_label, "issued_at": _time(c.issued_at),
              "valid_until": c.valid_until.isoformat() if c.valid_until else None,
              "source": c.source, "note": c.note, "revoked_at": _time(c.revoked_at),

@@ -340,7 +340,7 @@ def test_learner_gives_feedback_on_a_passed_module_by_keyboard(
     assert_accessible(page, "survey")
     assert page.get_by_role("heading", level=1).inner_text() == (
         "Ihre Rückmeldung: Erstes Modul")
-    assert "Die Rückmeldung wird ohne Ihren Namen gespeichert" in main_text(page)
+    assert "Ihre Rückmeldung wird ohne Ihren Namen gespeichert." in main_text(page)
 
     tab_to(page, "e.type === 'submit' && e.closest('main') !== null")  # sent without a rating
     with page.expect_navigation():
