@@ -267,6 +267,22 @@ def test_forgot_password_with_smtp_says_a_link_is_on_its_way(client, learner, ma
 
 
 
+def test_asking_twice_at_once_mails_one_link_that_works(client, learner, mailbox):
+    """A double click on "Link anfordern": two mails, and the link in the first one to arrive
+    said "nicht mehr gültig", as the second had replaced it."""
+    for _ in range(2):
+        assert _forgot(client, "learner@test.example").status_code == 200
+    [(to, body)] = mailbox
+    link = re.search(r"https://lernen\.test\.example(/passwort/neu/\S+)", body).group(1)
+    assert client.get(link).status_code == 200
+    # Later, a new request gets a new link, as before.
+    for token in db.session.scalars(sa.select(UserToken)):
+        token.created_at -= timedelta(seconds=61)
+    db.session.commit()
+    _forgot(client, "learner@test.example")
+    assert len(mailbox) == 2
+
+
 def test_the_reset_mail_says_whom_to_ask_and_promises_no_password_one_lacks(
         app, client, make_user, mailbox, monkeypatch):
     """The mail named neither the city nor whom to ask (a password link from nobody looks

@@ -16,12 +16,16 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import audit, mail
-from ..extensions import db
+from ..extensions import db, serialize
 from ..links import absolute_url, site_root
 from ..org.models import utcnow
 from . import tokens
 from .models import INVITE, RESET, User
 from .services import end_sessions
+
+# A second "neues Passwort" for the same person within this time mails no new link: the
+# double click's second mail made the first one's link worthless.
+RESET_PAUSE_SECONDS = 60
 
 
 @dataclass
@@ -194,10 +198,19 @@ def prepare_reset(user: User) -> Callable[[], None]:
                                    "configured (ELEARN_SMTP_HOST), no link issued", person)
                 return
             try:
+                serialize(f"reset-link:{person}")  # a double click's two requests: one link
                 found = db.session.get(User, person)
                 if found is None or not found.takes_password_links \
                         or (found.email, found.password_hash) != asked:
                     return  # deactivated, or a new password or address meanwhile
+                if tokens.issued_within(found, RESET, RESET_PAUSE_SECONDS):
+                    # "Link anfordern" clicked twice: a second mail's link made the first
+                    # one's worthless, and people open the first mail that arrives.
+                    db.session.rollback()
+                    app.logger.info("Password reset asked again for person %s within %s s; "
+                                    "the link just mailed stays the one", person,
+                                    RESET_PAUSE_SECONDS)
+                    return
                 link = password_link(tokens.issue(found, RESET), root)
                 email, name, has_password = (found.email, found.display_name,
                                              found.password_hash is not None)

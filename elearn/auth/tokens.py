@@ -36,6 +36,14 @@ def issue(user: User, purpose: str) -> str:
     return raw
 
 
+def issued_within(user: User, purpose: str, seconds: int) -> bool:
+    """Whether an unused link for this person and purpose was made in the last `seconds`."""
+    return db.session.scalar(sa.select(sa.exists().where(
+        UserToken.user_id == user.id, UserToken.purpose == purpose,
+        UserToken.used_at.is_(None),
+        UserToken.created_at > utcnow() - timedelta(seconds=seconds)))) is True
+
+
 def issue_for_new(users: list[User], purpose: str) -> list[str]:
     """Tokens for people who have none yet (just created): one flush for all of them."""
     now, raws = utcnow(), []
