@@ -612,7 +612,7 @@ def test_the_holder_is_told_of_a_revocation_by_mail(app, client, auth, holder, l
     assert to == "learner@test.example" and subject == "Ihr Zertifikat wurde widerrufen"
     assert body.startswith(
         f"Guten Tag Erika Muster1,\n\nIhr Zertifikat „Testkurs Digitales Arbeiten“ (Prüfcode "
-        f"{holder.code}) wurde am {utcnow():%d.%m.%Y} widerrufen. Grund: Kurs nicht selbst "
+        f"{holder.code}) wurde am {local_today():%d.%m.%Y} widerrufen. Grund: Kurs nicht selbst "
         "absolviert\n")
     assert "Ihre Zertifikate: https://lernen.test.example/zertifikate\n" in body
     # The command line tells the holder too, and says so; a refused address is said, the
