@@ -606,6 +606,26 @@ def test_active_time_from_a_known_sequence_of_events(cohort, synced, make_user):
     }
 
 
+def test_the_module_read_beside_its_quiz_counts_once(synced, make_user):
+    """The module in one tab, its quiz in another: opening the quiz closed the module's
+    session, and the module tab's heartbeats were answered 204 and counted nowhere."""
+    person = make_user()
+    course = synced[0]
+    module = activity.open_session(person, course, "01-erstes-modul", now=T0)
+    quiz = activity.open_session(person, course, "01-erstes-modul",
+                                 now=T0 + timedelta(seconds=10))
+    assert module.closed
+    # Both tabs beat every 30 s, out of step: each beat adds the time since either one's last.
+    for seconds in (30, 40, 60, 70, 90, 100):
+        activity.beat(module if seconds % 20 else quiz, now=T0 + timedelta(seconds=seconds))
+    assert quiz.active_seconds == 90 and quiz.beats == 6  # from 10 s to 100 s, once
+    # A page of another module does not beat for this one.
+    other = activity.open_session(person, course, "02-zweites-modul",
+                                  now=T0 + timedelta(seconds=110))
+    activity.beat(quiz, now=T0 + timedelta(seconds=120))
+    assert other.active_seconds == 0 and other.beats == 0
+
+
 def test_a_session_is_capped(synced, make_user):
     person = make_user()
     session = activity.open_session(person, synced[0], "01-erstes-modul", now=T0)

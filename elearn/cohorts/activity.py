@@ -54,10 +54,20 @@ def _close(session: StudySession, now: datetime) -> None:
 
 
 def beat(session: StudySession, now: datetime | None = None) -> None:
-    """A heartbeat from the page: add the time since the last event unless it was idle."""
+    """A heartbeat from the page: add the time since the last event unless it was idle.
+
+    A page whose session a later page view closed (the module read in one tab beside its quiz
+    in another) beats for the person's open session in the same module, if there is one: its
+    reading time counted nowhere. The time since either page's last beat, so not twice."""
     now = now or utcnow()
     if session.closed:
-        return
+        session = db.session.scalar(sa.select(StudySession).where(
+            StudySession.user_id == session.user_id,
+            StudySession.course_id == session.course_id,
+            StudySession.module_slug == session.module_slug,
+            sa.not_(StudySession.closed)).order_by(StudySession.id.desc()).limit(1))
+        if session is None:
+            return
     gap = now - session.last_event_at
     if timedelta(0) <= gap <= IDLE:
         session.active_seconds = min(session.active_seconds + _seconds(gap),
