@@ -367,6 +367,8 @@ def test_offices_are_created_renamed_and_moved(client, admin, make_office):
     assert stale.status_code == 409 and "Nicht gespeichert: Jemand hat diese Angaben " \
         "inzwischen geändert" in stale.get_data(as_text=True)
     assert 'value="Amt für Digitales und IT"' in stale.get_data(as_text=True)
+    # once, at the top: not as a mistake of the field "Übergeordnet"
+    assert stale.get_data(as_text=True).count("Nicht gespeichert: Jemand") == 1
     db.session.refresh(it)
     assert (it.name, it.kind) == ("Amt für Digitales und IT", "amt")
     it.name = "Amt für Digitales"

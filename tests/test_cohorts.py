@@ -1272,8 +1272,8 @@ def test_survey_after_a_module_is_anonymous_and_once_only(client, auth, cohort, 
            "Ihr Amt" in page(bad)
     # Not "anonym" without a word of its limits: the privacy notice names them.
     assert "anonym" not in page(bad) and "kann eine Rückmeldung in seltenen Fällen doch " \
-        'einer Person zuordnen. <a class="kern-link" href="/datenschutz">Wann, steht in den ' \
-        "Datenschutzhinweisen.</a>" in page(bad)
+        'einer Person zuordnen. <a class="kern-link" href="/datenschutz">Wann das möglich ist, ' \
+        "steht in den Datenschutzhinweisen.</a>" in page(bad)
     # In short sentences, one promise each (it was one paragraph of about 75 words).
     assert "<li>Ihre Rückmeldung wird ohne Ihren Namen gespeichert.</li>" in page(bad)
     assert 'aria-describedby="comment-hint comment-error" aria-invalid="true"' in page(bad)

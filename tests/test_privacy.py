@@ -264,8 +264,8 @@ def test_privacy_notice_names_every_stored_detail_and_how_long_it_is_kept(client
             "wie Fortschritt und Abschlüsse") in kept
     # A figure as large as the office tells about each person in it: said as a limit of the
     # HR report, which publishes it on purpose.
-    assert "(etwa: 13 von 13 haben begonnen), weiß, wer die Beschäftigten kennt, dass es für " \
-        "jede und jeden von ihnen gilt." in stored
+    assert "(etwa: 13 Beschäftigte, 13 haben begonnen). Wer weiß, wer dort arbeitet, weiß " \
+        "dann: Jede und jeder von ihnen hat begonnen." in stored
     # Someone who can no longer log in is told how to get the file.
     assert "Können Sie sich nicht mehr anmelden, etwa weil Ihr Zugang deaktiviert ist, " \
         "beantragen Sie dieselbe Datei" in kept

@@ -504,8 +504,8 @@ def test_a_quiz_turned_into_a_placement_test_in_another_tab_is_not_handed_in_una
     sent = logged_in.post(url, data={**shown, "csrf_token": csrf_token(logged_in, "/")})
     page = sent.get_data(as_text=True)
     assert sent.status_code == 409
-    assert "Nicht abgegeben: In einem anderen Fenster haben Sie inzwischen den " \
-           "Einstufungstest zu diesem Modul begonnen." in page
+    assert "Nicht abgegeben: Zu diesem Modul haben Sie inzwischen den Einstufungstest " \
+           "begonnen, etwa in einem anderen Fenster." in page
     assert 'name="mode" value="test_out"' in page and "Einstufungstest abgeben" in page
     ticked = shown["q-einfach"]
     assert re.search(rf'<input[^>]* value="{ticked}"[^>]* checked', page)

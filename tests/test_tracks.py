@@ -403,7 +403,7 @@ def test_a_member_of_a_shortened_track_is_led_on_along_the_group_s_steps(
         'Lerngruppe:' in course_page and "Weiter mit:" not in course_page
     # and why the button skips the course's next module, which the list shows as not begun
     assert re.search(r"Der Lernpfad Ihrer Lerngruppe lässt das Modul „[^“]*Erstes Modul[^“]*“ "
-                     r"aus\. Sie können es trotzdem bearbeiten", course_page)
+                     r"aus\. Sie können es trotzdem über die Liste unten bearbeiten", course_page)
     home = client.get("/").get_data(as_text=True)
     assert "Als Nächstes in Ihrem Kurs" not in home and "01-erstes-modul" not in home
     assert 'href="/kurse/fragetypen/01-yaml" lang="de">Alle Fragetypen: Modul 01-yaml</a>' in home

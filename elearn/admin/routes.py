@@ -34,7 +34,7 @@ ACTION_LABELS = {
     "certificate_issued": _l("Zertifikat von Hand ausgestellt"),
     "kept_deactivated": _l("Deaktivierung festgehalten (eine Liste aktiviert nicht wieder)"),
     "quiz_attempts_renewed": _l("Neue Quizversuche freigegeben"),
-    "data_exported": _l("Auskunftsdatei erstellt (Kommandozeile)"),
+    "data_exported": _l("Auskunftsdatei erstellt"),
 }
 # The keys of an entry's details, as the page shows them: within a list ("code: 33.1; people:
 # …"), so with their own context, apart from the same words as headings.

@@ -74,14 +74,14 @@ def _edit_form(office: Office, stored: bool = False):
 def office(office_id: int):
     office = _office(office_id)
     form = _edit_form(office)
-    problem, status = None, 200
+    problem, stale, status = None, None, 200
     if form.validate_on_submit():
         serialize("offices")  # as the change does: compared with what it would replace
         db.session.refresh(office)
         if changed_since_shown(office.name, office.kind, office.parent_id):
             db.session.rollback()
             form = _edit_form(office, stored=True)
-            problem, status = changed_meanwhile(), 409
+            stale, status = changed_meanwhile(), 409
         else:
             try:
                 changed = services.update(office, form.name.data,
@@ -101,4 +101,5 @@ def office(office_id: int):
     people = db.session.scalar(sa.select(sa.func.count()).select_from(User)
                                .where(User.office_id == office.id, User.active))
     return render_template("org/office.html", office=office, form=form, problem=problem,
+                           stale=stale,
                            people=people), status
