@@ -18,11 +18,15 @@ def shown_state(*values) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def changed_since_shown(*values) -> bool:
-    """Whether the values stored now differ from those the sent form's page showed. A form
-    without the field (a script's, one from before this release) is taken as it comes."""
+def changed_since_shown(*values, sent: tuple | None = None) -> bool:
+    """Whether the values stored now differ from those the sent form's page showed, and from
+    the values the form sends (`sent`, in the same order): a double click's second request
+    carries the page's old state, and its change is the one just saved. A form without the
+    field (a script's, one from before this release) is taken as it comes."""
     shown = request.form.get(FIELD)
-    return shown is not None and shown != shown_state(*values)
+    if shown is None or shown == shown_state(*values):
+        return False
+    return sent is None or tuple(sent) != values
 
 
 def changed_meanwhile() -> str:

@@ -203,6 +203,11 @@ def test_roles_from_a_page_opened_before_another_change_do_not_undo_it(app, clie
                  page=url)
     assert fresh.status_code == 302
     assert db.session.get(User, learner.id).roles == {"learner", "hr", "lead"}
+    # A double click's second request carries the old page's state, and asks for what is
+    # stored now: saved, not "Nicht gespeichert".
+    twice = post(client, url + "/rollen", {"roles": ["hr", "lead"], "stand": _shown(page)},
+                 page=url)
+    assert twice.status_code == 302
 
 
 def test_admins_cannot_lock_themselves_out(client, admin):
@@ -369,6 +374,9 @@ def test_offices_are_created_renamed_and_moved(client, admin, make_office):
     assert 'value="Amt für Digitales und IT"' in stale.get_data(as_text=True)
     # once, at the top: not as a mistake of the field "Übergeordnet"
     assert stale.get_data(as_text=True).count("Nicht gespeichert: Jemand") == 1
+    # The same values sent again from the old page (a double click): nothing to refuse.
+    assert post(client, url, {"name": "Amt für Digitales und IT", "kind": "amt",
+                              "parent": "D2", "stand": before}).status_code == 302
     db.session.refresh(it)
     assert (it.name, it.kind) == ("Amt für Digitales und IT", "amt")
     it.name = "Amt für Digitales"

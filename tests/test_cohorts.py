@@ -453,6 +453,11 @@ def test_admin_changes_name_and_dates_and_the_due_dates_follow(client, auth, coh
     assert 'value="Pilot A (verschoben)"' in page(stale)
     db.session.refresh(cohort)
     assert (cohort.name, cohort.ends_on) == ("Pilot A (verschoben)", date(2026, 5, 7))
+    # A double click's second request: the old page's state, the values just saved.
+    twice = client.post(url, data={"name": "Pilot A (verschoben)", "starts_on": "2026-03-09",
+                                   "ends_on": "2026-05-07", "stand": earlier,
+                                   "csrf_token": csrf_token(client, url)})
+    assert twice.status_code == 303
 
 
 @pytest.mark.skipif(not os.environ.get("DATABASE_URL"),

@@ -507,6 +507,7 @@ def test_a_quiz_turned_into_a_placement_test_in_another_tab_is_not_handed_in_una
     assert "Nicht abgegeben: Zu diesem Modul haben Sie inzwischen den Einstufungstest " \
            "begonnen, etwa in einem anderen Fenster." in page
     assert 'name="mode" value="test_out"' in page and "Einstufungstest abgeben" in page
+    assert "<title>Fehler: " in page and 'id="fehler" tabindex="-1" autofocus' in page
     ticked = shown["q-einfach"]
     assert re.search(rf'<input[^>]* value="{ticked}"[^>]* checked', page)
     db.session.expire_all()

@@ -211,7 +211,8 @@ def prepare_reset(user: User) -> Callable[[], None]:
                                     "the link just mailed stays the one", person,
                                     RESET_PAUSE_SECONDS)
                     return
-                link = password_link(tokens.issue(found, RESET), root)
+                raw = tokens.issue(found, RESET)
+                link = password_link(raw, root)
                 email, name, has_password = (found.email, found.display_name,
                                              found.password_hash is not None)
                 db.session.commit()  # before the mail: a link that is mailed must work
@@ -229,7 +230,16 @@ def prepare_reset(user: User) -> Callable[[], None]:
                 _("Wenn nicht, können Sie diese Nachricht ignorieren."))
             body = mail.signed(body)
             subject = _("Neues Passwort für den Digitalisierungsführerschein")
-            _deliver(email, person, subject, body)
+            if not _deliver(email, person, subject, body):
+                # Not sent: a request again a moment later must get a new one, not wait for
+                # a mail that never left (RESET_PAUSE_SECONDS).
+                try:
+                    tokens.withdraw(raw)
+                    db.session.commit()
+                except SQLAlchemyError:
+                    db.session.rollback()
+                    app.logger.exception("Could not withdraw an unsent password link for "
+                                         "person %s", person)
 
     return deliver
 

@@ -120,7 +120,7 @@ def change_roles(user_id: int):
         return _detail(user, 422, problem=_("Bitte wählen Sie nur angebotene Rollen."))
     serialize(f"roles:{user.id}")  # the roles compared are the ones the change replaces
     db.session.refresh(user, ["role_rows"])
-    if changed_since_shown(sorted(user.roles)):
+    if changed_since_shown(sorted(user.roles), sent=[sorted({"learner", *form.roles.data})]):
         db.session.rollback()
         return _detail(user, 409, problem=changed_meanwhile())
     return _act(user, lambda: people.change_roles(user, set(form.roles.data), current_user),

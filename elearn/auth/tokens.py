@@ -36,6 +36,11 @@ def issue(user: User, purpose: str) -> str:
     return raw
 
 
+def withdraw(raw: str) -> None:
+    """Delete the link with this token (one that could not be sent)."""
+    db.session.execute(sa.delete(UserToken).where(UserToken.token_hash == _hash(raw)))
+
+
 def issued_within(user: User, purpose: str, seconds: int) -> bool:
     """Whether an unused link for this person and purpose was made in the last `seconds`."""
     return db.session.scalar(sa.select(sa.exists().where(

@@ -83,8 +83,12 @@ def edit(cohort_id: int):
     # "unchanged" (a forged empty form was answered "saved").
     form = forms.CohortDatesForm(obj=cohort if request.method == "GET" else None,
                                  own_id=cohort.id)
-    if request.method == "POST" and changed_since_shown(cohort.name, cohort.starts_on,
-                                                        cohort.ends_on):
+    valid = form.validate_on_submit()
+    # From a page older than the group's last change, even an invalid form is refused as
+    # such: its values may be wrong only because the group changed since.
+    if request.method == "POST" and changed_since_shown(
+            cohort.name, cohort.starts_on, cohort.ends_on,
+            sent=(form.name.data, form.starts_on.data, form.ends_on.data) if valid else None):
         db.session.rollback()
         return render_template("cohorts/create.html", cohort=cohort,
                                form=forms.CohortDatesForm(formdata=None, obj=cohort,
@@ -92,7 +96,7 @@ def edit(cohort_id: int):
                                fixed=services.figures_fixed(cohort),
                                fixed_message=services.fixed_message(),
                                problem=changed_meanwhile()), 409
-    if form.validate_on_submit() and not _overlaps_for_members(cohort, form):
+    if valid and not _overlaps_for_members(cohort, form):
         before = {"name": cohort.name, "starts_on": cohort.starts_on.isoformat(),
                   "ends_on": cohort.ends_on.isoformat()}
         form.populate_obj(cohort)

@@ -78,7 +78,9 @@ def office(office_id: int):
     if form.validate_on_submit():
         serialize("offices")  # as the change does: compared with what it would replace
         db.session.refresh(office)
-        if changed_since_shown(office.name, office.kind, office.parent_id):
+        parent = services.by_code(form.parent.data)
+        if changed_since_shown(office.name, office.kind, office.parent_id,
+                               sent=(form.name.data, form.kind.data, parent and parent.id)):
             db.session.rollback()
             form = _edit_form(office, stored=True)
             stale, status = changed_meanwhile(), 409
