@@ -314,6 +314,13 @@ def test_invitation_goes_by_mail_when_smtp_is_configured(app, client, admin, mak
     assert "wurde an neu@test.example geschickt" in page and "/passwort/neu/" not in page
     [(to, subject, body)] = sent
     assert to == "neu@test.example" and "/passwort/neu/" in body and "7 Tage" in body
+    # German first, then an English copy: the person's language is not known yet, and a
+    # colleague who reads English better meets the platform first here.
+    german, english = body.split("\n--- English ---\n")
+    assert german.startswith("Guten Tag") and english.lstrip().startswith("Hello")
+    link = re.search(r"\S+/passwort/neu/\S+", german).group(0)
+    assert link in english and "valid for 7 days" in english
+    assert body.count("\n-- \n") == 1  # one signature, at the end
     # By mail only the person sees the link: a password they have stays theirs.
     person.set_password("Altes-Passwort-2026")
     db.session.commit()

@@ -127,26 +127,33 @@ def invite_new(users: list[User], actor) -> list[tuple[User, Delivery]]:
 
 
 def _invitation(user: User, link: str) -> tuple[str, str]:
-    """Subject and text of an invitation, in German: for the person invited, whose language
-    is unknown, not in the administrator's. Someone who has a password is sent a link to
-    set a new one, not told that an account was made for them."""
-    with force_locale("de"):
-        if user.password_hash is not None:
-            return _("Neues Passwort für den Digitalisierungsführerschein"), mail.signed(_(
-                "Guten Tag %(name)s,\n\ndie Administration der Lernplattform "
-                "„Digitalisierungsführerschein“ hat Ihnen einen Link geschickt, mit dem Sie "
-                "ein neues Passwort festlegen (gültig 7 Tage, nur einmal nutzbar):\n\n"
-                "%(link)s\n\nIhr bisheriges Passwort gilt weiter, bis Sie ein neues "
-                "festlegen. Sie melden sich mit Ihrer E-Mail-Adresse %(email)s an.\n",
-                name=user.display_name, link=link, email=user.email))
-        return _("Ihr Zugang zum Digitalisierungsführerschein"), mail.signed(_(
-            "Guten Tag %(name)s,\n\nfür Sie wurde ein Zugang zur Lernplattform "
-            "„Digitalisierungsführerschein“ der Verwaltung %(city)s eingerichtet. Bitte "
-            "legen Sie über diesen Link Ihr Passwort fest (gültig 7 Tage, nur einmal "
-            "nutzbar):\n\n%(link)s\n\nSie melden sich dann mit Ihrer E-Mail-Adresse "
-            "%(email)s an.\n",
-            name=user.display_name, city=current_app.config["CITY_NAME"], link=link,
-            email=user.email))
+    """Subject and text of an invitation, in German with an English copy below: for the person
+    invited, whose language is unknown, not in the administrator's (a colleague who reads
+    English better meets the platform first here). Someone who has a password is sent a link
+    to set a new one, not told that an account was made for them."""
+    texts = []
+    for language in ("de", "en"):
+        with force_locale(language):
+            if user.password_hash is not None:
+                subject, body = _("Neues Passwort für den Digitalisierungsführerschein"), _(
+                    "Guten Tag %(name)s,\n\ndie Administration der Lernplattform "
+                    "„Digitalisierungsführerschein“ hat Ihnen einen Link geschickt, mit dem Sie "
+                    "ein neues Passwort festlegen (gültig 7 Tage, nur einmal nutzbar):\n\n"
+                    "%(link)s\n\nIhr bisheriges Passwort gilt weiter, bis Sie ein neues "
+                    "festlegen. Sie melden sich mit Ihrer E-Mail-Adresse %(email)s an.\n",
+                    name=user.display_name, link=link, email=user.email)
+            else:
+                subject, body = _("Ihr Zugang zum Digitalisierungsführerschein"), _(
+                    "Guten Tag %(name)s,\n\nfür Sie wurde ein Zugang zur Lernplattform "
+                    "„Digitalisierungsführerschein“ der Verwaltung %(city)s eingerichtet. Bitte "
+                    "legen Sie über diesen Link Ihr Passwort fest (gültig 7 Tage, nur einmal "
+                    "nutzbar):\n\n%(link)s\n\nSie melden sich dann mit Ihrer E-Mail-Adresse "
+                    "%(email)s an.\n",
+                    name=user.display_name, city=current_app.config["CITY_NAME"], link=link,
+                    email=user.email)
+            texts.append((subject, body))
+    (subject, german), (_subject, english) = texts
+    return subject, mail.signed(f"{german}\n--- English ---\n\n{english}")
 
 
 def after_answer(response, work: Callable[[], None]) -> None:
