@@ -1286,6 +1286,10 @@ def test_survey_after_a_module_is_anonymous_and_once_only(client, auth, cohort, 
     assert bad_item.status_code == 422 and 'href="#useful-1"' in page(bad_item)
     assert ("Bitte wählen Sie bei „Die Inhalte sind für meine Arbeit nützlich.“ einen der "
             "angebotenen Einträge.") in page(bad_item)  # said, and about which question
+    # Only blanks: no offered answer either (a space counted as "none" and reached int(): 500).
+    for blank in (" ", "\t", "\u00a0"):
+        spaced = survey(client, url, rating="3", item_useful=blank)
+        assert spaced.status_code == 422 and 'href="#useful-1"' in page(spaced)
     done = survey(client, url, rating="4", item_useful="3", item_pace="2", comment=" Gut. ")
     assert done.status_code == 303
     response = db.session.scalars(sa.select(SurveyResponse)).one()

@@ -481,6 +481,19 @@ def test_an_old_form_sent_after_the_attempt_was_submitted_says_what_became_of_it
     assert "Bestanden mit 100 %" in page
 
 
+def test_a_quiz_form_with_a_mode_the_page_never_writes_is_refused(logged_in):
+    """Not "changed in another window" (409): the page writes "study" or "test_out"."""
+    url = start(logged_in)
+    form = {**answers(logged_in, url, ALL_RIGHT), "csrf_token": csrf_token(logged_in, "/")}
+    for forged in ("", "x" * 10_000, "STUDY"):
+        assert logged_in.post(url, data={**form, "mode": forged}).status_code == 400
+    # HEAD answers as GET does; it hands nothing in (it passes no form check).
+    head = logged_in.open(url, method="HEAD", data=form)
+    assert head.status_code == 200
+    db.session.expire_all()
+    assert [a.submitted_at for a in _attempts()] == [None]
+
+
 def test_a_double_click_on_hand_in_does_not_say_the_answers_came_too_late(logged_in):
     """The same answers sent twice (a double click): "already handed in, the first result
     counts" above the result read as if the answers had been lost."""

@@ -146,6 +146,8 @@ class SurveyForm(FlaskForm):
                                 "Der Kommentar ist zu lang (höchstens 2000 Zeichen)."))])
 
 
+# Left out: no answer. Only "" is left out: Optional's default also took a space for none,
+# and cleared the choice's own error, so " " reached int() (500).
 for _key, _text in ITEMS.items():
-    setattr(SurveyForm, f"item_{_key}", RadioField(_text, choices=AGREEMENT,
-                                                    validators=[Optional()]))
+    setattr(SurveyForm, f"item_{_key}", RadioField(
+        _text, choices=AGREEMENT, validators=[Optional(strip_whitespace=False)]))

@@ -70,19 +70,22 @@ def attempt(attempt_id: int):
     questions = services.results(attempt)
     from ..cohorts import activity
 
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # HEAD answers as GET would, it hands nothing in
         study_session = activity.open_session(current_user, course, attempt.module.slug)
         db.session.commit()
         given, raw = _draft(attempt)
         return render_template("quiz/attempt.html", attempt=attempt, questions=questions,
                                missing=[], not_numbers=[], repeated=[], given=given, raw=raw,
                                study_session=study_session, module_open=module_open)
+    shown = request.form.get("mode", attempt.mode)
     try:
+        if shown not in MODES:  # the page writes one of them: anything else is forged
+            raise services.TamperedAnswers("mode")
         answers, missing, not_numbers, repeated = services.parse_answers(attempt, request.form)
     except services.TamperedAnswers:
         return render_error(400, _("Die Antworten passen nicht zu den Fragen dieses Versuchs. "
                                    "Es wurde nichts gespeichert."))
-    if request.form.get("mode", attempt.mode) != attempt.mode:
+    if shown != attempt.mode:
         # Shown as a study quiz, turned into a placement test by a start in another tab (or
         # the other way round): handed in, it would have counted as what the page did not say.
         study_session = activity.open_session(current_user, course, attempt.module.slug)
