@@ -126,11 +126,17 @@ def test_attempt_details_go_in_whole_weeks_so_the_weekly_statistics_hold_still(s
     from elearn.privacy import services as privacy
     from elearn.quiz import statistics
 
+    # The cutoff is a week's start (as the statistics' steps), 358 to 365 days back: 51 weeks
+    # before this week's Monday on most days, 52 on a Monday (365 days reach back further).
+    # The test once fixed 51 weeks and failed every Monday.
     monday = statistics.week_start()
+    cutoff = statistics.details_cutoff(365)
+    assert (monday - cutoff) % timedelta(weeks=1) == timedelta(0)
+    assert timedelta(days=358) <= privacy.utcnow() - cutoff <= timedelta(days=365)
     module = synced[1].modules[0]
     person = make_user()
-    ages = {"in the weeks kept": monday - timedelta(weeks=51) + timedelta(hours=1),
-            "older": monday - timedelta(weeks=51) - timedelta(hours=1)}
+    ages = {"in the weeks kept": cutoff + timedelta(hours=1),
+            "older": cutoff - timedelta(hours=1)}
     for when in ages.values():
         attempt = Attempt(user_id=person.id, module_id=module.id, mode="study", drawn=[],
                           answers={"einfach": 0}, passed=True, score_percent=100,
