@@ -624,11 +624,19 @@ def test_the_module_read_beside_its_quiz_counts_once(synced, make_user):
     for seconds in (30, 40, 60, 70, 90, 100):
         activity.beat(module if seconds % 20 else quiz, now=T0 + timedelta(seconds=seconds))
     assert quiz.active_seconds == 90 and quiz.beats == 6  # from 10 s to 100 s, once
-    # A page of another module does not beat for this one.
+    # A page of another module does not beat for this one, nor a module of the same name in
+    # another course.
     other = activity.open_session(person, course, "02-zweites-modul",
                                   now=T0 + timedelta(seconds=110))
     activity.beat(quiz, now=T0 + timedelta(seconds=120))
     assert other.active_seconds == 0 and other.beats == 0
+    from elearn.catalog import services as catalog_services
+
+    other_course = catalog_services.get_course("fragetypen")[0]
+    namesake = activity.open_session(person, other_course, "01-erstes-modul",
+                                     now=T0 + timedelta(seconds=130))
+    activity.beat(quiz, now=T0 + timedelta(seconds=140))
+    assert namesake.active_seconds == 0 and namesake.beats == 0
 
 
 def test_a_session_is_capped(synced, make_user):

@@ -34,7 +34,9 @@ def history(app, client, auth, learner, synced_tracks):
 
 def test_my_data_page_and_json_download(client, history):
     page = client.get("/konto/daten").get_data(as_text=True)
-    assert "Mein Konto" in page and "learner@test.example" in page and "P-0815" in page
+    # named by its heading, not only by the header's link (on every page)
+    assert '<h1 class="kern-heading-large">Mein Konto</h1>' in page
+    assert "learner@test.example" in page and "P-0815" in page
     assert "2 Quizversuche" in page and "2 Zertifikate" in page  # the course and the track
     response = client.get("/konto/daten.json")
     assert response.mimetype == "application/json"

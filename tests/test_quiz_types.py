@@ -139,6 +139,8 @@ def test_gift_quiz_is_served_and_graded(logged_in):
     # (beside "Richtig beantwortet", an answer "Falsch" read as the verdict).
     assert '<span class="kern-badge kern-badge--danger">Falsch beantwortet</span>' in result
     assert "Ihre Antwort: „Stimmt“" in result and "Ihre Antwort: „Richtig“" not in result
+    # and what is right, in the same words: the statement is false
+    assert "„Stimmt“ · Die Aussage stimmt nicht.</p>" in result
 
 
 QUIZ = {"draw": None, "shuffle": True, "questions": [
