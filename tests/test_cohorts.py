@@ -223,12 +223,16 @@ def test_the_start_page_links_the_running_groups_a_lead_leads(client, auth, coho
     today = local_today()
     running = create_cohort(name="Pilot läuft", track=synced_tracks, starts_on=today,
                             ends_on=today + timedelta(days=30), leads=[lead])
+    later = create_cohort(name="Pilot später", track=synced_tracks,
+                          starts_on=today + timedelta(days=1),
+                          ends_on=today + timedelta(days=30), leads=[lead])
     db.session.commit()
     auth.login(email="lead@test.example")
     home = page(client.get("/"))
     assert "Lerngruppen, die Sie leiten" in home
     assert f'<a class="kern-link" href="/kohorten/{running.id}">Pilot läuft</a>' in home
     assert f'href="/kohorten/{cohort.id}"' not in home  # ended in April
+    assert f'href="/kohorten/{later.id}"' not in home  # not begun yet
     auth.logout()
     make_user(email="other@test.example")
     auth.login(email="other@test.example")
