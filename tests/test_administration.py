@@ -334,6 +334,9 @@ def test_invitation_goes_by_mail_when_smtp_is_configured(app, client, admin, mak
     # Someone who has a password is not told that an account was made for them.
     assert subject == "Neues Passwort für den Digitalisierungsführerschein"
     assert body.startswith("Guten Tag Erika") and "7 Tage" in body
+    # the signature too, below both texts (it followed the administrator's English pages)
+    assert body.endswith("\n-- \nLernplattform „Digitalisierungsführerschein“ der Verwaltung "
+                         "Teststadt\n")
     assert "Ihr bisheriges Passwort gilt weiter, bis Sie ein neues festlegen." in body
     assert "eingerichtet" not in body
     first_body = sent[0][2]  # the first, to a person without a password

@@ -487,11 +487,16 @@ def test_a_quiz_form_with_a_mode_the_page_never_writes_is_refused(logged_in):
     form = {**answers(logged_in, url, ALL_RIGHT), "csrf_token": csrf_token(logged_in, "/")}
     for forged in ("", "x" * 10_000, "STUDY"):
         assert logged_in.post(url, data={**form, "mode": forged}).status_code == 400
-    # HEAD answers as GET does; it hands nothing in (it passes no form check).
+    # HEAD answers as GET does; it hands nothing in (it passes no form check) and writes no
+    # learning time (a link checker's HEAD closed and opened study sessions).
+    from elearn.cohorts.models import StudySession
+
+    sessions = db.session.scalar(sa.select(sa.func.count()).select_from(StudySession))
     head = logged_in.open(url, method="HEAD", data=form)
     assert head.status_code == 200
     db.session.expire_all()
     assert [a.submitted_at for a in _attempts()] == [None]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(StudySession)) == sessions
 
 
 def test_a_double_click_on_hand_in_does_not_say_the_answers_came_too_late(logged_in):

@@ -153,7 +153,8 @@ def _invitation(user: User, link: str) -> tuple[str, str]:
                     email=user.email)
             texts.append((subject, body))
     (subject, german), (_subject, english) = texts
-    return subject, mail.signed(f"{german}\n--- English ---\n\n{english}")
+    with force_locale("de"):  # the signature as the text above it, whatever the admin's pages
+        return subject, mail.signed(f"{german}\n--- English ---\n\n{english}")
 
 
 def after_answer(response, work: Callable[[], None]) -> None:
@@ -218,7 +219,7 @@ def prepare_reset(user: User) -> Callable[[], None]:
                                     "the link just mailed stays the one", person,
                                     RESET_PAUSE_SECONDS)
                     return
-                raw = tokens.issue(found, RESET)
+                raw = tokens.issue(found, RESET, replace=False)
                 link = password_link(raw, root)
                 email, name, has_password = (found.email, found.display_name,
                                              found.password_hash is not None)
@@ -237,16 +238,20 @@ def prepare_reset(user: User) -> Callable[[], None]:
                 _("Wenn nicht, können Sie diese Nachricht ignorieren."))
             body = mail.signed(body)
             subject = _("Neues Passwort für den Digitalisierungsführerschein")
-            if not _deliver(email, person, subject, body):
-                # Not sent: a request again a moment later must get a new one, not wait for
-                # a mail that never left (RESET_PAUSE_SECONDS).
-                try:
+            # Mailed: the older links stop working (the newest mail's is the one). Not sent:
+            # this one goes, the older ones stay, and a request again a moment later gets a
+            # new one rather than waiting for a mail that never left (RESET_PAUSE_SECONDS).
+            mailed = _deliver(email, person, subject, body)
+            try:
+                if mailed:
+                    tokens.replace_older(person, RESET, raw)
+                else:
                     tokens.withdraw(raw)
-                    db.session.commit()
-                except SQLAlchemyError:
-                    db.session.rollback()
-                    app.logger.exception("Could not withdraw an unsent password link for "
-                                         "person %s", person)
+                db.session.commit()
+            except SQLAlchemyError:
+                db.session.rollback()
+                app.logger.exception("Could not settle the password links of person %s",
+                                     person)
 
     return deliver
 

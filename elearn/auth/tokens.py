@@ -21,19 +21,30 @@ def _hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def issue(user: User, purpose: str) -> str:
-    """A new token for this person and purpose; returns the raw token (for the link only)."""
+def issue(user: User, purpose: str, replace: bool = True) -> str:
+    """A new token for this person and purpose; returns the raw token (for the link only).
+    Without `replace` the older open ones stay until `replace_older` (once the new one has
+    been mailed: a failed mail must not leave the person without the link mailed before)."""
     if purpose not in LIFETIMES:
         raise ValueError(f"unknown token purpose {purpose!r}")
-    db.session.execute(sa.delete(UserToken).where(
-        UserToken.user_id == user.id, UserToken.purpose == purpose,
-        UserToken.used_at.is_(None)))
+    if replace:
+        replace_older(user.id, purpose, None)
     raw = secrets.token_urlsafe(32)
     now = utcnow()
     db.session.add(UserToken(user_id=user.id, purpose=purpose, token_hash=_hash(raw),
                              created_at=now, expires_at=now + LIFETIMES[purpose]))
     db.session.flush()
     return raw
+
+
+def replace_older(user_id: int, purpose: str, raw: str | None) -> None:
+    """Delete the person's open links for this purpose, except the one with this token."""
+    query = sa.delete(UserToken).where(UserToken.user_id == user_id,
+                                       UserToken.purpose == purpose,
+                                       UserToken.used_at.is_(None))
+    if raw is not None:
+        query = query.where(UserToken.token_hash != _hash(raw))
+    db.session.execute(query)
 
 
 def withdraw(raw: str) -> None:

@@ -70,9 +70,11 @@ def attempt(attempt_id: int):
     questions = services.results(attempt)
     from ..cohorts import activity
 
-    if request.method in ("GET", "HEAD"):  # HEAD answers as GET would, it hands nothing in
-        study_session = activity.open_session(current_user, course, attempt.module.slug)
-        db.session.commit()
+    if request.method in ("GET", "HEAD"):  # HEAD answers as GET would; it writes nothing
+        study_session = None
+        if request.method == "GET":
+            study_session = activity.open_session(current_user, course, attempt.module.slug)
+            db.session.commit()
         given, raw = _draft(attempt)
         return render_template("quiz/attempt.html", attempt=attempt, questions=questions,
                                missing=[], not_numbers=[], repeated=[], given=given, raw=raw,
