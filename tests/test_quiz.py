@@ -943,3 +943,35 @@ def test_a_quiz_refused_for_a_missing_answer_keeps_counting_learning_time(logged
     refused = logged_in.post(url, data={"q-einfach": answers(logged_in, url, ALL_RIGHT)[
         "q-einfach"], "csrf_token": csrf_token(logged_in, "/")})
     assert refused.status_code == 422 and 'id="activity"' in refused.get_data(as_text=True)
+
+
+def test_a_placement_test_started_between_the_check_and_the_hand_in_is_not_graded_as_it(
+        logged_in, monkeypatch):
+    """The mode was checked, then the other tab's start changed it before the hand-in (on
+    PostgreSQL two requests run at once): the hand-in graded the attempt as the placement test
+    the page never showed. The hand-in itself now requires the mode shown."""
+    url = start(logged_in)
+    form = {**answers(logged_in, url, ALL_WRONG), "mode": "study",
+            "csrf_token": csrf_token(logged_in, "/")}
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from elearn.quiz import services
+
+    parse = services.parse_answers
+
+    def the_other_tab_starts_meanwhile(attempt, sent):
+        # What the other request writes and commits; this request read "study" before.
+        db.session.execute(sa.update(Attempt).where(Attempt.id == attempt.id)
+                           .values(mode="test_out").execution_options(synchronize_session=False))
+        db.session.commit()
+        set_committed_value(attempt, "mode", "study")
+        return parse(attempt, sent)
+
+    monkeypatch.setattr(services, "parse_answers", the_other_tab_starts_meanwhile)
+    sent = logged_in.post(url, data=form)
+    monkeypatch.undo()
+    assert sent.status_code == 409
+    assert "Nicht abgegeben: Zu diesem Modul haben Sie inzwischen den Einstufungstest " \
+           "begonnen" in sent.get_data(as_text=True)
+    db.session.expire_all()
+    assert [(a.mode, a.submitted_at) for a in _attempts()] == [("test_out", None)]

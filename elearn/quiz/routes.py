@@ -88,14 +88,7 @@ def attempt(attempt_id: int):
         return render_error(400, _("Die Antworten passen nicht zu den Fragen dieses Versuchs. "
                                    "Es wurde nichts gespeichert."))
     if shown != attempt.mode:
-        # Shown as a study quiz, turned into a placement test by a start in another tab (or
-        # the other way round): handed in, it would have counted as what the page did not say.
-        study_session = activity.open_session(current_user, course, attempt.module.slug)
-        db.session.commit()
-        return render_template("quiz/attempt.html", attempt=attempt, questions=questions,
-                               missing=[], not_numbers=[], repeated=[], given=answers,
-                               raw=request.form, study_session=study_session,
-                               module_open=module_open, mode_changed=True), 409
+        return _mode_changed(attempt, course, questions, answers, module_open)
     if missing or not_numbers or repeated:
         # The time spent completing the answers counts, as on the first showing.
         study_session = activity.open_session(current_user, course, attempt.module.slug)
@@ -104,15 +97,40 @@ def attempt(attempt_id: int):
                                missing=missing, not_numbers=not_numbers, repeated=repeated,
                                given=answers, raw=request.form, study_session=study_session,
                                module_open=module_open), 422
-    if services.submit(attempt, answers):
+    if services.submit(attempt, answers, mode=shown):
         activity.close_sessions(current_user)  # without a script, the quiz time counts now
         db.session.commit()
     else:
         db.session.rollback()
+        if _changed_while_checked(attempt_id, shown):
+            fresh = db.session.get(Attempt, attempt_id)
+            return _mode_changed(fresh, course, services.results(fresh), answers, module_open)
         if _other_answers(attempt, attempt_id):
             flash(_("Dieser Versuch war bereits abgegeben; das erste Ergebnis gilt."), "info")
     # Not attempt.id: after the rollback it is read again, and an erasure deletes open attempts.
     return redirect(url_for("quiz.result", attempt_id=attempt_id), code=303)
+
+
+def _mode_changed(attempt, course, questions, answers, module_open):
+    """Shown as a study quiz, turned into a placement test by a start in another tab (or the
+    other way round): handed in, it would have counted as what the page did not say. The
+    page comes again as what the attempt now is, with the answers kept."""
+    from ..cohorts import activity
+
+    study_session = activity.open_session(current_user, course, attempt.module.slug)
+    db.session.commit()
+    return render_template("quiz/attempt.html", attempt=attempt, questions=questions,
+                           missing=[], not_numbers=[], repeated=[], given=answers,
+                           raw=request.form, study_session=study_session,
+                           module_open=module_open, mode_changed=True), 409
+
+
+def _changed_while_checked(attempt_id: int, shown: str) -> bool:
+    """Whether the attempt is still open in another mode than the page showed: the start in
+    another tab came between the check above and the hand-in."""
+    return db.session.execute(sa.select(Attempt.id).where(
+        Attempt.id == attempt_id, Attempt.submitted_at.is_(None),
+        Attempt.mode != shown)).first() is not None
 
 
 def _other_answers(attempt, attempt_id: int) -> bool:

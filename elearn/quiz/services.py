@@ -438,8 +438,10 @@ def score_percent(points: float, questions: int) -> float:
     return math.floor(1000 * points / questions + 1e-6) / 10
 
 
-def submit(attempt: Attempt, answers: dict) -> bool:
-    """Grade and store the one result of this attempt. False if it was already submitted."""
+def submit(attempt: Attempt, answers: dict, mode: str | None = None) -> bool:
+    """Grade and store the one result of this attempt. False if it was already submitted, or
+    if `mode` is given and the attempt is no longer in it (a start in another tab changed it
+    after the page's check: it would count as what the page did not say)."""
     questions = _questions_by_id(attempt.module)
     per_question = {d["id"]: score_question(questions[d["id"]], answers.get(d["id"]))
                     for d in attempt.drawn}
@@ -452,9 +454,10 @@ def submit(attempt: Attempt, answers: dict) -> bool:
     # theirs is handed in at the same moment.
     first = sa.and_(Attempt.mode == "study", ~sa.exists().where(_earlier_study(attempt)))
     # A conditional update makes double clicks, replays and second tabs harmless.
+    unchanged = [Attempt.mode == mode] if mode else []
     result = db.session.execute(
         sa.update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
+        .where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None), *unchanged)
         .values(answers=answers, score_percent=score, passed=passed, submitted_at=now,
                 duration_seconds=int((now - attempt.started_at).total_seconds()),
                 first_study=first)
