@@ -251,6 +251,20 @@ def test_login_follows_local_next(client, learner):
     assert response.headers["Location"] == "/kurse"
 
 
+def test_login_follows_no_next_longer_than_a_page_address_may_be(client, auth, learner):
+    """A way back of any length went into the Location header (and into the hidden field of
+    the login page): one over 2,000 characters leads to the start page."""
+    from elearn.security import MAX_NEXT
+
+    longest = "/kurse?" + "x" * (MAX_NEXT - len("/kurse?"))
+    for target, expected in ((longest, longest), (longest + "x", "/")):
+        token = csrf_token(client)
+        response = client.post("/login", query_string={"next": target}, data={
+            "email": learner.email, "password": PASSWORD, "csrf_token": token})
+        assert response.headers["Location"] == expected
+        auth.logout()
+
+
 def test_logout_requires_post_and_ends_session(client, auth, learner):
     auth.login()
     assert client.get("/logout").status_code == 405

@@ -658,7 +658,11 @@ def test_admin_page_validates_days_and_is_for_admins_only(client, auth, holder, 
     assert "eine Anzahl von Tagen zwischen 1 und 90 an" in refused.get_data(as_text=True)
     holder.valid_until = local_today() + timedelta(days=80)
     db.session.commit()
-    assert holder.code in client.get("/verwaltung/zertifikate?tage=90").get_data(as_text=True)
+    listed = client.get("/verwaltung/zertifikate?tage=90").get_data(as_text=True)
+    assert holder.code in listed
+    # Each row is named by its holder (a screen reader says the name with each cell).
+    assert '<th scope="row" class="kern-table__header">Erika Muster1</th>' \
+           '<td class="kern-table__cell" lang="de">Testkurs Digitales Arbeiten</td>' in listed
     # A field for the number of days (there was only ?tage= in the address).
     form = client.get("/verwaltung/zertifikate?tage=80").get_data(as_text=True)
     assert 'name="tage" type="number" min="1" max="90" value="80"' in form

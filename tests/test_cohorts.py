@@ -1484,6 +1484,9 @@ def test_survey_results_only_from_five_answers(client, auth, cohort, make_user):
     text = page(client.get(f"/kohorten/{cohort.id}"))
     assert "5 Rückmeldungen · Bewertung im Mittel 4,0 von 5" in text
     assert "80 %" in text and "Sehr hilfreich" in text
+    # The table says which module it is about (a screen reader lists tables by caption).
+    assert re.search(r'<caption id="survey-1-tabelle" class="kern-title">Zustimmung \(trifft '
+                     r'eher oder voll zu\): <span lang="de">Erstes Modul</span></caption>', text)
 
 
 

@@ -277,7 +277,7 @@ def test_joining_a_group_of_the_full_training_after_finishing_the_short_one_awar
 
 
 def test_certificates_issued_outside_the_groups_before_are_listed_and_revoked_on_request(
-        runner, synced_tracks, make_user):
+        app, runner, synced_tracks, make_user, monkeypatch):
     """Before a track said so, its certificate went to anyone who finished the modules: the
     command lists those (by code) and revokes them only when asked, with a reason."""
     from datetime import date
@@ -310,9 +310,19 @@ def test_certificates_issued_outside_the_groups_before_are_listed_and_revoked_on
     assert refused.exit_code == 1
     db.session.expire_all()
     assert db.session.get(Certificate, early.id).revoked_at is None
+    # With mail, the holder of a revoked one (only they) gets the reason.
+    from .test_administration import _mail_through
+
+    sent = []
+    _mail_through(app, monkeypatch, lambda to, subject, body: sent.append((to, subject, body)))
     done = runner.invoke(args=["certificates", "outside-groups", "--revoke", "--reason",
                                "Nur für Mitglieder der Lerngruppen"])
-    assert done.output.strip() == "revoked 1 certificate"
+    assert done.stdout.strip() == "revoked 1 certificate"
+    assert "holders told by e-mail: 1" in done.stderr
+    [(to, subject, body)] = sent
+    assert to == outsider.email and subject == "Ihr Zertifikat wurde widerrufen"
+    assert f"„Testpfad-Zertifikat“ (Prüfcode {early.code})" in body
+    assert "Grund: Nur für Mitglieder der Lerngruppen\n" in body
     db.session.expire_all()
     assert db.session.get(Certificate, early.id).revoked_reason == \
         "Nur für Mitglieder der Lerngruppen"
