@@ -236,12 +236,30 @@ def test_names_outside_latin1_are_printed(client, auth, make_user, synced):
     assert "Şule Yılmaz" in text
 
 
+def test_without_the_font_the_core_font_prints_german_quotes_and_dashes(
+        client, holder, monkeypatch):
+    """Without DejaVu (the readiness page warns), the built-in font was fed Latin-1: a title
+    such as "Digitallots*in – Grundausbildung" printed its dash as "?". The built-in fonts
+    take Windows-1252, which has – „ “ €; only what lies beyond it becomes "?"."""
+    monkeypatch.setattr("elearn.certificates.pdf.font_path", lambda: None)
+    holder.title = "Grundlagen – „Digitalisierung“ für Ämter"
+    holder.holder_name = "Jürgen Groß-Łukasiewicz"
+    db.session.commit()
+    text = pypdf.PdfReader(io.BytesIO(client.get(f"/zertifikate/{holder.code}.pdf").data)) \
+        .pages[0].extract_text()
+    assert "Grundlagen – „Digitalisierung“ für Ämter" in text
+    assert "Jürgen Groß-?ukasiewicz" in text
+
+
 def test_verification_page_valid_and_says_nothing_more(app, holder, learner):
     anonymous = app.test_client()
     page = anonymous.get(f"/verify/{holder.code}").get_data(as_text=True)
     assert "Dieses Zertifikat ist echt und gültig." in page
     assert "Erika Muster1" in page and "Testkurs Digitales Arbeiten" in page
     assert learner.email not in page and learner.office.name not in page
+    # The code, grouped as on the paper, to compare with what was typed in.
+    assert "Prüfcode</dt><dd class=\"kern-description-list-item__value\">" \
+           f"<code>{grouped(holder.code)}</code>" in page
     assert "gültig" in anonymous.get(f"/verify/{holder.code.lower()}").get_data(as_text=True)
     # A check page whose link was posted somewhere is no search result for the person's name.
     for url in (f"/verify/{holder.code}", "/verify/UNBEKANNT", "/verify"):
@@ -443,6 +461,13 @@ def test_renewal_issues_a_new_certificate_and_keeps_history(client, holder):
     assert old.code in page and new.code in page and "Erneuerung fällig" not in page
     # The old one is marked as renewed, not only as "gültig" beside its renewal.
     assert page.count("erneuert: Es gilt bis zu seinem Ende, danach die Erneuerung") == 1
+    # Once it has ended, it applies no more: it is only "erneuert".
+    old.valid_until = local_today() - timedelta(days=1)
+    db.session.commit()
+    page = client.get("/zertifikate").get_data(as_text=True)
+    assert "Es gilt bis zu seinem Ende" not in page
+    assert re.search(r"abgelaufen</span>\s*Ausgestellt am [0-9.]+ · gültig bis [0-9.]+\s*"
+                     r"· erneuert</p>", page)
     assert "Erneuerung fällig" not in client.get("/kurse/demo-kurs").get_data(as_text=True)
     assert "Bestehen Sie das Quiz jedes Moduls noch einmal" not in client.get("/").get_data(
         as_text=True)

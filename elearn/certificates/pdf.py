@@ -48,12 +48,13 @@ def render(certificate: Certificate, *, city: str, verify_url: str) -> bytes:
     if font:
         pdf.add_font("Text", "", font)
         family = "Text"
-    else:  # Latin-1 core font: enough for German, not for every name
+    else:  # a core font in Windows-1252 (WinAnsi): German with – „ “, not every name
         family = "Helvetica"
+        pdf.core_fonts_encoding = "windows-1252"
 
     def printable(text: str) -> str:
         if family == "Helvetica":
-            return text.encode("latin-1", "replace").decode("latin-1")
+            return text.encode("windows-1252", "replace").decode("windows-1252")
         return text
 
     def height(text: str, size: float, gap: float) -> float:
