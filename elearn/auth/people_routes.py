@@ -168,13 +168,7 @@ def new_quiz_round(user_id: int):
     if chosen is None:
         problem = _("Bitte wählen Sie ein Modul aus der Liste.")
         return _detail(user, 422, problem=problem, round_problem=problem)
-    try:
-        quiz.new_round(user, *chosen, current_user)
-    except quiz.NoRound as refused:
-        db.session.rollback()
-        # The module chosen stays chosen, and the message stands at the list too.
-        return _detail(user, 409, problem=str(refused), round_problem=str(refused),
-                       round_module=chosen[1].id)
+    quiz.new_round(user, *chosen, current_user)
     db.session.commit()
     flash(_("%(name)s hat im Modul „%(module)s“ wieder alle Versuche.",
             name=user.display_name, module=chosen[1].title), "success")
