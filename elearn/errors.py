@@ -23,7 +23,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
-from .security import MAX_NEXT
+from .security import MAX_NEXT, logged_path
 
 
 def _size(limit: int) -> str:
@@ -142,7 +142,7 @@ def _handle_csrf(error: CSRFError):
     db.session.rollback()
     # Two set-up faults refuse every form, the login too, and the page can only say "expired":
     # the log names the check that failed, and what to look at.
-    current_app.logger.warning("Form refused (%s %s): %s%s", request.method, request.path,
+    current_app.logger.warning("Form refused (%s %s): %s%s", request.method, logged_path(),
                                error.description, _csrf_hint(error.description))
     return render_error(
         400,
@@ -193,7 +193,7 @@ def _handle_unexpected(error: Exception):
             "The database lacks a table or column of this version (%s): run `flask --app wsgi "
             "db upgrade`.", database_problem(error))
     # Which page failed: the traceback alone did not say (the access log is off by default).
-    where = f" ({request.method} {request.path})" if has_request_context() else ""
+    where = f" ({request.method} {logged_path()})" if has_request_context() else ""
     if isinstance(error, DBAPIError):
         # The driver's message may quote a row's values (PostgreSQL's "DETAIL: Failing row
         # contains (…, ada@…)"); statement values are hidden anyway (hide_parameters). The log
@@ -294,7 +294,7 @@ def _handle_operational(error: OperationalError | PoolTimeout):
     except (DBAPIError, PoolTimeout):  # the connection went with the database
         db.session.close()
     current_app.logger.warning("Database unavailable (%s %s answered 503): %s",
-                               request.method, request.path, database_problem(error))
+                               request.method, logged_path(), database_problem(error))
     # The page must not ask the database who is logged in: it shows the header of someone
     # logged out (the session cookie itself is left as it is).
     from .extensions import login_manager

@@ -9,7 +9,7 @@ from flask import Flask, current_app, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, HTTPException
 from wtforms.validators import ValidationError
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -67,11 +67,28 @@ class SessionInterface(SecureCookieSessionInterface):
                 "A session cookie did not verify (%s %s): it was signed with another SECRET_KEY "
                 "or altered; that browser starts logged out. If this happens for many people, "
                 "check that every app server has the same SECRET_KEY.",
-                request.method, request.path)
+                request.method, logged_path())
             return self.session_class()
 
 
 MAX_NEXT = 2000
+
+# Parts of an address that are a secret: a password link's token opens the account, a
+# certificate's code its holder's name.
+SECRET_ARGUMENTS = {"token", "code"}
+
+
+def logged_path() -> str:
+    """The request's path as the log may keep it: its route's pattern (`/passwort/neu/<token>`)
+    where the address holds a secret, for whoever reads the log could use it."""
+    rule = request.url_rule
+    if rule is None:  # not matched yet (opening the session), or no route
+        try:
+            rule, _args = current_app.url_map.bind_to_environ(request.environ).match(
+                method=request.method, return_rule=True)
+        except HTTPException:  # no such page: nothing a route would take as a secret
+            return request.path
+    return rule.rule if SECRET_ARGUMENTS & rule.arguments else request.path
 
 
 def local_path(target: str | None, fallback: str) -> str:

@@ -221,3 +221,34 @@ def test_a_password_link_used_while_a_new_one_is_sent_ends_in_no_deadlock(app, c
     assert response.status_code == 404  # the link was replaced first: the new one counts
     assert db.session.scalar(sa.select(sa.func.count()).select_from(UserToken).where(
         UserToken.user_id == learner.id, UserToken.used_at.is_(None))) == 1
+
+
+def test_the_log_keeps_no_password_link_nor_certificate_code(app, client, make_user, caplog):
+    """A link opened with a cookie signed by another key (app servers with different keys),
+    or its form sent after the form's token expired, wrote the link's address to the log as
+    the path: whoever reads the log could set the person's password with it. The log keeps
+    the route's pattern where the address holds a secret."""
+    import logging
+
+    person = make_user(email="neu@test.example")
+    token = tokens.issue(person, INVITE)
+    db.session.commit()
+    link = f"/passwort/neu/{token}"
+    caplog.set_level(logging.INFO, logger=app.logger.name)
+    client.set_cookie("session", "eyJfZnJlc2giOmZhbHNlfQ.forged.signature")
+    assert client.get(link).status_code == 200
+    refused = client.post(link, data={"password": "Ein-langes-Passwort-2026",
+                                      "confirm": "Ein-langes-Passwort-2026"})
+    assert refused.status_code == 400
+    assert client.get("/verify/ABCDEFGHIJKLMNOPQRSTUVWX").status_code == 404
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "A session cookie did not verify (GET /passwort/neu/<token>)" in logged
+    assert "Form refused (POST /passwort/neu/<token>)" in logged
+    assert token not in logged
+    # Other paths are logged as they are: they say which page it was.
+    client.set_cookie("session", "eyJfZnJlc2giOmZhbHNlfQ.forged.signature")
+    client.get("/kurse")
+    assert "A session cookie did not verify (GET /kurse)" in "\n".join(
+        r.getMessage() for r in caplog.records)
+    # The link still works: it was never used.
+    assert "Passwort festlegen" in client.get(link).get_data(as_text=True)
