@@ -272,6 +272,9 @@ def test_privacy_notice_names_every_stored_detail_and_how_long_it_is_kept(client
     # HR report, which publishes it on purpose.
     assert "(etwa: 13 Beschäftigte, 13 haben begonnen). Wer weiß, wer dort arbeitet, weiß " \
         "dann: Jede und jeder von ihnen hat begonnen." in stored
+    # The server's own log (person numbers, no links) and who decides how long it is kept.
+    assert "Ein technisches Protokoll des Servers mit Fehlern und Betriebsmeldungen" in stored
+    assert "Das technische Protokoll des Servers: so lange, wie der IT-Betrieb es" in kept
     # Someone who can no longer log in is told how to get the file.
     assert "Können Sie sich nicht mehr anmelden, etwa weil Ihr Zugang deaktiviert ist, " \
         "beantragen Sie dieselbe Datei" in kept
