@@ -34,9 +34,9 @@ def _secret_key(instance_path: str) -> str:
                          "-c 'import secrets; print(secrets.token_hex(32))'.") from None
 
 
-def database_url(instance_path: str) -> str:
-    """DATABASE_URL with the psycopg 3 driver, or SQLite in the instance folder."""
-    url = os.environ.get("DATABASE_URL", "")
+def database_url(instance_path: str, url: str | None = None) -> str:
+    """DATABASE_URL (or `url`) with the psycopg 3 driver, or SQLite in the instance folder."""
+    url = os.environ.get("DATABASE_URL", "") if url is None else url
     if not url:
         return "sqlite:///" + str(Path(instance_path) / "elearn.sqlite")
     # Hosting platforms often hand out postgres:// URLs; SQLAlchemy wants a driver name.

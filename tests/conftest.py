@@ -16,6 +16,11 @@ from flask import has_app_context
 from flask.testing import FlaskClient
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123")
+# The tests empty the database they run on. They take it from TEST_DATABASE_URL only and forget
+# DATABASE_URL: run in a shell where production's was exported, they emptied production.
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+os.environ.pop("DATABASE_URL", None)
+ON_POSTGRESQL = bool(TEST_DATABASE_URL)
 
 from elearn import create_app  # noqa: E402
 from elearn.auth import models as auth_models  # noqa: E402
@@ -66,11 +71,12 @@ def _password_links_mailed_before_the_test_goes_on(monkeypatch):
 
 
 def _database_url_for_tests(tmp_path_factory) -> str:
-    """PostgreSQL when DATABASE_URL is set (CI runs the suite a second time so), else SQLite."""
-    if os.environ.get("DATABASE_URL"):
+    """PostgreSQL when TEST_DATABASE_URL is set (CI runs the suite a second time so), else
+    SQLite in a temporary folder."""
+    if TEST_DATABASE_URL:
         from elearn.config import database_url
 
-        return database_url("")
+        return database_url("", TEST_DATABASE_URL)
     return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
 
 

@@ -2,7 +2,6 @@
 and the upload of HR's people list."""
 
 import io
-import os
 import re
 
 import pytest
@@ -13,7 +12,7 @@ from elearn.auth.models import User, UserToken
 from elearn.extensions import db
 from elearn.org.models import Office
 
-from .conftest import csrf_token
+from .conftest import ON_POSTGRESQL, csrf_token
 
 HEADER = "Personalnummer;Vorname;Nachname;E-Mail;Amt"
 
@@ -926,7 +925,7 @@ def test_two_codes_differing_in_case_sent_at_once_make_one_office(app, admin, ma
         "ab3", "rc1", "rc2"]
 
 
-@pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
+@pytest.mark.skipif(not ON_POSTGRESQL,
                     reason="SQLite lets one transaction write at a time: the interleaving "
                            "needs a database server's row and advisory locks")
 def test_two_renames_at_once_are_logged_one_after_the_other(app, client, admin, make_office):

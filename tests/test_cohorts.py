@@ -1,7 +1,6 @@
 """Cohorts: membership, active time, dashboard figures, comparison, surveys and access."""
 
 import io
-import os
 import re
 import statistics
 from datetime import date, datetime, timedelta
@@ -27,7 +26,7 @@ from elearn.i18n import local_today
 from elearn.org.models import utcnow
 from elearn.quiz.models import Attempt
 
-from .conftest import csrf_token, repeated_ids, statements_of
+from .conftest import ON_POSTGRESQL, csrf_token, repeated_ids, statements_of
 from .test_quiz import ALL_RIGHT, start, submit
 
 T0 = datetime(2026, 3, 2, 9, 0, 0)
@@ -350,7 +349,7 @@ def test_create_cohort_checks_dates_and_track(client, auth, admin, synced_tracks
     assert db.session.scalar(sa.select(AuditEntry.action)) == "cohort_created"
 
 
-@pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
+@pytest.mark.skipif(not ON_POSTGRESQL,
                     reason="SQLite lets one transaction write at a time: the sync holds the "
                            "database until it ends, and this interleaving cannot occur")
 def test_a_group_formed_while_a_sync_retires_its_track_is_refused(
@@ -464,7 +463,7 @@ def test_admin_changes_name_and_dates_and_the_due_dates_follow(client, auth, coh
     assert twice.status_code == 303
 
 
-@pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
+@pytest.mark.skipif(not ON_POSTGRESQL,
                     reason="SQLite lets one transaction write at a time: the interleaving "
                            "needs a database server's advisory locks")
 def test_two_edits_of_a_group_at_once_are_logged_one_after_the_other(app, client, auth, cohort,
@@ -566,7 +565,7 @@ def test_a_lead_reads_but_cannot_change_who_is_in_the_group(client, auth, cohort
 
 # --- active learning time ---------------------------------------------------------------------
 
-@pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
+@pytest.mark.skipif(not ON_POSTGRESQL,
                     reason="SQLite lets one transaction write at a time: the page view that "
                            "wrote first holds the database until it ends")
 def test_two_page_views_at_once_leave_one_study_session_open(app, logged_in, learner):
@@ -1421,7 +1420,7 @@ def test_the_purge_writes_a_month_s_survey_answers_again_mixed(runner, client, c
                              .where(SurveyResponse.mixed.is_(False))) == 1
 
 
-@pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
+@pytest.mark.skipif(not ON_POSTGRESQL,
                     reason="SQLite stores no transaction number with a row, and its rows lie "
                            "in the order of their random ids")
 def test_after_the_purge_no_survey_answer_pairs_with_its_receipt_on_postgresql(

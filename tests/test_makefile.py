@@ -81,3 +81,29 @@ def test_the_package_builds_with_setuptools_after_february_2027():
         project = tomllib.load(f)
     assert isinstance(project["project"]["license"], str)
     assert project["build-system"]["requires"] == ["setuptools>=77"]
+
+
+def test_the_tests_leave_the_database_in_database_url_alone(tmp_path):
+    """The suite empties the database it runs on, and took DATABASE_URL: run in a shell where
+    production's address was exported (as the README's production section does), it emptied
+    production. It takes TEST_DATABASE_URL only."""
+    import sqlite3
+    import sys
+
+    production = tmp_path / "production.sqlite"
+    with sqlite3.connect(production) as connection:
+        connection.execute("CREATE TABLE kept (x INTEGER)")
+        connection.execute("INSERT INTO kept VALUES (1)")
+    connection.close()
+    env = {key: value for key, value in os.environ.items() if key != "TEST_DATABASE_URL"}
+    env["DATABASE_URL"] = f"sqlite:///{production}"
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_roles.py"],
+        cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-2000:]
+    with sqlite3.connect(production) as connection:
+        tables = connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        assert tables == [("kept",)]
+        assert connection.execute("SELECT x FROM kept").fetchall() == [(1,)]
+    connection.close()

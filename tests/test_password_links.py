@@ -1,7 +1,6 @@
 """Password links: cancelled when the address or the password changes; a reset request looks the
 same from outside whether or not the address has an account."""
 
-import os
 
 import pytest
 import sqlalchemy as sa
@@ -11,7 +10,7 @@ from elearn.auth.importer import import_people
 from elearn.auth.models import INVITE, RESET, UserToken
 from elearn.extensions import db
 
-from .conftest import PASSWORD, csrf_token, meanwhile, statements
+from .conftest import ON_POSTGRESQL, PASSWORD, csrf_token, meanwhile, statements
 from .test_imports import GOOD, HEADER_DE, csv_bytes, offices, people  # noqa: F401
 
 
@@ -156,7 +155,7 @@ def test_a_password_changed_before_the_deferred_reset_link_is_written_gets_no_li
     assert db.session.scalar(sa.select(sa.func.count()).select_from(UserToken)) == 0
 
 
-@pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
+@pytest.mark.skipif(not ON_POSTGRESQL,
                     reason="SQLite lets one transaction write at a time: the erasure waits for "
                            "the new password to be saved")
 def test_a_password_link_used_while_its_person_is_erased_ends_in_no_deadlock(app, client,
@@ -189,7 +188,7 @@ def test_a_password_link_used_while_its_person_is_erased_ends_in_no_deadlock(app
                              .where(UserToken.user_id == learner.id)) == 0
 
 
-@pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
+@pytest.mark.skipif(not ON_POSTGRESQL,
                     reason="SQLite lets one transaction write at a time: the new link waits for "
                            "the password to be saved")
 def test_a_password_link_used_while_a_new_one_is_sent_ends_in_no_deadlock(app, client, learner):

@@ -1,6 +1,5 @@
 """Retention: purge deletes attempt details after the retention period, keeps completions."""
 
-import os
 from datetime import timedelta
 
 import pytest
@@ -11,7 +10,7 @@ from elearn.catalog.models import ModuleProgress
 from elearn.extensions import db
 from elearn.quiz.models import Attempt, AttemptAnswer
 
-from .conftest import waits_for_a_lock
+from .conftest import ON_POSTGRESQL, waits_for_a_lock
 from .test_quiz import ALL_RIGHT, start, submit
 
 
@@ -280,7 +279,7 @@ def test_privacy_notice_names_every_stored_detail_and_how_long_it_is_kept(client
         "beantragen Sie dieselbe Datei" in kept
 
 
-@pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
+@pytest.mark.skipif(not ON_POSTGRESQL,
                     reason="SQLite lets one transaction write at a time: the second purge reads "
                            "after the first has committed")
 def test_two_purges_at_once_keep_the_learning_time_once(app, synced, make_user, runner,
@@ -335,7 +334,7 @@ def test_two_purges_at_once_keep_the_learning_time_once(app, synced, make_user, 
                              .where(StudySession.user_id == person.id)) == 1
 
 
-@pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")),
+@pytest.mark.skipif(ON_POSTGRESQL,
                     reason="an SQLite setting; PostgreSQL's VACUUM reclaims deleted rows")
 def test_sqlite_overwrites_what_is_deleted(app):
     """Erased names and purged answers stayed readable in the file's free pages wherever

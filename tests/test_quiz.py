@@ -1,6 +1,5 @@
 """Quizzes graded on the server: integrity, tampering, test-out and limits."""
 
-import os
 import re
 from datetime import datetime, timedelta
 
@@ -12,7 +11,7 @@ from elearn.extensions import db
 from elearn.quiz.models import Attempt
 from elearn.quiz.services import QuizRefused, score_percent, score_question
 
-from .conftest import PASSWORD, csrf_token
+from .conftest import ON_POSTGRESQL, PASSWORD, csrf_token
 
 # Answers by the text a person sees; `answers()` turns them into this attempt's form values.
 ALL_RIGHT = {"q-einfach": "Die richtige Antwort", "q-mehrfach": ["Erste richtige",
@@ -791,7 +790,7 @@ def test_an_open_attempt_in_a_retired_course_is_not_handed_in(logged_in):
     assert _progress().status == "completed"
 
 
-@pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
+@pytest.mark.skipif(not ON_POSTGRESQL,
                     reason="SQLite lets one transaction write at a time: the second start waits "
                            "for the first to commit, and this interleaving cannot occur")
 def test_two_tabs_starting_across_a_sync_open_one_attempt(app, logged_in):
@@ -877,7 +876,7 @@ def test_a_study_attempt_turned_into_a_placement_test_is_no_first_study_attempt(
     assert [(a.mode, a.first_study) for a in _attempts()] == [("test_out", False)]
 
 
-@pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
+@pytest.mark.skipif(not ON_POSTGRESQL,
                     reason="SQLite lets one transaction write at a time: the start waits for the "
                            "submission to commit, and this interleaving cannot occur")
 def test_a_start_while_the_attempt_is_handed_in_leaves_its_result_as_graded(app, logged_in):

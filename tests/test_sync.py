@@ -1,6 +1,5 @@
 """Sync: idempotent, versioned by content hash, all-or-nothing; progress survives versions."""
 
-import os
 import shutil
 
 import pytest
@@ -11,7 +10,7 @@ from elearn.catalog.models import COMPLETED, Course, CourseVersion, Module, Modu
 from elearn.extensions import db
 from elearn.i18n import local_today
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, ON_POSTGRESQL
 
 
 @pytest.fixture
@@ -587,7 +586,7 @@ def test_two_syncs_at_the_same_moment_make_one_version_and_no_traceback(app, cou
                              .join(Course).where(Course.slug == "demo-kurs")) == 2
 
 
-@pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
+@pytest.mark.skipif(not ON_POSTGRESQL,
                     reason="SQLite lets one transaction write at a time: a pass waits for the "
                            "sync to end, and this interleaving cannot occur")
 def test_a_pass_during_a_sync_that_leaves_out_the_last_other_module_earns_the_certificate(
