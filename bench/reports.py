@@ -1,7 +1,7 @@
 """Time the HR report and its exports at city scale: `.venv/bin/python bench/reports.py`.
 
 Generates 100,000 employees in 400 offices with 1,000,000 completion records (module progress)
-and their certificates in a throwaway SQLite database (or DATABASE_URL's PostgreSQL, emptied),
+and their certificates in a throwaway SQLite database (or BENCH_DATABASE_URL's PostgreSQL, emptied),
 then prints time and peak memory of the report query (also with a period and with a minimum
 group of 10), the CSV and the XLSX export, and of the quiz statistics page's queries over the
 same completions.
@@ -192,7 +192,11 @@ def measure(label: str, work) -> object:
 
 
 def main() -> None:
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite"
+    # Not DATABASE_URL: this empties the database, and a shell may hold production's address.
+    from elearn.config import database_url
+
+    given = os.environ.get("BENCH_DATABASE_URL")
+    url = database_url("", given) if given else f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         import flask_migrate
