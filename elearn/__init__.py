@@ -29,8 +29,9 @@ class RecordId(IntegerConverter):
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Create and configure the application."""
+    # The instance folder is made where something goes there (the generated key, the default
+    # SQLite file): with both set elsewhere, the checkout may belong to another user.
     app = Flask(__name__, instance_relative_config=True)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(config.from_environment(app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)

@@ -1,5 +1,6 @@
 """Settings from the environment, with safe defaults for the embedded SQLite setup."""
 
+import contextlib
 import os
 import secrets
 from datetime import date
@@ -23,7 +24,7 @@ def _secret_key(instance_path: str) -> str:
     path = Path(instance_path) / "secret_key"
     try:
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as f:
                 f.write(secrets.token_hex(32))
@@ -38,7 +39,11 @@ def database_url(instance_path: str, url: str | None = None) -> str:
     """DATABASE_URL (or `url`) with the psycopg 3 driver, or SQLite in the instance folder."""
     url = os.environ.get("DATABASE_URL", "") if url is None else url
     if not url:
-        return "sqlite:///" + str(Path(instance_path) / "elearn.sqlite")
+        folder = Path(instance_path)
+        # Where it cannot be made, opening the database names the folder and what to do.
+        with contextlib.suppress(OSError):
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return "sqlite:///" + str(folder / "elearn.sqlite")
     # Hosting platforms often hand out postgres:// URLs; SQLAlchemy wants a driver name.
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):

@@ -71,6 +71,20 @@ def test_secret_key_generated_once_into_instance_folder(monkeypatch, tmp_path):
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
 
 
+def test_the_instance_folder_is_made_for_its_user_only(monkeypatch, tmp_path):
+    """It was made 755 (the umask's choice): the SQLite file in it, 644, readable by every
+    account on the machine."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    for_sqlite = tmp_path / "a" / "instance"
+    config.database_url(str(for_sqlite))
+    assert stat.S_IMODE(os.stat(for_sqlite).st_mode) == 0o700
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@db/elearn")
+    for_the_key = tmp_path / "b" / "instance"
+    config.from_environment(str(for_the_key))
+    assert stat.S_IMODE(os.stat(for_the_key).st_mode) == 0o700
+
+
 def test_secret_key_from_environment_wins(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "from-env-" + "k" * 23)
     assert config.from_environment(str(tmp_path))["SECRET_KEY"] == "from-env-" + "k" * 23
@@ -290,3 +304,17 @@ def test_the_accessibility_statements_date_is_a_date(monkeypatch, tmp_path):
         config.from_environment(str(tmp_path))
     monkeypatch.setenv("ELEARN_ACCESSIBILITY_REVIEWED", "2026-11-30")
     assert config.from_environment(str(tmp_path))["ACCESSIBILITY_REVIEWED"] == date(2026, 11, 30)
+
+
+def test_a_checkout_the_service_cannot_write_to_starts_when_nothing_goes_there(monkeypatch):
+    """With SECRET_KEY and PostgreSQL set nothing goes into the instance folder, yet the start
+    made it first and ended in a PermissionError traceback in a checkout owned by root."""
+
+    def refused(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", refused)
+    monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@db/elearn")
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db/elearn"
