@@ -101,9 +101,10 @@ def local_path(target: str | None, fallback: str) -> str:
     return fallback
 
 
-# Pages that show a person's name and address before anyone is logged in: the page of a
-# password link (its address is the link).
-PRIVATE_BEFORE_LOGIN = {"auth.set_password"}
+# Pages that show a person's name before anyone is logged in: the page of a password link (its
+# address is the link) and a certificate's check page (a shared cache would go on showing the
+# name after an erasure, and "valid" after a revocation).
+PRIVATE_BEFORE_LOGIN = {"auth.set_password", "certificates.verify"}
 
 
 def _set_headers(response):

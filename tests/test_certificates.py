@@ -264,6 +264,8 @@ def test_verification_page_valid_and_says_nothing_more(app, holder, learner):
     # A check page whose link was posted somewhere is no search result for the person's name.
     for url in (f"/verify/{holder.code}", "/verify/UNBEKANNT", "/verify"):
         assert anonymous.get(url).headers["X-Robots-Tag"] == "noindex, nofollow", url
+    # Nor kept by a cache: it would go on naming the person after an erasure.
+    assert anonymous.get(f"/verify/{holder.code}").headers["Cache-Control"] == "no-store"
     assert "X-Robots-Tag" not in anonymous.get("/login").headers
 
 

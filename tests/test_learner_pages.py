@@ -30,7 +30,15 @@ def test_course_page_lists_modules_and_where_to_start(client, auth, learner, syn
 
 
 def test_module_page_shows_content_and_records_start(client, auth, learner, synced):
+    from elearn.cohorts.models import StudySession
+
     auth.login()
+    # HEAD (a link checker, a preview) answers as GET does and records nothing: it marked the
+    # module begun and opened a learning-time session, closing a quiz's in another tab.
+    head = client.open("/kurse/demo-kurs/01-erstes-modul", method="HEAD")
+    assert head.status_code == 200 and head.data == b""
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ModuleProgress)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(StudySession)) == 0
     page = client.get("/kurse/demo-kurs/01-erstes-modul").get_data(as_text=True)
     assert page.count("<h1") == 1 and "Erstes Modul</h1>" in page
     assert "Sie kennen das erste Lernziel." in page

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from flask import abort, render_template, send_from_directory
+from flask import abort, render_template, request, send_from_directory
 from flask_login import current_user, login_required
 
 from .. import content
@@ -70,7 +70,11 @@ def module(slug: str, module_slug: str):
         abort(404)
     from ..cohorts import activity
 
-    status = services.mark_seen(current_user.id, found.course_id, module_slug)
+    # HEAD (a link checker, a preview) answers as GET and writes nothing: it marked the module
+    # begun and closed the learning time of a quiz open in another tab.
+    writes = request.method == "GET"
+    status = (services.mark_seen if writes else services.status_of)(
+        current_user.id, found.course_id, module_slug)
     refusal = open_mode = None
     if modules[index].question_count:
         from ..quiz import services as quiz
@@ -82,8 +86,10 @@ def module(slug: str, module_slug: str):
             # quiz too: a renewal, or practice, waits as any other attempt).
             refusal = quiz.refusal(current_user, db.session.get(Module, modules[index].id),
                                    completed=status == COMPLETED)
-    study_session = activity.open_session(current_user, found, module_slug)
-    db.session.commit()
+    study_session = None
+    if writes:
+        study_session = activity.open_session(current_user, found, module_slug)
+        db.session.commit()
     return render_template(
         "catalog/module.html", course=found, module=modules[index], status=status,
         refusal=refusal, open_mode=open_mode,
