@@ -283,6 +283,23 @@ def test_asking_twice_at_once_mails_one_link_that_works(client, learner, mailbox
     assert len(mailbox) == 2
 
 
+def test_requests_within_the_pause_do_not_use_up_the_hours_links(client, learner, mailbox):
+    """Four requests within a minute mailed one link and counted four: the hour's three were
+    used up, and the person's own request later that hour went nowhere, unsaid."""
+    from elearn.throttle import RequestMark
+
+    for _ in range(4):
+        assert _forgot(client, "learner@test.example").status_code == 200
+    assert len(mailbox) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(RequestMark).where(
+        RequestMark.bucket == "reset-account")) == 1
+    for token in db.session.scalars(sa.select(UserToken)):
+        token.created_at -= timedelta(seconds=61)
+    db.session.commit()
+    _forgot(client, "learner@test.example")
+    assert len(mailbox) == 2
+
+
 def test_a_reset_mail_that_could_not_be_sent_does_not_hold_up_the_next_request(
         client, learner, mailbox, monkeypatch):
     """The link was stored before the mail failed: the request again a moment later found

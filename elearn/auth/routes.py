@@ -31,7 +31,7 @@ from .forms import (
     LoginForm,
     SetPasswordForm,
 )
-from .models import User
+from .models import RESET, User
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = None
@@ -196,15 +196,20 @@ def forgot_password():
     # passwords would lock their login), and it must not mail without limit either (a cookie
     # on a shared PC stays after the logout).
     email = services.normalise_email(form.email.data)
-    browser = _this_browser(email)
-    allowed = throttle.hit("reset-browser", browser, 3, timedelta(hours=1)) if browser else \
-        throttle.hit("reset-account", email, 3, timedelta(hours=1))
+    user = services.find_user_by_email(email)
+    browser = _this_browser(user) if user is not None else None
+    # Asked again while a link just mailed stands, no mail goes out (prepare_reset): not
+    # counted either, or four clicks used up the hour's links with one mail, and the person's
+    # own request that hour went nowhere.
+    paused = user is not None and tokens.issued_within(
+        user, RESET, invitations.RESET_PAUSE_SECONDS)
+    allowed = paused or (
+        throttle.hit("reset-browser", browser, 3, timedelta(hours=1)) if browser else
+        throttle.hit("reset-account", email, 3, timedelta(hours=1)))
     db.session.commit()  # the counts are in: release their locks
     deliver = None
-    if allowed:
-        user = services.find_user_by_email(email)
-        if user is not None and user.takes_password_links:
-            deliver = invitations.prepare_reset(user)  # writes nothing before the answer
+    if allowed and user is not None and user.takes_password_links:
+        deliver = invitations.prepare_reset(user)  # writes nothing before the answer
     db.session.rollback()  # end the reading transaction, as for an unknown address
     # The same answer for every address; it only depends on whether mail can go out at all.
     response = make_response(render_template("auth/forgot_sent.html",
