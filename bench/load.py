@@ -403,7 +403,7 @@ class Gunicorn:
         self.port = free_port()
         self.command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}",
                         "--workers", str(args.workers), "--threads", str(args.threads),
-                        "--keep-alive", "5", "--log-level", "warning"]
+                        "--keep-alive", "5", "--log-level", "warning", "--no-control-socket"]
         if pythonpath:
             self.command += ["--pythonpath", pythonpath]
         self.command.append(target)

@@ -179,7 +179,8 @@ def test_gunicorn_stops_on_a_refused_setting_and_says_why(tmp_path):
     # fails without timing anything itself.
     result = subprocess.run(  # noqa: S603
         [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", "127.0.0.1:0",
-         "wsgi:app"], cwd=root, env=env, capture_output=True, text=True, timeout=60)
+         "--no-control-socket", "wsgi:app"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=60)
     # 3 is gunicorn's status for a worker that cannot boot; when both workers fail at the same
     # moment, gunicorn's master raises its halt twice and ends with 1 instead.
     assert result.returncode in (1, 3), result.stderr[-2000:]
@@ -380,7 +381,7 @@ def test_gunicorn_stops_before_db_upgrade_and_says_why(tmp_path, revisions):
     log = tmp_path / "error.log"
     result = subprocess.run(  # noqa: S603
         [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", "127.0.0.1:0",
-         "--error-logfile", str(log), "wsgi:app"],
+         "--no-control-socket", "--error-logfile", str(log), "wsgi:app"],
         cwd=root, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 3, log.read_text()[-2000:]
     said = log.read_text()  # in gunicorn's error log, where the operator looks
