@@ -9,13 +9,14 @@ import smtplib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import after_this_request, current_app
 from flask_babel import force_locale, format_datetime, get_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import audit, mail
+from .. import audit, mail, throttle
 from ..extensions import db, serialize
 from ..links import absolute_url, site_root
 from ..org.models import utcnow
@@ -183,7 +184,7 @@ def in_background(work: Callable[[], None], app) -> threading.Thread:
     return thread
 
 
-def prepare_reset(user: User) -> Callable[[], None]:
+def prepare_reset(user: User, browser: str | None = None) -> Callable[[], None]:
     """Return what issues a reset link and mails it, for the caller to run once its
     answer has gone out. An SMTP conversation takes a noticeable while, and so does writing
     the link to the database; only known addresses get either: done within the request, the
@@ -218,6 +219,18 @@ def prepare_reset(user: User) -> Callable[[], None]:
                     app.logger.info("Password reset asked again for person %s within %s s; "
                                     "the link just mailed stays the one", person,
                                     RESET_PAUSE_SECONDS)
+                    return
+                # A few links per account and hour at most. A browser the person has logged
+                # in with counts apart, a few an hour of its own: whoever asks for someone's
+                # address elsewhere could otherwise use up their links (as wrong passwords
+                # would lock their login), and it must not mail without limit either (a
+                # cookie on a shared PC stays after the logout).
+                if not (throttle.hit("reset-browser", browser, 3, timedelta(hours=1))
+                        if browser else
+                        throttle.hit("reset-account", found.email, 3, timedelta(hours=1))):
+                    db.session.rollback()
+                    app.logger.info("Password reset asked for person %s beyond the hour's "
+                                    "links; none mailed", person)
                     return
                 raw = tokens.issue(found, RESET, replace=False)
                 link = password_link(raw, root)

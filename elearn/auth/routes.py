@@ -31,7 +31,7 @@ from .forms import (
     LoginForm,
     SetPasswordForm,
 )
-from .models import RESET, User
+from .models import User
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = None
@@ -187,30 +187,19 @@ def forgot_password():
         return render_template("auth/forgot.html", form=form,
                                mail_configured=mail.configured()), 422 if form.errors else 200
     window = timedelta(minutes=15)
-    if not throttle.hit("reset-address", throttle.client_address(), 10, window):
-        db.session.commit()
+    allowed = throttle.hit("reset-address", throttle.client_address(), 10, window)
+    db.session.commit()  # the address's count is in: release its lock
+    if not allowed:
         raise ResetThrottled(retry_after=900)
-    # A few links per account and hour at most; beyond that the answer stays the same. A
-    # browser the person has logged in with counts apart, a few an hour of its own: whoever
-    # asks for someone's address elsewhere could otherwise use up their links (as wrong
-    # passwords would lock their login), and it must not mail without limit either (a cookie
-    # on a shared PC stays after the logout).
     email = services.normalise_email(form.email.data)
     user = services.find_user_by_email(email)
-    browser = _this_browser(user) if user is not None else None
-    # Asked again while a link just mailed stands, no mail goes out (prepare_reset): not
-    # counted either, or four clicks used up the hour's links with one mail, and the person's
-    # own request that hour went nowhere.
-    paused = user is not None and tokens.issued_within(
-        user, RESET, invitations.RESET_PAUSE_SECONDS)
-    allowed = paused or (
-        throttle.hit("reset-browser", browser, 3, timedelta(hours=1)) if browser else
-        throttle.hit("reset-account", email, 3, timedelta(hours=1)))
-    db.session.commit()  # the counts are in: release their locks
     deliver = None
-    if allowed and user is not None and user.takes_password_links:
-        deliver = invitations.prepare_reset(user)  # writes nothing before the answer
-    db.session.rollback()  # end the reading transaction, as for an unknown address
+    if user is not None and user.takes_password_links:
+        # Counted per account (or per browser the person has logged in with) only where a
+        # link is mailed, after the answer (prepare_reset): the request does the same for
+        # every address, and clicks within the pause after a mail use up none of the hour's.
+        deliver = invitations.prepare_reset(user, browser=_this_browser(user))
+    db.session.rollback()  # end the reading transaction, the same for every address
     # The same answer for every address; it only depends on whether mail can go out at all.
     response = make_response(render_template("auth/forgot_sent.html",
                                              mail_configured=mail.configured()))
