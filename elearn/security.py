@@ -86,9 +86,20 @@ def logged_path() -> str:
         try:
             rule, _args = current_app.url_map.bind_to_environ(request.environ).match(
                 method=request.method, return_rule=True)
-        except HTTPException:  # no such page: nothing a route would take as a secret
-            return request.path
+        except HTTPException:  # another method, a slash added: cut where a secret would be
+            return _cut_at_secrets(request.path)
     return rule.rule if SECRET_ARGUMENTS & rule.arguments else request.path
+
+
+def _cut_at_secrets(path: str) -> str:
+    """A path no route took, up to where a route with a secret has it (PUT on a password
+    link, its address with a slash added): `/passwort/neu/…`."""
+    for rule in current_app.url_map.iter_rules():
+        if SECRET_ARGUMENTS & rule.arguments:
+            before = rule.rule.split("<", 1)[0]
+            if path.startswith(before) and len(path) > len(before):
+                return before + "…"
+    return path
 
 
 def local_path(target: str | None, fallback: str) -> str:

@@ -20,7 +20,7 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123")
 # DATABASE_URL: run in a shell where production's was exported, they emptied production.
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 os.environ.pop("DATABASE_URL", None)
-ON_POSTGRESQL = bool(TEST_DATABASE_URL)
+ON_POSTGRESQL = TEST_DATABASE_URL.startswith("postgres")
 
 from elearn import create_app  # noqa: E402
 from elearn.auth import models as auth_models  # noqa: E402

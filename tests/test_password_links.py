@@ -244,6 +244,16 @@ def test_the_log_keeps_no_password_link_nor_certificate_code(app, client, make_u
     assert "A session cookie did not verify (GET /passwort/neu/<token>)" in logged
     assert "Form refused (POST /passwort/neu/<token>)" in logged
     assert token not in logged
+    # Nor when no route takes the address: another method, a slash added.
+    caplog.clear()
+    for method, path in (("PUT", link), ("GET", link + "/"),
+                         ("DELETE", "/verify/ABCDEFGHIJKLMNOPQRSTUVWX")):
+        client.set_cookie("session", "eyJfZnJlc2giOmZhbHNlfQ.forged.signature")
+        assert client.open(path, method=method).status_code in (404, 405)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "(PUT /passwort/neu/…)" in logged and "(GET /passwort/neu/…)" in logged
+    assert "(DELETE /verify/…)" in logged
+    assert token not in logged and "ABCDEFGH" not in logged
     # Other paths are logged as they are: they say which page it was.
     client.set_cookie("session", "eyJfZnJlc2giOmZhbHNlfQ.forged.signature")
     client.get("/kurse")

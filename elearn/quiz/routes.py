@@ -102,8 +102,9 @@ def attempt(attempt_id: int):
         db.session.commit()
     else:
         db.session.rollback()
-        if _changed_while_checked(attempt_id, shown):
-            fresh = db.session.get(Attempt, attempt_id)
+        fresh = db.session.get(Attempt, attempt_id) if _changed_while_checked(
+            attempt_id, shown) else None
+        if fresh is not None:  # (gone if an erasure came in between: the result page says so)
             return _mode_changed(fresh, course, services.results(fresh), answers, module_open)
         if _other_answers(attempt, attempt_id):
             flash(_("Dieser Versuch war bereits abgegeben; das erste Ergebnis gilt."), "info")
