@@ -31,10 +31,10 @@ except SystemExit as refused:  # a setting refused at start-up (config.py): say 
 # Served by gunicorn (its master sets SERVER_SOFTWARE), not `flask --app wsgi db upgrade`.
 if os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/"):
     from elearn.extensions import db
-    from elearn.schema import outdated
+    from elearn.schema import not_usable, outdated
 
     with app.app_context():
-        problem = outdated(db.engine, MIGRATIONS_DIR)
+        problem = outdated(db.engine, MIGRATIONS_DIR) or not_usable(db.engine)
         db.engine.dispose()  # gunicorn may fork after this: no connection is shared
     if problem:
         # An update without `db upgrade` started as if all was well, and the first login was

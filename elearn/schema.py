@@ -61,3 +61,38 @@ def newer(bind: Engine | Connection, directory: str) -> str | None:
             "checkout's migrations/ does not know: a newer release has upgraded it. Update this "
             "checkout (git pull, pip install -e .) to that release; to go back to this one, "
             "restore the backup made before that upgrade. Nothing was changed.")
+
+
+def not_usable(bind: Engine | Connection) -> str | None:
+    """What is wrong when the platform's tables are there but this database user may not read
+    or write all of them (PostgreSQL), else None. A restore run as another user than the
+    app's (`pg_restore --no-owner` as postgres) left tables the app cannot use: /healthz said
+    200 and the first login answered 500 ("permission denied for table login_failure")."""
+    if bind.dialect.name != "postgresql":
+        return None
+    from sqlalchemy import text
+
+    from .extensions import db
+
+    query = text(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname = ANY(:tables) "
+        "AND NOT (has_table_privilege(c.oid, 'SELECT') AND has_table_privilege(c.oid, 'INSERT') "
+        "AND has_table_privilege(c.oid, 'UPDATE') AND has_table_privilege(c.oid, 'DELETE')) "
+        "ORDER BY c.relname")
+    tables = list(db.metadata.tables)
+    try:
+        if isinstance(bind, Connection):
+            refused = bind.execute(query, {"tables": tables}).scalars().all()
+        else:
+            with bind.connect() as connection:
+                refused = connection.execute(query, {"tables": tables}).scalars().all()
+    except DBAPIError:
+        return None  # not reachable: said as such elsewhere
+    if not refused:
+        return None
+    return (f"this database user may not read and write the tables {', '.join(refused)}: "
+            "they belong to another user (a restore run as postgres?). Restore as the app's "
+            "user (pg_restore --role=… or --no-owner run as that user), or grant it the rights "
+            "(GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO …).")
+

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.exc import ProgrammingError
 
 from elearn import config, create_app
-from tests.conftest import csrf_token
+from tests.conftest import ON_POSTGRESQL, csrf_token
 
 
 def _unreachable(tmp_path):
@@ -346,6 +346,34 @@ def test_the_schema_check_tells_an_old_schema_from_a_current_or_newer_one(tmp_pa
         (tmp_path / "stand.sqlite").unlink()
     with _unreachable(tmp_path).app_context():  # pages answer 503 until it is back
         assert outdated(db.engine, MIGRATIONS_DIR) is None
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="table rights are PostgreSQL's; SQLite has none")
+def test_the_health_check_fails_when_the_app_may_not_write_a_table(app, client, caplog):
+    """Restored as postgres with --no-owner, the tables belonged to another user: /healthz
+    said 200 and every login answered 500 ("permission denied for table login_failure")."""
+    import sqlalchemy as sa
+
+    from elearn.extensions import db
+
+    caplog.set_level(logging.INFO, logger=app.logger.name)
+    db.session.execute(sa.text("REVOKE INSERT ON login_failure FROM CURRENT_USER"))
+    db.session.commit()
+    try:
+        response = client.get("/healthz")
+    finally:
+        db.session.rollback()
+        db.session.execute(sa.text("GRANT ALL ON login_failure TO CURRENT_USER"))
+        db.session.commit()
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "unavailable", "database": "not usable"}
+    said = [r.getMessage() for r in caplog.records if r.name == app.logger.name]
+    assert said == ["health check: this database user may not read and write the tables "
+                    "login_failure: they belong to another user (a restore run as postgres?). "
+                    "Restore as the app's user (pg_restore --role=… or --no-owner run as that "
+                    "user), or grant it the rights (GRANT SELECT, INSERT, UPDATE, DELETE ON ALL "
+                    "TABLES IN SCHEMA public TO …)."]
+    assert client.get("/healthz").status_code == 200  # the rights back, ready again
 
 
 def test_the_health_check_fails_while_db_upgrade_is_still_to_run(tmp_path, caplog):

@@ -106,11 +106,14 @@ def healthz():
         db.session.rollback()
         return {"status": "unavailable", "database": "down"}, 503
     from .. import MIGRATIONS_DIR
-    from ..schema import outdated
+    from ..schema import not_usable, outdated
 
     if problem := outdated(db.session.connection(), MIGRATIONS_DIR):
         # The app servers were restarted before `flask db upgrade`: the pages that need the
         # new schema fail, so this server is not ready (one line per probe, as above).
         current_app.logger.warning("health check: %s", problem)
         return {"status": "unavailable", "database": "outdated"}, 503
+    if problem := not_usable(db.session.connection()):
+        current_app.logger.warning("health check: %s", problem)
+        return {"status": "unavailable", "database": "not usable"}, 503
     return {"status": "ok", "database": "up"}
