@@ -136,9 +136,10 @@ def _register_commands(app: Flask) -> None:
     from .org.cli import offices_cli
     from .privacy.cli import privacy_cli
     from .reports.cli import reports_cli
+    from .transfer import data_cli
 
     for group in (courses_cli, certificates_cli, reports_cli, privacy_cli, offices_cli,
-                  users_cli, demo_cli, mail_cli, migrate_cli):
+                  users_cli, demo_cli, mail_cli, data_cli, migrate_cli):
         for command in group.commands.values():
             # The groups are module-level objects: wrap each command once, however many apps.
             if command.callback is not None and \
