@@ -56,3 +56,13 @@ def hit(bucket: str, key: str, limit: int, window: timedelta) -> bool:
                                                     RequestMark.created_at < since))
     db.session.add(RequestMark(bucket=bucket, key=key[:64], created_at=now))
     return True
+
+
+def reset_marks(user):
+    """The condition for the person's counted requests for a new password: under the address,
+    and under the number with a browser they have logged in with."""
+    return sa.or_(
+        sa.and_(RequestMark.bucket == "reset-account", RequestMark.key == user.email[:64]),
+        sa.and_(RequestMark.bucket == "reset-browser",
+                RequestMark.key.startswith(f"{user.id}:", autoescape=True)))
+

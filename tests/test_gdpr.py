@@ -231,6 +231,12 @@ def test_erasure_removes_personal_data_and_keeps_the_figures(app, client, auth, 
     theirs = app.test_client()
     AuthActions(theirs).login()
     db.session.add(LoginFailure(email="learner@test.example", address="10.0.0.1"))
+    from elearn.throttle import RequestMark
+
+    # Requests for a new password: under the address, and from a browser they logged in with.
+    db.session.add_all([RequestMark(bucket="reset-account", key="learner@test.example"),
+                        RequestMark(bucket="reset-browser", key=f"{person.id}:zufall"),
+                        RequestMark(bucket="reset-browser", key=f"{person.id}1:andere")])
     tokens.issue(person, INVITE)
     db.session.commit()  # else the logout waits for this session's lock and answers 500
     assert auth.logout().status_code == 302
@@ -263,6 +269,7 @@ def test_erasure_removes_personal_data_and_keeps_the_figures(app, client, auth, 
     assert theirs.get("/kurse").status_code == 302  # their session has ended
     assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginFailure)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(UserToken)) == 0
+    assert db.session.scalars(sa.select(RequestMark.key)).all() == [f"{person.id}1:andere"]
     assert all(a.answers is None and a.drawn == [] for a in db.session.scalars(
         sa.select(Attempt).where(Attempt.user_id == person.id)))
     assert _figures(course.id) == before  # reports and quiz statistics are unchanged
@@ -345,6 +352,9 @@ def test_the_download_holds_password_links_reset_requests_and_each_visit(client,
     tokens.issue(learner, RESET)
     db.session.add(RequestMark(bucket="reset-account", key="learner@test.example"))
     db.session.add(RequestMark(bucket="reset-account", key="jemand@test.example"))
+    # From a browser the person logged in with: counted under their number.
+    db.session.add(RequestMark(bucket="reset-browser", key=f"{learner.id}:zufall"))
+    db.session.add(RequestMark(bucket="reset-browser", key=f"{learner.id}0:andere"))
     db.session.add(StudySession(user_id=learner.id, course_id=synced[0].id,
                                 module_slug="01-erstes-modul", active_seconds=300, beats=10,
                                 closed=True, started_at=datetime(2026, 11, 3, 9),
@@ -354,7 +364,7 @@ def test_the_download_holds_password_links_reset_requests_and_each_visit(client,
     data = json.loads(client.get("/konto/daten.json").get_data(as_text=True))
     [link] = data["password_links"]
     assert link["purpose"] == "reset" and link["used_at"] is None and "token" not in str(link)
-    assert len(data["password_link_requests"]) == 1  # only under the person's own address
+    assert len(data["password_link_requests"]) == 2  # the person's own, not others'
     assert {"course": "demo-kurs", "module": "01-erstes-modul", "active_seconds": 300,
             "started_at": "2026-11-03T09:00:00Z",
             "last_activity_at": "2026-11-03T09:06:00Z"} in data["study_sessions"]

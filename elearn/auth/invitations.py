@@ -225,7 +225,10 @@ def prepare_reset(user: User, browser: str | None = None) -> Callable[[], None]:
                 # address elsewhere could otherwise use up their links (as wrong passwords
                 # would lock their login), and it must not mail without limit either (a
                 # cookie on a shared PC stays after the logout).
-                if not (throttle.hit("reset-browser", browser, 3, timedelta(hours=1))
+                # (The browser's count under the person's number too: their data file and
+                # their erasure find it.)
+                if not (throttle.hit("reset-browser", f"{person}:{browser}", 3,
+                                     timedelta(hours=1))
                         if browser else
                         throttle.hit("reset-account", found.email, 3, timedelta(hours=1))):
                     db.session.rollback()

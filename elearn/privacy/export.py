@@ -12,7 +12,7 @@ from ..certificates.models import Certificate
 from ..extensions import db
 from ..org.models import utcnow
 from ..quiz.models import Attempt, AttemptAnswer
-from ..throttle import RequestMark
+from ..throttle import RequestMark, reset_marks
 
 
 def _time(value):
@@ -77,9 +77,7 @@ def _records(user: User) -> dict:
                               .order_by(LoginFailure.created_at))],
         # Requests for a new password, counted under the e-mail address for a while.
         "password_link_requests": [_time(m.created_at) for m in db.session.scalars(
-            sa.select(RequestMark).where(RequestMark.bucket == "reset-account",
-                                         RequestMark.key == user.email[:64])
-            .order_by(RequestMark.created_at))],
+            sa.select(RequestMark).where(reset_marks(user)).order_by(RequestMark.created_at))],
         # Invitation and password links: purpose and times only (the link itself is not kept).
         "password_links": [{"purpose": t.purpose, "created_at": _time(t.created_at),
                             "expires_at": _time(t.expires_at), "used_at": _time(t.used_at)}

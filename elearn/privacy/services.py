@@ -16,7 +16,7 @@ from ..extensions import claim, db, serialize
 from ..org.models import utcnow
 from ..quiz import statistics
 from ..quiz.models import Attempt, AttemptAnswer
-from ..throttle import RequestMark
+from ..throttle import RequestMark, reset_marks
 
 
 def purge(retention_days: int, erase_after_days: int = 0, audit_days: int = 0) -> dict[str, int]:
@@ -116,7 +116,8 @@ def erase(user, actor, **details) -> dict[str, int]:
         raise ErasureError(_("Die Daten dieser Person sind schon gelöscht."))
     old_email = user.email
     db.session.execute(sa.delete(LoginFailure).where(LoginFailure.email == old_email))
-    db.session.execute(sa.delete(RequestMark).where(RequestMark.key == old_email[:64]))
+    db.session.execute(sa.delete(RequestMark).where(
+        sa.or_(RequestMark.key == old_email[:64], reset_marks(user))))
     tokens.delete_for(user)
     # An open attempt has no result to keep, and emptied it would still take the answers of a
     # submit already under way (another app server): gone, that submit stores nothing.
