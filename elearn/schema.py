@@ -74,11 +74,15 @@ def not_usable(bind: Engine | Connection) -> str | None:
 
     from .extensions import db
 
+    # The tables, and the sequences that number their rows (granted the tables only, a
+    # login still failed: "permission denied for sequence login_failure_id_seq").
     query = text(
         "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname = ANY(:tables) "
+        "WHERE n.nspname = current_schema() AND ("
+        "(c.relkind = 'r' AND c.relname = ANY(:tables) "
         "AND NOT (has_table_privilege(c.oid, 'SELECT') AND has_table_privilege(c.oid, 'INSERT') "
-        "AND has_table_privilege(c.oid, 'UPDATE') AND has_table_privilege(c.oid, 'DELETE')) "
+        "AND has_table_privilege(c.oid, 'UPDATE') AND has_table_privilege(c.oid, 'DELETE'))) "
+        "OR (c.relkind = 'S' AND NOT has_sequence_privilege(c.oid, 'USAGE'))) "
         "ORDER BY c.relname")
     tables = list(db.metadata.tables)
     try:
@@ -91,8 +95,8 @@ def not_usable(bind: Engine | Connection) -> str | None:
         return None  # not reachable: said as such elsewhere
     if not refused:
         return None
-    return (f"this database user may not read and write the tables {', '.join(refused)}: "
-            "they belong to another user (a restore run as postgres?). Restore as the app's "
-            "user (pg_restore --role=… or --no-owner run as that user), or grant it the rights "
-            "(GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO …).")
+    return (f"this database user may not use {', '.join(refused)}: they belong to another "
+            "user (a restore run as postgres?). Restore again as the app's user (pg_restore "
+            "--no-owner run as that user): granted rights alone would not do for the next "
+            "`flask db upgrade`, which needs the tables' owner.")
 

@@ -94,10 +94,13 @@ def logged_path() -> str:
 def _cut_at_secrets(path: str) -> str:
     """A path no route took, up to where a route with a secret has it (PUT on a password
     link, its address with a slash added): `/passwort/neu/…`."""
+    # As a browser or Werkzeug would read it: "//" and "/./" merged, any case (a 308 to the
+    # merged path makes /passwort//neu/<token> a working link).
+    plain = re.sub(r"/(\./)+", "/", re.sub(r"/{2,}", "/", path)).lower()
     for rule in current_app.url_map.iter_rules():
         if SECRET_ARGUMENTS & rule.arguments:
             before = rule.rule.split("<", 1)[0]
-            if path.startswith(before) and len(path) > len(before):
+            if plain.startswith(before.lower()) and len(plain) > len(before):
                 return before + "…"
     return path
 

@@ -6,6 +6,9 @@ the copy is one transaction there, so it is all or nothing, and it never mixes t
 data. The source is only read.
 """
 
+from contextlib import contextmanager
+from pathlib import Path
+
 import click
 import sqlalchemy as sa
 from flask import current_app
@@ -41,23 +44,37 @@ def copy_to(target_url):
         raise click.ClickException(str(refused.code).replace("DATABASE_URL", "TARGET_URL",
                                                              1)) from None
     try:
-        if target.url == db.engine.url:
+        if _same(target.url, db.engine.url):
             raise click.ClickException("TARGET_URL is this database itself. Nothing was "
                                        "copied.")
-        if problem := (outdated(target, MIGRATIONS_DIR) or newer(target, MIGRATIONS_DIR)
-                       or not_usable(target)):
-            raise click.ClickException(f"The target: {problem} Nothing was copied.")
+        if target.url.get_backend_name() == "sqlite" and not Path(
+                target.url.database or "").is_file():
+            raise click.ClickException(
+                f"There is no database file {target.url.database}: make it with `DATABASE_URL="
+                f"{target_url} flask --app wsgi db upgrade`. Nothing was copied.")
+        for name, engine in (("The target", target), ("This database", db.engine)):
+            if problem := (outdated(engine, MIGRATIONS_DIR) or newer(engine, MIGRATIONS_DIR)
+                           or not_usable(engine)):
+                raise click.ClickException(f"{name}: {problem} Nothing was copied.")
         tables = db.metadata.sorted_tables
-        with target.begin() as into:
+        with target.begin() as into, _snapshot() as source:
             filled = [t.name for t in tables
                       if into.execute(sa.select(sa.literal(1)).select_from(t).limit(1)).first()]
             if filled:
                 raise click.ClickException(
                     f"The target is not empty (rows in {', '.join(filled)}): copy only into a "
                     "new database. Nothing was copied.")
-            copied = [(t.name, _copy(t, into)) for t in tables]
+            copied = [(t.name, _copy(t, source, into)) for t in tables]
             if into.dialect.name == "postgresql":
                 _continue_numbering(into, tables)
+    except sa.exc.IntegrityError as error:
+        from .errors import database_problem
+
+        # SQLite does not check that a row's reference exists; PostgreSQL does.
+        raise click.ClickException(
+            "The copy failed, nothing was copied: a row refers to one this database does not "
+            f"hold ({database_problem(error)}). Find it with `sqlite3 FILE 'PRAGMA "
+            "foreign_key_check'`.") from None
     except sa.exc.DBAPIError as error:
         from .errors import database_problem
 
@@ -73,27 +90,54 @@ def copy_to(target_url):
                             sum(count for _, count in copied))
 
 
-def _copy(table: sa.Table, into: sa.Connection) -> int:
+def _same(one: sa.URL, other: sa.URL) -> bool:
+    """Whether two addresses name one database (SQLite: one file, however written)."""
+    if one.get_backend_name() == other.get_backend_name() == "sqlite":
+        return bool(one.database and other.database) and \
+            Path(one.database).resolve() == Path(other.database).resolve()
+    return one == other
+
+
+@contextmanager
+def _snapshot():
+    """One reading transaction over every table: what a purge or an erasure changes
+    meanwhile (the nightly timer) comes in wholly or not at all, never half."""
+    with db.engine.connect() as source:
+        if source.dialect.name == "postgresql":
+            source.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        else:  # SQLite begins on the first write only: begin now, and the file's state holds
+            source.exec_driver_sql("BEGIN")
+        try:
+            yield source
+        finally:
+            source.rollback()
+
+
+def _copy(table: sa.Table, source: sa.Connection, into: sa.Connection) -> int:
     """Copy the table's rows in batches; a column that points into the same table (an
     office's parent, a certificate's predecessor) is filled in afterwards, so no row waits
     for one copied later."""
     own = [fk.parent.name for fk in table.foreign_keys if fk.column.table is table]
+    (key,) = [c.name for c in table.primary_key.columns] if own else [None]
+    # A JSON column without a value stays SQL NULL (plain JSON would write the text 'null').
+    columns = [sa.column(c.name, sa.JSON(none_as_null=True) if isinstance(c.type, sa.JSON)
+                         else c.type) for c in table.columns]
+    insert = sa.insert(sa.table(table.name, *columns))
     count, links = 0, []
-    with db.engine.connect() as source:
-        result = source.execution_options(yield_per=BATCH).execute(
-            sa.select(table).order_by(*table.primary_key.columns))
-        for rows in result.partitions():
-            batch = [dict(row._mapping) for row in rows]
-            for row in batch:
-                if own:
-                    links.append({"key_": row["id"], **{f"{c}_": row[c] for c in own}})
-                    row.update(dict.fromkeys(own))
-            into.execute(sa.insert(table), batch)
-            count += len(batch)
+    result = source.execution_options(yield_per=BATCH).execute(
+        sa.select(table).order_by(*table.primary_key.columns))
+    for rows in result.partitions():
+        batch = [dict(row._mapping) for row in rows]
+        for row in batch:
+            if own:
+                links.append({"key_": row[key], **{f"{c}_": row[c] for c in own}})
+                row.update(dict.fromkeys(own))
+        into.execute(insert, batch)
+        count += len(batch)
     for column in own:
         pairs = [link for link in links if link[f"{column}_"] is not None]
         if pairs:
-            into.execute(sa.update(table).where(table.c.id == sa.bindparam("key_"))
+            into.execute(sa.update(table).where(table.c[key] == sa.bindparam("key_"))
                          .values({column: sa.bindparam(f"{column}_")}), pairs)
     return count
 

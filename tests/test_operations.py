@@ -368,12 +368,22 @@ def test_the_health_check_fails_when_the_app_may_not_write_a_table(app, client, 
     assert response.status_code == 503
     assert response.get_json() == {"status": "unavailable", "database": "not usable"}
     said = [r.getMessage() for r in caplog.records if r.name == app.logger.name]
-    assert said == ["health check: this database user may not read and write the tables "
-                    "login_failure: they belong to another user (a restore run as postgres?). "
-                    "Restore as the app's user (pg_restore --role=… or --no-owner run as that "
-                    "user), or grant it the rights (GRANT SELECT, INSERT, UPDATE, DELETE ON ALL "
-                    "TABLES IN SCHEMA public TO …)."]
+    assert said == ["health check: this database user may not use login_failure: they "
+                    "belong to another user (a restore run as postgres?). Restore again as the "
+                    "app's user (pg_restore --no-owner run as that user): granted rights alone "
+                    "would not do for the next `flask db upgrade`, which needs the tables' "
+                    "owner."]
     assert client.get("/healthz").status_code == 200  # the rights back, ready again
+    # The sequence that numbers a table's rows counts too: without it no row can be added.
+    db.session.execute(sa.text("REVOKE USAGE ON SEQUENCE login_failure_id_seq FROM CURRENT_USER"))
+    db.session.commit()
+    try:
+        assert client.get("/healthz").status_code == 503
+    finally:
+        db.session.rollback()
+        db.session.execute(sa.text("GRANT ALL ON SEQUENCE login_failure_id_seq TO CURRENT_USER"))
+        db.session.commit()
+    assert "may not use login_failure_id_seq:" in caplog.records[-1].getMessage()
 
 
 def test_the_health_check_fails_while_db_upgrade_is_still_to_run(tmp_path, caplog):

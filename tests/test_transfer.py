@@ -8,6 +8,7 @@ from elearn import create_app
 from elearn.certificates.models import Certificate
 from elearn.extensions import db
 from elearn.org.models import Office
+from elearn.quiz.models import Attempt
 
 from .conftest import ON_POSTGRESQL, TEST_DATABASE_URL
 
@@ -43,6 +44,10 @@ def test_every_row_goes_into_the_new_database_and_only_into_an_empty_one(
     db.session.flush()
     renewal = certificates.issue_manually(person.email, "demo-kurs")
     renewal.renewal_of_id = first.id  # a row pointing at another of its table
+    course, version = synced
+    module = version.modules[0]
+    db.session.add(Attempt(user_id=person.id, module_id=module.id, mode="study", drawn=[],
+                           answers=None))  # open: no answers, SQL NULL
     db.session.commit()
     source = db.engine.url.render_as_string(hide_password=False)
     target = _upgraded(tmp_path / "neu.sqlite")
@@ -57,13 +62,22 @@ def test_every_row_goes_into_the_new_database_and_only_into_an_empty_one(
             Office.code == "11")).one() == ("11", parent.id)
         assert connection.execute(sa.select(Certificate.renewal_of_id).where(
             Certificate.id == renewal.id)).scalar() == first.id
+        # Still SQL NULL, not the JSON text 'null' (the purge would count it again).
+        assert connection.execute(sa.select(sa.func.count()).select_from(Attempt).where(
+            Attempt.answers.is_(None))).scalar() == 1
     engine.dispose()
     # A second copy would mix two states: refused, and the target is as it was.
     again = runner.invoke(args=["data", "copy-to", target])
     assert again.exit_code == 1
     assert "The target is not empty (rows in " in again.output
     assert "Nothing was copied." in again.output and _counts(target) == _counts(source)
-    # A database without the schema is named, with what to do.
+    # A database without the schema is named, with what to do; a file that is not there
+    # is not made (an empty one stayed behind).
+    missing = tmp_path / "fehlt.sqlite"
+    assert "There is no database file " in runner.invoke(
+        args=["data", "copy-to", f"sqlite:///{missing}"]).output
+    assert not missing.exists()
+    (tmp_path / "leer.sqlite").touch()
     bare = runner.invoke(args=["data", "copy-to", f"sqlite:///{tmp_path / 'leer.sqlite'}"])
     assert bare.exit_code == 1
     assert "The target: the database has no tables of this platform: run `flask --app wsgi " \
