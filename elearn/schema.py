@@ -82,7 +82,10 @@ def not_usable(bind: Engine | Connection) -> str | None:
         "(c.relkind = 'r' AND c.relname = ANY(:tables) "
         "AND NOT (has_table_privilege(c.oid, 'SELECT') AND has_table_privilege(c.oid, 'INSERT') "
         "AND has_table_privilege(c.oid, 'UPDATE') AND has_table_privilege(c.oid, 'DELETE'))) "
-        "OR (c.relkind = 'S' AND NOT has_sequence_privilege(c.oid, 'USAGE'))) "
+        "OR (c.relkind = 'S' AND NOT has_sequence_privilege(c.oid, 'USAGE') AND EXISTS ("
+        "SELECT 1 FROM pg_depend d JOIN pg_class t ON t.oid = d.refobjid "
+        "WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass "
+        "AND t.relname = ANY(:tables)))) "
         "ORDER BY c.relname")
     tables = list(db.metadata.tables)
     try:

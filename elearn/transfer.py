@@ -47,15 +47,22 @@ def copy_to(target_url):
         if _same(target.url, db.engine.url):
             raise click.ClickException("TARGET_URL is this database itself. Nothing was "
                                        "copied.")
-        if target.url.get_backend_name() == "sqlite" and not Path(
-                target.url.database or "").is_file():
-            raise click.ClickException(
-                f"There is no database file {target.url.database}: make it with `DATABASE_URL="
-                f"{target_url} flask --app wsgi db upgrade`. Nothing was copied.")
-        for name, engine in (("The target", target), ("This database", db.engine)):
-            if problem := (outdated(engine, MIGRATIONS_DIR) or newer(engine, MIGRATIONS_DIR)
-                           or not_usable(engine)):
-                raise click.ClickException(f"{name}: {problem} Nothing was copied.")
+        if target.url.get_backend_name() == "sqlite":
+            file = target.url.database or ""
+            if not Path(file).is_absolute():  # (the app would look for it in instance/)
+                raise click.ClickException(
+                    "Give the SQLite file's absolute path: sqlite:////path/to/file.sqlite. "
+                    "Nothing was copied.")
+            if not Path(file).is_file():
+                raise click.ClickException(
+                    f"There is no database file {file}: make it with `DATABASE_URL="
+                    f"{target_url} flask --app wsgi db upgrade`. Nothing was copied.")
+        if problem := (outdated(target, MIGRATIONS_DIR) or newer(target, MIGRATIONS_DIR)
+                       or not_usable(target)):
+            raise click.ClickException(f"The target: {problem} Nothing was copied.")
+        # The source is only read: a user with read rights alone may copy it.
+        if problem := (outdated(db.engine, MIGRATIONS_DIR) or newer(db.engine, MIGRATIONS_DIR)):
+            raise click.ClickException(f"This database: {problem} Nothing was copied.")
         tables = db.metadata.sorted_tables
         with target.begin() as into, _snapshot() as source:
             filled = [t.name for t in tables
@@ -70,11 +77,13 @@ def copy_to(target_url):
     except sa.exc.IntegrityError as error:
         from .errors import database_problem
 
+        problem = database_problem(error)
         # SQLite does not check that a row's reference exists; PostgreSQL does.
-        raise click.ClickException(
-            "The copy failed, nothing was copied: a row refers to one this database does not "
-            f"hold ({database_problem(error)}). Find it with `sqlite3 FILE 'PRAGMA "
-            "foreign_key_check'`.") from None
+        hint = " (a row refers to one this database does not hold: find it with `sqlite3 FILE " \
+            "'PRAGMA foreign_key_check'`)" if "foreign key" in problem.lower() and \
+            db.engine.dialect.name == "sqlite" else ""
+        raise click.ClickException(f"The copy failed, nothing was copied: a row does not fit "
+                                   f"the target: {problem}{hint}.") from None
     except sa.exc.DBAPIError as error:
         from .errors import database_problem
 

@@ -384,6 +384,16 @@ def test_the_health_check_fails_when_the_app_may_not_write_a_table(app, client, 
         db.session.execute(sa.text("GRANT ALL ON SEQUENCE login_failure_id_seq TO CURRENT_USER"))
         db.session.commit()
     assert "may not use login_failure_id_seq:" in caplog.records[-1].getMessage()
+    # Another program's sequence in the same schema is not the platform's business.
+    db.session.execute(sa.text("CREATE SEQUENCE anderes_programm_seq"))
+    db.session.execute(sa.text("REVOKE ALL ON SEQUENCE anderes_programm_seq FROM CURRENT_USER"))
+    db.session.commit()
+    try:
+        assert client.get("/healthz").status_code == 200
+    finally:
+        db.session.rollback()
+        db.session.execute(sa.text("DROP SEQUENCE anderes_programm_seq"))
+        db.session.commit()
 
 
 def test_the_health_check_fails_while_db_upgrade_is_still_to_run(tmp_path, caplog):

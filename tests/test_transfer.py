@@ -73,6 +73,8 @@ def test_every_row_goes_into_the_new_database_and_only_into_an_empty_one(
     assert "Nothing was copied." in again.output and _counts(target) == _counts(source)
     # A database without the schema is named, with what to do; a file that is not there
     # is not made (an empty one stayed behind).
+    assert "Give the SQLite file's absolute path" in runner.invoke(
+        args=["data", "copy-to", "sqlite:///neu.sqlite"]).output
     missing = tmp_path / "fehlt.sqlite"
     assert "There is no database file " in runner.invoke(
         args=["data", "copy-to", f"sqlite:///{missing}"]).output
