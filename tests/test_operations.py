@@ -352,19 +352,28 @@ def test_the_schema_check_tells_an_old_schema_from_a_current_or_newer_one(tmp_pa
 def test_the_health_check_fails_when_the_app_may_not_write_a_table(app, client, caplog):
     """Restored as postgres with --no-owner, the tables belonged to another user: /healthz
     said 200 and every login answered 500 ("permission denied for table login_failure")."""
+    import contextlib
+
     import sqlalchemy as sa
 
     from elearn.extensions import db
 
-    caplog.set_level(logging.INFO, logger=app.logger.name)
-    db.session.execute(sa.text("REVOKE INSERT ON login_failure FROM CURRENT_USER"))
-    db.session.commit()
-    try:
-        response = client.get("/healthz")
-    finally:
-        db.session.rollback()
-        db.session.execute(sa.text("GRANT ALL ON login_failure TO CURRENT_USER"))
+    @contextlib.contextmanager
+    def meanwhile(do: str, undo: str):
+        """`do` committed, then `undo` whatever the block does."""
+        db.session.execute(sa.text(do))
         db.session.commit()
+        try:
+            yield
+        finally:
+            db.session.rollback()
+            db.session.execute(sa.text(undo))
+            db.session.commit()
+
+    caplog.set_level(logging.INFO, logger=app.logger.name)
+    with meanwhile("REVOKE INSERT ON login_failure FROM CURRENT_USER",
+                   "GRANT ALL ON login_failure TO CURRENT_USER"):
+        response = client.get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "unavailable", "database": "not usable"}
     said = [r.getMessage() for r in caplog.records if r.name == app.logger.name]
@@ -375,25 +384,15 @@ def test_the_health_check_fails_when_the_app_may_not_write_a_table(app, client, 
                     "owner."]
     assert client.get("/healthz").status_code == 200  # the rights back, ready again
     # The sequence that numbers a table's rows counts too: without it no row can be added.
-    db.session.execute(sa.text("REVOKE USAGE ON SEQUENCE login_failure_id_seq FROM CURRENT_USER"))
-    db.session.commit()
-    try:
+    with meanwhile("REVOKE USAGE ON SEQUENCE login_failure_id_seq FROM CURRENT_USER",
+                   "GRANT ALL ON SEQUENCE login_failure_id_seq TO CURRENT_USER"):
         assert client.get("/healthz").status_code == 503
-    finally:
-        db.session.rollback()
-        db.session.execute(sa.text("GRANT ALL ON SEQUENCE login_failure_id_seq TO CURRENT_USER"))
-        db.session.commit()
     assert "may not use login_failure_id_seq:" in caplog.records[-1].getMessage()
     # Another program's sequence in the same schema is not the platform's business.
-    db.session.execute(sa.text("CREATE SEQUENCE anderes_programm_seq"))
-    db.session.execute(sa.text("REVOKE ALL ON SEQUENCE anderes_programm_seq FROM CURRENT_USER"))
-    db.session.commit()
-    try:
+    with meanwhile("CREATE SEQUENCE anderes_programm_seq; "
+                   "REVOKE ALL ON SEQUENCE anderes_programm_seq FROM CURRENT_USER",
+                   "DROP SEQUENCE anderes_programm_seq"):
         assert client.get("/healthz").status_code == 200
-    finally:
-        db.session.rollback()
-        db.session.execute(sa.text("DROP SEQUENCE anderes_programm_seq"))
-        db.session.commit()
 
 
 def test_the_health_check_fails_while_db_upgrade_is_still_to_run(tmp_path, caplog):
