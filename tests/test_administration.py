@@ -2,6 +2,7 @@
 and the upload of HR's people list."""
 
 import io
+import os
 import re
 
 import pytest
@@ -1356,6 +1357,15 @@ def test_the_start_page_names_what_is_still_to_set_before_real_use(
     assert "ELEARN_SUPPORT_CONTACT ist nicht gesetzt" in points
     assert "Namen wie „Çağla Yılmaz“ stehen im PDF mit Fragezeichen" in points
     assert "Kein E-Mail-Versand eingerichtet" in points
+    assert "SECRET_KEY ist nicht gesetzt" not in points  # SQLite: one server
+    # On PostgreSQL, as a rule several app servers: each would sign logins with its own key.
+    key, url = os.environ["SECRET_KEY"], app.config["SQLALCHEMY_DATABASE_URI"]
+    monkeypatch.delenv("SECRET_KEY")
+    monkeypatch.setitem(app.config, "SQLALCHEMY_DATABASE_URI", "postgresql+psycopg://db/x")
+    assert "SECRET_KEY ist nicht gesetzt: Jeder App-Server unterschreibt Anmeldungen mit " \
+        "einem eigenen Schlüssel" in said()
+    monkeypatch.setenv("SECRET_KEY", key)
+    monkeypatch.setitem(app.config, "SQLALCHEMY_DATABASE_URI", url)
     # Set, each goes; with all set, the box goes.
     from datetime import date
 

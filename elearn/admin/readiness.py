@@ -2,6 +2,7 @@
 demo's people in the database, a font missing for certificates. The administration's start
 page lists them; nothing here stops the platform (the demo needs all of them as they are)."""
 
+import os
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -45,6 +46,13 @@ def open_points() -> list[str]:
         points.append(_("ELEARN_ACCESSIBILITY_REVIEWED ist nicht gesetzt: Die Erklärung zur "
                         "Barrierefreiheit nennt kein Datum, an dem sie erstellt oder zuletzt "
                         "überprüft wurde."))
+    if not os.environ.get("SECRET_KEY") and \
+            config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # A shared database means several app servers, as a rule (the start logs this too).
+        points.append(_("SECRET_KEY ist nicht gesetzt: Jeder App-Server unterschreibt "
+                        "Anmeldungen mit einem eigenen Schlüssel (instance/secret_key). Mit "
+                        "mehreren Servern gilt eine Anmeldung dann nur auf dem, der sie "
+                        "angenommen hat: Setzen Sie auf allen denselben SECRET_KEY."))
     if pdf.font_path() is None:
         points.append(_("Für die Zertifikate fehlt eine Schrift mit allen Buchstaben (Paket "
                         "fonts-dejavu-core oder ELEARN_PDF_FONT): Namen wie „Çağla Yılmaz“ "
