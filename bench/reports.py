@@ -196,7 +196,7 @@ def main() -> None:
     from elearn.config import database_url
 
     given = os.environ.get("BENCH_DATABASE_URL")
-    url = database_url("", given) if given else f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite"
+    url = database_url("", given, setting="BENCH_DATABASE_URL") if given else f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         import flask_migrate

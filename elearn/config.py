@@ -35,8 +35,10 @@ def _secret_key(instance_path: str) -> str:
                          "-c 'import secrets; print(secrets.token_hex(32))'.") from None
 
 
-def database_url(instance_path: str, url: str | None = None) -> str:
-    """DATABASE_URL (or `url`) with the psycopg 3 driver, or SQLite in the instance folder."""
+def database_url(instance_path: str, url: str | None = None,
+                 setting: str = "DATABASE_URL") -> str:
+    """DATABASE_URL (or `url`, read from `setting`, which a refusal names) with the psycopg 3
+    driver, or SQLite in the instance folder."""
     url = os.environ.get("DATABASE_URL", "") if url is None else url
     if not url:
         folder = Path(instance_path)
@@ -49,11 +51,11 @@ def database_url(instance_path: str, url: str | None = None) -> str:
         if url.startswith(prefix):
             url = "postgresql+psycopg://" + url[len(prefix) :]
             break
-    _check_database_url(url)
+    _check_database_url(url, setting)
     return url
 
 
-def _check_database_url(url: str) -> None:
+def _check_database_url(url: str, setting: str) -> None:
     """A mistyped DATABASE_URL stopped every start and command with a SQLAlchemy traceback
     ("Can't load plugin: sqlalchemy.dialects:postgresq"): name the setting instead. The
     password is never repeated."""
@@ -67,11 +69,11 @@ def _check_database_url(url: str) -> None:
         parsed = make_url(url)
     except (ArgumentError, ValueError):  # ValueError: a port that is no number, as when the
         # password holds an '@' that is not percent-encoded (its end was in the message)
-        raise SystemExit("DATABASE_URL is not a database address: " + expected) from None
+        raise SystemExit(f"{setting} is not a database address: " + expected) from None
     try:
         parsed.get_dialect().import_dbapi()
     except (NoSuchModuleError, ImportError):
-        raise SystemExit(f"DATABASE_URL names a database type this installation cannot use "
+        raise SystemExit(f"{setting} names a database type this installation cannot use "
                          f"({parsed.drivername}): " + expected) from None
 
 

@@ -39,10 +39,9 @@ def copy_to(target_url):
     if not target_url.strip():
         raise click.UsageError("TARGET_URL is empty.")
     try:
-        target = sa.create_engine(database_url("", target_url))
+        target = sa.create_engine(database_url("", target_url, setting="TARGET_URL"))
     except SystemExit as refused:  # the address refused as DATABASE_URL's would be
-        raise click.ClickException(str(refused.code).replace("DATABASE_URL", "TARGET_URL",
-                                                             1)) from None
+        raise click.ClickException(str(refused.code)) from None
     try:
         if _same(target.url, db.engine.url):
             raise click.ClickException("TARGET_URL is this database itself. Nothing was "

@@ -76,7 +76,7 @@ def _database_url_for_tests(tmp_path_factory) -> str:
     if TEST_DATABASE_URL:
         from elearn.config import database_url
 
-        return database_url("", TEST_DATABASE_URL)
+        return database_url("", TEST_DATABASE_URL, setting="TEST_DATABASE_URL")
     return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
 
 

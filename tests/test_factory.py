@@ -24,6 +24,18 @@ def test_postgres_urls_use_psycopg3(monkeypatch):
     assert config.database_url("") == "postgresql+psycopg://u:p@db/elearn"
 
 
+def test_a_refused_address_names_the_setting_it_came_from():
+    """The tests' and the benchmark's own settings were refused as "DATABASE_URL", the
+    production setting a shell may hold, sending the reader to the wrong variable."""
+    with pytest.raises(SystemExit) as refused:
+        config.database_url("", "postgresq://u:p@db/elearn", setting="TEST_DATABASE_URL")
+    assert str(refused.value.code).startswith(
+        "TEST_DATABASE_URL names a database type this installation cannot use (postgresq)")
+    with pytest.raises(SystemExit) as refused:
+        config.database_url("", "u:p@db/elearn", setting="BENCH_DATABASE_URL")
+    assert str(refused.value.code).startswith("BENCH_DATABASE_URL is not a database address")
+
+
 def test_pooled_connections_are_tested_on_a_database_server_only(monkeypatch, tmp_path):
     """A PostgreSQL restart leaves pooled connections dead: each is tested as it is taken. A
     SQLite file cannot drop one, so the test would only cost a statement per request."""
