@@ -1,5 +1,6 @@
 """Security headers and the session cookie's Secure flag."""
 
+import posixpath
 import re
 import unicodedata
 from urllib.parse import unquote_to_bytes, urlsplit
@@ -93,16 +94,25 @@ def logged_path() -> str:
 
 def _cut_at_secrets(path: str) -> str:
     """A path no route took, up to where a route with a secret has it (PUT on a password
-    link, its address with a slash added): `/passwort/neu/…`."""
-    # As a browser or Werkzeug would read it: "//" and "/./" merged, any case (a 308 to the
-    # merged path makes /passwort//neu/<token> a working link).
-    plain = re.sub(r"/(\./)+", "/", re.sub(r"/{2,}", "/", path)).lower()
+    link, its address with a slash added): `/passwort/neu/…`. Elsewhere in such a path, a run
+    as long as a link's token or a certificate's code is cut too: a path like
+    `/x/../passwort/neu/<token>` or `/passwort;x/neu/<token>` is no link, but holds one."""
+    # As a browser or Werkzeug would read it: "//", "/./" and "x/../" merged, any case (a 308
+    # to the merged path makes /passwort//neu/<token> a working link); and more loosely
+    # (";x" dropped, "ſ" as "s"), since it only decides what to leave out.
+    plain = re.sub(r";[^/]*", "", posixpath.normpath(re.sub(r"/{2,}", "/", path)))
+    plain = unicodedata.normalize("NFKC", plain).casefold()
     for rule in current_app.url_map.iter_rules():
         if SECRET_ARGUMENTS & rule.arguments:
             before = rule.rule.split("<", 1)[0]
-            if plain.startswith(before.lower()) and len(plain) > len(before):
+            if plain.startswith(before.casefold()) and len(plain) > len(before):
                 return before + "…"
-    return path
+    return SECRET_SHAPED.sub("…", path)
+
+
+# Tokens are 43 characters, certificate codes 24. A path no route took seldom has so long a
+# word, and it is only the log's.
+SECRET_SHAPED = re.compile(r"[\w~.=%+-]{20,}")
 
 
 def local_path(target: str | None, fallback: str) -> str:

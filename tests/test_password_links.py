@@ -249,13 +249,19 @@ def test_the_log_keeps_no_password_link_nor_certificate_code(app, client, make_u
     for method, path in (("PUT", link), ("GET", link + "/"),
                          ("DELETE", "/verify/ABCDEFGHIJKLMNOPQRSTUVWX"),
                          ("GET", link.replace("/neu/", "//neu/")),
-                         ("GET", "/." + link), ("GET", link.replace("/passwort/", "/Passwort/"))):
+                         ("GET", "/." + link), ("GET", link.replace("/passwort/", "/Passwort/")),
+                         # no link, but holding one: found by the review of the first cut
+                         ("GET", "/kurse/.." + link), ("GET", link.replace("/neu/", ";x/neu/")),
+                         ("GET", link.replace("/passwort/", "/pa\u017f\u017fwort/")),
+                         ("GET", "/hilfe/" + token),
+                         ("GET", "/x/../verify/ABCDEFGHIJKLMNOPQRSTUVWX")):
         client.set_cookie("session", "eyJfZnJlc2giOmZhbHNlfQ.forged.signature")
         assert client.open(path, method=method).status_code in (308, 404, 405)
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "(PUT /passwort/neu/…)" in logged and "(GET /passwort/neu/…)" in logged
-    assert "(DELETE /verify/…)" in logged
+    assert "(DELETE /verify/…)" in logged and "(GET /hilfe/…)" in logged
     assert token not in logged and "ABCDEFGH" not in logged
+    assert token[:12] not in logged
     # Other paths are logged as they are: they say which page it was.
     client.set_cookie("session", "eyJfZnJlc2giOmZhbHNlfQ.forged.signature")
     client.get("/kurse")
