@@ -1,5 +1,6 @@
 """The course format: validation with file and line, sanitizing, and the shipped courses."""
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -66,6 +67,26 @@ def test_validate_command_prints_errors_and_exits_1(runner):
     assert "broken/kaputt/course.yaml:2: Unbekanntes Feld „titel“" in result.output
     assert result.output.strip().endswith(
         "1 course, 1 module, 1 question, 22 errors (courses with errors are not counted)")
+
+
+def test_validate_names_files_as_they_open_from_where_it_was_typed(runner, monkeypatch):
+    """`courses validate ../copy` printed "copy/kaputt/course.yaml": the path from the folder
+    above, which does not open from the working directory."""
+    monkeypatch.chdir(BROKEN / "kaputt")
+    result = runner.invoke(args=["courses", "validate", "../../broken"])
+    named = [line.split(":", 1)[0] for line in result.output.splitlines()]
+    assert "../../broken/kaputt/course.yaml" in named
+    assert all(os.path.exists(path) for path in named[:-1])
+
+
+def validate_from_above(runner, root):
+    """`courses validate kurse` typed in the folder above it, as the expected lines name files."""
+    here = os.getcwd()
+    os.chdir(root.parent)
+    try:
+        return runner.invoke(args=["courses", "validate", root.name])
+    finally:
+        os.chdir(here)
 
 
 def test_validate_good_fixture_exits_0(runner):
@@ -725,7 +746,7 @@ def test_files_and_folders_in_the_wrong_place_are_reported_one_line_each(runner,
     root = tmp_path / "kurse"
     shutil.copytree(FIXTURES / "courses" / "good", root)
     change(root, tmp_path / "anderswo")
-    result = runner.invoke(args=["courses", "validate", str(root)])
+    result = validate_from_above(runner, root)
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert lines[:-1] == expected and lines[-1].endswith(
@@ -842,7 +863,7 @@ def test_a_module_may_not_point_to_a_hidden_file_or_a_leftover(runner, tmp_path,
     courses, _, errors = load_all(root)
     assert [str(e) for e in errors] == [f"kurse/demo-kurs/01-erstes-modul.md:{expected} {JUNK}"]
     assert [c.slug for c in courses] == ["fragetypen"]
-    result = runner.invoke(args=["courses", "validate", str(root)])
+    result = validate_from_above(runner, root)
     assert result.exit_code == 1 and result.output.splitlines()[0] == \
         f"kurse/demo-kurs/01-erstes-modul.md:{expected} {JUNK}", result.output
 
@@ -898,7 +919,7 @@ def test_a_folder_that_may_not_be_read_is_named_not_a_traceback(runner, tmp_path
     courses, tracks, errors = load_all(root)
     assert [c.slug for c in courses] == loaded and tracks == []
     assert [str(e) for e in errors] == [expected]
-    result = runner.invoke(args=["courses", "validate", str(root)])
+    result = validate_from_above(runner, root)
     assert result.exit_code == 1 and result.output.splitlines()[0] == expected
 
 

@@ -1,3 +1,5 @@
+import dataclasses
+import os
 from pathlib import Path
 
 import click
@@ -16,9 +18,13 @@ def courses_cli():
 
 
 def _load(directory: str | None, *, syncing: bool):
+    typed = directory
     directory = directory or current_app.config["COURSES_DIR"]
     courses, track_list, errors = content.load_all(directory)
     for error in errors:
+        if typed:  # from the folder as typed, so the path opens from there ("../copy/a/x.md")
+            error = dataclasses.replace(
+                error, path=os.path.join(typed, *Path(error.path).parts[1:]))
         click.echo(str(error), err=True)
     if not courses and not errors:
         # A wrong path (or an unmounted share) is an error for both commands: syncing it would
