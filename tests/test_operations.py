@@ -138,6 +138,16 @@ def test_a_missing_table_on_postgresql_is_recognised(tmp_path):
     assert result.exit_code == 1
     assert "run `flask --app wsgi db upgrade` first. Nothing was changed." in result.output
 
+    # A missing column (a migration not run) said "lacks tables".
+    @with_appcontext
+    def column():
+        raise ProgrammingError("SELECT track.kind FROM track", {},
+                               psycopg.errors.UndefinedColumn("column track.kind does not exist"))
+
+    app.cli.add_command(click.Command("column", callback=_database_errors_said(column)))
+    assert "the database lacks a table or column of this version: run `flask --app wsgi db " \
+        "upgrade` first." in app.test_cli_runner().invoke(args=["column"]).output
+
 
 @pytest.mark.parametrize(("url", "expected"), [
     ("postgresq://elearn:Geheim-42@db/elearn", "cannot use (postgresq)"),
