@@ -187,8 +187,8 @@ def _database_errors_said(callback, migrations: bool = False):
             if getattr(error.orig, "sqlstate", None) in SCHEMA_CODES or \
                     text.startswith(SCHEMA_MISSING):
                 raise click.ClickException(
-                    "the database lacks a table or column of this version: run `flask --app wsgi db "
-                    "upgrade` first. Nothing was changed.") from None
+                    "the database lacks a table or column of this version: run `flask --app "
+                    "wsgi db upgrade` first. Nothing was changed.") from None
             if isinstance(error, OperationalError):
                 raise click.ClickException(
                     f"the database cannot be used ({first}); "

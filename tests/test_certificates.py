@@ -87,6 +87,10 @@ def test_pdf_shows_holder_course_and_code_and_is_the_same_every_time(client, hol
     # Its language and title, for screen readers and the viewer's window (PDF/UA basics).
     root = pypdf.PdfReader(io.BytesIO(first.data)).trailer["/Root"]
     assert root["/Lang"] == "de" and root["/ViewerPreferences"]["/DisplayDocTitle"] == True  # noqa: E712
+    # The check address opens from a PDF viewer too, not only through the QR code.
+    links = [annotation.get_object()["/A"]["/URI"] for annotation in
+             pypdf.PdfReader(io.BytesIO(first.data)).pages[0].get("/Annots", [])]
+    assert links == [f"http://localhost/verify/{holder.code}"]
 
 
 def tagged_content(data: bytes) -> tuple[list, dict, list]:

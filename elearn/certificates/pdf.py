@@ -57,14 +57,14 @@ def render(certificate: Certificate, *, city: str, verify_url: str) -> bytes:
             return text.encode("windows-1252", "replace").decode("windows-1252")
         return text
 
-    def height(text: str, size: float, gap: float) -> float:
+    def height(text: str, size: float, gap: float, _link: str = "") -> float:
         pdf.set_font(family, size=size)
         return pdf.multi_cell(0, size * 0.5, printable(text), align="C", dry_run=True,
                               output="HEIGHT") + gap
 
-    def line(text: str, size: float, gap: float = 4) -> None:
+    def line(text: str, size: float, gap: float = 4, link: str = "") -> None:
         pdf.set_font(family, size=size)
-        pdf.multi_cell(0, size * 0.5, printable(text), align="C")
+        pdf.multi_cell(0, size * 0.5, printable(text), align="C", link=link)
         pdf.ln(gap)
 
     # Text stays inside the frame (at 12 mm), with room to spare.
@@ -87,7 +87,7 @@ def render(certificate: Certificate, *, city: str, verify_url: str) -> bytes:
     ]
     qr = 42  # the QR code's size
     below = [(f"Prüfcode: {grouped(certificate.code)}", 11, 2),
-             (f"Echtheit prüfen: {verify_url}", 9, 2)]
+             (f"Echtheit prüfen: {verify_url}", 9, 2, verify_url)]  # a link on screen
     # A long name and a long title (up to 200 and 300 characters) pushed the QR code, the code
     # and the address off the page: the text above them shrinks until everything fits.
     fixed = qr + 4 + sum(height(*row) for row in below)
