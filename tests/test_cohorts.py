@@ -1963,6 +1963,38 @@ def test_groups_with_nearly_the_same_members_show_no_quiz_or_time_figures(
     assert "50 % (6/12)" in _row(_dashboard(client, cohort), "Erstes Modul")
 
 
+def test_a_later_group_of_nearly_the_same_people_shows_no_progress(client, auth, cohort, lead,
+                                                                   make_user, synced_tracks):
+    """Pilotgruppe 4, made after Pilotgruppe 2 ended, with the same people but one: each step
+    count of the two pages, minus the other, told what that one person had done (disclosure
+    review; no period overlapped, so the quiz figures' twin check did not apply)."""
+    people = populate(cohort, make_user, [10] * 12, first_passes=[True] * 12)
+    again = create_cohort(name="Pilot B", track=synced_tracks, starts_on=date(2025, 1, 6),
+                          ends_on=date(2025, 2, 28), leads=[lead])
+    db.session.add_all(joined(again, person) for person in people[1:])
+    db.session.commit()
+    auth.login(email="lead@test.example")
+    older, newer = page(client.get(f"/kohorten/{cohort.id}")), page(
+        client.get(f"/kohorten/{again.id}"))
+    assert "Lernpfad abgeschlossen" in older and "Der Fortschritt dieser Gruppe" not in older
+    assert "Der Fortschritt dieser Gruppe wird zurückgehalten" in newer
+    assert "Lernpfad abgeschlossen" not in newer and 'id="tabelle-fortschritt"' not in newer
+    compared = page(client.get(f"/kohorten/vergleich?a={cohort.id}&b={again.id}"))
+    assert _row(compared, "Lernpfad abgeschlossen (bis heute)").endswith("12 n. a.")
+    assert _row(compared, "davon bis zum Ende der Gruppe").endswith("n. a.")
+    # The same people in both, or a twin too small to show anything: nothing to subtract.
+    db.session.add(joined(again, people[0]))
+    db.session.commit()
+    assert "Lernpfad abgeschlossen" in page(client.get(f"/kohorten/{again.id}"))
+    small = _probe("Probe K", synced_tracks, lead, people[:3])
+    small.starts_on, small.ends_on = date(2024, 1, 8), date(2024, 2, 23)
+    larger = _probe("Probe L", synced_tracks, lead, people[:5])
+    larger.starts_on, larger.ends_on = date(2023, 1, 9), date(2023, 2, 24)
+    db.session.commit()
+    assert not figures.has_older_step_twin(larger, 5, 5)
+    assert not figures.has_older_step_twin(again, 12, 5)  # the same twelve as the first
+
+
 def test_the_twin_check_is_one_query_however_many_groups(client, auth, cohort, lead, make_user,
                                                          synced_tracks):
     people = populate(cohort, make_user, [10] * 6, first_passes=[True] * 6)

@@ -133,6 +133,9 @@ class CohortFigures:
     # Its quiz and time figures are held back: another group has nearly the same members
     # (see has_near_twin), and the two sets of figures side by side would tell who differs.
     withheld: bool = False
+    # Its progress (begun, steps, completed) is held back: an older group, in any period, has
+    # nearly the same members (see has_older_step_twin).
+    steps_withheld: bool = False
     ends_on: date | None = None
     # For the comparison, one value per person and no names: track hours of those who finished
     # in time, and each person's share of required modules passed at the first attempt.
@@ -358,6 +361,8 @@ def shown(cohort: Cohort, min_group: int, today: date | None = None) -> CohortFi
     quiz results and time come from the snapshot taken when they were first shown (taken now if
     there is none; the caller commits). Steps and the overdue list stay live."""
     result = compute(cohort, min_group, today)
+    if result.shown and has_older_step_twin(cohort, result.size, min_group):
+        result.steps_withheld = True
     if not (result.final and result.shown):  # nothing shown yet, so nothing to keep equal
         return result
     if has_near_twin(cohort, result.size, min_group):  # checked on every showing, snapshot or not
@@ -385,6 +390,24 @@ def has_near_twin(cohort: Cohort, size: int, min_group: int) -> bool:
     and ProbeD with the same twelve and one more showed that one person's results. Equal
     member sets count too: over different periods, or with one member added later to one of
     them, or kept at different moments, the figures differ by what a few did."""
+    return _twin(cohort, size, min_group, sa.and_(Cohort.starts_on <= cohort.ends_on,
+                                                  Cohort.ends_on >= cohort.starts_on), 0)
+
+
+def has_older_step_twin(cohort: Cohort, size: int, min_group: int) -> bool:
+    """Whether a group made before this one, in any period and on any track, has a member set
+    that differs from this one's by 1 to `min_group` - 1 people (one query over all groups).
+
+    Progress counts whatever its time: a group of the same people as an ended one, minus
+    one who left, showed that person's steps as the difference of the two pages (the
+    disclosure review; no period overlapped, so has_near_twin did not apply). The older
+    group keeps showing them; equal member sets show the same people's progress, no one's."""
+    return _twin(cohort, size, min_group, Cohort.id < cohort.id, 1, shown_only=True)
+
+
+def _twin(cohort: Cohort, size: int, min_group: int, which, least: int,
+          shown_only: bool = False) -> bool:
+    """`shown_only`: only a twin that shows figures (from `min_group` members) counts."""
     mine = sa.orm.aliased(CohortMember)
     theirs = sa.orm.aliased(CohortMember)
     # |A △ B| = |A| + |B| - 2 |A ∩ B|; count(mine.user_id) counts the shared members only.
@@ -393,10 +416,10 @@ def has_near_twin(cohort: Cohort, size: int, min_group: int) -> bool:
         sa.select(theirs.cohort_id)
         .join(Cohort, Cohort.id == theirs.cohort_id)
         .outerjoin(mine, sa.and_(mine.user_id == theirs.user_id, mine.cohort_id == cohort.id))
-        .where(theirs.cohort_id != cohort.id, Cohort.starts_on <= cohort.ends_on,
-               Cohort.ends_on >= cohort.starts_on)
-        .group_by(theirs.cohort_id, Cohort.starts_on, Cohort.ends_on)
-        .having(apart < min_group)
+        .where(theirs.cohort_id != cohort.id, which)
+        .group_by(theirs.cohort_id)
+        .having(sa.and_(apart >= least, apart < min_group,
+                        sa.func.count() >= (min_group if shown_only else 0)))
         .limit(1))
     return twin is not None
 
