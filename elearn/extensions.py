@@ -13,12 +13,15 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm.attributes import set_committed_value
 
-# Named constraints keep migrations identical on SQLite and PostgreSQL.
+# Named constraints keep migrations identical on SQLite and PostgreSQL. Every column in the
+# name: with the first one only, a second unique constraint beginning with the same column got
+# the same name, and autogenerate dropped the one `mark_seen`'s ON CONFLICT needs (migrations
+# review). The three from before this rule keep their names (given in their models).
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
     "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
 

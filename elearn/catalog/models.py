@@ -31,7 +31,8 @@ class CourseVersion(db.Model):
     """One loaded state of a course's files; a new one is made whenever a file changes."""
 
     __tablename__ = "course_version"
-    __table_args__ = (sa.UniqueConstraint("course_id", "number"),)
+    __table_args__ = (
+        sa.UniqueConstraint("course_id", "number", name="uq_course_version_course_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id"), index=True)
@@ -56,7 +57,7 @@ class Module(db.Model):
     """A module as it is in one course version; `slug` ties it to the same module in others."""
 
     __tablename__ = "module"
-    __table_args__ = (sa.UniqueConstraint("version_id", "slug"),)
+    __table_args__ = (sa.UniqueConstraint("version_id", "slug", name="uq_module_version_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(sa.ForeignKey("course_version.id"), index=True)
@@ -78,7 +79,8 @@ class ModuleProgress(db.Model):
 
     __tablename__ = "module_progress"
     __table_args__ = (
-        sa.UniqueConstraint("user_id", "course_id", "module_slug"),
+        sa.UniqueConstraint("user_id", "course_id", "module_slug",
+                            name="uq_module_progress_user_id"),
         # Quiz statistics count completions per module and day (and how many by placement
         # test) from this index alone.
         sa.Index("ix_module_progress_completed", "course_id", "module_slug", "completed_at",
