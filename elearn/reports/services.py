@@ -366,17 +366,19 @@ _SUPPRESSED_KEEP = 16
 
 def _suppressed(totals: dict[int, dict], children: dict, columns: tuple[str, ...],
                 min_group: int, own: dict[int, dict], *, period: bool, fixed: tuple = (),
-                fixed_hidden: frozenset | set = frozenset()) -> frozenset:
+                fixed_hidden: frozenset | set = frozenset(),
+                primary: frozenset = frozenset()) -> frozenset:
     def frozen(table):
         return tuple(sorted((oid, tuple(row[c] for c in COLUMNS)) for oid, row in table.items()))
 
-    key = (columns, min_group, period, fixed, frozenset(fixed_hidden), frozen(totals),
+    key = (columns, min_group, period, fixed, frozenset(fixed_hidden), primary, frozen(totals),
            frozen(own), tuple(sorted((-1 if parent is None else parent, tuple(kids))
                                      for parent, kids in children.items())))
     if (hidden := _SUPPRESSED.get(key)) is None:
         hidden = frozenset(suppress(totals, children, columns, min_group, own=own,
                                     **constraints(columns, period=period),
-                                    fixed=fixed, fixed_hidden=fixed_hidden))
+                                    fixed=fixed, fixed_hidden=fixed_hidden,
+                                    primary=primary))
         if len(_SUPPRESSED) >= _SUPPRESSED_KEEP:
             _SUPPRESSED.clear()
         _SUPPRESSED[key] = hidden
@@ -395,6 +397,13 @@ def build(subject: Subject, *, date_from=None, date_to=None, office: Office | No
     columns = tuple(c for c in COLUMNS if c not in not_applicable)
     direct, undated = counts_with_and_without_period(subject, date_from, date_to, today)
     order, totals = _roll_up(direct, offices, children)
+    # A certificate only learning groups' members get: its holders are the groups' members,
+    # whose groups' pages count them (from 5 members). The administration's total, minus
+    # those pages, told what the members of smaller groups had done (disclosure review); so
+    # would its count of valid certificates, one per holder.
+    primary = frozenset((order[0][0], column) for column in ("completed", "test_out",
+                                                            *CERTIFICATES)) \
+        if subject.only_for_groups else frozenset()
     # Suppress over the whole administration, then cut out the subtree: suppressing the
     # subtree alone would show cells the full table hides and so give them away.
     if date_from or date_to:
@@ -408,14 +417,16 @@ def build(subject: Subject, *, date_from=None, date_to=None, office: Office | No
         # in it) is not modelled: that is the README's nested periods, which only an agreement
         # on the periods used can close.
         hidden = _suppressed(_roll_up(undated, offices, children)[1], children, columns,
-                             min_group, undated, period=False)
+                             min_group, undated, period=False, primary=primary)
         not_applicable |= frozenset(CERTIFICATES)
         columns = tuple(c for c in columns if c not in CERTIFICATES)
         hidden = _suppressed(totals, children, columns, min_group, direct, period=True,
                              fixed=tuple(c for c in UNDATED if c in columns),
-                             fixed_hidden={cell for cell in hidden if cell[1] in columns})
+                             fixed_hidden={cell for cell in hidden if cell[1] in columns},
+                             primary=primary)
     else:
-        hidden = _suppressed(totals, children, columns, min_group, direct, period=False)
+        hidden = _suppressed(totals, children, columns, min_group, direct, period=False,
+                             primary=primary)
     if office is not None:
         order = _subtree(order, office.id)
     rows = [Row(offices[oid], depth, totals[oid], {c for c in columns if (oid, c) in hidden},

@@ -36,8 +36,8 @@ def suppress(values: dict[int, dict[str, int]], children: dict[int, list[int]],
              gaps: Iterable[tuple[str, str]] = (),
              row_total: tuple[str, Iterable[str]] | None = ("completed", CERTIFICATE_COLUMNS),
              bounds: Iterable[tuple[Iterable[str], Iterable[str]]] = (),
-             fixed: Iterable[str] = (), fixed_hidden: Iterable[tuple[int, str]] = ()
-             ) -> set[tuple[int, str]]:
+             fixed: Iterable[str] = (), fixed_hidden: Iterable[tuple[int, str]] = (),
+             primary: Iterable[tuple[int, str]] = ()) -> set[tuple[int, str]]:
     """Return the (office id, column) cells to hide.
 
     `own`: each office's direct staff counts. `gaps`: (larger, smaller) column pairs whose
@@ -50,6 +50,9 @@ def suppress(values: dict[int, dict[str, int]], children: dict[int, list[int]],
     employees in a report with and without a period). Their cells stay as that report shows
     them: hidden exactly where `fixed_hidden` says, and never hidden in addition here, for a cell
     shown there is known anyway. Other cells are hidden instead to protect the rest.
+
+    `primary`: cells to hide whatever their value (what other pages would give away beside
+    them), protected like any small one.
     """
     columns = list(columns)
     own = own or {}
@@ -60,7 +63,8 @@ def suppress(values: dict[int, dict[str, int]], children: dict[int, list[int]],
     rows = bool(row_total) and {row_total[0], *row_parts} <= set(columns)
     fixed = {(oid, col) for oid in values for col in columns if col in set(fixed)}
     hidden = {(oid, col) for oid, row in values.items() for col in columns
-              if row[col] < k and (oid, col) not in fixed} | (set(fixed_hidden) & fixed)
+              if row[col] < k and (oid, col) not in fixed} | (set(fixed_hidden) & fixed) \
+        | {(oid, col) for oid, col in primary if oid in values and col in columns}
     # Unpublished own-staff cells of parent offices: sensitive ones start hidden.
     hidden |= {(("own", oid), col) for oid in values if kids[oid] for col in columns
                if 0 < own.get(oid, {}).get(col, 0) < k}
