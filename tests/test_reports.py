@@ -209,10 +209,10 @@ def test_each_table_is_suppressed_once_per_process_and_again_when_a_figure_chang
     monkeypatch.setattr(services, "_SUPPRESSED", {})
     monkeypatch.setattr(services, "suppress", counted)
     first = report(city)
-    assert len(calls) == 1
-    assert report(city).rows[1].hidden == first.rows[1].hidden and len(calls) == 1
+    assert len(calls) == 2  # the employees every report shares, then the table
+    assert report(city).rows[1].hidden == first.rows[1].hidden and len(calls) == 2
     report(city, date_from=datetime(2026, 1, 1).date())
-    assert len(calls) == 2 and calls[1]  # only the period's own table, with the fixed columns
+    assert len(calls) == 3 and calls[2]  # only the period's own table, with the fixed columns
     from elearn.auth.models import User
 
     newcomer = db.session.scalar(sa.select(User.id).where(  # someone who has not started
@@ -221,7 +221,20 @@ def test_each_table_is_suppressed_once_per_process_and_again_when_a_figure_chang
                                   module_slug="01-erstes-modul", started_at=utcnow()))
     db.session.commit()
     report(city)
-    assert len(calls) == 3
+    assert len(calls) == 4  # the employees are as they were
+
+
+def test_every_report_hides_the_same_employees(city, synced_tracks):
+    """Each course's and track's report publishes the same employees per office: one hiding a
+    cell another shows would make it known, and what it protected (disclosure review). They
+    are hidden as the employees column alone needs, in every report, with a period too."""
+    today = datetime(2026, 6, 1).date()
+    seen = []
+    for slug in ("demo-kurs", "test-pfad"):
+        for period in ({}, {"date_from": datetime(2026, 4, 1).date()}):
+            rep = services.build(services.find_subject(slug), today=today, **period)
+            seen.append({r.office.code for r in rep.rows if "employees" in r.hidden})
+    assert seen[0] == {"A1", "A2", "U1"} and all(hidden == seen[0] for hidden in seen), seen
 
 
 def test_office_subtree_filter(city):

@@ -406,6 +406,16 @@ def build(subject: Subject, *, date_from=None, date_to=None, office: Office | No
         if subject.only_for_groups else frozenset()
     # Suppress over the whole administration, then cut out the subtree: suppressing the
     # subtree alone would show cells the full table hides and so give them away.
+    # Every course's and track's report publishes the same employees per office: hidden in one
+    # and shown in another, a cell would be known, and what it protected with it. They are
+    # hidden the same way in all (small ones and what gives those away within the column).
+    undated_totals = _roll_up(undated, offices, children)[1] if date_from or date_to else totals
+    def employees(table):  # the rest zero, so that the table is worked out once per process
+        return {oid: dict.fromkeys(COLUMNS, 0) | {"employees": row["employees"]}
+                for oid, row in table.items()}
+
+    staff = _suppressed(employees(undated_totals), children, ("employees",), min_group,
+                        employees(undated), period=False)
     if date_from or date_to:
         # Employees do not depend on the period: the report without one shows the same
         # figures. Hidden or shown differently, the two reports side by side gave hidden cells
@@ -416,8 +426,9 @@ def build(subject: Subject, *, date_from=None, date_to=None, office: Office | No
         # What the two reports give by subtraction (completed without a period minus completed
         # in it) is not modelled: that is the README's nested periods, which only an agreement
         # on the periods used can close.
-        hidden = _suppressed(_roll_up(undated, offices, children)[1], children, columns,
-                             min_group, undated, period=False, primary=primary)
+        hidden = _suppressed(undated_totals, children, columns, min_group, undated,
+                             period=False, fixed=("employees",), fixed_hidden=staff,
+                             primary=primary)
         not_applicable |= frozenset(CERTIFICATES)
         columns = tuple(c for c in columns if c not in CERTIFICATES)
         hidden = _suppressed(totals, children, columns, min_group, direct, period=True,
@@ -426,7 +437,7 @@ def build(subject: Subject, *, date_from=None, date_to=None, office: Office | No
                              primary=primary)
     else:
         hidden = _suppressed(totals, children, columns, min_group, direct, period=False,
-                             primary=primary)
+                             fixed=("employees",), fixed_hidden=staff, primary=primary)
     if office is not None:
         order = _subtree(order, office.id)
     rows = [Row(offices[oid], depth, totals[oid], {c for c in columns if (oid, c) in hidden},
