@@ -207,8 +207,8 @@ def test_a_tracks_file_is_refused_before_anything_is_loaded(runner, courses_dir)
     result = runner.invoke(args=["courses", "sync", str(courses_dir)])
     assert result.exit_code == 1
     assert result.output.splitlines() == [
-        "courses/tracks:1: Hier steht eine Datei, wo der Ordner „tracks“ mit den Lernpfaden sein "
-        "muss.", "1 error: nothing was loaded."]
+        f"{courses_dir}/tracks:1: Hier steht eine Datei, wo der Ordner „tracks“ mit den "
+        "Lernpfaden sein muss.", "1 error: nothing was loaded."]
     assert _versions() == [1] and [t.slug for t in tracks.active_tracks()] == ["test-pfad"]
 
 
@@ -234,7 +234,7 @@ def test_a_link_to_a_leftover_is_refused_and_changes_nothing(runner, courses_dir
         result = runner.invoke(args=["courses", command, str(courses_dir)])
         assert result.exit_code == 1, result.output
         assert result.output.startswith(
-            f"courses/demo-kurs/01-erstes-modul.md:20: Verlinkte Datei „media/{name}“ ist "
+            f"{courses_dir}/demo-kurs/01-erstes-modul.md:20: Verlinkte Datei „media/{name}“ ist "
             "versteckt oder eine Hilfsdatei eines Programms"), result.output
     assert result.output.endswith("1 error: nothing was loaded.\n")
     assert _versions() == [1]
