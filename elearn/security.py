@@ -89,14 +89,17 @@ def logged_path() -> str:
                 method=request.method, return_rule=True)
         except HTTPException:  # another method, a slash added: cut where a secret would be
             return _cut_at_secrets(request.path)
-    return rule.rule if SECRET_ARGUMENTS & rule.arguments else request.path
+    # A route without a secret may still take one (`/kurse/<token>`, a media path with
+    # `../passwort/neu/<token>` in it): cut as an unmatched path would be.
+    return rule.rule if SECRET_ARGUMENTS & rule.arguments else _cut_at_secrets(request.path)
 
 
 def _cut_at_secrets(path: str) -> str:
-    """A path no route took, up to where a route with a secret has it (PUT on a password
-    link, its address with a slash added): `/passwort/neu/…`. Elsewhere in such a path, a run
-    as long as a link's token or a certificate's code is cut too: a path like
-    `/x/../passwort/neu/<token>` or `/passwort;x/neu/<token>` is no link, but holds one."""
+    """A path whose route has no secret (or no route took), up to where a route with a secret
+    has it (PUT on a password link, its address with a slash added): `/passwort/neu/…`.
+    Elsewhere in the path, what looks like a link's token or a certificate's code is cut too:
+    a path like `/x/../passwort/neu/<token>` or `/passwort;x/neu/<token>` is no link, but
+    holds one."""
     # As a browser or Werkzeug would read it: "//", "/./" and "x/../" merged, any case (a 308
     # to the merged path makes /passwort//neu/<token> a working link); and more loosely
     # (";x" dropped, "ſ" as "s"), since it only decides what to leave out.
@@ -110,9 +113,12 @@ def _cut_at_secrets(path: str) -> str:
     return SECRET_SHAPED.sub("…", path)
 
 
-# Tokens are 43 characters, certificate codes 24. A path no route took seldom has so long a
-# word, and it is only the log's.
-SECRET_SHAPED = re.compile(r"[\w~.=%+-]{20,}")
+# Tokens are 43 random characters, certificate codes 24 capitals and digits, or six groups of
+# four as printed: a run of 20 or more with a capital letter in it, which a page's own address
+# (a course's slug, "digitalisierungsfuehrerschein") has not.
+SECRET_SHAPED = re.compile(r"(?=[\w~.=%+-]*[A-Z])[\w~.=%+-]{20,}"
+                           r"|[A-Za-z2-7]{4}(?:[ _+-]|%20)[A-Za-z2-7]{4}"
+                           r"(?:(?:[ _+-]|%20)[A-Za-z2-7]{4}){4}")
 
 
 def local_path(target: str | None, fallback: str) -> str:

@@ -1846,8 +1846,10 @@ def test_data_export_and_erasure_cover_cohort_data(client, auth, cohort, make_us
     db.session.refresh(cohort)
     assert cohort.leads == []
     after = figures.compute(cohort, min_group=1)
-    assert (after.size, after.completed, after.track_time.median) == (
-        before.size, before.completed, before.track_time.median)
+    assert (after.size, after.track_time.median) == (before.size, before.track_time.median)
+    # How far people are counts the active only, as the overdue list does: an erased person
+    # is inactive, so that no page tells whether that person had finished.
+    assert (before.completed, after.completed, after.active) == (1, 0, 0)
     # Counted, but listed nowhere: "Gelöscht (Amt …)" would still point to the one person.
     from elearn.cohorts import services as cohort_services
 
@@ -1963,25 +1965,27 @@ def test_groups_with_nearly_the_same_members_show_no_quiz_or_time_figures(
     assert "50 % (6/12)" in _row(_dashboard(client, cohort), "Erstes Modul")
 
 
-def test_a_later_group_of_nearly_the_same_people_shows_no_progress(client, auth, cohort, lead,
-                                                                   make_user, synced_tracks):
+def test_groups_of_nearly_the_same_people_show_no_progress(client, auth, cohort, lead,
+                                                         make_user, synced_tracks):
     """Pilotgruppe 4, made after Pilotgruppe 2 ended, with the same people but one: each step
     count of the two pages, minus the other, told what that one person had done (disclosure
-    review; no period overlapped, so the quiz figures' twin check did not apply)."""
+    review; no period overlapped, so the quiz figures' twin check did not apply). With only
+    the later page held back, its named overdue list beside the earlier page's counts told
+    the same (review of the day's diff): neither shows it."""
     people = populate(cohort, make_user, [10] * 12, first_passes=[True] * 12)
     again = create_cohort(name="Pilot B", track=synced_tracks, starts_on=date(2025, 1, 6),
                           ends_on=date(2025, 2, 28), leads=[lead])
     db.session.add_all(joined(again, person) for person in people[1:])
     db.session.commit()
     auth.login(email="lead@test.example")
-    older, newer = page(client.get(f"/kohorten/{cohort.id}")), page(
-        client.get(f"/kohorten/{again.id}"))
-    assert "Lernpfad abgeschlossen" in older and "Der Fortschritt dieser Gruppe" not in older
-    assert "Der Fortschritt dieser Gruppe wird zurückgehalten" in newer
-    assert "Lernpfad abgeschlossen" not in newer and 'id="tabelle-fortschritt"' not in newer
+    for group in (cohort, again):
+        shown = page(client.get(f"/kohorten/{group.id}"))
+        assert "Der Fortschritt dieser Gruppe wird zurückgehalten" in shown, group.name
+        assert "Lernpfad abgeschlossen" not in shown and 'id="tabelle-fortschritt"' not in shown
     compared = page(client.get(f"/kohorten/vergleich?a={cohort.id}&b={again.id}"))
-    assert _row(compared, "Lernpfad abgeschlossen (bis heute)").endswith("12 n. a.")
+    assert _row(compared, "Lernpfad abgeschlossen (bis heute)").endswith("n. a. n. a.")
     assert _row(compared, "davon bis zum Ende der Gruppe").endswith("n. a.")
+    assert "Der Fortschritt von „Pilot B“ (abgeschlossen) wird zurückgehalten" in compared
     # The same people in both, or a twin too small to show anything: nothing to subtract.
     db.session.add(joined(again, people[0]))
     db.session.commit()
@@ -1991,8 +1995,30 @@ def test_a_later_group_of_nearly_the_same_people_shows_no_progress(client, auth,
     larger = _probe("Probe L", synced_tracks, lead, people[:5])
     larger.starts_on, larger.ends_on = date(2023, 1, 9), date(2023, 2, 24)
     db.session.commit()
-    assert not figures.has_older_step_twin(larger, 5, 5)
-    assert not figures.has_older_step_twin(again, 12, 5)  # the same twelve as the first
+    assert not figures.has_step_twin(larger, 5, 5)  # 2 apart from Probe K, which shows nothing
+    assert not figures.has_step_twin(again, 12, 5)  # the same twelve as the first
+
+
+def test_how_far_people_are_counts_active_members_only(client, auth, cohort, make_user):
+    """A deactivated member counted in the steps but was left out of the overdue list, so one
+    page told whether that person had finished: 11 completed of 12, nobody overdue (review of
+    the day's diff)."""
+    people = populate(cohort, make_user, [10] * 12, first_passes=[True] * 12)
+    unfinished = people[0]
+    db.session.execute(sa.delete(ModuleProgress).where(ModuleProgress.user_id == unfinished.id))
+    deactivated(unfinished)
+    result = figures.compute(cohort, min_group=5, today=date(2026, 6, 1))
+    assert (result.size, result.active, result.completed, result.started) == (12, 11, 11, 11)
+    assert result.overdue == [] and [step.done for step in result.steps] == [11, 0], \
+        [step.done for step in result.steps]
+    auth.login(email="lead@test.example")
+    shown = page(client.get(f"/kohorten/{cohort.id}"))
+    assert "Der Fortschritt zählt nur die 11 aktiven Mitglieder" in shown
+    assert "Aktive Mitglieder" in shown
+    for person in people[1:8]:
+        deactivated(person)
+    assert "Der Fortschritt zählt nur aktive Mitglieder, und diese Gruppe hat weniger als 5" \
+        in page(client.get(f"/kohorten/{cohort.id}"))
 
 
 def test_the_twin_check_is_one_query_however_many_groups(client, auth, cohort, lead, make_user,

@@ -262,10 +262,21 @@ def test_the_log_keeps_no_password_link_nor_certificate_code(app, client, make_u
     assert "(DELETE /verify/…)" in logged and "(GET /hilfe/…)" in logged
     assert token not in logged and "ABCDEFGH" not in logged
     assert token[:12] not in logged
+    # Nor when a route without a secret takes it (a course's slug, a media file's path), nor
+    # a code as printed, in groups of four (review of the day's diff).
+    caplog.clear()
+    for path in ("/kurse/" + token, "/kurse/x/media/../../../passwort/neu/" + token,
+                 "/x/verify/ABCD EFGH IJKL MNOP QRST UVWX"):
+        client.set_cookie("session", "eyJfZnJlc2giOmZhbHNlfQ.forged.signature")
+        client.get(path)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "(GET /kurse/…)" in logged and "(GET /passwort/neu/…)" in logged, logged
+    assert token[:12] not in logged and "EFGH" not in logged
     # Other paths are logged as they are: they say which page it was.
-    client.set_cookie("session", "eyJfZnJlc2giOmZhbHNlfQ.forged.signature")
-    client.get("/kurse")
-    assert "A session cookie did not verify (GET /kurse)" in "\n".join(
-        r.getMessage() for r in caplog.records)
+    for path in ("/kurse", "/lernpfade/digitalisierungsfuehrerschein"):
+        client.set_cookie("session", "eyJfZnJlc2giOmZhbHNlfQ.forged.signature")
+        client.get(path)
+        assert f"A session cookie did not verify (GET {path})" in "\n".join(
+            r.getMessage() for r in caplog.records)
     # The link still works: it was never used.
     assert "Passwort festlegen" in client.get(link).get_data(as_text=True)

@@ -90,8 +90,13 @@ def compare(a: CohortFigures, b: CohortFigures, min_group: int) -> Comparison:
                          "im selben Zeitraum hat fast dieselben Mitglieder."),
                        name=configured_german(side.cohort.name))
                 for side in (a, b) if side.withheld]
-    return Comparison(a=a, b=b, time=time, passing=passing, verdict=withheld or verdict(
-        a.cohort.name, b.cohort.name, time, passing, min_group))
+    # Why a completions cell says "n. a.": the time and pass figures are compared as usual.
+    progress = [_named(_("Der Fortschritt von „%(name)s“ (abgeschlossen) wird zurückgehalten: "
+                         "Eine andere Gruppe hat fast dieselben Mitglieder."),
+                       name=configured_german(side.cohort.name))
+                for side in (a, b) if side.steps_withheld]
+    return Comparison(a=a, b=b, time=time, passing=passing, verdict=(withheld or verdict(
+        a.cohort.name, b.cohort.name, time, passing, min_group)) + progress)
 
 
 def _hours(value: float) -> str:

@@ -133,9 +133,10 @@ class CohortFigures:
     # Its quiz and time figures are held back: another group has nearly the same members
     # (see has_near_twin), and the two sets of figures side by side would tell who differs.
     withheld: bool = False
-    # Its progress (begun, steps, completed) is held back: an older group, in any period, has
-    # nearly the same members (see has_older_step_twin).
+    # Its progress (begun, steps, completed) is held back: another group, in any period, has
+    # nearly the same members (see has_step_twin).
     steps_withheld: bool = False
+    active: int = 0  # active members: how far people are counts only them
     ends_on: date | None = None
     # For the comparison, one value per person and no names: track hours of those who finished
     # in time, and each person's share of required modules passed at the first attempt.
@@ -258,21 +259,25 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
         if user_id in people:
             people[user_id].first.setdefault((course_id, slug), bool(passed))
 
+    # How far people are counts the active members only, as the overdue list names them: a
+    # deactivated member (left, on long leave) counted in the steps but not in the list told,
+    # on one page, whether that person had finished (review of the day's diff).
     completed_on_time = 0
     for person in people.values():
         done = completed_at.get(person.user.id, {})
+        counted = person.user.active
         for step in steps:
             if step.modules and all(k in done for k in step.modules):
                 person.done_steps.add(step.index)
-                step.done += 1
+                step.done += counted
                 finished = max(done[k] for k in step.modules)
                 if step.due is not None and local_date(finished) <= step.due:
-                    step.on_time += 1
+                    step.on_time += counted
         person.complete = all(s.index in person.done_steps for s in steps if s.required)
         if person.complete:
             last = max((done[k] for s in steps if s.required for k in s.modules), default=None)
             if last is not None and local_date(last) <= cohort.ends_on:
-                completed_on_time += 1
+                completed_on_time += counted
         person.complete_in_time = all(
             s.modules and all(k in completed_within[person.user.id] for k in s.modules)
             for s in steps if s.required)
@@ -322,10 +327,11 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
             overdue.append((person.user, late, done_required,
                             sum(1 for s in steps if s.required)))
     size = len(people)
+    active = {p.user.id for p in people.values() if p.user.active}
     return CohortFigures(
         cohort=cohort, size=size, shown=size >= min_group, min_group=min_group,
-        started=len(started & people.keys()),
-        completed=sum(1 for p in people.values() if p.complete), steps=steps,
+        active=len(active), started=len(started & active),
+        completed=sum(1 for p in people.values() if p.complete and p.user.active), steps=steps,
         modules=module_figures,
         track_time=Spread.of([sum(p.seconds.values()) for p in finishers], min_group),
         first_pass=Rate(sum(r.hits for r in shown_required), sum(r.n for r in shown_required),
@@ -361,7 +367,7 @@ def shown(cohort: Cohort, min_group: int, today: date | None = None) -> CohortFi
     quiz results and time come from the snapshot taken when they were first shown (taken now if
     there is none; the caller commits). Steps and the overdue list stay live."""
     result = compute(cohort, min_group, today)
-    if result.shown and has_older_step_twin(cohort, result.size, min_group):
+    if result.shown and has_step_twin(cohort, result.size, min_group):
         result.steps_withheld = True
     if not (result.final and result.shown):  # nothing shown yet, so nothing to keep equal
         return result
@@ -394,15 +400,18 @@ def has_near_twin(cohort: Cohort, size: int, min_group: int) -> bool:
                                                   Cohort.ends_on >= cohort.starts_on), 0)
 
 
-def has_older_step_twin(cohort: Cohort, size: int, min_group: int) -> bool:
-    """Whether a group made before this one, in any period and on any track, has a member set
-    that differs from this one's by 1 to `min_group` - 1 people (one query over all groups).
+def has_step_twin(cohort: Cohort, size: int, min_group: int) -> bool:
+    """Whether another group, in any period and on any track, with at least `min_group`
+    members, has a member set that differs from this one's by 1 to `min_group` - 1 people (one
+    query over all groups).
 
     Progress counts whatever its time: a group of the same people as an ended one, minus
     one who left, showed that person's steps as the difference of the two pages (the
-    disclosure review; no period overlapped, so has_near_twin did not apply). The older
-    group keeps showing them; equal member sets show the same people's progress, no one's."""
-    return _twin(cohort, size, min_group, Cohort.id < cohort.id, 1, shown_only=True)
+    disclosure review; no period overlapped, so has_near_twin did not apply). Neither shows
+    it: with only the later one held back, its named overdue list beside the earlier one's
+    counts told the same (review of the day's diff). Equal member sets show the same people's
+    progress, no one's."""
+    return _twin(cohort, size, min_group, sa.true(), 1, shown_only=True)
 
 
 def _twin(cohort: Cohort, size: int, min_group: int, which, least: int,

@@ -400,9 +400,11 @@ def build(subject: Subject, *, date_from=None, date_to=None, office: Office | No
     # A certificate only learning groups' members get: its holders are the groups' members,
     # whose groups' pages count them (from 5 members). The administration's total, minus
     # those pages, told what the members of smaller groups had done (disclosure review); so
-    # would its count of valid certificates, one per holder.
-    primary = frozenset((order[0][0], column) for column in ("completed", "test_out",
-                                                            *CERTIFICATES)) \
+    # would its count of valid certificates, one per holder, and an office's figure where
+    # the groups' members work in that office (review of the day's diff). With one or two
+    # holders per office, nearly all of them were hidden anyway.
+    primary = frozenset((oid, column) for oid, _depth in order
+                        for column in ("completed", "test_out", *CERTIFICATES)) \
         if subject.only_for_groups else frozenset()
     # Suppress over the whole administration, then cut out the subtree: suppressing the
     # subtree alone would show cells the full table hides and so give them away.
