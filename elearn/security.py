@@ -110,15 +110,19 @@ def _cut_at_secrets(path: str) -> str:
             before = rule.rule.split("<", 1)[0]
             if plain.startswith(before.casefold()) and len(plain) > len(before):
                 return before + "…"
+    # A code however the check page takes it (small letters, other spaces and dashes, 0 for O).
+    from .certificates.services import normalise_code
+
+    path = "/".join("…" if CODE_SHAPED.fullmatch(normalise_code(part)) else part
+                    for part in path.split("/"))
     return SECRET_SHAPED.sub("…", path)
 
 
-# Tokens are 43 random characters, certificate codes 24 capitals and digits, or six groups of
-# four as printed: a run of 20 or more with a capital letter in it, which a page's own address
-# (a course's slug, "digitalisierungsfuehrerschein") has not.
-SECRET_SHAPED = re.compile(r"(?=[\w~.=%+-]*[A-Z])[\w~.=%+-]{20,}"
-                           r"|[A-Za-z2-7]{4}(?:[ _+-]|%20)[A-Za-z2-7]{4}"
-                           r"(?:(?:[ _+-]|%20)[A-Za-z2-7]{4}){4}")
+# Tokens are 43 random characters: a run of 20 or more with a capital letter in it, which a
+# page's own address (a course's slug, "digitalisierungsfuehrerschein") has not. Certificate
+# codes are 24 of base32's letters and digits, in whatever form the check page takes them.
+SECRET_SHAPED = re.compile(r"(?=[\w~.=%+-]*[A-Z])[\w~.=%+-]{20,}")
+CODE_SHAPED = re.compile(r"[A-Z2-7]{24}")
 
 
 def local_path(target: str | None, fallback: str) -> str:

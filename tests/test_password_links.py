@@ -266,12 +266,13 @@ def test_the_log_keeps_no_password_link_nor_certificate_code(app, client, make_u
     # a code as printed, in groups of four (review of the day's diff).
     caplog.clear()
     for path in ("/kurse/" + token, "/kurse/x/media/../../../passwort/neu/" + token,
-                 "/x/verify/ABCD EFGH IJKL MNOP QRST UVWX"):
+                 "/x/verify/ABCD EFGH IJKL MNOP QRST UVWX", "/kurse/abcdefghijklmnopqrstuvwx",
+                 "/x/verify/ABCD\u2013EFGH\u2013IJKL\u2013MNOP\u2013QRST\u2013UVWX"):
         client.set_cookie("session", "eyJfZnJlc2giOmZhbHNlfQ.forged.signature")
         client.get(path)
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "(GET /kurse/…)" in logged and "(GET /passwort/neu/…)" in logged, logged
-    assert token[:12] not in logged and "EFGH" not in logged
+    assert token[:12] not in logged and "EFGH" not in logged and "efgh" not in logged
     # Other paths are logged as they are: they say which page it was.
     for path in ("/kurse", "/lernpfade/digitalisierungsfuehrerschein"):
         client.set_cookie("session", "eyJfZnJlc2giOmZhbHNlfQ.forged.signature")

@@ -136,7 +136,6 @@ class CohortFigures:
     # Its progress (begun, steps, completed) is held back: another group, in any period, has
     # nearly the same members (see has_step_twin).
     steps_withheld: bool = False
-    active: int = 0  # active members: how far people are counts only them
     ends_on: date | None = None
     # For the comparison, one value per person and no names: track hours of those who finished
     # in time, and each person's share of required modules passed at the first attempt.
@@ -259,25 +258,21 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
         if user_id in people:
             people[user_id].first.setdefault((course_id, slug), bool(passed))
 
-    # How far people are counts the active members only, as the overdue list names them: a
-    # deactivated member (left, on long leave) counted in the steps but not in the list told,
-    # on one page, whether that person had finished (review of the day's diff).
     completed_on_time = 0
     for person in people.values():
         done = completed_at.get(person.user.id, {})
-        counted = person.user.active
         for step in steps:
             if step.modules and all(k in done for k in step.modules):
                 person.done_steps.add(step.index)
-                step.done += counted
+                step.done += 1
                 finished = max(done[k] for k in step.modules)
                 if step.due is not None and local_date(finished) <= step.due:
-                    step.on_time += counted
+                    step.on_time += 1
         person.complete = all(s.index in person.done_steps for s in steps if s.required)
         if person.complete:
             last = max((done[k] for s in steps if s.required for k in s.modules), default=None)
             if last is not None and local_date(last) <= cohort.ends_on:
-                completed_on_time += counted
+                completed_on_time += 1
         person.complete_in_time = all(
             s.modules and all(k in completed_within[person.user.id] for k in s.modules)
             for s in steps if s.required)
@@ -327,11 +322,10 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
             overdue.append((person.user, late, done_required,
                             sum(1 for s in steps if s.required)))
     size = len(people)
-    active = {p.user.id for p in people.values() if p.user.active}
     return CohortFigures(
         cohort=cohort, size=size, shown=size >= min_group, min_group=min_group,
-        active=len(active), started=len(started & active),
-        completed=sum(1 for p in people.values() if p.complete and p.user.active), steps=steps,
+        started=len(started & people.keys()),
+        completed=sum(1 for p in people.values() if p.complete), steps=steps,
         modules=module_figures,
         track_time=Spread.of([sum(p.seconds.values()) for p in finishers], min_group),
         first_pass=Rate(sum(r.hits for r in shown_required), sum(r.n for r in shown_required),
