@@ -115,6 +115,10 @@ def about(report: Report) -> list[list[str]]:
              report.today.strftime(german)],
             ["n. a.", f"nicht ausgewiesen: weniger als {report.min_group} Personen "
                       "oder daraus ableitbar"]]
+    if report.subject.only_for_groups:  # why every completion says "n. a." (as the page says)
+        rows.append(["Abgeschlossen, Einstufungstests, Zertifikate",
+                     "nicht ausgewiesen: Das Zertifikat erhalten nur Mitglieder von Lerngruppen; "
+                     "ihre Abschlüsse zeigen die Seiten der Lerngruppen"])
     # The headers stay as they were (scheduled imports match them); what two of them count:
     rows.append(["davon per Einstufungstest",
                  "Abschlüsse mit mindestens einem Modul per Einstufungstest"])
