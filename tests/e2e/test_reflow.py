@@ -59,17 +59,22 @@ def test_captions_and_checkboxes_stay_within_320_px(app, runner, page, live_serv
     page.set_viewport_size({"width": 320, "height": 800})
     log_in(page, live_server, "admin@example.org", DEMO_PASSWORD)
     seen = 0
-    for path in ["/berichte?thema=digitalisierungsfuehrerschein", f"/kohorten/{ended}",
-                 "/verwaltung/personen", "/verwaltung/aemter"]:
-        page.goto(live_server + path)
-        captions = page.evaluate(CAPTIONS)
-        assert captions and not [c for c in captions if c["outside"]], (path, captions)
-        seen += len(captions)
-        # Scrolled to its end, the table keeps its caption in view.
-        region = page.locator(".kern-table-responsive").first
-        region.evaluate("e => e.scrollLeft = e.scrollWidth")
-        assert not [c for c in page.evaluate(CAPTIONS) if c["outside"]], path
-    assert seen >= 4
+    # With the text spacing of WCAG 1.4.12 too: a caption's long word ("…führerschein") was
+    # cut at the region's edge, as the table's words, which stay whole, were inherited.
+    for spacing in (False, True):
+        for path in ["/berichte?thema=digitalisierungsfuehrerschein", f"/kohorten/{ended}",
+                     "/verwaltung/personen", "/verwaltung/aemter"]:
+            page.goto(live_server + path)
+            if spacing:
+                page.add_style_tag(content=SPACING)
+            captions = page.evaluate(CAPTIONS)
+            assert captions and not [c for c in captions if c["outside"]], (path, captions)
+            seen += len(captions)
+            # Scrolled to its end, the table keeps its caption in view.
+            region = page.locator(".kern-table-responsive").first
+            region.evaluate("e => e.scrollLeft = e.scrollWidth")
+            assert not [c for c in page.evaluate(CAPTIONS) if c["outside"]], (path, spacing)
+    assert seen >= 8
     page.goto(f"{live_server}/verwaltung/personen/{person}")
     for spacing in (False, True):
         if spacing:
@@ -86,3 +91,40 @@ def test_captions_and_checkboxes_stay_within_320_px(app, runner, page, live_serv
         }""")
         assert layout["below"] and layout["oneColumn"] and layout["narrowest"] > 200, layout
         assert not layout["scrolls"], layout
+
+
+# The focused element's outline as drawn, against the region that clips what it scrolls.
+OUTLINE = """() => {
+    const e = document.activeElement;
+    const region = e.parentElement && e.parentElement.closest('.kern-table-responsive');
+    if (!region) return null;
+    const s = getComputedStyle(e);
+    const w = parseFloat(s.outlineWidth) + parseFloat(s.outlineOffset);
+    const r = e.getBoundingClientRect(), g = region.getBoundingClientRect();
+    return {text: e.textContent.trim(), style: s.outlineStyle,
+            clipped: r.left - w < g.left - 0.5 || r.right + w > g.right + 0.5};
+}"""
+
+
+def test_a_focused_link_in_a_table_shows_its_whole_outline_at_320_px(app, runner, page,
+                                                                      live_server):
+    """The names on the list of people are links in the first column: their focus outline
+    reached 2 px beyond the cell's padding and the scroll region cut it off (WCAG 2.4.7)."""
+    from ..test_accessibility import DEMO_PASSWORD, _demo
+    from .conftest import log_in
+
+    _demo(app, runner)
+    page.set_viewport_size({"width": 320, "height": 800})
+    log_in(page, live_server, "admin@example.org", DEMO_PASSWORD)
+    for path in ["/verwaltung/personen", "/kohorten"]:
+        page.goto(live_server + path)
+        checked = []
+        for _ in range(40):
+            page.keyboard.press("Tab")
+            found = page.evaluate(OUTLINE)
+            if found:
+                checked.append(found)
+            if len(checked) == 3:
+                break
+        assert len(checked) == 3, (path, checked)
+        assert all(c["style"] == "solid" and not c["clipped"] for c in checked), (path, checked)
