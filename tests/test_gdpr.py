@@ -293,6 +293,15 @@ def test_erasure_removes_personal_data_and_keeps_the_figures(app, client, auth, 
 
     again = _erase(client, person)
     assert again.status_code == 409 and "schon gelöscht" in again.get_data(as_text=True)
+    # The page no longer offers the erasure, and names the person as every admin page does,
+    # in the page's language (it showed the stored German placeholder, also in English).
+    shown = client.get(f"/verwaltung/personen/{person.id}/loeschen")
+    text = shown.get_data(as_text=True)
+    assert shown.status_code == 200 and "schon gelöscht" in text
+    assert f"Gelöscht (Nr. {person.id})" in text and "Daten endgültig löschen" not in text
+    english = client.get(f"/verwaltung/personen/{person.id}/loeschen",
+                         headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert f"Erased (no. {person.id})" in english and "Gelöscht" not in english
     roles_url = f"/verwaltung/personen/{person.id}/rollen"
     promoted = client.post(roles_url, data={"roles": ["learner", "admin"],
                                             "csrf_token": csrf_token(client, "/verwaltung")})

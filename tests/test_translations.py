@@ -81,3 +81,32 @@ def test_template_strings_may_name_their_variables_freely(app):
     assert one.split("|")[:2] == ["1 Modul", "1 module"]  # the first has no English msgid
     assert three.split("|")[:2] == ["3 Module", "3 modules"]
     assert one.split("|")[2] == "Text a &lt;b&gt;"
+
+
+def test_english_uses_the_labels_and_apostrophes_its_pages_show():
+    """The English legend explained “n. a.” while the cells beside it say “n/a”; and some
+    strings wrote a straight apostrophe where the others use ’."""
+    with PO.open("rb") as f:
+        strings = [" ".join(m.string) if isinstance(m.string, tuple) else m.string
+                   for m in read_po(f) if m.id]
+    assert "n/a" in strings  # what "n. a." is in English
+    assert [s for s in strings if "n. a." in s] == []
+    assert [s for s in strings if "'" in s] == []
+
+
+def test_counts_of_one_module_or_hour_are_singular(app):
+    """A course of one module said "1 von 1 Modulen" (and "1 modules"); a session of one hour
+    "1 Stunden"."""
+    from flask import render_template, render_template_string
+
+    template = ('{% from "_macros.html" import module_progress %}'
+                '{{ module_progress("p", 0, 1) }}')
+    for language, expected in (("de", "Fortschritt: 0 von 1 Modul abgeschlossen"),
+                               ("en", "Progress: 0 of 1 module completed")):
+        # An application context each: Flask-Babel keeps the locale in `g`.
+        with app.app_context(), app.test_request_context(
+                "/", headers={"Accept-Language": language}):
+            assert expected in render_template_string(template)
+    app.config["PERMANENT_SESSION_LIFETIME"] = 3600
+    with app.test_request_context("/"):
+        assert "sie endet 1 Stunde nach der Anmeldung" in render_template("main/privacy.html")
