@@ -110,19 +110,25 @@ def _cut_at_secrets(path: str) -> str:
             before = rule.rule.split("<", 1)[0]
             if plain.startswith(before.casefold()) and len(plain) > len(before):
                 return before + "…"
+    return SECRET_SHAPED.sub("…", CODE_SHAPED.sub(_cut_code, path))
+
+
+def _cut_code(found: re.Match) -> str:
     # A code however the check page takes it (small letters, other spaces and dashes, 0 for O).
     from .certificates.services import normalise_code
 
-    path = "/".join("…" if CODE_SHAPED.fullmatch(normalise_code(part)) else part
-                    for part in path.split("/"))
-    return SECRET_SHAPED.sub("…", path)
+    code = normalise_code(re.sub(r"[_+.,:]", "", found.group()))
+    return "…" if re.fullmatch(r"[A-Z2-7]{24}", code) else found.group()
 
 
 # Tokens are 43 random characters: a run of 20 or more with a capital letter in it, which a
 # page's own address (a course's slug, "digitalisierungsfuehrerschein") has not. Certificate
-# codes are 24 of base32's letters and digits, in whatever form the check page takes them.
+# codes are 24 of base32's letters and digits, written whole or in groups of four (as printed)
+# with any separators, wherever in a path: a slug's words ("03-geraete-daten-homeoffice", 24
+# letters and digits too) are not four letters each.
 SECRET_SHAPED = re.compile(r"(?=[\w~.=%+-]*[A-Z])[\w~.=%+-]{20,}")
-CODE_SHAPED = re.compile(r"[A-Z2-7]{24}")
+CODE_SHAPED = re.compile(r"(?<![^\W_])[0-9A-Za-z]{4}(?:[\s\-\u2010-\u2015_+.,:]*[0-9A-Za-z]{4}){5}"
+                         r"(?![^\W_])")
 
 
 def local_path(target: str | None, fallback: str) -> str:

@@ -116,7 +116,11 @@ def about(report: Report) -> list[list[str]]:
             ["n. a.", f"nicht ausgewiesen: weniger als {report.min_group} Personen "
                       "oder daraus ableitbar"]]
     if report.subject.only_for_groups:  # why every completion says "n. a." (as the page says)
-        rows.append(["Abgeschlossen, Einstufungstests, Zertifikate",
+        columns = ["Abgeschlossen", "davon per Einstufungstest", "Abschlussquote (%)"]
+        if not report.has_period:  # with a period they say "entfällt" (below)
+            columns[2:2] = [h for h in HEADERS if h.startswith("Zertifikate")
+                            and (h == "Zertifikate gültig" or not report.not_applicable)]
+        rows.append([", ".join(columns),
                      "nicht ausgewiesen: Das Zertifikat erhalten nur Mitglieder von Lerngruppen; "
                      "ihre Abschlüsse zeigen die Seiten der Lerngruppen"])
     # The headers stay as they were (scheduled imports match them); what two of them count:
