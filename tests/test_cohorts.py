@@ -864,6 +864,7 @@ def test_dashboard_shows_the_overdue_by_name_without_scores(client, auth, cohort
     overdue = page(client.get(f"/kohorten/{cohort.id}"))
     overdue = overdue[overdue.index('id="ueberfaellig"'):]
     assert "Otto" not in overdue and "1 Person hat nicht alle Pflichtschritte erledigt." in overdue
+    assert "Die Namen standen hier zum Nachfragen bis vier Wochen nach dem Ende" in overdue
     cohort.ends_on += timedelta(days=1)
     # Once deactivated (left the city, on long leave), no longer someone to ask after.
     late.active = False
@@ -1508,13 +1509,13 @@ def test_a_survey_figure_the_same_for_every_answer_is_not_shown(client, auth, co
     assert "5 Rückmeldungen · Bewertung im Mittel: nicht ausgewiesen, weil alle gleich bewertet " \
         "haben (der Wert verriete jede einzelne Bewertung)" in text
     assert "100 %" not in text and not re.search(r"(?<!\d)0 %", text)
-    hidden = 'title="Nicht ausgewiesen: Alle haben gleich geantwortet, und der Anteil verriete ' \
-        'jede einzelne Antwort.">n. a.</abbr>'
+    hidden = 'title="Nicht ausgewiesen: Alle oder niemand haben zugestimmt, und der Anteil ' \
+        'verriete jede einzelne Antwort.">n. a.</abbr>'
     assert text.count(hidden) == 2  # useful (all agree) and clear (none does)
     assert "80 %" in text  # pace: four of five, which names no one
     # Said on the page too, not only in a tooltip that keyboard and touch cannot open.
-    assert text.count("n. a.: Alle haben gleich geantwortet; der Anteil verriete jede einzelne "
-                      "Antwort.") == 1
+    assert text.count("n. a.: Alle oder niemand haben zugestimmt; der Anteil verriete jede "
+                      "einzelne Antwort.") == 1
 
 
 def test_survey_results_wait_for_the_month_after_the_end_and_then_stay(
@@ -1905,9 +1906,14 @@ def test_a_rate_needs_enough_people_with_and_without_the_result(client, auth, co
     """"100 % (5/5)" or "0 % (0/13)" beside the named list of the overdue told each result."""
     populate(cohort, make_user, [30] * 5, first_passes=[True] * 5)
     auth.login(email="lead@test.example")
-    row = _row(_dashboard(client, cohort), "Erstes Modul")
+    shown = _dashboard(client, cohort)
+    row = _row(shown, "Erstes Modul")
     assert "100 %" not in row and "5/5" not in row and "0 %" not in row
     assert row.count("n. a.") == 4  # pass rate and test-out share, and the two quartiles
+    # The track's rate adds up no row then: not shown, not "–", which the legend explains as
+    # nobody counted (lead review: read as "nobody took a quiz").
+    assert 'title="Nicht ausgewiesen: Keines der Pflichtmodule hat eine eigene Quote.">n. a.' \
+        in shown
     assert figures.Rate(hits=0, n=13, min_group=5).value is None
     assert figures.Rate(hits=9, n=13, min_group=5).value is None
     assert figures.Rate(hits=5, n=10, min_group=5).value == 0.5
@@ -1936,6 +1942,15 @@ def test_groups_with_nearly_the_same_members_show_no_quiz_or_time_figures(
         shown = text[text.index('id="lernzeit"'):text.index('id="rueckmeldungen"')]
         assert "Diese Zahlen werden zurückgehalten" in shown, group.name
         assert "%" not in shown and "Min." not in shown
+    # The comparison says why, also beside its counts of people (lead review: they said
+    # "0 / 0", and the note below the table blamed too few people).
+    probe = db.session.scalar(sa.select(Cohort).where(Cohort.name == "Probe D"))
+    compared = page(client.get(f"/kohorten/vergleich?a={cohort.id}&b={probe.id}"))
+    assert _row(compared, "Grundlage: Personen mit rechtzeitig abgeschlossenem Lernpfad / mit "
+                "Quizversuch in einem Pflichtmodul mit ausgewiesener Quote").endswith("n. a. n. a.")
+    assert "Lernzeit und Bestehensquote von „Pilot A“ werden zurückgehalten" in compared
+    assert "„–“ und „n. a.“: zurückgehalten, weil eine andere Gruppe" in compared
+    assert "dafür zu wenige Personen hat" not in compared
     # The same members over another period differ by what was done in the days between.
     db.session.execute(sa.delete(CohortMember).where(CohortMember.user_id == extra.id))
     db.session.commit()
@@ -1995,6 +2010,34 @@ def test_groups_of_nearly_the_same_people_show_no_progress(client, auth, cohort,
     db.session.commit()
     assert not figures.has_step_twin(larger, 5, 5)  # 2 apart from Probe K, which shows nothing
     assert not figures.has_step_twin(again, 12, 5)  # the same twelve as the first
+
+
+def test_the_administrator_is_told_when_a_change_of_members_holds_back_progress(
+        client, auth, cohort, admin, lead, make_user, synced_tracks):
+    """Adding the people of an ended group to a new one but one held back both groups'
+    progress, and the ended group's lead just found its figures gone (lead review): the
+    administrator who makes the change is told, as long as it can be changed."""
+    people = populate(cohort, make_user, [10] * 6, first_passes=[True] * 6)
+    today = local_today()
+    again = create_cohort(name="Pilot B", track=synced_tracks, starts_on=today,
+                          ends_on=today + timedelta(days=30), leads=[lead])
+    db.session.add_all(joined(again, person) for person in people[:4])
+    db.session.commit()
+    auth.login(email="admin@test.example")
+    url = f"/kohorten/{again.id}/mitglieder"
+    warning = "Diese Gruppe hat jetzt fast dieselben Mitglieder wie eine andere Gruppe"
+    added = client.post(url + "/person", follow_redirects=True,
+                        data={"email": people[4].email, "csrf_token": csrf_token(client, url)})
+    assert "1 Mitglied hinzugefügt" in page(added) and warning in page(added)
+    assert 'kern-alert--warning' in page(added)
+    assert "Der Fortschritt dieser Gruppe wird zurückgehalten" in page(
+        client.get(f"/kohorten/{cohort.id}"))
+    added = client.post(url + "/person", follow_redirects=True,
+                        data={"email": people[5].email, "csrf_token": csrf_token(client, url)})
+    assert "1 Mitglied hinzugefügt" in page(added) and warning not in page(added)  # the same six
+    removed = client.post(f"{url}/{people[5].id}/entfernen", follow_redirects=True,
+                          data={"csrf_token": csrf_token(client, url)})
+    assert "aus der Gruppe entfernt" in page(removed) and warning in page(removed)
 
 
 def test_the_twin_check_is_one_query_however_many_groups(client, auth, cohort, lead, make_user,

@@ -567,11 +567,10 @@ def test_the_page_says_how_it_counts(app, client, auth, make_user, city, synced_
     db.session.commit()
     shown = client.get("/berichte?thema=test-pfad").get_data(as_text=True)
     assert only_members in shown
-    # The group pages and this report counted one completion apart, without a word why.
-    assert ("kann „Abgeschlossen“ auch Mitglieder von Gruppen auf jenem Lernpfad zählen, die "
-            "alle Module dieses Lernpfads abgeschlossen hatten") in shown
-    assert "Wie viele es abgeschlossen haben, steht hier nicht, weder für die Verwaltung noch " \
-        "je Amt" in shown
+    assert "Wie viele es abgeschlossen haben, steht deshalb hier nicht, weder für die " \
+        "Verwaltung noch je Amt" in shown
+    # What "Abgeschlossen" and the rate would count is no longer explained: they are not shown.
+    assert "„Abgeschlossen“ zählt nur sie" not in shown and "jenem Lernpfad" not in shown
     assert "Anzahl nicht ausgewiesen (nur für Mitglieder von Lerngruppen)" in shown
 
 

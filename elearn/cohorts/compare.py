@@ -86,14 +86,16 @@ def compare(a: CohortFigures, b: CohortFigures, min_group: int) -> Comparison:
     """Compare two ended groups' learning time and pass shares, with a verdict."""
     time = bootstrap(a.hours, b.hours, statistics.median, min_group)
     passing = bootstrap(a.pass_shares, b.pass_shares, statistics.fmean, min_group)
-    withheld = [_named(_("Die Zahlen von „%(name)s“ werden zurückgehalten: Eine andere Gruppe "
-                         "im selben Zeitraum hat fast dieselben Mitglieder."),
-                       name=configured_german(side.cohort.name))
+    withheld = [_named(_("Lernzeit und Bestehensquote von „%(name)s“ werden zurückgehalten: "
+                         "Eine andere Gruppe im selben Zeitraum hat fast dieselben Mitglieder "
+                         "(weniger als %(n)s Personen Unterschied)."),
+                       name=configured_german(side.cohort.name), n=min_group)
                 for side in (a, b) if side.withheld]
     # Why a completions cell says "n. a.": the time and pass figures are compared as usual.
     progress = [_named(_("Der Fortschritt von „%(name)s“ (abgeschlossen) wird zurückgehalten: "
-                         "Eine andere Gruppe hat fast dieselben Mitglieder."),
-                       name=configured_german(side.cohort.name))
+                         "Eine andere Gruppe hat fast dieselben Mitglieder (weniger als %(n)s "
+                         "Personen Unterschied)."),
+                       name=configured_german(side.cohort.name), n=min_group)
                 for side in (a, b) if side.steps_withheld]
     return Comparison(a=a, b=b, time=time, passing=passing, verdict=(withheld or verdict(
         a.cohort.name, b.cohort.name, time, passing, min_group)) + progress)

@@ -236,6 +236,19 @@ def _added(result: services.Added):
         flash(_("Keine neuen Mitglieder: Alle waren schon in der Gruppe."), "info")
 
 
+def _warn_if_twin(cohort) -> None:
+    """A change of members can make two groups nearly the same people: both pages then hold
+    back how far people are, and the other group's lead finds its figures gone. The
+    administrator who made the change is told, while it can still be changed."""
+    size = db.session.scalar(sa.select(sa.func.count()).select_from(CohortMember)
+                             .where(CohortMember.cohort_id == cohort.id))
+    if size >= _min_group() and figures.has_step_twin(cohort, size, _min_group()):
+        flash(_("Diese Gruppe hat jetzt fast dieselben Mitglieder wie eine andere Gruppe "
+                "(weniger als %(n)s Personen Unterschied): Die Seiten beider Gruppen halten "
+                "deshalb den Fortschritt zurück, bis sich die Mitglieder um mindestens %(n)s "
+                "Personen unterscheiden.", n=_min_group()), "warning")
+
+
 def _leading_text(number: int) -> str:
     return ngettext("%(num)s Person leitet die Gruppe und wurde nicht aufgenommen.",
                     "%(num)s Personen leiten die Gruppe und wurden nicht aufgenommen.", number)
@@ -287,6 +300,7 @@ def _membership_change(cohort_id: int, form, form_name: str, change, how: str,
                              **(details or {}))
             db.session.commit()
             _added(result)
+            _warn_if_twin(cohort)
             return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)
     return _members_page(cohort, 422, problems, target=field.id, **{form_name: form})
 
@@ -346,6 +360,7 @@ def remove_member(cohort_id: int, user_id: int):
     db.session.commit()
     flash(_("Das Mitglied wurde aus der Gruppe entfernt. Sein Lernfortschritt bleibt erhalten."),
           "success")
+    _warn_if_twin(cohort)
     return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)
 
 
@@ -370,7 +385,9 @@ def add_lead(cohort_id: int):
         return _members_page(cohort, 422, error.problems, target="lead", lead_form=form)
     if added:
         audit.record(current_user, "cohort_lead_added", cohort, lead=person.id)
-        flash(_("%(name)s leitet die Gruppe jetzt mit.", name=person.display_name), "success")
+        flash(_("%(name)s leitet die Gruppe jetzt mit.", name=person.display_name)
+              if len(cohort.leads) > 1 else
+              _("%(name)s leitet die Gruppe jetzt.", name=person.display_name), "success")
     else:
         flash(_("%(name)s leitet die Gruppe bereits; es hat sich nichts geändert.",
                 name=person.display_name), "info")
