@@ -110,7 +110,9 @@ def _cut_at_secrets(path: str) -> str:
             before = rule.rule.split("<", 1)[0]
             if plain.startswith(before.casefold()) and len(plain) > len(before):
                 return before + "…"
-    return SECRET_SHAPED.sub("…", CODE_SHAPED.sub(_cut_code, path))
+    # Tokens first: a token may hold 24 letters between two of its dashes, and cut out as a
+    # code first, it left its ends in runs too short to look like a token (diff review).
+    return CODE_SHAPED.sub(_cut_code, SECRET_SHAPED.sub("…", path))
 
 
 def _cut_code(found: re.Match) -> str:

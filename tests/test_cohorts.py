@@ -2030,6 +2030,10 @@ def test_the_administrator_is_told_when_a_change_of_members_holds_back_progress(
                         data={"email": people[4].email, "csrf_token": csrf_token(client, url)})
     assert "1 Mitglied hinzugefügt" in page(added) and warning in page(added)
     assert 'kern-alert--warning' in page(added)
+    # Not again for a change that changed nothing, or left the two groups as they were.
+    same = client.post(url + "/person", follow_redirects=True,
+                       data={"email": people[4].email, "csrf_token": csrf_token(client, url)})
+    assert "Keine neuen Mitglieder" in page(same) and warning not in page(same)
     assert "Der Fortschritt dieser Gruppe wird zurückgehalten" in page(
         client.get(f"/kohorten/{cohort.id}"))
     added = client.post(url + "/person", follow_redirects=True,

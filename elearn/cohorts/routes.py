@@ -236,13 +236,18 @@ def _added(result: services.Added):
         flash(_("Keine neuen Mitglieder: Alle waren schon in der Gruppe."), "info")
 
 
-def _warn_if_twin(cohort) -> None:
-    """A change of members can make two groups nearly the same people: both pages then hold
-    back how far people are, and the other group's lead finds its figures gone. The
-    administrator who made the change is told, while it can still be changed."""
+def _twin(cohort) -> bool:
     size = db.session.scalar(sa.select(sa.func.count()).select_from(CohortMember)
                              .where(CohortMember.cohort_id == cohort.id))
-    if size >= _min_group() and figures.has_step_twin(cohort, size, _min_group()):
+    return size >= _min_group() and figures.has_step_twin(cohort, size, _min_group())
+
+
+def _warn_if_twin(cohort, before: bool) -> None:
+    """A change of members can make two groups nearly the same people: both pages then hold
+    back how far people are, and the other group's lead finds its figures gone. The
+    administrator who made the change is told, while it can still be changed; not after a
+    change that changed nothing, or left two such groups as they were (diff review)."""
+    if not before and _twin(cohort):
         flash(_("Diese Gruppe hat jetzt fast dieselben Mitglieder wie eine andere Gruppe "
                 "(weniger als %(n)s Personen Unterschied): Die Seiten beider Gruppen halten "
                 "deshalb den Fortschritt zurück, bis sich die Mitglieder um mindestens %(n)s "
@@ -287,6 +292,7 @@ def _membership_change(cohort_id: int, form, form_name: str, change, how: str,
     if not form.validate_on_submit():
         problems = list(field.errors)
     else:
+        before = _twin(cohort)
         try:
             result = change(cohort)
         except services.MembershipError as error:
@@ -300,7 +306,7 @@ def _membership_change(cohort_id: int, form, form_name: str, change, how: str,
                              **(details or {}))
             db.session.commit()
             _added(result)
-            _warn_if_twin(cohort)
+            _warn_if_twin(cohort, before)
             return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)
     return _members_page(cohort, 422, problems, target=field.id, **{form_name: form})
 
@@ -354,13 +360,14 @@ def remove_member(cohort_id: int, user_id: int):
     services.lock_memberships()
     if services.figures_fixed(cohort):
         return render_error(409, services.fixed_message())
+    before = _twin(cohort)
     if not services.remove_member(cohort, user_id):
         return render_error(404, _("Diese Person ist nicht Mitglied der Gruppe."))
     audit.record(current_user, "cohort_member_removed", cohort, person=user_id)
     db.session.commit()
     flash(_("Das Mitglied wurde aus der Gruppe entfernt. Sein Lernfortschritt bleibt erhalten."),
           "success")
-    _warn_if_twin(cohort)
+    _warn_if_twin(cohort, before)
     return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)
 
 
