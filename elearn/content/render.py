@@ -5,6 +5,7 @@ import re
 
 import bleach
 from markdown_it import MarkdownIt
+from markupsafe import Markup, escape
 
 # Raise when rendering or the allow-list changes: the next sync then re-renders every course.
 RENDERER_VERSION = 6
@@ -118,3 +119,27 @@ _LEADING_H1 = re.compile(r"\A\s*#[ \t]+[^\n]*(\n|\Z)")
 def render_module_body(text: str) -> str:
     """Render a module's text; a leading "# Title" is dropped, the page shows the title as h1."""
     return render_markdown(_LEADING_H1.sub("", text, count=1))
+
+
+_TABLE = re.compile(r"<table\b([^>]*)>(.*?)</table>", re.S)
+_HEADER_CELL = re.compile(r"<th\b[^>]*>(.*?)</th>", re.S)
+
+
+def scrolling_tables(html: str, label: str) -> Markup:
+    """A module's stored (sanitized) HTML with each table in a scroll region, as the platform's
+    own tables are: at 320 px a table wider than the screen scrolls in its box, reached with
+    Tab, and its words stay whole (the text's "break anywhere" split them into letters). The
+    region and the table are named by `label` and the table's column headers ("Tabelle:
+    Merkmal, Digitalisierung"), as screen readers list them."""
+
+    def wrap(found: re.Match) -> str:
+        attributes, inside = found.groups()
+        # The cells are sanitized HTML: their text, entities read (escaped again below).
+        headers = [Markup(cell).striptags()  # nosec B704  # noqa: S704
+                   for cell in _HEADER_CELL.findall(inside)]
+        name = escape(f"{label}: {', '.join(headers)}" if headers else label)
+        return (f'<div class="kern-table-responsive" role="region" tabindex="0" '
+                f'aria-label="{name}"><table{attributes} aria-label="{name}">{inside}'
+                '</table></div>')
+
+    return Markup(_TABLE.sub(wrap, html))  # nosec B704  # noqa: S704

@@ -128,3 +128,41 @@ def test_a_focused_link_in_a_table_shows_its_whole_outline_at_320_px(app, runner
                 break
         assert len(checked) == 3, (path, checked)
         assert all(c["style"] == "solid" and not c["clipped"] for c in checked), (path, checked)
+
+
+# Each word in a table cell: whether it lies on more than one line.
+SPLIT_WORDS = """() => [...document.querySelectorAll('.module-text td, .module-text th')]
+    .flatMap(cell => {
+        const split = [];
+        const range = document.createRange();
+        const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            for (const m of node.data.matchAll(/\\S+/g)) {
+                range.setStart(node, m.index);
+                range.setEnd(node, m.index + m[0].length);
+                const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+                if (lines.size > 1) split.push(m[0]);
+            }
+        }
+        return split;
+    })"""
+
+
+def test_a_modules_table_at_320_px_keeps_its_words_whole(app, runner, page, live_server):
+    """The module text breaks long words anywhere (WCAG 1.4.10); in a table that split every
+    word into letters ("Me|rk|mal", learner review). A module's table scrolls in its own
+    region now, as the platform's tables do, its words whole."""
+    from ..test_accessibility import DEMO_PASSWORD, _demo
+    from .conftest import log_in
+
+    _demo(app, runner)
+    page.set_viewport_size({"width": 320, "height": 800})
+    log_in(page, live_server, "learner@example.org", DEMO_PASSWORD)
+    page.goto(live_server + "/kurse/grundlagen-digitalisierung/"
+              "01-digitalisierung-und-transformation")
+    assert page.locator(".module-text table").count() >= 1
+    assert page.evaluate(SPLIT_WORDS) == []
+    assert page.evaluate("document.documentElement.scrollWidth <= "
+                         "document.documentElement.clientWidth")  # the page itself reflows
+    region = page.locator(".module-text .kern-table-responsive").first
+    assert region.get_attribute("tabindex") == "0" and region.get_attribute("role") == "region"
