@@ -1282,6 +1282,10 @@ def test_survey_after_a_module_is_anonymous_and_once_only(client, auth, cohort, 
         sa.select(sa.func.count()).select_from(SurveyResponse)) == 0
     # Each problem also stands at its question, tied to it (WCAG 3.3.1).
     assert 'aria-describedby="rating-error">' in page(bad) and 'id="rating-error"' in page(bad)
+    # The question asks about what the link asked about ("Wie fanden Sie das Modul?"), not
+    # "das Angebot" (learner review).
+    assert re.search(r'<legend class="kern-label">Wie bewerten Sie „(<span lang="de">)?Erstes '
+                     r'Modul(</span>)?“ insgesamt\?', page(bad))
     assert 'id="comment-error"' in page(bad)
     # The lead reads a comment word for word, and in a pilot group of one person per office
     # "in our office" says who wrote it: the hint says so before anyone writes.

@@ -495,7 +495,8 @@ def test_a_logged_in_person_changes_their_password(app, client, auth, learner):
     assert beat.status_code == 401
     assert other.get("/kurse").status_code == 302  # the other device is logged out
     told = other.get("/login").get_data(as_text=True)
-    assert "Ihre Anmeldung ist nicht mehr gültig, etwa weil das Passwort geändert wurde." in told
+    assert "Ihre Anmeldung ist nicht mehr gültig, etwa weil Sie sich auf einem anderen Gerät " \
+        "abgemeldet haben oder das Passwort geändert wurde." in told
     assert "nicht mehr gültig" not in other.get("/login").get_data(as_text=True)  # said once
     # Without a session ended behind it (a bookmark, a link in a mail), the login page says
     # why it appears, and only that.

@@ -78,9 +78,13 @@ def test_passing_completes_the_module_by_study(logged_in):
     assert "Genau." in page and "Erläuterung zur ersten Frage" in page
     # All right: nothing "would have been right" instead.
     assert "3 von 3 Fragen richtig beantwortet." in page and "Was richtig gewesen" not in page
-    # The way on: the course's next module.
-    assert 'href="/kurse/demo-kurs/02-zweites-modul"><span class="kern-label">Weiter mit:' in page
+    # The way on: the course's next module, below the result and again after the answers (at
+    # 320 px seven answers pushed it far down: learner review); where it is, the breadcrumbs say.
+    way_on = 'href="/kurse/demo-kurs/02-zweites-modul"><span class="kern-label">Weiter mit:'
+    assert page.count(way_on) == 2 and page.index(way_on) < page.index("Frage 1")
     assert "Quiz erneut starten" not in page
+    assert re.search(r'class="breadcrumb">.*href="/kurse">Kurse</a>.*'
+                     r'href="/kurse/demo-kurs/01-erstes-modul"', page, re.S)
     progress = _progress()
     assert progress.status == "completed" and progress.completed_via == "study"
     attempt = _attempts()[0]
@@ -743,6 +747,7 @@ def test_a_failed_placement_test_does_not_hand_out_the_answers(logged_in):
     # The next step it names is a button (two small links were all there was).
     assert '<a class="kern-btn kern-btn--primary" href="/kurse/demo-kurs/01-erstes-modul">' \
         '<span class="kern-label">Modul jetzt lesen</span></a>' in page
+    assert page.count("Modul jetzt lesen") == 1 and "Zurück zum Modul" not in page  # once
     assert page.count("Lesen Sie das Modul") == 1  # the advice once, in the message above
     for answer in ("Die richtige Antwort", "Erste richtige", "(richtig)", "Zutreffend ist"):
         assert answer not in page, answer

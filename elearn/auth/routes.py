@@ -44,8 +44,11 @@ def _unauthorized():
         # deactivation): say why the login page appears, once. Not on a POST such as the
         # page's background heartbeat, whose answer nobody reads.
         if session.pop("_user_id", None) is not None:
-            flash(_("Ihre Anmeldung ist nicht mehr gültig, etwa weil das Passwort geändert "
-                    "wurde. Bitte melden Sie sich erneut an."), "info")
+            # Logging out ends the sessions on every device too (learner review: read as
+            # "someone changed my password").
+            flash(_("Ihre Anmeldung ist nicht mehr gültig, etwa weil Sie sich auf einem "
+                    "anderen Gerät abgemeldet haben oder das Passwort geändert wurde. Bitte "
+                    "melden Sie sich erneut an."), "info")
         elif request.method == "GET":  # a bookmark or a mail's link: no word on the login page
             asked = _("Bitte melden Sie sich an, um diese Seite zu sehen.")
             if ("info", asked) not in session.get("_flashes", []):  # once, however many

@@ -361,7 +361,7 @@ def test_learner_gives_feedback_on_a_passed_module_by_keyboard(
     assert page.evaluate("document.activeElement.value") == "1"
     for _ in range(3):
         page.keyboard.press("ArrowRight")  # radio groups move and select with the arrow keys
-    assert page.get_by_role("group", name="Wie bewerten Sie das Angebot insgesamt?") \
+    assert page.get_by_role("group", name="insgesamt? (1 = sehr schlecht, 5 = sehr gut)") \
         .get_by_label("4", exact=True).is_checked()
     tab_to(page, "e.name === 'item_useful'")
     for _ in range(3):
