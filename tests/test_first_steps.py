@@ -219,7 +219,7 @@ def test_the_quiz_page_leads_back_to_its_module(logged_in):
     """To read up before handing in; the open attempt waits (a new start returns to it)."""
     url = start(logged_in)
     page = logged_in.get(url).get_data(as_text=True)
-    assert '<nav aria-label="Brotkrumen" class="breadcrumb">' in page
+    assert '<nav aria-label="Sie sind hier" class="breadcrumb">' in page
     assert '<a class="kern-link" href="/kurse/demo-kurs/01-erstes-modul" lang="de">' \
            'Erstes Modul</a></nav>' in page
     assert start(logged_in) == url

@@ -501,7 +501,7 @@ def test_every_breadcrumb_is_one_navigation_landmark_with_hidden_separators(clie
     for url, links in ((f"/verwaltung/personen/{person.id}", ["Verwaltung", "Personen"]),
                        ("/verwaltung/personen", ["Verwaltung"])):
         page = client.get(url).get_data(as_text=True)
-        trail = re.search(r'<nav aria-label="Brotkrumen" class="breadcrumb">(.*?)</nav>', page)
+        trail = re.search(r'<nav aria-label="Sie sind hier" class="breadcrumb">(.*?)</nav>', page)
         assert trail, url
         assert re.findall(r'<a class="kern-link" href="[^"]+">([^<]+)</a>', trail[1]) == links
         assert trail[1].count("›") == trail[1].count('<span aria-hidden="true">›</span>') \
