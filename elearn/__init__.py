@@ -20,8 +20,9 @@ MAX_ID = 2**31 - 1
 class RecordId(IntegerConverter):
     """`<id:name>` in a route: a record's key, 0 to MAX_ID."""
 
-    # ASCII digits only: Werkzeug's `\d+` also matches "١" or "１", which int() reads as 1.
-    regex = r"[0-9]+"
+    # ASCII digits only: Werkzeug's `\d+` also matches "١" or "１", which int() reads as 1. No
+    # leading zeros: "/personen/01" was person 1 too, one record under many addresses.
+    regex = r"0|[1-9][0-9]*"
 
     def __init__(self, url_map):
         super().__init__(url_map, max=MAX_ID)

@@ -293,6 +293,8 @@ def test_erasure_removes_personal_data_and_keeps_the_figures(app, client, auth, 
 
     again = _erase(client, person)
     assert again.status_code == 409 and "schon gelöscht" in again.get_data(as_text=True)
+    unticked = _erase(client, person, confirm=None)  # said so too, not a 422 with no error shown
+    assert unticked.status_code == 409 and "schon gelöscht" in unticked.get_data(as_text=True)
     # The page no longer offers the erasure, and names the person as every admin page does,
     # in the page's language (it showed the stored German placeholder, also in English).
     shown = client.get(f"/verwaltung/personen/{person.id}/loeschen")

@@ -2,7 +2,7 @@
 
 import json
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -39,6 +39,9 @@ def erase(user_id: int):
     if user is None:
         abort(404)
     form = EraseForm()
+    if user.erased_at is not None and request.method == "POST":  # the box ticked or not
+        return render_template("privacy/erase.html", person=user, form=form,
+                               problem=_("Die Daten dieser Person sind schon gelöscht.")), 409
     if not form.validate_on_submit():
         return render_template("privacy/erase.html", person=user, form=form), \
             422 if form.errors else 200
