@@ -123,6 +123,15 @@ def about(report: Report) -> list[list[str]]:
         rows.append([", ".join(columns),
                      "nicht ausgewiesen: Das Zertifikat erhalten nur Mitglieder von Lerngruppen; "
                      "ihre Abschlüsse zeigen die Seiten der Lerngruppen"])
+    if report.has_period:
+        rows.append(["Zeiträume vergleichen", "„Begonnen“ mehrerer Zeiträume lässt sich nicht "
+                     "zusammenzählen: Wer in zwei Zeiträumen je ein Modul zum ersten Mal geöffnet "
+                     "hat, zählt in beiden. Berichte verschiedener Zeiträume nebeneinander "
+                     "können zeigen, was einzelne Personen getan haben: Geben Sie sie so weiter, "
+                     "wie es mit dem Personalrat vereinbart ist."])
+    rows.append(["Zeilen", "Die Zahlen eines Amts enthalten die seiner Einheiten; die erste "
+                           "Zeile ist die Summe. Eine Spalte zusammenzuzählen zählt Personen "
+                           "mehrfach."])
     # The headers stay as they were (scheduled imports match them); what two of them count:
     rows.append(["davon per Einstufungstest",
                  "Abschlüsse mit mindestens einem Modul per Einstufungstest"])

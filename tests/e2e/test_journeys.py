@@ -141,11 +141,11 @@ def test_hr_reads_the_report_and_downloads_the_export(page, live_server, make_us
     assert_accessible(page, "reports")
     assert "Berichte: Fortbildung nach Ämtern" in page.inner_text("main")
     with page.expect_download() as download:
-        page.click("text=Als CSV herunterladen (Excel)")
+        page.click("text=Als CSV herunterladen (für andere Programme)")
     data = Path(download.value.path()).read_bytes()
     assert data.startswith(b"\xef\xbb\xbfKennung;Bezeichnung;")
     with page.expect_download() as download:
-        page.click("text=Als XLSX herunterladen")
+        page.click("text=Als XLSX herunterladen (zum Lesen in Excel)")
     assert Path(download.value.path()).read_bytes()[:2] == b"PK"
 
 
@@ -342,3 +342,27 @@ def test_a_lead_prints_the_dashboard_as_a_report(page, live_server, make_user, s
     clipped = page.evaluate("[...document.querySelectorAll('.kern-table-responsive')]"
                             ".map(box => getComputedStyle(box).overflowX)")
     assert clipped and set(clipped) == {"visible"}  # no column cut off at the paper's edge
+
+
+def test_hr_prints_the_report_with_every_column(app, runner, page, live_server):
+    """The report's table is wider than a portrait sheet: printed, the columns after
+    "Zertifikate gültig" (the rate among them) were cut off at the paper's edge (HR review).
+    It prints across the sheet now, its headers wrapped."""
+    from ..test_accessibility import DEMO_PASSWORD, _demo
+
+    _demo(app, runner)
+    log_in(page, live_server, "hr@example.org", DEMO_PASSWORD)
+    page.goto(f"{live_server}/berichte?thema=cybersicherheit&amt=33")
+    sheets = pypdf.PdfReader(io.BytesIO(page.pdf(prefer_css_page_size=True))).pages
+    assert all(s.mediabox.width > s.mediabox.height for s in sheets)  # landscape, every one
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": 1032, "height": 700})  # A4 landscape within 12 mm margins
+    fits = page.evaluate("""() => {
+        const table = document.querySelector('table:has(#tabelle-aemter)');
+        const cells = [...table.querySelectorAll('th, td')];
+        return {table: table.getBoundingClientRect().right <= document.documentElement.clientWidth,
+                cells: cells.every(c => c.getBoundingClientRect().right <=
+                                        document.documentElement.clientWidth)};
+    }""")
+    assert fits == {"table": True, "cells": True}
+    assert not page.locator(".report-filter").is_visible()  # the form is no part of the report

@@ -166,3 +166,4 @@ def test_a_modules_table_at_320_px_keeps_its_words_whole(app, runner, page, live
                          "document.documentElement.clientWidth")  # the page itself reflows
     region = page.locator(".module-text .kern-table-responsive").first
     assert region.get_attribute("tabindex") == "0" and region.get_attribute("role") == "region"
+
