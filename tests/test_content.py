@@ -1060,3 +1060,25 @@ def test_a_field_of_the_wrong_type_is_named_in_a_whole_sentence(tmp_path):
     _, _, errors = load_all(root)
     assert "Feld „estimated_minutes“ muss eine ganze Zahl sein (Kurs)." in \
         [e.message for e in errors]
+
+
+def test_a_modules_tables_scroll_in_named_regions_also_nested_or_with_a_caption():
+    """Each table of a module's text in its own scroll region, named by its caption or its
+    first row's headers; a table inside another stays in the outer one's region (the first
+    version closed the region inside the inner table, and the rest of the module text ended
+    up in it: review of the diff); entities are escaped once."""
+    from elearn.content.render import render_markdown, render_module_body, scrolling_tables
+
+    nested = str(scrolling_tables(render_module_body(
+        "<table><tr><th>Außen</th></tr><tr><td>\n<table><tr><th>Innen</th></tr></table>\n"
+        "</td></tr></table>\n\nAbsatz danach.\n"), "Tabelle"))
+    assert nested.count('role="region"') == 1 and 'aria-label="Tabelle: Außen"' in nested
+    assert nested.index("</table></div>") < nested.index("<p>Absatz danach.</p>")
+    assert nested.rindex("</table>") < nested.index("</div>")
+    plain = str(scrolling_tables(render_markdown(
+        '| Merkmal | Sag "hallo" & x |\n| --- | --- |\n| a | b |\n'), "Tabelle"))
+    assert 'aria-label="Tabelle: Merkmal, Sag &#34;hallo&#34; &amp; x"' in plain
+    captioned = str(scrolling_tables(render_markdown(
+        "<table><caption>Fristen &amp; Termine</caption><tr><th>A</th></tr></table>"), "Table"))
+    assert 'role="region" tabindex="0" aria-label="Fristen &amp; Termine"' in captioned
+    assert "<table><caption>" in captioned  # the caption names the table itself

@@ -103,6 +103,8 @@ def test_failing_does_not_complete(logged_in):
     # Another try is one button away, on the page that says what went wrong.
     assert 'action="/kurse/demo-kurs/01-erstes-modul/quiz"' in page
     assert "Quiz erneut starten" in page and "Weiter mit:" not in page
+    assert page.count("Quiz erneut starten") == 1 and page.index("Frage 1") < page.index(
+        "Quiz erneut starten")  # after the answers, read first (review of the diff)
 
 
 def test_partial_credit_just_below_the_pass_mark(logged_in):

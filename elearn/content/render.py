@@ -2,6 +2,7 @@
 
 import functools
 import re
+from html.parser import HTMLParser
 
 import bleach
 from markdown_it import MarkdownIt
@@ -121,25 +122,75 @@ def render_module_body(text: str) -> str:
     return render_markdown(_LEADING_H1.sub("", text, count=1))
 
 
-_TABLE = re.compile(r"<table\b([^>]*)>(.*?)</table>", re.S)
-_HEADER_CELL = re.compile(r"<th\b[^>]*>(.*?)</th>", re.S)
+_TABLE_TAG = re.compile(r"<(/?)table\b[^>]*>")
+
+
+class _FirstRowHeaders(HTMLParser):
+    """The text of the header cells in a table's first row (not of a table inside it)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.headers: list[str] = []
+        self.depth = self.rows = 0
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.depth += 1
+        elif tag == "tr" and self.depth == 1:
+            self.rows += 1
+        elif tag == "th" and self.depth == 1 and self.rows == 1:
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self.depth -= 1
+        elif tag == "th" and self.cell is not None and self.depth == 1:
+            self.headers.append(" ".join("".join(self.cell).split()))
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
 
 
 def scrolling_tables(html: str, label: str) -> Markup:
     """A module's stored (sanitized) HTML with each table in a scroll region, as the platform's
     own tables are: at 320 px a table wider than the screen scrolls in its box, reached with
     Tab, and its words stay whole (the text's "break anywhere" split them into letters). The
-    region and the table are named by `label` and the table's column headers ("Tabelle:
-    Merkmal, Digitalisierung"), as screen readers list them."""
+    region is named by its table's caption, or by `label` and the column headers of its first
+    row ("Tabelle: Merkmal, Digitalisierung"), as screen readers list regions. A table inside
+    another stays in its outer table's region."""
+    out, depth, opened = [], 0, 0
+    for found in _TABLE_TAG.finditer(html):
+        closing = found.group(1) == "/"
+        if not closing:
+            depth += 1
+            if depth == 1:
+                out.append(html[opened:found.start()])
+                opened = found.start()
+        elif depth:
+            depth -= 1
+            if depth == 0:
+                table = html[opened:found.end()]
+                out.append(_region(table, label))
+                opened = found.end()
+    if depth:  # not closed (bleach closes every tag it keeps): leave as it is
+        return Markup(html)  # nosec B704  # noqa: S704
+    out.append(html[opened:])
+    return Markup("".join(out))  # nosec B704  # noqa: S704
 
-    def wrap(found: re.Match) -> str:
-        attributes, inside = found.groups()
-        # The cells are sanitized HTML: their text, entities read (escaped again below).
-        headers = [Markup(cell).striptags()  # nosec B704  # noqa: S704
-                   for cell in _HEADER_CELL.findall(inside)]
-        name = escape(f"{label}: {', '.join(headers)}" if headers else label)
-        return (f'<div class="kern-table-responsive" role="region" tabindex="0" '
-                f'aria-label="{name}"><table{attributes} aria-label="{name}">{inside}'
-                '</table></div>')
 
-    return Markup(_TABLE.sub(wrap, html))  # nosec B704  # noqa: S704
+def _region(table: str, label: str) -> str:
+    caption = re.match(r"<table\b[^>]*>\s*<caption\b[^>]*>(.*?)</caption>", table, re.S)
+    if caption:
+        name = Markup(caption.group(1)).striptags()  # nosec B704  # noqa: S704
+    else:
+        reader = _FirstRowHeaders()
+        reader.feed(table)
+        headers = [h for h in reader.headers if h]
+        name = f"{label}: {', '.join(headers)}" if headers else label
+        # The table named as its region (a caption names a table itself).
+        table = re.sub(r"^<table\b", f'<table aria-label="{escape(name)}"', table, count=1)
+    return (f'<div class="kern-table-responsive" role="region" tabindex="0" '
+            f'aria-label="{escape(name)}">{table}</div>')

@@ -127,8 +127,9 @@ def about(report: Report) -> list[list[str]]:
         rows.append(["Zeiträume vergleichen", "„Begonnen“ mehrerer Zeiträume lässt sich nicht "
                      "zusammenzählen: Wer in zwei Zeiträumen je ein Modul zum ersten Mal geöffnet "
                      "hat, zählt in beiden. Berichte verschiedener Zeiträume nebeneinander "
-                     "können zeigen, was einzelne Personen getan haben: Geben Sie sie so weiter, "
-                     "wie es mit dem Personalrat vereinbart ist."])
+                     "können zeigen, was einzelne Personen getan haben (etwa ein Abschluss mehr "
+                     "im Bericht ohne Zeitraum als im Jahr): Geben Sie sie so weiter, wie es mit "
+                     "dem Personalrat vereinbart ist."])
     rows.append(["Zeilen", "Die Zahlen eines Amts enthalten die seiner Einheiten; die erste "
                            "Zeile ist die Summe. Eine Spalte zusammenzuzählen zählt Personen "
                            "mehrfach."])

@@ -328,7 +328,11 @@ def test_a_lead_prints_the_dashboard_as_a_report(page, live_server, make_user, s
     page.goto(f"{live_server}/kohorten/{group.id}")
     assert page.locator("details").count() == 1  # closed on the screen
     assert not page.get_by_text("Kommentar Nummer 0 zum Mitnehmen").is_visible()
-    text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(page.pdf())).pages)
+    sheets = pypdf.PdfReader(io.BytesIO(page.pdf(prefer_css_page_size=True))).pages
+    # Portrait: only the HR report prints across the sheet (landscape, its survey blocks kept
+    # whole left a group's sheets half empty, 22 instead of 8: review of the diff).
+    assert all(s.mediabox.width < s.mediabox.height for s in sheets)
+    text = "\n".join(p.extract_text() for p in sheets)
     assert "Pilot voll" in text and "Wie weit ist die Gruppe?" in text
     for n in range(5):
         assert f"Kommentar Nummer {n} zum Mitnehmen" in text
