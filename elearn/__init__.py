@@ -64,19 +64,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     stale.init_app(app)
     app.add_template_filter(_inline_markdown, "inline_markdown")
-    app.add_template_filter(_scrolling_tables, "scrolling_tables")
     return app
-
-
-def _scrolling_tables(html: str, language: str):
-    """A module's tables in scroll regions named in the module's language (its text's)."""
-    from flask_babel import force_locale, gettext
-
-    from .content.render import scrolling_tables
-
-    with force_locale(language):
-        label = gettext("Tabelle")
-    return scrolling_tables(html, label)
 
 
 def _log_where_the_server_logs(app: Flask) -> None:

@@ -17,6 +17,13 @@ def test_home_says_how_to_begin_until_something_is_begun(logged_in):
     assert FIRST_STEPS not in logged_in.get("/").get_data(as_text=True)  # "Weiterlernen" now
 
 
+def test_home_says_what_a_track_is_where_there_are_tracks(logged_in, synced_tracks):
+    """The first steps spoke of courses only, beside a list of tracks above them (learner
+    review: the track is the Führerschein)."""
+    page = logged_in.get("/").get_data(as_text=True)
+    assert FIRST_STEPS in page and "Ein Lernpfad fasst Kurse oder Module zusammen" in page
+
+
 def test_home_leads_on_to_the_next_module_after_a_passed_quiz(logged_in):
     """All modules seen are completed: the home page still shows where to go on."""
     submit(logged_in, start(logged_in), ALL_RIGHT)

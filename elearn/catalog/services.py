@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, field
 from types import SimpleNamespace
 
 import sqlalchemy as sa
+from flask_babel import force_locale, gettext
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import contains_eager
 
@@ -84,11 +85,13 @@ def _add_version(course: Course, item: content.Course) -> None:
         certificate_validity_months=item.certificate_validity_months,
     )
     db.session.add(version)
+    with force_locale(item.language):  # the module text's language, not the person's who syncs
+        table_label = gettext("Tabelle")
     for position, module in enumerate(item.modules, start=1):
         db.session.add(Module(
             version=version, slug=module.slug, position=position, title=module.title,
             estimated_minutes=module.estimated_minutes, objectives=module.objectives,
-            body_html=render_module_body(module.body),
+            body_html=render_module_body(module.body, table_label),
             videos=[asdict(v) for v in module.videos],
             quiz=asdict(module.quiz) if module.quiz else None,
         ))

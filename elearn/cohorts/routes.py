@@ -237,8 +237,7 @@ def _added(result: services.Added):
 
 
 def _twin(cohort) -> bool:
-    size = db.session.scalar(sa.select(sa.func.count()).select_from(CohortMember)
-                             .where(CohortMember.cohort_id == cohort.id))
+    size = services.member_count(cohort)
     return size >= _min_group() and figures.has_step_twin(cohort, size, _min_group())
 
 
