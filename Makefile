@@ -50,7 +50,7 @@ browser:
 	fi
 
 lint: install
-	$(BIN)/ruff check elearn tests bench
+	$(BIN)/ruff check elearn tests bench migrations
 	$(BIN)/bandit -q -r elearn -ll
 
 # Certificates are printed in DejaVu Sans where it is installed (Debian's fonts-dejavu-core);

@@ -1,7 +1,6 @@
 """Digitalisierungsführerschein: an e-learning platform for municipal administrations."""
 
 import logging
-import os
 from pathlib import Path
 
 from flask import Flask
@@ -36,6 +35,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(config.from_environment(app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
+        if test_config.get("SECRET_KEY"):  # given, not generated
+            app.config["SECRET_KEY_GENERATED"] = test_config.get("SECRET_KEY_GENERATED", False)
     if app.config["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
@@ -44,7 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Flask leaves its logger to the root's WARNING: under gunicorn the platform's own
         # records of what happened (a password set, a people import) never reached the log.
         app.logger.setLevel(logging.INFO)
-    if not os.environ.get("SECRET_KEY") and not (test_config or {}).get("SECRET_KEY") \
+    if app.config["SECRET_KEY_GENERATED"] \
             and not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # A shared database means several app servers, as a rule: each would sign logins with
         # its own key from its instance folder, and a login on one would not count on another.
@@ -179,6 +180,18 @@ def _database_errors_said(callback, migrations: bool = False):
         except (OperationalError, ProgrammingError) as error:
             text = str(error.orig)
             first = database_problem(error)
+            if getattr(error.orig, "sqlstate", None) == "42501":  # insufficient privilege
+                # Tables of another user (a restore run as postgres): gunicorn says so at
+                # the start; `db upgrade` and `courses sync` ended in a 100-line traceback.
+                from flask import current_app
+
+                from .extensions import db
+                from .schema import not_usable
+
+                with current_app.app_context():
+                    db.session.rollback()
+                    problem = not_usable(db.engine) or f"the database refused this ({first})."
+                raise click.ClickException(f"{problem} Nothing was changed.") from None
             if migrations:  # a migration's own fault is the developers' to read in full
                 if isinstance(error, OperationalError) and database_unavailable(error):
                     raise click.ClickException(

@@ -39,7 +39,7 @@ def database_url(instance_path: str, url: str | None = None,
                  setting: str = "DATABASE_URL") -> str:
     """DATABASE_URL (or `url`, read from `setting`, which a refusal names) with the psycopg 3
     driver, or SQLite in the instance folder."""
-    url = os.environ.get("DATABASE_URL", "") if url is None else url
+    url = os.environ.get("DATABASE_URL", "").strip() if url is None else url
     if not url:
         folder = Path(instance_path)
         # Where it cannot be made, opening the database names the folder and what to do.
@@ -115,7 +115,7 @@ def from_environment(instance_path: str) -> dict:
                          "address that links in e-mails point to, e.g. https://lernen.stadt.de")
     if settings["SMTP_HOST"]:
         _check_sender(settings["SMTP_FROM"])
-    _check_pdf_font(os.environ.get("ELEARN_PDF_FONT", "").strip())
+    _check_pdf_font(settings["PDF_FONT"])
     return settings
 
 
@@ -174,6 +174,9 @@ def _settings(instance_path: str) -> dict:
     url = database_url(instance_path)
     return {
         "SECRET_KEY": _secret_key(instance_path),
+        # Made by this machine (not set): with several app servers, each would sign logins
+        # with its own key; the start log and the administration's start page say so.
+        "SECRET_KEY_GENERATED": not os.environ.get("SECRET_KEY"),
         "SQLALCHEMY_DATABASE_URI": url,
         # A database server may restart and leave pooled connections dead; test each one as it
         # is taken. A SQLite file cannot go away like that, and the test is a statement more
@@ -182,8 +185,9 @@ def _settings(instance_path: str) -> dict:
         # names the statement but not its values, which may be e-mail addresses or names.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not url.startswith("sqlite"),
                                       "hide_parameters": True},
-        # Empty counts as unset, as for the numbers: an empty issuer on every certificate.
-        "CITY_NAME": os.environ.get("ELEARN_CITY_NAME", "").strip() or "Musterstadt",
+        # Empty counts as unset, as for every setting (_text): an empty issuer on every
+        # certificate.
+        "CITY_NAME": _text("ELEARN_CITY_NAME", "Musterstadt"),
         # Contacts on the legal pages; the examples are named on the administration's start
         # page (admin/readiness.py) until set.
         "CONTACT_EMAIL": _address("ELEARN_CONTACT_EMAIL", "barrierefreiheit@example.org"),
@@ -191,19 +195,19 @@ def _settings(instance_path: str) -> dict:
         # The accessibility statement: when it was made or last reviewed, and the body a
         # person turns to when the answer does not satisfy (the Land's, for a city).
         "ACCESSIBILITY_REVIEWED": _day("ELEARN_ACCESSIBILITY_REVIEWED"),
-        "ACCESSIBILITY_ENFORCEMENT": os.environ.get("ELEARN_ACCESSIBILITY_ENFORCEMENT",
-                                                    "").strip(),
+        "ACCESSIBILITY_ENFORCEMENT": _text("ELEARN_ACCESSIBILITY_ENFORCEMENT"),
         # Who helps people who cannot log in (service desk, phone), shown at login and with a
         # forgotten password; unset, those pages name only "die Administration".
-        "SUPPORT_CONTACT": os.environ.get("ELEARN_SUPPORT_CONTACT", "").strip(),
+        "SUPPORT_CONTACT": _text("ELEARN_SUPPORT_CONTACT"),
         # The privacy notice's legal basis and supervisory authority, as the city's data
         # protection officer words them; unset, the notice states both in general terms.
-        "PRIVACY_LEGAL_BASIS": os.environ.get("ELEARN_PRIVACY_LEGAL_BASIS", "").strip(),
-        "SUPERVISORY_AUTHORITY": os.environ.get("ELEARN_SUPERVISORY_AUTHORITY", "").strip(),
-        "COURSES_DIR": os.environ.get(
-            "ELEARN_COURSES_DIR", str(Path(__file__).resolve().parent.parent / "courses")
-        ),
-        "DEMO_PASSWORD": os.environ.get("ELEARN_DEMO_PASSWORD", "Demo-Passwort-2026"),
+        "PRIVACY_LEGAL_BASIS": _text("ELEARN_PRIVACY_LEGAL_BASIS"),
+        "SUPERVISORY_AUTHORITY": _text("ELEARN_SUPERVISORY_AUTHORITY"),
+        "COURSES_DIR": _text("ELEARN_COURSES_DIR",
+                             str(Path(__file__).resolve().parent.parent / "courses")),
+        "DEMO_PASSWORD": _text("ELEARN_DEMO_PASSWORD", "Demo-Passwort-2026"),
+        # A font for the certificates (certificates.pdf.font_path); checked at the start.
+        "PDF_FONT": _text("ELEARN_PDF_FONT"),
         # Behind a reverse proxy that terminates HTTPS, trust one X-Forwarded-* hop.
         "PROXY_FIX": _flag("ELEARN_PROXY_FIX"),
         # Always mark the session cookie Secure (it is also set per request served over HTTPS).
@@ -213,7 +217,7 @@ def _settings(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": _whole("ELEARN_SESSION_HOURS", 10, 1, 24 * 30) * 3600,
-        # A login ends that long after it began, used or not (auth.access._login_is_recent),
+        # A login ends that long after it began, used or not (auth.access.login_is_recent),
         # so a cookie renewed on every answer would live no longer: it is written when the
         # session changes (login, language, form token), not signed again for every page.
         "SESSION_REFRESH_EACH_REQUEST": False,
@@ -230,11 +234,13 @@ def _settings(instance_path: str) -> dict:
         # codes; unset, the request's host (and no links from the command line).
         "BASE_URL": _base_url(),
         "VERIFY_LIMIT_PER_10_MINUTES": _whole("ELEARN_VERIFY_LIMIT", 30, 1, 100_000),
-        "SMTP_HOST": os.environ.get("ELEARN_SMTP_HOST", ""),
+        # `Environment=ELEARN_SMTP_HOST=` in a unit switches mail off, as leaving it out does.
+        "SMTP_HOST": _text("ELEARN_SMTP_HOST"),
         "SMTP_PORT": _whole("ELEARN_SMTP_PORT", 587, 1, 65535),
-        "SMTP_USER": os.environ.get("ELEARN_SMTP_USER", ""),
+        "SMTP_USER": _text("ELEARN_SMTP_USER"),
+        # As it is: spaces may belong to a password.
         "SMTP_PASSWORD": os.environ.get("ELEARN_SMTP_PASSWORD", ""),
-        "SMTP_FROM": os.environ.get("ELEARN_SMTP_FROM", "lernplattform@example.org"),
+        "SMTP_FROM": _text("ELEARN_SMTP_FROM", "lernplattform@example.org"),
         "SMTP_STARTTLS": _flag("ELEARN_SMTP_STARTTLS", True),
         # Figures about fewer people than this are not shown (staff council agreement).
         "MIN_GROUP_SIZE": _whole("ELEARN_MIN_GROUP_SIZE", 5, 2, 1000),
@@ -262,6 +268,12 @@ def _off_or_at_least(name: str, low: int, off: str) -> int:
         raise SystemExit(f"{name}={days}: expected 0 ({off}) or a whole number from {low} to "
                          "3650.")
     return days
+
+
+def _text(name: str, default: str = "") -> str:
+    """A text setting; empty or blank counts as unset (`ELEARN_COURSES_DIR=` read the
+    working directory as the courses folder, `ELEARN_SMTP_HOST=` switched mail on)."""
+    return os.environ.get(name, "").strip() or default
 
 
 def _address(name: str, default: str) -> str:

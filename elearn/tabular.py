@@ -261,6 +261,7 @@ def _xlsx_sheet(data: bytes, data_only: bool, values_only: bool = False,
     from openpyxl import load_workbook
 
     _check_unpacked_size(data)
+    workbook = None
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
         if chosen:
@@ -291,7 +292,9 @@ def _xlsx_sheet(data: bytes, data_only: bool, values_only: bool = False,
         raise
     except Exception as exc:  # openpyxl raises many kinds of errors for broken files
         raise TableError(_("Die XLSX-Datei lässt sich nicht lesen.")) from exc
-    workbook.close()
+    finally:  # also when the file is refused halfway, or the reader stops early
+        if workbook is not None:
+            workbook.close()
 
 
 def _choose_sheet(workbook):

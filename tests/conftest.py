@@ -368,6 +368,36 @@ def synced(app):
     return services.get_course("demo-kurs")
 
 
+def in_group(person, starts_on=None, ends_on=None):
+    """Make the person a member of a new learning group, from the day before it starts: by
+    default one that runs today (learning time is recorded only for members of a running
+    group). The good fixture's tracks are loaded first if there are none."""
+    from datetime import datetime, timedelta
+
+    from elearn import content
+    from elearn.catalog import tracks
+    from elearn.catalog.models import Track
+    from elearn.cohorts.models import Cohort, CohortMember
+    from elearn.i18n import local_today
+
+    if db.session.scalar(sa.select(Track.id).limit(1)) is None:
+        _, loaded, errors = content.load_all(FIXTURES / "courses" / "good")
+        assert not errors
+        tracks.sync_tracks(loaded)
+    today = local_today()
+    number = db.session.scalar(sa.select(sa.func.count(Cohort.id))) + 1
+    cohort = Cohort(name=f"Gruppe {number}",
+                    track=db.session.scalar(sa.select(Track).order_by(Track.id).limit(1)),
+                    starts_on=starts_on or today - timedelta(days=7),
+                    ends_on=ends_on or today + timedelta(days=30))
+    db.session.add(cohort)
+    db.session.flush()
+    db.session.add(CohortMember(cohort_id=cohort.id, user_id=person.id, added_at=datetime.combine(
+        cohort.starts_on, datetime.min.time()) - timedelta(days=1)))
+    db.session.commit()
+    return cohort
+
+
 @pytest.fixture
 def synced_tracks(synced):
     """The good fixture's tracks, loaded after its courses."""

@@ -2,7 +2,6 @@
 and the upload of HR's people list."""
 
 import io
-import os
 import re
 
 import pytest
@@ -238,6 +237,7 @@ def test_deactivation_ends_sessions_at_once_and_certificates_stay_verifiable(
 
     AuthActions(theirs).login()
     assert theirs.get("/kurse").status_code == 200
+    stolen = theirs.get_cookie("session").value  # a copy of the cookie, somewhere else
     url = f"/verwaltung/personen/{learner.id}"
     assert post(client, url + "/deaktivieren", page=url).status_code == 302
     assert theirs.get("/kurse").status_code == 302  # their session ended with that request
@@ -251,6 +251,11 @@ def test_deactivation_ends_sessions_at_once_and_certificates_stay_verifiable(
     assert db.session.get(User, learner.id).active
     assert AuthActions(app.test_client()).login().status_code == 302
     assert [e.action for e in entries()] == ["deactivated", "reactivated"]
+    # Ended means ended: the old cookie does not come back to life with the reactivation.
+    copy = app.test_client()
+    copy.set_cookie("session", stolen)
+    response = copy.get("/konto/daten")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
 
 
 def test_invitation_link_is_shown_without_smtp_and_only_the_newest_works(
@@ -1344,7 +1349,7 @@ def test_the_start_page_names_what_is_still_to_set_before_real_use(
             if 'id="einzurichten"' in page else ""
 
     monkeypatch.setattr(pdf, "FONT_CANDIDATES", ())
-    monkeypatch.delenv("ELEARN_PDF_FONT", raising=False)
+    monkeypatch.setitem(app.config, "PDF_FONT", "")
     app.config.update(CITY_NAME="Musterstadt")
     demo_admin = make_user(email="admin@example.org", roles=("admin",))
     points = said()
@@ -1359,12 +1364,12 @@ def test_the_start_page_names_what_is_still_to_set_before_real_use(
     assert "Kein E-Mail-Versand eingerichtet" in points
     assert "SECRET_KEY ist nicht gesetzt" not in points  # SQLite: one server
     # On PostgreSQL, as a rule several app servers: each would sign logins with its own key.
-    key, url = os.environ["SECRET_KEY"], app.config["SQLALCHEMY_DATABASE_URI"]
-    monkeypatch.delenv("SECRET_KEY")
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    monkeypatch.setitem(app.config, "SECRET_KEY_GENERATED", True)
     monkeypatch.setitem(app.config, "SQLALCHEMY_DATABASE_URI", "postgresql+psycopg://db/x")
     assert "SECRET_KEY ist nicht gesetzt: Jeder App-Server unterschreibt Anmeldungen mit " \
         "einem eigenen Schlüssel" in said()
-    monkeypatch.setenv("SECRET_KEY", key)
+    monkeypatch.setitem(app.config, "SECRET_KEY_GENERATED", False)
     monkeypatch.setitem(app.config, "SQLALCHEMY_DATABASE_URI", url)
     # Set, each goes; with all set, the box goes.
     from datetime import date

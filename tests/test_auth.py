@@ -11,6 +11,7 @@ from .conftest import (
     PASSWORD,
     PRODUCTION_DUMMY_HASH,
     PRODUCTION_PASSWORD_METHOD,
+    AuthActions,
     at_the_same_moment,
     csrf_token,
 )
@@ -149,9 +150,10 @@ def test_the_throttle_message_names_the_configured_window(client, auth, app, lea
 
 def test_login_throttled_per_address(client, auth, app, learner):
     app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 3
-    for n in range(3):
-        auth.login(email=f"raten{n}@test.example", password="falsch-falsch-falsch")
-    assert auth.login().status_code == 429
+    tried = [auth.login(email=f"raten{n}@test.example", password="falsch-falsch-falsch")
+             .status_code for n in range(3)]
+    assert tried == [422, 422, 422]  # each refused as wrong, not yet throttled
+    assert auth.login().status_code == 429  # the right password too, from this address
 
 
 def test_the_address_limit_counts_an_ipv6_network_not_each_address(app, learner):
@@ -267,10 +269,29 @@ def test_login_follows_no_next_longer_than_a_page_address_may_be(client, auth, l
 
 def test_logout_requires_post_and_ends_session(client, auth, learner):
     auth.login()
+    client.post("/language", data={"lang": "en", "csrf_token": csrf_token(client, "/")})
     assert client.get("/logout").status_code == 405
     response = auth.logout()
     assert response.status_code == 302
+    # The session is emptied but for the chosen language (and the message to show): no
+    # login time, no form token, nothing about the person.
+    with client.session_transaction() as session:
+        assert set(session) <= {"lang", "_flashes"} and session["lang"] == "en", dict(session)
     assert client.get("/kurse").status_code == 302  # back to login
+
+
+def test_a_login_starts_a_fresh_session(client, auth, learner):
+    """Nothing from before the login is carried into it but the chosen language: a value
+    put into the session beforehand (another person's at a shared PC, a fixed form token)
+    would otherwise live on in the logged-in one."""
+    client.post("/language", data={"lang": "en", "csrf_token": csrf_token(client, "/")})
+    with client.session_transaction() as session:
+        session["uebrig"] = "von vorher"
+        before = session["csrf_token"]
+    auth.login()
+    with client.session_transaction() as session:
+        assert "uebrig" not in session and session["lang"] == "en"
+        assert session.get("csrf_token") != before
 
 
 def test_logout_makes_a_copied_session_cookie_worthless(app, client, auth, learner):
@@ -449,6 +470,35 @@ def test_a_login_from_a_server_whose_clock_is_a_little_ahead_holds(app, client, 
         assert (response.status_code == 200) is kept, ahead
         if not kept:  # ten minutes ahead is no clock: the login ends
             assert "/login" in response.location
+
+
+def test_a_login_whose_hours_are_up_is_called_expired_not_ended_elsewhere(app, client, auth,
+                                                                         learner):
+    """A login that ran out after ELEARN_SESSION_HOURS (or a cookie from a release before
+    logins kept their time) was explained as a logout on another device or a new password."""
+    import time
+
+    expired = "Ihre Anmeldung ist abgelaufen: Sie gilt 10 Stunden lang. Bitte melden Sie sich " \
+        "erneut an."
+    elsewhere = "etwa weil Sie sich auf einem anderen Gerät abgemeldet haben"
+    hours = app.config["PERMANENT_SESSION_LIFETIME"]
+    assert hours == 10 * 3600
+    for since in (int(time.time()) - hours - 60, None):
+        auth.login()
+        with client.session_transaction() as session:
+            if since is None:
+                del session["since"]
+            else:
+                session["since"] = since
+        page = client.get("/kurse", follow_redirects=True).get_data(as_text=True)
+        assert expired in page and elsewhere not in page, since
+    # Ended on another device within its hours: that reason, as before.
+    auth.login()
+    other = app.test_client()
+    AuthActions(other).login()
+    AuthActions(other).logout()
+    page = client.get("/kurse", follow_redirects=True).get_data(as_text=True)
+    assert elsewhere in page and "abgelaufen" not in page
 
 
 def test_a_malformed_known_browser_cookie_is_no_known_browser(learner):

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from elearn.auth.models import User
+from elearn.catalog.models import Course
 from elearn.certificates.models import Certificate
 from elearn.cohorts.models import CohortMember, StudySession
 from elearn.cohorts.services import create_cohort
@@ -134,7 +135,6 @@ def world(app, client, auth, make_user, synced_tracks):
     auth.login(email="learner@test.example")
     submit(client, start(client), ALL_RIGHT)
     submit(client, start(client, module="02-zweites-modul"), {"q-nur-eine": "Richtig"})
-    client.get("/kurse/demo-kurs/01-erstes-modul")  # opens a study session
     auth.logout()
     attempt = db.session.scalar(sa.select(Attempt.id).order_by(Attempt.id))
     code = db.session.scalar(sa.select(Certificate.code).order_by(Certificate.id))
@@ -143,6 +143,10 @@ def world(app, client, auth, make_user, synced_tracks):
     cohort = create_cohort(name="Pilot", track=synced_tracks, starts_on=date(2026, 1, 5),
                            ends_on=date(2026, 3, 1), leads=[users["lead@test.example"]])
     db.session.add(CohortMember(cohort_id=cohort.id, user_id=learner.id))  # asked for feedback
+    # The learner's visit to a module, recorded as for a member of a running group.
+    db.session.add(StudySession(user_id=learner.id, module_slug="01-erstes-modul",
+                                course_id=db.session.scalar(
+                                    sa.select(Course.id).where(Course.slug == "demo-kurs"))))
     db.session.commit()
     return {"attempt": attempt, "code": code, "cohort": cohort.id, "learner": learner.id,
             "person": learner.id, "office": learner.office_id,

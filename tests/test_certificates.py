@@ -141,7 +141,7 @@ def test_pdf_is_tagged_for_screen_readers(client, holder, monkeypatch, font):
     """A heading, paragraphs in reading order, the QR code as a figure with a text alternative,
     the frame as decoration: BITV 2.0 asks this of PDFs a public body hands out."""
     if font != "DejaVu Sans":
-        monkeypatch.delenv("ELEARN_PDF_FONT", raising=False)
+        monkeypatch.setitem(client.application.config, "PDF_FONT", "")
         monkeypatch.setattr("elearn.certificates.pdf.FONT_CANDIDATES", ())
     data = client.get(f"/zertifikate/{holder.code}.pdf").data
     assert pypdf.PdfReader(io.BytesIO(data)).trailer["/Root"]["/MarkInfo"]["/Marked"].value is True
@@ -173,7 +173,7 @@ def test_a_name_the_core_font_cannot_print_is_read_as_it_is(client, auth, make_u
     """Without DejaVu the PDF prints "?ukasz" for "Łukasz"; the statement's paragraph then
     carries the text as it reads (ActualText), and only then."""
     if font != "DejaVu Sans":
-        monkeypatch.delenv("ELEARN_PDF_FONT", raising=False)
+        monkeypatch.setitem(client.application.config, "PDF_FONT", "")
         monkeypatch.setattr("elearn.certificates.pdf.FONT_CANDIDATES", ())
     make_user(email="lukasz@test.example", first_name="Łukasz", last_name="Żółć")
     auth.login(email="lukasz@test.example")
@@ -203,7 +203,7 @@ def test_a_long_name_and_title_leave_the_code_and_address_on_the_page(client, ho
     """A three-line name and a three-line title pushed the QR code, the code and the address
     below the frame and off the page."""
     if font != "DejaVu Sans":
-        monkeypatch.delenv("ELEARN_PDF_FONT", raising=False)
+        monkeypatch.setitem(client.application.config, "PDF_FONT", "")
         monkeypatch.setattr("elearn.certificates.pdf.FONT_CANDIDATES", ())
     holder.holder_name = ("Maximiliane-Charlotte Eleonore Friederike " * 2).strip() + \
         " Großmann-Schwarzenböck-Hohenstein"
@@ -411,7 +411,8 @@ def test_my_certificates_page(client, holder):
     assert "Testkurs Digitales Arbeiten" in page
     # The code in groups of four, as on the PDF, from which people type it into the check page.
     assert f"Prüfcode: <code>{grouped(holder.code)}</code>" in page and " " in grouped(holder.code)
-    assert "gültig" in page and "PDF herunterladen" in page
+    assert f"gültig bis {holder.valid_until.strftime('%d.%m.%Y')}" in page
+    assert "PDF herunterladen" in page
     # With several certificates each link says whose it is, to screen readers too (WCAG 2.4.4).
     suffix = ('<span class="kern-sr-only">: <span lang="de">Testkurs Digitales Arbeiten</span>'
               '</span>')

@@ -26,7 +26,7 @@ from elearn.i18n import local_today
 from elearn.org.models import utcnow
 from elearn.quiz.models import Attempt
 
-from .conftest import ON_POSTGRESQL, csrf_token, repeated_ids, statements_of
+from .conftest import ON_POSTGRESQL, csrf_token, in_group, repeated_ids, statements_of
 from .test_quiz import ALL_RIGHT, start, submit
 
 T0 = datetime(2026, 3, 2, 9, 0, 0)
@@ -588,6 +588,7 @@ def test_two_page_views_at_once_leave_one_study_session_open(app, logged_in, lea
 
 def test_active_time_from_a_known_sequence_of_events(cohort, synced, make_user):
     person = make_user()
+    db.session.add(joined(cohort, person))
     course = synced[0]
     first = activity.open_session(person, course, "01-erstes-modul", now=T0)
     for seconds in (30, 60, 90, 120):  # reading, a heartbeat every 30 s
@@ -614,10 +615,11 @@ def test_active_time_from_a_known_sequence_of_events(cohort, synced, make_user):
     }
 
 
-def test_the_module_read_beside_its_quiz_counts_once(synced, make_user):
+def test_the_module_read_beside_its_quiz_counts_once(cohort, synced, make_user):
     """The module in one tab, its quiz in another: opening the quiz closed the module's
     session, and the module tab's heartbeats were answered 204 and counted nowhere."""
     person = make_user()
+    db.session.add(joined(cohort, person))
     course = synced[0]
     module = activity.open_session(person, course, "01-erstes-modul", now=T0)
     quiz = activity.open_session(person, course, "01-erstes-modul",
@@ -642,8 +644,9 @@ def test_the_module_read_beside_its_quiz_counts_once(synced, make_user):
     assert namesake.active_seconds == 0 and namesake.beats == 0
 
 
-def test_a_session_is_capped(synced, make_user):
+def test_a_session_is_capped(cohort, synced, make_user):
     person = make_user()
+    db.session.add(joined(cohort, person))
     session = activity.open_session(person, synced[0], "01-erstes-modul", now=T0)
     for beat in range(1, 200):  # 100 minutes of steady heartbeats
         activity.beat(session, now=T0 + timedelta(seconds=30 * beat))
@@ -652,7 +655,7 @@ def test_a_session_is_capped(synced, make_user):
 
 def test_module_page_measures_time_and_heartbeats_belong_to_their_owner(client, auth, synced,
                                                                        make_user):
-    make_user(email="learner@test.example")
+    in_group(make_user(email="learner@test.example"))
     make_user(email="other@test.example")
     auth.login(email="learner@test.example")
     html = page(client.get("/kurse/demo-kurs/01-erstes-modul"))
@@ -669,8 +672,81 @@ def test_module_page_measures_time_and_heartbeats_belong_to_their_owner(client, 
     assert db.session.get(StudySession, session_id).beats == 1
 
 
+def test_learning_time_is_recorded_only_for_members_of_a_running_group(client, auth, synced,
+                                                                       make_user):
+    """Only a group's figures use learning time, and only within its period; it was recorded
+    for everyone who opened a module, with the time and heartbeats of each visit."""
+    person = make_user(email="learner@test.example")
+    auth.login(email="learner@test.example")
+
+    def visit():
+        html = page(client.get("/kurse/demo-kurs/01-erstes-modul"))
+        return 'id="activity"' in html, db.session.scalar(
+            sa.select(sa.func.count(StudySession.id)).where(StudySession.user_id == person.id))
+
+    assert visit() == (False, 0)  # in no group
+    today = local_today()
+    in_group(person, today - timedelta(days=30), today - timedelta(days=1))  # ended yesterday
+    in_group(person, today + timedelta(days=1), today + timedelta(days=30))  # starts tomorrow
+    assert visit() == (False, 0)
+    running = in_group(person, today, today)  # a one-day group, today
+    assert visit() == (True, 1)
+    url = start(client)
+    assert 'id="activity"' in page(client.get(url))  # the quiz too
+    recorded = visit()[1]
+    assert recorded > 2
+    # Out of the group, the next page closes the visit left open and records nothing.
+    db.session.execute(sa.delete(CohortMember).where(CohortMember.cohort_id == running.id))
+    db.session.commit()
+    assert visit() == (False, recorded)
+    db.session.expire_all()
+    assert db.session.scalars(sa.select(StudySession.closed)).all() == [True] * recorded
+
+
+def test_the_purge_deletes_the_learning_time_no_group_counts(cohort, synced, make_user, runner):
+    """Visits outside every period of the person's groups (recorded before only members'
+    time was, a person removed from a group) were kept for a year and then as monthly totals
+    for good: deleted now, and every group's figures stay the same."""
+    course = synced[0]
+    member, removed, outsider = make_user(), make_user(), make_user()
+    db.session.add_all([joined(cohort, member), joined(cohort, removed)])
+    late = CohortMember(cohort_id=cohort.id, user_id=make_user().id,
+                        added_at=T0 + timedelta(days=10))  # added ten days into the group
+    db.session.add(late)
+    start_, end = figures.group_start(cohort), figures.group_end(cohort)
+
+    def visit(person, when, seconds=60):
+        db.session.add(StudySession(user_id=person if isinstance(person, int) else person.id,
+                                    course_id=course.id, module_slug="01-erstes-modul",
+                                    started_at=when, last_event_at=when, active_seconds=seconds,
+                                    closed=True))
+
+    counted = [(member, start_), (member, end - timedelta(seconds=1)), (late.user_id,
+               T0 + timedelta(days=11)), (removed, T0)]
+    for person, when in counted:
+        visit(person, when)
+    for person, when in [(member, start_ - timedelta(seconds=1)), (member, end),
+                         (late.user_id, T0 + timedelta(days=9)), (outsider, T0)]:
+        visit(person, when)
+    visit(outsider, datetime(2025, 5, 1), 600)  # a month's total: totals are left as they are
+    db.session.commit()
+    before = figures._seconds_within(cohort, start_, end)
+    db.session.execute(sa.delete(CohortMember).where(CohortMember.user_id == removed.id))
+    db.session.commit()
+    result = runner.invoke(args=["privacy", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "study_sessions_uncounted: 5" in result.output
+    kept = db.session.execute(sa.select(StudySession.user_id, StudySession.started_at)
+                              .order_by(StudySession.id)).all()
+    assert kept == [(member.id, start_), (member.id, end - timedelta(seconds=1)),
+                    (late.user_id, T0 + timedelta(days=11)), (outsider.id, datetime(2025, 5, 1))]
+    del before[(removed.id, course.id, "01-erstes-modul")]  # no longer in the group
+    assert figures._seconds_within(cohort, start_, end) == before
+    assert "study_sessions_uncounted: 0" in runner.invoke(args=["privacy", "purge"]).output
+
+
 def test_submitting_a_quiz_credits_the_time_without_a_script(client, auth, synced, make_user):
-    make_user(email="learner@test.example")
+    in_group(make_user(email="learner@test.example"))
     auth.login(email="learner@test.example")
     attempt = start(client)
     client.get(attempt)  # the quiz page opens a session

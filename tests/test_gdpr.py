@@ -38,6 +38,9 @@ def test_my_data_page_and_json_download(client, history):
     assert '<h1 class="kern-heading-large">Mein Konto</h1>' in page
     assert "learner@test.example" in page and "P-0815" in page
     assert "2 Quizversuche" in page and "2 Zertifikate" in page  # the course and the track
+    # In no running group, no learning time was recorded: said so, not "0 Min. in 0 Modulen".
+    assert "Aktive Lernzeit: keine gespeichert (sie wird nur erfasst, solange Sie Mitglied " \
+        "einer laufenden Lerngruppe sind)" in page
     response = client.get("/konto/daten.json")
     assert response.mimetype == "application/json"
     assert response.headers["Content-Disposition"].startswith(
@@ -63,6 +66,13 @@ def test_my_data_page_and_json_download(client, history):
     assert "password" not in json.dumps(data["profile"]).replace("password_set", "")
     # What the privacy notice lists as stored: since when deactivated, the renewed certificate.
     assert data["profile"]["deactivated_at"] is None
+    assert data["profile"]["deactivated_by_import"] is False
+    # Every column of the person's row is in the download, but for those that are not
+    # about the person (keys, the sort key made from the name, the secrets).
+    from elearn.auth.models import User as Person
+
+    internal = {"id", "office_id", "sort_key", "password_hash", "session_token", "erased_at"}
+    assert {c.name for c in Person.__table__.columns} - internal <= set(data["profile"])
     assert [c["renewal_of"] for c in data["certificates"]] == [None, None]
     first_code = data["certificates"][0]["code"]
     certificate = db.session.scalar(sa.select(Certificate).where(Certificate.code == first_code))
@@ -377,8 +387,8 @@ def test_the_download_holds_password_links_reset_requests_and_each_visit(client,
     assert link["purpose"] == "reset" and link["used_at"] is None and "token" not in str(link)
     assert len(data["password_link_requests"]) == 2  # the person's own, not others'
     assert {"course": "demo-kurs", "module": "01-erstes-modul", "active_seconds": 300,
-            "started_at": "2026-11-03T09:00:00Z",
-            "last_activity_at": "2026-11-03T09:06:00Z"} in data["study_sessions"]
+            "started_at": "2026-11-03T09:00:00Z", "last_activity_at": "2026-11-03T09:06:00Z",
+            "activity_reports": 10} in data["study_sessions"]
     # A module opened but with no active time yet is in the download (0 s), not in the count.
     db.session.add(StudySession(user_id=learner.id, course_id=synced[0].id,
                                 module_slug="02-zweites-modul", active_seconds=0, closed=True))

@@ -86,9 +86,21 @@ def test_course_titles_in_lists_keep_their_language_on_english_pages(client, aut
 
 
 def test_module_page_never_shows_answers(client, auth, learner, synced):
+    """Nothing of the quiz reaches the module page: no question, option, feedback or mark
+    of which option is right (the quiz file is read here, so a new question counts too)."""
+    import yaml
+
     auth.login()
     page = client.get("/kurse/demo-kurs/01-erstes-modul").get_data(as_text=True)
-    assert "Die richtige Antwort" not in page
+    quiz = yaml.safe_load((FIXTURES / "courses" / "good" / "demo-kurs"
+                           / "01-erstes-modul.quiz.yaml").read_text())
+    texts = [t for q in quiz["questions"] for t in (
+        q["text"], q.get("feedback"), *(o["text"] for o in q.get("options", [])),
+        *(o.get("feedback") for o in q.get("options", []))) if t]
+    assert len(texts) > 10 and "Die richtige Antwort" in texts
+    for text in texts:
+        assert text not in page, text
+    assert "correct" not in page
 
 
 def test_home_offers_continue_where_left_off(client, auth, learner, synced):

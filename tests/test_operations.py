@@ -405,6 +405,32 @@ def test_the_health_check_fails_when_the_app_may_not_write_a_table(app, client, 
         assert client.get("/healthz").status_code == 200
 
 
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="table rights are PostgreSQL's; SQLite has none")
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["courses", "sync"]])
+def test_commands_on_tables_of_another_user_say_so(app, runner, command):
+    """After a restore run as postgres, gunicorn refused to start and said why, but the
+    README's next steps, `db upgrade` and `courses sync`, each printed a 100-line traceback
+    ("permission denied for table alembic_version")."""
+    import sqlalchemy as sa
+
+    from elearn.extensions import db
+
+    table = "alembic_version" if command[0] == "db" else "course"
+    db.session.execute(sa.text(f"REVOKE ALL ON {table} FROM CURRENT_USER"))
+    db.session.commit()
+    try:
+        result = runner.invoke(args=command)
+    finally:
+        db.session.rollback()
+        db.session.execute(sa.text(f"GRANT ALL ON {table} TO CURRENT_USER"))
+        db.session.commit()
+    assert result.exit_code == 1
+    assert f"\nError: this database user may not use {table}: they belong to another user (a " \
+        "restore run as postgres?)" in "\n" + result.output
+    assert result.output.rstrip().endswith("Nothing was changed.")
+    assert "Traceback" not in result.output
+
+
 def test_the_health_check_fails_while_db_upgrade_is_still_to_run(tmp_path, caplog):
     """The app servers restarted after an update, before `flask db upgrade`: /healthz said
     200 while every login was an internal error."""

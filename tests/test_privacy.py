@@ -10,7 +10,7 @@ from elearn.catalog.models import ModuleProgress
 from elearn.extensions import db
 from elearn.quiz.models import Attempt, AttemptAnswer
 
-from .conftest import ON_POSTGRESQL, waits_for_a_lock
+from .conftest import ON_POSTGRESQL, in_group, waits_for_a_lock
 from .test_quiz import ALL_RIGHT, start, submit
 
 
@@ -79,6 +79,8 @@ def test_purge_keeps_old_learning_time_only_as_totals_per_module_and_month(synce
     long_ago = (utcnow() - timedelta(days=500)).replace(day=10, hour=9, minute=0, second=0,
                                                          microsecond=0)
     month = long_ago.replace(day=1, hour=0, minute=0, second=0)
+    in_group(person, long_ago.date() - timedelta(days=1), long_ago.date() + timedelta(days=9))
+    in_group(other)
     # Three visits long ago: two (one with heartbeats) in module 1, one left open in module 2.
     first = activity.open_session(person, course, "01-erstes-modul", now=long_ago)
     activity.beat(first, now=long_ago + timedelta(seconds=30))
@@ -297,6 +299,7 @@ def test_two_purges_at_once_keep_the_learning_time_once(app, synced, make_user, 
 
     person, course = make_user(), synced[0]
     long_ago = (utcnow() - timedelta(days=500)).replace(day=10)
+    in_group(person, long_ago.date() - timedelta(days=1), long_ago.date() + timedelta(days=1))
     visit = activity.open_session(person, course, "01-erstes-modul", now=long_ago)
     activity.close_sessions(person, now=long_ago + timedelta(minutes=4))
     db.session.commit()

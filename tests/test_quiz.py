@@ -11,7 +11,7 @@ from elearn.extensions import db
 from elearn.quiz.models import Attempt
 from elearn.quiz.services import QuizRefused, score_percent, score_question
 
-from .conftest import ON_POSTGRESQL, PASSWORD, csrf_token
+from .conftest import ON_POSTGRESQL, PASSWORD, csrf_token, in_group
 
 # Answers by the text a person sees; `answers()` turns them into this attempt's form values.
 ALL_RIGHT = {"q-einfach": "Die richtige Antwort", "q-mehrfach": ["Erste richtige",
@@ -936,9 +936,10 @@ def test_after_a_pass_the_way_on_skips_modules_already_completed(logged_in):
     assert "Bestanden mit 100 % der Punkte" in page and "Weiter mit:" not in page
 
 
-def test_a_quiz_refused_for_a_missing_answer_keeps_counting_learning_time(logged_in):
+def test_a_quiz_refused_for_a_missing_answer_keeps_counting_learning_time(logged_in, learner):
     """The page that asks for the missing answer had no heartbeat: the time spent on it was
     never counted."""
+    in_group(learner)
     url = start(logged_in)
     assert 'id="activity"' in logged_in.get(url).get_data(as_text=True)
     # The script beats as often as the server counts: one number, activity.BEAT.

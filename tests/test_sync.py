@@ -78,6 +78,28 @@ def test_changed_file_makes_a_new_version(runner, courses_dir):
     assert "new version: demo-kurs" in result.output and "note:" not in result.output
 
 
+def test_an_update_of_the_renderer_is_not_taken_for_changed_files(runner, courses_dir,
+                                                                   monkeypatch):
+    """After an update of the platform that renders differently, every course's sync told the
+    operator that its files had changed and to raise `version:` in files nobody changed."""
+    from elearn.content import render
+
+    runner.invoke(args=["courses", "sync", str(courses_dir)])
+    monkeypatch.setattr(render, "RENDERER_VERSION", render.RENDERER_VERSION + 1)
+    result = runner.invoke(args=["courses", "sync", str(courses_dir)])
+    assert "new version: demo-kurs" in result.output  # rendered anew for everyone
+    assert "re-rendered after an update of the platform, files unchanged: demo-kurs, " \
+        "fragetypen" in result.output and "note:" not in result.output
+    assert _versions() == [1, 2]
+    # A changed file with the same version: is still pointed out, after an update too.
+    monkeypatch.setattr(render, "RENDERER_VERSION", render.RENDERER_VERSION + 1)
+    module_file = courses_dir / "demo-kurs" / "02-zweites-modul.md"
+    module_file.write_text(module_file.read_text().replace("Text des zweiten", "Neuer Text des"))
+    result = runner.invoke(args=["courses", "sync", str(courses_dir)])
+    assert "note: the files of demo-kurs changed" in result.output
+    assert "files unchanged: fragetypen\n" in result.output
+
+
 def test_an_earlier_versions_files_change_nothing_unless_named(runner, courses_dir, tmp_path):
     """A server whose copy of the courses was not yet updated ran its sync (a rolling deploy)
     and made the old files the newest version for everyone."""

@@ -2,7 +2,6 @@
 demo's people in the database, a font missing for certificates. The administration's start
 page lists them; nothing here stops the platform (the demo needs all of them as they are)."""
 
-import os
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -46,7 +45,7 @@ def open_points() -> list[str]:
         points.append(_("ELEARN_ACCESSIBILITY_REVIEWED ist nicht gesetzt: Die Erklärung zur "
                         "Barrierefreiheit nennt kein Datum, an dem sie erstellt oder zuletzt "
                         "überprüft wurde."))
-    if not os.environ.get("SECRET_KEY") and \
+    if config["SECRET_KEY_GENERATED"] and \
             config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # A shared database means several app servers, as a rule (the start logs this too).
         points.append(_("SECRET_KEY ist nicht gesetzt: Jeder App-Server unterschreibt "

@@ -18,7 +18,7 @@ from .models import User
 CLOCK_SKEW = 120  # seconds
 
 
-def _login_is_recent() -> bool:
+def login_is_recent() -> bool:
     """The cookie's expiry is not to be relied on (it is renewed whenever the session changes,
     and a client may keep a cookie longer); the time of the login itself, kept in the signed
     session, ends a login ELEARN_SESSION_HOURS after it began, used or not. A login up to
@@ -62,7 +62,7 @@ def login_ending() -> datetime | None:
 def load_user(session_id: str) -> User | None:
     """The person a session cookie names, if the login is recent and still valid."""
     user_id, _, token = session_id.partition(":")
-    if not user_id.isdigit() or not _login_is_recent():
+    if not user_id.isdigit() or not login_is_recent():
         return None
     # One query with the roles joined, instead of the relationship's own second SELECT.
     user = db.session.get(User, int(user_id), options=[joinedload(User.role_rows)])

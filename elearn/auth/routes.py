@@ -23,7 +23,7 @@ from ..errors import came_from_path, render_error
 from ..extensions import db, login_manager
 from ..security import local_path
 from . import bp, invitations, services, tokens
-from .access import login_ends_at
+from .access import login_ends_at, login_is_recent
 from .forms import (
     ChangePasswordForm,
     ExtendLoginForm,
@@ -44,11 +44,19 @@ def _unauthorized():
         # deactivation): say why the login page appears, once. Not on a POST such as the
         # page's background heartbeat, whose answer nobody reads.
         if session.pop("_user_id", None) is not None:
-            # Logging out ends the sessions on every device too (learner review: read as
-            # "someone changed my password").
-            flash(_("Ihre Anmeldung ist nicht mehr gültig, etwa weil Sie sich auf einem "
-                    "anderen Gerät abgemeldet haben oder das Passwort geändert wurde. Bitte "
-                    "melden Sie sich erneut an."), "info")
+            if not login_is_recent():
+                # Its hours were up (or the cookie is from before logins kept their time):
+                # it was explained as a logout elsewhere or a new password.
+                hours = int(current_app.permanent_session_lifetime.total_seconds() // 3600)
+                flash(_("Ihre Anmeldung ist abgelaufen: Sie gilt %(hours)s lang. Bitte melden "
+                        "Sie sich erneut an.",
+                        hours=ngettext("%(num)s Stunde", "%(num)s Stunden", hours)), "info")
+            else:
+                # Logging out ends the sessions on every device too (learner review: read as
+                # "someone changed my password").
+                flash(_("Ihre Anmeldung ist nicht mehr gültig, etwa weil Sie sich auf einem "
+                        "anderen Gerät abgemeldet haben oder das Passwort geändert wurde. "
+                        "Bitte melden Sie sich erneut an."), "info")
         elif request.method == "GET":  # a bookmark or a mail's link: no word on the login page
             asked = _("Bitte melden Sie sich an, um diese Seite zu sehen.")
             if ("info", asked) not in session.get("_flashes", []):  # once, however many

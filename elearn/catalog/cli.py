@@ -253,6 +253,9 @@ def sync(directory, retire, back, remove_module, dry_run):
                        ("retired tracks", "retired")):
         if track_report[key]:
             click.echo(f"{label}: {', '.join(track_report[key])}")
+    if report.rerendered:
+        click.echo(f"re-rendered after an update of the platform, files unchanged: "
+                   f"{', '.join(report.rerendered)}")
     for slug in report.same_label:
         click.echo(f"note: the files of {slug} changed, but its version: is still the same. "
                    "Raise it in course.yaml when you publish a change: learners and new "

@@ -2,6 +2,7 @@
 
 import functools
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
 
 import sqlalchemy as sa
@@ -23,6 +24,8 @@ class SyncReport:
     unchanged: list[str] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
     same_label: list[str] = field(default_factory=list)  # new version, `version:` unchanged
+    # New version because the platform renders differently; the files are the same.
+    rerendered: list[str] = field(default_factory=list)
 
 
 def sync_courses(loaded: list[content.Course]) -> SyncReport:
@@ -42,7 +45,10 @@ def sync_courses(loaded: list[content.Course]) -> SyncReport:
             continue
         else:
             report.updated.append(item.slug)
-            if current_version(course).label == item.version:
+            stored = current_version(course)
+            if content.rendered_before(Path(item.folder), stored.content_hash):
+                report.rerendered.append(item.slug)
+            elif stored.label == item.version:
                 report.same_label.append(item.slug)
         course.folder, course.active = item.folder, True
         course.current_version_number += 1

@@ -138,7 +138,7 @@ def _certificates(number: int) -> str:
 
 
 @certificates_cli.command("reminders")
-@click.option("--days", default=60, show_default=True,
+@click.option("--days", default=services.RENEWAL_WINDOW_DAYS, show_default=True,
               type=click.IntRange(1, services.MAX_REMINDER_DAYS),
               help="List certificates that expire within this many days.")
 @click.option("--send", is_flag=True, help="E-mail each holder (needs ELEARN_SMTP_HOST).")

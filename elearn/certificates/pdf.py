@@ -1,12 +1,12 @@
 """The certificate as an A4 PDF in German, drawn only from stored data (same bytes every time)."""
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import segno
+from flask import current_app
 from fpdf import FPDF, ViewerPreferences
 
 from ..i18n import local_date
@@ -19,7 +19,9 @@ FONT_CANDIDATES = (
 
 
 def font_path() -> str | None:
-    configured = os.environ.get("ELEARN_PDF_FONT", "").strip()  # as config checks it
+    """ELEARN_PDF_FONT where it is a file (config refuses one that is not a font), else
+    DejaVu Sans where installed; None: the PDF's core font, which lacks letters such as Ł."""
+    configured = current_app.config["PDF_FONT"]
     for candidate in ((configured,) if configured else ()) + FONT_CANDIDATES:
         if candidate and Path(candidate).is_file():
             return candidate

@@ -1,6 +1,9 @@
 """Active learning time, measured honestly. Functions never commit.
 
-Each visit to a module page or a quiz opens a study session. With JavaScript, the page sends a
+Only learning groups' figures use it, and only what members did within their group's period:
+so it is recorded only while the person is a member of a running group (`recorded_for`), and
+the daily purge deletes what no group counts (`forget_uncounted`). Each such visit to a module
+page or a quiz opens a study session. With JavaScript, the page sends a
 heartbeat every BEAT seconds while it is visible and the person has used keyboard, mouse or touch
 in the last minute; a heartbeat adds the time since the previous event, unless that gap is longer
 than IDLE (the person was away, so the gap counts as idle and adds nothing). Without JavaScript
@@ -13,8 +16,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from ..extensions import db, serialize
+from ..i18n import local_date
 from ..org.models import utcnow
-from .models import StudySession
+from .models import Cohort, CohortMember, StudySession
 
 BEAT = timedelta(seconds=30)
 IDLE = timedelta(seconds=90)
@@ -22,13 +26,29 @@ NO_SCRIPT_CAP = timedelta(minutes=10)
 SESSION_CAP = timedelta(minutes=60)
 
 
-def open_session(user, course, module_slug: str, now: datetime | None = None) -> StudySession:
-    """Close the person's open sessions (crediting the coarse estimate) and start a new one.
+def recorded_for(user, now: datetime) -> bool:
+    """Whether the person's learning time is recorded now: as a member of a group whose period
+    (days in Berlin) includes today. Everyone else's time had no use: no figure counts it."""
+    today = local_date(now)
+    return db.session.scalar(sa.select(sa.exists().where(
+        CohortMember.user_id == user.id, CohortMember.cohort_id == Cohort.id,
+        Cohort.starts_on <= today, Cohort.ends_on >= today)))
+
+
+def open_session(user, course, module_slug: str,
+                 now: datetime | None = None) -> StudySession | None:
+    """Close the person's open sessions (crediting the coarse estimate) and start a new one,
+    if their time is recorded (`recorded_for`; None otherwise).
 
     One page view of the person at a time on every app server: two at the same moment each
     closed what was open before and opened their own, and both open sessions earned time (the
     same minutes twice)."""
     now = now or utcnow()
+    if not recorded_for(user, now):
+        # A session left open when the group ended (or the person left it) is closed, as the
+        # next page view of a member would have.
+        close_sessions(user, now)
+        return None
     serialize(f"study:{user.id}")
     close_sessions(user, now)
     session = StudySession(user_id=user.id, course_id=course.id, module_slug=module_slug,
@@ -85,11 +105,7 @@ def summarize_before(cutoff: datetime) -> int:
     Returns how many sessions were summarized; a second run finds none. Only people with
     sessions still to summarize are loaded, not every summary ever written.
     """
-    first_of_month = sa.and_(*(sa.extract(part, StudySession.started_at) == value
-                               for part, value in (("day", 1), ("hour", 0), ("minute", 0),
-                                                   ("second", 0))))
-    summary = sa.and_(StudySession.closed,
-                      StudySession.started_at == StudySession.last_event_at, first_of_month)
+    summary = _summary()
     pending = sa.select(StudySession.user_id).where(StudySession.last_event_at < cutoff,
                                                     sa.not_(summary))
     old = db.session.scalars(sa.select(StudySession).where(
@@ -117,6 +133,36 @@ def summarize_before(cutoff: datetime) -> int:
             beats=sum(s.beats for s in sessions), closed=True))
     db.session.flush()
     return summarized
+
+
+def forget_uncounted() -> int:
+    """Delete the visits that no group's figures count (`figures._seconds_within`): those that
+    did not begin within the period of a group the person is a member of, at or after being
+    added (a person removed from a group, a group's period shortened, time recorded before it
+    was recorded for members only). Runs before `summarize_before`, so a month's total holds
+    counted visits only; totals are left as they are. Returns how many went."""
+    from .figures import group_end, group_start
+
+    within = [sa.and_(CohortMember.cohort_id == cohort.id,
+                      StudySession.started_at >= group_start(cohort),
+                      StudySession.started_at < group_end(cohort))
+              for cohort in db.session.scalars(sa.select(Cohort))]
+    counted = sa.select(CohortMember.user_id).where(
+        CohortMember.user_id == StudySession.user_id,
+        StudySession.started_at >= CohortMember.added_at,
+        sa.or_(sa.false(), *within)).correlate(StudySession)
+    return db.session.execute(
+        sa.delete(StudySession).where(~sa.exists(counted), sa.not_(_summary()))
+        .execution_options(synchronize_session=False)).rowcount
+
+
+def _summary():
+    """The condition for a month's total that `summarize_before` wrote."""
+    first_of_month = sa.and_(*(sa.extract(part, StudySession.started_at) == value
+                               for part, value in (("day", 1), ("hour", 0), ("minute", 0),
+                                                   ("second", 0))))
+    return sa.and_(StudySession.closed, StudySession.started_at == StudySession.last_event_at,
+                   first_of_month)
 
 
 def _is_summary(session: StudySession, month: datetime) -> bool:

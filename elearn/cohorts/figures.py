@@ -154,8 +154,9 @@ class CohortFigures:
 OVERDUE_NAMED_DAYS = 28
 
 
-def current_modules() -> dict[ModuleKey, tuple[Module, Course, str]]:
-    """(course id, module slug) -> (module, course, course title) in the versions now served."""
+def served_modules() -> dict[ModuleKey, tuple[Module, Course, str]]:
+    """(course id, module slug) -> (module, course, course title) in the versions now served
+    (keyed by ids, as the figures count; the track pages' `tracks.current_modules` by slug)."""
     rows = db.session.execute(
         sa.select(Module, Course, CourseVersion.title)
         .join(CourseVersion, Module.version_id == CourseVersion.id)
@@ -188,7 +189,7 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
     before and after one member's quiz would otherwise tell that member's result."""
     today = today or local_today()  # the day in Berlin, not on the server
     start, until = group_start(cohort), group_end(cohort)
-    modules = current_modules()
+    modules = served_modules()
     course_ids = {course.slug: course.id for _, course, _ in modules.values()}
     steps = []
     for index, step in enumerate(cohort.track.steps):

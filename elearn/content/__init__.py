@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from .loader import is_junk, load_directory
+from .loader import is_junk, load_directory, rendered_before
 from .model import ContentError, Course, Module, Option, Question, Quiz, Track, TrackStep, Video
 from .tracks import load_tracks
 
@@ -32,4 +32,5 @@ __all__ = [
     "load_all",
     "load_directory",
     "load_tracks",
+    "rendered_before",
 ]

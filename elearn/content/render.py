@@ -8,7 +8,8 @@ import bleach
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
-# Raise when rendering or the allow-list changes: the next sync then re-renders every course.
+# Raise when rendering or the allow-list changes, or the translation of a word rendering puts
+# into the stored HTML (a table's label, "Tabelle"): the next sync then re-renders every course.
 # 7: a module's tables in scroll regions.
 RENDERER_VERSION = 7
 

@@ -49,7 +49,7 @@ def seed_cohorts(rng: random.Random, lead: User, learner: User | None,
         return 0
     today = datetime.now(UTC).date()
     chosen = list(candidates)
-    modules = figures.current_modules()
+    modules = figures.served_modules()
     plans = [
         (full, "Pilotgruppe 1 – Grundausbildung", today - timedelta(days=200), 84,
          chosen[:GROUP_SIZE], {"test_out": 0.08, "time": 1.0, "pace": (0.7, 1.5), "stop": 0.15}),

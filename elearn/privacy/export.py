@@ -28,6 +28,8 @@ def personal_data(user: User) -> dict:
             "email": user.email, "first_name": user.first_name, "last_name": user.last_name,
             "personnel_number": user.personnel_number, "auth_source": user.auth_source,
             "active": user.active, "deactivated_at": _time(user.deactivated_at),
+            # Deactivated because HR's list no longer named the person (an import).
+            "deactivated_by_import": user.deactivated_by_import,
             "created_at": _time(user.created_at),
             "password_set": bool(user.password_hash),
         },
@@ -115,7 +117,9 @@ def _cohort_data(user: User) -> dict:
         "study_sessions": [
             {"course": slugs.get(v.course_id), "module": v.module_slug,
              "started_at": _time(v.started_at), "last_activity_at": _time(v.last_event_at),
-             "active_seconds": v.active_seconds}
+             "active_seconds": v.active_seconds,
+             # How many of the page's 30-second reports ("visible and used") came in.
+             "activity_reports": v.beats}
             for v in db.session.scalars(sa.select(StudySession).where(
                 StudySession.user_id == user.id).order_by(StudySession.started_at))],
         # The answers themselves carry no name and cannot be given back to anyone.

@@ -56,6 +56,7 @@ def purge(retention_days: int, erase_after_days: int = 0, audit_days: int = 0) -
     # it (purpose and times, when the person set a password) has no purpose any more.
     links = db.session.execute(
         sa.delete(UserToken).where(UserToken.expires_at < utcnow())).rowcount
+    uncounted = activity.forget_uncounted()
     study = activity.summarize_before(cutoff)
     survey_answers = surveys.mix()
     entries = 0
@@ -64,6 +65,7 @@ def purge(retention_days: int, erase_after_days: int = 0, audit_days: int = 0) -
             audit.AuditEntry.created_at < utcnow() - timedelta(days=audit_days))).rowcount
     return {"attempts": attempts, "answers": answers, "login_failures": logins,
             "rate_marks": marks, "password_links": links, "study_sessions": study,
+            "study_sessions_uncounted": uncounted,
             "people_erased": erased, "audit_entries": entries,
             "survey_answers_mixed": survey_answers}
 

@@ -10,14 +10,13 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from .services import Report
+from .services import COLUMNS, EXPIRING_DAYS, Report
 
+# In the order of services.COLUMNS, between the office's and the rate.
 HEADERS = ["Kennung", "Bezeichnung", "Ebene", "Beschäftigte", "Begonnen", "Abgeschlossen",
            "davon per Einstufungstest", "Zertifikate gültig",
-           "Zertifikate laufen innerhalb von 60 Tagen ab", "Zertifikate abgelaufen",
+           f"Zertifikate laufen innerhalb von {EXPIRING_DAYS} Tagen ab", "Zertifikate abgelaufen",
            "Abschlussquote (%)"]
-COUNT_COLUMNS = ("employees", "started", "completed", "test_out", "cert_valid",
-                 "cert_expiring", "cert_expired")
 NOT_APPLICABLE = "entfällt"
 STATUS_LABEL = "Stand (Beschäftigte und Zertifikatsstatus)"
 STATUS_LABEL_PERIOD = "Stand (Beschäftigte, unabhängig vom Zeitraum)"
@@ -49,7 +48,7 @@ def table(report: Report) -> list[list]:
         cells = [row.office.code, row.office.name, row.depth]
         # The same columns whatever the subject, so that scheduled imports keep working.
         cells += [NOT_APPLICABLE if c in row.not_applicable else
-                  hidden_text if c in row.hidden else row.values[c] for c in COUNT_COLUMNS]
+                  hidden_text if c in row.hidden else row.values[c] for c in COLUMNS]
         rate = row.completion_rate
         if rate is not None:
             cells.append(round(rate, 1))
@@ -141,8 +140,8 @@ def about(report: Report) -> list[list[str]]:
     elif report.not_applicable:
         rows.append([NOT_APPLICABLE, "Zertifikate laufen nicht ab: keine Angaben zum Ablauf"])
     else:
-        rows.append(["Zertifikate gültig", "gültig und noch mehr als 60 Tage (die früher "
-                     "ablaufenden stehen in der nächsten Spalte)"])
+        rows.append(["Zertifikate gültig", f"gültig und noch mehr als {EXPIRING_DAYS} Tage (die "
+                     "früher ablaufenden stehen in der nächsten Spalte)"])
     return [[_printable(cell) for cell in row] for row in rows]
 
 

@@ -21,7 +21,8 @@ def _report() -> services.Report:
 @role_required(HR, ADMIN)
 def index():
     page = {"subjects": services.subjects(), "args": request.args,
-            "offices": services.office_tree()[0]}
+            "offices": services.office_tree()[0], "columns": services.COLUMNS,
+            "expiring_days": services.EXPIRING_DAYS}
     try:
         report = _report()
     except services.ReportError as error:  # the form again, with the problems on it

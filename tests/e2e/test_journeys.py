@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pypdf
 
+from ..conftest import in_group
 from .conftest import assert_accessible, focused_id, log_in
 
 
@@ -245,6 +246,7 @@ def test_the_page_reports_active_time_while_in_use(page, live_server, learner, s
     from elearn.cohorts.models import StudySession
     from elearn.extensions import db
 
+    in_group(learner)  # learning time is recorded for members of a running group
     log_in(page, live_server, "learner@test.example")
     page.clock.install()
     page.goto(live_server + "/kurse/demo-kurs/01-erstes-modul")
