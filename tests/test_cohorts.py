@@ -575,6 +575,7 @@ def test_two_page_views_at_once_leave_one_study_session_open(app, logged_in, lea
 
     from .conftest import AuthActions, meanwhile
 
+    in_group(learner)
     other = app.test_client()
     AuthActions(other).login()
     with meanwhile("INSERT INTO study_session",
