@@ -17,7 +17,7 @@ from elearn.quiz import statistics
 from elearn.quiz.models import Attempt
 from elearn.reports import services as reports
 
-from .conftest import AuthActions, csrf_token
+from .conftest import AuthActions, csrf_token, in_group
 from .test_quiz import ALL_RIGHT, ALL_WRONG, answers, start, submit
 
 
@@ -41,6 +41,12 @@ def test_my_data_page_and_json_download(client, history):
     # In no running group, no learning time was recorded: said so, not "0 Min. in 0 Modulen".
     assert "Aktive Lernzeit: keine gespeichert (sie wird nur erfasst, solange Sie Mitglied " \
         "einer laufenden Lerngruppe sind)" in page
+    # In one, with a module page opened but no time earned yet: none yet, not "not recorded".
+    in_group(history)
+    client.get("/kurse/demo-kurs/01-erstes-modul")
+    page = client.get("/konto/daten").get_data(as_text=True)
+    assert "Aktive Lernzeit: noch keine (sie wird erfasst, solange Ihre Lerngruppe läuft)" \
+        in page and "0 Min." not in page
     response = client.get("/konto/daten.json")
     assert response.mimetype == "application/json"
     assert response.headers["Content-Disposition"].startswith(

@@ -243,7 +243,7 @@ def test_privacy_page_states_who_sees_what_and_retention(client):
     assert "sonst bleibt sie nach 365 Tagen nur noch als Summe je Modul und Monat" in page
     # Recorded for members of a running group only, as only a group's figures use it.
     assert "Aktive Lernzeit je Modul, nur solange Sie Mitglied einer laufenden Lerngruppe " \
-        "sind" in page and "was keine Lerngruppe zählt" in page
+        "sind" in page and "alles, sobald Sie in keiner Lerngruppe mehr sind" in page
     assert "Wie lange die Daten aufbewahrt werden" in page
 
 

@@ -44,9 +44,11 @@ def _unauthorized():
         # deactivation): say why the login page appears, once. Not on a POST such as the
         # page's background heartbeat, whose answer nobody reads.
         if session.pop("_user_id", None) is not None:
-            if not login_is_recent():
-                # Its hours were up (or the cookie is from before logins kept their time):
-                # it was explained as a logout elsewhere or a new password.
+            if not isinstance(session.get("since"), int):  # from before logins kept it
+                flash(_("Ihre Anmeldung ist abgelaufen. Bitte melden Sie sich erneut an."),
+                      "info")
+            elif not login_is_recent():
+                # Its hours were up: it was explained as a logout elsewhere or a new password.
                 hours = int(current_app.permanent_session_lifetime.total_seconds() // 3600)
                 flash(_("Ihre Anmeldung ist abgelaufen: Sie gilt %(hours)s lang. Bitte melden "
                         "Sie sich erneut an.",

@@ -136,11 +136,12 @@ def summarize_before(cutoff: datetime) -> int:
 
 
 def forget_uncounted() -> int:
-    """Delete the visits that no group's figures count (`figures._seconds_within`): those that
-    did not begin within the period of a group the person is a member of, at or after being
-    added (a person removed from a group, a group's period shortened, time recorded before it
-    was recorded for members only). Runs before `summarize_before`, so a month's total holds
-    counted visits only; totals are left as they are. Returns how many went."""
+    """Delete the learning time no group's figures count (`figures._seconds_within`): all of
+    a person who is in no group (taken out of their only one, or recorded before only members'
+    time was), and each visit that did not begin within the period of a group the person is a
+    member of, at or after being added. Runs before `summarize_before`, so a month's total
+    holds counted visits only. A member's month totals are left: dated the first of the month,
+    they may lie before a group that began later in it. Returns how many rows went."""
     from .figures import group_end, group_start
 
     within = [sa.and_(CohortMember.cohort_id == cohort.id,
@@ -151,8 +152,11 @@ def forget_uncounted() -> int:
         CohortMember.user_id == StudySession.user_id,
         StudySession.started_at >= CohortMember.added_at,
         sa.or_(sa.false(), *within)).correlate(StudySession)
+    member = sa.select(CohortMember.user_id).where(
+        CohortMember.user_id == StudySession.user_id).correlate(StudySession)
     return db.session.execute(
-        sa.delete(StudySession).where(~sa.exists(counted), sa.not_(_summary()))
+        sa.delete(StudySession).where(sa.or_(
+            ~sa.exists(member), sa.and_(~sa.exists(counted), sa.not_(_summary()))))
         .execution_options(synchronize_session=False)).rowcount
 
 

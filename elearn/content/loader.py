@@ -47,8 +47,7 @@ def is_junk(name: str) -> bool:
             or name.casefold() in JUNK_NAMES)
 
 
-def content_hash(folder: Path, unreadable: list | None = None,
-                 renderer: int | None = None) -> str:
+def content_hash(folder: Path, unreadable: list | None = None) -> str:
     """Hash every file of a course folder, so any change makes a new version. Hidden files
     and folders and the leftovers of editors (`is_junk`) are not content and are left out.
 
@@ -56,7 +55,22 @@ def content_hash(folder: Path, unreadable: list | None = None,
     so a change to rendering or to the allow-list must reach every course. A file that cannot
     be read is added to `unreadable` as (path, error), if given; else the error is raised.
     """
-    digest = hashlib.sha256(f"renderer:{renderer or render.RENDERER_VERSION}\0".encode())
+    return _hashes(folder, [render.RENDERER_VERSION], unreadable)[0]
+
+
+def rendered_before(folder: Path, stored_hash: str) -> bool:
+    """Whether `stored_hash` is these very files' hash under an earlier renderer: an update of
+    the platform changed the rendering, not the files (nobody need raise `version:`). The
+    files are read once for all earlier versions."""
+    try:
+        return stored_hash in _hashes(folder, range(1, render.RENDERER_VERSION))
+    except OSError:  # unreadable now: the sync's own reading says so
+        return False
+
+
+def _hashes(folder: Path, renderers, unreadable: list | None = None) -> list[str]:
+    """content_hash of the folder as each renderer version would make it, reading once."""
+    digests = [hashlib.sha256(f"renderer:{version}\0".encode()) for version in renderers]
     for path in sorted(p for p in folder.rglob("*") if p.is_file()
                        and not any(is_junk(part) for part in p.relative_to(folder).parts)):
         try:
@@ -66,19 +80,11 @@ def content_hash(folder: Path, unreadable: list | None = None,
                 raise
             unreadable.append((path, error))
             continue
-        digest.update(str(path.relative_to(folder)).encode("utf-8", "surrogateescape") + b"\0")
-        digest.update(data + b"\0")
-    return digest.hexdigest()
-
-
-def rendered_before(folder: Path, stored_hash: str) -> bool:
-    """Whether `stored_hash` is these very files' hash under an earlier renderer: an update of
-    the platform changed the rendering, not the files (nobody need raise `version:`)."""
-    try:
-        return any(content_hash(folder, renderer=earlier) == stored_hash
-                   for earlier in range(render.RENDERER_VERSION - 1, 0, -1))
-    except OSError:  # unreadable now: the sync's own reading says so
-        return False
+        name = str(path.relative_to(folder)).encode("utf-8", "surrogateescape") + b"\0"
+        for digest in digests:
+            digest.update(name)
+            digest.update(data + b"\0")
+    return [digest.hexdigest() for digest in digests]
 
 
 LINK_AT_ROOT = ("Symbolische Verknüpfung: Kursordner und der Ordner tracks müssen als Ordner "

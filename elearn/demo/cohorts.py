@@ -148,6 +148,10 @@ def _learn(rng, cohort, person, module, course, when, existing, behaviour, abili
         moment += timedelta(hours=1 + number)
     seconds = reading + quiz * len(attempts)
     parts = rng.randint(1, 3)
+    # Learning time is recorded only within the group's period (activity.recorded_for): a
+    # member who is late works on after the end unrecorded.
+    if not figures.group_start(cohort) <= when < figures.group_end(cohort) - timedelta(hours=3):
+        parts = 0
     for part in range(parts):
         db.session.add(StudySession(
             user_id=person.id, course_id=course.id, module_slug=module.slug,

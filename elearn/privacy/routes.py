@@ -12,6 +12,7 @@ from ..auth.models import ADMIN, User
 from ..auth.people_routes import ROLE_LABELS
 from ..extensions import db
 from ..i18n import local_today
+from ..org.models import utcnow
 from . import bp, export, services
 from .forms import EraseForm
 
@@ -19,8 +20,11 @@ from .forms import EraseForm
 @bp.get("/konto/daten")
 @login_required
 def my_data():
+    from ..cohorts import activity
+
     data = export.personal_data(current_user)
-    return render_template("privacy/my_data.html", data=data, role_labels=ROLE_LABELS)
+    return render_template("privacy/my_data.html", data=data, role_labels=ROLE_LABELS,
+                           recorded=activity.recorded_for(current_user, utcnow()))
 
 
 @bp.get("/konto/daten.json")
