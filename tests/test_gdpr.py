@@ -39,14 +39,21 @@ def test_my_data_page_and_json_download(client, history):
     assert "learner@test.example" in page and "P-0815" in page
     assert "2 Quizversuche" in page and "2 Zertifikate" in page  # the course and the track
     # In no running group, no learning time was recorded: said so, not "0 Min. in 0 Modulen".
-    assert "Aktive Lernzeit: keine gespeichert (sie wird nur erfasst, solange Sie Mitglied " \
-        "einer laufenden Lerngruppe sind)" in page
+    assert "Aktive Lernzeit: keine (sie wird nur erfasst, solange Sie Mitglied einer " \
+        "laufenden Lerngruppe sind)" in page
     # In one, with a module page opened but no time earned yet: none yet, not "not recorded".
     in_group(history)
     client.get("/kurse/demo-kurs/01-erstes-modul")
     page = client.get("/konto/daten").get_data(as_text=True)
     assert "Aktive Lernzeit: noch keine (sie wird erfasst, solange Ihre Lerngruppe läuft)" \
         in page and "0 Min." not in page
+    # 20 seconds are not "0 Min.".
+    from elearn.cohorts.models import StudySession
+
+    db.session.execute(sa.update(StudySession).values(active_seconds=20, closed=True))
+    db.session.commit()
+    page = client.get("/konto/daten").get_data(as_text=True)
+    assert "Aktive Lernzeit: weniger als 1 Min. in 1 Modul<" in page
     response = client.get("/konto/daten.json")
     assert response.mimetype == "application/json"
     assert response.headers["Content-Disposition"].startswith(
