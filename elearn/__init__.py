@@ -176,7 +176,18 @@ def _database_errors_said(callback, migrations: bool = False):
                 if problem := newer(db.engine, MIGRATIONS_DIR):
                     raise click.ClickException(problem)
         try:
-            return callback(*args, **kwargs)
+            result = callback(*args, **kwargs)
+            if migrations and callback.__name__ == "upgrade" and not kwargs.get("sql"):
+                # Alembic prints two INFO lines whether it did anything or not.
+                from flask import current_app
+
+                from .extensions import db
+                from .schema import up_to_date
+
+                with current_app.app_context():
+                    if revision := up_to_date(db.engine, MIGRATIONS_DIR):
+                        click.echo(f"The database is up to date (revision {revision}).")
+            return result
         except (OperationalError, ProgrammingError) as error:
             text = str(error.orig)
             first = database_problem(error)

@@ -50,6 +50,12 @@ def outdated(bind: Engine | Connection, directory: str) -> str | None:
             f"{', '.join(sorted(heads))}: {UPGRADE}, then start the app servers again.")
 
 
+def up_to_date(bind: Engine | Connection, directory: str) -> str | None:
+    """The revision the database is at when it is this checkout's newest, else None."""
+    heads = _scripts(directory)[0]
+    return ", ".join(sorted(heads)) if _current(bind) == heads else None
+
+
 def newer(bind: Engine | Connection, directory: str) -> str | None:
     """What to do when a newer release has upgraded the database: this checkout's migrations
     cannot read its revision (Alembic says only "Can't locate revision identified by …")."""

@@ -309,6 +309,20 @@ def test_a_migration_that_fails_on_a_reachable_database_keeps_its_traceback(tmp_
     assert "already exists" in str(result.exception)
 
 
+def test_db_upgrade_says_that_the_database_is_up_to_date(tmp_path):
+    """On a current database alembic printed its two INFO lines and nothing else: the operator
+    could not tell whether anything had happened."""
+    head, before = _head_and_before()
+    app = create_app({"TESTING": True,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'neu.sqlite'}"})
+    for _ in range(2):  # from nothing, then once more on the current database
+        result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+        assert f"The database is up to date (revision {head}).\n" in result.output
+    offline = app.test_cli_runner().invoke(args=["db", "upgrade", "--sql", f"{before}:head"])
+    assert "up to date" not in offline.output  # SQL printed, nothing run
+
+
 def _schema_at(tmp_path, revisions):
     """A SQLite database whose alembic_version names `revisions` (none: no tables at all)."""
     import sqlite3
