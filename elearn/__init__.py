@@ -159,19 +159,17 @@ def _database_errors_said(callback, migrations: bool = False):
     import functools
 
     import click
+    from flask import current_app
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from .errors import SCHEMA_CODES, SCHEMA_MISSING, database_problem, database_unavailable
+    from .extensions import db
+    from .schema import newer, not_usable, up_to_date
 
     @functools.wraps(callback)
     def run(*args, **kwargs):
         if migrations and callback.__name__ in ("upgrade", "downgrade", "current"):
             # (not `db stamp --purge`, the way out of a revision nobody knows)
-            from flask import current_app
-
-            from .extensions import db
-            from .schema import newer
-
             with current_app.app_context():
                 if problem := newer(db.engine, MIGRATIONS_DIR):
                     raise click.ClickException(problem)
@@ -179,11 +177,6 @@ def _database_errors_said(callback, migrations: bool = False):
             result = callback(*args, **kwargs)
             if migrations and callback.__name__ == "upgrade" and not kwargs.get("sql"):
                 # Alembic prints two INFO lines whether it did anything or not.
-                from flask import current_app
-
-                from .extensions import db
-                from .schema import up_to_date
-
                 with current_app.app_context():
                     if revision := up_to_date(db.engine, MIGRATIONS_DIR):
                         click.echo(f"The database is up to date (revision {revision}).")
@@ -194,11 +187,6 @@ def _database_errors_said(callback, migrations: bool = False):
             if getattr(error.orig, "sqlstate", None) == "42501":  # insufficient privilege
                 # Tables of another user (a restore run as postgres): gunicorn says so at
                 # the start; `db upgrade` and `courses sync` ended in a 100-line traceback.
-                from flask import current_app
-
-                from .extensions import db
-                from .schema import not_usable
-
                 with current_app.app_context():
                     db.session.rollback()
                     problem = not_usable(db.engine) or f"the database refused this ({first})."

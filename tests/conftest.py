@@ -368,16 +368,28 @@ def synced(app):
     return services.get_course("demo-kurs")
 
 
+def joined(cohort, person):
+    """A membership from the day before the group's start, so that all it did in the group
+    counts."""
+    from datetime import datetime, timedelta
+
+    from elearn.cohorts.models import CohortMember
+
+    return CohortMember(cohort_id=cohort.id, user_id=person.id,
+                        added_at=datetime.combine(cohort.starts_on, datetime.min.time())
+                        - timedelta(days=1))
+
+
 def in_group(person, starts_on=None, ends_on=None):
     """Make the person a member of a new learning group, from the day before it starts: by
     default one that runs today (learning time is recorded only for members of a running
     group). The good fixture's tracks are loaded first if there are none."""
-    from datetime import datetime, timedelta
+    from datetime import timedelta
 
     from elearn import content
     from elearn.catalog import tracks
     from elearn.catalog.models import Track
-    from elearn.cohorts.models import Cohort, CohortMember
+    from elearn.cohorts.models import Cohort
     from elearn.i18n import local_today
 
     if db.session.scalar(sa.select(Track.id).limit(1)) is None:
@@ -392,8 +404,7 @@ def in_group(person, starts_on=None, ends_on=None):
                     ends_on=ends_on or today + timedelta(days=30))
     db.session.add(cohort)
     db.session.flush()
-    db.session.add(CohortMember(cohort_id=cohort.id, user_id=person.id, added_at=datetime.combine(
-        cohort.starts_on, datetime.min.time()) - timedelta(days=1)))
+    db.session.add(joined(cohort, person))
     db.session.commit()
     return cohort
 

@@ -26,7 +26,14 @@ from elearn.i18n import local_today
 from elearn.org.models import utcnow
 from elearn.quiz.models import Attempt
 
-from .conftest import ON_POSTGRESQL, csrf_token, in_group, repeated_ids, statements_of
+from .conftest import (
+    ON_POSTGRESQL,
+    csrf_token,
+    in_group,
+    joined,
+    repeated_ids,
+    statements_of,
+)
 from .test_quiz import ALL_RIGHT, start, submit
 
 T0 = datetime(2026, 3, 2, 9, 0, 0)
@@ -59,13 +66,6 @@ def deactivated(user):
     user.active = False
     db.session.commit()
     return user
-
-
-def joined(cohort, person) -> CohortMember:
-    """A membership from before the group's start, so that all it did in the group counts."""
-    return CohortMember(cohort_id=cohort.id, user_id=person.id,
-                        added_at=datetime.combine(cohort.starts_on, datetime.min.time())
-                        - timedelta(days=1))
 
 
 def page(response) -> str:

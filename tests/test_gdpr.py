@@ -228,6 +228,11 @@ def test_the_erase_page_names_the_placeholder_the_pages_then_show(client, auth, 
     assert ("The name is replaced by a placeholder (the administration pages show "
             f"“Erased (no. {person.id})”)") in client.get(url, headers=english).get_data(
                 as_text=True)
+    # What stays is named in full (it said "progress, points per question and the office").
+    assert "Ohne Namen bleiben, damit Berichte, Statistiken und die Zahlen von Lerngruppen " \
+        "stimmen: Fortschritt mit seinen Daten, Quizversuche mit Ergebnis, Zeiten und Punkten " \
+        "je Frage, aktive Lernzeit, Mitgliedschaften in Lerngruppen und die Zuordnung zum Amt." \
+        in client.get(url, headers=german).get_data(as_text=True)
     assert _erase(client, person).status_code == 302
     for headers, shown in ((german, f"Gelöscht (Nr. {person.id})"),
                            (english, f"Erased (no. {person.id})")):
