@@ -21,7 +21,7 @@ ACTIONS = (
     "moved", "offices_imported", "cohort_created", "cohort_members_added",
     "cohort_member_removed", "cohort_lead_added", "cohort_lead_removed",
     "cohort_changed", "office_kind_changed", "person_changed", "certificate_issued",
-    "kept_deactivated", "quiz_attempts_renewed", "data_exported",
+    "kept_deactivated", "quiz_attempts_renewed", "data_exported", "cohort_deleted",
 )
 
 

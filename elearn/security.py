@@ -9,9 +9,10 @@ import wtforms
 from flask import Flask, current_app, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired
 from werkzeug.exceptions import BadRequest, HTTPException
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation, ValidationError
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -262,6 +263,13 @@ def one_line(form, field) -> None:
     if isinstance(field.data, str) and MULTI_LINE.search(field.data):
         raise ValidationError(_("Bitte geben Sie den Namen in einer Zeile ein, ohne "
                                 "Zeilenumbruch oder Tabulator."))
+
+
+def ticked(form, field) -> None:
+    """A confirmation box for what cannot be undone: only the checkbox's own value confirms.
+    WTForms would read any other text, "0" included, as true."""
+    if field.raw_data != ["y"]:
+        raise StopValidation(_l("Bitte bestätigen Sie die Löschung."))
 
 
 class NamedChoice:

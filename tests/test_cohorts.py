@@ -2225,6 +2225,76 @@ def test_members_and_dates_stay_once_an_ended_groups_figures_are_kept(client, au
     assert client.post(edit, data=dict(data, name="Pilot A (2026)")).status_code == 303
 
 
+def test_an_administrator_deletes_a_group_with_its_memberships_and_feedback_only(
+        client, auth, cohort, admin, lead, make_user, synced_tracks):
+    """A group set up by mistake, or no longer needed, can go: with who was in it and led it
+    and the feedback given in it; what the members learnt stays, and so does another group."""
+    people = populate(cohort, make_user, [10, 20], first_passes=[True, True])
+    other = create_cohort(name="Pilot B", track=synced_tracks, starts_on=date(2026, 5, 4),
+                          ends_on=date(2026, 6, 30), leads=[lead])
+    outsider = make_user(email="b@test.example")
+    db.session.add(joined(other, outsider))
+    for group in (cohort, other):
+        db.session.add(SurveyResponse(cohort_id=group.id, rating=4, items={}, month="2026-03"))
+    db.session.commit()
+    cohort_id, url = cohort.id, f"/kohorten/{cohort.id}/loeschen"
+    auth.login(email="admin@test.example")
+    assert f'href="{url}"' in page(client.get(f"/kohorten/{cohort.id}/bearbeiten"))
+    shown = re.sub(r"<[^>]+>", "", page(client.get(url)))
+    assert ("„Pilot A“ (Lernpfad: Testpfad, 02.03.2026 bis 30.04.2026, 2 Mitglieder) wird "
+            "gelöscht und mit ihr:") in shown
+    assert "Fortschritt, Quizergebnisse und Zertifikate der Mitglieder" in shown
+    token = csrf_token(client, url)
+    for unconfirmed in ({}, {"confirm": "0"}):  # not ticked, or forged
+        refused = client.post(url, data={"csrf_token": token, **unconfirmed})
+        assert refused.status_code == 422
+        assert "Bitte bestätigen Sie die Löschung." in page(refused)
+    assert member_ids(cohort) == {p.id for p in people}
+    deleted = client.post(url, data={"csrf_token": token, "confirm": "y"}, follow_redirects=True)
+    assert deleted.request.path == "/kohorten"
+    assert "Die Gruppe „Pilot A“ ist gelöscht." in page(deleted)
+    db.session.expire_all()
+    assert db.session.get(Cohort, cohort_id) is None
+    assert db.session.scalars(sa.select(CohortMember.cohort_id)).all() == [other.id]
+    assert db.session.scalars(sa.select(cohort_lead.c.cohort_id)).all() == [other.id]
+    assert db.session.scalars(sa.select(SurveyResponse.cohort_id)).all() == [other.id]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ModuleProgress)
+                             .where(ModuleProgress.user_id.in_([p.id for p in people]))) == 4
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "cohort_deleted"))
+    assert (entry.actor_id, entry.target_type, entry.target_id) == (admin.id, "cohort", cohort_id)
+    assert entry.details == {"members": 2, "before": {
+        "name": "Pilot A", "starts_on": "2026-03-02", "ends_on": "2026-04-30"}}
+    log = page(client.get("/verwaltung/protokoll"))
+    assert "Lerngruppe gelöscht" in log and "Name: Pilot A, Beginn: 02.03.2026" in log
+    # Their learning time counted in no other group: the daily purge takes it.
+    assert activity.forget_uncounted() == 4
+    db.session.commit()
+    auth.logout()
+    auth.login(email="lead@test.example")
+    assert client.get(f"/kohorten/{cohort_id}").status_code == 404
+    assert client.get(f"/kohorten/{other.id}").status_code == 200
+
+
+def test_a_group_whose_figures_are_kept_cannot_be_deleted(client, auth, cohort, admin,
+                                                          make_user):
+    """Deleting it would take away what the check for near twins compares another group
+    with: that group's figures would then show beside the ones already shown of this one."""
+    populate(cohort, make_user, [10 * n for n in range(1, 7)], first_passes=[True] * 6)
+    auth.login(email="admin@test.example")
+    client.get(f"/kohorten/{cohort.id}")  # shown, so kept
+    url = f"/kohorten/{cohort.id}/loeschen"
+    shown = page(client.get(url))
+    assert "„Pilot A“ kann nicht gelöscht werden: Die Zahlen der beendeten Gruppe" in shown
+    assert 'name="confirm"' not in shown
+    refused = client.post(url, data={"csrf_token": csrf_token(client, "/konto/daten"),
+                                     "confirm": "y"})
+    assert refused.status_code == 409 and "kann nicht gelöscht werden" in page(refused)
+    db.session.expire_all()
+    assert db.session.get(Cohort, cohort.id) is not None and len(member_ids(cohort)) == 6
+    assert db.session.scalar(sa.select(AuditEntry.id).where(
+        AuditEntry.action == "cohort_deleted")) is None
+
+
 def test_shares_kept_before_they_counted_only_shown_rows_are_not_compared(cohort, make_user):
     """Snapshots taken before the comparison's shares used only the shown module rows could
     carry a hidden row's result: they keep their times, not their shares."""

@@ -3,13 +3,13 @@ from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..extensions import db
 from ..i18n import DATE_FORMATS, FIRST_YEAR, LAST_YEAR, local_today
-from ..security import RadioField, one_line, trim_filter
+from ..security import RadioField, one_line, ticked, trim_filter
 from . import services
 from .models import Cohort
 from .surveys import ITEMS, MAX_COMMENT
@@ -126,6 +126,13 @@ class LeadForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
+
+
+class DeleteCohortForm(FlaskForm):
+    confirm = BooleanField(
+        _l("Ich möchte die Gruppe mit ihren Mitgliedschaften, ihrer Leitung und ihren "
+           "Rückmeldungen löschen. Das lässt sich nicht rückgängig machen."),
+        validators=[ticked])
 
 
 RATINGS = [SelectChoice(str(v)) for v in range(1, 6)]

@@ -113,6 +113,29 @@ def edit(cohort_id: int):
                            fixed_message=services.fixed_message()), status
 
 
+@bp.route("/kohorten/<id:cohort_id>/loeschen", methods=["GET", "POST"])
+@role_required(ADMIN)
+def delete(cohort_id: int):
+    cohort = _cohort_or_404(cohort_id)
+    if request.method == "POST":
+        services.lock_memberships()  # members added or figures kept at the same moment
+    form = forms.DeleteCohortForm()
+    fixed = services.figures_fixed(cohort)
+    if fixed or not form.validate_on_submit():
+        status = 409 if fixed and request.method == "POST" else 422 if form.errors else 200
+        return render_template("cohorts/delete.html", cohort=cohort, form=form, fixed=fixed,
+                               size=services.member_count(cohort)), status
+    name = cohort.name
+    audit.record(current_user, "cohort_deleted", cohort, members=services.member_count(cohort),
+                 before={"name": name, "starts_on": cohort.starts_on.isoformat(),
+                         "ends_on": cohort.ends_on.isoformat()})
+    services.delete_cohort(cohort)
+    db.session.commit()
+    flash(_("Die Gruppe „%(name)s“ ist gelöscht. Fortschritt, Quizergebnisse und Zertifikate "
+            "ihrer Mitglieder bleiben.", name=name), "success")
+    return redirect(url_for("cohorts.index"), code=303)
+
+
 def _overlaps_for_members(cohort, form) -> bool:
     """New dates must not make the group overlap another that shares a member (see
     services.in_other_groups); the problem goes to the end date's field."""

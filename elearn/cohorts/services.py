@@ -13,7 +13,7 @@ from ..auth.models import ADMIN, LEAD, User, UserRole
 from ..extensions import db, serialize, slices
 from ..i18n import local_today
 from ..org.models import Office
-from .models import Cohort, CohortMember, CohortSnapshot, cohort_lead
+from .models import Cohort, CohortMember, CohortSnapshot, SurveyResponse, cohort_lead
 
 # As the people import names them: a list from HR may carry only the personnel number.
 MEMBER_COLUMNS = {"email": ("E-Mail", "email", "E-Mail-Adresse", "Mail"),
@@ -282,6 +282,19 @@ def remove_member(cohort: Cohort, user_id: int) -> bool:
     deleted = db.session.execute(sa.delete(CohortMember).where(
         CohortMember.cohort_id == cohort.id, CohortMember.user_id == user_id))
     return bool(deleted.rowcount)
+
+
+def delete_cohort(cohort: Cohort) -> None:
+    """Delete the group with its memberships, leads and anonymous feedback. Everyone's
+    progress, attempts and certificates stay; the learning time only this group counted goes
+    with the next privacy purge (activity.forget_uncounted). Not for a group whose figures are
+    kept (figures_fixed): as with its members, the check for near twins needs it."""
+    for table, column in ((SurveyResponse, SurveyResponse.cohort_id),
+                          (CohortMember, CohortMember.cohort_id),
+                          (cohort_lead, cohort_lead.c.cohort_id), (Cohort, Cohort.id)):
+        db.session.execute(sa.delete(table).where(column == cohort.id)
+                           .execution_options(synchronize_session=False))
+    db.session.expunge(cohort)
 
 
 def remove_lead(cohort: Cohort, user_id: int) -> bool:
