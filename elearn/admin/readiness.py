@@ -39,8 +39,8 @@ def open_points() -> list[str]:
                             setting=setting, page=page, address=config[key]))
     if not config["SUPPORT_CONTACT"]:
         points.append(_("ELEARN_SUPPORT_CONTACT ist nicht gesetzt: Wer sich nicht anmelden "
-                        "kann, erfährt auf den Seiten zur Anmeldung nicht, an wen er sich "
-                        "wenden kann (Telefon, Raum oder Adresse)."))
+                        "kann, findet auf den Seiten zur Anmeldung keinen Kontakt (Telefon, "
+                        "Raum oder Adresse)."))
     if not config["ACCESSIBILITY_REVIEWED"]:
         points.append(_("ELEARN_ACCESSIBILITY_REVIEWED ist nicht gesetzt: Die Erklärung zur "
                         "Barrierefreiheit nennt kein Datum, an dem sie erstellt oder zuletzt "

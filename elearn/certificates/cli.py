@@ -192,7 +192,7 @@ def _reminder(certificate, until: str) -> tuple[str, str]:
         return _("Ihr Zertifikat läuft am %(date)s ab", date=until), mail.signed(_(
             "Guten Tag %(name)s,\n\nIhr Zertifikat „%(title)s“ ist noch bis zum %(date)s "
             "gültig.\nUm es zu erneuern, bestehen Sie das Quiz jedes Moduls noch einmal; danach "
-            "erhalten Sie ein neues Zertifikat. Dafür zählen Quizze, die Sie ab dem %(start)s "
+            "erhalten Sie ein neues Zertifikat. Dafür zählt, was Sie ab dem %(start)s "
             "bestehen.\n\nZum Kurs: %(link)s\n",
             name=certificate.holder_name, title=certificate.title, date=until,
             start=f"{local_date(start):%d.%m.%Y}",
