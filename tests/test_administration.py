@@ -3,6 +3,7 @@ and the upload of HR's people list."""
 
 import io
 import re
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from elearn.audit import AuditEntry
 from elearn.auth.models import User, UserToken
 from elearn.extensions import db
+from elearn.i18n import local_today
 from elearn.org.models import Office
 
 from .conftest import ON_POSTGRESQL, csrf_token
@@ -1405,3 +1407,71 @@ def test_the_start_page_says_when_the_daily_purge_has_not_run(app, client, admin
         "mindestens zwei Tagen nicht gelaufen" in client.get("/verwaltung").get_data(as_text=True)
     assert runner.invoke(args=["privacy", "purge"]).exit_code == 0
     assert "Die tägliche Bereinigung" not in client.get("/verwaltung").get_data(as_text=True)
+
+
+def test_a_lead_who_loses_the_role_or_access_is_named_where_it_happens(
+        app, runner, client, admin, offices, make_user, synced_tracks, tmp_path):
+    """The group still names them as its lead, but its page answers them "Kein Zugriff": an
+    import with an empty "Rollen" cell, the roles form and a deactivation say so, and the
+    group's member page marks them (an administrator's review of a city set up from scratch).
+    A group that has ended is left alone: its lead is done."""
+    from elearn.cohorts.services import create_cohort
+
+    lea = make_user(email="lea@stadt.example", roles=("lead",), personnel_number="P5",
+                    first_name="Lea", last_name="Leitner", office=offices)
+    today = local_today()
+    running = create_cohort(name="Pilot läuft", track=synced_tracks, starts_on=today,
+                            ends_on=today + timedelta(days=30), leads=[lea])
+    create_cohort(name="Pilot vorbei", track=synced_tracks, starts_on=date(2025, 1, 6),
+                  ends_on=date(2025, 2, 28), leads=[lea])
+    db.session.commit()
+    lines = [HEADER + ";Rollen", "P5;Lea;Leitner;lea@stadt.example;B1;",
+             "P9;Ada;Admin;admin@test.example;B1;admin"]
+    admin.personnel_number = "P9"
+    db.session.commit()
+    path = tmp_path / "liste.csv"
+    path.write_text("\n".join(lines))
+    warning = ("warning: P5 Lea Leitner leads the learning group „Pilot läuft“ but can no "
+               "longer open it")
+    dry = runner.invoke(args=["users", "import", str(path), "--dry-run"])
+    assert warning in dry.output and "Pilot vorbei" not in dry.output
+    db.session.rollback()  # the command's transaction, in the test's session
+    assert lea.has_role("lead")  # a dry run
+    shown = upload(client, lines, dry_run=True).get_data(as_text=True)
+    assert "Leitungen, die ihre Gruppe nicht mehr öffnen könnten" in shown
+    assert "Lea Leitner leitet „Pilot läuft“" in shown and "Pilot vorbei" not in shown
+    done = runner.invoke(args=["users", "import", str(path)])
+    assert done.exit_code == 0 and warning in done.output
+    again = runner.invoke(args=["users", "import", str(path)])  # nothing new to say
+    assert "warning" not in again.output
+    db.session.commit()
+    members = client.get(f"/kohorten/{running.id}/mitglieder").get_data(as_text=True)
+    assert "Lea Leitner – ohne die Rolle Lerngruppenleitung: kann die Gruppe nicht öffnen" \
+        in members
+    url = f"/verwaltung/personen/{lea.id}"
+    back = post(client, url + "/rollen", {"roles": ["lead"]}, page=url, follow_redirects=True)
+    assert "kann sie aber nicht mehr öffnen" not in back.get_data(as_text=True)
+    taken = post(client, url + "/rollen", {}, page=url, follow_redirects=True)
+    assert ("Lea Leitner leitet die Gruppe „Pilot läuft“, kann sie aber nicht mehr öffnen"
+            in taken.get_data(as_text=True))
+    post(client, url + "/rollen", {"roles": ["lead"]}, page=url)
+    gone = post(client, url + "/deaktivieren", page=url, follow_redirects=True)
+    assert "leitet die Gruppe „Pilot läuft“, kann sie aber nicht mehr öffnen" in gone.get_data(
+        as_text=True)
+    members = client.get(f"/kohorten/{running.id}/mitglieder").get_data(as_text=True)
+    assert "Lea Leitner – deaktiviert: kann die Gruppe nicht öffnen" in members
+
+
+def test_the_command_line_dry_run_warns_of_a_list_that_deactivates_most(
+        runner, offices, make_user, tmp_path):
+    for n in range(3):
+        make_user(personnel_number=f"P{n}", office=offices)
+    path = tmp_path / "ein-amt.csv"
+    path.write_text("\n".join([HEADER, "P0;Erika;Muster1;person1@test.example;B1"]))
+    dry = runner.invoke(args=["users", "import", str(path), "--dry-run", "--deactivate-missing"])
+    assert dry.exit_code == 0
+    assert ("warning: more people would be deactivated than stay active; is the file complete "
+            "(all offices, all sheets)?") in dry.output
+    assert "deactivated: 2" in dry.output
+    whole = runner.invoke(args=["users", "import", str(path), "--dry-run"])
+    assert "more people would be deactivated" not in whole.output

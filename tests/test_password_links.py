@@ -331,3 +331,18 @@ def test_the_log_keeps_no_part_of_any_token(app):
             # Of the token, at most a few characters beside the cut, in no case 8 in a row.
             left = [part for part in re.split(r"…", logged.removeprefix("/hilfe/")) if part]
             assert all(len(part) < 8 for part in left), (token, logged)
+
+
+def test_a_dead_link_points_to_a_new_one_the_way_this_platform_gives_them(app, client,
+                                                                          monkeypatch):
+    """Without a mail server, "Passwort vergessen?" can only say to ask the administration:
+    the page says so itself (an administrator's review of a city set up without mail)."""
+    monkeypatch.setitem(app.config, "SMTP_HOST", "")  # the file's fixture configures one
+    without = client.get("/passwort/neu/kein-gueltiger-link")
+    text = without.get_data(as_text=True)
+    assert without.status_code == 404
+    assert "Sonst bitten Sie die Administration um einen neuen Link." in text
+    assert "Passwort vergessen?" not in text
+    monkeypatch.setitem(app.config, "SMTP_HOST", "mail.test.example")
+    with_mail = client.get("/passwort/neu/kein-gueltiger-link").get_data(as_text=True)
+    assert "Sonst fordern Sie über „Passwort vergessen?“ einen neuen Link an." in with_mail

@@ -44,7 +44,15 @@ def import_command(file, dry_run, deactivate_missing, invite):
                            "they are back)", result.left_deactivated)):
         for user in people:
             click.echo(f"{label}: {user.personnel_number} {user.display_name}")
+    for user, cohort in result.stranded_leads:
+        click.echo(f"warning: {user.personnel_number} {user.display_name} leads the learning "
+                   f"group „{cohort.name}“ but can no longer open it (no lead role in the "
+                   "Rollen column, or deactivated): give the role back or change the "
+                   "group's lead", err=True)
     if dry_run:
+        if result.deactivates_most:
+            click.echo("warning: more people would be deactivated than stay active; is the "
+                       "file complete (all offices, all sheets)?", err=True)
         click.echo("dry run, nothing written: " + result.summary())
         return
     created = created_people(result) if invite else []

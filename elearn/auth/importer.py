@@ -13,6 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
 from .. import audit, tabular
+from ..cohorts import services as cohorts
 from ..extensions import db, slices
 from ..org.models import Office
 from . import people as administration
@@ -56,6 +57,9 @@ class ImportResult:
     reactivated_people: list[User] = field(default_factory=list, repr=False)
     # The ids of the people this import created (empty after a dry run): for invitations.
     new_ids: list[int] = field(default_factory=list, repr=False)
+    # Leads of groups not yet ended who can no longer open them after this import (their
+    # lead role gone with an empty "Rollen" cell, or deactivated), with the group.
+    stranded_leads: list[tuple[User, object]] = field(default_factory=list, repr=False)
 
     @property
     def deactivated(self) -> int:
@@ -352,7 +356,10 @@ def import_people(data: bytes, filename: str, *, dry_run: bool = False,
         return ImportResult(errors=[message for _, message in late])
     administrators = _active_administrators()
     savepoint = db.session.begin_nested()  # roll back only what the import did
+    stranded_before = set(cohorts.stranded_leads())
     result = apply(people, deactivate_missing, actor)
+    result.stranded_leads = [pair for pair in cohorts.stranded_leads()
+                             if pair not in stranded_before]
     if administrators and not _active_administrators():
         # On the command line no one protects themselves: a list without the administrators
         # (or with an empty Rollen cell for them) would leave nobody to manage the platform.

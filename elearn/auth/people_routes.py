@@ -6,10 +6,12 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from .. import audit, mail, paging
+from ..cohorts import services as cohort_services
 from ..errors import render_error
 from ..extensions import db, serialize
 from ..i18n import local_today
@@ -107,7 +109,24 @@ def _act(user: User, action, success: str):
         return _detail(user, 409, problem=str(error))
     db.session.commit()
     flash(success, "success")
+    _warn_if_stranded(user)
     return redirect(url_for("auth.person", user_id=user.id))
+
+
+def _warn_if_stranded(user: User) -> None:
+    """A lead who lost the role or was deactivated is still named as the group's lead, but
+    its page now answers them "Kein Zugriff": say so where it happened."""
+    groups = [cohort.name for _, cohort in cohort_services.stranded_leads([user.id])]
+    if groups:
+        flash(ngettext(
+            "%(name)s leitet die Gruppe %(groups)s, kann sie aber nicht mehr öffnen (dafür "
+            "braucht es die Rolle Lerngruppenleitung und einen aktiven Zugang). Geben Sie die "
+            "Rolle zurück oder ändern Sie die Leitung der Gruppe.",
+            "%(name)s leitet die Gruppen %(groups)s, kann sie aber nicht mehr öffnen (dafür "
+            "braucht es die Rolle Lerngruppenleitung und einen aktiven Zugang). Geben Sie die "
+            "Rolle zurück oder ändern Sie die Leitung der Gruppen.", len(groups),
+            name=user.display_name, groups=", ".join(f"„{name}“" for name in groups)),
+            "warning")
 
 
 @bp.post("/verwaltung/personen/<id:user_id>/rollen")

@@ -230,11 +230,14 @@ def _valid_token(raw: str):
 
 def _link_gone():
     # Often an invitation opened a second time: the password set with it still works.
+    # Without a mail server, "Passwort vergessen?" only says to ask the administration.
+    new_link = (_("Sonst fordern Sie über „Passwort vergessen?“ einen neuen Link an.")
+                if mail.configured() else
+                _("Sonst bitten Sie die Administration um einen neuen Link."))
     return render_error(
         404, _("Dieser Link ist ungültig, abgelaufen oder wurde schon benutzt. Haben Sie damit "
                "schon ein Passwort festgelegt, melden Sie sich mit Ihrer E-Mail-Adresse und "
-               "diesem Passwort an. Sonst fordern Sie über „Passwort vergessen?“ einen neuen "
-               "Link an."),
+               "diesem Passwort an.") + " " + new_link,
         title=_("Link nicht mehr gültig"),
         back=(url_for("auth.login"), _("Zur Anmeldung")))
 

@@ -56,6 +56,22 @@ def led_running(user, today: date) -> list[Cohort]:
         .order_by(Cohort.starts_on, Cohort.name)))
 
 
+def stranded_leads(user_ids=None, today: date | None = None) -> list[tuple[User, Cohort]]:
+    """Leads of groups not yet ended who cannot open them: deactivated, or without the role
+    Lerngruppenleitung (a list imported with an empty "Rollen" cell takes it, as does the
+    roles form), so the group's page answers them "Kein Zugriff". One query; `user_ids`
+    limits it to these people."""
+    today = today or local_today()
+    has_role = sa.exists().where(UserRole.user_id == User.id, UserRole.role == LEAD)
+    query = (sa.select(User, Cohort).join(cohort_lead, cohort_lead.c.user_id == User.id)
+             .join(Cohort, Cohort.id == cohort_lead.c.cohort_id)
+             .where(Cohort.ends_on >= today, sa.or_(~User.active, ~has_role))
+             .order_by(User.sort_key, User.id, Cohort.starts_on))
+    if user_ids is not None:
+        query = query.where(User.id.in_(user_ids))
+    return [(user, cohort) for user, cohort in db.session.execute(query)]
+
+
 def cohort_for(user, cohort_id: int) -> Cohort | None:
     """The cohort if this person may see it; otherwise None (shown as "not found")."""
     cohort = db.session.get(Cohort, cohort_id)
