@@ -101,7 +101,7 @@ def _base_url() -> str:
     parsed = urlsplit(raw)
     if parsed.scheme not in {"http", "https"} or not parsed.netloc:
         raise SystemExit(f"ELEARN_BASE_URL={raw!r}: expected the platform's public address "
-                         "with https://, e.g. https://lernen.stadt.de")
+                         "with https:// (or http://), e.g. https://lernen.stadt.de")
     return raw
 
 
@@ -265,8 +265,8 @@ def _off_or_at_least(name: str, low: int, off: str) -> int:
     """A period in days that ends in deleting data: 0 (the default, `off`) or `low` to 3650."""
     days = _whole(name, 0, 0, 3650)
     if 0 < days < low:
-        raise SystemExit(f"{name}={days}: expected 0 ({off}) or a whole number from {low} to "
-                         "3650.")
+        raise SystemExit(f"{name}={os.environ[name].strip()!r}: expected 0 ({off}) or a whole "
+                         f"number from {low} to 3650.")
     return days
 
 

@@ -2,6 +2,7 @@
 and the upload of HR's people list."""
 
 import io
+import logging
 import re
 from datetime import date, timedelta
 
@@ -440,6 +441,25 @@ def test_offices_are_created_renamed_and_moved(client, admin, make_office):
     assert 'href="#name">' in empty.get_data(as_text=True)
 
 
+def test_a_new_office_is_offered_below_the_one_administration_at_the_top(client, admin,
+                                                                         make_office):
+    """Not beside it: an office made by leaving the preset "– keines –" became a second
+    "Gesamt" in the report, whose small figures then hid the administration's."""
+    root = make_office(code="S", name="Stadt", kind="verwaltung")
+    admin.office.parent = root
+    db.session.commit()
+
+    def preset() -> list[str]:
+        page = client.get("/verwaltung/aemter").get_data(as_text=True)
+        form = page.split('id="parent"')[1].split("</select>")[0]
+        return re.findall(r'<option [^>]*selected[^>]*value="([^"]*)"', form)
+
+    assert preset() == ["S"]
+    make_office(code="KREIS", name="Kreis", kind="verwaltung")
+    db.session.commit()
+    assert preset() == []  # two at the top: the administrator chooses
+
+
 def test_the_office_tree_names_each_kind_in_words(client, admin, make_office):
     make_office(code="D1", name="Dezernat I", kind="dezernat")
     db.session.commit()
@@ -796,7 +816,7 @@ def test_the_upload_forms_announce_the_configured_limit(app, client, admin, offi
     assert 'aria-describedby="file-hint"' in page
 
 
-def test_cli_import_is_audited_and_can_invite(app, runner, offices, tmp_path):
+def test_cli_import_is_audited_and_can_invite(app, runner, offices, tmp_path, caplog):
     path = tmp_path / "liste.csv"
     path.write_text("\n".join([HEADER, "P1;Jörg;Müller;joerg@stadt.example;B1"]))
     # On the command line no request tells the platform's address: it must be configured.
@@ -811,6 +831,9 @@ def test_cli_import_is_audited_and_can_invite(app, runner, offices, tmp_path):
         in result.output
     [entry] = entries("users_imported")
     assert entry.actor_id is None and entry.details["source"] == "cli"
+    # Without a mail server the links are meant to be printed: no warning per person, which
+    # made a first import of 30 people look failed.
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 def test_cli_import_whose_invitations_the_mail_server_refused_exits_non_zero(

@@ -150,6 +150,23 @@ def test_an_out_of_range_setting_stops_the_start_with_its_name(monkeypatch, tmp_
     assert config.from_environment(str(tmp_path))["RETENTION_DAYS"] == 30
 
 
+@pytest.mark.parametrize("name", ["ELEARN_ERASE_DEACTIVATED_DAYS", "ELEARN_AUDIT_DAYS"])
+def test_a_deletion_period_too_short_is_quoted_as_written(monkeypatch, tmp_path, name):
+    """As every other refused setting: the value as set, in quotes."""
+    monkeypatch.setenv(name, " 30")
+    with pytest.raises(SystemExit) as refused:
+        config.from_environment(str(tmp_path))
+    assert str(refused.value).startswith(f"{name}='30': expected 0 (")
+
+
+def test_a_base_url_without_its_scheme_names_both_accepted(monkeypatch, tmp_path):
+    monkeypatch.setenv("ELEARN_BASE_URL", "lernen.stadt.example")
+    with pytest.raises(SystemExit, match=r"with https:// \(or http://\)"):
+        config.from_environment(str(tmp_path))
+    monkeypatch.setenv("ELEARN_BASE_URL", "http://lernen.stadt.example")
+    assert config.from_environment(str(tmp_path))["BASE_URL"] == "http://lernen.stadt.example"
+
+
 def test_wsgi_module_exposes_app():
     import wsgi
 

@@ -520,3 +520,14 @@ def test_every_breadcrumb_is_one_navigation_landmark_with_hidden_separators(clie
     by_hand = [t.name for t in templates.rglob("*.html")
                if t.name != "_macros.html" and 'class="breadcrumb' in t.read_text()]
     assert by_hand == []  # every page takes its trail from the macro
+
+
+def test_every_page_names_its_icon_which_is_served(client):
+    """Without one, browsers asked for /favicon.ico on every page, and the log filled with its
+    404s (an administrator's review)."""
+    page = client.get("/login").get_data(as_text=True)
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    assert icon.get_data(as_text=True).startswith("<svg ")
+    icon.close()

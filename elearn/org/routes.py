@@ -23,7 +23,15 @@ def _page(form, status=200, problem=None):
 
 def _new_form():
     form = NewOfficeForm()
-    set_parent_choices(form, services.tree(), _("– keines (oberste Ebene) –"))
+    tree = services.tree()
+    set_parent_choices(form, tree, _("– keines (oberste Ebene) –"))
+    roots = [office for office, depth in tree if depth == 0]
+    if request.method == "GET" and len(roots) == 1:
+        # A city has one administration at the top, and a new office belongs below it: one
+        # made beside it by leaving the preset choice became a second "Gesamt" in the
+        # report, whose small figures then hid the administration's (an administrator's
+        # review of a city set up from scratch).
+        form.parent.data = roots[0].code
     return form
 
 
