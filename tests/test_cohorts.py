@@ -719,11 +719,11 @@ def test_the_purge_deletes_the_learning_time_no_group_counts(app, cohort, synced
     db.session.add(late)
     start_, end = figures.group_start(cohort), figures.group_end(cohort)
 
-    def visit(person, when, seconds=60):
+    def visit(person, when, seconds=60, total=False):
         db.session.add(StudySession(user_id=person if isinstance(person, int) else person.id,
                                     course_id=course.id, module_slug="01-erstes-modul",
                                     started_at=when, last_event_at=when, active_seconds=seconds,
-                                    closed=True))
+                                    closed=True, total=total))
 
     counted = [(member, start_), (member, end - timedelta(seconds=1)), (late.user_id,
                T0 + timedelta(days=11)), (removed, T0)]
@@ -732,22 +732,68 @@ def test_the_purge_deletes_the_learning_time_no_group_counts(app, cohort, synced
     for person, when in [(member, start_ - timedelta(seconds=1)), (member, end),
                          (late.user_id, T0 + timedelta(days=9)), (outsider, T0)]:
         visit(person, when)
-    visit(outsider, datetime(2025, 5, 1), 600)  # a month's total, of a person in no group
-    visit(member, datetime(2025, 5, 1), 600)  # a member's month total: left (see the function)
+    visit(outsider, datetime(2025, 5, 1), 600, total=True)  # a total of a person in no group
+    visit(member, datetime(2025, 5, 1), 600, total=True)  # a member's total no group counts
+    visit(member, start_, 600, total=True)  # a total dated where the group counts it
     db.session.commit()
     before = figures._seconds_within(cohort, start_, end)
     db.session.execute(sa.delete(CohortMember).where(CohortMember.user_id == removed.id))
     db.session.commit()
     result = runner.invoke(args=["privacy", "purge"])
     assert result.exit_code == 0, result.output
-    assert "study_sessions_uncounted: 6" in result.output
+    assert "study_sessions_uncounted: 7" in result.output
     kept = db.session.execute(sa.select(StudySession.user_id, StudySession.started_at)
                               .order_by(StudySession.id)).all()
     assert kept == [(member.id, start_), (member.id, end - timedelta(seconds=1)),
-                    (late.user_id, T0 + timedelta(days=11)), (member.id, datetime(2025, 5, 1))]
+                    (late.user_id, T0 + timedelta(days=11)), (member.id, start_)]
     del before[(removed.id, course.id, "01-erstes-modul")]  # no longer in the group
     assert figures._seconds_within(cohort, start_, end) == before
     assert "study_sessions_uncounted: 0" in runner.invoke(args=["privacy", "purge"]).output
+
+
+def test_old_learning_time_is_summed_where_the_same_groups_count_it(app, synced, make_user,
+                                                                   runner):
+    """After the retention period a month's visits become totals. Dated the first of the
+    month, a group that began later in it no longer counted them; the month is split where
+    a group of the person begins or ends or they were added, so each group keeps its figures:
+    here two groups one after the other within one month, the second joined a day late."""
+    course = synced[0]
+    person = make_user()
+    year_ago = local_today() - timedelta(days=500)
+    first_day = year_ago.replace(day=3)
+    first = in_group(person, first_day, first_day + timedelta(days=9))
+    second = in_group(person, first_day + timedelta(days=10), first_day + timedelta(days=20))
+    db.session.execute(sa.update(CohortMember).where(CohortMember.cohort_id == second.id)
+                       .values(added_at=figures.group_start(second) + timedelta(days=1)))
+    visits = [figures.group_start(first) + timedelta(days=d, hours=9) for d in (0, 4, 9)] + [
+        figures.group_start(second) + timedelta(days=d, hours=9) for d in (0, 1, 5, 10)]
+    for number, when in enumerate(visits, start=1):
+        db.session.add(StudySession(user_id=person.id, course_id=course.id,
+                                    module_slug="01-erstes-modul", started_at=when,
+                                    last_event_at=when + timedelta(minutes=5),
+                                    active_seconds=60 * number, closed=True))
+    db.session.commit()
+
+    def counted():
+        return [figures._seconds_within(g, figures.group_start(g), figures.group_end(g))
+                for g in (first, second)]
+
+    key = (person.id, course.id, "01-erstes-modul")
+    before = counted()
+    # 1 + 2 + 3 minutes in the first; the second's first day came before the person was added.
+    assert before == [{key: 360}, {key: (5 + 6 + 7) * 60}]
+    result = runner.invoke(args=["privacy", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "study_sessions_uncounted: 1" in result.output and "study_sessions: 6" in result.output
+    db.session.expire_all()
+    assert counted() == before
+    totals = db.session.execute(sa.select(StudySession.started_at, StudySession.active_seconds,
+                                          StudySession.total)
+                                .order_by(StudySession.started_at)).all()
+    assert [(seconds, total) for _, seconds, total in totals] == [(360, True), (1080, True)]
+    assert [when for when, _, _ in totals] == [
+        figures.group_start(first), figures.group_start(second) + timedelta(days=1)]
+    assert "study_sessions: 0" in runner.invoke(args=["privacy", "purge"]).output
 
 
 def test_submitting_a_quiz_credits_the_time_without_a_script(client, auth, synced, make_user):

@@ -406,7 +406,7 @@ def test_the_download_holds_password_links_reset_requests_and_each_visit(client,
     assert len(data["password_link_requests"]) == 2  # the person's own, not others'
     assert {"course": "demo-kurs", "module": "01-erstes-modul", "active_seconds": 300,
             "started_at": "2026-11-03T09:00:00Z", "last_activity_at": "2026-11-03T09:06:00Z",
-            "activity_reports": 10} in data["study_sessions"]
+            "activity_reports": 10, "total": False} in data["study_sessions"]
     # A module opened but with no active time yet is in the download (0 s), not in the count.
     db.session.add(StudySession(user_id=learner.id, course_id=synced[0].id,
                                 module_slug="02-zweites-modul", active_seconds=0, closed=True))

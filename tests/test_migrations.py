@@ -272,3 +272,31 @@ def test_attempts_handed_in_before_the_flag_get_it_as_the_statistics_counted_the
     # Person one: the first study attempt at the first module (not the later one in version
     # 2) and the second module's handed in after an open one; person two: after a test-out.
     assert first == [1, 7, 8]
+
+
+def test_learning_time_totals_written_before_the_mark_get_it(synced, make_user):
+    """Totals were told apart by their date (a closed row that begins and ends at midnight on
+    the first of a month); the mark stored since is set on exactly those."""
+    course, _ = synced
+    person = make_user().id
+    flask_migrate.downgrade(revision="5e1c0a7d9b42")
+    rows = [  # begins, ends, closed: a total, then what looks close to one but is not
+        ("2025-05-01 00:00:00", "2025-05-01 00:00:00", True),
+        ("2025-05-01 00:00:00", "2025-05-01 00:10:00", True),  # a visit from midnight
+        ("2025-05-01 00:00:01", "2025-05-01 00:00:01", True),
+        ("2025-05-02 00:00:00", "2025-05-02 00:00:00", True),
+        ("2025-06-01 00:00:00", "2025-06-01 00:00:00", False),  # open, just begun
+        ("2025-07-01 00:00:00", "2025-07-01 00:00:00", True)]
+    with db.engine.begin() as connection:
+        for number, (begins, ends, closed) in enumerate(rows, start=1):
+            connection.execute(sa.text(
+                "INSERT INTO study_session (id, user_id, course_id, module_slug, started_at, "
+                "last_event_at, active_seconds, beats, closed) VALUES (:id, :person, "
+                ":course, 'm', :begins, :ends, 60, 0, :closed)"),
+                {"id": number, "person": person, "course": course.id, "begins": begins,
+                 "ends": ends, "closed": closed})
+    flask_migrate.upgrade()
+    with db.engine.begin() as connection:
+        totals = connection.execute(sa.text(
+            "SELECT id FROM study_session WHERE total ORDER BY id")).scalars().all()
+    assert totals == [1, 6]

@@ -70,7 +70,7 @@ def test_purge_also_removes_old_points_of_erased_people(client, auth, learner, s
 
 def test_purge_keeps_old_learning_time_only_as_totals_per_module_and_month(synced, make_user,
                                                                             runner):
-    from elearn.cohorts import activity
+    from elearn.cohorts import activity, figures
     from elearn.cohorts.models import StudySession
     from elearn.org.models import utcnow
 
@@ -78,8 +78,12 @@ def test_purge_keeps_old_learning_time_only_as_totals_per_module_and_month(synce
     course = synced[0]
     long_ago = (utcnow() - timedelta(days=500)).replace(day=10, hour=9, minute=0, second=0,
                                                          microsecond=0)
-    month = long_ago.replace(day=1, hour=0, minute=0, second=0)
-    in_group(person, long_ago.date() - timedelta(days=1), long_ago.date() + timedelta(days=9))
+    group = in_group(person, long_ago.date() - timedelta(days=1),
+                     long_ago.date() + timedelta(days=9))
+    # The month's part from the group's first day on: a total dated there counts for the
+    # group as the visits did (dated the first of the month, it counted for none).
+    month = figures.group_start(group)
+    assert month.month == long_ago.month
     in_group(other)
     # Three visits long ago: two (one with heartbeats) in module 1, one left open in module 2.
     first = activity.open_session(person, course, "01-erstes-modul", now=long_ago)
@@ -98,11 +102,13 @@ def test_purge_keeps_old_learning_time_only_as_totals_per_module_and_month(synce
     db.session.expire_all()
     rows = db.session.scalars(sa.select(StudySession).where(StudySession.user_id == person.id)
                               .order_by(StudySession.module_slug)).all()
-    # One closed row per module, dated the first of the month: totals stay, times go. The visit
-    # left open earns what the next page view would have given it: the 10 minutes' cap.
-    assert [(r.module_slug, r.active_seconds, r.started_at, r.last_event_at, r.closed)
-            for r in rows] == [("01-erstes-modul", 270, month, month, True),
-                               ("02-zweites-modul", 600, month, month, True)]
+    # One closed row per module: totals stay, times go. The visit left open earns what the
+    # next page view would have given it: the 10 minutes' cap.
+    assert [(r.module_slug, r.active_seconds, r.started_at, r.last_event_at, r.closed, r.total)
+            for r in rows] == [("01-erstes-modul", 270, month, month, True, True),
+                               ("02-zweites-modul", 600, month, month, True, True)]
+    assert figures._seconds_within(group, figures.group_start(group), figures.group_end(
+        group)) == activity.seconds_by_module([person.id])  # all of it, for the group
     assert activity.seconds_by_module([person.id])[(person.id, course.id,
                                                     "01-erstes-modul")] == 270
     assert not db.session.get(StudySession, recent.id).closed  # recent sessions are untouched

@@ -99,49 +99,73 @@ def beat(session: StudySession, now: datetime | None = None) -> None:
 def summarize_before(cutoff: datetime) -> int:
     """Retention: keep sessions that ended before cutoff only as totals per module and month.
 
-    Each (person, course, module, month) becomes one closed row dated the first of the month
-    (months in UTC, as all stored times), so figures stay right but no longer show single
-    visits. Sessions left open that long are closed first, as the next page view would have.
-    Returns how many sessions were summarized; a second run finds none. Only people with
-    sessions still to summarize are loaded, not every summary ever written.
+    Each (person, course, module, month) becomes one closed row (`total`), so figures stay
+    right but no longer show single visits; months in UTC, as all stored times. Where one of
+    the person's groups begins or ends within the month, or they were added to one, the month
+    is split there, and each part's total is dated at the part's beginning: a group counts it
+    exactly as it counted the visits (a total dated the first of the month was lost to a
+    group that began later in it). Sessions left open that long are closed first, as the
+    next page view would have. Returns how many sessions were summarized; a second run finds
+    none. Only people with sessions still to summarize are loaded, not every total written.
     """
-    summary = _summary()
     pending = sa.select(StudySession.user_id).where(StudySession.last_event_at < cutoff,
-                                                    sa.not_(summary))
+                                                    sa.not_(StudySession.total))
     old = db.session.scalars(sa.select(StudySession).where(
         StudySession.last_event_at < cutoff, StudySession.user_id.in_(pending))
         .order_by(StudySession.id)).all()
+    bounds = _group_bounds(pending)
     now = utcnow()
     groups: dict[tuple, list[StudySession]] = {}
     for session in old:
         if not session.closed:
             _close(session, now)
-        month = session.last_event_at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        groups.setdefault((session.user_id, session.course_id, session.module_slug, month),
+        part = _part_start(session.started_at, bounds.get(session.user_id, ()))
+        groups.setdefault((session.user_id, session.course_id, session.module_slug, part),
                           []).append(session)
     summarized = 0
-    for (user_id, course_id, module_slug, month), sessions in groups.items():
-        details = [s for s in sessions if not _is_summary(s, month)]
+    for (user_id, course_id, module_slug, part), sessions in groups.items():
+        details = [s for s in sessions if not s.total]
         if not details:
             continue
         summarized += len(details)
         for session in sessions:
             db.session.delete(session)
         db.session.add(StudySession(
-            user_id=user_id, course_id=course_id, module_slug=module_slug, started_at=month,
-            last_event_at=month, active_seconds=sum(s.active_seconds for s in sessions),
-            beats=sum(s.beats for s in sessions), closed=True))
+            user_id=user_id, course_id=course_id, module_slug=module_slug, started_at=part,
+            last_event_at=part, active_seconds=sum(s.active_seconds for s in sessions),
+            beats=sum(s.beats for s in sessions), closed=True, total=True))
     db.session.flush()
     return summarized
+
+
+def _group_bounds(user_ids) -> dict[int, list[datetime]]:
+    """Per person, the moments at which the groups counting their time change: each of their
+    groups' beginning and end, and when they were added to it (one query)."""
+    from .figures import group_end, group_start
+
+    bounds: dict[int, list[datetime]] = {}
+    for user_id, added_at, cohort in db.session.execute(
+            sa.select(CohortMember.user_id, CohortMember.added_at, Cohort)
+            .join(Cohort, Cohort.id == CohortMember.cohort_id)
+            .where(CohortMember.user_id.in_(user_ids))):
+        bounds.setdefault(user_id, []).extend(
+            (added_at, group_start(cohort), group_end(cohort)))
+    return bounds
+
+
+def _part_start(moment: datetime, bounds) -> datetime:
+    """The beginning of the part of the month (see summarize_before) that holds `moment`."""
+    month = moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return max((b for b in bounds if month < b <= moment), default=month)
 
 
 def forget_uncounted() -> int:
     """Delete the learning time no group's figures count (`figures._seconds_within`): all of
     a person who is in no group (taken out of their only one, or recorded before only members'
-    time was), and each visit that did not begin within the period of a group the person is a
-    member of, at or after being added. Runs before `summarize_before`, so a month's total
-    holds counted visits only. A member's month totals are left: dated the first of the month,
-    they may lie before a group that began later in it. Returns how many rows went."""
+    time was), and each visit or total that did not begin within the period of a group the
+    person is a member of, at or after being added. Runs before `summarize_before`, so a
+    total holds counted visits only, and is dated where the same groups count it. Returns how
+    many rows went."""
     from .figures import group_end, group_start
 
     within = [sa.and_(CohortMember.cohort_id == cohort.id,
@@ -152,25 +176,9 @@ def forget_uncounted() -> int:
         CohortMember.user_id == StudySession.user_id,
         StudySession.started_at >= CohortMember.added_at,
         sa.or_(sa.false(), *within)).correlate(StudySession)
-    member = sa.select(CohortMember.user_id).where(
-        CohortMember.user_id == StudySession.user_id).correlate(StudySession)
     return db.session.execute(
-        sa.delete(StudySession).where(sa.or_(
-            ~sa.exists(member), sa.and_(~sa.exists(counted), sa.not_(_summary()))))
+        sa.delete(StudySession).where(~sa.exists(counted))
         .execution_options(synchronize_session=False)).rowcount
-
-
-def _summary():
-    """The condition for a month's total that `summarize_before` wrote."""
-    first_of_month = sa.and_(*(sa.extract(part, StudySession.started_at) == value
-                               for part, value in (("day", 1), ("hour", 0), ("minute", 0),
-                                                   ("second", 0))))
-    return sa.and_(StudySession.closed, StudySession.started_at == StudySession.last_event_at,
-                   first_of_month)
-
-
-def _is_summary(session: StudySession, month: datetime) -> bool:
-    return session.closed and session.started_at == month and session.last_event_at == month
 
 
 def _seconds(delta: timedelta) -> int:

@@ -69,6 +69,9 @@ class StudySession(db.Model):
     # Heartbeats received from the page's script; 0 means the coarse estimate applies.
     beats: Mapped[int] = mapped_column(default=0)
     closed: Mapped[bool] = mapped_column(default=False)
+    # A total of older visits that the retention purge wrote (activity.summarize_before),
+    # dated where the visits it replaces count for the same groups.
+    total: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class SurveyResponse(db.Model):

@@ -113,13 +113,13 @@ def _cohort_data(user: User) -> dict:
             {"course": slugs.get(course_id), "module": module, "seconds": seconds}
             for (_, course_id, module), seconds in sorted(
                 activity.seconds_by_module([user.id]).items())],
-        # Each visit as stored (older ones only as totals per module and month).
+        # Each visit as stored (older ones only as totals per module and month: `total`).
         "study_sessions": [
             {"course": slugs.get(v.course_id), "module": v.module_slug,
              "started_at": _time(v.started_at), "last_activity_at": _time(v.last_event_at),
              "active_seconds": v.active_seconds,
              # How many of the page's 30-second reports ("visible and used") came in.
-             "activity_reports": v.beats}
+             "activity_reports": v.beats, "total": v.total}
             for v in db.session.scalars(sa.select(StudySession).where(
                 StudySession.user_id == user.id).order_by(StudySession.started_at))],
         # The answers themselves carry no name and cannot be given back to anyone.
