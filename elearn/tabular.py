@@ -39,7 +39,12 @@ UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|"
 
 
 class TableError(Exception):
-    """The file as a whole cannot be read; the message says why (in the user's language)."""
+    """The file as a whole cannot be read; each problem says why (in the user's language),
+    and the importers list them one by one."""
+
+    def __init__(self, *problems: str):
+        super().__init__(" ".join(problems))
+        self.problems = list(problems)
 
 
 @dataclass
@@ -460,7 +465,7 @@ def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
              if r == header_row and not isinstance(message, _DateValue)
              or (r > header_row and c < len(columns) and columns[c])]
     if cells:
-        raise TableError(" ".join(cells))
+        raise TableError(*cells)
     rows, refused, unheaded = [], [], {}
     for number, cells in numbered[1:]:
         if not other_columns:  # a value without a heading would be dropped without a word
@@ -492,6 +497,6 @@ def read(data: bytes, filename: str, aliases: dict[str, tuple[str, ...]],
                   "leeren Sie die Spalte.", column=_column_letter(i), row=first)
                 for i, first in sorted(unheaded.items())]
     if refused:
-        raise TableError(" ".join(refused))
+        raise TableError(*refused)
     return Table(rows=rows, columns={c for c in columns if c},
                  headings={c: cell for c, cell in zip(columns, header, strict=True) if c})

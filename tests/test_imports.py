@@ -97,6 +97,23 @@ def test_a_date_cell_in_an_xlsx_list_is_refused_as_such(offices):
         "Zeile 2, Spalte A ist als Datum formatiert (12 days, 12:00:00)")
 
 
+def test_several_unusable_cells_are_listed_one_by_one(offices, runner, tmp_path):
+    """They ran together into one paragraph, on the page and on the command line (an
+    administrator's review): each is its own problem, as a bad row's are."""
+    from datetime import datetime
+
+    data = _xlsx([HEADER_EN.split(","),
+                  [datetime(2026, 10, 3), "Erika", "Muster", "erika@stadt.example", "A1"],
+                  ["P2", "Max", "Muster", "=A1", "A1"]])
+    errors = import_people(data, "liste.xlsx").errors
+    assert [e[:21] for e in errors] == ["Zeile 2, Spalte A ist", "Zeile 3, Spalte D ent"]
+    path = tmp_path / "liste.xlsx"
+    path.write_bytes(data)
+    printed = runner.invoke(args=["users", "import", str(path)]).output.splitlines()
+    assert [line[:21] for line in printed[:2]] == [e[:21] for e in errors]
+    assert printed[2] == "Nothing was imported." and people() == {}
+
+
 def test_personnel_numbers_keep_their_leading_zeros_and_lose_excel_s_text_guard(
         offices, make_user):
     """HR keeps 007123 in a number cell formatted "000000", or guards it in a CSV as

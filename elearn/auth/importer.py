@@ -338,7 +338,7 @@ def import_people(data: bytes, filename: str, *, dry_run: bool = False,
     try:
         table = tabular.read(data, filename, COLUMNS, REQUIRED)
     except tabular.TableError as error:
-        return ImportResult(errors=[str(error)])
+        return ImportResult(errors=error.problems)
     if not table.rows:
         # A list without people would, with --deactivate-missing, deactivate everyone.
         return ImportResult(errors=[_("Die Datei enthält nur die Kopfzeile, keine Personen.")])

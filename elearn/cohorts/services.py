@@ -246,7 +246,7 @@ def add_from_file(cohort: Cohort, data: bytes, filename: str) -> Added:
         # Other columns (names, offices) are welcome: only the address or number is used.
         table = tabular.read(data, filename, MEMBER_COLUMNS, set(), other_columns=True)
     except tabular.TableError as error:
-        raise MembershipError([str(error)]) from None
+        raise MembershipError(error.problems) from None
     by = "email" if "email" in table.columns else "personnel_number"
     if by not in table.columns:
         raise MembershipError([_("Es fehlt eine Spalte „E-Mail“ oder „Personalnummer“.")])

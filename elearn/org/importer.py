@@ -54,7 +54,7 @@ def import_offices(data: bytes, filename: str, actor=None) -> OfficeImportResult
     try:
         table = tabular.read(data, filename, COLUMNS, {"code", "name"})
     except tabular.TableError as error:
-        return OfficeImportResult(errors=[str(error)])
+        return OfficeImportResult(errors=error.problems)
     if not table.rows:
         return OfficeImportResult(errors=[_("Die Datei enthält nur die Kopfzeile, keine Ämter.")])
     serialize("offices")  # the tree it checks for cycles is the one it writes into
