@@ -10,6 +10,12 @@ from .models import COMPLETED, Course, CourseVersion, Module, ModuleProgress, Tr
 from .services import current_version_join
 
 
+def covers(step: dict, course_slug: str, module_slug: str) -> bool:
+    """Whether a track step asks for this module: a step names a course, and one module of
+    it or (module None) all of them."""
+    return step["course"] == course_slug and step["module"] in (None, module_slug)
+
+
 def sync_tracks(loaded: list[content.Track]) -> dict[str, list[str]]:
     """Create, update or retire tracks to match the files."""
     report = {"created": [], "updated": [], "unchanged": [], "retired": []}
@@ -144,7 +150,7 @@ def required_modules(track: Track, courses) -> set[tuple[int, str]]:
         course, _, modules = courses.get(step["course"], (None, "", []))
         if step["required"] and course is not None:
             keys |= {(course.id, slug) for slug, _ in modules
-                     if not step["module"] or slug == step["module"]}
+                     if covers(step, step["course"], slug)}
     return keys
 
 
@@ -156,8 +162,8 @@ def progress(user, track: Track, known: LearnerFacts | None = None) -> list[Step
     states = []
     for step in track.steps:
         course, course_title, modules = courses.get(step["course"], (None, step["course"], []))
+        modules = [m for m in modules if covers(step, step["course"], m[0])]
         if step["module"]:
-            modules = [m for m in modules if m[0] == step["module"]]
             title = f"{course_title}: {modules[0][1]}" if modules else step["module"]
         else:
             title = course_title

@@ -25,6 +25,7 @@ from flask_babel import to_utc
 from ..auth.models import User
 from ..catalog.models import BY_TEST_OUT, COMPLETED, Course, CourseVersion, Module, ModuleProgress
 from ..catalog.services import current_version_join
+from ..catalog.tracks import covers
 from ..extensions import db
 from ..i18n import local_date, local_today
 from ..quiz.models import Attempt
@@ -166,10 +167,9 @@ def served_modules() -> dict[ModuleKey, tuple[Module, Course, str]]:
 
 
 def step_modules(step: dict, modules, course_ids: dict[str, int]) -> list[ModuleKey]:
-    """The modules (of `modules`) that a track step covers."""
-    course_id = course_ids.get(step["course"])
-    return [key for key in modules if key[0] == course_id
-            and (step["module"] is None or key[1] == step["module"])]
+    """The modules (of `modules`, keyed by course id) that a track step covers."""
+    slugs = {course_id: slug for slug, course_id in course_ids.items()}
+    return [key for key in modules if key[0] in slugs and covers(step, slugs[key[0]], key[1])]
 
 
 def group_start(cohort: Cohort) -> datetime:

@@ -386,6 +386,8 @@ def group_step_instead(user, course_slug: str, module_slug: str, today: date | N
     there), where the module a course page would offer next is not on the group's track (a
     shortened track leaves modules out, and "next in the course" led its members into them);
     None otherwise. `cohorts`: what my_cohorts gave, if the caller has it."""
+    from ..catalog import tracks
+
     today = today or local_today()
     for cohort, dues, upcoming in cohorts if cohorts is not None else my_cohorts(user, today):
         if not cohort.starts_on <= today <= cohort.ends_on or upcoming is None \
@@ -394,7 +396,8 @@ def group_step_instead(user, course_slug: str, module_slug: str, today: date | N
         steps = [step for step in cohort.track.steps if step["course"] == course_slug]
         # Only a course the track takes modules of: one it leaves out altogether is the
         # person's own learning, and its order stands.
-        left_out = steps and all(step["module"] not in (None, module_slug) for step in steps)
+        left_out = steps and not any(tracks.covers(step, course_slug, module_slug)
+                                     for step in steps)
         # The group's next step in this course first: a course page should not send the
         # member to another course while steps here are still open.
         here = next((due for due in dues if not due.done and due.required

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
+from ..catalog.tracks import covers
 from ..extensions import db, slices
 from ..i18n import local_today
 from .models import Cohort, CohortMember, SurveyReceipt, SurveyResponse, unused_random_ids
@@ -50,8 +51,7 @@ def cohort_of(user, *, track_id: int | None = None, course_slug: str | None = No
             .options(selectinload(Cohort.track)).order_by(Cohort.starts_on.desc())):
         if track_id is not None and cohort.track_id == track_id:
             return cohort
-        if course_slug and any(s["course"] == course_slug and s["module"] in (None, module_slug)
-                               for s in cohort.track.steps):
+        if course_slug and any(covers(s, course_slug, module_slug) for s in cohort.track.steps):
             return cohort
     return None
 
