@@ -71,12 +71,26 @@ def person_ids(details: dict | None, key: str) -> list[int]:
 
 
 def group_names(entries: list[AuditEntry]) -> dict[int, str]:
-    """The names of the learning groups these entries are about (one query)."""
+    """The names of the learning groups these entries are about, deleted ones too (a query
+    each)."""
     from .cohorts.models import Cohort
 
     ids = {e.target_id for e in entries if e.target_type == "cohort"}
-    return dict(db.session.execute(sa.select(Cohort.id, Cohort.name)
-                                   .where(Cohort.id.in_(ids))).all()) if ids else {}
+    if not ids:
+        return {}
+    names = dict(db.session.execute(sa.select(Cohort.id, Cohort.name)
+                                    .where(Cohort.id.in_(ids))).all())
+    return {**deleted_group_names(ids - set(names)), **names}
+
+
+def deleted_group_names(ids) -> dict[int, str]:
+    """The names of deleted learning groups, as the entry of their deletion keeps them."""
+    if not ids:
+        return {}
+    return {entry.target_id: (entry.details.get("before") or {}).get("name", "")
+            for entry in db.session.scalars(sa.select(AuditEntry).where(
+                AuditEntry.action == "cohort_deleted", AuditEntry.target_type == "cohort",
+                AuditEntry.target_id.in_(ids)))}
 
 
 def about_person(user) -> list[AuditEntry]:

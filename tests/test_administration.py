@@ -1475,12 +1475,19 @@ def test_a_lead_who_loses_the_role_or_access_is_named_where_it_happens(
     back = post(client, url + "/rollen", {"roles": ["lead"]}, page=url, follow_redirects=True)
     assert "kann sie aber nicht mehr öffnen" not in back.get_data(as_text=True)
     taken = post(client, url + "/rollen", {}, page=url, follow_redirects=True)
-    assert ("Lea Leitner leitet die Gruppe „Pilot läuft“, kann sie aber nicht mehr öffnen"
+    assert ("Lea Leitner leitet die Gruppe „Pilot läuft“, kann sie ohne die Rolle "
+            "Lerngruppenleitung aber nicht mehr öffnen. Geben Sie die Rolle zurück"
             in taken.get_data(as_text=True))
+    # An administrator opens every group: no warning, no mark (a review found both).
+    as_admin = post(client, url + "/rollen", {"roles": ["admin"]}, page=url,
+                    follow_redirects=True).get_data(as_text=True)
+    assert "nicht mehr öffnen" not in as_admin
+    assert "kann die Gruppe nicht öffnen" not in client.get(
+        f"/kohorten/{running.id}/mitglieder").get_data(as_text=True)
     post(client, url + "/rollen", {"roles": ["lead"]}, page=url)
     gone = post(client, url + "/deaktivieren", page=url, follow_redirects=True)
-    assert "leitet die Gruppe „Pilot läuft“, kann sie aber nicht mehr öffnen" in gone.get_data(
-        as_text=True)
+    assert ("Lea Leitner leitet die Gruppe „Pilot läuft“ und kann sie als deaktivierte Person "
+            "nicht mehr öffnen. Ändern Sie die Leitung der Gruppe") in gone.get_data(as_text=True)
     members = client.get(f"/kohorten/{running.id}/mitglieder").get_data(as_text=True)
     assert "Lea Leitner – deaktiviert: kann die Gruppe nicht öffnen" in members
 

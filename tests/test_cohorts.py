@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from elearn import audit
 from elearn.audit import AuditEntry
 from elearn.catalog.models import ModuleProgress
 from elearn.cohorts import activity, compare, figures
@@ -2271,6 +2272,15 @@ def test_members_and_dates_stay_once_an_ended_groups_figures_are_kept(client, au
     assert client.post(edit, data=dict(data, name="Pilot A (2026)")).status_code == 303
 
 
+def post_group(client, name, track) -> int:
+    """Create a group in the browser, as an administrator; its id."""
+    created = client.post("/kohorten/neu", data={
+        "name": name, "track": str(track.id), "starts_on": "2027-01-04",
+        "ends_on": "2027-02-26", "csrf_token": csrf_token(client, "/kohorten/neu")})
+    assert created.status_code == 303, created.get_data(as_text=True)
+    return int(created.headers["Location"].split("/")[-2])
+
+
 def test_an_administrator_deletes_a_group_with_its_memberships_and_feedback_only(
         client, auth, cohort, admin, lead, make_user, synced_tracks):
     """A group set up by mistake, or no longer needed, can go: with who was in it and led it
@@ -2282,6 +2292,8 @@ def test_an_administrator_deletes_a_group_with_its_memberships_and_feedback_only
     db.session.add(joined(other, outsider))
     for group in (cohort, other):
         db.session.add(SurveyResponse(cohort_id=group.id, rating=4, items={}, month="2026-03"))
+    audit.record(admin, "cohort_members_added", cohort, how="person", added=1,
+                 people=[people[0].id])  # as adding them in the browser writes it
     db.session.commit()
     cohort_id, url = cohort.id, f"/kohorten/{cohort.id}/loeschen"
     auth.login(email="admin@test.example")
@@ -2315,6 +2327,16 @@ def test_an_administrator_deletes_a_group_with_its_memberships_and_feedback_only
     # Their learning time counted in no other group: the daily purge takes it.
     assert activity.forget_uncounted() == 4
     db.session.commit()
+    # A new group never gets the deleted one's id (SQLite reused the largest), and the log
+    # and a former member's page name the deleted group as it was (a review found the new
+    # group named in the old one's entries).
+    newest = post_group(client, "Pilot C", synced_tracks)
+    assert client.post(f"/kohorten/{newest}/loeschen", data={
+        "csrf_token": token, "confirm": "y"}).status_code == 303
+    assert post_group(client, "Pilot D", synced_tracks) > newest
+    log = page(client.get("/verwaltung/protokoll"))
+    assert "„Pilot A“ (gelöscht)" in log and "„Pilot C“ (gelöscht)" in log
+    assert "(„Pilot A“)" in page(client.get(f"/verwaltung/personen/{people[0].id}"))
     auth.logout()
     auth.login(email="lead@test.example")
     assert client.get(f"/kohorten/{cohort_id}").status_code == 404
@@ -2329,6 +2351,7 @@ def test_a_group_whose_figures_are_kept_cannot_be_deleted(client, auth, cohort, 
     auth.login(email="admin@test.example")
     client.get(f"/kohorten/{cohort.id}")  # shown, so kept
     url = f"/kohorten/{cohort.id}/loeschen"
+    assert f'href="{url}"' not in page(client.get(f"/kohorten/{cohort.id}/bearbeiten"))
     shown = page(client.get(url))
     assert "„Pilot A“ kann nicht gelöscht werden: Die Zahlen der beendeten Gruppe" in shown
     assert 'name="confirm"' not in shown

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from ..audit import PERSON_KEYS, AuditEntry, person_ids
+from ..audit import PERSON_KEYS, AuditEntry, deleted_group_names, person_ids
 from ..auth.models import User
 from ..certificates.models import Certificate
 from ..extensions import db
@@ -20,6 +20,14 @@ class Line:
     actor: User | None
     target: object | None
     named: dict[str, tuple[list[User], int]]  # detail key -> (the first people, how many)
+
+
+@dataclass(frozen=True)
+class DeletedGroup:
+    """A learning group that an administrator deleted: the log names it, without a link."""
+    id: int
+    name: str
+    deleted: bool = True
 
 
 def _by_id(model, ids: set[int]) -> dict:
@@ -47,9 +55,11 @@ def audit_page(number: int, action: str | None = None) -> Page:
             wanted[entry.target_type].add(entry.target_id)
         for key in PERSON_KEYS:  # only those shown: a whole office may be thousands
             wanted["user"].update(person_ids(entry.details, key)[:SHOWN])
+    groups = _by_id(Cohort, wanted["cohort"])
+    deleted = deleted_group_names(wanted["cohort"] - set(groups))
     found = {"user": _by_id(User, wanted["user"]), "office": _by_id(Office, wanted["office"]),
              "certificate": _by_id(Certificate, wanted["certificate"]),
-             "cohort": _by_id(Cohort, wanted["cohort"])}
+             "cohort": {**{i: DeletedGroup(i, name) for i, name in deleted.items()}, **groups}}
     people = found["user"]
     lines = [Line(e, people.get(e.actor_id), found.get(e.target_type or "", {}).get(e.target_id),
                   {key: ([people[i] for i in person_ids(e.details, key)[:SHOWN] if i in people],

@@ -117,15 +117,24 @@ def _warn_if_stranded(user: User) -> None:
     """A lead who lost the role or was deactivated is still named as the group's lead, but
     its page now answers them "Kein Zugriff": say so where it happened."""
     groups = [cohort.name for _, cohort in cohort_services.stranded_leads([user.id])]
-    if groups:
+    if not groups:
+        return
+    names = ", ".join(f"„{name}“" for name in groups)
+    if not user.active:
         flash(ngettext(
-            "%(name)s leitet die Gruppe %(groups)s, kann sie aber nicht mehr öffnen (dafür "
-            "braucht es die Rolle Lerngruppenleitung und einen aktiven Zugang). Geben Sie die "
-            "Rolle zurück oder ändern Sie die Leitung der Gruppe.",
-            "%(name)s leitet die Gruppen %(groups)s, kann sie aber nicht mehr öffnen (dafür "
-            "braucht es die Rolle Lerngruppenleitung und einen aktiven Zugang). Geben Sie die "
-            "Rolle zurück oder ändern Sie die Leitung der Gruppen.", len(groups),
-            name=user.display_name, groups=", ".join(f"„{name}“" for name in groups)),
+            "%(name)s leitet die Gruppe %(groups)s und kann sie als deaktivierte Person nicht "
+            "mehr öffnen. Ändern Sie die Leitung der Gruppe, wenn die Person nicht zurückkommt.",
+            "%(name)s leitet die Gruppen %(groups)s und kann sie als deaktivierte Person nicht "
+            "mehr öffnen. Ändern Sie die Leitung der Gruppen, wenn die Person nicht "
+            "zurückkommt.", len(groups), name=user.display_name, groups=names), "warning")
+    else:
+        flash(ngettext(
+            "%(name)s leitet die Gruppe %(groups)s, kann sie ohne die Rolle "
+            "Lerngruppenleitung aber nicht mehr öffnen. Geben Sie die Rolle zurück oder ändern "
+            "Sie die Leitung der Gruppe.",
+            "%(name)s leitet die Gruppen %(groups)s, kann sie ohne die Rolle "
+            "Lerngruppenleitung aber nicht mehr öffnen. Geben Sie die Rolle zurück oder ändern "
+            "Sie die Leitung der Gruppen.", len(groups), name=user.display_name, groups=names),
             "warning")
 
 

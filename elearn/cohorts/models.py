@@ -20,6 +20,9 @@ class Cohort(db.Model):
     """A named group of learners on one track, from a start to an end date, with its leads."""
 
     __tablename__ = "cohort"
+    # A deleted group's id is never given to a new one (SQLite would reuse the largest): the
+    # audit log's entries about the deleted group would otherwise name the new one.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Unique, so that a second click on "create" makes no second group and the comparison's

@@ -59,10 +59,10 @@ def led_running(user, today: date) -> list[Cohort]:
 def stranded_leads(user_ids=None, today: date | None = None) -> list[tuple[User, Cohort]]:
     """Leads of groups not yet ended who cannot open them: deactivated, or without the role
     Lerngruppenleitung (a list imported with an empty "Rollen" cell takes it, as does the
-    roles form), so the group's page answers them "Kein Zugriff". One query; `user_ids`
-    limits it to these people."""
+    roles form) and not administrators, so the group's page answers them "Kein Zugriff".
+    One query; `user_ids` limits it to these people."""
     today = today or local_today()
-    has_role = sa.exists().where(UserRole.user_id == User.id, UserRole.role == LEAD)
+    has_role = sa.exists().where(UserRole.user_id == User.id, UserRole.role.in_((LEAD, ADMIN)))
     query = (sa.select(User, Cohort).join(cohort_lead, cohort_lead.c.user_id == User.id)
              .join(Cohort, Cohort.id == cohort_lead.c.cohort_id)
              .where(Cohort.ends_on >= today, sa.or_(~User.active, ~has_role))

@@ -1,0 +1,34 @@
+"""learning group ids never reused
+
+Revision ID: d7e2a9c41b05
+Revises: 8c41d2e6f7a3
+Create Date: 2026-12-04 19:10:00.000000
+
+Groups can be deleted now. SQLite gives a table's largest id, once deleted, to the next row
+unless the table is AUTOINCREMENT: the next new group would have taken over the deleted one's
+entries in the audit log (and a person's data download would have named it). PostgreSQL's
+sequences never hand out an id twice.
+
+"""
+from alembic import op
+
+
+# revision identifiers, used by Alembic.
+revision = 'd7e2a9c41b05'
+down_revision = '8c41d2e6f7a3'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    if op.get_bind().dialect.name == "sqlite":
+        with op.batch_alter_table('cohort', recreate='always',
+                                  table_kwargs={'sqlite_autoincrement': True}) as batch_op:
+            pass
+
+
+def downgrade():
+    if op.get_bind().dialect.name == "sqlite":
+        with op.batch_alter_table('cohort', recreate='always',
+                                  table_kwargs={'sqlite_autoincrement': False}) as batch_op:
+            pass
