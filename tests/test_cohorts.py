@@ -1842,6 +1842,19 @@ def test_the_dashboard_says_whose_time_the_track_median_is(client, auth, cohort,
             "auch mit Einstufungstests (5 Personen): 2,7 Std. im Median") in text
 
 
+def test_a_row_of_learning_times_is_in_one_unit(client, auth, cohort, make_user):
+    """The largest value of a row decides: "70 Min. | 80 Min. | 1,5 Std." side by side
+    (a language review) read as if the last were the smallest."""
+    # Per module; the track's times are twice these: 50 to 110 minutes, quartiles from ten.
+    populate(cohort, make_user, [25, 28, 30, 33, 35, 40, 45, 48, 50, 55],
+             first_passes=[True] * 10)
+    auth.login(email="lead@test.example")
+    text = page(client.get(f"/kohorten/{cohort.id}"))
+    times = re.findall(r"\d+(?:,\d)? (?:Std|Min)\.", _row(text, "Lernpfad insgesamt"))
+    assert len(times) == 3 and all(t.endswith(" Std.") for t in times), times
+    assert times[0] in ("1,0 Std.", "1,1 Std.")  # about an hour, said in hours
+
+
 def _dashboard(client, cohort):
     text = page(client.get(f"/kohorten/{cohort.id}"))
     return text[text.index('id="lernzeit"'):text.index('id="kuerzen"')]
