@@ -96,13 +96,15 @@ def test_every_kind_of_page_passes_axe(app, runner, page, live_server, browser):
                  f"/verwaltung/zertifikate?code={code}", report, "/kohorten",
                  f"/kohorten/{groups[0]}", f"/kohorten/{groups[-1]}",
                  f"/kohorten/{groups[0]}/mitglieder", f"/kohorten/{groups[0]}/bearbeiten",
-                 "/kohorten/neu", comparison, "/verwaltung/quizstatistik", statistics]:
+                 f"/kohorten/{groups[0]}/loeschen", f"/kohorten/{groups[-1]}/bearbeiten",
+                 f"/kohorten/{groups[-1]}/loeschen", "/kohorten/neu", comparison,
+                 "/verwaltung/quizstatistik", statistics]:
         check(page, live_server, "admin (de)", path)
     for path, status in problems:
         check(page, live_server, "admin (de)", path, status)
     switch_language(page, "en")
     for path in [f"/kohorten/{groups[0]}", comparison, report, f"/verwaltung/personen/{person}",
-                 "/verwaltung/protokoll"]:
+                 "/verwaltung/protokoll", f"/kohorten/{groups[-1]}/loeschen"]:
         check(page, live_server, "admin (en)", path)
     check(page, live_server, "admin (en)", *problems[0])
 
