@@ -492,6 +492,14 @@ def test_manual_issue_and_verify_commands(runner, client, auth, make_user, learn
     auth.login(email="admin@test.example")
     found = client.get(f"/verwaltung/zertifikate?code={code}").get_data(as_text=True)
     assert "von Hand ausgestellt: „Meet &amp; Learn“" in found
+    # With its validity, as the holder's list and the check page say (an administrator's
+    # review: only "Ausgestellt am" was there).
+    assert (f"gültig bis {certificate.valid_until:%d.%m.%Y}" if certificate.valid_until
+            else "unbefristet gültig") in found
+    certificate.valid_until = date(2027, 3, 31)
+    db.session.commit()
+    assert "gültig bis 31.03.2027" in client.get(
+        f"/verwaltung/zertifikate?code={code}").get_data(as_text=True)
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action ==
                                                           "certificate_issued"))
     assert (entry.actor_id, entry.target_type, entry.target_id, entry.details) == (
