@@ -1475,9 +1475,14 @@ def test_a_lead_who_loses_the_role_or_access_is_named_where_it_happens(
     back = post(client, url + "/rollen", {"roles": ["lead"]}, page=url, follow_redirects=True)
     assert "kann sie aber nicht mehr öffnen" not in back.get_data(as_text=True)
     taken = post(client, url + "/rollen", {}, page=url, follow_redirects=True)
-    assert ("Lea Leitner leitet die Gruppe „Pilot läuft“, kann sie ohne die Rolle "
-            "Lerngruppenleitung aber nicht mehr öffnen. Geben Sie die Rolle zurück"
-            in taken.get_data(as_text=True))
+    # In the one message read on arrival (a second one, after "saved", was not announced).
+    [message] = re.findall(r'<div class="kern-alert kern-alert--warning" role="status" '
+                           r'tabindex="-1" autofocus>\s*<div class="kern-alert__body">'
+                           r'<p class="kern-body">([^<]*)</p>', taken.get_data(as_text=True))
+    assert message == ("Die Rollen wurden gespeichert. Lea Leitner leitet die Gruppe „Pilot "
+                       "läuft“, kann sie ohne die Rolle Lerngruppenleitung aber nicht mehr "
+                       "öffnen. Geben Sie die Rolle zurück oder ändern Sie die Leitung der "
+                       "Gruppe.")
     # An administrator opens every group: no warning, no mark (a review found both).
     as_admin = post(client, url + "/rollen", {"roles": ["admin"]}, page=url,
                     follow_redirects=True).get_data(as_text=True)

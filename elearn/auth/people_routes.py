@@ -108,34 +108,33 @@ def _act(user: User, action, success: str):
         db.session.rollback()
         return _detail(user, 409, problem=str(error))
     db.session.commit()
-    flash(success, "success")
-    _warn_if_stranded(user)
+    # One message: a screen reader reads the first on arrival, and the warning is the news.
+    warning = _stranded_warning(user)
+    flash(f"{success} {warning}" if warning else success, "warning" if warning else "success")
     return redirect(url_for("auth.person", user_id=user.id))
 
 
-def _warn_if_stranded(user: User) -> None:
+def _stranded_warning(user: User) -> str | None:
     """A lead who lost the role or was deactivated is still named as the group's lead, but
     its page now answers them "Kein Zugriff": say so where it happened."""
     groups = [cohort.name for _, cohort in cohort_services.stranded_leads([user.id])]
     if not groups:
-        return
-    names = ", ".join(f"„{name}“" for name in groups)
+        return None
+    names = ", ".join(_("„%(name)s“", name=name) for name in groups)
     if not user.active:
-        flash(ngettext(
+        return ngettext(
             "%(name)s leitet die Gruppe %(groups)s und kann sie als deaktivierte Person nicht "
             "mehr öffnen. Ändern Sie die Leitung der Gruppe, wenn die Person nicht zurückkommt.",
             "%(name)s leitet die Gruppen %(groups)s und kann sie als deaktivierte Person nicht "
             "mehr öffnen. Ändern Sie die Leitung der Gruppen, wenn die Person nicht "
-            "zurückkommt.", len(groups), name=user.display_name, groups=names), "warning")
-    else:
-        flash(ngettext(
-            "%(name)s leitet die Gruppe %(groups)s, kann sie ohne die Rolle "
-            "Lerngruppenleitung aber nicht mehr öffnen. Geben Sie die Rolle zurück oder ändern "
-            "Sie die Leitung der Gruppe.",
-            "%(name)s leitet die Gruppen %(groups)s, kann sie ohne die Rolle "
-            "Lerngruppenleitung aber nicht mehr öffnen. Geben Sie die Rolle zurück oder ändern "
-            "Sie die Leitung der Gruppen.", len(groups), name=user.display_name, groups=names),
-            "warning")
+            "zurückkommt.", len(groups), name=user.display_name, groups=names)
+    return ngettext(
+        "%(name)s leitet die Gruppe %(groups)s, kann sie ohne die Rolle "
+        "Lerngruppenleitung aber nicht mehr öffnen. Geben Sie die Rolle zurück oder ändern "
+        "Sie die Leitung der Gruppe.",
+        "%(name)s leitet die Gruppen %(groups)s, kann sie ohne die Rolle "
+        "Lerngruppenleitung aber nicht mehr öffnen. Geben Sie die Rolle zurück oder ändern "
+        "Sie die Leitung der Gruppen.", len(groups), name=user.display_name, groups=names)
 
 
 @bp.post("/verwaltung/personen/<id:user_id>/rollen")
