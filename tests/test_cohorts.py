@@ -851,6 +851,10 @@ def test_funnel_and_quartiles_on_known_data(cohort, make_user):
     step = result.steps[0]
     assert (step.done, step.on_time, step.due) == (12, 12, date(2026, 3, 16))
     assert result.steps[1].done == 0 and not result.steps[1].required
+    # Named as on the track page: the course, or "course: module" (the module alone on the
+    # group's page, beside "Kurs: Modul" on the member's track page, read as another step).
+    assert [s.title for s in result.steps] == ["Testkurs Digitales Arbeiten",
+                                               "Alle Fragetypen: Modul 01-yaml"]
     module = result.modules[0]
     # Module time: the ten who worked through it, not the two who tested out.
     studied = [m * 60 for m in minutes[2:]]

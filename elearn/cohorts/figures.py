@@ -194,8 +194,10 @@ def compute(cohort: Cohort, min_group: int, today: date | None = None) -> Cohort
     steps = []
     for index, step in enumerate(cohort.track.steps):
         keys = step_modules(step, modules, course_ids)
+        # Named as on the track page (catalog.tracks.progress): the course, or "course: module".
         title = (modules[keys[0]][2] if keys and step["module"] is None
-                 else modules[keys[0]][0].title if keys else step["course"])
+                 else f"{modules[keys[0]][2]}: {modules[keys[0]][0].title}" if keys
+                 else step["course"])
         steps.append(StepFigures(index=index, title=title, required=step["required"],
                                  modules=keys, due=due_date(cohort, step)))
     track_keys = list(dict.fromkeys(k for s in steps for k in s.modules))
