@@ -773,6 +773,12 @@ def test_old_learning_time_is_summed_where_the_same_groups_count_it(app, synced,
                                     module_slug="01-erstes-modul", started_at=when,
                                     last_event_at=when + timedelta(minutes=5),
                                     active_seconds=60 * number, closed=True))
+    # Begun on the first group's last evening, used past its end: it counts where it began.
+    late_evening = figures.group_end(first) - timedelta(minutes=10)
+    db.session.add(StudySession(user_id=person.id, course_id=course.id,
+                                module_slug="02-zweites-modul", started_at=late_evening,
+                                last_event_at=late_evening + timedelta(minutes=20),
+                                active_seconds=900, closed=True))
     db.session.commit()
 
     def counted():
@@ -782,18 +788,21 @@ def test_old_learning_time_is_summed_where_the_same_groups_count_it(app, synced,
     key = (person.id, course.id, "01-erstes-modul")
     before = counted()
     # 1 + 2 + 3 minutes in the first; the second's first day came before the person was added.
-    assert before == [{key: 360}, {key: (5 + 6 + 7) * 60}]
+    assert before == [{key: 360, (person.id, course.id, "02-zweites-modul"): 900},
+                      {key: (5 + 6 + 7) * 60}]
     result = runner.invoke(args=["privacy", "purge"])
     assert result.exit_code == 0, result.output
-    assert "study_sessions_uncounted: 1" in result.output and "study_sessions: 6" in result.output
+    assert "study_sessions_uncounted: 1" in result.output and "study_sessions: 7" in result.output
     db.session.expire_all()
     assert counted() == before
     totals = db.session.execute(sa.select(StudySession.started_at, StudySession.active_seconds,
                                           StudySession.total)
                                 .order_by(StudySession.started_at)).all()
-    assert [(seconds, total) for _, seconds, total in totals] == [(360, True), (1080, True)]
+    assert [(seconds, total) for _, seconds, total in totals] == [
+        (360, True), (900, True), (1080, True)]
     assert [when for when, _, _ in totals] == [
-        figures.group_start(first), figures.group_start(second) + timedelta(days=1)]
+        figures.group_start(first), figures.group_start(first),
+        figures.group_start(second) + timedelta(days=1)]
     assert "study_sessions: 0" in runner.invoke(args=["privacy", "purge"]).output
 
 
@@ -1849,14 +1858,16 @@ def test_the_dashboard_says_whose_time_the_track_median_is(client, auth, cohort,
 def test_a_row_of_learning_times_is_in_one_unit(client, auth, cohort, make_user):
     """The largest value of a row decides: "70 Min. | 80 Min. | 1,5 Std." side by side
     (a language review) read as if the last were the smallest."""
-    # Per module; the track's times are twice these: 50 to 110 minutes, quartiles from ten.
-    populate(cohort, make_user, [25, 28, 30, 33, 35, 40, 45, 48, 50, 55],
+    # Per module, the track's times twice these; quartiles from ten. Both rows' first quartile
+    # is under 90 minutes (which alone is said in minutes), their third above.
+    populate(cohort, make_user, [20, 25, 30, 40, 50, 70, 90, 95, 100, 110],
              first_passes=[True] * 10)
     auth.login(email="lead@test.example")
     text = page(client.get(f"/kohorten/{cohort.id}"))
-    times = re.findall(r"\d+(?:,\d)? (?:Std|Min)\.", _row(text, "Lernpfad insgesamt"))
-    assert len(times) == 3 and all(t.endswith(" Std.") for t in times), times
-    assert times[0] in ("1,0 Std.", "1,1 Std.")  # about an hour, said in hours
+    for title, first in (("Lernpfad insgesamt", "1,1 Std."), ("Erstes Modul", "0,5 Std.")):
+        # The module's row begins with its estimate; then its quartiles and median.
+        times = re.findall(r"\d+(?:,\d)? (?:Std|Min)\.", _row(text, title))[-3:]
+        assert all(t.endswith(" Std.") for t in times) and times[0] == first, (title, times)
 
 
 def _dashboard(client, cohort):

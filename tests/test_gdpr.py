@@ -413,6 +413,15 @@ def test_the_download_holds_password_links_reset_requests_and_each_visit(client,
     db.session.commit()
     page = client.get("/konto/daten").get_data(as_text=True)
     assert "Aktive Lernzeit: 5 Min. in 1 Modul<" in page
+    # A total the retention purge wrote says so.
+    month = datetime(2025, 5, 1)
+    db.session.add(StudySession(user_id=learner.id, course_id=synced[0].id, total=True,
+                                module_slug="01-erstes-modul", active_seconds=120, closed=True,
+                                started_at=month, last_event_at=month))
+    db.session.commit()
+    data = json.loads(client.get("/konto/daten.json").get_data(as_text=True))
+    assert [(v["started_at"], v["total"]) for v in data["study_sessions"]
+            if v["active_seconds"] == 120] == [("2025-05-01T00:00:00Z", True)]
 
 
 # --- people who left: deactivated, then erased after ELEARN_ERASE_DEACTIVATED_DAYS ------------

@@ -97,10 +97,11 @@ def test_a_date_cell_in_an_xlsx_list_is_refused_as_such(offices):
         "Zeile 2, Spalte A ist als Datum formatiert (12 days, 12:00:00)")
 
 
-def test_several_unusable_cells_are_listed_one_by_one(offices, runner, tmp_path):
+def test_several_unusable_cells_are_listed_one_by_one(offices, runner, tmp_path,
+                                                       synced_tracks):
     """They ran together into one paragraph, on the page and on the command line (an
     administrator's review): each is its own problem, as a bad row's are."""
-    from datetime import datetime
+    from datetime import date, datetime
 
     data = _xlsx([HEADER_EN.split(","),
                   [datetime(2026, 10, 3), "Erika", "Muster", "erika@stadt.example", "A1"],
@@ -112,6 +113,24 @@ def test_several_unusable_cells_are_listed_one_by_one(offices, runner, tmp_path)
     printed = runner.invoke(args=["users", "import", str(path)]).output.splitlines()
     assert [line[:21] for line in printed[:2]] == [e[:21] for e in errors]
     assert printed[2] == "Nothing was imported." and people() == {}
+    # Values under no heading and control characters, too; and in the office list and a
+    # group's member file, which read files the same way.
+    unheaded = csv_bytes([HEADER_DE, "P1;Erika;Muster;erika@stadt.example;A1;x;y",
+                          "P2;Max;Mus\u202eter;max@stadt.example;A1"])
+    assert [e[:8] for e in import_people(unheaded, "liste.csv").errors] == [
+        "Zeile 3,", "Spalte F", "Spalte G"]
+    offices_file = _xlsx([["Kennung", "Bezeichnung"], [datetime(2026, 10, 3), "Amt"],
+                          ["B", "=A1"]])
+    assert [e[:21] for e in import_offices(offices_file, "aemter.xlsx").errors] == [
+        "Zeile 2, Spalte A ist", "Zeile 3, Spalte B ent"]
+    from elearn.cohorts.services import MembershipError, add_from_file, create_cohort
+
+    members = _xlsx([["E-Mail"], [datetime(2026, 10, 3)], ["=A1"]])
+    with pytest.raises(MembershipError) as refused:
+        add_from_file(create_cohort(name="G", track=synced_tracks, starts_on=date(2027, 1, 4),
+                                    ends_on=date(2027, 2, 26), leads=[]), members, "m.xlsx")
+    assert [e[:21] for e in refused.value.problems] == [
+        "Zeile 2, Spalte A ist", "Zeile 3, Spalte A ent"]
 
 
 def test_personnel_numbers_keep_their_leading_zeros_and_lose_excel_s_text_guard(

@@ -274,6 +274,19 @@ def test_attempts_handed_in_before_the_flag_get_it_as_the_statistics_counted_the
     assert first == [1, 7, 8]
 
 
+def test_a_deleted_groups_id_is_never_given_again(app):
+    """On SQLite only AUTOINCREMENT keeps the largest id from being reused, as the migration
+    makes the table and the model says (PostgreSQL's sequences never reuse one)."""
+    from elearn.cohorts.models import Cohort
+
+    assert Cohort.__table__.dialect_kwargs["sqlite_autoincrement"] is True
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.connect() as connection:
+            made = connection.execute(sa.text(
+                "SELECT sql FROM sqlite_master WHERE name = 'cohort'")).scalar()
+        assert "AUTOINCREMENT" in made
+
+
 def test_learning_time_totals_written_before_the_mark_get_it(synced, make_user):
     """Totals were told apart by their date (a closed row that begins and ends at midnight on
     the first of a month); the mark stored since is set on exactly those."""
