@@ -1,7 +1,7 @@
 """The schema comes only from migrations, and they build all of it from an empty database."""
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 
 import flask_migrate
 import sqlalchemy as sa
@@ -285,6 +285,28 @@ def test_a_deleted_groups_id_is_never_given_again(app):
             made = connection.execute(sa.text(
                 "SELECT sql FROM sqlite_master WHERE name = 'cohort'")).scalar()
         assert "AUTOINCREMENT" in made
+
+
+def test_a_group_deleted_before_the_upgrade_keeps_its_id_too(synced_tracks):
+    """Its id is left only in the audit log; a new group must not take it (review 157)."""
+    from elearn.cohorts.services import create_cohort
+
+    flask_migrate.downgrade(revision="8c41d2e6f7a3")
+    with db.engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO cohort (id, name, track_id, starts_on, ends_on, created_at) "
+            "VALUES (9003, 'Bleibt', :track, '2027-01-04', '2027-02-26', '2026-12-01')"),
+            {"track": synced_tracks.id})
+        connection.execute(sa.text(
+            "INSERT INTO audit_entry (created_at, action, target_type, target_id, details) "
+            "VALUES ('2026-12-02', 'cohort_deleted', 'cohort', 9007, '{}')"))
+    flask_migrate.upgrade()
+    made = create_cohort(name="Neu", track=synced_tracks, starts_on=date(2027, 3, 1),
+                         ends_on=date(2027, 4, 30), leads=[])
+    db.session.commit()
+    assert made.id not in (9003, 9007)
+    if db.engine.dialect.name == "sqlite":  # PostgreSQL's sequence never reached them
+        assert made.id == 9008
 
 
 def test_learning_time_totals_written_before_the_mark_get_it(synced, make_user):

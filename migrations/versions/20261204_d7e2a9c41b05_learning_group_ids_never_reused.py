@@ -11,6 +11,7 @@ sequences never hand out an id twice.
 
 """
 from alembic import op
+import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
@@ -21,10 +22,20 @@ depends_on = None
 
 
 def upgrade():
-    if op.get_bind().dialect.name == "sqlite":
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
         with op.batch_alter_table('cohort', recreate='always',
                                   table_kwargs={'sqlite_autoincrement': True}) as batch_op:
             pass
+        # The rebuilt table counts on from its largest id; a group deleted before (the
+        # largest, say) is named in the audit log only: count on from there too.
+        top = bind.execute(sa.text(
+            "SELECT max(m) FROM (SELECT max(id) AS m FROM cohort UNION ALL "
+            "SELECT max(target_id) FROM audit_entry WHERE target_type = 'cohort')")).scalar()
+        if top:
+            bind.execute(sa.text("DELETE FROM sqlite_sequence WHERE name = 'cohort'"))
+            bind.execute(sa.text("INSERT INTO sqlite_sequence (name, seq) VALUES ('cohort', :top)"),
+                         {"top": top})
 
 
 def downgrade():
