@@ -1494,6 +1494,10 @@ def test_a_lead_who_loses_the_role_or_access_is_named_where_it_happens(
     url = f"/verwaltung/personen/{lea.id}"
     back = post(client, url + "/rollen", {"roles": ["lead"]}, page=url, follow_redirects=True)
     assert "nicht mehr öffnen" not in back.get_data(as_text=True)
+    real = upload(client, lines).get_data(as_text=True)  # the import itself, in the browser
+    assert "Leitungen, die ihre Gruppe nicht mehr öffnen können" in real
+    assert "Lea Leitner leitet „Pilot läuft“" in real
+    post(client, url + "/rollen", {"roles": ["lead"]}, page=url)
     taken = post(client, url + "/rollen", {}, page=url, follow_redirects=True)
     # In the one message read on arrival (a second one, after "saved", was not announced).
     [message] = re.findall(r'<div class="kern-alert kern-alert--warning" role="status" '
