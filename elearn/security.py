@@ -42,6 +42,11 @@ SECURITY_HEADERS = {
 }
 
 
+def cookie_path() -> str:
+    """The path the platform's cookies are for: the one it is served at, or the whole host."""
+    return (request.script_root if has_request_context() else "") or "/"
+
+
 class SessionInterface(SecureCookieSessionInterface):
     """Signed-cookie sessions (stateless across app servers), Secure whenever served over HTTPS."""
 
@@ -49,6 +54,11 @@ class SessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or (
             has_request_context() and request.is_secure
         )
+
+    def get_cookie_path(self, app: Flask) -> str:
+        """Served below a path (SCRIPT_NAME /dfs on an intranet host), the login goes to that
+        path only, not to every application on the host."""
+        return cookie_path()
 
     def open_session(self, app: Flask, request):
         """As Flask's, and a cookie whose signature does not verify is logged: the person is
@@ -135,13 +145,22 @@ CODE_SHAPED = re.compile(r"(?<![^\W_])[0-9A-Za-z]{4}(?:[\s\-\u2010-\u2015_+.,:]*
 
 
 def local_path(target: str | None, fallback: str) -> str:
-    """`target` if it is a path on this site, else `fallback` (no open redirects, no headers)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
-            and len(target) <= MAX_NEXT and target.isprintable():
+    """`target` if it is a path on this site, else `fallback` (no open redirects, no headers).
+    Served below a path (SCRIPT_NAME /dfs), only paths below it are the site's: the rest of
+    the host belongs to other applications."""
+    root = request.script_root + "/" if has_request_context() else "/"
+    if target and target.startswith(root) and not target.startswith("//") \
+            and "\\" not in target and len(target) <= MAX_NEXT and target.isprintable():
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target
     return fallback
+
+
+def this_page() -> str:
+    """The address of the page asked for, as the browser has it (a `next` to come back to):
+    below the path the platform is served at, if any, with its query."""
+    return request.script_root + request.full_path.rstrip("?")
 
 
 # Pages that show a person's name before anyone is logged in: the page of a password link (its
@@ -332,6 +351,7 @@ class ControlCharacters(BadRequest):
 
 def init_app(app: Flask) -> None:
     app.session_interface = SessionInterface()
+    app.jinja_env.globals["this_page"] = this_page
     # First of all, before Flask-WTF's CSRF check parses the form and consumes the body.
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_malformed_forms)
     app.before_request(_refuse_control_characters)

@@ -21,7 +21,7 @@ from werkzeug.exceptions import TooManyRequests
 from .. import mail, throttle
 from ..errors import came_from_path, render_error
 from ..extensions import db, login_manager
-from ..security import local_path
+from ..security import cookie_path, local_path, this_page
 from . import bp, invitations, services, tokens
 from .access import login_ends_at, login_is_recent
 from .forms import (
@@ -63,7 +63,7 @@ def _unauthorized():
             asked = _("Bitte melden Sie sich an, um diese Seite zu sehen.")
             if ("info", asked) not in session.get("_flashes", []):  # once, however many
                 flash(asked, "info")
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return redirect(url_for("auth.login", next=this_page()))
     if request.endpoint == "auth.logout":  # logged out already: nothing was lost
         return redirect(url_for("auth.login"))
     # A form sent after the login ended (the cookie still there: a language chosen or a
@@ -160,6 +160,7 @@ def _remember_browser(response):
             services.known_browser_cookie(user, request.cookies.get(
                 services.KNOWN_BROWSER_COOKIE)),
             max_age=services.KNOWN_BROWSER_DAYS * 86400, httponly=True, samesite="Lax",
+            path=cookie_path(),
             secure=current_app.session_interface.get_cookie_secure(current_app))
     return response
 

@@ -74,13 +74,14 @@ def _readable(target: str) -> str:
             return False
         return True
 
-    path = urlsplit(target).path
+    root = request.script_root  # the path served at (SCRIPT_NAME), which routes do not have
+    path = urlsplit(target).path.removeprefix(root)
     if answers(path, "GET") or not answers(path, "POST"):
         return target
     while path.count("/") > 1:
         path = path.rsplit("/", 1)[0]
         if answers(path, "GET"):
-            return path
+            return root + path
     return url_for("main.home")
 
 

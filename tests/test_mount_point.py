@@ -1,0 +1,64 @@
+"""Served below a path of a shared intranet host (gunicorn's SCRIPT_NAME=/dfs, README): every
+way back to a page stays below that path, and the cookies are for it alone, not for the other
+applications on the host."""
+
+import re
+
+from .conftest import PASSWORD, csrf_token
+
+BASE = "http://intranet.example/dfs/"
+
+
+def _login(client, next_path=None):
+    token = csrf_token(client, "/login", base_url=BASE)
+    query = {"next": next_path} if next_path else {}
+    return client.post("/login", base_url=BASE, query_string=query, data={
+        "email": "learner@test.example", "password": PASSWORD, "csrf_token": token})
+
+
+def test_a_page_that_needs_a_login_comes_back_below_the_path(client, learner):
+    response = client.get("/zertifikate", base_url=BASE)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/dfs/login?next=/dfs/zertifikate"
+
+    response = _login(client, "/dfs/zertifikate")
+    assert response.headers["Location"] == "/dfs/zertifikate"
+    page = client.get("/zertifikate", base_url=BASE).get_data(as_text=True)
+    assert "Meine Zertifikate" in page
+
+
+def test_a_next_outside_the_path_is_another_application_and_not_followed(client, learner):
+    response = _login(client, "/zertifikate")  # the host's root: not this platform
+    assert response.headers["Location"] == "/dfs/"
+
+
+def test_the_cookies_are_for_the_path_only(client, learner):
+    response = _login(client)
+    cookies = {c.split("=", 1)[0]: c for c in response.headers.getlist("Set-Cookie")}
+    assert set(cookies) == {"session", "known_browser"}
+    for cookie in cookies.values():
+        assert "Path=/dfs;" in cookie or cookie.endswith("Path=/dfs")
+    client.get("/", base_url=BASE)
+    assert client.get_cookie("session", domain="intranet.example", path="/dfs") is not None
+
+    response = client.post("/logout", base_url=BASE,
+                           data={"csrf_token": csrf_token(client, "/", base_url=BASE)})
+    # The logout's cookie replaces the login's (same path): the person is logged out.
+    (ended,) = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
+    assert "Path=/dfs;" in ended
+    assert client.get("/zertifikate", base_url=BASE).status_code == 302
+
+
+def test_switching_the_language_stays_on_the_page_below_the_path(client, learner):
+    _login(client)
+    page = client.get("/kurse", base_url=BASE).get_data(as_text=True)
+    (back,) = re.findall(r'name="next" value="([^"]*)"', page)
+    assert back == "/dfs/kurse"
+    token = csrf_token(client, "/kurse", base_url=BASE)
+    response = client.post("/language", base_url=BASE,
+                           data={"lang": "en", "next": back, "csrf_token": token})
+    assert response.headers["Location"] == "/dfs/kurse"
+    # An address that only takes POST leads to the nearest page above it, below the path too.
+    response = client.post("/language", base_url=BASE, data={
+        "lang": "de", "next": "/dfs/kohorten/7/mitglieder/datei", "csrf_token": token})
+    assert response.headers["Location"] == "/dfs/kohorten/7/mitglieder"
