@@ -1,6 +1,7 @@
 """Administration: people, roles, deactivation, invitations, the office tree, the audit log,
 and the upload of HR's people list."""
 
+import html
 import io
 import logging
 import re
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 
 from elearn.audit import AuditEntry
 from elearn.auth.models import User, UserToken
+from elearn.cohorts.services import create_cohort
 from elearn.extensions import db
 from elearn.i18n import local_today
 from elearn.org.models import Office
@@ -1534,3 +1536,39 @@ def test_the_command_line_dry_run_warns_of_a_list_that_deactivates_most(
     assert "deactivated: 2" in dry.output
     whole = runner.invoke(args=["users", "import", str(path), "--dry-run"])
     assert "more people would be deactivated" not in whole.output
+
+
+def test_office_choices_follow_the_tree_with_codes_counted_as_numbers(
+        client, admin, make_office, synced_tracks):
+    """A city's 400 offices in a flat list by code put "100 Musikschule" before "13 Hauptamt"
+    and every Dezernat after every Amt: each drop-down shows the tree, indented."""
+    root = make_office(code="S", name="Stadt", kind="verwaltung")
+    admin.office.parent = root
+    for code, parent in (("100", root), ("D1", root), ("13", root), ("10", root)):
+        make_office(code=code, name=f"Amt {code}", parent=parent)
+    unit = make_office(code="13.1", name="Abteilung", kind="einheit",
+                       parent=db.session.scalar(sa.select(Office).where(Office.code == "13")))
+    make_office(code="13.1.1", name="Sachgebiet", kind="einheit", parent=unit)
+    cohort = create_cohort(name="Pilot", track=synced_tracks, starts_on=date(2026, 3, 2),
+                           ends_on=date(2026, 4, 30), leads=[])
+    db.session.commit()
+    expected = [(0, "S"), (1, "10"), (1, "13"), (2, "13.1"), (3, "13.1.1"), (1, "100"),
+                (1, admin.office.code), (1, "D1")]
+
+    def options(url: str, field: str) -> list[tuple[int, str]]:
+        page = client.get(url).get_data(as_text=True)
+        select = page.split(f'id="{field}"')[1].split("</select>")[0]
+        labels = [html.unescape(label) for label in re.findall(r"<option[^>]*>([^<]*)<", select)]
+        return [(len(label) - len(label.lstrip("\u2003")), label.lstrip("\u2003").split()[0])
+                for label in labels if label.lstrip("\u2003")[:1].isalnum()
+                and not label.startswith(("alle", "Gesamte", "Bitte", "–"))]
+
+    assert options("/verwaltung/personen", "amt") == expected
+    assert options("/berichte", "amt") == expected
+    assert options(f"/kohorten/{cohort.id}/mitglieder", "office") == expected
+    assert options("/verwaltung/aemter", "parent") == expected
+    # The report's rows come in the same order.
+    report = client.get("/berichte").get_data(as_text=True)
+    rows = re.findall(r'<th scope="row"[^>]*>(?:<[^>]+>)*([^<\s]+)', report)
+    assert [code for code in rows if code in dict(map(reversed, expected))] == \
+        [code for _depth, code in expected]

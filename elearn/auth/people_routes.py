@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,7 +15,6 @@ from ..errors import render_error
 from ..extensions import db, serialize
 from ..i18n import local_today
 from ..org import services as org_services
-from ..org.models import Office
 from ..security import accepts_files
 from ..stale import changed_meanwhile, changed_since_shown
 from . import bp, invitations, people
@@ -56,9 +54,9 @@ def people_list():
         return render_error(400, _("Unbekannter Status."))
     page = people.search(text, office, role, paging.page_number(request.args.get("seite", "1")),
                          status)
-    choices = db.session.scalars(sa.select(Office).order_by(Office.code)).all()
     return render_template("auth/people.html", page=page, text=text, role=role, code=code,
-                           status=status, offices=choices, role_labels=ROLE_LABELS,
+                           status=status, offices=org_services.choices(),
+                           role_labels=ROLE_LABELS,
                            status_labels=STATUS_LABELS)
 
 

@@ -16,7 +16,7 @@ from ..errors import render_error
 from ..extensions import db, serialize
 from ..i18n import local_today
 from ..org import services as org_services
-from ..org.models import Office
+from ..org.forms import office_choices
 from ..security import accepts_files, whole_number
 from ..stale import changed_meanwhile, changed_since_shown
 from . import activity, bp, compare, figures, forms, services, surveys
@@ -234,10 +234,8 @@ def _members_page(cohort, status=200, problems=(), target=None, **forms_given):
     page["leading_members"] = [lead for lead in cohort.leads if lead.id in member_ids]
     if not page["can_manage"]:  # leads read the list: no forms, no choices to load
         return render_template("cohorts/members.html", **page), status
-    offices = db.session.scalars(sa.select(Office).order_by(Office.code)).all()
     office_form = forms_given.get("office_form") or forms.MemberOfficeForm()
-    office_form.office.choices = [SelectChoice("", _("Bitte wählen"))] + [
-        SelectChoice(o.code, f"{o.code} {o.name}", render_kw={"lang": "de"}) for o in offices]
+    office_form.office.choices = office_choices(_("Bitte wählen"))
     lead_form = forms_given.get("lead_form") or forms.LeadForm()
     lead_form.lead.choices = [SelectChoice("", _("Bitte wählen"))] + [
         SelectChoice(u.email, u.display_name) for u in services.lead_candidates(cohort)]

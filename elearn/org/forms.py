@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, Length, Regexp, StopValidation
 
 from ..security import SelectField, one_line, trim_filter
 from .models import CODE_PATTERN, OFFICE_KINDS
+from .services import choices
 
 KIND_LABELS = {"verwaltung": _l("Verwaltung"), "dezernat": _l("Dezernat"), "amt": _l("Amt"),
                "einheit": _l("Einheit")}
@@ -40,9 +41,8 @@ class NewOfficeForm(OfficeForm):
                                           "Ziffern, Punkt, Binde- und Unterstrich enthalten."))])
 
 
-def set_parent_choices(form: OfficeForm, tree, none_label) -> None:
-    form.parent.choices = [SelectChoice("", none_label)] + [
+def office_choices(none_label, tree=None) -> list[SelectChoice]:
+    """The offices in the tree's order, indented, after a first choice of none."""
+    return [SelectChoice("", none_label)] + [
         # Office names are the administration's German, also on English pages (WCAG 3.1.2).
-        SelectChoice(office.code, "\u2003" * depth + f"{office.code} {office.name}",
-                     render_kw={"lang": "de"})
-        for office, depth in tree]
+        SelectChoice(code, label, render_kw={"lang": "de"}) for code, label in choices(tree)]

@@ -10,7 +10,7 @@ from ..auth.models import ADMIN, User
 from ..extensions import db, serialize
 from ..stale import changed_meanwhile, changed_since_shown
 from . import services
-from .forms import KIND_LABELS, NewOfficeForm, OfficeForm, set_parent_choices
+from .forms import KIND_LABELS, NewOfficeForm, OfficeForm, office_choices
 from .models import Office
 
 bp = Blueprint("org", __name__)
@@ -24,7 +24,7 @@ def _page(form, status=200, problem=None):
 def _new_form():
     form = NewOfficeForm()
     tree = services.tree()
-    set_parent_choices(form, tree, _("– keines (oberste Ebene) –"))
+    form.parent.choices = office_choices(_("– keines (oberste Ebene) –"), tree)
     roots = [office for office, depth in tree if depth == 0]
     if request.method == "GET" and len(roots) == 1:
         # A city has one administration at the top, and a new office belongs below it: one
@@ -73,7 +73,7 @@ def _edit_form(office: Office, stored: bool = False):
             "parent": office.parent.code if office.parent else ""}
     form = OfficeForm(formdata=None, data=data) if stored else \
         OfficeForm(data=data if request.method == "GET" else None)
-    set_parent_choices(form, services.tree(), _("– keines (oberste Ebene) –"))
+    form.parent.choices = office_choices(_("– keines (oberste Ebene) –"))
     return form
 
 

@@ -1,5 +1,7 @@
 """Changing the office tree by hand: create, rename, move. Add and flush, never commit."""
 
+import re
+
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
@@ -16,9 +18,17 @@ class OfficeError(Exception):
         self.status = status
 
 
+def code_order(code: str) -> tuple:
+    """The sort key of an office code as people count: 10, 13, 100 (not 10, 100, 13), 13.2
+    before 13.10, letters regardless of case."""
+    parts = tuple((0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
+                  for part in re.split(r"(\d+)", code) if part)
+    return parts, code
+
+
 def tree() -> list[tuple[Office, int]]:
     """Every office with its depth, parents before children, siblings by code (one query)."""
-    offices = db.session.scalars(sa.select(Office).order_by(Office.code)).all()
+    offices = sorted(db.session.scalars(sa.select(Office)), key=lambda o: code_order(o.code))
     children: dict[int | None, list[Office]] = {}
     for office in offices:
         children.setdefault(office.parent_id, []).append(office)
@@ -29,6 +39,13 @@ def tree() -> list[tuple[Office, int]]:
         ordered.append((office, depth))
         todo.extend((child, depth + 1) for child in reversed(children.get(office.id, [])))
     return ordered
+
+
+def choices(offices: list[tuple[Office, int]] | None = None) -> list[tuple[str, str]]:
+    """(code, label) of every office for a drop-down: in the tree's order, each indented
+    below its parent, so that 400 offices read as the administration's structure."""
+    return [(office.code, "\u2003" * depth + f"{office.code} {office.name}")
+            for office, depth in (tree() if offices is None else offices)]
 
 
 def by_code(code: str | None) -> Office | None:

@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from ..auth.access import role_required
 from ..auth.models import ADMIN, HR
 from ..errors import render_error
+from ..org import services as org_services
 from . import bp, chart, export, services
 from .forms import filters
 
@@ -21,7 +22,7 @@ def _report() -> services.Report:
 @role_required(HR, ADMIN)
 def index():
     page = {"subjects": services.subjects(), "args": request.args,
-            "offices": services.office_tree()[0], "columns": services.COLUMNS,
+            "office_choices": org_services.choices(), "columns": services.COLUMNS,
             "expiring_days": services.EXPIRING_DAYS}
     try:
         report = _report()

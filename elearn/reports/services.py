@@ -15,6 +15,7 @@ from ..certificates.models import Certificate
 from ..extensions import db
 from ..i18n import local_today
 from ..org.models import Office
+from ..org.services import code_order
 from .suppression import suppress
 
 COLUMNS = ("employees", "started", "completed", "test_out", "cert_valid", "cert_expiring",
@@ -290,10 +291,11 @@ def constraints(columns: tuple[str, ...], period: bool) -> dict:
 
 
 def office_tree() -> tuple[dict[int, Office], dict[int | None, list[int]]]:
-    """Every office by id, and each office's children's ids in code order (None: the top)."""
+    """Every office by id, and each office's children's ids in code order (10, 13, 100; None:
+    the top)."""
     offices = {o.id: o for o in db.session.scalars(sa.select(Office))}
     children: dict[int | None, list[int]] = {}
-    for office in sorted(offices.values(), key=lambda o: o.code):
+    for office in sorted(offices.values(), key=lambda o: code_order(o.code)):
         children.setdefault(office.parent_id, []).append(office.id)
     return offices, children
 
