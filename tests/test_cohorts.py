@@ -104,6 +104,48 @@ def test_members_by_office_include_units_below_and_skip_inactive(client, auth, c
     assert unknown.status_code == 422 and "Dieses Amt gibt es nicht." in page(unknown)
 
 
+def test_a_whole_office_is_added_without_those_in_another_group_at_the_time(
+        client, auth, cohort, admin, make_user, make_office, synced_tracks, lead):
+    """523 people in a Dezernat, 56 of them learning in another group: refusing the whole
+    office added none of them, with 56 messages. The rest are added, those left out counted
+    per group; one person added by address is still refused, as before."""
+    amt = make_office(code="33", name="Bürgeramt")
+    people = [make_user(office=amt) for _ in range(5)]
+    other = create_cohort(name="Pilot <B>", track=synced_tracks, starts_on=cohort.starts_on,
+                          ends_on=cohort.ends_on, leads=[lead])
+    third = create_cohort(name="Pilot C", track=synced_tracks, starts_on=cohort.starts_on,
+                          ends_on=cohort.ends_on, leads=[lead])
+    db.session.add_all([joined(other, people[0]), joined(other, people[1]),
+                        joined(third, people[2])])
+    later = create_cohort(name="Pilot später", track=synced_tracks,
+                          starts_on=cohort.ends_on + timedelta(days=1),
+                          ends_on=cohort.ends_on + timedelta(days=60), leads=[lead])
+    db.session.add(joined(later, people[3]))  # after this group: no obstacle
+    db.session.commit()
+    auth.login(email="admin@test.example")
+    url = f"/kohorten/{cohort.id}/mitglieder"
+    response = client.post(url + "/amt", data={"office": "33",
+                                               "csrf_token": csrf_token(client, url)},
+                           follow_redirects=True)
+    assert member_ids(cohort) == {people[3].id, people[4].id}
+    text = page(response)
+    assert "2 Mitglieder hinzugefügt. 3 Personen sind zu dieser Zeit schon in einer anderen " \
+        "Gruppe und wurden nicht aufgenommen (niemand kann zugleich in zwei Gruppen sein): " \
+        "„Pilot &lt;B&gt;“ (2), „Pilot C“ (1)." in text
+    assert "kern-alert--warning" in text
+    again = client.post(url + "/amt", data={"office": "33",
+                                            "csrf_token": csrf_token(client, url)},
+                        follow_redirects=True)
+    assert "Keine neuen Mitglieder. 3 Personen sind zu dieser Zeit" in page(again)
+    entry = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.action == "cohort_members_added")).one()
+    assert entry.details["people"] == sorted([people[3].id, people[4].id])
+    one = client.post(url + "/person", data={"email": people[0].email,
+                                             "csrf_token": csrf_token(client, url)})
+    assert one.status_code == 422 and "ist schon in der Gruppe „Pilot &lt;B&gt;“" in page(one)
+    assert member_ids(cohort) == {people[3].id, people[4].id}
+
+
 def upload(client, cohort, content: bytes, name="liste.csv"):
     url = f"/kohorten/{cohort.id}/mitglieder"
     return client.post(url + "/datei", data={"csrf_token": csrf_token(client, url),

@@ -249,12 +249,29 @@ def _members_page(cohort, status=200, problems=(), target=None, **forms_given):
 
 
 def _added(result: services.Added):
+    left_out = _left_out_text(result)
     if result.added:
-        flash(_added_message(result), "success")
-    elif result.leading:
-        flash(_("Keine neuen Mitglieder.") + " " + _leading_text(result.leading), "info")
+        flash(_added_message(result), "warning" if result.elsewhere else "success")
+    elif left_out:
+        flash(_("Keine neuen Mitglieder.") + " " + left_out,
+              "warning" if result.elsewhere else "info")
     else:
         flash(_("Keine neuen Mitglieder: Alle waren schon in der Gruppe."), "info")
+
+
+def _left_out_text(result: services.Added) -> str:
+    """Who of a whole office was not added, and why."""
+    texts = [_leading_text(result.leading)] if result.leading else []
+    if result.elsewhere:
+        groups = ", ".join(_("„%(name)s“ (%(num)s)", name=name, num=number)
+                           for name, number in result.elsewhere.items())
+        texts.append(ngettext(
+            "%(num)s Person ist zu dieser Zeit schon in einer anderen Gruppe und wurde nicht "
+            "aufgenommen (niemand kann zugleich in zwei Gruppen sein): %(groups)s.",
+            "%(num)s Personen sind zu dieser Zeit schon in einer anderen Gruppe und wurden "
+            "nicht aufgenommen (niemand kann zugleich in zwei Gruppen sein): %(groups)s.",
+            sum(result.elsewhere.values()), groups=groups))
+    return " ".join(texts)
 
 
 def _twin(cohort) -> bool:
@@ -285,8 +302,8 @@ def _added_message(result: services.Added) -> str:
     if result.already:
         text += " " + ngettext("%(num)s war schon in der Gruppe.",
                                "%(num)s waren schon in der Gruppe.", result.already)
-    if result.leading:
-        text += " " + _leading_text(result.leading)
+    if left_out := _left_out_text(result):
+        text += " " + left_out
     if result.certificates:
         text += " " + ngettext(
             "%(num)s Person hatte einen Lernpfad mit diesem Zertifikat schon abgeschlossen und "

@@ -37,6 +37,9 @@ class Added:
     ids: list[int] = field(default_factory=list)  # for the audit entry, which names no one
     certificates: int = 0  # issued because they completed the track before joining
     leading: int = 0  # left out, as they lead the group (adding a whole office)
+    # Left out as they are in another group at the time (adding a whole office): how many per
+    # group, by the group's name.
+    elsewhere: dict[str, int] = field(default_factory=dict)
 
 
 def visible_cohorts(user) -> list[Cohort]:
@@ -161,9 +164,12 @@ def lock_memberships() -> None:
     serialize("cohort-memberships")
 
 
-def _add(cohort: Cohort, people: list[User], skip_leads: bool = False) -> Added:
-    """Add the people; those who lead the group are refused (MembershipError), or with
-    `skip_leads` (a whole office) left out and counted."""
+def _add(cohort: Cohort, people: list[User], whole_office: bool = False) -> Added:
+    """Add the people; those who lead the group or are in another group at the time are
+    refused (MembershipError), or, adding a `whole_office`, left out and counted: an office
+    whose units' heads lead the group, or some of whose people learn in another, is added
+    with the rest (a review with 523 people in one Dezernat, 56 of them in another group,
+    could add none of them)."""
     lock_memberships()
     if figures_fixed(cohort):
         raise MembershipError([fixed_message()])
@@ -171,17 +177,23 @@ def _add(cohort: Cohort, people: list[User], skip_leads: bool = False) -> Added:
                                      .where(CohortMember.cohort_id == cohort.id)))
     leads = {lead.id for lead in cohort.leads}
     leading = [person for person in people if person.id in leads]
-    if leading and not skip_leads:
+    if leading and not whole_office:
         raise MembershipError([_leading_message(person) for person in leading])
     people = [person for person in people if person.id not in leads]
     taken = in_other_groups(cohort, [person.id for person in people if person.id not in present])
-    if taken:
+    result = Added(leading=len(leading))
+    if taken and whole_office:
+        for other in sorted({other for _user, other in taken},
+                            key=lambda group: (group.starts_on, group.name)):
+            result.elsewhere[other.name] = sum(1 for _user, group in taken if group is other)
+        elsewhere = {user.id for user, _other in taken}
+        people = [person for person in people if person.id not in elsewhere]
+    elif taken:
         raise MembershipError([_("%(person)s ist schon in der Gruppe „%(group)s“, deren "
                                  "Zeitraum sich mit dem dieser Gruppe überschneidet. Niemand "
                                  "kann zugleich in zwei Gruppen sein.",
                                  person=user.display_name, group=other.name)
                                for user, other in taken])
-    result = Added(leading=len(leading))
     for person in people:
         if person.id in present:
             result.already += 1
@@ -236,7 +248,7 @@ def add_by_office(cohort: Cohort, office: Office) -> Added:
     if not people:
         raise MembershipError([_("Im Amt „%(office)s“ gibt es keine aktiven Beschäftigten.",
                                  office=f"{office.code} {office.name}")])
-    return _add(cohort, list(people), skip_leads=True)
+    return _add(cohort, list(people), whole_office=True)
 
 
 def add_from_file(cohort: Cohort, data: bytes, filename: str) -> Added:
