@@ -335,3 +335,33 @@ def test_learning_time_totals_written_before_the_mark_get_it(synced, make_user):
         totals = connection.execute(sa.text(
             "SELECT id FROM study_session WHERE total ORDER BY id")).scalars().all()
     assert totals == [1, 6]
+
+
+def test_names_with_another_apostrophe_get_the_key_the_application_gives(app):
+    """O’Connor's key held the typographic apostrophe: "o'connor" did not find the name."""
+    from elearn.auth.models import name_sort_key
+
+    flask_migrate.downgrade(revision="d7e2a9c41b05")
+    names = [("O’Connor", "Orla"), ("O'Connor", "Olaf"), ("Meier", "Zo´e"), ("Krüger", "Karl")]
+    with db.engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO office (id, code, name, kind, created_at) "
+            "VALUES (1, 'A1', 'Amt 1', 'amt', '2026-01-01')"))
+        connection.execute(sa.text(
+            "INSERT INTO user_account (id, email, first_name, last_name, office_id, "
+            "auth_source, active, session_token, created_at, sort_key) VALUES (:id, :email, "
+            ":first, :last, 1, 'local', true, 'x', '2026-01-01', :key)"),
+            [{"id": n, "email": f"p{n}@test.example", "first": first, "last": last,
+              "key": "as before"} for n, (last, first) in enumerate(names, start=1)])
+    flask_migrate.upgrade()
+    with db.engine.begin() as connection:
+        keys = dict(connection.execute(sa.text(
+            "SELECT last_name || ', ' || first_name, sort_key FROM user_account")).all())
+        # Only names with another apostrophe are worked out again.
+        assert keys == {"O’Connor, Orla": name_sort_key("O’Connor", "Orla"),
+                        "O'Connor, Olaf": "as before",
+                        "Meier, Zo´e": name_sort_key("Meier", "Zo'e"),
+                        "Krüger, Karl": "as before"}
+        assert keys["O’Connor, Orla"] == "o'connor\torla"
+        connection.execute(sa.text("DELETE FROM user_account"))
+        connection.execute(sa.text("DELETE FROM office"))

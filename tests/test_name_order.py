@@ -2,6 +2,7 @@
 "ss", case and accents ignored; then the first name, then who came first), the same on SQLite
 and PostgreSQL, and paged in the database by the stored key user_account.sort_key."""
 
+import html
 import re
 from datetime import date
 
@@ -121,3 +122,28 @@ def test_the_key_compares_as_din_5007_variant_1_says():
         name_sort_key("Meier", "Zoe"), name_sort_key("Meier Lenz", "Anna"),
         name_sort_key("Meier-Lenz", "Anna")]
     assert len(name_sort_key("ﷺ" * 100, "ﷺ" * 100)) <= 255  # fits its column
+
+
+def test_any_apostrophe_is_one_in_the_order_and_the_search(client, auth, make_user,
+                                                            make_office):
+    """Word, HR systems and phones write O’Connor; a keyboard types o'connor. Either finds
+    both spellings, and they sort together."""
+    office = make_office()
+    for last, first in (("O’Connor", "Orla"), ("O'Connor", "Olaf"), ("d’Hondt-Ünlü", "Dana"),
+                        ("Oberst", "Otto"), ("Odenwald", "Oda"), ("O`Neill", "Olga")):
+        make_user(last_name=last, first_name=first, office=office, password=None)
+    make_user(email="admin@test.example", roles=("admin",), first_name="Ada", last_name="Adler")
+    auth.login(email="admin@test.example")
+
+    def found(text: str) -> list[str]:
+        return [html.unescape(name) for name in listed(client.get(
+            "/verwaltung/personen", query_string={"q": text}).get_data(as_text=True))]
+
+    assert found("o'connor") == found("o’connor") == found("O‘Connor") == [
+        "O'Connor, Olaf", "O’Connor, Orla"]
+    assert found("d'hondt") == found("d’hondt-ünlü") == ["d’Hondt-Ünlü, Dana"]
+    assert found("o'neill") == ["O`Neill, Olga"]
+    assert found("") == [
+        "Adler, Ada", "d’Hondt-Ünlü, Dana", "O'Connor, Olaf", "O’Connor, Orla", "O`Neill, Olga",
+        "Oberst, Otto", "Odenwald, Oda"]
+    assert name_sort_key("O’Connor", "Orla") == name_sort_key("O'Connor", "Orla")

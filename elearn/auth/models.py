@@ -24,10 +24,16 @@ SORT_KEY_SEPARATOR = "\t"
 SORT_KEY_LENGTH = 255
 
 
+# Apostrophes as word processors, HR systems and phones write them (O’Connor, d’Hondt): one,
+# so that "o'connor" typed on a keyboard finds the name, and both spellings sort alike.
+APOSTROPHES = str.maketrans(dict.fromkeys("’‘‛ʼ´`′", "'"))
+
+
 def sort_text(name: str | None) -> str:
     """A name as DIN 5007 variant 1 alphabetises it: case and accents ignored, "ä" as "a",
-    "ß" as "ss"; its characters then compare one by one, by code point."""
-    text = unicodedata.normalize("NFKD", (name or "").casefold())
+    "ß" as "ss", every apostrophe as "'"; its characters then compare one by one, by code
+    point."""
+    text = unicodedata.normalize("NFKD", (name or "").translate(APOSTROPHES).casefold())
     text = "".join(c for c in text if not unicodedata.combining(c)).translate(_BASE_LETTERS)
     # Runs of white space are one space; control and invisible characters (a soft hyphen)
     # are no part of the order.

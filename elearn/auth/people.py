@@ -14,7 +14,7 @@ from ..extensions import claim, db, serialize
 from ..org.models import Office
 from ..paging import Page, fetch
 from . import services, tokens
-from .models import ADMIN, User, UserRole, sort_text
+from .models import ADMIN, APOSTROPHES, User, UserRole, sort_text
 
 
 class PeopleError(Exception):
@@ -62,8 +62,9 @@ def search(text: str = "", office: Office | None = None, role: str | None = None
         # key holds the names folded that way (DIN 5007, "ü" as "u", "ß" as "ss"). A word typed
         # with them means them: "Özdemir" does not list Ozdemir.
         folded = sort_text(word)
+        # lower(): "Groß" keeps its ß; any apostrophe typed is one (O’Connor, O'Connor).
         plain = [User.sort_key.like(_like(folded), escape="\\")] \
-            if folded and folded == word.lower() else []  # lower(): "Groß" keeps its ß
+            if folded and folded == word.lower().translate(APOSTROPHES) else []
         query = query.where(sa.or_(*(column.ilike(pattern, escape="\\") for column in (
             User.first_name, User.last_name, User.email, User.personnel_number)), *plain))
     if office is not None:
