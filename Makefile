@@ -66,7 +66,7 @@ test: lint browser fonts
 
 # Re-extract translatable strings after changing templates or code.
 messages: $(BIN)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -o elearn/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -k filled_ngettext:1,2 -o elearn/translations/messages.pot .
 	$(BIN)/pybabel update --ignore-obsolete -i elearn/translations/messages.pot -d elearn/translations
 
 # What `make install` made; never instance/, which holds the SQLite database and the secret key.

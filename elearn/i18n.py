@@ -15,7 +15,7 @@ from flask_babel import (
     to_utc,
 )
 from jinja2 import pass_context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .extensions import babel
 
@@ -76,6 +76,18 @@ def in_language(text, language: str = "de") -> Markup:
     """Text in the language of the course content, inside a sentence of the interface (WCAG
     3.1.2): an English page names a module „Phishing und Social Engineering“ in German."""
     return Markup('<span lang="{}">{}</span>').format(language or "de", text)
+
+
+def filled(sentence: str, **values) -> Markup:
+    """A translated sentence (from `_` without values) filled in as markup, for a flash
+    message or a page: values marked with `configured_german` (a group's name on an English
+    page, WCAG 3.1.2) stay marked, every other value, and the sentence, is escaped as text."""
+    return escape(sentence) % values
+
+
+def filled_ngettext(singular: str, plural: str, num: int, /, **values) -> Markup:
+    """`ngettext` whose values are filled in as `filled` does (the count as `num`)."""
+    return filled(get_translations().ungettext(singular, plural, num), num=num, **values)
 
 
 def configured_german(text) -> Markup | str:

@@ -546,8 +546,10 @@ def test_the_audit_log_shows_a_groups_changes_in_words_and_dates(client, auth, c
     assert ("vorher: Name: Pilot A, Beginn: 02.03.2026, Ende: 30.04.2026; nachher: Name: "
             "Pilot A (verschoben), Beginn: 09.03.2026, Ende: 07.05.2026") in german
     english = page(client.get("/verwaltung/protokoll", headers={"Accept-Language": "en"}))
-    assert ("before: Name: Pilot A, Start: 2 Mar 2026, End: 30 Apr 2026; after: Name: "
-            "Pilot A (verschoben), Start: 9 Mar 2026, End: 7 May 2026") in english
+    # The names are German text there (WCAG 3.1.2).
+    assert ('before: Name: <span lang="de">Pilot A</span>, Start: 2 Mar 2026, End: 30 Apr '
+            '2026; after: Name: <span lang="de">Pilot A (verschoben)</span>, Start: 9 Mar '
+            '2026, End: 7 May 2026') in english
     assert "starts_on" not in german + english
 
 

@@ -1,6 +1,7 @@
 """Course text inside an English page is marked with its language (WCAG 3.1.2), so that a
 screen reader reads „Testkurs Digitales Arbeiten“ with German pronunciation."""
 
+import re
 from datetime import date
 from html.parser import HTMLParser
 
@@ -163,3 +164,33 @@ def test_office_and_group_names_are_german_text_on_an_english_page(client, auth,
         in people
     german = client.get(f"/kohorten/{group.id}", headers={"Accept-Language": "de"})
     assert '<span lang="de">Pilot A</span>' not in german.get_data(as_text=True)  # no need
+
+
+def test_group_names_in_messages_and_the_audit_log_are_german_text_on_an_english_page(
+        client, auth, admin, synced_tracks):
+    """A confirmation names the group just made, the log what it was called: on an English
+    page a screen reader read both with English pronunciation."""
+    from .conftest import csrf_token
+
+    auth.login(email="admin@test.example")
+    client.post("/language", data={"lang": "en", "csrf_token": csrf_token(client, "/")})
+    name = "Pilotgruppe <Süd> & Co"
+    made = client.post("/kohorten/neu", follow_redirects=True, data={
+        "name": name, "track": str(synced_tracks.id), "starts_on": "2098-03-01",
+        "ends_on": "2098-04-01", "csrf_token": csrf_token(client, "/kohorten/neu")})
+    page = made.get_data(as_text=True)
+    assert "” has been created. Now add its members and its lead." in page
+    assert languages_of(page, name) == {"de"}  # escaped and marked: the parser reads it back
+    assert "&lt;Süd&gt; &amp; Co" in page
+    group = re.search(r'/kohorten/(\d+)/mitglieder', made.request.path).group(1)
+    saved = client.post(f"/kohorten/{group}/bearbeiten", follow_redirects=True, data={
+        "name": "Pilotgruppe Nord", "starts_on": "2098-03-01", "ends_on": "2098-04-01",
+        "csrf_token": csrf_token(client, f"/kohorten/{group}/bearbeiten")})
+    assert languages_of(saved.get_data(as_text=True), "Pilotgruppe Nord") == {"de"}
+    log = client.get("/verwaltung/protokoll").get_data(as_text=True)
+    # "Name: Pilotgruppe <Süd> & Co" when made, and before and after the change.
+    assert languages_of(log, name) == {"de"}
+    assert languages_of(log, "Pilotgruppe Nord") == {"de"}
+    client.post("/language", data={"lang": "de", "csrf_token": csrf_token(client, "/")})
+    german = client.get("/verwaltung/protokoll").get_data(as_text=True)
+    assert "&lt;Süd&gt;" in german and '<span lang="de">' not in german  # no need

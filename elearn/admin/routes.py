@@ -4,6 +4,7 @@ from flask import render_template, request, url_for
 from flask_babel import format_date, lazy_pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 from .. import paging
 from ..audit import ACTIONS
@@ -11,6 +12,7 @@ from ..auth.access import role_required
 from ..auth.models import ADMIN
 from ..auth.people_routes import ROLE_LABELS
 from ..errors import render_error
+from ..i18n import configured_german
 from ..org.forms import KIND_LABELS
 from . import bp, services
 
@@ -86,32 +88,37 @@ VALUE_LABELS = {
 GROUP_FIELDS = {"name": _l("Name"), "starts_on": _l("Beginn"), "ends_on": _l("Ende")}
 
 
-def detail_text(value) -> str:
-    """One value of an entry's details as the page shows it."""
+def detail_text(value, named: bool = False) -> Markup:
+    """One value of an entry's details as the page shows it; `named`: the value is a name the
+    city gave in German (a group's or an office's), marked so on English pages (WCAG 3.1.2)."""
     if isinstance(value, list):
-        return ", ".join(detail_text(v) for v in value)
+        return Markup(", ").join(detail_text(v, named) for v in value)
     if isinstance(value, dict):  # "Name: Pilot A, Beginn: 02.03.2026", not the stored dict
-        return ", ".join(f"{GROUP_FIELDS.get(key, key)}: {_field_value(key, item)}"
-                         for key, item in value.items())
+        return Markup(", ").join(Markup("{}: {}").format(GROUP_FIELDS.get(key, key),
+                                                         _field_value(key, item))
+                                 for key, item in value.items())
     if isinstance(value, bool | str) and value in VALUE_LABELS:
-        return str(VALUE_LABELS[value])
+        return escape(VALUE_LABELS[value])
     if isinstance(value, str) and value in ROLE_LABELS:
-        return str(ROLE_LABELS[value])
-    return "–" if value is None else str(value)
+        return escape(ROLE_LABELS[value])
+    if named and isinstance(value, str):
+        return escape(configured_german(value))
+    return escape("–" if value is None else value)
 
 
-def _field_value(key: str, value) -> str:
+def _field_value(key: str, value) -> Markup:
     if key.endswith("_on") and isinstance(value, str):
         try:
-            return format_date(date.fromisoformat(value))
+            return escape(format_date(date.fromisoformat(value)))
         except ValueError:
             pass
-    return detail_text(value)
+    return detail_text(value, named=key == "name")
 
 
-def detail_items(action: str, details: dict) -> list[tuple[str, str, object]]:
-    """(key, label, value) of an entry's details: "vorher" before "nachher", then the rest in
-    the order of DETAIL_LABELS; a certificate's code is its Prüfcode, as everywhere else."""
+def detail_items(action: str, details: dict) -> list[tuple[str, str, object, Markup]]:
+    """(key, label, value, text) of an entry's details: "vorher" before "nachher", then the
+    rest in the order of DETAIL_LABELS; a certificate's code is its Prüfcode, as everywhere
+    else. `text` is the value as the page shows it."""
     order = list(DETAIL_LABELS)
     items = []
     for key in sorted(details, key=lambda k: (order.index(k) if k in order else len(order), k)):
@@ -121,14 +128,14 @@ def detail_items(action: str, details: dict) -> list[tuple[str, str, object]]:
         value = details[key]
         if action == "office_kind_changed":  # stored as codes: "einheit" -> „Einheit“, "Unit"
             value = KIND_LABELS.get(value, value)
-        items.append((key, label, value))
+        named = key == "name" or action == "office_renamed" and key in ("before", "after")
+        items.append((key, label, value, detail_text(value, named)))
     return items
 
 
 @bp.app_context_processor
 def _labels():
-    return {"action_labels": ACTION_LABELS, "detail_items": detail_items,
-            "detail_text": detail_text}
+    return {"action_labels": ACTION_LABELS, "detail_items": detail_items}
 
 
 @bp.get("/verwaltung")

@@ -5,15 +5,15 @@ from datetime import timedelta
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
+from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from .. import audit, mail, paging
 from ..cohorts import services as cohort_services
 from ..errors import render_error
 from ..extensions import db, serialize
-from ..i18n import local_today
+from ..i18n import configured_german, filled, filled_ngettext, local_today
 from ..org import services as org_services
 from ..security import accepts_files
 from ..stale import changed_meanwhile, changed_since_shown
@@ -108,25 +108,27 @@ def _act(user: User, action, success: str):
     db.session.commit()
     # One message: a screen reader reads the first on arrival, and the warning is the news.
     warning = _stranded_warning(user)
-    flash(f"{success} {warning}" if warning else success, "warning" if warning else "success")
+    flash(Markup(" ").join([success, warning]) if warning else success,
+          "warning" if warning else "success")
     return redirect(url_for("auth.person", user_id=user.id))
 
 
-def _stranded_warning(user: User) -> str | None:
+def _stranded_warning(user: User) -> Markup | None:
     """A lead who lost the role or was deactivated is still named as the group's lead, but
     its page now answers them "Kein Zugriff": say so where it happened."""
     groups = [cohort.name for _, cohort in cohort_services.stranded_leads([user.id])]
     if not groups:
         return None
-    names = ", ".join(_("„%(name)s“", name=name) for name in groups)
+    names = Markup(", ").join(filled(_("„%(name)s“"), name=configured_german(name))
+                              for name in groups)
     if not user.active:
-        return ngettext(
+        return filled_ngettext(
             "%(name)s leitet die Gruppe %(groups)s und kann sie als deaktivierte Person nicht "
             "mehr öffnen. Ändern Sie die Leitung der Gruppe, wenn die Person nicht zurückkommt.",
             "%(name)s leitet die Gruppen %(groups)s und kann sie als deaktivierte Person nicht "
             "mehr öffnen. Ändern Sie die Leitung der Gruppen, wenn die Person nicht "
             "zurückkommt.", len(groups), name=user.display_name, groups=names)
-    return ngettext(
+    return filled_ngettext(
         "%(name)s leitet die Gruppe %(groups)s, kann sie ohne die Rolle "
         "Lerngruppenleitung aber nicht mehr öffnen. Geben Sie die Rolle zurück oder ändern "
         "Sie die Leitung der Gruppe.",
@@ -195,8 +197,8 @@ def new_quiz_round(user_id: int):
         return _detail(user, 422, problem=problem, round_problem=problem)
     quiz.new_round(user, *chosen, current_user)
     db.session.commit()
-    flash(_("%(name)s hat im Modul „%(module)s“ wieder alle Versuche.",
-            name=user.display_name, module=chosen[1].title), "success")
+    flash(filled(_("%(name)s hat im Modul „%(module)s“ wieder alle Versuche."),
+                 name=user.display_name, module=configured_german(chosen[1].title)), "success")
     return redirect(url_for("auth.person", user_id=user.id))
 
 

@@ -22,7 +22,7 @@ from ..auth.models import ADMIN
 from ..catalog import services as catalog
 from ..errors import render_error
 from ..extensions import db
-from ..i18n import local_today
+from ..i18n import configured_german, filled, local_today
 from ..links import absolute_url, site_root
 from ..security import whole_number
 from . import badge, bp, pdf, services
@@ -194,7 +194,8 @@ def revoke(code: str):
         flash(_("Eine E-Mail mit dem Grund geht an die Person (scheitert der Versand, steht das "
                 "im Protokoll des Servers)."), "info")
     for other in services.resting_on(certificate):
-        flash(_("Das Zertifikat „%(title)s“ (%(code)s) derselben Person gehört zu einem "
-                "Lernpfad mit diesem Kurs und bleibt gültig. Soll es nicht mehr gelten, "
-                "widerrufen Sie es gesondert.", title=other.title, code=other.code), "info")
+        flash(filled(_("Das Zertifikat „%(title)s“ (%(code)s) derselben Person gehört zu "
+                       "einem Lernpfad mit diesem Kurs und bleibt gültig. Soll es nicht mehr "
+                       "gelten, widerrufen Sie es gesondert."),
+                     title=configured_german(other.title), code=other.code), "info")
     return redirect(url_for("certificates.admin", code=certificate.code))

@@ -18,9 +18,8 @@ from dataclasses import dataclass
 
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
-from markupsafe import Markup, escape
 
-from ..i18n import configured_german
+from ..i18n import configured_german, filled
 from .figures import CohortFigures
 
 RESAMPLES = 2000
@@ -86,13 +85,13 @@ def compare(a: CohortFigures, b: CohortFigures, min_group: int) -> Comparison:
     """Compare two ended groups' learning time and pass shares, with a verdict."""
     time = bootstrap(a.hours, b.hours, statistics.median, min_group)
     passing = bootstrap(a.pass_shares, b.pass_shares, statistics.fmean, min_group)
-    withheld = [_named(_("Lernzeit und Bestehensquote von „%(name)s“ werden zurückgehalten: "
+    withheld = [filled(_("Lernzeit und Bestehensquote von „%(name)s“ werden zurückgehalten: "
                          "Eine andere Gruppe im selben Zeitraum hat fast dieselben Mitglieder "
                          "(weniger als %(n)s Personen Unterschied)."),
                        name=configured_german(side.cohort.name), n=min_group)
                 for side in (a, b) if side.withheld]
     # Why a completions cell says "n. a.": the time and pass figures are compared as usual.
-    progress = [_named(_("Der Fortschritt von „%(name)s“ (abgeschlossen) wird zurückgehalten: "
+    progress = [filled(_("Der Fortschritt von „%(name)s“ (abgeschlossen) wird zurückgehalten: "
                          "Eine andere Gruppe hat fast dieselben Mitglieder (weniger als %(n)s "
                          "Personen Unterschied)."),
                        name=configured_german(side.cohort.name), n=min_group)
@@ -112,13 +111,6 @@ def _hours(value: float) -> str:
         _("%(hours)s Stunden", hours=text)
 
 
-def _named(sentence: str, **values) -> Markup:
-    """A translated sentence (from `_` without values) filled in as markup: group names marked
-    with `configured_german` (German text on pages in another language, WCAG 3.1.2) stay
-    marked, every other value is escaped as text."""
-    return escape(sentence) % values
-
-
 def _points(value: float) -> str:
     return format_decimal(round(abs(value) * 100), format="#,##0")
 
@@ -134,15 +126,15 @@ def verdict(name_a: str, name_b: str, time: Difference, passing: Difference,
                   k=min_group)]
     same_pass = passing.bounded and passing.low >= -EQUIVALENCE and passing.high <= EQUIVALENCE
     if time.clear and time.diff < 0 and same_pass:
-        return [_named(_("„%(b)s“ spart gegenüber „%(a)s“ im Median %(hours)s Lernzeit bei "
+        return [filled(_("„%(b)s“ spart gegenüber „%(a)s“ im Median %(hours)s Lernzeit bei "
                          "praktisch gleicher Bestehensquote."), a=name_a, b=name_b,
                        hours=_hours(time.diff))]
     sentences = []
     if time.clear and time.diff < 0:
-        sentences.append(_named(_("„%(b)s“ spart gegenüber „%(a)s“ im Median %(hours)s "
+        sentences.append(filled(_("„%(b)s“ spart gegenüber „%(a)s“ im Median %(hours)s "
                                   "Lernzeit."), a=name_a, b=name_b, hours=_hours(time.diff)))
     elif time.clear:
-        sentences.append(_named(_("„%(b)s“ braucht gegenüber „%(a)s“ im Median %(hours)s "
+        sentences.append(filled(_("„%(b)s“ braucht gegenüber „%(a)s“ im Median %(hours)s "
                                   "mehr Lernzeit."), a=name_a, b=name_b,
                                 hours=_hours(time.diff)))
     elif not time.bounded:
@@ -165,11 +157,11 @@ def verdict(name_a: str, name_b: str, time: Difference, passing: Difference,
         sentences.append(_("Die Bestehensquote ist praktisch gleich (Unterschied höchstens "
                            "%(points)s Prozentpunkte).", points=_points(EQUIVALENCE)))
     elif passing.clear and passing.diff < 0:
-        sentences.append(_named(_("Die Bestehensquote von „%(b)s“ ist um %(points)s "
+        sentences.append(filled(_("Die Bestehensquote von „%(b)s“ ist um %(points)s "
                                   "Prozentpunkte niedriger."), b=name_b,
                                 points=_points(passing.diff)))
     elif passing.clear:
-        sentences.append(_named(_("Die Bestehensquote von „%(b)s“ ist um %(points)s "
+        sentences.append(filled(_("Die Bestehensquote von „%(b)s“ ist um %(points)s "
                                   "Prozentpunkte höher."), b=name_b,
                                 points=_points(passing.diff)))
     else:

@@ -3,6 +3,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from .. import MAX_ID, audit
@@ -14,7 +15,7 @@ from ..catalog import tracks
 from ..catalog.models import Track
 from ..errors import render_error
 from ..extensions import db, serialize
-from ..i18n import local_today
+from ..i18n import configured_german, filled, filled_ngettext, local_today
 from ..org import services as org_services
 from ..org.forms import office_choices
 from ..security import accepts_files, whole_number
@@ -61,9 +62,8 @@ def create():
             starts_on=form.starts_on.data, ends_on=form.ends_on.data, leads=[])
         audit.record(current_user, "cohort_created", cohort, name=cohort.name)
         db.session.commit()
-        flash(_("Die Gruppe „%(name)s“ ist angelegt. Fügen Sie jetzt Mitglieder und die "
-                "Leitung hinzu.",
-                name=cohort.name), "success")
+        flash(filled(_("Die Gruppe „%(name)s“ ist angelegt. Fügen Sie jetzt Mitglieder und "
+                       "die Leitung hinzu."), name=configured_german(cohort.name)), "success")
         return redirect(url_for("cohorts.members", cohort_id=cohort.id), code=303)
     status = 422 if form.errors else 200
     return render_template("cohorts/create.html", form=form,
@@ -105,7 +105,8 @@ def edit(cohort_id: int):
         if after != before:
             audit.record(current_user, "cohort_changed", cohort, before=before, after=after)
         db.session.commit()
-        flash(_("Die Änderungen an „%(name)s“ sind gespeichert.", name=cohort.name), "success")
+        flash(filled(_("Die Änderungen an „%(name)s“ sind gespeichert."),
+                     name=configured_german(cohort.name)), "success")
         return redirect(url_for("cohorts.dashboard", cohort_id=cohort.id), code=303)
     status = 422 if form.errors else 200
     return render_template("cohorts/create.html", form=form, cohort=cohort,
@@ -131,8 +132,9 @@ def delete(cohort_id: int):
                          "ends_on": cohort.ends_on.isoformat()})
     services.delete_cohort(cohort)
     db.session.commit()
-    flash(_("Die Gruppe „%(name)s“ ist gelöscht. Fortschritt, Quizergebnisse und Zertifikate "
-            "ihrer Mitglieder bleiben.", name=name), "success")
+    flash(filled(_("Die Gruppe „%(name)s“ ist gelöscht. Fortschritt, Quizergebnisse und "
+                   "Zertifikate ihrer Mitglieder bleiben."), name=configured_german(name)),
+          "success")
     return redirect(url_for("cohorts.index"), code=303)
 
 
@@ -263,15 +265,16 @@ def _left_out_text(result: services.Added) -> str:
     """Who of a whole office was not added, and why."""
     texts = [_leading_text(result.leading)] if result.leading else []
     if result.elsewhere:
-        groups = ", ".join(_("„%(name)s“ (%(num)s)", name=name, num=number)
-                           for name, number in result.elsewhere.items())
-        texts.append(ngettext(
+        groups = Markup(", ").join(filled(_("„%(name)s“ (%(num)s)"), num=number,
+                                          name=configured_german(name))
+                                   for name, number in result.elsewhere.items())
+        texts.append(filled_ngettext(
             "%(num)s Person ist zu dieser Zeit schon in einer anderen Gruppe und wurde nicht "
             "aufgenommen (niemand kann zugleich in zwei Gruppen sein): %(groups)s.",
             "%(num)s Personen sind zu dieser Zeit schon in einer anderen Gruppe und wurden "
             "nicht aufgenommen (niemand kann zugleich in zwei Gruppen sein): %(groups)s.",
             sum(result.elsewhere.values()), groups=groups))
-    return " ".join(texts)
+    return Markup(" ").join(texts)
 
 
 def _twin(cohort) -> bool:
