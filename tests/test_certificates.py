@@ -1109,3 +1109,27 @@ def test_a_certificate_is_valid_through_the_day_it_is_valid_until(app, holder):
     db.session.commit()
     assert "echt, aber abgelaufen" in anonymous.get(f"/verify/{holder.code}").get_data(
         as_text=True)
+
+
+@pytest.mark.parametrize("font", ["DejaVu Sans", "the core font, without DejaVu"])
+def test_a_long_hyphenated_name_breaks_after_a_hyphen_not_inside_a_word(client, holder,
+                                                                        monkeypatch, font):
+    """fpdf2 breaks lines only at spaces: a long double-barrelled name was cut inside a word
+    ("Schwarzbu" / "rg-Rudolstadt"), and copied from the PDF it read so."""
+    if font != "DejaVu Sans":
+        monkeypatch.setitem(client.application.config, "PDF_FONT", "")
+        monkeypatch.setattr("elearn.certificates.pdf.FONT_CANDIDATES", ())
+    holder.holder_name = ("Anna-Maria Hohenzollern-Sigmaringen-Liebenstein-Schwarzburg-"
+                          "Rudolstadt-Großherzogtum")
+    db.session.commit()
+    data = client.get(f"/zertifikate/{holder.code}.pdf").data
+    lines = pypdf.PdfReader(io.BytesIO(data)).pages[0].extract_text().splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("Anna-Maria"))
+    name = lines[first:lines.index("den Kurs")]
+    assert len(name) > 1, name  # wider than the page: it does break
+    # Each line ends at a space or after a hyphen: joined again, the lines are the name, with
+    # no character that is not in it.
+    joined = name[0]
+    for line in name[1:]:
+        joined += line if joined.endswith("-") else " " + line
+    assert joined == holder.holder_name, name

@@ -1,5 +1,6 @@
 """The certificate as an A4 PDF in German, drawn only from stored data (same bytes every time)."""
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -61,12 +62,13 @@ def render(certificate: Certificate, *, city: str, verify_url: str) -> bytes:
 
     def height(text: str, size: float, gap: float, _link: str = "") -> float:
         pdf.set_font(family, size=size)
-        return pdf.multi_cell(0, size * 0.5, printable(text), align="C", dry_run=True,
-                              output="HEIGHT") + gap
+        return pdf.multi_cell(0, size * 0.5, broken_after_hyphens(pdf, printable(text)),
+                              align="C", dry_run=True, output="HEIGHT") + gap
 
     def line(text: str, size: float, gap: float = 4, link: str = "") -> None:
         pdf.set_font(family, size=size)
-        pdf.multi_cell(0, size * 0.5, printable(text), align="C", link=link)
+        pdf.multi_cell(0, size * 0.5, broken_after_hyphens(pdf, printable(text)), align="C",
+                       link=link)
         pdf.ln(gap)
 
     # Text stays inside the frame (at 12 mm), with room to spare.
@@ -115,6 +117,25 @@ def render(certificate: Certificate, *, city: str, verify_url: str) -> bytes:
         with _tagged(pdf, "P"):
             line(*row)
     return bytes(pdf.output())
+
+
+def broken_after_hyphens(pdf: FPDF, text: str) -> str:
+    """The text with a newline wherever a line of the current font ends, also after a hyphen.
+
+    fpdf2 breaks only at spaces and cuts a longer word anywhere: a long double-barrelled name
+    broke as "Schwarzbu" / "rg-Rudolstadt". A zero-width space after each hyphen would be
+    copied from the PDF with the name; a newline is copied as the line break it is."""
+    width = pdf.epw - 2 * pdf.c_margin - 0.01  # a hair narrower than fpdf2's own limit
+    lines, current = [], ""
+    for word in text.split(" "):
+        for i, part in enumerate(re.findall(r"[^-]*-+|[^-]+", word) or [""]):
+            joined = current + (" " if i == 0 and current else "") + part
+            if current and pdf.get_string_width(joined) > width:
+                lines.append(current)
+                current = part
+            else:
+                current = joined
+    return "\n".join(lines + [current])
 
 
 @contextmanager
