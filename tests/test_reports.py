@@ -646,6 +646,24 @@ def test_the_about_sheet_is_neutralised_and_the_file_name_safe(city):
     assert export.filename(rep, "csv") == "bericht-demo-kurs-amt-1-1-x-stand-2026-06-01.csv"
 
 
+@pytest.mark.parametrize(("code", "part"), [("ß-Straße", "amt-ss-Strasse"),
+                                            ("Öko_1", "amt-Oeko-1")])
+def test_a_download_s_name_writes_umlauts_of_office_codes_out(city, client, auth, make_user,
+                                                               code, part):
+    """The course's part of the name is written "digitalisierungsfuehrerschein"; an office's
+    umlauts and ß were dropped ("amt-ko-1", "amt-Stra-e")."""
+    city["offices"][3].code = code
+    db.session.commit()
+    make_user(email="hr@test.example", roles=("hr",))
+    auth.login(email="hr@test.example")
+    for fmt in ("csv", "xlsx"):
+        response = client.get(f"/berichte/export.{fmt}", query_string={"thema": "demo-kurs",
+                                                                       "amt": code})
+        assert response.status_code == 200
+        assert f'filename="bericht-demo-kurs-{part}-stand-' in \
+            response.headers["Content-Disposition"]
+
+
 @pytest.mark.parametrize(("query", "message"), [
     ("von=2026-02-30", "„2026-02-30“ ist kein gültiges Datum (TT.MM.JJJJ oder JJJJ-MM-TT)."),
     ("bis=gestern", "„gestern“ ist kein gültiges Datum"),

@@ -3,6 +3,7 @@
 import csv
 import io
 import re
+import unicodedata
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -23,6 +24,9 @@ STATUS_LABEL_PERIOD = "Stand (Beschäftigte, unabhängig vom Zeitraum)"
 # What starts a formula, also in full width (some spreadsheets in East Asian locales read "＝"
 # as "="), and the control characters OWASP lists.
 DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+# Written out as in the course's part of a file name ("digitalisierungsfuehrerschein").
+UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue",
+                         "ß": "ss", "ẞ": "SS"})
 
 
 def neutralise(value):
@@ -89,12 +93,19 @@ def filename(report: Report, fmt: str) -> str:
     """Names what the file holds: subject, office, period and the day of the status."""
     parts = ["bericht", report.subject.slug]
     if report.office is not None:
-        parts.append("amt-" + (re.sub(r"[^A-Za-z0-9.]+", "-", report.office.code).strip("-")
-                               or str(report.office.id)))
+        parts.append("amt-" + (file_name_part(report.office.code) or str(report.office.id)))
     if report.has_period:
         parts.append(f"{report.date_from or 'anfang'}-bis-{report.date_to or 'heute'}")
     parts.append(f"stand-{report.today.isoformat()}")
     return "-".join(parts) + "." + fmt
+
+
+def file_name_part(text: str) -> str:
+    """The text in ASCII letters, digits and dots: "Ö" as "Oe", "ß" as "ss", "é" as "e" (the
+    letter was lost: "Öko" gave "ko"); anything else a hyphen."""
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFC", text).translate(UMLAUTS))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-")
 
 
 def about(report: Report) -> list[list[str]]:
