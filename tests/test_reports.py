@@ -524,6 +524,24 @@ def test_headline_and_page_for_hr(app, city, client, auth, make_user):
             assert re.search(rf">{round(row.completion_rate)}\W*%</td>", last), last
 
 
+def test_a_long_office_name_is_in_the_chart_in_full(city, client, auth, make_user):
+    """The chart's labels wrap instead of being cut; past 100 characters they were cut all
+    the same ("… für Bürgerinnen …"), and a 200-character office name lost its end."""
+    a3 = city["offices"][5]
+    a3.name = ("Amt für Digitalisierung, Organisation, Informationstechnik und "
+               "E-Government-Dienstleistungen sowie Bürgerservice, Bürgerbüros und "
+               "Standesamtsangelegenheiten der Stadtverwaltung")
+    assert 100 < len(a3.name) <= 200  # as stored
+    db.session.commit()
+    make_user(email="hr@test.example", roles=("hr",), office=city["offices"][0])
+    auth.login(email="hr@test.example")
+    page = client.get("/berichte?thema=demo-kurs").get_data(as_text=True)
+    chart = page[page.index("<svg"):page.index("</svg>")]
+    labels = ["".join(re.findall(r"<tspan[^>]*>([^<]*)</tspan>", text))
+              for text in re.findall(r"<text[^>]*>(<tspan.*?)</text>", chart)]
+    assert f"A3 {a3.name}" in labels and "…" not in chart
+
+
 def test_track_headline_counts_track_certificates(app, client, auth, make_user, city,
                                                    synced_tracks):
     for n in range(6):
