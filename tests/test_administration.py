@@ -356,6 +356,33 @@ def test_invitation_goes_by_mail_when_smtp_is_configured(app, client, admin, mak
                                f"Verwaltung {app.config['CITY_NAME']}\n")
 
 
+def five_levels(make_office) -> list[Office]:
+    """Verwaltung > Dezernat > Amt > Abteilung > Sachgebiet, as a review's 401 offices were."""
+    levels = [make_office(code="S", name="Stadt", kind="verwaltung")]
+    for code, kind in (("D1", "dezernat"), ("10", "amt"), ("10.1", "einheit"),
+                       ("10.1.1", "einheit")):
+        levels.append(make_office(code=code, name=f"Ebene {code}", kind=kind, parent=levels[-1]))
+    db.session.commit()
+    return levels
+
+
+def test_each_level_of_a_deep_office_tree_is_indented_further(client, admin, make_office,
+                                                               synced):
+    """Levels stopped at the fourth: an Abteilung and its Sachgebiet were indented alike, on
+    the office tree and in the report."""
+    levels = five_levels(make_office)
+    with client.get("/static/app.css") as response:
+        css = response.get_data(as_text=True)
+    for path in ("/verwaltung/aemter", "/berichte?thema=demo-kurs"):
+        page = client.get(path).get_data(as_text=True)
+        depths = [int(re.search(rf'<th scope="row" class="kern-table__header depth-(\d+)">'
+                                rf'(?:<a [^>]*>)?{re.escape(office.code)} ', page)[1])
+                  for office in levels]
+        # The report counts from "Gesamt" when there are several top offices (the admin's).
+        assert depths == list(range(depths[0], depths[0] + 5)), path
+        assert all(f".depth-{n} {{ --depth: {n}; }}" in css for n in depths if n), path
+
+
 def test_offices_are_created_renamed_and_moved(client, admin, make_office):
     root = make_office(code="S", name="Stadt", kind="verwaltung")
     d1 = make_office(code="D1", name="Dezernat I", kind="dezernat", parent=root)

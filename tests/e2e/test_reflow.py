@@ -167,3 +167,32 @@ def test_a_modules_table_at_320_px_keeps_its_words_whole(app, runner, page, live
     region = page.locator(".module-text .kern-table-responsive").first
     assert region.get_attribute("tabindex") == "0" and region.get_attribute("role") == "region"
 
+
+
+# Each row header's left padding in the office tree, top to bottom.
+INDENTS = """() => [...document.querySelectorAll('tbody th[scope=row]')]
+    .map(th => parseFloat(getComputedStyle(th).paddingLeft))"""
+
+
+def test_a_five_level_office_tree_is_indented_level_by_level_also_at_320_px(
+        page, live_server, make_office, make_user, synced):
+    """Levels stopped at the fourth: an Abteilung and its Sachgebiet stood at the same indent.
+    Each level is further in, in high contrast too, and at 320 px the tree still fits; the
+    report's rows too (its table scrolls at 320 px, being wide anyway)."""
+    from ..test_administration import five_levels
+    from .conftest import log_in
+
+    offices = five_levels(make_office)
+    make_user(email="admin@test.example", roles=("admin",), office=offices[0])
+    log_in(page, live_server, "admin@test.example")
+    for width, forced in ((1280, "none"), (320, "none"), (320, "active")):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.emulate_media(forced_colors=forced)
+        page.goto(live_server + "/verwaltung/aemter")
+        indents = page.evaluate(INDENTS)
+        assert len(indents) == 5 and indents == sorted(set(indents)), (width, forced, indents)
+        region = page.locator(".kern-table-responsive")
+        assert region.evaluate("e => e.scrollWidth <= e.clientWidth"), (width, forced)
+        page.goto(live_server + "/berichte?thema=demo-kurs")
+        indents = page.evaluate(INDENTS)
+        assert len(indents) == 5 and indents == sorted(set(indents)), (width, forced, indents)
