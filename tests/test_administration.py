@@ -503,6 +503,9 @@ def test_the_office_tree_names_each_kind_in_words(client, admin, make_office):
     db.session.commit()
     tree = client.get("/verwaltung/aemter").get_data(as_text=True)
     assert ">Dezernat</td>" in tree and ">dezernat</td>" not in tree
+    # Below a city's 400 offices, the form is reached by a link above the table.
+    assert tree.index('<a class="kern-link" href="#neues-amt">Neues Amt anlegen</a>') < \
+        tree.index("<table") < tree.index('id="neues-amt">Neues Amt anlegen</h2>')
 
 
 def test_a_move_below_itself_is_refused(client, admin, make_office):
