@@ -1,5 +1,7 @@
 """A newcomer's way: what to do first, where to go on, and what a message asks of them."""
 
+import re
+
 from elearn.auth import tokens
 from elearn.auth.models import INVITE
 from elearn.extensions import db
@@ -321,3 +323,24 @@ def test_home_after_a_pass_reads_no_module_text(logged_in):
         sa.event.remove(Module, "load", count)
     assert 'href="/kurse/demo-kurs/02-zweites-modul"><span class="kern-label">Weiterlernen' in page
     assert loaded == []
+
+
+def test_home_shows_the_running_group_first_then_the_next_then_the_ended(client, auth,
+                                                                          learner):
+    """Newest first put a group beginning in April above the one the person learns in now."""
+    from datetime import timedelta
+
+    from elearn.i18n import local_today
+
+    from .conftest import in_group
+
+    today = local_today()
+    ended = in_group(learner, today - timedelta(days=200), today - timedelta(days=100))
+    later = in_group(learner, today + timedelta(days=120), today + timedelta(days=180))
+    running = in_group(learner, today - timedelta(days=10), today + timedelta(days=40))
+    soon = in_group(learner, today + timedelta(days=50), today + timedelta(days=90))
+    older = in_group(learner, today - timedelta(days=400), today - timedelta(days=300))
+    auth.login()
+    page = client.get("/").get_data(as_text=True)
+    shown = re.findall(r'id="gruppe-(\d+)">Ihre Lerngruppe', page)
+    assert shown == [str(g.id) for g in (running, soon, later, ended, older)]

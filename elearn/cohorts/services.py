@@ -376,6 +376,11 @@ def my_cohorts(user, today: date | None = None,
         .options(selectinload(Cohort.track)).order_by(Cohort.starts_on.desc())).all()
     if not cohorts:
         return []
+    # The running group first, then those to come (the next first), then the ended ones (the
+    # last first): newest first put a group beginning in April above the one running now.
+    cohorts = sorted(cohorts, key=lambda c: (0, 0) if c.starts_on <= today <= c.ends_on
+                     else (1, c.starts_on.toordinal()) if c.starts_on > today
+                     else (2, -c.ends_on.toordinal()))
     known = known or tracks.learner_facts(user)
     result = []
     for cohort in cohorts:
