@@ -102,6 +102,11 @@ def _base_url() -> str:
     if parsed.scheme not in {"http", "https"} or not parsed.netloc:
         raise SystemExit(f"ELEARN_BASE_URL={raw!r}: expected the platform's public address "
                          "with https:// (or http://), e.g. https://lernen.stadt.de")
+    mount = os.environ.get("SCRIPT_NAME", "").rstrip("/")
+    if mount and parsed.path.rstrip("/") != mount:
+        # Links in mails and the QR codes on certificates would lead to another application.
+        raise SystemExit(f"ELEARN_BASE_URL={raw!r} must end with the path the platform is "
+                         f"served at, SCRIPT_NAME={mount!r}: e.g. https://{parsed.netloc}{mount}")
     return raw
 
 

@@ -3,7 +3,7 @@
 import posixpath
 import re
 import unicodedata
-from urllib.parse import unquote_to_bytes, urlsplit
+from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
 import wtforms
 from flask import Flask, current_app, has_request_context, request, session
@@ -42,6 +42,9 @@ SECURITY_HEADERS = {
 }
 
 
+MOUNTED_SESSION_COOKIE = "elearn_session"
+
+
 def cookie_path() -> str:
     """The path the platform's cookies are for: the one it is served at, or the whole host."""
     return (request.script_root if has_request_context() else "") or "/"
@@ -59,6 +62,14 @@ class SessionInterface(SecureCookieSessionInterface):
         """Served below a path (SCRIPT_NAME /dfs on an intranet host), the login goes to that
         path only, not to every application on the host."""
         return cookie_path()
+
+    def get_cookie_name(self, app: Flask) -> str:
+        """Below a path, a name of its own: the host's other applications may have a cookie
+        "session" for the whole host, which the browser sends here too (its signature would
+        not verify, and the log would blame SECRET_KEY)."""
+        if has_request_context() and request.script_root:
+            return MOUNTED_SESSION_COOKIE
+        return super().get_cookie_name(app)
 
     def open_session(self, app: Flask, request):
         """As Flask's, and a cookie whose signature does not verify is logged: the person is
@@ -92,7 +103,12 @@ SECRET_ARGUMENTS = {"token", "code"}
 
 def logged_path() -> str:
     """The request's path as the log may keep it: its route's pattern (`/passwort/neu/<token>`)
-    where the address holds a secret, for whoever reads the log could use it."""
+    where the address holds a secret, for whoever reads the log could use it; below the path
+    the platform is served at (`/dfs/login`), which a shared host's logs need."""
+    return request.script_root + _route_path()
+
+
+def _route_path() -> str:
     rule = request.url_rule
     if rule is None:  # not matched yet (opening the session), or no route
         try:
@@ -152,7 +168,9 @@ def local_path(target: str | None, fallback: str) -> str:
     if target and target.startswith(root) and not target.startswith("//") \
             and "\\" not in target and len(target) <= MAX_NEXT and target.isprintable():
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc:
+        # A browser resolves "/dfs/../x" and "/dfs/%2e%2e/x" to "/x", outside the path.
+        dots = {".", ".."} & set(unquote(parts.path).split("/"))
+        if not parts.scheme and not parts.netloc and not dots:
             return target
     return fallback
 

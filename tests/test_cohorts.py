@@ -115,8 +115,11 @@ def test_a_whole_office_is_added_without_those_in_another_group_at_the_time(
                           ends_on=cohort.ends_on, leads=[lead])
     third = create_cohort(name="Pilot C", track=synced_tracks, starts_on=cohort.starts_on,
                           ends_on=cohort.ends_on, leads=[lead])
+    # Two groups one after the other, both within this one's period: one person, counted once.
+    fourth = create_cohort(name="Pilot D", track=synced_tracks, starts_on=cohort.ends_on,
+                           ends_on=cohort.ends_on + timedelta(days=10), leads=[lead])
     db.session.add_all([joined(other, people[0]), joined(other, people[1]),
-                        joined(third, people[2])])
+                        joined(third, people[2]), joined(fourth, people[2])])
     later = create_cohort(name="Pilot später", track=synced_tracks,
                           starts_on=cohort.ends_on + timedelta(days=1),
                           ends_on=cohort.ends_on + timedelta(days=60), leads=[lead])
@@ -131,12 +134,13 @@ def test_a_whole_office_is_added_without_those_in_another_group_at_the_time(
     text = page(response)
     assert "2 Mitglieder hinzugefügt. 3 Personen sind zu dieser Zeit schon in einer anderen " \
         "Gruppe und wurden nicht aufgenommen (niemand kann zugleich in zwei Gruppen sein): " \
-        "„Pilot &lt;B&gt;“ (2), „Pilot C“ (1)." in text
+        "„Pilot &lt;B&gt;“ (2), „Pilot C“ (1), „Pilot D“ (1)." in text
     assert "kern-alert--warning" in text
     again = client.post(url + "/amt", data={"office": "33",
                                             "csrf_token": csrf_token(client, url)},
                         follow_redirects=True)
-    assert "Keine neuen Mitglieder. 3 Personen sind zu dieser Zeit" in page(again)
+    assert "Keine neuen Mitglieder. 2 waren schon in der Gruppe. 3 Personen sind zu dieser " \
+        "Zeit" in page(again)
     entry = db.session.scalars(sa.select(AuditEntry).where(
         AuditEntry.action == "cohort_members_added")).one()
     assert entry.details["people"] == sorted([people[3].id, people[4].id])
@@ -144,6 +148,21 @@ def test_a_whole_office_is_added_without_those_in_another_group_at_the_time(
                                              "csrf_token": csrf_token(client, url)})
     assert one.status_code == 422 and "ist schon in der Gruppe „Pilot &lt;B&gt;“" in page(one)
     assert member_ids(cohort) == {people[3].id, people[4].id}
+    # The message travels in the session cookie, which a browser drops beyond 4 KB: five
+    # groups are named, the rest counted.
+    many = make_office(code="34", name="Ordnungsamt")
+    for number in range(7):
+        person = make_user(office=many)
+        week = cohort.starts_on + timedelta(days=7 * number)
+        db.session.add(joined(create_cohort(
+            name=f"Woche {number + 1} " + "x" * 150, track=synced_tracks, starts_on=week,
+            ends_on=week + timedelta(days=5), leads=[lead]), person))
+    db.session.commit()
+    capped = page(client.post(url + "/amt", data={"office": "34",
+                                                  "csrf_token": csrf_token(client, url)},
+                              follow_redirects=True))
+    assert "„Woche 5 " in capped and "„Woche 6 " not in capped
+    assert "x“ (1) und 2 weitere Gruppen." in capped
 
 
 def upload(client, cohort, content: bytes, name="liste.csv"):

@@ -167,6 +167,20 @@ def test_a_base_url_without_its_scheme_names_both_accepted(monkeypatch, tmp_path
     assert config.from_environment(str(tmp_path))["BASE_URL"] == "http://lernen.stadt.example"
 
 
+def test_served_below_a_path_the_base_url_must_name_it(monkeypatch, tmp_path):
+    """Links in mails and the QR codes on certificates led to the host's other application."""
+    monkeypatch.setenv("SCRIPT_NAME", "/dfs")
+    monkeypatch.setenv("ELEARN_BASE_URL", "https://intranet.stadt.example")
+    with pytest.raises(SystemExit, match=r"must end with the path the platform is served at, "
+                       r"SCRIPT_NAME='/dfs': e.g. https://intranet.stadt.example/dfs"):
+        config.from_environment(str(tmp_path))
+    for value in ("https://intranet.stadt.example/dfs", "https://intranet.stadt.example/dfs/"):
+        monkeypatch.setenv("ELEARN_BASE_URL", value)
+        assert config.from_environment(str(tmp_path))["BASE_URL"] == value
+    monkeypatch.delenv("SCRIPT_NAME")
+    assert config.from_environment(str(tmp_path))["BASE_URL"] == value
+
+
 def test_wsgi_module_exposes_app():
     import wsgi
 

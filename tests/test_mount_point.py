@@ -2,7 +2,10 @@
 way back to a page stays below that path, and the cookies are for it alone, not for the other
 applications on the host."""
 
+import logging
 import re
+
+import pytest
 
 from .conftest import PASSWORD, csrf_token
 
@@ -27,24 +30,33 @@ def test_a_page_that_needs_a_login_comes_back_below_the_path(client, learner):
     assert "Meine Zertifikate" in page
 
 
-def test_a_next_outside_the_path_is_another_application_and_not_followed(client, learner):
-    response = _login(client, "/zertifikate")  # the host's root: not this platform
+@pytest.mark.parametrize("outside", [
+    "/zertifikate", "/dfs/../other/account", "/dfs/%2e%2e/other", "/dfs/.%2E/other",
+    "/dfs/./../other", "/dfs/..", "/dfsx/zertifikate"])
+def test_a_next_outside_the_path_is_another_application_and_not_followed(client, learner,
+                                                                          outside):
+    """The host's root, or a way up out of the path that the browser resolves ("/dfs/../x"
+    is "/x"): not this platform."""
+    response = _login(client, outside)
     assert response.headers["Location"] == "/dfs/"
 
 
 def test_the_cookies_are_for_the_path_only(client, learner):
     response = _login(client)
     cookies = {c.split("=", 1)[0]: c for c in response.headers.getlist("Set-Cookie")}
-    assert set(cookies) == {"session", "known_browser"}
+    # A name of its own: another application's "session" for the whole host comes here too.
+    assert set(cookies) == {"elearn_session", "known_browser"}
     for cookie in cookies.values():
         assert "Path=/dfs;" in cookie or cookie.endswith("Path=/dfs")
     client.get("/", base_url=BASE)
-    assert client.get_cookie("session", domain="intranet.example", path="/dfs") is not None
+    assert client.get_cookie("elearn_session", domain="intranet.example",
+                             path="/dfs") is not None
 
     response = client.post("/logout", base_url=BASE,
                            data={"csrf_token": csrf_token(client, "/", base_url=BASE)})
     # The logout's cookie replaces the login's (same path): the person is logged out.
-    (ended,) = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
+    (ended,) = [c for c in response.headers.getlist("Set-Cookie")
+                if c.startswith("elearn_session=")]
     assert "Path=/dfs;" in ended
     assert client.get("/zertifikate", base_url=BASE).status_code == 302
 
@@ -62,3 +74,23 @@ def test_switching_the_language_stays_on_the_page_below_the_path(client, learner
     response = client.post("/language", base_url=BASE, data={
         "lang": "de", "next": "/dfs/kohorten/7/mitglieder/datei", "csrf_token": token})
     assert response.headers["Location"] == "/dfs/kohorten/7/mitglieder"
+
+
+def test_another_applications_session_cookie_is_left_alone(client, learner, caplog):
+    """The host's other application sets "session" for the whole host: the platform neither
+    reads it (its check failed, and the log blamed SECRET_KEY) nor replaces it."""
+    client.set_cookie("session", "other-application", domain="intranet.example", path="/")
+    with caplog.at_level(logging.WARNING):
+        response = _login(client, "/dfs/zertifikate")
+        assert response.headers["Location"] == "/dfs/zertifikate"
+        assert "Meine Zertifikate" in client.get("/zertifikate", base_url=BASE).get_data(
+            as_text=True)
+    assert "did not verify" not in caplog.text
+    assert client.get_cookie("session", domain="intranet.example").value == \
+        "other-application"
+
+
+def test_the_log_names_the_path_below_the_mount_point(client, caplog):
+    with caplog.at_level(logging.WARNING):
+        client.post("/login", base_url=BASE, data={"email": "x@test.example"})
+    assert "Form refused (POST /dfs/login)" in caplog.text

@@ -255,25 +255,35 @@ def _added(result: services.Added):
     if result.added:
         flash(_added_message(result), "warning" if result.elsewhere else "success")
     elif left_out:
-        flash(_("Keine neuen Mitglieder.") + " " + left_out,
+        already = " " + _already_text(result.already) if result.already else ""
+        flash(_("Keine neuen Mitglieder.") + already + " " + left_out,
               "warning" if result.elsewhere else "info")
     else:
         flash(_("Keine neuen Mitglieder: Alle waren schon in der Gruppe."), "info")
 
 
-def _left_out_text(result: services.Added) -> str:
+# Groups named in the message at most: it travels in the session cookie, which a browser
+# drops beyond 4 KB (25 groups with long names made it 6 KB, and the message was lost).
+MAX_GROUPS_NAMED = 5
+
+
+def _left_out_text(result: services.Added) -> Markup:
     """Who of a whole office was not added, and why."""
     texts = [_leading_text(result.leading)] if result.leading else []
     if result.elsewhere:
+        named = list(result.elsewhere_by_group.items())[:MAX_GROUPS_NAMED]
         groups = Markup(", ").join(filled(_("„%(name)s“ (%(num)s)"), num=number,
                                           name=configured_german(name))
-                                   for name, number in result.elsewhere.items())
+                                   for name, number in named)
+        if len(result.elsewhere_by_group) > len(named):
+            groups += " " + ngettext("und %(num)s weitere Gruppe", "und %(num)s weitere Gruppen",
+                                     len(result.elsewhere_by_group) - len(named))
         texts.append(filled_ngettext(
             "%(num)s Person ist zu dieser Zeit schon in einer anderen Gruppe und wurde nicht "
             "aufgenommen (niemand kann zugleich in zwei Gruppen sein): %(groups)s.",
             "%(num)s Personen sind zu dieser Zeit schon in einer anderen Gruppe und wurden "
             "nicht aufgenommen (niemand kann zugleich in zwei Gruppen sein): %(groups)s.",
-            sum(result.elsewhere.values()), groups=groups))
+            result.elsewhere, groups=groups))
     return Markup(" ").join(texts)
 
 
@@ -294,6 +304,11 @@ def _warn_if_twin(cohort, before: bool) -> None:
                 "Personen unterscheiden.", n=_min_group()), "warning")
 
 
+def _already_text(number: int) -> str:
+    return ngettext("%(num)s war schon in der Gruppe.", "%(num)s waren schon in der Gruppe.",
+                    number)
+
+
 def _leading_text(number: int) -> str:
     return ngettext("%(num)s Person leitet die Gruppe und wurde nicht aufgenommen.",
                     "%(num)s Personen leiten die Gruppe und wurden nicht aufgenommen.", number)
@@ -303,8 +318,7 @@ def _added_message(result: services.Added) -> str:
     text = ngettext("%(num)s Mitglied hinzugefügt.", "%(num)s Mitglieder hinzugefügt.",
                     result.added)
     if result.already:
-        text += " " + ngettext("%(num)s war schon in der Gruppe.",
-                               "%(num)s waren schon in der Gruppe.", result.already)
+        text += " " + _already_text(result.already)
     if left_out := _left_out_text(result):
         text += " " + left_out
     if result.certificates:

@@ -37,9 +37,10 @@ class Added:
     ids: list[int] = field(default_factory=list)  # for the audit entry, which names no one
     certificates: int = 0  # issued because they completed the track before joining
     leading: int = 0  # left out, as they lead the group (adding a whole office)
-    # Left out as they are in another group at the time (adding a whole office): how many per
-    # group, by the group's name.
-    elsewhere: dict[str, int] = field(default_factory=dict)
+    # Left out as they are in another group at the time (adding a whole office): how many
+    # people, and how many per group, by the group's name (one person may be in two).
+    elsewhere: int = 0
+    elsewhere_by_group: dict[str, int] = field(default_factory=dict)
 
 
 def visible_cohorts(user) -> list[Cohort]:
@@ -185,8 +186,10 @@ def _add(cohort: Cohort, people: list[User], whole_office: bool = False) -> Adde
     if taken and whole_office:
         for other in sorted({other for _user, other in taken},
                             key=lambda group: (group.starts_on, group.name)):
-            result.elsewhere[other.name] = sum(1 for _user, group in taken if group is other)
+            result.elsewhere_by_group[other.name] = sum(1 for _user, group in taken
+                                                        if group is other)
         elsewhere = {user.id for user, _other in taken}
+        result.elsewhere = len(elsewhere)
         people = [person for person in people if person.id not in elsewhere]
     elif taken:
         raise MembershipError([_("%(person)s ist schon in der Gruppe „%(group)s“, deren "

@@ -21,8 +21,8 @@ class OfficeError(Exception):
 def code_order(code: str) -> tuple:
     """The sort key of an office code as people count: 10, 13, 100 (not 10, 100, 13), 13.2
     before 13.10, letters regardless of case."""
-    parts = tuple((0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
-                  for part in re.split(r"(\d+)", code) if part)
+    parts = tuple((0, int(part), "") if part.isdecimal() else (1, 0, part.casefold())
+                  for part in re.split(r"([0-9]+)", code) if part)
     return parts, code
 
 
