@@ -29,6 +29,7 @@ from elearn.quiz.models import Attempt
 
 from .conftest import (
     ON_POSTGRESQL,
+    PASSWORD,
     csrf_token,
     in_group,
     joined,
@@ -1438,8 +1439,13 @@ def test_errors_on_the_group_pages_lead_back_to_the_groups(
         response = client.get(url)
         assert response.status_code == status, url
         assert back in page(response) and "Zur Startseite" in page(response), url
-    # Mounted under a prefix (SCRIPT_NAME), as behind a proxy at /lernen.
-    mounted = client.get(f"/kohorten/{theirs.id}", environ_overrides={"SCRIPT_NAME": "/lernen"})
+    # Mounted under a prefix (SCRIPT_NAME), as behind a proxy at /lernen, where the login has
+    # a cookie of its own.
+    below = {"environ_overrides": {"SCRIPT_NAME": "/lernen"}}
+    client.post("/login", **below, data={
+        "email": "lead@test.example", "password": PASSWORD,
+        "csrf_token": csrf_token(client, "/login", **below)})
+    mounted = client.get(f"/kohorten/{theirs.id}", **below)
     assert mounted.status_code == 404
     assert '<a class="kern-link" href="/lernen/kohorten">Zu den Lerngruppen</a>' in page(mounted)
     # Elsewhere the error page stays as it was.
