@@ -65,6 +65,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     stale.init_app(app)
     app.add_template_filter(_inline_markdown, "inline_markdown")
+    from .reports.chart import label_lines
+
+    app.add_template_filter(label_lines, "label_lines")
     return app
 
 

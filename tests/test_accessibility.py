@@ -211,6 +211,21 @@ def test_a_long_chart_label_wraps_at_words_and_is_not_cut(app):
     assert tops == [36, 86]
 
 
+def test_a_label_broken_inside_a_long_word_or_after_a_hyphen_gains_no_space(app):
+    """Every line but the last was given a space: a copied label read
+    "Informationssicherheits- Grundschutz" and split a 40-letter word in two."""
+    label = ("13.2 Informationssicherheits-Grundschutzberatung Verwaltungsdigitalisierungs"
+             "koordinierungsstelle Nord")
+    with app.test_request_context():
+        bars = app.jinja_env.get_template("_charts.html").module.bars
+        svg = str(bars("t", "Titel", "Beschreibung", [(label, 5, "5")], 10))
+    lines = re.findall(r"<tspan[^>]*>([^<]*)</tspan>", svg)
+    assert "".join(lines) == label
+    assert all(len(line.rstrip()) <= 34 for line in lines)
+    assert lines == ["13.2 Informationssicherheits-", "Grundschutzberatung Verwaltungsdig",
+                     "italisierungskoordinierungsstelle ", "Nord"]
+
+
 def test_no_labelled_button_is_drawn_as_an_icon_button():
     """KERN draws a button holding a `kern-sr-only` text as an icon-only button (fixed width,
     `.kern-btn:has(.kern-sr-only)`): "Entfernen" plus a hidden name stood one letter per line.
