@@ -381,6 +381,10 @@ def test_each_level_of_a_deep_office_tree_is_indented_further(client, admin, mak
         # The report counts from "Gesamt" when there are several top offices (the admin's).
         assert depths == list(range(depths[0], depths[0] + 5)), path
         assert all(f".depth-{n} {{ --depth: {n}; }}" in css for n in depths if n), path
+    # Every level the templates name (up to the eighth, depth-7) has its rule and its step.
+    indented = re.search(r"th\.kern-table__header:is\(([^)]*)\)", css).group(1)
+    assert [c.strip() for c in indented.split(",")] == [f".depth-{n}" for n in range(1, 8)]
+    assert all(f".depth-{n} {{ --depth: {n}; }}" in css for n in range(1, 8))
 
 
 def test_offices_are_created_renamed_and_moved(client, admin, make_office):
@@ -1594,6 +1598,8 @@ def test_office_choices_follow_the_tree_with_codes_counted_as_numbers(
                 and not label.startswith(("alle", "Gesamte", "Bitte", "–"))]
 
     assert options("/verwaltung/personen", "amt") == expected
+    chosen = client.get("/verwaltung/personen?amt=13.1").get_data(as_text=True)
+    assert '<option value="13.1" lang="de" selected>' in chosen
     assert options("/berichte", "amt") == expected
     assert options(f"/kohorten/{cohort.id}/mitglieder", "office") == expected
     assert options("/verwaltung/aemter", "parent") == expected

@@ -111,16 +111,19 @@ def test_a_whole_office_is_added_without_those_in_another_group_at_the_time(
     office added none of them, with 56 messages. The rest are added, those left out counted
     per group; one person added by address is still refused, as before."""
     amt = make_office(code="33", name="Bürgeramt")
-    people = [make_user(office=amt) for _ in range(5)]
+    people = [make_user(office=amt) for _ in range(6)]
     other = create_cohort(name="Pilot <B>", track=synced_tracks, starts_on=cohort.starts_on,
                           ends_on=cohort.ends_on, leads=[lead])
-    third = create_cohort(name="Pilot C", track=synced_tracks, starts_on=cohort.starts_on,
-                          ends_on=cohort.ends_on, leads=[lead])
+    # Named in the order the groups begin, not by name.
+    third = create_cohort(name="Alpha C", track=synced_tracks,
+                          starts_on=cohort.starts_on + timedelta(days=5), ends_on=cohort.ends_on,
+                          leads=[lead])
     # Two groups one after the other, both within this one's period: one person, counted once.
     fourth = create_cohort(name="Pilot D", track=synced_tracks, starts_on=cohort.ends_on,
                            ends_on=cohort.ends_on + timedelta(days=10), leads=[lead])
     db.session.add_all([joined(other, people[0]), joined(other, people[1]),
-                        joined(third, people[2]), joined(fourth, people[2])])
+                        joined(other, people[5]), joined(third, people[2]),
+                        joined(fourth, people[2])])
     later = create_cohort(name="Pilot später", track=synced_tracks,
                           starts_on=cohort.ends_on + timedelta(days=1),
                           ends_on=cohort.ends_on + timedelta(days=60), leads=[lead])
@@ -133,15 +136,16 @@ def test_a_whole_office_is_added_without_those_in_another_group_at_the_time(
                            follow_redirects=True)
     assert member_ids(cohort) == {people[3].id, people[4].id}
     text = page(response)
-    assert "2 Mitglieder hinzugefügt. 3 Personen sind zu dieser Zeit schon in einer anderen " \
+    assert "2 Mitglieder hinzugefügt. 4 Personen sind zu dieser Zeit schon in einer anderen " \
         "Gruppe und wurden nicht aufgenommen (niemand kann zugleich in zwei Gruppen sein): " \
-        "„Pilot &lt;B&gt;“ (2), „Pilot C“ (1), „Pilot D“ (1)." in text
+        "„Pilot &lt;B&gt;“ (3), „Alpha C“ (1), „Pilot D“ (1)." in text
     assert "kern-alert--warning" in text
     again = client.post(url + "/amt", data={"office": "33",
                                             "csrf_token": csrf_token(client, url)},
                         follow_redirects=True)
-    assert "Keine neuen Mitglieder. 2 waren schon in der Gruppe. 3 Personen sind zu dieser " \
+    assert "Keine neuen Mitglieder. 2 waren schon in der Gruppe. 4 Personen sind zu dieser " \
         "Zeit" in page(again)
+    assert "kern-alert--warning" in page(again)
     entry = db.session.scalars(sa.select(AuditEntry).where(
         AuditEntry.action == "cohort_members_added")).one()
     assert entry.details["people"] == sorted([people[3].id, people[4].id])
@@ -164,6 +168,14 @@ def test_a_whole_office_is_added_without_those_in_another_group_at_the_time(
                               follow_redirects=True))
     assert "„Woche 5 " in capped and "„Woche 6 " not in capped
     assert "x“ (1) und 2 weitere Gruppen." in capped
+    # On an English page the groups' names are German text (WCAG 3.1.2).
+    client.post("/language", data={"lang": "en", "csrf_token": csrf_token(client, url)})
+    english = page(client.post(url + "/amt", data={"office": "33",
+                                                   "csrf_token": csrf_token(client, url)},
+                               follow_redirects=True))
+    assert 'in another group at this time and were not added (nobody can be in two groups at ' \
+        'once): “<span lang="de">Pilot &lt;B&gt;</span>” (3), “<span lang="de">Alpha C</span>” ' \
+        '(1)' in english
 
 
 def upload(client, cohort, content: bytes, name="liste.csv"):

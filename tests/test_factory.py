@@ -177,6 +177,12 @@ def test_served_below_a_path_the_base_url_must_name_it(monkeypatch, tmp_path):
     for value in ("https://intranet.stadt.example/dfs", "https://intranet.stadt.example/dfs/"):
         monkeypatch.setenv("ELEARN_BASE_URL", value)
         assert config.from_environment(str(tmp_path))["BASE_URL"] == value
+    monkeypatch.setenv("ELEARN_BASE_URL", "https://intranet.stadt.example/dfsx")
+    with pytest.raises(SystemExit, match="must end with the path"):
+        config.from_environment(str(tmp_path))
+    monkeypatch.setenv("SCRIPT_NAME", "/dfs/")  # as written with a slash: the same path
+    monkeypatch.setenv("ELEARN_BASE_URL", value)
+    assert config.from_environment(str(tmp_path))["BASE_URL"] == value
     monkeypatch.delenv("SCRIPT_NAME")
     assert config.from_environment(str(tmp_path))["BASE_URL"] == value
 

@@ -344,3 +344,19 @@ def test_home_shows_the_running_group_first_then_the_next_then_the_ended(client,
     page = client.get("/").get_data(as_text=True)
     shown = re.findall(r'id="gruppe-(\d+)">Ihre Lerngruppe', page)
     assert shown == [str(g.id) for g in (running, soon, later, ended, older)]
+
+
+def test_a_group_on_its_last_day_is_still_the_running_one(client, auth, learner):
+    from datetime import timedelta
+
+    from elearn.i18n import local_today
+
+    from .conftest import in_group
+
+    today = local_today()
+    last_day = in_group(learner, today - timedelta(days=30), today)
+    tomorrow = in_group(learner, today + timedelta(days=1), today + timedelta(days=30))
+    auth.login()
+    shown = re.findall(r'id="gruppe-(\d+)">Ihre Lerngruppe', client.get("/").get_data(
+        as_text=True))
+    assert shown == [str(last_day.id), str(tomorrow.id)]

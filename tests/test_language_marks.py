@@ -167,30 +167,63 @@ def test_office_and_group_names_are_german_text_on_an_english_page(client, auth,
 
 
 def test_group_names_in_messages_and_the_audit_log_are_german_text_on_an_english_page(
-        client, auth, admin, synced_tracks):
+        client, auth, admin, make_user, synced_tracks):
     """A confirmation names the group just made, the log what it was called: on an English
-    page a screen reader read both with English pronunciation."""
+    page a screen reader read both with English pronunciation. Each name is escaped once."""
+    from elearn import audit
+
     from .conftest import csrf_token
+
+    def post(url, **data):
+        token = csrf_token(client, url.split("/loeschen")[0] if "loeschen" in url else url)
+        return client.post(url, follow_redirects=True, data={**data, "csrf_token": token})
+
+    def marked(text):
+        return f'<span lang="de">{text}</span>'
 
     auth.login(email="admin@test.example")
     client.post("/language", data={"lang": "en", "csrf_token": csrf_token(client, "/")})
-    name = "Pilotgruppe <Süd> & Co"
-    made = client.post("/kohorten/neu", follow_redirects=True, data={
-        "name": name, "track": str(synced_tracks.id), "starts_on": "2098-03-01",
-        "ends_on": "2098-04-01", "csrf_token": csrf_token(client, "/kohorten/neu")})
-    page = made.get_data(as_text=True)
-    assert "” has been created. Now add its members and its lead." in page
-    assert languages_of(page, name) == {"de"}  # escaped and marked: the parser reads it back
-    assert "&lt;Süd&gt; &amp; Co" in page
-    group = re.search(r'/kohorten/(\d+)/mitglieder', made.request.path).group(1)
-    saved = client.post(f"/kohorten/{group}/bearbeiten", follow_redirects=True, data={
-        "name": "Pilotgruppe Nord", "starts_on": "2098-03-01", "ends_on": "2098-04-01",
-        "csrf_token": csrf_token(client, f"/kohorten/{group}/bearbeiten")})
-    assert languages_of(saved.get_data(as_text=True), "Pilotgruppe Nord") == {"de"}
+    made = post("/kohorten/neu", name="Pilotgruppe <Süd> & Co", track=str(synced_tracks.id),
+                starts_on="2098-03-01", ends_on="2098-04-01")
+    south = marked("Pilotgruppe &lt;Süd&gt; &amp; Co")
+    assert f"The group “{south}” has been created. Now add its members and its lead." in \
+        made.get_data(as_text=True)
+    group = re.search(r"/kohorten/(\d+)/mitglieder", made.request.path).group(1)
+    saved = post(f"/kohorten/{group}/bearbeiten", name="Pilotgruppe Nord",
+                 starts_on="2098-03-01", ends_on="2098-04-01")
+    assert f"The changes to “{marked('Pilotgruppe Nord')}” have been saved." in \
+        saved.get_data(as_text=True)
+    # A lead who loses the role is named with the group they can no longer open.
+    lead = make_user(email="lotse@test.example", roles=("lead",), first_name="Lea",
+                     last_name="O'Lotse")
+    from elearn.cohorts.models import Cohort
+
+    cohort = db.session.get(Cohort, int(group))
+    cohort.leads.append(lead)
+    db.session.commit()
+    roles = post(f"/verwaltung/personen/{lead.id}/rollen", roles=["learner"])
+    assert f"Lea O&#39;Lotse leads the group “{marked('Pilotgruppe Nord')}”" in \
+        roles.get_data(as_text=True)
+    office = admin.office
+    post(f"/verwaltung/aemter/{office.id}", name="Amt <Neu> & Co", kind=office.kind, parent="")
+    audit.record(admin, "users_imported", source="upload", filename="<b>liste</b>.csv")
+    db.session.commit()
     log = client.get("/verwaltung/protokoll").get_data(as_text=True)
-    # "Name: Pilotgruppe <Süd> & Co" when made, and before and after the change.
-    assert languages_of(log, name) == {"de"}
-    assert languages_of(log, "Pilotgruppe Nord") == {"de"}
+    assert f"Name: {south}" in log  # when made
+    assert f"before: Name: {south}, Start:" in log and \
+        f"after: Name: {marked('Pilotgruppe Nord')}, Start:" in log
+    assert f"after: {marked('Amt &lt;Neu&gt; &amp; Co')}" in log  # an office's new name
+    assert "file: &lt;b&gt;liste&lt;/b&gt;.csv" in log and "<b>liste" not in log
     client.post("/language", data={"lang": "de", "csrf_token": csrf_token(client, "/")})
     german = client.get("/verwaltung/protokoll").get_data(as_text=True)
-    assert "&lt;Süd&gt;" in german and '<span lang="de">' not in german  # no need
+    assert "Name: Pilotgruppe &lt;Süd&gt; &amp; Co" in german
+    assert '<span lang="de">' not in german  # no need
+    assert "&amp;lt;" not in german + log  # escaped once
+    roles = post(f"/verwaltung/personen/{lead.id}/rollen", roles=["learner", "lead"])
+    cohort = db.session.get(Cohort, int(group))
+    cohort.name = "Pilot <B> & Co"
+    db.session.commit()
+    roles = post(f"/verwaltung/personen/{lead.id}/rollen", roles=["learner"])
+    text = roles.get_data(as_text=True)
+    assert "Lea O&#39;Lotse leitet die Gruppe „Pilot &lt;B&gt; &amp; Co“, kann sie ohne" in text
+    assert "&amp;lt;" not in text

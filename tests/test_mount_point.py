@@ -94,3 +94,17 @@ def test_the_log_names_the_path_below_the_mount_point(client, caplog):
     with caplog.at_level(logging.WARNING):
         client.post("/login", base_url=BASE, data={"email": "x@test.example"})
     assert "Form refused (POST /dfs/login)" in caplog.text
+
+
+def test_the_link_to_extend_a_login_comes_back_below_the_path(app, client, learner, synced,
+                                                              monkeypatch):
+    import time
+    from datetime import timedelta
+
+    app.permanent_session_lifetime = timedelta(hours=2)
+    start = time.time()
+    monkeypatch.setattr(time, "time", lambda: start)
+    _login(client)
+    monkeypatch.setattr(time, "time", lambda: start + 95 * 60)  # 25 minutes left
+    page = client.get("/kurse/demo-kurs", base_url=BASE).get_data(as_text=True)
+    assert 'href="/dfs/anmeldung/verlaengern?next=/dfs/kurse/demo-kurs"' in page

@@ -147,3 +147,8 @@ def test_any_apostrophe_is_one_in_the_order_and_the_search(client, auth, make_us
         "Adler, Ada", "d’Hondt-Ünlü, Dana", "O'Connor, Olaf", "O’Connor, Orla", "O`Neill, Olga",
         "Oberst, Otto", "Odenwald, Oda"]
     assert name_sort_key("O’Connor", "Orla") == name_sort_key("O'Connor", "Orla")
+
+
+@pytest.mark.parametrize("mark", list("’‘‛ʼ´`′'"))
+def test_every_apostrophe_sorts_as_one(mark):
+    assert name_sort_key(f"O{mark}Connor", f"Zo{mark}e") == "o'connor\tzo'e"

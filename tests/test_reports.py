@@ -665,7 +665,8 @@ def test_the_about_sheet_is_neutralised_and_the_file_name_safe(city):
 
 
 @pytest.mark.parametrize(("code", "part"), [("ß-Straße", "amt-ss-Strasse"),
-                                            ("Öko_1", "amt-Oeko-1")])
+                                            ("Öko_1", "amt-Oeko-1"), ("Ü-1", "amt-Ue-1"),
+                                            ("bäder.ü", "amt-baeder.ue")])
 def test_a_download_s_name_writes_umlauts_of_office_codes_out(city, client, auth, make_user,
                                                                code, part):
     """The course's part of the name is written "digitalisierungsfuehrerschein"; an office's
