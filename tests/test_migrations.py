@@ -78,6 +78,24 @@ def test_groups_created_twice_before_names_were_unique_keep_both(app):
         connection.execute(sa.text("DELETE FROM track"))
 
 
+def _insert_people(names, sort_key=None) -> None:
+    """People (last name, first name) in one office, as rows of an older schema: with the
+    given sort key, or without the column (before it existed)."""
+    key = {"sort_key": sort_key} if sort_key else {}
+    with db.engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO office (id, code, name, kind, created_at) "
+            "VALUES (1, 'A1', 'Amt 1', 'amt', '2026-01-01')"))
+        connection.execute(
+            sa.table("user_account", *map(sa.column, (
+                "id", "email", "first_name", "last_name", "office_id", "auth_source", "active",
+                "session_token", "created_at", *key))).insert(),
+            [{"id": n, "email": f"p{n}@test.example", "first_name": first, "last_name": last,
+              "office_id": 1, "auth_source": "local", "active": True, "session_token": "x",
+              "created_at": datetime(2026, 1, 1), **key}
+             for n, (last, first) in enumerate(names, start=1)])
+
+
 def test_people_from_before_the_sort_key_get_theirs(app):
     """The migration works out every existing person's key, as the application would."""
     from elearn.auth.models import name_sort_key
@@ -85,16 +103,7 @@ def test_people_from_before_the_sort_key_get_theirs(app):
     flask_migrate.downgrade(revision="81ca8cc2432b")
     names = [("Zimmermann", "Zoe"), ("Özdemir", "Ülkü"), ("Krüger", "Karl"), ("Köhler", "Kim"),
              ("Strauß", "Sven"), ("ärger", "egon"), ("Strausberg", "Sara"), ("Ahrens", "Anke")]
-    with db.engine.begin() as connection:
-        connection.execute(sa.text(
-            "INSERT INTO office (id, code, name, kind, created_at) "
-            "VALUES (1, 'A1', 'Amt 1', 'amt', '2026-01-01')"))
-        connection.execute(sa.text(
-            "INSERT INTO user_account (id, email, first_name, last_name, office_id, "
-            "auth_source, active, session_token, created_at) VALUES (:id, :email, :first, "
-            ":last, 1, 'local', true, 'x', '2026-01-01')"),
-            [{"id": n, "email": f"p{n}@test.example", "first": first, "last": last}
-             for n, (last, first) in enumerate(names, start=1)])
+    _insert_people(names)
     flask_migrate.upgrade()
     with db.engine.begin() as connection:
         rows = connection.execute(sa.text(
@@ -343,16 +352,7 @@ def test_names_with_another_apostrophe_get_the_key_the_application_gives(app):
 
     flask_migrate.downgrade(revision="d7e2a9c41b05")
     names = [("O’Connor", "Orla"), ("O'Connor", "Olaf"), ("Meier", "Zo´e"), ("Krüger", "Karl")]
-    with db.engine.begin() as connection:
-        connection.execute(sa.text(
-            "INSERT INTO office (id, code, name, kind, created_at) "
-            "VALUES (1, 'A1', 'Amt 1', 'amt', '2026-01-01')"))
-        connection.execute(sa.text(
-            "INSERT INTO user_account (id, email, first_name, last_name, office_id, "
-            "auth_source, active, session_token, created_at, sort_key) VALUES (:id, :email, "
-            ":first, :last, 1, 'local', true, 'x', '2026-01-01', :key)"),
-            [{"id": n, "email": f"p{n}@test.example", "first": first, "last": last,
-              "key": "as before"} for n, (last, first) in enumerate(names, start=1)])
+    _insert_people(names, sort_key="as before")
     flask_migrate.upgrade()
     with db.engine.begin() as connection:
         keys = dict(connection.execute(sa.text(
