@@ -108,3 +108,27 @@ def test_the_link_to_extend_a_login_comes_back_below_the_path(app, client, learn
     monkeypatch.setattr(time, "time", lambda: start + 95 * 60)  # 25 minutes left
     page = client.get("/kurse/demo-kurs", base_url=BASE).get_data(as_text=True)
     assert 'href="/dfs/anmeldung/verlaengern?next=/dfs/kurse/demo-kurs"' in page
+
+
+def test_behind_the_proxy_the_address_is_the_one_it_added_and_no_prefix_is_read(
+        app, learner):
+    """README: with ELEARN_PROXY_FIX=1 the platform takes the last address in X-Forwarded-For
+    (a client's own entries before it count for nothing) and does not read X-Forwarded-Prefix
+    (a client could send it where the proxy does not set it)."""
+    import sqlalchemy as sa
+
+    from elearn import create_app
+    from elearn.auth.models import LoginFailure
+    from elearn.extensions import db
+
+    proxied = create_app({"TESTING": True, "PROXY_FIX": True,
+                          "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    client = proxied.test_client()
+    forged = {"X-Forwarded-For": "198.51.100.7, 203.0.113.9", "X-Forwarded-Prefix": "/evil"}
+    page = client.get("/login", headers=forged).get_data(as_text=True)
+    assert 'href="/static/app.css"' in page and "/evil" not in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post("/login", headers=forged, data={
+        "email": "learner@test.example", "password": "falsch", "csrf_token": token})
+    db.session.rollback()
+    assert db.session.scalars(sa.select(LoginFailure.address)).all() == ["203.0.113.9"]

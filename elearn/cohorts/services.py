@@ -1,5 +1,6 @@
 """Cohorts and their members. Functions add and flush; callers commit."""
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -184,10 +185,10 @@ def _add(cohort: Cohort, people: list[User], whole_office: bool = False) -> Adde
     taken = in_other_groups(cohort, [person.id for person in people if person.id not in present])
     result = Added(leading=len(leading))
     if taken and whole_office:
-        for other in sorted({other for _user, other in taken},
-                            key=lambda group: (group.starts_on, group.name)):
-            result.elsewhere_by_group[other.name] = sum(1 for _user, group in taken
-                                                        if group is other)
+        per_group = Counter(other for _user, other in taken)
+        result.elsewhere_by_group = {
+            group.name: number for group, number in sorted(
+                per_group.items(), key=lambda item: (item[0].starts_on, item[0].name))}
         elsewhere = {user.id for user, _other in taken}
         result.elsewhere = len(elsewhere)
         people = [person for person in people if person.id not in elsewhere]
