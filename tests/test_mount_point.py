@@ -125,10 +125,14 @@ def test_behind_the_proxy_the_address_is_the_one_it_added_and_no_prefix_is_read(
                           "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
     client = proxied.test_client()
     forged = {"X-Forwarded-For": "198.51.100.7, 203.0.113.9", "X-Forwarded-Prefix": "/evil"}
-    page = client.get("/login", headers=forged).get_data(as_text=True)
-    assert 'href="/static/app.css"' in page and "/evil" not in page
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    client.post("/login", headers=forged, data={
-        "email": "learner@test.example", "password": "falsch", "csrf_token": token})
+    try:
+        page = client.get("/login", headers=forged).get_data(as_text=True)
+        assert 'href="/static/app.css"' in page and "/evil" not in page
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        client.post("/login", headers=forged, data={
+            "email": "learner@test.example", "password": "falsch", "csrf_token": token})
+    finally:
+        with proxied.app_context():  # its own engine: no connection left open for later
+            db.engine.dispose()
     db.session.rollback()
     assert db.session.scalars(sa.select(LoginFailure.address)).all() == ["203.0.113.9"]
